@@ -1,0 +1,1 @@
+"""customer360: one GraphQL API over a council's back offices."""

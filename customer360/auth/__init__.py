@@ -1,0 +1,1 @@
+"""Who is asking (token verification, principals) and what they may see (policy)."""

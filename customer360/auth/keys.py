@@ -1,0 +1,58 @@
+"""The demo token issuer's signing key, kept in the data dir, and the JWKS that publishes it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from jwt.utils import base64url_encode
+
+DEMO_ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    def jwks(self) -> dict[str, Any]:
+        public = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        public.update({"kid": self.kid, "use": "sig", "alg": DEMO_ALGORITHM})
+        return {"keys": [public]}
+
+
+def load_or_create_signing_key(data_dir: Path) -> SigningKey:
+    """One RSA key per data dir, created on first use with owner-only permissions."""
+    path = data_dir / "keys" / "demo-issuer.pem"
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"{path} does not hold an RSA private key")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(pem)
+        temporary.chmod(0o600)
+        temporary.replace(path)
+    return SigningKey(kid=_thumbprint(key), private_key=key)
+
+
+def _thumbprint(key: rsa.RSAPrivateKey) -> str:
+    """RFC 7638 JWK thumbprint: a kid that changes exactly when the key does."""
+    numbers = key.public_key().public_numbers()
+
+    def b64(number: int) -> str:
+        return base64url_encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).decode()
+
+    canonical = json.dumps({"e": b64(numbers.e), "kty": "RSA", "n": b64(numbers.n)}, separators=(",", ":"))
+    return base64url_encode(hashlib.sha256(canonical.encode()).digest()).decode()

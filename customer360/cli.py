@@ -1,0 +1,183 @@
+"""The `customer360` command: serve the API, run the demo council, mint development tokens, print the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from customer360.settings import Settings, SettingsError
+
+EXIT_REFUSED = 2
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        parser.exit(EXIT_REFUSED, f"customer360: {error}\n")
+    sys.exit(args.handler(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="customer360", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API (the demo council unless C360_SOURCES is set)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser("demo", help="the demo council's back offices").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    seed = demo.add_parser("seed", help="seed (or reseed) the demo back offices and link their people")
+    seed.add_argument("--residents", type=int, default=2000)
+    seed.add_argument("--seed", type=int, default=42)
+    seed.add_argument("--reset", action="store_true", help="drop what is there first")
+    seed.set_defaults(handler=_demo_seed)
+    residents = demo.add_parser("residents", help="demo residents who can sign in, one JSON object a line")
+    residents.add_argument("--limit", type=int, default=20)
+    residents.set_defaults(handler=_demo_residents)
+
+    token = commands.add_parser("token", help="print a development bearer token (demo mode only)")
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--resident", metavar="EMAIL")
+    who.add_argument("--staff", metavar="NAME")
+    token.add_argument("--role", default="", help="staff roles, comma-separated")
+    token.set_defaults(handler=_token)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from customer360.demo import council
+
+    if not settings.sources_file and not council.is_seeded(settings):
+        print(
+            f"customer360: first start on {settings.data_dir}: seeding the demo council "
+            f"({council.DEFAULT_RESIDENTS} residents)...",
+            file=sys.stderr,
+        )
+        asyncio.run(_seed(settings, council.DEFAULT_RESIDENTS, council.DEFAULT_SEED, reset=True))
+    os.environ.setdefault("C360_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    uvicorn.run(
+        "customer360.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,  # access logs would carry query strings; requests are counted in /metrics
+    )
+    return 0
+
+
+def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_seed(settings, args.residents, args.seed, reset=args.reset))
+    return 0
+
+
+async def _seed(settings: Settings, residents: int, seed: int, *, reset: bool) -> None:
+    import time
+
+    from customer360.demo import council
+    from customer360.store.customers import CustomerStore
+    from customer360.store.database import create_engine, migrate
+
+    started = time.perf_counter()
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        await migrate(engine)
+
+        def progress(line: str) -> None:
+            print(f"  [{time.perf_counter() - started:5.1f} s] {line}", file=sys.stderr, flush=True)
+
+        summary = await council.seed_demo(
+            settings, CustomerStore(engine), residents=residents, seed=seed, reset=reset, progress=progress
+        )
+    finally:
+        await engine.dispose()
+    print(
+        f"customer360: seeded {residents} residents: {summary.records} back-office records linked into "
+        f"{summary.customers} customers ({summary.linked_to_all_systems} in all six systems) "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+
+
+def _demo_residents(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.demo import council
+
+    if not council.is_seeded(settings):
+        print("customer360: the demo council is not seeded yet: run `customer360 demo seed`", file=sys.stderr)
+        return 1
+    for line in asyncio.run(_residents(settings, args.limit)):
+        print(line)
+    return 0
+
+
+async def _residents(settings: Settings, limit: int) -> list[str]:
+    from customer360.schema.node import to_global_id
+    from customer360.store.customers import CustomerStore
+    from customer360.store.database import create_engine
+
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        found = await CustomerStore(engine).residents(limit)
+    finally:
+        await engine.dispose()
+    return [
+        json.dumps(
+            {"customer_id": to_global_id("Customer", record.customer_id), "email": record.email, "name": record.name}
+        )
+        for record, _links in found
+    ]
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.auth.keys import load_or_create_signing_key
+    from customer360.auth.principal import Role
+    from customer360.auth.tokens import DemoIssuer
+
+    if not settings.demo_issuer_enabled:
+        print(
+            "customer360: the development token issuer is off (C360_ENV=production or a real "
+            "identity provider is configured); sign in through the identity provider instead",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    issuer = DemoIssuer(load_or_create_signing_key(settings.data_dir))
+    if args.resident:
+        print(issuer.resident_token(args.resident))
+        return 0
+    names = [name.strip() for name in args.role.split(",") if name.strip()]
+    unknown = [name for name in names if name not in {role.value for role in Role}]
+    if not names or unknown:
+        print(
+            f"customer360: --staff needs --role with known roles ({', '.join(r.value for r in Role)}); "
+            f"unknown: {', '.join(unknown) or 'none given'}",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    print(issuer.staff_token(args.staff, [Role(name) for name in names]))
+    return 0
+
+
+def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.schema.schema import build_schema
+
+    print(build_schema().as_str())
+    return 0

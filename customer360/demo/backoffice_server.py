@@ -1,0 +1,78 @@
+"""The demo council's HTTP back offices, served in-process on a loopback port.
+
+URL layout of `create_demo_backoffice_app(..., public_url=P)` served at base URL B:
+
+- Open311 GeoReport v2: base URL `B/open311/v2` (e.g. `B/open311/v2/services.json`).
+- GOV.UK Pay-shaped payments: base URL `B/pay` (e.g. `B/pay/v1/payments`); the payments app is told
+  its public URL is `P/pay`, so `_links.self` is `P/pay/v1/payments/{id}` and a payment's `next_url`
+  (the hosted payment page) is `P/pay/pay/{id}`.
+
+`P` is where a browser reaches the back office (a resident follows `next_url`); `B` is where the
+gateway calls it. They are the same when nothing sits in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp
+
+from customer360.demo.open311_app import create_open311_app
+from customer360.demo.payments_app import create_payments_app
+
+OPEN311_PATH = "/open311/v2"
+PAYMENTS_PATH = "/pay"
+# Long enough for an in-flight call to finish; short enough that a test never hangs on a kept-alive client.
+SHUTDOWN_GRACE_SECONDS = 5
+
+
+def create_demo_backoffice_app(
+    street_scene_engine: AsyncEngine, payments_engine: AsyncEngine, *, public_url: str, api_key: str
+) -> Starlette:
+    payments_public_url = f"{public_url.rstrip('/')}{PAYMENTS_PATH}"
+    return Starlette(
+        routes=[
+            Mount(OPEN311_PATH, app=create_open311_app(street_scene_engine)),
+            Mount(
+                PAYMENTS_PATH, app=create_payments_app(payments_engine, public_url=payments_public_url, api_key=api_key)
+            ),
+        ]
+    )
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to its host process: it lives and dies with a context manager."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on this event loop; yields its base URL (port 0 picks a free port)."""
+    # Binding here, not in uvicorn, makes a taken port an OSError for the caller: uvicorn would sys.exit().
+    listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    bound_port = listener.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises why it stopped
+                raise RuntimeError(f"the back-office server on {host}:{bound_port} stopped before it started")
+            await asyncio.sleep(0.01)
+        url_host = f"[{host}]" if ":" in host else host
+        yield f"http://{url_host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()

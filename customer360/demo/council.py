@@ -1,0 +1,177 @@
+"""The embedded demo council: where its databases live, seeding them, and serving its HTTP back offices."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.clock import london_today
+from customer360.demo.backoffice_server import (
+    OPEN311_PATH,
+    PAYMENTS_PATH,
+    create_demo_backoffice_app,
+    serve_on_loopback,
+)
+from customer360.demo.population import generate_population
+from customer360.demo.seed import seed_back_offices
+from customer360.domain.systems import SourceSystem
+from customer360.identity.linking import LinkSummary, link_everyone
+from customer360.metrics import Metrics
+from customer360.settings import Settings
+from customer360.sources.instrumented import circuit_breakers
+from customer360.sources.registry import SQL_KINDS, SourceConfig, build_sources, load_source_configs
+from customer360.store.customers import CustomerStore
+from customer360.store.database import create_engine
+
+DEFAULT_RESIDENTS = 2000
+DEFAULT_SEED = 42
+SEEDED_MARKER = "seeded.json"
+
+# Where each demo back office keeps its data (each its own database, as in a real council).
+DATABASE_FILES = {
+    SourceSystem.REVENUES: "revenues.db",
+    SourceSystem.BENEFITS: "benefits.db",
+    SourceSystem.HOUSING: "housing.db",
+    SourceSystem.CRM: "crm.db",
+    SourceSystem.STREET_SCENE: "street_scene.db",
+    SourceSystem.PAYMENTS: "payments.db",
+}
+SQL_SOURCE_KIND = {
+    SourceSystem.REVENUES: "revenues_sql",
+    SourceSystem.BENEFITS: "benefits_sql",
+    SourceSystem.HOUSING: "housing_sql",
+    SourceSystem.CRM: "crm_sql",
+}
+
+
+def database_urls(settings: Settings) -> dict[SourceSystem, str]:
+    """SQLite files in the data dir, unless a `C360_SOURCES` file points the SQL back offices elsewhere."""
+    urls = {system: f"sqlite+aiosqlite:///{settings.demo_dir / name}" for system, name in DATABASE_FILES.items()}
+    if settings.sources_file:
+        for system, config in load_source_configs(settings.sources_file).items():
+            if config.kind in SQL_KINDS:
+                urls[system] = config.url
+    return urls
+
+
+def api_key(settings: Settings) -> str:
+    """The demo payment provider's API key, made once per data dir."""
+    path = settings.demo_dir / "pay-api-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem, SourceConfig]:
+    urls = database_urls(settings)
+    configs = {system: SourceConfig(system, kind, urls[system]) for system, kind in SQL_SOURCE_KIND.items()}
+    configs[SourceSystem.STREET_SCENE] = SourceConfig(
+        SourceSystem.STREET_SCENE, "open311_http", f"{backoffice_url}{OPEN311_PATH}"
+    )
+    configs[SourceSystem.PAYMENTS] = SourceConfig(
+        SourceSystem.PAYMENTS, "govpay_http", f"{backoffice_url}{PAYMENTS_PATH}", api_key(settings)
+    )
+    return configs
+
+
+def is_seeded(settings: Settings) -> bool:
+    return (settings.demo_dir / SEEDED_MARKER).exists()
+
+
+@dataclass
+class DemoEngines:
+    engines: dict[SourceSystem, AsyncEngine]
+
+    @classmethod
+    def open(cls, settings: Settings) -> DemoEngines:
+        return cls({system: create_engine(url) for system, url in database_urls(settings).items()})
+
+    async def dispose(self) -> None:
+        for engine in self.engines.values():
+            await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def running_backoffices(settings: Settings, engines: DemoEngines, port: int = 0) -> AsyncIterator[str]:
+    """The Open311 and payments back offices on a loopback port; yields their base URL.
+
+    The port is chosen before the app is built because the payment provider puts its own public
+    URL into each payment's `next_url` (the hosted payment page a resident's browser opens).
+    """
+    port = port or _free_port()
+    app = create_demo_backoffice_app(
+        engines.engines[SourceSystem.STREET_SCENE],
+        engines.engines[SourceSystem.PAYMENTS],
+        public_url=f"http://127.0.0.1:{port}",
+        api_key=api_key(settings),
+    )
+    async with serve_on_loopback(app, port=port) as base_url:
+        yield base_url
+
+
+async def seed_demo(
+    settings: Settings,
+    store: CustomerStore,
+    *,
+    residents: int = DEFAULT_RESIDENTS,
+    seed: int = DEFAULT_SEED,
+    reset: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> LinkSummary:
+    """Fill every demo back office, then link their people into golden records through the sources."""
+    say = progress or (lambda _line: None)
+    population = generate_population(residents, seed)
+    engines = DemoEngines.open(settings)
+    try:
+        await seed_back_offices(
+            engines.engines,
+            population,
+            today=london_today(),
+            truth_path=settings.demo_dir / "truth.csv",
+            reset=reset or not is_seeded(settings),
+            progress=say,
+        )
+        async with running_backoffices(settings, engines) as base_url, httpx.AsyncClient(timeout=30) as client:
+            sources = build_sources(
+                source_configs(settings, base_url),
+                engines=engines.engines,
+                http_client=client,
+                metrics=Metrics(),
+                breakers=circuit_breakers(),
+                timeout_seconds=60,
+            )
+            say("linking people across the back offices into golden records")
+            summary = await link_everyone(sources.by_system(), store, by="demo seed")
+    finally:
+        await engines.dispose()
+    marker = {
+        "residents": residents,
+        "seed": seed,
+        "seeded_at": datetime.now(UTC).isoformat(),
+        "customers": summary.customers,
+        "records": summary.records,
+    }
+    (settings.demo_dir / SEEDED_MARKER).write_text(json.dumps(marker, indent=2))
+    return summary
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def seeded_marker(settings: Settings) -> dict[str, object]:
+    path: Path = settings.demo_dir / SEEDED_MARKER
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,22 @@
+"""The payment provider's own database, behind its GOV.UK Pay-shaped API."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(26), primary_key=True),
+    Column("reference", String(255), nullable=False, index=True),
+    Column("description", String(255), nullable=False),
+    Column("amount", Integer, nullable=False, comment="pence"),
+    Column("email", String(254), index=True, comment="normalised (lower case)"),
+    Column("cardholder_name", String(100)),
+    Column("status", String(12), nullable=False, comment="GOV.UK Pay state.status: created started ... success"),
+    Column("return_url", String(2000), nullable=False),
+    Column("created_date", DateTime(timezone=True), nullable=False),
+    Column("metadata", JSON, comment="GOV.UK Pay custom metadata: purpose, account_reference"),
+)

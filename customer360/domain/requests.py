@@ -1,0 +1,60 @@
+"""A resident's request to the council, whichever back office holds it ("My Requests")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from customer360.domain.systems import SourceSystem
+
+
+class RequestStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    REJECTED = "REJECTED"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    address: str | None = None
+    uprn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    at: datetime
+    description: str
+    status: RequestStatus | None = None
+    system: SourceSystem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequestRecord:
+    system: SourceSystem
+    reference: str
+    owner_record_id: str | None
+    service_code: str
+    service_name: str
+    status: RequestStatus
+    submitted_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    status_notes: str | None = None
+    expected_by: datetime | None = None
+    location: Location | None = None
+    history: tuple[RequestEvent, ...] = field(default=())
+
+
+# Open311 GeoReport v2 has two statuses; `status_notes` and our own history carry the detail.
+OPEN311_STATUS = {"open": RequestStatus.IN_PROGRESS, "closed": RequestStatus.RESOLVED}

@@ -1,0 +1,50 @@
+"""Prometheus metrics, one registry per app so tests and workers never share counters by accident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.source_calls = Counter(
+            "customer360_source_calls",
+            "Calls into a back office (one per call, however many keys it carries)",
+            ["source", "operation"],
+            registry=self.registry,
+        )
+        self.source_call_seconds = Histogram(
+            "customer360_source_call_seconds",
+            "Time spent in a call into a back office",
+            ["source", "operation"],
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.source_errors = Counter(
+            "customer360_source_errors",
+            "Calls into a back office that failed (down, timed out, circuit open)",
+            ["source", "operation", "reason"],
+            registry=self.registry,
+        )
+        self.cache_requests = Counter(
+            "customer360_cache_requests",
+            "Cache look-ups by layer (memory, redis) and result (hit, miss)",
+            ["layer", "result"],
+            registry=self.registry,
+        )
+
+    def source_call_count(self, source: str, operation: str | None = None) -> float:
+        """Calls so far into `source` (optionally one operation): what tests assert batching with."""
+        total = 0.0
+        for metric in self.source_calls.collect():
+            for sample in metric.samples:
+                if not sample.name.endswith("_total"):
+                    continue
+                if sample.labels["source"] == source and operation in (None, sample.labels["operation"]):
+                    total += sample.value
+        return total

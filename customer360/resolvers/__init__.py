@@ -1,0 +1,1 @@
+"""Read resolvers: check permission, ask a loader, return domain records (never Strawberry types)."""

@@ -1,0 +1,55 @@
+"""The typed per-request context: who is asking, the loaders, and errors to report beside the data."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from strawberry.types import Info
+
+from customer360.auth.principal import Principal
+from customer360.cache.base import ReadThrough
+from customer360.resolvers.directory import CustomerDirectory
+from customer360.resolvers.loaders import Loaders
+from customer360.sources.errors import SourceUnavailable
+from customer360.sources.registry import Sources
+
+T = TypeVar("T")
+
+SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+
+
+@dataclass
+class Context:
+    request: Request
+    principal: Principal
+    loaders: Loaders
+    directory: CustomerDirectory
+    sources: Sources
+    cache: ReadThrough
+    # Errors for fields that still have an answer (an empty list while a back office is down);
+    # the error-shaping extension adds them to the response's `errors`.
+    today: date
+    partial_errors: list[GraphQLError] = field(default_factory=list)
+
+    def report_unavailable(self, info: Info[Any, Any], error: SourceUnavailable) -> None:
+        self.partial_errors.append(
+            GraphQLError(
+                f"{error.system.value} is unavailable; this field is incomplete",
+                path=info.path.as_list(),
+                extensions={"code": SOURCE_UNAVAILABLE, "source": error.system.value},
+            )
+        )
+
+
+async def or_unavailable(info: Info[Context, Any], work: Awaitable[T], fallback: T) -> T:
+    """The answer, or `fallback` with a SOURCE_UNAVAILABLE error on this field: a partial result."""
+    try:
+        return await work
+    except SourceUnavailable as error:
+        info.context.report_unavailable(info, error)
+        return fallback

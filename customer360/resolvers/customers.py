@@ -1,0 +1,81 @@
+"""Reading golden customers: `me`, `customer(id)`, `searchCustomers`, and what hangs off a customer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from strawberry.types import Info
+
+from customer360.auth.policy import can_search_customers, can_view_customer
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context, or_unavailable
+from customer360.resolvers.directory import CustomerPageLike
+
+T = TypeVar("T")
+
+MAX_PAGE = 100
+
+
+class NotAllowed(Exception):
+    """The principal may not do this; answered as a GraphQL error with code FORBIDDEN."""
+
+    def __init__(self, message: str = "not allowed") -> None:
+        super().__init__(message)
+        self.extensions = {"code": "FORBIDDEN"}
+
+
+async def me(info: Info[Context, Any]) -> GoldenRecord | None:
+    principal = info.context.principal
+    if not principal.is_resident or principal.customer_id is None:
+        return None
+    return await info.context.loaders.customers.load(principal.customer_id)
+
+
+async def customer(info: Info[Context, Any], customer_id: str) -> GoldenRecord | None:
+    """Staff only; an id the principal may not see answers null, exactly like one that does not exist."""
+    if not info.context.principal.is_staff:
+        raise NotAllowed("customer(id) is for staff; residents use me")
+    if not can_view_customer(info.context.principal, customer_id):
+        return None
+    return await info.context.loaders.customers.load(customer_id)
+
+
+async def search_customers(info: Info[Context, Any], query: str, first: int, after: str | None) -> CustomerPageLike:
+    if not can_search_customers(info.context.principal):
+        raise NotAllowed("searchCustomers needs a staff role that works with residents' records")
+    return await info.context.directory.search(query, min(max(first, 1), MAX_PAGE), after)
+
+
+async def linked_records(info: Info[Context, Any], customer_id: str) -> list[RecordLink]:
+    return await info.context.loaders.links.load(customer_id)
+
+
+async def records_in(info: Info[Context, Any], customer_id: str, system: SourceSystem) -> list[str]:
+    """The customer's record ids in one back office (most people have one; a merge can leave two)."""
+    links = await info.context.loaders.links.load(customer_id)
+    return [link.record_id for link in links if link.system is system]
+
+
+async def gather_from(
+    info: Info[Context, Any],
+    customer_id: str,
+    system: SourceSystem,
+    load_many: Callable[[Iterable[str]], Awaitable[list[list[T]]]],
+) -> list[T]:
+    """Everything one back office holds for the customer, flattened; [] plus an error if it is down."""
+    record_ids = await records_in(info, customer_id, system)
+    if not record_ids:
+        return []
+
+    async def load() -> list[T]:
+        return [item for items in await load_many(record_ids) for item in items]
+
+    return await or_unavailable(info, load(), [])
+
+
+async def gather_concurrently(*work: Awaitable[list[T]]) -> list[T]:
+    results = await asyncio.gather(*work)
+    return [item for items in results for item in items]

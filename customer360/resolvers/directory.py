@@ -1,0 +1,32 @@
+"""The golden-record directory the resolvers read: a port, so resolvers never touch the store's SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.systems import SourceSystem
+
+
+class CustomerPageLike(Protocol):
+    @property
+    def customers(self) -> list[GoldenRecord]: ...
+
+    @property
+    def has_next_page(self) -> bool: ...
+
+    @property
+    def end_cursor(self) -> str | None: ...
+
+
+class CustomerDirectory(Protocol):
+    async def customers_by_id(self, ids: Sequence[str]) -> Mapping[str, GoldenRecord]: ...
+
+    async def links_by_customer(self, ids: Sequence[str]) -> Mapping[str, list[RecordLink]]: ...
+
+    async def owners_of(
+        self, records: Sequence[tuple[SourceSystem, str]]
+    ) -> Mapping[tuple[SourceSystem, str], str]: ...
+
+    async def search(self, query: str, first: int, after: str | None) -> CustomerPageLike: ...

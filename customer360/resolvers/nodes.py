@@ -1,0 +1,57 @@
+"""`node(id:)`: fetch any object by global id, checked against the principal like every other path.
+
+Each kind of object knows the back-office record that owns it; the owner's golden customer must
+be one the principal may see. An object the principal may not see answers null, exactly like one
+that does not exist, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.auth.policy import can_view_customer
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context
+from customer360.resolvers.loaders import owner_key
+
+
+async def _visible(info: Info[Context, Any], system: SourceSystem, record_id: str) -> bool:
+    owner = await info.context.loaders.owners.load(owner_key(system, record_id))
+    return owner is not None and can_view_customer(info.context.principal, owner)
+
+
+async def customer(info: Info[Context, Any], customer_id: str) -> Any:
+    if not can_view_customer(info.context.principal, customer_id):
+        return None
+    return await info.context.loaders.customers.load(customer_id)
+
+
+async def council_tax_account(info: Info[Context, Any], reference: str) -> Any:
+    account = await info.context.loaders.council_tax_account_by_reference.load(reference)
+    if account is None or not await _visible(info, SourceSystem.REVENUES, account.party_id):
+        return None
+    return account
+
+
+async def discount(info: Info[Context, Any], key: str) -> Any:
+    account_reference, _, discount_id = key.partition("/")
+    account = await council_tax_account(info, account_reference)
+    if account is None:
+        return None
+    return next((d for d in account.discounts if d.discount_id == discount_id), None)
+
+
+async def complaint(info: Info[Context, Any], reference: str) -> Any:
+    found = await info.context.loaders.complaint_by_reference.load(reference)
+    if found is None or not await _visible(info, SourceSystem.CRM, found.contact_id):
+        return None
+    return found
+
+
+async def payment(info: Info[Context, Any], payment_id: str) -> Any:
+    found = await info.context.loaders.payment_by_id.load(payment_id)
+    if found is None or not await _visible(info, SourceSystem.PAYMENTS, found.payer_id):
+        return None
+    return found

@@ -1,0 +1,144 @@
+"""The golden record as clients see it: one `Customer` assembled from every back office."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Self
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.requests import RequestStatus
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers import casework, council_tax
+from customer360.resolvers import customers as resolve
+from customer360.resolvers.context import Context
+from customer360.resolvers.pagination import Page
+from customer360.schema.casework import BenefitClaim, HousingApplication
+from customer360.schema.council_tax import CouncilTaxAccount, Discount
+from customer360.schema.node import Node, to_global_id
+from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
+from customer360.schema.requests import (
+    Complaint,
+    ComplaintConnection,
+    ComplaintEdge,
+    ServiceRequest,
+    ServiceRequestConnection,
+    ServiceRequestEdge,
+)
+from customer360.schema.values import Address, PageInfo
+
+
+@strawberry.type(description="A back-office record linked to this person, and how sure the link is (0..1).")
+class LinkedRecord:
+    system: SourceSystem
+    record_id: str
+    confidence: float
+    rule: str
+
+    @classmethod
+    def from_record(cls, record: RecordLink) -> Self:
+        return cls(system=record.system, record_id=record.record_id, confidence=record.confidence, rule=record.rule)
+
+
+@strawberry.type(description="The golden record: one person, however many back offices hold them.")
+class Customer(Node):
+    record: strawberry.Private[GoldenRecord]
+    name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date | None
+    address: Address | None
+
+    @classmethod
+    def from_record(cls, record: GoldenRecord) -> Self:
+        return cls(
+            id=to_global_id("Customer", record.customer_id),
+            record=record,
+            name=record.name,
+            email=record.email,
+            phone=record.phone,
+            date_of_birth=record.date_of_birth,
+            address=Address.from_record(record.address) if record.address else None,
+        )
+
+    @strawberry.field
+    async def linked_records(self, info: Info[Context, Any]) -> list[LinkedRecord]:
+        return [LinkedRecord.from_record(link) for link in await resolve.linked_records(info, self.record.customer_id)]
+
+    @strawberry.field
+    async def council_tax_accounts(self, info: Info[Context, Any]) -> list[CouncilTaxAccount]:
+        found = await council_tax.accounts(info, self.record.customer_id)
+        return [CouncilTaxAccount.from_record(account) for account in found]
+
+    @strawberry.field
+    async def discounts(self, info: Info[Context, Any]) -> list[Discount]:
+        return [Discount.from_record(d) for d in await council_tax.discounts(info, self.record.customer_id)]
+
+    @strawberry.field
+    async def benefit_claims(self, info: Info[Context, Any]) -> list[BenefitClaim]:
+        return [BenefitClaim.from_record(c) for c in await casework.benefit_claims(info, self.record.customer_id)]
+
+    @strawberry.field
+    async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:
+        found = await casework.housing_applications(info, self.record.customer_id)
+        return [HousingApplication.from_record(application) for application in found]
+
+    @strawberry.field(description='"My Requests": everything asked for in every back office, newest activity first.')
+    async def requests(
+        self,
+        info: Info[Context, Any],
+        status: list[RequestStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ServiceRequestConnection:
+        statuses = [RequestStatus(s) for s in status] if status else None
+        page = await casework.requests(info, self.record.customer_id, statuses, first, after)
+        return ServiceRequestConnection(
+            edges=[ServiceRequestEdge(cursor=c, node=ServiceRequest.from_record(r)) for r, c in _pairs(page)],
+            page_info=_page_info(page),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field
+    async def complaints(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> ComplaintConnection:
+        page = await casework.complaints(info, self.record.customer_id, first, after)
+        return ComplaintConnection(
+            edges=[ComplaintEdge(cursor=c, node=Complaint.from_record(r)) for r, c in _pairs(page)],
+            page_info=_page_info(page),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field
+    async def payments(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> PaymentConnection:
+        page = await casework.payments(info, self.record.customer_id, first, after)
+        return PaymentConnection(
+            edges=[PaymentEdge(cursor=c, node=Payment.from_record(r)) for r, c in _pairs(page)],
+            page_info=_page_info(page),
+            total_count=page.total_count,
+        )
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+
+
+def _pairs(page: Page[Any]) -> list[tuple[Any, str]]:
+    return list(zip(page.items, page.cursors, strict=True))
+
+
+def _page_info(page: Page[Any]) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)

@@ -1,0 +1,28 @@
+"""Relay global object ids: `base64("Type:key")`, opaque to clients."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+def to_global_id(type_name: str, key: str) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("="))
+
+
+def from_global_id(global_id: str) -> tuple[str, str] | None:
+    """`(type, key)`, or None for anything that is not an id we issued."""
+    padded = global_id + "=" * (-len(global_id) % 4)
+    try:
+        decoded = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, separator, key = decoded.partition(":")
+    return (type_name, key) if separator and type_name and key else None

@@ -1,0 +1,68 @@
+"""The Query root: thin fields that hand over to `resolvers/` and wrap records in types."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.resolvers import customers as resolve
+from customer360.resolvers import nodes
+from customer360.resolvers import services as catalogue
+from customer360.resolvers.context import Context
+from customer360.schema.council_tax import CouncilTaxAccount, Discount
+from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
+from customer360.schema.node import Node, from_global_id
+from customer360.schema.payments import Payment
+from customer360.schema.requests import Complaint, ServiceDefinition
+from customer360.schema.values import PageInfo
+
+# Global id type name -> (how to load and authorize it, how to present it).
+NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]], Callable[[Any], Node]]] = {
+    "Customer": (nodes.customer, Customer.from_record),
+    "CouncilTaxAccount": (nodes.council_tax_account, CouncilTaxAccount.from_record),
+    "Discount": (nodes.discount, Discount.from_record),
+    "Complaint": (nodes.complaint, Complaint.from_record),
+    "Payment": (nodes.payment, Payment.from_record),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in resident's golden record; null when nobody is signed in.")
+    async def me(self, info: Info[Context, Any]) -> Customer | None:
+        record = await resolve.me(info)
+        return Customer.from_record(record) if record else None
+
+    @strawberry.field(description="Staff: one customer by global id (null if unknown or not yours to see).")
+    async def customer(self, info: Info[Context, Any], id: strawberry.ID) -> Customer | None:
+        decoded = from_global_id(id)
+        if decoded is None or decoded[0] != "Customer":
+            return None
+        record = await resolve.customer(info, decoded[1])
+        return Customer.from_record(record) if record else None
+
+    @strawberry.field(description="Staff: customers whose name, email or postcode contain every word of the query.")
+    async def search_customers(
+        self, info: Info[Context, Any], query: str, first: int | None = 20, after: str | None = None
+    ) -> CustomerConnection:
+        page = await resolve.search_customers(info, query, first or 20, after)
+        edges = [CustomerEdge(cursor=page.end_cursor or "", node=Customer.from_record(c)) for c in page.customers]
+        return CustomerConnection(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+        )
+
+    @strawberry.field(description="Any object by its global id, if the signed-in principal may see it.")
+    async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
+        decoded = from_global_id(id)
+        if decoded is None or decoded[0] not in NODE_KINDS:
+            return None
+        load, present = NODE_KINDS[decoded[0]]
+        record = await load(info, decoded[1])
+        return present(record) if record is not None else None
+
+    @strawberry.field(description="What can be reported or applied for. Public.")
+    async def services(self, info: Info[Context, Any]) -> list[ServiceDefinition]:
+        return [ServiceDefinition.from_record(s) for s in await catalogue.services(info)]

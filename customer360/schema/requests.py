@@ -1,0 +1,181 @@
+"""Service requests ("My Requests"), complaints, their delivery state, and the service catalogue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Self
+
+import strawberry
+
+from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, deadlines
+from customer360.domain.requests import DeliveryState, RequestStatus, ServiceRequestRecord
+from customer360.domain.requests import RequestEvent as RequestEventRecord
+from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
+from customer360.domain.systems import SourceSystem
+from customer360.schema.node import Node, to_global_id
+from customer360.schema.values import Location, PageInfo
+
+strawberry.enum(SourceSystem)
+strawberry.enum(RequestStatus)
+strawberry.enum(DeliveryState)
+strawberry.enum(ComplaintStatus)
+strawberry.enum(ComplaintStage)
+
+
+@strawberry.type(description="Has the back office got it yet? PENDING while the outbox still holds it.")
+class Delivery:
+    state: DeliveryState
+    system: SourceSystem | None
+    back_office_reference: str | None
+    attempts: int
+
+    @classmethod
+    def delivered(cls, system: SourceSystem, reference: str) -> Self:
+        """Read from the back office itself, so it has it by definition."""
+        return cls(state=DeliveryState.DELIVERED, system=system, back_office_reference=reference, attempts=1)
+
+
+@strawberry.type
+class RequestEvent:
+    at: datetime
+    status: RequestStatus | None
+    description: str
+    system: SourceSystem | None
+
+    @classmethod
+    def from_record(cls, record: RequestEventRecord) -> Self:
+        return cls(at=record.at, status=record.status, description=record.description, system=record.system)
+
+
+@strawberry.type
+class ServiceRequest(Node):
+    reference: str
+    service_code: str
+    service_name: str
+    status: RequestStatus
+    status_notes: str | None
+    description: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    expected_by: datetime | None
+    location: Location | None
+    delivery: Delivery
+    history: list[RequestEvent] = strawberry.field(description="Oldest first.")
+
+    @classmethod
+    def from_record(cls, record: ServiceRequestRecord) -> Self:
+        return cls(
+            id=to_global_id("ServiceRequest", f"{record.system.value}:{record.reference}"),
+            reference=record.reference,
+            service_code=record.service_code,
+            service_name=record.service_name,
+            status=record.status,
+            status_notes=record.status_notes,
+            description=record.description,
+            submitted_at=record.submitted_at,
+            updated_at=record.updated_at,
+            expected_by=record.expected_by,
+            location=Location.from_record(record.location) if record.location else None,
+            delivery=Delivery.delivered(record.system, record.reference),
+            history=[RequestEvent.from_record(event) for event in sorted(record.history, key=lambda e: e.at)],
+        )
+
+
+@strawberry.type
+class Complaint(Node):
+    reference: str
+    subject: str
+    status: ComplaintStatus
+    stage: ComplaintStage
+    service_area: str | None
+    received_at: datetime
+    acknowledge_by: date = strawberry.field(description="5 working days after receipt (complaint handling codes).")
+    respond_by: date = strawberry.field(
+        description="Stage 1: 10 working days after acknowledgement; stage 2: 20 "
+        "(counted from the acknowledgement deadline until the CRM records one)."
+    )
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    delivery: Delivery
+
+    @classmethod
+    def from_record(cls, record: ComplaintRecord) -> Self:
+        due = deadlines(record.received_at, record.acknowledged_at, record.stage)
+        return cls(
+            id=to_global_id("Complaint", record.reference),
+            reference=record.reference,
+            subject=record.subject,
+            status=record.status,
+            stage=record.stage,
+            service_area=record.service_area,
+            received_at=record.received_at,
+            acknowledge_by=due.acknowledge_by,
+            respond_by=due.respond_by,
+            acknowledged_at=record.acknowledged_at,
+            responded_at=record.responded_at,
+            delivery=Delivery.delivered(SourceSystem.CRM, record.reference),
+        )
+
+
+@strawberry.type
+class ServiceAttribute:
+    code: str
+    description: str
+    datatype: str
+    required: bool
+    values: list[str] | None
+
+    @classmethod
+    def from_record(cls, record: ServiceAttributeRecord) -> Self:
+        return cls(
+            code=record.code,
+            description=record.description,
+            datatype=record.datatype,
+            required=record.required,
+            values=list(record.values) if record.values is not None else None,
+        )
+
+
+@strawberry.type(description="Something a resident can report or apply for.")
+class ServiceDefinition:
+    code: str
+    name: str
+    group: str
+    description: str | None
+    attributes: list[ServiceAttribute]
+
+    @classmethod
+    def from_record(cls, record: ServiceDefinitionRecord) -> Self:
+        return cls(
+            code=record.code,
+            name=record.name,
+            group=record.group,
+            description=record.description,
+            attributes=[ServiceAttribute.from_record(a) for a in record.attributes],
+        )
+
+
+@strawberry.type
+class ServiceRequestEdge:
+    cursor: str
+    node: ServiceRequest
+
+
+@strawberry.type
+class ServiceRequestConnection:
+    edges: list[ServiceRequestEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ComplaintEdge:
+    cursor: str
+    node: Complaint
+
+
+@strawberry.type
+class ComplaintConnection:
+    edges: list[ComplaintEdge]
+    page_info: PageInfo
+    total_count: int

@@ -1,0 +1,98 @@
+"""BENEFITS: Housing Benefit and Council Tax Support claims, read with SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.benefits import (
+    BenefitClaimRecord,
+    BenefitKind,
+    ClaimStatus,
+    HouseholdMember,
+)
+from customer360.domain.people import PersonRecord
+from customer360.domain.systems import SourceSystem
+from customer360.sources.sql_columns import person_columns, person_record_from_row
+
+metadata = MetaData()
+
+claimants = Table("claimants", metadata, Column("claimant_id", String(12), primary_key=True), *person_columns())
+claims = Table(
+    "claims",
+    metadata,
+    Column("reference", String(16), primary_key=True),
+    Column("claimant_id", String(12), ForeignKey("claimants.claimant_id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+    Column("weekly_award_pence", Integer, nullable=False),
+)
+household_members = Table(
+    "household_members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("claim_reference", String(16), ForeignKey("claims.reference"), nullable=False, index=True),
+    Column("relationship", String(20), nullable=False),
+    Column("forenames", String(100)),
+    Column("surname", String(100)),
+    Column("date_of_birth", Date),
+)
+
+
+class BenefitsSql:
+    """Implements `BenefitsSource` over the benefits database."""
+
+    system = SourceSystem.BENEFITS
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def person_records(self) -> Sequence[PersonRecord]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(claimants))).all()
+        return [person_record_from_row(self.system, row.claimant_id, row) for row in rows]
+
+    async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]:
+        async with self._engine.connect() as conn:
+            claim_rows = (
+                await conn.execute(
+                    select(claims)
+                    .where(claims.c.claimant_id.in_(list(claimant_ids)))
+                    .order_by(claims.c.starts_on.desc())
+                )
+            ).all()
+            refs = [row.reference for row in claim_rows]
+            member_rows = (
+                (
+                    await conn.execute(select(household_members).where(household_members.c.claim_reference.in_(refs)))
+                ).all()
+                if refs
+                else []
+            )
+        members: dict[str, list[HouseholdMember]] = defaultdict(list)
+        for row in member_rows:
+            members[row.claim_reference].append(HouseholdMember(row.relationship, row.date_of_birth))
+        by_claimant: dict[str, list[BenefitClaimRecord]] = defaultdict(list)
+        for row in claim_rows:
+            by_claimant[row.claimant_id].append(
+                BenefitClaimRecord(
+                    reference=row.reference,
+                    claimant_id=row.claimant_id,
+                    kind=BenefitKind(row.kind),
+                    status=ClaimStatus(row.status),
+                    starts_on=row.starts_on,
+                    ends_on=row.ends_on,
+                    weekly_award_pence=row.weekly_award_pence,
+                    household=tuple(members[row.reference]),
+                )
+            )
+        return by_claimant

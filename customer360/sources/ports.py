@@ -1,0 +1,70 @@
+"""What customer360 needs from each kind of back office, as Protocols.
+
+Every method takes many keys and answers for all of them in one call: the DataLoaders batch
+keys per request, so a page of 100 customers costs one call per operation, not 100. A method's
+name is the `operation` label of `customer360_source_calls_total`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from customer360.domain.benefits import BenefitClaimRecord
+from customer360.domain.complaints import ComplaintRecord
+from customer360.domain.council_tax import CouncilTaxAccountRecord
+from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.payments import PaymentRecord
+from customer360.domain.people import PersonRecord
+from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.services import ServiceDefinitionRecord
+
+
+class PeopleSource(Protocol):
+    """Every back office can list the people it knows: the feed the golden record is linked from."""
+
+    async def person_records(self) -> Sequence[PersonRecord]: ...
+
+    async def ping(self) -> None: ...
+
+
+class CouncilTaxSource(PeopleSource, Protocol):
+    async def accounts_by_party(self, party_ids: Sequence[str]) -> Mapping[str, list[CouncilTaxAccountRecord]]: ...
+
+    async def accounts_by_reference(self, references: Sequence[str]) -> Mapping[str, CouncilTaxAccountRecord]: ...
+
+
+class BenefitsSource(PeopleSource, Protocol):
+    async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]: ...
+
+
+class HousingSource(PeopleSource, Protocol):
+    async def applications_by_applicant(
+        self, applicant_ids: Sequence[str]
+    ) -> Mapping[str, list[HousingApplicationRecord]]: ...
+
+
+class CrmSource(PeopleSource, Protocol):
+    async def services(self) -> Sequence[ServiceDefinitionRecord]: ...
+
+    async def complaints_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ComplaintRecord]]: ...
+
+    async def complaints_by_reference(self, references: Sequence[str]) -> Mapping[str, ComplaintRecord]: ...
+
+    async def cases_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
+
+
+class StreetSceneSource(PeopleSource, Protocol):
+    """An Open311 GeoReport v2 endpoint."""
+
+    async def services(self) -> Sequence[ServiceDefinitionRecord]: ...
+
+    async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
+
+
+class PaymentsSource(PeopleSource, Protocol):
+    """A GOV.UK Pay-shaped payments API."""
+
+    async def payments_by_payer(self, payer_ids: Sequence[str]) -> Mapping[str, list[PaymentRecord]]: ...
+
+    async def payments_by_id(self, payment_ids: Sequence[str]) -> Mapping[str, PaymentRecord]: ...

@@ -1,0 +1,179 @@
+"""REVENUES: the Council Tax system's own database, read with SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.council_tax import (
+    CouncilTaxAccountRecord,
+    DiscountKind,
+    DiscountRecord,
+    DiscountStatus,
+    ScheduledInstalment,
+    StatementLineKind,
+    Transaction,
+    annual_charge,
+)
+from customer360.domain.people import PersonRecord, PostalAddress
+from customer360.domain.systems import SourceSystem
+from customer360.sources.sql_columns import person_columns, person_record_from_row
+
+metadata = MetaData()
+
+parties = Table("parties", metadata, Column("party_id", String(12), primary_key=True), *person_columns())
+properties = Table(
+    "properties",
+    metadata,
+    Column("property_id", String(12), primary_key=True),
+    Column("uprn", String(12)),
+    Column("line1", String(200), nullable=False),
+    Column("line2", String(200)),
+    Column("town", String(100)),
+    Column("postcode", String(10), nullable=False),
+    Column("band", String(1), nullable=False),
+)
+band_d_charges = Table(
+    "band_d_charges",
+    metadata,
+    Column("financial_year", Integer, primary_key=True, comment="the calendar year the FY starts in"),
+    Column("pence", Integer, nullable=False),
+)
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("reference", String(12), primary_key=True),
+    Column("party_id", String(12), ForeignKey("parties.party_id"), nullable=False, index=True),
+    Column("property_id", String(12), ForeignKey("properties.property_id"), nullable=False),
+    Column("liable_from", Date, nullable=False),
+    Column("liable_to", Date),
+    Column("financial_year", Integer, nullable=False),
+)
+instalments = Table(
+    "instalments",
+    metadata,
+    Column("account_reference", String(12), ForeignKey("accounts.reference"), nullable=False, index=True),
+    Column("due_date", Date, nullable=False),
+    Column("amount_pence", Integer, nullable=False),
+)
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_reference", String(12), ForeignKey("accounts.reference"), nullable=False, index=True),
+    Column("posted_on", Date, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("amount_pence", Integer, nullable=False),
+)
+discounts = Table(
+    "discounts",
+    metadata,
+    Column("discount_id", String(16), primary_key=True),
+    Column("account_reference", String(12), ForeignKey("accounts.reference"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+)
+
+
+class RevenuesSql:
+    """Implements `CouncilTaxSource` over the revenues database."""
+
+    system = SourceSystem.REVENUES
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def person_records(self) -> Sequence[PersonRecord]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(parties))).all()
+        return [person_record_from_row(self.system, row.party_id, row) for row in rows]
+
+    async def accounts_by_party(self, party_ids: Sequence[str]) -> Mapping[str, list[CouncilTaxAccountRecord]]:
+        found = await self._accounts(accounts.c.party_id.in_(list(party_ids)))
+        by_party: dict[str, list[CouncilTaxAccountRecord]] = defaultdict(list)
+        for account in found:
+            by_party[account.party_id].append(account)
+        return by_party
+
+    async def accounts_by_reference(self, references: Sequence[str]) -> Mapping[str, CouncilTaxAccountRecord]:
+        found = await self._accounts(accounts.c.reference.in_(list(references)))
+        return {account.reference: account for account in found}
+
+    async def _accounts(self, where: Any) -> list[CouncilTaxAccountRecord]:
+        query = (
+            select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"))
+            .join(properties, properties.c.property_id == accounts.c.property_id)
+            .join(band_d_charges, band_d_charges.c.financial_year == accounts.c.financial_year)
+            .where(where)
+            .order_by(accounts.c.liable_from.desc())
+        )
+        async with self._engine.connect() as conn:
+            account_rows = (await conn.execute(query)).all()
+            refs = [row.reference for row in account_rows]
+            if not refs:
+                return []
+            schedule_rows = (
+                await conn.execute(
+                    select(instalments)
+                    .where(instalments.c.account_reference.in_(refs))
+                    .order_by(instalments.c.due_date)
+                )
+            ).all()
+            transaction_rows = (
+                await conn.execute(
+                    select(transactions)
+                    .where(transactions.c.account_reference.in_(refs))
+                    .order_by(transactions.c.posted_on, transactions.c.id)
+                )
+            ).all()
+            discount_rows = (await conn.execute(select(discounts).where(discounts.c.account_reference.in_(refs)))).all()
+        schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
+        for row in schedule_rows:
+            schedules[row.account_reference].append(ScheduledInstalment(row.due_date, row.amount_pence))
+        postings: dict[str, list[Transaction]] = defaultdict(list)
+        for row in transaction_rows:
+            postings[row.account_reference].append(
+                Transaction(row.posted_on, StatementLineKind(row.kind), row.description, row.amount_pence)
+            )
+        account_discounts: dict[str, list[DiscountRecord]] = defaultdict(list)
+        for row in discount_rows:
+            account_discounts[row.account_reference].append(
+                DiscountRecord(
+                    discount_id=row.discount_id,
+                    account_reference=row.account_reference,
+                    kind=DiscountKind(row.kind),
+                    status=DiscountStatus(row.status),
+                    percent=row.percent,
+                    starts_on=row.starts_on,
+                    ends_on=row.ends_on,
+                )
+            )
+        return [
+            CouncilTaxAccountRecord(
+                reference=row.reference,
+                party_id=row.party_id,
+                property_address=PostalAddress(
+                    line1=row.line1, line2=row.line2, town=row.town, postcode=row.postcode, uprn=row.uprn
+                ),
+                band=row.band,
+                liable_from=row.liable_from,
+                liable_to=row.liable_to,
+                annual_charge_pence=annual_charge(row.band, row.band_d_pence),
+                schedule=tuple(schedules[row.reference]),
+                transactions=tuple(postings[row.reference]),
+                discounts=tuple(account_discounts[row.reference]),
+            )
+            for row in account_rows
+        ]

@@ -1,0 +1,1 @@
+"""The gateway's own store: golden customers, links, audit, outbox, events (SQLAlchemy + Alembic)."""

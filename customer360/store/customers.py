@@ -1,0 +1,231 @@
+"""Golden customers and their links, in the gateway store."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.people import PostalAddress
+from customer360.domain.systems import SourceSystem
+from customer360.store.tables import customer_links, customers
+
+
+@dataclass(frozen=True, slots=True)
+class NewLink:
+    customer_id: str
+    system: SourceSystem
+    record_id: str
+    confidence: float
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    customers: list[GoldenRecord]
+    has_next_page: bool
+    end_cursor: str | None
+
+
+class CustomerStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def replace_all(self, golden: Sequence[GoldenRecord], links: Sequence[NewLink], *, by: str) -> None:
+        """Start the golden record afresh (demo seeding): every customer and link replaced."""
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(customer_links))
+            await conn.execute(delete(customers))
+            for chunk in _chunks([_customer_row(record, now) for record in golden]):
+                await conn.execute(insert(customers), chunk)
+            link_rows = [
+                {
+                    "customer_id": link.customer_id,
+                    "system": link.system.value,
+                    "record_id": link.record_id,
+                    "confidence": link.confidence,
+                    "rule": link.rule,
+                    "linked_at": now,
+                    "linked_by": by,
+                }
+                for link in links
+            ]
+            for chunk in _chunks(link_rows):
+                await conn.execute(insert(customer_links), chunk)
+
+    async def customers_by_id(self, ids: Sequence[str]) -> Mapping[str, GoldenRecord]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(customers).where(customers.c.id.in_(list(ids))))).all()
+        return {row.id: _golden(row) for row in rows}
+
+    async def links_by_customer(self, ids: Sequence[str]) -> Mapping[str, list[RecordLink]]:
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(customer_links)
+                    .where(customer_links.c.customer_id.in_(list(ids)), customer_links.c.unlinked_at.is_(None))
+                    .order_by(customer_links.c.system, customer_links.c.record_id)
+                )
+            ).all()
+        by_customer: dict[str, list[RecordLink]] = defaultdict(list)
+        for row in rows:
+            by_customer[row.customer_id].append(
+                RecordLink(SourceSystem(row.system), row.record_id, row.confidence, row.rule)
+            )
+        return by_customer
+
+    async def owners_of(self, records: Sequence[tuple[SourceSystem, str]]) -> Mapping[tuple[SourceSystem, str], str]:
+        """Which golden customer each back-office record belongs to (absent: nobody yet)."""
+        if not records:
+            return {}
+        wanted = [
+            and_(customer_links.c.system == system.value, customer_links.c.record_id == record_id)
+            for system, record_id in records
+        ]
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(customer_links.c.system, customer_links.c.record_id, customer_links.c.customer_id).where(
+                        customer_links.c.unlinked_at.is_(None), or_(*wanted)
+                    )
+                )
+            ).all()
+        return {(SourceSystem(row.system), row.record_id): row.customer_id for row in rows}
+
+    async def customer_id_for_verified_email(self, email: str) -> str | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(customers.c.id)
+                    .where(
+                        customers.c.email == email,
+                        customers.c.email_verified.is_(True),
+                        customers.c.merged_into.is_(None),
+                    )
+                    .order_by(customers.c.created_at)
+                    .limit(1)
+                )
+            ).first()
+        return row.id if row else None
+
+    async def search(self, query: str, first: int, after: str | None) -> CustomerPage:
+        """Customers whose name, email or postcode contains every word of the query, by surname."""
+        words = [word for word in query.upper().split() if word]
+        conditions = [customers.c.search_text.contains(word, autoescape=True) for word in words]
+        statement = select(customers).where(customers.c.merged_into.is_(None), *conditions)
+        if after:
+            surname, customer_id = _decode_cursor(after)
+            statement = statement.where(
+                or_(
+                    customers.c.surname > surname,
+                    and_(customers.c.surname == surname, customers.c.id > customer_id),
+                )
+            )
+        statement = statement.order_by(customers.c.surname, customers.c.id).limit(first + 1)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        page = [_golden(row) for row in rows[:first]]
+        end = _encode_cursor(page[-1].surname, page[-1].customer_id) if page else None
+        return CustomerPage(page, has_next_page=len(rows) > first, end_cursor=end)
+
+    async def residents(self, limit: int) -> list[tuple[GoldenRecord, int]]:
+        """Customers who can sign in (a verified email), most-linked first: the demo's sample residents."""
+        link_count = func.count(customer_links.c.id).label("links")
+        statement = (
+            select(customers, link_count)
+            .join(customer_links, customer_links.c.customer_id == customers.c.id)
+            .where(
+                customers.c.email_verified.is_(True),
+                customers.c.merged_into.is_(None),
+                customer_links.c.unlinked_at.is_(None),
+            )
+            .group_by(*customers.c)
+            .order_by(link_count.desc(), customers.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [(_golden(row), row.links) for row in rows]
+
+    async def count(self) -> int:
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(customers))).scalar_one())
+
+
+def _customer_row(record: GoldenRecord, now: datetime) -> dict[str, Any]:
+    address = record.address
+    return {
+        "id": record.customer_id,
+        "forenames": record.forenames,
+        "surname": record.surname,
+        "name_source": record.name_source,
+        "email": record.email,
+        "email_verified": record.email_verified,
+        "email_source": record.email_source,
+        "phone": record.phone,
+        "phone_source": record.phone_source,
+        "date_of_birth": record.date_of_birth,
+        "date_of_birth_source": record.date_of_birth_source,
+        "line1": address.line1 if address else None,
+        "line2": address.line2 if address else None,
+        "town": address.town if address else None,
+        "postcode": address.postcode if address else None,
+        "uprn": address.uprn if address else None,
+        "address_source": record.address_source,
+        "search_text": " ".join(
+            part.upper()
+            for part in (record.forenames, record.surname, record.email, address.postcode if address else None)
+            if part
+        ),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _golden(row: Any) -> GoldenRecord:
+    def system(value: str | None) -> SourceSystem | None:
+        return SourceSystem(value) if value else None
+
+    return GoldenRecord(
+        customer_id=row.id,
+        forenames=row.forenames,
+        surname=row.surname,
+        name_source=system(row.name_source),
+        email=row.email,
+        email_verified=bool(row.email_verified),
+        email_source=system(row.email_source),
+        phone=row.phone,
+        phone_source=system(row.phone_source),
+        date_of_birth=row.date_of_birth,
+        date_of_birth_source=system(row.date_of_birth_source),
+        address=PostalAddress(row.line1, row.postcode, row.line2, row.town, row.uprn) if row.line1 else None,
+        address_source=system(row.address_source),
+    )
+
+
+def _chunks(rows: list[dict[str, Any]], size: int = 1000) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _encode_cursor(surname: str, customer_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{surname}\x1f{customer_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        surname, customer_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("\x1f", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor(cursor) from None
+    return surname, customer_id
+
+
+class InvalidCursor(ValueError):
+    """A client sent an `after` cursor we did not issue."""

@@ -1,0 +1,124 @@
+"""The gateway's own tables. Change them only through a new Alembic migration in `migrations/versions/`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# The golden record: one row per person, with each surviving value and the system it came from.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("forenames", String(100), nullable=False),
+    Column("surname", String(100), nullable=False),
+    Column("name_source", String(16)),
+    Column("email", String(254), index=True, comment="normalised; the key a verified sign-in links by"),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("email_source", String(16)),
+    Column("phone", String(20), comment="E.164"),
+    Column("phone_source", String(16)),
+    Column("date_of_birth", Date),
+    Column("date_of_birth_source", String(16)),
+    Column("line1", String(200)),
+    Column("line2", String(200)),
+    Column("town", String(100)),
+    Column("postcode", String(10), index=True),
+    Column("uprn", String(12)),
+    Column("address_source", String(16)),
+    Column("search_text", Text, nullable=False, default="", comment="upper-case name, email, postcode"),
+    Column("merged_into", String(36), ForeignKey("customers.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Links from a golden record to back-office records. Rows are never deleted: an unlink sets
+# `unlinked_at`, so a merge or a wrong link can be undone exactly from the history.
+customer_links = Table(
+    "customer_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("system", String(16), nullable=False),
+    Column("record_id", String(254), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("rule", String(40), nullable=False, comment="what linked it: a deterministic rule, a model, a steward"),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    Column("linked_by", String(100), nullable=False),
+    Column("unlinked_at", DateTime(timezone=True)),
+    Column("unlinked_by", String(100)),
+    Index("ix_customer_links_system_record", "system", "record_id"),
+)
+
+# Append-only: there is no update or delete path for these rows anywhere in the code.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(40)),
+    Column("team", String(60)),
+    Column("action", String(60), nullable=False),
+    Column("customer_id", String(36), index=True),
+    Column("purpose", String(200)),
+    Column("detail", JSON),
+)
+
+# Writes to back offices: an intent and its deliveries, kept until acknowledged.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(20), nullable=False, index=True, comment="the customer360 reference"),
+    Column("customer_id", String(36), index=True),
+    Column("destination", String(16), nullable=False),
+    Column("operation", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(10), nullable=False, default="PENDING"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("backoffice_reference", String(40)),
+    Column("last_error", String(400)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+
+# Interaction events for analytics: coarse, never a name, an email or free text.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("service_code", String(40)),
+    Column("outcome", String(20)),
+    Column("duration_ms", Integer),
+    Column("ward", String(40)),
+    Column("age_band", String(10)),
+    Column("vulnerable", Boolean),
+    Column("assisted", Boolean),
+)
