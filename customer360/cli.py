@@ -86,7 +86,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(_seed(settings, args.residents, args.seed, reset=args.reset))
+    from customer360.demo.seed import SeedError
+
+    try:
+        asyncio.run(_seed(settings, args.residents, args.seed, reset=args.reset))
+    except SeedError as error:
+        print(f"customer360: {error} (use --reset to replace what is there)", file=sys.stderr)
+        return EXIT_REFUSED
     return 0
 
 

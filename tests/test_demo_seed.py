@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
@@ -134,15 +133,6 @@ async def test_reseeding_without_reset_is_refused(seeded: Seeded) -> None:
         await seed_back_offices(
             seeded.engines, seeded.population, today=TODAY, truth_path=seeded.truth_path, reset=False
         )
-
-
-async def test_seeding_2000_residents_takes_seconds(tmp_path: Path) -> None:
-    engines = _sqlite_engines(tmp_path)
-    started = time.perf_counter()
-    await _seed(engines, generate_population(2000, 42), tmp_path / "truth.csv")
-    elapsed = time.perf_counter() - started
-    await _dispose(engines)
-    assert elapsed < 30, f"seeding 2,000 residents took {elapsed:.1f}s"
 
 
 # --- revenues -----------------------------------------------------------------------------------
