@@ -33,8 +33,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return Context(
             request=request,
             principal=request.state.principal,
-            loaders=Loaders.for_request(runtime.customers, runtime.sources, runtime.cache),
+            loaders=Loaders.for_request(runtime.customers, runtime.outbox, runtime.sources, runtime.cache),
             directory=runtime.customers,
+            submissions=runtime.outbox,
+            writes=runtime.writes,
             sources=runtime.sources,
             cache=runtime.cache,
             today=london_today(),

@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--role", default="", help="staff roles, comma-separated")
     token.set_defaults(handler=_token)
 
+    outbox = commands.add_parser("outbox", help="writes waiting for a back office").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    outbox_run = outbox.add_parser("run", help="deliver everything pending now, then exit")
+    outbox_run.set_defaults(handler=_outbox_run)
+
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(handler=_schema)
     return parser
@@ -66,8 +72,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from customer360.demo import council
 
     if not settings.sources_file and not council.is_seeded(settings):
+        why = "its demo data is from an older version" if council.seeded_marker(settings) else "first start"
         print(
-            f"customer360: first start on {settings.data_dir}: seeding the demo council "
+            f"customer360: {why} on {settings.data_dir}: seeding the demo council "
             f"({council.DEFAULT_RESIDENTS} residents)...",
             file=sys.stderr,
         )
@@ -180,6 +187,25 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(issuer.staff_token(args.staff, [Role(name) for name in names]))
     return 0
+
+
+def _outbox_run(settings: Settings, args: argparse.Namespace) -> int:
+    pending = asyncio.run(_drain_outbox(settings))
+    print(f"customer360: outbox run done; {pending} deliveries still pending", file=sys.stderr)
+    return 0
+
+
+async def _drain_outbox(settings: Settings) -> int:
+    import contextlib
+    from dataclasses import replace
+
+    from customer360.commands.relay import drain
+    from customer360.runtime import start_runtime
+
+    async with contextlib.AsyncExitStack() as stack:
+        runtime = await start_runtime(replace(settings, outbox_interval_seconds=0), stack)
+        await drain(runtime.writes.deliverer)
+        return await runtime.outbox.pending_count()
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:

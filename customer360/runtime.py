@@ -17,6 +17,10 @@ from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, Tru
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
+from customer360.commands.delivery import Deliverer
+from customer360.commands.handlers import HANDLERS
+from customer360.commands.relay import relay_forever
+from customer360.commands.write_path import WritePath
 from customer360.demo import council
 from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
@@ -27,6 +31,7 @@ from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
+from customer360.store.outbox import OutboxStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
@@ -37,6 +42,8 @@ class Runtime:
     settings: Settings
     metrics: Metrics
     customers: CustomerStore
+    outbox: OutboxStore
+    writes: WritePath
     sources: Sources
     cache: ReadThrough
     verifier: TokenVerifier
@@ -105,6 +112,14 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     cache = _cache(settings)
     stack.push_async_callback(cache.close)
 
+    customers = CustomerStore(store_engine)
+    outbox = OutboxStore(store_engine)
+    read_through = ReadThrough(cache, metrics, settings.cache_ttl_seconds)
+    deliverer = Deliverer(outbox, customers, sources, read_through, handlers=HANDLERS)
+    if settings.outbox_interval_seconds > 0:
+        relay = asyncio.create_task(relay_forever(deliverer, settings.outbox_interval_seconds))
+        stack.push_async_callback(_stop, relay)
+
     issuers: list[TrustedIssuer] = []
     signing_key = None
     if settings.demo_issuer_enabled:
@@ -113,9 +128,11 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     return Runtime(
         settings=settings,
         metrics=metrics,
-        customers=CustomerStore(store_engine),
+        customers=customers,
+        outbox=outbox,
+        writes=WritePath(outbox, deliverer),
         sources=sources,
-        cache=ReadThrough(cache, metrics, settings.cache_ttl_seconds),
+        cache=read_through,
         verifier=TokenVerifier(issuers),
         signing_key=signing_key,
     )
@@ -137,3 +154,9 @@ def _cache_key(data_dir: Path) -> bytes:
         path.write_bytes(Fernet.generate_key())
         path.chmod(0o600)
     return path.read_bytes().strip()
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -33,6 +33,7 @@ class Settings:
     demo_sources_down: frozenset[SourceSystem] = field(default_factory=frozenset)
     source_timeout_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:8000"
+    outbox_interval_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -78,6 +79,7 @@ class Settings:
             demo_sources_down=_systems(env.get("C360_DEMO_SOURCE_DOWN", "")),
             source_timeout_seconds=_number(env, "C360_SOURCE_TIMEOUT_SECONDS", 5.0),
             public_url=env.get("C360_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
         )
 
 

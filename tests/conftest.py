@@ -7,7 +7,9 @@ loopback ports, and PostgreSQL / Redis when reachable (`services.py` says how th
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -39,7 +41,7 @@ async def _seed(settings: Settings) -> None:
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A demo council seeded once for the whole run; tests must not change its back offices."""
     data_dir: Path = tmp_path_factory.mktemp("demo-council")
-    settings = Settings(data_dir=data_dir, cache_enabled=False)
+    settings = Settings(data_dir=data_dir, cache_enabled=False, outbox_interval_seconds=0)
     asyncio.run(_seed(settings))
     return settings
 
@@ -48,6 +50,14 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 async def api(demo_settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     async with running_app(demo_settings) as pair:
         yield pair
+
+
+@pytest.fixture
+def own_council(demo_settings: Settings, tmp_path: Path) -> Settings:
+    """A private copy of the seeded council, for tests that write to its back offices."""
+    copy = tmp_path / "council"
+    shutil.copytree(demo_settings.data_dir, copy)
+    return replace(demo_settings, data_dir=copy)
 
 
 @pytest.fixture(scope="session")

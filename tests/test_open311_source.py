@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from math import cos, degrees, radians
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from customer360.demo import street_scene_db as db
 from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.demo.open311_app import create_open311_app
+from customer360.domain.geography import EARTH_RADIUS_METRES
+from customer360.domain.reporting import AttributeAnswer, StreetReportSubmission
 from customer360.domain.requests import Location, RequestStatus
 from customer360.domain.services import ServiceAttributeRecord
 from customer360.domain.systems import SourceSystem
-from customer360.sources.errors import SourceUnavailable
+from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.open311_http import Open311Http
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -276,3 +282,179 @@ async def test_a_stopped_server_makes_the_source_unavailable(engine: AsyncEngine
     with pytest.raises(SourceUnavailable) as raised:
         await source.requests_by_reporter(["R1"])
     assert raised.value.system is SourceSystem.STREET_SCENE
+
+
+REPORT = StreetReportSubmission(
+    external_reference="C360-7K3M9Q2P",
+    service_code="GRAFFITI",
+    description="Tags on the underpass",
+    latitude=52.6339,
+    longitude=-1.695,
+    attributes=(AttributeAnswer("OFFENSIVE", ("no",)), AttributeAnswer("SURFACE", ("Brick",))),
+)
+
+
+def report(**changes: Any) -> StreetReportSubmission:
+    return replace(REPORT, **changes)
+
+
+async def count_requests(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(db.requests)) or 0)
+
+
+async def test_submitting_twice_with_one_external_reference_files_one_request(
+    source: Open311Http, engine: AsyncEngine
+) -> None:
+    before = await count_requests(engine)
+
+    first = await source.submit_request(report(account_id="R3"))
+    again = await source.submit_request(report(account_id="R3"))
+
+    assert again == first
+    assert await count_requests(engine) == before + 1
+    [filed] = (await source.requests_by_reporter(["R3"]))["R3"]
+    assert first.account_id == "R3"
+    assert (filed.reference, filed.external_reference, filed.service_code) == (
+        first.service_request_id,
+        "C360-7K3M9Q2P",
+        "GRAFFITI",
+    )
+    assert filed.location == Location(latitude=52.6339, longitude=-1.695)
+    assert [event.description for event in filed.history] == ["Report received"]
+
+
+async def test_a_repeated_post_answers_200_with_the_first_filing(client: httpx.AsyncClient, base_url: str) -> None:
+    form = {"service_code": "LITTER", "lat": "52.63", "long": "-1.69", "external_reference": "C360-AAAA2222"}
+
+    first = await client.post(f"{base_url}/requests.json", data=form)
+    again = await client.post(f"{base_url}/requests.json", data={**form, "description": "edited"})
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()[0]["service_request_id"] == first.json()[0]["service_request_id"]
+
+
+async def test_an_anonymous_report_with_a_multivaluelist_and_an_email(
+    source: Open311Http, engine: AsyncEngine, sent: list[httpx.Request]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(db.services).values(
+                service_code="FLY_TIPPING", service_name="Fly-tipping", group_name="Green & Clean"
+            )
+        )
+        await conn.execute(
+            insert(db.service_attributes).values(
+                service_code="FLY_TIPPING",
+                code="WASTE",
+                description="What has been dumped?",
+                datatype="multivaluelist",
+                required=True,
+                position=1,
+                values=["Household", "Tyres"],
+            )
+        )
+    submission = report(
+        service_code="FLY_TIPPING",
+        attributes=(AttributeAnswer("WASTE", ("Household", "Tyres"), is_list=True),),
+        email="new.reporter@example.org",
+        first_name="Nia",
+        address="Behind 12 Lichfield Street",
+        uprn="100000000012",
+    )
+
+    receipt = await source.submit_request(submission)
+
+    body = httpx.QueryParams(sent[-1].content.decode())
+    assert body.get_list("attribute[WASTE][]") == ["Household", "Tyres"]
+    assert (body["address_id"], body["external_reference"]) == ("100000000012", "C360-7K3M9Q2P")
+    assert "account_id" not in body
+    reporter = {p.email: p.record_id for p in await source.person_records()}["new.reporter@example.org"]
+    assert receipt.account_id == reporter, "the new reporter's id comes back, so the gateway can link it"
+    [filed] = (await source.requests_by_reporter([reporter]))[reporter]
+    assert filed.reference == receipt.service_request_id
+    assert filed.location == Location(52.6339, -1.695, "Behind 12 Lichfield Street", "100000000012")
+
+
+@pytest.mark.parametrize(
+    ("submission", "reason"),
+    [
+        (report(service_code="NOPE"), "service_code NOPE not found"),
+        (report(attributes=()), "attribute OFFENSIVE is required"),
+        (report(account_id="R99"), "account_id R99 not found"),
+    ],
+)
+async def test_a_refusal_raises_open311_rejected(
+    source: Open311Http, submission: StreetReportSubmission, reason: str
+) -> None:
+    with pytest.raises(SourceRejected) as raised:
+        await source.submit_request(submission)
+
+    assert raised.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(400, SourceRejected), (429, SourceUnavailable), (503, SourceUnavailable)]
+)
+async def test_client_errors_are_refusals_and_the_rest_outages(status: int, error: type[Exception]) -> None:
+    answer = httpx.Response(status, json=[{"code": status, "description": "no"}])
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
+        with pytest.raises(error):
+            await Open311Http(client, "http://street-scene.test").submit_request(report())
+
+
+async def test_a_report_to_a_stopped_server_is_an_outage(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
+    async with serve_on_loopback(create_open311_app(engine)) as url:
+        source = Open311Http(client, url)
+
+    with pytest.raises(SourceUnavailable):
+        await source.submit_request(report())
+
+
+def from_centre(north_metres: float, east_metres: float) -> dict[str, float]:
+    latitude = 52.6339 + degrees(north_metres / EARTH_RADIUS_METRES)
+    longitude = -1.695 + degrees(east_metres / (EARTH_RADIUS_METRES * cos(radians(52.6339))))
+    return {"lat": latitude, "long": longitude}
+
+
+async def test_requests_near_a_point_are_those_inside_the_radius(
+    source: Open311Http, engine: AsyncEngine, sent: list[httpx.Request]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(db.requests),
+            [
+                request_row("SS-N150", "R2", "open", at(4), **from_centre(150, 0)),
+                request_row("SS-E190", "R2", "closed", at(4), **from_centre(0, 190)),
+                request_row("SS-S250", "R2", "open", at(4), **from_centre(-250, 0)),
+                # inside the bounding box, outside the circle: 180 m north and 180 m east is 255 m away
+                request_row("SS-NE", "R2", "open", at(4), **from_centre(180, 180)),
+                request_row("SS-G", "R2", "open", at(4), service_code="GRAFFITI", **from_centre(0, -100)),
+            ],
+        )
+
+    near = await source.requests_near(52.6339, -1.695, 200, None)
+    litter = await source.requests_near(52.6339, -1.695, 200, "LITTER")
+
+    assert sorted(r.reference for r in near) == ["SS-1", "SS-E190", "SS-G", "SS-N150"]
+    assert sorted(r.reference for r in litter) == ["SS-1", "SS-E190", "SS-N150"]
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"lat": "52.63", "long": "-1.69"}, {"lat": "52.63", "radius": "100"}, {"lat": "91", "long": "0", "radius": "1"}],
+)
+async def test_a_search_needs_lat_long_and_radius_together(
+    client: httpx.AsyncClient, base_url: str, params: dict[str, str]
+) -> None:
+    assert (await client.get(f"{base_url}/requests.json", params=params)).status_code == 400
+
+
+async def test_concurrent_retries_of_one_report_file_it_once(source: Open311Http, engine: AsyncEngine) -> None:
+    before = await count_requests(engine)
+
+    receipts = await asyncio.gather(*(source.submit_request(report()) for _ in range(5)))
+
+    assert len({receipt.service_request_id for receipt in receipts}) == 1
+    assert await count_requests(engine) == before + 1

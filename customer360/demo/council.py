@@ -35,6 +35,8 @@ from customer360.store.database import create_engine
 DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
+# Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
+DEMO_DATA_VERSION = 2
 
 # Where each demo back office keeps its data (each its own database, as in a real council).
 DATABASE_FILES = {
@@ -86,7 +88,8 @@ def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem
 
 
 def is_seeded(settings: Settings) -> bool:
-    return (settings.demo_dir / SEEDED_MARKER).exists()
+    """Seeded, and by this version of the demo (older tables lack columns the code now reads)."""
+    return seeded_marker(settings).get("version") == DEMO_DATA_VERSION
 
 
 @dataclass
@@ -156,6 +159,7 @@ async def seed_demo(
     finally:
         await engines.dispose()
     marker = {
+        "version": DEMO_DATA_VERSION,
         "residents": residents,
         "seed": seed,
         "seeded_at": datetime.now(UTC).isoformat(),

@@ -4,7 +4,8 @@ Routes, relative to where the app is mounted (the demo back office mounts it at 
 
 - `GET /services.json` and `GET /services/{service_code}.json`: the service list and definitions.
 - `GET /requests.json`: filters `service_request_id` (comma list), `service_code` (comma list),
-  `status` (`open`, `closed` or both), `start_date` and `end_date` (ISO 8601, on `requested_datetime`).
+  `status` (`open`, `closed` or both), `start_date` and `end_date` (ISO 8601, on `requested_datetime`),
+  and `lat`, `long` and `radius` (metres) together: the requests within that distance of the point.
 - `GET /requests/{service_request_id}.json`: a one-element list, as the spec answers.
 - `POST /requests.json`: form-encoded (`service_code`, `lat`, `long`, `address_string`, `address_id`,
   `email`, `first_name`, `last_name`, `phone`, `description`, `attribute[CODE]=value`,
@@ -16,6 +17,10 @@ Demo extensions (additive, so a plain GeoReport v2 client is unaffected):
 
 - `account_id` on `GET /requests.json`: comma-separated reporter ids, so a gateway fetches many
   reporters' requests in one call; on `POST /requests.json`: the reporter the report belongs to.
+- `external_reference` on `POST /requests.json`: the submitting system's own reference (at most 40
+  characters). A post naming one already filed files nothing and answers 200 with the first filing,
+  so a client may retry a post whose answer it never saw. Every request carries it back.
+- `lat`, `long` and `radius` on `GET /requests.json`: a search extension several cities' servers offer.
 - every request carries `account_id` (its reporter) and `history` (`[{at, status, description}]`,
   oldest first): GeoReport v2 has no history.
 - `GET /reporters.json`: `[{reporter_id, first_name, last_name, email, phone}]`, the people feed.
@@ -31,11 +36,14 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from math import cos, degrees, inf, radians
 from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,11 +51,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from customer360.demo.street_scene_db import reporters, request_updates, requests, service_attributes, services
+from customer360.domain.geography import EARTH_RADIUS_METRES, distance_metres
 from customer360.domain.people import normalise_email
 from customer360.sources.sql_columns import as_utc
 
 MAX_REQUESTS = 1000
 MAX_DESCRIPTION = 4000
+MAX_EXTERNAL_REFERENCE = 40
 OPEN311_STATUSES = frozenset({"open", "closed"})
 SERVICE_NOTICE = "Thank you: your report has been passed to the Green & Clean team."
 
@@ -106,8 +116,12 @@ class _Open311Api:
     async def list_requests(self, request: Request) -> Response:
         params = request.query_params
         clauses = _request_filters(params)
+        near = _circle_param(params)
+        if near is not None:
+            clauses.extend(near.bounding_box())
         bounded_by_caller = bool(params.get("service_request_id") or params.get("account_id"))
-        return JSONResponse(await self._requests(clauses, limit=None if bounded_by_caller else MAX_REQUESTS))
+        limit = None if bounded_by_caller else MAX_REQUESTS
+        return JSONResponse(await self._requests(clauses, limit=limit, near=near))
 
     async def get_request(self, request: Request) -> Response:
         request_id = request.path_params["service_request_id"]
@@ -118,6 +132,30 @@ class _Open311Api:
 
     async def create_request(self, request: Request) -> Response:
         fields, answers = _split_form(await _form_pairs(request))
+        external_reference = _external_reference(fields)
+        if external_reference and (filed := await self._filed_as(external_reference)):
+            return _receipt(*filed, status_code=200)
+        try:
+            request_id, account_id = await self._file(fields, answers, external_reference)
+        except IntegrityError:
+            # A concurrent retry of the same report was filed first (the column is unique): answer with it.
+            if not external_reference or not (filed := await self._filed_as(external_reference)):
+                raise
+            return _receipt(*filed, status_code=200)
+        return _receipt(request_id, account_id, status_code=201)
+
+    async def _filed_as(self, external_reference: str) -> tuple[str, str | None] | None:
+        """The request id and reporter of an earlier filing with this external reference, if any."""
+        query = select(requests.c.service_request_id, requests.c.reporter_id).where(
+            requests.c.external_reference == external_reference
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (row.service_request_id, row.reporter_id) if row else None
+
+    async def _file(
+        self, fields: Mapping[str, str], answers: Mapping[str, list[str]], external_reference: str | None
+    ) -> tuple[str, str | None]:
         code = fields.get("service_code")
         if not code:
             raise Open311Error(400, "service_code is required")
@@ -146,6 +184,7 @@ class _Open311Api:
                     requested_datetime=now,
                     updated_datetime=now,
                     attributes=checked,
+                    external_reference=external_reference,
                 )
             )
             await conn.execute(
@@ -153,8 +192,7 @@ class _Open311Api:
                     service_request_id=request_id, at=now, status="open", description="Report received"
                 )
             )
-        answer = {"service_request_id": request_id, "service_notice": SERVICE_NOTICE, "account_id": account_id}
-        return JSONResponse([answer], status_code=201)
+        return request_id, account_id
 
     async def list_reporters(self, _request: Request) -> Response:
         async with self._engine.connect() as conn:
@@ -172,18 +210,76 @@ class _Open311Api:
             ]
         )
 
-    async def _requests(self, clauses: list[Any], *, limit: int | None) -> list[dict[str, Any]]:
+    async def _requests(
+        self, clauses: list[Any], *, limit: int | None, near: _Circle | None = None
+    ) -> list[dict[str, Any]]:
         query = (
             select(requests, services.c.service_name)
             .join_from(requests, services, requests.c.service_code == services.c.service_code, isouter=True)
             .where(*clauses)
             .order_by(requests.c.requested_datetime.desc(), requests.c.service_request_id)
-            .limit(limit)
+            # The box holds the circle's corners too, so a search is capped only after the exact distance.
+            .limit(None if near else limit)
         )
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = list((await conn.execute(query)).all())
+            if near is not None:
+                rows = [row for row in rows if near.holds(row.lat, row.long)][:limit]
             history = await _history(conn, [row.service_request_id for row in rows])
         return [_request_json(row, history[row.service_request_id]) for row in rows]
+
+
+def _receipt(request_id: str, account_id: str | None, *, status_code: int) -> Response:
+    answer = {"service_request_id": request_id, "service_notice": SERVICE_NOTICE, "account_id": account_id}
+    return JSONResponse([answer], status_code=status_code)
+
+
+def _external_reference(fields: Mapping[str, str]) -> str | None:
+    reference = fields.get("external_reference")
+    if reference and len(reference) > MAX_EXTERNAL_REFERENCE:
+        raise Open311Error(400, f"external_reference is longer than {MAX_EXTERNAL_REFERENCE} characters")
+    return reference
+
+
+@dataclass(frozen=True, slots=True)
+class _Circle:
+    """A `lat`, `long`, `radius` search: a bounding box for SQL, then the exact distance."""
+
+    latitude: float
+    longitude: float
+    radius_metres: float
+
+    def bounding_box(self) -> list[Any]:
+        # A degree of latitude is the same length everywhere; a degree of longitude shrinks with cos(latitude),
+        # most at the circle's edge nearest the pole. Widened 1% so rounding never trims a request inside.
+        half_lat = degrees(self.radius_metres / EARTH_RADIUS_METRES) * 1.01
+        clauses = [requests.c.lat.between(self.latitude - half_lat, self.latitude + half_lat)]
+        nearest_pole = abs(self.latitude) + half_lat
+        half_long = half_lat / cos(radians(nearest_pole)) if nearest_pole < 89 else 180.0
+        west, east = self.longitude - half_long, self.longitude + half_long
+        # Near a pole, or across the antimeridian, a longitude range would wrap: leave those to the exact test.
+        if west >= -180 and east <= 180:
+            clauses.append(requests.c.long.between(west, east))
+        return clauses
+
+    def holds(self, latitude: float | None, longitude: float | None) -> bool:
+        if latitude is None or longitude is None:
+            return False
+        return distance_metres(self.latitude, self.longitude, latitude, longitude) <= self.radius_metres
+
+
+def _circle_param(params: Mapping[str, str]) -> _Circle | None:
+    """`lat`, `long` and `radius` (metres) come together or not at all."""
+    given = [params.get(name) for name in ("lat", "long", "radius")]
+    if not any(given):
+        return None
+    try:
+        latitude, longitude, radius = (float(value or "") for value in given)
+    except ValueError:
+        raise Open311Error(400, "lat, long and radius (in metres) must be given together as numbers") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180 and 0 < radius < inf):
+        raise Open311Error(400, "lat and long must be in range and radius a positive number of metres")
+    return _Circle(latitude, longitude, radius)
 
 
 async def _service_row(conn: AsyncConnection, code: str) -> Any:
@@ -395,6 +491,7 @@ def _request_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
         "long": row.long,
         "media_url": None,
         "account_id": row.reporter_id,
+        "external_reference": row.external_reference,
         "history": history,
     }
 

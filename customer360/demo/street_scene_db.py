@@ -55,6 +55,8 @@ requests = Table(
     Column("updated_datetime", DateTime(timezone=True), nullable=False),
     Column("expected_datetime", DateTime(timezone=True)),
     Column("attributes", JSON),
+    # The submitting system's own reference: a retried POST finds its first filing instead of filing twice.
+    Column("external_reference", String(40), unique=True),
 )
 request_updates = Table(
     "request_updates",

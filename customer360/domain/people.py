@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 
@@ -40,6 +40,21 @@ class PersonRecord:
     @property
     def full_name(self) -> str:
         return f"{self.forenames} {self.surname}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    """A person a back office is asked to create; `external_reference` makes a retry a no-op."""
+
+    external_reference: str
+    forenames: str
+    surname: str
+    created_at: datetime
+    email: str | None = None
+    email_verified: bool = False
+    phone: str | None = None
+    date_of_birth: date | None = None
+    address: PostalAddress | None = None
 
 
 _SPACES = re.compile(r"\s+")

@@ -54,6 +54,20 @@ class ServiceRequestRecord:
     expected_by: datetime | None = None
     location: Location | None = None
     history: tuple[RequestEvent, ...] = field(default=())
+    external_reference: str | None = None  # the customer360 reference, when it came through us
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A case the CRM is asked to open; `external_reference` makes a retried delivery a no-op."""
+
+    external_reference: str
+    contact_id: str
+    service_code: str
+    service_name: str
+    description: str
+    opened_at: datetime
+    expected_by: datetime | None = None
 
 
 # Open311 GeoReport v2 has two statuses; `status_notes` and our own history carry the detail.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -13,10 +13,13 @@ from strawberry.types import Info
 
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
-from customer360.resolvers.directory import CustomerDirectory
+from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
+
+if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+    from customer360.commands.write_path import WritePath
 
 T = TypeVar("T")
 
@@ -29,6 +32,8 @@ class Context:
     principal: Principal
     loaders: Loaders
     directory: CustomerDirectory
+    submissions: SubmissionLog
+    writes: WritePath
     sources: Sources
     cache: ReadThrough
     # Errors for fields that still have an answer (an empty list while a back office is down);

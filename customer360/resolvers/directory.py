@@ -1,4 +1,4 @@
-"""The golden-record directory the resolvers read: a port, so resolvers never touch the store's SQL."""
+"""What the resolvers read from the gateway's own store, as ports, so resolvers never touch its SQL."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 
 
@@ -30,3 +31,11 @@ class CustomerDirectory(Protocol):
     ) -> Mapping[tuple[SourceSystem, str], str]: ...
 
     async def search(self, query: str, first: int, after: str | None) -> CustomerPageLike: ...
+
+
+class SubmissionLog(Protocol):
+    """What residents submitted through customer360 and how far each delivery got."""
+
+    async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]: ...
+
+    async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]: ...

@@ -13,6 +13,18 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 
 from customer360.cache.base import ReadThrough
+from customer360.cache.namespaces import (
+    ACCOUNT_BY_REFERENCE,
+    ACCOUNTS_BY_PARTY,
+    APPLICATIONS_BY_APPLICANT,
+    CASES_BY_CONTACT,
+    CLAIMS_BY_CLAIMANT,
+    COMPLAINT_BY_REFERENCE,
+    COMPLAINTS_BY_CONTACT,
+    PAYMENT_BY_ID,
+    PAYMENTS_BY_PAYER,
+    REQUESTS_BY_REPORTER,
+)
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import CouncilTaxAccountRecord
@@ -20,8 +32,9 @@ from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers.directory import CustomerDirectory
+from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
 from customer360.sources.registry import Sources
 
 V = TypeVar("V")
@@ -62,19 +75,6 @@ def _none() -> None:
     return None
 
 
-# Cache namespaces, shared with the commands that invalidate them.
-ACCOUNTS_BY_PARTY = "revenues.accounts_by_party"
-ACCOUNT_BY_REFERENCE = "revenues.accounts_by_reference"
-CLAIMS_BY_CLAIMANT = "benefits.claims_by_claimant"
-APPLICATIONS_BY_APPLICANT = "housing.applications_by_applicant"
-COMPLAINTS_BY_CONTACT = "crm.complaints_by_contact"
-COMPLAINT_BY_REFERENCE = "crm.complaints_by_reference"
-CASES_BY_CONTACT = "crm.cases_by_contact"
-REQUESTS_BY_REPORTER = "street_scene.requests_by_reporter"
-PAYMENTS_BY_PAYER = "payments.payments_by_payer"
-PAYMENT_BY_ID = "payments.payments_by_id"
-
-
 @dataclass
 class Loaders:
     customers: _BatchLoader[GoldenRecord | None]
@@ -90,9 +90,12 @@ class Loaders:
     payments_by_payer: _SourceLoader[list[PaymentRecord]]
     payment_by_id: _SourceLoader[PaymentRecord | None]
     owners: _BatchLoader[str | None]
+    submissions: _BatchLoader[list[Submission]]
 
     @classmethod
-    def for_request(cls, directory: CustomerDirectory, sources: Sources, cache: ReadThrough) -> Loaders:
+    def for_request(
+        cls, directory: CustomerDirectory, submissions: SubmissionLog, sources: Sources, cache: ReadThrough
+    ) -> Loaders:
         def source(namespace: str, fetch: Any, missing: Callable[[], Any]) -> _SourceLoader[Any]:
             return _SourceLoader(namespace, fetch, missing, cache)
 
@@ -105,6 +108,7 @@ class Loaders:
             customers=_BatchLoader(directory.customers_by_id, _none),
             links=_BatchLoader(directory.links_by_customer, list),
             owners=_BatchLoader(owners, _none),
+            submissions=_BatchLoader(submissions.submissions_by_customer, list),
             council_tax_accounts_by_party=source(ACCOUNTS_BY_PARTY, sources.revenues.accounts_by_party, list),
             council_tax_account_by_reference=source(
                 ACCOUNT_BY_REFERENCE, sources.revenues.accounts_by_reference, _none

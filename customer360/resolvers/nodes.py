@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from customer360.auth.policy import can_view_customer
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers.casework import COMPLAINT_KIND, TrackedComplaint, tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import owner_key
 
@@ -43,11 +44,25 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
     return next((d for d in account.discounts if d.discount_id == discount_id), None)
 
 
-async def complaint(info: Info[Context, Any], reference: str) -> Any:
-    found = await info.context.loaders.complaint_by_reference.load(reference)
-    if found is None or not await _visible(info, SourceSystem.CRM, found.contact_id):
+async def complaint(info: Info[Context, Any], reference: str) -> TrackedComplaint | None:
+    """By the customer360 reference or the CRM's; one still on its way to the CRM is found too."""
+    loaders = info.context.loaders
+    found = await loaders.complaint_by_reference.load(reference)
+    if found is not None:
+        if not await _visible(info, SourceSystem.CRM, found.contact_id):
+            return None
+        submissions = (
+            await info.context.submissions.submissions_by_reference([found.external_reference])
+            if found.external_reference
+            else {}
+        )
+        return tracked_complaints([found], list(submissions.values()))[0]
+    submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    if submission is None or submission.kind != COMPLAINT_KIND or submission.customer_id is None:
         return None
-    return found
+    if not can_view_customer(info.context.principal, submission.customer_id):
+        return None
+    return tracked_complaints([], [submission])[0]
 
 
 async def payment(info: Info[Context, Any], payment_id: str) -> Any:

@@ -8,11 +8,9 @@ from typing import Any, cast
 
 from strawberry.types import Info
 
+from customer360.cache.namespaces import CRM_SERVICES, STREET_SCENE_SERVICES
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.resolvers.context import Context, or_unavailable
-
-STREET_SCENE_SERVICES = "street_scene.services"
-CRM_SERVICES = "crm.services"
 
 
 async def services(info: Info[Context, Any]) -> list[ServiceDefinitionRecord]:

@@ -7,11 +7,13 @@ from typing import Self
 
 import strawberry
 
-from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, deadlines
+from customer360.domain.complaints import ComplaintStage, ComplaintStatus, complaint_deadlines
 from customer360.domain.requests import DeliveryState, RequestStatus, ServiceRequestRecord
 from customer360.domain.requests import RequestEvent as RequestEventRecord
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
+from customer360.domain.submissions import DeliveryRecord
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers.casework import TrackedComplaint
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Location, PageInfo
 
@@ -33,6 +35,15 @@ class Delivery:
     def delivered(cls, system: SourceSystem, reference: str) -> Self:
         """Read from the back office itself, so it has it by definition."""
         return cls(state=DeliveryState.DELIVERED, system=system, back_office_reference=reference, attempts=1)
+
+    @classmethod
+    def from_record(cls, record: DeliveryRecord) -> Self:
+        return cls(
+            state=record.state,
+            system=record.destination,
+            back_office_reference=record.backoffice_reference,
+            attempts=record.attempts,
+        )
 
 
 @strawberry.type
@@ -99,11 +110,12 @@ class Complaint(Node):
     delivery: Delivery
 
     @classmethod
-    def from_record(cls, record: ComplaintRecord) -> Self:
-        due = deadlines(record.received_at, record.acknowledged_at, record.stage)
+    def from_record(cls, tracked: TrackedComplaint) -> Self:
+        record = tracked.complaint
+        due = complaint_deadlines(record)
         return cls(
-            id=to_global_id("Complaint", record.reference),
-            reference=record.reference,
+            id=to_global_id("Complaint", tracked.reference),
+            reference=tracked.reference,
             subject=record.subject,
             status=record.status,
             stage=record.stage,
@@ -111,9 +123,13 @@ class Complaint(Node):
             received_at=record.received_at,
             acknowledge_by=due.acknowledge_by,
             respond_by=due.respond_by,
-            acknowledged_at=record.acknowledged_at,
-            responded_at=record.responded_at,
-            delivery=Delivery.delivered(SourceSystem.CRM, record.reference),
+            acknowledged_at=record.stage_acknowledged_at,
+            responded_at=record.stage_responded_at,
+            delivery=(
+                Delivery.from_record(tracked.delivery)
+                if tracked.delivery
+                else Delivery.delivered(SourceSystem.CRM, record.reference)
+            ),
         )
 
 

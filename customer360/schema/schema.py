@@ -13,6 +13,7 @@ from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
 from customer360.schema.errors import error_shaping
+from customer360.schema.mutation import Mutation
 from customer360.schema.payments import Payment
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
@@ -45,4 +46,4 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, types=[*NODE_TYPES, UserError], extensions=extensions)
+    return strawberry.Schema(query=Query, mutation=Mutation, types=[*NODE_TYPES, UserError], extensions=extensions)

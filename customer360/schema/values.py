@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 import strawberry
 
 from customer360.domain.money import CURRENCY, format_pence
 from customer360.domain.people import PostalAddress
+from customer360.domain.problems import Problem
 from customer360.domain.requests import Location as LocationRecord
 
 
@@ -58,3 +60,13 @@ class Location:
     @classmethod
     def from_record(cls, record: LocationRecord) -> Self:
         return cls(latitude=record.latitude, longitude=record.longitude, address=record.address, uprn=record.uprn)
+
+
+def user_errors(problems: Sequence[Problem]) -> list[UserError]:
+    """The one mapping from domain `Problem`s to the API's `userErrors`."""
+    return [
+        UserError(
+            field=list(problem.field) if problem.field else None, code=problem.code.value, message=problem.message
+        )
+        for problem in problems
+    ]

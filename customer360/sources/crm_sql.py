@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
-from customer360.domain.people import PersonRecord
-from customer360.domain.requests import RequestEvent, RequestStatus, ServiceRequestRecord
+from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, NewComplaint
+from customer360.domain.people import NewContact, PersonRecord
+from customer360.domain.requests import NewCase, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.sql_columns import as_utc, person_columns, person_record_from_row
 
 metadata = MetaData()
 
-contacts = Table("contacts", metadata, Column("contact_id", String(12), primary_key=True), *person_columns())
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("contact_id", String(12), primary_key=True),
+    *person_columns(),
+    Column("external_reference", String(40), unique=True, comment="who created it through an API, for retries"),
+)
 complaints = Table(
     "complaints",
     metadata,
@@ -32,6 +54,12 @@ complaints = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("responded_at", DateTime(timezone=True)),
+    Column("desired_outcome", Text),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("escalation_reason", Text),
+    Column("stage2_acknowledged_at", DateTime(timezone=True)),
+    Column("stage2_responded_at", DateTime(timezone=True)),
+    Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
 )
 cases = Table(
     "cases",
@@ -45,6 +73,7 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("expected_by", DateTime(timezone=True)),
+    Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
 )
 crm_services = Table(
     "crm_services",
@@ -94,8 +123,17 @@ class CrmSql:
         return by_contact
 
     async def complaints_by_reference(self, references: Sequence[str]) -> Mapping[str, ComplaintRecord]:
-        found = await self._complaints(complaints.c.reference.in_(list(references)))
-        return {complaint.reference: complaint for complaint in found}
+        """By the CRM's reference or by the reference of the system that submitted it."""
+        wanted = list(references)
+        found = await self._complaints(
+            or_(complaints.c.reference.in_(wanted), complaints.c.external_reference.in_(wanted))
+        )
+        answers = {}
+        for complaint in found:
+            for key in (complaint.reference, complaint.external_reference):
+                if key in wanted:
+                    answers[key] = complaint
+        return answers
 
     async def _complaints(self, where: Any) -> list[ComplaintRecord]:
         async with self._engine.connect() as conn:
@@ -112,6 +150,10 @@ class CrmSql:
                 received_at=as_utc(row.received_at),
                 acknowledged_at=as_utc(row.acknowledged_at),
                 responded_at=as_utc(row.responded_at),
+                external_reference=row.external_reference,
+                escalated_at=as_utc(row.escalated_at),
+                stage2_acknowledged_at=as_utc(row.stage2_acknowledged_at),
+                stage2_responded_at=as_utc(row.stage2_responded_at),
             )
             for row in rows
         ]
@@ -156,6 +198,114 @@ class CrmSql:
                     updated_at=as_utc(row.updated_at),
                     expected_by=as_utc(row.expected_by),
                     history=tuple(history[row.reference]),
+                    external_reference=row.external_reference,
                 )
             )
         return by_contact
+
+    async def create_contact(self, contact: NewContact) -> str:
+        """A new contact, or the one already made for the same external reference."""
+        async with self._engine.begin() as conn:
+            existing = await _by_external_reference(conn, contacts, contacts.c.contact_id, contact.external_reference)
+            if existing:
+                return existing
+            contact_id = f"CON{secrets.randbelow(9_000_000) + 1_000_000}"
+            address = contact.address
+            await conn.execute(
+                insert(contacts).values(
+                    contact_id=contact_id,
+                    external_reference=contact.external_reference,
+                    title=None,
+                    forenames=contact.forenames,
+                    surname=contact.surname,
+                    date_of_birth=contact.date_of_birth,
+                    line1=address.line1 if address else None,
+                    line2=address.line2 if address else None,
+                    town=address.town if address else None,
+                    postcode=address.postcode if address else None,
+                    uprn=address.uprn if address else None,
+                    email=contact.email,
+                    email_verified=contact.email_verified,
+                    phone=contact.phone,
+                    updated_on=contact.created_at.date(),
+                )
+            )
+        return contact_id
+
+    async def create_complaint(self, complaint: NewComplaint) -> str:
+        """Record a stage 1 complaint; a retry with the same external reference returns the first one."""
+        async with self._engine.begin() as conn:
+            existing = await _by_external_reference(
+                conn, complaints, complaints.c.reference, complaint.external_reference
+            )
+            if existing:
+                return existing
+            reference = f"CMP{secrets.randbelow(90_000_000) + 10_000_000}"
+            await conn.execute(
+                insert(complaints).values(
+                    reference=reference,
+                    external_reference=complaint.external_reference,
+                    contact_id=complaint.contact_id,
+                    subject=complaint.subject,
+                    description=complaint.description,
+                    service_area=complaint.service_area,
+                    desired_outcome=complaint.desired_outcome,
+                    status=ComplaintStatus.RECEIVED.value,
+                    stage=ComplaintStage.STAGE_1.value,
+                    received_at=complaint.received_at,
+                )
+            )
+        return reference
+
+    async def escalate_complaint(self, reference: str, reason: str, escalated_at: datetime) -> str:
+        """Move a stage 1 complaint to stage 2; escalating one already at stage 2 changes nothing."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(complaints)
+                .where(
+                    or_(complaints.c.reference == reference, complaints.c.external_reference == reference),
+                    complaints.c.stage == ComplaintStage.STAGE_1.value,
+                )
+                .values(
+                    stage=ComplaintStage.STAGE_2.value,
+                    status=ComplaintStatus.RECEIVED.value,
+                    escalated_at=escalated_at,
+                    escalation_reason=reason,
+                )
+            )
+        return reference
+
+    async def create_case(self, case: NewCase) -> str:
+        async with self._engine.begin() as conn:
+            existing = await _by_external_reference(conn, cases, cases.c.reference, case.external_reference)
+            if existing:
+                return existing
+            reference = f"CAS{secrets.randbelow(90_000_000) + 10_000_000}"
+            await conn.execute(
+                insert(cases).values(
+                    reference=reference,
+                    external_reference=case.external_reference,
+                    contact_id=case.contact_id,
+                    service_code=case.service_code,
+                    service_name=case.service_name,
+                    status=RequestStatus.SUBMITTED.value,
+                    description=case.description,
+                    opened_at=case.opened_at,
+                    updated_at=case.opened_at,
+                    expected_by=case.expected_by,
+                )
+            )
+            await conn.execute(
+                insert(case_events).values(
+                    case_reference=reference,
+                    at=case.opened_at,
+                    status=RequestStatus.SUBMITTED.value,
+                    description="Case opened",
+                )
+            )
+        return reference
+
+
+async def _by_external_reference(conn: AsyncConnection, table: Table, key: Any, external_reference: str) -> str | None:
+    row = (await conn.execute(select(key).where(table.c.external_reference == external_reference))).first()
+    return row[0] if row else None

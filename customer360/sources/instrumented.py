@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
-from customer360.sources.errors import SourceUnavailable
+from customer360.sources.errors import SourceRejected, SourceUnavailable
 
 # A back office that fails this many calls in a row is left alone for the cool-off, so a
 # dead system costs an instant error instead of a timeout per request.
@@ -86,8 +86,11 @@ class InstrumentedSource:
                             await self._faults.before_call(self.system)
                         return await method(*args, **kwargs)
             except SourceUnavailable as error:
-                self._count_error(operation, "refused")
+                self._count_error(operation, "unavailable")
                 raise error
+            except SourceRejected:
+                self._count_error(operation, "rejected")
+                raise
             except OpenedState:
                 self._count_error(operation, "circuit_open")
                 raise SourceUnavailable(self.system, "circuit open after repeated failures") from None
@@ -107,4 +110,7 @@ class InstrumentedSource:
 
 
 def circuit_breakers() -> AsyncCircuitBreakerFactory:
-    return AsyncCircuitBreakerFactory(default_threshold=BREAKER_THRESHOLD, default_ttl=BREAKER_COOL_OFF_SECONDS)
+    # A refusal is the back office working correctly; only outages count towards opening the circuit.
+    return AsyncCircuitBreakerFactory(
+        default_threshold=BREAKER_THRESHOLD, default_ttl=BREAKER_COOL_OFF_SECONDS, exclude=[SourceRejected]
+    )

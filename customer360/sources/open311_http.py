@@ -1,8 +1,9 @@
 """Street scene: an Open311 GeoReport v2 endpoint (JSON format), read with httpx.
 
-Uses two demo extensions of the spec (see `customer360.demo.open311_app`): `account_id` on
-`requests.json`, which takes many reporter ids so one call answers for a whole batch, and
-`reporters.json`, the people feed. Each request's `history` extension becomes its events.
+Uses extensions of the spec (see `customer360.demo.open311_app`): `account_id` on `requests.json`,
+which takes many reporter ids so one call answers for a whole batch; `reporters.json`, the people
+feed; `external_reference` on a new request, so a retried post files nothing twice; and the `lat`,
+`long`, `radius` search. Each request's `history` extension becomes its events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 from customer360.domain.people import PersonRecord
+from customer360.domain.reporting import StreetReportReceipt, StreetReportSubmission
 from customer360.domain.requests import (
     OPEN311_STATUS,
     Location,
@@ -24,7 +26,10 @@ from customer360.domain.requests import (
 )
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
-from customer360.sources.errors import SourceUnavailable
+from customer360.sources.errors import SourceRejected, SourceUnavailable
+
+# Client errors that mean "not now" rather than "never": retried later like an outage.
+_TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 
 class Open311Http:
@@ -78,6 +83,30 @@ class Open311Http:
             by_reporter[item["account_id"]].append(self._request_record(item))
         return by_reporter
 
+    async def requests_near(
+        self, latitude: float, longitude: float, radius_metres: int, service_code: str | None
+    ) -> list[ServiceRequestRecord]:
+        params = {"lat": str(latitude), "long": str(longitude), "radius": str(radius_metres)}
+        if service_code:
+            params["service_code"] = service_code
+        return [self._request_record(item) for item in await self._get("requests.json", params)]
+
+    async def submit_request(self, submission: StreetReportSubmission) -> StreetReportReceipt:
+        """Files a report and answers its `service_request_id` and the reporter it was filed under.
+
+        Raises `SourceRejected` when the back office refuses it for good, `SourceUnavailable` when it
+        could not be reached; a retry is safe even if the first post got through, thanks to
+        `external_reference`.
+        """
+        answer = await self._post("requests.json", _submission_form(submission))
+        try:
+            receipt = answer[0]
+            return StreetReportReceipt(str(receipt["service_request_id"]), receipt.get("account_id"))
+        except (LookupError, TypeError) as exc:
+            raise SourceUnavailable(
+                self.system, f"POST requests.json answered no service_request_id: {answer!r}"
+            ) from exc
+
     def _request_record(self, item: Mapping[str, Any]) -> ServiceRequestRecord:
         return ServiceRequestRecord(
             system=self.system,
@@ -102,6 +131,7 @@ class Open311Http:
                 )
                 for event in item.get("history", ())
             ),
+            external_reference=item.get("external_reference"),
         )
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
@@ -112,6 +142,53 @@ class Open311Http:
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise SourceUnavailable(self.system, f"GET {path}: {exc!r}") from exc
+
+    async def _post(self, path: str, form: Mapping[str, str | list[str]]) -> Any:
+        """Form-encoded, as the spec says; a client error is a refusal, anything else an outage."""
+        try:
+            response = await self._client.post(f"{self._base_url}/{path}", data=form)
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(self.system, f"POST {path}: {exc!r}") from exc
+        if response.is_client_error and response.status_code not in _TRANSIENT_CLIENT_ERRORS:
+            raise SourceRejected(self.system, _error_description(response))
+        try:
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SourceUnavailable(self.system, f"POST {path}: {exc!r}") from exc
+
+
+def _submission_form(submission: StreetReportSubmission) -> dict[str, str | list[str]]:
+    optional = {
+        "address_string": submission.address,
+        "address_id": submission.uprn,
+        "account_id": submission.account_id,
+        "email": submission.email,
+        "first_name": submission.first_name,
+        "last_name": submission.last_name,
+    }
+    form: dict[str, str | list[str]] = {
+        "service_code": submission.service_code,
+        "description": submission.description,
+        "lat": str(submission.latitude),
+        "long": str(submission.longitude),
+        "external_reference": submission.external_reference,
+        **{name: value for name, value in optional.items() if value},
+    }
+    for answer in submission.attributes:
+        if answer.is_list:  # the spec's form for a multivaluelist: one `attribute[CODE][]` per choice
+            form[f"attribute[{answer.code}][]"] = list(answer.values)
+        else:
+            form[f"attribute[{answer.code}]"] = answer.values[0]
+    return form
+
+
+def _error_description(response: httpx.Response) -> str:
+    """The spec's error list, `[{"code": 400, "description": ...}]`, as one line; else the raw text."""
+    try:
+        return "; ".join(str(error["description"]) for error in response.json())
+    except (ValueError, LookupError, TypeError):
+        return f"{response.status_code} {response.text[:200]}"
 
 
 def _attributes(definition: Mapping[str, Any]) -> tuple[ServiceAttributeRecord, ...]:

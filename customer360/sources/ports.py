@@ -8,15 +8,17 @@ name is the `operation` label of `customer360_source_calls_total`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from customer360.domain.benefits import BenefitClaimRecord
-from customer360.domain.complaints import ComplaintRecord
+from customer360.domain.complaints import ComplaintRecord, NewComplaint
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
-from customer360.domain.people import PersonRecord
-from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.people import NewContact, PersonRecord
+from customer360.domain.reporting import StreetReportReceipt, StreetReportSubmission
+from customer360.domain.requests import NewCase, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 
 
@@ -53,6 +55,15 @@ class CrmSource(PeopleSource, Protocol):
 
     async def cases_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
 
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    async def create_contact(self, contact: NewContact) -> str: ...
+
+    async def create_complaint(self, complaint: NewComplaint) -> str: ...
+
+    async def escalate_complaint(self, reference: str, reason: str, escalated_at: datetime) -> str: ...
+
+    async def create_case(self, case: NewCase) -> str: ...
+
 
 class StreetSceneSource(PeopleSource, Protocol):
     """An Open311 GeoReport v2 endpoint."""
@@ -60,6 +71,14 @@ class StreetSceneSource(PeopleSource, Protocol):
     async def services(self) -> Sequence[ServiceDefinitionRecord]: ...
 
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
+
+    async def requests_near(
+        self, latitude: float, longitude: float, radius_metres: int, service_code: str | None
+    ) -> list[ServiceRequestRecord]: ...
+
+    # Idempotent by the submission's external (customer360) reference; answers the back office's request id.
+    # Raises `SourceRejected` (refused for good: do not retry) or `SourceUnavailable` (retry later).
+    async def submit_request(self, submission: StreetReportSubmission) -> StreetReportReceipt: ...
 
 
 class PaymentsSource(PeopleSource, Protocol):

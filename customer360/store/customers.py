@@ -61,6 +61,33 @@ class CustomerStore:
             for chunk in _chunks(link_rows):
                 await conn.execute(insert(customer_links), chunk)
 
+    async def add_link(self, link: NewLink, *, by: str) -> None:
+        """Tie one more back-office record to a customer (a record customer360 itself created)."""
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            existing = (
+                await conn.execute(
+                    select(customer_links.c.customer_id).where(
+                        customer_links.c.system == link.system.value,
+                        customer_links.c.record_id == link.record_id,
+                        customer_links.c.unlinked_at.is_(None),
+                    )
+                )
+            ).first()
+            if existing:
+                return
+            await conn.execute(
+                insert(customer_links).values(
+                    customer_id=link.customer_id,
+                    system=link.system.value,
+                    record_id=link.record_id,
+                    confidence=link.confidence,
+                    rule=link.rule,
+                    linked_at=now,
+                    linked_by=by,
+                )
+            )
+
     async def customers_by_id(self, ids: Sequence[str]) -> Mapping[str, GoldenRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(customers).where(customers.c.id.in_(list(ids))))).all()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -87,7 +88,20 @@ audit_log = Table(
     Column("detail", JSON),
 )
 
-# Writes to back offices: an intent and its deliveries, kept until acknowledged.
+# What a resident or member of staff asked for, kept the moment they asked: the customer360
+# reference they are given, whatever the back offices are doing.
+intents = Table(
+    "intents",
+    metadata,
+    Column("reference", String(20), primary_key=True),
+    Column("customer_id", String(36), index=True, comment="null for an anonymous report"),
+    Column("kind", String(40), nullable=False),
+    Column("service_code", String(40)),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Writes to back offices: each intent's deliveries, kept until acknowledged.
 outbox = Table(
     "outbox",
     metadata,
@@ -104,6 +118,8 @@ outbox = Table(
     Column("last_error", String(400)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
+    Column("claimed_until", DateTime(timezone=True), comment="a deliverer holds the row until then"),
+    UniqueConstraint("reference", "destination", "operation", name="uq_outbox_delivery"),
 )
 
 # Interaction events for analytics: coarse, never a name, an email or free text.

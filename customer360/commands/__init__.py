@@ -1,0 +1,1 @@
+"""The write path: one handler per mutation (validate, intent + outbox, deliver, invalidate)."""

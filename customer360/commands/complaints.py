@@ -1,0 +1,170 @@
+"""makeComplaint and escalateComplaint: validated here, kept in the outbox, delivered to the CRM."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from customer360.auth.principal import Principal
+from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
+from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.write_path import WritePath
+from customer360.domain.complaints import (
+    ComplaintRecord,
+    NewComplaint,
+    escalation_problems,
+    validate_complaint,
+)
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.people import NewContact, PostalAddress
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.submissions import Submission
+from customer360.domain.systems import SourceSystem
+from customer360.store.outbox import NewDelivery, OutboxItem
+
+MAKE = "crm.create_complaint"
+ESCALATE = "crm.escalate_complaint"
+
+SIGN_IN_FIRST = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to make a complaint, so we can reply to you")
+
+
+async def make_complaint(
+    principal: Principal,
+    customer: GoldenRecord | None,
+    writes: WritePath,
+    *,
+    subject: str,
+    description: str,
+    service_area: str | None,
+    desired_outcome: str | None,
+) -> Submission | list[Problem]:
+    if not principal.is_resident or customer is None:
+        return [SIGN_IN_FIRST]
+    problems = validate_complaint(subject, description, service_area, desired_outcome)
+    if problems:
+        return problems
+    payload = {
+        "subject": subject.strip(),
+        "description": description.strip(),
+        "service_area": service_area.strip().lower() if service_area else None,
+        "desired_outcome": desired_outcome.strip() if desired_outcome else None,
+        "contact": contact_details(customer),
+    }
+    return await writes.submit(
+        kind="complaint",
+        customer_id=customer.customer_id,
+        payload=payload,
+        service_code="COMPLAINT",
+        deliveries=[NewDelivery(SourceSystem.CRM, MAKE, payload)],
+    )
+
+
+async def escalate_complaint(
+    principal: Principal, complaint: ComplaintRecord, writes: WritePath, *, reason: str, today: date
+) -> Submission | list[Problem]:
+    """The caller has already checked the complaint is the principal's own."""
+    if not principal.is_resident or principal.customer_id is None:
+        return [SIGN_IN_FIRST]
+    problems = escalation_problems(complaint, reason, today)
+    if problems:
+        return problems
+    payload = {
+        "complaint_reference": complaint.reference,
+        "contact_id": complaint.contact_id,
+        "reason": reason.strip(),
+        "escalated_at": datetime.now(UTC).isoformat(),
+    }
+    return await writes.submit(
+        kind="complaint_escalation",
+        customer_id=principal.customer_id,
+        payload=payload,
+        service_code="COMPLAINT",
+        deliveries=[NewDelivery(SourceSystem.CRM, ESCALATE, payload)],
+    )
+
+
+def contact_details(customer: GoldenRecord) -> dict[str, Any]:
+    """What the CRM needs to create a contact for someone it has never met."""
+    address = customer.address
+    return {
+        "forenames": customer.forenames,
+        "surname": customer.surname,
+        "email": customer.email,
+        "email_verified": customer.email_verified,
+        "phone": customer.phone,
+        "date_of_birth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
+        "address": (
+            {
+                "line1": address.line1,
+                "line2": address.line2,
+                "town": address.town,
+                "postcode": address.postcode,
+                "uprn": address.uprn,
+            }
+            if address
+            else None
+        ),
+    }
+
+
+async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, RecordLink | None]:
+    """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
+    if item.customer_id:
+        for link in await tools.links_of(item.customer_id):
+            if link.system is SourceSystem.CRM:
+                return link.record_id, None
+    details = item.payload["contact"]
+    address = details.get("address")
+    contact_id = await tools.sources.crm.create_contact(
+        NewContact(
+            external_reference=f"{item.reference}/contact",
+            forenames=details["forenames"],
+            surname=details["surname"],
+            created_at=datetime.now(UTC),
+            email=details.get("email"),
+            email_verified=bool(details.get("email_verified")),
+            phone=details.get("phone"),
+            date_of_birth=date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None,
+            address=PostalAddress(**address) if address else None,
+        )
+    )
+    return contact_id, RecordLink(SourceSystem.CRM, contact_id, 1.0, CREATED_BY_US)
+
+
+async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    contact_id, new_link = await crm_contact_for(tools, item)
+    payload = item.payload
+    reference = await tools.sources.crm.create_complaint(
+        NewComplaint(
+            external_reference=item.reference,
+            contact_id=contact_id,
+            subject=payload["subject"],
+            description=payload["description"],
+            service_area=payload["service_area"],
+            desired_outcome=payload["desired_outcome"],
+            # Receipt is when the resident submitted, not when the CRM came back: the clock is theirs.
+            received_at=item.created_at,
+        )
+    )
+    return Delivered(
+        reference,
+        invalidate=[(COMPLAINTS_BY_CONTACT, contact_id), (COMPLAINT_BY_REFERENCE, item.reference)],
+        new_link=new_link,
+    )
+
+
+async def deliver_escalation(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    reference = await tools.sources.crm.escalate_complaint(
+        payload["complaint_reference"], payload["reason"], datetime.fromisoformat(payload["escalated_at"])
+    )
+    return Delivered(
+        reference,
+        invalidate=[
+            (COMPLAINTS_BY_CONTACT, payload["contact_id"]),
+            (COMPLAINT_BY_REFERENCE, payload["complaint_reference"]),
+        ],
+    )
+
+
+HANDLERS = {MAKE: deliver_complaint, ESCALATE: deliver_escalation}

@@ -1,0 +1,104 @@
+"""Delivering outbox rows to back offices: at once after a submission, and again by the relay.
+
+Each operation has a handler that performs it against the sources and says what it changed. A
+back office that is unavailable leaves the row pending with a later retry time (exponential
+backoff, capped); one that refuses the request for good marks it FAILED. Every write a handler
+makes carries the customer360 reference, which the back office keeps, so a delivery retried after
+a crash between "written" and "marked delivered" finds the first write instead of making another.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from customer360.cache.base import ReadThrough
+from customer360.domain.customers import RecordLink
+from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.registry import Sources
+from customer360.store.customers import CustomerStore, NewLink
+from customer360.store.outbox import OutboxItem, OutboxStore
+
+log = logging.getLogger("customer360.outbox")
+
+FIRST_RETRY = timedelta(seconds=5)
+MAX_RETRY = timedelta(minutes=15)
+CREATED_BY_US = "created_by_customer360"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    backoffice_reference: str
+    invalidate: Sequence[tuple[str, str]] = ()  # cache (namespace, key) pairs the write changed
+    new_link: RecordLink | None = None  # a record the write created for the customer
+
+
+@dataclass(frozen=True)
+class DeliveryTools:
+    """What a handler may use: the back offices, and the golden record's links (read-only)."""
+
+    sources: Sources
+    links_of: Callable[[str], Awaitable[list[RecordLink]]]
+
+
+Handler = Callable[[DeliveryTools, OutboxItem], Awaitable[Delivered]]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at 15 minutes, with jitter so a recovered back office is not stampeded."""
+    doublings = min(max(attempts - 1, 0), 20)
+    delay = min(FIRST_RETRY * (1 << doublings), MAX_RETRY)
+    return delay * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class Deliverer:
+    outbox: OutboxStore
+    customers: CustomerStore
+    sources: Sources
+    cache: ReadThrough
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    async def deliver(self, item_ids: Sequence[int]) -> None:
+        now = datetime.now(UTC)
+        for item in await self.outbox.claim(item_ids, now):
+            await self._attempt(item)
+
+    async def run_due(self, now: datetime | None = None) -> int:
+        """One relay pass: every delivery whose retry time has come. Returns how many were tried."""
+        due = await self.outbox.due(now or datetime.now(UTC))
+        await self.deliver(due)
+        return len(due)
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        handler = self.handlers.get(item.operation)
+        if handler is None:
+            await self.outbox.mark_attempt_failed(item.id, f"no handler for {item.operation}", None)
+            log.error("outbox row %s has unknown operation %s", item.id, item.operation)
+            return
+        tools = DeliveryTools(self.sources, self._links_of)
+        try:
+            delivered = await handler(tools, item)
+        except SourceUnavailable as error:
+            retry_at = datetime.now(UTC) + retry_delay(item.attempts + 1)
+            await self.outbox.mark_attempt_failed(item.id, str(error), retry_at)
+            log.info("delivery %s of %s deferred: %s", item.operation, item.reference, error.reason)
+            return
+        except SourceRejected as error:
+            await self.outbox.mark_attempt_failed(item.id, f"rejected: {error}", None)
+            log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
+            return
+        if delivered.new_link and item.customer_id:
+            link = delivered.new_link
+            await self.customers.add_link(
+                NewLink(item.customer_id, link.system, link.record_id, link.confidence, link.rule), by="customer360"
+            )
+        await self.outbox.mark_delivered(item.id, delivered.backoffice_reference, datetime.now(UTC))
+        for namespace, key in delivered.invalidate:
+            await self.cache.invalidate(namespace, [key])
+
+    async def _links_of(self, customer_id: str) -> list[RecordLink]:
+        return (await self.customers.links_by_customer([customer_id])).get(customer_id, [])

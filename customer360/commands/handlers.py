@@ -1,0 +1,8 @@
+"""Every outbox operation and the handler that delivers it."""
+
+from __future__ import annotations
+
+from customer360.commands import complaints
+from customer360.commands.delivery import Handler
+
+HANDLERS: dict[str, Handler] = {**complaints.HANDLERS}

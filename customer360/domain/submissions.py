@@ -1,0 +1,51 @@
+"""What residents submitted through customer360, and how far each delivery to a back office got."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from customer360.domain.requests import DeliveryState
+from customer360.domain.systems import SourceSystem
+
+# No 0/O or 1/I/L: residents read these references out over the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference(prefix: str = "C360") -> str:
+    """A customer360 reference such as `C360-7K3M9Q2P`, given to the resident at once."""
+    return f"{prefix}-{''.join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    destination: SourceSystem
+    operation: str
+    state: DeliveryState
+    attempts: int
+    backoffice_reference: str | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    reference: str
+    customer_id: str | None
+    kind: str
+    service_code: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+    deliveries: tuple[DeliveryRecord, ...] = field(default=())
+
+    @property
+    def delivery_state(self) -> DeliveryState:
+        """Delivered when every back office has it; failed if any refused it for good."""
+        states = {d.state for d in self.deliveries}
+        if DeliveryState.FAILED in states:
+            return DeliveryState.FAILED
+        if states and states == {DeliveryState.DELIVERED}:
+            return DeliveryState.DELIVERED
+        return DeliveryState.PENDING

@@ -1,0 +1,18 @@
+"""The Mutation root: every portal service, one field each, each in its own module under mutations/."""
+
+from __future__ import annotations
+
+import strawberry
+
+from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
+from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
+
+
+@strawberry.type
+class Mutation:
+    make_complaint: MakeComplaintPayload = strawberry.mutation(
+        resolver=make_complaint, description="Complain about a council service (signed-in residents)."
+    )
+    escalate_complaint: EscalateComplaintPayload = strawberry.mutation(
+        resolver=escalate_complaint, description="Ask for stage 2 of your complaint."
+    )

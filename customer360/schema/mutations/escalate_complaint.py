@@ -1,0 +1,49 @@
+"""escalateComplaint: the complainant asks for stage 2 once stage 1 was answered or is overdue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE
+from customer360.commands import complaints as command
+from customer360.domain.problems import CommonCode, Problem
+from customer360.resolvers import nodes
+from customer360.resolvers.context import Context
+from customer360.schema.node import from_global_id
+from customer360.schema.requests import Complaint
+from customer360.schema.values import UserError, user_errors
+
+NOT_YOURS = Problem(("input", "complaintId"), CommonCode.NOT_FOUND, "We could not find that complaint in your account")
+
+
+@strawberry.input
+class EscalateComplaintInput:
+    complaint_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class EscalateComplaintPayload:
+    complaint: Complaint | None
+    user_errors: list[UserError]
+
+
+async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintInput) -> EscalateComplaintPayload:
+    decoded = from_global_id(input.complaint_id)
+    principal = info.context.principal
+    # Only the complainant: staff and other residents get the same answer as for an unknown id.
+    tracked = await nodes.complaint(info, decoded[1]) if decoded and decoded[0] == "Complaint" else None
+    if tracked is None or not principal.is_resident:
+        return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
+    outcome = await command.escalate_complaint(
+        principal, tracked.complaint, info.context.writes, reason=input.reason, today=info.context.today
+    )
+    if isinstance(outcome, list):
+        return EscalateComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=user_errors(outcome))
+    info.context.loaders.complaint_by_reference.clear(tracked.reference)
+    await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
+    refreshed = await nodes.complaint(info, tracked.reference)
+    return EscalateComplaintPayload(complaint=Complaint.from_record(refreshed or tracked), user_errors=[])

@@ -1,0 +1,211 @@
+"""Intents and their outbox deliveries: written together, delivered until acknowledged.
+
+A delivery is claimed before it is attempted (a conditional UPDATE that only one process can win,
+portable across SQLite and PostgreSQL), so two relays, or a relay racing the request that made
+the intent, never deliver the same row at once. A claim expires, so a crashed deliverer's row is
+picked up again after the lease.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.requests import DeliveryState
+from customer360.domain.submissions import DeliveryRecord, Submission
+from customer360.domain.systems import SourceSystem
+from customer360.store.tables import intents, outbox
+
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    destination: SourceSystem
+    operation: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    reference: str
+    customer_id: str | None
+    destination: SourceSystem
+    operation: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class OutboxStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def submit(self, submission: Submission, deliveries: Sequence[NewDelivery]) -> list[int]:
+        """The intent and every delivery it needs, in one transaction: all kept, or nothing."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(intents).values(
+                    reference=submission.reference,
+                    customer_id=submission.customer_id,
+                    kind=submission.kind,
+                    service_code=submission.service_code,
+                    payload=submission.payload,
+                    created_at=submission.created_at,
+                )
+            )
+            ids = []
+            for delivery in deliveries:
+                result = await conn.execute(
+                    insert(outbox).values(
+                        reference=submission.reference,
+                        customer_id=submission.customer_id,
+                        destination=delivery.destination.value,
+                        operation=delivery.operation,
+                        payload=delivery.payload,
+                        state=DeliveryState.PENDING.value,
+                        attempts=0,
+                        next_attempt_at=submission.created_at,
+                        created_at=submission.created_at,
+                    )
+                )
+                ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        return ids
+
+    async def claim(self, item_ids: Sequence[int], now: datetime) -> list[OutboxItem]:
+        """Claim these pending deliveries (those another deliverer holds are skipped)."""
+        claimed = []
+        async with self._engine.begin() as conn:
+            for item_id in item_ids:
+                result = await conn.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.id == item_id,
+                        outbox.c.state == DeliveryState.PENDING.value,
+                        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+                    )
+                    .values(claimed_until=now + CLAIM_LEASE)
+                )
+                if result.rowcount == 1:
+                    claimed.append(item_id)
+            rows = (await conn.execute(select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id))).all()
+        return [_item(row) for row in rows]
+
+    async def due(self, now: datetime, limit: int = 100) -> list[int]:
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id)
+                    .where(
+                        outbox.c.state == DeliveryState.PENDING.value,
+                        outbox.c.next_attempt_at <= now,
+                        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+                    )
+                    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        return [row.id for row in rows]
+
+    async def mark_delivered(self, item_id: int, backoffice_reference: str, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(
+                    state=DeliveryState.DELIVERED.value,
+                    attempts=outbox.c.attempts + 1,
+                    backoffice_reference=backoffice_reference,
+                    delivered_at=now,
+                    claimed_until=None,
+                    last_error=None,
+                )
+            )
+
+    async def mark_attempt_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        """Count the attempt; `retry_at=None` means the back office refused it for good."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:400], "claimed_until": None}
+        if retry_at is None:
+            values["state"] = DeliveryState.FAILED.value
+        else:
+            values["next_attempt_at"] = retry_at
+        async with self._engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+
+    async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]:
+        found = await self._submissions(intents.c.customer_id.in_(list(customer_ids)))
+        by_customer: dict[str, list[Submission]] = defaultdict(list)
+        for submission in found:
+            by_customer[submission.customer_id or ""].append(submission)
+        return by_customer
+
+    async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]:
+        return {s.reference: s for s in await self._submissions(intents.c.reference.in_(list(references)))}
+
+    async def _submissions(self, where: Any) -> list[Submission]:
+        async with self._engine.connect() as conn:
+            intent_rows = (await conn.execute(select(intents).where(where).order_by(intents.c.created_at))).all()
+            references = [row.reference for row in intent_rows]
+            delivery_rows = (
+                (
+                    await conn.execute(select(outbox).where(outbox.c.reference.in_(references)).order_by(outbox.c.id))
+                ).all()
+                if references
+                else []
+            )
+        deliveries: dict[str, list[DeliveryRecord]] = defaultdict(list)
+        for row in delivery_rows:
+            deliveries[row.reference].append(
+                DeliveryRecord(
+                    destination=SourceSystem(row.destination),
+                    operation=row.operation,
+                    state=DeliveryState(row.state),
+                    attempts=row.attempts,
+                    backoffice_reference=row.backoffice_reference,
+                    last_error=row.last_error,
+                    delivered_at=_utc(row.delivered_at),
+                )
+            )
+        return [
+            Submission(
+                reference=row.reference,
+                customer_id=row.customer_id,
+                kind=row.kind,
+                service_code=row.service_code,
+                payload=row.payload,
+                created_at=_utc(row.created_at),
+                deliveries=tuple(deliveries[row.reference]),
+            )
+            for row in intent_rows
+        ]
+
+    async def pending_count(self) -> int:
+        async with self._engine.connect() as conn:
+            count = select(func.count()).select_from(outbox).where(outbox.c.state == DeliveryState.PENDING.value)
+            return int((await conn.execute(count)).scalar_one())
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        reference=row.reference,
+        customer_id=row.customer_id,
+        destination=SourceSystem(row.destination),
+        operation=row.operation,
+        payload=row.payload,
+        attempts=row.attempts,
+        created_at=_utc(row.created_at),
+    )
+
+
+def _utc(moment: Any) -> Any:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
