@@ -40,6 +40,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             sources=runtime.sources,
             cache=runtime.cache,
             today=london_today(),
+            locate_uprn=runtime.locate_uprn,
         )
 
 

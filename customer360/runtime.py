@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class Runtime:
     cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
+    locate_uprn: Callable[[str], tuple[float, float] | None]
+    faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -87,6 +90,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
     )
     faults = None
+    locate_uprn: Callable[[str], tuple[float, float] | None] = _no_gazetteer
     if settings.sources_file:
         configs = load_source_configs(settings.sources_file)
         engines = {system: create_engine(c.url) for system, c in configs.items() if c.kind in SQL_KINDS}
@@ -98,7 +102,8 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         base_url = await stack.enter_async_context(council.running_backoffices(settings, demo_engines))
         configs = council.source_configs(settings, base_url)
         engines = demo_engines.engines
-        faults = DemoFaults(settings.demo_source_latency_ms / 1000, settings.demo_sources_down)
+        faults = DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))
+        locate_uprn = council.locate_uprn
 
     sources = build_sources(
         configs,
@@ -135,7 +140,14 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         cache=read_through,
         verifier=TokenVerifier(issuers),
         signing_key=signing_key,
+        locate_uprn=locate_uprn,
+        faults=faults,
     )
+
+
+def _no_gazetteer(_uprn: str) -> None:
+    """Without an address gazetteer configured, no UPRN can be placed: reports give coordinates."""
+    return None
 
 
 def _cache(settings: Settings) -> Cache:

@@ -109,10 +109,9 @@ def contact_details(customer: GoldenRecord) -> dict[str, Any]:
 
 async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, RecordLink | None]:
     """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
-    if item.customer_id:
-        for link in await tools.links_of(item.customer_id):
-            if link.system is SourceSystem.CRM:
-                return link.record_id, None
+    known = await tools.record_in(item.customer_id, SourceSystem.CRM)
+    if known:
+        return known, None
     details = item.payload["contact"]
     address = details.get("address")
     contact_id = await tools.sources.crm.create_contact(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from customer360.cache.base import ReadThrough
 from customer360.domain.customers import RecordLink
+from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
 from customer360.store.customers import CustomerStore, NewLink
@@ -42,6 +43,12 @@ class DeliveryTools:
 
     sources: Sources
     links_of: Callable[[str], Awaitable[list[RecordLink]]]
+
+    async def record_in(self, customer_id: str | None, system: SourceSystem) -> str | None:
+        """The customer's record in one back office, if it knows them (the first, if a merge left two)."""
+        if customer_id is None:
+            return None
+        return next((link.record_id for link in await self.links_of(customer_id) if link.system is system), None)
 
 
 Handler = Callable[[DeliveryTools, OutboxItem], Awaitable[Delivered]]

@@ -21,6 +21,7 @@ from customer360.demo.backoffice_server import (
     create_demo_backoffice_app,
     serve_on_loopback,
 )
+from customer360.demo.gazetteer import by_uprn
 from customer360.demo.population import generate_population
 from customer360.demo.seed import seed_back_offices
 from customer360.domain.systems import SourceSystem
@@ -168,6 +169,12 @@ async def seed_demo(
     }
     (settings.demo_dir / SEEDED_MARKER).write_text(json.dumps(marker, indent=2))
     return summary
+
+
+def locate_uprn(uprn: str) -> tuple[float, float] | None:
+    """Where a UPRN is, from the demo gazetteer (a council would use its address gazetteer, the LLPG)."""
+    found = by_uprn(uprn)
+    return (found.latitude, found.longitude) if found else None
 
 
 def _free_port() -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from customer360.domain.systems import SourceSystem
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceAttributeRecord:
@@ -23,3 +25,4 @@ class ServiceDefinitionRecord:
     group: str
     description: str | None = None
     attributes: tuple[ServiceAttributeRecord, ...] = field(default=())
+    system: SourceSystem | None = None  # the back office a report of this service goes to

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from strawberry.types import Info
@@ -11,16 +11,21 @@ from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
-from customer360.domain.requests import RequestStatus, ServiceRequestRecord
-from customer360.domain.submissions import DeliveryRecord, Submission
+from customer360.domain.requests import Location, RequestEvent, RequestStatus, ServiceRequestRecord
+from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_concurrently, gather_from
 from customer360.resolvers.pagination import Page, paginate
+from customer360.resolvers.tracking import Tracked, track
 
 COMPLAINT_KIND = "complaint"
+# Submission kinds that are requests (My Requests), as opposed to complaints or escalations.
+REQUEST_KINDS = frozenset({"street_report", "case"})
 
 COMPLAINT_KIND = "complaint"
+# Submission kinds that are requests (My Requests), as opposed to complaints or escalations.
+REQUEST_KINDS = frozenset({"street_report", "case"})
 
 
 async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[BenefitClaimRecord]:
@@ -35,42 +40,31 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     )
 
 
-@dataclass(frozen=True)
-class TrackedComplaint:
-    """A complaint as the resident knows it: by the reference they were given, with its delivery."""
-
-    complaint: ComplaintRecord
-    reference: str
-    delivery: DeliveryRecord | None  # None: recorded in the CRM directly, not through customer360
-
-
 async def complaints(
     info: Info[Context, Any], customer_id: str, first: int | None, after: str | None
-) -> Page[TrackedComplaint]:
+) -> Page[Tracked[ComplaintRecord]]:
     """The CRM's complaints plus any still on their way to it (the CRM may be down)."""
     loaders = info.context.loaders
     in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.complaints_by_contact.load_many)
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == COMPLAINT_KIND]
     return paginate(
         tracked_complaints(in_crm, submitted),
-        lambda t: (t.complaint.received_at.isoformat(), t.reference),
+        lambda t: (t.record.received_at.isoformat(), t.reference),
         first,
         after,
     )
 
 
-def tracked_complaints(in_crm: list[ComplaintRecord], submitted: list[Submission]) -> list[TrackedComplaint]:
-    by_reference = {s.reference: s for s in submitted}
-    tracked = []
-    for complaint in in_crm:
-        submission = by_reference.pop(complaint.external_reference or "", None)
-        tracked.append(
-            TrackedComplaint(complaint, complaint.external_reference or complaint.reference, _delivery(submission))
-        )
-    tracked.extend(
-        TrackedComplaint(complaint_not_yet_in_crm(s), s.reference, _delivery(s)) for s in by_reference.values()
+def tracked_complaints(
+    in_crm: Sequence[ComplaintRecord], submitted: Sequence[Submission]
+) -> list[Tracked[ComplaintRecord]]:
+    return track(
+        in_crm,
+        submitted,
+        reference=lambda c: c.reference,
+        external_reference=lambda c: c.external_reference,
+        not_yet_delivered=complaint_not_yet_in_crm,
     )
-    return tracked
 
 
 def complaint_not_yet_in_crm(submission: Submission) -> ComplaintRecord:
@@ -88,26 +82,52 @@ def complaint_not_yet_in_crm(submission: Submission) -> ComplaintRecord:
     )
 
 
-def _delivery(submission: Submission | None) -> DeliveryRecord | None:
-    return submission.deliveries[0] if submission and submission.deliveries else None
-
-
 async def requests(
     info: Info[Context, Any],
     customer_id: str,
     status: list[RequestStatus] | None,
     first: int | None,
     after: str | None,
-) -> Page[ServiceRequestRecord]:
+) -> Page[Tracked[ServiceRequestRecord]]:
     """My Requests: every back office's requests in one list, newest activity first."""
     loaders = info.context.loaders
-    found = await gather_concurrently(
+    in_back_offices = await gather_concurrently(
         gather_from(info, customer_id, SourceSystem.STREET_SCENE, loaders.street_requests_by_reporter.load_many),
         gather_from(info, customer_id, SourceSystem.CRM, loaders.cases_by_contact.load_many),
     )
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
+    found = track(
+        in_back_offices,
+        submitted,
+        reference=lambda r: r.reference,
+        external_reference=lambda r: r.external_reference,
+        not_yet_delivered=request_not_yet_delivered,
+    )
     if status:
-        found = [request for request in found if request.status in status]
-    return paginate(found, lambda r: (r.updated_at.isoformat(), r.system.value, r.reference), first, after)
+        found = [tracked for tracked in found if tracked.record.status in status]
+    return paginate(
+        found, lambda t: (t.record.updated_at.isoformat(), t.record.system.value, t.reference), first, after
+    )
+
+
+def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
+    """A report as we took it: submitted, with the back office it is on its way to."""
+    payload = submission.payload
+    location = payload.get("location")
+    return ServiceRequestRecord(
+        system=SourceSystem(payload["system"]),
+        reference=submission.reference,
+        owner_record_id=None,
+        service_code=submission.service_code or "",
+        service_name=payload.get("service_name") or submission.service_code or "",
+        status=RequestStatus.SUBMITTED,
+        submitted_at=submission.created_at,
+        updated_at=submission.created_at,
+        description=payload.get("description"),
+        location=Location(**location) if location else None,
+        history=(RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None),),
+        external_reference=submission.reference,
+    )
 
 
 async def payments(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,6 +39,7 @@ class Context:
     # Errors for fields that still have an answer (an empty list while a back office is down);
     # the error-shaping extension adds them to the response's `errors`.
     today: date
+    locate_uprn: Callable[[str], tuple[float, float] | None]
     partial_errors: list[GraphQLError] = field(default_factory=list)
 
     def report_unavailable(self, info: Info[Any, Any], error: SourceUnavailable) -> None:

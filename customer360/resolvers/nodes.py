@@ -12,10 +12,12 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.auth.policy import can_view_customer
+from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers.casework import COMPLAINT_KIND, TrackedComplaint, tracked_complaints
+from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import owner_key
+from customer360.resolvers.tracking import Tracked
 
 
 async def _visible(info: Info[Context, Any], system: SourceSystem, record_id: str) -> bool:
@@ -44,7 +46,7 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
     return next((d for d in account.discounts if d.discount_id == discount_id), None)
 
 
-async def complaint(info: Info[Context, Any], reference: str) -> TrackedComplaint | None:
+async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
     """By the customer360 reference or the CRM's; one still on its way to the CRM is found too."""
     loaders = info.context.loaders
     found = await loaders.complaint_by_reference.load(reference)

@@ -3,28 +3,53 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from strawberry.types import Info
 
 from customer360.cache.namespaces import CRM_SERVICES, STREET_SCENE_SERVICES
 from customer360.domain.services import ServiceDefinitionRecord
-from customer360.resolvers.context import Context, or_unavailable
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context
+from customer360.sources.errors import SourceUnavailable
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    services: list[ServiceDefinitionRecord]
+    unavailable: list[SourceUnavailable]  # back offices whose services could not be listed
+
+
+async def catalogue(context: Context) -> Catalogue:
+    """Every service, each tagged with the back office a report of it goes to; cached per source."""
+
+    async def one(
+        namespace: str, fetch: Callable[[], Awaitable[Sequence[ServiceDefinitionRecord]]], system: SourceSystem
+    ) -> list[ServiceDefinitionRecord] | SourceUnavailable:
+        async def all_services(_keys: list[str]) -> Mapping[str, list[ServiceDefinitionRecord]]:
+            return {"all": [replace(service, system=system) for service in await fetch()]}
+
+        try:
+            (found,) = await context.cache.get_many(namespace, ["all"], all_services, list)
+        except SourceUnavailable as error:
+            return error
+        return cast(list[ServiceDefinitionRecord], found)
+
+    answers = await asyncio.gather(
+        one(STREET_SCENE_SERVICES, context.sources.street_scene.services, SourceSystem.STREET_SCENE),
+        one(CRM_SERVICES, context.sources.crm.services, SourceSystem.CRM),
+    )
+    services = [service for answer in answers if isinstance(answer, list) for service in answer]
+    return Catalogue(
+        services=sorted(services, key=lambda s: (s.group, s.name)),
+        unavailable=[answer for answer in answers if isinstance(answer, SourceUnavailable)],
+    )
 
 
 async def services(info: Info[Context, Any]) -> list[ServiceDefinitionRecord]:
-    context = info.context
-
-    async def catalogue(namespace: str, fetch: Any) -> list[ServiceDefinitionRecord]:
-        async def all_services(_keys: list[str]) -> Mapping[str, list[ServiceDefinitionRecord]]:
-            return {"all": list(await fetch())}
-
-        (found,) = await context.cache.get_many(namespace, ["all"], all_services, list)
-        return cast(list[ServiceDefinitionRecord], found)
-
-    street, crm = await asyncio.gather(
-        or_unavailable(info, catalogue(STREET_SCENE_SERVICES, context.sources.street_scene.services), []),
-        or_unavailable(info, catalogue(CRM_SERVICES, context.sources.crm.services), []),
-    )
-    return sorted([*street, *crm], key=lambda s: (s.group, s.name))
+    found = await catalogue(info.context)
+    for error in found.unavailable:
+        info.context.report_unavailable(info, error)
+    return found.services

@@ -17,13 +17,14 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from customer360.resolvers.customers import NotAllowed
+from customer360.resolvers.nearby import InvalidSearch
 from customer360.resolvers.pagination import InvalidCursor, InvalidPageSize
 from customer360.sources.errors import SourceUnavailable
 from customer360.store.customers import InvalidCursor as InvalidStoreCursor
 
 log = logging.getLogger("customer360.errors")
 
-BAD_USER_INPUT = (InvalidCursor, InvalidPageSize, InvalidStoreCursor)
+BAD_USER_INPUT = (InvalidCursor, InvalidPageSize, InvalidStoreCursor, InvalidSearch)
 
 
 class ErrorShaping(SchemaExtension):

@@ -6,6 +6,7 @@ import strawberry
 
 from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
+from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
 
 
 @strawberry.type
@@ -15,4 +16,8 @@ class Mutation:
     )
     escalate_complaint: EscalateComplaintPayload = strawberry.mutation(
         resolver=escalate_complaint, description="Ask for stage 2 of your complaint."
+    )
+    report_issue: ReportIssuePayload = strawberry.mutation(
+        resolver=report_issue,
+        description="Report a street problem (anyone) or a shortfall in service delivery (signed in).",
     )

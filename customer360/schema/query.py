@@ -9,14 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.resolvers import customers as resolve
-from customer360.resolvers import nodes
+from customer360.resolvers import nearby, nodes
 from customer360.resolvers import services as catalogue
 from customer360.resolvers.context import Context
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.node import Node, from_global_id
 from customer360.schema.payments import Payment
-from customer360.schema.requests import Complaint, ServiceDefinition
+from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
 from customer360.schema.values import PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
@@ -62,6 +63,19 @@ class Query:
         load, present = NODE_KINDS[decoded[0]]
         record = await load(info, decoded[1])
         return present(record) if record is not None else None
+
+    @strawberry.field(description="Reports already made near a place (public; who reported them is never shown).")
+    async def nearby_requests(
+        self,
+        info: Info[Context, Any],
+        location: LocationInput,
+        radius_metres: int | None = 200,
+        service_code: str | None = None,
+    ) -> list[ServiceRequest]:
+        found = await nearby.nearby_requests(
+            info, location.latitude, location.longitude, location.uprn, radius_metres or 200, service_code
+        )
+        return [ServiceRequest.from_record(Tracked(r, r.reference, None)) for r in found]
 
     @strawberry.field(description="What can be reported or applied for. Public.")
     async def services(self, info: Info[Context, Any]) -> list[ServiceDefinition]:

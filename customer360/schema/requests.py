@@ -7,13 +7,13 @@ from typing import Self
 
 import strawberry
 
-from customer360.domain.complaints import ComplaintStage, ComplaintStatus, complaint_deadlines
+from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, complaint_deadlines
 from customer360.domain.requests import DeliveryState, RequestStatus, ServiceRequestRecord
 from customer360.domain.requests import RequestEvent as RequestEventRecord
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.submissions import DeliveryRecord
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers.casework import TrackedComplaint
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Location, PageInfo
 
@@ -22,6 +22,14 @@ strawberry.enum(RequestStatus)
 strawberry.enum(DeliveryState)
 strawberry.enum(ComplaintStatus)
 strawberry.enum(ComplaintStage)
+
+
+@strawberry.input(description="Where something is: a point (latitude and longitude), or a UPRN.")
+class LocationInput:
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = strawberry.field(default=None, description="How a person would describe the place.")
+    uprn: str | None = None
 
 
 @strawberry.type(description="Has the back office got it yet? PENDING while the outbox still holds it.")
@@ -74,10 +82,11 @@ class ServiceRequest(Node):
     history: list[RequestEvent] = strawberry.field(description="Oldest first.")
 
     @classmethod
-    def from_record(cls, record: ServiceRequestRecord) -> Self:
+    def from_record(cls, tracked: Tracked[ServiceRequestRecord]) -> Self:
+        record = tracked.record
         return cls(
-            id=to_global_id("ServiceRequest", f"{record.system.value}:{record.reference}"),
-            reference=record.reference,
+            id=to_global_id("ServiceRequest", f"{record.system.value}:{tracked.reference}"),
+            reference=tracked.reference,
             service_code=record.service_code,
             service_name=record.service_name,
             status=record.status,
@@ -87,7 +96,11 @@ class ServiceRequest(Node):
             updated_at=record.updated_at,
             expected_by=record.expected_by,
             location=Location.from_record(record.location) if record.location else None,
-            delivery=Delivery.delivered(record.system, record.reference),
+            delivery=(
+                Delivery.from_record(tracked.delivery)
+                if tracked.delivery
+                else Delivery.delivered(record.system, record.reference)
+            ),
             history=[RequestEvent.from_record(event) for event in sorted(record.history, key=lambda e: e.at)],
         )
 
@@ -110,8 +123,8 @@ class Complaint(Node):
     delivery: Delivery
 
     @classmethod
-    def from_record(cls, tracked: TrackedComplaint) -> Self:
-        record = tracked.complaint
+    def from_record(cls, tracked: Tracked[ComplaintRecord]) -> Self:
+        record = tracked.record
         due = complaint_deadlines(record)
         return cls(
             id=to_global_id("Complaint", tracked.reference),

@@ -28,12 +28,16 @@ BREAKER_THRESHOLD = 5
 BREAKER_COOL_OFF_SECONDS = 15.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoFaults:
-    """Injected by the demo council only: a delay before every call, and systems that refuse."""
+    """Injected by the demo council only: a delay before every call, and systems that refuse.
+
+    Mutable on purpose: a fault drill (or a test) takes a back office down and brings it back
+    while the gateway runs.
+    """
 
     latency_seconds: float = 0.0
-    down: frozenset[SourceSystem] = field(default_factory=frozenset)
+    down: set[SourceSystem] = field(default_factory=set)
 
     async def before_call(self, system: SourceSystem) -> None:
         if self.latency_seconds:

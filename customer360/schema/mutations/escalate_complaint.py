@@ -39,7 +39,7 @@ async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintI
     if tracked is None or not principal.is_resident:
         return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
     outcome = await command.escalate_complaint(
-        principal, tracked.complaint, info.context.writes, reason=input.reason, today=info.context.today
+        principal, tracked.record, info.context.writes, reason=input.reason, today=info.context.today
     )
     if isinstance(outcome, list):
         return EscalateComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=user_errors(outcome))

@@ -8,9 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.commands import complaints as command
-from customer360.resolvers.casework import TrackedComplaint, complaint_not_yet_in_crm
+from customer360.resolvers.casework import complaint_not_yet_in_crm
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
+from customer360.resolvers.tracking import Tracked, first_delivery
 from customer360.schema.requests import Complaint
 from customer360.schema.values import UserError, user_errors
 
@@ -44,5 +45,5 @@ async def make_complaint(info: Info[Context, Any], input: MakeComplaintInput) ->
     )
     if isinstance(outcome, list):
         return MakeComplaintPayload(complaint=None, user_errors=user_errors(outcome))
-    tracked = TrackedComplaint(complaint_not_yet_in_crm(outcome), outcome.reference, outcome.deliveries[0])
+    tracked = Tracked(complaint_not_yet_in_crm(outcome), outcome.reference, first_delivery(outcome))
     return MakeComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=[])

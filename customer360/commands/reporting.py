@@ -1,0 +1,220 @@
+"""reportIssue: a resident (or anyone, for a street problem) reports something to the council.
+
+Routing follows the service: Green & Clean problems go to the street-scene contractor over
+Open311; the CRM's own services (a shortfall in service delivery) open a CRM case. Either way the
+report is kept first and delivered through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+from customer360.auth.principal import Principal
+from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
+from customer360.clock import LONDON
+from customer360.commands.complaints import SIGN_IN_FIRST, contact_details, crm_contact_for
+from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.write_path import WritePath
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.people import normalise_email
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.reporting import (
+    AttributeAnswer,
+    ReportSketch,
+    StreetReportSubmission,
+    attribute_answers,
+    duplicate_problem,
+    find_duplicate,
+    find_service,
+    resolve_location,
+    validate_attributes,
+    validate_contact_email,
+    validate_description,
+)
+from customer360.domain.requests import NewCase
+from customer360.domain.services import ServiceDefinitionRecord
+from customer360.domain.submissions import Submission
+from customer360.domain.systems import SourceSystem
+from customer360.domain.working_days import working_days_after
+from customer360.store.outbox import NewDelivery, OutboxItem
+
+STREET_REPORT = "street_report"
+CASE = "case"
+SUBMIT_TO_OPEN311 = "open311.submit_request"
+OPEN_CRM_CASE = "crm.create_case"
+# The CRM's service standard: a case is answered within 10 working days.
+CASE_RESPONSE_WORKING_DAYS = 10
+
+CATALOGUE_DOWN = Problem(
+    ("input", "serviceCode"),
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot check that service right now; please try again in a few minutes",
+)
+
+
+@dataclass(frozen=True)
+class IssueReport:
+    service_code: str
+    description: str
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    uprn: str | None
+    attributes: Sequence[tuple[str, str]]
+    contact_email: str | None
+
+
+async def report_issue(
+    principal: Principal,
+    customer: GoldenRecord | None,
+    writes: WritePath,
+    report: IssueReport,
+    *,
+    catalogue: Sequence[ServiceDefinitionRecord],
+    catalogue_complete: bool,
+    earlier: Sequence[Submission],
+    locate_uprn: Callable[[str], tuple[float, float] | None],
+) -> Submission | list[Problem]:
+    """`catalogue_complete` is false when a back office could not list its services; `earlier` is
+    the reporter's own submissions (for the duplicate rule)."""
+    definition, problems = find_service(report.service_code, catalogue)
+    if definition is None:
+        # An unknown code is only unknown if every back office answered.
+        return problems if catalogue_complete else [CATALOGUE_DOWN]
+    street = definition.system is SourceSystem.STREET_SCENE
+    if not street and customer is None:
+        return [SIGN_IN_FIRST]
+    problems = [
+        *validate_description(report.description),
+        *validate_attributes(definition, report.attributes),
+        *validate_contact_email(report.contact_email),
+    ]
+    position, location_problems = _where(report, street, locate_uprn)
+    problems += location_problems
+    if problems:
+        return problems
+    if position and customer:
+        sketch = ReportSketch("", definition.code, position[0], position[1], datetime.now(UTC))
+        repeat = find_duplicate(sketch, [s for s in map(_sketch, earlier) if s], datetime.now(UTC))
+        if repeat:
+            return [duplicate_problem(repeat)]
+    payload = _payload(definition, report, position, customer)
+    operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
+    return await writes.submit(
+        kind=STREET_REPORT if street else CASE,
+        customer_id=customer.customer_id if customer else None,
+        payload=payload,
+        service_code=definition.code,
+        deliveries=[NewDelivery(payload_system(definition), operation, payload)],
+    )
+
+
+def payload_system(definition: ServiceDefinitionRecord) -> SourceSystem:
+    return definition.system or SourceSystem.CRM
+
+
+def _where(
+    report: IssueReport, street: bool, locate_uprn: Callable[[str], tuple[float, float] | None]
+) -> tuple[tuple[float, float] | None, list[Problem]]:
+    """Street problems must say where they are; a CRM case may, if the resident chose to."""
+    given = report.latitude is not None or report.longitude is not None or report.uprn
+    if not street and not given:
+        return None, []
+    return resolve_location(report.latitude, report.longitude, report.uprn, locate_uprn)
+
+
+def _payload(
+    definition: ServiceDefinitionRecord,
+    report: IssueReport,
+    position: tuple[float, float] | None,
+    customer: GoldenRecord | None,
+) -> dict[str, Any]:
+    answers = attribute_answers(definition, report.attributes)
+    return {
+        "system": payload_system(definition).value,
+        "service_code": definition.code,
+        "service_name": definition.name,
+        "description": report.description.strip(),
+        "location": (
+            {"latitude": position[0], "longitude": position[1], "address": report.address, "uprn": report.uprn}
+            if position
+            else None
+        ),
+        "attributes": [{"code": a.code, "values": list(a.values), "is_list": a.is_list} for a in answers],
+        "contact_email": normalise_email(report.contact_email),
+        "contact": contact_details(customer) if customer else None,
+    }
+
+
+def _sketch(submission: Submission) -> ReportSketch | None:
+    location = submission.payload.get("location")
+    if submission.kind != STREET_REPORT or not location:
+        return None
+    return ReportSketch(
+        submission.reference,
+        submission.service_code or "",
+        location["latitude"],
+        location["longitude"],
+        submission.created_at,
+    )
+
+
+async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    account_id = await tools.record_in(item.customer_id, SourceSystem.STREET_SCENE)
+    contact = payload.get("contact") or {}
+    location = payload["location"]
+    receipt = await tools.sources.street_scene.submit_request(
+        StreetReportSubmission(
+            external_reference=item.reference,
+            service_code=payload["service_code"],
+            description=payload["description"],
+            latitude=location["latitude"],
+            longitude=location["longitude"],
+            address=location.get("address"),
+            uprn=location.get("uprn"),
+            attributes=tuple(
+                AttributeAnswer(a["code"], tuple(a["values"]), a["is_list"]) for a in payload["attributes"]
+            ),
+            account_id=account_id,
+            email=None if account_id else (contact.get("email") or payload.get("contact_email")),
+            first_name=None if account_id else contact.get("forenames"),
+            last_name=None if account_id else contact.get("surname"),
+        )
+    )
+    reporter = receipt.account_id or account_id
+    new_link = (
+        RecordLink(SourceSystem.STREET_SCENE, reporter, 1.0, CREATED_BY_US)
+        if reporter and item.customer_id and reporter != account_id
+        else None
+    )
+    return Delivered(
+        receipt.service_request_id,
+        invalidate=[(REQUESTS_BY_REPORTER, reporter)] if reporter else [],
+        new_link=new_link,
+    )
+
+
+async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    contact_id, new_link = await crm_contact_for(tools, item)
+    payload = item.payload
+    opened_on = item.created_at.astimezone(LONDON).date()
+    due = datetime.combine(working_days_after(opened_on, CASE_RESPONSE_WORKING_DAYS), time(17, 0), LONDON)
+    reference = await tools.sources.crm.create_case(
+        NewCase(
+            external_reference=item.reference,
+            contact_id=contact_id,
+            service_code=payload["service_code"],
+            service_name=payload["service_name"],
+            description=payload["description"],
+            opened_at=item.created_at,
+            expected_by=due.astimezone(UTC),
+        )
+    )
+    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)], new_link=new_link)
+
+
+HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}
