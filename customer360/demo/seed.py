@@ -41,7 +41,9 @@ from customer360.domain.council_tax import (
     financial_year_start,
     instalment_schedule,
 )
+from customer360.domain.discounts import SINGLE_PERSON_PERCENT
 from customer360.domain.housing import HousingApplicationStatus, HousingBand
+from customer360.domain.money import percent_of
 from customer360.domain.requests import RequestStatus
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
@@ -53,7 +55,6 @@ Rows = dict[Table, list[dict[str, Any]]]
 # Demo data: a Band D figure like Tamworth's 2026/27 (borough, county, police and fire together).
 # Other years move by 4.99%, the most a county may raise Council Tax without a referendum.
 DEMO_BAND_D_2026_PENCE = 218_431
-SINGLE_PERSON_DISCOUNT_PERCENT = 25  # LGFA 1992 s.11: one adult resident
 RETURN_URL = "https://my.tamworth.example/return"
 STREET_SCENE_AGENCY = "Tamworth Street Scene"
 
@@ -272,7 +273,7 @@ class _Revenues:
         charge = charge_for_period(
             annual_charge(band, self._band_d), liable_from, liable_to or financial_year_end(liable_from)
         )
-        discount = -_percent_of(charge, SINGLE_PERSON_DISCOUNT_PERCENT) if single_person_discount else 0
+        discount = -percent_of(charge, SINGLE_PERSON_PERCENT) if single_person_discount else 0
         schedule = instalment_schedule(charge + discount, *self._plan(liable_from, liable_to))
         self.rows[revenues_sql.accounts].append(
             {
@@ -338,7 +339,7 @@ class _Revenues:
                 "account_reference": reference,
                 "kind": DiscountKind.SINGLE_PERSON.value,
                 "status": (DiscountStatus.ENDED if ends_on else DiscountStatus.ACTIVE).value,
-                "percent": SINGLE_PERSON_DISCOUNT_PERCENT,
+                "percent": SINGLE_PERSON_PERCENT,
                 "starts_on": starts_on,
                 "ends_on": ends_on,
             }
@@ -395,10 +396,6 @@ class _Revenues:
 def band_d_pence(financial_year: int) -> int:
     """The demo Band D for a financial year (named by the calendar year it starts in)."""
     return round(DEMO_BAND_D_2026_PENCE * 1.0499 ** (financial_year - 2026))
-
-
-def _percent_of(pence: int, percent: int) -> int:
-    return (pence * percent + 50) // 100  # half up, as the charge itself is rounded
 
 
 def _months_between(first: date, last: date) -> int:

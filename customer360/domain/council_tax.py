@@ -80,6 +80,8 @@ class DiscountRecord:
     percent: int
     starts_on: date
     ends_on: date | None = None
+    review_reason: str | None = None  # why an application is held for review
+    external_reference: str | None = None  # the customer360 reference, when applied for through us
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,3 +33,18 @@ class HousingApplicationRecord:
     band: HousingBand | None
     bedrooms_needed: int
     household_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class TenancyRecord:
+    tenancy_ref: str
+    applicant_id: str
+    uprn: str | None
+    postcode: str
+    starts_on: date
+    ends_on: date | None
+    joint_tenant_date_of_birth: date | None
+    has_joint_tenant: bool
+
+    def current_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)

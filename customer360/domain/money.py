@@ -23,3 +23,8 @@ def split_evenly(total_pence: int, parts: int) -> list[int]:
         raise ValueError("parts must be at least 1")
     base, remainder = divmod(total_pence, parts)
     return [base + remainder] + [base] * (parts - 1)
+
+
+def percent_of(pence: int, percent: int) -> int:
+    """`percent`% of an amount, to the nearest penny (half up, as the charge itself is rounded)."""
+    return (pence * percent + 50) // 100

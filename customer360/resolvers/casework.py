@@ -11,21 +11,16 @@ from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
-from customer360.domain.requests import Location, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_concurrently, gather_from
+from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.tracking import Tracked, track
 
 COMPLAINT_KIND = "complaint"
-# Submission kinds that are requests (My Requests), as opposed to complaints or escalations.
-REQUEST_KINDS = frozenset({"street_report", "case"})
 
 COMPLAINT_KIND = "complaint"
-# Submission kinds that are requests (My Requests), as opposed to complaints or escalations.
-REQUEST_KINDS = frozenset({"street_report", "case"})
 
 
 async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[BenefitClaimRecord]:
@@ -78,54 +73,6 @@ def complaint_not_yet_in_crm(submission: Submission) -> ComplaintRecord:
         status=ComplaintStatus.RECEIVED,
         stage=ComplaintStage.STAGE_1,
         received_at=submission.created_at,
-        external_reference=submission.reference,
-    )
-
-
-async def requests(
-    info: Info[Context, Any],
-    customer_id: str,
-    status: list[RequestStatus] | None,
-    first: int | None,
-    after: str | None,
-) -> Page[Tracked[ServiceRequestRecord]]:
-    """My Requests: every back office's requests in one list, newest activity first."""
-    loaders = info.context.loaders
-    in_back_offices = await gather_concurrently(
-        gather_from(info, customer_id, SourceSystem.STREET_SCENE, loaders.street_requests_by_reporter.load_many),
-        gather_from(info, customer_id, SourceSystem.CRM, loaders.cases_by_contact.load_many),
-    )
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
-    found = track(
-        in_back_offices,
-        submitted,
-        reference=lambda r: r.reference,
-        external_reference=lambda r: r.external_reference,
-        not_yet_delivered=request_not_yet_delivered,
-    )
-    if status:
-        found = [tracked for tracked in found if tracked.record.status in status]
-    return paginate(
-        found, lambda t: (t.record.updated_at.isoformat(), t.record.system.value, t.reference), first, after
-    )
-
-
-def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
-    """A report as we took it: submitted, with the back office it is on its way to."""
-    payload = submission.payload
-    location = payload.get("location")
-    return ServiceRequestRecord(
-        system=SourceSystem(payload["system"]),
-        reference=submission.reference,
-        owner_record_id=None,
-        service_code=submission.service_code or "",
-        service_name=payload.get("service_name") or submission.service_code or "",
-        status=RequestStatus.SUBMITTED,
-        submitted_at=submission.created_at,
-        updated_at=submission.created_at,
-        description=payload.get("description"),
-        location=Location(**location) if location else None,
-        history=(RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None),),
         external_reference=submission.reference,
     )
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE
+from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
     DiscountRecord,
@@ -16,9 +18,11 @@ from customer360.domain.council_tax import (
     latest_statement,
     paid_towards_instalments,
 )
+from customer360.domain.housing import TenancyRecord
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from
+from customer360.resolvers.customers import gather_from, records_in
+from customer360.sources.errors import SourceUnavailable
 
 
 async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTaxAccountRecord]:
@@ -37,3 +41,46 @@ def instalments(account: CouncilTaxAccountRecord, today: date) -> list[Instalmen
 
 def statement(account: CouncilTaxAccountRecord, today: date) -> Statement | None:
     return latest_statement(account, today)
+
+
+async def liable_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | None:
+    """The account, if the signed-in resident is its liable person; None otherwise (or if unknown).
+
+    Raises `SourceUnavailable` when REVENUES cannot be asked.
+    """
+    principal = info.context.principal
+    if not principal.is_resident or principal.customer_id is None:
+        return None
+    account = await info.context.loaders.council_tax_account_by_reference.load(reference)
+    if account is None:
+        return None
+    parties = await records_in(info, principal.customer_id, SourceSystem.REVENUES)
+    return account if account.party_id in parties else None
+
+
+async def fresh_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | None:
+    """Re-read after our own write: the per-request loader and the cache may hold the old account."""
+    info.context.loaders.council_tax_account_by_reference.clear(reference)
+    await info.context.cache.invalidate(ACCOUNT_BY_REFERENCE, [reference])
+    return await info.context.loaders.council_tax_account_by_reference.load(reference)
+
+
+async def people_at_home(
+    info: Info[Context, Any], customer_id: str
+) -> tuple[list[BenefitClaimRecord], list[TenancyRecord], list[SourceSystem]]:
+    """Benefit claims and tenancies that may name other adults; and which systems could not be asked."""
+    loaders = info.context.loaders
+    unchecked = []
+    claims: list[BenefitClaimRecord] = []
+    tenancies: list[TenancyRecord] = []
+    claimant_ids = await records_in(info, customer_id, SourceSystem.BENEFITS)
+    applicant_ids = await records_in(info, customer_id, SourceSystem.HOUSING)
+    try:
+        claims = [c for found in await loaders.benefit_claims_by_claimant.load_many(claimant_ids) for c in found]
+    except SourceUnavailable:
+        unchecked.append(SourceSystem.BENEFITS)
+    try:
+        tenancies = [t for found in await loaders.tenancies_by_applicant.load_many(applicant_ids) for t in found]
+    except SourceUnavailable:
+        unchecked.append(SourceSystem.HOUSING)
+    return claims, tenancies, unchecked

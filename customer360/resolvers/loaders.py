@@ -24,12 +24,13 @@ from customer360.cache.namespaces import (
     PAYMENT_BY_ID,
     PAYMENTS_BY_PAYER,
     REQUESTS_BY_REPORTER,
+    TENANCIES_BY_APPLICANT,
 )
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
 from customer360.domain.submissions import Submission
@@ -83,6 +84,7 @@ class Loaders:
     council_tax_account_by_reference: _SourceLoader[CouncilTaxAccountRecord | None]
     benefit_claims_by_claimant: _SourceLoader[list[BenefitClaimRecord]]
     housing_applications_by_applicant: _SourceLoader[list[HousingApplicationRecord]]
+    tenancies_by_applicant: _SourceLoader[list[TenancyRecord]]
     complaints_by_contact: _SourceLoader[list[ComplaintRecord]]
     complaint_by_reference: _SourceLoader[ComplaintRecord | None]
     cases_by_contact: _SourceLoader[list[ServiceRequestRecord]]
@@ -117,6 +119,7 @@ class Loaders:
             housing_applications_by_applicant=source(
                 APPLICATIONS_BY_APPLICANT, sources.housing.applications_by_applicant, list
             ),
+            tenancies_by_applicant=source(TENANCIES_BY_APPLICANT, sources.housing.tenancies_by_applicant, list),
             complaints_by_contact=source(COMPLAINTS_BY_CONTACT, sources.crm.complaints_by_contact, list),
             complaint_by_reference=source(COMPLAINT_BY_REFERENCE, sources.crm.complaints_by_reference, _none),
             cases_by_contact=source(CASES_BY_CONTACT, sources.crm.cases_by_contact, list),

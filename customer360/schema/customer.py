@@ -11,7 +11,7 @@ from strawberry.types import Info
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import casework, council_tax
+from customer360.resolvers import casework, council_tax, my_requests
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
@@ -94,7 +94,7 @@ class Customer(Node):
         after: str | None = None,
     ) -> ServiceRequestConnection:
         statuses = [RequestStatus(s) for s in status] if status else None
-        page = await casework.requests(info, self.record.customer_id, statuses, first, after)
+        page = await my_requests.requests(info, self.record.customer_id, statuses, first, after)
         return ServiceRequestConnection(
             edges=[ServiceRequestEdge(cursor=c, node=ServiceRequest.from_record(r)) for r, c in _pairs(page)],
             page_info=_page_info(page),

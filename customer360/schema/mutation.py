@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
+from customer360.schema.mutations.apply_single_person_discount import (
+    ApplySinglePersonDiscountPayload,
+    apply_single_person_discount,
+)
 from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
+from customer360.schema.mutations.remove_single_person_discount import (
+    RemoveSinglePersonDiscountPayload,
+    remove_single_person_discount,
+)
 from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
 
 
@@ -20,4 +28,11 @@ class Mutation:
     report_issue: ReportIssuePayload = strawberry.mutation(
         resolver=report_issue,
         description="Report a street problem (anyone) or a shortfall in service delivery (signed in).",
+    )
+    apply_single_person_discount: ApplySinglePersonDiscountPayload = strawberry.mutation(
+        resolver=apply_single_person_discount,
+        description="The liable resident applies for the 25% single person discount.",
+    )
+    remove_single_person_discount: RemoveSinglePersonDiscountPayload = strawberry.mutation(
+        resolver=remove_single_person_discount, description="End the single person discount on a date."
     )

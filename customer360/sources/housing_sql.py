@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus, HousingBand
+from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus, HousingBand, TenancyRecord
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.sql_columns import person_columns, person_record_from_row
@@ -82,6 +82,27 @@ class HousingSql:
                     band=HousingBand(row.band) if row.band else None,
                     bedrooms_needed=row.bedrooms_needed,
                     household_size=row.household_size,
+                )
+            )
+        return by_applicant
+
+    async def tenancies_by_applicant(self, applicant_ids: Sequence[str]) -> Mapping[str, list[TenancyRecord]]:
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(select(tenancies).where(tenancies.c.applicant_id.in_(list(applicant_ids))))
+            ).all()
+        by_applicant: dict[str, list[TenancyRecord]] = defaultdict(list)
+        for row in rows:
+            by_applicant[row.applicant_id].append(
+                TenancyRecord(
+                    tenancy_ref=row.tenancy_ref,
+                    applicant_id=row.applicant_id,
+                    uprn=row.uprn,
+                    postcode=row.postcode,
+                    starts_on=row.starts_on,
+                    ends_on=row.ends_on,
+                    joint_tenant_date_of_birth=row.joint_tenant_date_of_birth,
+                    has_joint_tenant=bool(row.joint_tenant_surname or row.joint_tenant_forenames),
                 )
             )
         return by_applicant

@@ -14,7 +14,8 @@ from typing import Protocol
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, NewComplaint
 from customer360.domain.council_tax import CouncilTaxAccountRecord
-from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.discounts import DiscountApplication, DiscountEnding
+from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.reporting import StreetReportReceipt, StreetReportSubmission
@@ -35,6 +36,11 @@ class CouncilTaxSource(PeopleSource, Protocol):
 
     async def accounts_by_reference(self, references: Sequence[str]) -> Mapping[str, CouncilTaxAccountRecord]: ...
 
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    async def apply_single_person_discount(self, application: DiscountApplication) -> str: ...
+
+    async def end_single_person_discount(self, ending: DiscountEnding) -> str: ...
+
 
 class BenefitsSource(PeopleSource, Protocol):
     async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]: ...
@@ -44,6 +50,8 @@ class HousingSource(PeopleSource, Protocol):
     async def applications_by_applicant(
         self, applicant_ids: Sequence[str]
     ) -> Mapping[str, list[HousingApplicationRecord]]: ...
+
+    async def tenancies_by_applicant(self, applicant_ids: Sequence[str]) -> Mapping[str, list[TenancyRecord]]: ...
 
 
 class CrmSource(PeopleSource, Protocol):

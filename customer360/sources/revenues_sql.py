@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -19,8 +20,18 @@ from customer360.domain.council_tax import (
     Transaction,
     annual_charge,
 )
+from customer360.domain.discounts import (
+    SINGLE_PERSON_PERCENT,
+    DiscountApplication,
+    DiscountEnding,
+    Posting,
+    current_single_person_discount,
+    posting_for_end,
+    posting_for_start,
+)
 from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
+from customer360.sources.errors import SourceRejected
 from customer360.sources.sql_columns import person_columns, person_record_from_row
 
 metadata = MetaData()
@@ -80,6 +91,9 @@ discounts = Table(
     Column("percent", Integer, nullable=False),
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date),
+    Column("review_reason", String(400)),
+    Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
+    Column("ended_by_reference", String(40), unique=True, comment="the request that ended it"),
 )
 
 
@@ -158,6 +172,8 @@ class RevenuesSql:
                     percent=row.percent,
                     starts_on=row.starts_on,
                     ends_on=row.ends_on,
+                    review_reason=row.review_reason,
+                    external_reference=row.external_reference,
                 )
             )
         return [
@@ -177,3 +193,79 @@ class RevenuesSql:
             )
             for row in account_rows
         ]
+
+    async def apply_single_person_discount(self, application: DiscountApplication) -> str:
+        """Record the application; an ACTIVE one is posted at once (DISCOUNT line, instalments redone).
+
+        A retry with the same external reference returns the discount the first call recorded.
+        """
+        account = (await self.accounts_by_reference([application.account_reference]))[application.account_reference]
+        async with self._engine.begin() as conn:
+            existing = await conn.scalar(
+                select(discounts.c.discount_id).where(discounts.c.external_reference == application.external_reference)
+            )
+            if existing:
+                return str(existing)
+            discount_id = f"SPD{secrets.randbelow(90_000_000) + 10_000_000}"
+            await conn.execute(
+                insert(discounts).values(
+                    discount_id=discount_id,
+                    account_reference=account.reference,
+                    kind=DiscountKind.SINGLE_PERSON.value,
+                    status=application.status.value,
+                    percent=SINGLE_PERSON_PERCENT,
+                    starts_on=application.starts_on,
+                    review_reason=application.review_reason,
+                    external_reference=application.external_reference,
+                )
+            )
+            if application.status is DiscountStatus.ACTIVE:
+                await _post(conn, account, posting_for_start(account, application.starts_on, application.posted_on))
+        return discount_id
+
+    async def end_single_person_discount(self, ending: DiscountEnding) -> str:
+        """End the current single person discount on `ends_on`; an active one gives back the days after."""
+        account = (await self.accounts_by_reference([ending.account_reference]))[ending.account_reference]
+        async with self._engine.begin() as conn:
+            already = await conn.scalar(
+                select(discounts.c.discount_id).where(discounts.c.ended_by_reference == ending.external_reference)
+            )
+            if already:
+                return str(already)
+            current = current_single_person_discount(account)
+            if current is None:
+                raise SourceRejected(self.system, f"account {account.reference} has no discount to end")
+            await conn.execute(
+                update(discounts)
+                .where(discounts.c.discount_id == current.discount_id)
+                .values(
+                    status=DiscountStatus.ENDED.value,
+                    ends_on=ending.ends_on,
+                    ended_by_reference=ending.external_reference,
+                )
+            )
+            if current.status is DiscountStatus.ACTIVE:
+                await _post(conn, account, posting_for_end(account, current, ending.ends_on, ending.posted_on))
+        return current.discount_id
+
+
+async def _post(conn: AsyncConnection, account: CouncilTaxAccountRecord, posting: Posting) -> None:
+    if posting.line is not None:
+        line = posting.line
+        await conn.execute(
+            insert(transactions).values(
+                account_reference=account.reference,
+                posted_on=line.posted_on,
+                kind=line.kind.value,
+                description=line.description,
+                amount_pence=line.amount_pence,
+            )
+        )
+    await conn.execute(delete(instalments).where(instalments.c.account_reference == account.reference))
+    await conn.execute(
+        insert(instalments),
+        [
+            {"account_reference": account.reference, "due_date": item.due_date, "amount_pence": item.amount_pence}
+            for item in posting.schedule
+        ],
+    )

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.commands import reporting as command
-from customer360.resolvers.casework import request_not_yet_delivered
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
+from customer360.resolvers.my_requests import request_not_yet_delivered
 from customer360.resolvers.services import catalogue
 from customer360.resolvers.tracking import Tracked, first_delivery
 from customer360.schema.requests import LocationInput, ServiceRequest

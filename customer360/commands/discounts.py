@@ -1,0 +1,160 @@
+"""applySinglePersonDiscount and removeSinglePersonDiscount, delivered to REVENUES through the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from customer360.auth.principal import Principal
+from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
+from customer360.clock import LONDON
+from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.write_path import WritePath
+from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
+from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountStatus
+from customer360.domain.discounts import (
+    DiscountApplication,
+    DiscountEnding,
+    KnownAdult,
+    application_problems,
+    other_adults,
+    removal_problems,
+    review_reason,
+)
+from customer360.domain.housing import TenancyRecord
+from customer360.domain.people import normalise_postcode
+from customer360.domain.problems import Problem
+from customer360.domain.submissions import Submission
+from customer360.domain.systems import SourceSystem
+from customer360.store.outbox import NewDelivery, OutboxItem
+
+APPLY = "revenues.apply_single_person_discount"
+END = "revenues.end_single_person_discount"
+SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
+SERVICE_NAME = "Single Person Discount"
+
+
+def known_adults(
+    account: CouncilTaxAccountRecord,
+    claims: list[BenefitClaimRecord],
+    tenancies: list[TenancyRecord],
+    on: date,
+) -> list[KnownAdult]:
+    """Everyone the resident's other back offices record as living with them at the property."""
+    adults = [
+        KnownAdult(f"a {member.relationship.lower().replace('_', ' ')} on your benefit claim", member.date_of_birth)
+        for claim in claims
+        if claim.status in (ClaimStatus.ASSESSING, ClaimStatus.AWARDED)
+        for member in claim.household
+    ]
+    home = account.property_address
+    adults += [
+        KnownAdult("a joint tenant on your housing tenancy", tenancy.joint_tenant_date_of_birth)
+        for tenancy in tenancies
+        if tenancy.has_joint_tenant
+        and tenancy.current_on(on)
+        and (
+            (tenancy.uprn and tenancy.uprn == home.uprn)
+            or normalise_postcode(tenancy.postcode) == normalise_postcode(home.postcode)
+        )
+    ]
+    return adults
+
+
+async def apply_single_person_discount(
+    principal: Principal,
+    account: CouncilTaxAccountRecord,
+    adults_known: list[KnownAdult],
+    writes: WritePath,
+    *,
+    starts_on: date,
+    declaration: bool,
+    today: date,
+) -> Submission | list[Problem]:
+    """The caller has checked the account is the principal's own (they are the liable person)."""
+    problems = application_problems(account, starts_on, declaration, today)
+    if problems:
+        return problems
+    reason = review_reason(other_adults(adults_known, starts_on))
+    payload = {
+        "system": SourceSystem.REVENUES.value,
+        "service_name": SERVICE_NAME,
+        "description": f"Single Person Discount on account {account.reference} from {starts_on.isoformat()}",
+        "account_reference": account.reference,
+        "party_id": account.party_id,
+        "starts_on": starts_on.isoformat(),
+        "status": (DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE).value,
+        "review_reason": reason,
+    }
+    return await writes.submit(
+        kind="spd_application",
+        customer_id=principal.customer_id,
+        payload=payload,
+        service_code=SERVICE_CODE,
+        deliveries=[NewDelivery(SourceSystem.REVENUES, APPLY, payload)],
+    )
+
+
+async def remove_single_person_discount(
+    principal: Principal,
+    account: CouncilTaxAccountRecord,
+    writes: WritePath,
+    *,
+    ends_on: date,
+    reason: str | None,
+    today: date,
+) -> Submission | list[Problem]:
+    problems = removal_problems(account, ends_on, reason, today)
+    if problems:
+        return problems
+    payload = {
+        "system": SourceSystem.REVENUES.value,
+        "service_name": f"End {SERVICE_NAME}",
+        "description": f"End the Single Person Discount on account {account.reference} on {ends_on.isoformat()}",
+        "account_reference": account.reference,
+        "party_id": account.party_id,
+        "ends_on": ends_on.isoformat(),
+        "reason": reason.strip() if reason else None,
+    }
+    return await writes.submit(
+        kind="spd_removal",
+        customer_id=principal.customer_id,
+        payload=payload,
+        service_code=SERVICE_CODE,
+        deliveries=[NewDelivery(SourceSystem.REVENUES, END, payload)],
+    )
+
+
+async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    discount_id = await tools.sources.revenues.apply_single_person_discount(
+        DiscountApplication(
+            external_reference=item.reference,
+            account_reference=payload["account_reference"],
+            starts_on=date.fromisoformat(payload["starts_on"]),
+            status=DiscountStatus(payload["status"]),
+            review_reason=payload["review_reason"],
+            posted_on=item.created_at.astimezone(LONDON).date(),
+        )
+    )
+    return Delivered(discount_id, invalidate=_account_keys(payload))
+
+
+async def deliver_ending(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    discount_id = await tools.sources.revenues.end_single_person_discount(
+        DiscountEnding(
+            external_reference=item.reference,
+            account_reference=payload["account_reference"],
+            ends_on=date.fromisoformat(payload["ends_on"]),
+            reason=payload["reason"],
+            posted_on=item.created_at.astimezone(LONDON).date(),
+        )
+    )
+    return Delivered(discount_id, invalidate=_account_keys(payload))
+
+
+def _account_keys(payload: dict[str, str]) -> list[tuple[str, str]]:
+    return [(ACCOUNTS_BY_PARTY, payload["party_id"]), (ACCOUNT_BY_REFERENCE, payload["account_reference"])]
+
+
+HANDLERS = {APPLY: deliver_application, END: deliver_ending}

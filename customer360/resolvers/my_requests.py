@@ -1,0 +1,227 @@
+"""My Requests: everything a resident asked for, from every back office, as one list.
+
+Each back office's own records (street reports, CRM cases, complaints, discount applications,
+housing applications, payments) become `ServiceRequestRecord`s here, and whatever was submitted
+through customer360 but not yet delivered is added from our own record of it. One call per back
+office operation, all concurrently; newest activity first; keyset cursors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
+from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus
+from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
+from customer360.domain.payments import PaymentRecord, PaymentStatus
+from customer360.domain.requests import Location, RequestEvent, RequestStatus, ServiceRequestRecord
+from customer360.domain.submissions import Submission
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import gather_from
+from customer360.resolvers.pagination import Page, paginate
+from customer360.resolvers.tracking import Tracked, track
+
+# What each kind of submission is called when it shows in the list before its back office has it.
+SERVICE_NAMES = {
+    "complaint": "Complaint",
+    "street_report": "Report a problem",
+    "case": "Request",
+    "spd_application": "Single Person Discount",
+    "spd_removal": "End Single Person Discount",
+}
+# Submissions that are themselves a request; an escalation or a removal changes one that exists.
+REQUEST_KINDS = frozenset({"complaint", "street_report", "case", "spd_application"})
+
+COMPLAINT_STATUS = {
+    ComplaintStatus.RECEIVED: RequestStatus.SUBMITTED,
+    ComplaintStatus.ACKNOWLEDGED: RequestStatus.IN_PROGRESS,
+    ComplaintStatus.RESPONDED: RequestStatus.RESOLVED,
+    ComplaintStatus.CLOSED: RequestStatus.CLOSED,
+}
+DISCOUNT_STATUS = {
+    DiscountStatus.PENDING: RequestStatus.IN_PROGRESS,
+    DiscountStatus.ACTIVE: RequestStatus.RESOLVED,
+    DiscountStatus.ENDED: RequestStatus.CLOSED,
+    DiscountStatus.REFUSED: RequestStatus.REJECTED,
+}
+HOUSING_STATUS = {
+    HousingApplicationStatus.SUBMITTED: RequestStatus.SUBMITTED,
+    HousingApplicationStatus.ASSESSING: RequestStatus.IN_PROGRESS,
+    HousingApplicationStatus.ACTIVE: RequestStatus.IN_PROGRESS,
+    HousingApplicationStatus.HOUSED: RequestStatus.RESOLVED,
+    HousingApplicationStatus.CLOSED: RequestStatus.CLOSED,
+}
+PAYMENT_STATUS = {
+    PaymentStatus.CREATED: RequestStatus.SUBMITTED,
+    PaymentStatus.STARTED: RequestStatus.IN_PROGRESS,
+    PaymentStatus.SUBMITTED: RequestStatus.IN_PROGRESS,
+    PaymentStatus.SUCCESS: RequestStatus.RESOLVED,
+    PaymentStatus.FAILED: RequestStatus.REJECTED,
+    PaymentStatus.CANCELLED: RequestStatus.CLOSED,
+    PaymentStatus.ERROR: RequestStatus.REJECTED,
+}
+
+
+async def requests(
+    info: Info[Context, Any],
+    customer_id: str,
+    status: list[RequestStatus] | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Tracked[ServiceRequestRecord]]:
+    loaders = info.context.loaders
+
+    def from_(system: SourceSystem, loader: Any) -> Awaitable[list[Any]]:
+        return gather_from(info, customer_id, system, loader.load_many)
+
+    street, cases, complaints, accounts, applications, payments = await asyncio.gather(
+        from_(SourceSystem.STREET_SCENE, loaders.street_requests_by_reporter),
+        from_(SourceSystem.CRM, loaders.cases_by_contact),
+        from_(SourceSystem.CRM, loaders.complaints_by_contact),
+        from_(SourceSystem.REVENUES, loaders.council_tax_accounts_by_party),
+        from_(SourceSystem.HOUSING, loaders.housing_applications_by_applicant),
+        from_(SourceSystem.PAYMENTS, loaders.payments_by_payer),
+    )
+    in_back_offices = [
+        *street,
+        *cases,
+        *map(complaint_request, complaints),
+        *(discount_request(account, d) for account in accounts for d in account.discounts),
+        *map(housing_request, applications),
+        *map(payment_request, payments),
+    ]
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
+    found = track(
+        in_back_offices,
+        submitted,
+        reference=lambda r: r.reference,
+        external_reference=lambda r: r.external_reference,
+        not_yet_delivered=request_not_yet_delivered,
+    )
+    if status:
+        found = [tracked for tracked in found if tracked.record.status in status]
+    return paginate(
+        found, lambda t: (t.record.updated_at.isoformat(), t.record.system.value, t.reference), first, after
+    )
+
+
+def complaint_request(complaint: ComplaintRecord) -> ServiceRequestRecord:
+    due = complaint_deadlines(complaint)
+    events = [RequestEvent(complaint.received_at, "Complaint received", RequestStatus.SUBMITTED, SourceSystem.CRM)]
+    for moment, text, status in (
+        (complaint.acknowledged_at, "Complaint acknowledged", RequestStatus.IN_PROGRESS),
+        (complaint.responded_at, "Stage 1 response sent", RequestStatus.RESOLVED),
+        (complaint.escalated_at, "Escalated to stage 2", RequestStatus.IN_PROGRESS),
+        (complaint.stage2_acknowledged_at, "Stage 2 acknowledged", RequestStatus.IN_PROGRESS),
+        (complaint.stage2_responded_at, "Stage 2 response sent", RequestStatus.RESOLVED),
+    ):
+        if moment:
+            events.append(RequestEvent(moment, text, status, SourceSystem.CRM))
+    return ServiceRequestRecord(
+        system=SourceSystem.CRM,
+        reference=complaint.reference,
+        owner_record_id=complaint.contact_id,
+        service_code="COMPLAINT",
+        service_name="Complaint",
+        status=COMPLAINT_STATUS[complaint.status],
+        submitted_at=complaint.received_at,
+        updated_at=max(event.at for event in events),
+        description=complaint.subject,
+        expected_by=_end_of(due.respond_by),
+        history=tuple(events),
+        external_reference=complaint.external_reference,
+    )
+
+
+def discount_request(account: CouncilTaxAccountRecord, discount: DiscountRecord) -> ServiceRequestRecord:
+    started = _start_of(discount.starts_on)
+    revenues = SourceSystem.REVENUES
+    events = [RequestEvent(started, "Single Person Discount applied for", RequestStatus.SUBMITTED, revenues)]
+    if discount.review_reason:
+        events.append(RequestEvent(started, discount.review_reason, RequestStatus.IN_PROGRESS, revenues))
+    if discount.status is DiscountStatus.ACTIVE:
+        events.append(RequestEvent(started, "Discount applied: 25% off", RequestStatus.RESOLVED, revenues))
+    if discount.ends_on:
+        ended = f"Discount ended on {discount.ends_on.isoformat()}"
+        events.append(RequestEvent(_start_of(discount.ends_on), ended, RequestStatus.CLOSED, revenues))
+    return ServiceRequestRecord(
+        system=SourceSystem.REVENUES,
+        reference=discount.discount_id,
+        owner_record_id=account.party_id,
+        service_code="SINGLE_PERSON_DISCOUNT",
+        service_name="Single Person Discount",
+        status=DISCOUNT_STATUS[discount.status],
+        submitted_at=started,
+        updated_at=max(event.at for event in events),
+        description=f"Council Tax account {account.reference}",
+        history=tuple(events),
+        external_reference=discount.external_reference,
+    )
+
+
+def housing_request(application: HousingApplicationRecord) -> ServiceRequestRecord:
+    submitted = _start_of(application.submitted_on)
+    return ServiceRequestRecord(
+        system=SourceSystem.HOUSING,
+        reference=application.reference,
+        owner_record_id=application.applicant_id,
+        service_code="HOUSING_APPLICATION",
+        service_name="Housing application",
+        status=HOUSING_STATUS[application.status],
+        submitted_at=submitted,
+        updated_at=submitted,
+        description=f"Housing register, {application.bedrooms_needed} bedrooms",
+        history=(RequestEvent(submitted, "Application received", RequestStatus.SUBMITTED, SourceSystem.HOUSING),),
+    )
+
+
+def payment_request(payment: PaymentRecord) -> ServiceRequestRecord:
+    return ServiceRequestRecord(
+        system=SourceSystem.PAYMENTS,
+        reference=payment.reference if payment.reference != payment.account_reference else payment.payment_id,
+        owner_record_id=payment.payer_id,
+        service_code=f"PAYMENT_{payment.purpose.value}",
+        service_name="Payment",
+        status=PAYMENT_STATUS[payment.status],
+        submitted_at=payment.created_at,
+        updated_at=payment.created_at,
+        description=payment.description,
+        history=(
+            RequestEvent(payment.created_at, f"Payment {payment.status.value.lower()}", None, SourceSystem.PAYMENTS),
+        ),
+    )
+
+
+def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
+    """A request as we took it: submitted, on its way to its back office."""
+    payload = submission.payload
+    location = payload.get("location")
+    system = submission.deliveries[0].destination if submission.deliveries else SourceSystem.CRM
+    return ServiceRequestRecord(
+        system=system,
+        reference=submission.reference,
+        owner_record_id=None,
+        service_code=submission.service_code or submission.kind.upper(),
+        service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
+        status=RequestStatus.SUBMITTED,
+        submitted_at=submission.created_at,
+        updated_at=submission.created_at,
+        description=payload.get("description") or payload.get("subject"),
+        location=Location(**location) if location else None,
+        history=(RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None),),
+        external_reference=submission.reference,
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), UTC)
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(17, 0), UTC)

@@ -1,0 +1,44 @@
+"""The account a discount mutation acts on: the signed-in resident's own, or a userError saying why not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.submissions import Submission
+from customer360.resolvers.context import Context
+from customer360.resolvers.council_tax import fresh_account, liable_account
+from customer360.sources.errors import SourceUnavailable
+
+NOT_YOURS = Problem(
+    ("input", "accountReference"),
+    CommonCode.NOT_FOUND,
+    "We could not find a Council Tax account in your name with that reference",
+)
+REVENUES_DOWN = Problem(
+    ("input", "accountReference"),
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot reach Council Tax records right now; nothing was changed, please try again shortly",
+)
+
+
+async def own_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | Problem:
+    try:
+        account = await liable_account(info, reference.strip())
+    except SourceUnavailable:
+        return REVENUES_DOWN
+    return account if account is not None else NOT_YOURS
+
+
+async def discount_after(info: Info[Context, Any], submission: Submission, fallback: DiscountRecord) -> DiscountRecord:
+    """The discount as REVENUES now holds it; until it is delivered, as we took the request."""
+    try:
+        account = await fresh_account(info, fallback.account_reference)
+    except SourceUnavailable:
+        return fallback
+    wanted = {submission.reference, *(d.backoffice_reference for d in submission.deliveries)}
+    found = [d for d in (account.discounts if account else ()) if wanted & {d.external_reference, d.discount_id}]
+    return found[0] if found else fallback
