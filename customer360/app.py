@@ -37,6 +37,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             directory=runtime.customers,
             submissions=runtime.outbox,
             writes=runtime.writes,
+            payments=runtime.payments,
             sources=runtime.sources,
             cache=runtime.cache,
             today=london_today(),
@@ -90,6 +91,16 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+async def payments_webhook(request: Request) -> Response:
+    """GOV.UK Pay-shaped webhook: signed (`Pay-Signature`, hex HMAC-SHA256 of the raw body) or refused."""
+    runtime: Runtime = request.app.state.runtime
+    body = await request.body()
+    if not runtime.payments.signature_valid(body, request.headers.get("pay-signature")):
+        return JSONResponse({"error": "missing or invalid Pay-Signature"}, status_code=401)
+    known = await runtime.payments.on_webhook(body)
+    return JSONResponse({"received": True, "known": known})
+
+
 async def jwks(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     if runtime.signing_key is None:
@@ -117,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Route("/webhooks/payments", payments_webhook, methods=["POST"]),
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))

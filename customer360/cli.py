@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from customer360.settings import Settings, SettingsError
 
@@ -60,6 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox_run = outbox.add_parser("run", help="deliver everything pending now, then exit")
     outbox_run.set_defaults(handler=_outbox_run)
+
+    payments = commands.add_parser("payments", help="card payments").add_subparsers(required=True, metavar="ACTION")
+    reconcile = payments.add_parser("reconcile", help="settle payments whose outcome never arrived, then exit")
+    reconcile.set_defaults(handler=_payments_reconcile)
+
+    link = commands.add_parser("link", help="cluster a records.csv into people (the golden-record batch)")
+    link.add_argument("--input", required=True, type=Path, help="records.csv (CONTRACT.md)")
+    link.add_argument("--output", required=True, type=Path, help="clusters.csv to write")
+    link.add_argument("--threshold", type=float, default=None, help="match probability that links (default 0.99)")
+    link.add_argument("--review", type=Path, help="also write the pairs between the thresholds, with evidence")
+    link.add_argument("--save-model", type=Path, help="also write the trained model (JSON)")
+    link.add_argument(
+        "--no-relative-guards",
+        action="store_true",
+        help="learn every level from the data, even those pinned to keep twins and parents apart",
+    )
+    link.add_argument("--quiet", action="store_true", help="no progress bar")
+    link.set_defaults(handler=_link)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(handler=_schema)
@@ -206,6 +225,55 @@ async def _drain_outbox(settings: Settings) -> int:
         runtime = await start_runtime(replace(settings, outbox_interval_seconds=0), stack)
         await drain(runtime.writes.deliverer)
         return await runtime.outbox.pending_count()
+
+
+def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    settled = asyncio.run(_reconcile(settings))
+    print(f"customer360: payments reconcile done; {settled} payments settled", file=sys.stderr)
+    return 0
+
+
+async def _reconcile(settings: Settings) -> int:
+    import contextlib
+    from dataclasses import replace
+
+    from customer360.runtime import start_runtime
+
+    async with contextlib.AsyncExitStack() as stack:
+        runtime = await start_runtime(replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0), stack)
+        return await runtime.payments.reconcile()
+
+
+def _link(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.identity.batch import BatchInputError, link_file
+    from customer360.identity.matcher import AUTO_LINK
+
+    threshold = AUTO_LINK if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        print("customer360: --threshold must be a probability in (0, 1]", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        summary = link_file(
+            args.input,
+            args.output,
+            link_threshold=threshold,
+            relative_guards=not args.no_relative_guards,
+            review_path=args.review,
+            model_path=args.save_model,
+            progress=not args.quiet,
+        )
+    except FileNotFoundError as error:
+        print(f"customer360: cannot read {error.filename}", file=sys.stderr)
+        return EXIT_REFUSED
+    except BatchInputError as error:
+        print(f"customer360: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(
+        f"customer360: linked {summary.records} records into {summary.clusters} clusters "
+        f"({summary.candidate_pairs} pairs compared, {summary.review_pairs} for review) in {summary.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:

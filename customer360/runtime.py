@@ -20,7 +20,8 @@ from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.commands.delivery import Deliverer
 from customer360.commands.handlers import HANDLERS
-from customer360.commands.relay import relay_forever
+from customer360.commands.payments import Payments
+from customer360.commands.relay import every, relay_forever
 from customer360.commands.write_path import WritePath
 from customer360.demo import council
 from customer360.domain.people import normalise_email
@@ -33,6 +34,7 @@ from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.outbox import OutboxStore
+from customer360.store.payments import PaymentLedger
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
@@ -45,6 +47,7 @@ class Runtime:
     customers: CustomerStore
     outbox: OutboxStore
     writes: WritePath
+    payments: Payments
     sources: Sources
     cache: ReadThrough
     verifier: TokenVerifier
@@ -121,9 +124,22 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     outbox = OutboxStore(store_engine)
     read_through = ReadThrough(cache, metrics, settings.cache_ttl_seconds)
     deliverer = Deliverer(outbox, customers, sources, read_through, handlers=HANDLERS)
+    payments = Payments(
+        ledger=PaymentLedger(store_engine),
+        outbox=outbox,
+        deliverer=deliverer,
+        sources=sources,
+        webhook_secret=_webhook_secret(settings),
+        max_pence=settings.max_payment_pence,
+    )
     if settings.outbox_interval_seconds > 0:
         relay = asyncio.create_task(relay_forever(deliverer, settings.outbox_interval_seconds))
         stack.push_async_callback(_stop, relay)
+    if settings.reconcile_interval_seconds > 0:
+        reconciler = asyncio.create_task(
+            every(settings.reconcile_interval_seconds, payments.reconcile, "payments reconciliation")
+        )
+        stack.push_async_callback(_stop, reconciler)
 
     issuers: list[TrustedIssuer] = []
     signing_key = None
@@ -136,6 +152,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         customers=customers,
         outbox=outbox,
         writes=WritePath(outbox, deliverer),
+        payments=payments,
         sources=sources,
         cache=read_through,
         verifier=TokenVerifier(issuers),
@@ -143,6 +160,15 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         locate_uprn=locate_uprn,
         faults=faults,
     )
+
+
+def _webhook_secret(settings: Settings) -> bytes:
+    """Configured, or (demo council only) made in the data dir. Without one, every webhook is refused."""
+    if settings.payments_webhook_secret:
+        return settings.payments_webhook_secret.encode()
+    if settings.sources_file:
+        return b""
+    return council.webhook_secret(settings)
 
 
 def _no_gazetteer(_uprn: str) -> None:

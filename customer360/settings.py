@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from customer360.domain.payments import DEFAULT_MAX_PAYMENT_PENCE
 from customer360.domain.systems import SourceSystem
 
 
@@ -34,6 +35,10 @@ class Settings:
     source_timeout_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:8000"
     outbox_interval_seconds: float = 5.0
+    reconcile_interval_seconds: float = 60.0
+    payments_webhook_secret: str | None = None
+    demo_webhook_copies: int = 1
+    max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
 
     @property
     def production(self) -> bool:
@@ -80,6 +85,10 @@ class Settings:
             source_timeout_seconds=_number(env, "C360_SOURCE_TIMEOUT_SECONDS", 5.0),
             public_url=env.get("C360_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
+            reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
+            payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
+            demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
+            max_payment_pence=int(_number(env, "C360_MAX_PAYMENT_PENCE", DEFAULT_MAX_PAYMENT_PENCE)),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -11,6 +12,7 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from customer360.app import create_app
+from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.settings import Settings
 
 
@@ -32,3 +34,23 @@ async def graphql(
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+@asynccontextmanager
+async def serving_app(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """The app on a real loopback port (its lifespan run), for flows that call back into it (webhooks)."""
+    port = free_port()
+    settings = replace(settings, public_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings)
+    async with (
+        LifespanManager(app, startup_timeout=60) as manager,
+        serve_on_loopback(manager.app, port=port) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+    ):
+        yield app, client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

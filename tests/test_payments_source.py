@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from customer360.demo import payments_db, street_scene_db
@@ -171,6 +172,65 @@ async def test_unknown_payment_is_p0200(client: httpx.AsyncClient, base_url: str
 
     assert response.status_code == 404
     assert response.json() == {"code": "P0200", "description": "Not found"}
+
+
+async def test_a_repeated_idempotency_key_answers_the_first_payment(client: httpx.AsyncClient, base_url: str) -> None:
+    headers = {**AUTH, "Idempotency-Key": "PAY-7K3M9Q2P"}
+    first = await client.post(f"{base_url}/v1/payments", json=NEW_PAYMENT, headers=headers)
+    # The same request, but for the email's case: the validated bodies match, so it is the same request.
+    again = await client.post(
+        f"{base_url}/v1/payments", json={**NEW_PAYMENT, "email": "EVE@example.org"}, headers=headers
+    )
+
+    assert (first.status_code, again.status_code) == (201, 200)  # GOV.UK Pay: 200 for the existing payment
+    assert again.json() == first.json()
+
+
+async def test_a_reused_key_with_another_body_is_p0191_and_makes_nothing(
+    client: httpx.AsyncClient, base_url: str, engine: AsyncEngine
+) -> None:
+    headers = {**AUTH, "Idempotency-Key": "reused-key"}
+    await client.post(f"{base_url}/v1/payments", json=NEW_PAYMENT, headers=headers)
+    conflict = await client.post(f"{base_url}/v1/payments", json={**NEW_PAYMENT, "amount": 12346}, headers=headers)
+
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "P0191"
+    assert await rows_with(engine, payments_db.payments.c.reference == NEW_PAYMENT["reference"]) == 1
+
+
+async def test_concurrent_creates_with_one_key_make_one_payment(
+    client: httpx.AsyncClient, base_url: str, engine: AsyncEngine
+) -> None:
+    headers = {**AUTH, "Idempotency-Key": "racing-key"}
+    answers = await asyncio.gather(
+        *(client.post(f"{base_url}/v1/payments", json=NEW_PAYMENT, headers=headers) for _ in range(5))
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 200, 201]
+    assert len({answer.json()["payment_id"] for answer in answers}) == 1
+    assert await rows_with(engine, payments_db.payments.c.idempotency_key == "racing-key") == 1
+
+
+async def test_creates_without_a_key_are_never_deduplicated(client: httpx.AsyncClient, base_url: str) -> None:
+    answers = [await client.post(f"{base_url}/v1/payments", json=NEW_PAYMENT, headers=AUTH) for _ in range(2)]
+
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert answers[0].json()["payment_id"] != answers[1].json()["payment_id"]
+
+
+@pytest.mark.parametrize(
+    "key", ["", "has spaces", "under_score", "k" * 256], ids=["empty", "space", "underscore", "long"]
+)
+async def test_a_malformed_idempotency_key_is_p0102(client: httpx.AsyncClient, base_url: str, key: str) -> None:
+    response = await client.post(f"{base_url}/v1/payments", json=NEW_PAYMENT, headers={**AUTH, "Idempotency-Key": key})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "P0102"
+
+
+async def rows_with(engine: AsyncEngine, clause: Any) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(payments_db.payments).where(clause)) or 0)
 
 
 async def test_search_pages_and_filters(client: httpx.AsyncClient, base_url: str) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from customer360.commands import complaints, discounts, reporting
+from customer360.commands import complaints, discounts, payments, reporting
 from customer360.commands.delivery import Handler
 
-HANDLERS: dict[str, Handler] = {**complaints.HANDLERS, **discounts.HANDLERS, **reporting.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **complaints.HANDLERS,
+    **discounts.HANDLERS,
+    **payments.HANDLERS,
+    **reporting.HANDLERS,
+}

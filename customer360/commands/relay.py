@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from customer360.commands.delivery import Deliverer
@@ -15,12 +16,16 @@ RETRY_HORIZON = timedelta(days=1)
 
 
 async def relay_forever(deliverer: Deliverer, interval_seconds: float) -> None:
-    """A pass every `interval_seconds`; one bad pass is logged, never the end of the relay."""
+    await every(interval_seconds, deliverer.run_due, "outbox relay")
+
+
+async def every(interval_seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run `work` every `interval_seconds`; one bad pass is logged, never the end of the loop."""
     while True:
         try:
-            await deliverer.run_due()
-        except Exception:  # the relay must outlive any one failure; the row stays pending
-            log.exception("outbox relay pass failed")
+            await work()
+        except Exception:  # a background loop must outlive any one failure; its work stays pending
+            log.exception("%s pass failed", name)
         await asyncio.sleep(interval_seconds)
 
 

@@ -34,15 +34,29 @@ SHUTDOWN_GRACE_SECONDS = 5
 
 
 def create_demo_backoffice_app(
-    street_scene_engine: AsyncEngine, payments_engine: AsyncEngine, *, public_url: str, api_key: str
+    street_scene_engine: AsyncEngine,
+    payments_engine: AsyncEngine,
+    *,
+    public_url: str,
+    api_key: str,
+    webhook_url: str | None = None,
+    webhook_secret: bytes | None = None,
+    webhook_copies: int = 1,
 ) -> Starlette:
+    """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none."""
     payments_public_url = f"{public_url.rstrip('/')}{PAYMENTS_PATH}"
+    payments_app = create_payments_app(
+        payments_engine,
+        public_url=payments_public_url,
+        api_key=api_key,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_copies=webhook_copies,
+    )
     return Starlette(
         routes=[
             Mount(OPEN311_PATH, app=create_open311_app(street_scene_engine)),
-            Mount(
-                PAYMENTS_PATH, app=create_payments_app(payments_engine, public_url=payments_public_url, api_key=api_key)
-            ),
+            Mount(PAYMENTS_PATH, app=payments_app),
         ]
     )
 

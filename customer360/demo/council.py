@@ -37,7 +37,7 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 3
+DEMO_DATA_VERSION = 5
 
 # Where each demo back office keeps its data (each its own database, as in a real council).
 DATABASE_FILES = {
@@ -74,6 +74,18 @@ def api_key(settings: Settings) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def webhook_secret(settings: Settings) -> bytes:
+    """The secret the payment provider signs webhooks with: from settings, or made once per data dir."""
+    if settings.payments_webhook_secret:
+        return settings.payments_webhook_secret.encode()
+    path = settings.demo_dir / "payments-webhook-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
 
 
 def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem, SourceConfig]:
@@ -119,6 +131,9 @@ async def running_backoffices(settings: Settings, engines: DemoEngines, port: in
         engines.engines[SourceSystem.PAYMENTS],
         public_url=f"http://127.0.0.1:{port}",
         api_key=api_key(settings),
+        webhook_url=f"{settings.public_url}/webhooks/payments",
+        webhook_secret=webhook_secret(settings),
+        webhook_copies=settings.demo_webhook_copies,
     )
     async with serve_on_loopback(app, port=port) as base_url:
         yield base_url

@@ -5,11 +5,15 @@ call needs `Authorization: Bearer <api_key>`, else 401 `{"code": "P0920", ...}`:
 
 - `POST /v1/payments`: JSON `{amount, reference, description, return_url, email?, metadata?}`, validated
   as GOV.UK Pay does (400 `P0197` unparseable, 400 `P0101` missing, 422 `P0102` invalid, with `field`);
-  answers 201 with the payment.
+  answers 201 with the payment. With an `Idempotency-Key` header (1-255 letters, digits or hyphens, else
+  422 `P0102`), as GOV.UK Pay has it: the same key with the same body answers 200 with the payment the
+  first request made; the same key with another body answers 409 `P0191`.
 - `GET /v1/payments/{payment_id}`: the payment, or 404 `P0200`.
 - `GET /v1/payments`: search with GOV.UK Pay's filters `reference`, `email`, `state`, `from_date`,
   `to_date`, `page`, `display_size` (at most 500); 422 `P0401` for bad ones. Newest first, answered as
   `{total, count, page, results, _links: {self, first_page, last_page, prev_page?, next_page?}}`.
+- `GET|POST /pay/{payment_id}`: the hosted payment page (`payments_page.py`), no API key: it is for the
+  paying resident's browser. Settling a payment there sends the webhook (`payments_webhooks.py`).
 
 `public_url` is where this app is reachable from outside: `_links.self` is `{public_url}/v1/payments/{id}`
 and, while a payment is unfinished, `_links.next_url` (the hosted payment page) is `{public_url}/pay/{id}`.
@@ -24,17 +28,21 @@ Demo extensions (GOV.UK Pay has neither):
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
+import json
 import math
-import secrets
-import string
-from collections.abc import Mapping
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, QueryParams
@@ -45,16 +53,18 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from customer360.demo.payments_db import payments
+from customer360.demo.payments_page import HostedPaymentPage
+from customer360.demo.payments_resource import new_external_id, pay_time, payment_json
+from customer360.demo.payments_webhooks import WebhookSender
 from customer360.domain.payments import PAY_STATE_TO_STATUS
 from customer360.domain.people import normalise_email
-from customer360.sources.sql_columns import as_utc
 
 MAX_AMOUNT = 10_000_000
 MAX_DISPLAY_SIZE = 500
 MAX_METADATA_KEYS = 10
-PAYMENT_ID_ALPHABET = string.ascii_lowercase + string.digits
-PAYMENT_ID_LENGTH = 26
-FINISHED_STATES = frozenset({"success", "failed", "cancelled", "error"})
+# GOV.UK Pay's rule for the header: 1 to 255 characters, letters, digits and hyphens only.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9-]{1,255}")
+IDEMPOTENCY_KEY_USED = "The `Idempotency-Key` you sent in the request header has already been used to create a payment."
 # Text fields of a new payment and their longest allowed length, as GOV.UK Pay has them.
 TEXT_LIMITS = {"reference": 255, "description": 255, "return_url": 2000}
 
@@ -70,9 +80,22 @@ class PayApiError(Exception):
         self.field = field
 
 
-def create_payments_app(engine: AsyncEngine, *, public_url: str, api_key: str) -> Starlette:
-    api = _PaymentsApi(engine, public_url.rstrip("/"))
-    return Starlette(
+def create_payments_app(
+    engine: AsyncEngine,
+    *,
+    public_url: str,
+    api_key: str,
+    webhook_url: str | None = None,
+    webhook_secret: bytes | None = None,
+    webhook_copies: int = 1,
+) -> Starlette:
+    """The provider; with `webhook_url` (and the `webhook_secret` to sign with) it sends each settled
+    payment's webhook `webhook_copies` times (0: never). `app.state.webhooks.drain()` waits for them."""
+    public_url = public_url.rstrip("/")
+    webhooks = WebhookSender(webhook_url, webhook_secret, webhook_copies)
+    api = _PaymentsApi(engine, public_url)
+    page = HostedPaymentPage(engine, public_url, webhooks)
+    app = Starlette(
         routes=[
             Mount(
                 "/v1",
@@ -83,10 +106,26 @@ def create_payments_app(engine: AsyncEngine, *, public_url: str, api_key: str) -
                     Route("/payers", api.list_payers, methods=["GET"]),
                 ],
                 middleware=[Middleware(_RequireApiKey, api_key=api_key)],
-            )
+            ),
+            Route("/pay/{payment_id}", page.show, methods=["GET"]),
+            Route("/pay/{payment_id}", page.settle, methods=["POST"]),
         ],
         exception_handlers={PayApiError: _error_response},
+        lifespan=_draining(webhooks),
     )
+    app.state.webhooks = webhooks
+    return app
+
+
+def _draining(webhooks: WebhookSender) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Served on its own (with lifespan on), the app lets in-flight webhooks finish before it stops."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await webhooks.drain()
+
+    return lifespan
 
 
 async def _error_response(_request: Request, exc: Exception) -> Response:
@@ -131,19 +170,49 @@ class _PaymentsApi:
         self._public_url = public_url
 
     async def create_payment(self, request: Request) -> Response:
+        key = _idempotency_key(request.headers)
         try:
             body = await request.json()
         except ValueError:
             raise PayApiError(400, "P0197", "Unable to parse JSON") from None
+        new = _validated_new_payment(body)
+        if key is None:
+            return JSONResponse(self._payment_json(await self._insert(new)), status_code=201)
+        fingerprint = _fingerprint(new)
+        earlier = await self._by_key(key)
+        if earlier is None:
+            try:
+                created = await self._insert(new, idempotency_key=key, request_fingerprint=fingerprint)
+                return JSONResponse(self._payment_json(created), status_code=201)
+            except IntegrityError:
+                # A concurrent request with this key inserted first: the unique key refused ours.
+                earlier = await self._by_key(key)
+                if earlier is None:
+                    raise
+        return self._replay(earlier, fingerprint)
+
+    async def _insert(self, new: Mapping[str, Any], **idempotency: str) -> dict[str, Any]:
         row = {
-            **_validated_new_payment(body),
-            "payment_id": "".join(secrets.choice(PAYMENT_ID_ALPHABET) for _ in range(PAYMENT_ID_LENGTH)),
+            **new,
+            **idempotency,
+            "payment_id": new_external_id(),
             "status": "created",
             "created_date": datetime.now(UTC),
         }
         async with self._engine.begin() as conn:
             await conn.execute(insert(payments).values(**row))
-        return JSONResponse(self._payment_json(row), status_code=201)
+        return row
+
+    async def _by_key(self, key: str) -> Mapping[Any, Any] | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(payments).where(payments.c.idempotency_key == key))).first()
+        return row._mapping if row else None
+
+    def _replay(self, earlier: Mapping[Any, Any], fingerprint: str) -> Response:
+        """GOV.UK Pay answers a repeat with the payment it made (200, not 201); another body is a conflict."""
+        if earlier["request_fingerprint"] != fingerprint:
+            raise PayApiError(409, "P0191", IDEMPOTENCY_KEY_USED)
+        return JSONResponse(self._payment_json(earlier), status_code=200)
 
     async def get_payment(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
@@ -188,37 +257,11 @@ class _PaymentsApi:
         for row in rows:
             known = payers.setdefault(row.email, {"email": row.email, "cardholder_name": None})
             known["cardholder_name"] = row.cardholder_name or known["cardholder_name"]
-            known["latest_created_date"] = _pay_time(row.created_date)
+            known["latest_created_date"] = pay_time(row.created_date)
         return JSONResponse({"count": len(payers), "results": list(payers.values())})
 
     def _payment_json(self, row: Mapping[Any, Any]) -> dict[str, Any]:
-        payment_id = row["payment_id"]
-        finished = row["status"] in FINISHED_STATES
-        links: dict[str, Any] = {"self": {"href": f"{self._public_url}/v1/payments/{payment_id}", "method": "GET"}}
-        if not finished:
-            links["next_url"] = {"href": f"{self._public_url}/pay/{payment_id}", "method": "GET"}
-        body: dict[str, Any] = {
-            "payment_id": payment_id,
-            "amount": row["amount"],
-            "reference": row["reference"],
-            "description": row["description"],
-            "return_url": row["return_url"],
-            "language": "en",
-            "state": {"status": row["status"], "finished": finished},
-            "payment_provider": "sandbox",
-            "created_date": _pay_time(row["created_date"]),
-            "delayed_capture": False,
-            "moto": False,
-            "_links": links,
-        }
-        # GOV.UK Pay leaves out what it was not given rather than answering nulls.
-        if row["email"]:
-            body["email"] = row["email"]
-        if row["metadata"]:
-            body["metadata"] = row["metadata"]
-        if row["cardholder_name"]:
-            body["card_details"] = {"cardholder_name": row["cardholder_name"]}
-        return body
+        return payment_json(row, self._public_url)
 
     def _search_links(self, params: QueryParams, search: _Search, total: int) -> dict[str, Any]:
         kept = [(key, value) for key, value in params.multi_items() if key != "page"]
@@ -233,6 +276,21 @@ class _PaymentsApi:
         if search.page < last_page:
             links["next_page"] = page_link(search.page + 1)
         return links
+
+
+def _idempotency_key(headers: Headers) -> str | None:
+    key = headers.get("idempotency-key")
+    if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise PayApiError(
+            422, "P0102", "Invalid header value: Idempotency-Key. Must be 1 to 255 letters, digits or hyphens"
+        )
+    return key
+
+
+def _fingerprint(new: Mapping[str, Any]) -> str:
+    """Two creates are "the same request" when their validated bodies are (so `Eve@` and `eve@` are)."""
+    canonical = json.dumps(new, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _validated_new_payment(body: Any) -> dict[str, Any]:
@@ -342,10 +400,3 @@ def _moment_param(params: QueryParams, name: str, invalid: list[str]) -> datetim
         invalid.append(name)
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _pay_time(moment: datetime) -> str:
-    """GOV.UK Pay's spelling: UTC to the millisecond, `2016-01-21T17:15:00.000Z`."""
-    utc = as_utc(moment)
-    assert utc is not None
-    return utc.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

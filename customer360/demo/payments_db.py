@@ -19,4 +19,8 @@ payments = Table(
     Column("return_url", String(2000), nullable=False),
     Column("created_date", DateTime(timezone=True), nullable=False),
     Column("metadata", JSON, comment="GOV.UK Pay custom metadata: purpose, account_reference"),
+    # The unique constraint is what makes concurrent creates with one key make one payment: the losers'
+    # inserts fail and they answer the winner's payment instead. NULL (no header) never collides.
+    Column("idempotency_key", String(255), unique=True, comment="the create request's Idempotency-Key header"),
+    Column("request_fingerprint", String(64), comment="SHA-256 of the validated create body, to spot key reuse"),
 )

@@ -19,6 +19,7 @@ from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
 
 if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+    from customer360.commands.payments import Payments
     from customer360.commands.write_path import WritePath
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Context:
     directory: CustomerDirectory
     submissions: SubmissionLog
     writes: WritePath
+    payments: Payments
     sources: Sources
     cache: ReadThrough
     # Errors for fields that still have an answer (an empty list while a back office is down);

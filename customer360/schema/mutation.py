@@ -10,6 +10,7 @@ from customer360.schema.mutations.apply_single_person_discount import (
 )
 from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
+from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
 from customer360.schema.mutations.remove_single_person_discount import (
     RemoveSinglePersonDiscountPayload,
     remove_single_person_discount,
@@ -35,4 +36,8 @@ class Mutation:
     )
     remove_single_person_discount: RemoveSinglePersonDiscountPayload = strawberry.mutation(
         resolver=remove_single_person_discount, description="End the single person discount on a date."
+    )
+    make_payment: MakePaymentPayload = strawberry.mutation(
+        resolver=make_payment,
+        description="Start a card payment; send the payer to `payment.nextUrl`. Idempotent by `idempotencyKey`.",
     )

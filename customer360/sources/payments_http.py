@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 import httpx
 
-from customer360.domain.payments import PAY_STATE_TO_STATUS, PaymentPurpose, PaymentRecord
+from customer360.domain.payments import PAY_STATE_TO_STATUS, NewPayment, PaymentPurpose, PaymentRecord
 from customer360.domain.people import PersonRecord, normalise_email
 from customer360.domain.systems import SourceSystem
-from customer360.sources.errors import SourceUnavailable
+from customer360.sources.errors import SourceRejected, SourceUnavailable
 
 # GOV.UK Pay's largest search page: a batch of payers rarely needs a second one.
 SEARCH_PAGE_SIZE = 500
@@ -66,6 +66,36 @@ class GovPayHttp:
         )
         return {item["payment_id"]: _payment_record(item) for item in found if item is not None}
 
+    async def create_payment(self, payment: NewPayment) -> PaymentRecord:
+        """Create a payment (GOV.UK Pay `POST /v1/payments`); the Idempotency-Key header makes a repeat
+        of the same request answer the same payment instead of a second one."""
+        metadata = {"purpose": payment.purpose.value, "c360_reference": payment.c360_reference}
+        if payment.account_reference:
+            metadata["account_reference"] = payment.account_reference
+        if payment.service_code:
+            metadata["service_code"] = payment.service_code
+        body: dict[str, Any] = {
+            "amount": payment.amount_pence,
+            "reference": payment.reference,
+            "description": payment.description,
+            "return_url": payment.return_url,
+            "metadata": metadata,
+        }
+        if payment.email:
+            body["email"] = payment.email
+        headers = {**self._headers, "Idempotency-Key": payment.idempotency_key}
+        try:
+            response = await self._client.post(f"{self._base_url}/v1/payments", json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(self.system, f"POST v1/payments: {exc!r}") from exc
+        if response.is_client_error and response.status_code not in (408, 429):
+            raise SourceRejected(self.system, f"POST v1/payments answered {response.status_code}")
+        try:
+            response.raise_for_status()
+            return _payment_record(response.json())
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise SourceUnavailable(self.system, f"POST v1/payments: {exc!r}") from exc
+
     async def _search(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         page = 1
@@ -104,6 +134,7 @@ def _payment_record(item: Mapping[str, Any]) -> PaymentRecord:
         account_reference=metadata.get("account_reference"),
         description=item.get("description"),
         next_url=next_url["href"] if next_url else None,
+        external_reference=metadata.get("c360_reference"),
     )
 
 

@@ -16,7 +16,7 @@ from customer360.domain.complaints import ComplaintRecord, NewComplaint
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.discounts import DiscountApplication, DiscountEnding
 from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
-from customer360.domain.payments import PaymentRecord
+from customer360.domain.payments import NewPayment, PaymentPosting, PaymentRecord
 from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.reporting import StreetReportReceipt, StreetReportSubmission
 from customer360.domain.requests import NewCase, ServiceRequestRecord
@@ -40,6 +40,8 @@ class CouncilTaxSource(PeopleSource, Protocol):
     async def apply_single_person_discount(self, application: DiscountApplication) -> str: ...
 
     async def end_single_person_discount(self, ending: DiscountEnding) -> str: ...
+
+    async def post_payment(self, posting: PaymentPosting) -> str: ...
 
 
 class BenefitsSource(PeopleSource, Protocol):
@@ -95,3 +97,5 @@ class PaymentsSource(PeopleSource, Protocol):
     async def payments_by_payer(self, payer_ids: Sequence[str]) -> Mapping[str, list[PaymentRecord]]: ...
 
     async def payments_by_id(self, payment_ids: Sequence[str]) -> Mapping[str, PaymentRecord]: ...
+
+    async def create_payment(self, payment: NewPayment) -> PaymentRecord: ...

@@ -29,6 +29,7 @@ from customer360.domain.discounts import (
     posting_for_end,
     posting_for_start,
 )
+from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
@@ -80,6 +81,7 @@ transactions = Table(
     Column("kind", String(12), nullable=False),
     Column("description", String(200), nullable=False),
     Column("amount_pence", Integer, nullable=False),
+    Column("external_reference", String(40), unique=True, comment="the posting system's reference"),
 )
 discounts = Table(
     "discounts",
@@ -247,6 +249,31 @@ class RevenuesSql:
             if current.status is DiscountStatus.ACTIVE:
                 await _post(conn, account, posting_for_end(account, current, ending.ends_on, ending.posted_on))
         return current.discount_id
+
+    async def post_payment(self, posting: PaymentPosting) -> str:
+        """A card payment credited to the account, once: a repeat with the same reference changes nothing."""
+        async with self._engine.begin() as conn:
+            existing = await conn.scalar(
+                select(transactions.c.id).where(transactions.c.external_reference == posting.external_reference)
+            )
+            if existing:
+                return f"TXN{existing}"
+            known = await conn.scalar(
+                select(accounts.c.reference).where(accounts.c.reference == posting.account_reference)
+            )
+            if not known:
+                raise SourceRejected(self.system, f"no account {posting.account_reference}")
+            result = await conn.execute(
+                insert(transactions).values(
+                    account_reference=posting.account_reference,
+                    posted_on=posting.posted_on,
+                    kind=StatementLineKind.PAYMENT.value,
+                    description=posting.description,
+                    amount_pence=-posting.amount_pence,
+                    external_reference=posting.external_reference,
+                )
+            )
+        return f"TXN{result.inserted_primary_key[0]}"  # type: ignore[index]
 
 
 async def _post(conn: AsyncConnection, account: CouncilTaxAccountRecord, posting: Posting) -> None:

@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.domain.systems import SourceSystem
 from customer360.store.tables import intents, outbox
+from customer360.store.times import as_utc
 
 CLAIM_LEASE = timedelta(seconds=60)
 
@@ -78,6 +80,30 @@ class OutboxStore:
                 )
                 ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
         return ids
+
+    async def enqueue(
+        self, reference: str, customer_id: str | None, delivery: NewDelivery, now: datetime
+    ) -> int | None:
+        """One delivery for an existing reference, at most once: a second enqueue of the same
+        (reference, destination, operation) finds the first and answers None."""
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    insert(outbox).values(
+                        reference=reference,
+                        customer_id=customer_id,
+                        destination=delivery.destination.value,
+                        operation=delivery.operation,
+                        payload=delivery.payload,
+                        state=DeliveryState.PENDING.value,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return None
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     async def claim(self, item_ids: Sequence[int], now: datetime) -> list[OutboxItem]:
         """Claim these pending deliveries (those another deliverer holds are skipped)."""
@@ -170,7 +196,7 @@ class OutboxStore:
                     attempts=row.attempts,
                     backoffice_reference=row.backoffice_reference,
                     last_error=row.last_error,
-                    delivered_at=_utc(row.delivered_at),
+                    delivered_at=as_utc(row.delivered_at),
                 )
             )
         return [
@@ -180,7 +206,7 @@ class OutboxStore:
                 kind=row.kind,
                 service_code=row.service_code,
                 payload=row.payload,
-                created_at=_utc(row.created_at),
+                created_at=as_utc(row.created_at),
                 deliveries=tuple(deliveries[row.reference]),
             )
             for row in intent_rows
@@ -201,11 +227,5 @@ def _item(row: Any) -> OutboxItem:
         operation=row.operation,
         payload=row.payload,
         attempts=row.attempts,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
-
-
-def _utc(moment: Any) -> Any:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment

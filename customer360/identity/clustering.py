@@ -1,0 +1,71 @@
+"""Clusters from scored pairs: connected components of the links above a threshold, with a bridge guard.
+
+Plain connected components let one wrong link chain two people's whole histories into one golden
+record. So links are taken strongest first, and two clusters that already hold several records each
+are joined only when that is well supported: by at least two links between them, or by one link of
+near-certainty (`bridge_probability`). A lone record may always join a cluster on one link.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from customer360.identity.features import IntArray
+from customer360.identity.model import Floats
+
+BRIDGE_PROBABILITY = 0.9999
+LINKS_TO_BRIDGE = 2
+
+
+def connected_clusters(
+    size: int,
+    left: IntArray,
+    right: IntArray,
+    probability: Floats,
+    link_threshold: float,
+    bridge_probability: float = BRIDGE_PROBABILITY,
+) -> tuple[IntArray, Floats]:
+    """(cluster label per record, each record's strongest link inside its cluster; 0 for a lone record)."""
+    linked = probability >= link_threshold
+    left, right, probability = left[linked], right[linked], probability[linked]
+    order = np.argsort(-probability, kind="stable")
+    neighbours: defaultdict[int, list[int]] = defaultdict(list)
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    parent = list(range(size))
+    members: dict[int, list[int]] = {}
+
+    def find(item: int) -> int:
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    def links_between(small: int, big: int) -> int:
+        return sum(1 for record in members[small] for other in neighbours[record] if find(other) == big)
+
+    for k in order.tolist():
+        a, b, p = int(left[k]), int(right[k]), float(probability[k])
+        root_a, root_b = find(a), find(b)
+        if root_a == root_b:
+            continue
+        group_a, group_b = members.get(root_a, [a]), members.get(root_b, [b])
+        if len(group_a) > 1 and len(group_b) > 1 and p < bridge_probability:
+            small, big = (root_a, root_b) if len(group_a) <= len(group_b) else (root_b, root_a)
+            if links_between(small, big) < LINKS_TO_BRIDGE:
+                continue  # one weak bridge: leave the two clusters apart (the pair stays for review)
+        if len(group_a) < len(group_b):
+            root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
+        parent[root_b] = root_a
+        group_a.extend(group_b)
+        members[root_a] = group_a
+        members.pop(root_b, None)
+    labels = np.array([find(i) for i in range(size)], dtype=np.int64)
+    inside = labels[left] == labels[right]
+    strongest = np.zeros(size, dtype=np.float64)
+    np.maximum.at(strongest, left[inside], probability[inside])
+    np.maximum.at(strongest, right[inside], probability[inside])
+    return labels, strongest

@@ -1,0 +1,207 @@
+"""Comparisons: for each candidate pair and each field, how well the two records agree.
+
+Each comparison turns a pair into a level: 0 is the closest agreement, the last level is plain
+disagreement, and NULL (-1) means one side does not know the field (no evidence either way). The
+levels are what Fellegi-Sunter weighs: the model learns how often true matches and non-matches land
+on each. Everything works on whole arrays of pairs; the string similarity runs in rapidfuzz's C++
+(`cpdist`, both cores), so there is no per-pair Python except for the nickname table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from customer360.identity.features import Features, IntArray
+from customer360.identity.names import forename_variants
+
+NULL = -1
+Levels = npt.NDArray[np.int8]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Column = npt.NDArray[np.object_]
+# Fifteen years or more between two dates of birth is a parent and child, not a keying slip.
+GENERATION_GAP_DAYS = round(15 * 365.25)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    name: str
+    levels: tuple[str, ...]  # labels, closest agreement first, disagreement last
+    compare: Callable[[Features, IntArray, IntArray], Levels]
+
+
+def _levels(conditions: list[Bools], known: Bools) -> Levels:
+    """Level = index of the first true condition, else the last level (disagreement); NULL where unknown."""
+    chosen = np.select(conditions, list(range(len(conditions))), default=len(conditions)).astype(np.int8)
+    chosen[~known] = NULL
+    return chosen
+
+
+def _both_known(a: Column, b: Column) -> Bools:
+    known: Bools = (a != "") & (b != "")
+    return known
+
+
+def _similarity(a: Column, b: Column, mask: Bools, scorer: Callable[..., float], fill: float = 1.0) -> Floats:
+    """scorer(a, b) where `mask`, else `fill`: the C++ scorer only runs on the pairs that need it."""
+    scores = np.full(len(a), fill, dtype=np.float64)
+    if mask.any():
+        scores[mask] = process.cpdist(a[mask].tolist(), b[mask].tolist(), scorer=scorer, workers=-1)
+    return scores
+
+
+def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column, Column, Column]:
+    """(forename a, forename b, surname a, surname b), with b's two names exchanged where b has them the
+    wrong way round ("Kexel, Amber" against "Amber Kexel": a slip every register makes)."""
+    fa, fb, sa, sb = f.forename[left], f.forename[right].copy(), f.surname[left], f.surname[right].copy()
+    known = _both_known(fa, fb) & _both_known(sa, sb)
+    straight = _similarity(fa, fb, known & (fa != fb), JaroWinkler.normalized_similarity, fill=1.0)
+    suspect = known & (straight < 0.88)
+    crossed = (
+        suspect
+        & (_similarity(fa, sb, suspect, JaroWinkler.normalized_similarity, fill=0.0) >= 0.8)
+        & (_similarity(sa, fb, suspect, JaroWinkler.normalized_similarity, fill=0.0) >= 0.8)
+    )
+    fb[crossed], sb[crossed] = sb[crossed], f.forename[right][crossed]
+    return fa, fb, sa, sb
+
+
+def compare_forename(f: Features, left: IntArray, right: IntArray) -> Levels:
+    a, b, _, _ = _names(f, left, right)
+    known = _both_known(a, b)
+    same = a == b
+    unequal = known & ~same
+    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
+    nickname = np.zeros(len(a), dtype=np.bool_)
+    positions = np.flatnonzero(unequal & (jw < 0.94))
+    nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    return _levels([same, nickname, jw >= 0.94, jw >= 0.88], known)
+
+
+@lru_cache(maxsize=500_000)
+def _nickname(a: str, b: str) -> bool:
+    """One is a nickname of the other, or of a slip of the other ("Kaet" for Kate for Katherine).
+    Slips rarely touch the first letter, so only names that share it are tried against the table."""
+    variants_a, variants_b = forename_variants(a), forename_variants(b)
+    if variants_a & variants_b:
+        return True
+    if a[0] != b[0]:
+        return False
+    similar = JaroWinkler.normalized_similarity
+    return any(similar(a, v) >= 0.9 for v in variants_b) or any(similar(b, v) >= 0.9 for v in variants_a)
+
+
+def compare_surname(f: Features, left: IntArray, right: IntArray) -> Levels:
+    _, _, a, b = _names(f, left, right)
+    known = _both_known(a, b)
+    same = a == b
+    jw = _similarity(a, b, known & ~same, JaroWinkler.normalized_similarity)
+    return _levels([same, jw >= 0.94, jw >= 0.88], known)
+
+
+def compare_date_of_birth(f: Features, left: IntArray, right: IntArray) -> Levels:
+    a, b = f.dob[left], f.dob[right]
+    known = _both_known(a, b)
+    same = a == b
+    unequal = known & ~same
+    swapped = unequal & (f.dob_swapped[left] == b)
+    one_slip = _similarity(a, b, unequal & ~swapped, OSA.distance, fill=0) == 1
+    apart = np.abs(f.dob_day[left] - f.dob_day[right])
+    return _levels([same, swapped, one_slip, apart < GENERATION_GAP_DAYS], known)
+
+
+def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
+    """One comparison for postcode, street, house number and town, which move together: an old
+    address after a move costs one (weak) disagreement, not four."""
+    pa, pb = f.postcode[left], f.postcode[right]
+    sa, sb = f.street[left], f.street[right]
+    postcode_known, street_known = _both_known(pa, pb), _both_known(sa, sb)
+    same_postcode = postcode_known & (pa == pb)
+    # A postcode one keystroke out, or in the same sector (all but the last two characters).
+    near_postcode = postcode_known & (
+        ((f.postcode_sector[left] == f.postcode_sector[right]) & (f.postcode_sector[left] != ""))
+        | (_similarity(pa, pb, postcode_known & ~same_postcode, OSA.distance, fill=0) == 1)
+    )
+    # Token-set: a second line one office keeps and another drops ("Rose Cottage") is not a difference.
+    street = _similarity(sa, sb, street_known & (sa != sb), fuzz.token_set_ratio, fill=100.0) / 100
+    same_house = f.house[left] == f.house[right]
+    same_address = street_known & (street >= 0.88) & same_house
+    town_known = _both_known(f.town[left], f.town[right])
+    same_town = town_known & (f.town[left] == f.town[right])
+    return _levels(
+        [
+            same_address & same_postcode,
+            same_address & (near_postcode | ~postcode_known),
+            same_postcode,
+            near_postcode | same_town,
+        ],
+        postcode_known | street_known,
+    )
+
+
+def compare_email(f: Features, left: IntArray, right: IntArray) -> Levels:
+    a, b = f.email[left], f.email[right]
+    known = _both_known(a, b)
+    same = a == b
+    # One keystroke out. Not "same name at another domain": people who share a name share that too.
+    one_slip = _similarity(a, b, known & ~same, OSA.distance, fill=0) == 1
+    return _levels([same, one_slip], known)
+
+
+def compare_phone(f: Features, left: IntArray, right: IntArray) -> Levels:
+    """A mobile is one person's; a landline is a household's, so it is weaker evidence."""
+    a, b = f.phone[left], f.phone[right]
+    known = _both_known(a, b)
+    same = a == b
+    one_slip = _similarity(a, b, known & ~same, OSA.distance, fill=0) == 1
+    return _levels([same & f.mobile[left], same, one_slip], known)
+
+
+def compare_sex(f: Features, left: IntArray, right: IntArray) -> Levels:
+    """Mr against Mrs: from titles, where both offices recorded one that says."""
+    a, b = f.sex[left], f.sex[right]
+    return _levels([a == b], _both_known(a, b))
+
+
+def compare_generation(f: Features, left: IntArray, right: IntArray) -> Levels:
+    """Jr and Sr: known only where at least one record carries a marker."""
+    a, b = f.generation[left], f.generation[right]
+    either = (a != "") | (b != "")
+    return _levels([a == b, (a == "") | (b == "")], either)
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("forename", ("exact", "nickname", "typo", "similar", "different"), compare_forename),
+    Comparison("surname", ("exact", "typo", "similar", "different"), compare_surname),
+    Comparison(
+        "date_of_birth",
+        ("exact", "day_month_swapped", "one_slip", "different", "generation_apart"),
+        compare_date_of_birth,
+    ),
+    Comparison(
+        "address",
+        ("same_address_and_postcode", "same_address", "same_postcode", "same_area", "different"),
+        compare_address,
+    ),
+    Comparison("email", ("exact", "one_slip", "different"), compare_email),
+    Comparison("phone", ("same_mobile", "same_number", "one_slip", "different"), compare_phone),
+    Comparison("sex", ("same", "different"), compare_sex),
+    Comparison("generation", ("same_marker", "one_marked", "conflict"), compare_generation),
+)
+
+
+def comparison_vectors(
+    features: Features, left: IntArray, right: IntArray, comparisons: tuple[Comparison, ...] = COMPARISONS
+) -> npt.NDArray[np.int8]:
+    """(pairs x comparisons) levels."""
+    out = np.empty((len(left), len(comparisons)), dtype=np.int8)
+    for column, comparison in enumerate(comparisons):
+        out[:, column] = comparison.compare(features, left, right)
+    return out

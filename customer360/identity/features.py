@@ -1,0 +1,203 @@
+"""What the probabilistic matcher compares: each record's fields, normalised once, held as columns.
+
+A `MatchRecord` is one row of the batch format (CONTRACT.md's `records.csv`); a `PersonRecord` from a
+back office converts to one. `Features` holds the normalised values of many records column by column
+(numpy arrays), so blocking and comparisons work on whole columns instead of record by record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from customer360.domain.people import PersonRecord, normalise_email, normalise_name, normalise_phone
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One record as the batch file has it; every field but the ids may be empty (unknown)."""
+
+    source: str
+    record_id: str
+    title: str = ""
+    forenames: str = ""
+    surname: str = ""
+    date_of_birth: date | None = None
+    address_line1: str = ""
+    address_line2: str = ""
+    town: str = ""
+    postcode: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @classmethod
+    def from_person(cls, record: PersonRecord) -> MatchRecord:
+        address = record.address
+        return cls(
+            source=record.system.value,
+            record_id=record.record_id,
+            title=record.title or "",
+            forenames=record.forenames,
+            surname=record.surname,
+            date_of_birth=record.date_of_birth,
+            address_line1=address.line1 if address else "",
+            address_line2=(address.line2 or "") if address else "",
+            town=(address.town or "") if address else "",
+            postcode=address.postcode if address else "",
+            email=record.email or "",
+            phone=record.phone or "",
+        )
+
+
+# Generation markers as offices write them, after a surname ("Smith Jr") or in the forenames.
+_GENERATION = {"JR": "JR", "JNR": "JR", "JUNIOR": "JR", "II": "JR", "SR": "SR", "SNR": "SR", "SENIOR": "SR"}
+_MALE_TITLES = {"MR", "MASTER", "SIR", "LORD"}
+_FEMALE_TITLES = {"MRS", "MS", "MISS", "LADY", "DAME", "MADAM"}
+# Street words as typed short; expanded so "High St" and "High Street" compare equal.
+_STREET_WORDS = {
+    "ST": "STREET", "RD": "ROAD", "LN": "LANE", "AVE": "AVENUE", "AV": "AVENUE", "DR": "DRIVE",
+    "CL": "CLOSE", "CT": "COURT", "CRT": "COURT", "PL": "PLACE", "CRES": "CRESCENT", "CR": "CRESCENT",
+    "GDNS": "GARDENS", "GRN": "GREEN", "GR": "GROVE", "GRV": "GROVE", "TCE": "TERRACE", "TER": "TERRACE",
+    "SQ": "SQUARE", "PDE": "PARADE", "HWY": "HIGHWAY", "WY": "WAY", "CIR": "CIRCUIT", "CCT": "CIRCUIT",
+    "FLT": "FLAT", "APT": "FLAT", "VLGE": "VILLAGE",
+}  # fmt: skip
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+_SOUNDEX_CODES = {
+    c: str(d) for d, letters in enumerate(("AEIOUYHW", "BFPV", "CGJKQSXZ", "DT", "L", "MN", "R")) for c in letters
+}
+
+
+@dataclass(frozen=True)
+class Features:
+    """Normalised columns for `len(records)` records; empty string (or -1) means unknown."""
+
+    records: Sequence[MatchRecord]
+    forename: npt.NDArray[np.object_]  # first forename, upper case letters
+    surname: npt.NDArray[np.object_]  # letters only, generation marker removed ("OBRIEN")
+    surname_soundex: npt.NDArray[np.object_]
+    generation: npt.NDArray[np.object_]  # "JR", "SR" or ""
+    sex: npt.NDArray[np.object_]  # "M", "F" or "" as the title implies
+    dob: npt.NDArray[np.object_]  # "YYYYMMDD"
+    dob_swapped: npt.NDArray[np.object_]  # "YYYYDDMM": as keyed by someone who swapped day and month
+    dob_day: IntArray  # days since 0001-01-01; -1 unknown
+    postcode: npt.NDArray[np.object_]  # compact upper case, no space
+    postcode_sector: npt.NDArray[np.object_]  # all but the last two characters ("B797" of B79 7BZ)
+    street: npt.NDArray[np.object_]  # address words, abbreviations expanded, numbers removed
+    house: npt.NDArray[np.object_]  # the numbers in the address ("12 3")
+    town: npt.NDArray[np.object_]
+    email: npt.NDArray[np.object_]
+    phone: npt.NDArray[np.object_]  # E.164
+    mobile: npt.NDArray[np.bool_]  # a UK mobile: personal, where a landline is shared by a household
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def build_features(records: Sequence[MatchRecord]) -> Features:
+    columns: dict[str, list[object]] = {name: [] for name in _COLUMNS}
+    for record in records:
+        for name, value in _row(record).items():
+            columns[name].append(value)
+    return Features(
+        records=records,
+        forename=_strings(columns["forename"]),
+        surname=_strings(columns["surname"]),
+        surname_soundex=_strings(columns["surname_soundex"]),
+        generation=_strings(columns["generation"]),
+        sex=_strings(columns["sex"]),
+        dob=_strings(columns["dob"]),
+        dob_swapped=_strings(columns["dob_swapped"]),
+        dob_day=np.array(columns["dob_day"], dtype=np.int64),
+        postcode=_strings(columns["postcode"]),
+        postcode_sector=_strings(columns["postcode_sector"]),
+        street=_strings(columns["street"]),
+        house=_strings(columns["house"]),
+        town=_strings(columns["town"]),
+        email=_strings(columns["email"]),
+        phone=_strings(columns["phone"]),
+        mobile=np.array(columns["mobile"], dtype=np.bool_),
+    )
+
+
+_COLUMNS = (
+    "forename", "surname", "surname_soundex", "generation", "sex", "dob", "dob_swapped", "dob_day",
+    "postcode", "postcode_sector", "street", "house", "town", "email", "phone", "mobile",
+)  # fmt: skip
+
+
+def _row(record: MatchRecord) -> dict[str, object]:
+    forename_words = normalise_name(record.forenames).split()
+    surname_words = normalise_name(record.surname).split()
+    generation = next((_GENERATION[w] for w in (*surname_words, *forename_words) if w in _GENERATION), "")
+    forename = next((w for w in forename_words if w not in _GENERATION), "")
+    surname = "".join(w for w in surname_words if w not in _GENERATION)
+    title = normalise_name(record.title).replace(" ", "")
+    street_words, house_numbers = _address_words(f"{record.address_line1} {record.address_line2}")
+    phone = _phone(record.phone)
+    born = record.date_of_birth
+    postcode = _compact(record.postcode)
+    return {
+        "forename": forename,
+        "surname": surname,
+        "surname_soundex": soundex(surname),
+        "generation": generation,
+        "sex": "M" if title in _MALE_TITLES else "F" if title in _FEMALE_TITLES else "",
+        "dob": born.strftime("%Y%m%d") if born else "",
+        "dob_swapped": born.strftime("%Y%d%m") if born else "",
+        "dob_day": born.toordinal() if born else -1,
+        "postcode": postcode,
+        "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
+        "street": " ".join(street_words),
+        "house": " ".join(house_numbers),
+        "town": _compact(record.town),
+        "email": normalise_email(record.email) or "",
+        "phone": phone,
+        "mobile": phone.startswith("+447"),
+    }
+
+
+def soundex(word: str) -> str:
+    """American Soundex (R163 for Robert): a surname's sound, for blocking on names spelt differently."""
+    if not word:
+        return ""
+    digits = [_SOUNDEX_CODES.get(c, "") for c in word]
+    code, previous = word[0], digits[0]
+    for letter, digit in zip(word[1:], digits[1:], strict=True):
+        if digit and digit != "0" and digit != previous:
+            code += digit
+        if letter not in "HW":  # H and W do not separate two letters of one code
+            previous = digit
+    return (code + "000")[:4]
+
+
+@lru_cache(maxsize=200_000)
+def _phone(raw: str) -> str:
+    return normalise_phone(raw) or ""
+
+
+def _compact(text: str) -> str:
+    return _NOT_ALNUM.sub("", _fold(text))
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(c))
+
+
+def _address_words(text: str) -> tuple[list[str], list[str]]:
+    words = _NOT_ALNUM.sub(" ", _fold(text)).split()
+    numbers = sorted(w for w in words if any(c.isdigit() for c in w))
+    street = [_STREET_WORDS.get(w, w) for w in words if not any(c.isdigit() for c in w)]
+    return street, numbers
+
+
+def _strings(values: list[object]) -> npt.NDArray[np.object_]:
+    return np.array(values, dtype=object)

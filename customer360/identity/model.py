@@ -1,0 +1,216 @@
+"""The Fellegi-Sunter model: m and u per comparison level, learned by EM, and the weights they give.
+
+m = P(level | the pair is one person), u = P(level | two people). A level's weight is log2(m/u):
+positive when it is evidence for a match. A pair's match weight is the prior log-odds plus the
+weights of its levels (unknown fields add nothing), and its match probability follows from that.
+
+Training is Splink's recipe in miniature: u starts from random pairs (almost all non-matches), then
+expectation-maximisation on the candidate pairs (which are counted once per distinct pattern of
+levels, so EM costs the same for a thousand pairs or ten million) refines m, u and the share of
+matches. A few levels are not learned but fixed by what we know: Fellegi-Sunter assumes fields
+disagree independently, and people in one household break that (twins share surname, address,
+landline and date of birth; a father and son share all but the date), so the levels that tell
+relatives apart are pinned to weigh hard against a match whatever the rest of the data says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from customer360.identity.comparisons import COMPARISONS, NULL, Comparison
+
+Vectors = npt.NDArray[np.int8]
+Floats = npt.NDArray[np.float64]
+
+# (comparison, level) -> m, pinned: the relative guards. 1e-6 is about -20 bits against, more than
+# a household can pile up. Data whose duplicates have names and dates replaced at random (FEBRL's
+# generator does this) look exactly like relatives; for them the guards can be turned off and these
+# levels are learned like any other.
+RELATIVE_GUARDS: dict[tuple[str, str], float] = {
+    ("date_of_birth", "generation_apart"): 1e-6,  # father and son, mother and daughter
+    ("generation", "conflict"): 1e-6,  # Jr against Sr
+    ("forename", "different"): 1e-6,  # twins: one birthday, one address, two names
+}
+# Lower bounds on m that hold whatever a data set shows: people move, and the office that was not told
+# keeps the old address, so an address that disagrees is weak evidence, never a veto.
+FLOOR_M: dict[tuple[str, str], float] = {("address", "different"): 0.05, ("address", "same_area"): 0.02}
+_SMOOTHING = 1.0  # pseudo-count per level, so no level ever has u of exactly 0
+# No learned level is ever impossible for a true match: a title keyed wrong, a surname changed on
+# marriage. Without a floor, a level EM never saw among matches would veto any pair outright.
+_SMALLEST_M = 1e-3
+_SMALLEST = 1e-9
+
+
+@dataclass
+class LevelParameters:
+    m: list[float]
+    u: list[float]
+
+
+@dataclass
+class MatchModel:
+    """Learned parameters; `weights[c][level]` in bits."""
+
+    comparisons: tuple[Comparison, ...] = COMPARISONS
+    parameters: dict[str, LevelParameters] = field(default_factory=dict)
+    prior: float = 1e-4  # λ: P(two records picked at random are one person)
+    pinned: dict[tuple[str, str], float] = field(default_factory=lambda: dict(RELATIVE_GUARDS))
+    iterations: int = 0
+    converged: bool = False
+
+    def weight_table(self) -> list[Floats]:
+        return [
+            np.log2(np.asarray(self.parameters[c.name].m) / np.asarray(self.parameters[c.name].u))
+            for c in self.comparisons
+        ]
+
+    @property
+    def prior_weight(self) -> float:
+        return float(np.log2(self.prior / (1 - self.prior)))
+
+    def match_weights(self, vectors: Vectors) -> tuple[Floats, Floats]:
+        """(total match weight, per-comparison weights) for each row of levels."""
+        per_field = np.zeros(vectors.shape, dtype=np.float64)
+        for column, table in enumerate(self.weight_table()):
+            levels = vectors[:, column]
+            known = levels != NULL
+            per_field[known, column] = table[levels[known]]
+        return self.prior_weight + per_field.sum(axis=1), per_field
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "prior": self.prior,
+                "pinned": [[name, level, m] for (name, level), m in self.pinned.items()],
+                "iterations": self.iterations,
+                "converged": self.converged,
+                "comparisons": {
+                    c.name: {"levels": list(c.levels), "m": self.parameters[c.name].m, "u": self.parameters[c.name].u}
+                    for c in self.comparisons
+                },
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MatchModel:
+        data: dict[str, Any] = json.loads(text)
+        by_name = {c.name: c for c in COMPARISONS}
+        stored = data["comparisons"]
+        if set(stored) != set(by_name) or any(tuple(stored[n]["levels"]) != by_name[n].levels for n in stored):
+            raise ValueError("the model was trained with other comparisons than this version has")
+        return cls(
+            parameters={n: LevelParameters(m=list(v["m"]), u=list(v["u"])) for n, v in stored.items()},
+            prior=float(data["prior"]),
+            pinned={(name, level): float(m) for name, level, m in data["pinned"]},
+            iterations=int(data["iterations"]),
+            converged=bool(data["converged"]),
+        )
+
+
+def initial_model(
+    random_vectors: Vectors, pinned: dict[tuple[str, str], float], comparisons: tuple[Comparison, ...] = COMPARISONS
+) -> MatchModel:
+    """u from random pairs; m from a prior that true matches mostly agree."""
+    parameters = {}
+    for column, comparison in enumerate(comparisons):
+        levels = len(comparison.levels)
+        m = np.array([0.9 * 0.25**k for k in range(levels)], dtype=np.float64)
+        seen = random_vectors[:, column][random_vectors[:, column] != NULL]
+        u = np.bincount(seen, minlength=levels).astype(np.float64) + _SMOOTHING
+        parameters[comparison.name] = LevelParameters(
+            m=_pinned(comparison, m / m.sum(), pinned).tolist(), u=_normal(u).tolist()
+        )
+    return MatchModel(comparisons=comparisons, parameters=parameters, pinned=dict(pinned))
+
+
+def expectation_maximisation(
+    model: MatchModel,
+    vectors: Vectors,
+    estimate: frozenset[str],
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-5,
+) -> tuple[dict[str, Floats], int, bool]:
+    """m of the comparisons in `estimate`, refined on `vectors` with u held at its random-pair value;
+    (m per comparison, iterations, converged). The other comparisons keep their m and still weigh."""
+    if len(vectors) == 0:
+        return {}, 0, True
+    patterns, counts = np.unique(vectors, axis=0, return_counts=True)
+    counts = counts.astype(np.float64)
+    comparisons = model.comparisons
+    m = [np.asarray(model.parameters[c.name].m) for c in comparisons]
+    log_u = np.zeros(len(patterns))
+    for column, comparison in enumerate(comparisons):
+        levels = patterns[:, column]
+        known = levels != NULL
+        log_u[known] += np.log(np.asarray(model.parameters[comparison.name].u)[levels[known]])
+    share = 0.1  # a start: pairs blocked together are far richer in matches than random ones
+    moved, iteration = 1.0, 0
+    while moved >= tolerance and iteration < max_iterations:
+        iteration += 1
+        log_m = np.zeros(len(patterns))
+        for column in range(len(comparisons)):
+            levels = patterns[:, column]
+            known = levels != NULL
+            log_m[known] += np.log(m[column][levels[known]])
+        log_odds = np.log(share / (1 - share)) + log_m - log_u
+        match = counts / (1 + np.exp(-np.clip(log_odds, -700, 700)))
+        new_share = float(np.clip(match.sum() / counts.sum(), _SMALLEST, 1 - _SMALLEST))
+        moved = abs(new_share - share)
+        share = new_share
+        for column, comparison in enumerate(comparisons):
+            levels = patterns[:, column]
+            known = levels != NULL
+            if comparison.name not in estimate or not known.any():
+                continue
+            counted = _normal(np.bincount(levels[known], match[known], len(comparison.levels)).astype(np.float64))
+            new_m = _pinned(comparison, _normal(np.maximum(counted, _SMALLEST_M)), model.pinned)
+            moved = max(moved, float(np.abs(new_m - m[column]).max()))
+            m[column] = new_m
+    learned = {c.name: m[i] for i, c in enumerate(comparisons) if c.name in estimate}
+    return learned, iteration, moved < tolerance
+
+
+def estimate_prior(model: MatchModel, vectors: Vectors, total_pairs: int, *, iterations: int = 50) -> float:
+    """P(two random records are one person), as the fixed point of "the expected number of matches
+    among the candidates, over all pairs" (pairs never blocked together are taken as non-matches)."""
+    weights, _ = model.match_weights(vectors)
+    evidence = weights - model.prior_weight
+    prior = 1 / max(total_pairs, 2)
+    for _ in range(iterations):
+        log_odds = np.log2(prior / (1 - prior)) + evidence
+        matches = float(np.sum(1 / (1 + np.exp2(-np.clip(log_odds, -1000, 1000)))))
+        prior = min(max(matches / max(total_pairs, 1), _SMALLEST), 0.5)
+    return prior
+
+
+def _normal(values: Floats) -> Floats:
+    total = values.sum()
+    return values / total if total > 0 else np.full(len(values), 1 / len(values))
+
+
+def _pinned(comparison: Comparison, m: Floats, guards: dict[tuple[str, str], float]) -> Floats:
+    """Raise floored levels to their floor and set pinned levels; the other levels share what is left
+    in their learned proportions."""
+    fixed = {
+        comparison.levels.index(level): max(value, float(m[comparison.levels.index(level)]))
+        for (name, level), value in FLOOR_M.items()
+        if name == comparison.name
+    }
+    fixed |= {
+        comparison.levels.index(level): value for (name, level), value in guards.items() if name == comparison.name
+    }
+    if not fixed:
+        return m
+    free = np.array([k not in fixed for k in range(len(m))])
+    out = m.copy()
+    out[free] = _normal(m[free]) * (1 - sum(fixed.values()))
+    for level, value in fixed.items():
+        out[level] = value
+    return out

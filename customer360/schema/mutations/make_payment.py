@@ -1,0 +1,86 @@
+"""makePayment: pay Council Tax (or a council service) by card through the payment provider's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.commands.payments import PaymentRequest
+from customer360.domain.payments import PaymentPurpose, PaymentRecord
+from customer360.domain.problems import Problem
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import me
+from customer360.schema.mutations.council_tax_account import own_account
+from customer360.schema.payments import Payment
+from customer360.schema.values import UserError, user_errors
+from customer360.store.payments import StoredPayment
+
+
+@strawberry.input
+class MakePaymentInput:
+    purpose: PaymentPurpose
+    amount_pence: int
+    idempotency_key: str = strawberry.field(
+        description="1-255 characters, chosen by the client: the same key and input never charge twice."
+    )
+    return_url: str = strawberry.field(description="Where the payment page sends the payer back to.")
+    account_reference: str | None = strawberry.field(default=None, description="For COUNCIL_TAX.")
+    service_code: str | None = strawberry.field(default=None, description="For SERVICE: what is being paid for.")
+
+
+@strawberry.type
+class MakePaymentPayload:
+    payment: Payment | None
+    user_errors: list[UserError]
+
+
+async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> MakePaymentPayload:
+    context = info.context
+    payments = context.payments
+    description = "Payment to Tamworth Borough Council"
+    service = None
+    if input.purpose is PaymentPurpose.COUNCIL_TAX and input.account_reference:
+        account = await own_account(info, input.account_reference)
+        if isinstance(account, Problem):
+            return MakePaymentPayload(payment=None, user_errors=user_errors([account]))
+        description = f"Council Tax, account {account.reference}"
+    if input.purpose is PaymentPurpose.SERVICE and input.service_code:
+        service = await payments.ledger.payable_service(input.service_code)
+        description = service.name if service else description
+    customer = await me(info)
+    outcome = await payments.make_payment(
+        context.principal,
+        customer,
+        PaymentRequest(
+            purpose=input.purpose,
+            account_reference=input.account_reference if input.purpose is PaymentPurpose.COUNCIL_TAX else None,
+            service_code=input.service_code if input.purpose is PaymentPurpose.SERVICE else None,
+            amount_pence=input.amount_pence,
+            idempotency_key=input.idempotency_key,
+            return_url=input.return_url,
+        ),
+        service=service,
+        description=description,
+    )
+    if isinstance(outcome, list):
+        return MakePaymentPayload(payment=None, user_errors=user_errors(outcome))
+    return MakePaymentPayload(
+        payment=Payment.from_record(as_payment(outcome, customer.email if customer else None)), user_errors=[]
+    )
+
+
+def as_payment(stored: StoredPayment, email: str | None) -> PaymentRecord:
+    return PaymentRecord(
+        payment_id=stored.provider_payment_id or stored.reference,
+        reference=stored.account_reference or stored.service_code or stored.reference,
+        amount_pence=stored.amount_pence,
+        status=stored.status,
+        purpose=stored.purpose,
+        created_at=stored.created_at,
+        payer_id=email or "",
+        account_reference=stored.account_reference,
+        next_url=stored.next_url,
+        external_reference=stored.reference,
+    )

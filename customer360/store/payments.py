@@ -1,0 +1,142 @@
+"""The payments customer360 started: idempotency keys, fingerprints, provider ids, last known state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.payments import FINAL_STATUSES, PayableService, PaymentPurpose, PaymentStatus
+from customer360.store.tables import payable_services, payments
+from customer360.store.times import as_utc
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayment:
+    reference: str
+    customer_id: str
+    idempotency_key: str
+    request_fingerprint: str
+    purpose: PaymentPurpose
+    account_reference: str | None
+    service_code: str | None
+    amount_pence: int
+    status: PaymentStatus
+    created_at: datetime
+    provider_payment_id: str | None = None
+    next_url: str | None = None
+    settled_at: datetime | None = None
+
+
+class PaymentLedger:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, payment: StoredPayment) -> StoredPayment:
+        """Keep a new payment; if the customer already used this idempotency key, the first one wins."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(payments).values(
+                        reference=payment.reference,
+                        customer_id=payment.customer_id,
+                        idempotency_key=payment.idempotency_key,
+                        request_fingerprint=payment.request_fingerprint,
+                        purpose=payment.purpose.value,
+                        account_reference=payment.account_reference,
+                        service_code=payment.service_code,
+                        amount_pence=payment.amount_pence,
+                        status=payment.status.value,
+                        created_at=payment.created_at,
+                    )
+                )
+            return payment
+        except IntegrityError:
+            existing = await self.by_key(payment.customer_id, payment.idempotency_key)
+            if existing is None:
+                raise
+            return existing
+
+    async def by_key(self, customer_id: str, idempotency_key: str) -> StoredPayment | None:
+        return await self._one(payments.c.customer_id == customer_id, payments.c.idempotency_key == idempotency_key)
+
+    async def by_provider_id(self, provider_payment_id: str) -> StoredPayment | None:
+        return await self._one(payments.c.provider_payment_id == provider_payment_id)
+
+    async def by_reference(self, reference: str) -> StoredPayment | None:
+        return await self._one(payments.c.reference == reference)
+
+    async def attach_provider(self, reference: str, provider_payment_id: str, next_url: str | None) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(payments)
+                .where(payments.c.reference == reference)
+                .values(provider_payment_id=provider_payment_id, next_url=next_url)
+            )
+
+    async def update_status(self, reference: str, status: PaymentStatus) -> bool:
+        """Record a new state; True only for the one caller that moved it to a final state."""
+        values: dict[str, Any] = {"status": status.value}
+        final = status in FINAL_STATUSES
+        if final:
+            values["settled_at"] = datetime.now(UTC)
+        finished = [s.value for s in FINAL_STATUSES]
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(payments)
+                .where(payments.c.reference == reference, payments.c.status.not_in(finished))
+                .values(**values)
+            )
+        return final and result.rowcount == 1
+
+    async def unsettled(self, limit: int = 200) -> list[StoredPayment]:
+        """Payments whose outcome we have not heard: what reconciliation asks the provider about."""
+        finished = [s.value for s in FINAL_STATUSES]
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(payments)
+                    .where(payments.c.status.not_in(finished), payments.c.provider_payment_id.is_not(None))
+                    .order_by(payments.c.created_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [_payment(row) for row in rows]
+
+    async def payable_service(self, code: str) -> PayableService | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(payable_services).where(payable_services.c.code == code, payable_services.c.active.is_(True))
+                )
+            ).first()
+        if row is None:
+            return None
+        return PayableService(row.code, row.name, row.fixed_pence, row.min_pence, row.max_pence)
+
+    async def _one(self, *where: Any) -> StoredPayment | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(payments).where(*where))).first()
+        return _payment(row) if row else None
+
+
+def _payment(row: Any) -> StoredPayment:
+    return StoredPayment(
+        reference=row.reference,
+        customer_id=row.customer_id,
+        idempotency_key=row.idempotency_key,
+        request_fingerprint=row.request_fingerprint,
+        purpose=PaymentPurpose(row.purpose),
+        account_reference=row.account_reference,
+        service_code=row.service_code,
+        amount_pence=row.amount_pence,
+        status=PaymentStatus(row.status),
+        created_at=as_utc(row.created_at),
+        provider_payment_id=row.provider_payment_id,
+        next_url=row.next_url,
+        settled_at=as_utc(row.settled_at),
+    )
