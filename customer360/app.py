@@ -10,24 +10,56 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 
-from customer360.auth.tokens import InvalidToken
 from customer360.clock import london_today
+from customer360.http.authentication import Authenticated
+from customer360.http.body_limit import BodySizeLimit
+from customer360.http.content_type import CsrfGuard
+from customer360.http.cors import cors
+from customer360.http.headers import SecurityHeaders
+from customer360.http.purpose import AccessPurposes
+from customer360.http.rate_limit import ClientRateLimit
+from customer360.http.request_id import RequestIds
+from customer360.http.timeout import RequestTimeout
+from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
+from customer360.logging_config import configure_logging, is_configured
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
+from customer360.schema.limits import Limits, document_too_large
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
+from customer360.staff.routes import staff_routes
 
 log = logging.getLogger("customer360")
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    limits = Limits()
+    trusted: TrustedDocuments | None = None
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's parsing (JSON only; arrays refused unless batching is on), then the trusted
+        documents allowlist and the document size limit, before anything is parsed as GraphQL."""
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            if self.trusted is not None:
+                try:
+                    data.query = self.trusted.resolve(data.query, data.extensions)
+                except UntrustedDocument as error:
+                    raise HTTPException(400, str(error)) from None
+            too_large = document_too_large(data.query, self.limits)
+            if too_large:
+                raise HTTPException(413, too_large)
+        return parsed
+
     async def get_context(self, request: Any, response: Any = None) -> Context:
         runtime: Runtime = request.app.state.runtime
         return Context(
@@ -38,34 +70,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             submissions=runtime.outbox,
             writes=runtime.writes,
             payments=runtime.payments,
+            service_store=runtime.service_definitions,
+            safeguarding=runtime.safeguarding,
+            audit=runtime.audit,
+            analytics=runtime.analytics,
+            defined_services=runtime.service_definitions,
             sources=runtime.sources,
             cache=runtime.cache,
             today=london_today(),
             locate_uprn=runtime.locate_uprn,
+            addresses=runtime.addresses,
         )
-
-
-class Authenticated:
-    """Verifies the bearer token before GraphQL sees the request: a bad token is a 401, not a query."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        runtime: Runtime = scope["app"].state.runtime
-        request = Request(scope)
-        try:
-            principal = await runtime.authenticate(request.headers.get("authorization"))
-        except InvalidToken as error:
-            response = JSONResponse(
-                {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-            await response(scope, receive, send)
-            return
-        scope.setdefault("state", {})["principal"] = principal
-        await self._app(scope, receive, send)
 
 
 async def healthz(_request: Request) -> Response:
@@ -110,12 +125,16 @@ async def jwks(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(production=settings.production)
+    limits = Limits.from_settings(settings)
+    schema = build_schema(production=settings.production, limits=limits)
     graphql = GraphQLEndpoint(
         schema,
         graphql_ide=None if settings.production else "graphiql",
-        allow_queries_via_get=True,
+        allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
     )
+    graphql.limits = limits
+    if settings.trusted_documents is not None:
+        graphql.trusted = TrustedDocuments.load(settings.trusted_documents, enforce=settings.production)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,8 +142,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.runtime = await start_runtime(settings, stack)
             yield
 
-    routes = [
-        Route("/graphql", Authenticated(graphql), methods=["GET", "POST"]),
+    routes: list[BaseRoute] = [
+        Route(
+            "/graphql",
+            Authenticated(
+                graphql,
+                principal_limit=settings.rate_limit_per_principal,
+                window_seconds=settings.rate_limit_window_seconds,
+            ),
+            methods=["GET", "POST"],
+        ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
@@ -132,9 +159,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))
-    return Starlette(routes=routes, lifespan=lifespan, debug=False)
+    routes.extend(staff_routes())
+    return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
+    return [
+        Middleware(RequestIds),
+        Middleware(SecurityHeaders, production=settings.production),
+        Middleware(cors, origins=settings.cors_origins),
+        Middleware(RequestTimeout, seconds=settings.request_timeout_seconds),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            ClientRateLimit, limit=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds
+        ),
+        Middleware(CsrfGuard),
+        Middleware(AccessPurposes),
+    ]
 
 
 def create_app_from_env() -> Starlette:
-    """For `uvicorn --factory` (each worker builds its own app from the environment)."""
-    return create_app(Settings.from_env())
+    """For `uvicorn --factory` (each worker builds its own app from the environment, and its logging)."""
+    settings = Settings.from_env()
+    if not is_configured():
+        configure_logging(settings.log_level, format=settings.log_format)
+    return create_app(settings)

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from customer360.settings import Settings, SettingsError
@@ -80,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--quiet", action="store_true", help="no progress bar")
     link.set_defaults(handler=_link)
 
+    report = commands.add_parser("report", help="the six-monthly report on demand and access (HTML)")
+    report.add_argument("--from", dest="from_", required=True, type=date.fromisoformat, metavar="DATE")
+    report.add_argument("--to", required=True, type=date.fromisoformat, metavar="DATE")
+    report.add_argument("--output", required=True, type=Path)
+    report.set_defaults(handler=_report)
+
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(handler=_schema)
     return parser
@@ -99,13 +106,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         asyncio.run(_seed(settings, council.DEFAULT_RESIDENTS, council.DEFAULT_SEED, reset=True))
     os.environ.setdefault("C360_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    # Structured, redacted logs (customer360/logging_config.py) for us and for uvicorn: `log_config=None`
+    # keeps uvicorn from installing its own handlers; each worker configures itself in the app factory.
+    from customer360.logging_config import configure_logging
+
+    logging.getLogger().handlers.clear()
+    configure_logging(settings.log_level, format=settings.log_format)
     uvicorn.run(
         "customer360.app:create_app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,
         access_log=False,  # access logs would carry query strings; requests are counted in /metrics
     )
     return 0
@@ -274,6 +288,12 @@ def _link(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.reporting.command import main_report
+
+    return main_report(settings, args.from_, args.to, args.output)
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:

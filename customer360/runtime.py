@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -12,32 +13,48 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
+from customer360.analytics.figures import Analytics
+from customer360.analytics.recorder import EventRecorder
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
+from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal
 from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
+from customer360.commands import safeguarding
 from customer360.commands.delivery import Deliverer
 from customer360.commands.handlers import HANDLERS
 from customer360.commands.payments import Payments
 from customer360.commands.relay import every, relay_forever
 from customer360.commands.write_path import WritePath
 from customer360.demo import council
+from customer360.domain.moving import FoundAddress
 from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
+from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
+from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
+from customer360.resolvers.directory import AddressBook
 from customer360.settings import Settings
+from customer360.sources.agencies_sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
+from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
+from customer360.store.safeguarding_routes import SafeguardingRouteStore
+from customer360.store.service_definitions import ServiceDefinitionStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
+# Fetching an identity provider's keys (discovery document, JWKS) must not hold a sign-in for long.
+JWKS_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger("customer360.runtime")
 
 
 @dataclass
@@ -48,12 +65,19 @@ class Runtime:
     outbox: OutboxStore
     writes: WritePath
     payments: Payments
+    service_definitions: ServiceDefinitionStore
+    safeguarding: safeguarding.SafeguardingAccess
+    audit: AuditLog
+    analytics: Analytics
+    events: EventRecorder
     sources: Sources
     cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
     locate_uprn: Callable[[str], tuple[float, float] | None]
+    addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
+    rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -62,7 +86,7 @@ class Runtime:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("use the header `Authorization: Bearer <token>`")
-        principal = self.verifier.verify(token.strip())
+        principal = await self.verifier.verify(token.strip())
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
@@ -94,6 +118,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     )
     faults = None
     locate_uprn: Callable[[str], tuple[float, float] | None] = _no_gazetteer
+    addresses: AddressBook = NoAddressBook()
     if settings.sources_file:
         configs = load_source_configs(settings.sources_file)
         engines = {system: create_engine(c.url) for system, c in configs.items() if c.kind in SQL_KINDS}
@@ -107,6 +132,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         engines = demo_engines.engines
         faults = DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))
         locate_uprn = council.locate_uprn
+        addresses = council.DemoAddressBook()
 
     sources = build_sources(
         configs,
@@ -123,7 +149,16 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     customers = CustomerStore(store_engine)
     outbox = OutboxStore(store_engine)
     read_through = ReadThrough(cache, metrics, settings.cache_ttl_seconds)
-    deliverer = Deliverer(outbox, customers, sources, read_through, handlers=HANDLERS)
+    agencies = AgencyQueuesSql(create_engine(settings.agencies_url))
+    stack.push_async_callback(agencies.dispose)
+    await agencies.create_tables()
+    drill = faults  # the demo's fault drills can take the agencies' queues down too
+
+    def agencies_down() -> bool:
+        return drill is not None and safeguarding.AGENCIES in drill.down
+
+    handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
+    deliverer = Deliverer(outbox, customers, sources, read_through, handlers=handlers)
     payments = Payments(
         ledger=PaymentLedger(store_engine),
         outbox=outbox,
@@ -141,11 +176,9 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         )
         stack.push_async_callback(_stop, reconciler)
 
-    issuers: list[TrustedIssuer] = []
-    signing_key = None
-    if settings.demo_issuer_enabled:
-        signing_key = load_or_create_signing_key(settings.data_dir)
-        issuers.extend(DemoIssuer(signing_key).trusted())
+    issuers, signing_key = await _issuers(settings, stack)
+    rate_limits = _rate_limits(settings)
+    stack.push_async_callback(rate_limits.close)
     return Runtime(
         settings=settings,
         metrics=metrics,
@@ -153,13 +186,51 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         outbox=outbox,
         writes=WritePath(outbox, deliverer),
         payments=payments,
+        service_definitions=ServiceDefinitionStore(store_engine),
+        safeguarding=safeguarding.SafeguardingAccess(
+            SafeguardingRouteStore(store_engine), agencies, AuditLog(store_engine)
+        ),
+        audit=AuditLog(store_engine),
+        analytics=Analytics(store_engine),
+        events=EventRecorder(store_engine),
         sources=sources,
         cache=read_through,
-        verifier=TokenVerifier(issuers),
+        verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
         signing_key=signing_key,
         locate_uprn=locate_uprn,
+        addresses=addresses,
         faults=faults,
+        rate_limits=rate_limits,
     )
+
+
+async def _issuers(
+    settings: Settings, stack: contextlib.AsyncExitStack
+) -> tuple[list[TrustedIssuer], SigningKey | None]:
+    """The configured identity providers, plus the development issuer in demo mode without a real one.
+
+    Production without any configured issuer still starts (health, readiness, metrics and public
+    queries like `services` work) but nobody can sign in; that is logged loudly rather than refused,
+    so a misconfigured rollout degrades to a public-only API instead of a crash loop.
+    """
+    jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
+    issuers = configured_issuers(settings, jwks_http)
+    signing_key = None
+    if settings.demo_issuer_enabled:
+        signing_key = load_or_create_signing_key(settings.data_dir)
+        issuers.extend(DemoIssuer(signing_key).trusted())
+    if settings.production and not issuers:
+        log.warning(
+            "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "
+            "every bearer token will be refused; only public queries can be served"
+        )
+    return issuers, signing_key
+
+
+def _rate_limits(settings: Settings) -> RateLimitStore:
+    if settings.redis_url:
+        return RedisRateLimits.from_url(settings.redis_url)
+    return MemoryRateLimits()
 
 
 def _webhook_secret(settings: Settings) -> bytes:
@@ -169,6 +240,16 @@ def _webhook_secret(settings: Settings) -> bytes:
     if settings.sources_file:
         return b""
     return council.webhook_secret(settings)
+
+
+class NoAddressBook:
+    """Without a gazetteer configured, no address can be looked up: moves say where, in full."""
+
+    def by_uprn(self, uprn: str) -> FoundAddress | None:
+        return None
+
+    def at_postcode(self, postcode: str) -> list[FoundAddress]:
+        return []
 
 
 def _no_gazetteer(_uprn: str) -> None:
@@ -186,12 +267,7 @@ def _cache(settings: Settings) -> Cache:
 
 def _cache_key(data_dir: Path) -> bytes:
     """The key that encrypts cached values in Redis; every worker sharing the data dir shares it."""
-    path = data_dir / "keys" / "cache.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
-    return path.read_bytes().strip()
+    return kept_secret(data_dir / "keys" / "cache.key", Fernet.generate_key).strip()
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -39,6 +39,31 @@ class Settings:
     payments_webhook_secret: str | None = None
     demo_webhook_copies: int = 1
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
+    agencies_database_url: str | None = None
+    # Identity providers (beyond issuer/audience/JWKS URL above).
+    staff_oidc_roles_claim: str = "roles"
+    jwks_cache_seconds: float = 300.0
+    jwks_min_refetch_seconds: float = 30.0
+    oidc_clock_skew_seconds: float = 30.0
+    # HTTP limits and browser rules.
+    cors_origins: tuple[str, ...] = ()
+    trusted_documents: Path | None = None
+    max_body_bytes: int = 256 * 1024
+    request_timeout_seconds: float = 30.0
+    rate_limit_per_ip: int = 600  # requests per window per client address; 0 turns it off
+    rate_limit_per_principal: int = 300  # requests per window per signed-in principal; 0 turns it off
+    rate_limit_window_seconds: float = 60.0
+    # GraphQL document limits (see customer360/schema/limits.py for what each one measures).
+    max_query_depth: int = 12
+    max_aliases: int = 15
+    max_directives: int = 50
+    max_tokens: int = 2000
+    max_document_bytes: int = 15_000
+    max_query_cost: int = 25_000
+    max_batch_operations: int = 0  # JSON-array (batched) requests: 0 refuses them
+    # Logs: JSON lines (`json`) or plain text (`text`); personal data is redacted either way.
+    log_format: str = "json"
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:
@@ -47,6 +72,11 @@ class Settings:
     @property
     def gateway_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'customer360.db'}"
+
+    @property
+    def agencies_url(self) -> str:
+        """The safeguarding agencies' queues: `C360_AGENCIES_URL`, or the demo's own database."""
+        return self.agencies_database_url or f"sqlite+aiosqlite:///{self.demo_dir / 'agencies.db'}"
 
     @property
     def demo_dir(self) -> Path:
@@ -88,7 +118,28 @@ class Settings:
             reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
             payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
+            agencies_database_url=env.get("C360_AGENCIES_URL") or None,
             max_payment_pence=int(_number(env, "C360_MAX_PAYMENT_PENCE", DEFAULT_MAX_PAYMENT_PENCE)),
+            staff_oidc_roles_claim=env.get("C360_STAFF_OIDC_ROLES_CLAIM") or "roles",
+            jwks_cache_seconds=_number(env, "C360_JWKS_CACHE_SECONDS", 300.0),
+            jwks_min_refetch_seconds=_number(env, "C360_JWKS_MIN_REFETCH_SECONDS", 30.0),
+            oidc_clock_skew_seconds=_number(env, "C360_OIDC_CLOCK_SKEW_SECONDS", 30.0),
+            cors_origins=_origins(env.get("C360_CORS_ORIGINS", "")),
+            trusted_documents=Path(env["C360_TRUSTED_DOCUMENTS"]) if env.get("C360_TRUSTED_DOCUMENTS") else None,
+            max_body_bytes=int(_number(env, "C360_MAX_BODY_BYTES", 256 * 1024)),
+            request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
+            rate_limit_per_ip=int(_number(env, "C360_RATE_LIMIT_PER_IP", 600)),
+            rate_limit_per_principal=int(_number(env, "C360_RATE_LIMIT_PER_PRINCIPAL", 300)),
+            rate_limit_window_seconds=_number(env, "C360_RATE_LIMIT_WINDOW_SECONDS", 60.0),
+            max_query_depth=int(_number(env, "C360_MAX_QUERY_DEPTH", 12)),
+            max_aliases=int(_number(env, "C360_MAX_ALIASES", 15)),
+            max_directives=int(_number(env, "C360_MAX_DIRECTIVES", 50)),
+            max_tokens=int(_number(env, "C360_MAX_TOKENS", 2000)),
+            max_document_bytes=int(_number(env, "C360_MAX_DOCUMENT_BYTES", 15_000)),
+            max_query_cost=int(_number(env, "C360_MAX_QUERY_COST", 25_000)),
+            max_batch_operations=int(_number(env, "C360_MAX_BATCH_OPERATIONS", 0)),
+            log_format=_choice(env, "C360_LOG_FORMAT", ("json", "text"), "json"),
+            log_level=_choice(env, "C360_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
 
 
@@ -102,6 +153,23 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """`C360_CORS_ORIGINS`: comma-separated origins (`https://portal.example.gov.uk`), exact matches only."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin == "*" or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise SettingsError(f"C360_CORS_ORIGINS takes origins like https://portal.example.gov.uk, not {origin!r}")
+    return origins
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name) or default
+    value = raw.upper() if allowed[0].isupper() else raw.lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
     return value
 
 

@@ -32,7 +32,10 @@ def settings_with(settings: Settings, **changes: object) -> Settings:
 async def graphql(
     client: httpx.AsyncClient, query: str, token: str | None = None, variables: dict[str, object] | None = None
 ) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # Staff reads of a person need a purpose; residents' requests ignore it.
+    headers = {"X-Access-Purpose": "automated test"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
 

@@ -7,11 +7,15 @@ from datetime import date
 import numpy as np
 import pytest
 
+from customer360.identity.clustering import one_to_one, two_deduplicated_files
 from customer360.identity.comparisons import (
+    COMPARISONS,
     compare_address,
     compare_date_of_birth,
+    compare_email,
     compare_forename,
     compare_surname,
+    comparison_vectors,
 )
 from customer360.identity.features import MatchRecord, build_features
 from customer360.identity.matcher import MatchDecision, cluster, score_pairs, train
@@ -20,6 +24,15 @@ from customer360.identity.matcher import MatchDecision, cluster, score_pairs, tr
 def level(compare, left: MatchRecord, right: MatchRecord) -> int:  # type: ignore[no-untyped-def]
     features = build_features([left, right])
     return int(compare(features, np.array([0]), np.array([1]))[0])
+
+
+def label(name: str, left: MatchRecord, right: MatchRecord) -> str:
+    """The level of comparison `name` for one pair, by its label ("unknown" where either side lacks it)."""
+    features = build_features([left, right])
+    vector = comparison_vectors(features, np.array([0]), np.array([1]))[0]
+    column = [c.name for c in COMPARISONS].index(name)
+    chosen = int(vector[column])
+    return "unknown" if chosen < 0 else COMPARISONS[column].levels[chosen]
 
 
 def rec(record_id: str, **fields: object) -> MatchRecord:
@@ -36,7 +49,7 @@ def rec(record_id: str, **fields: object) -> MatchRecord:
         ("Kaet", "Katherine", 1),  # a slip of a nickname (Kate)
         ("Robret", "Robert", 2),  # typo
         ("Jonathon", "Jonathan", 2),
-        ("Emma", "Liam", 4),  # different
+        ("Emma", "Liam", 5),  # different
         ("", "Robert", -1),  # unknown
     ],
 )
@@ -55,7 +68,7 @@ def test_forename_and_surname_the_wrong_way_round_still_agree() -> None:
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
-    [("Smith", "Smith", 0), ("Smith Jr", "Smith", 0), ("Hodgkinson", "Hodgkisnon", 1), ("Smith", "Patel", 3)],
+    [("Smith", "Smith", 0), ("Smith Jr", "Smith", 0), ("Hodgkinson", "Hodgkisnon", 1), ("Smith", "Patel", 4)],
 )
 def test_surname_levels(a: str, b: str, expected: int) -> None:
     assert (
@@ -87,7 +100,157 @@ def test_address_levels_forgive_abbreviations_and_a_kept_second_line() -> None:
         == 0
     )
     assert level(compare_address, left, rec("3", address_line1="14 High Street", postcode="B79 7BZ")) == 2
-    assert level(compare_address, left, rec("4", address_line1="3 Mill Lane", postcode="B77 1AA")) == 4
+    assert level(compare_address, left, rec("4", address_line1="3 Mill Lane", postcode="B77 1AA")) == 5
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("Jonathan", "Smith"), ("Jonathan", "Smith"), "exact"),
+        (("Catherine", "Smith"), ("Kathryn", "Smith"), "nickname"),
+        (("Kylie", "Smith"), ("Kyle", "Smith"), "typo"),
+        (("Zachary", "Smith"), ("Zachery", "Smith"), "typo"),
+        (("Braiden", "Smith"), ("Braid En", "Smith"), "typo"),  # only the first word of a forename counts
+        (("Mikaela", "Smith"), ("Michaela", "Smith"), "similar"),
+        (("Tahlia", "Smith"), ("Talia", "Smith"), "typo"),
+        (("Jasmine", "Smith"), ("Jazmyne", "Smith"), "fuzzy"),  # too far for a slip, too near to be another name
+        (("J", "Smith"), ("John", "Smith"), "fuzzy"),  # an initial that fits
+        (("K", "Smith"), ("John", "Smith"), "different"),
+        (("Daniel", "Smith"), ("Matthew", "Smith"), "different"),
+        # names the wrong way round, one of them replaced as well: Schuman is compared with Schumann
+        (("Schuman", "Alexandra"), ("Harrison", "Schumann"), "typo"),
+        (("Amber", "Kexel"), ("Kexel", "Amber"), "exact"),
+    ],
+)
+def test_forename_levels_by_label(a: tuple[str, str], b: tuple[str, str], expected: str) -> None:
+    left, right = rec("1", forenames=a[0], surname=a[1]), rec("2", forenames=b[0], surname=b[1])
+    assert label("forename", left, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("Harrison", "Schumann"), ("Schuman", "Alexandra"), "typo"),  # crossed: Schumann against Schuman
+        (("Ann", "Hodgkinson"), ("Ann", "Hodgkinson"), "exact"),
+        (("Ann", "Ebert"), ("Ann", "Ebhrt"), "similar"),
+        (("Ann", "Wilkins"), ("Ann", "Wilkinson"), "typo"),
+        (("Ann", "Rundle"), ("Ann", "Randall"), "fuzzy"),
+        (("Ann", "Smith"), ("Ann", "Patel"), "different"),
+    ],
+)
+def test_surname_levels_by_label(a: tuple[str, str], b: tuple[str, str], expected: str) -> None:
+    left, right = rec("1", forenames=a[0], surname=a[1]), rec("2", forenames=b[0], surname=b[1])
+    assert label("surname", left, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("12 High Street", "B79 7BZ", ""), ("12 High St", "B79 7BZ", ""), "same_address_and_postcode"),
+        (("226 Callistercrescent", "B79 7BZ", ""), ("226 Callister Crescent", "B79 7ZB", ""), "same_address"),
+        (("4 Anzac Park", "B79 7BZ", "Villa 5"), ("4 Villa 5", "B79 7BZ", "Anzac Park"), "same_address_and_postcode"),
+        (("34 Beetaloo Street", "3996", "Downer"), ("23 Beetaloo Street", "3969", "Downer"), "same_street"),
+        (("14 High Street", "B79 7BZ", ""), ("2 Mill Lane", "B79 7BZ", ""), "same_postcode"),
+        (("14 High Street", "B79 7BZ", "Tamworth"), ("2 Mill Lane", "B77 1AA", "Tamworth"), "same_area"),
+        (("14 High Street", "B79 7BZ", "Tamworth"), ("2 Mill Lane", "B77 1AA", "Lichfield"), "different"),
+    ],
+)
+def test_address_levels_by_label(a: tuple[str, str, str], b: tuple[str, str, str], expected: str) -> None:
+    left = rec("1", address_line1=a[0], postcode=a[1], address_line2="" if a[2] in ("", "Tamworth") else a[2])
+    right = rec("2", address_line1=b[0], postcode=b[1], address_line2="" if b[2] in ("", "Tamworth") else b[2])
+    if a[2] in ("Tamworth", "Downer") or b[2] in ("Tamworth", "Lichfield", "Downer"):
+        left, right = (
+            rec("1", address_line1=a[0], postcode=a[1], town=a[2]),
+            rec("2", address_line1=b[0], postcode=b[1], town=b[2]),
+        )
+    assert label("address", left, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("ann.lee@example.org", "Ann.Lee@Example.org", 0),
+        ("ann.lee@example.org", "ann.leee@example.org", 1),  # a letter slip
+        ("ann.lee@example.org", "ann.lee2@example.org", 2),  # the second Ann Lee's account
+        ("ann.lee@example.org", "annlee@example.org", 2),  # another mailbox, not a slip
+        ("ann.lee@example.org", "bob@example.org", 2),
+    ],
+)
+def test_email_levels(a: str, b: str, expected: int) -> None:
+    assert level(compare_email, rec("1", email=a), rec("2", email=b)) == expected
+
+
+HOME = {"address_line1": "7 Mill Lane", "postcode": "B77 2AB", "phone": "01827 700700"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # twins: one surname, birthday and home, two clearly different forenames
+        (
+            {"forenames": "Daniel", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4), **HOME},
+            {"forenames": "Matthew", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4), **HOME},
+            "twins",
+        ),
+        # a forename mistyped is not a twin
+        (
+            {"forenames": "Daniel", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4), **HOME},
+            {"forenames": "Daneil", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4), **HOME},
+            "none",
+        ),
+        # different forenames, but elsewhere: not the household pattern (EM weighs it as any other)
+        (
+            {"forenames": "Daniel", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4), **HOME},
+            {"forenames": "Matthew", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4)},
+            "none",
+        ),
+        # father and son of one name, a generation apart, at one address
+        (
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1990, 8, 19), **HOME},
+            "parent_and_child",
+        ),
+        # a year keyed wrong (1985 for 1958 is one transposition) is a slip, not a generation
+        (
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1958, 6, 2), **HOME},
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1985, 6, 2), **HOME},
+            "none",
+        ),
+        (
+            {"forenames": "John", "surname": "Quarrie Jr", **HOME},
+            {"forenames": "John", "surname": "Quarrie Snr", **HOME},
+            "junior_and_senior",
+        ),
+        (
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
+            "none",
+        ),
+    ],
+)
+def test_relatives_levels(a: dict[str, object], b: dict[str, object], expected: str) -> None:
+    assert label("relatives", rec("1", **a), rec("2", **b)) == expected
+
+
+def test_relative_guards_weigh_twenty_bits_against_and_nothing_when_off() -> None:
+    on, _ = run(council())
+    tables = dict(zip([c.name for c in on.comparisons], on.weight_table(), strict=True))
+    assert list(np.round(tables["relatives"], 6)) == [-20.0, -20.0, -20.0, 0.0]
+    off = train(council(), relative_guards=False)
+    tables = dict(zip([c.name for c in off.comparisons], off.weight_table(), strict=True))
+    assert list(np.round(tables["relatives"], 6)) == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_two_deduplicated_files_link_one_to_one() -> None:
+    sources = np.array(["A", "A", "B", "B"], dtype=object)
+    left, right = np.array([0, 0, 1, 0]), np.array([2, 3, 3, 1])
+    probability = np.array([0.7, 0.6, 0.4, 0.2])
+    assert two_deduplicated_files(sources, left, right, probability >= 0.99)
+    # A0-B2 is each one's best in the other file: linked; A0-B3 is not B3's... best for B3 is A0 (0.6)
+    # but not A0's best; A1-B3 is below the floor; A0-A1 is within one file: dropped.
+    assert one_to_one(sources, left, right, probability, 0.5).tolist() == [1.0, 0.6, 0.4, 0.0]
+    assert not two_deduplicated_files(sources, left, right, np.array([False, False, False, True]))
+    assert not two_deduplicated_files(np.array(["A", "B", "C", "C"], dtype=object), left, right, probability > 1)
 
 
 # --- a small council ------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
+from customer360.keyfiles import kept_secret
+
 DEMO_ALGORITHM = "RS256"
 
 
@@ -28,23 +30,20 @@ class SigningKey:
 
 
 def load_or_create_signing_key(data_dir: Path) -> SigningKey:
-    """One RSA key per data dir, created on first use with owner-only permissions."""
+    """One RSA key per data dir, created on first use (`keyfiles`: owner-only, once, atomically)."""
     path = data_dir / "keys" / "demo-issuer.pem"
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError(f"{path} does not hold an RSA private key")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(pem)
-        temporary.chmod(0o600)
-        temporary.replace(path)
+    pem = kept_secret(path, _new_pem)
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path} does not hold an RSA private key")
     return SigningKey(kid=_thumbprint(key), private_key=key)
+
+
+def _new_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _thumbprint(key: rsa.RSAPrivateKey) -> str:

@@ -27,3 +27,33 @@ def can_view_customer(principal: Principal, customer_id: str) -> bool:
     if principal.is_staff:
         return bool(principal.roles & PERSON_ROLES)
     return principal.is_resident and principal.customer_id is not None and principal.customer_id == customer_id
+
+
+# Which team a role belongs to, as a resident reading their access log would understand it.
+TEAMS = {
+    Role.CUSTOMER_SERVICES: "Customer services",
+    Role.REVENUES: "Council Tax",
+    Role.BENEFITS: "Benefits",
+    Role.HOUSING: "Housing",
+    Role.SAFEGUARDING: "Safeguarding",
+    Role.DATA_STEWARD: "Records management",
+    Role.ANALYST: "Insight and performance",
+    Role.ADMIN: "Digital services",
+}
+BENEFIT_ROLES = frozenset({Role.BENEFITS, Role.CUSTOMER_SERVICES})
+
+
+def acting_role(principal: Principal) -> Role | None:
+    """The role a staff read is recorded under: the first person role the principal holds."""
+    return next((role for role in Role if role in principal.roles and role in PERSON_ROLES), None)
+
+
+def can_see_benefits(principal: Principal, customer_id: str) -> bool:
+    """Benefit details: the resident themselves, or the benefits and customer services teams."""
+    if principal.is_staff:
+        return bool(principal.roles & BENEFIT_ROLES)
+    return can_view_customer(principal, customer_id)
+
+
+def can_see_access_log(principal: Principal, customer_id: str) -> bool:
+    return can_view_customer(principal, customer_id)

@@ -1,21 +1,28 @@
 """Bearer tokens: the demo issuer that signs them and the verifier that trusts configured issuers.
 
 Only asymmetric algorithms are accepted (never `none`, never HMAC, whose "key" would be the
-public key), and issuer, audience, expiry and not-before are always checked.
+public key), the algorithm must fit the key it names, and issuer, audience, expiry and not-before
+are always checked (with `CLOCK_SKEW_SECONDS` of leeway). Verification is async: a real identity
+provider's keys are fetched over HTTP (`customer360.auth.jwks`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from customer360.auth.jwks import KeySource, KeyUnavailable, StaticKeys
 from customer360.auth.keys import DEMO_ALGORITHM, SigningKey
 from customer360.auth.principal import Principal, PrincipalKind, Role
 
-ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
+ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+# Which key type each allowed algorithm needs: a token cannot pick an algorithm its key was not made for.
+KEY_TYPE_FOR = {alg: ("EC" if alg.startswith("ES") else "RSA") for alg in ALLOWED_ALGORITHMS}
+DEFAULT_ROLES_CLAIM = "roles"
 CLOCK_SKEW_SECONDS = 30
 DEMO_AUDIENCE = "customer360"
 DEMO_TOKEN_LIFETIME_SECONDS = 8 * 3600
@@ -30,7 +37,8 @@ class TrustedIssuer:
     issuer: str
     audience: str
     kind: PrincipalKind
-    keys: jwt.PyJWKSet
+    keys: KeySource
+    roles_claim: str = DEFAULT_ROLES_CLAIM  # staff only: where the roles are (a dotted path for nested claims)
 
 
 # The demo's resident and staff issuers are distinct, as real IdPs would be, and do not depend on the
@@ -47,7 +55,7 @@ class DemoIssuer:
         self.resident_issuer, self.staff_issuer = DEMO_RESIDENT_ISSUER, DEMO_STAFF_ISSUER
 
     def trusted(self) -> list[TrustedIssuer]:
-        keys = jwt.PyJWKSet.from_dict(self._key.jwks())
+        keys = StaticKeys(self._key.jwks())
         return [
             TrustedIssuer(self.resident_issuer, DEMO_AUDIENCE, PrincipalKind.RESIDENT, keys),
             TrustedIssuer(self.staff_issuer, DEMO_AUDIENCE, PrincipalKind.STAFF, keys),
@@ -69,48 +77,85 @@ class DemoIssuer:
 
 
 class TokenVerifier:
-    def __init__(self, issuers: list[TrustedIssuer]) -> None:
+    def __init__(self, issuers: Sequence[TrustedIssuer], *, clock_skew_seconds: float = CLOCK_SKEW_SECONDS) -> None:
         self._issuers = {issuer.issuer: issuer for issuer in issuers}
+        self._leeway = clock_skew_seconds
 
-    def verify(self, token: str) -> Principal:
+    @property
+    def issuers(self) -> list[str]:
+        return list(self._issuers)
+
+    async def verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise InvalidToken("the bearer token is not a well-formed JWT") from None
-        if header.get("alg") not in ALLOWED_ALGORITHMS:
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
             raise InvalidToken("the token's signing algorithm is not accepted")
-        trusted = self._issuers.get(unverified.get("iss", ""))
+        trusted = self._issuers.get(str(unverified.get("iss", "")))
         if trusted is None:
             raise InvalidToken("the token's issuer is not trusted")
+        kid = header.get("kid")
         try:
-            key = trusted.keys[header.get("kid", "")]
-        except KeyError:
-            raise InvalidToken("the token was signed with an unknown key") from None
+            key = await trusted.keys.key(kid if isinstance(kid, str) else None)
+        except KeyUnavailable as error:
+            raise InvalidToken(str(error)) from None
+        # The key type must suit the algorithm, and a JWK that names its `alg` is bound to it.
+        if key.key_type != KEY_TYPE_FOR[algorithm] or _jwk_alg(key) not in (None, algorithm):
+            raise InvalidToken("the token's algorithm does not fit its key")
         try:
             claims = jwt.decode(
                 token,
                 key.key,
-                algorithms=ALLOWED_ALGORITHMS,
+                algorithms=[algorithm],
                 audience=trusted.audience,
                 issuer=trusted.issuer,
-                leeway=CLOCK_SKEW_SECONDS,
-                options={"require": ["exp", "iat", "sub"]},
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_nbf": True},
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("the token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("the token is not meant for this service") from None
         except jwt.PyJWTError:
             raise InvalidToken("the token's signature or claims are not valid") from None
-        return _principal(trusted.kind, claims)
+        return _principal(trusted, claims)
 
 
-def _principal(kind: PrincipalKind, claims: dict[str, Any]) -> Principal:
-    if kind is PrincipalKind.STAFF:
-        roles = frozenset(Role(role) for role in claims.get("roles", []) if role in Role.__members__.values())
-        return Principal(kind, subject=claims["sub"], name=claims.get("name"), roles=roles)
+def _jwk_alg(key: jwt.PyJWK) -> str | None:
+    alg = getattr(key, "_jwk_data", {}).get("alg")
+    return str(alg) if alg else None
+
+
+def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
+    if trusted.kind is PrincipalKind.STAFF:
+        known = {role.value for role in Role}
+        roles = frozenset(Role(role) for role in _roles(claims, trusted.roles_claim) if role in known)
+        return Principal(trusted.kind, subject=str(claims["sub"]), name=_text(claims.get("name")), roles=roles)
+    # Residents: claims as GOV.UK One Login gives them. Only a boolean `true` counts as verified.
     return Principal(
-        kind,
-        subject=claims["sub"],
-        email=claims.get("email"),
+        trusted.kind,
+        subject=str(claims["sub"]),
+        email=_text(claims.get("email")),
         email_verified=claims.get("email_verified") is True,
     )
+
+
+def _roles(claims: dict[str, Any], path: str) -> list[str]:
+    """The roles at a claim path (`roles`, or nested like `realm_access.roles`): a list or a space/comma string."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, str):
+        return [role for role in value.replace(",", " ").split() if role]
+    if isinstance(value, list):
+        return [role for role in value if isinstance(role, str)]
+    return []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

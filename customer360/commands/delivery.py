@@ -81,7 +81,8 @@ class Deliverer:
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
-        handler = self.handlers.get(item.operation)
+        # `agency.file_case:POLICE` is handled by `agency.file_case`: one handler, one row per destination.
+        handler = self.handlers.get(item.operation) or self.handlers.get(item.operation.split(":", 1)[0])
         if handler is None:
             await self.outbox.mark_attempt_failed(item.id, f"no handler for {item.operation}", None)
             log.error("outbox row %s has unknown operation %s", item.id, item.operation)

@@ -7,9 +7,9 @@ report is kept first and delivered through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from customer360.auth.principal import Principal
@@ -35,7 +35,7 @@ from customer360.domain.reporting import (
     validate_description,
 )
 from customer360.domain.requests import NewCase
-from customer360.domain.services import ServiceDefinitionRecord
+from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
@@ -75,6 +75,7 @@ async def report_issue(
     *,
     catalogue: Sequence[ServiceDefinitionRecord],
     catalogue_complete: bool,
+    defined: Mapping[str, DefinedService],
     earlier: Sequence[Submission],
     locate_uprn: Callable[[str], tuple[float, float] | None],
 ) -> Submission | list[Problem]:
@@ -85,7 +86,11 @@ async def report_issue(
         # An unknown code is only unknown if every back office answered.
         return problems if catalogue_complete else [CATALOGUE_DOWN]
     street = definition.system is SourceSystem.STREET_SCENE
-    if not street and customer is None:
+    staff_defined = defined.get(definition.code)
+    # A CRM case needs someone to answer: a signed-in resident, or (where the service allows it)
+    # an anonymous one who leaves an email.
+    anonymous_allowed = staff_defined is not None and not staff_defined.sign_in_required and report.contact_email
+    if not street and customer is None and not anonymous_allowed:
         return [SIGN_IN_FIRST]
     problems = [
         *validate_description(report.description),
@@ -102,6 +107,14 @@ async def report_issue(
         if repeat:
             return [duplicate_problem(repeat)]
     payload = _payload(definition, report, position, customer)
+    if staff_defined:
+        # The request keeps the definition it was made under, whatever later versions say.
+        payload |= {
+            "service_version": staff_defined.version,
+            "queue": staff_defined.route_to,
+            "fee_pence": staff_defined.fee_pence,
+            "expected_days": staff_defined.expected_days,
+        }
     operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
     return await writes.submit(
         kind=STREET_REPORT if street else CASE,
@@ -145,8 +158,14 @@ def _payload(
         ),
         "attributes": [{"code": a.code, "values": list(a.values), "is_list": a.is_list} for a in answers],
         "contact_email": normalise_email(report.contact_email),
-        "contact": contact_details(customer) if customer else None,
+        "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
     }
+
+
+def _anonymous_contact(email: str | None) -> dict[str, Any] | None:
+    if not email:
+        return None
+    return {"forenames": "", "surname": "(not given)", "email": normalise_email(email), "email_verified": False}
 
 
 def _sketch(submission: Submission) -> ReportSketch | None:
@@ -202,7 +221,12 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     contact_id, new_link = await crm_contact_for(tools, item)
     payload = item.payload
     opened_on = item.created_at.astimezone(LONDON).date()
-    due = datetime.combine(working_days_after(opened_on, CASE_RESPONSE_WORKING_DAYS), time(17, 0), LONDON)
+    due_on = (
+        opened_on + timedelta(days=payload["expected_days"])
+        if payload.get("expected_days")
+        else working_days_after(opened_on, CASE_RESPONSE_WORKING_DAYS)
+    )
+    due = datetime.combine(due_on, time(17, 0), LONDON)
     reference = await tools.sources.crm.create_case(
         NewCase(
             external_reference=item.reference,

@@ -75,7 +75,9 @@ async def serve_on_loopback(app: ASGIApp, host: str = "127.0.0.1", port: int = 0
     # Binding here, not in uvicorn, makes a taken port an OSError for the caller: uvicorn would sys.exit().
     listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     bound_port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    config = uvicorn.Config(
+        app, log_level="warning", log_config=None, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS
+    )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:

@@ -21,11 +21,15 @@ from customer360.demo.backoffice_server import (
     create_demo_backoffice_app,
     serve_on_loopback,
 )
-from customer360.demo.gazetteer import by_uprn
+from customer360.demo.gazetteer import GazetteerAddress, by_postcode, by_uprn
+from customer360.demo.interaction_history import seed_interaction_history
 from customer360.demo.population import generate_population
 from customer360.demo.seed import seed_back_offices
+from customer360.domain.moving import FoundAddress
+from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.identity.linking import LinkSummary, link_everyone
+from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.settings import Settings
 from customer360.sources.instrumented import circuit_breakers
@@ -37,7 +41,7 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 5
+DEMO_DATA_VERSION = 7
 
 # Where each demo back office keeps its data (each its own database, as in a real council).
 DATABASE_FILES = {
@@ -68,24 +72,15 @@ def database_urls(settings: Settings) -> dict[SourceSystem, str]:
 
 def api_key(settings: Settings) -> str:
     """The demo payment provider's API key, made once per data dir."""
-    path = settings.demo_dir / "pay-api-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return kept_secret(settings.demo_dir / "pay-api-key", lambda: secrets.token_urlsafe(32).encode()).decode().strip()
 
 
 def webhook_secret(settings: Settings) -> bytes:
     """The secret the payment provider signs webhooks with: from settings, or made once per data dir."""
     if settings.payments_webhook_secret:
         return settings.payments_webhook_secret.encode()
-    path = settings.demo_dir / "payments-webhook-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+    made = kept_secret(settings.demo_dir / "payments-webhook-secret", lambda: secrets.token_hex(32).encode())
+    return made.strip()
 
 
 def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem, SourceConfig]:
@@ -172,6 +167,12 @@ async def seed_demo(
             )
             say("linking people across the back offices into golden records")
             summary = await link_everyone(sources.by_system(), store, by="demo seed")
+        say("writing a year of interaction history for analytics")
+        gateway = create_engine(settings.gateway_database_url)
+        try:
+            await seed_interaction_history(gateway, population, london_today(), seed)
+        finally:
+            await gateway.dispose()
     finally:
         await engines.dispose()
     marker = {
@@ -184,6 +185,22 @@ async def seed_demo(
     }
     (settings.demo_dir / SEEDED_MARKER).write_text(json.dumps(marker, indent=2))
     return summary
+
+
+class DemoAddressBook:
+    """The demo gazetteer as the council's address book (a council would use its LLPG)."""
+
+    def by_uprn(self, uprn: str) -> FoundAddress | None:
+        found = by_uprn(uprn)
+        return _found(found) if found else None
+
+    def at_postcode(self, postcode: str) -> list[FoundAddress]:
+        return [_found(address) for address in by_postcode(postcode)]
+
+
+def _found(address: GazetteerAddress) -> FoundAddress:
+    postal = PostalAddress(address.line1, address.postcode, address.line2, address.town, address.uprn)
+    return FoundAddress(postal, address.in_borough)
 
 
 def locate_uprn(uprn: str) -> tuple[float, float] | None:

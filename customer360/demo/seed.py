@@ -44,6 +44,8 @@ from customer360.domain.council_tax import (
 from customer360.domain.discounts import SINGLE_PERSON_PERCENT
 from customer360.domain.housing import HousingApplicationStatus, HousingBand
 from customer360.domain.money import percent_of
+from customer360.domain.moving import MoveKind
+from customer360.domain.people import PostalAddress, normalise_postcode
 from customer360.domain.requests import RequestStatus
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
@@ -90,6 +92,7 @@ async def seed_back_offices(
         SourceSystem.STREET_SCENE: (street_scene_db.metadata, _street_scene_rows(rng, population, today)),
         SourceSystem.PAYMENTS: (payments_db.metadata, _payment_rows(rng, population, revenues, today)),
     }
+    _recorded_history(plans, population, today)
     if not reset:
         for system, (metadata, tables) in plans.items():
             await _refuse_if_seeded(engines[system], metadata, next(iter(tables)), system)
@@ -236,6 +239,8 @@ class _Revenues:
         }
         for household in population.households:
             self._bill(household)
+        self._unoccupied_properties(random.Random(f"properties-{population.seed}"))
+        self._recorded_moves(population)
 
     def _bill(self, household: Household) -> None:
         rng = self._rng
@@ -297,9 +302,9 @@ class _Revenues:
         self._collect(reference, schedule, payers, paying)
         return reference
 
-    def _property(self, address: GazetteerAddress) -> tuple[str, str]:
+    def _property(self, address: GazetteerAddress, band: str | None = None) -> tuple[str, str]:
         if address.uprn not in self._property_ids:
-            band = self._rng.choices(list(_BAND_WEIGHTS), list(_BAND_WEIGHTS.values()))[0]
+            band = band or self._rng.choices(list(_BAND_WEIGHTS), list(_BAND_WEIGHTS.values()))[0]
             property_id = f"PR{len(self._property_ids) + 100_001:06d}"
             self._property_ids[address.uprn] = (property_id, band)
             self.rows[revenues_sql.properties].append(
@@ -314,6 +319,42 @@ class _Revenues:
                 }
             )
         return self._property_ids[address.uprn]
+
+    def _unoccupied_properties(self, rng: random.Random) -> None:
+        """Every other dwelling in the borough, so a move to any gazetteer address finds its band.
+
+        Its own random stream: the households' bills stay exactly as they were.
+        """
+        bands, weights = list(_BAND_WEIGHTS), list(_BAND_WEIGHTS.values())
+        for address in demo_gazetteer():
+            if address.in_borough and address.uprn not in self._property_ids:
+                self._property(address, rng.choices(bands, weights)[0])
+
+    def _recorded_moves(self, population: Population) -> None:
+        """The moves revenues was told of this year (keyed in by staff: no external reference)."""
+        self.rows[revenues_sql.moves] = []
+        for household in population.households:
+            moved_in_on = household.moved_in_on
+            if moved_in_on is None or not self._year_start < moved_in_on <= self._today:
+                continue
+            party_id = self._party_ids[household.householder_id]
+            left_on = moved_in_on - timedelta(days=1)
+            closed = [
+                row["reference"]
+                for row in self.rows[revenues_sql.accounts]
+                if row["party_id"] == party_id and row["liable_to"] == left_on
+            ]
+            self.rows[revenues_sql.moves].append(
+                {
+                    "external_reference": None,
+                    "party_id": party_id,
+                    "kind": (MoveKind.WITHIN if closed else MoveKind.IN).value,
+                    "move_date": moved_in_on,
+                    "new_account_reference": self.current_account[household.household_id],
+                    "closed_account_reference": ",".join(closed) or None,
+                    "created_at": _start_of(moved_in_on),
+                }
+            )
 
     def _plan(self, liable_from: date, liable_to: date | None) -> tuple[date, int]:
         """First due date and number of monthly instalments (Sch. 1: 10 by default, 12 on request)."""
@@ -391,6 +432,80 @@ class _Revenues:
                 "amount_pence": amount,
             }
         )
+
+
+def _recorded_history(plans: dict[SourceSystem, tuple[MetaData, Rows]], population: Population, today: date) -> None:
+    """What benefits, housing and the CRM recorded of this year's moves (where they know the new
+    address), and the household on each housing application."""
+    year_start = financial_year_start(today)
+    households = _households(population)
+    changes = {
+        SourceSystem.BENEFITS: benefits_sql.claimant_address_changes,
+        SourceSystem.HOUSING: housing_sql.applicant_address_changes,
+        SourceSystem.CRM: crm_sql.contact_address_changes,
+    }
+    for system, table in changes.items():
+        rows: list[dict[str, Any]] = []
+        for record in population.records_in(system):
+            person = population.person(record.person_id)
+            moved_in_on = households[person.household_id].moved_in_on
+            address = record.address
+            if moved_in_on is None or not year_start < moved_in_on <= today:
+                continue
+            if address is None or not _same_home(address, person.address):
+                continue  # this office was never told: it still has the old address
+            rows.append(_address_change(record.record_id, person, moved_in_on, address))
+        plans[system][1][table] = rows
+    # Housing also records each tenant's move into the tenancy it let them.
+    applicants = {record.record_id: record for record in population.records_in(SourceSystem.HOUSING)}
+    housing = plans[SourceSystem.HOUSING][1]
+    for tenancy in housing[housing_sql.tenancies]:
+        record = applicants[tenancy["applicant_id"]]
+        home = PostalAddress(line1=tenancy["line1"], postcode=tenancy["postcode"], uprn=tenancy["uprn"])
+        housing[housing_sql.applicant_address_changes].append(
+            _address_change(record.record_id, population.person(record.person_id), tenancy["starts_on"], home)
+        )
+    members: list[dict[str, Any]] = []
+    for application in housing[housing_sql.applications]:
+        person = population.person(applicants[application["applicant_id"]].person_id)
+        household = households[person.household_id]
+        born = [("APPLICANT", person.date_of_birth)]
+        if person.person_id in household.liable_ids:  # applying for the family, as `_application` counts it
+            partner_id = _partner_of(household, person.person_id)
+            if partner_id:
+                born.append(("PARTNER", population.person(partner_id).date_of_birth))
+            born.extend(("CHILD", child.date_of_birth) for child in household.children)
+        members.extend(
+            {
+                "application_reference": application["reference"],
+                "position": position,
+                "relationship": relationship,
+                "date_of_birth": date_of_birth,
+            }
+            for position, (relationship, date_of_birth) in enumerate(born, start=1)
+        )
+    housing[housing_sql.application_members] = members
+
+
+def _same_home(held: PostalAddress, home: GazetteerAddress) -> bool:
+    return (held.line1.strip().upper(), normalise_postcode(held.postcode)) == (home.line1.upper(), home.postcode)
+
+
+def _address_change(record_id: str, person: TruePerson, effective_on: date, address: PostalAddress) -> dict[str, Any]:
+    """A change of address keyed in by the office's staff (so with no external reference)."""
+    previous = person.previous_address
+    return {
+        "external_reference": None,
+        "record_id": record_id,
+        "kind": (MoveKind.IN if previous and not previous.in_borough else MoveKind.WITHIN).value,
+        "effective_on": effective_on,
+        "line1": address.line1,
+        "line2": address.line2,
+        "town": address.town,
+        "postcode": address.postcode,
+        "uprn": address.uprn,
+        "created_at": _start_of(effective_on),
+    }
 
 
 def band_d_pence(financial_year: int) -> int:
@@ -597,15 +712,15 @@ def _partner_of(household: Household, person_id: str) -> str | None:
 
 # --- CRM: complaints and cases -----------------------------------------------------------------
 
+# Bulky waste is not here: it is a staff-defined "Report It" service (store migration 0004).
 CRM_SERVICES = (
     ("SERVICE_SHORTFALL", "Report a shortfall in service", "Complaints and feedback", "Tell us where we fell short."),
     ("GENERAL_ENQUIRY", "General enquiry", "Contact us", "Ask the council a question."),
     ("MISSED_BIN", "Report a missed bin", "Bins and recycling", "Your bin was not emptied on collection day."),
-    ("BULKY_WASTE", "Book a bulky waste collection", "Bins and recycling", "Furniture and large items collected."),
     ("ASSISTED_COLLECTION", "Ask for an assisted bin collection", "Bins and recycling", "Crews fetch the bin."),
 )
 # Working days each kind of case is promised within.
-_CASE_TARGET_DAYS = {"MISSED_BIN": 2, "GENERAL_ENQUIRY": 10, "BULKY_WASTE": 10, "ASSISTED_COLLECTION": 15}
+_CASE_TARGET_DAYS = {"MISSED_BIN": 2, "GENERAL_ENQUIRY": 10, "ASSISTED_COLLECTION": 15}
 _CASE_DESCRIPTIONS = {
     "MISSED_BIN": ("Grey bin not emptied this morning.", "Blue recycling bin missed again.", "Brown bin left full."),
     "GENERAL_ENQUIRY": (
@@ -613,7 +728,6 @@ _CASE_DESCRIPTIONS = {
         "How do I register to vote?",
         "Who cuts the verge?",
     ),
-    "BULKY_WASTE": ("Old sofa and two armchairs.", "Fridge freezer to collect.", "Mattress and bed frame."),
     "ASSISTED_COLLECTION": ("I can no longer wheel the bin to the kerb after my operation.",),
 }
 COMPLAINT_TOPICS = (

@@ -211,9 +211,10 @@ def removal_problems(account: CouncilTaxAccountRecord, ends_on: date, reason: st
 
 def discount_value(account: CouncilTaxAccountRecord, starts_on: date, ends_on: date | None) -> int:
     """25% of the charge for the days the discount covers this financial year, to the penny."""
-    year_end = financial_year_end(account.liable_from)
-    last = min(d for d in (ends_on, account.liable_to, year_end) if d is not None)
     first = max(starts_on, account.liable_from)
+    # The year the discount is in, not the year the liability began: an account may be years old.
+    year_end = financial_year_end(first)
+    last = min(d for d in (ends_on, account.liable_to, year_end) if d is not None)
     if last < first:
         return 0
     return percent_of(charge_for_period(account.annual_charge_pence, first, last), SINGLE_PERSON_PERCENT)

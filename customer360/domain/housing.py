@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from customer360.domain.problems import Problem, required_text
 
 
 class HousingApplicationStatus(StrEnum):
@@ -33,6 +36,7 @@ class HousingApplicationRecord:
     band: HousingBand | None
     bedrooms_needed: int
     household_size: int
+    external_reference: str | None = None  # the customer360 reference, when applied for through us
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +52,109 @@ class TenancyRecord:
 
     def current_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+
+class Tenure(StrEnum):
+    OWNER_OCCUPIER = "OWNER_OCCUPIER"
+    PRIVATE_RENTED = "PRIVATE_RENTED"
+    COUNCIL_OR_HOUSING_ASSOCIATION = "COUNCIL_OR_HOUSING_ASSOCIATION"
+    LIVING_WITH_FAMILY_OR_FRIENDS = "LIVING_WITH_FAMILY_OR_FRIENDS"
+    TEMPORARY_ACCOMMODATION = "TEMPORARY_ACCOMMODATION"
+    NO_FIXED_ABODE = "NO_FIXED_ABODE"
+
+
+class IncomeBand(StrEnum):
+    UNDER_15K = "UNDER_15K"
+    FROM_15K_TO_30K = "FROM_15K_TO_30K"
+    FROM_30K_TO_50K = "FROM_30K_TO_50K"
+    OVER_50K = "OVER_50K"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantMember:
+    relationship: str  # APPLICANT, PARTNER, CHILD, OTHER_ADULT
+    date_of_birth: date
+
+
+@dataclass(frozen=True, slots=True)
+class NewHousingApplication:
+    """What HOUSING is asked to record; `external_reference` makes a retried delivery a no-op."""
+
+    external_reference: str
+    applicant_id: str
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    bedrooms_needed: int
+    submitted_on: date
+
+
+OPEN_STATUSES = frozenset(
+    {HousingApplicationStatus.SUBMITTED, HousingApplicationStatus.ASSESSING, HousingApplicationStatus.ACTIVE}
+)
+MIN_APPLICANT_AGE = 16  # Housing Act 1996 s.160ZA: no allocation to anyone under 16
+MAX_REASON = 2000
+
+
+class HousingCode(StrEnum):
+    ALREADY_OPEN = "ALREADY_OPEN"
+    NO_APPLICANT_OLD_ENOUGH = "NO_APPLICANT_OLD_ENOUGH"
+    INVALID_DATE_OF_BIRTH = "INVALID_DATE_OF_BIRTH"
+    INVALID_RELATIONSHIP = "INVALID_RELATIONSHIP"
+
+
+RELATIONSHIPS = frozenset({"APPLICANT", "PARTNER", "CHILD", "OTHER_ADULT"})
+
+
+def application_problems(
+    household: Sequence[ApplicantMember], reason: str | None, today: date, already_open: bool
+) -> list[Problem]:
+    problems = required_text(reason, ("input", "reason"), "why you need to move", MAX_REASON)
+    for index, member in enumerate(household):
+        path = ("input", "household", str(index))
+        if member.relationship not in RELATIONSHIPS:
+            problems.append(
+                Problem(
+                    (*path, "relationship"),
+                    HousingCode.INVALID_RELATIONSHIP,
+                    f"Use one of {', '.join(sorted(RELATIONSHIPS))}",
+                )
+            )
+        if member.date_of_birth > today or member.date_of_birth.year < today.year - 120:
+            problems.append(
+                Problem((*path, "dateOfBirth"), HousingCode.INVALID_DATE_OF_BIRTH, "Enter a real date of birth")
+            )
+    adults = [
+        m
+        for m in household
+        if m.relationship in ("APPLICANT", "PARTNER") and _age(m.date_of_birth, today) >= MIN_APPLICANT_AGE
+    ]
+    if not adults:
+        problems.append(
+            Problem(
+                ("input", "household"),
+                HousingCode.NO_APPLICANT_OLD_ENOUGH,
+                f"At least one applicant must be {MIN_APPLICANT_AGE} or over",
+            )
+        )
+    if already_open:
+        problems.append(
+            Problem(None, HousingCode.ALREADY_OPEN, "You already have a housing application open: we will update that")
+        )
+    return problems
+
+
+def bedrooms_needed(household: Sequence[ApplicantMember]) -> int:
+    """The bedroom standard, simplified: a bedroom for the applicant (and partner), one for each
+    other adult, and one for every two children."""
+    children = sum(1 for m in household if m.relationship == "CHILD")
+    other_adults = sum(1 for m in household if m.relationship == "OTHER_ADULT")
+    return max(1 + other_adults + (children + 1) // 2, 1)
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -66,7 +66,7 @@ def normalise_email(email: str | None) -> str | None:
         return None
     cleaned = email.strip().lower()
     local, at, domain = cleaned.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in cleaned):
+    if not at or not local or "." not in domain or _SPACES.search(cleaned):
         return None
     return cleaned
 

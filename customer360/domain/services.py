@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from customer360.domain.problems import Problem, required_text
 from customer360.domain.systems import SourceSystem
 
 
@@ -26,3 +30,97 @@ class ServiceDefinitionRecord:
     description: str | None = None
     attributes: tuple[ServiceAttributeRecord, ...] = field(default=())
     system: SourceSystem | None = None  # the back office a report of this service goes to
+
+
+@dataclass(frozen=True, slots=True)
+class DefinedService:
+    """A "Report It" service staff defined as data: what it asks, who gets it, what it costs."""
+
+    definition: ServiceDefinitionRecord
+    version: int
+    sign_in_required: bool
+    fee_pence: int | None
+    route_to: str
+    expected_days: int | None
+    retired: bool = False
+
+
+OPEN311_DATATYPES = frozenset({"string", "text", "number", "datetime", "singlevaluelist", "multivaluelist"})
+# The back-office queues a defined service can be routed to (CRM case queues).
+ROUTES = frozenset({"LICENSING", "WASTE", "ENVIRONMENTAL_HEALTH", "HOUSING", "REVENUES", "CUSTOMER_SERVICES"})
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,39}$")
+
+
+class ServiceDesignCode(StrEnum):
+    INVALID_CODE = "INVALID_CODE"
+    DUPLICATE_CODE = "DUPLICATE_CODE"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID_DATATYPE = "INVALID_DATATYPE"
+    VALUES_REQUIRED = "VALUES_REQUIRED"
+    DUPLICATE_ATTRIBUTE = "DUPLICATE_ATTRIBUTE"
+    UNKNOWN_ROUTE = "UNKNOWN_ROUTE"
+    INVALID_FEE = "INVALID_FEE"
+    INVALID_EXPECTED_DAYS = "INVALID_EXPECTED_DAYS"
+    NOT_FOUND = "NOT_FOUND"
+    RETIRED = "RETIRED"
+
+
+def definition_problems(
+    *,
+    code: str,
+    name: str,
+    group: str,
+    attributes: Sequence[ServiceAttributeRecord],
+    fee_pence: int | None,
+    route_to: str,
+    expected_days: int | None,
+    taken_codes: frozenset[str],
+) -> list[Problem]:
+    problems = []
+    if not _CODE.match(code):
+        problems.append(
+            Problem(("input", "code"), ServiceDesignCode.INVALID_CODE, "Use 3-40 capital letters, digits or _")
+        )
+    elif code in taken_codes:
+        problems.append(Problem(("input", "code"), ServiceDesignCode.DUPLICATE_CODE, f"{code} already exists"))
+    problems += required_text(name, ("input", "name"), "a name", 100)
+    problems += required_text(group, ("input", "group"), "a group", 60)
+    problems += attribute_design_problems(attributes)
+    if route_to not in ROUTES:
+        problems.append(
+            Problem(
+                ("input", "routeTo"), ServiceDesignCode.UNKNOWN_ROUTE, f"Route to one of {', '.join(sorted(ROUTES))}"
+            )
+        )
+    if fee_pence is not None and not 0 < fee_pence <= 1_000_000:
+        problems.append(Problem(("input", "feePence"), ServiceDesignCode.INVALID_FEE, "A fee is 1p to £10,000"))
+    if expected_days is not None and not 1 <= expected_days <= 365:
+        problems.append(
+            Problem(("input", "expectedDays"), ServiceDesignCode.INVALID_EXPECTED_DAYS, "Between 1 and 365 days")
+        )
+    return problems
+
+
+def attribute_design_problems(attributes: Sequence[ServiceAttributeRecord]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for index, attribute in enumerate(attributes):
+        path = ("input", "attributes", str(index))
+        if not _CODE.match(attribute.code):
+            problems.append(Problem((*path, "code"), ServiceDesignCode.INVALID_CODE, "Use capital letters, digits, _"))
+        if attribute.code in seen:
+            problems.append(Problem((*path, "code"), ServiceDesignCode.DUPLICATE_ATTRIBUTE, "Codes must differ"))
+        seen.add(attribute.code)
+        problems += required_text(attribute.description, (*path, "description"), "a question", 200)
+        if attribute.datatype not in OPEN311_DATATYPES:
+            problems.append(
+                Problem(
+                    (*path, "datatype"),
+                    ServiceDesignCode.INVALID_DATATYPE,
+                    f"Use one of {', '.join(sorted(OPEN311_DATATYPES))}",
+                )
+            )
+        if attribute.datatype.endswith("valuelist") and not attribute.values:
+            problems.append(Problem((*path, "values"), ServiceDesignCode.VALUES_REQUIRED, "A list needs its values"))
+    return problems

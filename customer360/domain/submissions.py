@@ -14,6 +14,10 @@ from customer360.domain.systems import SourceSystem
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
+def as_source_system(destination: str) -> SourceSystem | None:
+    return SourceSystem(destination) if destination in SourceSystem.__members__ else None
+
+
 def new_reference(prefix: str = "C360") -> str:
     """A customer360 reference such as `C360-7K3M9Q2P`, given to the resident at once."""
     return f"{prefix}-{''.join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))}"
@@ -21,7 +25,7 @@ def new_reference(prefix: str = "C360") -> str:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRecord:
-    destination: SourceSystem
+    destination: str  # a SourceSystem's value, or another destination (the safeguarding agencies)
     operation: str
     state: DeliveryState
     attempts: int
@@ -39,6 +43,11 @@ class Submission:
     payload: dict[str, Any]
     created_at: datetime
     deliveries: tuple[DeliveryRecord, ...] = field(default=())
+
+    @property
+    def first_system(self) -> SourceSystem | None:
+        """The back office its first delivery goes to, if that is one of the six."""
+        return as_source_system(self.deliveries[0].destination) if self.deliveries else None
 
     @property
     def delivery_state(self) -> DeliveryState:

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from customer360.identity.blocking import candidate_pairs
+from customer360.identity.clustering import one_to_one, two_deduplicated_files
 from customer360.identity.features import IntArray, MatchRecord, build_features
 from customer360.identity.matcher import (
     AUTO_LINK,
@@ -52,6 +53,7 @@ class LinkSummary:
     candidate_pairs: int
     review_pairs: int
     seconds: float
+    two_files: bool = False  # linked as two deduplicated files, one to one (see `one_to_one`)
 
 
 def read_records(file: TextIO, name: str = "input") -> Iterator[MatchRecord]:
@@ -132,6 +134,12 @@ def link_file(
         vectors = compare(features, candidates, progress=bar.update)
     model = train_on(features, candidates, vectors, relative_guards=relative_guards)
     _, probability = match_probabilities(model, vectors)
+    sources = np.array([record.source for record in records], dtype=object)
+    linking_two_files = two_deduplicated_files(
+        sources, candidates.left, candidates.right, probability >= link_threshold
+    )
+    if linking_two_files:
+        probability = one_to_one(sources, candidates.left, candidates.right, probability, REVIEW)
     kept = probability >= REVIEW  # what is below review is no link and no question: drop it now
     left, right, probability, vectors = candidates.left[kept], candidates.right[kept], probability[kept], vectors[kept]
     clusters = clusters_from_arrays(records, left, right, probability, link_threshold)
@@ -150,7 +158,9 @@ def link_file(
         _write_review(review_path, records, left[review], right[review], probability[review], vectors[review], model)
     if model_path:
         model_path.write_text(model.to_json(), encoding="utf-8")
-    return LinkSummary(len(records), len(clusters), len(candidates), len(review), time.perf_counter() - started)
+    return LinkSummary(
+        len(records), len(clusters), len(candidates), len(review), time.perf_counter() - started, linking_two_files
+    )
 
 
 def _write_review(

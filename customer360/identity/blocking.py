@@ -24,6 +24,7 @@ Keys = npt.NDArray[np.object_]
 class BlockingRule:
     name: str
     key: Callable[[Features], Keys]  # "" where the record has no key for this rule
+    max_block: int | None = None  # a tighter cap than the default, for keys a whole street can share
 
 
 def _joined(*columns: Keys) -> Keys:
@@ -41,13 +42,21 @@ def _first_letters(column: Keys, count: int) -> Keys:
     return np.array([value[:count] for value in column], dtype=object)
 
 
+_ADDRESS_BLOCK = 30  # a street's neighbours are many; a typed slip of one address is a few records
+
 DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("date_of_birth", lambda f: f.dob),
     BlockingRule("postcode+surname_sound", lambda f: _joined(f.postcode, f.surname_soundex)),
     BlockingRule("postcode+forename_initial", lambda f: _joined(f.postcode, _first_letters(f.forename, 1))),
     BlockingRule("surname_sound+birth_year", lambda f: _joined(f.surname_soundex, _first_letters(f.dob, 4))),
     BlockingRule("forename+surname", lambda f: _joined(f.forename, f.surname)),
+    # The two names in either order: registers that put the surname first still meet.
+    BlockingRule("names_any_order", lambda f: f.name_pair),
     BlockingRule("house+street", lambda f: _joined(f.house, f.street)),
+    # A street's name and the house or the town: addresses typed with a slip elsewhere, lines swapped.
+    BlockingRule("house+street_word", lambda f: _joined(f.house, f.street_word)),
+    BlockingRule("street_word+town", lambda f: _joined(f.street_word, f.town), max_block=_ADDRESS_BLOCK),
+    BlockingRule("street_word+postcode", lambda f: _joined(f.street_word, f.postcode), max_block=_ADDRESS_BLOCK),
     BlockingRule(
         "forename_initial+dob_month", lambda f: _joined(_first_letters(f.forename, 1), _first_letters(f.dob, 6))
     ),
@@ -76,7 +85,8 @@ def candidate_pairs(
     found: list[IntArray] = []
     skipped: dict[str, int] = {}
     for rule in rules:
-        left, right, too_big = _pairs_within_blocks(rule.key(features), max_block)
+        cap = min(max_block, rule.max_block) if rule.max_block else max_block
+        left, right, too_big = _pairs_within_blocks(rule.key(features), cap)
         skipped[rule.name] = too_big
         found.append(np.minimum(left, right) * n + np.maximum(left, right))
     codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)

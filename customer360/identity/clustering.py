@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import numpy.typing as npt
 
 from customer360.identity.features import IntArray
 from customer360.identity.model import Floats
+
+Bools = npt.NDArray[np.bool_]
 
 BRIDGE_PROBABILITY = 0.9999
 LINKS_TO_BRIDGE = 2
@@ -69,3 +72,25 @@ def connected_clusters(
     np.maximum.at(strongest, left[inside], probability[inside])
     np.maximum.at(strongest, right[inside], probability[inside])
     return labels, strongest
+
+
+def two_deduplicated_files(sources: npt.NDArray[np.object_], left: IntArray, right: IntArray, linked: Bools) -> bool:
+    """True when the records come from exactly two sources and no link joins two records of one source:
+    two files, each already one row per person (FEBRL4's A and B, two back offices' clean extracts)."""
+    return len(set(sources.tolist())) == 2 and not bool(np.any(linked & (sources[left] == sources[right])))
+
+
+def one_to_one(
+    sources: npt.NDArray[np.object_], left: IntArray, right: IntArray, probability: Floats, floor: float
+) -> Floats:
+    """Linking two deduplicated files: a record has at most one match in the other file. Pairs within a
+    file are dropped (probability 0) and a cross pair that is each record's best in the other file, at
+    `floor` or above, is taken as that one match (probability raised to 1, so it links); every other
+    cross pair keeps its own probability."""
+    cross = sources[left] != sources[right]
+    scored = np.where(cross, probability, 0.0)
+    best = np.zeros(len(sources), dtype=np.float64)
+    np.maximum.at(best, left, scored)
+    np.maximum.at(best, right, scored)
+    mutual = cross & (scored >= floor) & (scored == best[left]) & (scored == best[right])
+    return np.where(mutual, 1.0, scored)

@@ -70,6 +70,7 @@ _STREET_WORDS = {
     "SQ": "SQUARE", "PDE": "PARADE", "HWY": "HIGHWAY", "WY": "WAY", "CIR": "CIRCUIT", "CCT": "CIRCUIT",
     "FLT": "FLAT", "APT": "FLAT", "VLGE": "VILLAGE",
 }  # fmt: skip
+_STREET_KINDS = frozenset(_STREET_WORDS.values()) | {"THE", "OF", "UPPER", "LOWER", "NORTH", "SOUTH", "EAST", "WEST"}
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _SOUNDEX_CODES = {
     c: str(d) for d, letters in enumerate(("AEIOUYHW", "BFPV", "CGJKQSXZ", "DT", "L", "MN", "R")) for c in letters
@@ -84,6 +85,7 @@ class Features:
     forename: npt.NDArray[np.object_]  # first forename, upper case letters
     surname: npt.NDArray[np.object_]  # letters only, generation marker removed ("OBRIEN")
     surname_soundex: npt.NDArray[np.object_]
+    name_pair: npt.NDArray[np.object_]  # forename and surname in alphabetical order: blind to a swap
     generation: npt.NDArray[np.object_]  # "JR", "SR" or ""
     sex: npt.NDArray[np.object_]  # "M", "F" or "" as the title implies
     dob: npt.NDArray[np.object_]  # "YYYYMMDD"
@@ -92,6 +94,7 @@ class Features:
     postcode: npt.NDArray[np.object_]  # compact upper case, no space
     postcode_sector: npt.NDArray[np.object_]  # all but the last two characters ("B797" of B79 7BZ)
     street: npt.NDArray[np.object_]  # address words, abbreviations expanded, numbers removed
+    street_word: npt.NDArray[np.object_]  # line 1's longest street word ("MESSENGER" of 4 Messenger Street)
     house: npt.NDArray[np.object_]  # the numbers in the address ("12 3")
     town: npt.NDArray[np.object_]
     email: npt.NDArray[np.object_]
@@ -112,6 +115,7 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
         forename=_strings(columns["forename"]),
         surname=_strings(columns["surname"]),
         surname_soundex=_strings(columns["surname_soundex"]),
+        name_pair=_strings(columns["name_pair"]),
         generation=_strings(columns["generation"]),
         sex=_strings(columns["sex"]),
         dob=_strings(columns["dob"]),
@@ -120,6 +124,7 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
         postcode=_strings(columns["postcode"]),
         postcode_sector=_strings(columns["postcode_sector"]),
         street=_strings(columns["street"]),
+        street_word=_strings(columns["street_word"]),
         house=_strings(columns["house"]),
         town=_strings(columns["town"]),
         email=_strings(columns["email"]),
@@ -129,8 +134,8 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
 
 
 _COLUMNS = (
-    "forename", "surname", "surname_soundex", "generation", "sex", "dob", "dob_swapped", "dob_day",
-    "postcode", "postcode_sector", "street", "house", "town", "email", "phone", "mobile",
+    "forename", "surname", "surname_soundex", "name_pair", "generation", "sex", "dob", "dob_swapped", "dob_day",
+    "postcode", "postcode_sector", "street", "street_word", "house", "town", "email", "phone", "mobile",
 )  # fmt: skip
 
 
@@ -149,6 +154,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "forename": forename,
         "surname": surname,
         "surname_soundex": soundex(surname),
+        "name_pair": "|".join(sorted((forename, surname))) if forename and surname else "",
         "generation": generation,
         "sex": "M" if title in _MALE_TITLES else "F" if title in _FEMALE_TITLES else "",
         "dob": born.strftime("%Y%m%d") if born else "",
@@ -157,6 +163,9 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "postcode": postcode,
         "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
         "street": " ".join(street_words),
+        "street_word": max(
+            (w for w in _address_words(record.address_line1)[0] if w not in _STREET_KINDS), key=len, default=""
+        ),
         "house": " ".join(house_numbers),
         "town": _compact(record.town),
         "email": normalise_email(record.email) or "",

@@ -135,7 +135,7 @@ def train_on(
         left_keys = keys[candidates.left]
         in_block = (left_keys == keys[candidates.right]) & (left_keys != "")
         estimate = frozenset(learned) - session.fixed
-        found, used, settled = expectation_maximisation(model, vectors[in_block], estimate)
+        found, used, settled = expectation_maximisation(model, vectors[in_block], estimate, blocked=session.fixed)
         iterations, converged = iterations + used, converged and settled
         for name, m in found.items():
             learned[name].append(m)

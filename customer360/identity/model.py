@@ -7,10 +7,11 @@ weights of its levels (unknown fields add nothing), and its match probability fo
 Training is Splink's recipe in miniature: u starts from random pairs (almost all non-matches), then
 expectation-maximisation on the candidate pairs (which are counted once per distinct pattern of
 levels, so EM costs the same for a thousand pairs or ten million) refines m, u and the share of
-matches. A few levels are not learned but fixed by what we know: Fellegi-Sunter assumes fields
+matches. One comparison is not learned but fixed by what we know: Fellegi-Sunter assumes fields
 disagree independently, and people in one household break that (twins share surname, address,
-landline and date of birth; a father and son share all but the date), so the levels that tell
-relatives apart are pinned to weigh hard against a match whatever the rest of the data says.
+landline and date of birth; a father and son share all but the date), so the `relatives` comparison's
+patterns (combinations of fields, not any one field) weigh hard against a match whatever the rest of
+the data says.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from customer360.identity.comparisons import COMPARISONS, NULL, Comparison
 Vectors = npt.NDArray[np.int8]
 Floats = npt.NDArray[np.float64]
 
-# (comparison, level) -> m, pinned: the relative guards. 1e-6 is about -20 bits against, more than
-# a household can pile up. Data whose duplicates have names and dates replaced at random (FEBRL's
-# generator does this) look exactly like relatives; for them the guards can be turned off and these
-# levels are learned like any other.
+# The relative guards: levels of the `relatives` comparison that are not learned but weigh a fixed
+# number of bits against a match, more than a household's shared surname, address, landline and birthday
+# add up to. EM cannot learn them: it would take twins for one person with a mistyped forename. Data whose
+# duplicates have names and dates replaced at random (FEBRL's generator does this) show the same patterns
+# among true matches; for such data the guards can be turned off, and `relatives` then weighs nothing.
 RELATIVE_GUARDS: dict[tuple[str, str], float] = {
-    ("date_of_birth", "generation_apart"): 1e-6,  # father and son, mother and daughter
-    ("generation", "conflict"): 1e-6,  # Jr against Sr
-    ("forename", "different"): 1e-6,  # twins: one birthday, one address, two names
+    ("relatives", "twins"): -20.0,
+    ("relatives", "parent_and_child"): -20.0,
+    ("relatives", "junior_and_senior"): -20.0,
 }
+_FIXED = frozenset({"relatives"})  # comparisons whose m follows from u and the guards, never from EM
 # Lower bounds on m that hold whatever a data set shows: people move, and the office that was not told
 # keeps the old address, so an address that disagrees is weak evidence, never a veto.
 FLOOR_M: dict[tuple[str, str], float] = {("address", "different"): 0.05, ("address", "same_area"): 0.02}
@@ -59,7 +62,7 @@ class MatchModel:
     comparisons: tuple[Comparison, ...] = COMPARISONS
     parameters: dict[str, LevelParameters] = field(default_factory=dict)
     prior: float = 1e-4  # λ: P(two records picked at random are one person)
-    pinned: dict[tuple[str, str], float] = field(default_factory=lambda: dict(RELATIVE_GUARDS))
+    pinned: dict[tuple[str, str], float] = field(default_factory=lambda: dict(RELATIVE_GUARDS))  # guard bits
     iterations: int = 0
     converged: bool = False
 
@@ -114,19 +117,25 @@ class MatchModel:
 
 
 def initial_model(
-    random_vectors: Vectors, pinned: dict[tuple[str, str], float], comparisons: tuple[Comparison, ...] = COMPARISONS
+    random_vectors: Vectors, guards: dict[tuple[str, str], float], comparisons: tuple[Comparison, ...] = COMPARISONS
 ) -> MatchModel:
-    """u from random pairs; m from a prior that true matches mostly agree."""
+    """u from random pairs; m from a prior that true matches mostly agree, except the guarded comparisons,
+    whose m is u shifted by each guard's bits (so those levels weigh exactly the guard, the others nothing)."""
     parameters = {}
     for column, comparison in enumerate(comparisons):
         levels = len(comparison.levels)
         m = np.array([0.9 * 0.25**k for k in range(levels)], dtype=np.float64)
         seen = random_vectors[:, column][random_vectors[:, column] != NULL]
-        u = np.bincount(seen, minlength=levels).astype(np.float64) + _SMOOTHING
-        parameters[comparison.name] = LevelParameters(
-            m=_pinned(comparison, m / m.sum(), pinned).tolist(), u=_normal(u).tolist()
-        )
-    return MatchModel(comparisons=comparisons, parameters=parameters, pinned=dict(pinned))
+        u = _normal(np.bincount(seen, minlength=levels).astype(np.float64) + _SMOOTHING)
+        if comparison.name in _FIXED:
+            m = u.copy()
+            for (name, level), bits in guards.items():
+                if name == comparison.name:
+                    m[comparison.levels.index(level)] = u[comparison.levels.index(level)] * 2.0**bits
+        else:
+            m = _pinned(comparison, m / m.sum(), {})
+        parameters[comparison.name] = LevelParameters(m=m.tolist(), u=u.tolist())
+    return MatchModel(comparisons=comparisons, parameters=parameters, pinned=dict(guards))
 
 
 def expectation_maximisation(
@@ -134,11 +143,14 @@ def expectation_maximisation(
     vectors: Vectors,
     estimate: frozenset[str],
     *,
+    blocked: frozenset[str] = frozenset(),
     max_iterations: int = 100,
     tolerance: float = 1e-5,
 ) -> tuple[dict[str, Floats], int, bool]:
     """m of the comparisons in `estimate`, refined on `vectors` with u held at its random-pair value;
-    (m per comparison, iterations, converged). The other comparisons keep their m and still weigh."""
+    (m per comparison, iterations, converged). The other comparisons keep their m and still weigh, except
+    the `blocked` ones: the pairs were chosen for agreeing on them, so their agreement says nothing here
+    (counted, it would add the same bits to every pair and EM would take the whole block for matches)."""
     if len(vectors) == 0:
         return {}, 0, True
     patterns, counts = np.unique(vectors, axis=0, return_counts=True)
@@ -146,7 +158,10 @@ def expectation_maximisation(
     comparisons = model.comparisons
     m = [np.asarray(model.parameters[c.name].m) for c in comparisons]
     log_u = np.zeros(len(patterns))
+    weighed = [c.name not in blocked for c in comparisons]
     for column, comparison in enumerate(comparisons):
+        if not weighed[column]:
+            continue
         levels = patterns[:, column]
         known = levels != NULL
         log_u[known] += np.log(np.asarray(model.parameters[comparison.name].u)[levels[known]])
@@ -156,6 +171,8 @@ def expectation_maximisation(
         iteration += 1
         log_m = np.zeros(len(patterns))
         for column in range(len(comparisons)):
+            if not weighed[column]:
+                continue
             levels = patterns[:, column]
             known = levels != NULL
             log_m[known] += np.log(m[column][levels[known]])
@@ -167,13 +184,13 @@ def expectation_maximisation(
         for column, comparison in enumerate(comparisons):
             levels = patterns[:, column]
             known = levels != NULL
-            if comparison.name not in estimate or not known.any():
+            if comparison.name not in estimate or comparison.name in _FIXED or not known.any():
                 continue
             counted = _normal(np.bincount(levels[known], match[known], len(comparison.levels)).astype(np.float64))
-            new_m = _pinned(comparison, _normal(np.maximum(counted, _SMALLEST_M)), model.pinned)
+            new_m = _pinned(comparison, _normal(np.maximum(counted, _SMALLEST_M)), {})
             moved = max(moved, float(np.abs(new_m - m[column]).max()))
             m[column] = new_m
-    learned = {c.name: m[i] for i, c in enumerate(comparisons) if c.name in estimate}
+    learned = {c.name: m[i] for i, c in enumerate(comparisons) if c.name in estimate and c.name not in _FIXED}
     return learned, iteration, moved < tolerance
 
 

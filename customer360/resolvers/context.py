@@ -13,14 +13,18 @@ from strawberry.types import Info
 
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
-from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
+from customer360.resolvers.directory import AddressBook, CustomerDirectory, DefinedServices, SubmissionLog
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
 
 if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+    from customer360.analytics.figures import Analytics
     from customer360.commands.payments import Payments
+    from customer360.commands.safeguarding import SafeguardingAccess
     from customer360.commands.write_path import WritePath
+    from customer360.store.audit import AuditLog
+    from customer360.store.service_definitions import ServiceDefinitionStore
 
 T = TypeVar("T")
 
@@ -34,22 +38,31 @@ class Context:
     loaders: Loaders
     directory: CustomerDirectory
     submissions: SubmissionLog
+    defined_services: DefinedServices
     writes: WritePath
     payments: Payments
+    service_store: ServiceDefinitionStore
+    safeguarding: SafeguardingAccess
+    audit: AuditLog
+    analytics: Analytics
     sources: Sources
     cache: ReadThrough
     # Errors for fields that still have an answer (an empty list while a back office is down);
     # the error-shaping extension adds them to the response's `errors`.
     today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
+    addresses: AddressBook
     partial_errors: list[GraphQLError] = field(default_factory=list)
+
+    def report_forbidden(self, info: Info[Any, Any], message: str) -> None:
+        self.partial_errors.append(GraphQLError(message, path=info.path.as_list(), extensions={"code": "FORBIDDEN"}))
 
     def report_unavailable(self, info: Info[Any, Any], error: SourceUnavailable) -> None:
         self.partial_errors.append(
             GraphQLError(
-                f"{error.system.value} is unavailable; this field is incomplete",
+                f"{error.system} is unavailable; this field is incomplete",
                 path=info.path.as_list(),
-                extensions={"code": SOURCE_UNAVAILABLE, "source": error.system.value},
+                extensions={"code": SOURCE_UNAVAILABLE, "source": str(error.system)},
             )
         )
 

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 
-from customer360.auth.policy import can_search_customers, can_view_customer
+from customer360.auth.policy import TEAMS, acting_role, can_search_customers, can_view_customer
+from customer360.auth.purpose import require_purpose
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context, or_unavailable
@@ -40,13 +41,36 @@ async def customer(info: Info[Context, Any], customer_id: str) -> GoldenRecord |
         raise NotAllowed("customer(id) is for staff; residents use me")
     if not can_view_customer(info.context.principal, customer_id):
         return None
-    return await info.context.loaders.customers.load(customer_id)
+    found = await info.context.loaders.customers.load(customer_id)
+    if found is not None:
+        await audit_staff_reads(info, [customer_id], "customer.read")
+    return found
 
 
 async def search_customers(info: Info[Context, Any], query: str, first: int, after: str | None) -> CustomerPageLike:
     if not can_search_customers(info.context.principal):
         raise NotAllowed("searchCustomers needs a staff role that works with residents' records")
-    return await info.context.directory.search(query, min(max(first, 1), MAX_PAGE), after)
+    require_purpose(info.context.request)
+    page = await info.context.directory.search(query, min(max(first, 1), MAX_PAGE), after)
+    await audit_staff_reads(info, [c.customer_id for c in page.customers], "customer.search")
+    return page
+
+
+async def audit_staff_reads(info: Info[Context, Any], customer_ids: list[str], action: str) -> None:
+    """Every staff read of a person is in the audit log, with its purpose; residents see it."""
+    principal = info.context.principal
+    if not principal.is_staff:
+        return
+    purpose = require_purpose(info.context.request)
+    role = acting_role(principal)
+    await info.context.audit.append_reads(
+        actor=principal.subject or principal.name or "staff",
+        role=role.value if role else None,
+        team=TEAMS.get(role) if role else None,
+        customer_ids=customer_ids,
+        purpose=purpose,
+        action=action,
+    )
 
 
 async def linked_records(info: Info[Context, Any], customer_id: str) -> list[RecordLink]:

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.moving import FoundAddress
+from customer360.domain.services import DefinedService
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 
@@ -39,3 +41,17 @@ class SubmissionLog(Protocol):
     async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]: ...
 
     async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]: ...
+
+
+class DefinedServices(Protocol):
+    """Staff-defined services, read fresh on every call (a definition made anywhere shows at once)."""
+
+    async def live(self) -> list[DefinedService]: ...
+
+
+class AddressBook(Protocol):
+    """The council's gazetteer: addresses by UPRN or postcode, and whether each is in the borough."""
+
+    def by_uprn(self, uprn: str) -> FoundAddress | None: ...
+
+    def at_postcode(self, postcode: str) -> list[FoundAddress]: ...

@@ -19,8 +19,8 @@ from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, comp
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord, PaymentStatus
-from customer360.domain.requests import Location, RequestEvent, RequestStatus, ServiceRequestRecord
-from customer360.domain.submissions import Submission
+from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
+from customer360.domain.submissions import Submission, as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
@@ -34,9 +34,11 @@ SERVICE_NAMES = {
     "case": "Request",
     "spd_application": "Single Person Discount",
     "spd_removal": "End Single Person Discount",
+    "move": "Moving home",
+    "housing_application": "Housing application",
 }
 # Submissions that are themselves a request; an escalation or a removal changes one that exists.
-REQUEST_KINDS = frozenset({"complaint", "street_report", "case", "spd_application"})
+REQUEST_KINDS = frozenset({"complaint", "street_report", "case", "spd_application", "move", "housing_application"})
 
 COMPLAINT_STATUS = {
     ComplaintStatus.RECEIVED: RequestStatus.SUBMITTED,
@@ -178,6 +180,7 @@ def housing_request(application: HousingApplicationRecord) -> ServiceRequestReco
         updated_at=submitted,
         description=f"Housing register, {application.bedrooms_needed} bedrooms",
         history=(RequestEvent(submitted, "Application received", RequestStatus.SUBMITTED, SourceSystem.HOUSING),),
+        external_reference=application.external_reference,
     )
 
 
@@ -199,22 +202,35 @@ def payment_request(payment: PaymentRecord) -> ServiceRequestRecord:
 
 
 def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
-    """A request as we took it: submitted, on its way to its back office."""
+    """A request as we took it, with each back office's delivery as a step in its history.
+
+    Shown until its back office's own record takes over; a request that is only deliveries (a
+    move told to four back offices) is shown this way for good, resolved when every office has it.
+    """
     payload = submission.payload
     location = payload.get("location")
-    system = submission.deliveries[0].destination if submission.deliveries else SourceSystem.CRM
+    history = [RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None)]
+    for delivery in submission.deliveries:
+        system = as_source_system(delivery.destination)
+        name = system.value.replace("_", " ").title() if system else "the agencies"
+        if delivery.state is DeliveryState.DELIVERED and delivery.delivered_at:
+            history.append(RequestEvent(delivery.delivered_at, f"Passed to {name}", RequestStatus.IN_PROGRESS, system))
+        elif delivery.state is DeliveryState.FAILED:
+            history.append(RequestEvent(submission.created_at, f"{name} could not take it", None, system))
+    delivered = [d for d in submission.deliveries if d.state is DeliveryState.DELIVERED]
+    done = bool(submission.deliveries) and len(delivered) == len(submission.deliveries)
     return ServiceRequestRecord(
-        system=system,
+        system=submission.first_system or SourceSystem.CRM,
         reference=submission.reference,
         owner_record_id=None,
         service_code=submission.service_code or submission.kind.upper(),
         service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
-        status=RequestStatus.SUBMITTED,
+        status=RequestStatus.RESOLVED if done and submission.kind == "move" else RequestStatus.SUBMITTED,
         submitted_at=submission.created_at,
-        updated_at=submission.created_at,
+        updated_at=max(event.at for event in history),
         description=payload.get("description") or payload.get("subject"),
         location=Location(**location) if location else None,
-        history=(RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None),),
+        history=tuple(history),
         external_reference=submission.reference,
     )
 

@@ -16,6 +16,7 @@ from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
 from customer360.resolvers.context import Context
+from customer360.resolvers.customers import audit_staff_reads
 from customer360.resolvers.loaders import owner_key
 from customer360.resolvers.tracking import Tracked
 
@@ -28,7 +29,10 @@ async def _visible(info: Info[Context, Any], system: SourceSystem, record_id: st
 async def customer(info: Info[Context, Any], customer_id: str) -> Any:
     if not can_view_customer(info.context.principal, customer_id):
         return None
-    return await info.context.loaders.customers.load(customer_id)
+    found = await info.context.loaders.customers.load(customer_id)
+    if found is not None:
+        await audit_staff_reads(info, [customer_id], "customer.read")
+    return found
 
 
 async def council_tax_account(info: Info[Context, Any], reference: str) -> Any:

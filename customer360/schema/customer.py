@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Self
 
 import strawberry
 from strawberry.types import Info
 
+from customer360.auth.policy import can_see_benefits
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import casework, council_tax, my_requests
+from customer360.resolvers import access_log, casework, council_tax, my_requests
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
@@ -40,6 +41,26 @@ class LinkedRecord:
     @classmethod
     def from_record(cls, record: RecordLink) -> Self:
         return cls(system=record.system, record_id=record.record_id, confidence=record.confidence, rule=record.rule)
+
+
+@strawberry.type(description="A council team looked at this record: when, which team, and why.")
+class AccessLogEntry:
+    at: datetime
+    role: str | None
+    team: str | None
+    purpose: str | None
+
+
+@strawberry.type
+class AccessLogEdge:
+    cursor: str
+    node: AccessLogEntry
+
+
+@strawberry.type
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    page_info: PageInfo
 
 
 @strawberry.type(description="The golden record: one person, however many back offices hold them.")
@@ -76,9 +97,27 @@ class Customer(Node):
     async def discounts(self, info: Info[Context, Any]) -> list[Discount]:
         return [Discount.from_record(d) for d in await council_tax.discounts(info, self.record.customer_id)]
 
-    @strawberry.field
+    @strawberry.field(description="Benefit details: the resident, and the benefits and customer services teams.")
     async def benefit_claims(self, info: Info[Context, Any]) -> list[BenefitClaim]:
+        if not can_see_benefits(info.context.principal, self.record.customer_id):
+            info.context.report_forbidden(info, "benefit details are for the benefits and customer services teams")
+            return []
         return [BenefitClaim.from_record(c) for c in await casework.benefit_claims(info, self.record.customer_id)]
+
+    @strawberry.field(description="Who at the council looked at this record, when, and why. Newest first.")
+    async def access_log(
+        self, info: Info[Context, Any], first: int | None = 20, after: str | None = None
+    ) -> AccessLogConnection:
+        entries, more = await access_log.access_log(info, self.record.customer_id, first, after)
+        edges = [
+            AccessLogEdge(
+                cursor=cursor, node=AccessLogEntry(at=entry.at, role=entry.role, team=entry.team, purpose=entry.purpose)
+            )
+            for entry, cursor in entries
+        ]
+        return AccessLogConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
+        )
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:

@@ -5,17 +5,21 @@
 - Errors we raise on purpose carry their own `extensions.code` (FORBIDDEN, BAD_USER_INPUT).
 - Anything else is a bug: in production its message is replaced by an error id, which is logged
   with the traceback so an operator can correlate a resident's report with the log.
+- In production, validation messages lose their "Did you mean ...?" hints: with introspection off,
+  suggestions would otherwise let a client rebuild the schema field by field.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from customer360.auth.purpose import PurposeRequired
 from customer360.resolvers.customers import NotAllowed
 from customer360.resolvers.nearby import InvalidSearch
 from customer360.resolvers.pagination import InvalidCursor, InvalidPageSize
@@ -25,10 +29,24 @@ from customer360.store.customers import InvalidCursor as InvalidStoreCursor
 log = logging.getLogger("customer360.errors")
 
 BAD_USER_INPUT = (InvalidCursor, InvalidPageSize, InvalidStoreCursor, InvalidSearch)
+# graphql-core's hints: " Did you mean 'name'?" / " Did you mean 'a', 'b', or 'c'?" (names never hold '?').
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    return SUGGESTION.sub("", message)
 
 
 class ErrorShaping(SchemaExtension):
     production = False
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        if not self.production:
+            return
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or []:
+            error.message = without_suggestions(error.message)
 
     def on_execute(self) -> Iterator[None]:
         yield
@@ -45,8 +63,10 @@ class ErrorShaping(SchemaExtension):
         if original is None or isinstance(original, GraphQLError):
             return error
         if isinstance(original, SourceUnavailable):
-            return _with(error, str(original), {"code": "SOURCE_UNAVAILABLE", "source": original.system.value})
+            return _with(error, str(original), {"code": "SOURCE_UNAVAILABLE", "source": str(original.system)})
         if isinstance(original, NotAllowed):
+            return _with(error, str(original), original.extensions)
+        if isinstance(original, PurposeRequired):
             return _with(error, str(original), original.extensions)
         if isinstance(original, BAD_USER_INPUT):
             return _with(error, str(original), {"code": "BAD_USER_INPUT"})

@@ -11,11 +11,30 @@ from customer360.schema.mutations.apply_single_person_discount import (
 from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
 from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
+from customer360.schema.mutations.notify_move import NotifyMovePayload, notify_move
 from customer360.schema.mutations.remove_single_person_discount import (
     RemoveSinglePersonDiscountPayload,
     remove_single_person_discount,
 )
 from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
+from customer360.schema.mutations.service_definitions import (
+    DefineServicePayload,
+    RetireServicePayload,
+    UpdateServicePayload,
+    define_service,
+    retire_service,
+    update_service,
+)
+from customer360.schema.mutations.submit_housing_application import (
+    SubmitHousingApplicationPayload,
+    submit_housing_application,
+)
+from customer360.schema.safeguarding import (
+    AcknowledgeSafeguardingCasePayload,
+    ReportSafeguardingConcernPayload,
+    acknowledge_safeguarding_case,
+    report_safeguarding_concern,
+)
 
 
 @strawberry.type
@@ -40,4 +59,27 @@ class Mutation:
     make_payment: MakePaymentPayload = strawberry.mutation(
         resolver=make_payment,
         description="Start a card payment; send the payer to `payment.nextUrl`. Idempotent by `idempotencyKey`.",
+    )
+    define_service: DefineServicePayload = strawberry.mutation(
+        resolver=define_service, description="Admin: add a reportable service, as data. It is offered at once."
+    )
+    update_service: UpdateServicePayload = strawberry.mutation(
+        resolver=update_service, description="Admin: a new version of a service; earlier requests keep theirs."
+    )
+    retire_service: RetireServicePayload = strawberry.mutation(
+        resolver=retire_service, description="Admin: stop offering a service (its requests stay as they were)."
+    )
+    report_safeguarding_concern: ReportSafeguardingConcernPayload = strawberry.mutation(
+        resolver=report_safeguarding_concern,
+        description="Tell the council a child or an adult may be at risk. Anyone may; routed at once, with priority.",
+    )
+    acknowledge_safeguarding_case: AcknowledgeSafeguardingCasePayload = strawberry.mutation(
+        resolver=acknowledge_safeguarding_case, description="Safeguarding staff: take a case from the queue."
+    )
+    notify_move: NotifyMovePayload = strawberry.mutation(
+        resolver=notify_move,
+        description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
+    )
+    submit_housing_application: SubmitHousingApplicationPayload = strawberry.mutation(
+        resolver=submit_housing_application, description="Apply to join the housing register."
     )

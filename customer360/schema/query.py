@@ -13,11 +13,18 @@ from customer360.resolvers import nearby, nodes
 from customer360.resolvers import services as catalogue
 from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
+from customer360.schema.analytics import AnalyticsQuery
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.node import Node, from_global_id
 from customer360.schema.payments import Payment
 from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
+from customer360.schema.safeguarding import (
+    SafeguardingCaseConnection,
+    SafeguardingReceipt,
+    safeguarding_cases,
+    safeguarding_receipt,
+)
 from customer360.schema.values import PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
@@ -31,7 +38,7 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
 
 
 @strawberry.type
-class Query:
+class Query(AnalyticsQuery):
     @strawberry.field(description="The signed-in resident's golden record; null when nobody is signed in.")
     async def me(self, info: Info[Context, Any]) -> Customer | None:
         record = await resolve.me(info)
@@ -77,6 +84,15 @@ class Query:
         )
         return [ServiceRequest.from_record(Tracked(r, r.reference, None)) for r in found]
 
+    safeguarding_cases: SafeguardingCaseConnection = strawberry.field(
+        resolver=safeguarding_cases,
+        description="Safeguarding staff: concerns in the agencies' queues, most urgent first. Every read is audited.",
+    )
+    safeguarding_receipt: SafeguardingReceipt | None = strawberry.field(
+        resolver=safeguarding_receipt, description="Whether a safeguarding concern was received, by its reference."
+    )
+
     @strawberry.field(description="What can be reported or applied for. Public.")
     async def services(self, info: Info[Context, Any]) -> list[ServiceDefinition]:
-        return [ServiceDefinition.from_record(s) for s in await catalogue.services(info)]
+        found = await catalogue.services(info)
+        return [ServiceDefinition.from_record(s, found.defined.get(s.code)) for s in found.services]

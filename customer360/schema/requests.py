@@ -10,12 +10,12 @@ import strawberry
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, complaint_deadlines
 from customer360.domain.requests import DeliveryState, RequestStatus, ServiceRequestRecord
 from customer360.domain.requests import RequestEvent as RequestEventRecord
-from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
-from customer360.domain.submissions import DeliveryRecord
+from customer360.domain.services import DefinedService, ServiceAttributeRecord, ServiceDefinitionRecord
+from customer360.domain.submissions import DeliveryRecord, as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.tracking import Tracked
 from customer360.schema.node import Node, to_global_id
-from customer360.schema.values import Location, PageInfo
+from customer360.schema.values import Location, Money, PageInfo
 
 strawberry.enum(SourceSystem)
 strawberry.enum(RequestStatus)
@@ -48,7 +48,7 @@ class Delivery:
     def from_record(cls, record: DeliveryRecord) -> Self:
         return cls(
             state=record.state,
-            system=record.destination,
+            system=as_source_system(record.destination),
             back_office_reference=record.backoffice_reference,
             attempts=record.attempts,
         )
@@ -172,15 +172,26 @@ class ServiceDefinition:
     group: str
     description: str | None
     attributes: list[ServiceAttribute]
+    sign_in_required: bool = strawberry.field(description="Whether a resident must sign in to use it.")
+    fee: Money | None = strawberry.field(description="What it costs, paid online with makePayment (SERVICE).")
+    expected_days: int | None = strawberry.field(description="How long the council aims to take.")
+    version: int | None = strawberry.field(description="Staff-defined services: the definition's version.")
+    retired: bool
 
     @classmethod
-    def from_record(cls, record: ServiceDefinitionRecord) -> Self:
+    def from_record(cls, record: ServiceDefinitionRecord, defined: DefinedService | None = None) -> Self:
         return cls(
             code=record.code,
             name=record.name,
             group=record.group,
             description=record.description,
             attributes=[ServiceAttribute.from_record(a) for a in record.attributes],
+            # Back-office services: street problems may be reported anonymously, the CRM's need sign-in.
+            sign_in_required=defined.sign_in_required if defined else record.system is not SourceSystem.STREET_SCENE,
+            fee=Money.of(defined.fee_pence) if defined and defined.fee_pence else None,
+            expected_days=defined.expected_days if defined else None,
+            version=defined.version if defined else None,
+            retired=defined.retired if defined else False,
         )
 
 

@@ -7,12 +7,14 @@ from typing import Any
 
 import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.schema.config import StrawberryConfig
 
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
 from customer360.schema.errors import error_shaping
+from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
 from customer360.schema.payments import Payment
 from customer360.schema.query import Query
@@ -30,20 +32,26 @@ NODE_TYPES = [
     HousingApplication,
 ]
 
-MAX_DEPTH = 12
-MAX_TOKENS = 4000
 
-
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, limits: Limits | None = None) -> strawberry.Schema:
+    """The schema with its guards: document limits (`schema/limits.py`), error shaping (`schema/errors.py`),
+    and in production no introspection and no "Did you mean ...?" suggestions."""
+    limits = limits or Limits()
     # Factories, not instances: Strawberry builds the extensions afresh for each request (the parse
-    # and validation caches live at module level, shared by every request).
+    # and validation caches live at module level, shared by every request). `DocumentLimits` checks
+    # the limits and then runs the cached validation itself.
     extensions: list[Any] = [
         partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        document_limits(limits),
         error_shaping(production),
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, mutation=Mutation, types=[*NODE_TYPES, UserError], extensions=extensions)
+    batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[*NODE_TYPES, UserError],
+        extensions=extensions,
+        config=StrawberryConfig(batching_config=batching),  # type: ignore[arg-type]
+    )

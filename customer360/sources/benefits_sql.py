@@ -14,9 +14,15 @@ from customer360.domain.benefits import (
     ClaimStatus,
     HouseholdMember,
 )
+from customer360.domain.moving import MoveNotice
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
-from customer360.sources.sql_columns import person_columns, person_record_from_row
+from customer360.sources.sql_columns import (
+    address_change_columns,
+    person_columns,
+    person_record_from_row,
+    record_address_change,
+)
 
 metadata = MetaData()
 
@@ -42,6 +48,9 @@ household_members = Table(
     Column("surname", String(100)),
     Column("date_of_birth", Date),
 )
+
+# Changes of circumstances: moves the claimant told us of (a change of address can change an award).
+claimant_address_changes = Table("claimant_address_changes", metadata, *address_change_columns("claimants.claimant_id"))
 
 
 class BenefitsSql:
@@ -96,3 +105,9 @@ class BenefitsSql:
                 )
             )
         return by_claimant
+
+    async def record_address_change(self, notice: MoveNotice) -> str:
+        """A change of circumstances: the claimant's new address, recorded once per external reference."""
+        return await record_address_change(
+            self._engine, self.system, claimants, claimants.c.claimant_id, claimant_address_changes, notice
+        )

@@ -26,11 +26,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, NewComplaint
+from customer360.domain.moving import MoveNotice
 from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.requests import NewCase, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
-from customer360.sources.sql_columns import as_utc, person_columns, person_record_from_row
+from customer360.sources.sql_columns import (
+    address_change_columns,
+    as_utc,
+    person_columns,
+    person_record_from_row,
+    record_address_change,
+)
 
 metadata = MetaData()
 
@@ -92,6 +99,7 @@ case_events = Table(
     Column("status", String(12)),
     Column("description", String(400), nullable=False),
 )
+contact_address_changes = Table("contact_address_changes", metadata, *address_change_columns("contacts.contact_id"))
 
 
 class CrmSql:
@@ -304,6 +312,12 @@ class CrmSql:
                 )
             )
         return reference
+
+    async def record_address_change(self, notice: MoveNotice) -> str:
+        """The contact's new address, recorded once per external reference."""
+        return await record_address_change(
+            self._engine, self.system, contacts, contacts.c.contact_id, contact_address_changes, notice
+        )
 
 
 async def _by_external_reference(conn: AsyncConnection, table: Table, key: Any, external_reference: str) -> str | None:

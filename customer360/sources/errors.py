@@ -8,7 +8,7 @@ from customer360.domain.systems import SourceSystem
 class SourceUnavailable(Exception):
     """The back office did not answer (down, timed out, or its circuit is open)."""
 
-    def __init__(self, system: SourceSystem, reason: str) -> None:
+    def __init__(self, system: SourceSystem | str, reason: str) -> None:
         super().__init__(f"{system} unavailable: {reason}")
         self.system = system
         self.reason = reason

@@ -37,7 +37,7 @@ class DemoFaults:
     """
 
     latency_seconds: float = 0.0
-    down: set[SourceSystem] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)  # SourceSystem values, or AGENCIES
 
     async def before_call(self, system: SourceSystem) -> None:
         if self.latency_seconds:

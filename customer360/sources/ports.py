@@ -15,7 +15,8 @@ from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, NewComplaint
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.discounts import DiscountApplication, DiscountEnding
-from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
+from customer360.domain.housing import HousingApplicationRecord, NewHousingApplication, TenancyRecord
+from customer360.domain.moving import MoveNotice
 from customer360.domain.payments import NewPayment, PaymentPosting, PaymentRecord
 from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.reporting import StreetReportReceipt, StreetReportSubmission
@@ -43,9 +44,17 @@ class CouncilTaxSource(PeopleSource, Protocol):
 
     async def post_payment(self, posting: PaymentPosting) -> str: ...
 
+    # Closes the party's current account(s) and/or opens one at the new address; answers the new
+    # account's reference (IN, WITHIN), the closed one's (OUT), or "" when leaving with none open.
+    async def record_move(self, notice: MoveNotice) -> str: ...
+
 
 class BenefitsSource(PeopleSource, Protocol):
     async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]: ...
+
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    # A change of circumstances: the claimant's new address; answers the change's id.
+    async def record_address_change(self, notice: MoveNotice) -> str: ...
 
 
 class HousingSource(PeopleSource, Protocol):
@@ -54,6 +63,14 @@ class HousingSource(PeopleSource, Protocol):
     ) -> Mapping[str, list[HousingApplicationRecord]]: ...
 
     async def tenancies_by_applicant(self, applicant_ids: Sequence[str]) -> Mapping[str, list[TenancyRecord]]: ...
+
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    async def create_applicant(self, contact: NewContact) -> str: ...
+
+    # Answers the housing register reference (SUBMITTED, not yet banded).
+    async def create_application(self, application: NewHousingApplication) -> str: ...
+
+    async def record_address_change(self, notice: MoveNotice) -> str: ...
 
 
 class CrmSource(PeopleSource, Protocol):
@@ -73,6 +90,8 @@ class CrmSource(PeopleSource, Protocol):
     async def escalate_complaint(self, reference: str, reason: str, escalated_at: datetime) -> str: ...
 
     async def create_case(self, case: NewCase) -> str: ...
+
+    async def record_address_change(self, notice: MoveNotice) -> str: ...
 
 
 class StreetSceneSource(PeopleSource, Protocol):

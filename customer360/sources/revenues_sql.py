@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, delete, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.council_tax import (
@@ -19,6 +36,7 @@ from customer360.domain.council_tax import (
     StatementLineKind,
     Transaction,
     annual_charge,
+    financial_year_start,
 )
 from customer360.domain.discounts import (
     SINGLE_PERSON_PERCENT,
@@ -29,11 +47,12 @@ from customer360.domain.discounts import (
     posting_for_end,
     posting_for_start,
 )
+from customer360.domain.moving import MoveKind, MoveNotice, move_in_charge, move_in_schedule, move_out, provisional_band
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
-from customer360.sources.sql_columns import person_columns, person_record_from_row
+from customer360.sources.sql_columns import address_columns, person_columns, person_record_from_row
 
 metadata = MetaData()
 
@@ -98,6 +117,20 @@ discounts = Table(
     Column("ended_by_reference", String(40), unique=True, comment="the request that ended it"),
 )
 
+# Moves the resident told us of: one row per notice, so a retried one changes nothing.
+moves = Table(
+    "moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("external_reference", String(40), unique=True, comment="the notifying system's; empty if keyed in"),
+    Column("party_id", String(12), ForeignKey("parties.party_id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False, comment="IN, OUT or WITHIN the borough"),
+    Column("move_date", Date, nullable=False),
+    Column("new_account_reference", String(12), ForeignKey("accounts.reference")),
+    Column("closed_account_reference", String(120), comment="comma-separated when more than one closed"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 
 class RevenuesSql:
     """Implements `CouncilTaxSource` over the revenues database."""
@@ -128,73 +161,8 @@ class RevenuesSql:
         return {account.reference: account for account in found}
 
     async def _accounts(self, where: Any) -> list[CouncilTaxAccountRecord]:
-        query = (
-            select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"))
-            .join(properties, properties.c.property_id == accounts.c.property_id)
-            .join(band_d_charges, band_d_charges.c.financial_year == accounts.c.financial_year)
-            .where(where)
-            .order_by(accounts.c.liable_from.desc())
-        )
         async with self._engine.connect() as conn:
-            account_rows = (await conn.execute(query)).all()
-            refs = [row.reference for row in account_rows]
-            if not refs:
-                return []
-            schedule_rows = (
-                await conn.execute(
-                    select(instalments)
-                    .where(instalments.c.account_reference.in_(refs))
-                    .order_by(instalments.c.due_date)
-                )
-            ).all()
-            transaction_rows = (
-                await conn.execute(
-                    select(transactions)
-                    .where(transactions.c.account_reference.in_(refs))
-                    .order_by(transactions.c.posted_on, transactions.c.id)
-                )
-            ).all()
-            discount_rows = (await conn.execute(select(discounts).where(discounts.c.account_reference.in_(refs)))).all()
-        schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
-        for row in schedule_rows:
-            schedules[row.account_reference].append(ScheduledInstalment(row.due_date, row.amount_pence))
-        postings: dict[str, list[Transaction]] = defaultdict(list)
-        for row in transaction_rows:
-            postings[row.account_reference].append(
-                Transaction(row.posted_on, StatementLineKind(row.kind), row.description, row.amount_pence)
-            )
-        account_discounts: dict[str, list[DiscountRecord]] = defaultdict(list)
-        for row in discount_rows:
-            account_discounts[row.account_reference].append(
-                DiscountRecord(
-                    discount_id=row.discount_id,
-                    account_reference=row.account_reference,
-                    kind=DiscountKind(row.kind),
-                    status=DiscountStatus(row.status),
-                    percent=row.percent,
-                    starts_on=row.starts_on,
-                    ends_on=row.ends_on,
-                    review_reason=row.review_reason,
-                    external_reference=row.external_reference,
-                )
-            )
-        return [
-            CouncilTaxAccountRecord(
-                reference=row.reference,
-                party_id=row.party_id,
-                property_address=PostalAddress(
-                    line1=row.line1, line2=row.line2, town=row.town, postcode=row.postcode, uprn=row.uprn
-                ),
-                band=row.band,
-                liable_from=row.liable_from,
-                liable_to=row.liable_to,
-                annual_charge_pence=annual_charge(row.band, row.band_d_pence),
-                schedule=tuple(schedules[row.reference]),
-                transactions=tuple(postings[row.reference]),
-                discounts=tuple(account_discounts[row.reference]),
-            )
-            for row in account_rows
-        ]
+            return await _accounts_in(conn, where)
 
     async def apply_single_person_discount(self, application: DiscountApplication) -> str:
         """Record the application; an ACTIVE one is posted at once (DISCOUNT line, instalments redone).
@@ -274,6 +242,253 @@ class RevenuesSql:
                 )
             )
         return f"TXN{result.inserted_primary_key[0]}"  # type: ignore[index]
+
+    async def record_move(self, notice: MoveNotice) -> str:
+        """Move the party's Council Tax: close what they leave, open what they move into, in one transaction.
+
+        OUT and WITHIN: each current account (open, liable from before the move) is liable to the day
+        before the move; the charge for the rest of its year is credited (an ADJUSTMENT line, pro-rata
+        by day), an active single person discount gives back its share of those days and ends, and the
+        instalments still to come are recalculated. IN and WITHIN: a new account at the property with
+        the new address's UPRN, liable from the move, with a CHARGE line to 31 March and monthly
+        instalments from the 1st of the next month. The party's correspondence address becomes the
+        new address whenever one is given (a forwarding address when leaving).
+
+        Answers the new account's reference (IN, WITHIN) or the closed one's (OUT; comma-separated if
+        the party had more than one open, "" if none: the move is still recorded). A retry with the
+        same external reference changes nothing and answers what the first call did.
+        """
+        async with self._engine.begin() as conn:
+            done = (
+                await conn.execute(select(moves).where(moves.c.external_reference == notice.external_reference))
+            ).first()
+            if done is not None:
+                return _move_answer(MoveKind(done.kind), done.new_account_reference, done.closed_account_reference)
+            # Lock the party: two moves of one person must not close the same account twice.
+            party = await conn.scalar(
+                select(parties.c.party_id).where(parties.c.party_id == notice.record_id).with_for_update()
+            )
+            if party is None:
+                raise SourceRejected(self.system, f"no party {notice.record_id}")
+            new_address = notice.new_address
+            if notice.kind is not MoveKind.OUT and new_address is None:
+                raise SourceRejected(self.system, f"a move {notice.kind.value} needs the new address")
+            closed: list[str] = []
+            if notice.kind in (MoveKind.OUT, MoveKind.WITHIN):
+                current = await _accounts_in(
+                    conn,
+                    and_(
+                        accounts.c.party_id == notice.record_id,
+                        accounts.c.liable_to.is_(None),
+                        accounts.c.liable_from < notice.move_date,
+                    ),
+                )
+                for account in current:
+                    await _close(conn, account, notice)
+                    closed.append(account.reference)
+            opened = None
+            if notice.kind is not MoveKind.OUT and new_address is not None:
+                opened = await self._open(conn, notice, new_address)
+            if new_address is not None:
+                await conn.execute(
+                    update(parties)
+                    .where(parties.c.party_id == notice.record_id)
+                    .values(**address_columns(new_address), updated_on=notice.posted_on)
+                )
+            await conn.execute(
+                insert(moves).values(
+                    external_reference=notice.external_reference,
+                    party_id=notice.record_id,
+                    kind=notice.kind.value,
+                    move_date=notice.move_date,
+                    new_account_reference=opened,
+                    closed_account_reference=",".join(closed) or None,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return _move_answer(notice.kind, opened, ",".join(closed))
+
+    async def _open(self, conn: AsyncConnection, notice: MoveNotice, address: PostalAddress) -> str:
+        """A new liability at `address` from the move to 31 March."""
+        year = financial_year_start(notice.move_date).year
+        band_d = await conn.scalar(select(band_d_charges.c.pence).where(band_d_charges.c.financial_year == year))
+        if band_d is None:
+            # Moves are told up to 3 months ahead, so one can fall in a year whose Band D is not set yet.
+            raise SourceRejected(self.system, f"no Band D charge set for {year}/{(year + 1) % 100:02d} yet")
+        property_id, band = await _property_for(conn, address)
+        reference = await _unused(conn, accounts.c.reference, lambda: f"{secrets.randbelow(10_000_000) + 60_000_000}")
+        await conn.execute(
+            insert(accounts).values(
+                reference=reference,
+                party_id=notice.record_id,
+                property_id=property_id,
+                liable_from=notice.move_date,
+                liable_to=None,
+                financial_year=year,
+            )
+        )
+        charge = move_in_charge(annual_charge(band, band_d), notice.move_date)
+        line = Transaction(
+            notice.posted_on,
+            StatementLineKind.CHARGE,
+            f"Council Tax {year}/{(year + 1) % 100:02d}, band {band}, from {notice.move_date.isoformat()}",
+            charge,
+        )
+        await _write(conn, reference, [line], move_in_schedule(charge, notice.move_date))
+        return reference
+
+
+def _move_answer(kind: MoveKind, opened: str | None, closed: str | None) -> str:
+    return (opened or "") if kind is not MoveKind.OUT else (closed or "")
+
+
+async def _close(conn: AsyncConnection, account: CouncilTaxAccountRecord, notice: MoveNotice) -> None:
+    closing = move_out(account, notice.move_date, notice.posted_on)
+    await conn.execute(
+        update(accounts).where(accounts.c.reference == account.reference).values(liable_to=closing.liable_to)
+    )
+    if closing.ended_discount is not None:
+        await conn.execute(
+            update(discounts)
+            .where(discounts.c.discount_id == closing.ended_discount.discount_id)
+            .values(status=DiscountStatus.ENDED.value, ends_on=closing.liable_to)
+        )
+    await _write(conn, account.reference, closing.lines, closing.schedule)
+
+
+async def _property_for(conn: AsyncConnection, address: PostalAddress) -> tuple[str, str]:
+    """The property at `address` (by UPRN, else by postcode and first line), created if revenues has none.
+
+    A new one's band is a stand-in until the Valuation Office band is confirmed: that of the nearest
+    house at the same postcode, else C (`provisional_band`).
+    """
+    same_line = and_(
+        properties.c.postcode == address.postcode, func.upper(properties.c.line1) == address.line1.strip().upper()
+    )
+    where = properties.c.uprn == address.uprn if address.uprn else same_line
+    found = (
+        await conn.execute(
+            select(properties.c.property_id, properties.c.band).where(where).order_by(properties.c.property_id)
+        )
+    ).first()
+    if found is not None:
+        return str(found.property_id), str(found.band)
+    neighbours = (
+        await conn.execute(
+            select(properties.c.line1, properties.c.band)
+            .where(properties.c.postcode == address.postcode)
+            .order_by(properties.c.property_id)
+        )
+    ).all()
+    band = provisional_band(address.line1, [(row.line1, row.band) for row in neighbours])
+    property_id = await _unused(
+        conn, properties.c.property_id, lambda: f"PN{secrets.randbelow(90_000_000) + 10_000_000}"
+    )
+    await conn.execute(insert(properties).values(property_id=property_id, band=band, **address_columns(address)))
+    return property_id, band
+
+
+async def _write(
+    conn: AsyncConnection,
+    reference: str,
+    lines: Sequence[Transaction],
+    schedule: Sequence[ScheduledInstalment],
+) -> None:
+    """Post `lines` and make `schedule` the account's instalments from now on."""
+    for line in lines:
+        await conn.execute(
+            insert(transactions).values(
+                account_reference=reference,
+                posted_on=line.posted_on,
+                kind=line.kind.value,
+                description=line.description,
+                amount_pence=line.amount_pence,
+            )
+        )
+    await conn.execute(delete(instalments).where(instalments.c.account_reference == reference))
+    if schedule:
+        await conn.execute(
+            insert(instalments),
+            [
+                {"account_reference": reference, "due_date": item.due_date, "amount_pence": item.amount_pence}
+                for item in schedule
+            ],
+        )
+
+
+async def _unused(conn: AsyncConnection, key: Any, make: Callable[[], str]) -> str:
+    """A fresh random key not yet taken."""
+    while True:
+        candidate = make()
+        if await conn.scalar(select(key).where(key == candidate)) is None:
+            return candidate
+
+
+async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAccountRecord]:
+    query = (
+        select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"))
+        .join(properties, properties.c.property_id == accounts.c.property_id)
+        .join(band_d_charges, band_d_charges.c.financial_year == accounts.c.financial_year)
+        .where(where)
+        .order_by(accounts.c.liable_from.desc())
+    )
+    account_rows = (await conn.execute(query)).all()
+    refs = [row.reference for row in account_rows]
+    if not refs:
+        return []
+    schedule_rows = (
+        await conn.execute(
+            select(instalments).where(instalments.c.account_reference.in_(refs)).order_by(instalments.c.due_date)
+        )
+    ).all()
+    transaction_rows = (
+        await conn.execute(
+            select(transactions)
+            .where(transactions.c.account_reference.in_(refs))
+            .order_by(transactions.c.posted_on, transactions.c.id)
+        )
+    ).all()
+    discount_rows = (await conn.execute(select(discounts).where(discounts.c.account_reference.in_(refs)))).all()
+    schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
+    for row in schedule_rows:
+        schedules[row.account_reference].append(ScheduledInstalment(row.due_date, row.amount_pence))
+    postings: dict[str, list[Transaction]] = defaultdict(list)
+    for row in transaction_rows:
+        postings[row.account_reference].append(
+            Transaction(row.posted_on, StatementLineKind(row.kind), row.description, row.amount_pence)
+        )
+    account_discounts: dict[str, list[DiscountRecord]] = defaultdict(list)
+    for row in discount_rows:
+        account_discounts[row.account_reference].append(
+            DiscountRecord(
+                discount_id=row.discount_id,
+                account_reference=row.account_reference,
+                kind=DiscountKind(row.kind),
+                status=DiscountStatus(row.status),
+                percent=row.percent,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                review_reason=row.review_reason,
+                external_reference=row.external_reference,
+            )
+        )
+    return [
+        CouncilTaxAccountRecord(
+            reference=row.reference,
+            party_id=row.party_id,
+            property_address=PostalAddress(
+                line1=row.line1, line2=row.line2, town=row.town, postcode=row.postcode, uprn=row.uprn
+            ),
+            band=row.band,
+            liable_from=row.liable_from,
+            liable_to=row.liable_to,
+            annual_charge_pence=annual_charge(row.band, row.band_d_pence),
+            schedule=tuple(schedules[row.reference]),
+            transactions=tuple(postings[row.reference]),
+            discounts=tuple(account_discounts[row.reference]),
+        )
+        for row in account_rows
+    ]
 
 
 async def _post(conn: AsyncConnection, account: CouncilTaxAccountRecord, posting: Posting) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
-from customer360.domain.systems import SourceSystem
 from customer360.store.tables import intents, outbox
 from customer360.store.times import as_utc
 
@@ -29,7 +28,7 @@ CLAIM_LEASE = timedelta(seconds=60)
 
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
-    destination: SourceSystem
+    destination: str  # a SourceSystem, or another destination such as the safeguarding agencies
     operation: str
     payload: dict[str, Any]
 
@@ -39,7 +38,7 @@ class OutboxItem:
     id: int
     reference: str
     customer_id: str | None
-    destination: SourceSystem
+    destination: str  # a SourceSystem, or another destination such as the safeguarding agencies
     operation: str
     payload: dict[str, Any]
     attempts: int
@@ -69,7 +68,7 @@ class OutboxStore:
                     insert(outbox).values(
                         reference=submission.reference,
                         customer_id=submission.customer_id,
-                        destination=delivery.destination.value,
+                        destination=str(delivery.destination),
                         operation=delivery.operation,
                         payload=delivery.payload,
                         state=DeliveryState.PENDING.value,
@@ -92,7 +91,7 @@ class OutboxStore:
                     insert(outbox).values(
                         reference=reference,
                         customer_id=customer_id,
-                        destination=delivery.destination.value,
+                        destination=str(delivery.destination),
                         operation=delivery.operation,
                         payload=delivery.payload,
                         state=DeliveryState.PENDING.value,
@@ -190,7 +189,7 @@ class OutboxStore:
         for row in delivery_rows:
             deliveries[row.reference].append(
                 DeliveryRecord(
-                    destination=SourceSystem(row.destination),
+                    destination=row.destination,
                     operation=row.operation,
                     state=DeliveryState(row.state),
                     attempts=row.attempts,
@@ -223,7 +222,7 @@ def _item(row: Any) -> OutboxItem:
         id=row.id,
         reference=row.reference,
         customer_id=row.customer_id,
-        destination=SourceSystem(row.destination),
+        destination=row.destination,
         operation=row.operation,
         payload=row.payload,
         attempts=row.attempts,

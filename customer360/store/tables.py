@@ -122,7 +122,7 @@ outbox = Table(
     UniqueConstraint("reference", "destination", "operation", name="uq_outbox_delivery"),
 )
 
-# Interaction events for analytics: coarse, never a name, an email or free text.
+# Interaction events for analytics: coarse, never a name, an email or free text (domain/analytics.py).
 events = Table(
     "events",
     metadata,
@@ -137,6 +137,12 @@ events = Table(
     Column("age_band", String(10)),
     Column("vulnerable", Boolean),
     Column("assisted", Boolean),
+    Column("person_key", String(64), comment="salted HMAC of the golden id: counts people, identifies nobody"),
+    Column("submitted_at", DateTime(timezone=True), index=True, comment="resolutions: when the resident asked"),
+    Column("expected_days", Integer, comment="resolutions: working days the service promises"),
+    # When the resident asked, in London: stored so grouping by hour or week is portable SQL.
+    Column("local_hour", Integer),
+    Column("local_week", Date),
 )
 
 # Payments customer360 started: the idempotency key a client sent (unique per customer), what the
@@ -170,4 +176,37 @@ payable_services = Table(
     Column("min_pence", Integer, nullable=False, default=1),
     Column("max_pence", Integer),
     Column("active", Boolean, nullable=False, default=True),
+)
+
+# "Report It" services defined by staff, as data. Every change is a new version; a request keeps
+# the version it was made under. A retired service keeps its rows (and its requests' meaning).
+service_definitions = Table(
+    "service_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("group_name", String(60), nullable=False),
+    Column("description", Text),
+    Column("attributes", JSON, nullable=False),
+    Column("sign_in_required", Boolean, nullable=False),
+    Column("fee_pence", Integer),
+    Column("route_to", String(40), nullable=False),
+    Column("expected_days", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("retired_at", DateTime(timezone=True)),
+    UniqueConstraint("code", "version", name="uq_service_definitions_code_version"),
+)
+
+# Which agencies hear about a safeguarding concern: data, so a council changes routing without a developer.
+safeguarding_routes = Table(
+    "safeguarding_routes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("about", String(10), nullable=False),
+    Column("when_crime_suspected", Boolean, comment="null: whether or not a crime is suspected"),
+    Column("agency_code", String(40), nullable=False),
+    Column("agency_name", String(120), nullable=False),
 )

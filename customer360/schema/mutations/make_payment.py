@@ -8,10 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.commands.payments import PaymentRequest
-from customer360.domain.payments import PaymentPurpose, PaymentRecord
+from customer360.domain.payments import PayableService, PaymentPurpose, PaymentRecord
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
+from customer360.resolvers.services import catalogue
 from customer360.schema.mutations.council_tax_account import own_account
 from customer360.schema.payments import Payment
 from customer360.schema.values import UserError, user_errors
@@ -47,7 +48,7 @@ async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> Mak
             return MakePaymentPayload(payment=None, user_errors=user_errors([account]))
         description = f"Council Tax, account {account.reference}"
     if input.purpose is PaymentPurpose.SERVICE and input.service_code:
-        service = await payments.ledger.payable_service(input.service_code)
+        service = await payable(info, input.service_code.strip().upper())
         description = service.name if service else description
     customer = await me(info)
     outcome = await payments.make_payment(
@@ -84,3 +85,12 @@ def as_payment(stored: StoredPayment, email: str | None) -> PaymentRecord:
         next_url=stored.next_url,
         external_reference=stored.reference,
     )
+
+
+async def payable(info: Info[Context, Any], code: str) -> PayableService | None:
+    """A staff-defined service's fee, or a payable service held as data (garden waste, invoices)."""
+    defined = (await catalogue(info.context)).defined.get(code)
+    if defined is not None and defined.fee_pence:
+        fee = defined.fee_pence
+        return PayableService(code, defined.definition.name, fixed_pence=fee, min_pence=fee, max_pence=fee)
+    return await info.context.payments.ledger.payable_service(code)

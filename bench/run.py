@@ -1,0 +1,853 @@
+"""The customer360 benchmark: one command, real load (wrk), baselines in the same run.
+
+    .venv/bin/python bench/run.py            # the full run (about 10 minutes); writes docs/performance.md
+    .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
+    .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
+
+It seeds one demo council in a temporary data dir, then starts `customer360 serve` (a subprocess on a free
+loopback port, `C360_OUTBOX_INTERVAL_SECONDS=0`) once per configuration, each on its own fresh copy of
+that data dir:
+
+    for each injected source delay (`C360_DEMO_SOURCE_LATENCY_MS`, 20 and 50 ms):
+      cold    C360_CACHE=off: the full `me` fan-out rotating over many residents, and a staff page of
+              100 customers (searchCustomers(first: 100) with every per-customer field), each at 8 and at
+              1 connection; /metrics read before and after one page request (calls per back-office operation)
+      warm    C360_CACHE=on:  `me` for one resident; RSS of the server across 20,000 of those requests
+      write   C360_CACHE=on:  makeComplaint (valid input, rotating residents) on its own copy
+    baselines (uvicorn, 1 worker, same host): a bare Starlette JSON endpoint and a plain Strawberry schema
+      answering the same `me` shape from memory (bench/baselines.py)
+    --workers N: warm `me` against `customer360 serve --workers N` sharing Redis (C360_REDIS_URL) and the store
+
+Load comes from wrk (https://github.com/wg/wrk; `apt-get install wrk`) driving bench/wrk_scripts/graphql.lua,
+which checks every answer: a non-200, an `errors` entry or a missing result counts as an error and is
+reported. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import queries  # noqa: E402
+
+LUA = BENCH_DIR / "wrk_scripts" / "graphql.lua"
+ANALYSIS = BENCH_DIR / "analysis.md"  # the hand-written diagnosis, appended to the report; starts with ANALYSIS_HEADING
+ANALYSIS_HEADING = "## Diagnosis"
+HOST = "127.0.0.1"
+STAFF_ROLE = "customer_services"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
+EXPECT_ME = '"me":{"'
+EXPECT_PAGE = '"searchCustomers":{"'
+EXPECT_MUTATION = '"userErrors":[]'
+
+
+# --- plumbing ------------------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def venv_bin(name: str) -> str:
+    """The console script beside this interpreter (the venv's), else whatever is on PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise SystemExit(f"bench: `{name}` not found; install the package first (pip install -e .)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def http(method: str, url: str, body: bytes | None = None, token: str | None = None, timeout: float = 60) -> bytes:
+    assert url.startswith(f"http://{HOST}:"), url  # loopback only
+    request = urllib.request.Request(url, data=body, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return bytes(response.read())
+
+
+def graphql(url: str, query: str, token: str | None, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = json.dumps({"query": query, **({"variables": variables} if variables else {})}).encode()
+    return dict(json.loads(http("POST", url, body, token)))
+
+
+def cli(args: list[str], env: dict[str, str], timeout: float = 600) -> str:
+    done = subprocess.run(
+        [venv_bin("customer360"), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench: `customer360 {' '.join(args)}` failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+@contextlib.contextmanager
+def serving(name: str, command: list[str], env: dict[str, str], port: int, log_dir: Path) -> Iterator[Server]:
+    """Run `command` (a server on HOST:port) in its own process group until the block ends."""
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(name, f"http://{HOST}:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"bench: {name} exited ({process.returncode}):\n{_tail(log_path)}")
+            with contextlib.suppress(OSError):
+                if http("GET", f"{server.url}/healthz", timeout=2) is not None:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench: {name} did not answer /healthz within 120 s:\n{_tail(log_path)}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    # the process group is the one this harness created for the server (uvicorn workers included)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --- wrk -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """One wrk run: latency percentiles (ms), throughput, and how many answers were wrong."""
+
+    label: str
+    connections: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    answer_errors: int
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def clean(self) -> bool:
+        return self.answer_errors == 0 and self.socket_errors == 0 and self.requests > 0
+
+
+@dataclass
+class Options:
+    duration: int
+    rss_marks: tuple[int, ...]
+    threads: int = 2
+    connections: int = 8
+
+
+def wrk(
+    label: str,
+    url: str,
+    body_file: Path,
+    *,
+    tokens_file: Path | None,
+    expect: str,
+    connections: int,
+    threads: int,
+    duration: int,
+    quiet: bool = False,
+) -> Load:
+    threads = min(threads, connections)
+    env = {
+        **os.environ,
+        "BENCH_BODY": str(body_file),
+        "BENCH_TOKENS": str(tokens_file) if tokens_file else "",
+        "BENCH_EXPECT": expect,
+    }
+    command = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency",
+        "-s", str(LUA), url,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+    found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"bench: wrk failed for {label}:\n{done.stdout}\n{done.stderr}")
+    raw = json.loads(found.group(1))
+    result = Load(
+        label=label,
+        connections=connections,
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p95_ms=raw["p95_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        answer_errors=raw["answer_errors"],
+        socket_errors=raw["socket_errors"],
+    )
+    if quiet:
+        return result
+    log(
+        f"  {label:<38} c={connections:<2} {result.requests:>6} req  {result.rps:8.1f} rps  "
+        f"p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
+        f"errors {result.answer_errors}/{result.socket_errors}"
+    )
+    return result
+
+
+# --- the gateway ---------------------------------------------------------------------------------------
+
+
+def gateway_env(
+    data_dir: Path, *, delay_ms: int, cache: bool, port: int, redis_url: str | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    env.update(
+        C360_ENV="demo",
+        C360_DATA_DIR=str(data_dir),
+        C360_OUTBOX_INTERVAL_SECONDS="0",
+        C360_DEMO_SOURCE_LATENCY_MS=str(delay_ms),
+        C360_CACHE="on" if cache else "off",
+        C360_PUBLIC_URL=f"http://{HOST}:{port}",
+    )
+    if redis_url:
+        env["C360_REDIS_URL"] = redis_url
+    return env
+
+
+def source_calls(server: Server) -> dict[str, float]:
+    """`customer360_source_calls_total` by `SOURCE.operation`, from /metrics."""
+    text = http("GET", f"{server.url}/metrics").decode()
+    calls: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("customer360_source_calls_total{"):
+            continue
+        labels_text, value = line[len("customer360_source_calls_total{") :].rsplit("} ", 1)
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', labels_text))
+        calls[f"{labels['source']}.{labels['operation']}"] = float(value)
+    return calls
+
+
+@dataclass
+class Fixture:
+    """The seeded council and everything minted from it once, before the runs."""
+
+    root: Path
+    seed_dir: Path
+    resident_tokens: Path  # one token a line, many residents (cold runs, the mutation)
+    one_resident_token: Path  # one resident (warm runs)
+    staff_token: str
+    bodies: dict[str, Path]
+    residents: int
+    copies: int = 0
+
+    def fresh_copy(self, name: str) -> Path:
+        self.copies += 1
+        target = self.root / f"{self.copies:02d}-{name}"
+        shutil.copytree(self.seed_dir, target)
+        return target
+
+
+def prepare(root: Path, residents_wanted: int) -> Fixture:
+    seed_dir = root / "seed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    env.update(C360_ENV="demo", C360_DATA_DIR=str(seed_dir))
+    log(f"seeding the demo council into {seed_dir} (customer360 demo seed)")
+    cli(["demo", "seed"], env)
+    lines = cli(["demo", "residents", "--limit", str(residents_wanted)], env).splitlines()
+    emails = [json.loads(line)["email"] for line in lines if line.startswith("{")]
+    if not emails:
+        raise SystemExit("bench: `customer360 demo residents` listed nobody")
+    log(f"minting {len(emails)} resident tokens and a staff token (customer360 token)")
+    # the first token creates the development signing key; only then mint the rest in parallel
+    tokens = [cli(["token", "--resident", emails[0]], env).strip()]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        tokens += pool.map(lambda email: cli(["token", "--resident", email], env).strip(), emails[1:])
+    staff = cli(["token", "--staff", "Bench Staff", "--role", STAFF_ROLE], env).strip()
+    resident_tokens = root / "resident_tokens.txt"
+    resident_tokens.write_text("\n".join(tokens) + "\n")
+    one = root / "one_resident_token.txt"
+    one.write_text(tokens[0] + "\n")
+    staff_file = root / "staff_token.txt"
+    staff_file.write_text(staff + "\n")
+    bodies = {
+        "me": _body(root / "me.json", queries.ME),
+        "page": _body(root / "page.json", queries.STAFF_PAGE),
+        "page_summary": _body(root / "page_summary.json", queries.STAFF_PAGE_SUMMARY),
+        "mutation": _body(root / "mutation.json", queries.MAKE_COMPLAINT, {"input": queries.COMPLAINT_INPUT}),
+    }
+    return Fixture(root, seed_dir, resident_tokens, one, staff, bodies, len(tokens))
+
+
+def _body(path: Path, query: str, variables: dict[str, Any] | None = None) -> Path:
+    path.write_text(json.dumps({"query": query, **({"variables": variables} if variables else {})}))
+    return path
+
+
+# --- the runs ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DelayResults:
+    delay_ms: int
+    cold_me_c1: Load | None = None
+    cold_me: Load | None = None
+    page_c1: Load | None = None
+    page: Load | None = None
+    summary_c1: Load | None = None
+    summary: Load | None = None
+    summary_calls: dict[str, float] = field(default_factory=dict)
+    warm_me: Load | None = None
+    warm_me_c1: Load | None = None
+    mutation: Load | None = None
+    page_calls: dict[str, float] = field(default_factory=dict)
+    page_customers: int = 0
+    rss: list[tuple[int, int]] = field(default_factory=list)  # (requests so far, VmRSS KiB)
+
+
+@dataclass
+class Results:
+    started: dt.datetime
+    command: str
+    options: Options
+    delays: list[DelayResults] = field(default_factory=list)
+    starlette: Load | None = None
+    starlette_c1: Load | None = None
+    strawberry: Load | None = None
+    strawberry_c1: Load | None = None
+    workers: int = 0
+    workers_warm_me: Load | None = None
+    workers_note: str = ""
+    residents: int = 0
+    me_bytes: int = 0
+    code: str = ""
+
+
+def serve_gateway(fx: Fixture, name: str, *, delay_ms: int, cache: bool, workers: int = 1,
+                  redis_url: str | None = None) -> contextlib.AbstractContextManager[Server]:  # fmt: skip
+    data_dir = fx.fresh_copy(name)
+    port = free_port()
+    env = gateway_env(data_dir, delay_ms=delay_ms, cache=cache, port=port, redis_url=redis_url)
+    command = [venv_bin("customer360"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    log(
+        f"starting {name}: customer360 serve --workers {workers} "
+        f"(delay {delay_ms} ms, cache {'on' if cache else 'off'})"
+    )
+    return serving(name, command, env, port, fx.root)
+
+
+def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None) -> None:
+    with serve_gateway(fx, f"cold-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=False) as server:
+        tokens = fx.resident_tokens.read_text().split()
+        answer = graphql(server.graphql_url, queries.ME, tokens[0])
+        if answer.get("errors") or not (answer.get("data") or {}).get("me"):
+            raise SystemExit(f"bench: `me` did not answer cleanly: {json.dumps(answer)[:2000]}")
+        if capture is not None:
+            capture.write_text(json.dumps(answer))
+        # one page request between two reads of /metrics: calls per back-office operation
+        graphql(server.graphql_url, queries.STAFF_PAGE, fx.staff_token)  # warm-up (imports, pools)
+        before = source_calls(server)
+        page = graphql(server.graphql_url, queries.STAFF_PAGE, fx.staff_token)
+        after = source_calls(server)
+        if page.get("errors"):
+            raise SystemExit(f"bench: the staff page answered errors: {json.dumps(page['errors'])[:2000]}")
+        out.page_customers = len(page["data"]["searchCustomers"]["edges"])
+        out.page_calls = {key: after[key] - before.get(key, 0.0) for key in sorted(after)}
+        before = source_calls(server)
+        graphql(server.graphql_url, queries.STAFF_PAGE_SUMMARY, fx.staff_token)
+        after = source_calls(server)
+        out.summary_calls = {key: after[key] - before.get(key, 0.0) for key in sorted(after)}
+        me_body, page_body = fx.bodies["me"], fx.bodies["page"]
+        load = dict(threads=opts.threads, duration=opts.duration)
+        url = server.graphql_url
+        out.cold_me_c1 = wrk("cold me (full fan-out)", url, me_body, tokens_file=fx.resident_tokens,
+                             expect=EXPECT_ME, connections=1, **load)  # fmt: skip
+        out.cold_me = wrk("cold me (full fan-out)", url, me_body, tokens_file=fx.resident_tokens,
+                          expect=EXPECT_ME, connections=opts.connections, **load)  # fmt: skip
+        staff_file = fx.root / "staff_token.txt"
+        out.page_c1 = wrk("staff page of 100 customers", url, page_body, tokens_file=staff_file,
+                          expect=EXPECT_PAGE, connections=1, **load)  # fmt: skip
+        out.page = wrk("staff page of 100 customers", url, page_body, tokens_file=staff_file,
+                       expect=EXPECT_PAGE, connections=opts.connections, **load)  # fmt: skip
+        summary_body = fx.bodies["page_summary"]
+        out.summary_c1 = wrk("staff page, summary fields", url, summary_body, tokens_file=staff_file,
+                             expect=EXPECT_PAGE, connections=1, **load)  # fmt: skip
+        out.summary = wrk("staff page, summary fields", url, summary_body, tokens_file=staff_file,
+                          expect=EXPECT_PAGE, connections=opts.connections, **load)  # fmt: skip
+
+
+def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool) -> None:
+    with serve_gateway(fx, f"warm-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=True) as server:
+        token = fx.one_resident_token.read_text().strip()
+        graphql(server.graphql_url, queries.ME, token)  # fills the cache
+        url, body = server.graphql_url, fx.bodies["me"]
+        if rss:
+            out.rss = rss_run(server, fx, opts)
+        out.warm_me = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
+                          connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+        out.warm_me_c1 = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
+                             connections=1, threads=1, duration=opts.duration)  # fmt: skip
+
+
+def rss_run(server: Server, fx: Fixture, opts: Options) -> list[tuple[int, int]]:
+    """VmRSS after 0 requests and at each mark of warm `me` requests (wrk in chunks sized to land on it).
+
+    wrk runs for whole seconds, so each chunk's length comes from the rate just measured; a sample is
+    taken when the count first reaches a mark (a few requests past it) and the real count is reported.
+    """
+    samples = [(0, rss_kib(server.pid))]
+    done, rate = 0, 0.0
+    url, body = server.graphql_url, fx.bodies["me"]
+    deadline = time.monotonic() + 1800
+    for mark in opts.rss_marks:
+        while done < mark:
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the RSS run took over 30 minutes; giving up")
+            seconds = 1 if rate == 0 else max(1, min(60, int((mark - done) / rate)))
+            load = wrk(f"warm me, RSS run to {mark:,}", url, body, tokens_file=fx.one_resident_token,
+                       expect=EXPECT_ME, connections=opts.connections, threads=opts.threads,
+                       duration=seconds, quiet=True)  # fmt: skip
+            if not load.clean:
+                raise SystemExit(f"bench: errors during the RSS run: {load}")
+            done += load.requests
+            rate = load.rps
+        samples.append((done, rss_kib(server.pid)))
+        log(f"  RSS after {done:,} warm `me` requests: {samples[-1][1] / 1024:.1f} MiB")
+    return samples
+
+
+def run_mutation(fx: Fixture, out: DelayResults, opts: Options) -> None:
+    with serve_gateway(fx, f"write-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=True) as server:
+        tokens = fx.resident_tokens.read_text().split()
+        answer = graphql(server.graphql_url, queries.MAKE_COMPLAINT, tokens[0], {"input": queries.COMPLAINT_INPUT})
+        if answer.get("errors") or answer["data"]["makeComplaint"]["userErrors"]:
+            raise SystemExit(f"bench: makeComplaint did not answer cleanly: {json.dumps(answer)[:2000]}")
+        out.mutation = wrk("makeComplaint", server.graphql_url, fx.bodies["mutation"], tokens_file=fx.resident_tokens,
+                           expect=EXPECT_MUTATION, connections=opts.connections, threads=opts.threads,
+                           duration=opts.duration)  # fmt: skip
+
+
+def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) -> None:
+    for kind in ("starlette", "strawberry"):
+        port = free_port()
+        command = [sys.executable, str(BENCH_DIR / "baselines.py"), kind, "--host", HOST, "--port", str(port),
+                   "--document", str(document)]  # fmt: skip
+        log(f"starting baseline: {kind} (uvicorn, 1 worker)")
+        with serving(f"baseline-{kind}", command, dict(os.environ), port, fx.root) as server:
+            answer = graphql(server.graphql_url, queries.ME, None)
+            if answer != json.loads(document.read_text()):
+                raise SystemExit(f"bench: the {kind} baseline does not answer the captured document")
+            label = "bare Starlette JSON" if kind == "starlette" else "plain Strawberry, from memory"
+            c8 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
+                     connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+            c1 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
+                     connections=1, threads=1, duration=opts.duration)  # fmt: skip
+            if kind == "starlette":
+                results.starlette, results.starlette_c1 = c8, c1
+            else:
+                results.strawberry, results.strawberry_c1 = c8, c1
+
+
+def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, delay_ms: int, redis_url: str) -> None:
+    name = f"warm-{workers}workers-redis"
+    with serve_gateway(fx, name, delay_ms=delay_ms, cache=True, workers=workers, redis_url=redis_url) as server:
+        token = fx.one_resident_token.read_text().strip()
+        for _ in range(workers * 4):  # every worker answers once, so each has its connections and cache warm
+            graphql(server.graphql_url, queries.ME, token)
+        results.workers_warm_me = wrk(f"warm me, {workers} workers + Redis", server.graphql_url, fx.bodies["me"],
+                                      tokens_file=fx.one_resident_token, expect=EXPECT_ME,
+                                      connections=opts.connections, threads=opts.threads,
+                                      duration=opts.duration)  # fmt: skip
+
+
+def redis_reachable(url: str) -> bool:
+    match = re.match(r"redis://([^:/]+):(\d+)", url)
+    if not match or match.group(1) not in ("127.0.0.1", "localhost", "::1"):
+        return False
+    with contextlib.suppress(OSError), socket.create_connection((match.group(1), int(match.group(2))), timeout=2):
+        return True
+    return False
+
+
+def code_description(rev: str | None) -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    if rev:
+        return f"commit {git('rev-parse', '--short', rev)} ({git('log', '-1', '--format=%s', rev)[:80]}), via --git-rev"
+    dirty = git("status", "--porcelain", "--", "customer360")
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"the working tree at {head}" + (" with uncommitted changes in customer360/" if dirty else "")
+
+
+# --- the report ----------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.splitlines()
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "load tool": wrk_version[0].strip() if wrk_version else "wrk",
+    }
+
+
+def verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("**met**" if met else "**missed**")
+
+
+def fmt_load(load: Load | None) -> tuple[str, str, str]:
+    if load is None:
+        return ("-", "-", "-")
+    return (f"{load.p50_ms:.1f}", f"{load.p95_ms:.1f}", f"{load.rps:.0f}")
+
+
+def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool | None]]:
+    """(target, measured, ratio, met) rows for one delay."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    if d.cold_me_c1:
+        ratio = d.cold_me_c1.p50_ms / d.delay_ms
+        rows.append((
+            "`me` (full fan-out, cold) p50 <= 1.25x the delay (1 connection)",
+            f"{d.cold_me_c1.p50_ms:.1f} ms vs {d.delay_ms} ms", f"{ratio:.2f}x", ratio <= 1.25,
+        ))  # fmt: skip
+    if d.page_calls:
+        used = {op: n for op, n in d.page_calls.items() if n}
+        exactly_one = bool(used) and all(n == 1 for n in used.values())
+        worst = max(used.values()) if used else 0
+        rows.append((
+            "100-customer page: exactly one call per back-office operation",
+            f"{len(used)} operations called, max {worst:g} calls each ({d.page_customers} customers)",
+            f"{worst:g} per op", exactly_one and d.page_customers == 100,
+        ))  # fmt: skip
+    if d.page_c1:
+        ratio = d.page_c1.p50_ms / d.delay_ms
+        rows.append((
+            "100-customer page p50 <= 1.5x the delay (1 connection)",
+            f"{d.page_c1.p50_ms:.1f} ms vs {d.delay_ms} ms", f"{ratio:.2f}x", ratio <= 1.5,
+        ))  # fmt: skip
+    if d.summary_c1:
+        ratio = d.summary_c1.p50_ms / d.delay_ms
+        used = {op: n for op, n in d.summary_calls.items() if n}
+        calls = f", {len(used)} operations x {max(used.values()):g} call" if used else ""
+        rows.append((
+            "(diagnostic) the same page with summary fields: p50 <= 1.5x the delay",
+            f"{d.summary_c1.p50_ms:.1f} ms vs {d.delay_ms} ms{calls}", f"{ratio:.2f}x", ratio <= 1.5,
+        ))  # fmt: skip
+    if d.warm_me and results.starlette:
+        ratio = d.warm_me.rps / results.starlette.rps
+        rows.append((
+            "warm-cache `me` RPS >= 0.5x bare Starlette",
+            f"{d.warm_me.rps:.0f} vs {results.starlette.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 0.5,
+        ))  # fmt: skip
+    if d.cold_me and results.strawberry:
+        ratio = d.cold_me.rps / results.strawberry.rps
+        rows.append((
+            "cold `me` RPS >= plain Strawberry (same shape)",
+            f"{d.cold_me.rps:.0f} vs {results.strawberry.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 1.0,
+        ))  # fmt: skip
+    if len(d.rss) >= 3:
+        first_mark, last_mark = d.rss[1], d.rss[-1]  # d.rss[0] is before any load
+        growth = (last_mark[1] - first_mark[1]) / first_mark[1]
+        rows.append((
+            f"RSS grows < 5% from {first_mark[0]:,} to {last_mark[0]:,} warm `me` requests",
+            f"{first_mark[1] / 1024:.1f} MiB -> {last_mark[1] / 1024:.1f} MiB", f"{growth * 100:+.1f}%", growth < 0.05,
+        ))  # fmt: skip
+    return rows
+
+
+def render(results: Results) -> str:
+    o = results.options
+    lines: list[str] = []
+    add = lines.append
+    add("# customer360 performance")
+    add("")
+    add("Written by `bench/run.py` (issue 9). Every number below comes from one run of the command shown, on the")
+    add("machine shown; the ratios compare numbers measured in that same run. Do not edit by hand: re-run it.")
+    add("")
+    add("## How it was measured")
+    add("")
+    add("```sh")
+    add(results.command)
+    add("```")
+    add("")
+    add(f"- Date: {results.started.strftime('%Y-%m-%d %H:%M %Z').strip()}")
+    add(f"- Code: {results.code}")
+    for key, value in machine().items():
+        add(f"- {key}: {value}")
+    add(
+        f"- Load: wrk, {o.threads} threads x {o.connections} connections for {o.duration} s per scenario, and 1 "
+        "connection for the low-concurrency p50 rows; wrk runs on the same 2-core machine as the server, so it "
+        "takes CPU from it (equally for the gateway and the baselines)."
+    )
+    add(
+        "- Server: `customer360 serve` (uvicorn, 1 worker unless stated) on 127.0.0.1, a fresh copy of one seeded "
+        f"demo council (2,000 residents) per configuration, `C360_OUTBOX_INTERVAL_SECONDS=0`; `C360_CACHE=off` for "
+        f"cold rows, `on` for warm rows. Cold `me` rotates over {results.residents} residents' tokens; warm `me` "
+        "asks for one resident. The `me` document asks for every `Customer` field (accounts with instalments and "
+        f"statement, discounts, benefit claims, housing applications, requests, complaints, payments): "
+        f"{results.me_bytes:,} bytes of JSON for the benchmark resident."
+    )
+    add(
+        '- Staff page: `searchCustomers(query: "", first: 100)` with the same per-customer fields, as a '
+        f"`{STAFF_ROLE}` token (about 500 KB of JSON); the *summary fields* page asks for one or two fields per "
+        "back office (every operation is still called once) to separate fan-out cost from output size. "
+        "Mutation: `makeComplaint` (valid input, rotating residents) on its own copy."
+    )
+    add(
+        "- Baselines (`bench/baselines.py`, uvicorn with the gateway's settings: 1 worker, same host): a bare "
+        "Starlette endpoint returning the captured `me` answer from memory, and a plain Strawberry schema with "
+        "the same types resolving it from in-memory objects (no auth, loaders, sources or cache)."
+    )
+    add(
+        "- Every answer is checked by the wrk script: a non-200, an `errors` entry or a missing result counts "
+        "as an error (column *err*)."
+    )
+    add("")
+    add("## Results")
+    for d in results.delays:
+        add("")
+        add(f"### Injected source delay {d.delay_ms} ms")
+        add("")
+        add("| scenario | connections | p50 ms | p95 ms | RPS | requests | err |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        rows: list[tuple[str, Load | None]] = [
+            ("cold `me`, full fan-out (cache off)", d.cold_me_c1),
+            ("cold `me`, full fan-out (cache off)", d.cold_me),
+            ("staff page, 100 customers (cache off)", d.page_c1),
+            ("staff page, 100 customers (cache off)", d.page),
+            ("staff page, 100 customers, summary fields (cache off)", d.summary_c1),
+            ("staff page, 100 customers, summary fields (cache off)", d.summary),
+            ("warm-cache `me` (cache on)", d.warm_me_c1),
+            ("warm-cache `me` (cache on)", d.warm_me),
+            ("`makeComplaint` mutation", d.mutation),
+            ("baseline: bare Starlette JSON", results.starlette_c1),
+            ("baseline: bare Starlette JSON", results.starlette),
+            ("baseline: plain Strawberry from memory", results.strawberry_c1),
+            ("baseline: plain Strawberry from memory", results.strawberry),
+        ]
+        if results.workers_warm_me and d is results.delays[0]:
+            rows.append((f"warm `me`, `--workers {results.workers}` + shared Redis", results.workers_warm_me))
+        for name, load in rows:
+            if load is None:
+                continue
+            p50, p95, rps = fmt_load(load)
+            errs = load.answer_errors + load.socket_errors
+            add(f"| {name} | {load.connections} | {p50} | {p95} | {rps} | {load.requests:,} | {errs} |")
+        add("")
+        add("| target | measured | ratio | |")
+        add("| --- | --- | ---: | --- |")
+        for target, measured, ratio, met in targets(results, d):
+            add(f"| {target} | {measured} | {ratio} | {verdict(met)} |")
+        if d.page_calls:
+            add("")
+            add("Back-office calls for one 100-customer page (`customer360_source_calls_total`, after minus before):")
+            add("")
+            add("| source.operation | calls |")
+            add("| --- | ---: |")
+            for op, n in d.page_calls.items():
+                add(f"| {op} | {n:g} |")
+        if d.rss:
+            add("")
+            add("Server RSS (`VmRSS` of the `customer360 serve` process) across warm `me` requests:")
+            add("")
+            add("| requests so far | RSS MiB |")
+            add("| ---: | ---: |")
+            for done, kib in d.rss:
+                add(f"| {done:,} | {kib / 1024:.1f} |")
+    if results.workers_note:
+        add("")
+        add(results.workers_note)
+    add("")
+    add("## Targets at a glance")
+    add("")
+    add("| target | " + " | ".join(f"{d.delay_ms} ms" for d in results.delays) + " |")
+    add("| --- |" + " --- |" * len(results.delays))
+    per_delay = [targets(results, d) for d in results.delays]
+    names = [row[0] for row in max(per_delay, key=len)] if per_delay else []
+    for name in names:
+        cells = []
+        for rows_for_delay in per_delay:
+            found = next((r for r in rows_for_delay if r[0] == name), None)
+            cells.append(f"{found[2]} {verdict(found[3])}" if found else "-")
+        add(f"| {name} | " + " | ".join(cells) + " |")
+    if ANALYSIS.exists():
+        add("")
+        add(ANALYSIS.read_text().strip())
+    add("")
+    return "\n".join(lines)
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="3 s per scenario and RSS to 4,000 requests")
+    parser.add_argument("--delays", default="20,50", help="injected source delays in ms (default 20,50)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk scenario (default 10, --quick 3)")
+    parser.add_argument("--workers", type=int, default=2, help="the extra multi-worker row (0: skip; default 2)")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--residents", type=int, default=200, help="residents to rotate over in cold runs")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs and server logs")
+    parser.add_argument(
+        "--refresh-analysis",
+        action="store_true",
+        help=f"only replace the `{ANALYSIS_HEADING}` section of --output with bench/analysis.md (no measuring)",
+    )
+    parser.add_argument(
+        "--git-rev",
+        metavar="REV",
+        help="benchmark this commit (exported with `git archive` and put first on PYTHONPATH) instead of the "
+        "installed working tree, e.g. HEAD while the working tree is mid-change",
+    )
+    args = parser.parse_args(argv)
+
+    if args.refresh_analysis:
+        report = args.output.read_text()
+        kept = report.split(f"\n{ANALYSIS_HEADING}\n", 1)[0].rstrip()
+        args.output.write_text(kept + "\n\n" + ANALYSIS.read_text().strip() + "\n")
+        log(f"refreshed the diagnosis in {args.output}")
+        return 0
+    if shutil.which("wrk") is None:
+        print(
+            "bench: wrk is needed (https://github.com/wg/wrk). Install it, e.g.\n"
+            "  apt-get install -y wrk        (Debian/Ubuntu)\n  brew install wrk             (macOS)",
+            file=sys.stderr,
+        )
+        return 2
+    delays = [int(part) for part in args.delays.split(",") if part.strip()]
+    quick = args.quick
+    opts = Options(
+        duration=args.duration or (3 if quick else 10),
+        rss_marks=(1000, 2000, 3000, 4000) if quick else (5000, 10000, 15000, 20000),
+    )
+    results = Results(
+        started=dt.datetime.now(dt.UTC).astimezone(),
+        command="python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        options=opts,
+        workers=args.workers,
+    )
+    root = Path(tempfile.mkdtemp(prefix="c360-bench-"))
+    log(f"working in {root}")
+    try:
+        if args.git_rev:
+            code = root / "code"
+            code.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.git_rev], capture_output=True, check=True)
+            subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+        results.code = code_description(args.git_rev)
+        log(f"benchmarking {results.code}")
+        fx = prepare(root, args.residents)
+        results.residents = fx.residents
+        document = root / "captured_me.json"
+        for index, delay in enumerate(delays):
+            out = DelayResults(delay)
+            results.delays.append(out)
+            run_cold(fx, out, opts, capture=document if index == 0 else None)
+            if index == 0:
+                results.me_bytes = len(json.dumps(json.loads(document.read_text()), separators=(",", ":")))
+                run_baselines(fx, results, opts, document)
+            run_warm(fx, out, opts, rss=index == 0)
+            run_mutation(fx, out, opts)
+        if args.workers > 1:
+            if redis_reachable(args.redis_url):
+                run_workers(fx, results, opts, args.workers, delays[0], args.redis_url)
+            else:
+                results.workers_note = f"The `--workers {args.workers}` row was skipped: no Redis at {args.redis_url}."
+                log(results.workers_note)
+    finally:
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render(results))
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""submitHousingApplication: validated here, recorded in HOUSING through the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from customer360.auth.principal import Principal
+from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
+from customer360.clock import LONDON
+from customer360.commands.complaints import SIGN_IN_FIRST, contact_details
+from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.write_path import WritePath
+from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.housing import (
+    ApplicantMember,
+    IncomeBand,
+    NewHousingApplication,
+    Tenure,
+    application_problems,
+    bedrooms_needed,
+)
+from customer360.domain.people import NewContact, PostalAddress
+from customer360.domain.problems import Problem
+from customer360.domain.submissions import Submission
+from customer360.domain.systems import SourceSystem
+from customer360.store.outbox import NewDelivery, OutboxItem
+
+KIND = "housing_application"
+CREATE = "housing.create_application"
+
+
+async def submit_housing_application(
+    principal: Principal,
+    customer: GoldenRecord | None,
+    writes: WritePath,
+    *,
+    household: list[ApplicantMember],
+    current_tenure: Tenure,
+    reason: str,
+    medical_needs: bool,
+    mobility_needs: bool,
+    local_connection: bool,
+    income_band: IncomeBand,
+    already_open: bool,
+    today: date,
+) -> Submission | list[Problem]:
+    if not principal.is_resident or customer is None:
+        return [SIGN_IN_FIRST]
+    problems = application_problems(household, reason, today, already_open)
+    if problems:
+        return problems
+    payload: dict[str, Any] = {
+        "household": [
+            {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in household
+        ],
+        "current_tenure": current_tenure.value,
+        "reason": reason.strip(),
+        "medical_needs": medical_needs,
+        "mobility_needs": mobility_needs,
+        "local_connection": local_connection,
+        "income_band": income_band.value,
+        "bedrooms_needed": bedrooms_needed(household),
+        "contact": contact_details(customer),
+        "service_name": "Housing application",
+        "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
+    }
+    return await writes.submit(
+        kind=KIND,
+        customer_id=customer.customer_id,
+        payload=payload,
+        service_code="HOUSING_APPLICATION",
+        deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
+    )
+
+
+async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    payload = item.payload
+    applicant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING)
+    new_link = None
+    if applicant_id is None:
+        details = payload["contact"]
+        address = details.get("address")
+        applicant_id = await tools.sources.housing.create_applicant(
+            NewContact(
+                external_reference=f"{item.reference}/applicant",
+                forenames=details["forenames"],
+                surname=details["surname"],
+                created_at=item.created_at,
+                email=details.get("email"),
+                email_verified=bool(details.get("email_verified")),
+                phone=details.get("phone"),
+                date_of_birth=date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None,
+                address=PostalAddress(**address) if address else None,
+            )
+        )
+        new_link = RecordLink(SourceSystem.HOUSING, applicant_id, 1.0, CREATED_BY_US)
+    reference = await tools.sources.housing.create_application(
+        NewHousingApplication(
+            external_reference=item.reference,
+            applicant_id=applicant_id,
+            household=tuple(
+                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in payload["household"]
+            ),
+            current_tenure=Tenure(payload["current_tenure"]),
+            reason=payload["reason"],
+            medical_needs=payload["medical_needs"],
+            mobility_needs=payload["mobility_needs"],
+            local_connection=payload["local_connection"],
+            income_band=IncomeBand(payload["income_band"]),
+            bedrooms_needed=payload["bedrooms_needed"],
+            submitted_on=item.created_at.astimezone(LONDON).date(),
+        )
+    )
+    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
+
+
+HANDLERS = {CREATE: deliver_application}

@@ -1,0 +1,322 @@
+"""Analytics rules: what an interaction event may hold, and how figures about people are published.
+
+Events are coarse by construction: codes, a ward, an age band, yes/no flags and a pseudonymous key,
+never a name, an email or free text (`InteractionEvent` refuses anything that is not a code). Every
+published figure is about at least `SMALLEST_GROUP` distinct people; a smaller group is suppressed,
+so nobody can be singled out from a dashboard or a report. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import statistics
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from customer360.domain.working_days import working_days_after
+
+LONDON = ZoneInfo("Europe/London")
+
+# The Government Statistical Service's usual threshold for counts about people: fewer than ten is
+# small enough that someone who knows a neighbour used a service could recognise them.
+SMALLEST_GROUP = 10
+# Longest period one question may cover: enough for year-on-year comparisons, bounded scans.
+MAX_PERIOD_DAYS = 3 * 366
+
+AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
+_BAND_FLOORS = (16, 25, 35, 45, 55, 65, 75)
+
+_SERVICE_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
+_OUTCOME = re.compile(r"[A-Z][A-Z0-9_]{0,19}")
+_WARD = re.compile(r"[A-Z][A-Za-z' .-]{0,39}")
+_PERSON_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+class Channel(StrEnum):
+    WEB = "web"  # self-service online
+    PHONE = "phone"
+    FACE_TO_FACE = "face_to_face"
+    ASSISTED_DIGITAL = "assisted_digital"  # online, with a member of staff or a helper alongside
+
+
+class EventKind(StrEnum):
+    SIGN_IN = "sign_in"
+    SERVICE_STARTED = "service_started"
+    SERVICE_SUBMITTED = "service_submitted"
+    SERVICE_ABANDONED = "service_abandoned"
+    SERVICE_RESOLVED = "service_resolved"  # the back office finished it: carries `submitted_at`
+    PAYMENT = "payment"  # outcome: the provider's final state, e.g. SUCCESS, DECLINED, CANCELLED
+    ERROR = "error"  # outcome: the error code the resident met, e.g. SOURCE_UNAVAILABLE
+
+
+class DemandDimension(StrEnum):
+    SERVICE = "service"
+    WARD = "ward"
+    CHANNEL = "channel"
+    HOUR = "hour"  # hour of the day the resident asked, in London
+    WEEK = "week"  # the Monday of the week the resident asked, in London
+
+
+# Journeys the portal offers that are not in the reportable-service catalogue, by the code events carry.
+PORTAL_JOURNEYS = {
+    "COUNCIL_TAX_PAYMENT": "Pay Council Tax",
+    "SINGLE_PERSON_DISCOUNT": "Single Person Discount",
+    "MOVE": "Tell us you are moving",
+    "COMPLAINT": "Make a complaint",
+    "HOUSING_APPLICATION": "Apply for housing",
+    "SAFEGUARDING_CONCERN": "Report a safeguarding concern",
+    "GARDEN_WASTE": "Garden waste subscription",
+}
+
+
+class InvalidEvent(ValueError):
+    """An event that would hold something other than coarse codes; it is never stored."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InteractionEvent:
+    kind: EventKind
+    channel: Channel
+    at: datetime
+    service_code: str | None = None
+    outcome: str | None = None
+    duration_ms: int | None = None
+    ward: str | None = None
+    age_band: str | None = None
+    vulnerable: bool | None = None  # flagged in a back office: disability benefit, medical need, safeguarding
+    assisted: bool | None = None  # had assisted digital help
+    person_key: str | None = None  # `pseudonym(...)`: counts distinct people, never identifies one
+    submitted_at: datetime | None = None  # SERVICE_RESOLVED only: when the resident asked
+    expected_days: int | None = None  # SERVICE_RESOLVED only: working days the service promises
+
+    def __post_init__(self) -> None:
+        problem = _event_problem(self)
+        if problem:
+            raise InvalidEvent(problem)
+
+    @property
+    def asked_at(self) -> datetime:
+        """When the resident asked: the hour and week every measure of this event is counted in."""
+        return self.submitted_at or self.at
+
+
+def _event_problem(event: InteractionEvent) -> str | None:
+    checks = (
+        (event.at.tzinfo is None, "at must carry a time zone"),
+        (event.service_code is not None and not _SERVICE_CODE.fullmatch(event.service_code), "service_code"),
+        (event.outcome is not None and not _OUTCOME.fullmatch(event.outcome), "outcome must be a code"),
+        (event.ward is not None and not _WARD.fullmatch(event.ward), "ward must be a ward name"),
+        (event.age_band is not None and event.age_band not in AGE_BANDS, "age_band must be one of AGE_BANDS"),
+        (event.person_key is not None and not _PERSON_KEY.fullmatch(event.person_key), "person_key"),
+        (event.duration_ms is not None and event.duration_ms < 0, "duration_ms must not be negative"),
+        (event.expected_days is not None and event.expected_days < 0, "expected_days must not be negative"),
+        (event.submitted_at is not None and event.submitted_at.tzinfo is None, "submitted_at needs a zone"),
+        (event.submitted_at is not None and event.submitted_at > event.at, "submitted_at is after at"),
+    )
+    return next((message for failed, message in checks if failed), None)
+
+
+def pseudonym(salt: bytes, customer_id: str) -> str:
+    """The same person gives the same key within one deployment; without the salt it cannot be reversed."""
+    return hmac.new(salt, customer_id.encode(), hashlib.sha256).hexdigest()
+
+
+def age_band(born: date, on: date) -> str | None:
+    """The person's age band on a day; None for a child (the portal's residents are 16 and over)."""
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    bands = [band for band, floor in zip(AGE_BANDS, _BAND_FLOORS, strict=True) if age >= floor]
+    return bands[-1] if bands else None
+
+
+def london_hour(moment: datetime) -> int:
+    return moment.astimezone(LONDON).hour
+
+
+def london_week(moment: datetime) -> date:
+    day = moment.astimezone(LONDON).date()
+    return day - timedelta(days=day.weekday())
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+class InvalidPeriod(ValueError):
+    """`from` after `to`, or a period longer than `MAX_PERIOD_DAYS`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole London days, both ends included."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.first > self.last:
+            raise InvalidPeriod("from must be on or before to")
+        if self.days > MAX_PERIOD_DAYS:
+            raise InvalidPeriod(f"a period may cover at most {MAX_PERIOD_DAYS} days")
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The UTC instants from the first day's London midnight up to (not including) the day after the last."""
+        start = datetime.combine(self.first, time(0), LONDON)
+        end = datetime.combine(self.last + timedelta(days=1), time(0), LONDON)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one: what a change is measured against."""
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+
+# --- measures --------------------------------------------------------------------------------
+
+
+def is_suppressed(people: int) -> bool:
+    return people < SMALLEST_GROUP
+
+
+def median(values: Collection[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyTally:
+    """Service journeys in one group: counts, and distinct people (who started one) for suppression."""
+
+    started: int = 0
+    submitted: int = 0
+    abandoned: int = 0
+    people: int = 0
+    web_started: int = 0
+    web_submitted: int = 0
+    web_people: int = 0
+    assisted_started: int = 0
+    assisted_people: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    person_key: str | None
+    days: float  # calendar days from asking to resolution
+    within_expected: bool | None  # None when the service promises no time
+    expected_days: int | None
+
+
+def resolution(
+    person_key: str | None, submitted_at: datetime, resolved_at: datetime, expected_days: int | None
+) -> Resolution:
+    """How long it took, and whether by the end of the promised working day (London dates)."""
+    days = (resolved_at - submitted_at).total_seconds() / 86_400
+    within = None
+    if expected_days is not None:
+        due = working_days_after(submitted_at.astimezone(LONDON).date(), expected_days)
+        within = resolved_at.astimezone(LONDON).date() <= due
+    return Resolution(person_key, days, within, expected_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """A group's figures; each is None when suppressed (fewer than `SMALLEST_GROUP` people behind it)."""
+
+    suppressed: bool
+    people: int | None = None
+    started: int | None = None
+    submitted: int | None = None
+    abandoned: int | None = None
+    completion_rate: float | None = None
+    abandonment_rate: float | None = None
+    online_share: float | None = None  # of journeys started, the share self-served on the web
+    online_completion_rate: float | None = None
+    assisted_share: float | None = None
+    resolved: int | None = None
+    median_days_to_resolve: float | None = None
+    expected_days: int | None = None  # what the service promises (the most common promise in the group)
+    resolved_within_expected_rate: float | None = None
+
+
+SUPPRESSED = Measures(suppressed=True)
+
+
+def measures(tally: JourneyTally, resolutions: Sequence[Resolution]) -> Measures:
+    """The group's measures, each published only when at least `SMALLEST_GROUP` people are behind it."""
+    if is_suppressed(tally.people):
+        return SUPPRESSED
+    web_shown = not is_suppressed(tally.web_people)
+    assisted_shown = not is_suppressed(tally.assisted_people)
+    shown = Measures(
+        suppressed=False,
+        people=tally.people,
+        started=tally.started,
+        submitted=tally.submitted,
+        abandoned=tally.abandoned,
+        completion_rate=rate(tally.submitted, tally.started),
+        abandonment_rate=rate(tally.abandoned, tally.started),
+        online_share=rate(tally.web_started, tally.started) if web_shown else None,
+        online_completion_rate=rate(tally.web_submitted, tally.web_started) if web_shown else None,
+        assisted_share=rate(tally.assisted_started, tally.started) if assisted_shown else None,
+    )
+    # Resolutions have their own people behind them: fewer than ten resolved leaves the times unpublished.
+    if is_suppressed(len({r.person_key for r in resolutions if r.person_key is not None})):
+        return shown
+    promised = [r for r in resolutions if r.within_expected is not None]
+    expectations = [r.expected_days for r in promised if r.expected_days is not None]
+    return replace(
+        shown,
+        resolved=len(resolutions),
+        median_days_to_resolve=median([r.days for r in resolutions]),
+        expected_days=statistics.mode(expectations) if expectations else None,
+        resolved_within_expected_rate=rate(sum(1 for r in promised if r.within_expected), len(promised)),
+    )
+
+
+# --- what the API and the report publish -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """Which group a row is about: each dimension not grouped by is None."""
+
+    service: str | None = None
+    ward: str | None = None
+    channel: str | None = None
+    hour: int | None = None
+    week: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandFigures:
+    key: GroupKey
+    measures: Measures
+
+
+@dataclass(frozen=True, slots=True)
+class EquityFigures:
+    """Vulnerable residents beside everyone (vulnerable residents included), for one service or all."""
+
+    service: str | None
+    everyone: Measures
+    vulnerable: Measures
+
+
+def dimensions(requested: Sequence[DemandDimension]) -> tuple[DemandDimension, ...]:
+    """The dimensions asked for, each once, in the order `DemandDimension` lists them."""
+    return tuple(dimension for dimension in DemandDimension if dimension in requested)
+
+
+def service_label(code: str | None) -> str:
+    if code is None:
+        return "All services"
+    return PORTAL_JOURNEYS.get(code) or code.replace("_", " ").capitalize()

@@ -1,0 +1,54 @@
+"""Everything the report shows, gathered in one pass from the analytics figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from customer360.analytics.figures import Analytics
+from customer360.domain.analytics import DemandDimension, DemandFigures, EquityFigures, Period
+
+SERVICE, WARD, CHANNEL, HOUR, WEEK = (
+    DemandDimension.SERVICE,
+    DemandDimension.WARD,
+    DemandDimension.CHANNEL,
+    DemandDimension.HOUR,
+    DemandDimension.WEEK,
+)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    period: Period
+    previous: Period
+    total: list[DemandFigures]
+    previous_total: list[DemandFigures]
+    by_service: list[DemandFigures]
+    previous_by_service: list[DemandFigures]
+    by_channel: list[DemandFigures]
+    previous_by_channel: list[DemandFigures]
+    by_week_and_channel: list[DemandFigures]
+    by_hour: list[DemandFigures]
+    by_ward: list[DemandFigures]
+    equity: list[EquityFigures]
+
+    def suppressed_groups(self) -> int:
+        shown = (self.by_service, self.by_channel, self.by_week_and_channel, self.by_hour, self.by_ward)
+        return sum(1 for rows in shown for row in rows if row.measures.suppressed)
+
+
+async def gather(analytics: Analytics, period: Period) -> ReportData:
+    previous = period.previous()
+    return ReportData(
+        period=period,
+        previous=previous,
+        total=await analytics.demand(period, []),
+        previous_total=await analytics.demand(previous, []),
+        by_service=await analytics.demand(period, [SERVICE]),
+        previous_by_service=await analytics.demand(previous, [SERVICE]),
+        by_channel=await analytics.demand(period, [CHANNEL]),
+        previous_by_channel=await analytics.demand(previous, [CHANNEL]),
+        by_week_and_channel=await analytics.demand(period, [WEEK, CHANNEL]),
+        by_hour=await analytics.demand(period, [HOUR]),
+        by_ward=await analytics.demand(period, [WARD]),
+        equity=await analytics.access_equity(period),
+    )

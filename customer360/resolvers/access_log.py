@@ -1,0 +1,34 @@
+"""A resident's access log: which council team looked at their record, when, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from strawberry.types import Info
+
+from customer360.auth.policy import can_see_access_log
+from customer360.resolvers.context import Context
+from customer360.resolvers.pagination import checked_first, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from customer360.store.audit import AuditEntry
+
+STAFF_READS = ("customer.read", "customer.search")
+
+
+async def access_log(
+    info: Info[Context, Any], customer_id: str, first: int | None, after: str | None
+) -> tuple[list[tuple[AuditEntry, str]], bool]:
+    """Entries newest first with their cursors, and whether there are more."""
+    if not can_see_access_log(info.context.principal, customer_id):
+        info.context.report_forbidden(info, "only the resident, or staff who may see them, can read this log")
+        return [], False
+    size = checked_first(first)
+    boundary = None
+    if after:
+        at, entry_id = decode_cursor(after)
+        boundary = (datetime.fromisoformat(at), int(entry_id))
+    found = await info.context.audit.for_customer(customer_id, STAFF_READS, size + 1, boundary)
+    shown = found[:size]
+    return [(entry, encode_cursor([entry.at.isoformat(), entry.id])) for entry in shown], len(found) > size

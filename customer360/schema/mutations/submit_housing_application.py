@@ -1,0 +1,100 @@
+"""submitHousingApplication: join the housing register."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.commands import housing as command
+from customer360.domain.housing import (
+    OPEN_STATUSES,
+    ApplicantMember,
+    HousingApplicationRecord,
+    HousingApplicationStatus,
+    IncomeBand,
+    Tenure,
+)
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import gather_from, me
+from customer360.schema.casework import HousingApplication
+from customer360.schema.values import UserError, user_errors
+
+strawberry.enum(Tenure)
+strawberry.enum(IncomeBand)
+
+
+@strawberry.input
+class HouseholdMemberInput:
+    relationship: str = strawberry.field(description="APPLICANT, PARTNER, CHILD or OTHER_ADULT")
+    date_of_birth: date
+
+
+@strawberry.input
+class SubmitHousingApplicationInput:
+    household: list[HouseholdMemberInput] = strawberry.field(description="Everyone who would move, you included.")
+    current_tenure: Tenure
+    reason: str
+    income_band: IncomeBand
+    medical_needs: bool = False
+    mobility_needs: bool = False
+    local_connection: bool = strawberry.field(default=False, description="Lived or worked in Tamworth 2+ years.")
+
+
+@strawberry.type
+class SubmitHousingApplicationPayload:
+    application: HousingApplication | None
+    user_errors: list[UserError]
+
+
+async def submit_housing_application(
+    info: Info[Context, Any], input: SubmitHousingApplicationInput
+) -> SubmitHousingApplicationPayload:
+    context = info.context
+    customer = await me(info)
+    already_open = False
+    if customer is not None:
+        in_housing = await gather_from(
+            info,
+            customer.customer_id,
+            SourceSystem.HOUSING,
+            context.loaders.housing_applications_by_applicant.load_many,
+        )
+        pending = [
+            s
+            for s in await context.loaders.submissions.load(customer.customer_id)
+            if s.kind == command.KIND and s.delivery_state.value != "FAILED"
+        ]
+        already_open = any(a.status in OPEN_STATUSES for a in in_housing) or any(
+            not any(a.external_reference == s.reference for a in in_housing) for s in pending
+        )
+    household = [ApplicantMember(m.relationship.strip().upper(), m.date_of_birth) for m in input.household]
+    outcome = await command.submit_housing_application(
+        context.principal,
+        customer,
+        context.writes,
+        household=household,
+        current_tenure=input.current_tenure,
+        reason=input.reason,
+        medical_needs=input.medical_needs,
+        mobility_needs=input.mobility_needs,
+        local_connection=input.local_connection,
+        income_band=input.income_band,
+        already_open=already_open,
+        today=context.today,
+    )
+    if isinstance(outcome, list):
+        return SubmitHousingApplicationPayload(application=None, user_errors=user_errors(outcome))
+    as_submitted = HousingApplicationRecord(
+        reference=outcome.reference,
+        applicant_id="",
+        status=HousingApplicationStatus.SUBMITTED,
+        submitted_on=context.today,
+        band=None,
+        bedrooms_needed=outcome.payload["bedrooms_needed"],
+        household_size=len(household),
+    )
+    return SubmitHousingApplicationPayload(application=HousingApplication.from_record(as_submitted), user_errors=[])

@@ -1,0 +1,215 @@
+"""Safeguarding: reporting a concern (anyone), the agencies' case queue (role `safeguarding` only).
+
+Nothing here is cached, and every read of a case is audited. A reporter learns only their
+reference and whether the agencies received it, never what the agencies do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from customer360.auth.principal import Role
+from customer360.commands import safeguarding as command
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.safeguarding import SafeguardingCaseRecord, SafeguardingSubject, advice
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import NotAllowed
+from customer360.resolvers.pagination import InvalidCursor, checked_first
+from customer360.schema.node import Node, to_global_id
+from customer360.schema.requests import LocationInput
+from customer360.schema.values import PageInfo, UserError, user_errors
+from customer360.sources.agencies_sql import queue_order
+
+strawberry.enum(SafeguardingSubject)
+
+
+@strawberry.input
+class ReportSafeguardingConcernInput:
+    about: SafeguardingSubject
+    description: str = strawberry.field(description="Who, where, and what you saw or heard.")
+    immediate_danger: bool
+    location: LocationInput | None = None
+    crime_suspected: bool | None = False
+    contact_email: str | None = strawberry.field(default=None, description="Optional: so the team can ask you more.")
+
+
+@strawberry.type
+class ReportSafeguardingConcernPayload:
+    reference: str | None
+    advice: str | None = strawberry.field(description="What to do now: if someone is in immediate danger, call 999.")
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="What the person who reported a concern may know: that it was received.")
+class SafeguardingReceipt:
+    reference: str
+    received: bool
+
+
+@strawberry.type
+class SafeguardingCase(Node):
+    case_reference: str
+    agency: str
+    priority: int = strawberry.field(
+        description="1: someone is in immediate danger; 2: a crime is suspected; 3: other."
+    )
+    about: SafeguardingSubject
+    description: str
+    location: str | None
+    immediate_danger: bool
+    crime_suspected: bool
+    contact_email: str | None
+    received_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    @classmethod
+    def from_record(cls, record: SafeguardingCaseRecord) -> SafeguardingCase:
+        return cls(
+            id=to_global_id("SafeguardingCase", record.case_reference),
+            case_reference=record.case_reference,
+            agency=record.agency_code,
+            priority=int(record.priority),
+            about=record.about,
+            description=record.description,
+            location=record.location,
+            immediate_danger=record.immediate_danger,
+            crime_suspected=record.crime_suspected,
+            contact_email=record.contact_email,
+            received_at=record.received_at,
+            acknowledged_at=record.acknowledged_at,
+            acknowledged_by=record.acknowledged_by,
+        )
+
+
+@strawberry.type
+class SafeguardingCaseEdge:
+    cursor: str
+    node: SafeguardingCase
+
+
+@strawberry.type
+class SafeguardingCaseConnection:
+    edges: list[SafeguardingCaseEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class AcknowledgeSafeguardingCaseInput:
+    case_reference: str
+
+
+@strawberry.type
+class AcknowledgeSafeguardingCasePayload:
+    case: SafeguardingCase | None
+    user_errors: list[UserError]
+
+
+def _location(location: LocationInput | None) -> str | None:
+    if location is None:
+        return None
+    parts = [location.address, f"UPRN {location.uprn}" if location.uprn else None]
+    if location.latitude is not None and location.longitude is not None:
+        parts.append(f"{location.latitude:.5f},{location.longitude:.5f}")
+    return "; ".join(p for p in parts if p) or None
+
+
+async def report_safeguarding_concern(
+    info: Info[Context, Any], input: ReportSafeguardingConcernInput
+) -> ReportSafeguardingConcernPayload:
+    context = info.context
+    outcome = await command.report_concern(
+        context.principal.customer_id if context.principal.is_resident else None,
+        context.writes,
+        await context.safeguarding.routes.all(),
+        command.Concern(
+            about=input.about,
+            description=input.description,
+            location=_location(input.location),
+            immediate_danger=input.immediate_danger,
+            crime_suspected=bool(input.crime_suspected),
+            contact_email=input.contact_email,
+        ),
+    )
+    if isinstance(outcome, list):
+        return ReportSafeguardingConcernPayload(reference=None, advice=None, user_errors=user_errors(outcome))
+    return ReportSafeguardingConcernPayload(
+        reference=outcome.reference, advice=advice(input.immediate_danger), user_errors=[]
+    )
+
+
+async def safeguarding_receipt(info: Info[Context, Any], reference: str) -> SafeguardingReceipt | None:
+    """Public, by the unguessable reference: received or not, nothing more."""
+    found = (await info.context.submissions.submissions_by_reference([reference.strip()])).get(reference.strip())
+    if found is None or found.kind != command.KIND:
+        return None
+    received = bool(found.deliveries) and all(d.state.value == "DELIVERED" for d in found.deliveries)
+    return SafeguardingReceipt(reference=found.reference, received=received)
+
+
+def _require_safeguarding(info: Info[Context, Any]) -> str:
+    principal = info.context.principal
+    if not principal.is_staff or Role.SAFEGUARDING not in principal.roles:
+        raise NotAllowed("safeguarding cases are for staff with the safeguarding role")
+    return principal.name or principal.subject or "staff"
+
+
+async def safeguarding_cases(
+    info: Info[Context, Any], first: int | None = 20, after: str | None = None
+) -> SafeguardingCaseConnection:
+    actor = _require_safeguarding(info)
+    size = checked_first(first)
+    found = await info.context.safeguarding.agencies.cases(size + 1, _decode(after) if after else None)
+    await info.context.safeguarding.audit.append(
+        actor=actor,
+        role=Role.SAFEGUARDING.value,
+        team="safeguarding",
+        action="safeguarding.cases.read",
+        purpose=info.context.request.headers.get("x-access-purpose"),
+        detail={"cases": [case.case_reference for case in found[:size]]},
+    )
+    edges = [
+        SafeguardingCaseEdge(cursor=_encode(case), node=SafeguardingCase.from_record(case)) for case in found[:size]
+    ]
+    return SafeguardingCaseConnection(
+        edges=edges, page_info=PageInfo(has_next_page=len(found) > size, end_cursor=edges[-1].cursor if edges else None)
+    )
+
+
+async def acknowledge_safeguarding_case(
+    info: Info[Context, Any], input: AcknowledgeSafeguardingCaseInput
+) -> AcknowledgeSafeguardingCasePayload:
+    actor = _require_safeguarding(info)
+    queues = info.context.safeguarding.agencies
+    case = await queues.by_reference(input.case_reference.strip())
+    if case is None:
+        missing = Problem(("input", "caseReference"), CommonCode.NOT_FOUND, "There is no such case")
+        return AcknowledgeSafeguardingCasePayload(case=None, user_errors=user_errors([missing]))
+    await queues.acknowledge(case.case_reference, actor, datetime.now(UTC))
+    await info.context.safeguarding.audit.append(
+        actor=actor,
+        role=Role.SAFEGUARDING.value,
+        team="safeguarding",
+        action="safeguarding.case.acknowledge",
+        detail={"case": case.case_reference},
+    )
+    updated = await queues.by_reference(case.case_reference)
+    return AcknowledgeSafeguardingCasePayload(case=SafeguardingCase.from_record(updated or case), user_errors=[])
+
+
+def _encode(case: SafeguardingCaseRecord) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(queue_order(case))).encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[int, str, str]:
+    try:
+        rank, received, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(rank), str(received), str(reference)
+    except (ValueError, TypeError):
+        raise InvalidCursor("the `after` cursor is not one this API issued") from None

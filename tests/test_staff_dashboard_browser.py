@@ -1,0 +1,138 @@
+"""The staff dashboard in a real browser: Debian's chromium, driven by Playwright, against the app on a port.
+
+Signs in with a staff token, finds a resident, opens their 360 view, and looks at the analytics;
+each main screen is saved to docs/screenshots/. Locally the test skips when chromium or Playwright
+is missing; under CI=true that is a failure (CI installs both: see .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from customer360.app import create_app
+from customer360.auth.principal import Role
+from customer360.auth.tokens import DemoIssuer
+from customer360.demo.backoffice_server import serve_on_loopback
+from customer360.settings import Settings
+from customer360.staff.routes import staff_routes
+from tests.history import council_with_history
+from tests.services import unavailable
+
+CHROMIUM = Path(os.environ.get("C360_TEST_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def council(demo_settings: Settings, issuer: DemoIssuer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """After `issuer`: the copy must hold the signing key the tokens are made with."""
+    return council_with_history(demo_settings, tmp_path_factory.mktemp("dashboard") / "council")
+
+
+@asynccontextmanager
+async def dashboard_on_a_port(settings: Settings) -> AsyncIterator[str]:
+    """The gateway with the dashboard routes in front of it, on a loopback port; yields the base URL."""
+    gateway = create_app(settings)
+    async with LifespanManager(gateway, startup_timeout=60) as manager:
+        app = Starlette(routes=[*staff_routes(), Mount("/", app=manager.app)])
+        async with serve_on_loopback(app) as base_url:
+            yield base_url
+
+
+@asynccontextmanager
+async def chromium_page() -> AsyncIterator[object]:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        unavailable("Playwright is not installed (pip install playwright; its browsers are not needed)")
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        unavailable(f"chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        # --no-sandbox: CI runs as root in a container, where chromium's sandbox cannot start.
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            yield page
+        finally:
+            await browser.close()
+
+
+async def test_dashboard_shell_is_csp_friendly(council: Settings):
+    async with dashboard_on_a_port(council) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        page = await client.get("/staff")
+        assert page.status_code == 200
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "<script>" not in page.text and '<script src="/staff/static/staff.js?v=' in page.text
+        script = await client.get(page.text.split('<script src="', 1)[1].split('"', 1)[0])
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert script.headers["x-content-type-options"] == "nosniff"
+
+
+async def expect_text(locator: object, text: str) -> None:
+    from playwright.async_api import expect  # here, not at the top: the module must import without Playwright
+
+    await expect(locator).to_contain_text(text)  # type: ignore[arg-type]  # retries until it does, or says what it saw
+
+
+async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
+    council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    resident = residents[0]  # the best-connected demo resident: a record in every back office
+    surname = resident["name"].split()[-1]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
+        await page.goto(f"{base_url}/staff")
+        await page.get_by_label("Staff token").fill(issuer.staff_token("Sam Jones", [Role.CUSTOMER_SERVICES]))
+        await page.screenshot(path=SCREENSHOTS / "staff-sign-in.png")
+        await page.get_by_role("button", name="Sign in").click()
+
+        await page.get_by_role("heading", name="Find a customer").wait_for()
+        assert await page.locator("#who-name").text_content() == "Sam Jones (customer_services)"
+        await page.get_by_label("Name, email or postcode").fill(resident["email"])
+        await page.keyboard.press("Enter")  # the search form works from the keyboard
+        await expect_text(page.locator("#search-status"), "1 customer found")
+        await page.get_by_label("Name, email or postcode").fill(surname)
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_role("button", name=resident["name"]).first.wait_for()
+        await page.screenshot(path=SCREENSHOTS / "staff-search-results.png", full_page=True)
+
+        await page.get_by_role("button", name=resident["name"]).first.click()
+        heading = page.get_by_role("heading", level=1, name=resident["name"])
+        await heading.wait_for()
+        await expect_text(page.locator("#customer-status"), "Record loaded")
+        assert await page.evaluate("document.activeElement.id") == "customer-heading", "focus moves to the record"
+        for section in ("Council Tax", "Requests", "Complaints", "Payments", "Linked records"):
+            assert await page.get_by_role("heading", level=2, name=section).is_visible()
+        linked = page.get_by_role("table", name="Back-office records linked to this customer")
+        assert await linked.get_by_role("row").count() >= 6, "a header row and one row per back office"
+        assert "%" in (await linked.get_by_role("cell").nth(1).text_content() or "")
+        await page.get_by_role("table", name="Council Tax accounts").wait_for()
+        await page.screenshot(path=SCREENSHOTS / "staff-customer-360.png", full_page=True)
+
+
+async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: DemoIssuer):
+    async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
+        await page.goto(f"{base_url}/staff")
+        await page.get_by_label("Staff token").fill(issuer.staff_token("Ada Analyst", [Role.ANALYST]))
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("link", name="Analytics").click()
+        await page.get_by_role("button", name="Show figures").click()
+        await expect_text(page.locator("#analytics-status"), "loaded.")
+        assert await page.locator("svg.chart").count() == 2
+        assert await page.get_by_role("table", name="Demand").get_by_text("fewer than 10 people").count() >= 1
+        assert await page.get_by_role("table", name="Access by service").is_visible()
+        await page.screenshot(path=SCREENSHOTS / "staff-analytics.png", full_page=True)
+
+        await page.get_by_role("link", name="Customers").click()
+        await page.get_by_label("Name, email or postcode").fill("smith")
+        await page.get_by_role("button", name="Search").click()
+        await expect_text(page.locator("#search-status"), "Your roles do not allow this")  # no individuals
