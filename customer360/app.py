@@ -74,6 +74,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             safeguarding=runtime.safeguarding,
             audit=runtime.audit,
             analytics=runtime.analytics,
+            events=runtime.events,
+            person_keys=runtime.person_keys,
             defined_services=runtime.service_definitions,
             sources=runtime.sources,
             cache=runtime.cache,

@@ -14,6 +14,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from customer360.analytics.figures import Analytics
+from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
@@ -70,6 +71,7 @@ class Runtime:
     audit: AuditLog
     analytics: Analytics
     events: EventRecorder
+    person_keys: PersonKeys
     sources: Sources
     cache: ReadThrough
     verifier: TokenVerifier
@@ -193,6 +195,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         audit=AuditLog(store_engine),
         analytics=Analytics(store_engine),
         events=EventRecorder(store_engine),
+        person_keys=PersonKeys(load_or_create_salt(settings.data_dir)),
         sources=sources,
         cache=read_through,
         verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),

@@ -6,16 +6,12 @@ import secrets
 from pathlib import Path
 
 from customer360.domain.analytics import pseudonym
+from customer360.keyfiles import kept_secret
 
 
 def load_or_create_salt(data_dir: Path) -> bytes:
     """Made once per data dir, like the other keys: every worker sharing the dir makes the same keys."""
-    path = data_dir / "keys" / "analytics-salt"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+    return kept_secret(data_dir / "keys" / "analytics-salt", lambda: secrets.token_hex(32).encode()).strip()
 
 
 class PersonKeys:

@@ -20,6 +20,8 @@ from customer360.sources.registry import Sources
 
 if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
     from customer360.analytics.figures import Analytics
+    from customer360.analytics.keys import PersonKeys
+    from customer360.analytics.recorder import EventRecorder
     from customer360.commands.payments import Payments
     from customer360.commands.safeguarding import SafeguardingAccess
     from customer360.commands.write_path import WritePath
@@ -45,6 +47,8 @@ class Context:
     safeguarding: SafeguardingAccess
     audit: AuditLog
     analytics: Analytics
+    events: EventRecorder
+    person_keys: PersonKeys
     sources: Sources
     cache: ReadThrough
     # Errors for fields that still have an answer (an empty list while a back office is down);

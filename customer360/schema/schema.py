@@ -14,6 +14,7 @@ from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
 from customer360.schema.errors import error_shaping
+from customer360.schema.interactions import RecordInteractions
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
 from customer360.schema.payments import Payment
@@ -44,6 +45,7 @@ def build_schema(*, production: bool = False, limits: Limits | None = None) -> s
         partial(ParserCache, maxsize=512),
         document_limits(limits),
         error_shaping(production),
+        RecordInteractions,
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
