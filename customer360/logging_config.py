@@ -13,7 +13,7 @@ library's records pass through it (uvicorn's too: `customer360 serve` runs uvico
 - redacts a traceback's text the same way (exception messages can quote data).
 
 Loggers that would write SQL parameters or raw HTTP traffic (`sqlalchemy.engine`, `aiosqlite`,
-`httpcore`) are held at WARNING whatever the level asked for.
+`httpcore`, `httpx`) are held at WARNING whatever the level asked for.
 """
 
 from __future__ import annotations
@@ -92,7 +92,13 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "asctime",
     "color_message",  # uvicorn's copy of the message with terminal colours
 }
-_QUIET = {"sqlalchemy.engine": logging.WARNING, "aiosqlite": logging.WARNING, "httpcore": logging.WARNING}
+# httpx logs every back-office call at INFO: a log line per call on the hot path, and URLs carrying keys.
+_QUIET = {
+    "sqlalchemy.engine": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "httpx": logging.WARNING,
+}
 
 
 def redact_text(text: str) -> str:
