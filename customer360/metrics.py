@@ -33,7 +33,7 @@ class Metrics:
         )
         self.cache_requests = Counter(
             "customer360_cache_requests",
-            "Cache look-ups by layer (memory, redis) and result (hit, miss)",
+            "Cache look-ups by layer (memory, redis) and result (hit, miss, stale: a last known value served)",
             ["layer", "result"],
             registry=self.registry,
         )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from customer360.cache.namespaces import NEVER_CACHED
 from customer360.metrics import Metrics
+
+# Where the last known good answer for `<namespace>:<key>` is kept, beside the fresh entry.
+LAST_KNOWN = "last-known:"
 
 
 class Cache(Protocol):
@@ -38,19 +45,57 @@ class NoCache:
         return None
 
 
+@dataclass
+class StaleReads:
+    """One request's answers that came from a last known copy because their back office failed.
+
+    Stale copies are served only to a request that carries one of these, so a stale answer is always
+    reported (`extensions.stale`). A write turns `serving` off: it decides on live data or not at all.
+    """
+
+    serving: bool = True
+    ages: dict[str, float] = field(default_factory=dict)  # namespace -> age of the oldest copy served
+
+    def note(self, namespace: str, age_seconds: float) -> None:
+        self.ages[namespace] = max(age_seconds, self.ages.get(namespace, 0.0))
+
+    @property
+    def oldest_seconds(self) -> float:
+        return max(self.ages.values(), default=0.0)
+
+
 class ReadThrough:
     """Answers what it can from the cache, asks the source once for the rest, and keeps the answers.
 
     Keys are `<namespace>:<key>`, the namespace naming the source operation, so our own writes can
     invalidate exactly the keys they change.
+
+    Stale-if-error: each answer is also kept as a last known copy (with the time it was fetched) for
+    `stale_seconds`. When the source fails with one of `unavailable` (down, timed out, circuit open),
+    keys with a copy are answered from it and reported in the request's `StaleReads`; keys without
+    one fail as before. The copy is an ordinary cache entry with its own TTL, so in Redis it is
+    encrypted like every value and expires at the end of the stale window.
     """
 
-    def __init__(self, cache: Cache, metrics: Metrics, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        metrics: Metrics,
+        ttl_seconds: float,
+        *,
+        stale_seconds: float = 0.0,
+        unavailable: tuple[type[Exception], ...] = (),
+        clock: Callable[[], float] = time.time,  # wall clock: copies are shared by every machine via Redis
+    ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
+        self._enabled = cache.layer != "none"
+        self._stale_seconds = stale_seconds if self._enabled and unavailable else 0.0
+        self._unavailable = unavailable
+        self._clock = clock
         self._hits = metrics.cache_requests.labels(cache.layer, "hit")
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
-        self._enabled = cache.layer != "none"
+        self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
 
     async def get_many(
         self,
@@ -58,21 +103,72 @@ class ReadThrough:
         keys: Sequence[str],
         fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
         missing: Callable[[], Any],
+        stale: StaleReads | None = None,
     ) -> list[Any]:
-        if not self._enabled:
+        """The answer for each key; raises the source's error if any key has neither answer nor copy."""
+        answers = await self.get_each(namespace, keys, fetch, missing, stale)
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
+        return answers
+
+    async def get_each(
+        self,
+        namespace: str,
+        keys: Sequence[str],
+        fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
+        missing: Callable[[], Any],
+        stale: StaleReads | None = None,
+    ) -> list[Any]:
+        """The answer for each key, or for a key the source failed and no copy covers, the exception
+        (a DataLoader fails those keys alone)."""
+        if not self._enabled or namespace.startswith(NEVER_CACHED):
             found = await fetch(list(keys))
             return [found.get(key, missing()) for key in keys]
         cached = await self._cache.get_many([f"{namespace}:{key}" for key in keys])
         answers = {key: cached[f"{namespace}:{key}"] for key in keys if f"{namespace}:{key}" in cached}
         self._hits.inc(len(answers))
         wanted = [key for key in keys if key not in answers]
-        if wanted:
-            self._misses.inc(len(wanted))
+        if not wanted:
+            return [answers[key] for key in keys]
+        try:
             found = await fetch(wanted)
-            fresh = {key: found.get(key, missing()) for key in wanted}
-            await self._cache.set_many({f"{namespace}:{key}": value for key, value in fresh.items()}, self._ttl)
-            answers.update(fresh)
+        except self._unavailable as error:
+            copies = await self._last_known(namespace, wanted, stale)
+            self._misses.inc(len(wanted) - len(copies))
+            answers.update(copies)
+            answers.update({key: error for key in wanted if key not in copies})
+            return [answers[key] for key in keys]
+        self._misses.inc(len(wanted))
+        fresh = {key: found.get(key, missing()) for key in wanted}
+        await self._keep(namespace, fresh)
+        answers.update(fresh)
         return [answers[key] for key in keys]
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
-        await self._cache.delete_many([f"{namespace}:{key}" for key in keys])
+        # The last known copy goes too: after our own write it is known to be wrong, not merely old.
+        await self._cache.delete_many([f"{prefix}{namespace}:{key}" for key in keys for prefix in ("", LAST_KNOWN)])
+
+    async def _keep(self, namespace: str, fresh: Mapping[str, Any]) -> None:
+        keeping = [self._cache.set_many({f"{namespace}:{key}": value for key, value in fresh.items()}, self._ttl)]
+        if self._stale_seconds:
+            fetched_at = self._clock()
+            copies = {f"{LAST_KNOWN}{namespace}:{key}": (fetched_at, value) for key, value in fresh.items()}
+            keeping.append(self._cache.set_many(copies, self._stale_seconds))
+        await asyncio.gather(*keeping)
+
+    async def _last_known(self, namespace: str, keys: Sequence[str], stale: StaleReads | None) -> dict[str, Any]:
+        if not self._stale_seconds or stale is None or not stale.serving:
+            return {}
+        copies = await self._cache.get_many([f"{LAST_KNOWN}{namespace}:{key}" for key in keys])
+        now = self._clock()
+        found = {}
+        for key in keys:
+            copy = copies.get(f"{LAST_KNOWN}{namespace}:{key}")
+            if copy is None:
+                continue
+            fetched_at, found[key] = copy
+            stale.note(namespace, max(now - fetched_at, 0.0))
+        if found and self._stale is not None:
+            self._stale.inc(len(found))
+        return found

@@ -14,3 +14,7 @@ REQUESTS_BY_REPORTER = "street_scene.requests_by_reporter"
 STREET_SCENE_SERVICES = "street_scene.services"
 PAYMENTS_BY_PAYER = "payments.payments_by_payer"
 PAYMENT_BY_ID = "payments.payments_by_id"
+
+# Safeguarding data goes from the agency to the member of staff and nowhere else: a namespace under
+# this prefix is read straight through, never cached fresh nor kept as a last known copy.
+NEVER_CACHED = "safeguarding."

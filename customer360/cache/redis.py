@@ -2,7 +2,8 @@
 
 Values are personal data, so they are encrypted and authenticated (Fernet: AES-128-CBC with an
 HMAC-SHA256) before they leave the process, and always carry a TTL. The HMAC also means a value
-we unpickle is one we wrote ourselves.
+we unpickle is one we wrote ourselves. Last known copies (stale-if-error, `cache/base.py`) are values
+like any other: encrypted, and gone when their own TTL, the stale window, runs out.
 """
 
 from __future__ import annotations

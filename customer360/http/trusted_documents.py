@@ -4,8 +4,9 @@ own clients ship may run.
 The file is JSON: either an object `{"<sha256 hex>": "<document>", ...}` (the manifest persisted-query
 tooling writes) or a list of documents. A request names a document by its hash
 (`extensions.persistedQuery.sha256Hash`, as Apollo clients send it) or sends its full text; either
-way the text that runs is the stored one. Without the setting, any document within the limits may run.
-In demo mode the file only lets clients refer to documents by hash; other documents still run.
+way the text that runs is the stored one, and no persisted query can be registered. Without the setting,
+any document within the limits may run. In demo mode the file's documents are persisted queries known
+from the start (`persisted_queries.py`); other documents still run and register.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from customer360.settings import SettingsError
 
@@ -50,23 +50,18 @@ class TrustedDocuments:
     def __len__(self) -> int:
         return len(self._documents)
 
-    def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> str | None:
-        """The document text to run; raises `UntrustedDocument` when it may not run."""
-        wanted = _persisted_hash(extensions)
+    def get(self, sha: str) -> str | None:
+        return self._documents.get(sha)
+
+    def resolve(self, query: str | None, wanted: str | None) -> str:
+        """The document text to run when enforced: the allowlisted one the request names by hash
+        (`wanted`, as `persisted_queries.requested_hash` read it) or sends; else `UntrustedDocument`."""
         if wanted:
-            text = self._documents.get(str(wanted).lower().removeprefix("sha256:"))
-            if text is None:
+            text = self._documents.get(wanted)
+            if text is not None:
+                return text
+            if query is None:
                 raise UntrustedDocument("PersistedQueryNotFound")
-            return text
-        if not self.enforce or query is None:
-            return query
-        if sha256(query) in self._documents:
+        if query is not None and sha256(query) in self._documents:
             return query
         raise UntrustedDocument("only the council's trusted documents may run here")
-
-
-def _persisted_hash(extensions: Mapping[str, Any] | None) -> str | None:
-    persisted = (extensions or {}).get("persistedQuery")
-    if isinstance(persisted, Mapping) and isinstance(persisted.get("sha256Hash"), str):
-        return str(persisted["sha256Hash"])
-    return None

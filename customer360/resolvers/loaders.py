@@ -2,6 +2,8 @@
 
 Every loader reads through the cache (`ReadThrough`), so a key answered recently costs no call.
 The cache namespace is the operation's name, so commands invalidate exactly what they change.
+When a back office fails, keys with a last known copy are answered from it and noted in the
+request's `StaleReads` (reported as `extensions.stale`); the other keys fail alone.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, StaleReads
 from customer360.cache.namespaces import (
     ACCOUNT_BY_REFERENCE,
     ACCOUNTS_BY_PARTY,
@@ -63,13 +65,15 @@ class _SourceLoader(_BatchLoader[V]):
         fetch: Callable[[list[str]], Awaitable[Mapping[str, V]]],
         missing: Callable[[], V],
         cache: ReadThrough,
+        stale: StaleReads,
     ):
         super().__init__(fetch, missing)
         self._namespace = namespace
         self._read_through = cache
+        self._stale = stale
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[V]:
-        return await self._read_through.get_many(self._namespace, keys, self._fetch, self._missing)
+        return await self._read_through.get_each(self._namespace, keys, self._fetch, self._missing, self._stale)
 
 
 def _none() -> None:
@@ -93,13 +97,16 @@ class Loaders:
     payment_by_id: _SourceLoader[PaymentRecord | None]
     owners: _BatchLoader[str | None]
     submissions: _BatchLoader[list[Submission]]
+    stale: StaleReads  # what this request was answered from last known copies
 
     @classmethod
     def for_request(
         cls, directory: CustomerDirectory, submissions: SubmissionLog, sources: Sources, cache: ReadThrough
     ) -> Loaders:
+        stale = StaleReads()
+
         def source(namespace: str, fetch: Any, missing: Callable[[], Any]) -> _SourceLoader[Any]:
-            return _SourceLoader(namespace, fetch, missing, cache)
+            return _SourceLoader(namespace, fetch, missing, cache, stale)
 
         async def owners(keys: list[str]) -> Mapping[str, str]:
             pairs = [_split_owner_key(key) for key in keys]
@@ -126,6 +133,7 @@ class Loaders:
             street_requests_by_reporter=source(REQUESTS_BY_REPORTER, sources.street_scene.requests_by_reporter, list),
             payments_by_payer=source(PAYMENTS_BY_PAYER, sources.payments.payments_by_payer, list),
             payment_by_id=source(PAYMENT_BY_ID, sources.payments.payments_by_id, _none),
+            stale=stale,
         )
 
 

@@ -33,7 +33,7 @@ async def catalogue(context: Context) -> Catalogue:
             return {"all": [replace(service, system=system) for service in await fetch()]}
 
         try:
-            (found,) = await context.cache.get_many(namespace, ["all"], all_services, list)
+            (found,) = await context.cache.get_many(namespace, ["all"], all_services, list, context.loaders.stale)
         except SourceUnavailable as error:
             return error
         return cast(list[ServiceDefinitionRecord], found)

@@ -20,6 +20,7 @@ from customer360.schema.mutation import Mutation
 from customer360.schema.payments import Payment
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
+from customer360.schema.stale import StaleAnswers
 from customer360.schema.values import UserError
 
 NODE_TYPES = [
@@ -46,6 +47,7 @@ def build_schema(*, production: bool = False, limits: Limits | None = None) -> s
         document_limits(limits),
         error_shaping(production),
         RecordInteractions,
+        StaleAnswers,
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
