@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
@@ -24,6 +25,12 @@ from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.headers import SecurityHeaders
+from customer360.http.persisted_queries import (
+    BadPersistedQuery,
+    PersistedQueries,
+    PersistedQueryNotFound,
+    requested_hash,
+)
 from customer360.http.purpose import AccessPurposes
 from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
@@ -44,21 +51,59 @@ log = logging.getLogger("customer360")
 class GraphQLEndpoint(GraphQL[Context, None]):
     limits = Limits()
     trusted: TrustedDocuments | None = None
+    persisted_queries: PersistedQueries  # the runtime's, set when the app starts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, plus the persisted-query answers: GraphQL-shaped errors, one of them a 200."""
+        try:
+            await super().__call__(scope, receive, send)
+        except (BadPersistedQuery, PersistedQueryNotFound) as answer:
+            await answer.response()(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query by hash has no `query` parameter, yet is an operation, not a visit.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Strawberry's parsing (JSON only; arrays refused unless batching is on), then the trusted
-        documents allowlist and the document size limit, before anything is parsed as GraphQL."""
+        """Strawberry's parsing (JSON only; arrays refused unless batching is on), then the document each
+        operation runs (trusted documents, persisted queries) and the document size limit, before
+        anything is parsed as GraphQL. A persisted query is registered only once it passes the limit."""
         parsed = await super().parse_http_body(request)
-        for data in parsed if isinstance(parsed, list) else [parsed]:
-            if self.trusted is not None:
-                try:
-                    data.query = self.trusted.resolve(data.query, data.extensions)
-                except UntrustedDocument as error:
-                    raise HTTPException(400, str(error)) from None
+        operations = parsed if isinstance(parsed, list) else [parsed]
+        # Production with trusted documents: only they run, and no persisted query is registered.
+        registering = self.trusted is None or not self.trusted.enforce
+        unknown = False
+        for data in operations:
+            wanted = requested_hash(data.query, data.extensions)
+            sent = data.query
+            try:
+                data.query = await self._document(sent, wanted)
+            except PersistedQueryNotFound:
+                unknown = True
+                continue
             too_large = document_too_large(data.query, self.limits)
             if too_large:
                 raise HTTPException(413, too_large)
+            if registering and wanted and sent is not None:
+                await self.persisted_queries.register(wanted, sent)
+        if unknown:
+            raise PersistedQueryNotFound(len(operations) if isinstance(parsed, list) else None)
         return parsed
+
+    async def _document(self, query: str | None, wanted: str | None) -> str | None:
+        """The text to run for an operation that sends `query` and/or names the sha256 `wanted`."""
+        if self.trusted is not None and self.trusted.enforce:
+            try:
+                return self.trusted.resolve(query, wanted)
+            except UntrustedDocument as error:
+                raise HTTPException(400, str(error)) from None
+        if wanted is None or query is not None:
+            return query
+        found = self.trusted.get(wanted) if self.trusted is not None else None
+        found = found or await self.persisted_queries.get(wanted)
+        if found is None:
+            raise PersistedQueryNotFound()
+        return found
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         runtime: Runtime = request.app.state.runtime
@@ -73,6 +118,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             service_store=runtime.service_definitions,
             safeguarding=runtime.safeguarding,
             audit=runtime.audit,
+            stewardship=runtime.stewardship,
             analytics=runtime.analytics,
             events=runtime.events,
             person_keys=runtime.person_keys,
@@ -142,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             app.state.runtime = await start_runtime(settings, stack)
+            graphql.persisted_queries = app.state.runtime.persisted_queries
             yield
 
     routes: list[BaseRoute] = [

@@ -11,8 +11,12 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from customer360.settings import Settings, SettingsError
+
+if TYPE_CHECKING:  # the command imports its machinery lazily, so `--help` stays instant
+    from customer360.identity.arrivals import ArrivalSummary
 
 EXIT_REFUSED = 2
 
@@ -81,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--quiet", action="store_true", help="no progress bar")
     link.set_defaults(handler=_link)
 
+    arrivals = commands.add_parser(
+        "arrivals", help="match back-office records that arrived since the last linking run, then exit"
+    )
+    arrivals.set_defaults(handler=_arrivals)
+
     report = commands.add_parser("report", help="the six-monthly report on demand and access (HTML)")
     report.add_argument("--from", dest="from_", required=True, type=date.fromisoformat, metavar="DATE")
     report.add_argument("--to", required=True, type=date.fromisoformat, metavar="DATE")
@@ -140,7 +149,7 @@ async def _seed(settings: Settings, residents: int, seed: int, *, reset: bool) -
     import time
 
     from customer360.demo import council
-    from customer360.store.customers import CustomerStore
+    from customer360.identity.linking import IdentityHub
     from customer360.store.database import create_engine, migrate
 
     started = time.perf_counter()
@@ -152,7 +161,7 @@ async def _seed(settings: Settings, residents: int, seed: int, *, reset: bool) -
             print(f"  [{time.perf_counter() - started:5.1f} s] {line}", file=sys.stderr, flush=True)
 
         summary = await council.seed_demo(
-            settings, CustomerStore(engine), residents=residents, seed=seed, reset=reset, progress=progress
+            settings, IdentityHub.on(engine), residents=residents, seed=seed, reset=reset, progress=progress
         )
     finally:
         await engine.dispose()
@@ -288,6 +297,31 @@ def _link(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _arrivals(settings: Settings, args: argparse.Namespace) -> int:
+    summary = asyncio.run(_match_arrivals(settings))
+    print(
+        f"customer360: {summary.arrived} records arrived: {summary.linked} joined a customer, "
+        f"{summary.new_customers} new customers, {summary.queued} pairs for review",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _match_arrivals(settings: Settings) -> ArrivalSummary:
+    import contextlib
+    from dataclasses import replace
+
+    from customer360.identity.arrivals import match_arrivals
+    from customer360.runtime import start_runtime
+
+    quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, arrivals_interval_seconds=0)
+    async with contextlib.AsyncExitStack() as stack:
+        runtime = await start_runtime(quiet, stack)
+        return await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, settings.match_model_path, by="customer360 arrivals"
+        )
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:

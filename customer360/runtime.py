@@ -28,12 +28,16 @@ from customer360.commands.delivery import Deliverer
 from customer360.commands.handlers import HANDLERS
 from customer360.commands.payments import Payments
 from customer360.commands.relay import every, relay_forever
+from customer360.commands.stewardship import Stewardship
 from customer360.commands.write_path import WritePath
 from customer360.demo import council
 from customer360.domain.moving import FoundAddress
 from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
+from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
+from customer360.identity.arrivals import match_arrivals
+from customer360.identity.linking import IdentityHub
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.resolvers.directory import AddressBook
@@ -45,6 +49,7 @@ from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
+from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
@@ -69,6 +74,8 @@ class Runtime:
     service_definitions: ServiceDefinitionStore
     safeguarding: safeguarding.SafeguardingAccess
     audit: AuditLog
+    stewardship: Stewardship
+    identity: IdentityHub
     analytics: Analytics
     events: EventRecorder
     person_keys: PersonKeys
@@ -79,6 +86,7 @@ class Runtime:
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
+    persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -150,7 +158,13 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
 
     customers = CustomerStore(store_engine)
     outbox = OutboxStore(store_engine)
-    read_through = ReadThrough(cache, metrics, settings.cache_ttl_seconds)
+    read_through = ReadThrough(
+        cache,
+        metrics,
+        settings.cache_ttl_seconds,
+        stale_seconds=settings.cache_stale_seconds,
+        unavailable=(SourceUnavailable,),  # down, timed out or circuit open: serve the last known answer
+    )
     agencies = AgencyQueuesSql(create_engine(settings.agencies_url))
     stack.push_async_callback(agencies.dispose)
     await agencies.create_tables()
@@ -178,6 +192,17 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         )
         stack.push_async_callback(_stop, reconciler)
 
+    hub = IdentityHub(customers, PersonRecordStore(store_engine), MatchReviewStore(store_engine))
+    if settings.arrivals_interval_seconds > 0:
+
+        async def match_new_records() -> None:
+            await match_arrivals(sources.by_system(), hub, settings.match_model_path, by="arrivals")
+
+        arrivals = asyncio.create_task(
+            every(settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
+        )
+        stack.push_async_callback(_stop, arrivals)
+
     issuers, signing_key = await _issuers(settings, stack)
     rate_limits = _rate_limits(settings)
     stack.push_async_callback(rate_limits.close)
@@ -193,6 +218,8 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
             SafeguardingRouteStore(store_engine), agencies, AuditLog(store_engine)
         ),
         audit=AuditLog(store_engine),
+        stewardship=Stewardship(hub.customers, hub.people, hub.review, AuditLog(store_engine)),
+        identity=hub,
         analytics=Analytics(store_engine),
         events=EventRecorder(store_engine),
         person_keys=PersonKeys(load_or_create_salt(settings.data_dir)),
@@ -203,6 +230,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         locate_uprn=locate_uprn,
         addresses=addresses,
         faults=faults,
+        persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         rate_limits=rate_limits,
     )
 

@@ -30,12 +30,16 @@ class Settings:
     staff_oidc_jwks_url: str | None = None
     cache_enabled: bool = True
     cache_ttl_seconds: float = 30.0
+    # Stale-if-error: how long a last known answer is kept to serve (marked stale) while its back
+    # office is down. 0 turns it off; with the cache off there are no copies.
+    cache_stale_seconds: float = 86_400.0
     demo_source_latency_ms: int = 0
     demo_sources_down: frozenset[SourceSystem] = field(default_factory=frozenset)
     source_timeout_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:8000"
     outbox_interval_seconds: float = 5.0
     reconcile_interval_seconds: float = 60.0
+    arrivals_interval_seconds: float = 300.0
     payments_webhook_secret: str | None = None
     demo_webhook_copies: int = 1
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
@@ -79,6 +83,11 @@ class Settings:
         return self.agencies_database_url or f"sqlite+aiosqlite:///{self.demo_dir / 'agencies.db'}"
 
     @property
+    def match_model_path(self) -> Path:
+        """The matcher trained by the last full linking run, kept for matching arrivals."""
+        return self.data_dir / "identity" / "match-model.json"
+
+    @property
     def demo_dir(self) -> Path:
         return self.data_dir / "demo"
 
@@ -110,12 +119,14 @@ class Settings:
             staff_oidc_jwks_url=env.get("C360_STAFF_OIDC_JWKS_URL") or None,
             cache_enabled=cache == "on",
             cache_ttl_seconds=_number(env, "C360_CACHE_TTL_SECONDS", 30.0),
+            cache_stale_seconds=_number(env, "C360_CACHE_STALE_SECONDS", 86_400.0),
             demo_source_latency_ms=int(_number(env, "C360_DEMO_SOURCE_LATENCY_MS", 0)),
             demo_sources_down=_systems(env.get("C360_DEMO_SOURCE_DOWN", "")),
             source_timeout_seconds=_number(env, "C360_SOURCE_TIMEOUT_SECONDS", 5.0),
             public_url=env.get("C360_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
             reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
+            arrivals_interval_seconds=_number(env, "C360_ARRIVALS_INTERVAL_SECONDS", 300.0),
             payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
             agencies_database_url=env.get("C360_AGENCIES_URL") or None,

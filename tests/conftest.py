@@ -20,8 +20,8 @@ from customer360.auth.keys import load_or_create_signing_key
 from customer360.auth.principal import Role
 from customer360.auth.tokens import DemoIssuer
 from customer360.demo import council
+from customer360.identity.linking import IdentityHub
 from customer360.settings import Settings
-from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from tests.support import running_app
 
@@ -32,7 +32,7 @@ async def _seed(settings: Settings) -> None:
     engine = create_engine(settings.gateway_database_url)
     try:
         await migrate(engine)
-        await council.seed_demo(settings, CustomerStore(engine), residents=TEST_RESIDENTS, seed=7, reset=True)
+        await council.seed_demo(settings, IdentityHub.on(engine), residents=TEST_RESIDENTS, seed=7, reset=True)
     finally:
         await engine.dispose()
 
@@ -41,7 +41,7 @@ async def _seed(settings: Settings) -> None:
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A demo council seeded once for the whole run; tests must not change its back offices."""
     data_dir: Path = tmp_path_factory.mktemp("demo-council")
-    settings = Settings(data_dir=data_dir, cache_enabled=False, outbox_interval_seconds=0)
+    settings = Settings(data_dir=data_dir, cache_enabled=False, outbox_interval_seconds=0, arrivals_interval_seconds=0)
     asyncio.run(_seed(settings))
     return settings
 

@@ -8,9 +8,8 @@ from dataclasses import replace
 from customer360.cache.base import ReadThrough
 from customer360.cache.redis import KEY_PREFIX, RedisCache
 from customer360.domain.systems import SourceSystem
-from customer360.identity.linking import link_everyone
+from customer360.identity.linking import IdentityHub, link_everyone
 from customer360.metrics import Metrics
-from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from tests.services import REDIS_URL, fresh_postgres_database, redis_or_skip
 from tests.support import graphql, running_app
@@ -25,7 +24,7 @@ async def test_the_gateway_store_migrates_and_serves_me_from_postgresql(demo_set
             await migrate(engine)
             await migrate(engine)  # a second start finds nothing to do
             async with running_app(settings) as (app, client):
-                summary = await link_everyone(app.state.runtime.sources.by_system(), CustomerStore(engine), by="test")
+                summary = await link_everyone(app.state.runtime.sources.by_system(), IdentityHub.on(engine), by="test")
                 assert summary.customers > 0
                 token = issuer.resident_token(residents[0]["email"])
                 body = (await graphql(client, "{ me { id name } }", token)).json()

@@ -28,20 +28,19 @@ from customer360.demo.seed import seed_back_offices
 from customer360.domain.moving import FoundAddress
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
-from customer360.identity.linking import LinkSummary, link_everyone
+from customer360.identity.linking import IdentityHub, LinkSummary, link_everyone
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.settings import Settings
 from customer360.sources.instrumented import circuit_breakers
 from customer360.sources.registry import SQL_KINDS, SourceConfig, build_sources, load_source_configs
-from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine
 
 DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 7
+DEMO_DATA_VERSION = 8
 
 # Where each demo back office keeps its data (each its own database, as in a real council).
 DATABASE_FILES = {
@@ -136,7 +135,7 @@ async def running_backoffices(settings: Settings, engines: DemoEngines, port: in
 
 async def seed_demo(
     settings: Settings,
-    store: CustomerStore,
+    hub: IdentityHub,
     *,
     residents: int = DEFAULT_RESIDENTS,
     seed: int = DEFAULT_SEED,
@@ -166,7 +165,9 @@ async def seed_demo(
                 timeout_seconds=60,
             )
             say("linking people across the back offices into golden records")
-            summary = await link_everyone(sources.by_system(), store, by="demo seed")
+            summary = await link_everyone(
+                sources.by_system(), hub, by="demo seed", model_path=settings.match_model_path
+            )
         say("writing a year of interaction history for analytics")
         gateway = create_engine(settings.gateway_database_url)
         try:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the 
     from customer360.analytics.recorder import EventRecorder
     from customer360.commands.payments import Payments
     from customer360.commands.safeguarding import SafeguardingAccess
+    from customer360.commands.stewardship import Stewardship
     from customer360.commands.write_path import WritePath
     from customer360.store.audit import AuditLog
     from customer360.store.service_definitions import ServiceDefinitionStore
@@ -46,6 +47,7 @@ class Context:
     service_store: ServiceDefinitionStore
     safeguarding: SafeguardingAccess
     audit: AuditLog
+    stewardship: Stewardship
     analytics: Analytics
     events: EventRecorder
     person_keys: PersonKeys

@@ -18,7 +18,7 @@ from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
-from customer360.schema.node import Node, to_global_id
+from customer360.schema.node import Node, from_global_id, to_global_id
 from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
 from customer360.schema.requests import (
     Complaint,
@@ -33,6 +33,7 @@ from customer360.schema.values import Address, PageInfo
 
 @strawberry.type(description="A back-office record linked to this person, and how sure the link is (0..1).")
 class LinkedRecord:
+    id: strawberry.ID = strawberry.field(description="What `unmergeCustomer` takes to split this record off.")
     system: SourceSystem
     record_id: str
     confidence: float
@@ -40,7 +41,30 @@ class LinkedRecord:
 
     @classmethod
     def from_record(cls, record: RecordLink) -> Self:
-        return cls(system=record.system, record_id=record.record_id, confidence=record.confidence, rule=record.rule)
+        return cls(
+            id=to_global_id("LinkedRecord", f"{record.system.value}:{record.record_id}"),
+            system=record.system,
+            record_id=record.record_id,
+            confidence=record.confidence,
+            rule=record.rule,
+        )
+
+
+def linked_record_key(value: str) -> tuple[SourceSystem, str] | None:
+    """A `LinkedRecord.id` back to (system, record id); None for anything else."""
+    decoded = from_global_id(value)
+    if decoded is None or decoded[0] != "LinkedRecord":
+        return None
+    system, _, record_id = decoded[1].partition(":")
+    if system not in SourceSystem.__members__ or not record_id:
+        return None
+    return SourceSystem(system), record_id
+
+
+@strawberry.type(description="Which back office each value of the golden record came from (survivorship).")
+class FieldSource:
+    field: str
+    system: SourceSystem | None
 
 
 @strawberry.type(description="A council team looked at this record: when, which team, and why.")
@@ -83,6 +107,19 @@ class Customer(Node):
             date_of_birth=record.date_of_birth,
             address=Address.from_record(record.address) if record.address else None,
         )
+
+    @strawberry.field(
+        description="Where each value came from: the most recently confirmed record first, then source priority."
+    )
+    def field_sources(self) -> list[FieldSource]:
+        record = self.record
+        return [
+            FieldSource(field="name", system=record.name_source),
+            FieldSource(field="email", system=record.email_source),
+            FieldSource(field="phone", system=record.phone_source),
+            FieldSource(field="dateOfBirth", system=record.date_of_birth_source),
+            FieldSource(field="address", system=record.address_source),
+        ]
 
     @strawberry.field
     async def linked_records(self, info: Info[Context, Any]) -> list[LinkedRecord]:

@@ -35,6 +35,16 @@ from customer360.schema.safeguarding import (
     acknowledge_safeguarding_case,
     report_safeguarding_concern,
 )
+from customer360.schema.stewardship import (
+    ConfirmMatchPayload,
+    MergeCustomersPayload,
+    RejectMatchPayload,
+    UnmergeCustomerPayload,
+    confirm_match,
+    merge_customers,
+    reject_match,
+    unmerge_customer,
+)
 
 
 @strawberry.type
@@ -82,4 +92,17 @@ class Mutation:
     )
     submit_housing_application: SubmitHousingApplicationPayload = strawberry.mutation(
         resolver=submit_housing_application, description="Apply to join the housing register."
+    )
+    confirm_match: ConfirmMatchPayload = strawberry.mutation(
+        resolver=confirm_match, description="Data stewards: the pair is one person; their customers become one."
+    )
+    reject_match: RejectMatchPayload = strawberry.mutation(
+        resolver=reject_match, description="Data stewards: two different people. Never proposed again."
+    )
+    merge_customers: MergeCustomersPayload = strawberry.mutation(
+        resolver=merge_customers, description="Data stewards: move every record of one customer to another."
+    )
+    unmerge_customer: UnmergeCustomerPayload = strawberry.mutation(
+        resolver=unmerge_customer,
+        description="Data stewards: split records off a customer; a wrong merge is undone exactly.",
     )

@@ -25,6 +25,7 @@ from customer360.schema.safeguarding import (
     safeguarding_cases,
     safeguarding_receipt,
 )
+from customer360.schema.stewardship import MatchCandidateConnection, match_review_queue
 from customer360.schema.values import PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
@@ -90,6 +91,11 @@ class Query(AnalyticsQuery):
     )
     safeguarding_receipt: SafeguardingReceipt | None = strawberry.field(
         resolver=safeguarding_receipt, description="Whether a safeguarding concern was received, by its reference."
+    )
+
+    match_review_queue: MatchCandidateConnection = strawberry.field(
+        resolver=match_review_queue,
+        description="Data stewards: pairs of records the matcher could not decide alone, the most likely first.",
     )
 
     @strawberry.field(description="What can be reported or applied for. Public.")

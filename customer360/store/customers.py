@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
-from customer360.store.tables import customer_links, customers
+from customer360.store.tables import customer_links, customers, person_records
+
+RecordKey = tuple[SourceSystem, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +48,7 @@ class CustomerStore:
             await conn.execute(delete(customers))
             for chunk in _chunks([_customer_row(record, now) for record in golden]):
                 await conn.execute(insert(customers), chunk)
-            link_rows = [
-                {
-                    "customer_id": link.customer_id,
-                    "system": link.system.value,
-                    "record_id": link.record_id,
-                    "confidence": link.confidence,
-                    "rule": link.rule,
-                    "linked_at": now,
-                    "linked_by": by,
-                }
-                for link in links
-            ]
+            link_rows = [_link_row(link, by, now) for link in links]
             for chunk in _chunks(link_rows):
                 await conn.execute(insert(customer_links), chunk)
 
@@ -76,22 +67,83 @@ class CustomerStore:
             ).first()
             if existing:
                 return
-            await conn.execute(
-                insert(customer_links).values(
-                    customer_id=link.customer_id,
-                    system=link.system.value,
-                    record_id=link.record_id,
-                    confidence=link.confidence,
-                    rule=link.rule,
-                    linked_at=now,
-                    linked_by=by,
-                )
-            )
+            await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
 
     async def customers_by_id(self, ids: Sequence[str]) -> Mapping[str, GoldenRecord]:
+        """Live customers only: one merged into another answers as absent (its records moved on)."""
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(customers).where(customers.c.id.in_(list(ids))))).all()
+            rows = (
+                await conn.execute(
+                    select(customers).where(customers.c.id.in_(list(ids)), customers.c.merged_into.is_(None))
+                )
+            ).all()
         return {row.id: _golden(row) for row in rows}
+
+    async def merged_into(self, customer_id: str) -> str | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(customers.c.merged_into).where(customers.c.id == customer_id))).first()
+        return row.merged_into if row else None
+
+    async def attach(self, golden: GoldenRecord, link: NewLink, *, by: str) -> None:
+        """Tie an arriving record to a customer (a new one, or one it matched) and store the rebuilt
+        golden record, in one transaction."""
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            await _save_golden(conn, golden)
+            await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+
+    async def merged_here(self, customer_id: str) -> set[str]:
+        """Customers merged into this one (candidates an unmerge can restore)."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(customers.c.id).where(customers.c.merged_into == customer_id))).all()
+        return {row.id for row in rows}
+
+    async def active_records(self, customer_id: str) -> list[RecordKey]:
+        async with self._engine.connect() as conn:
+            return await _active_records(conn, customer_id)
+
+    async def merge(self, survivor: GoldenRecord, merged_id: str, *, by: str, rule: str) -> list[RecordKey]:
+        """Move every record of `merged_id` to the survivor, in one transaction. The old links are
+        closed, not deleted, so `split` can later put exactly these records back."""
+        async with self._engine.begin() as conn:
+            moved = await _active_records(conn, merged_id)
+            await _relink(conn, moved, survivor.customer_id, by=by, rule=rule)
+            await conn.execute(
+                update(customers).where(customers.c.id == merged_id).values(merged_into=survivor.customer_id)
+            )
+            await _save_golden(conn, survivor)
+        return moved
+
+    async def split(
+        self, remaining: GoldenRecord, split_off: GoldenRecord, records: Sequence[RecordKey], *, by: str, rule: str
+    ) -> None:
+        """Move `records` from `remaining` to `split_off` (a customer merged earlier, restored, or a new one)."""
+        async with self._engine.begin() as conn:
+            await _relink(conn, list(records), split_off.customer_id, by=by, rule=rule)
+            await _save_golden(conn, split_off)
+            await conn.execute(
+                update(customers).where(customers.c.id == split_off.customer_id).values(merged_into=None)
+            )
+            await _save_golden(conn, remaining)
+
+    async def previous_owners(self, records: Sequence[RecordKey]) -> dict[RecordKey, str]:
+        """Whom each record was linked to just before its current link: what an unmerge restores."""
+        wanted = [(system.value, record_id) for system, record_id in records]
+        if not wanted:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(customer_links)
+                    .where(
+                        tuple_(customer_links.c.system, customer_links.c.record_id).in_(wanted),
+                        customer_links.c.unlinked_at.is_not(None),
+                    )
+                    .order_by(customer_links.c.unlinked_at, customer_links.c.id)
+                )
+            ).all()
+        # Ordered oldest first, so the last row seen per record is the link closed most recently.
+        return {(SourceSystem(row.system), row.record_id): row.customer_id for row in rows}
 
     async def links_by_customer(self, ids: Sequence[str]) -> Mapping[str, list[RecordLink]]:
         async with self._engine.connect() as conn:
@@ -128,6 +180,8 @@ class CustomerStore:
         return {(SourceSystem(row.system), row.record_id): row.customer_id for row in rows}
 
     async def customer_id_for_verified_email(self, email: str) -> str | None:
+        """The golden record shows one email; after a merge a resident may sign in with another
+        verified email of theirs, which a linked record still holds."""
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -141,6 +195,26 @@ class CustomerStore:
                     .limit(1)
                 )
             ).first()
+            if row is None:
+                row = (
+                    await conn.execute(
+                        select(customer_links.c.customer_id.label("id"))
+                        .join(
+                            person_records,
+                            and_(
+                                person_records.c.system == customer_links.c.system,
+                                person_records.c.record_id == customer_links.c.record_id,
+                            ),
+                        )
+                        .where(
+                            person_records.c.email == email,
+                            person_records.c.email_verified.is_(True),
+                            customer_links.c.unlinked_at.is_(None),
+                        )
+                        .order_by(customer_links.c.linked_at)
+                        .limit(1)
+                    )
+                ).first()
         return row.id if row else None
 
     async def search(self, query: str, first: int, after: str | None) -> CustomerPage:
@@ -185,6 +259,61 @@ class CustomerStore:
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(customers))).scalar_one())
+
+
+async def _active_records(conn: AsyncConnection, customer_id: str) -> list[RecordKey]:
+    rows = (
+        await conn.execute(
+            select(customer_links.c.system, customer_links.c.record_id).where(
+                customer_links.c.customer_id == customer_id, customer_links.c.unlinked_at.is_(None)
+            )
+        )
+    ).all()
+    return [(SourceSystem(row.system), row.record_id) for row in rows]
+
+
+async def _relink(conn: AsyncConnection, records: list[RecordKey], customer_id: str, *, by: str, rule: str) -> None:
+    """Close each record's current link and open one to `customer_id`: the history stays."""
+    if not records:
+        return
+    now = datetime.now(UTC)
+    wanted = [(system.value, record_id) for system, record_id in records]
+    await conn.execute(
+        update(customer_links)
+        .where(
+            tuple_(customer_links.c.system, customer_links.c.record_id).in_(wanted),
+            customer_links.c.unlinked_at.is_(None),
+        )
+        .values(unlinked_at=now, unlinked_by=by)
+    )
+    # confidence 1: a person decided
+    await conn.execute(
+        insert(customer_links),
+        [_link_row(NewLink(customer_id, system, record_id, 1.0, rule), by, now) for system, record_id in records],
+    )
+
+
+async def _save_golden(conn: AsyncConnection, record: GoldenRecord) -> None:
+    now = datetime.now(UTC)
+    row = _customer_row(record, now)
+    exists = (await conn.execute(select(customers.c.id).where(customers.c.id == record.customer_id))).first()
+    if exists:
+        del row["created_at"]
+        await conn.execute(update(customers).where(customers.c.id == record.customer_id).values(**row))
+    else:
+        await conn.execute(insert(customers).values(**row))
+
+
+def _link_row(link: NewLink, by: str, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": link.customer_id,
+        "system": link.system.value,
+        "record_id": link.record_id,
+        "confidence": link.confidence,
+        "rule": link.rule,
+        "linked_at": now,
+        "linked_by": by,
+    }
 
 
 def _customer_row(record: GoldenRecord, now: datetime) -> dict[str, Any]:

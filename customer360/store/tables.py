@@ -210,3 +210,48 @@ safeguarding_routes = Table(
     Column("agency_code", String(40), nullable=False),
     Column("agency_name", String(120), nullable=False),
 )
+
+# Each back office's identity attributes as last seen: what survivorship, incremental matching and a
+# steward's review read, without asking six back offices. Refreshed whenever records are linked.
+person_records = Table(
+    "person_records",
+    metadata,
+    Column("system", String(16), primary_key=True),
+    Column("record_id", String(254), primary_key=True),
+    Column("title", String(20)),
+    Column("forenames", String(100), nullable=False),
+    Column("surname", String(100), nullable=False),
+    Column("date_of_birth", Date, index=True),
+    Column("line1", String(200)),
+    Column("line2", String(200)),
+    Column("town", String(100)),
+    Column("postcode", String(10), index=True),
+    Column("uprn", String(12)),
+    Column("email", String(254), index=True, comment="normalised"),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("phone", String(20), index=True, comment="E.164"),
+    Column("updated_on", Date, comment="when the office last confirmed these details"),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Pairs of records the matcher was unsure about, for a data steward. A decided pair is remembered:
+# a rejected pair is never proposed again, however often the matcher runs.
+match_candidates = Table(
+    "match_candidates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("left_system", String(16), nullable=False),
+    Column("left_record_id", String(254), nullable=False),
+    Column("right_system", String(16), nullable=False),
+    Column("right_record_id", String(254), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("match_weight", Float, nullable=False),
+    Column("evidence", JSON, nullable=False, comment="comparison -> [level, weight in bits]"),
+    Column("state", String(10), nullable=False, index=True, comment="OPEN CONFIRMED REJECTED"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(200)),
+    UniqueConstraint(
+        "left_system", "left_record_id", "right_system", "right_record_id", name="uq_match_candidates_pair"
+    ),
+)

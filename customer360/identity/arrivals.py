@@ -1,0 +1,126 @@
+"""Incremental matching: records that appeared in a back office since the last run (a complaint from
+a new contact, a council tax account opened after a move) are matched on arrival against the golden
+records, without a full re-run.
+
+For each arriving record, the stored records sharing a blocking key with it (date of birth, email,
+phone or postcode) are scored with the saved model. At or above `AUTO_LINK` it joins that record's
+customer; otherwise it starts a customer of its own, and a pair rated at least `REVIEW` goes to the
+stewards' queue. Arrivals are taken in order, so a second new record of a new person finds the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from customer360.domain.people import PersonRecord
+from customer360.domain.systems import SourceSystem
+from customer360.identity.features import MatchRecord
+from customer360.identity.linking import IdentityHub
+from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
+from customer360.identity.model import MatchModel
+from customer360.identity.survivorship import golden_record
+from customer360.sources.errors import SourceUnavailable
+from customer360.sources.ports import PeopleSource
+from customer360.store.customers import NewLink
+from customer360.store.identity import ProposedPair, RecordKey
+
+MODEL_RULE = "model"
+NEW_RULE = "arrival"
+ARRIVAL_NAMESPACE = uuid.UUID("2a4b3f3c-1f0e-4c55-8d8e-6c1b7a0f5e21")
+
+log = logging.getLogger("customer360.identity.arrivals")
+
+
+@dataclass(frozen=True)
+class ArrivalSummary:
+    arrived: int
+    linked: int  # joined an existing customer
+    new_customers: int
+    queued: int  # pairs sent to review
+
+
+async def match_arrivals(
+    sources: Mapping[SourceSystem, PeopleSource], hub: IdentityHub, model_path: Path, *, by: str
+) -> ArrivalSummary:
+    """Find and match every record no linking run has seen. A back office that is down is skipped
+    (its arrivals are picked up next time)."""
+    known = await hub.people.known_keys()
+    arrivals: list[PersonRecord] = []
+    for system, source in sources.items():
+        try:
+            found = await source.person_records()
+        except SourceUnavailable:
+            log.warning("arrivals: %s is unavailable; its new records wait for the next run", system.value)
+            continue
+        arrivals.extend(r for r in found if (r.system, r.record_id) not in known)
+    if not arrivals:
+        return ArrivalSummary(0, 0, 0, 0)
+    model = await _model(model_path, hub)
+    owners = dict(await hub.customers.owners_of([(r.system, r.record_id) for r in arrivals]))
+    linked = new = queued = 0
+    for record in arrivals:
+        key = (record.system, record.record_id)
+        await hub.people.upsert_many([record])
+        if key in owners:  # a record customer360 created itself, linked when it was delivered
+            continue
+        neighbours = [r for r in await hub.people.sharing_a_key_with([record]) if (r.system, r.record_id) != key]
+        best, doubtful = await _scored(model, record, neighbours)
+        neighbour_owners = await hub.customers.owners_of([(r.system, r.record_id) for r in neighbours])
+        owner = neighbour_owners.get((best[0].system, best[0].record_id)) if best else None
+        if best and owner and best[1].match_probability >= AUTO_LINK:
+            keys = await hub.customers.active_records(owner) + [key]
+            stored = await hub.people.by_key(keys)
+            golden = golden_record(owner, [stored[k] for k in keys if k in stored])
+            confidence = round(best[1].match_probability, 6)
+            await hub.customers.attach(
+                golden, NewLink(owner, record.system, record.record_id, confidence, MODEL_RULE), by=by
+            )
+            owners[key] = owner
+            linked += 1
+            continue
+        customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
+        await hub.customers.attach(
+            golden_record(customer_id, [record]),
+            NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE),
+            by=by,
+        )
+        owners[key] = customer_id
+        new += 1
+        queued += await hub.review.propose(
+            ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
+            for other, pair in doubtful
+        )
+    return ArrivalSummary(len(arrivals), linked, new, queued)
+
+
+async def _scored(
+    model: MatchModel, record: PersonRecord, neighbours: Sequence[PersonRecord]
+) -> tuple[tuple[PersonRecord, ScoredPair] | None, list[tuple[PersonRecord, ScoredPair]]]:
+    """The strongest neighbour, and every neighbour rated at least `REVIEW`."""
+    if not neighbours:
+        return None, []
+    records = [MatchRecord.from_person(r) for r in (record, *neighbours)]
+    pairs = await asyncio.to_thread(lambda: list(score_pairs(model, records, min_probability=REVIEW)))
+    # Index 0 is the arrival; the pairs that do not involve it compare stored records with each other.
+    mine = [(neighbours[(p.right if p.left == 0 else p.left) - 1], p) for p in pairs if 0 in (p.left, p.right)]
+    mine.sort(key=lambda item: -item[1].match_probability)
+    return (mine[0] if mine else None), mine
+
+
+async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:
+    """The model the last full linking run saved; without one, trained now on the stored records."""
+    if model_path.exists():
+        return MatchModel.from_json(model_path.read_text(encoding="utf-8"))
+    stored = await hub.people.by_key(sorted(await hub.people.known_keys()))
+    model = await asyncio.to_thread(train, [MatchRecord.from_person(r) for r in stored.values()])
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model_path.write_text(model.to_json(), encoding="utf-8")
+    return model
+
+
+__all__ = ["ArrivalSummary", "RecordKey", "match_arrivals"]

@@ -1,0 +1,292 @@
+"""Golden-record stewardship end to end: the review queue, confirm and reject, merge and an exact
+unmerge, with the residents' `me` following each change; and records matched on arrival."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from customer360.auth.principal import Role
+from customer360.domain.people import NewContact, PostalAddress
+from customer360.domain.problems import CommonCode
+from customer360.domain.stewardship import (
+    StewardCode,
+    merge_problems,
+    restored_customer,
+    survivor_of,
+    unmerge_problems,
+)
+from customer360.domain.systems import SourceSystem
+from customer360.identity.arrivals import match_arrivals
+from customer360.schema.node import from_global_id
+from customer360.store.identity import ProposedPair
+from tests.support import graphql, running_app
+
+CRM, REVENUES, HOUSING = SourceSystem.CRM, SourceSystem.REVENUES, SourceSystem.HOUSING
+
+QUEUE = """
+query($first: Int, $after: String) {
+  matchReviewQueue(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id probability matchWeight state proposedAt
+      left { system recordId customerId name dateOfBirth }
+      right { system recordId customerId name dateOfBirth }
+      evidence { comparison level weight } } }
+  }
+}"""
+ME = "{ me { id name linkedRecords { id system recordId rule } fieldSources { field system } } }"
+CONFIRM = """mutation($id: ID!) { confirmMatch(input: {candidateId: $id}) {
+  candidate { id state } customer { id linkedRecords { system recordId } } userErrors { field code message } } }"""
+REJECT = """mutation($id: ID!) { rejectMatch(input: {candidateId: $id}) {
+  candidate { id state } userErrors { field code message } } }"""
+MERGE = """mutation($survivor: ID!, $merged: ID!) { mergeCustomers(input: {survivorId: $survivor, mergedId: $merged}) {
+  customer { id linkedRecords { id system recordId rule } } userErrors { field code message } } }"""
+UNMERGE = """mutation($customer: ID!, $records: [ID!]!) {
+  unmergeCustomer(input: {customerId: $customer, linkedRecordIds: $records}) {
+    customers { id linkedRecords { id system recordId } } restored userErrors { field code message } } }"""
+
+
+def _data(response: Any) -> dict[str, Any]:
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def _keys(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(r["system"], r["recordId"]) for r in records}
+
+
+# --- the rules, table-driven ---------------------------------------------------------------------
+
+A, B, C = (REVENUES, "R1"), (CRM, "C1"), (HOUSING, "H1")
+
+
+@pytest.mark.parametrize(
+    ("linked", "requested", "code"),
+    [
+        ([A, B, C], [B], None),
+        ([A, B, C], [B, C], None),
+        ([A, B, C], [], StewardCode.NOTHING_TO_SPLIT),
+        ([A, B], [C], StewardCode.NOT_LINKED),
+        ([A, B], [A, B], StewardCode.WOULD_EMPTY),
+        ([A, B], [B, A, B], StewardCode.WOULD_EMPTY),
+    ],
+)
+def test_unmerge_rules(linked, requested, code):
+    problems = unmerge_problems(linked, requested)
+    assert [p.code for p in problems] == ([code] if code else [])
+    assert all(p.field == ("input", "linkedRecordIds") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("requested", "previous", "merged_here", "restored"),
+    [
+        ([B, C], {B: "x", C: "x"}, {"x"}, "x"),  # exactly what a merge brought in: that customer is back
+        ([B], {B: "x", C: "x"}, {"x"}, "x"),  # part of it: still theirs
+        ([B, C], {B: "x", C: "y"}, {"x", "y"}, None),  # from two merges: a new customer
+        ([B], {B: "x"}, set(), None),  # x was never merged here (a split off an unmerge, say)
+        ([B], {}, set(), None),  # linked here from the start
+    ],
+)
+def test_which_customer_an_unmerge_restores(requested, previous, merged_here, restored):
+    assert restored_customer(requested, previous, merged_here) == restored
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "survivor"),
+    [(("a", 3), ("b", 1), "a"), (("a", 1), ("b", 3), "b"), (("b", 2), ("a", 2), "a")],
+)
+def test_the_customer_with_more_records_survives_a_confirmed_match(first, second, survivor):
+    assert survivor_of(first, second)[0] == survivor
+
+
+def test_a_customer_cannot_be_merged_into_itself():
+    (problem,) = merge_problems("x", "x")
+    assert (problem.field, problem.code) == (("input", "mergedId"), StewardCode.SAME_CUSTOMER)
+
+
+# --- through the API ------------------------------------------------------------------------------
+
+
+async def test_the_review_queue_shows_pairs_with_their_evidence_to_stewards_only(api, staff_token, issuer, residents):
+    _app, client = api
+    steward = staff_token(Role.DATA_STEWARD)
+    first = _data(await graphql(client, QUEUE, steward, {"first": 5}))["matchReviewQueue"]
+    edges = first["edges"]
+    assert len(edges) == 5 and first["totalCount"] > 5 and first["pageInfo"]["hasNextPage"]
+    probabilities = [e["node"]["probability"] for e in edges]
+    assert probabilities == sorted(probabilities, reverse=True)
+    for edge in edges:
+        node = edge["node"]
+        assert 0.5 <= node["probability"] <= 1 and node["state"] == "OPEN"
+        assert node["left"]["customerId"] != node["right"]["customerId"]  # the rules left them apart
+        assert node["left"]["name"] and node["right"]["name"]
+        assert {e["comparison"] for e in node["evidence"]} >= {"forename", "surname"}
+    second = _data(await graphql(client, QUEUE, steward, {"first": 5, "after": first["pageInfo"]["endCursor"]}))
+    assert not {e["node"]["id"] for e in edges} & {e["node"]["id"] for e in second["matchReviewQueue"]["edges"]}
+
+    for token in (staff_token(Role.CUSTOMER_SERVICES), issuer.resident_token(residents[0]["email"])):
+        body = (await graphql(client, QUEUE, token, {"first": 5})).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_confirming_a_pair_makes_one_customer_and_rejecting_one_is_remembered(own_council, staff_token):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (app, client):
+        edges = _data(await graphql(client, QUEUE, steward, {"first": 2}))["matchReviewQueue"]["edges"]
+        confirmed, rejected = edges[0]["node"], edges[1]["node"]
+
+        outcome = _data(await graphql(client, CONFIRM, steward, {"id": confirmed["id"]}))["confirmMatch"]
+        assert outcome["userErrors"] == [] and outcome["candidate"]["state"] == "CONFIRMED"
+        both = {(s["system"], s["recordId"]) for s in (confirmed["left"], confirmed["right"])}
+        assert both <= _keys(outcome["customer"]["linkedRecords"])
+        again = _data(await graphql(client, CONFIRM, steward, {"id": confirmed["id"]}))["confirmMatch"]
+        assert [e["code"] for e in again["userErrors"]] == [StewardCode.ALREADY_DECIDED.value]
+
+        outcome = _data(await graphql(client, REJECT, steward, {"id": rejected["id"]}))["rejectMatch"]
+        assert outcome["candidate"]["state"] == "REJECTED"
+        listed = _data(await graphql(client, QUEUE, steward, {"first": 100}))["matchReviewQueue"]["edges"]
+        assert rejected["id"] not in {e["node"]["id"] for e in listed}
+        # A later matching run proposing the same pair again is ignored: the rejection is remembered.
+        left = (SourceSystem(rejected["left"]["system"]), rejected["left"]["recordId"])
+        right = (SourceSystem(rejected["right"]["system"]), rejected["right"]["recordId"])
+        assert await app.state.runtime.identity.review.propose([ProposedPair(right, left, 0.9, 3.0, {})]) == 0
+
+        actions = [e.action for e in await app.state.runtime.audit.by_action(["identity.match_confirmed"])]
+        assert actions == ["identity.match_confirmed"]
+
+
+async def test_a_merge_is_undone_exactly_and_each_residents_me_follows(own_council, staff_token, issuer, residents):
+    steward = staff_token(Role.DATA_STEWARD)
+    kept, absorbed = residents[0], residents[1]
+    kept_token, absorbed_token = issuer.resident_token(kept["email"]), issuer.resident_token(absorbed["email"])
+    async with running_app(own_council) as (app, client):
+        kept_before = _data(await graphql(client, ME, kept_token))["me"]
+        absorbed_before = _data(await graphql(client, ME, absorbed_token))["me"]
+
+        merged = _data(
+            await graphql(client, MERGE, steward, {"survivor": kept_before["id"], "merged": absorbed_before["id"]})
+        )["mergeCustomers"]
+        assert merged["userErrors"] == []
+        expected = _keys(kept_before["linkedRecords"]) | _keys(absorbed_before["linkedRecords"])
+        assert _keys(merged["customer"]["linkedRecords"]) == expected
+        # The absorbed resident still signs in with their own verified email, and finds the merged record.
+        assert _data(await graphql(client, ME, absorbed_token))["me"]["id"] == kept_before["id"]
+
+        split_off = [r["id"] for r in absorbed_before["linkedRecords"]]
+        undone = _data(await graphql(client, UNMERGE, steward, {"customer": kept_before["id"], "records": split_off}))[
+            "unmergeCustomer"
+        ]
+        assert undone["userErrors"] == [] and undone["restored"] is True
+        remaining, restored = undone["customers"]
+        assert restored["id"] == absorbed_before["id"]
+        assert _keys(restored["linkedRecords"]) == _keys(absorbed_before["linkedRecords"])
+        assert _keys(remaining["linkedRecords"]) == _keys(kept_before["linkedRecords"])
+        kept_after = _data(await graphql(client, ME, kept_token))["me"]
+        absorbed_after = _data(await graphql(client, ME, absorbed_token))["me"]
+        assert (kept_after["id"], kept_after["name"]) == (kept_before["id"], kept_before["name"])
+        assert (absorbed_after["id"], absorbed_after["name"]) == (absorbed_before["id"], absorbed_before["name"])
+        assert absorbed_after["fieldSources"] == absorbed_before["fieldSources"]
+
+        audited = await app.state.runtime.audit.by_action(["identity.merge", "identity.unmerge"])
+        kept_id = from_global_id(kept_before["id"])[1]
+        assert [(e.action, e.customer_id) for e in audited][:2] == [
+            ("identity.merge", kept_id),
+            ("identity.unmerge", kept_id),
+        ]
+        assert all(e.role == "data_steward" and "@" not in str(e.detail) for e in audited)
+
+
+async def test_steward_mistakes_and_other_roles_get_user_errors(own_council, staff_token, residents, issuer):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (_app, client):
+        me = _data(await graphql(client, ME, issuer.resident_token(residents[0]["email"])))["me"]
+        other = _data(await graphql(client, ME, issuer.resident_token(residents[1]["email"])))["me"]
+        cases = [
+            (MERGE, steward, {"survivor": me["id"], "merged": me["id"]}, ["input", "mergedId"], "SAME_CUSTOMER"),
+            (MERGE, steward, {"survivor": me["id"], "merged": "nonsense"}, ["input", "mergedId"], "NOT_FOUND"),
+            (
+                MERGE,
+                staff_token(Role.CUSTOMER_SERVICES),
+                {"survivor": me["id"], "merged": other["id"]},
+                None,
+                CommonCode.FORBIDDEN.value,
+            ),
+            (
+                UNMERGE,
+                steward,
+                {"customer": me["id"], "records": [r["id"] for r in me["linkedRecords"]]},
+                ["input", "linkedRecordIds"],
+                "WOULD_EMPTY",
+            ),
+            (
+                UNMERGE,
+                steward,
+                {"customer": me["id"], "records": [other["linkedRecords"][0]["id"]]},
+                ["input", "linkedRecordIds"],
+                "NOT_LINKED",
+            ),
+            (CONFIRM, steward, {"id": me["id"]}, ["input", "candidateId"], "NOT_FOUND"),
+        ]
+        for document, token, variables, field, code in cases:
+            payload = next(iter(_data(await graphql(client, document, token, variables)).values()))
+            assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(field, code)], (document, variables)
+        # Nothing changed.
+        assert _data(await graphql(client, ME, issuer.resident_token(residents[0]["email"])))["me"] == me
+
+
+async def test_records_arriving_later_join_their_person_or_start_a_customer(own_council, issuer, residents):
+    resident = residents[2]
+    token = issuer.resident_token(resident["email"])
+    async with running_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        me = _data(await graphql(client, ME, token))["me"]
+        known = await runtime.identity.people.by_key(
+            [(SourceSystem(r["system"]), r["recordId"]) for r in me["linkedRecords"]]
+        )
+        person = next(r for r in known.values() if r.date_of_birth and r.address)
+        crm = runtime.sources.by_system()[CRM]
+        now = datetime.now(UTC)
+        # The same resident walks into the contact centre: a new CRM contact, typed afresh.
+        twin_entry = await crm.create_contact(
+            NewContact(
+                external_reference="walk-in-1",
+                forenames=person.forenames.upper(),
+                surname=person.surname,
+                created_at=now,
+                phone=person.phone,
+                date_of_birth=person.date_of_birth,
+                address=person.address,
+            )
+        )
+        stranger = await crm.create_contact(
+            NewContact(
+                external_reference="walk-in-2",
+                forenames="Zebedee",
+                surname="Quillfeather",
+                created_at=now,
+                date_of_birth=date(1961, 2, 3),
+                address=PostalAddress("1 Nowhere Lane", "B79 9ZZ", town="Tamworth"),
+            )
+        )
+
+        summary = await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+        )
+        assert (summary.arrived, summary.linked, summary.new_customers) == (2, 1, 1)
+        after = _data(await graphql(client, ME, token))["me"]
+        assert ("CRM", twin_entry) in _keys(after["linkedRecords"])
+        assert next(r["rule"] for r in after["linkedRecords"] if r["recordId"] == twin_entry) == "model"
+        owners = await runtime.identity.customers.owners_of([(CRM, stranger)])
+        resident_id = from_global_id(me["id"])[1]
+        assert owners[(CRM, stranger)] != resident_id
+        stranger_golden = await runtime.identity.customers.customers_by_id([owners[(CRM, stranger)]])
+        assert stranger_golden[owners[(CRM, stranger)]].surname == "Quillfeather"
+        # A second run finds nothing new: arrivals are matched once.
+        again = await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="t"
+        )
+        assert again.arrived == 0
