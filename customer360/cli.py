@@ -320,7 +320,11 @@ async def _match_arrivals(settings: Settings) -> ArrivalSummary:
     async with contextlib.AsyncExitStack() as stack:
         runtime = await start_runtime(quiet, stack)
         return await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, settings.match_model_path, by="customer360 arrivals"
+            runtime.sources.by_system(),
+            runtime.identity,
+            settings.match_model_path,
+            by="customer360 arrivals",
+            priority=settings.survivorship_priority,
         )
 
 

@@ -196,7 +196,13 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     if settings.arrivals_interval_seconds > 0:
 
         async def match_new_records() -> None:
-            await match_arrivals(sources.by_system(), hub, settings.match_model_path, by="arrivals")
+            await match_arrivals(
+                sources.by_system(),
+                hub,
+                settings.match_model_path,
+                by="arrivals",
+                priority=settings.survivorship_priority,
+            )
 
         arrivals = asyncio.create_task(
             every(settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
@@ -218,7 +224,9 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
             SafeguardingRouteStore(store_engine), agencies, AuditLog(store_engine)
         ),
         audit=AuditLog(store_engine),
-        stewardship=Stewardship(hub.customers, hub.people, hub.review, AuditLog(store_engine)),
+        stewardship=Stewardship(
+            hub.customers, hub.people, hub.review, AuditLog(store_engine), settings.survivorship_priority
+        ),
         identity=hub,
         analytics=Analytics(store_engine),
         events=EventRecorder(store_engine),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from customer360.domain.payments import DEFAULT_MAX_PAYMENT_PENCE
 from customer360.domain.systems import SourceSystem
+from customer360.identity.survivorship import SOURCE_PRIORITY
 
 
 class SettingsError(ValueError):
@@ -40,6 +41,7 @@ class Settings:
     outbox_interval_seconds: float = 5.0
     reconcile_interval_seconds: float = 60.0
     arrivals_interval_seconds: float = 300.0
+    survivorship_priority: tuple[SourceSystem, ...] = SOURCE_PRIORITY
     payments_webhook_secret: str | None = None
     demo_webhook_copies: int = 1
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
@@ -127,6 +129,7 @@ class Settings:
             outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
             reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
             arrivals_interval_seconds=_number(env, "C360_ARRIVALS_INTERVAL_SECONDS", 300.0),
+            survivorship_priority=_priority(env.get("C360_SURVIVORSHIP_PRIORITY", "")),
             payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
             agencies_database_url=env.get("C360_AGENCIES_URL") or None,
@@ -185,8 +188,20 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
 
 
 def _systems(raw: str) -> frozenset[SourceSystem]:
+    return frozenset(_system_list(raw, "C360_DEMO_SOURCE_DOWN"))
+
+
+def _priority(raw: str) -> tuple[SourceSystem, ...]:
+    """Most trusted first; systems not named rank after those named, in the default order."""
+    named = _system_list(raw, "C360_SURVIVORSHIP_PRIORITY")
+    if len(set(named)) != len(named):
+        raise SettingsError("C360_SURVIVORSHIP_PRIORITY names a source twice")
+    return tuple(named) + tuple(s for s in SOURCE_PRIORITY if s not in named)
+
+
+def _system_list(raw: str, setting: str) -> list[SourceSystem]:
     names = [part.strip().upper() for part in raw.split(",") if part.strip()]
     unknown = [name for name in names if name not in SourceSystem.__members__]
     if unknown:
-        raise SettingsError(f"C360_DEMO_SOURCE_DOWN names unknown sources {unknown}; known: {', '.join(SourceSystem)}")
-    return frozenset(SourceSystem(name) for name in names)
+        raise SettingsError(f"{setting} names unknown sources {unknown}; known: {', '.join(SourceSystem)}")
+    return [SourceSystem(name) for name in names]

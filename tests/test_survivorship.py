@@ -9,6 +9,7 @@ import pytest
 from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.identity.survivorship import golden_record
+from customer360.settings import Settings, SettingsError
 
 REV = SourceSystem.REVENUES
 BEN = SourceSystem.BENEFITS
@@ -171,3 +172,28 @@ def test_missing_values_have_no_source() -> None:
     assert (golden.date_of_birth, golden.date_of_birth_source) == (None, None)
     assert (golden.address, golden.address_source) == (None, None)
     assert golden.name_source == STS
+
+
+@pytest.mark.parametrize(
+    ("raw", "systems", "winner"),
+    [
+        pytest.param("", [REV, HSG], REV, id="default-revenues-before-housing"),
+        pytest.param("HOUSING", [REV, HSG], HSG, id="housing-named-first"),
+        pytest.param("crm, payments", [REV, PAY], PAY, id="named-systems-before-unnamed"),
+        pytest.param("CRM", [REV, BEN], REV, id="unnamed-keep-default-order"),
+    ],
+)
+def test_a_configured_priority_breaks_same_day_ties(
+    raw: str, systems: list[SourceSystem], winner: SourceSystem
+) -> None:
+    priority = Settings.from_env({"C360_SURVIVORSHIP_PRIORITY": raw}).survivorship_priority
+    assert sorted(priority) == sorted(SourceSystem)  # every system ranked exactly once
+    same_day = date(2026, 4, 1)
+    records = [rec(s, same_day, address=PostalAddress(f"{s.value} House", "B79 7BZ")) for s in systems]
+    assert golden_record("C-1", records, priority).address_source == winner
+
+
+@pytest.mark.parametrize("raw", ["COUNCIL", "CRM,CRM"])
+def test_a_priority_naming_an_unknown_or_repeated_source_is_refused(raw: str) -> None:
+    with pytest.raises(SettingsError, match="C360_SURVIVORSHIP_PRIORITY"):
+        Settings.from_env({"C360_SURVIVORSHIP_PRIORITY": raw})

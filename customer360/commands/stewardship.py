@@ -23,7 +23,8 @@ from customer360.domain.stewardship import (
     survivor_of,
     unmerge_problems,
 )
-from customer360.identity.survivorship import golden_record
+from customer360.domain.systems import SourceSystem
+from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore
@@ -56,6 +57,7 @@ class Stewardship:
     people: PersonRecordStore
     review: MatchReviewStore
     audit: AuditLog
+    priority: Sequence[SourceSystem] = SOURCE_PRIORITY  # survivorship's tie-break, most trusted first
 
     async def confirm_match(self, principal: Principal, candidate_id: int) -> MatchDecided | list[Problem]:
         """The two records are one person: their customers become one (the larger survives)."""
@@ -157,7 +159,7 @@ class Stewardship:
         found = await self.people.by_key(list(keys))
         records = [found[key] for key in keys if key in found]
         if records:
-            return golden_record(customer_id, records)
+            return golden_record(customer_id, records, self.priority)
         if fallback is not None:
             return fallback
         return GoldenRecord(customer_id=customer_id, forenames="", surname="(unknown)")

@@ -166,7 +166,11 @@ async def seed_demo(
             )
             say("linking people across the back offices into golden records")
             summary = await link_everyone(
-                sources.by_system(), hub, by="demo seed", model_path=settings.match_model_path
+                sources.by_system(),
+                hub,
+                by="demo seed",
+                model_path=settings.match_model_path,
+                priority=settings.survivorship_priority,
             )
         say("writing a year of interaction history for analytics")
         gateway = create_engine(settings.gateway_database_url)

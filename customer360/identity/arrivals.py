@@ -23,7 +23,7 @@ from customer360.identity.features import MatchRecord
 from customer360.identity.linking import IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.model import MatchModel
-from customer360.identity.survivorship import golden_record
+from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import NewLink
@@ -45,7 +45,12 @@ class ArrivalSummary:
 
 
 async def match_arrivals(
-    sources: Mapping[SourceSystem, PeopleSource], hub: IdentityHub, model_path: Path, *, by: str
+    sources: Mapping[SourceSystem, PeopleSource],
+    hub: IdentityHub,
+    model_path: Path,
+    *,
+    by: str,
+    priority: Sequence[SourceSystem] = SOURCE_PRIORITY,
 ) -> ArrivalSummary:
     """Find and match every record no linking run has seen. A back office that is down is skipped
     (its arrivals are picked up next time)."""
@@ -75,7 +80,7 @@ async def match_arrivals(
         if best and owner and best[1].match_probability >= AUTO_LINK:
             keys = await hub.customers.active_records(owner) + [key]
             stored = await hub.people.by_key(keys)
-            golden = golden_record(owner, [stored[k] for k in keys if k in stored])
+            golden = golden_record(owner, [stored[k] for k in keys if k in stored], priority)
             confidence = round(best[1].match_probability, 6)
             await hub.customers.attach(
                 golden, NewLink(owner, record.system, record.record_id, confidence, MODEL_RULE), by=by

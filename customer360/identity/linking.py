@@ -54,7 +54,12 @@ class LinkSummary:
 
 
 async def link_everyone(
-    sources: Mapping[SourceSystem, PeopleSource], hub: IdentityHub, *, by: str, model_path: Path | None = None
+    sources: Mapping[SourceSystem, PeopleSource],
+    hub: IdentityHub,
+    *,
+    by: str,
+    model_path: Path | None = None,
+    priority: Sequence[SourceSystem] = SOURCE_PRIORITY,
 ) -> LinkSummary:
     fetched = await asyncio.gather(*(source.person_records() for source in sources.values()))
     records = [record for batch in fetched for record in batch]
@@ -63,7 +68,7 @@ async def link_everyone(
     links = []
     for cluster in clusters:
         customer_id = golden_id(cluster)
-        golden.append(golden_record(customer_id, cluster.records))
+        golden.append(golden_record(customer_id, cluster.records, priority))
         for record, rule in zip(cluster.records, cluster.rules, strict=True):
             links.append(
                 NewLink(

@@ -1,9 +1,10 @@
 """Survivorship: which back office's value of each field the golden record shows.
 
-Rule: the most recently updated record that has a value wins; between records updated the
-same day (or with no date), the configured source priority decides. REVENUES comes first
-because liability forces it to keep a current address and name; PAYMENTS last because a
-cardholder name is typed by whoever holds the card.
+Rule: the most recently verified record that has a value wins (`updated_on`: the day its office
+last confirmed the details); between records verified the same day (or with no date), the
+source priority decides (`C360_SURVIVORSHIP_PRIORITY`). By default REVENUES comes first because
+liability forces it to keep a current address and name; PAYMENTS last because a cardholder name
+is typed by whoever holds the card. A system left out of a configured priority ranks after those named.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ SOURCE_PRIORITY: tuple[SourceSystem, ...] = (
 T = TypeVar("T")
 
 
-def _ranked(records: Sequence[PersonRecord]) -> list[PersonRecord]:
-    return sorted(
-        records,
-        key=lambda r: (-(r.updated_on or date.min).toordinal(), SOURCE_PRIORITY.index(r.system)),
-    )
+def _ranked(records: Sequence[PersonRecord], priority: Sequence[SourceSystem]) -> list[PersonRecord]:
+    def rank(system: SourceSystem) -> int:
+        return priority.index(system) if system in priority else len(priority)
+
+    return sorted(records, key=lambda r: (-(r.updated_on or date.min).toordinal(), rank(r.system)))
 
 
 def _first(
@@ -45,8 +46,10 @@ def _first(
     return None, None
 
 
-def golden_record(customer_id: str, records: Sequence[PersonRecord]) -> GoldenRecord:
-    ranked = _ranked(records)
+def golden_record(
+    customer_id: str, records: Sequence[PersonRecord], priority: Sequence[SourceSystem] = SOURCE_PRIORITY
+) -> GoldenRecord:
+    ranked = _ranked(records, priority)
     # A name is taken whole from one record so forenames and surname never mix offices.
     named = next((r for r in ranked if r.surname), ranked[0])
     verified = [r for r in ranked if r.email_verified and normalise_email(r.email)]
