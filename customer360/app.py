@@ -18,7 +18,9 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
+from strawberry.types import ExecutionResult
 
+from customer360.cache.views import fingerprint, is_own_read
 from customer360.clock import london_today
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
@@ -104,6 +106,40 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if found is None:
             raise PersistedQueryNotFound()
         return found
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, with a resident's repeated own reads answered from `CustomerViews`, and
+        every mutation making the resident's kept answers unreachable."""
+        views = context.cache.views
+        principal = context.principal
+        customer_id = principal.customer_id if principal.is_resident else None
+        if not views.enabled or customer_id is None or request_data.query is None:
+            return await self._executed(request, request_adapter, sub_response, context, request_data)
+        if not is_own_read(request_data.query, request_data.operation_name):
+            result = await self._executed(request, request_adapter, sub_response, context, request_data)
+            await context.cache.forget_customers([customer_id])  # a mutation, or a read we cannot tell apart
+            return result
+        key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
+        generation, kept = await views.lookup(customer_id, key)
+        if kept is not None:
+            return ExecutionResult(data=kept, errors=None)
+        result = await self._executed(request, request_adapter, sub_response, context, request_data)
+        if result.data is not None and not result.errors and not result.extensions:
+            await views.keep(customer_id, generation, key, result.data)
+        return result
+
+    async def _executed(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Context, data: GraphQLRequestData
+    ) -> ExecutionResult:
+        return await super().execute_single(request, request_adapter, sub_response, context, None, data)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         runtime: Runtime = request.app.state.runtime

@@ -325,6 +325,7 @@ async def _match_arrivals(settings: Settings) -> ArrivalSummary:
             settings.match_model_path,
             by="customer360 arrivals",
             priority=settings.survivorship_priority,
+            cache=runtime.cache,
         )
 
 

@@ -202,6 +202,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
                 settings.match_model_path,
                 by="arrivals",
                 priority=settings.survivorship_priority,
+                cache=read_through,
             )
 
         arrivals = asyncio.create_task(
@@ -225,7 +226,12 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         ),
         audit=AuditLog(store_engine),
         stewardship=Stewardship(
-            hub.customers, hub.people, hub.review, AuditLog(store_engine), settings.survivorship_priority
+            hub.customers,
+            hub.people,
+            hub.review,
+            AuditLog(store_engine),
+            settings.survivorship_priority,
+            cache=read_through,
         ),
         identity=hub,
         analytics=Analytics(store_engine),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from customer360.cache.namespaces import NEVER_CACHED
+from customer360.cache.views import CustomerViews
 from customer360.metrics import Metrics
 
 # Where the last known good answer for `<namespace>:<key>` is kept, beside the fresh entry.
@@ -96,6 +97,11 @@ class ReadThrough:
         self._hits = metrics.cache_requests.labels(cache.layer, "hit")
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
+        self.views = CustomerViews(cache, ttl_seconds)
+
+    async def forget_customers(self, customer_ids: Sequence[str | None]) -> None:
+        """Something these customers see has changed: no kept answer of theirs is served again."""
+        await self.views.forget([customer_id for customer_id in customer_ids if customer_id])
 
     async def get_many(
         self,

@@ -81,6 +81,13 @@ class Deliverer:
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
+        try:
+            await self._deliver(item)
+        finally:
+            # Delivered or not, the attempt shows in the resident's `delivery { state attempts }`.
+            await self.cache.forget_customers([item.customer_id])
+
+    async def _deliver(self, item: OutboxItem) -> None:
         # `agency.file_case:POLICE` is handled by `agency.file_case`: one handler, one row per destination.
         handler = self.handlers.get(item.operation) or self.handlers.get(item.operation.split(":", 1)[0])
         if handler is None:

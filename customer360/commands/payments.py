@@ -186,6 +186,7 @@ class Payments:
             await self.ledger.update_status(stored.reference, current.status)
             await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
             await self.deliverer.cache.invalidate(PAYMENT_BY_ID, [current.payment_id])
+            await self.deliverer.cache.forget_customers([stored.customer_id])
         if current.status is not PaymentStatus.SUCCESS:
             return 0
         if stored.purpose is PaymentPurpose.COUNCIL_TAX and stored.account_reference:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from customer360.auth.policy import TEAMS
 from customer360.auth.principal import Principal, Role
+from customer360.cache.base import ReadThrough
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.stewardship import (
@@ -58,6 +59,7 @@ class Stewardship:
     review: MatchReviewStore
     audit: AuditLog
     priority: Sequence[SourceSystem] = SOURCE_PRIORITY  # survivorship's tie-break, most trusted first
+    cache: ReadThrough | None = None  # to forget the residents' kept answers after a change
 
     async def confirm_match(self, principal: Principal, candidate_id: int) -> MatchDecided | list[Problem]:
         """The two records are one person: their customers become one (the larger survives)."""
@@ -136,6 +138,7 @@ class Stewardship:
         split_off = await self._golden(split_off_id, wanted, None)
         by = _actor(principal)
         await self.customers.split(remaining, split_off, wanted, by=by, rule=UNMERGE_RULE)
+        await self._changed(customer_id, split_off_id)
         detail = {"split_off": split_off_id, "records": len(wanted), "restored": restore is not None}
         await self._audit(principal, "identity.unmerge", customer_id, detail)
         await self._audit(principal, "identity.unmerge", split_off_id, {"from": customer_id, "records": len(wanted)})
@@ -148,10 +151,15 @@ class Stewardship:
         current = (await self.customers.customers_by_id([survivor_id])).get(survivor_id)
         survivor = await self._golden(survivor_id, keys, current)
         moved = await self.customers.merge(survivor, merged_id, by=_actor(principal), rule=MERGE_RULE)
+        await self._changed(survivor_id, merged_id)
         detail = {"merged": merged_id, "records": len(moved), "candidate": candidate_id}
         await self._audit(principal, "identity.merge", survivor_id, detail)
         await self._audit(principal, "identity.merged_away", merged_id, {"into": survivor_id})
         return survivor
+
+    async def _changed(self, *customer_ids: str) -> None:
+        if self.cache is not None:
+            await self.cache.forget_customers(list(customer_ids))
 
     async def _golden(self, customer_id: str, keys: Sequence[RecordKey], fallback: GoldenRecord | None) -> GoldenRecord:
         """Survivorship over the records the customer will hold. Records customer360 created itself

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from customer360.cache.base import ReadThrough
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.identity.features import MatchRecord
@@ -51,6 +52,7 @@ async def match_arrivals(
     *,
     by: str,
     priority: Sequence[SourceSystem] = SOURCE_PRIORITY,
+    cache: ReadThrough | None = None,
 ) -> ArrivalSummary:
     """Find and match every record no linking run has seen. A back office that is down is skipped
     (its arrivals are picked up next time)."""
@@ -87,6 +89,8 @@ async def match_arrivals(
             )
             owners[key] = owner
             linked += 1
+            if cache is not None:
+                await cache.forget_customers([owner])
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
         await hub.customers.attach(
