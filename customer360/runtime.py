@@ -100,7 +100,8 @@ class Runtime:
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
-            principal = replace(principal, customer_id=await self.customers.customer_id_for_verified_email(email))
+            found = await self.cache.views.customer_for_email(email, self.customers.customer_id_for_verified_email)
+            principal = replace(principal, customer_id=found)
         return principal
 
     async def source_states(self) -> dict[str, str]:

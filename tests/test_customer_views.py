@@ -97,7 +97,7 @@ async def test_a_residents_own_mutation_shows_at_once(own_council, issuer, resid
         assert after == before + 1
 
 
-async def test_a_stewards_merge_shows_at_once_in_the_survivors_me(own_council, issuer, residents, staff_token):
+async def test_a_stewards_merge_shows_at_once_in_both_residents_me(own_council, issuer, residents, staff_token):
     async with running_app(views_on(own_council)) as (_app, client):
         kept, absorbed = (issuer.resident_token(residents[i]["email"]) for i in (0, 1))
         kept_me = (await graphql(client, ME, kept)).json()["data"]["me"]
@@ -107,3 +107,5 @@ async def test_a_stewards_merge_shows_at_once_in_the_survivors_me(own_council, i
         assert merged["data"]["mergeCustomers"]["userErrors"] == []
         after = (await graphql(client, ME, kept)).json()["data"]["me"]
         assert len(after["linkedRecords"]) == len(kept_me["linkedRecords"]) + len(absorbed_me["linkedRecords"])
+        # The absorbed resident's sign-in was kept too: it now leads to the survivor, at once.
+        assert (await graphql(client, ME, absorbed)).json()["data"]["me"]["id"] == kept_me["id"]

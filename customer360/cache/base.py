@@ -103,6 +103,11 @@ class ReadThrough:
         """Something these customers see has changed: no kept answer of theirs is served again."""
         await self.views.forget([customer_id for customer_id in customer_ids if customer_id])
 
+    async def forget_identities(self, customer_ids: Sequence[str]) -> None:
+        """Who is who changed (a merge, an unmerge, an arrival): sign-ins are looked up afresh too."""
+        await self.views.forget_sign_ins()
+        await self.forget_customers(customer_ids)
+
     async def get_many(
         self,
         namespace: str,

@@ -12,6 +12,10 @@ old generation and stores its answer late stores it where nobody looks.
 
 Only answers without errors and without stale values are kept, and only for documents whose every
 root field is `me` (see `is_own_read`): nothing staff see, nothing another principal could reach.
+
+The sign-in lookup every resident request starts with (verified email -> golden customer) is kept
+the same way, under an *identity epoch* that any change to who is who (a merge, an unmerge, a
+matched arrival) renews. The email is kept only as a hash in the key.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
 
 GENERATION = "views.generation"
 ANSWER = "views.answer"
+IDENTITY_EPOCH = "views.identity_epoch"
+SIGN_IN = "views.sign_in"
 OWN_ROOT_FIELDS = frozenset({"me", "__typename"})
 
 
@@ -40,16 +47,38 @@ class CustomerViews:
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
         """(the customer's current generation, the answer kept under it or None)."""
-        generation_key = f"{GENERATION}:{customer_id}"
-        found = await self._cache.get_many([generation_key])
-        generation = found.get(generation_key)
-        if generation is None:
-            generation = secrets.token_hex(8)
-            # Outlives the answers stored under it, so an answer never survives its generation's renewal.
-            await self._cache.set_many({generation_key: generation}, self._ttl * 4)
+        generation, fresh = await self._token(f"{GENERATION}:{customer_id}")
+        if fresh:
             return generation, None
         key = f"{ANSWER}:{customer_id}:{generation}:{fingerprint}"
         return generation, (await self._cache.get_many([key])).get(key)
+
+    async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
+        """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
+        if not self.enabled:
+            return await lookup(email)
+        epoch, _ = await self._token(IDENTITY_EPOCH)
+        key = f"{SIGN_IN}:{epoch}:{hashlib.sha256(email.encode()).hexdigest()}"
+        found = await self._cache.get_many([key])
+        if key in found:
+            return found[key] or None
+        customer_id = await lookup(email)
+        await self._cache.set_many({key: customer_id or ""}, self._ttl)
+        return customer_id
+
+    async def forget_sign_ins(self) -> None:
+        if self.enabled:
+            await self._cache.delete_many([IDENTITY_EPOCH])
+
+    async def _token(self, key: str) -> tuple[str, bool]:
+        """The random token under `key`, made if absent: (token, whether it was just made). It outlives
+        the entries stored under it, so an entry never survives its token's renewal."""
+        found = (await self._cache.get_many([key])).get(key)
+        if found is not None:
+            return found, False
+        made = secrets.token_hex(8)
+        await self._cache.set_many({key: made}, self._ttl * 4)
+        return made, True
 
     async def keep(self, customer_id: str, generation: str, fingerprint: str, answer: Any) -> None:
         await self._cache.set_many({f"{ANSWER}:{customer_id}:{generation}:{fingerprint}": answer}, self._ttl)

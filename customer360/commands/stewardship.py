@@ -159,7 +159,7 @@ class Stewardship:
 
     async def _changed(self, *customer_ids: str) -> None:
         if self.cache is not None:
-            await self.cache.forget_customers(list(customer_ids))
+            await self.cache.forget_identities(list(customer_ids))
 
     async def _golden(self, customer_id: str, keys: Sequence[RecordKey], fallback: GoldenRecord | None) -> GoldenRecord:
         """Survivorship over the records the customer will hold. Records customer360 created itself

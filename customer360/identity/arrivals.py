@@ -90,7 +90,7 @@ async def match_arrivals(
             owners[key] = owner
             linked += 1
             if cache is not None:
-                await cache.forget_customers([owner])
+                await cache.forget_identities([owner])
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
         await hub.customers.attach(
@@ -100,6 +100,8 @@ async def match_arrivals(
         )
         owners[key] = customer_id
         new += 1
+        if cache is not None:
+            await cache.forget_identities([customer_id])
         queued += await hub.review.propose(
             ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
             for other, pair in doubtful
