@@ -24,11 +24,14 @@ EXIT_REFUSED = 2
 def main(argv: Sequence[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         parser.exit(EXIT_REFUSED, f"customer360: {error}\n")
+    from customer360.logging_config import configure_logging
+
+    # Redacted, with the chatty libraries held at WARNING, for every command (`serve` re-configures).
+    configure_logging(settings.log_level, format="text")
     sys.exit(args.handler(settings, args) or 0)
 
 
