@@ -21,6 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from customer360.identity.model import HouseholdTable
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = (
@@ -314,9 +318,17 @@ def run_splink(dataset: Dataset) -> tuple[dict[str, float], float]:
     return scores(dataset.truth, predicted), seconds
 
 
-def relatives_share(dataset: Dataset) -> tuple[int, int, int]:
-    """(true pairs among the candidates, of them how many show a relatives pattern, pairs of two people
-    that show one): what the relative guards cost and what they protect on this data set."""
+@dataclass
+class Relatives:
+    """What the relative guards would cost and protect on one data set, and whether they apply to it."""
+
+    true_pairs: int  # true pairs among the candidates
+    true_with_pattern: int  # of them, how many show a relatives pattern
+    false_with_pattern: int  # pairs of two people that show one
+    households: HouseholdTable
+
+
+def relatives_share(dataset: Dataset) -> Relatives:
     import numpy as np
 
     from customer360.identity.batch import read_records
@@ -324,6 +336,7 @@ def relatives_share(dataset: Dataset) -> tuple[int, int, int]:
     from customer360.identity.comparisons import COMPARISONS
     from customer360.identity.features import build_features
     from customer360.identity.matcher import compare
+    from customer360.identity.model import household_table
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "records.csv"
@@ -332,11 +345,14 @@ def relatives_share(dataset: Dataset) -> tuple[int, int, int]:
             records = list(read_records(file))
     features = build_features(records)
     candidates = candidate_pairs(features)
-    relatives = compare(features, candidates)[:, [c.name for c in COMPARISONS].index("relatives")]
+    vectors = compare(features, candidates)
+    relatives = vectors[:, [c.name for c in COMPARISONS].index("relatives")]
     entity = np.array([dataset.truth[(r.source, r.record_id)] for r in records], dtype=object)
     same = entity[candidates.left] == entity[candidates.right]
     pattern = relatives != COMPARISONS[-1].levels.index("none")
-    return int(same.sum()), int((same & pattern).sum()), int((~same & pattern).sum())
+    return Relatives(
+        int(same.sum()), int((same & pattern).sum()), int((~same & pattern).sum()), household_table(vectors)
+    )
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -355,7 +371,7 @@ def main() -> None:
         work = Path(scratch)
         for dataset in datasets:
             for label, extra in (
-                ("customer360 (relative guards on: default)", ()),
+                ("customer360 (default)", ()),
                 ("customer360 --no-relative-guards", ("--no-relative-guards",)),
             ):
                 measured, seconds = run_ours(dataset, work, *extra)
@@ -398,7 +414,7 @@ def _machine() -> str:
 def report(
     results: list[tuple[str, str, dict[str, float], float]],
     datasets: list[Dataset],
-    patterns: dict[str, tuple[int, int, int]],
+    patterns: dict[str, Relatives],
 ) -> str:
     lines = [
         "| dataset | matcher | pairwise precision | pairwise recall | pairwise F1 | cluster F1 | time (s) |",
@@ -416,8 +432,21 @@ def report(
             "pairs of two people with one |",
             "| --- | ---: | ---: | ---: |",
             *(
-                f"| {name} | {true:,} | {hit:,} ({hit / max(true, 1):.1%}) | {false:,} |"
-                for name, (true, hit, false) in patterns.items()
+                f"| {name} | {r.true_pairs:,} | {r.true_with_pattern:,} "
+                f"({r.true_with_pattern / max(r.true_pairs, 1):.1%}) | {r.false_with_pattern:,} |"
+                for name, r in patterns.items()
+            ),
+        ]
+    )
+    households = "\n".join(
+        [
+            "| dataset | both differ | forename only | date only | neither | odds ratio (upper 95%) | guards |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+            *(
+                f"| {name} | {h.both:,} | {h.forename_only:,} | {h.date_only:,} | {h.neither:,} "
+                f"| {h.odds_ratio()[0]:,.1f} ({h.odds_ratio()[1]:,.1f}) "
+                f"| {'on' if h.shows_households else 'released'} |"
+                for name, h in ((name, r.households) for name, r in patterns.items())
             ),
         ]
     )
@@ -439,6 +468,7 @@ def report(
         table="\n".join(lines),
         datasets=described,
         relatives=relatives,
+        households=households,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from customer360.identity.clustering import one_to_one, two_deduplicated_files
+from customer360.identity.clustering import connected_clusters, one_to_one, two_deduplicated_files
 from customer360.identity.comparisons import (
     COMPARISONS,
     compare_address,
@@ -19,6 +19,7 @@ from customer360.identity.comparisons import (
 )
 from customer360.identity.features import MatchRecord, build_features
 from customer360.identity.matcher import MatchDecision, cluster, score_pairs, train
+from customer360.identity.model import HouseholdTable, initial_model, u_without_matches
 
 
 def level(compare, left: MatchRecord, right: MatchRecord) -> int:  # type: ignore[no-untyped-def]
@@ -100,7 +101,7 @@ def test_address_levels_forgive_abbreviations_and_a_kept_second_line() -> None:
         == 0
     )
     assert level(compare_address, left, rec("3", address_line1="14 High Street", postcode="B79 7BZ")) == 2
-    assert level(compare_address, left, rec("4", address_line1="3 Mill Lane", postcode="B77 1AA")) == 5
+    assert level(compare_address, left, rec("4", address_line1="3 Mill Lane", postcode="B77 1AA")) == 6  # different
 
 
 @pytest.mark.parametrize(
@@ -151,6 +152,9 @@ def test_surname_levels_by_label(a: tuple[str, str], b: tuple[str, str], expecte
         (("4 Anzac Park", "B79 7BZ", "Villa 5"), ("4 Villa 5", "B79 7BZ", "Anzac Park"), "same_address_and_postcode"),
         (("34 Beetaloo Street", "3996", "Downer"), ("23 Beetaloo Street", "3969", "Downer"), "same_street"),
         (("14 High Street", "B79 7BZ", ""), ("2 Mill Lane", "B79 7BZ", ""), "same_postcode"),
+        # one office left the first line out: the postcode agrees and no street disagrees
+        (("14 High Street", "B79 7BZ", ""), ("", "B79 7BZ", ""), "same_postcode_no_street"),
+        (("", "B79 7BZ", ""), ("", "B79 7BZ", ""), "same_postcode_no_street"),
         (("14 High Street", "B79 7BZ", "Tamworth"), ("2 Mill Lane", "B77 1AA", "Tamworth"), "same_area"),
         (("14 High Street", "B79 7BZ", "Tamworth"), ("2 Mill Lane", "B77 1AA", "Lichfield"), "different"),
     ],
@@ -204,6 +208,24 @@ HOME = {"address_line1": "7 Mill Lane", "postcode": "B77 2AB", "phone": "01827 7
             {"forenames": "Matthew", "surname": "Quarrie", "date_of_birth": date(1999, 3, 4)},
             "none",
         ),
+        # two forenames at one home, one date of birth unknown: a spouse or a sibling
+        (
+            {"forenames": "Victoria", "surname": "Foster", "date_of_birth": date(1962, 10, 30), **HOME},
+            {"forenames": "Michael", "surname": "Foster", **HOME},
+            "housemates",
+        ),
+        # ... and sharing only the landline is one home too
+        (
+            {"forenames": "Victoria", "surname": "Foster", "phone": HOME["phone"]},
+            {"forenames": "Michael", "surname": "Foster", "phone": HOME["phone"]},
+            "housemates",
+        ),
+        # a nickname is one forename, not two people
+        (
+            {"forenames": "Victoria", "surname": "Foster", **HOME},
+            {"forenames": "Vicky", "surname": "Foster", **HOME},
+            "none",
+        ),
         # father and son of one name, a generation apart, at one address
         (
             {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
@@ -221,6 +243,29 @@ HOME = {"address_line1": "7 Mill Lane", "postcode": "B77 2AB", "phone": "01827 7
             {"forenames": "John", "surname": "Quarrie Snr", **HOME},
             "junior_and_senior",
         ),
+        # a Jr and an unmarked namesake at his home, nothing to tell whether it is his father
+        (
+            {"forenames": "John", "surname": "Quarrie Jr", "date_of_birth": date(1990, 8, 19), **HOME},
+            {"forenames": "John", "surname": "Quarrie", **HOME},
+            "namesakes",
+        ),
+        # ... his own date of birth shows the unmarked record is his, the marker merely dropped
+        (
+            {"forenames": "John", "surname": "Quarrie Jr", "date_of_birth": date(1990, 8, 19), **HOME},
+            {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1990, 8, 19), **HOME},
+            "none",
+        ),
+        # ... and so does his own mobile, or e-mail
+        (
+            {"forenames": "John", "surname": "Quarrie Jr", "address_line1": "7 Mill Lane", "phone": "07700 900111"},
+            {"forenames": "John", "surname": "Quarrie", "address_line1": "7 Mill Lane", "phone": "07700 900111"},
+            "none",
+        ),
+        (
+            {"forenames": "John", "surname": "Quarrie Jr", "email": "jq@example.com", **HOME},
+            {"forenames": "John", "surname": "Quarrie", "email": "jq@example.com", **HOME},
+            "none",
+        ),
         (
             {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
             {"forenames": "John", "surname": "Quarrie", "date_of_birth": date(1961, 6, 2), **HOME},
@@ -235,10 +280,90 @@ def test_relatives_levels(a: dict[str, object], b: dict[str, object], expected: 
 def test_relative_guards_weigh_twenty_bits_against_and_nothing_when_off() -> None:
     on, _ = run(council())
     tables = dict(zip([c.name for c in on.comparisons], on.weight_table(), strict=True))
-    assert list(np.round(tables["relatives"], 6)) == [-20.0, -20.0, -20.0, 0.0]
+    assert list(np.round(tables["relatives"], 6)) == [-20.0, -20.0, -20.0, -20.0, -20.0, 0.0]
     off = train(council(), relative_guards=False)
     tables = dict(zip([c.name for c in off.comparisons], off.weight_table(), strict=True))
-    assert list(np.round(tables["relatives"], 6)) == [0.0, 0.0, 0.0, 0.0]
+    assert list(np.round(tables["relatives"], 6)) == [0.0] * 6
+
+
+@pytest.mark.parametrize(
+    ("table", "households"),
+    [
+        # the demo council: spouses and siblings, two forenames and two birthdays at one home, by the hundred
+        (HouseholdTable(both=846, forename_only=4, date_only=25, neither=931), True),
+        # FEBRL3 and FEBRL4: a forename or a date replaced at random, independently (odds ratio 0.7, 1.1)
+        (HouseholdTable(both=21, forename_only=409, date_only=183, neither=2454), False),
+        (HouseholdTable(both=14, forename_only=268, date_only=125, neither=2610), False),
+        # no relatives pattern at all, or too few pairs to tell: the guards stay
+        (HouseholdTable(both=0, forename_only=0, date_only=0, neither=60), True),
+        (HouseholdTable(both=0, forename_only=5, date_only=5, neither=100), True),
+        # one twin pair and a father and son at one home are enough to keep them
+        (HouseholdTable(both=4, forename_only=1, date_only=1, neither=60), True),
+    ],
+)
+def test_household_table_tells_households_from_independent_slips(table: HouseholdTable, households: bool) -> None:
+    assert table.shows_households is households
+
+
+def replaced_at_random() -> list[MatchRecord]:
+    """FEBRL's way: 240 people at homes of their own, each with a duplicate; one duplicate in six has its
+    forename replaced by an unrelated one, about one in five its date of birth, and one in 36 both
+    (as often as independence has it)."""
+    records = []
+    for i in range(240):
+        forename, surname = FORENAMES[i % 12], f"{SURNAMES[i % 9]}{'abcdefghijklmnopqrstuvwxyz'[i % 26] * (i // 9)}"
+        home = {"address_line1": f"{i + 1} Station Road", "postcode": f"B7{i % 10} {i % 9}A{chr(65 + i % 26)}"}
+        born = date(1930 + i % 60, 1 + i % 12, 1 + i % 28)
+        records.append(rec(f"org-{i}", forenames=forename, surname=surname, date_of_birth=born, **home))
+        replaced_forename, replaced_date = i % 6 == 0, i % 6 == 1 or i % 36 == 0
+        records.append(
+            rec(
+                f"dup-{i}",
+                forenames=FORENAMES[(i + 5) % 12] if replaced_forename else forename,
+                surname=surname,
+                date_of_birth=date(1930 + (i + 31) % 60, 1 + i % 12, 1 + i % 28) if replaced_date else born,
+                **home,
+            )
+        )
+    return records
+
+
+def test_guards_are_released_where_relatives_patterns_are_independent_slips() -> None:
+    records = replaced_at_random()
+    assert not train(records).pinned  # no households, so a twin-shaped pair is a replaced forename
+    _, clusters = run(records)
+    assert all(together(records, clusters, f"org-{i}", f"dup-{i}") for i in range(240))
+    # The same duplicates where one home in six also holds a spouse: households, so the guards stay.
+    spouses = [
+        rec(
+            f"spouse-{i}",
+            forenames="Margaret",
+            surname=records[2 * i].surname,
+            date_of_birth=date(1931 + i % 60, 7, 9),
+            address_line1=records[2 * i].address_line1,
+            postcode=records[2 * i].postcode,
+        )
+        for i in range(3, 240, 6)
+    ]
+    assert train([*records, *spouses]).pinned
+
+
+def test_u_leaves_out_the_true_matches_among_the_random_pairs() -> None:
+    model = initial_model(np.array([[0]] * 10 + [[1]] * 990, dtype=np.int8), {}, (COMPARISONS[0],))
+    model.parameters["forename"].m = [0.9, 0.02, 0.02, 0.02, 0.02, 0.02]
+    model.prior = 0.5  # every exact agreement among the random pairs is then a match, nearly
+    before = model.parameters["forename"].u[0]
+    u_without_matches(model, np.array([[0]] * 10 + [[1]] * 990, dtype=np.int8))
+    assert model.parameters["forename"].u[0] < before / 5
+
+
+def test_relatives_are_never_chained_into_one_cluster() -> None:
+    # 0-1 and 1-2 are links, but 0 and 2 are relatives: 2 joins 1's cluster only if 0 is not in it.
+    left, right, probability = np.array([0, 1]), np.array([1, 2]), np.array([0.9999, 0.999])
+    labels, _ = connected_clusters(3, left, right, probability, 0.99)
+    assert labels[0] == labels[1] == labels[2]
+    labels, _ = connected_clusters(3, left, right, probability, 0.99, apart=(np.array([0]), np.array([2])))
+    assert labels[0] == labels[1] != labels[2]
 
 
 def test_two_deduplicated_files_link_one_to_one() -> None:
@@ -323,15 +448,18 @@ def test_people_in_two_offices_are_linked() -> None:
     assert len(clusters) == 60
 
 
-def test_twins_and_father_and_son_at_one_address_are_not_linked() -> None:
+def quarrie_household() -> list[MatchRecord]:
     home = {"address_line1": "7 Mill Lane", "postcode": "B77 2AB", "phone": "01827 700700"}
-    records = [
-        *council(),
+    return [
         rec("twin-a", forenames="Daniel", surname="Quarrie", date_of_birth=date(1999, 3, 4), **home),
         rec("twin-b", forenames="Matthew", surname="Quarrie", date_of_birth=date(1999, 3, 4), **home),
         rec("father", title="Mr", forenames="John", surname="Quarrie", date_of_birth=date(1961, 6, 2), **home),
         rec("son", title="Mr", forenames="John", surname="Quarrie Jr", date_of_birth=date(1990, 8, 19), **home),
     ]
+
+
+def test_twins_and_father_and_son_at_one_address_are_not_linked() -> None:
+    records = [*council(), *quarrie_household()]
     model, clusters = run(records)
     for a, b in (("twin-a", "twin-b"), ("father", "son")):
         assert not together(records, clusters, a, b)
@@ -339,6 +467,28 @@ def test_twins_and_father_and_son_at_one_address_are_not_linked() -> None:
     for pair in score_pairs(model, records):
         if {pair.left, pair.right} in ({index["twin-a"], index["twin-b"]}, {index["father"], index["son"]}):
             assert pair.decision is MatchDecision.NO_LINK
+
+
+def test_a_fathers_record_does_not_join_his_sons_through_an_unmarked_one() -> None:
+    home = {"address_line1": "7 Tamworth Road", "postcode": "B77 3BS"}
+    records = [
+        *council(),
+        *quarrie_household(),
+        rec("son-jr", forenames="John", surname="Matthews Jr", date_of_birth=date(1982, 4, 21), **home),
+        MatchRecord(
+            source="HOUSING",
+            record_id="son",
+            forenames="John",
+            surname="Matthews",
+            date_of_birth=date(1982, 4, 21),
+            **home,
+        ),
+        # The father's record holds nothing the son's unmarked one does not: alone, the pair would link.
+        MatchRecord(source="REVENUES", record_id="father", forenames="John", surname="Matthews", **home),
+    ]
+    _, clusters = run(records)
+    assert together(records, clusters, "son-jr", "son")
+    assert not together(records, clusters, "father", "son-jr")
 
 
 def test_a_person_who_moved_is_still_linked() -> None:

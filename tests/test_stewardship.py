@@ -3,6 +3,7 @@ unmerge, with the residents' `me` following each change; and records matched on 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -290,3 +291,22 @@ async def test_records_arriving_later_join_their_person_or_start_a_customer(own_
             runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="t"
         )
         assert again.arrived == 0
+
+
+async def test_a_model_saved_by_another_matcher_version_is_trained_anew(own_council):
+    saved = json.loads(own_council.match_model_path.read_text())
+    saved["comparisons"].pop("forename")  # as if written by a version with other comparisons
+    own_council.match_model_path.write_text(json.dumps(saved))
+    async with running_app(own_council) as (app, _client):
+        runtime = app.state.runtime
+        crm = runtime.sources.by_system()[CRM]
+        await crm.create_contact(
+            NewContact(
+                external_reference="walk-in-3", forenames="Ada", surname="Lovelace", created_at=datetime.now(UTC)
+            )
+        )
+        summary = await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+        )
+    assert (summary.arrived, summary.new_customers) == (1, 1)
+    assert "forename" in json.loads(own_council.match_model_path.read_text())["comparisons"]

@@ -126,7 +126,10 @@ async def _scored(
 async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:
     """The model the last full linking run saved; without one, trained now on the stored records."""
     if model_path.exists():
-        return MatchModel.from_json(model_path.read_text(encoding="utf-8"))
+        try:
+            return MatchModel.from_json(model_path.read_text(encoding="utf-8"))
+        except ValueError:
+            log.warning("arrivals: the saved match model is from another version of the matcher; training anew")
     stored = await hub.people.by_key(sorted(await hub.people.known_keys()))
     model = await asyncio.to_thread(train, [MatchRecord.from_person(r) for r in stored.values()])
     model_path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from customer360.identity.matcher import (
     compare,
     evidence,
     match_probabilities,
+    relatives_apart,
     train_on,
 )
 from customer360.identity.model import Floats, MatchModel, Vectors
@@ -140,9 +141,10 @@ def link_file(
     )
     if linking_two_files:
         probability = one_to_one(sources, candidates.left, candidates.right, probability, REVIEW)
+    apart = relatives_apart(model, candidates, vectors)
     kept = probability >= REVIEW  # what is below review is no link and no question: drop it now
     left, right, probability, vectors = candidates.left[kept], candidates.right[kept], probability[kept], vectors[kept]
-    clusters = clusters_from_arrays(records, left, right, probability, link_threshold)
+    clusters = clusters_from_arrays(records, left, right, probability, link_threshold, apart)
     with output_path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(OUTPUT_COLUMNS)

@@ -3,7 +3,9 @@
 Plain connected components let one wrong link chain two people's whole histories into one golden
 record. So links are taken strongest first, and two clusters that already hold several records each
 are joined only when that is well supported: by at least two links between them, or by one link of
-near-certainty (`bridge_probability`). A lone record may always join a cluster on one link.
+near-certainty (`bridge_probability`). A lone record may always join a cluster on one link, unless
+it and a record already in the cluster are relatives (`apart`: a pair the relative guards hold apart,
+such as a father's record and his son's "Jr"): then no chain of links may put them in one cluster.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ def connected_clusters(
     probability: Floats,
     link_threshold: float,
     bridge_probability: float = BRIDGE_PROBABILITY,
+    apart: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, Floats]:
-    """(cluster label per record, each record's strongest link inside its cluster; 0 for a lone record)."""
+    """(cluster label per record, each record's strongest link inside its cluster; 0 for a lone record).
+    `apart` holds pairs of records that must not end up in one cluster (cannot-link)."""
     linked = probability >= link_threshold
     left, right, probability = left[linked], right[linked], probability[linked]
     order = np.argsort(-probability, kind="stable")
@@ -38,6 +42,10 @@ def connected_clusters(
     for a, b in zip(left.tolist(), right.tolist(), strict=True):
         neighbours[a].append(b)
         neighbours[b].append(a)
+    relatives: defaultdict[int, list[int]] = defaultdict(list)
+    for a, b in zip(*(apart or ((), ())), strict=True):
+        relatives[int(a)].append(int(b))
+        relatives[int(b)].append(int(a))
     parent = list(range(size))
     members: dict[int, list[int]] = {}
 
@@ -50,16 +58,21 @@ def connected_clusters(
     def links_between(small: int, big: int) -> int:
         return sum(1 for record in members[small] for other in neighbours[record] if find(other) == big)
 
+    def related(group: list[int], root: int) -> bool:
+        return any(find(other) == root for record in group for other in relatives.get(record, ()))
+
     for k in order.tolist():
         a, b, p = int(left[k]), int(right[k]), float(probability[k])
         root_a, root_b = find(a), find(b)
         if root_a == root_b:
             continue
         group_a, group_b = members.get(root_a, [a]), members.get(root_b, [b])
-        if len(group_a) > 1 and len(group_b) > 1 and p < bridge_probability:
-            small, big = (root_a, root_b) if len(group_a) <= len(group_b) else (root_b, root_a)
-            if links_between(small, big) < LINKS_TO_BRIDGE:
-                continue  # one weak bridge: leave the two clusters apart (the pair stays for review)
+        small, big = (root_a, root_b) if len(group_a) <= len(group_b) else (root_b, root_a)
+        if relatives and related(members.get(small, [small]), big):
+            continue  # the two clusters hold two relatives: keep them apart (the pair stays for review)
+        one_weak_bridge = len(group_a) > 1 and len(group_b) > 1 and p < bridge_probability
+        if one_weak_bridge and links_between(small, big) < LINKS_TO_BRIDGE:
+            continue  # leave the two clusters apart (the pair stays for review)
         if len(group_a) < len(group_b):
             root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
         parent[root_b] = root_a

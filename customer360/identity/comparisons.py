@@ -31,6 +31,7 @@ GENERATION_GAP_DAYS = round(15 * 365.25)
 SIMILAR_NAME = 0.88  # Jaro-Winkler at or above which two names are one name mistyped
 FUZZY_NAME = 0.7  # below this, two forenames are different names (the twins guard's test)
 FORENAME_DIFFERENT = 5  # the level of compare_forename that says "different"
+DOB_DIFFERENT = 3  # the level of compare_date_of_birth that says "different" (no slip explains it)
 DOB_GENERATION_APART = 4  # the level of compare_date_of_birth that says "15+ years apart"
 
 
@@ -165,6 +166,7 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
             same_address & same_postcode,
             same_address & (nearby | ~postcode_known),
             same_street & (nearby | ~postcode_known),
+            same_postcode & ~street_known,  # a line left out is not another street
             same_postcode,
             nearby,
         ],
@@ -214,21 +216,42 @@ def compare_generation(f: Features, left: IntArray, right: IntArray) -> Levels:
     return _levels([a == b, (a == "") | (b == "")], either)
 
 
+def one_surname_one_home(surname: Levels, address: Levels, phone: Levels) -> Bools:
+    """The pair could be one household: one surname (or a slip of it) and one home (the same address,
+    or the same phone number)."""
+    one_home = ((address >= 0) & (address <= 1)) | ((phone >= 0) & (phone <= 1))
+    together: Bools = (surname >= 0) & (surname <= 2) & one_home
+    return together
+
+
+def one_forename(forename: Levels) -> Bools:
+    """Exact, a nickname or a slip of one: not "fuzzy" (level 4), not different."""
+    one: Bools = (forename >= 0) & (forename <= 3)
+    return one
+
+
 def compare_relatives(f: Features, left: IntArray, right: IntArray, earlier: Mapping[str, Levels]) -> Levels:
-    """The patterns of two relatives at one address, which Fellegi-Sunter's independent fields cannot see:
-    twins (one surname, one birthday, one home, two clearly different forenames), a parent and a child of
-    one name (a generation between their dates of birth) and a Jr against a Sr. Any one field disagreeing
+    """The patterns of two relatives at one home (one surname, and the same address or phone number),
+    which Fellegi-Sunter's independent fields cannot see: twins (one birthday, two clearly different
+    forenames); housemates (two clearly different forenames, birthdays unknown or not the same: a spouse,
+    a sibling); a parent and a child of one name (a generation between their dates of birth); a Jr
+    against a Sr; and namesakes (one name, one record marked Jr or Sr and the other not, and neither a
+    date of birth nor their own e-mail or mobile that shows them one person). Any one field disagreeing
     is an ordinary slip the model learns; these combinations are not. Known for every pair ("none" when
     no pattern holds)."""
-    forename, surname, born = earlier["forename"], earlier["surname"], earlier["date_of_birth"]
-    address, phone, generation = earlier["address"], earlier["phone"], earlier["generation"]
-    one_surname = (surname >= 0) & (surname <= 2)
-    one_home = ((address >= 0) & (address <= 1)) | ((phone >= 0) & (phone <= 1))
-    twins = (forename == FORENAME_DIFFERENT) & one_surname & (born == 0) & one_home
-    one_name = (forename >= 0) & (forename <= 3)
-    parent_and_child = one_name & one_surname & (born == DOB_GENERATION_APART) & one_home
+    forename, born, generation = earlier["forename"], earlier["date_of_birth"], earlier["generation"]
+    household = one_surname_one_home(earlier["surname"], earlier["address"], earlier["phone"])
+    two_forenames = household & (forename == FORENAME_DIFFERENT)
+    one_name = household & one_forename(forename)
+    twins = two_forenames & (born == 0)
+    parent_and_child = one_name & (born == DOB_GENERATION_APART)
     junior_and_senior = generation == 2
-    return _levels([twins, parent_and_child, junior_and_senior], np.ones(len(left), dtype=np.bool_))
+    # A Jr's other records often drop the marker; his own e-mail or mobile shows which of the two he is.
+    personal = (earlier["email"] == 0) | (earlier["phone"] == 0)
+    namesakes = one_name & (generation == 1) & ((born == NULL) | (born >= DOB_DIFFERENT)) & ~personal
+    return _levels(
+        [twins, two_forenames, parent_and_child, junior_and_senior, namesakes], np.ones(len(left), dtype=np.bool_)
+    )
 
 
 COMPARISONS: tuple[Comparison, ...] = (
@@ -241,7 +264,15 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison(
         "address",
-        ("same_address_and_postcode", "same_address", "same_street", "same_postcode", "same_area", "different"),
+        (
+            "same_address_and_postcode",
+            "same_address",
+            "same_street",
+            "same_postcode_no_street",
+            "same_postcode",
+            "same_area",
+            "different",
+        ),
         compare_address,
     ),
     Comparison("email", ("exact", "one_slip", "different"), compare_email),
@@ -249,7 +280,10 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("sex", ("same", "different"), compare_sex),
     Comparison("generation", ("same_marker", "one_marked", "conflict"), compare_generation),
     Comparison(
-        "relatives", ("twins", "parent_and_child", "junior_and_senior", "none"), compare_relatives, derived=True
+        "relatives",
+        ("twins", "housemates", "parent_and_child", "junior_and_senior", "namesakes", "none"),
+        compare_relatives,
+        derived=True,
     ),
 )
 

@@ -31,7 +31,9 @@ from customer360.identity.model import (
     Vectors,
     estimate_prior,
     expectation_maximisation,
+    household_table,
     initial_model,
+    u_without_matches,
 )
 
 AUTO_LINK = 0.99
@@ -125,8 +127,12 @@ def train_on(
     features: Features, candidates: Candidates, vectors: Vectors, *, relative_guards: bool = True, seed: int = 0
 ) -> MatchModel:
     """m by EM per training session (averaged where two sessions estimate one comparison), u from
-    random pairs, then the prior that makes the expected number of matches consistent."""
-    model = initial_model(random_pair_vectors(features, seed=seed), RELATIVE_GUARDS if relative_guards else {})
+    random pairs (then again without the matches among them), and the prior that makes the expected
+    number of matches consistent. The relative guards apply when `relative_guards` is set and the
+    records show households (`HouseholdTable`)."""
+    guarded = relative_guards and household_table(vectors).shows_households
+    random_vectors = random_pair_vectors(features, seed=seed)
+    model = initial_model(random_vectors, RELATIVE_GUARDS if guarded else {})
     rules = {rule.name: rule for rule in DEFAULT_RULES}
     learned: dict[str, list[Floats]] = {c.name: [] for c in COMPARISONS}
     iterations, converged = 0, True
@@ -143,7 +149,12 @@ def train_on(
         if estimates:
             model.parameters[name].m = np.mean(estimates, axis=0).tolist()
     model.iterations, model.converged = iterations, converged
-    model.prior = estimate_prior(model, vectors, len(features) * (len(features) - 1) // 2)
+    all_pairs = len(features) * (len(features) - 1) // 2
+    model.prior = estimate_prior(model, vectors, all_pairs)
+    # The random pairs held some true matches, which the first u counted as two people: take them out,
+    # then settle the prior for the new weights.
+    u_without_matches(model, random_vectors)
+    model.prior = estimate_prior(model, vectors, all_pairs)
     return model
 
 
@@ -194,13 +205,26 @@ def cluster(
     left = np.array([p.left for p in pairs], dtype=np.int64)
     right = np.array([p.right for p in pairs], dtype=np.int64)
     probability = np.array([p.match_probability for p in pairs], dtype=np.float64)
-    return clusters_from_arrays(records, left, right, probability, link_threshold)
+    related = np.array([p.evidence.get("relatives", ("none", 0.0))[1] < 0 for p in pairs], dtype=np.bool_)
+    return clusters_from_arrays(records, left, right, probability, link_threshold, (left[related], right[related]))
+
+
+def relatives_apart(model: MatchModel, candidates: Candidates, vectors: Vectors) -> tuple[IntArray, IntArray]:
+    """The candidate pairs the relative guards weigh against (none where the guards are off)."""
+    column = [c.name for c in model.comparisons].index("relatives")
+    guarded = model.weight_table()[column][vectors[:, column]] < 0
+    return candidates.left[guarded], candidates.right[guarded]
 
 
 def clusters_from_arrays(
-    records: Sequence[MatchRecord], left: IntArray, right: IntArray, probability: Floats, link_threshold: float
+    records: Sequence[MatchRecord],
+    left: IntArray,
+    right: IntArray,
+    probability: Floats,
+    link_threshold: float,
+    apart: tuple[IntArray, IntArray] | None = None,
 ) -> list[Cluster]:
-    labels, strongest = connected_clusters(len(records), left, right, probability, link_threshold)
+    labels, strongest = connected_clusters(len(records), left, right, probability, link_threshold, apart=apart)
     # How sure a lone record stands alone: 1 minus its strongest link to anyone.
     nearest = np.zeros(len(records), dtype=np.float64)
     np.maximum.at(nearest, left, probability)

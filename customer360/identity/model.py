@@ -6,12 +6,13 @@ weights of its levels (unknown fields add nothing), and its match probability fo
 
 Training is Splink's recipe in miniature: u starts from random pairs (almost all non-matches), then
 expectation-maximisation on the candidate pairs (which are counted once per distinct pattern of
-levels, so EM costs the same for a thousand pairs or ten million) refines m, u and the share of
-matches. One comparison is not learned but fixed by what we know: Fellegi-Sunter assumes fields
-disagree independently, and people in one household break that (twins share surname, address,
-landline and date of birth; a father and son share all but the date), so the `relatives` comparison's
-patterns (combinations of fields, not any one field) weigh hard against a match whatever the rest of
-the data says.
+levels, so EM costs the same for a thousand pairs or ten million) refines m and the share of
+matches, and u is counted again from the random pairs with the matches among them left out
+(`u_without_matches`). One comparison is not learned but fixed by what we know: Fellegi-Sunter
+assumes fields disagree independently, and people in one household break that (twins share surname,
+address, landline and date of birth; a father and son share all but the date), so the `relatives`
+comparison's patterns (combinations of fields, not any one field) weigh hard against a match whatever
+the rest of the data says, in every file that holds households (`HouseholdTable`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from customer360.identity.comparisons import COMPARISONS, NULL, Comparison
+from customer360.identity.comparisons import (
+    COMPARISONS,
+    DOB_DIFFERENT,
+    FORENAME_DIFFERENT,
+    NULL,
+    Comparison,
+    one_forename,
+    one_surname_one_home,
+)
 
 Vectors = npt.NDArray[np.int8]
 Floats = npt.NDArray[np.float64]
@@ -31,13 +40,22 @@ Floats = npt.NDArray[np.float64]
 # The relative guards: levels of the `relatives` comparison that are not learned but weigh a fixed
 # number of bits against a match, more than a household's shared surname, address, landline and birthday
 # add up to. EM cannot learn them: it would take twins for one person with a mistyped forename. Data whose
-# duplicates have names and dates replaced at random (FEBRL's generator does this) show the same patterns
-# among true matches; for such data the guards can be turned off, and `relatives` then weighs nothing.
+# duplicates have names and dates replaced at random (FEBRL's generator does this) and which hold no
+# households show the same patterns among true matches only; there (`HouseholdTable`) the guards are
+# released, as they are by `--no-relative-guards`, and `relatives` then weighs nothing.
 RELATIVE_GUARDS: dict[tuple[str, str], float] = {
     ("relatives", "twins"): -20.0,
+    ("relatives", "housemates"): -20.0,
     ("relatives", "parent_and_child"): -20.0,
     ("relatives", "junior_and_senior"): -20.0,
+    ("relatives", "namesakes"): -20.0,
 }
+# The guards are released only where the data show the relatives patterns to be one person's slips
+# (see `HouseholdTable`): a file in which forename and date of birth, among pairs of one surname and one
+# home, disagree at most this many times more often together than independence predicts (upper 95% bound).
+# Slips are independent (FEBRL: 0.4 to 2.0); households make the two disagree together (the demo
+# council: thousands); a file with too few such pairs to tell keeps the guards.
+SLIPS_ODDS_RATIO = 4.0
 _FIXED = frozenset({"relatives"})  # comparisons whose m follows from u and the guards, never from EM
 # Lower bounds on m that hold whatever a data set shows: people move, and the office that was not told
 # keeps the old address, so an address that disagrees is weak evidence, never a veto.
@@ -116,6 +134,51 @@ class MatchModel:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdTable:
+    """Candidate pairs of one surname and one home, by whether the forenames differ (clearly: no slip,
+    nickname or initial explains them) and whether the dates of birth do (neither equal, swapped nor one
+    keystroke out). Where the records hold households, two people at one home differ on both at once
+    (spouses, siblings, a parent and a child): `both` dwarfs what independence predicts from the other
+    three cells. Where a differing forename or date of birth is a slip of one person's record (a field
+    keyed from another form, FEBRL's replaced values) the two happen independently, and the odds ratio
+    is near 1. The twins and parent-and-child patterns are cells of this table (`forename_only` and
+    part of `date_only`), so only the first kind of file needs the relative guards."""
+
+    both: int  # two people of one household, or a record with two slips
+    forename_only: int  # one birthday: twins, or a forename replaced
+    date_only: int  # one forename: a parent and child of one name, or a date replaced
+    neither: int  # one person
+
+    def odds_ratio(self) -> tuple[float, float]:
+        """(odds ratio of "forename differs" and "date differs", its upper 95% bound); half a pair is
+        added to each cell (Haldane), so an empty table says nothing rather than dividing by zero."""
+        cells = [self.both + 0.5, self.forename_only + 0.5, self.date_only + 0.5, self.neither + 0.5]
+        log_ratio = float(np.log(cells[0] * cells[3] / (cells[1] * cells[2])))
+        spread = 1.96 * float(np.sqrt(sum(1 / cell for cell in cells)))
+        return float(np.exp(log_ratio)), float(np.exp(log_ratio + spread))
+
+    @property
+    def shows_households(self) -> bool:
+        """True unless the data show, with confidence, that the two disagreements are independent."""
+        return self.odds_ratio()[1] >= SLIPS_ODDS_RATIO
+
+
+def household_table(vectors: Vectors, comparisons: tuple[Comparison, ...] = COMPARISONS) -> HouseholdTable:
+    column = {c.name: vectors[:, i] for i, c in enumerate(comparisons)}
+    together = one_surname_one_home(column["surname"], column["address"], column["phone"])
+    forename, born = column["forename"], column["date_of_birth"]
+    forename_differs = together & (forename == FORENAME_DIFFERENT)
+    forename_agrees = together & one_forename(forename)
+    date_differs, date_agrees = born >= DOB_DIFFERENT, born == 0
+    return HouseholdTable(
+        both=int(np.sum(forename_differs & date_differs)),
+        forename_only=int(np.sum(forename_differs & date_agrees)),
+        date_only=int(np.sum(forename_agrees & date_differs)),
+        neither=int(np.sum(forename_agrees & date_agrees)),
+    )
+
+
 def initial_model(
     random_vectors: Vectors, guards: dict[tuple[str, str], float], comparisons: tuple[Comparison, ...] = COMPARISONS
 ) -> MatchModel:
@@ -192,6 +255,23 @@ def expectation_maximisation(
             m[column] = new_m
     learned = {c.name: m[i] for i, c in enumerate(comparisons) if c.name in estimate and c.name not in _FIXED}
     return learned, iteration, moved < tolerance
+
+
+def u_without_matches(model: MatchModel, random_vectors: Vectors) -> None:
+    """Re-estimate u from the random pairs, each counted by how likely it is two people. A random
+    sample of all pairs holds true matches at the rate of the prior, and for the levels that only one
+    person's records reach (one date of birth, one e-mail, one address) those matches are most of
+    what the sample sees: counted as non-matches they put u at about the prior and the level's weight
+    bits too low. The relatives comparison keeps its u (its m is fixed relative to it)."""
+    weights, _ = model.match_weights(random_vectors)
+    apart = 1 / (1 + np.exp2(np.clip(weights, -1000, 1000)))  # P(two people | levels)
+    for column, comparison in enumerate(model.comparisons):
+        if comparison.name in _FIXED:
+            continue
+        levels = random_vectors[:, column]
+        known = levels != NULL
+        counted = np.bincount(levels[known], apart[known], len(comparison.levels)).astype(np.float64)
+        model.parameters[comparison.name].u = _normal(counted + _SMOOTHING).tolist()
 
 
 def estimate_prior(model: MatchModel, vectors: Vectors, total_pairs: int, *, iterations: int = 50) -> float:
