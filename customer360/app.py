@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -106,6 +107,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if found is None:
             raise PersistedQueryNotFound()
         return found
+
+    # orjson: a full `me` is ~15 KB of JSON, encoded on every request (several times faster than json).
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is json's: a bad body is still a 400
 
     async def execute_single(
         self,
