@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     residents = demo.add_parser("residents", help="demo residents who can sign in, one JSON object a line")
     residents.add_argument("--limit", type=int, default=20)
     residents.set_defaults(handler=_demo_residents)
+    backoffices = demo.add_parser(
+        "backoffices", help="serve the demo's HTTP back offices (Open311, payments) until stopped"
+    )
+    backoffices.add_argument("--host", default="127.0.0.1")
+    backoffices.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    # `serve` passes its own pid: the back offices stop when it is gone, however it ended.
+    backoffices.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    backoffices.set_defaults(handler=_demo_backoffices)
 
     token = commands.add_parser("token", help="print a development bearer token (demo mode only)")
     who = token.add_mutually_exclusive_group(required=True)
@@ -105,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import contextlib
+
     import uvicorn
 
     from customer360.demo import council
@@ -124,16 +134,53 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.getLogger().handlers.clear()
     configure_logging(settings.log_level, format=settings.log_format)
-    uvicorn.run(
-        "customer360.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-        access_log=False,  # access logs would carry query strings; requests are counted in /metrics
-    )
+    with contextlib.ExitStack() as stack:
+        if _backoffices_in_own_process(settings):
+            from customer360.demo.backoffice_process import (
+                BACKOFFICE_URL_ENV,
+                BackofficesDidNotStart,
+                running_backoffice_process,
+            )
+
+            # Started before uvicorn starts its workers, so they all call this one; stopped when serving ends.
+            try:
+                os.environ[BACKOFFICE_URL_ENV] = stack.enter_context(running_backoffice_process())
+            except BackofficesDidNotStart as error:
+                print(f"customer360: {error}", file=sys.stderr)
+                return 1
+        uvicorn.run(
+            "customer360.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+            access_log=False,  # access logs would carry query strings; requests are counted in /metrics
+        )
+    return 0
+
+
+def _backoffices_in_own_process(settings: Settings) -> bool:
+    """The demo council's HTTP back offices, unless real ones are configured or they already run somewhere."""
+    return not settings.sources_file and settings.demo_backoffices == "process" and not settings.demo_backoffice_url
+
+
+def _demo_backoffices(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.demo import council
+    from customer360.demo.backoffice_process import serve_backoffices
+    from customer360.logging_config import configure_logging
+
+    if not council.is_seeded(settings):
+        print("customer360: the demo council is not seeded yet: run `customer360 demo seed`", file=sys.stderr)
+        return 1
+    logging.getLogger().handlers.clear()
+    configure_logging(settings.log_level, format=settings.log_format)  # as `serve`, whose output it shares
+    try:
+        asyncio.run(serve_backoffices(settings, host=args.host, port=args.port, parent_pid=args.parent_pid))
+    except OSError as error:
+        print(f"customer360: cannot serve the demo back offices on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -138,7 +138,10 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     else:
         demo_engines = council.DemoEngines.open(settings)
         stack.push_async_callback(demo_engines.dispose)
-        base_url = await stack.enter_async_context(council.running_backoffices(settings, demo_engines))
+        if settings.demo_backoffice_url:  # `serve` runs them in a process of their own, shared by its workers
+            base_url = settings.demo_backoffice_url
+        else:
+            base_url = await stack.enter_async_context(council.running_backoffices(settings, demo_engines))
         configs = council.source_configs(settings, base_url)
         engines = demo_engines.engines
         faults = DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))

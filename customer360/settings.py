@@ -44,6 +44,12 @@ class Settings:
     survivorship_priority: tuple[SourceSystem, ...] = SOURCE_PRIORITY
     payments_webhook_secret: str | None = None
     demo_webhook_copies: int = 1
+    # How `customer360 serve` runs the demo council's HTTP back offices (Open311, payments): `process`,
+    # one child process that every worker shares, or `inline`, inside each worker's own event loop.
+    demo_backoffices: str = "process"
+    # Where those back offices already answer (`serve` sets C360_DEMO_BACKOFFICE_URL for its workers);
+    # unset, the runtime starts them inline, as the tests that build the app in-process need.
+    demo_backoffice_url: str | None = None
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
     agencies_database_url: str | None = None
     # Identity providers (beyond issuer/audience/JWKS URL above).
@@ -132,6 +138,8 @@ class Settings:
             survivorship_priority=_priority(env.get("C360_SURVIVORSHIP_PRIORITY", "")),
             payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
+            demo_backoffices=_choice(env, "C360_DEMO_BACKOFFICES", ("process", "inline"), "process"),
+            demo_backoffice_url=_http_url(env, "C360_DEMO_BACKOFFICE_URL"),
             agencies_database_url=env.get("C360_AGENCIES_URL") or None,
             max_payment_pence=int(_number(env, "C360_MAX_PAYMENT_PENCE", DEFAULT_MAX_PAYMENT_PENCE)),
             staff_oidc_roles_claim=env.get("C360_STAFF_OIDC_ROLES_CLAIM") or "roles",
@@ -168,6 +176,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
     return value
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or None
+    if raw is not None and not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return raw.rstrip("/") if raw else None
 
 
 def _origins(raw: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The demo council's HTTP back offices, served in-process on a loopback port.
+"""The demo council's HTTP back offices as one app, and serving an app on a loopback port of this event loop.
 
 URL layout of `create_demo_backoffice_app(..., public_url=P)` served at base URL B:
 
@@ -6,9 +6,13 @@ URL layout of `create_demo_backoffice_app(..., public_url=P)` served at base URL
 - GOV.UK Pay-shaped payments: base URL `B/pay` (e.g. `B/pay/v1/payments`); the payments app is told
   its public URL is `P/pay`, so `_links.self` is `P/pay/v1/payments/{id}` and a payment's `next_url`
   (the hosted payment page) is `P/pay/pay/{id}`.
+- `B/healthz`: 200 once the server answers (what `customer360 serve` waits for, `backoffice_process.py`).
 
 `P` is where a browser reaches the back office (a resident follows `next_url`); `B` is where the
 gateway calls it. They are the same when nothing sits in between.
+
+They run inside the gateway (`council.running_backoffices`, `C360_DEMO_BACKOFFICES=inline`) or in a
+process of their own (`customer360 demo backoffices`, which `serve` starts by default).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from customer360.demo.open311_app import create_open311_app
@@ -29,6 +35,7 @@ from customer360.demo.payments_app import create_payments_app
 
 OPEN311_PATH = "/open311/v2"
 PAYMENTS_PATH = "/pay"
+HEALTH_PATH = "/healthz"
 # Long enough for an in-flight call to finish; short enough that a test never hangs on a kept-alive client.
 SHUTDOWN_GRACE_SECONDS = 5
 
@@ -55,10 +62,15 @@ def create_demo_backoffice_app(
     )
     return Starlette(
         routes=[
+            Route(HEALTH_PATH, _healthy),
             Mount(OPEN311_PATH, app=create_open311_app(street_scene_engine)),
             Mount(PAYMENTS_PATH, app=payments_app),
         ]
     )
+
+
+async def _healthy(_request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
 
 
 class _EmbeddedServer(uvicorn.Server):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from customer360.clock import london_today
 from customer360.demo.backoffice_server import (
@@ -112,23 +113,31 @@ class DemoEngines:
             await engine.dispose()
 
 
-@contextlib.asynccontextmanager
-async def running_backoffices(settings: Settings, engines: DemoEngines, port: int = 0) -> AsyncIterator[str]:
-    """The Open311 and payments back offices on a loopback port; yields their base URL.
+def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) -> ASGIApp:
+    """The Open311 and payments back offices as one app, reachable by a browser at `public_url`.
 
-    The port is chosen before the app is built because the payment provider puts its own public
-    URL into each payment's `next_url` (the hosted payment page a resident's browser opens).
+    The payment provider puts its own public URL into each payment's `next_url` (the hosted payment
+    page a resident's browser opens) and sends its webhooks to the gateway's public URL.
     """
-    port = port or _free_port()
-    app = create_demo_backoffice_app(
+    return create_demo_backoffice_app(
         engines.engines[SourceSystem.STREET_SCENE],
         engines.engines[SourceSystem.PAYMENTS],
-        public_url=f"http://127.0.0.1:{port}",
+        public_url=public_url,
         api_key=api_key(settings),
         webhook_url=f"{settings.public_url}/webhooks/payments",
         webhook_secret=webhook_secret(settings),
         webhook_copies=settings.demo_webhook_copies,
     )
+
+
+@contextlib.asynccontextmanager
+async def running_backoffices(settings: Settings, engines: DemoEngines, port: int = 0) -> AsyncIterator[str]:
+    """The Open311 and payments back offices on a loopback port of this event loop; yields their base URL.
+
+    The port is chosen before the app is built: the app needs its public URL (`backoffice_app`).
+    """
+    port = port or free_port()
+    app = backoffice_app(settings, engines, f"http://127.0.0.1:{port}")
     async with serve_on_loopback(app, port=port) as base_url:
         yield base_url
 
@@ -214,7 +223,8 @@ def locate_uprn(uprn: str) -> tuple[float, float] | None:
     return (found.latitude, found.longitude) if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free now (the caller binds it soon after)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
