@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument(
         "--no-relative-guards",
         action="store_true",
-        help="learn every level from the data, even those pinned to keep twins and parents apart",
+        help="never apply the guards that keep twins and parents apart (by default they apply wherever the "
+        "records show households, see docs/linkage.md)",
     )
     link.add_argument("--quiet", action="store_true", help="no progress bar")
     link.set_defaults(handler=_link)
