@@ -208,3 +208,15 @@ def test_serve_runs_them_in_a_process_unless_told_otherwise():
         Settings.from_env({"C360_DEMO_BACKOFFICE_URL": "127.0.0.1:8001"})
     # Built in-process (the tests, `outbox run`), the runtime starts them inline: no URL is set.
     assert Settings().demo_backoffice_url is None
+
+
+def test_connections_to_a_back_office_send_small_answers_at_once():
+    """Accepted connections inherit TCP_NODELAY: without it each answer waits for a delayed ACK (40 ms)."""
+    import socket
+
+    from customer360.demo.backoffice_server import listening_socket
+
+    with listening_socket("127.0.0.1", 0) as listener, socket.create_connection(listener.getsockname()):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

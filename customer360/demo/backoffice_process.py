@@ -21,7 +21,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,13 @@ import httpx
 import uvicorn
 
 from customer360.demo import council
-from customer360.demo.backoffice_server import HEALTH_PATH, OPEN311_PATH, PAYMENTS_PATH, SHUTDOWN_GRACE_SECONDS
+from customer360.demo.backoffice_server import (
+    HEALTH_PATH,
+    OPEN311_PATH,
+    PAYMENTS_PATH,
+    SHUTDOWN_GRACE_SECONDS,
+    listening_socket,
+)
 from customer360.settings import Settings
 
 BACKOFFICE_URL_ENV = "C360_DEMO_BACKOFFICE_URL"
@@ -56,7 +61,7 @@ async def serve_backoffices(
 
     Raises OSError when the port cannot be had.
     """
-    listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener = listening_socket(host, port)
     url_host = f"[{host}]" if ":" in host else host
     url = f"http://{url_host}:{listener.getsockname()[1]}"
     engines = council.DemoEngines.open(settings)

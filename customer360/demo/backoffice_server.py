@@ -81,11 +81,20 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP listener for uvicorn. TCP_NODELAY is set here because connections accepted from a
+    socket we bind ourselves do not get it on the standard asyncio loop: without it every small answer
+    waits for the client's delayed ACK, 40 ms a call on Linux."""
+    listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
+
+
 @contextlib.asynccontextmanager
 async def serve_on_loopback(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on this event loop; yields its base URL (port 0 picks a free port)."""
     # Binding here, not in uvicorn, makes a taken port an OSError for the caller: uvicorn would sys.exit().
-    listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener = listening_socket(host, port)
     bound_port = listener.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", log_config=None, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS
