@@ -8,6 +8,7 @@ provider's keys are fetched over HTTP (`customer360.auth.jwks`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,12 +19,15 @@ import jwt
 from customer360.auth.jwks import KeySource, KeyUnavailable, StaticKeys
 from customer360.auth.keys import DEMO_ALGORITHM, SigningKey
 from customer360.auth.principal import Principal, PrincipalKind, Role
+from customer360.cache.memory import MemoryCache
 
 ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 # Which key type each allowed algorithm needs: a token cannot pick an algorithm its key was not made for.
 KEY_TYPE_FOR = {alg: ("EC" if alg.startswith("ES") else "RSA") for alg in ALLOWED_ALGORITHMS}
 DEFAULT_ROLES_CLAIM = "roles"
 CLOCK_SKEW_SECONDS = 30
+VERIFIED_TOKENS = 10_000  # tokens remembered per process (a few MB)
+REVERIFY_SECONDS = 60.0
 DEMO_AUDIENCE = "customer360"
 DEMO_TOKEN_LIFETIME_SECONDS = 8 * 3600
 
@@ -76,16 +80,47 @@ class DemoIssuer:
         return jwt.encode(payload, self._key.private_key, algorithm=DEMO_ALGORITHM, headers={"kid": self._key.kid})
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    issuer: TrustedIssuer
+    kid: str | None
+    key: jwt.PyJWK  # the key object that checked the signature: the issuer's key set must still hold it
+
+
 class TokenVerifier:
+    """Checks a bearer token in full the first time it is seen, then remembers the principal for up to
+    `REVERIFY_SECONDS` (never past the token's expiry): a portal page sends the same token on every
+    request, and the signature check with its parsing is a sixth of a cached `me`. A remembered token
+    is accepted only while its issuer's key set still holds the very key that checked it, so a key
+    withdrawn from the JWKS is refused as soon as the set is refetched, exactly as without the memo."""
+
     def __init__(self, issuers: Sequence[TrustedIssuer], *, clock_skew_seconds: float = CLOCK_SKEW_SECONDS) -> None:
         self._issuers = {issuer.issuer: issuer for issuer in issuers}
         self._leeway = clock_skew_seconds
+        self._verified = MemoryCache(max_entries=VERIFIED_TOKENS)  # sha256 of the token -> _Verified
 
     @property
     def issuers(self) -> list[str]:
         return list(self._issuers)
 
     async def verify(self, token: str) -> Principal:
+        memo = hashlib.sha256(token.encode()).hexdigest()
+        kept = (await self._verified.get_many([memo])).get(memo)
+        if isinstance(kept, _Verified):
+            try:
+                if await kept.issuer.keys.key(kept.kid) is kept.key:
+                    return kept.principal
+            except KeyUnavailable as error:
+                raise InvalidToken(str(error)) from None
+        verified, expires_at = await self._verify(token)
+        remaining = min(REVERIFY_SECONDS, expires_at + self._leeway - time.time())
+        if remaining > 0:
+            await self._verified.set_many({memo: verified}, remaining)
+        return verified.principal
+
+    async def _verify(self, token: str) -> tuple[_Verified, float]:
+        """The principal, what checked it, and the token's expiry (epoch seconds), after every check."""
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -123,7 +158,8 @@ class TokenVerifier:
             raise InvalidToken("the token is not meant for this service") from None
         except jwt.PyJWTError:
             raise InvalidToken("the token's signature or claims are not valid") from None
-        return _principal(trusted, claims)
+        verified = _Verified(_principal(trusted, claims), trusted, kid if isinstance(kid, str) else None, key)
+        return verified, float(claims["exp"])
 
 
 def _jwk_alg(key: jwt.PyJWK) -> str | None:
