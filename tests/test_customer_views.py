@@ -11,6 +11,7 @@ from customer360.auth.principal import Role
 from customer360.cache.views import is_own_read
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
+from tests.services import REDIS_URL, redis_or_skip
 from tests.support import graphql, running_app
 
 ME = "{ me { id name complaints(first: 50) { totalCount } linkedRecords { system recordId } } }"
@@ -109,3 +110,18 @@ async def test_a_stewards_merge_shows_at_once_in_both_residents_me(own_council, 
         assert len(after["linkedRecords"]) == len(kept_me["linkedRecords"]) + len(absorbed_me["linkedRecords"])
         # The absorbed resident's sign-in was kept too: it now leads to the survivor, at once.
         assert (await graphql(client, ME, absorbed)).json()["data"]["me"]["id"] == kept_me["id"]
+
+
+async def test_workers_sharing_redis_forget_a_residents_answers_together(own_council, issuer, residents):
+    """Two gateway processes (workers) on one Redis: a mutation through one is seen at once through the other."""
+    client = await redis_or_skip()
+    await client.aclose()
+    settings = replace(views_on(own_council), redis_url=REDIS_URL)
+    token = issuer.resident_token(residents[0]["email"])
+    async with running_app(settings) as (_a, first), running_app(settings) as (_b, second):
+        before = (await graphql(first, ME, token)).json()["data"]["me"]
+        assert (await graphql(first, ME, token)).json()["data"]["me"] == before  # kept, in Redis
+        made = (await graphql(second, COMPLAIN, token)).json()["data"]["makeComplaint"]
+        assert made["userErrors"] == []
+        after = (await graphql(first, ME, token)).json()["data"]["me"]
+        assert after["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 1

@@ -4,11 +4,12 @@ A portal page asks the same `me` document again and again; with every source ans
 what is left is GraphQL execution itself (about 10 ms of CPU for a full page). Keeping the answer
 makes a repeat one cache lookup.
 
-Each customer has a *generation*: a random token kept in the cache. An answer is stored under
-(customer, generation, document, variables). Anything that changes what a customer sees forgets the
+Each customer has a *generation*: a random token kept in the cache. An answer is stored with the
+generation it was computed under, keyed by (customer, document, variables), and read together with
+the current generation in one round trip. Anything that changes what a customer sees forgets the
 generation (their own mutation, a delivery, a payment settling, a steward's merge), so every answer
-stored under it becomes unreachable at once, whichever worker stored it. A request that read the
-old generation and stores its answer late stores it where nobody looks.
+stored under it reads as absent at once, whichever worker stored it. A request that read the old
+generation and stores its answer late stores it under that old generation: it is never served.
 
 Only answers without errors and without stale values are kept, and only for documents whose every
 root field is `me` (see `is_own_read`): nothing staff see, nothing another principal could reach.
@@ -46,46 +47,47 @@ class CustomerViews:
         self.enabled = cache.layer != "none" and ttl_seconds > 0
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
-        """(the customer's current generation, the answer kept under it or None)."""
-        generation, fresh = await self._token(f"{GENERATION}:{customer_id}")
-        if fresh:
-            return generation, None
-        key = f"{ANSWER}:{customer_id}:{generation}:{fingerprint}"
-        return generation, (await self._cache.get_many([key])).get(key)
+        """(the customer's current generation, the answer kept under it or None): one cache round trip."""
+        return await self._under_token(f"{GENERATION}:{customer_id}", f"{ANSWER}:{customer_id}:{fingerprint}")
+
+    async def keep(self, customer_id: str, generation: str, fingerprint: str, answer: Any) -> None:
+        await self._cache.set_many({f"{ANSWER}:{customer_id}:{fingerprint}": (generation, answer)}, self._ttl)
+
+    async def forget(self, customer_ids: list[str]) -> None:
+        if self.enabled and customer_ids:
+            await self._cache.delete_many([f"{GENERATION}:{customer_id}" for customer_id in customer_ids])
 
     async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
         if not self.enabled:
             return await lookup(email)
-        epoch, _ = await self._token(IDENTITY_EPOCH)
-        key = f"{SIGN_IN}:{epoch}:{hashlib.sha256(email.encode()).hexdigest()}"
-        found = await self._cache.get_many([key])
-        if key in found:
-            return found[key] or None
+        key = f"{SIGN_IN}:{hashlib.sha256(email.encode()).hexdigest()}"
+        epoch, kept = await self._under_token(IDENTITY_EPOCH, key)
+        if kept is not None:
+            return str(kept) or None
         customer_id = await lookup(email)
-        await self._cache.set_many({key: customer_id or ""}, self._ttl)
+        await self._cache.set_many({key: (epoch, customer_id or "")}, self._ttl)
         return customer_id
 
     async def forget_sign_ins(self) -> None:
         if self.enabled:
             await self._cache.delete_many([IDENTITY_EPOCH])
 
-    async def _token(self, key: str) -> tuple[str, bool]:
-        """The random token under `key`, made if absent: (token, whether it was just made). It outlives
-        the entries stored under it, so an entry never survives its token's renewal."""
-        found = (await self._cache.get_many([key])).get(key)
-        if found is not None:
-            return found, False
-        made = secrets.token_hex(8)
-        await self._cache.set_many({key: made}, self._ttl * 4)
-        return made, True
-
-    async def keep(self, customer_id: str, generation: str, fingerprint: str, answer: Any) -> None:
-        await self._cache.set_many({f"{ANSWER}:{customer_id}:{generation}:{fingerprint}": answer}, self._ttl)
-
-    async def forget(self, customer_ids: list[str]) -> None:
-        if self.enabled and customer_ids:
-            await self._cache.delete_many([f"{GENERATION}:{customer_id}" for customer_id in customer_ids])
+    async def _under_token(self, token_key: str, entry_key: str) -> tuple[str, Any | None]:
+        """The token under `token_key` (made if absent) and the value kept at `entry_key` if it was kept
+        under that same token, both in one round trip. Entries are `(token, value)` pairs: an entry
+        kept under an earlier token reads as absent, so forgetting the token forgets every entry."""
+        found = await self._cache.get_many([token_key, entry_key])
+        token = found.get(token_key)
+        if token is None:
+            token = secrets.token_hex(8)
+            # Outlives the entries kept under it, so an entry never survives its token's renewal.
+            await self._cache.set_many({token_key: token}, self._ttl * 4)
+            return token, None
+        entry = found.get(entry_key)
+        if isinstance(entry, (tuple, list)) and len(entry) == 2 and entry[0] == token:
+            return token, entry[1]
+        return token, None
 
 
 def fingerprint(document: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:
