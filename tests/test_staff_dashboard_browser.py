@@ -1,7 +1,9 @@
 """The staff dashboard in a real browser: Debian's chromium, driven by Playwright, against the app on a port.
 
 Signs in with a staff token, finds a resident, opens their 360 view, and looks at the analytics;
-each main screen is saved to docs/screenshots/. Locally the test skips when chromium or Playwright
+each main screen is saved: to a temporary directory, or to docs/screenshots/ (the published ones)
+with `C360_SCREENSHOTS=docs/screenshots pytest tests/test_staff_dashboard_browser.py`, so an
+ordinary test run leaves the working tree alone. Locally the test skips when chromium or Playwright
 is missing; under CI=true that is a failure (CI installs both: see .ci/run).
 """
 
@@ -29,7 +31,6 @@ from tests.history import council_with_history
 from tests.services import unavailable
 
 CHROMIUM = Path(os.environ.get("C360_TEST_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,13 @@ async def test_dashboard_shell_is_csp_friendly(council: Settings):
         assert script.headers["x-content-type-options"] == "nosniff"
 
 
+def screenshots(tmp_path: Path) -> Path:
+    """Where this run saves its screenshots: `C360_SCREENSHOTS` (docs/screenshots to publish them) or tmp."""
+    chosen = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen
+
+
 async def expect_text(locator: object, text: str) -> None:
     from playwright.async_api import expect  # here, not at the top: the module must import without Playwright
 
@@ -84,15 +92,15 @@ async def expect_text(locator: object, text: str) -> None:
 
 
 async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
-    council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+    council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]], tmp_path: Path
 ):
     resident = residents[0]  # the best-connected demo resident: a record in every back office
     surname = resident["name"].split()[-1]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
         await page.goto(f"{base_url}/staff")
         await page.get_by_label("Staff token").fill(issuer.staff_token("Sam Jones", [Role.CUSTOMER_SERVICES]))
-        await page.screenshot(path=SCREENSHOTS / "staff-sign-in.png")
+        await page.screenshot(path=shots / "staff-sign-in.png")
         await page.get_by_role("button", name="Sign in").click()
 
         await page.get_by_role("heading", name="Find a customer").wait_for()
@@ -103,7 +111,7 @@ async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
         await page.get_by_label("Name, email or postcode").fill(surname)
         await page.get_by_role("button", name="Search").click()
         await page.get_by_role("button", name=resident["name"]).first.wait_for()
-        await page.screenshot(path=SCREENSHOTS / "staff-search-results.png", full_page=True)
+        await page.screenshot(path=shots / "staff-search-results.png", full_page=True)
 
         await page.get_by_role("button", name=resident["name"]).first.click()
         heading = page.get_by_role("heading", level=1, name=resident["name"])
@@ -116,10 +124,11 @@ async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
         assert await linked.get_by_role("row").count() >= 6, "a header row and one row per back office"
         assert "%" in (await linked.get_by_role("cell").nth(1).text_content() or "")
         await page.get_by_role("table", name="Council Tax accounts").wait_for()
-        await page.screenshot(path=SCREENSHOTS / "staff-customer-360.png", full_page=True)
+        await page.screenshot(path=shots / "staff-customer-360.png", full_page=True)
 
 
-async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: DemoIssuer):
+async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: DemoIssuer, tmp_path: Path):
+    shots = screenshots(tmp_path)
     async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
         await page.goto(f"{base_url}/staff")
         await page.get_by_label("Staff token").fill(issuer.staff_token("Ada Analyst", [Role.ANALYST]))
@@ -130,7 +139,7 @@ async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: Demo
         assert await page.locator("svg.chart").count() == 2
         assert await page.get_by_role("table", name="Demand").get_by_text("fewer than 10 people").count() >= 1
         assert await page.get_by_role("table", name="Access by service").is_visible()
-        await page.screenshot(path=SCREENSHOTS / "staff-analytics.png", full_page=True)
+        await page.screenshot(path=shots / "staff-analytics.png", full_page=True)
 
         await page.get_by_role("link", name="Customers").click()
         await page.get_by_label("Name, email or postcode").fill("smith")
