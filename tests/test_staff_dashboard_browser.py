@@ -1,10 +1,11 @@
 """The staff dashboard in a real browser: Debian's chromium, driven by Playwright, against the app on a port.
 
-Signs in with a staff token, finds a resident, opens their 360 view, and looks at the analytics;
-each main screen is saved: to a temporary directory, or to docs/screenshots/ (the published ones)
-with `C360_SCREENSHOTS=docs/screenshots pytest tests/test_staff_dashboard_browser.py`, so an
-ordinary test run leaves the working tree alone. Locally the test skips when chromium or Playwright
-is missing; under CI=true that is a failure (CI installs both: see .ci/run).
+Signs in with a staff token, finds a resident, opens their 360 view, looks at the analytics, and
+decides pairs in the match review queue; each main screen is saved: to a temporary directory, or to
+docs/screenshots/ (the published ones) with `C360_SCREENSHOTS=docs/screenshots pytest
+tests/test_staff_dashboard_browser.py`, so an ordinary test run leaves the working tree alone.
+Locally the test skips when chromium or Playwright is missing; under CI=true that is a failure (CI
+installs both: see .ci/run).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -37,6 +39,14 @@ CHROMIUM = Path(os.environ.get("C360_TEST_CHROMIUM", "/usr/bin/chromium"))
 def council(demo_settings: Settings, issuer: DemoIssuer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """After `issuer`: the copy must hold the signing key the tokens are made with."""
     return council_with_history(demo_settings, tmp_path_factory.mktemp("dashboard") / "council")
+
+
+@pytest.fixture
+def stewards_council(demo_settings: Settings, issuer: DemoIssuer, tmp_path: Path) -> Settings:
+    """A council of one test's own, for deciding pairs changes the store (after `issuer`, as above)."""
+    copy = tmp_path / "council"
+    shutil.copytree(demo_settings.data_dir, copy)
+    return replace(demo_settings, data_dir=copy)
 
 
 @asynccontextmanager
@@ -105,6 +115,7 @@ async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
 
         await page.get_by_role("heading", name="Find a customer").wait_for()
         assert await page.locator("#who-name").text_content() == "Sam Jones (customer_services)"
+        assert not await page.get_by_role("link", name="Match review").is_visible(), "for data stewards only"
         await page.get_by_label("Name, email or postcode").fill(resident["email"])
         await page.keyboard.press("Enter")  # the search form works from the keyboard
         await expect_text(page.locator("#search-status"), "1 customer found")
@@ -145,3 +156,49 @@ async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: Demo
         await page.get_by_label("Name, email or postcode").fill("smith")
         await page.get_by_role("button", name="Search").click()
         await expect_text(page.locator("#search-status"), "Your roles do not allow this")  # no individuals
+
+
+async def test_data_steward_decides_pairs_in_the_match_review_queue(
+    stewards_council: Settings, issuer: DemoIssuer, tmp_path: Path
+):
+    shots = screenshots(tmp_path)
+    async with dashboard_on_a_port(stewards_council) as base_url, chromium_page() as page:
+        purposes: list[str | None] = []  # the X-Access-Purpose of each API request the page makes
+        page.on("request", lambda r: "/graphql" in r.url and purposes.append(r.headers.get("x-access-purpose")))
+        await page.goto(f"{base_url}/staff")
+        await page.get_by_label("Staff token").fill(issuer.staff_token("Dee Steward", [Role.DATA_STEWARD]))
+        await page.get_by_role("button", name="Sign in").click()
+        assert not await page.get_by_role("link", name="Analytics").is_visible()
+        await page.get_by_role("link", name="Match review").click()
+
+        await expect_text(page.locator("#review-status"), "most likely")
+        assert await page.evaluate("document.activeElement.id") == "match-review-heading"
+        pairs = page.locator("#review-list > li")
+        assert 2 <= await pairs.count() <= 20, "the first page of 20"
+        first = pairs.first
+        assert "% likely the same person" in (await first.get_by_role("heading", level=2).text_content() or "")
+        records = first.get_by_role("table", name="The two records")
+        for field in ("System", "Record", "Name", "Date of birth", "Address", "Email", "Phone"):
+            assert await records.get_by_role("rowheader", name=field, exact=True).count() == 1
+        evidence = first.get_by_role("table", name="Evidence")
+        assert await evidence.get_by_role("row").count() >= 3, "a header row and a row per comparison"
+        assert await evidence.get_by_role("rowheader", name="Surname", exact=True).count() == 1
+        box = await first.bounding_box()
+        assert box is not None
+        bottom = box["y"] + box["height"] + 16  # the page down to the end of the first pair, with its buttons
+        clip = {"x": 0, "y": 0, "width": 1280, "height": bottom}
+        await page.screenshot(path=shots / "staff-match-review.png", full_page=True, clip=clip)
+
+        rejected = await first.get_attribute("data-id")
+        await first.get_by_role("button", name="Different people").click()
+        await expect_text(page.locator("#review-status"), "Marked as different people")
+        assert await page.locator(f'#review-list > li[data-id="{rejected}"]').count() == 0, "the pair is gone"
+        assert "pair-" in await page.evaluate("document.activeElement.id"), "focus moves to the next pair"
+
+        merged = await pairs.first.get_attribute("data-id")
+        await pairs.first.get_by_role("button", name="Same person").click()
+        await expect_text(page.locator("#review-status"), "Merged into ")
+        assert await page.locator(f'#review-list > li[data-id="{merged}"]').count() == 0
+        assert await page.locator("#review-status").get_by_role("link").count() == 1, "a link to the merged record"
+
+        assert purposes and all(p and "stewardship" in p for p in purposes), purposes
