@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).parent / "static"
-ASSETS = ("staff.js", "staff.css")
+ASSETS = ("staff.js", "staff-analytics.js", "staff-review.js", "staff.css")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -178,11 +178,8 @@
     const hash = location.hash || "#customers";
     if (hash.startsWith("#customer/")) {
       openCustomer(decodeURIComponent(hash.slice("#customer/".length)));
-    } else if (hash === "#analytics") {
-      show("analytics", "analytics-heading");
-    } else if (hash === "#match-review") {
-      show("match-review", "match-review-heading");
-      loadReview(false);
+    } else if (pages[hash.slice(1)]) {
+      pages[hash.slice(1)].open();
     } else {
       show("customers", "customers-heading");
     }
@@ -323,284 +320,26 @@
         el("ol", { class: "history" }, r.history.map((h) => el("li", {}, `${dateTime(h.at)}: ${h.description}`)))))));
   }
 
-  // --- analytics ------------------------------------------------------------------------------
+  // --- pages in their own files (staff-analytics.js, staff-review.js) --------------------------
 
-  const ANALYTICS = `query Analytics($from: Date!, $to: Date!, $groupBy: [DemandDimension!]!) {
-    demand(from: $from, to: $to, groupBy: $groupBy) {
-      service serviceName ward channel hour week suppressed people started completionRate abandonmentRate
-      medianDaysToResolve expectedDays
-    }
-    accessEquity(from: $from, to: $to) {
-      service serviceName
-      all { suppressed people onlineShare onlineCompletionRate completionRate assistedShare medianDaysToResolve }
-      vulnerable { suppressed people onlineShare onlineCompletionRate completionRate assistedShare medianDaysToResolve }
-    }
-  }`;
-
-  function groupLabel(row) {
-    if (row.serviceName) return row.serviceName;
-    if (row.ward) return row.ward;
-    if (row.channel) return words(row.channel);
-    if (row.hour !== null && row.hour !== undefined) return `${String(row.hour).padStart(2, "0")}:00`;
-    if (row.week) return `w/c ${date(row.week)}`;
-    return "All";
-  }
-
-  function barChart(title, rows, max) {
-    const height = 22;
-    const labelWidth = 270;
-    const width = 640;
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * height + 10}`);
-    svg.setAttribute("class", "chart");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `${title}. The same figures are in the table below.`);
-    rows.forEach(([label, value, cls], i) => {
-      const y = i * height + 5;
-      const text = document.createElementNS(SVG, "text");
-      text.setAttribute("x", labelWidth - 8);
-      text.setAttribute("y", y + 15);
-      text.setAttribute("text-anchor", "end");
-      text.textContent = label;
-      const bar = document.createElementNS(SVG, "rect");
-      bar.setAttribute("x", labelWidth);
-      bar.setAttribute("y", y + 3);
-      bar.setAttribute("height", height - 6);
-      bar.setAttribute("width", max ? Math.max(1, ((width - labelWidth - 60) * value) / max) : 0);
-      bar.setAttribute("class", cls || "bar");
-      const figure = document.createElementNS(SVG, "text");
-      figure.setAttribute("x", labelWidth + (max ? ((width - labelWidth - 60) * value) / max : 0) + 6);
-      figure.setAttribute("y", y + 15);
-      figure.textContent = cls ? percent(value) : number(value);
-      svg.append(text, bar, figure);
-    });
-    return el("figure", {}, el("figcaption", {}, el("h3", {}, title)), svg);
-  }
-
-  function demandView(rows, dimension) {
-    const shown = rows.filter((r) => !r.suppressed);
-    const ordered = ["HOUR", "WEEK"].includes(dimension) ? shown : [...shown].sort((a, b) => b.started - a.started);
-    const max = Math.max(0, ...shown.map((r) => r.started));
-    const hidden = rows.length - shown.length;
-    return [
-      el("h2", {}, "Demand"),
-      barChart("Journeys started", ordered.map((r) => [groupLabel(r), r.started]), max),
-      hidden ? el("p", {}, `${hidden} ${hidden === 1 ? "group has" : "groups have"} fewer than 10 people and ${hidden === 1 ? "is" : "are"} not shown in the chart.`) : null,
-      table("Demand", ["Group", "People", "Started", "Completed", "Abandoned", "Median days to resolve", "Promise (working days)"],
-        rows.map((r) => (r.suppressed
-          ? [groupLabel(r), "fewer than 10 people", "", "", "", "", ""]
-          : [groupLabel(r), number(r.people), number(r.started), percent(r.completionRate), percent(r.abandonmentRate),
-            number(r.medianDaysToResolve, 1), number(r.expectedDays)])),
-        [1, 2, 3, 4, 5, 6]),
-    ];
-  }
-
-  function equityView(rows) {
-    const overall = rows.find((r) => r.service === null);
-    const measures = [
-      ["Self-served online", "onlineShare"],
-      ["Completed online", "onlineCompletionRate"],
-      ["Completed (any channel)", "completionRate"],
-      ["Assisted digital help", "assistedShare"],
-    ];
-    const pairs = [];
-    if (overall && !overall.all.suppressed && !overall.vulnerable.suppressed) {
-      for (const [label, key] of measures) {
-        if (overall.all[key] === null || overall.vulnerable[key] === null) continue;
-        pairs.push([`${label}: all`, overall.all[key], "bar-all"], [`${label}: vulnerable`, overall.vulnerable[key], "bar-vulnerable"]);
-      }
-    }
-    const cells = (m) => (m.suppressed ? ["fewer than 10 people", "", "", ""] : [number(m.people), percent(m.onlineShare), percent(m.onlineCompletionRate), number(m.medianDaysToResolve, 1)]);
-    return [
-      el("h2", {}, "Vulnerable residents beside all residents"),
-      el("ul", { class: "legend" }, el("li", { class: "all" }, "All residents"), el("li", { class: "vulnerable" }, "Vulnerable residents")),
-      pairs.length ? barChart("Access, all services", pairs, 1) : el("p", {}, "Too few people to compare in this period."),
-      table("Access by service", ["Service", "People (all)", "Online (all)", "Completed online (all)", "Median days (all)",
-        "People (vulnerable)", "Online (vulnerable)", "Completed online (vulnerable)", "Median days (vulnerable)"],
-        rows.map((r) => [r.serviceName, ...cells(r.all), ...cells(r.vulnerable)]), [1, 2, 3, 4, 5, 6, 7, 8]),
-    ];
-  }
-
-  async function showAnalytics(event) {
-    event.preventDefault();
-    const status = $("analytics-status");
-    const dimension = $("group-by").value;
-    status.textContent = "Loading figures…";
-    try {
-      const { data } = await graphql(ANALYTICS, { from: $("from").value, to: $("to").value, groupBy: [dimension] });
-      $("analytics-view").replaceChildren(...demandView(data.demand, dimension), ...equityView(data.accessEquity));
-      status.textContent = `Figures for ${date($("from").value)} to ${date($("to").value)} loaded.`;
-    } catch (error) {
-      status.textContent = explain(error);
-    }
-  }
-
-  // --- match review ---------------------------------------------------------------------------
-
-  // Reading both records of a pair is a staff read of a person: audited, and shown to the resident with this purpose.
-  const REVIEW_PURPOSE = "Golden record stewardship: checking whether two records are the same person";
-  const REVIEW_PAGE = 20;
-  const CANDIDATE_RECORD = "system recordId customerId name dateOfBirth address { line1 postcode } email phone updatedOn";
-
-  const REVIEW_QUEUE = `query MatchReview($first: Int, $after: String) {
-    matchReviewQueue(first: $first, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { id probability matchWeight proposedAt
-        left { ${CANDIDATE_RECORD} } right { ${CANDIDATE_RECORD} } evidence { comparison level weight } } }
-    }
-  }`;
-  const CONFIRM_MATCH = `mutation ConfirmMatch($id: ID!) {
-    confirmMatch(input: { candidateId: $id }) { candidate { id state } customer { id name } userErrors { field code message } }
-  }`;
-  const REJECT_MATCH = `mutation RejectMatch($id: ID!) {
-    rejectMatch(input: { candidateId: $id }) { candidate { id state } userErrors { field code message } }
-  }`;
-
-  // The queue as loaded: where the next page starts, how many pairs are open, and a counter for element ids.
-  const review = { after: null, total: 0, made: 0, loading: false };
-
-  const bits = (weight) => `${weight > 0 ? "+" : weight < 0 ? "−" : ""}${number(Math.abs(weight), 1)}`;
-  const pairsLeft = (n) => (n === 1 ? "1 pair left to review." : `${n} pairs left to review.`);
-
-  async function loadReview(more) {
-    if (review.loading) return;
-    const status = $("review-status");
-    const list = $("review-list");
-    const button = $("review-more");
-    if (!more) {
-      review.after = null;
-      list.replaceChildren();
-      button.hidden = true;
-    }
-    review.loading = true;
-    status.textContent = more ? "Loading more pairs…" : "Loading the pairs to review…";
-    try {
-      const { data } = await graphql(REVIEW_QUEUE, { first: REVIEW_PAGE, after: review.after }, REVIEW_PURPOSE);
-      const queue = data.matchReviewQueue;
-      const added = queue.edges.map((edge) => pairView(edge.node));
-      list.append(...added);
-      review.after = queue.pageInfo.endCursor;
-      review.total = queue.totalCount;
-      button.hidden = !queue.pageInfo.hasNextPage;
-      const shown = list.children.length;
-      status.textContent = review.total
-        ? `${review.total} ${review.total === 1 ? "pair" : "pairs"} to review; showing the ${shown} most likely.`
-        : "There are no pairs to review.";
-      // After "More", focus goes to the first new pair, so the next Tab continues from there.
-      if (more && added.length) added[0].querySelector("h2").focus();
-    } catch (error) {
-      status.textContent = explain(error);
-    } finally {
-      review.loading = false;
-    }
-  }
-
-  function pairView(pair) {
-    const id = `pair-${++review.made}`;
-    const names = `${pair.left.name || "Unnamed"} and ${pair.right.name || "unnamed"}`;
-    return el("li", { class: "pair", "data-id": pair.id },
-      el("article", { "aria-labelledby": `${id}-heading` },
-        el("h2", { id: `${id}-heading`, tabindex: "-1" }, `${names}: ${percent(pair.probability)} likely the same person`),
-        el("p", { class: "detail" }, `Proposed ${dateTime(pair.proposedAt)} · match weight ${bits(pair.matchWeight)} bits`),
-        recordsTable(pair.left, pair.right),
-        table("Evidence", ["Comparison", "Level", "Weight (bits)", "Points to"],
-          pair.evidence.map((e) => [words(e.comparison.toUpperCase()), words(e.level.toUpperCase()), bits(e.weight),
-            e.weight > 0 ? "Same person" : e.weight < 0 ? "Different people" : "Neither"]),
-          [2]),
-        el("p", { class: "error", id: `${id}-problem`, hidden: true }),
-        el("div", { class: "decision", role: "group", "aria-labelledby": `${id}-heading` },
-          el("button", { type: "button", class: "button", "data-decision": "same", "aria-describedby": `${id}-problem` }, "Same person"),
-          el("button", { type: "button", class: "button button-secondary", "data-decision": "different", "aria-describedby": `${id}-problem` },
-            "Different people"))));
-  }
-
-  function recordsTable(left, right) {
-    const fields = [
-      ["System", (r) => words(r.system)],
-      ["Record", (r) => r.recordId],
-      ["Name", (r) => r.name || "–"],
-      ["Date of birth", (r) => date(r.dateOfBirth)],
-      ["Address", (r) => (r.address ? [r.address.line1, r.address.postcode].filter(Boolean).join(", ") : "–")],
-      ["Email", (r) => r.email || "–"],
-      ["Phone", (r) => r.phone || "–"],
-      ["Last updated", (r) => date(r.updatedOn)],
-    ];
-    const shown = table("The two records", ["Field", "First record", "Second record"],
-      fields.map(([label, value]) => [label, value(left), value(right)]));
-    shown.classList.add("records");
-    return shown;
-  }
-
-  async function decide(button) {
-    const item = button.closest("li.pair");
-    if (item.dataset.busy) return;
-    const same = button.dataset.decision === "same";
-    const problem = item.querySelector(".error");
-    const status = $("review-status");
-    item.dataset.busy = "true";
-    problem.hidden = true;
-    problem.textContent = "";
-    status.textContent = "Saving your decision…";
-    try {
-      const { data } = await graphql(same ? CONFIRM_MATCH : REJECT_MATCH, { id: item.dataset.id }, REVIEW_PURPOSE);
-      const outcome = same ? data.confirmMatch : data.rejectMatch;
-      if (outcome.userErrors.length) {
-        // Shown beside the pair and announced; focus stays on the button, so the steward can try again.
-        problem.textContent = `Not saved: ${outcome.userErrors.map((e) => e.message).join(". ")}`;
-        problem.hidden = false;
-        status.textContent = problem.textContent;
-        return;
-      }
-      const next = item.nextElementSibling || item.previousElementSibling;
-      item.remove();
-      review.total = Math.max(0, review.total - 1);
-      if (same) {
-        const customer = outcome.customer;
-        status.replaceChildren(
-          customer ? `Merged into ${customer.name}. ` : "Merged: both records now belong to one customer. ",
-          customer ? el("a", { href: `#customer/${encodeURIComponent(customer.id)}` }, `Open ${customer.name}'s record`) : null,
-          customer ? ". " : null,
-          pairsLeft(review.total));
-      } else {
-        status.textContent = `Marked as different people; this pair will not be proposed again. ${pairsLeft(review.total)}`;
-      }
-      // Keep the keyboard where the work is: on the next pair, else "More pairs", else the page heading.
-      if (next) next.querySelector("h2").focus();
-      else if (!$("review-more").hidden) $("review-more").focus();
-      else $("match-review-heading").focus();
-    } catch (error) {
-      problem.textContent = explain(error);
-      problem.hidden = false;
-      status.textContent = problem.textContent;
-    } finally {
-      delete item.dataset.busy;
-    }
-  }
+  // Each registers `{ start(), open() }` under its section id before DOMContentLoaded (scripts are deferred,
+  // and run in order after this one); `start` binds its controls, `open` shows it when the hash names it.
+  const pages = {};
+  window.customer360Staff = {
+    pages, $, graphql, explain, el, table, show, date, dateTime, percent, number, words, edges, SVG,
+  };
 
   // --- start ----------------------------------------------------------------------------------
 
-  function isoDay(day) {
-    return day.toISOString().slice(0, 10);
-  }
-
   document.addEventListener("DOMContentLoaded", () => {
-    const today = new Date();
-    $("to").value = isoDay(new Date(today.getTime() - 86400000));
-    $("from").value = isoDay(new Date(today.getTime() - 183 * 86400000));
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut());
     $("search-form").addEventListener("submit", search);
-    $("analytics-form").addEventListener("submit", showAnalytics);
     $("results").addEventListener("click", (event) => {
       const button = event.target.closest("button[data-id]");
       if (button) location.hash = `#customer/${encodeURIComponent(button.dataset.id)}`;
     });
-    $("review-more").addEventListener("click", () => loadReview(true));
-    $("review-list").addEventListener("click", (event) => {
-      const button = event.target.closest("button[data-decision]");
-      if (button) decide(button);
-    });
+    for (const page of Object.values(pages)) page.start();
     window.addEventListener("hashchange", route);
     if (sessionStorage.getItem(TOKEN_KEY)) showSignedIn();
     route();
