@@ -22,6 +22,7 @@ from customer360.domain.stewardship import (
 from customer360.domain.systems import SourceSystem
 from customer360.identity.arrivals import match_arrivals
 from customer360.schema.node import from_global_id
+from customer360.store.customers import CustomersChanged
 from customer360.store.identity import ProposedPair
 from tests.support import graphql, running_app
 
@@ -310,3 +311,44 @@ async def test_a_model_saved_by_another_matcher_version_is_trained_anew(own_coun
         )
     assert (summary.arrived, summary.new_customers) == (1, 1)
     assert "forename" in json.loads(own_council.match_model_path.read_text())["comparisons"]
+
+
+async def test_a_steward_change_without_a_purpose_is_refused_before_anything_changes(own_council, staff_token):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (_app, client):
+        first = _data(await graphql(client, QUEUE, steward, {"first": 1}))["matchReviewQueue"]["edges"][0]["node"]
+        response = await client.post(
+            "/graphql",
+            json={"query": CONFIRM, "variables": {"id": first["id"]}},
+            headers={"Authorization": f"Bearer {steward}"},  # no X-Access-Purpose
+        )
+        assert response.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
+        still = _data(await graphql(client, QUEUE, steward, {"first": 1}))["matchReviewQueue"]["edges"][0]["node"]
+        assert (still["id"], still["state"]) == (first["id"], "OPEN")
+
+
+async def test_a_resident_sees_records_management_in_their_access_log(own_council, staff_token, issuer, residents):
+    log = "{ me { accessLog(first: 50) { edges { node { team purpose } } } } }"
+    kept, absorbed = (issuer.resident_token(residents[i]["email"]) for i in (0, 1))
+    async with running_app(own_council) as (_app, client):
+        ids = [_data(await graphql(client, ME, token))["me"]["id"] for token in (kept, absorbed)]
+        merged = _data(
+            await graphql(client, MERGE, staff_token(Role.DATA_STEWARD), {"survivor": ids[0], "merged": ids[1]})
+        )["mergeCustomers"]
+        assert merged["userErrors"] == []
+        entries = [e["node"] for e in _data(await graphql(client, log, kept))["me"]["accessLog"]["edges"]]
+        assert {"team": "Records management", "purpose": "golden record stewardship"} in entries
+
+
+async def test_the_store_refuses_a_merge_or_split_that_another_change_overtook(own_council, residents):
+    async with running_app(own_council) as (app, _client):
+        customers = app.state.runtime.identity.customers
+        a, b = (from_global_id(residents[i]["customer_id"])[1] for i in (0, 1))
+        golden = await customers.customers_by_id([a, b])
+        b_records = await customers.active_records(b)
+        await customers.merge(golden[a], b, by="first steward", rule="steward_merge")
+        with pytest.raises(CustomersChanged):  # the second steward still saw b as a customer
+            await customers.merge(golden[a], b, by="second steward", rule="steward_merge")
+        with pytest.raises(CustomersChanged):  # b's records are a's now, not b's to give away
+            await customers.split(golden[b], golden[a], b_records, by="second steward", rule="steward_unmerge")
+        assert set(b_records) <= set(await customers.active_records(a))

@@ -27,10 +27,13 @@ from customer360.domain.stewardship import (
 from customer360.domain.systems import SourceSystem
 from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.store.audit import AuditLog
-from customer360.store.customers import CustomerStore
+from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore
 
 STEWARDS_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only data stewards can change who is who")
+CHANGED_MEANWHILE = Problem(
+    None, StewardCode.CHANGED_MEANWHILE, "Someone changed these customers at the same time: look again"
+)
 MERGE_RULE = "steward_merge"
 UNMERGE_RULE = "steward_unmerge"
 
@@ -76,12 +79,19 @@ class Stewardship:
         if not await self.review.decide(candidate.id, CandidateState.CONFIRMED, by=_actor(principal)):
             return [_already_decided()]
         customer: GoldenRecord | None
-        if left != right:
-            counts = {cid: len(await self.customers.active_records(cid)) for cid in (left, right)}
-            survivor_id, merged_id = survivor_of((left, counts[left]), (right, counts[right]))
-            customer = await self._merge(principal, survivor_id, merged_id, candidate_id=candidate.id)
-        else:
-            customer = (await self.customers.customers_by_id([left])).get(left)
+        try:
+            if left != right:
+                counts = {cid: len(await self.customers.active_records(cid)) for cid in (left, right)}
+                survivor_id, merged_id = survivor_of((left, counts[left]), (right, counts[right]))
+                customer = await self._merge(principal, survivor_id, merged_id, candidate_id=candidate.id)
+            else:
+                customer = (await self.customers.customers_by_id([left])).get(left)
+        except CustomersChanged:
+            await self.review.reopen(candidate.id)  # not merged: the pair waits for a steward again
+            return [CHANGED_MEANWHILE]
+        except BaseException:
+            await self.review.reopen(candidate.id)
+            raise
         await self._audit(principal, "identity.match_confirmed", left, {"candidate": candidate.id})
         decided = await self.review.get(candidate.id)
         assert decided is not None
@@ -113,7 +123,10 @@ class Stewardship:
         for field, customer_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
             if customer_id not in live:
                 return [_missing_customer(field, customer_id, await self.customers.merged_into(customer_id))]
-        return await self._merge(principal, survivor_id, merged_id, candidate_id=None)
+        try:
+            return await self._merge(principal, survivor_id, merged_id, candidate_id=None)
+        except CustomersChanged:
+            return [CHANGED_MEANWHILE]
 
     async def unmerge_customer(
         self, principal: Principal, customer_id: str, records: Sequence[RecordKey]
@@ -135,9 +148,13 @@ class Stewardship:
         )
         split_off_id = restore or str(uuid.uuid4())
         remaining = await self._golden(customer_id, [key for key in linked if key not in wanted], current)
-        split_off = await self._golden(split_off_id, wanted, None)
+        # A restored customer falls back on its own stored record, not a blank, for records the hub never saw.
+        split_off = await self._golden(split_off_id, wanted, await self.customers.stored(restore) if restore else None)
         by = _actor(principal)
-        await self.customers.split(remaining, split_off, wanted, by=by, rule=UNMERGE_RULE)
+        try:
+            await self.customers.split(remaining, split_off, wanted, by=by, rule=UNMERGE_RULE)
+        except CustomersChanged:
+            return [CHANGED_MEANWHILE]
         await self._changed(customer_id, split_off_id)
         detail = {"split_off": split_off_id, "records": len(wanted), "restored": restore is not None}
         await self._audit(principal, "identity.unmerge", customer_id, detail)
@@ -183,10 +200,11 @@ class Stewardship:
     async def _audit(
         self, principal: Principal, action: str, customer_id: str | None, detail: dict[str, object]
     ) -> None:
+        role = Role.DATA_STEWARD if Role.DATA_STEWARD in principal.roles else Role.ADMIN
         await self.audit.append(
             actor=_actor(principal),
-            role=Role.DATA_STEWARD.value,
-            team=TEAMS[Role.DATA_STEWARD],
+            role=role.value,
+            team=TEAMS[role],
             action=action,
             customer_id=customer_id,
             purpose="golden record stewardship",

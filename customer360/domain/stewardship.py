@@ -25,6 +25,7 @@ class StewardCode(StrEnum):
     NOT_LINKED = "NOT_LINKED"
     WOULD_EMPTY = "WOULD_EMPTY"
     NOTHING_TO_SPLIT = "NOTHING_TO_SPLIT"
+    CHANGED_MEANWHILE = "CHANGED_MEANWHILE"
 
 
 def merge_problems(survivor_id: str, merged_id: str) -> list[Problem]:

@@ -14,7 +14,16 @@ from customer360.resolvers.pagination import checked_first, decode_cursor, encod
 if TYPE_CHECKING:
     from customer360.store.audit import AuditEntry
 
-STAFF_READS = ("customer.read", "customer.search")
+STAFF_READS = (
+    "customer.read",
+    "customer.search",
+    # Records management: reviewing, merging and splitting the records held about the resident.
+    "identity.review",
+    "identity.match_confirmed",
+    "identity.merge",
+    "identity.merged_away",
+    "identity.unmerge",
+)
 
 
 async def access_log(

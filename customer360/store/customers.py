@@ -104,8 +104,11 @@ class CustomerStore:
 
     async def merge(self, survivor: GoldenRecord, merged_id: str, *, by: str, rule: str) -> list[RecordKey]:
         """Move every record of `merged_id` to the survivor, in one transaction. The old links are
-        closed, not deleted, so `split` can later put exactly these records back."""
+        closed, not deleted, so `split` can later put exactly these records back. Raises
+        `CustomersChanged` when either customer was merged away meanwhile (rows locked, in id order)."""
         async with self._engine.begin() as conn:
+            if not await _live_and_locked(conn, [survivor.customer_id, merged_id]):
+                raise CustomersChanged
             moved = await _active_records(conn, merged_id)
             await _relink(conn, moved, survivor.customer_id, by=by, rule=rule)
             await conn.execute(
@@ -117,14 +120,29 @@ class CustomerStore:
     async def split(
         self, remaining: GoldenRecord, split_off: GoldenRecord, records: Sequence[RecordKey], *, by: str, rule: str
     ) -> None:
-        """Move `records` from `remaining` to `split_off` (a customer merged earlier, restored, or a new one)."""
+        """Move `records` from `remaining` to `split_off` (a customer merged earlier, restored, or a new one).
+        Raises `CustomersChanged` when the records are no longer all `remaining`'s."""
         async with self._engine.begin() as conn:
+            if not await _live_and_locked(conn, [remaining.customer_id]):
+                raise CustomersChanged
+            if not set(records) <= set(await _active_records(conn, remaining.customer_id)):
+                raise CustomersChanged
             await _relink(conn, list(records), split_off.customer_id, by=by, rule=rule)
             await _save_golden(conn, split_off)
             await conn.execute(
                 update(customers).where(customers.c.id == split_off.customer_id).values(merged_into=None)
             )
             await _save_golden(conn, remaining)
+
+    async def save_golden(self, record: GoldenRecord) -> None:
+        async with self._engine.begin() as conn:
+            await _save_golden(conn, record)
+
+    async def stored(self, customer_id: str) -> GoldenRecord | None:
+        """The stored golden record, merged away or not (what an unmerge falls back on)."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(customers).where(customers.c.id == customer_id))).first()
+        return _golden(row) if row else None
 
     async def previous_owners(self, records: Sequence[RecordKey]) -> dict[RecordKey, str]:
         """Whom each record was linked to just before its current link: what an unmerge restores."""
@@ -206,10 +224,12 @@ class CustomerStore:
                                 person_records.c.record_id == customer_links.c.record_id,
                             ),
                         )
+                        .join(customers, customers.c.id == customer_links.c.customer_id)
                         .where(
                             person_records.c.email == email,
                             person_records.c.email_verified.is_(True),
                             customer_links.c.unlinked_at.is_(None),
+                            customers.c.merged_into.is_(None),
                         )
                         .order_by(customer_links.c.linked_at)
                         .limit(1)
@@ -259,6 +279,20 @@ class CustomerStore:
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(customers))).scalar_one())
+
+
+async def _live_and_locked(conn: AsyncConnection, customer_ids: list[str]) -> bool:
+    """Lock the customers' rows (in id order, so two stewards cannot deadlock; SQLite locks the whole
+    database on the first write instead) and say whether every one exists and is not merged away."""
+    rows = (
+        await conn.execute(
+            select(customers.c.id, customers.c.merged_into)
+            .where(customers.c.id.in_(customer_ids))
+            .order_by(customers.c.id)
+            .with_for_update()
+        )
+    ).all()
+    return len(rows) == len(set(customer_ids)) and all(row.merged_into is None for row in rows)
 
 
 async def _active_records(conn: AsyncConnection, customer_id: str) -> list[RecordKey]:
@@ -381,6 +415,10 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
     except (ValueError, UnicodeDecodeError):
         raise InvalidCursor(cursor) from None
     return surname, customer_id
+
+
+class CustomersChanged(Exception):
+    """Another change to these customers committed first: the caller looks again."""
 
 
 class InvalidCursor(ValueError):

@@ -189,6 +189,15 @@ class MatchReviewStore:
             )
         return bool(result.rowcount)
 
+    async def reopen(self, candidate_id: int) -> None:
+        """Back to OPEN: a confirmation whose merge did not happen."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(match_candidates)
+                .where(match_candidates.c.id == candidate_id)
+                .values(state=CandidateState.OPEN.value, decided_at=None, decided_by=None)
+            )
+
 
 def _person_row(record: PersonRecord) -> dict[str, Any]:
     address = record.address
