@@ -129,6 +129,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         asyncio.run(_seed(settings, council.DEFAULT_RESIDENTS, council.DEFAULT_SEED, reset=True))
     os.environ.setdefault("C360_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    if args.workers > 1 and not settings.redis_url:
+        # Kept answers live in each worker's memory: one worker could not forget another's after a change.
+        os.environ["C360_CACHE_VIEWS"] = "off"
+        print("customer360: several workers without C360_REDIS_URL: whole answers are not kept", file=sys.stderr)
     # Structured, redacted logs (customer360/logging_config.py) for us and for uvicorn: `log_config=None`
     # keeps uvicorn from installing its own handlers; each worker configures itself in the app factory.
     from customer360.logging_config import configure_logging

@@ -50,6 +50,7 @@ from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
+from customer360.store.leases import JobLeases
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
@@ -168,6 +169,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         settings.cache_ttl_seconds,
         stale_seconds=settings.cache_stale_seconds,
         unavailable=(SourceUnavailable,),  # down, timed out or circuit open: serve the last known answer
+        views=settings.cache_views,
     )
     agencies = AgencyQueuesSql(create_engine(settings.agencies_url))
     stack.push_async_callback(agencies.dispose)
@@ -198,8 +200,12 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
 
     hub = IdentityHub(customers, PersonRecordStore(store_engine), MatchReviewStore(store_engine))
     if settings.arrivals_interval_seconds > 0:
+        leases = JobLeases(store_engine)
 
         async def match_new_records() -> None:
+            # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
+            if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
+                return
             await match_arrivals(
                 sources.by_system(),
                 hub,

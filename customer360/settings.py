@@ -31,6 +31,8 @@ class Settings:
     staff_oidc_jwks_url: str | None = None
     cache_enabled: bool = True
     cache_ttl_seconds: float = 30.0
+    # Whole answers to residents' own reads (cache/views.py); `serve --workers N` turns them off without Redis.
+    cache_views: bool = True
     # Stale-if-error: how long a last known answer is kept to serve (marked stale) while its back
     # office is down. 0 turns it off; with the cache off there are no copies.
     cache_stale_seconds: float = 86_400.0
@@ -126,6 +128,7 @@ class Settings:
             staff_oidc_audience=env.get("C360_STAFF_OIDC_AUDIENCE") or None,
             staff_oidc_jwks_url=env.get("C360_STAFF_OIDC_JWKS_URL") or None,
             cache_enabled=cache == "on",
+            cache_views=_choice(env, "C360_CACHE_VIEWS", ("on", "off"), "on") == "on",
             cache_ttl_seconds=_number(env, "C360_CACHE_TTL_SECONDS", 30.0),
             cache_stale_seconds=_number(env, "C360_CACHE_STALE_SECONDS", 86_400.0),
             demo_source_latency_ms=int(_number(env, "C360_DEMO_SOURCE_LATENCY_MS", 0)),

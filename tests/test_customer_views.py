@@ -125,3 +125,24 @@ async def test_workers_sharing_redis_forget_a_residents_answers_together(own_cou
         assert made["userErrors"] == []
         after = (await graphql(first, ME, token)).json()["data"]["me"]
         assert after["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 1
+
+
+def cache_hits(app) -> float:
+    registry = app.state.runtime.metrics.registry
+    return registry.get_sample_value("customer360_cache_requests_total", {"layer": "memory", "result": "hit"}) or 0.0
+
+
+@pytest.mark.parametrize(("views", "executed_again"), [(True, False), (False, True)])
+async def test_with_views_off_a_repeated_read_is_executed_again(
+    demo_settings, issuer, residents, views, executed_again
+):
+    """`serve --workers N` without Redis turns views off (C360_CACHE_VIEWS=off): a worker could not
+    forget another worker's kept answer. Executed again, the read finds the back offices' answers in
+    the read-through cache (hits); answered from a kept answer, it does not look there at all."""
+    assert Settings.from_env({"C360_CACHE_VIEWS": "off"}).cache_views is False
+    async with running_app(replace(views_on(demo_settings), cache_views=views)) as (app, client):
+        token = issuer.resident_token(residents[0]["email"])
+        await graphql(client, ME, token)
+        hits = cache_hits(app)
+        await graphql(client, ME, token)
+        assert (cache_hits(app) > hits) is executed_again

@@ -22,7 +22,7 @@ from customer360.domain.stewardship import (
 from customer360.domain.systems import SourceSystem
 from customer360.identity.arrivals import match_arrivals
 from customer360.schema.node import from_global_id
-from customer360.store.customers import CustomersChanged
+from customer360.store.customers import CustomersChanged, NewLink
 from customer360.store.identity import ProposedPair
 from tests.support import graphql, running_app
 
@@ -352,3 +352,14 @@ async def test_the_store_refuses_a_merge_or_split_that_another_change_overtook(o
         with pytest.raises(CustomersChanged):  # b's records are a's now, not b's to give away
             await customers.split(golden[b], golden[a], b_records, by="second steward", rule="steward_unmerge")
         assert set(b_records) <= set(await customers.active_records(a))
+
+
+async def test_a_record_linked_meanwhile_is_not_attached_twice(own_council, residents):
+    async with running_app(own_council) as (app, _client):
+        customers = app.state.runtime.identity.customers
+        owner = from_global_id(residents[0]["customer_id"])[1]
+        record = (await customers.active_records(owner))[0]
+        golden = (await customers.customers_by_id([owner]))[owner]
+        again = NewLink(owner, record[0], record[1], 1.0, "arrival")
+        assert await customers.attach(golden, again, by="test") is False
+        assert (await customers.active_records(owner)).count(record) == 1

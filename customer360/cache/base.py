@@ -87,6 +87,7 @@ class ReadThrough:
         stale_seconds: float = 0.0,
         unavailable: tuple[type[Exception], ...] = (),
         clock: Callable[[], float] = time.time,  # wall clock: copies are shared by every machine via Redis
+        views: bool = True,
     ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
@@ -97,7 +98,7 @@ class ReadThrough:
         self._hits = metrics.cache_requests.labels(cache.layer, "hit")
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
-        self.views = CustomerViews(cache, ttl_seconds)
+        self.views = CustomerViews(cache, ttl_seconds if views else 0.0)
 
     async def forget_customers(self, customer_ids: Sequence[str | None]) -> None:
         """Something these customers see has changed: no kept answer of theirs is served again."""

@@ -4,8 +4,11 @@ records, without a full re-run.
 
 For each arriving record, the stored records sharing a blocking key with it (date of birth, email,
 phone or postcode) are scored with the saved model. At or above `AUTO_LINK` it joins that record's
-customer; otherwise it starts a customer of its own, and a pair rated at least `REVIEW` goes to the
-stewards' queue. Arrivals are taken in order, so a second new record of a new person finds the first.
+customer, unless that customer holds a relative of the arrival (the relative guards weigh against
+the pair: a twin, a father), as in a full linking run; otherwise it starts a customer of its own, and
+a pair rated at least `REVIEW` goes to the stewards' queue. Arrivals are taken in order, so a second
+new record of a new person finds the first. With many workers, one at a time runs this (a lease in
+the store, `store/leases.py`).
 """
 
 from __future__ import annotations
@@ -75,51 +78,60 @@ async def match_arrivals(
         if key in owners:  # a record customer360 created itself, linked when it was delivered
             continue
         neighbours = [r for r in await hub.people.sharing_a_key_with([record]) if (r.system, r.record_id) != key]
-        best, doubtful = await _scored(model, record, neighbours)
+        scored = await _scored(model, record, neighbours)
         neighbour_owners = await hub.customers.owners_of([(r.system, r.record_id) for r in neighbours])
+        best = scored[0] if scored else None
         owner = neighbour_owners.get((best[0].system, best[0].record_id)) if best else None
-        if best and owner and best[1].match_probability >= AUTO_LINK:
+        # As in a full run, a customer holding a relative of the arrival (a twin, a father) never takes it in.
+        relatives_there = any(
+            _relatives(pair) and neighbour_owners.get((other.system, other.record_id)) == owner
+            for other, pair in scored
+        )
+        if best and owner and best[1].match_probability >= AUTO_LINK and not relatives_there:
             keys = await hub.customers.active_records(owner) + [key]
             stored = await hub.people.by_key(keys)
             golden = golden_record(owner, [stored[k] for k in keys if k in stored], priority)
             confidence = round(best[1].match_probability, 6)
-            await hub.customers.attach(
-                golden, NewLink(owner, record.system, record.record_id, confidence, MODEL_RULE), by=by
-            )
-            owners[key] = owner
-            linked += 1
-            if cache is not None:
-                await cache.forget_identities([owner])
+            link = NewLink(owner, record.system, record.record_id, confidence, MODEL_RULE)
+            if await hub.customers.attach(golden, link, by=by):
+                owners[key] = owner
+                linked += 1
+                if cache is not None:
+                    await cache.forget_identities([owner])
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
-        await hub.customers.attach(
-            golden_record(customer_id, [record]),
-            NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE),
-            by=by,
-        )
+        link = NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE)
+        if not await hub.customers.attach(golden_record(customer_id, [record], priority), link, by=by):
+            continue  # linked meanwhile (a delivery of ours): nothing to do
         owners[key] = customer_id
         new += 1
         if cache is not None:
             await cache.forget_identities([customer_id])
         queued += await hub.review.propose(
             ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
-            for other, pair in doubtful
+            for other, pair in scored
+            if pair.match_probability >= REVIEW
         )
     return ArrivalSummary(len(arrivals), linked, new, queued)
 
 
 async def _scored(
     model: MatchModel, record: PersonRecord, neighbours: Sequence[PersonRecord]
-) -> tuple[tuple[PersonRecord, ScoredPair] | None, list[tuple[PersonRecord, ScoredPair]]]:
-    """The strongest neighbour, and every neighbour rated at least `REVIEW`."""
+) -> list[tuple[PersonRecord, ScoredPair]]:
+    """Every neighbour with its pair's score and evidence, the strongest first."""
     if not neighbours:
-        return None, []
+        return []
     records = [MatchRecord.from_person(r) for r in (record, *neighbours)]
-    pairs = await asyncio.to_thread(lambda: list(score_pairs(model, records, min_probability=REVIEW)))
+    pairs = await asyncio.to_thread(lambda: list(score_pairs(model, records)))
     # Index 0 is the arrival; the pairs that do not involve it compare stored records with each other.
     mine = [(neighbours[(p.right if p.left == 0 else p.left) - 1], p) for p in pairs if 0 in (p.left, p.right)]
     mine.sort(key=lambda item: -item[1].match_probability)
-    return (mine[0] if mine else None), mine
+    return mine
+
+
+def _relatives(pair: ScoredPair) -> bool:
+    """The relative guards weigh against this pair: twins, a parent and child, housemates, namesakes."""
+    return pair.evidence.get("relatives", ("none", 0.0))[1] < 0
 
 
 async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:

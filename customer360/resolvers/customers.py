@@ -71,6 +71,8 @@ async def audit_staff_reads(info: Info[Context, Any], customer_ids: list[str], a
         purpose=purpose,
         action=action,
     )
+    # The read is in each resident's access log now: a kept `me { accessLog }` answer must not hide it.
+    await info.context.cache.forget_customers(customer_ids)
 
 
 async def linked_records(info: Info[Context, Any], customer_id: str) -> list[RecordLink]:

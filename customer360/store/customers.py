@@ -56,16 +56,7 @@ class CustomerStore:
         """Tie one more back-office record to a customer (a record customer360 itself created)."""
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
-            existing = (
-                await conn.execute(
-                    select(customer_links.c.customer_id).where(
-                        customer_links.c.system == link.system.value,
-                        customer_links.c.record_id == link.record_id,
-                        customer_links.c.unlinked_at.is_(None),
-                    )
-                )
-            ).first()
-            if existing:
+            if await _active_owner(conn, link.system, link.record_id) is not None:
                 return
             await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
 
@@ -84,13 +75,17 @@ class CustomerStore:
             row = (await conn.execute(select(customers.c.merged_into).where(customers.c.id == customer_id))).first()
         return row.merged_into if row else None
 
-    async def attach(self, golden: GoldenRecord, link: NewLink, *, by: str) -> None:
+    async def attach(self, golden: GoldenRecord, link: NewLink, *, by: str) -> bool:
         """Tie an arriving record to a customer (a new one, or one it matched) and store the rebuilt
-        golden record, in one transaction."""
+        golden record, in one transaction. False, and nothing changed, when the record is linked already
+        (a delivery of ours linked it meanwhile)."""
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
+            if await _active_owner(conn, link.system, link.record_id) is not None:
+                return False
             await _save_golden(conn, golden)
             await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+        return True
 
     async def merged_here(self, customer_id: str) -> set[str]:
         """Customers merged into this one (candidates an unmerge can restore)."""
@@ -279,6 +274,19 @@ class CustomerStore:
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(customers))).scalar_one())
+
+
+async def _active_owner(conn: AsyncConnection, system: SourceSystem, record_id: str) -> str | None:
+    row = (
+        await conn.execute(
+            select(customer_links.c.customer_id).where(
+                customer_links.c.system == system.value,
+                customer_links.c.record_id == record_id,
+                customer_links.c.unlinked_at.is_(None),
+            )
+        )
+    ).first()
+    return row.customer_id if row else None
 
 
 async def _live_and_locked(conn: AsyncConnection, customer_ids: list[str]) -> bool:

@@ -15,15 +15,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite files get their folder, WAL and a busy timeout for many processes."""
+    """An async engine; SQLite files get their folder, WAL and a busy timeout for many processes.
+    `hide_parameters`: an error's message never carries the statement's values (names, dates of birth)
+    into a log."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

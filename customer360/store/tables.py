@@ -255,3 +255,13 @@ match_candidates = Table(
         "left_system", "left_record_id", "right_system", "right_record_id", name="uq_match_candidates_pair"
     ),
 )
+
+# Background jobs that one process of many should run at a time (matching arrivals): whoever holds
+# the lease runs the job and renews it; when the holder stops, the lease lapses and another takes it.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+)
