@@ -4,12 +4,14 @@ unmerge, with the residents' `me` following each change; and records matched on 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from customer360.auth.principal import Role
+from customer360.commands.relay import drain
 from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode
 from customer360.domain.stewardship import (
@@ -91,6 +93,8 @@ def test_unmerge_rules(linked, requested, code):
         ([B, C], {B: "x", C: "y"}, {"x", "y"}, None),  # from two merges: a new customer
         ([B], {B: "x"}, set(), None),  # x was never merged here (a split off an unmerge, say)
         ([B], {}, set(), None),  # linked here from the start
+        ([B, C], {B: "x"}, {"x"}, "x"),  # C was linked while merged (made for x's request): it goes along
+        ([B, C], {B: "x"}, {"y"}, None),  # x is not merged here
     ],
 )
 def test_which_customer_an_unmerge_restores(requested, previous, merged_here, restored):
@@ -363,3 +367,46 @@ async def test_a_record_linked_meanwhile_is_not_attached_twice(own_council, resi
         again = NewLink(owner, record[0], record[1], 1.0, "arrival")
         assert await customers.attach(golden, again, by="test") is False
         assert (await customers.active_records(owner)).count(record) == 1
+
+
+async def test_what_a_merged_customer_asked_for_follows_the_merge_and_comes_back_with_the_unmerge(
+    own_council, staff_token, issuer, residents
+):
+    requests = """{ me { id requests(first: 100) { edges { node { reference } } }
+      accessLog(first: 100) { edges { node { team } } } } }"""
+    steward = staff_token(Role.DATA_STEWARD)
+    kept, absorbed = (issuer.resident_token(residents[i]["email"]) for i in (0, 1))
+    complaint = {"subject": "Bins", "description": "Not collected on Tuesday."}
+    make = "mutation($input: MakeComplaintInput!) { makeComplaint(input: $input) { complaint { reference } } }"
+    async with running_app(replace(own_council, demo_sources_down=frozenset({CRM}))) as (app, client):
+        kept_me = _data(await graphql(client, ME, kept))["me"]
+        absorbed_me = _data(await graphql(client, ME, absorbed))["me"]
+        await graphql(client, "query($id: ID!) { customer(id: $id) { name } }", staff_token(Role.CUSTOMER_SERVICES),
+                      {"id": absorbed_me["id"]})  # fmt: skip
+        made = _data(await graphql(client, make, absorbed, {"input": complaint}))["makeComplaint"]["complaint"]
+        merged = _data(await graphql(client, MERGE, steward, {"survivor": kept_me["id"], "merged": absorbed_me["id"]}))
+        assert merged["mergeCustomers"]["userErrors"] == []
+        after = (await graphql(client, requests, kept)).json()["data"]["me"]  # CRM down: a partial answer
+        assert made["reference"] in {e["node"]["reference"] for e in after["requests"]["edges"]}
+        assert "Customer services" in {e["node"]["team"] for e in after["accessLog"]["edges"]}  # read before the merge
+
+        app.state.runtime.faults.down.clear()  # the CRM is back: the complaint is delivered now
+        await drain(app.state.runtime.writes.deliverer)
+        after = _data(await graphql(client, ME, kept))["me"]
+        new_links = (
+            _keys(after["linkedRecords"]) - _keys(kept_me["linkedRecords"]) - _keys(absorbed_me["linkedRecords"])
+        )
+        assert all(system == "CRM" for system, _ in new_links)  # the CRM contact made on delivery joined the survivor
+
+        # The steward splits off the absorbed resident's records and the contact made for their complaint
+        # while merged: the absorbed customer comes back, with that contact and their submission.
+        split_off = [r["id"] for r in after["linkedRecords"] if (r["system"], r["recordId"]) in
+                     _keys(absorbed_me["linkedRecords"]) | new_links]  # fmt: skip
+        undone = _data(await graphql(client, UNMERGE, steward, {"customer": kept_me["id"], "records": split_off}))
+        assert undone["unmergeCustomer"]["userErrors"] == []
+        restored = _data(await graphql(client, requests, absorbed))["me"]
+        assert made["reference"] in {e["node"]["reference"] for e in restored["requests"]["edges"]}
+        assert undone["unmergeCustomer"]["restored"] is True
+        assert restored["id"] == absorbed_me["id"]
+        kept_after = _data(await graphql(client, requests, kept))["me"]
+        assert made["reference"] not in {e["node"]["reference"] for e in kept_after["requests"]["edges"]}

@@ -2,9 +2,10 @@
 
 - Merging moves every record of one customer to another; the merged customer is kept (marked
   merged) so the merge can be undone.
-- Unmerging splits named records off a customer. When exactly those records came from one earlier
-  merge, that customer is restored, so a wrong merge is undone precisely (same id, same records);
-  otherwise the records become a new customer.
+- Unmerging splits named records off a customer. When those records came from one earlier merge
+  (records linked since, made for that person while merged, go along), that customer is restored,
+  so a wrong merge is undone precisely (same id, same records, same requests); otherwise the records
+  become a new customer.
 """
 
 from __future__ import annotations
@@ -53,13 +54,14 @@ def unmerge_problems(linked: Collection[RecordKey], requested: Sequence[RecordKe
 def restored_customer(
     requested: Sequence[RecordKey], previous_owner: Mapping[RecordKey, str], merged_here: Collection[str]
 ) -> str | None:
-    """The customer an unmerge brings back: the one every requested record was linked to before,
-    if that customer was merged into this one. None: the records start a new customer."""
-    owners = {previous_owner.get(key) for key in requested}
+    """The customer an unmerge brings back: the one every requested record that had an owner before was
+    linked to, if that customer was merged into this one. Records linked since (a contact made for that
+    person's request after the merge) have no earlier owner and go along. None: a new customer."""
+    owners = {previous_owner[key] for key in requested if key in previous_owner}
     if len(owners) != 1:
         return None
     (owner,) = owners
-    return owner if owner is not None and owner in merged_here else None
+    return owner if owner in merged_here else None
 
 
 def survivor_of(first: tuple[str, int], second: tuple[str, int]) -> tuple[str, str]:

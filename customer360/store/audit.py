@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customer360.store.tables import audit_log
+from customer360.store.tables import audit_log, customers
 from customer360.store.times import as_utc
 
 
@@ -85,8 +85,13 @@ class AuditLog:
     async def for_customer(
         self, customer_id: str, actions: Sequence[str], first: int, after: tuple[datetime, int] | None
     ) -> list[AuditEntry]:
-        """Newest first; `after` is the (at, id) of the last entry already shown."""
-        query = select(audit_log).where(audit_log.c.customer_id == customer_id, audit_log.c.action.in_(list(actions)))
+        """Newest first; `after` is the (at, id) of the last entry already shown. Entries about a customer
+        merged into this one are theirs too (the same person's record, read before the merge)."""
+        merged_here = select(customers.c.id).where(customers.c.merged_into == customer_id)
+        query = select(audit_log).where(
+            or_(audit_log.c.customer_id == customer_id, audit_log.c.customer_id.in_(merged_here)),
+            audit_log.c.action.in_(list(actions)),
+        )
         if after is not None:
             at, entry_id = after
             query = query.where(or_(audit_log.c.at < at, and_(audit_log.c.at == at, audit_log.c.id < entry_id)))

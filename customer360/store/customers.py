@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,11 +53,13 @@ class CustomerStore:
                 await conn.execute(insert(customer_links), chunk)
 
     async def add_link(self, link: NewLink, *, by: str) -> None:
-        """Tie one more back-office record to a customer (a record customer360 itself created)."""
+        """Tie one more back-office record to a customer (a record customer360 itself created). A
+        delivery queued before a steward merged its customer away links to the customer it went to."""
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
             if await _active_owner(conn, link.system, link.record_id) is not None:
                 return
+            link = replace(link, customer_id=await _live(conn, link.customer_id))
             await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
 
     async def customers_by_id(self, ids: Sequence[str]) -> Mapping[str, GoldenRecord]:
@@ -274,6 +276,16 @@ class CustomerStore:
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(customers))).scalar_one())
+
+
+async def _live(conn: AsyncConnection, customer_id: str) -> str:
+    """The customer `customer_id` was merged into, following merges (bounded), or itself."""
+    for _ in range(10):
+        row = (await conn.execute(select(customers.c.merged_into).where(customers.c.id == customer_id))).first()
+        if row is None or row.merged_into is None:
+            return customer_id
+        customer_id = row.merged_into
+    return customer_id
 
 
 async def _active_owner(conn: AsyncConnection, system: SourceSystem, record_id: str) -> str | None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
-from customer360.store.tables import intents, outbox
+from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
 
 CLAIM_LEASE = timedelta(seconds=60)
@@ -165,10 +165,16 @@ class OutboxStore:
             await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
 
     async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]:
-        found = await self._submissions(intents.c.customer_id.in_(list(customer_ids)))
+        """Each customer's submissions, with those made under a customer merged into it (an unmerge
+        gives them back, as the merged customer's id comes back)."""
+        async with self._engine.connect() as conn:
+            merged_here = customers.c.merged_into.in_(list(customer_ids))
+            merged = (await conn.execute(select(customers.c.id, customers.c.merged_into).where(merged_here))).all()
+        shown_as = {customer_id: customer_id for customer_id in customer_ids} | {r.id: r.merged_into for r in merged}
+        found = await self._submissions(intents.c.customer_id.in_(list(shown_as)))
         by_customer: dict[str, list[Submission]] = defaultdict(list)
         for submission in found:
-            by_customer[submission.customer_id or ""].append(submission)
+            by_customer[shown_as.get(submission.customer_id or "", "")].append(submission)
         return by_customer
 
     async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]:
