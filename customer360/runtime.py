@@ -170,6 +170,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         stale_seconds=settings.cache_stale_seconds,
         unavailable=(SourceUnavailable,),  # down, timed out or circuit open: serve the last known answer
         views=settings.cache_views,
+        key_secret=_cache_key(settings.data_dir) if settings.redis_url else None,
     )
     agencies = AgencyQueuesSql(create_engine(settings.agencies_url))
     stack.push_async_callback(agencies.dispose)

@@ -3,11 +3,13 @@ anyone else, and forgotten the moment something changes (their own mutation, a s
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import pytest
 
 from customer360.auth.principal import Role
+from customer360.cache.redis import KEY_PREFIX
 from customer360.cache.views import is_own_read
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
@@ -125,6 +127,15 @@ async def test_workers_sharing_redis_forget_a_residents_answers_together(own_cou
         assert made["userErrors"] == []
         after = (await graphql(first, ME, token)).json()["data"]["me"]
         assert after["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 1
+
+    # Redis lists key names in clear: a resident's email is there only as an HMAC both workers share.
+    client = await redis_or_skip()
+    try:
+        names = [key.decode() async for key in client.scan_iter(match=f"{KEY_PREFIX}views.sign_in:*")]
+    finally:
+        await client.aclose()
+    plain = hashlib.sha256(residents[0]["email"].encode()).hexdigest()
+    assert names and not any(plain in name for name in names)
 
 
 def cache_hits(app) -> float:

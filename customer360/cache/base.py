@@ -88,6 +88,7 @@ class ReadThrough:
         unavailable: tuple[type[Exception], ...] = (),
         clock: Callable[[], float] = time.time,  # wall clock: copies are shared by every machine via Redis
         views: bool = True,
+        key_secret: bytes | None = None,  # for the views' keys (cache/views.py); shared by workers on one Redis
     ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
@@ -98,7 +99,7 @@ class ReadThrough:
         self._hits = metrics.cache_requests.labels(cache.layer, "hit")
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
-        self.views = CustomerViews(cache, ttl_seconds if views else 0.0)
+        self.views = CustomerViews(cache, ttl_seconds if views else 0.0, key_secret)
 
     async def forget_customers(self, customer_ids: Sequence[str | None]) -> None:
         """Something these customers see has changed: no kept answer of theirs is served again."""

@@ -16,12 +16,13 @@ root field is `me` (see `is_own_read`): nothing staff see, nothing another princ
 
 The sign-in lookup every resident request starts with (verified email -> golden customer) is kept
 the same way, under an *identity epoch* that any change to who is who (a merge, an unmerge, a
-matched arrival) renews. The email is kept only as a hash in the key.
+matched arrival) renews. The email is in the key only as an HMAC under a shared secret.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -41,9 +42,12 @@ OWN_ROOT_FIELDS = frozenset({"me", "__typename"})
 
 
 class CustomerViews:
-    def __init__(self, cache: Cache, ttl_seconds: float) -> None:
+    def __init__(self, cache: Cache, ttl_seconds: float, key_secret: bytes | None = None) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
+        # Keys are visible to whoever can list Redis: an email appears there only as an HMAC under a
+        # secret every worker shares (the cache key), never as a plain hash one could look up by guessing.
+        self._key_secret = key_secret or secrets.token_bytes(32)
         self.enabled = cache.layer != "none" and ttl_seconds > 0
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
@@ -61,7 +65,7 @@ class CustomerViews:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
         if not self.enabled:
             return await lookup(email)
-        key = f"{SIGN_IN}:{hashlib.sha256(email.encode()).hexdigest()}"
+        key = f"{SIGN_IN}:{hmac.new(self._key_secret, email.encode(), hashlib.sha256).hexdigest()}"
         epoch, kept = await self._under_token(IDENTITY_EPOCH, key)
         if kept is not None:
             return str(kept) or None
