@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,7 @@ from customer360.settings import Settings, SettingsError
 
 if TYPE_CHECKING:  # the command imports its machinery lazily, so `--help` stays instant
     from customer360.identity.arrivals import ArrivalSummary
+    from customer360.runtime import Runtime
 
 EXIT_REFUSED = 2
 
@@ -114,8 +117,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import contextlib
-
     import uvicorn
 
     from customer360.demo import council
@@ -293,14 +294,9 @@ def _outbox_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _drain_outbox(settings: Settings) -> int:
-    import contextlib
-    from dataclasses import replace
-
     from customer360.commands.relay import drain
-    from customer360.runtime import start_runtime
 
-    async with contextlib.AsyncExitStack() as stack:
-        runtime = await start_runtime(replace(settings, outbox_interval_seconds=0), stack)
+    async with _one_shot_runtime(settings) as runtime:
         await drain(runtime.writes.deliverer)
         return await runtime.outbox.pending_count()
 
@@ -312,13 +308,7 @@ def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _reconcile(settings: Settings) -> int:
-    import contextlib
-    from dataclasses import replace
-
-    from customer360.runtime import start_runtime
-
-    async with contextlib.AsyncExitStack() as stack:
-        runtime = await start_runtime(replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0), stack)
+    async with _one_shot_runtime(settings) as runtime:
         return await runtime.payments.reconcile()
 
 
@@ -365,15 +355,9 @@ def _arrivals(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _match_arrivals(settings: Settings) -> ArrivalSummary:
-    import contextlib
-    from dataclasses import replace
-
     from customer360.identity.arrivals import match_arrivals
-    from customer360.runtime import start_runtime
 
-    quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, arrivals_interval_seconds=0)
-    async with contextlib.AsyncExitStack() as stack:
-        runtime = await start_runtime(quiet, stack)
+    async with _one_shot_runtime(settings) as runtime:
         return await match_arrivals(
             runtime.sources.by_system(),
             runtime.identity,
@@ -382,6 +366,17 @@ async def _match_arrivals(settings: Settings) -> ArrivalSummary:
             priority=settings.survivorship_priority,
             cache=runtime.cache,
         )
+
+
+@contextlib.asynccontextmanager
+async def _one_shot_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The runtime for a command that does one thing and exits: none of `serve`'s background loops
+    (outbox relay, payments reconciliation, matching arrivals) start behind it."""
+    from customer360.runtime import start_runtime
+
+    quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, arrivals_interval_seconds=0)
+    async with contextlib.AsyncExitStack() as stack:
+        yield await start_runtime(quiet, stack)
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
