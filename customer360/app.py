@@ -21,7 +21,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
-from customer360.cache.views import fingerprint, is_own_read
+from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
@@ -133,7 +133,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return await self._executed(request, request_adapter, sub_response, context, request_data)
         if not is_own_read(request_data.query, request_data.operation_name):
             result = await self._executed(request, request_adapter, sub_response, context, request_data)
-            await context.cache.forget_customers([customer_id])  # a mutation, or a read we cannot tell apart
+            if may_write(request_data.query, request_data.operation_name):
+                await context.cache.forget_customers([customer_id])
             return result
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
 if TYPE_CHECKING:
     from customer360.cache.base import Cache
@@ -99,19 +99,32 @@ def fingerprint(document: str, variables: dict[str, Any] | None, operation_name:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-@lru_cache(maxsize=256)
 def is_own_read(document: str, operation_name: str | None) -> bool:
     """A query whose root fields are only `me`: its answer depends on the signed-in resident alone."""
-    try:
-        parsed = parse(document)
-    except GraphQLError:
-        return False
-    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
+    parsed, operation = _operation(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
         return False
     if len(parsed.definitions) != 1:
         return False  # fragments could hide other root fields in a spread: keep the rule simple
-    selections = operations[0].selection_set.selections
+    selections = operation.selection_set.selections
     return all(getattr(s, "name", None) is not None and s.name.value in OWN_ROOT_FIELDS for s in selections)  # type: ignore[attr-defined]
+
+
+def may_write(document: str, operation_name: str | None) -> bool:
+    """Anything but a query it can tell is one (a document that does not parse changes nothing either,
+    but it is refused later, so erring this way costs only a forgotten answer)."""
+    _parsed, operation = _operation(document, operation_name)
+    return operation is None or operation.operation is not OperationType.QUERY
+
+
+@lru_cache(maxsize=256)
+def _operation(document: str, operation_name: str | None) -> tuple[DocumentNode, OperationDefinitionNode | None]:
+    """The document and the one operation a request runs (None: it does not parse or names none)."""
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return DocumentNode(definitions=()), None
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    return parsed, operations[0] if len(operations) == 1 else None
