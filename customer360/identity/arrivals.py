@@ -84,8 +84,7 @@ async def match_arrivals(
         owner = neighbour_owners.get((best[0].system, best[0].record_id)) if best else None
         # As in a full run, a customer holding a relative of the arrival (a twin, a father) never takes it in.
         relatives_there = any(
-            _relatives(pair) and neighbour_owners.get((other.system, other.record_id)) == owner
-            for other, pair in scored
+            pair.relatives and neighbour_owners.get((other.system, other.record_id)) == owner for other, pair in scored
         )
         if best and owner and best[1].match_probability >= AUTO_LINK and not relatives_there:
             keys = await hub.customers.active_records(owner) + [key]
@@ -127,11 +126,6 @@ async def _scored(
     mine = [(neighbours[(p.right if p.left == 0 else p.left) - 1], p) for p in pairs if 0 in (p.left, p.right)]
     mine.sort(key=lambda item: -item[1].match_probability)
     return mine
-
-
-def _relatives(pair: ScoredPair) -> bool:
-    """The relative guards weigh against this pair: twins, a parent and child, housemates, namesakes."""
-    return pair.evidence.get("relatives", ("none", 0.0))[1] < 0
 
 
 async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:

@@ -25,7 +25,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.identity.clustering import connected_clusters
 from customer360.identity.deterministic import RULE_CONFIDENCE, LinkedCluster, link_records
 from customer360.identity.features import MatchRecord
-from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
+from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, train_and_score
 from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import CustomerStore, NewLink
@@ -68,9 +68,8 @@ async def link_everyone(
 ) -> LinkSummary:
     fetched = await asyncio.gather(*(source.person_records() for source in sources.values()))
     records = [record for batch in fetched for record in batch]
-    model = await asyncio.to_thread(train, [MatchRecord.from_person(r) for r in records])
-    scored = await asyncio.to_thread(
-        lambda: list(score_pairs(model, [MatchRecord.from_person(r) for r in records], min_probability=REVIEW))
+    model, scored = await asyncio.to_thread(
+        train_and_score, [MatchRecord.from_person(r) for r in records], min_probability=REVIEW
     )
     clusters = combined_clusters(records, link_records(records), scored)
     golden = []
@@ -125,7 +124,7 @@ def combined_clusters(
         left.append(pair.left)
         right.append(pair.right)
         probability.append(pair.match_probability)
-        related.append(pair.evidence.get("relatives", ("none", 0.0))[1] < 0)
+        related.append(pair.relatives)
     lefts, rights = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
     apart = np.array(related, dtype=np.bool_)
     labels, strongest = connected_clusters(

@@ -71,6 +71,12 @@ class ScoredPair:
     def decision(self) -> MatchDecision:
         return MatchDecision.of(self.match_probability)
 
+    @property
+    def relatives(self) -> bool:
+        """The relative guards weigh against this pair: twins, a parent and child, housemates, namesakes.
+        However strong the rest, no chain of links may put the two in one cluster."""
+        return self.evidence.get("relatives", ("none", 0.0))[1] < 0
+
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
@@ -186,7 +192,23 @@ def score_pairs(
     """Every candidate pair at or above `min_probability`, with its evidence."""
     features = build_features(records)
     candidates = candidate_pairs(features)
+    return _scored(model, candidates, compare(features, candidates), min_probability)
+
+
+def train_and_score(
+    records: Sequence[MatchRecord], min_probability: float = 0.0
+) -> tuple[MatchModel, list[ScoredPair]]:
+    """`train` then `score_pairs` on the same records, comparing each candidate pair once for both."""
+    features = build_features(records)
+    candidates = candidate_pairs(features)
     vectors = compare(features, candidates)
+    model = train_on(features, candidates, vectors)
+    return model, list(_scored(model, candidates, vectors, min_probability))
+
+
+def _scored(
+    model: MatchModel, candidates: Candidates, vectors: Vectors, min_probability: float
+) -> Iterator[ScoredPair]:
     weight, probability = match_probabilities(model, vectors)
     for k in np.flatnonzero(probability >= min_probability).tolist():
         yield ScoredPair(
@@ -205,7 +227,7 @@ def cluster(
     left = np.array([p.left for p in pairs], dtype=np.int64)
     right = np.array([p.right for p in pairs], dtype=np.int64)
     probability = np.array([p.match_probability for p in pairs], dtype=np.float64)
-    related = np.array([p.evidence.get("relatives", ("none", 0.0))[1] < 0 for p in pairs], dtype=np.bool_)
+    related = np.array([p.relatives for p in pairs], dtype=np.bool_)
     return clusters_from_arrays(records, left, right, probability, link_threshold, (left[related], right[related]))
 
 
