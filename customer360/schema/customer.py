@@ -18,7 +18,7 @@ from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
-from customer360.schema.node import Node, from_global_id, to_global_id
+from customer360.schema.node import Node, key_of, to_global_id
 from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
 from customer360.schema.requests import (
     Complaint,
@@ -52,10 +52,10 @@ class LinkedRecord:
 
 def linked_record_key(value: str) -> tuple[SourceSystem, str] | None:
     """A `LinkedRecord.id` back to (system, record id); None for anything else."""
-    decoded = from_global_id(value)
-    if decoded is None or decoded[0] != "LinkedRecord":
+    key = key_of("LinkedRecord", value)
+    if key is None:
         return None
-    system, _, record_id = decoded[1].partition(":")
+    system, _, record_id = key.partition(":")
     if system not in SourceSystem.__members__ or not record_id:
         return None
     return SourceSystem(system), record_id

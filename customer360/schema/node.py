@@ -26,3 +26,10 @@ def from_global_id(global_id: str) -> tuple[str, str] | None:
         return None
     type_name, separator, key = decoded.partition(":")
     return (type_name, key) if separator and type_name and key else None
+
+
+def key_of(type_name: str, global_id: str) -> str | None:
+    """The key inside a global id we issued for `type_name`; None for anything else (another type's id,
+    or not ours): callers answer both as "not found"."""
+    decoded = from_global_id(global_id)
+    return decoded[1] if decoded is not None and decoded[0] == type_name else None

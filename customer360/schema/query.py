@@ -16,7 +16,7 @@ from customer360.resolvers.tracking import Tracked
 from customer360.schema.analytics import AnalyticsQuery
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
-from customer360.schema.node import Node, from_global_id
+from customer360.schema.node import Node, from_global_id, key_of
 from customer360.schema.payments import Payment
 from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
 from customer360.schema.safeguarding import (
@@ -47,10 +47,10 @@ class Query(AnalyticsQuery):
 
     @strawberry.field(description="Staff: one customer by global id (null if unknown or not yours to see).")
     async def customer(self, info: Info[Context, Any], id: strawberry.ID) -> Customer | None:
-        decoded = from_global_id(id)
-        if decoded is None or decoded[0] != "Customer":
+        customer_id = key_of("Customer", id)
+        if customer_id is None:
             return None
-        record = await resolve.customer(info, decoded[1])
+        record = await resolve.customer(info, customer_id)
         return Customer.from_record(record) if record else None
 
     @strawberry.field(description="Staff: customers whose name, email or postcode contain every word of the query.")

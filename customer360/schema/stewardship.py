@@ -16,7 +16,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers import stewardship as resolve
 from customer360.resolvers.context import Context
 from customer360.schema.customer import Customer, linked_record_key
-from customer360.schema.node import Node, from_global_id, to_global_id
+from customer360.schema.node import Node, key_of, to_global_id
 from customer360.schema.values import Address, PageInfo, UserError, user_errors
 from customer360.store.identity import CandidateState
 
@@ -186,7 +186,7 @@ async def reject_match(info: Info[Context, Any], input: RejectMatchInput) -> Rej
 
 async def merge_customers(info: Info[Context, Any], input: MergeCustomersInput) -> MergeCustomersPayload:
     _purpose_first(info)
-    survivor, merged = _customer_id(input.survivor_id), _customer_id(input.merged_id)
+    survivor, merged = key_of("Customer", input.survivor_id), key_of("Customer", input.merged_id)
     problems = [_no_customer(field) for field, value in (("survivorId", survivor), ("mergedId", merged)) if not value]
     if survivor is None or merged is None:
         return MergeCustomersPayload(customer=None, user_errors=user_errors(problems))
@@ -198,7 +198,7 @@ async def merge_customers(info: Info[Context, Any], input: MergeCustomersInput) 
 
 async def unmerge_customer(info: Info[Context, Any], input: UnmergeCustomerInput) -> UnmergeCustomerPayload:
     _purpose_first(info)
-    customer_id = _customer_id(input.customer_id)
+    customer_id = key_of("Customer", input.customer_id)
     keys = [linked_record_key(value) for value in input.linked_record_ids]
     problems = [] if customer_id else [_no_customer("customerId")]
     problems += [
@@ -232,15 +232,8 @@ async def _shown(info: Info[Context, Any], decided: MatchDecided) -> MatchCandid
 
 
 def _candidate_id(value: str) -> int | None:
-    decoded = from_global_id(value)
-    if decoded is None or decoded[0] != "MatchCandidate" or not decoded[1].isdigit():
-        return None
-    return int(decoded[1])
-
-
-def _customer_id(value: str) -> str | None:
-    decoded = from_global_id(value)
-    return decoded[1] if decoded and decoded[0] == "Customer" else None
+    key = key_of("MatchCandidate", value)
+    return int(key) if key is not None and key.isdigit() else None
 
 
 def _no_candidate() -> Problem:

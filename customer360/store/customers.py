@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
+from customer360.store.database import chunked
 from customer360.store.tables import customer_links, customers, person_records
 
 RecordKey = tuple[SourceSystem, str]
@@ -46,10 +47,10 @@ class CustomerStore:
         async with self._engine.begin() as conn:
             await conn.execute(delete(customer_links))
             await conn.execute(delete(customers))
-            for chunk in _chunks([_customer_row(record, now) for record in golden]):
+            for chunk in chunked([_customer_row(record, now) for record in golden], 1000):
                 await conn.execute(insert(customers), chunk)
             link_rows = [_link_row(link, by, now) for link in links]
-            for chunk in _chunks(link_rows):
+            for chunk in chunked(link_rows, 1000):
                 await conn.execute(insert(customer_links), chunk)
 
     async def add_link(self, link: NewLink, *, by: str) -> None:
@@ -419,10 +420,6 @@ def _golden(row: Any) -> GoldenRecord:
         address=PostalAddress(row.line1, row.postcode, row.line2, row.town, row.uprn) if row.line1 else None,
         address_source=system(row.address_source),
     )
-
-
-def _chunks(rows: list[dict[str, Any]], size: int = 1000) -> list[list[dict[str, Any]]]:
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def _encode_cursor(surname: str, customer_id: str) -> str:

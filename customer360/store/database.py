@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -26,6 +27,15 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int = 500) -> list[list[T]]:
+    """`items` in lists of at most `size`: bulk inserts and IN (...) lists inside every engine's
+    parameter limit (SQLite allows 32,766 per statement)."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

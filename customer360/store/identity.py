@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.people import PersonRecord, PostalAddress, normalise_email, normalise_phone, normalise_postcode
 from customer360.domain.systems import SourceSystem
+from customer360.store.database import chunked
 from customer360.store.tables import match_candidates, person_records
 
 RecordKey = tuple[SourceSystem, str]
-_IN_CHUNK = 500  # keys per IN (...) clause: inside every engine's parameter limit
 
 
 class PersonRecordStore:
@@ -30,7 +30,7 @@ class PersonRecordStore:
         if not rows:
             return
         async with self._engine.begin() as conn:
-            for chunk in _chunks(rows, _IN_CHUNK):
+            for chunk in chunked(rows):
                 keys = [(row["system"], row["record_id"]) for row in chunk]
                 await conn.execute(
                     person_records.delete().where(tuple_(person_records.c.system, person_records.c.record_id).in_(keys))
@@ -40,7 +40,7 @@ class PersonRecordStore:
     async def by_key(self, keys: Sequence[RecordKey]) -> dict[RecordKey, PersonRecord]:
         found: dict[RecordKey, PersonRecord] = {}
         async with self._engine.connect() as conn:
-            for chunk in _chunks(list(keys), _IN_CHUNK):
+            for chunk in chunked(list(keys)):
                 wanted = [(system.value, record_id) for system, record_id in chunk]
                 rows = (
                     await conn.execute(
@@ -144,7 +144,7 @@ class MatchReviewStore:
         pair_key = tuple_(*columns)
         added = 0
         async with self._engine.begin() as conn:
-            for chunk in _chunks(list(rows.values()), _IN_CHUNK):
+            for chunk in chunked(list(rows.values())):
                 keys = [(r["left_system"], r["left_record_id"], r["right_system"], r["right_record_id"]) for r in chunk]
                 known = {tuple(row) for row in (await conn.execute(select(*columns).where(pair_key.in_(keys)))).all()}
                 fresh = [r for r, key in zip(chunk, keys, strict=True) if key not in known]
@@ -249,7 +249,3 @@ def _candidate(row: Any) -> MatchCandidate:
         created_at=row.created_at,
         decided_by=row.decided_by,
     )
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

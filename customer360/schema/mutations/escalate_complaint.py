@@ -12,7 +12,7 @@ from customer360.commands import complaints as command
 from customer360.domain.problems import CommonCode, Problem
 from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
-from customer360.schema.node import from_global_id
+from customer360.schema.node import key_of
 from customer360.schema.requests import Complaint
 from customer360.schema.values import UserError, user_errors
 
@@ -32,10 +32,10 @@ class EscalateComplaintPayload:
 
 
 async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintInput) -> EscalateComplaintPayload:
-    decoded = from_global_id(input.complaint_id)
+    reference = key_of("Complaint", input.complaint_id)
     principal = info.context.principal
     # Only the complainant: staff and other residents get the same answer as for an unknown id.
-    tracked = await nodes.complaint(info, decoded[1]) if decoded and decoded[0] == "Complaint" else None
+    tracked = await nodes.complaint(info, reference) if reference else None
     if tracked is None or not principal.is_resident:
         return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
     outcome = await command.escalate_complaint(
