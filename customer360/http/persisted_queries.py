@@ -13,13 +13,13 @@ With the trusted-documents allowlist enforced (production) nothing is registered
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 from customer360.cache.base import Cache
+from customer360.cache.memory import MemoryCache
 from customer360.http.responses import refusal
 from customer360.http.trusted_documents import sha256
 
@@ -72,33 +72,25 @@ class PersistedQueries:
     """Registered documents by their sha256: an LRU in this process, then the shared cache if there is one."""
 
     def __init__(self, shared: Cache | None = None, *, max_entries: int = MAX_ENTRIES) -> None:
-        self._local: OrderedDict[str, str] = OrderedDict()
-        self._max_entries = max_entries
+        self._local = MemoryCache(max_entries)
         self._shared = shared
 
     async def get(self, sha: str) -> str | None:
-        text = self._local.get(sha)
-        if text is not None:
-            self._local.move_to_end(sha)
+        key = f"{NAMESPACE}:{sha}"
+        text = (await self._local.get_many([key])).get(key)
+        if text is not None or self._shared is None:
             return text
-        if self._shared is None:
-            return None
-        found = (await self._shared.get_many([f"{NAMESPACE}:{sha}"])).get(f"{NAMESPACE}:{sha}")
+        found = (await self._shared.get_many([key])).get(key)
         if not isinstance(found, str):
             return None
-        self._remember(sha, found)
+        await self._local.set_many({key: found}, TTL_SECONDS)
         return found
 
     async def register(self, sha: str, text: str) -> None:
         """Keep `text` under `sha`, which the caller has checked it hashes to."""
-        if self._local.get(sha) == text:
+        key = f"{NAMESPACE}:{sha}"
+        if (await self._local.get_many([key])).get(key) == text:
             return  # known here, so written to the shared cache already (another worker re-registers on expiry)
-        self._remember(sha, text)
+        await self._local.set_many({key: text}, TTL_SECONDS)
         if self._shared is not None:
-            await self._shared.set_many({f"{NAMESPACE}:{sha}": text}, TTL_SECONDS)
-
-    def _remember(self, sha: str, text: str) -> None:
-        self._local[sha] = text
-        self._local.move_to_end(sha)
-        while len(self._local) > self._max_entries:
-            self._local.popitem(last=False)
+            await self._shared.set_many({key: text}, TTL_SECONDS)

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customer360.domain.people import PersonRecord, PostalAddress, normalise_email, normalise_phone, normalise_postcode
+from customer360.domain.people import PersonRecord, normalise_email, normalise_phone, normalise_postcode
 from customer360.domain.systems import SourceSystem
+from customer360.sources.sql_columns import address_columns, person_record_from_row
 from customer360.store.database import chunked
 from customer360.store.tables import match_candidates, person_records
 
@@ -200,6 +201,7 @@ class MatchReviewStore:
 
 
 def _person_row(record: PersonRecord) -> dict[str, Any]:
+    """A back office's record as the hub keeps it: email, phone and postcode normalised for blocking."""
     address = record.address
     return {
         "system": record.system.value,
@@ -208,11 +210,8 @@ def _person_row(record: PersonRecord) -> dict[str, Any]:
         "forenames": record.forenames,
         "surname": record.surname,
         "date_of_birth": record.date_of_birth,
-        "line1": address.line1 if address else None,
-        "line2": address.line2 if address else None,
-        "town": address.town if address else None,
+        **(address_columns(address) if address else dict.fromkeys(("line1", "line2", "town", "postcode", "uprn"))),
         "postcode": (normalise_postcode(address.postcode) or address.postcode) if address else None,
-        "uprn": address.uprn if address else None,
         "email": normalise_email(record.email),
         "email_verified": record.email_verified,
         "phone": normalise_phone(record.phone),
@@ -222,19 +221,7 @@ def _person_row(record: PersonRecord) -> dict[str, Any]:
 
 
 def _person(row: Any) -> PersonRecord:
-    return PersonRecord(
-        system=SourceSystem(row.system),
-        record_id=row.record_id,
-        forenames=row.forenames,
-        surname=row.surname,
-        title=row.title,
-        date_of_birth=row.date_of_birth,
-        address=PostalAddress(row.line1, row.postcode or "", row.line2, row.town, row.uprn) if row.line1 else None,
-        email=row.email,
-        email_verified=bool(row.email_verified),
-        phone=row.phone,
-        updated_on=row.updated_on,
-    )
+    return person_record_from_row(SourceSystem(row.system), row.record_id, row)
 
 
 def _candidate(row: Any) -> MatchCandidate:
