@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from customer360.commands import safeguarding
 from customer360.commands.delivery import Deliverer
 from customer360.commands.handlers import HANDLERS
 from customer360.commands.payments import Payments
-from customer360.commands.relay import every, relay_forever
+from customer360.commands.relay import every
 from customer360.commands.stewardship import Stewardship
 from customer360.commands.write_path import WritePath
 from customer360.demo import council
@@ -190,37 +190,28 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         webhook_secret=_webhook_secret(settings),
         max_pence=settings.max_payment_pence,
     )
-    if settings.outbox_interval_seconds > 0:
-        relay = asyncio.create_task(relay_forever(deliverer, settings.outbox_interval_seconds))
-        stack.push_async_callback(_stop, relay)
-    if settings.reconcile_interval_seconds > 0:
-        reconciler = asyncio.create_task(
-            every(settings.reconcile_interval_seconds, payments.reconcile, "payments reconciliation")
-        )
-        stack.push_async_callback(_stop, reconciler)
+    _every_in_background(stack, settings.outbox_interval_seconds, deliverer.run_due, "outbox relay")
+    _every_in_background(stack, settings.reconcile_interval_seconds, payments.reconcile, "payments reconciliation")
 
     hub = IdentityHub(customers, PersonRecordStore(store_engine), MatchReviewStore(store_engine))
-    if settings.arrivals_interval_seconds > 0:
-        leases = JobLeases(store_engine)
+    leases = JobLeases(store_engine)
 
-        async def match_new_records() -> None:
-            # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
-            if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
-                return
-            await match_arrivals(
-                sources.by_system(),
-                hub,
-                settings.match_model_path,
-                by="arrivals",
-                priority=settings.survivorship_priority,
-                cache=read_through,
-            )
-
-        arrivals = asyncio.create_task(
-            every(settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
+    async def match_new_records() -> None:
+        # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
+        if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
+            return
+        await match_arrivals(
+            sources.by_system(),
+            hub,
+            settings.match_model_path,
+            by="arrivals",
+            priority=settings.survivorship_priority,
+            cache=read_through,
         )
-        stack.push_async_callback(_stop, arrivals)
 
+    _every_in_background(stack, settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
+
+    audit = AuditLog(store_engine)
     issuers, signing_key = await _issuers(settings, stack)
     rate_limits = _rate_limits(settings)
     stack.push_async_callback(rate_limits.close)
@@ -232,15 +223,13 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         writes=WritePath(outbox, deliverer),
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),
-        safeguarding=safeguarding.SafeguardingAccess(
-            SafeguardingRouteStore(store_engine), agencies, AuditLog(store_engine)
-        ),
-        audit=AuditLog(store_engine),
+        safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
+        audit=audit,
         stewardship=Stewardship(
             hub.customers,
             hub.people,
             hub.review,
-            AuditLog(store_engine),
+            audit,
             settings.survivorship_priority,
             cache=read_through,
         ),
@@ -324,6 +313,15 @@ def _cache(settings: Settings) -> Cache:
 def _cache_key(data_dir: Path) -> bytes:
     """The key that encrypts cached values in Redis; every worker sharing the data dir shares it."""
     return kept_secret(data_dir / "keys" / "cache.key", Fernet.generate_key).strip()
+
+
+def _every_in_background(
+    stack: contextlib.AsyncExitStack, interval_seconds: float, work: Callable[[], Awaitable[object]], name: str
+) -> None:
+    """`work` every `interval_seconds` for as long as the runtime lives (0: never)."""
+    if interval_seconds > 0:
+        task = asyncio.create_task(every(interval_seconds, work, name))
+        stack.push_async_callback(_stop, task)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -15,10 +15,6 @@ log = logging.getLogger("customer360.outbox")
 RETRY_HORIZON = timedelta(days=1)
 
 
-async def relay_forever(deliverer: Deliverer, interval_seconds: float) -> None:
-    await every(interval_seconds, deliverer.run_due, "outbox relay")
-
-
 async def every(interval_seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
     """Run `work` every `interval_seconds`; one bad pass is logged, never the end of the loop."""
     while True:
