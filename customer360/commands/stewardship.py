@@ -81,8 +81,9 @@ class Stewardship:
         customer: GoldenRecord | None
         try:
             if left != right:
-                counts = {cid: len(await self.customers.active_records(cid)) for cid in (left, right)}
-                survivor_id, merged_id = survivor_of((left, counts[left]), (right, counts[right]))
+                linked = await self.customers.links_by_customer([left, right])
+                held = {cid: len(linked.get(cid, [])) for cid in (left, right)}
+                survivor_id, merged_id = survivor_of((left, held[left]), (right, held[right]))
                 customer = await self._merge(principal, survivor_id, merged_id, candidate_id=candidate.id)
             else:
                 customer = (await self.customers.customers_by_id([left])).get(left)
@@ -164,7 +165,8 @@ class Stewardship:
     async def _merge(
         self, principal: Principal, survivor_id: str, merged_id: str, *, candidate_id: int | None
     ) -> GoldenRecord:
-        keys = await self.customers.active_records(survivor_id) + await self.customers.active_records(merged_id)
+        linked = await self.customers.links_by_customer([survivor_id, merged_id])
+        keys = [(link.system, link.record_id) for cid in (survivor_id, merged_id) for link in linked.get(cid, [])]
         current = (await self.customers.customers_by_id([survivor_id])).get(survivor_id)
         survivor = await self._golden(survivor_id, keys, current)
         moved = await self.customers.merge(survivor, merged_id, by=_actor(principal), rule=MERGE_RULE)
