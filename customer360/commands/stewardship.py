@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from customer360.auth.policy import TEAMS
 from customer360.auth.principal import Principal, Role
 from customer360.cache.base import ReadThrough
-from customer360.domain.customers import GoldenRecord
+from customer360.domain.customers import GoldenRecord, RecordKey
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.stewardship import (
-    RecordKey,
     StewardCode,
     merge_problems,
     restored_customer,

@@ -8,6 +8,8 @@ from datetime import date
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
 
+RecordKey = tuple[SourceSystem, str]  # a back-office record: the office, and its id there
+
 
 @dataclass(frozen=True, slots=True)
 class RecordLink:

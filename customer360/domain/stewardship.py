@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 
+from customer360.domain.customers import RecordKey
 from customer360.domain.problems import Problem
-from customer360.domain.systems import SourceSystem
-
-RecordKey = tuple[SourceSystem, str]
 
 
 class StewardCode(StrEnum):

@@ -31,7 +31,7 @@ from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import NewLink
-from customer360.store.identity import ProposedPair, RecordKey
+from customer360.store.identity import ProposedPair
 
 NEW_RULE = "arrival"
 ARRIVAL_NAMESPACE = uuid.UUID("2a4b3f3c-1f0e-4c55-8d8e-6c1b7a0f5e21")
@@ -140,6 +140,3 @@ async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(model.to_json(), encoding="utf-8")
     return model
-
-
-__all__ = ["ArrivalSummary", "RecordKey", "match_arrivals"]

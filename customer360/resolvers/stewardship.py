@@ -9,11 +9,12 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.commands.stewardship import is_steward
+from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import NotAllowed, audit_staff_reads
 from customer360.resolvers.pagination import InvalidCursor, checked_first, decode_cursor, encode_cursor
-from customer360.store.identity import MatchCandidate, RecordKey
+from customer360.store.identity import MatchCandidate
 
 
 @dataclass(frozen=True)

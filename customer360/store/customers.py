@@ -12,13 +12,11 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.customers import GoldenRecord, RecordKey, RecordLink
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.store.database import chunked
 from customer360.store.tables import customer_links, customers, person_records
-
-RecordKey = tuple[SourceSystem, str]
 
 
 @dataclass(frozen=True, slots=True)

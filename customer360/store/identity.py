@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord, normalise_email, normalise_phone, normalise_postcode
 from customer360.domain.systems import SourceSystem
 from customer360.sources.sql_columns import address_columns, person_record_from_row
 from customer360.store.database import chunked
 from customer360.store.tables import match_candidates, person_records
-
-RecordKey = tuple[SourceSystem, str]
 
 
 class PersonRecordStore:
