@@ -8,7 +8,7 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
-from customer360.commands.complaints import SIGN_IN_FIRST, contact_details
+from customer360.commands.complaints import contact_details
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -21,12 +21,13 @@ from customer360.domain.housing import (
     bedrooms_needed,
 )
 from customer360.domain.people import NewContact, PostalAddress
-from customer360.domain.problems import Problem
+from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = "housing_application"
+SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for housing")
 CREATE = "housing.create_application"
 
 
@@ -46,7 +47,7 @@ async def submit_housing_application(
     today: date,
 ) -> Submission | list[Problem]:
     if not principal.is_resident or customer is None:
-        return [SIGN_IN_FIRST]
+        return [SIGN_IN_TO_APPLY]
     problems = application_problems(household, reason, today, already_open)
     if problems:
         return problems

@@ -15,7 +15,7 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
-from customer360.commands.complaints import SIGN_IN_FIRST, contact_details, crm_contact_for
+from customer360.commands.complaints import contact_details, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -34,7 +34,7 @@ from customer360.domain.reporting import (
     validate_contact_email,
     validate_description,
 )
-from customer360.domain.requests import NewCase
+from customer360.domain.requests import CaseAnswer, NewCase
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
@@ -87,11 +87,11 @@ async def report_issue(
         return problems if catalogue_complete else [CATALOGUE_DOWN]
     street = definition.system is SourceSystem.STREET_SCENE
     staff_defined = defined.get(definition.code)
-    # A CRM case needs someone to answer: a signed-in resident, or (where the service allows it)
-    # an anonymous one who leaves an email.
-    anonymous_allowed = staff_defined is not None and not staff_defined.sign_in_required and report.contact_email
-    if not street and customer is None and not anonymous_allowed:
-        return [SIGN_IN_FIRST]
+    # Street problems may be reported by anyone, and so may a staff-defined service that needs no
+    # sign-in (the reporter may leave an email for updates); every other CRM service needs a resident.
+    anonymous_allowed = street or (staff_defined is not None and not staff_defined.sign_in_required)
+    if customer is None and not anonymous_allowed:
+        return [sign_in_to_use(definition.name)]
     problems = [
         *validate_description(report.description),
         *validate_attributes(definition, report.attributes),
@@ -156,10 +156,21 @@ def _payload(
             if position
             else None
         ),
-        "attributes": [{"code": a.code, "values": list(a.values), "is_list": a.is_list} for a in answers],
+        "attributes": [
+            {"code": a.code, "question": _question(definition, a.code), "values": list(a.values), "is_list": a.is_list}
+            for a in answers
+        ],
         "contact_email": normalise_email(report.contact_email),
         "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
     }
+
+
+def sign_in_to_use(service_name: str) -> Problem:
+    return Problem(None, CommonCode.NOT_SIGNED_IN, f"Sign in to use {service_name}, so we can reply to you")
+
+
+def _question(definition: ServiceDefinitionRecord, code: str) -> str:
+    return next((a.description for a in definition.attributes if a.code == code), code)
 
 
 def _anonymous_contact(email: str | None) -> dict[str, Any] | None:
@@ -218,8 +229,10 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
 
 
 async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    contact_id, new_link = await crm_contact_for(tools, item)
     payload = item.payload
+    # Someone who used a no-sign-in service and left no email has no contact to file it under.
+    anonymous = item.customer_id is None and not payload.get("contact")
+    contact_id, new_link = (None, None) if anonymous else await crm_contact_for(tools, item)
     opened_on = item.created_at.astimezone(LONDON).date()
     due_on = (
         opened_on + timedelta(days=payload["expected_days"])
@@ -236,9 +249,14 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             description=payload["description"],
             opened_at=item.created_at,
             expected_by=due.astimezone(UTC),
+            queue=payload.get("queue"),
+            answers=tuple(
+                CaseAnswer(a["code"], a.get("question") or a["code"], ", ".join(a["values"]))
+                for a in payload.get("attributes") or ()
+            ),
         )
     )
-    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
 
 
 HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}

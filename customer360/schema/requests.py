@@ -153,6 +153,9 @@ class ServiceAttribute:
     datatype: str
     required: bool
     values: list[str] | None
+    min: float | None = strawberry.field(description="number: the smallest answer accepted.")
+    max: float | None = strawberry.field(description="number: the largest answer accepted.")
+    max_length: int | None = strawberry.field(description="string and text: the longest answer accepted.")
 
     @classmethod
     def from_record(cls, record: ServiceAttributeRecord) -> Self:
@@ -162,6 +165,9 @@ class ServiceAttribute:
             datatype=record.datatype,
             required=record.required,
             values=list(record.values) if record.values is not None else None,
+            min=record.min,
+            max=record.max,
+            max_length=record.max_length,
         )
 
 

@@ -106,6 +106,9 @@ def _attribute_json(attribute: ServiceAttributeRecord) -> dict[str, Any]:
         "datatype": attribute.datatype,
         "required": attribute.required,
         "values": list(attribute.values) if attribute.values is not None else None,
+        "min": attribute.min,
+        "max": attribute.max,
+        "max_length": attribute.max_length,
     }
 
 
@@ -117,6 +120,9 @@ def _defined(row: Any) -> DefinedService:
             datatype=a["datatype"],
             required=bool(a["required"]),
             values=tuple(a["values"]) if a.get("values") is not None else None,
+            min=a.get("min"),
+            max=a.get("max"),
+            max_length=a.get("max_length"),
         )
         for a in row.attributes
     )

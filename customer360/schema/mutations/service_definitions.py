@@ -22,6 +22,9 @@ class ServiceAttributeInput:
     datatype: str = strawberry.field(description="string, text, number, datetime, singlevaluelist or multivaluelist")
     required: bool
     values: list[str] | None = None
+    min: float | None = strawberry.field(default=None, description="number: the smallest answer accepted.")
+    max: float | None = strawberry.field(default=None, description="number: the largest answer accepted.")
+    max_length: int | None = strawberry.field(default=None, description="string and text: the longest answer.")
 
 
 @strawberry.input
@@ -73,11 +76,14 @@ def _design(input: DefineServiceInput) -> command.ServiceDesign:
         description=input.description,
         attributes=tuple(
             ServiceAttributeRecord(
-                code=a.code.strip().upper(),
+                code=a.code.strip(),  # kept as the admin wrote it: residents answer under this code
                 description=a.description,
                 datatype=a.datatype.strip().lower(),
                 required=a.required,
                 values=tuple(a.values) if a.values is not None else None,
+                min=a.min,
+                max=a.max,
+                max_length=a.max_length,
             )
             for a in input.attributes
         ),
