@@ -87,7 +87,8 @@ async def test_litter_reported_with_attributes_reaches_street_scene_and_my_reque
         assert listed["delivery"]["backOfficeReference"] == request["delivery"]["backOfficeReference"]
         assert listed["history"], "the back office's history comes with it"
         near = (await graphql(client, NEARBY, None, {"location": HERE, "radius": 50, "code": "LITTER"})).json()
-        assert request["delivery"]["backOfficeReference"] in {r["reference"] for r in near["data"]["nearbyRequests"]}
+        # On the map too, it is the reference its reporter was given.
+        assert request["reference"] in {r["reference"] for r in near["data"]["nearbyRequests"]}
     assert await rows(own_council, SourceSystem.STREET_SCENE, street_requests, request["reference"]) == 1
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from customer360.auth.principal import Principal
@@ -234,11 +234,8 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     anonymous = item.customer_id is None and not payload.get("contact")
     contact_id, new_link = (None, None) if anonymous else await crm_contact_for(tools, item)
     opened_on = item.created_at.astimezone(LONDON).date()
-    due_on = (
-        opened_on + timedelta(days=payload["expected_days"])
-        if payload.get("expected_days")
-        else working_days_after(opened_on, CASE_RESPONSE_WORKING_DAYS)
-    )
+    # A service's promise is in working days, as analytics judges it (events.expected_days).
+    due_on = working_days_after(opened_on, payload.get("expected_days") or CASE_RESPONSE_WORKING_DAYS)
     due = datetime.combine(due_on, time(17, 0), LONDON)
     reference = await tools.sources.crm.create_case(
         NewCase(

@@ -37,7 +37,7 @@ class DefineServiceInput:
     route_to: str = strawberry.field(description="The back-office queue: LICENSING, WASTE, ENVIRONMENTAL_HEALTH, ...")
     description: str | None = None
     fee_pence: int | None = None
-    expected_days: int | None = None
+    expected_days: int | None = strawberry.field(default=None, description="The promise, in working days (1-365).")
 
 
 @strawberry.input(description="The whole new definition: it becomes the next version of the service.")
