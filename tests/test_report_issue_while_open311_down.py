@@ -15,18 +15,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.demo import council
 from customer360.demo.street_scene_db import requests as street_requests
 from customer360.demo.street_scene_db import service_attributes, services
 from customer360.domain.requests import DeliveryState
+from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
-from customer360.store.database import create_engine
+from customer360.store.database import create_engine, migrate
+from customer360.store.listed_services import ListedServiceStore
 from customer360.store.tables import listed_services
+from customer360.store.times import as_utc
 from tests.services import fresh_postgres_database
 from tests.support import graphql, running_app
 from tests.test_report_issue import HERE, MY_REQUESTS, REPORT, litter_answers, rows
@@ -193,3 +196,56 @@ async def test_a_definition_changed_while_down_is_refused_for_good_with_the_reas
     assert delivery.last_error is not None and reason in delivery.last_error
     assert DESCRIPTION not in delivery.last_error and EMAIL not in delivery.last_error
     assert await rows(own_council, SourceSystem.STREET_SCENE, street_requests, reference) == 0
+
+
+# The store on its own: refreshed when a list changes or once a minute, the same row for every worker.
+
+LITTER = ServiceDefinitionRecord(
+    "LITTER",
+    "Litter",
+    "Green & Clean",
+    "Litter on a street",
+    (ServiceAttributeRecord("LITTER_TYPE", "What kind?", "singlevaluelist", True, ("General", "Food")),),
+    SourceSystem.STREET_SCENE,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def seen_at(engine: AsyncEngine) -> datetime:
+    async with engine.connect() as conn:
+        return as_utc((await conn.execute(select(listed_services.c.seen_at))).scalar_one())
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+async def test_the_list_as_last_seen_is_one_row_per_back_office_rewritten_when_it_changes(tmp_path, store):
+    async with fresh_postgres_database() if store == "postgresql" else nullcontext() as url:
+        engine = create_engine(url or f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
+        try:
+            await migrate(engine)
+            clock = Clock()
+            workers = [ListedServiceStore(engine, keep_seconds=3600, monotonic=clock) for _ in range(4)]
+            # Four workers read the list at once: one row, no error.
+            await asyncio.gather(*(worker.remember(SourceSystem.STREET_SCENE, [LITTER]) for worker in workers))
+            first = await seen_at(engine)
+            assert await workers[0].last_seen([SourceSystem.STREET_SCENE]) == {SourceSystem.STREET_SCENE: [LITTER]}
+
+            await workers[0].remember(SourceSystem.STREET_SCENE, [LITTER])
+            assert await seen_at(engine) == first, "unchanged within the minute: no write"
+            changed = replace(LITTER, attributes=())
+            await workers[0].remember(SourceSystem.STREET_SCENE, [changed])
+            assert await workers[1].last_seen([SourceSystem.STREET_SCENE]) == {SourceSystem.STREET_SCENE: [changed]}
+            clock.now += 61
+            await workers[0].remember(SourceSystem.STREET_SCENE, [changed])
+            assert await seen_at(engine) > first, "unchanged for a minute: seen again"
+
+            assert await ListedServiceStore(engine, keep_seconds=0).last_seen([SourceSystem.STREET_SCENE]) == {}
+            assert await workers[0].last_seen([SourceSystem.CRM]) == {}
+        finally:
+            await engine.dispose()
