@@ -25,7 +25,6 @@ class Catalogue:
     services: list[ServiceDefinitionRecord]
     unavailable: list[SourceUnavailable]  # back offices whose services could not be listed live
     defined: dict[str, DefinedService]  # the staff-defined ones among them, with fee, route, version
-    last_seen: frozenset[SourceSystem] = frozenset()  # unavailable ones whose list as last seen stands in
 
 
 async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
@@ -67,7 +66,6 @@ async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
         services=sorted(services, key=lambda s: (s.group, s.name)),
         unavailable=unavailable,
         defined={code: service for code, service in defined.items() if code not in known},
-        last_seen=frozenset(last_seen),
     )
 
 
