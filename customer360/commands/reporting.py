@@ -39,6 +39,7 @@ from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
+from customer360.sources.errors import SourceRejected
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 STREET_REPORT = "street_report"
@@ -194,6 +195,7 @@ def _sketch(submission: Submission) -> ReportSketch | None:
 
 async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     payload = item.payload
+    await _still_fits(tools, payload)
     account_id = await tools.record_in(item.customer_id, SourceSystem.STREET_SCENE)
     contact = payload.get("contact") or {}
     location = payload["location"]
@@ -226,6 +228,26 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
         invalidate=[(REQUESTS_BY_REPORTER, reporter)] if reporter else [],
         new_link=new_link,
     )
+
+
+async def _still_fits(tools: DeliveryTools, payload: Mapping[str, Any]) -> None:
+    """Raises `SourceRejected` unless the report fits the service as the back office defines it now.
+
+    The report may have been validated against a definition read long before (the list as last seen,
+    while Open311 was down; or a cached one): one that no longer fits must reach staff with the
+    reason, not be refused quietly by the back office or filed under questions it never answered.
+    The reason names the service and its questions, never the resident's answers.
+    """
+    code = payload["service_code"]
+    current = await tools.sources.street_scene.service(code)
+    if current is None:
+        raise SourceRejected(SourceSystem.STREET_SCENE, f"service {code} is no longer offered")
+    answers = [(answer["code"], ",".join(answer["values"])) for answer in payload["attributes"]]
+    if problems := validate_attributes(current, answers):
+        changes = "; ".join(f"{problem.code}: {problem.message}" for problem in problems)
+        raise SourceRejected(
+            SourceSystem.STREET_SCENE, f"service {code} changed since the report was accepted: {changes}"
+        )
 
 
 async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:

@@ -43,7 +43,7 @@ class ReportIssuePayload:
 async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> ReportIssuePayload:
     context = info.context
     customer = await me(info)
-    services = await catalogue(context)
+    services = await catalogue(context, for_report=True)
     location = input.location or LocationInput()
     outcome = await command.report_issue(
         context.principal,
