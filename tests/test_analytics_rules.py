@@ -22,6 +22,7 @@ from customer360.domain.analytics import (
     Period,
     Resolution,
     age_band,
+    comparable,
     dimensions,
     is_suppressed,
     london_hour,
@@ -357,3 +358,38 @@ def test_dimensions_are_deduplicated_in_a_fixed_order():
 )
 def test_service_labels(code, label):
     assert service_label(code) == label
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "weeks", "name"),
+    [
+        (date(2026, 1, 5), date(2026, 1, 11), 1, "week"),  # Monday to Sunday
+        (date(2026, 1, 4), date(2026, 1, 10), 2, "week"),  # Sunday to Saturday touches two weeks
+        (date(2026, 2, 1), date(2026, 2, 28), 5, "month"),
+        (date(2026, 1, 1), date(2026, 6, 30), 27, "half-year"),
+        (date(2025, 1, 1), date(2025, 12, 31), 53, "year"),
+        (date(2026, 1, 1), date(2026, 2, 9), 7, "40 days"),
+    ],
+)
+def test_a_period_has_weeks_and_a_name_a_reader_knows(first, last, weeks, name):
+    period = Period(first, last)
+    assert (period.weeks(), period.name()) == (weeks, name)
+
+
+HALF = Period(date(2026, 1, 1), date(2026, 6, 30))  # 27 weeks: three in four is 20.25
+
+
+@pytest.mark.parametrize(
+    ("weeks_with_journeys", "journeys", "fair"),
+    [
+        (27, 500, True),
+        (21, 500, True),
+        (20, 500, False),  # the store began part-way through the period
+        (1, 500, False),
+        (27, 29, False),  # too few journeys for a percentage to mean anything
+        (27, 30, True),
+        (27, None, False),  # withheld or suppressed: too few
+    ],
+)
+def test_a_previous_period_is_compared_with_only_when_it_holds_enough(weeks_with_journeys, journeys, fair):
+    assert comparable(HALF, weeks_with_journeys, journeys) is fair

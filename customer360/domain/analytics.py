@@ -179,6 +179,35 @@ class Period:
         """The period of the same length just before this one: what a change is measured against."""
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
+    def weeks(self) -> int:
+        """The weeks (Monday to Sunday) the period touches, in part or whole."""
+        return (
+            self.last - timedelta(days=self.last.weekday()) - (self.first - timedelta(days=self.first.weekday()))
+        ).days // 7 + 1
+
+    def name(self) -> str:
+        """What a reader calls a period of this length: "half-year", "year", or "N days"."""
+        for low, high, called in _PERIOD_NAMES:
+            if low <= self.days <= high:
+                return called
+        return f"{self.days} days"
+
+
+# Lengths (in days, inclusive) a reader knows by name; anything else is "N days".
+_PERIOD_NAMES = ((7, 7, "week"), (28, 31, "month"), (89, 92, "quarter"), (181, 184, "half-year"), (365, 366, "year"))
+# A previous period is a fair basis for a change only if journeys were recorded in most of its weeks
+# (not a store that began part-way through it) and there are enough of them for a percentage to mean
+# something: on fewer, it swings with chance.
+MIN_WEEKS_COVERED = 0.75
+MIN_JOURNEYS_TO_COMPARE = 30
+
+
+def comparable(previous: Period, weeks_with_journeys: int, journeys: int | None) -> bool:
+    """Whether changes may be measured against `previous`: journeys in at least three weeks in four of
+    it, and at least `MIN_JOURNEYS_TO_COMPARE` of them (None: withheld or suppressed, so too few)."""
+    covered = weeks_with_journeys >= MIN_WEEKS_COVERED * previous.weeks()
+    return covered and journeys is not None and journeys >= MIN_JOURNEYS_TO_COMPARE
+
 
 # --- measures --------------------------------------------------------------------------------
 
