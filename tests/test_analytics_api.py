@@ -233,3 +233,15 @@ async def test_recorded_events_count_once_ten_people_are_behind_them(tmp_path: P
         assert (row.measures.people, row.measures.started, row.measures.completion_rate) == (10, 19, 1.0)
     finally:
         await engine.dispose()
+
+
+async def test_demand_by_service_and_access_equity_withhold_the_same_counts(analytics_api, analyst):
+    """The same figures in two answers: one must not show what the other withholds."""
+    _, client = analytics_api
+    demand = (await graphql(client, DEMAND, analyst, {**half_year(), "groupBy": ["SERVICE"]})).json()["data"]["demand"]
+    equity = (await graphql(client, EQUITY_COUNTS, analyst, half_year())).json()["data"]["accessEquity"]
+    by_service = {row["service"]: [row[name] for name in COUNTS] for row in demand if not row["suppressed"]}
+    everyone = {
+        row["service"]: [row["all"][name] for name in COUNTS] for row in equity[1:] if not row["all"]["suppressed"]
+    }
+    assert by_service == everyone
