@@ -381,3 +381,23 @@ async def test_a_committed_complaint_keeps_its_answer_when_recording_fails(own_c
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert "could not record the outcome of mutation makeComplaint" in logged
     assert COMPLAINT["description"] not in logged and residents[0]["email"] not in logged
+
+
+async def test_a_raised_error_is_audited_with_its_code_under_the_schema_name(own_council, staff_token):
+    steward = staff_token(Role.DATA_STEWARD)
+    confirm = "mutation($input: ConfirmMatchInput!) { %s confirmMatch(input: $input) { __typename } }"
+    _, _, audit_after, _ = await records_since(own_council, 0, 0)
+    async with running_app(own_council) as (_, client):
+        queue = (await graphql(client, QUEUE, steward)).json()["data"]["matchReviewQueue"]["edges"]
+        variables = {"input": {"candidateId": queue[0]["node"]["id"]}}
+        no_purpose = {"Authorization": f"Bearer {steward}"}  # a steward's change needs X-Access-Purpose
+        answers = await asyncio.gather(
+            *(
+                client.post("/graphql", json={"query": confirm % alias, "variables": variables}, headers=no_purpose)
+                for alias in ("", "x:")
+            )
+        )
+    assert [a.json()["errors"][0]["extensions"]["code"] for a in answers] == ["PURPOSE_REQUIRED"] * 2
+    audited, _, _, _ = await records_since(own_council, audit_after, 0)
+    mine = [row for row in audited if row[0].startswith("mutation.")]
+    assert mine == [("mutation.confirmMatch", "data_steward", "PURPOSE_REQUIRED")] * 2

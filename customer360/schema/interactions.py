@@ -5,12 +5,14 @@ Both come from the command's own result — the payload object the mutation's re
 its `user_errors` — and the field's schema name, never from the GraphQL response: what a client
 selects or how it aliases a field must not change what is recorded (a form that asks only for
 `userErrors { message }` must not lose its answer, and an alias must not hide a refused complaint).
-A userError is an ERROR event with the code the resident met, anything else a SERVICE_SUBMITTED event.
+A userError is an ERROR event with the code the resident met, and so is a raised error (with the
+code the client is shown, e.g. FORBIDDEN); anything else is a SERVICE_SUBMITTED event.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,7 +79,7 @@ def _failure_code(error: Exception) -> str:
     if isinstance(error, SourceUnavailable):
         return "SOURCE_UNAVAILABLE"
     extensions = getattr(error, "extensions", None)
-    code = extensions.get("code") if isinstance(extensions, dict) else None
+    code = extensions.get("code") if isinstance(extensions, Mapping) else None
     return code if isinstance(code, str) else FAILED
 
 
