@@ -20,9 +20,12 @@ import pytest
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
+from customer360.cache.views import fingerprint
 from customer360.clock import london_today
+from customer360.http.idempotency import scope_of
 from customer360.identity.linking import IdentityHub, link_everyone
 from customer360.store.database import create_engine, migrate
+from customer360.store.idempotency import Claim, IdempotencyStore
 from customer360.store.tables import idempotency_keys, intents
 from tests.services import fresh_postgres_database
 from tests.support import running_app, serving_app
@@ -91,8 +94,12 @@ STORES = ["sqlite", "postgresql"]
 async def council_on(store: str, settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient, Any]]:
     """The app over the (private) demo council, its gateway store on SQLite or a fresh PostgreSQL."""
     if store == "sqlite":
-        async with running_app(settings) as (app, client):
-            yield app, client, create_engine(settings.gateway_database_url)
+        engine = create_engine(settings.gateway_database_url)
+        try:
+            async with running_app(settings) as (app, client):
+                yield app, client, engine
+        finally:
+            await engine.dispose()
         return
     async with fresh_postgres_database() as url:
         engine = create_engine(url)
@@ -123,8 +130,9 @@ async def writes(engine) -> int:
 async def test_one_key_is_one_write_however_often_and_however_concurrently_it_is_sent(
     own_council, issuer, residents, prepare: Prepare, store: str
 ):
-    async with council_on(store, own_council) as (_app, client, engine):
+    async with council_on(store, own_council) as (app, client, engine):
         case = await prepare(client, issuer, residents)
+        app.state.runtime.faults.latency_seconds = 0.1  # the first is still running when the others arrive
         key = str(uuid.uuid4())
         before = await writes(engine)
 
@@ -245,3 +253,36 @@ async def test_an_answer_that_says_try_again_is_not_kept_and_the_retry_runs(own_
         assert payment["nextUrl"], "the retry ran and reached the provider"
         again = await client.post("/graphql", json=body, headers=headers)
         assert again.headers["Idempotent-Replayed"] == "true" and again.json() == retried.json()
+
+
+async def test_a_repeat_waits_for_a_live_first_request_and_retakes_a_dead_ones_key(own_council, issuer, residents):
+    """A claim whose lease runs is a request still running: a repeat waits, then answers 409. A claim
+    whose lease ran out is a worker that died before answering: the repeat runs in its place."""
+    settings = replace(own_council, request_timeout_seconds=3.0)  # a repeat waits about a second
+    async with council_on("sqlite", settings) as (app, client, engine):
+        case = await complaint(client, issuer, residents)
+        principal = await app.state.runtime.authenticate(f"Bearer {case.token}")
+        claims = IdempotencyStore(engine)
+        wanted = fingerprint(case.document, {"input": case.first}, None)
+        live, dead = str(uuid.uuid4()), str(uuid.uuid4())
+        assert isinstance(await claims.claim(scope_of(principal), live, wanted, timedelta(minutes=5)), Claim)
+        assert isinstance(await claims.claim(scope_of(principal), dead, wanted, timedelta(0)), Claim)
+        before = await writes(engine)
+
+        waited = await send(client, case, case.first, live)
+        assert waited.status_code == 409 and "still being processed" in waited.text
+        retaken = await send(client, case, case.first, dead)
+        assert retaken.json()["data"]["makeComplaint"]["userErrors"] == []
+        assert await writes(engine) == before + 1
+        assert (await send(client, case, case.first, dead)).json() == retaken.json()
+
+
+async def test_a_key_on_a_batch_is_a_400_because_it_would_name_several_operations(own_council, issuer, residents):
+    async with council_on("sqlite", replace(own_council, max_batch_operations=5)) as (_app, client, engine):
+        case = await complaint(client, issuer, residents)
+        operation = {"query": case.document, "variables": {"input": case.first}}
+        headers = {"Authorization": f"Bearer {case.token}", "Idempotency-Key": str(uuid.uuid4())}
+        before = await writes(engine)
+        answer = await client.post("/graphql", json=[operation, operation], headers=headers)
+        assert answer.status_code == 400 and "Idempotency-Key" in answer.text
+        assert await writes(engine) == before
