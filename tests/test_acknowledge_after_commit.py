@@ -8,14 +8,16 @@ the blip is over the relay delivers it, once, and a retry with the same key neve
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from customer360.commands.relay import drain
 from customer360.store.database import create_engine
-from customer360.store.tables import intents, outbox, payments
+from customer360.store.tables import idempotency_keys, intents, outbox, payments
 from tests.support import serving_app
 from tests.test_complaints import GOOD, MAKE, crm_rows
 from tests.test_idempotency_key import council_on
@@ -118,3 +120,42 @@ async def test_a_payment_kept_before_a_blip_is_answered_and_a_retry_with_its_key
             kept = (await conn.execute(select(payments).where(payments.c.idempotency_key == key))).all()
         assert len(kept) == 1 and kept[0].provider_payment_id, "one payment, now at the provider"
     await engine.dispose()
+
+
+async def test_an_answer_the_store_could_not_keep_at_once_is_kept_when_it_can_and_then_replayed(
+    own_council, issuer, residents
+):
+    settings = replace(own_council, request_timeout_seconds=3.0)  # a repeat waits about a second
+    token = issuer.resident_token(residents[0]["email"])
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+    body = {"query": MAKE, "variables": {"input": GOOD}}
+    async with council_on("sqlite", settings) as (_app, client, engine):
+        await blip(engine, "idempotency_keys", "NEW.state = 'DONE'")
+        first = await client.post("/graphql", json=body, headers=headers)
+        assert first.json()["data"]["makeComplaint"]["userErrors"] == []
+        waited = await client.post("/graphql", json=body, headers=headers)
+        assert waited.status_code == 409, "not kept yet: a repeat waits, and never runs it again"
+
+        await blip_over(engine, "idempotency_keys")
+        for _ in range(50):
+            async with engine.connect() as conn:
+                state = (await conn.execute(select(idempotency_keys.c.state))).scalar_one()
+            if state == "DONE":
+                break
+            await asyncio.sleep(0.1)
+        replayed = await client.post("/graphql", json=body, headers=headers)
+        assert replayed.json() == first.json() and replayed.headers["Idempotent-Replayed"] == "true"
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(func.count()).select_from(intents))).scalar_one() == 1
+
+
+async def test_with_the_key_store_failing_a_keyed_mutation_is_a_503_and_runs_nothing(own_council, issuer, residents):
+    token = issuer.resident_token(residents[0]["email"])
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+    async with council_on("sqlite", own_council) as (_app, client, engine):
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE idempotency_keys RENAME TO idempotency_keys_away"))
+        answer = await client.post("/graphql", json={"query": MAKE, "variables": {"input": GOOD}}, headers=headers)
+        assert answer.status_code == 503 and "try again" in answer.text and "Traceback" not in answer.text
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(func.count()).select_from(intents))).scalar_one() == 0

@@ -286,3 +286,28 @@ async def test_a_key_on_a_batch_is_a_400_because_it_would_name_several_operation
         answer = await client.post("/graphql", json=[operation, operation], headers=headers)
         assert answer.status_code == 400 and "Idempotency-Key" in answer.text
         assert await writes(engine) == before
+
+
+async def test_keys_older_than_a_day_are_deleted_when_keys_are_next_taken(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(
+                idempotency_keys.insert().values(
+                    scope="anonymous",
+                    key="yesterday",
+                    fingerprint="0" * 64,
+                    state="DONE",
+                    owner="gone",
+                    answer={"data": None},
+                    created_at=datetime.now(UTC) - timedelta(hours=25),
+                )
+            )
+        taken = await IdempotencyStore(engine).claim("anonymous", "today", "1" * 64, timedelta(minutes=1))
+        assert isinstance(taken, Claim)
+        async with engine.connect() as conn:
+            left = (await conn.execute(select(idempotency_keys.c.key))).scalars().all()
+        assert left == ["today"]
+    finally:
+        await engine.dispose()

@@ -31,6 +31,7 @@ from typing import Any
 from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from http_sfv.item import Item
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
@@ -51,6 +52,9 @@ CONFLICT_MESSAGE = "This Idempotency-Key was used for a different request; send 
 TRY_AGAIN_CODES = frozenset({"SOURCE_UNAVAILABLE"})
 FIRST_POLL_SECONDS = 0.02
 MAX_POLL_SECONDS = 0.5
+KEEP_FIRST_RETRY_SECONDS = 0.25
+KEEP_MAX_RETRY_SECONDS = 5.0
+STORE_DOWN = "The service cannot check idempotency keys just now"
 
 Run = Callable[[], Awaitable[ExecutionResult]]
 Refuse = Callable[[str, str], Awaitable[ExecutionResult]]
@@ -64,6 +68,7 @@ class IdempotencyKeys:
         timeout = request_timeout_seconds if request_timeout_seconds > 0 else 60.0
         self._lease = timedelta(seconds=max(60.0, 2 * timeout))
         self._wait_seconds = max(1.0, timeout - 2.0)
+        self._keeping: set[asyncio.Task[None]] = set()  # answers still being kept after a failed first try
 
     async def answer(
         self,
@@ -85,14 +90,17 @@ class IdempotencyKeys:
         deadline = asyncio.get_running_loop().time() + self._wait_seconds
         pause = FIRST_POLL_SECONDS
         while True:
-            found = await self._store.claim(scope, key, wanted, self._lease)
+            try:
+                found = await self._store.claim(scope, key, wanted, self._lease)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("idempotency keys unavailable (%s)", type(error).__name__)
+                raise HTTPException(503, f"{STORE_DOWN}; nothing was done, try again with the same {HEADER}") from None
             if isinstance(found, Claim):
                 return await self._run_holding(scope, key, found, run)
-            if found is None:
-                continue  # the holder gave the key back between our insert and our read
-            if found.fingerprint != wanted:
+            # None: the holder gave the key back between our insert and our read; ask again shortly.
+            if found is not None and found.fingerprint != wanted:
                 return await refuse(CONFLICT, CONFLICT_MESSAGE)
-            if found.state is KeyState.DONE:
+            if found is not None and found.state is KeyState.DONE:
                 sub_response.headers[REPLAYED] = "true"
                 return replayed(found.answer or {})
             if asyncio.get_running_loop().time() + pause > deadline:
@@ -109,14 +117,36 @@ class IdempotencyKeys:
         if not did_something(result):
             await self._give_back(scope, key, claim)
             return result
+        answer = kept_answer(result)
         try:
-            kept = await self._store.finish(scope, key, claim, kept_answer(result))
+            await self._keep(scope, key, claim, answer)
         except Exception as error:  # the answer is the client's whatever happens to the copy we keep
-            log.warning("could not keep an idempotent answer (%s); repeats wait for the lease", type(error).__name__)
-            return result
-        if not kept:
-            log.warning("an idempotency claim ran past its lease and was taken over; this answer is not kept")
+            log.warning("could not keep an idempotent answer (%s); trying again meanwhile", type(error).__name__)
+            keeping = asyncio.create_task(self._keep_later(scope, key, claim, answer))
+            self._keeping.add(keeping)
+            keeping.add_done_callback(self._keeping.discard)
         return result
+
+    async def _keep(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
+        if not await self._store.finish(scope, key, claim, answer):
+            log.warning("an idempotency claim ran past its lease and was taken over; this answer is not kept")
+
+    async def _keep_later(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
+        """Keep trying while the claim's lease runs: until the answer is kept, repeats wait for it, and
+        once the lease has run out a repeat would run the mutation again."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self._lease.total_seconds()
+        pause = KEEP_FIRST_RETRY_SECONDS
+        while loop.time() + pause < until:
+            await asyncio.sleep(pause)
+            try:
+                await self._keep(scope, key, claim, answer)
+            except Exception:
+                pause = min(pause * 2, KEEP_MAX_RETRY_SECONDS)
+                continue
+            log.info("kept an idempotent answer after retrying")
+            return
+        log.warning("gave up keeping an idempotent answer: a repeat after the lease runs again")
 
     async def _give_back(self, scope: str, key: str, claim: Claim) -> None:
         try:
