@@ -1,0 +1,47 @@
+"""delivery cases for staff; payments remember when reconciliation last asked about them
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "delivery_cases",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("destination", sa.String(length=16), nullable=False),
+        sa.Column("operation", sa.String(length=60), nullable=False),
+        sa.Column("reason_code", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("team", sa.String(length=40), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=200), nullable=True),
+        sa.Column("resolution_note", sa.String(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_cases")),
+        sa.UniqueConstraint("reference", "destination", "operation", name="uq_delivery_cases_delivery"),
+    )
+    op.create_index("ix_delivery_cases_team_open", "delivery_cases", ["team", "resolved_at", "opened_at"])
+    with op.batch_alter_table("payments") as batch:
+        batch.add_column(sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_payments_unsettled", "payments", ["status", "checked_at", "created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_payments_unsettled", table_name="payments")
+    with op.batch_alter_table("payments") as batch:
+        batch.drop_column("checked_at")
+    op.drop_index("ix_delivery_cases_team_open", table_name="delivery_cases")
+    op.drop_table("delivery_cases")
