@@ -240,7 +240,8 @@ async def test_search_pages_and_filters(client: httpx.AsyncClient, base_url: str
     first = (await client.get(f"{base_url}/v1/payments", params=params, headers=AUTH)).json()
     second = (await client.get(f"{base_url}/v1/payments", params=[*params, ("page", "2")], headers=AUTH)).json()
     succeeded = (await client.get(f"{base_url}/v1/payments", params={"state": "success"}, headers=AUTH)).json()
-    late = await client.get(f"{base_url}/v1/payments", params={"from_date": pay_time(T0 + timedelta(minutes=3))}, headers=AUTH)
+    from_date = pay_time(T0 + timedelta(minutes=3))
+    late = await client.get(f"{base_url}/v1/payments", params={"from_date": from_date}, headers=AUTH)
 
     assert (first["total"], first["count"], first["page"]) == (4, 2, 1)
     assert [p["payment_id"] for p in first["results"] + second["results"]] == ["p4", "p3", "p2", "p1"]

@@ -51,10 +51,11 @@ from customer360.store.payments import PaymentLedger, StoredPayment
 log = logging.getLogger("customer360.payments")
 
 POST_TO_REVENUES = "revenues.post_payment"
-# A provider call per payment (GOV.UK Pay has no batch get): this many at once, and at most this many
-# batches in one pass, so one pass over a huge backlog stays bounded; the next pass carries on.
-RECONCILE_BATCH = 200
-MAX_BATCHES_PER_PASS = 25
+# A provider call per payment (GOV.UK Pay has no batch get): this many at once (one source call, under
+# one timeout), and at most this many batches in one pass, so a pass over a huge backlog stays bounded
+# (the next pass carries on from the longest unasked).
+RECONCILE_BATCH = 50
+MAX_BATCHES_PER_PASS = 100
 PROVIDER_DOWN = Problem(
     None,
     CommonCode.SOURCE_UNAVAILABLE,

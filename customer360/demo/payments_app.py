@@ -55,7 +55,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from customer360.demo.payments_db import payments
-from customer360.demo.payments_expiry import expire_abandoned
+from customer360.demo.payments_expiry import expire_abandoned, has_expired
 from customer360.demo.payments_page import HostedPaymentPage
 from customer360.demo.payments_resource import new_external_id, pay_time, payment_json
 from customer360.demo.payments_webhooks import WebhookSender
@@ -219,12 +219,18 @@ class _PaymentsApi:
 
     async def get_payment(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
-        await expire_abandoned(self._engine, datetime.now(UTC))
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+        row = await self._row(payment_id)
+        if row is not None and has_expired(row, datetime.now(UTC)):
+            await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
+            row = await self._row(payment_id)
         if row is None:
             raise PayApiError(404, "P0200", "Not found")
-        return JSONResponse(self._payment_json(row._mapping))
+        return JSONResponse(self._payment_json(row))
+
+    async def _row(self, payment_id: str) -> Mapping[Any, Any] | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+        return row._mapping if row else None
 
     async def search_payments(self, request: Request) -> Response:
         search = _parse_search(request.query_params)

@@ -90,7 +90,7 @@ class HostedPaymentPage:
 
     async def show(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
-        await expire_abandoned(self._engine, datetime.now(UTC))
+        await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
         async with self._engine.begin() as conn:
             # Opening the page is what "starts" a payment at GOV.UK Pay; only a `created` one moves.
             await conn.execute(
@@ -107,7 +107,7 @@ class HostedPaymentPage:
 
     async def settle(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
-        await expire_abandoned(self._engine, datetime.now(UTC))
+        await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
         async with self._engine.connect() as conn:
             row = await _payment_row(conn, payment_id)
         if row is None:

@@ -1,0 +1,291 @@
+"""A delivery a back office refuses for good becomes a case for the staff team that owns it.
+
+The money case first: a Council Tax payment taken at the provider whose posting REVENUES refuses is
+never a quiet FAILED row. Over real HTTP (hosted page, signed webhooks sent twice at once), on SQLite
+and PostgreSQL: one case however many webhooks and reconcilers race, counted in /metrics, listed to
+the revenues team only, resolved once; the resident sees the payment is being looked into.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+
+from customer360.auth.principal import Role
+from customer360.demo import council
+from customer360.domain.cases import DeliveryCaseRecord, team_for
+from customer360.domain.payments import NewPayment, PaymentPurpose, PaymentStatus
+from customer360.domain.submissions import new_reference
+from customer360.domain.systems import SourceSystem
+from customer360.settings import Settings
+from customer360.sources.revenues_sql import accounts
+from customer360.store.cases import DeliveryCaseStore, NewCase
+from customer360.store.database import create_engine, migrate
+from customer360.store.payments import StoredPayment
+from customer360.store.tables import audit_log, delivery_cases, outbox, payments
+from tests.services import fresh_postgres_database
+from tests.support import graphql, serving_app
+from tests.test_payments import RETURN_URL, owing_resident, pay, settle_at_page, wait_for
+
+CASES = """
+query($team: String, $openOnly: Boolean) { deliveryCases(team: $team, openOnly: $openOnly, first: 10) {
+  edges { cursor node { id reference destination operation reasonCode reason team openedAt resolvedAt resolvedBy } }
+  pageInfo { hasNextPage endCursor } } }
+"""
+RESOLVE = """
+mutation($input: ResolveDeliveryCaseInput!) { resolveDeliveryCase(input: $input) {
+  case { id resolvedAt resolvedBy resolutionNote } userErrors { field code message } } }
+"""
+MY_PAYMENTS = """
+{ me { payments { edges { node { reference status posting } } }
+  requests { edges { node { serviceCode status history { description } } } } } }
+"""
+
+
+@asynccontextmanager
+async def gateway_store(settings: Settings, backend: str) -> AsyncIterator[Settings]:
+    """The settings with the gateway's own store on `backend` (a fresh PostgreSQL database, or SQLite)."""
+    if backend == "sqlite":
+        yield settings
+        return
+    async with fresh_postgres_database() as url:
+        yield replace(settings, database_url=url)
+
+
+async def any_account(settings: Settings) -> str:
+    engine = create_engine(council.database_urls(settings)[SourceSystem.REVENUES])
+    try:
+        async with engine.connect() as conn:
+            return str(await conn.scalar(select(accounts.c.reference).order_by(accounts.c.reference).limit(1)))
+    finally:
+        await engine.dispose()
+
+
+async def start_payment(runtime, account_reference: str, amount: int, customer_id: str = "c-test") -> StoredPayment:
+    """A payment as makePayment starts it: kept in the ledger, then created at the provider."""
+    ledger = runtime.payments.ledger
+    stored = await ledger.record(
+        StoredPayment(
+            reference=new_reference("PAY"),
+            customer_id=customer_id,
+            idempotency_key=new_reference("KEY"),
+            request_fingerprint="test",
+            purpose=PaymentPurpose.COUNCIL_TAX,
+            account_reference=account_reference,
+            service_code=None,
+            amount_pence=amount,
+            status=PaymentStatus.CREATED,
+            created_at=datetime.now(UTC),
+        )
+    )
+    created = await runtime.sources.payments.create_payment(
+        NewPayment(
+            idempotency_key=stored.reference,
+            amount_pence=amount,
+            reference=account_reference,
+            description="Council Tax payment",
+            return_url=RETURN_URL,
+            email=None,
+            purpose=PaymentPurpose.COUNCIL_TAX,
+            account_reference=account_reference,
+            service_code=None,
+            c360_reference=stored.reference,
+        )
+    )
+    await ledger.attach_provider(stored.reference, created.payment_id, created.next_url)
+    found = await ledger.by_reference(stored.reference)
+    assert found is not None
+    return found
+
+
+async def refuse_posting_of(settings: Settings, reference: str) -> None:
+    """What the stray space did on main: the ledger holds an account REVENUES does not know."""
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(payments).where(payments.c.reference == reference).values(account_reference="NO-SUCH-ACCT")
+            )
+    finally:
+        await engine.dispose()
+
+
+async def count(settings: Settings, table, *where) -> int:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+    finally:
+        await engine.dispose()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    found = re.search(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_refused_posting_after_the_money_was_taken_is_one_case_for_revenues(own_council, staff_token, backend):
+    base = replace(own_council, demo_webhook_copies=2, reconcile_interval_seconds=0)
+    async with gateway_store(base, backend) as settings:
+        await refused_posting_flow(settings, staff_token)
+
+
+async def refused_posting_flow(settings: Settings, staff_token) -> None:
+    async with serving_app(settings) as (app, client):
+        runtime = app.state.runtime
+        stored = await start_payment(runtime, await any_account(settings), 4321)
+        await refuse_posting_of(settings, stored.reference)
+        finished = await settle_at_page(stored.next_url, "success")  # two webhooks at once follow
+        assert finished.status_code == 303
+        # ...racing two reconcilers, and then a retry of everything.
+        await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
+
+        async def case_opened() -> bool:
+            return await count(settings, delivery_cases, delivery_cases.c.reference == stored.reference) == 1
+
+        assert await wait_for(case_opened)
+        await asyncio.sleep(0.3)  # let the second webhook land too
+        await runtime.payments.reconcile()
+        await runtime.payments.on_webhook(f'{{"resource_id": "{stored.provider_payment_id}"}}'.encode())
+        await runtime.payments.deliverer.run_due()
+        assert await count(settings, delivery_cases) == 1
+        assert await count(settings, outbox, outbox.c.reference == stored.reference, outbox.c.state == "FAILED") == 1
+
+        scraped = (await client.get("/metrics")).text
+        assert metric(scraped, "customer360_delivery_cases_open", team="revenues") == 1.0
+        assert metric(scraped, "customer360_delivery_cases_open", team="housing") == 0.0
+        assert metric(scraped, "customer360_delivery_cases_total", destination="REVENUES", team="revenues") == 1.0
+
+        revenues = staff_token(Role.REVENUES, name="Rita Revenues")
+        listed = (await graphql(client, CASES, revenues)).json()["data"]["deliveryCases"]
+        [edge] = listed["edges"]
+        case = edge["node"]
+        assert (case["reference"], case["destination"], case["team"]) == (stored.reference, "REVENUES", "revenues")
+        assert (case["operation"], case["reasonCode"], case["resolvedAt"]) == ("revenues.post_payment", "REFUSED", None)
+        assert "NO-SUCH-ACCT" not in case["reason"]  # our words, never the back office's (they quote input)
+
+        # Another team sees none of it; asking for revenues' cases by name is refused; so is a resident.
+        others = staff_token(Role.HOUSING, name="Hal Housing")
+        assert (await graphql(client, CASES, others)).json()["data"]["deliveryCases"]["edges"] == []
+        refused = (await graphql(client, CASES, others, {"team": "revenues"})).json()
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        wrong_resolve = (await graphql(client, RESOLVE, others, {"input": {"caseId": case["id"]}})).json()
+        assert wrong_resolve["data"]["resolveDeliveryCase"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+        # Two staff resolve at once: one does, the other is told; a retry is told too.
+        request = {"input": {"caseId": case["id"], "note": "Posted by hand to the right account"}}
+        answers = await asyncio.gather(*(graphql(client, RESOLVE, revenues, request) for _ in range(2)))
+        payloads = [answer.json()["data"]["resolveDeliveryCase"] for answer in answers]
+        assert sorted(len(p["userErrors"]) for p in payloads) == [0, 1]
+        assert [p["userErrors"][0]["code"] for p in payloads if p["userErrors"]] == ["ALREADY_RESOLVED"]
+        retry = (await graphql(client, RESOLVE, revenues, request)).json()["data"]["resolveDeliveryCase"]
+        assert retry["userErrors"][0]["code"] == "ALREADY_RESOLVED"
+        resolved = next(p["case"] for p in payloads if p["case"])
+        assert resolved["resolvedBy"] == "Rita Revenues" and resolved["resolvedAt"]
+
+        assert (await graphql(client, CASES, revenues)).json()["data"]["deliveryCases"]["edges"] == []
+        history = (await graphql(client, CASES, revenues, {"openOnly": False})).json()["data"]["deliveryCases"]
+        assert [e["node"]["reference"] for e in history["edges"]] == [stored.reference]
+        scraped = (await client.get("/metrics")).text
+        assert metric(scraped, "customer360_delivery_cases_open", team="revenues") == 0.0
+    reads = await count(settings, audit_log, audit_log.c.action == "delivery_cases.read")
+    assert reads >= 3, "every read of the cases is audited"
+    assert await count(settings, audit_log, audit_log.c.action == "delivery_case.resolve") == 1
+
+
+async def test_the_resident_sees_their_refused_payment_is_being_looked_into(own_council, issuer, residents):
+    settings = replace(own_council, demo_webhook_copies=2, reconcile_interval_seconds=0)
+    async with serving_app(settings) as (app, client):
+        token, account = await owing_resident(client, issuer, residents)
+        made = await pay(client, token, account["reference"], 1500, "refused-later")
+        reference = (await app.state.runtime.payments.ledger.by_provider_id(_provider_id(made))).reference
+        await refuse_posting_of(settings, reference)
+        await settle_at_page(made["payment"]["nextUrl"], "success")
+
+        async def under_review() -> bool:
+            me = (await graphql(client, MY_PAYMENTS, token)).json()["data"]["me"]
+            return any(e["node"]["posting"] == "UNDER_REVIEW" for e in me["payments"]["edges"])
+
+        assert await wait_for(under_review)
+        me = (await graphql(client, MY_PAYMENTS, token)).json()["data"]["me"]
+        paid = [e["node"] for e in me["requests"]["edges"] if e["node"]["serviceCode"] == "PAYMENT_COUNCIL_TAX"]
+        looked_into = [
+            p for p in paid if "We are looking into this payment" in [h["description"] for h in p["history"]]
+        ]
+        assert len(looked_into) == 1 and looked_into[0]["status"] == "IN_PROGRESS"
+
+        # A payment posted as it should be says so.
+        posted = await pay(client, token, account["reference"], 700, "posted-fine")
+        await settle_at_page(posted["payment"]["nextUrl"], "success")
+
+        async def both_known() -> bool:
+            me = (await graphql(client, MY_PAYMENTS, token)).json()["data"]["me"]
+            states = sorted(e["node"]["posting"] or "" for e in me["payments"]["edges"])
+            return "POSTED" in states and "UNDER_REVIEW" in states
+
+        assert await wait_for(both_known)
+
+
+def _provider_id(made: dict) -> str:
+    from customer360.schema.node import from_global_id
+
+    decoded = from_global_id(made["payment"]["id"])
+    assert decoded is not None
+    return decoded[1]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_case_is_opened_once_and_resolved_once_however_many_race(tmp_path, backend):
+    @asynccontextmanager
+    async def store() -> AsyncIterator[DeliveryCaseStore]:
+        if backend == "sqlite":
+            engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+            await migrate(engine)
+            yield DeliveryCaseStore(engine)
+            await engine.dispose()
+            return
+        async with fresh_postgres_database() as url:
+            engine = create_engine(url)
+            await migrate(engine)
+            yield DeliveryCaseStore(engine)
+            await engine.dispose()
+
+    async with store() as cases:
+        refused = NewCase("C360-ABCD2345", "STREET_SCENE", "open311.report", "SERVICE_CHANGED", "refused", "x")
+        refused = replace(refused, team=team_for(refused.destination))
+        now = datetime.now(UTC)
+        opened = await asyncio.gather(*(cases.open(refused, now) for _ in range(5)))
+        [case] = [c for c in opened if c is not None]
+        assert isinstance(case, DeliveryCaseRecord) and case.team == "customer_services"
+        assert await cases.open(refused, now) is None  # a retry finds it
+        assert await cases.open_counts() == {"customer_services": 1}
+        won = await asyncio.gather(*(cases.resolve(case.id, f"staff {n}", None, now) for n in range(5)))
+        assert sorted(won) == [False] * 4 + [True]
+        assert await cases.resolve(case.id, "late", None, now) is False
+        assert await cases.open_counts() == {}
+        assert await cases.open(refused, now) is None  # resolved is not reopened by a late refusal
+
+
+@pytest.mark.parametrize(
+    ("destination", "team"),
+    [
+        ("REVENUES", "revenues"),
+        ("CRM", "customer_services"),
+        ("STREET_SCENE", "customer_services"),
+        ("HOUSING", "housing"),
+        ("BENEFITS", "benefits"),
+        ("AGENCIES", "safeguarding"),
+        ("SOMETHING_NEW", "customer_services"),
+    ],
+)
+def test_each_destination_has_a_team(destination, team):
+    assert team_for(destination) == team
