@@ -19,20 +19,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from customer360.auth.principal import Role
-from customer360.demo import council
 from customer360.domain.cases import DeliveryCaseRecord, team_for
-from customer360.domain.payments import NewPayment, PaymentPurpose, PaymentStatus
-from customer360.domain.submissions import new_reference
-from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
-from customer360.sources.revenues_sql import accounts
 from customer360.store.cases import DeliveryCaseStore, NewCase
 from customer360.store.database import create_engine, migrate
-from customer360.store.payments import StoredPayment
 from customer360.store.tables import audit_log, delivery_cases, outbox, payments
+from tests.payments_support import any_account, gateway_store, start_payment
 from tests.services import fresh_postgres_database
 from tests.support import graphql, serving_app
-from tests.test_payments import RETURN_URL, owing_resident, pay, settle_at_page, wait_for
+from tests.test_payments import owing_resident, pay, settle_at_page, wait_for
 
 CASES = """
 query($team: String, $openOnly: Boolean) { deliveryCases(team: $team, openOnly: $openOnly, first: 10) {
@@ -47,62 +42,6 @@ MY_PAYMENTS = """
 { me { payments { edges { node { reference status posting } } }
   requests { edges { node { serviceCode status history { description } } } } } }
 """
-
-
-@asynccontextmanager
-async def gateway_store(settings: Settings, backend: str) -> AsyncIterator[Settings]:
-    """The settings with the gateway's own store on `backend` (a fresh PostgreSQL database, or SQLite)."""
-    if backend == "sqlite":
-        yield settings
-        return
-    async with fresh_postgres_database() as url:
-        yield replace(settings, database_url=url)
-
-
-async def any_account(settings: Settings) -> str:
-    engine = create_engine(council.database_urls(settings)[SourceSystem.REVENUES])
-    try:
-        async with engine.connect() as conn:
-            return str(await conn.scalar(select(accounts.c.reference).order_by(accounts.c.reference).limit(1)))
-    finally:
-        await engine.dispose()
-
-
-async def start_payment(runtime, account_reference: str, amount: int, customer_id: str = "c-test") -> StoredPayment:
-    """A payment as makePayment starts it: kept in the ledger, then created at the provider."""
-    ledger = runtime.payments.ledger
-    stored = await ledger.record(
-        StoredPayment(
-            reference=new_reference("PAY"),
-            customer_id=customer_id,
-            idempotency_key=new_reference("KEY"),
-            request_fingerprint="test",
-            purpose=PaymentPurpose.COUNCIL_TAX,
-            account_reference=account_reference,
-            service_code=None,
-            amount_pence=amount,
-            status=PaymentStatus.CREATED,
-            created_at=datetime.now(UTC),
-        )
-    )
-    created = await runtime.sources.payments.create_payment(
-        NewPayment(
-            idempotency_key=stored.reference,
-            amount_pence=amount,
-            reference=account_reference,
-            description="Council Tax payment",
-            return_url=RETURN_URL,
-            email=None,
-            purpose=PaymentPurpose.COUNCIL_TAX,
-            account_reference=account_reference,
-            service_code=None,
-            c360_reference=stored.reference,
-        )
-    )
-    await ledger.attach_provider(stored.reference, created.payment_id, created.next_url)
-    found = await ledger.by_reference(stored.reference)
-    assert found is not None
-    return found
 
 
 async def refuse_posting_of(settings: Settings, reference: str) -> None:
@@ -289,3 +228,56 @@ async def test_a_case_is_opened_once_and_resolved_once_however_many_race(tmp_pat
 )
 def test_each_destination_has_a_team(destination, team):
     assert team_for(destination) == team
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_refusals_kept_before_cases_existed_get_their_case_on_upgrade(tmp_path, backend):
+    from alembic import command
+    from alembic.config import Config
+
+    from customer360.store.database import MIGRATIONS
+
+    def upgrade(connection, revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async def check(url: str) -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(upgrade, "0007")
+                now = datetime.now(UTC)
+                for reference, destination, state in (
+                    ("C360-AAAA2222", "REVENUES", "FAILED"),
+                    ("C360-BBBB3333", "AGENCIES", "FAILED"),
+                    ("C360-CCCC4444", "CRM", "DELIVERED"),
+                ):
+                    await conn.execute(
+                        outbox.insert().values(
+                            reference=reference,
+                            destination=destination,
+                            operation="some.operation",
+                            payload={},
+                            state=state,
+                            attempts=1,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+            await migrate(engine)
+            cases = DeliveryCaseStore(engine)
+            found = await cases.cases({"revenues", "safeguarding", "customer_services"}, open_only=True, first=10)
+            assert sorted((c.reference, c.team, c.reason_code) for c in found) == [
+                ("C360-AAAA2222", "revenues", "REFUSED"),
+                ("C360-BBBB3333", "safeguarding", "REFUSED"),
+            ]
+        finally:
+            await engine.dispose()
+
+    if backend == "sqlite":
+        await check(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    else:
+        async with fresh_postgres_database() as url:
+            await check(url)

@@ -21,9 +21,9 @@ from customer360.domain.payments import PaymentPurpose, PaymentStatus
 from customer360.domain.systems import SourceSystem
 from customer360.store.database import create_engine, migrate
 from customer360.store.payments import PaymentLedger, StoredPayment
+from tests.payments_support import any_account, gateway_store, start_payment
 from tests.services import fresh_postgres_database
 from tests.support import serving_app
-from tests.test_delivery_cases import any_account, gateway_store, start_payment
 from tests.test_payments import postings, settle_at_page
 
 BACKLOG = 250

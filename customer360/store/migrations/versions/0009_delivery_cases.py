@@ -34,9 +34,53 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", "destination", "operation", name="uq_delivery_cases_delivery"),
     )
     op.create_index("ix_delivery_cases_team_open", "delivery_cases", ["team", "resolved_at", "opened_at"])
+    _open_cases_for_refusals_already_kept()
     with op.batch_alter_table("payments") as batch:
         batch.add_column(sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_payments_unsettled", "payments", ["status", "checked_at", "created_at"])
+
+
+def _open_cases_for_refusals_already_kept() -> None:
+    """Deliveries refused before cases existed were quiet FAILED rows: each gets its case now.
+
+    The team per destination as `domain/cases.py` has it at this revision (a migration keeps its own
+    copy: later changes to the mapping must not change what this migration did)."""
+    teams = {
+        "REVENUES": "revenues",
+        "HOUSING": "housing",
+        "HOUSING_MANAGEMENT": "housing",
+        "BENEFITS": "benefits",
+        "AGENCIES": "safeguarding",
+    }
+    outbox = sa.table(
+        "outbox",
+        sa.column("reference", sa.String),
+        sa.column("destination", sa.String),
+        sa.column("operation", sa.String),
+        sa.column("state", sa.String),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    team = sa.case(*((outbox.c.destination == d, t) for d, t in teams.items()), else_="customer_services")
+    reason = outbox.c.destination + " refused " + outbox.c.operation + " for good; it was not delivered"
+    refused = sa.select(
+        outbox.c.reference,
+        outbox.c.destination,
+        outbox.c.operation,
+        sa.literal("REFUSED"),
+        sa.func.substr(reason, 1, 200),
+        team,
+        outbox.c.created_at,
+    ).where(outbox.c.state == "FAILED")
+    cases = sa.table(
+        "delivery_cases",
+        *(sa.column(name) for name in ("reference", "destination", "operation", "reason_code", "reason", "team")),
+        sa.column("opened_at"),
+    )
+    op.execute(
+        cases.insert().from_select(
+            ["reference", "destination", "operation", "reason_code", "reason", "team", "opened_at"], refused
+        )
+    )
 
 
 def downgrade() -> None:
