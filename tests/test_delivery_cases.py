@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from customer360.auth.principal import Role
 from customer360.domain.cases import DeliveryCaseRecord, team_for
+from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
 from customer360.store.cases import DeliveryCaseStore, NewCase
 from customer360.store.database import create_engine, migrate
@@ -281,3 +282,36 @@ async def test_refusals_kept_before_cases_existed_get_their_case_on_upgrade(tmp_
     else:
         async with fresh_postgres_database() as url:
             await check(url)
+
+
+async def test_any_refused_delivery_opens_a_case_without_its_service_doing_anything(own_council, staff_token):
+    """A street report Open311 refuses (its service is gone there) is a case for customer services,
+    through the same write path every service uses: nothing in reporting knows about cases."""
+    from customer360.commands.reporting import STREET_REPORT, SUBMIT_TO_OPEN311
+    from customer360.store.outbox import NewDelivery
+
+    settings = replace(own_council, reconcile_interval_seconds=0)
+    async with serving_app(settings) as (app, client):
+        runtime = app.state.runtime
+        payload = {
+            "service_code": "RETIRED_AT_OPEN311",
+            "description": "Glass on the path",
+            "location": {"latitude": 52.6339, "longitude": -1.695},
+            "attributes": [],
+        }
+        submitted = await runtime.writes.submit(
+            kind=STREET_REPORT,
+            customer_id=None,
+            payload=payload,
+            service_code="RETIRED_AT_OPEN311",
+            deliveries=[NewDelivery(SourceSystem.STREET_SCENE, SUBMIT_TO_OPEN311, payload)],
+        )
+        assert submitted.deliveries[0].state.value == "FAILED"
+        # The relay and a retry find it refused already: still one case.
+        await asyncio.gather(runtime.payments.deliverer.run_due(), runtime.payments.deliverer.run_due())
+        token = staff_token(Role.CUSTOMER_SERVICES, name="Cas Services")
+        [edge] = (await graphql(client, CASES, token)).json()["data"]["deliveryCases"]["edges"]
+        assert (edge["node"]["reference"], edge["node"]["destination"]) == (submitted.reference, "STREET_SCENE")
+        assert edge["node"]["team"] == "customer_services"
+        scraped = (await client.get("/metrics")).text
+        assert metric(scraped, "customer360_delivery_cases_open", team="customer_services") == 1.0

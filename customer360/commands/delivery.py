@@ -3,9 +3,10 @@
 Each operation has a handler that performs it against the sources and says what it changed. A
 back office that is unavailable leaves the row pending with a later retry time (exponential
 backoff, capped); one that refuses the request for good marks it FAILED and opens a case for the
-staff team that owns the destination (`domain/cases.py`), so nothing refused is ever quiet. Every write a handler
-makes carries the customer360 reference, which the back office keeps, so a delivery retried after
-a crash between "written" and "marked delivered" finds the first write instead of making another.
+staff team that owns the destination (`domain/cases.py`), so nothing refused is ever quiet: any
+handler's SourceRejected does, whichever service it belongs to. Every write a handler makes carries
+the customer360 reference, which the back office keeps, so a delivery retried after a crash between
+"written" and "marked delivered" finds the first write instead of making another.
 """
 
 from __future__ import annotations
