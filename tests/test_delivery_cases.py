@@ -32,7 +32,8 @@ from tests.test_payments import owing_resident, pay, settle_at_page, wait_for
 
 CASES = """
 query($team: String, $openOnly: Boolean) { deliveryCases(team: $team, openOnly: $openOnly, first: 10) {
-  edges { cursor node { id reference destination operation reasonCode reason team openedAt resolvedAt resolvedBy } }
+  edges { cursor node { id reference customerId destination operation reasonCode reason team openedAt resolvedAt
+  resolvedBy } }
   pageInfo { hasNextPage endCursor } } }
 """
 RESOLVE = """
@@ -112,6 +113,7 @@ async def refused_posting_flow(settings: Settings, staff_token) -> None:
         assert (case["reference"], case["destination"], case["team"]) == (stored.reference, "REVENUES", "revenues")
         assert (case["operation"], case["reasonCode"], case["resolvedAt"]) == ("revenues.post_payment", "REFUSED", None)
         assert "NO-SUCH-ACCT" not in case["reason"]  # our words, never the back office's (they quote input)
+        assert case["customerId"]  # whose payment it is, for `customer(id:)`
 
         # Another team sees none of it; asking for revenues' cases by name is refused; so is a resident.
         others = staff_token(Role.HOUSING, name="Hal Housing")
@@ -142,7 +144,9 @@ async def refused_posting_flow(settings: Settings, staff_token) -> None:
     assert await count(settings, audit_log, audit_log.c.action == "delivery_case.resolve") == 1
 
 
-async def test_the_resident_sees_their_refused_payment_is_being_looked_into(own_council, issuer, residents):
+async def test_the_resident_sees_their_refused_payment_is_being_looked_into(
+    own_council, issuer, residents, staff_token
+):
     settings = replace(own_council, demo_webhook_copies=2, reconcile_interval_seconds=0)
     async with serving_app(settings) as (app, client):
         token, account = await owing_resident(client, issuer, residents)
@@ -163,6 +167,13 @@ async def test_the_resident_sees_their_refused_payment_is_being_looked_into(own_
         ]
         assert len(looked_into) == 1 and looked_into[0]["status"] == "IN_PROGRESS"
 
+        # Staff deal with it: the resident reads that at once.
+        revenues = staff_token(Role.REVENUES)
+        [edge] = (await graphql(client, CASES, revenues)).json()["data"]["deliveryCases"]["edges"]
+        await graphql(client, RESOLVE, revenues, {"input": {"caseId": edge["node"]["id"]}})
+        me = (await graphql(client, MY_PAYMENTS, token)).json()["data"]["me"]
+        assert "RESOLVED" in [e["node"]["posting"] for e in me["payments"]["edges"]]
+
         # A payment posted as it should be says so.
         posted = await pay(client, token, account["reference"], 700, "posted-fine")
         await settle_at_page(posted["payment"]["nextUrl"], "success")
@@ -170,7 +181,7 @@ async def test_the_resident_sees_their_refused_payment_is_being_looked_into(own_
         async def both_known() -> bool:
             me = (await graphql(client, MY_PAYMENTS, token)).json()["data"]["me"]
             states = sorted(e["node"]["posting"] or "" for e in me["payments"]["edges"])
-            return "POSTED" in states and "UNDER_REVIEW" in states
+            return "POSTED" in states and "RESOLVED" in states
 
         assert await wait_for(both_known)
 
@@ -200,7 +211,7 @@ async def test_a_case_is_opened_once_and_resolved_once_however_many_race(tmp_pat
             await engine.dispose()
 
     async with store() as cases:
-        refused = NewCase("C360-ABCD2345", "STREET_SCENE", "open311.report", "SERVICE_CHANGED", "refused", "x")
+        refused = NewCase("C360-ABCD2345", None, "STREET_SCENE", "open311.report", "SERVICE_CHANGED", "refused", "x")
         refused = replace(refused, team=team_for(refused.destination))
         now = datetime.now(UTC)
         opened = await asyncio.gather(*(cases.open(refused, now) for _ in range(5)))
@@ -313,5 +324,6 @@ async def test_any_refused_delivery_opens_a_case_without_its_service_doing_anyth
         [edge] = (await graphql(client, CASES, token)).json()["data"]["deliveryCases"]["edges"]
         assert (edge["node"]["reference"], edge["node"]["destination"]) == (submitted.reference, "STREET_SCENE")
         assert edge["node"]["team"] == "customer_services"
+        assert edge["node"]["customerId"] is None  # an anonymous report
         scraped = (await client.get("/metrics")).text
         assert metric(scraped, "customer360_delivery_cases_open", team="customer_services") == 1.0

@@ -130,6 +130,7 @@ class Deliverer:
         opened = await self.cases.open(
             NewCase(
                 reference=item.reference,
+                customer_id=item.customer_id,
                 destination=item.destination,
                 operation=item.operation,
                 reason_code=code[:40],

@@ -54,6 +54,7 @@ def case_reason(destination: str, operation: str) -> str:
 class DeliveryCaseRecord:
     id: int
     reference: str
+    customer_id: str | None
     destination: str
     operation: str
     reason_code: str

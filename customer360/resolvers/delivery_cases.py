@@ -72,18 +72,9 @@ async def resolve_delivery_case(
         action="delivery_case.resolve",
         detail={"case": case.id, "reference": case.reference},
     )
-    await info.context.cache.forget_customers(await _owners(info, case.reference))
+    # Their answers show the case (a payment's `posting`): kept reads must not outlive it.
+    await info.context.cache.forget_customers([case.customer_id])
     return await info.context.cases.by_id(case.id) or case
-
-
-async def _owners(info: Info[Context, Any], reference: str) -> list[str]:
-    """Whose answers show this case (a payment's `posting`): their kept reads must not outlive it."""
-    found = await info.context.submissions.submissions_by_reference([reference])
-    submission = found.get(reference)
-    if submission is not None and submission.customer_id:
-        return [submission.customer_id]
-    payment = await info.context.payments.ledger.by_reference(reference)
-    return [payment.customer_id] if payment else []
 
 
 def _decode(cursor: str) -> int:

@@ -21,6 +21,9 @@ TYPE_NAME = "DeliveryCase"
 class DeliveryCase:
     id: strawberry.ID
     reference: str = strawberry.field(description="The customer360 reference of what was refused.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="Whose it is, for `customer(id:)` (a read that is audited there); null for an anonymous report."
+    )
     destination: str = strawberry.field(description="Where it was going: a SourceSystem, or AGENCIES.")
     operation: str
     reason_code: str
@@ -36,6 +39,7 @@ class DeliveryCase:
         return cls(
             id=to_global_id(TYPE_NAME, str(record.id)),
             reference=record.reference,
+            customer_id=to_global_id("Customer", record.customer_id) if record.customer_id else None,
             destination=record.destination,
             operation=record.operation,
             reason_code=record.reason_code,

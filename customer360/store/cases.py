@@ -26,6 +26,7 @@ from customer360.store.times import as_utc
 @dataclass(frozen=True, slots=True)
 class NewCase:
     reference: str
+    customer_id: str | None
     destination: str
     operation: str
     reason_code: str
@@ -44,6 +45,7 @@ class DeliveryCaseStore:
                 result = await conn.execute(
                     insert(delivery_cases).values(
                         reference=case.reference,
+                        customer_id=case.customer_id,
                         destination=case.destination,
                         operation=case.operation,
                         reason_code=case.reason_code,
@@ -126,6 +128,7 @@ def _case(row: Any) -> DeliveryCaseRecord:
     return DeliveryCaseRecord(
         id=row.id,
         reference=row.reference,
+        customer_id=row.customer_id,
         destination=row.destination,
         operation=row.operation,
         reason_code=row.reason_code,

@@ -176,6 +176,7 @@ delivery_cases = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("reference", String(20), nullable=False, comment="the customer360 reference"),
+    Column("customer_id", String(36), comment="whose it is (null for an anonymous report)"),
     Column("destination", String(16), nullable=False),
     Column("operation", String(60), nullable=False),
     Column("reason_code", String(40), nullable=False),

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "delivery_cases",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("customer_id", sa.String(length=36), nullable=True),
         sa.Column("destination", sa.String(length=16), nullable=False),
         sa.Column("operation", sa.String(length=60), nullable=False),
         sa.Column("reason_code", sa.String(length=40), nullable=False),
@@ -40,6 +41,9 @@ def upgrade() -> None:
     op.create_index("ix_payments_unsettled", "payments", ["status", "checked_at", "created_at"])
 
 
+COLUMNS = ("reference", "customer_id", "destination", "operation", "reason_code", "reason", "team")
+
+
 def _open_cases_for_refusals_already_kept() -> None:
     """Deliveries refused before cases existed were quiet FAILED rows: each gets its case now.
 
@@ -55,6 +59,7 @@ def _open_cases_for_refusals_already_kept() -> None:
     outbox = sa.table(
         "outbox",
         sa.column("reference", sa.String),
+        sa.column("customer_id", sa.String),
         sa.column("destination", sa.String),
         sa.column("operation", sa.String),
         sa.column("state", sa.String),
@@ -64,6 +69,7 @@ def _open_cases_for_refusals_already_kept() -> None:
     reason = outbox.c.destination + " refused " + outbox.c.operation + " for good; it was not delivered"
     refused = sa.select(
         outbox.c.reference,
+        outbox.c.customer_id,
         outbox.c.destination,
         outbox.c.operation,
         sa.literal("REFUSED"),
@@ -73,14 +79,10 @@ def _open_cases_for_refusals_already_kept() -> None:
     ).where(outbox.c.state == "FAILED")
     cases = sa.table(
         "delivery_cases",
-        *(sa.column(name) for name in ("reference", "destination", "operation", "reason_code", "reason", "team")),
+        *(sa.column(name) for name in COLUMNS),
         sa.column("opened_at"),
     )
-    op.execute(
-        cases.insert().from_select(
-            ["reference", "destination", "operation", "reason_code", "reason", "team", "opened_at"], refused
-        )
-    )
+    op.execute(cases.insert().from_select([*COLUMNS, "opened_at"], refused))
 
 
 def downgrade() -> None:
