@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
+from customer360.domain.cases import TEAMS
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -195,11 +196,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return Context(
             request=request,
             principal=request.state.principal,
-            loaders=Loaders.for_request(runtime.customers, runtime.outbox, runtime.sources, runtime.cache),
+            loaders=Loaders.for_request(
+                runtime.customers, runtime.outbox, runtime.sources, runtime.cache, postings=runtime.payments.postings
+            ),
             directory=runtime.customers,
             submissions=runtime.outbox,
             writes=runtime.writes,
             payments=runtime.payments,
+            cases=runtime.cases,
             service_store=runtime.service_definitions,
             safeguarding=runtime.safeguarding,
             audit=runtime.audit,
@@ -237,6 +241,8 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    with contextlib.suppress(SQLAlchemyError, OSError):  # the store down: the gauge keeps its last values
+        runtime.metrics.show_open_cases(await runtime.cases.open_counts(), TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
