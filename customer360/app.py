@@ -43,6 +43,7 @@ from customer360.logging_config import configure_logging, is_configured
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
+from customer360.schema.input_boundary import ReturnUrls
 from customer360.schema.limits import Limits, document_too_large
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
@@ -114,6 +115,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is json's: a bad body is still a 400
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's, refusing JSON that is not an operation: `"x"`, `1` or `null` would reach
+        `data.get(...)` and answer 500 with a traceback."""
+        parsed = super().parse_json(data)
+        operations = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(operation, dict) for operation in operations):
+            raise HTTPException(400, "The request body must be a JSON object (or, when batching, an array of them)")
+        return parsed
 
     async def execute_single(
         self,
@@ -219,7 +229,8 @@ async def jwks(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     limits = Limits.from_settings(settings)
-    schema = build_schema(production=settings.production, limits=limits)
+    return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
+    schema = build_schema(production=settings.production, limits=limits, return_urls=return_urls)
     graphql = GraphQLEndpoint(
         schema,
         graphql_ide=None if settings.production else "graphiql",
