@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from customer360.auth.principal import Role
 from customer360.identity.linking import IdentityHub, link_everyone
-from customer360.schema.input_boundary import ReturnUrls, origin_of
-from customer360.schema.input_rules import BY_NAME, BY_OWNER
+from customer360.schema.input_boundary import ReturnUrls, normalised_text, origin_of
+from customer360.schema.input_rules import BY_NAME, BY_OWNER, LINE, LONG_TEXT, REFERENCE, SEARCH, Case, TextRule
 from customer360.schema.refusals import refused_mutation
 from customer360.schema.schema import build_schema
 from customer360.store.database import create_engine, migrate
@@ -121,6 +121,33 @@ async def test_decomposed_and_composed_text_are_one_text(own_council, issuer, re
         made = (await graphql(client, make, token, {"input": decomposed})).json()["data"]["makeComplaint"]
         assert made["userErrors"] == []
         assert made["complaint"]["subject"] == "Am\u00e9lie's bin was missed"
+
+
+@pytest.mark.parametrize(
+    ("value", "rule", "expected", "code"),
+    [
+        ("\u00a0 a1234567\t", REFERENCE, "A1234567", None),
+        ("Ame\u0301lie", LINE, "Am\u00e9lie", None),
+        ("line one\r\nline two\rthree\tend", LONG_TEXT, "line one\nline two\nthree\tend", None),
+        ("one\ttwo", LINE, "one\ttwo", "INVALID_CHARACTERS"),
+        ("nul\x00", LONG_TEXT, "nul\x00", "INVALID_CHARACTERS"),
+        ("c1\x85control", LONG_TEXT, "c1\x85control", "INVALID_CHARACTERS"),
+        ("lone \ud800 surrogate", LONG_TEXT, "lone \ud800 surrogate", "INVALID_CHARACTERS"),
+        ("x" * 41, REFERENCE, "x" * 41, "TOO_LONG"),
+        ("a b c d e f g", SEARCH, "a b c d e f g", "TOO_MANY_TERMS"),
+        ("  Text  ", TextRule(20, case=Case.LOWER), "text", None),
+    ],
+)
+def test_text_is_normalised_then_checked(value, rule, expected, code):
+    text, refused = normalised_text(value, rule, ReturnUrls())
+    assert text == expected
+    assert (refused[0].value if refused else None) == code
+
+
+async def test_introspection_with_arguments_is_untouched(api):
+    _, client = api
+    body = (await graphql(client, '{ __type(name: "MakePaymentInput") { name } }')).json()
+    assert body == {"data": {"__type": {"name": "MakePaymentInput"}}}
 
 
 def test_rules_name_only_inputs_the_schema_has():

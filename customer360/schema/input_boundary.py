@@ -7,7 +7,7 @@ or `ID` value is rewritten by its rule (`schema/input_rules.py`):
 - Unicode NFC, then trimmed: "Ame\u0301lie" and "Amélie" are one name, " A1234567 " one account;
 - upper- (or lower-) cased where the back office's own codes are;
 - refused if it holds a control character (NUL and the rest of Unicode's Cc, and lone surrogates;
-  long text keeps newline and tab, and a CRLF becomes a newline): PostgreSQL cannot store NUL in
+  long text keeps newline and tab, and a CR or CRLF becomes a newline): PostgreSQL cannot store NUL in
   text or JSON, and nothing a resident types needs them;
 - refused if longer than its rule allows, or (a search) has more words than it allows;
 - a return URL is refused unless it is on one of the portal's own origins (https in production).
@@ -24,6 +24,7 @@ field and why, never the value.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ from customer360.schema.refusals import is_payload, refused_payload
 log = logging.getLogger("customer360.input")
 
 TEXT_SCALARS = frozenset({"String", "ID"})
-KEPT_IN_LONG_TEXT = frozenset("\n\t")
+# Unicode's control characters (category Cc: C0, DEL, C1) and lone surrogates (not text: no encoder takes them).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_IN_LONG_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t and \n
 
 
 class InputCode(StrEnum):
@@ -93,9 +96,9 @@ def normalised_text(value: str, rule: TextRule, urls: ReturnUrls) -> tuple[str, 
     """The value as it is to be checked, stored and sent, and why it is refused (None when it is not)."""
     text = unicodedata.normalize("NFC", value)
     if rule.multiline:
-        text = text.replace("\r\n", "\n")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.strip()
-    if any(_refused_character(ch, rule) for ch in text):
+    if (CONTROL_IN_LONG_TEXT if rule.multiline else CONTROL).search(text):
         kept = "newlines and tabs" if rule.multiline else "no line breaks or tabs"
         return text, (InputCode.INVALID_CHARACTERS, f"This must be plain text ({kept}, no control characters)")
     if len(text) > rule.max_length:
@@ -110,13 +113,6 @@ def normalised_text(value: str, rule: TextRule, urls: ReturnUrls) -> tuple[str, 
         scheme = "an https" if urls.https_only else "a"
         return text, (PaymentCode.INVALID_RETURN_URL, f"The return URL must be {scheme} page of this council's portal")
     return text, None
-
-
-def _refused_character(ch: str, rule: TextRule) -> bool:
-    category = unicodedata.category(ch)
-    if category == "Cs":  # a lone surrogate: not text, and no encoder will take it
-        return True
-    return category == "Cc" and not (rule.multiline and ch in KEPT_IN_LONG_TEXT)
 
 
 def normalised_arguments(
@@ -163,9 +159,9 @@ class InputBoundary(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
     ) -> Any:
-        if not kwargs:
+        definition = info.parent_type.fields.get(info.field_name)
+        if not kwargs or definition is None:  # no arguments, or introspection's `__type(name:)`
             return _next(root, info, *args, **kwargs)
-        definition = info.parent_type.fields[info.field_name]
         types = {name: argument.type for name, argument in definition.args.items()}
         owner = f"{info.parent_type.name}.{info.field_name}"
         normalised, problems = normalised_arguments(owner, kwargs, types, self.return_urls)
