@@ -37,6 +37,7 @@ from customer360.http.persisted_queries import (
 from customer360.http.purpose import AccessPurposes
 from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
+from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
@@ -50,6 +51,7 @@ from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
 
 log = logging.getLogger("customer360")
+HTTP_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -58,11 +60,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     persisted_queries: PersistedQueries  # the runtime's, set when the app starts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's, plus the persisted-query answers: GraphQL-shaped errors, one of them a 200."""
-        try:
+        """Strawberry's, with its refusals (a body that is not JSON or not an operation, a document over
+        the size limit) answered as GraphQL-shaped JSON like every other refusal (`http/responses.py`)
+        instead of plain text, plus the persisted-query answers (one of them a 200)."""
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(error.status_code, error.reason, HTTP_REFUSALS.get(error.status_code, "BAD_REQUEST"))
         except (BadPersistedQuery, PersistedQueryNotFound) as answer:
-            await answer.response()(scope, receive, send)
+            response = answer.response()
+        await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted query by hash has no `query` parameter, yet is an operation, not a visit.

@@ -380,7 +380,14 @@ async def test_a_json_body_that_is_not_an_operation_is_a_400(demo_settings, body
     async with running_app(settings) as (_, client):
         response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
-    assert "Traceback" not in response.text and "must be a JSON object" in response.text
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The request body must be a JSON object (or, when batching, an array of them)",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
 
 
 # --- logs -----------------------------------------------------------------------------------------
