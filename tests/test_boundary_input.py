@@ -8,11 +8,13 @@ import asyncio
 import base64
 import logging
 from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from customer360.auth.principal import Role
+from customer360.clock import london_today
 from customer360.identity.linking import IdentityHub, link_everyone
 from customer360.schema.input_boundary import ReturnUrls, normalised_text, origin_of
 from customer360.schema.input_rules import BY_NAME, BY_OWNER, LINE, LONG_TEXT, REFERENCE, SEARCH, Case, TextRule
@@ -98,7 +100,7 @@ async def test_discounts_are_applied_and_removed_on_the_clean_reference(own_coun
 
     async with running_app(own_council) as (_, client):
         token, account = await find_resident(client, issuer, residents, with_household=False)
-        starts_on = account["liableFrom"] if account["liableFrom"] > "2026-11-01" else "2026-11-01"
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=20)).isoformat()
         apply = {"accountReference": f" {account['reference']}\t", "startsOn": starts_on, "declaration": True}
         racing = await asyncio.gather(*(graphql(client, APPLY, token, {"input": apply}) for _ in range(2)))
         answers = [r.json()["data"]["applySinglePersonDiscount"] for r in racing]
@@ -184,6 +186,16 @@ def test_return_urls_are_exact_origins_and_https_only_in_production():
     assert production.allows("https://my.tamworth.example/done")
     assert not production.allows("http://127.0.0.1:8000/done")
     assert origin_of("not a url") is None
+
+
+def test_return_url_origins_are_read_from_the_environment():
+    from customer360.settings import Settings, SettingsError
+
+    raw = "https://my.tamworth.gov.uk, https://portal.example.gov.uk/"
+    found = Settings.from_env({"C360_RETURN_URL_ORIGINS": raw}).return_url_origins
+    assert found == ("https://my.tamworth.gov.uk", "https://portal.example.gov.uk")
+    with pytest.raises(SettingsError, match="C360_RETURN_URL_ORIGINS"):
+        Settings.from_env({"C360_RETURN_URL_ORIGINS": "https://portal.example.gov.uk/payments"})
 
 
 def test_every_mutation_can_be_refused_with_its_own_payload():
