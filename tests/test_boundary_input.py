@@ -424,6 +424,7 @@ async def test_a_failed_validation_logs_no_input_value(api, issuer, residents, c
     for secret in ("Quennell", "QQ123456C", "PHILIPPA"):
         assert secret not in text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert all(r.exc_info is None and not r.exc_text for r in caplog.records if r.levelno >= logging.INFO)
     assert any(r.name == "customer360.errors" and r.levelno == logging.INFO for r in caplog.records)
 
 
