@@ -39,19 +39,22 @@ from customer360.http.persisted_queries import (
 from customer360.http.purpose import AccessPurposes
 from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
+from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
+from customer360.schema.input_boundary import ReturnUrls
 from customer360.schema.limits import Limits, document_too_large
-from customer360.schema.refused_mutations import refused
+from customer360.schema.refusals import refused
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
 
 log = logging.getLogger("customer360")
+HTTP_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -61,11 +64,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     idempotency: IdempotencyKeys  # likewise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's, plus the persisted-query answers: GraphQL-shaped errors, one of them a 200."""
-        try:
+        """Strawberry's, with its refusals (a body that is not JSON or not an operation, a document over
+        the size limit) answered as GraphQL-shaped JSON like every other refusal (`http/responses.py`)
+        instead of plain text, plus the persisted-query answers (one of them a 200)."""
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(error.status_code, error.reason, HTTP_REFUSALS.get(error.status_code, "BAD_REQUEST"))
         except (BadPersistedQuery, PersistedQueryNotFound) as answer:
-            await answer.response()(scope, receive, send)
+            response = answer.response()
+        await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted query by hash has no `query` parameter, yet is an operation, not a visit.
@@ -133,6 +144,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's, refusing JSON that is not an operation: `"x"`, `1` or `null` would reach
+        `data.get(...)` and answer 500 with a traceback."""
+        parsed = super().parse_json(data)
+        operations = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(operation, dict) for operation in operations):
+            raise HTTPException(400, "The request body must be a JSON object (or, when batching, an array of them)")
+        return parsed
 
     async def execute_single(
         self,
@@ -266,7 +286,8 @@ async def jwks(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     limits = Limits.from_settings(settings)
-    schema = build_schema(production=settings.production, limits=limits)
+    return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
+    schema = build_schema(production=settings.production, limits=limits, return_urls=return_urls)
     graphql = GraphQLEndpoint(
         schema,
         graphql_ide=None if settings.production else "graphiql",
