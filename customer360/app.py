@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -9,7 +10,6 @@ from typing import Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -47,8 +47,12 @@ from customer360.schema.limits import Limits, document_too_large
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
+from customer360.store.database import STORE_ERRORS
 
 log = logging.getLogger("customer360")
+
+# A store that takes longer than this to count its customers is not ready (a probe must answer in time).
+READY_STORE_SECONDS = 2.0
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -183,9 +187,11 @@ async def healthz(_request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        await runtime.customers.count()
+        async with asyncio.timeout(READY_STORE_SECONDS):
+            await runtime.customers.count()
         store = "up"
-    except SQLAlchemyError:
+    except STORE_ERRORS as error:  # refused, reset, timed out, starting up: not ready, never a 500
+        log.warning("readiness: the store is down (%s)", type(error).__name__)
         store = "down"
     sources = await runtime.source_states()
     return JSONResponse(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
@@ -48,7 +50,7 @@ from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
-from customer360.store.database import create_engine, migrate
+from customer360.store.database import STORE_UNREACHABLE, create_engine, migrate
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
 from customer360.store.outbox import OutboxStore
@@ -58,6 +60,8 @@ from customer360.store.service_definitions import ServiceDefinitionStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
+# A store that is down at start-up is tried again after 0.5 s, 1 s, 2 s ... at most this long apart.
+STORE_LONGEST_WAIT_SECONDS = 10.0
 # Fetching an identity provider's keys (discovery document, JWKS) must not hold a sign-in for long.
 JWKS_TIMEOUT_SECONDS = 5.0
 
@@ -118,12 +122,20 @@ class Runtime:
         return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
 
 
-async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) -> Runtime:
-    """Open the store (migrated), the sources (the demo council's if none are configured), cache, auth."""
+async def start_runtime(
+    settings: Settings, stack: contextlib.AsyncExitStack, *, wait_for_store: bool = True
+) -> Runtime:
+    """Open the store (migrated), the sources (the demo council's if none are configured), cache, auth.
+
+    `wait_for_store`: a store that cannot be reached yet is waited for (`serve` started before its
+    database, or during a database restart) instead of ending the process; one-shot commands fail."""
     metrics = Metrics()
     store_engine = create_engine(settings.gateway_database_url)
     stack.push_async_callback(store_engine.dispose)
-    await migrate(store_engine)
+    if wait_for_store:
+        await migrate_when_reachable(store_engine)
+    else:
+        await migrate(store_engine)
 
     http_client = await stack.enter_async_context(
         httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
@@ -246,6 +258,34 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         rate_limits=rate_limits,
+    )
+
+
+async def migrate_when_reachable(engine: AsyncEngine, longest_wait: float = STORE_LONGEST_WAIT_SECONDS) -> None:
+    """Migrate the store, waiting for it while it cannot be reached (backoff with jitter, so workers
+    started together do not knock together). Only an unreachable store is waited for: a migration
+    that fails for any other reason ends the start-up at once, with its traceback."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(STORE_UNREACHABLE),
+        wait=wait_exponential_jitter(multiplier=0.5, max=longest_wait, jitter=0.5),
+        before_sleep=_log_store_wait,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            await migrate(engine)
+
+
+def _log_store_wait(state: RetryCallState) -> None:
+    # One line per attempt and no traceback: a database that is still starting is not a bug. The
+    # error's type only: a driver's message can carry the connection URL.
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning(
+        "the store is not reachable yet (%s, attempt %d): waiting %.1f s before trying again",
+        type(error).__name__,
+        state.attempt_number,
+        wait,
     )
 
 
