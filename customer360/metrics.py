@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -35,6 +35,17 @@ class Metrics:
             "customer360_cache_requests",
             "Cache look-ups by layer (memory, redis) and result (hit, miss, stale: a last known value served)",
             ["layer", "result"],
+            registry=self.registry,
+        )
+        self.redis_circuit_open = Gauge(
+            "customer360_redis_circuit_open",
+            "1 while this process's circuit breaker for Redis is open (cache and rate limits bypassed)",
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "customer360_redis_errors",
+            "Redis calls that failed (timeout, error, circuit_open: refused at once by the open breaker)",
+            ["reason"],
             registry=self.registry,
         )
 

@@ -23,6 +23,7 @@ from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal
 from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
+from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.commands import safeguarding
@@ -170,7 +171,9 @@ async def start_runtime(
         timeout_seconds=settings.source_timeout_seconds,
         faults=faults,
     )
-    cache = _cache(settings)
+    # One view of Redis per process: the cache and the rate limiter share its timeout and breaker.
+    redis_guard = RedisGuard(metrics)
+    cache = _cache(settings, redis_guard)
     stack.push_async_callback(cache.close)
 
     customers = CustomerStore(store_engine)
@@ -225,7 +228,7 @@ async def start_runtime(
 
     audit = AuditLog(store_engine)
     issuers, signing_key = await _issuers(settings, stack)
-    rate_limits = _rate_limits(settings)
+    rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
     return Runtime(
         settings=settings,
@@ -312,9 +315,9 @@ async def _issuers(
     return issuers, signing_key
 
 
-def _rate_limits(settings: Settings) -> RateLimitStore:
+def _rate_limits(settings: Settings, guard: RedisGuard) -> RateLimitStore:
     if settings.redis_url:
-        return RedisRateLimits.from_url(settings.redis_url)
+        return RedisRateLimits.from_url(settings.redis_url, guard)
     return MemoryRateLimits()
 
 
@@ -342,11 +345,15 @@ def _no_gazetteer(_uprn: str) -> None:
     return None
 
 
-def _cache(settings: Settings) -> Cache:
+def _cache(settings: Settings, guard: RedisGuard) -> Cache:
     if not settings.cache_enabled:
         return NoCache()
     if settings.redis_url:
-        return RedisCache.from_url(settings.redis_url, _cache_key(settings.data_dir))
+        # The longest TTL of a key we ever delete: views generations (4 TTLs), last known copies.
+        longest = max(settings.cache_ttl_seconds * 4, settings.cache_stale_seconds)
+        return RedisCache.from_url(
+            settings.redis_url, _cache_key(settings.data_dir), guard, longest_ttl_seconds=longest
+        )
     return MemoryCache()
 
 
