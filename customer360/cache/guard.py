@@ -24,7 +24,7 @@ misses until every peer has had time to replay. Writes and deletes go through at
 kept meanwhile is fresh, and an answer kept under an old generation is made unreachable by the
 peer's replayed delete.
 
-What this does not cover, by design (documented in docs/operations): a worker that made no Redis
+What this does not cover, by design (docs/outages.md): a worker that made no Redis
 call at all during the outage (so never opened its breaker) can, for at most the peer's replay
 delay above, read a key a peer failed to delete; and a worker that dies holding tombstones loses
 them, so a kept answer it failed to forget lives until its own TTL (`C360_CACHE_TTL_SECONDS`).
