@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from customer360.cache.guard import RECOVERY_GRACE_SECONDS
+from customer360.cache.redis import KEY_PREFIX, RedisCache
 from customer360.settings import Settings
 from tests.support import free_port, graphql, running_app
 
@@ -138,6 +139,10 @@ async def test_a_hung_redis_neither_stalls_me_nor_serves_a_forgotten_answer_when
             assert await me(client, token) == before  # kept in Redis
             server.hang()
             try:
+                started = time.monotonic()
+                together = await asyncio.gather(*(me(client, token) for _ in range(10)))
+                assert all(answer == before for answer in together)
+                assert time.monotonic() - started < 5, "concurrent reads stall on the hung Redis"
                 await ten_reads_without_a_stall(client, token, before)
                 assert circuit_open(app) == 1
                 await complain(client, token)  # the resident's own write, while Redis hangs
@@ -193,3 +198,30 @@ async def test_rate_limits_count_in_process_while_redis_is_away(demo_settings, i
                 if outage == "hung":
                     server.resume()
     assert statuses == [200] * 5 + [429]
+
+
+async def test_a_delete_made_while_redis_hangs_reaches_it_when_it_returns_without_another_request():
+    """Other workers count on it (cache/guard.py): the owed delete is sent from the background."""
+    with own_redis() as server:
+        cache = RedisCache.from_url(server.url, encryption_key=b"0" * 43 + b"=")
+        raw = redis.Redis.from_url(server.url)
+        try:
+            await cache.set_many({"views.generation:C1": "g1"}, 300)
+            assert raw.exists(f"{KEY_PREFIX}views.generation:C1")
+            server.hang()
+            try:
+                for _ in range(3):  # the reads that open the circuit: the delete below is never sent
+                    assert await cache.get_many(["views.generation:C1"]) == {}
+                started = time.monotonic()
+                await cache.delete_many(["views.generation:C1"])
+                assert time.monotonic() - started < 1, "a delete must not wait on a hung Redis"
+                assert cache.unsent_deletes == 1
+            finally:
+                server.resume()
+            deadline = time.monotonic() + RECOVERED_WITHIN
+            while raw.exists(f"{KEY_PREFIX}views.generation:C1") or cache.unsent_deletes:
+                assert time.monotonic() < deadline, "the owed delete never reached Redis"
+                await asyncio.sleep(0.1)
+        finally:
+            raw.close()
+            await cache.close()
