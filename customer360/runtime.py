@@ -173,6 +173,7 @@ async def start_runtime(
     )
     # One view of Redis per process: the cache and the rate limiter share its timeout and breaker.
     redis_guard = RedisGuard(metrics)
+    stack.push_async_callback(redis_guard.close)
     cache = _cache(settings, redis_guard)
     stack.push_async_callback(cache.close)
 

@@ -50,7 +50,9 @@ class RedisCache:
     ) -> None:
         self._client = client
         self._fernet = Fernet(encryption_key)
+        self._own_guard = guard is None
         self._guard = guard or RedisGuard()
+        self._guard.probe_with(client.ping)
         # A tombstone is needed only while Redis could still hold its key: for the longest TTL we set.
         self._longest_ttl = longest_ttl_seconds
         self._tombstones: dict[str, float] = {}  # Redis key -> when (monotonic) the delete was asked for
@@ -127,6 +129,8 @@ class RedisCache:
             self._resender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._resender
+        if self._own_guard:
+            await self._guard.close()
         await self._client.aclose()
 
     async def _send_tombstones(self) -> None:

@@ -83,7 +83,9 @@ class RedisRateLimits:
 
     def __init__(self, client: redis.Redis, guard: RedisGuard | None = None, prefix: str = "c360:rl:") -> None:
         self._client = client
+        self._own_guard = guard is None
         self._guard = guard or RedisGuard()
+        self._guard.probe_with(client.ping)
         self._prefix = prefix
         self._script = client.register_script(_HIT)
         self._while_away = MemoryRateLimits()
@@ -105,6 +107,8 @@ class RedisRateLimits:
 
     async def close(self) -> None:
         await self._while_away.close()
+        if self._own_guard:
+            await self._guard.close()
         await self._client.aclose()
 
 
