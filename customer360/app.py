@@ -194,10 +194,11 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness: the store is down (%s)", type(error).__name__)
         store = "down"
     sources = await runtime.source_states()
-    return JSONResponse(
-        {"status": "ready" if store == "up" else "unavailable", "store": store, "sources": sources},
-        status_code=200 if store == "up" else 503,
-    )
+    answer: dict[str, object] = {"status": "ready" if store == "up" else "unavailable", "store": store}
+    if runtime.redis is not None:  # informative only: without Redis the gateway serves, uncached
+        answer["redis"] = "circuit_open" if runtime.redis.is_open else "up"
+    answer["sources"] = sources
+    return JSONResponse(answer, status_code=200 if store == "up" else 503)
 
 
 async def metrics(request: Request) -> Response:

@@ -94,6 +94,7 @@ class Runtime:
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
+    redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -262,6 +263,7 @@ async def start_runtime(
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         rate_limits=rate_limits,
+        redis=redis_guard if settings.redis_url else None,
     )
 
 

@@ -145,6 +145,8 @@ async def test_a_hung_redis_neither_stalls_me_nor_serves_a_forgotten_answer_when
                 assert time.monotonic() - started < 5, "concurrent reads stall on the hung Redis"
                 await ten_reads_without_a_stall(client, token, before)
                 assert circuit_open(app) == 1
+                ready = await client.get("/readyz")
+                assert ready.status_code == 200 and ready.json()["redis"] == "circuit_open"  # served, uncached
                 await complain(client, token)  # the resident's own write, while Redis hangs
                 during = await me(client, token)
                 assert during["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 1
@@ -152,6 +154,7 @@ async def test_a_hung_redis_neither_stalls_me_nor_serves_a_forgotten_answer_when
                 server.resume()
             await until_kept_answers_are_served_again(app, client, token, before["complaints"]["totalCount"] + 1)
             assert circuit_open(app) == 0
+            assert (await client.get("/readyz")).json()["redis"] == "up"
 
 
 async def test_workers_sharing_a_hung_redis_never_serve_an_answer_another_worker_forgot(own_council, issuer, residents):
