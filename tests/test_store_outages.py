@@ -11,7 +11,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 
+from customer360.commands.relay import every
+from customer360.store.database import create_engine
+from customer360.store.outbox import OutboxStore
 from tests.services import fresh_postgres_database
 from tests.support import free_port, running_app
 
@@ -94,3 +98,20 @@ async def test_the_gateway_started_before_its_store_waits_for_it(demo_settings, 
     waits = [r for r in caplog.records if "not reachable yet" in r.getMessage()]
     assert waits, "each wait is logged"
     assert all(r.exc_info is None for r in caplog.records if r.name == "customer360.runtime"), "no traceback spam"
+
+
+async def test_background_passes_log_one_line_not_a_traceback_while_the_store_is_down(caplog):
+    """`serve`'s loops (outbox relay, reconciliation, arrivals) outlive a database restart quietly."""
+    caplog.set_level(logging.WARNING, logger="customer360.outbox")
+    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere")  # nothing listens
+    store = OutboxStore(engine)
+    loop = asyncio.create_task(every(0.05, lambda: store.due(datetime.now(UTC)), "outbox relay"))
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+        await engine.dispose()
+    skipped = [r for r in caplog.records if "the store is not reachable" in r.getMessage()]
+    assert len(skipped) >= 2, "every pass is tried again"
+    assert all(r.exc_info is None for r in caplog.records), "no traceback per pass"
