@@ -92,8 +92,8 @@ class RedisCache:
         return found
 
     async def set_many(self, items: Mapping[str, Any], ttl_seconds: float) -> None:
-        if not items:
-            return
+        if not items or self._guard.is_open:
+            return  # (open: not even encrypted, a request pays nothing for a Redis that is away)
         milliseconds = max(int(ttl_seconds * 1000), 1)
         encrypted = {KEY_PREFIX + key: self._fernet.encrypt(pickle.dumps(value)) for key, value in items.items()}
 
