@@ -99,11 +99,11 @@ async def test_a_crashed_deliverers_row_is_delivered_by_another_relay_within_the
 
 
 async def test_a_live_delivery_slower_than_the_lease_keeps_its_claim(demo_settings):
-    """The lease is 1 s here and the back office takes 4 s: renewed by its deliverer's heartbeat,
+    """The lease is 2 s here and the back office takes 5 s: renewed by its deliverer's heartbeat,
     the claim holds, so the other relay (and a concurrent duplicate attempt) never delivers it again."""
     async with gateway_on_postgresql(demo_settings) as (url, runtime):
-        slow = SlowBackOffice(seconds=4.0)
-        lease = timedelta(seconds=1)
+        slow = SlowBackOffice(seconds=5.0)
+        lease = timedelta(seconds=2)
         first, second = deliverer(url, runtime, slow, lease), deliverer(url, runtime, slow, lease)
         item_id = await submitted(first, "C360-SLOW-1")
         attempts = asyncio.gather(first.deliver([item_id]), second.deliver([item_id]))  # a concurrent duplicate
