@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from customer360.domain.payments import DEFAULT_MAX_PAYMENT_PENCE
-from customer360.domain.systems import SourceSystem
-from customer360.identity.survivorship import SOURCE_PRIORITY
+from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
 
 
 class SettingsError(ValueError):

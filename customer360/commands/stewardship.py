@@ -23,8 +23,8 @@ from customer360.domain.stewardship import (
     survivor_of,
     unmerge_problems,
 )
-from customer360.domain.systems import SourceSystem
-from customer360.identity.survivorship import SOURCE_PRIORITY, golden_record
+from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.identity.survivorship import golden_record
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore

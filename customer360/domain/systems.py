@@ -14,6 +14,17 @@ class SourceSystem(StrEnum):
     PAYMENTS = "PAYMENTS"
 
 
+# Which back office's value the golden record shows when records were confirmed the same day, most
+# trusted first (the default of C360_SURVIVORSHIP_PRIORITY; identity/survivorship.py).
+SOURCE_PRIORITY: tuple[SourceSystem, ...] = (
+    SourceSystem.REVENUES,
+    SourceSystem.BENEFITS,
+    SourceSystem.HOUSING,
+    SourceSystem.CRM,
+    SourceSystem.STREET_SCENE,
+    SourceSystem.PAYMENTS,
+)
+
 # What residents and staff call each back office: the name shown in a request's history.
 DISPLAY_NAMES = {
     SourceSystem.REVENUES: "Council Tax",

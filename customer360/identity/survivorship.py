@@ -15,16 +15,7 @@ from typing import TypeVar
 
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.people import PersonRecord, normalise_email, normalise_phone
-from customer360.domain.systems import SourceSystem
-
-SOURCE_PRIORITY: tuple[SourceSystem, ...] = (
-    SourceSystem.REVENUES,
-    SourceSystem.BENEFITS,
-    SourceSystem.HOUSING,
-    SourceSystem.CRM,
-    SourceSystem.STREET_SCENE,
-    SourceSystem.PAYMENTS,
-)
+from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
 
 T = TypeVar("T")
 
