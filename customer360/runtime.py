@@ -51,6 +51,7 @@ from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
+from customer360.store.locks import locks_for
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
@@ -181,7 +182,8 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         return drill is not None and safeguarding.AGENCIES in drill.down
 
     handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
-    deliverer = Deliverer(outbox, customers, sources, read_through, handlers=handlers)
+    locks = locks_for(store_engine)
+    deliverer = Deliverer(outbox, customers, sources, read_through, locks, handlers=handlers)
     payments = Payments(
         ledger=PaymentLedger(store_engine),
         outbox=outbox,
@@ -220,7 +222,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         metrics=metrics,
         customers=customers,
         outbox=outbox,
-        writes=WritePath(outbox, deliverer),
+        writes=WritePath(outbox, deliverer, locks),
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from customer360.auth.principal import Principal
@@ -16,6 +17,7 @@ from customer360.domain.discounts import (
     DiscountEnding,
     KnownAdult,
     application_problems,
+    awaiting_delivery,
     other_adults,
     removal_problems,
     review_reason,
@@ -31,6 +33,16 @@ APPLY = "revenues.apply_single_person_discount"
 END = "revenues.end_single_person_discount"
 SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
 SERVICE_NAME = "Single Person Discount"
+APPLICATION = "spd_application"
+REMOVAL = "spd_removal"
+
+# The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
+AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
+
+
+def account_lock(reference: str) -> str:
+    """One discount change at a time per account, whoever asks and through whichever process."""
+    return f"account:{reference}"
 
 
 def known_adults(
@@ -62,7 +74,8 @@ def known_adults(
 
 async def apply_single_person_discount(
     principal: Principal,
-    account: CouncilTaxAccountRecord,
+    checked: CouncilTaxAccountRecord,
+    account_now: AccountNow,
     adults_known: list[KnownAdult],
     writes: WritePath,
     *,
@@ -70,10 +83,30 @@ async def apply_single_person_discount(
     declaration: bool,
     today: date,
 ) -> Submission | list[Problem]:
-    """The caller has checked the account is the principal's own (they are the liable person)."""
-    problems = application_problems(account, starts_on, declaration, today)
-    if problems:
-        return problems
+    """The caller has checked the account is the principal's own (they are the liable person).
+
+    Checked again and kept under the account's lock, against REVENUES as it is now and against what we
+    have kept for the account but not yet delivered: of N identical requests at once, one is kept.
+    """
+    async with writes.locks.hold(account_lock(checked.reference)):
+        account = await account_now()
+        if isinstance(account, Problem):
+            return [account]
+        kept = await writes.outbox.submissions_by_customer([principal.customer_id or ""])
+        pending = awaiting_delivery(kept.get(principal.customer_id or "", []), APPLICATION, account.reference)
+        problems = application_problems(account, starts_on, declaration, today, pending=pending)
+        if problems:
+            return problems
+        return await _keep_application(principal, account, adults_known, writes, starts_on)
+
+
+async def _keep_application(
+    principal: Principal,
+    account: CouncilTaxAccountRecord,
+    adults_known: list[KnownAdult],
+    writes: WritePath,
+    starts_on: date,
+) -> Submission:
     reason = review_reason(other_adults(adults_known, starts_on))
     payload = {
         "system": SourceSystem.REVENUES.value,
@@ -86,7 +119,7 @@ async def apply_single_person_discount(
         "review_reason": reason,
     }
     return await writes.submit(
-        kind="spd_application",
+        kind=APPLICATION,
         customer_id=principal.customer_id,
         payload=payload,
         service_code=SERVICE_CODE,
@@ -96,16 +129,30 @@ async def apply_single_person_discount(
 
 async def remove_single_person_discount(
     principal: Principal,
-    account: CouncilTaxAccountRecord,
+    checked: CouncilTaxAccountRecord,
+    account_now: AccountNow,
     writes: WritePath,
     *,
     ends_on: date,
     reason: str | None,
     today: date,
 ) -> Submission | list[Problem]:
-    problems = removal_problems(account, ends_on, reason, today)
-    if problems:
-        return problems
+    """Under the account's lock, like an application: an ending already kept counts as done."""
+    async with writes.locks.hold(account_lock(checked.reference)):
+        account = await account_now()
+        if isinstance(account, Problem):
+            return [account]
+        kept = await writes.outbox.submissions_by_customer([principal.customer_id or ""])
+        pending = awaiting_delivery(kept.get(principal.customer_id or "", []), REMOVAL, account.reference)
+        problems = removal_problems(account, ends_on, reason, today, pending=pending)
+        if problems:
+            return problems
+        return await _keep_removal(principal, account, writes, ends_on, reason)
+
+
+async def _keep_removal(
+    principal: Principal, account: CouncilTaxAccountRecord, writes: WritePath, ends_on: date, reason: str | None
+) -> Submission:
     payload = {
         "system": SourceSystem.REVENUES.value,
         "service_name": f"End {SERVICE_NAME}",
@@ -116,7 +163,7 @@ async def remove_single_person_discount(
         "reason": reason.strip() if reason else None,
     }
     return await writes.submit(
-        kind="spd_removal",
+        kind=REMOVAL,
         customer_id=principal.customer_id,
         payload=payload,
         service_code=SERVICE_CODE,

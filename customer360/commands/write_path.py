@@ -9,6 +9,7 @@ from typing import Any
 
 from customer360.commands.delivery import Deliverer
 from customer360.domain.submissions import Submission, new_reference
+from customer360.store.locks import Locks
 from customer360.store.outbox import NewDelivery, OutboxStore
 
 
@@ -16,6 +17,7 @@ from customer360.store.outbox import NewDelivery, OutboxStore
 class WritePath:
     outbox: OutboxStore
     deliverer: Deliverer
+    locks: Locks  # commands that check then write hold one per account (or customer) around both
 
     async def submit(
         self,

@@ -26,6 +26,8 @@ from customer360.domain.council_tax import (
 )
 from customer360.domain.money import percent_of, split_evenly
 from customer360.domain.problems import Problem, optional_text
+from customer360.domain.requests import DeliveryState
+from customer360.domain.submissions import Submission
 
 SINGLE_PERSON_PERCENT = 25
 ADULT_AGE = 18
@@ -139,9 +141,21 @@ def current_single_person_discount(account: CouncilTaxAccountRecord) -> Discount
     )
 
 
+def awaiting_delivery(submissions: Sequence[Submission], kind: str, account_reference: str) -> bool:
+    """Whether a request of this kind for the account is kept but not yet recorded by REVENUES (nor
+    refused by it): REVENUES cannot show it yet, so the check must see it here."""
+    return any(
+        s.kind == kind
+        and s.payload.get("account_reference") == account_reference
+        and s.delivery_state is DeliveryState.PENDING
+        for s in submissions
+    )
+
+
 def application_problems(
-    account: CouncilTaxAccountRecord, starts_on: date, declaration: bool, today: date
+    account: CouncilTaxAccountRecord, starts_on: date, declaration: bool, today: date, *, pending: bool = False
 ) -> list[Problem]:
+    """`pending`: an application for this account is kept and on its way to REVENUES."""
     problems = []
     if not declaration:
         problems.append(
@@ -167,7 +181,7 @@ def application_problems(
                 f"The start date cannot be before you became liable ({account.liable_from.isoformat()})",
             )
         )
-    if current_single_person_discount(account):
+    if pending or current_single_person_discount(account):
         problems.append(
             Problem(
                 ("input", "accountReference"),
@@ -178,10 +192,13 @@ def application_problems(
     return problems
 
 
-def removal_problems(account: CouncilTaxAccountRecord, ends_on: date, reason: str | None, today: date) -> list[Problem]:
+def removal_problems(
+    account: CouncilTaxAccountRecord, ends_on: date, reason: str | None, today: date, *, pending: bool = False
+) -> list[Problem]:
+    """`pending`: an ending for this account is kept and on its way to REVENUES (nothing left to end)."""
     problems = optional_text(reason, ("input", "reason"), "the reason", MAX_REASON)
     current = current_single_person_discount(account)
-    if current is None:
+    if current is None or pending:
         return [
             *problems,
             Problem(
