@@ -8,6 +8,7 @@ from datetime import date
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
+from customer360.commands.check_then_write import account_lock, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
@@ -17,7 +18,6 @@ from customer360.domain.discounts import (
     DiscountEnding,
     KnownAdult,
     application_problems,
-    awaiting_delivery,
     other_adults,
     removal_problems,
     review_reason,
@@ -38,11 +38,6 @@ REMOVAL = "spd_removal"
 
 # The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
 AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
-
-
-def account_lock(reference: str) -> str:
-    """One discount change at a time per account, whoever asks and through whichever process."""
-    return f"account:{reference}"
 
 
 def known_adults(
@@ -92,8 +87,9 @@ async def apply_single_person_discount(
         account = await account_now()
         if isinstance(account, Problem):
             return [account]
-        kept = await writes.outbox.submissions_by_customer([principal.customer_id or ""])
-        pending = awaiting_delivery(kept.get(principal.customer_id or "", []), APPLICATION, account.reference)
+        pending = await kept_not_delivered(
+            writes, principal.customer_id, APPLICATION, account_reference=account.reference
+        )
         problems = application_problems(account, starts_on, declaration, today, pending=pending)
         if problems:
             return problems
@@ -142,8 +138,7 @@ async def remove_single_person_discount(
         account = await account_now()
         if isinstance(account, Problem):
             return [account]
-        kept = await writes.outbox.submissions_by_customer([principal.customer_id or ""])
-        pending = awaiting_delivery(kept.get(principal.customer_id or "", []), REMOVAL, account.reference)
+        pending = await kept_not_delivered(writes, principal.customer_id, REMOVAL, account_reference=account.reference)
         problems = removal_problems(account, ends_on, reason, today, pending=pending)
         if problems:
             return problems

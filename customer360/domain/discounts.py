@@ -26,8 +26,6 @@ from customer360.domain.council_tax import (
 )
 from customer360.domain.money import percent_of, split_evenly
 from customer360.domain.problems import Problem, optional_text
-from customer360.domain.requests import DeliveryState
-from customer360.domain.submissions import Submission
 
 SINGLE_PERSON_PERCENT = 25
 ADULT_AGE = 18
@@ -138,17 +136,6 @@ def current_single_person_discount(account: CouncilTaxAccountRecord) -> Discount
             if d.kind is DiscountKind.SINGLE_PERSON and d.status in (DiscountStatus.ACTIVE, DiscountStatus.PENDING)
         ),
         None,
-    )
-
-
-def awaiting_delivery(submissions: Sequence[Submission], kind: str, account_reference: str) -> bool:
-    """Whether a request of this kind for the account is kept but not yet recorded by REVENUES (nor
-    refused by it): REVENUES cannot show it yet, so the check must see it here."""
-    return any(
-        s.kind == kind
-        and s.payload.get("account_reference") == account_reference
-        and s.delivery_state is DeliveryState.PENDING
-        for s in submissions
     )
 
 
