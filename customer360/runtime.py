@@ -232,6 +232,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
             hub.people,
             hub.review,
             audit,
+            locks,
             settings.survivorship_priority,
             cache=read_through,
         ),

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from customer360.auth.principal import Role
 from customer360.clock import london_today
 from customer360.demo import council
 from customer360.demo.street_scene_db import reporters
@@ -22,6 +23,7 @@ from tests.test_complaints import ESCALATE, GOOD, MAKE, _escalatable_complaint
 from tests.test_moving_and_housing import APPLY as APPLY_FOR_HOUSING
 from tests.test_moving_and_housing import MOVE, household, mover, new_home
 from tests.test_report_issue import HERE, REPORT, litter_answers
+from tests.test_stewardship import CONFIRM, ME, MERGE, QUEUE, UNMERGE
 
 N = 5
 LINKS = "{ me { id linkedRecords { system recordId } } }"
@@ -159,3 +161,41 @@ async def test_five_first_street_reports_at_once_make_one_open311_reporter(own_c
         assert await count_in(own_council, SourceSystem.STREET_SCENE, everyone) == before + 1
         me = (await graphql(client, LINKS, token)).json()["data"]["me"]
         assert [link["system"] for link in me["linkedRecords"]].count("STREET_SCENE") == 1
+
+
+async def test_five_identical_merges_at_once_merge_once_and_an_unmerge_splits_once(
+    own_council, staff_token, issuer, residents
+):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (app, client):
+        kept = (await graphql(client, ME, issuer.resident_token(residents[0]["email"]))).json()["data"]["me"]
+        absorbed = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
+        pair = {"survivor": kept["id"], "merged": absorbed["id"]}
+        payloads = await all_at_once(client, MERGE, steward, pair, "mergeCustomers")
+        assert len([p for p in payloads if not p["userErrors"]]) == 1
+        assert set(refused(payloads)) <= {"ALREADY_MERGED", "CHANGED_MEANWHILE"} and len(refused(payloads)) == N - 1
+        audit = app.state.runtime.audit
+        assert len(await audit.by_action(["identity.merge"])) == 1
+        retry = (await graphql(client, MERGE, steward, pair)).json()["data"]["mergeCustomers"]
+        assert refused([retry]) == ["ALREADY_MERGED"]
+
+        split_off = {"customer": kept["id"], "records": [r["id"] for r in absorbed["linkedRecords"]]}
+        payloads = await all_at_once(client, UNMERGE, steward, split_off, "unmergeCustomer")
+        assert len([p for p in payloads if not p["userErrors"]]) == 1
+        assert len(refused(payloads)) == N - 1
+        assert len(await audit.by_action(["identity.unmerge"])) == 2, "one unmerge (audited on both customers)"
+        after = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
+        assert after["id"] == absorbed["id"]
+        assert {r["id"] for r in after["linkedRecords"]} == {r["id"] for r in absorbed["linkedRecords"]}
+
+
+async def test_a_match_confirmed_five_times_at_once_is_decided_once(own_council, staff_token):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (app, client):
+        edges = (await graphql(client, QUEUE, steward, {"first": 1})).json()["data"]["matchReviewQueue"]["edges"]
+        candidate = {"id": edges[0]["node"]["id"]}
+        payloads = await all_at_once(client, CONFIRM, steward, candidate, "confirmMatch")
+        assert len([p for p in payloads if not p["userErrors"]]) == 1
+        assert refused(payloads) == ["ALREADY_DECIDED"] * (N - 1)
+        assert len(await app.state.runtime.audit.by_action(["identity.match_confirmed"])) == 1
+        assert len(await app.state.runtime.audit.by_action(["identity.merge"])) <= 1
