@@ -163,30 +163,42 @@ async def test_five_first_street_reports_at_once_make_one_open311_reporter(own_c
         assert [link["system"] for link in me["linkedRecords"]].count("STREET_SCENE") == 1
 
 
-async def test_five_identical_merges_at_once_merge_once_and_an_unmerge_splits_once(
-    own_council, staff_token, issuer, residents
-):
+async def two_residents(client, issuer, residents):
+    kept = (await graphql(client, ME, issuer.resident_token(residents[0]["email"]))).json()["data"]["me"]
+    absorbed = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
+    return kept, absorbed
+
+
+async def test_five_identical_merges_at_once_merge_once(own_council, staff_token, issuer, residents):
     steward = staff_token(Role.DATA_STEWARD)
     async with running_app(own_council) as (app, client):
-        kept = (await graphql(client, ME, issuer.resident_token(residents[0]["email"]))).json()["data"]["me"]
-        absorbed = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
+        kept, absorbed = await two_residents(client, issuer, residents)
         pair = {"survivor": kept["id"], "merged": absorbed["id"]}
         payloads = await all_at_once(client, MERGE, steward, pair, "mergeCustomers")
         assert len([p for p in payloads if not p["userErrors"]]) == 1
         assert set(refused(payloads)) <= {"ALREADY_MERGED", "CHANGED_MEANWHILE"} and len(refused(payloads)) == N - 1
-        audit = app.state.runtime.audit
-        assert len(await audit.by_action(["identity.merge"])) == 1
+        assert len(await app.state.runtime.audit.by_action(["identity.merge"])) == 1
         retry = (await graphql(client, MERGE, steward, pair)).json()["data"]["mergeCustomers"]
         assert refused([retry]) == ["ALREADY_MERGED"]
+
+
+async def test_five_identical_unmerges_at_once_split_once(own_council, staff_token, issuer, residents):
+    steward = staff_token(Role.DATA_STEWARD)
+    async with running_app(own_council) as (app, client):
+        kept, absorbed = await two_residents(client, issuer, residents)
+        pair = {"survivor": kept["id"], "merged": absorbed["id"]}
+        assert (await graphql(client, MERGE, steward, pair)).json()["data"]["mergeCustomers"]["userErrors"] == []
 
         split_off = {"customer": kept["id"], "records": [r["id"] for r in absorbed["linkedRecords"]]}
         payloads = await all_at_once(client, UNMERGE, steward, split_off, "unmergeCustomer")
         assert len([p for p in payloads if not p["userErrors"]]) == 1
         assert len(refused(payloads)) == N - 1
-        assert len(await audit.by_action(["identity.unmerge"])) == 2, "one unmerge (audited on both customers)"
+        assert len(await app.state.runtime.audit.by_action(["identity.unmerge"])) == 2, "one unmerge, on both"
         after = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
         assert after["id"] == absorbed["id"]
         assert {r["id"] for r in after["linkedRecords"]} == {r["id"] for r in absorbed["linkedRecords"]}
+        retry = (await graphql(client, UNMERGE, steward, split_off)).json()["data"]["unmergeCustomer"]
+        assert len(refused([retry])) == 1
 
 
 async def test_a_match_confirmed_five_times_at_once_is_decided_once(own_council, staff_token):
