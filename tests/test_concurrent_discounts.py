@@ -130,3 +130,20 @@ async def test_revenues_refuses_a_second_discount_for_the_same_days(own_council,
         # The same request again (a retried delivery) answers the discount it made, not a refusal.
         winner = outcomes.index(granted[0])
         assert await revenues.apply_single_person_discount(application(f"C360-TEST{winner}")) == granted[0]
+
+
+async def test_two_gateways_on_one_store_grant_one_discount(own_council, issuer, residents):
+    """Two processes' worth of gateway (each its own engine, pool and lock holder) sharing the store."""
+    async with running_app(own_council) as (_, first), running_app(own_council) as (_, second):
+        token, before = await find_resident(first, issuer, residents, with_household=False)
+        starts_on = max(date.fromisoformat(before["liableFrom"]), london_today() - timedelta(days=10))
+        request = {
+            "input": {"accountReference": before["reference"], "startsOn": starts_on.isoformat(), "declaration": True}
+        }
+        answers = await asyncio.gather(*(graphql((first, second)[i % 2], APPLY, token, request) for i in range(N)))
+        payloads = [answer.json()["data"]["applySinglePersonDiscount"] for answer in answers]
+        assert len([p for p in payloads if not p["userErrors"]]) == 1
+        assert [p["userErrors"][0]["code"] for p in payloads if p["userErrors"]] == ["ALREADY_APPLIED"] * (N - 1)
+        after = await account_now(second, token, before["reference"])
+        assert [d["status"] for d in after["discounts"]] == ["ACTIVE"]
+        assert len(discount_lines(after)) == len(discount_lines(before)) + 1
