@@ -168,6 +168,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             events=runtime.events,
             person_keys=runtime.person_keys,
             defined_services=runtime.service_definitions,
+            listed_services=runtime.listed_services,
             sources=runtime.sources,
             cache=runtime.cache,
             today=london_today(),

@@ -51,6 +51,7 @@ from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
+from customer360.store.listed_services import ListedServiceStore
 from customer360.store.locks import locks_for
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
@@ -74,6 +75,7 @@ class Runtime:
     writes: WritePath
     payments: Payments
     service_definitions: ServiceDefinitionStore
+    listed_services: ListedServiceStore  # each back office's services as last seen, for reports while it is down
     safeguarding: safeguarding.SafeguardingAccess
     audit: AuditLog
     stewardship: Stewardship
@@ -225,6 +227,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         writes=WritePath(outbox, deliverer, locks),
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),
+        listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(

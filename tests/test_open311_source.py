@@ -163,6 +163,21 @@ async def test_services_and_their_attributes_round_trip(source: Open311Http, sen
     assert [request.url.path for request in sent] == ["/services.json", "/services/GRAFFITI.json"]
 
 
+async def test_one_service_is_read_live_with_its_attributes_or_none_when_gone(
+    source: Open311Http, sent: list[httpx.Request]
+) -> None:
+    graffiti = await source.service("GRAFFITI")
+    assert graffiti is not None and graffiti.name == "Graffiti"
+    assert [attribute.code for attribute in graffiti.attributes] == ["SURFACE", "OFFENSIVE"]
+    sent.clear()
+    litter = await source.service("LITTER")
+    assert litter is not None and litter.attributes == ()
+    assert [request.url.path.rsplit("/", 1)[-1] for request in sent] == ["services.json"], (
+        "a service without metadata asks nothing: its definition is not fetched"
+    )
+    assert await source.service("NO_SUCH_SERVICE") is None
+
+
 async def test_requests_for_three_reporters_take_one_call(source: Open311Http, sent: list[httpx.Request]) -> None:
     by_reporter = await source.requests_by_reporter(["R1", "R2", "R3"])
 

@@ -10,7 +10,7 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import customer_lock
-from customer360.commands.complaints import SIGN_IN_FIRST, contact_details
+from customer360.commands.complaints import contact_details
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -23,12 +23,13 @@ from customer360.domain.housing import (
     bedrooms_needed,
 )
 from customer360.domain.people import NewContact, PostalAddress
-from customer360.domain.problems import Problem
+from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = "housing_application"
+SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for housing")
 CREATE = "housing.create_application"
 
 
@@ -50,7 +51,7 @@ async def submit_housing_application(
     """`already_open` asks HOUSING and our own kept submissions; it is asked under the resident's
     lock, so of N applications sent at once one is kept and the others are ALREADY_OPEN."""
     if not principal.is_resident or customer is None:
-        return [SIGN_IN_FIRST]
+        return [SIGN_IN_TO_APPLY]
     problems = application_problems(household, reason, today, already_open=False)
     if problems:
         return problems

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
-from customer360.commands.complaints import SIGN_IN_FIRST, contact_details, crm_contact_for
+from customer360.commands.complaints import contact_details, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -34,11 +34,12 @@ from customer360.domain.reporting import (
     validate_contact_email,
     validate_description,
 )
-from customer360.domain.requests import NewCase
+from customer360.domain.requests import CaseAnswer, NewCase
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
+from customer360.sources.errors import SourceRejected
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 STREET_REPORT = "street_report"
@@ -87,11 +88,11 @@ async def report_issue(
         return problems if catalogue_complete else [CATALOGUE_DOWN]
     street = definition.system is SourceSystem.STREET_SCENE
     staff_defined = defined.get(definition.code)
-    # A CRM case needs someone to answer: a signed-in resident, or (where the service allows it)
-    # an anonymous one who leaves an email.
-    anonymous_allowed = staff_defined is not None and not staff_defined.sign_in_required and report.contact_email
-    if not street and customer is None and not anonymous_allowed:
-        return [SIGN_IN_FIRST]
+    # Street problems may be reported by anyone, and so may a staff-defined service that needs no
+    # sign-in (the reporter may leave an email for updates); every other CRM service needs a resident.
+    anonymous_allowed = street or (staff_defined is not None and not staff_defined.sign_in_required)
+    if customer is None and not anonymous_allowed:
+        return [sign_in_to_use(definition.name)]
     problems = [
         *validate_description(report.description),
         *validate_attributes(definition, report.attributes),
@@ -156,10 +157,21 @@ def _payload(
             if position
             else None
         ),
-        "attributes": [{"code": a.code, "values": list(a.values), "is_list": a.is_list} for a in answers],
+        "attributes": [
+            {"code": a.code, "question": _question(definition, a.code), "values": list(a.values), "is_list": a.is_list}
+            for a in answers
+        ],
         "contact_email": normalise_email(report.contact_email),
         "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
     }
+
+
+def sign_in_to_use(service_name: str) -> Problem:
+    return Problem(None, CommonCode.NOT_SIGNED_IN, f"Sign in to use {service_name}, so we can reply to you")
+
+
+def _question(definition: ServiceDefinitionRecord, code: str) -> str:
+    return next((a.description for a in definition.attributes if a.code == code), code)
 
 
 def _anonymous_contact(email: str | None) -> dict[str, Any] | None:
@@ -183,6 +195,7 @@ def _sketch(submission: Submission) -> ReportSketch | None:
 
 async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     payload = item.payload
+    await _still_fits(tools, payload)
     account_id = await tools.record_in(item.customer_id, SourceSystem.STREET_SCENE)
     contact = payload.get("contact") or {}
     location = payload["location"]
@@ -217,15 +230,34 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
     )
 
 
+async def _still_fits(tools: DeliveryTools, payload: Mapping[str, Any]) -> None:
+    """Raises `SourceRejected` unless the report fits the service as the back office defines it now.
+
+    The report may have been validated against a definition read long before (the list as last seen,
+    while Open311 was down; or a cached one): one that no longer fits must reach staff with the
+    reason, not be refused quietly by the back office or filed under questions it never answered.
+    The reason names the service and its questions, never the resident's answers.
+    """
+    code = payload["service_code"]
+    current = await tools.sources.street_scene.service(code)
+    if current is None:
+        raise SourceRejected(SourceSystem.STREET_SCENE, f"service {code} is no longer offered")
+    answers = [(answer["code"], ",".join(answer["values"])) for answer in payload["attributes"]]
+    if problems := validate_attributes(current, answers):
+        changes = "; ".join(f"{problem.code}: {problem.message}" for problem in problems)
+        raise SourceRejected(
+            SourceSystem.STREET_SCENE, f"service {code} changed since the report was accepted: {changes}"
+        )
+
+
 async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    contact_id, new_link = await crm_contact_for(tools, item)
     payload = item.payload
+    # Someone who used a no-sign-in service and left no email has no contact to file it under.
+    anonymous = item.customer_id is None and not payload.get("contact")
+    contact_id, new_link = (None, None) if anonymous else await crm_contact_for(tools, item)
     opened_on = item.created_at.astimezone(LONDON).date()
-    due_on = (
-        opened_on + timedelta(days=payload["expected_days"])
-        if payload.get("expected_days")
-        else working_days_after(opened_on, CASE_RESPONSE_WORKING_DAYS)
-    )
+    # A service's promise is in working days, as analytics judges it (events.expected_days).
+    due_on = working_days_after(opened_on, payload.get("expected_days") or CASE_RESPONSE_WORKING_DAYS)
     due = datetime.combine(due_on, time(17, 0), LONDON)
     reference = await tools.sources.crm.create_case(
         NewCase(
@@ -236,9 +268,14 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             description=payload["description"],
             opened_at=item.created_at,
             expected_by=due.astimezone(UTC),
+            queue=payload.get("queue"),
+            answers=tuple(
+                CaseAnswer(a["code"], a.get("question") or a["code"], ", ".join(a["values"]))
+                for a in payload.get("attributes") or ()
+            ),
         )
     )
-    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
 
 
 HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}

@@ -719,6 +719,8 @@ CRM_SERVICES = (
     ("MISSED_BIN", "Report a missed bin", "Bins and recycling", "Your bin was not emptied on collection day."),
     ("ASSISTED_COLLECTION", "Ask for an assisted bin collection", "Bins and recycling", "Crews fetch the bin."),
 )
+# The CRM queue each kind of case waits in.
+_CASE_QUEUES = {"MISSED_BIN": "WASTE", "ASSISTED_COLLECTION": "WASTE", "GENERAL_ENQUIRY": "CUSTOMER_SERVICES"}
 # Working days each kind of case is promised within.
 _CASE_TARGET_DAYS = {"MISSED_BIN": 2, "GENERAL_ENQUIRY": 10, "ASSISTED_COLLECTION": 15}
 _CASE_DESCRIPTIONS = {
@@ -755,6 +757,7 @@ def _crm_rows(rng: random.Random, population: Population, today: date) -> Rows:
     complaints: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     for contact in contacts:
         for _ in range(rng.choices((0, 1, 2), (74, 22, 4))[0]):
             complaints.append(_complaint(rng, contact.record_id, f"CMP{len(complaints) + 1_000_001:07d}", now))
@@ -762,6 +765,7 @@ def _crm_rows(rng: random.Random, population: Population, today: date) -> Rows:
             case, history = _case(rng, contact.record_id, f"CAS{len(cases) + 1_000_001:07d}", now)
             cases.append(case)
             events.extend(history)
+            answers.extend(_case_answers(case))
     return {
         crm_sql.contacts: _person_rows(rng, contacts, "contact_id", today),
         crm_sql.crm_services: [
@@ -771,6 +775,7 @@ def _crm_rows(rng: random.Random, population: Population, today: date) -> Rows:
         crm_sql.complaints: complaints,
         crm_sql.cases: cases,
         crm_sql.case_events: events,
+        crm_sql.case_answers: answers,
     }
 
 
@@ -819,6 +824,15 @@ def _complaint_progress(
     return acknowledged_at, responded_at if rng.random() < 0.9 else None
 
 
+def _case_answers(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The online form's one question for a missed bin, answered from what the resident wrote (no new
+    random draws: the rest of the demo council stays as it was)."""
+    if case["service_code"] != "MISSED_BIN":
+        return []
+    bin_colour = case["description"].split()[0].lower()
+    return [{"case_reference": case["reference"], "code": "BIN", "question": "Which bin?", "answer": bin_colour}]
+
+
 def _case(
     rng: random.Random, contact_id: str, reference: str, now: datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -850,6 +864,7 @@ def _case(
         "service_name": name,
         "status": history[-1][1].value,
         "description": rng.choice(_CASE_DESCRIPTIONS[code]),
+        "queue": _CASE_QUEUES[code],
         "opened_at": opened_at,
         "updated_at": history[-1][0],
         "expected_by": expected_by,

@@ -9,7 +9,7 @@ data (the revenues system holds it), never code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
@@ -82,6 +82,15 @@ class DiscountRecord:
     ends_on: date | None = None
     review_reason: str | None = None  # why an application is held for review
     external_reference: str | None = None  # the customer360 reference, when applied for through us
+
+
+def as_of(discount: DiscountRecord, day: date) -> DiscountRecord:
+    """The discount as a resident should read it on `day`. A back office marks a discount ENDED when
+    it is told of the end, but it stays active until its end date (from which day it reads ENDED):
+    someone who says in March that they will stop living alone in May keeps the discount till May."""
+    if discount.status is DiscountStatus.ENDED and discount.ends_on is not None and discount.ends_on > day:
+        return replace(discount, status=DiscountStatus.ACTIVE)
+    return discount
 
 
 @dataclass(frozen=True, slots=True)

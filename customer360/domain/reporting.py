@@ -38,6 +38,7 @@ class ReportCode(StrEnum):
     TOO_LONG = "TOO_LONG"
     INVALID_VALUE = "INVALID_VALUE"  # not one of the attribute's listed values
     INVALID_NUMBER = "INVALID_NUMBER"
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number outside the range the service declares
     INVALID_DATETIME = "INVALID_DATETIME"
     UNKNOWN_ATTRIBUTE = "UNKNOWN_ATTRIBUTE"
     DUPLICATE_ATTRIBUTE = "DUPLICATE_ATTRIBUTE"
@@ -119,18 +120,17 @@ def validate_contact_email(email: str | None) -> list[Problem]:
 
 def validate_attributes(definition: ServiceDefinitionRecord, values: Sequence[tuple[str, str]]) -> list[Problem]:
     """Each `(code, value)` in input order: known, given once, of its datatype; every required one answered."""
-    attributes = {attribute.code: attribute for attribute in definition.attributes}
     problems: list[Problem] = []
     answered: set[str] = set()
     for index, (code, value) in enumerate(values):
         path = ("input", "attributes", str(index))
-        attribute = attributes.get(code)
+        attribute = asked(definition, code)
         if attribute is None:
             problems.append(Problem((*path, "code"), ReportCode.UNKNOWN_ATTRIBUTE, f"{code!r} is not asked here"))
-        elif code in answered:
+        elif attribute.code in answered:
             problems.append(Problem((*path, "code"), ReportCode.DUPLICATE_ATTRIBUTE, f"{code!r} is answered twice"))
         else:
-            answered.add(code)
+            answered.add(attribute.code)
             problems.extend(_answer_problems(attribute, value, (*path, "value")))
     problems.extend(
         Problem(("input", "attributes"), ReportCode.REQUIRED, f"Answer {attribute.code!r}: {attribute.description}")
@@ -140,17 +140,28 @@ def validate_attributes(definition: ServiceDefinitionRecord, values: Sequence[tu
     return problems
 
 
+def asked(definition: ServiceDefinitionRecord, code: str) -> ServiceAttributeRecord | None:
+    """The attribute a resident's answer is for: by its code exactly as defined, or (codes are unique
+    whatever their case) by the same code in another case."""
+    wanted = code.strip()
+    exact = next((a for a in definition.attributes if a.code == wanted), None)
+    return exact or next((a for a in definition.attributes if a.code.casefold() == wanted.casefold()), None)
+
+
 def attribute_answers(
     definition: ServiceDefinitionRecord, values: Sequence[tuple[str, str]]
 ) -> tuple[AttributeAnswer, ...]:
-    """Validated `(code, value)` pairs as Open311 wants them: trimmed, blanks left out, lists split."""
-    datatypes = {attribute.code: attribute.datatype for attribute in definition.attributes}
+    """Validated `(code, value)` pairs as Open311 wants them: under the code as defined, trimmed,
+    blanks left out, lists split."""
     answers = []
     for code, value in values:
-        is_list = datatypes.get(code) == "multivaluelist"
+        attribute = asked(definition, code)
+        if attribute is None:
+            continue
+        is_list = attribute.datatype == "multivaluelist"
         parts = _list_items(value) if is_list else (value.strip(),)
         if any(parts):
-            answers.append(AttributeAnswer(code, parts, is_list))
+            answers.append(AttributeAnswer(attribute.code, parts, is_list))
     return tuple(answers)
 
 
@@ -217,15 +228,38 @@ def _answer_problems(attribute: ServiceAttributeRecord, value: str, path: tuple[
         if attribute.required:
             return [Problem(path, ReportCode.REQUIRED, f"Answer {attribute.code!r}: {attribute.description}")]
         return []
-    if len(answer) > MAX_ANSWER:
-        return [Problem(path, ReportCode.TOO_LONG, f"Answers must be {MAX_ANSWER} characters or fewer")]
+    longest = min(attribute.max_length or MAX_ANSWER, MAX_ANSWER)
+    if len(answer) > longest:
+        return [Problem(path, ReportCode.TOO_LONG, f"Answers must be {longest} characters or fewer")]
     if attribute.datatype in _LIST_DATATYPES:
         return _list_problems(attribute, answer, path)
-    if attribute.datatype == "number" and not _DECIMAL_NUMBER.fullmatch(answer):
-        return [Problem(path, ReportCode.INVALID_NUMBER, "Enter a number, like 3 or 2.5")]
+    if attribute.datatype == "number":
+        return _number_problems(attribute, answer, path)
     if attribute.datatype == "datetime" and not _is_iso_datetime(answer):
         return [Problem(path, ReportCode.INVALID_DATETIME, "Enter a date and time, like 2025-03-03T09:30")]
     return []
+
+
+def _number_problems(attribute: ServiceAttributeRecord, answer: str, path: tuple[str, ...]) -> list[Problem]:
+    """A decimal number, within the range the service declares (both ends included)."""
+    if not _DECIMAL_NUMBER.fullmatch(answer):
+        return [Problem(path, ReportCode.INVALID_NUMBER, "Enter a number, like 3 or 2.5")]
+    number = float(answer)
+    low, high = attribute.min, attribute.max
+    if (low is not None and number < low) or (high is not None and number > high):
+        return [Problem(path, ReportCode.OUT_OF_RANGE, f"Enter a number {_range_text(low, high)}")]
+    return []
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    def shown(limit: float) -> str:
+        return f"{limit:g}"
+
+    if low is not None and high is not None:
+        return f"from {shown(low)} to {shown(high)}"
+    if low is not None:
+        return f"of {shown(low)} or more"
+    return f"of {shown(high)} or less" if high is not None else ""
 
 
 def _list_problems(attribute: ServiceAttributeRecord, answer: str, path: tuple[str, ...]) -> list[Problem]:

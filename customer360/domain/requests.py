@@ -58,16 +58,31 @@ class ServiceRequestRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseAnswer:
+    """One answer on a resident's form, with the question as they were asked it."""
+
+    code: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewCase:
-    """A case the CRM is asked to open; `external_reference` makes a retried delivery a no-op."""
+    """A case the CRM is asked to open; `external_reference` makes a retried delivery a no-op.
+
+    `contact_id` is None for a service that may be used without signing in, by someone who left no
+    way to reach them. `queue` is the CRM queue the service routes to; `answers` everything the
+    form asked, so the officer who picks the case up sees what the resident saw and said."""
 
     external_reference: str
-    contact_id: str
+    contact_id: str | None
     service_code: str
     service_name: str
     description: str
     opened_at: datetime
     expected_by: datetime | None = None
+    queue: str | None = None
+    answers: tuple[CaseAnswer, ...] = field(default=())
 
 
 # Open311 GeoReport v2 has two statuses; `status_notes` and our own history carry the detail.

@@ -20,6 +20,10 @@ class ServiceAttributeRecord:
     datatype: str
     required: bool
     values: tuple[str, ...] | None = None
+    # Limits a staff-defined attribute may declare, enforced on every submission.
+    min: float | None = None  # numbers
+    max: float | None = None  # numbers
+    max_length: int | None = None  # string and text answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,12 @@ OPEN311_DATATYPES = frozenset({"string", "text", "number", "datetime", "singleva
 # The back-office queues a defined service can be routed to (CRM case queues).
 ROUTES = frozenset({"LICENSING", "WASTE", "ENVIRONMENTAL_HEALTH", "HOUSING", "REVENUES", "CUSTOMER_SERVICES"})
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,39}$")
+# Attribute codes are kept exactly as the admin wrote them (a back office may be case-sensitive), so
+# either case is allowed; two codes that differ only in case would be confusing, and are refused.
+_ATTRIBUTE_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+# The longest answer any attribute can take (see domain/reporting.py MAX_ANSWER).
+MAX_ATTRIBUTE_LENGTH = 2000
+_TEXT_DATATYPES = frozenset({"string", "text"})
 
 
 class ServiceDesignCode(StrEnum):
@@ -64,6 +74,7 @@ class ServiceDesignCode(StrEnum):
     INVALID_EXPECTED_DAYS = "INVALID_EXPECTED_DAYS"
     NOT_FOUND = "NOT_FOUND"
     RETIRED = "RETIRED"
+    INVALID_LIMIT = "INVALID_LIMIT"
 
 
 def definition_problems(
@@ -107,11 +118,13 @@ def attribute_design_problems(attributes: Sequence[ServiceAttributeRecord]) -> l
     seen: set[str] = set()
     for index, attribute in enumerate(attributes):
         path = ("input", "attributes", str(index))
-        if not _CODE.match(attribute.code):
-            problems.append(Problem((*path, "code"), ServiceDesignCode.INVALID_CODE, "Use capital letters, digits, _"))
-        if attribute.code in seen:
+        if not _ATTRIBUTE_CODE.match(attribute.code):
+            problems.append(
+                Problem((*path, "code"), ServiceDesignCode.INVALID_CODE, "Use 1-40 letters, digits or _")
+            )
+        if attribute.code.casefold() in seen:
             problems.append(Problem((*path, "code"), ServiceDesignCode.DUPLICATE_ATTRIBUTE, "Codes must differ"))
-        seen.add(attribute.code)
+        seen.add(attribute.code.casefold())
         problems += required_text(attribute.description, (*path, "description"), "a question", 200)
         if attribute.datatype not in OPEN311_DATATYPES:
             problems.append(
@@ -123,4 +136,29 @@ def attribute_design_problems(attributes: Sequence[ServiceAttributeRecord]) -> l
             )
         if attribute.datatype.endswith("valuelist") and not attribute.values:
             problems.append(Problem((*path, "values"), ServiceDesignCode.VALUES_REQUIRED, "A list needs its values"))
+        problems += _limit_problems(attribute, path)
+    return problems
+
+
+def _limit_problems(attribute: ServiceAttributeRecord, path: tuple[str, ...]) -> list[Problem]:
+    """`min`/`max` only on numbers, lowest first; `maxLength` only on text, within what any answer may be."""
+    problems = []
+    has_range = attribute.min is not None or attribute.max is not None
+    if has_range and attribute.datatype != "number":
+        problems.append(Problem((*path, "min"), ServiceDesignCode.INVALID_LIMIT, "Only numbers have a range"))
+    elif attribute.min is not None and attribute.max is not None and attribute.min > attribute.max:
+        problems.append(Problem((*path, "max"), ServiceDesignCode.INVALID_LIMIT, "The maximum is below the minimum"))
+    if attribute.max_length is not None:
+        if attribute.datatype not in _TEXT_DATATYPES:
+            problems.append(
+                Problem((*path, "maxLength"), ServiceDesignCode.INVALID_LIMIT, "Only text answers have a length")
+            )
+        elif not 1 <= attribute.max_length <= MAX_ATTRIBUTE_LENGTH:
+            problems.append(
+                Problem(
+                    (*path, "maxLength"),
+                    ServiceDesignCode.INVALID_LIMIT,
+                    f"A length limit is 1 to {MAX_ATTRIBUTE_LENGTH} characters",
+                )
+            )
     return problems

@@ -7,9 +7,10 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.clock import LONDON
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
-from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
@@ -19,8 +20,7 @@ from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.tracking import Tracked, track
 
 COMPLAINT_KIND = "complaint"
-
-COMPLAINT_KIND = "complaint"
+HOUSING_APPLICATION_KIND = "housing_application"
 
 
 async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[BenefitClaimRecord]:
@@ -29,9 +29,33 @@ async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[Ben
     )
 
 
-async def housing_applications(info: Info[Context, Any], customer_id: str) -> list[HousingApplicationRecord]:
-    return await gather_from(
-        info, customer_id, SourceSystem.HOUSING, info.context.loaders.housing_applications_by_applicant.load_many
+async def housing_applications(info: Info[Context, Any], customer_id: str) -> list[Tracked[HousingApplicationRecord]]:
+    """HOUSING's applications plus any still on their way to it, each by the reference the resident was given."""
+    loaders = info.context.loaders
+    in_housing = await gather_from(
+        info, customer_id, SourceSystem.HOUSING, loaders.housing_applications_by_applicant.load_many
+    )
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == HOUSING_APPLICATION_KIND]
+    return track(
+        in_housing,
+        submitted,
+        reference=lambda a: a.reference,
+        external_reference=lambda a: a.external_reference,
+        not_yet_delivered=application_not_yet_in_housing,
+    )
+
+
+def application_not_yet_in_housing(submission: Submission) -> HousingApplicationRecord:
+    payload = submission.payload
+    return HousingApplicationRecord(
+        reference=submission.reference,
+        applicant_id="",
+        status=HousingApplicationStatus.SUBMITTED,
+        submitted_on=submission.created_at.astimezone(LONDON).date(),
+        band=None,
+        bedrooms_needed=payload["bedrooms_needed"],
+        household_size=len(payload["household"]),
+        external_reference=submission.reference,
     )
 
 

@@ -13,7 +13,13 @@ from strawberry.types import Info
 
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
-from customer360.resolvers.directory import AddressBook, CustomerDirectory, DefinedServices, SubmissionLog
+from customer360.resolvers.directory import (
+    AddressBook,
+    CustomerDirectory,
+    DefinedServices,
+    ListedServices,
+    SubmissionLog,
+)
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
@@ -42,6 +48,7 @@ class Context:
     directory: CustomerDirectory
     submissions: SubmissionLog
     defined_services: DefinedServices
+    listed_services: ListedServices
     writes: WritePath
     payments: Payments
     service_store: ServiceDefinitionStore

@@ -14,6 +14,7 @@ from customer360.domain.council_tax import (
     DiscountRecord,
     Instalment,
     Statement,
+    as_of,
     instalments_with_status,
     latest_statement,
     paid_towards_instalments,
@@ -32,7 +33,8 @@ async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTa
 
 
 async def discounts(info: Info[Context, Any], customer_id: str) -> list[DiscountRecord]:
-    return [discount for account in await accounts(info, customer_id) for discount in account.discounts]
+    today = info.context.today
+    return [as_of(discount, today) for account in await accounts(info, customer_id) for discount in account.discounts]
 
 
 def instalments(account: CouncilTaxAccountRecord, today: date) -> list[Instalment]:

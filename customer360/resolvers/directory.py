@@ -7,7 +7,7 @@ from typing import Protocol
 
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.moving import FoundAddress
-from customer360.domain.services import DefinedService
+from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 
@@ -47,6 +47,16 @@ class DefinedServices(Protocol):
     """Staff-defined services, read fresh on every call (a definition made anywhere shows at once)."""
 
     async def live(self) -> list[DefinedService]: ...
+
+
+class ListedServices(Protocol):
+    """Each back office's service list as last read live (store/listed_services.py)."""
+
+    async def remember(self, system: SourceSystem, services: Sequence[ServiceDefinitionRecord]) -> None: ...
+
+    async def last_seen(
+        self, systems: Sequence[SourceSystem]
+    ) -> Mapping[SourceSystem, list[ServiceDefinitionRecord]]: ...
 
 
 class AddressBook(Protocol):

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from strawberry.types import Info
 
 from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
-from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus
+from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus, as_of
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord, PaymentStatus
 from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission, as_source_system
-from customer360.domain.systems import SourceSystem
+from customer360.domain.systems import DISPLAY_NAMES, SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
@@ -77,7 +78,18 @@ async def requests(
     first: int | None,
     after: str | None,
 ) -> Page[Tracked[ServiceRequestRecord]]:
+    found = await all_requests(info, customer_id)
+    if status:
+        found = [tracked for tracked in found if tracked.record.status in status]
+    return paginate(
+        found, lambda t: (t.record.updated_at.isoformat(), t.record.system.value, t.reference), first, after
+    )
+
+
+async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Tracked[ServiceRequestRecord]]:
+    """Everything the customer asked for, from every back office and from what is still on its way."""
     loaders = info.context.loaders
+    today = info.context.today
 
     def from_(system: SourceSystem, loader: Any) -> Awaitable[list[Any]]:
         return gather_from(info, customer_id, system, loader.load_many)
@@ -94,23 +106,21 @@ async def requests(
         *street,
         *cases,
         *map(complaint_request, complaints),
-        *(discount_request(account, d) for account in accounts for d in account.discounts),
+        *(discount_request(account, as_of(d, today)) for account in accounts for d in account.discounts),
         *map(housing_request, applications),
         *map(payment_request, payments),
     ]
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
-    found = track(
-        in_back_offices,
-        submitted,
-        reference=lambda r: r.reference,
-        external_reference=lambda r: r.external_reference,
-        not_yet_delivered=request_not_yet_delivered,
-    )
-    if status:
-        found = [tracked for tracked in found if tracked.record.status in status]
-    return paginate(
-        found, lambda t: (t.record.updated_at.isoformat(), t.record.system.value, t.reference), first, after
-    )
+    return [
+        with_our_part(tracked)
+        for tracked in track(
+            in_back_offices,
+            submitted,
+            reference=lambda r: r.reference,
+            external_reference=lambda r: r.external_reference,
+            not_yet_delivered=request_not_yet_delivered,
+        )
+    ]
 
 
 def complaint_request(complaint: ComplaintRecord) -> ServiceRequestRecord:
@@ -149,7 +159,7 @@ def discount_request(account: CouncilTaxAccountRecord, discount: DiscountRecord)
         events.append(RequestEvent(started, discount.review_reason, RequestStatus.IN_PROGRESS, revenues))
     if discount.status is DiscountStatus.ACTIVE:
         events.append(RequestEvent(started, "Discount applied: 25% off", RequestStatus.RESOLVED, revenues))
-    if discount.ends_on:
+    if discount.status is DiscountStatus.ENDED and discount.ends_on:  # an end still to come is not history yet
         ended = f"Discount ended on {discount.ends_on.isoformat()}"
         events.append(RequestEvent(_start_of(discount.ends_on), ended, RequestStatus.CLOSED, revenues))
     return ServiceRequestRecord(
@@ -209,23 +219,19 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
     """
     payload = submission.payload
     location = payload.get("location")
-    history = [RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None)]
-    for delivery in submission.deliveries:
-        system = as_source_system(delivery.destination)
-        name = system.value.replace("_", " ").title() if system else "the agencies"
-        if delivery.state is DeliveryState.DELIVERED and delivery.delivered_at:
-            history.append(RequestEvent(delivery.delivered_at, f"Passed to {name}", RequestStatus.IN_PROGRESS, system))
-        elif delivery.state is DeliveryState.FAILED:
-            history.append(RequestEvent(submission.created_at, f"{name} could not take it", None, system))
-    delivered = [d for d in submission.deliveries if d.state is DeliveryState.DELIVERED]
-    done = bool(submission.deliveries) and len(delivered) == len(submission.deliveries)
+    history = our_events(submission)
+    done = submission.delivery_state is DeliveryState.DELIVERED
+    resolved = done and submission.kind == "move"
+    if resolved:
+        told = max((d.delivered_at for d in submission.deliveries if d.delivered_at), default=submission.created_at)
+        history.append(RequestEvent(told, "Every office that needed to know has been told", RequestStatus.RESOLVED))
     return ServiceRequestRecord(
         system=submission.first_system or SourceSystem.CRM,
         reference=submission.reference,
         owner_record_id=None,
         service_code=submission.service_code or submission.kind.upper(),
         service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
-        status=RequestStatus.RESOLVED if done and submission.kind == "move" else RequestStatus.SUBMITTED,
+        status=RequestStatus.RESOLVED if resolved else RequestStatus.SUBMITTED,
         submitted_at=submission.created_at,
         updated_at=max(event.at for event in history),
         description=payload.get("description") or payload.get("subject"),
@@ -233,6 +239,37 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
         history=tuple(history),
         external_reference=submission.reference,
     )
+
+
+def our_events(submission: Submission) -> list[RequestEvent]:
+    """What customer360 itself did with a request: received it, then passed it to each back office."""
+    history = [RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None)]
+    for delivery in submission.deliveries:
+        system = as_source_system(delivery.destination)
+        name = DISPLAY_NAMES[system] if system else "the safeguarding agencies"
+        if delivery.state is DeliveryState.DELIVERED and delivery.delivered_at:
+            history.append(RequestEvent(delivery.delivered_at, f"Passed to {name}", None, system))
+        elif delivery.state is DeliveryState.FAILED:
+            failed_at = delivery.delivered_at or submission.created_at
+            refused = f"{name} could not take it; a member of staff will look into it"
+            history.append(RequestEvent(failed_at, refused, None, system))
+    return history
+
+
+def with_our_part(tracked: Tracked[ServiceRequestRecord]) -> Tracked[ServiceRequestRecord]:
+    """A back office's record of something asked for through customer360 keeps what came before it:
+    dated when the resident asked, its history our steps followed by the back office's (append-only)."""
+    submission, record = tracked.submission, tracked.record
+    if submission is None or record.reference == submission.reference:
+        return tracked  # not ours, or still only ours (its history is already our steps)
+    history = (*our_events(submission), *record.history)
+    shown = replace(
+        record,
+        submitted_at=submission.created_at,
+        updated_at=max(event.at for event in history),
+        history=tuple(sorted(history, key=lambda event: event.at)),
+    )
+    return replace(tracked, record=shown)
 
 
 def _start_of(day: date) -> datetime:

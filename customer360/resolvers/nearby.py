@@ -50,6 +50,7 @@ async def nearby_requests(
             expected_by=request.expected_by,
             location=request.location,
             history=request.history,
+            external_reference=request.external_reference,  # the reference its reporter was given
         )
         for request in found
     ]

@@ -13,7 +13,11 @@ from strawberry.types import Info
 
 from customer360.auth.policy import can_view_customer
 from customer360.domain.complaints import ComplaintRecord
+from customer360.domain.council_tax import as_of
+from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.requests import ServiceRequestRecord
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers import casework, my_requests
 from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import audit_staff_reads
@@ -47,7 +51,8 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
     account = await council_tax_account(info, account_reference)
     if account is None:
         return None
-    return next((d for d in account.discounts if d.discount_id == discount_id), None)
+    found = next((d for d in account.discounts if d.discount_id == discount_id), None)
+    return as_of(found, info.context.today) if found else None
 
 
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
@@ -76,3 +81,31 @@ async def payment(info: Info[Context, Any], payment_id: str) -> Any:
     if found is None or not await _visible(info, SourceSystem.PAYMENTS, found.payer_id):
         return None
     return found
+
+
+async def _customer_of(info: Info[Context, Any], reference: str) -> str | None:
+    """Whose request this is, if the principal may see them: the customer who asked for it through
+    customer360, or (for a back office's own reference) the signed-in resident, whose own list is searched."""
+    submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    principal = info.context.principal
+    customer_id = submission.customer_id if submission else principal.customer_id if principal.is_resident else None
+    if customer_id is None or not can_view_customer(principal, customer_id):
+        return None
+    return customer_id
+
+
+async def service_request(info: Info[Context, Any], key: str) -> Tracked[ServiceRequestRecord] | None:
+    """The same request whether it is still on its way or its back office has it: found by the reference
+    the resident was given (a `ServiceRequest` id is `SYSTEM:reference`)."""
+    _system, _, reference = key.partition(":")
+    customer_id = await _customer_of(info, reference)
+    if customer_id is None:
+        return None
+    return next((t for t in await my_requests.all_requests(info, customer_id) if t.reference == reference), None)
+
+
+async def housing_application(info: Info[Context, Any], reference: str) -> Tracked[HousingApplicationRecord] | None:
+    customer_id = await _customer_of(info, reference)
+    if customer_id is None:
+        return None
+    return next((t for t in await casework.housing_applications(info, customer_id) if t.reference == reference), None)

@@ -9,6 +9,7 @@ import strawberry
 
 from customer360.domain.benefits import BenefitClaimRecord, BenefitKind, ClaimStatus
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus, HousingBand
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Money
 
@@ -50,9 +51,13 @@ class BenefitClaim(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="An application to join the housing register. `reference` is the one the resident was given "
+    "(`C360-XXXXXXXX` when made through customer360) and never changes; HOUSING's own is `backOfficeReference`."
+)
 class HousingApplication(Node):
     reference: str
+    back_office_reference: str | None = strawberry.field(description="HOUSING's reference; null until it has it.")
     status: HousingApplicationStatus
     submitted_on: date
     band: HousingBand | None
@@ -60,10 +65,12 @@ class HousingApplication(Node):
     household_size: int
 
     @classmethod
-    def from_record(cls, record: HousingApplicationRecord) -> Self:
+    def from_record(cls, tracked: Tracked[HousingApplicationRecord]) -> Self:
+        record = tracked.record
         return cls(
-            id=to_global_id("HousingApplication", record.reference),
-            reference=record.reference,
+            id=to_global_id("HousingApplication", tracked.reference),
+            reference=tracked.reference,
+            back_office_reference=record.reference if record.reference != tracked.reference else None,
             status=record.status,
             submitted_on=record.submitted_on,
             band=record.band,

@@ -145,5 +145,5 @@ class CouncilTaxAccount(Node):
         return Statement.from_record(found) if found else None
 
     @strawberry.field
-    def discounts(self) -> list[Discount]:
-        return [Discount.from_record(discount) for discount in self.record.discounts]
+    def discounts(self, info: Info[Context, Any]) -> list[Discount]:
+        return [Discount.from_record(rules.as_of(discount, info.context.today)) for discount in self.record.discounts]

@@ -14,6 +14,7 @@ from customer360.resolvers import services as catalogue
 from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
 from customer360.schema.analytics import AnalyticsQuery
+from customer360.schema.casework import HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.node import Node, from_global_id, key_of
@@ -35,6 +36,8 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
     "Discount": (nodes.discount, Discount.from_record),
     "Complaint": (nodes.complaint, Complaint.from_record),
     "Payment": (nodes.payment, Payment.from_record),
+    "ServiceRequest": (nodes.service_request, ServiceRequest.from_record),
+    "HousingApplication": (nodes.housing_application, HousingApplication.from_record),
 }
 
 
@@ -83,7 +86,7 @@ class Query(AnalyticsQuery):
         found = await nearby.nearby_requests(
             info, location.latitude, location.longitude, location.uprn, radius_metres or 200, service_code
         )
-        return [ServiceRequest.from_record(Tracked(r, r.reference, None)) for r in found]
+        return [ServiceRequest.from_record(Tracked(r, r.external_reference or r.reference)) for r in found]
 
     safeguarding_cases: SafeguardingCaseConnection = strawberry.field(
         resolver=safeguarding_cases,

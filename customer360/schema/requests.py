@@ -18,8 +18,24 @@ from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Location, Money, PageInfo
 
 strawberry.enum(SourceSystem)
-strawberry.enum(RequestStatus)
-strawberry.enum(DeliveryState)
+strawberry.enum(
+    RequestStatus,
+    description=(
+        "One vocabulary for every back office. SUBMITTED: the council has it, nobody has started on it "
+        "(a complaint RECEIVED; a housing application SUBMITTED; a payment CREATED). IN_PROGRESS: someone is "
+        "working on it (a complaint ACKNOWLEDGED or escalated; a discount held for review; a housing application "
+        "ASSESSING or ACTIVE on the register; a payment STARTED or SUBMITTED; an open Open311 report). "
+        "RESOLVED: done as asked (a complaint RESPONDED; a discount ACTIVE; HOUSED; a payment SUCCESS; a closed "
+        "Open311 report; a move every office has heard of). CLOSED: finished without more to do (a complaint or "
+        "discount ENDED or CLOSED; a payment CANCELLED). REJECTED: the council could not do it (a discount REFUSED, "
+        "a payment FAILED or ERROR)."
+    ),
+)
+strawberry.enum(
+    DeliveryState,
+    description="PENDING: kept by customer360, on its way to the back office (retried until it takes it). "
+    "DELIVERED: the back office has it. FAILED: the back office refused it for good; a member of staff looks at it.",
+)
 strawberry.enum(ComplaintStatus)
 strawberry.enum(ComplaintStage)
 
@@ -66,27 +82,48 @@ class RequestEvent:
         return cls(at=record.at, status=record.status, description=record.description, system=record.system)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Something a resident asked for, whichever back office holds it. `reference` is what the resident "
+    "was given (`C360-XXXXXXXX` for anything asked for through customer360) and never changes; the back office's "
+    "own reference is `backOfficeReference`, beside it."
+)
 class ServiceRequest(Node):
     reference: str
+    back_office_reference: str | None = strawberry.field(
+        description="The back office's own reference; null until it has the request."
+    )
     service_code: str
     service_name: str
     status: RequestStatus
     status_notes: str | None
     description: str | None
-    submitted_at: datetime
+    submitted_at: datetime = strawberry.field(description="When the resident asked.")
     updated_at: datetime
     expected_by: datetime | None
     location: Location | None
-    delivery: Delivery
-    history: list[RequestEvent] = strawberry.field(description="Oldest first.")
+    delivery: Delivery = strawberry.field(description="The first back office's delivery (see `deliveries`).")
+    deliveries: list[Delivery] = strawberry.field(
+        description="One per back office the request goes to (a move goes to several), in the order sent."
+    )
+    history: list[RequestEvent] = strawberry.field(
+        description="Oldest first, append-only: what customer360 did with it, then what each back office did."
+    )
 
     @classmethod
     def from_record(cls, tracked: Tracked[ServiceRequestRecord]) -> Self:
         record = tracked.record
+        from_back_office = tracked.submission is None or record.external_reference == tracked.reference
+        deliveries = [Delivery.from_record(d) for d in tracked.deliveries] or [
+            Delivery.delivered(record.system, record.reference)
+        ]
         return cls(
             id=to_global_id("ServiceRequest", f"{record.system.value}:{tracked.reference}"),
             reference=tracked.reference,
+            back_office_reference=(
+                record.reference
+                if from_back_office and record.reference != tracked.reference
+                else deliveries[0].back_office_reference
+            ),
             service_code=record.service_code,
             service_name=record.service_name,
             status=record.status,
@@ -96,11 +133,8 @@ class ServiceRequest(Node):
             updated_at=record.updated_at,
             expected_by=record.expected_by,
             location=Location.from_record(record.location) if record.location else None,
-            delivery=(
-                Delivery.from_record(tracked.delivery)
-                if tracked.delivery
-                else Delivery.delivered(record.system, record.reference)
-            ),
+            delivery=deliveries[0],
+            deliveries=deliveries,
             history=[RequestEvent.from_record(event) for event in sorted(record.history, key=lambda e: e.at)],
         )
 
@@ -153,6 +187,9 @@ class ServiceAttribute:
     datatype: str
     required: bool
     values: list[str] | None
+    min: float | None = strawberry.field(description="number: the smallest answer accepted.")
+    max: float | None = strawberry.field(description="number: the largest answer accepted.")
+    max_length: int | None = strawberry.field(description="string and text: the longest answer accepted.")
 
     @classmethod
     def from_record(cls, record: ServiceAttributeRecord) -> Self:
@@ -162,6 +199,9 @@ class ServiceAttribute:
             datatype=record.datatype,
             required=record.required,
             values=list(record.values) if record.values is not None else None,
+            min=record.min,
+            max=record.max,
+            max_length=record.max_length,
         )
 
 
@@ -174,7 +214,7 @@ class ServiceDefinition:
     attributes: list[ServiceAttribute]
     sign_in_required: bool = strawberry.field(description="Whether a resident must sign in to use it.")
     fee: Money | None = strawberry.field(description="What it costs, paid online with makePayment (SERVICE).")
-    expected_days: int | None = strawberry.field(description="How long the council aims to take.")
+    expected_days: int | None = strawberry.field(description="How long the council aims to take, in working days.")
     version: int | None = strawberry.field(description="Staff-defined services: the definition's version.")
     retired: bool
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -52,9 +52,14 @@ class SafeguardingReceipt:
     received: bool
 
 
-@strawberry.type
+@strawberry.type(
+    description="One agency's copy of a concern. `reference` is what the person who raised it was given "
+    "(`C360-XXXXXXXX`, the same for every agency it went to); `caseReference` is the agency's own."
+)
 class SafeguardingCase(Node):
+    reference: str
     case_reference: str
+    back_office_reference: str = strawberry.field(description="The agency's own reference (= caseReference).")
     agency: str
     priority: int = strawberry.field(
         description="1: someone is in immediate danger; 2: a crime is suspected; 3: other."
@@ -73,7 +78,9 @@ class SafeguardingCase(Node):
     def from_record(cls, record: SafeguardingCaseRecord) -> SafeguardingCase:
         return cls(
             id=to_global_id("SafeguardingCase", record.case_reference),
+            reference=record.external_reference,
             case_reference=record.case_reference,
+            back_office_reference=record.case_reference,
             agency=record.agency_code,
             priority=int(record.priority),
             about=record.about,
@@ -161,11 +168,21 @@ def _require_safeguarding(info: Info[Context, Any]) -> str:
 
 
 async def safeguarding_cases(
-    info: Info[Context, Any], first: int | None = 20, after: str | None = None
+    info: Info[Context, Any],
+    first: int | None = 20,
+    after: str | None = None,
+    reference: Annotated[
+        str | None,
+        strawberry.argument(description="Only the cases of the concern a caller quotes, by its C360- reference."),
+    ] = None,
 ) -> SafeguardingCaseConnection:
     actor = _require_safeguarding(info)
     size = checked_first(first)
-    found = await info.context.safeguarding.agencies.cases(size + 1, _decode(after) if after else None)
+    agencies = info.context.safeguarding.agencies
+    if reference is not None:
+        found = (await agencies.received(reference.strip().upper()))[: size + 1]
+    else:
+        found = await agencies.cases(size + 1, _decode(after) if after else None)
     await info.context.safeguarding.audit.append(
         actor=actor,
         role=Role.SAFEGUARDING.value,

@@ -72,9 +72,11 @@ cases = Table(
     "cases",
     metadata,
     Column("reference", String(20), primary_key=True),
-    Column("contact_id", String(12), ForeignKey("contacts.contact_id"), nullable=False, index=True),
+    # None: opened for someone who used a service that needs no sign-in and left no contact details.
+    Column("contact_id", String(12), ForeignKey("contacts.contact_id"), index=True),
     Column("service_code", String(40), nullable=False),
     Column("service_name", String(100), nullable=False),
+    Column("queue", String(40), comment="the team's queue the case waits in"),
     Column("status", String(12), nullable=False),
     Column("description", Text),
     Column("opened_at", DateTime(timezone=True), nullable=False),
@@ -98,6 +100,16 @@ case_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("status", String(12)),
     Column("description", String(400), nullable=False),
+)
+# What the resident's form asked and what they answered, in the form's order.
+case_answers = Table(
+    "case_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_reference", String(20), ForeignKey("cases.reference"), nullable=False, index=True),
+    Column("code", String(40), nullable=False),
+    Column("question", String(200), nullable=False),
+    Column("answer", Text, nullable=False),
 )
 contact_address_changes = Table("contact_address_changes", metadata, *address_change_columns("contacts.contact_id"))
 
@@ -298,11 +310,20 @@ class CrmSql:
                     service_name=case.service_name,
                     status=RequestStatus.SUBMITTED.value,
                     description=case.description,
+                    queue=case.queue,
                     opened_at=case.opened_at,
                     updated_at=case.opened_at,
                     expected_by=case.expected_by,
                 )
             )
+            if case.answers:
+                await conn.execute(
+                    insert(case_answers),
+                    [
+                        {"case_reference": reference, "code": a.code, "question": a.question, "answer": a.answer}
+                        for a in case.answers
+                    ],
+                )
             await conn.execute(
                 insert(case_events).values(
                     case_reference=reference,

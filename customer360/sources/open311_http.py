@@ -64,16 +64,15 @@ class Open311Http:
             *(self._get(f"services/{item['service_code']}.json") for item in listed if item.get("metadata"))
         )
         attributes = {definition["service_code"]: _attributes(definition) for definition in definitions}
-        return [
-            ServiceDefinitionRecord(
-                code=item["service_code"],
-                name=item["service_name"],
-                group=item.get("group") or "",
-                description=item.get("description"),
-                attributes=attributes.get(item["service_code"], ()),
-            )
-            for item in listed
-        ]
+        return [_service(item, attributes.get(item["service_code"], ())) for item in listed]
+
+    async def service(self, code: str) -> ServiceDefinitionRecord | None:
+        """One service as the back office defines it now; None when it no longer offers it."""
+        item = next((item for item in await self._get("services.json") if item["service_code"] == code), None)
+        if item is None:
+            return None
+        # A service without `metadata` asks nothing, and the spec does not promise it a definition.
+        return _service(item, _attributes(await self._get(f"services/{code}.json")) if item.get("metadata") else ())
 
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
         by_reporter: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
@@ -189,6 +188,16 @@ def _error_description(response: httpx.Response) -> str:
         return "; ".join(str(error["description"]) for error in response.json())
     except (ValueError, LookupError, TypeError):
         return f"{response.status_code} {response.text[:200]}"
+
+
+def _service(item: Mapping[str, Any], attributes: tuple[ServiceAttributeRecord, ...]) -> ServiceDefinitionRecord:
+    return ServiceDefinitionRecord(
+        code=item["service_code"],
+        name=item["service_name"],
+        group=item.get("group") or "",
+        description=item.get("description"),
+        attributes=attributes,
+    )
 
 
 def _attributes(definition: Mapping[str, Any]) -> tuple[ServiceAttributeRecord, ...]:

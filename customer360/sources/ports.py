@@ -99,6 +99,9 @@ class StreetSceneSource(PeopleSource, Protocol):
 
     async def services(self) -> Sequence[ServiceDefinitionRecord]: ...
 
+    # Read live, never cached: a delivery checks the report still fits what the back office asks now.
+    async def service(self, code: str) -> ServiceDefinitionRecord | None: ...
+
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
 
     async def requests_near(

@@ -75,7 +75,7 @@ class ServiceDefinitionStore:
                         name=definition.name,
                         group_name=definition.group,
                         description=definition.description,
-                        attributes=[_attribute_json(a) for a in definition.attributes],
+                        attributes=[attribute_json(a) for a in definition.attributes],
                         sign_in_required=service.sign_in_required,
                         fee_pence=service.fee_pence,
                         route_to=service.route_to,
@@ -99,34 +99,40 @@ class ServiceDefinitionStore:
         return replace(found, retired=True) if found else None
 
 
-def _attribute_json(attribute: ServiceAttributeRecord) -> dict[str, Any]:
+def attribute_json(attribute: ServiceAttributeRecord) -> dict[str, Any]:
     return {
         "code": attribute.code,
         "description": attribute.description,
         "datatype": attribute.datatype,
         "required": attribute.required,
         "values": list(attribute.values) if attribute.values is not None else None,
+        "min": attribute.min,
+        "max": attribute.max,
+        "max_length": attribute.max_length,
     }
 
 
-def _defined(row: Any) -> DefinedService:
-    attributes = tuple(
-        ServiceAttributeRecord(
-            code=a["code"],
-            description=a["description"],
-            datatype=a["datatype"],
-            required=bool(a["required"]),
-            values=tuple(a["values"]) if a.get("values") is not None else None,
-        )
-        for a in row.attributes
+def attribute_from_json(stored: dict[str, Any]) -> ServiceAttributeRecord:
+    return ServiceAttributeRecord(
+        code=stored["code"],
+        description=stored["description"],
+        datatype=stored["datatype"],
+        required=bool(stored["required"]),
+        values=tuple(stored["values"]) if stored.get("values") is not None else None,
+        min=stored.get("min"),
+        max=stored.get("max"),
+        max_length=stored.get("max_length"),
     )
+
+
+def _defined(row: Any) -> DefinedService:
     return DefinedService(
         definition=ServiceDefinitionRecord(
             code=row.code,
             name=row.name,
             group=row.group_name,
             description=row.description,
-            attributes=attributes,
+            attributes=tuple(attribute_from_json(a) for a in row.attributes),
             system=SourceSystem.CRM,  # defined services open a case in a CRM queue
         ),
         version=row.version,

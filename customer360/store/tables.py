@@ -265,3 +265,14 @@ job_leases = Table(
     Column("holder", String(120), nullable=False),
     Column("until", DateTime(timezone=True), nullable=False),
 )
+
+# Each back office's service list as last read live: a report is validated against it while that
+# back office is down, so a kept report is not refused because its list cannot be read right now.
+# One row per back office, replaced whole, so several workers never disagree about its contents.
+listed_services = Table(
+    "listed_services",
+    metadata,
+    Column("system", String(16), primary_key=True),
+    Column("services", JSON, nullable=False, comment="the service definitions, attributes included"),
+    Column("seen_at", DateTime(timezone=True), nullable=False, comment="when the back office last listed them"),
+)

@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord
+from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, as_of
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.resolvers.context import Context
@@ -55,4 +55,4 @@ async def discount_after(info: Info[Context, Any], submission: Submission, fallb
         return fallback
     wanted = {submission.reference, *(d.backoffice_reference for d in submission.deliveries)}
     found = [d for d in (account.discounts if account else ()) if wanted & {d.external_reference, d.discount_id}]
-    return found[0] if found else fallback
+    return as_of(found[0], info.context.today) if found else fallback

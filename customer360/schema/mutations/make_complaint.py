@@ -11,7 +11,7 @@ from customer360.commands import complaints as command
 from customer360.resolvers.casework import complaint_not_yet_in_crm
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
-from customer360.resolvers.tracking import Tracked, first_delivery
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.requests import Complaint
 from customer360.schema.values import UserError, user_errors
 
@@ -45,5 +45,5 @@ async def make_complaint(info: Info[Context, Any], input: MakeComplaintInput) ->
     )
     if isinstance(outcome, list):
         return MakeComplaintPayload(complaint=None, user_errors=user_errors(outcome))
-    tracked = Tracked(complaint_not_yet_in_crm(outcome), outcome.reference, first_delivery(outcome))
+    tracked = Tracked(complaint_not_yet_in_crm(outcome), outcome.reference, outcome)
     return MakeComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=[])

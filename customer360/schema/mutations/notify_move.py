@@ -14,7 +14,7 @@ from customer360.domain.people import PostalAddress, normalise_postcode
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import linked_records, me
 from customer360.resolvers.my_requests import request_not_yet_delivered
-from customer360.resolvers.tracking import Tracked, first_delivery
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.requests import ServiceRequest
 from customer360.schema.values import UserError, user_errors
 
@@ -81,5 +81,5 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
     )
     if isinstance(outcome, list):
         return NotifyMovePayload(request=None, user_errors=user_errors(outcome))
-    tracked = Tracked(request_not_yet_delivered(outcome), outcome.reference, first_delivery(outcome))
+    tracked = Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome)
     return NotifyMovePayload(request=ServiceRequest.from_record(tracked), user_errors=[])

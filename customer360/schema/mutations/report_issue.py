@@ -12,7 +12,7 @@ from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
 from customer360.resolvers.my_requests import request_not_yet_delivered
 from customer360.resolvers.services import catalogue
-from customer360.resolvers.tracking import Tracked, first_delivery
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.requests import LocationInput, ServiceRequest
 from customer360.schema.values import UserError, user_errors
 
@@ -43,7 +43,7 @@ class ReportIssuePayload:
 async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> ReportIssuePayload:
     context = info.context
     customer = await me(info)
-    services = await catalogue(context)
+    services = await catalogue(context, for_report=True)
     location = input.location or LocationInput()
     outcome = await command.report_issue(
         context.principal,
@@ -67,5 +67,5 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
     )
     if isinstance(outcome, list):
         return ReportIssuePayload(request=None, user_errors=user_errors(outcome))
-    tracked = Tracked(request_not_yet_delivered(outcome), outcome.reference, first_delivery(outcome))
+    tracked = Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome)
     return ReportIssuePayload(request=ServiceRequest.from_record(tracked), user_errors=[])

@@ -22,6 +22,9 @@ class ServiceAttributeInput:
     datatype: str = strawberry.field(description="string, text, number, datetime, singlevaluelist or multivaluelist")
     required: bool
     values: list[str] | None = None
+    min: float | None = strawberry.field(default=None, description="number: the smallest answer accepted.")
+    max: float | None = strawberry.field(default=None, description="number: the largest answer accepted.")
+    max_length: int | None = strawberry.field(default=None, description="string and text: the longest answer.")
 
 
 @strawberry.input
@@ -34,7 +37,7 @@ class DefineServiceInput:
     route_to: str = strawberry.field(description="The back-office queue: LICENSING, WASTE, ENVIRONMENTAL_HEALTH, ...")
     description: str | None = None
     fee_pence: int | None = None
-    expected_days: int | None = None
+    expected_days: int | None = strawberry.field(default=None, description="The promise, in working days (1-365).")
 
 
 @strawberry.input(description="The whole new definition: it becomes the next version of the service.")
@@ -73,11 +76,14 @@ def _design(input: DefineServiceInput) -> command.ServiceDesign:
         description=input.description,
         attributes=tuple(
             ServiceAttributeRecord(
-                code=a.code.strip().upper(),
+                code=a.code.strip(),  # kept as the admin wrote it: residents answer under this code
                 description=a.description,
                 datatype=a.datatype.strip().lower(),
                 required=a.required,
                 values=tuple(a.values) if a.values is not None else None,
+                min=a.min,
+                max=a.max,
+                max_length=a.max_length,
             )
             for a in input.attributes
         ),

@@ -12,14 +12,14 @@ from customer360.commands import housing as command
 from customer360.domain.housing import (
     OPEN_STATUSES,
     ApplicantMember,
-    HousingApplicationRecord,
-    HousingApplicationStatus,
     IncomeBand,
     Tenure,
 )
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers.casework import application_not_yet_in_housing
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, me
+from customer360.resolvers.tracking import Tracked
 from customer360.schema.casework import HousingApplication
 from customer360.schema.values import UserError, user_errors
 
@@ -93,13 +93,5 @@ async def submit_housing_application(
     )
     if isinstance(outcome, list):
         return SubmitHousingApplicationPayload(application=None, user_errors=user_errors(outcome))
-    as_submitted = HousingApplicationRecord(
-        reference=outcome.reference,
-        applicant_id="",
-        status=HousingApplicationStatus.SUBMITTED,
-        submitted_on=context.today,
-        band=None,
-        bedrooms_needed=outcome.payload["bedrooms_needed"],
-        household_size=len(household),
-    )
-    return SubmitHousingApplicationPayload(application=HousingApplication.from_record(as_submitted), user_errors=[])
+    tracked = Tracked(application_not_yet_in_housing(outcome), outcome.reference, outcome)
+    return SubmitHousingApplicationPayload(application=HousingApplication.from_record(tracked), user_errors=[])
