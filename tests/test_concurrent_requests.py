@@ -5,16 +5,18 @@ concurrent first writes make one CRM contact, one Open311 reporter."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from customer360.auth.principal import Role
 from customer360.clock import london_today
+from customer360.commands.complaints import person_key
 from customer360.demo import council
 from customer360.demo.street_scene_db import reporters
 from customer360.demo.street_scene_db import requests as street_requests
+from customer360.domain.people import NewContact
 from customer360.domain.systems import SourceSystem
 from customer360.sources.crm_sql import contacts
 from customer360.sources.revenues_sql import accounts, properties
@@ -125,13 +127,13 @@ async def resident_unknown_to(client, issuer, residents, system: str):
 async def test_five_first_complaints_at_once_make_one_crm_contact(own_council, issuer, residents):
     async with running_app(own_council) as (_, client):
         token = await resident_unknown_to(client, issuer, residents, "CRM")
-        made_by_us = select(func.count()).where(contacts.c.external_reference.like("C360-%"))
-        before = await count_in(own_council, SourceSystem.CRM, made_by_us)
+        everyone = select(func.count()).select_from(contacts)
+        before = await count_in(own_council, SourceSystem.CRM, everyone)
 
         payloads = await all_at_once(client, MAKE, token, {"input": GOOD}, "makeComplaint")
         assert all(p["userErrors"] == [] for p in payloads)
         assert {p["complaint"]["delivery"]["state"] for p in payloads} == {"DELIVERED"}
-        assert await count_in(own_council, SourceSystem.CRM, made_by_us) == before + 1
+        assert await count_in(own_council, SourceSystem.CRM, everyone) == before + 1
         me = (await graphql(client, LINKS, token)).json()["data"]["me"]
         assert [link["system"] for link in me["linkedRecords"]].count("CRM") == 1
 
@@ -234,3 +236,29 @@ async def test_the_same_street_report_sent_five_times_at_once_is_kept_once(own_c
 
         retry = (await graphql(client, REPORT, token, report)).json()["data"]["reportIssue"]
         assert refused([retry]) == ["DUPLICATE_NEARBY"]
+
+
+async def test_a_contact_made_by_a_delivery_that_died_before_linking_it_is_found_not_made_again(
+    own_council, issuer, residents
+):
+    """The CRM keeps our per-customer key on a contact we create: the next delivery finds it by that key."""
+    async with running_app(own_council) as (app, client):
+        token = await resident_unknown_to(client, issuer, residents, "CRM")
+        runtime = app.state.runtime
+        principal = await runtime.authenticate(f"Bearer {token}")
+        # What a delivery that crashed between "contact created" and "contact linked" leaves behind.
+        orphan = await runtime.sources.crm.create_contact(
+            NewContact(
+                external_reference=person_key(principal.customer_id, "C360-CRASHED1", "contact"),
+                forenames="Left",
+                surname="Behind",
+                created_at=datetime.now(UTC),
+            )
+        )
+        everyone = select(func.count()).select_from(contacts)
+        before = await count_in(own_council, SourceSystem.CRM, everyone)
+        payload = (await graphql(client, MAKE, token, {"input": GOOD})).json()["data"]["makeComplaint"]
+        assert payload["complaint"]["delivery"]["state"] == "DELIVERED"
+        assert await count_in(own_council, SourceSystem.CRM, everyone) == before
+        me = (await graphql(client, LINKS, token)).json()["data"]["me"]
+        assert [link["recordId"] for link in me["linkedRecords"] if link["system"] == "CRM"] == [orphan]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -125,6 +126,18 @@ def contact_details(customer: GoldenRecord) -> dict[str, Any]:
     }
 
 
+def person_key(customer_id: str | None, reference: str, role: str) -> str:
+    """The key a back office keeps on a person customer360 creates there (so asking again finds them).
+
+    Per customer, not per request: a delivery that created the person but died before linking
+    them leaves a record that the customer's next delivery, whichever request it carries, finds
+    instead of making a second. An anonymous request keys the person by its own reference.
+    """
+    if customer_id is None:
+        return f"{reference}/{role}"
+    return f"C360P-{hashlib.blake2b(customer_id.encode(), digest_size=16).hexdigest()}"
+
+
 async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, RecordLink | None]:
     """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
     known = await tools.record_in(item.customer_id, SourceSystem.CRM)
@@ -134,7 +147,7 @@ async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, 
     address = details.get("address")
     contact_id = await tools.sources.crm.create_contact(
         NewContact(
-            external_reference=f"{item.reference}/contact",
+            external_reference=person_key(item.customer_id, item.reference, "contact"),
             forenames=details["forenames"],
             surname=details["surname"],
             created_at=datetime.now(UTC),

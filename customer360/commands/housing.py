@@ -10,7 +10,7 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import customer_lock
-from customer360.commands.complaints import contact_details
+from customer360.commands.complaints import contact_details, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -91,7 +91,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
         address = details.get("address")
         applicant_id = await tools.sources.housing.create_applicant(
             NewContact(
-                external_reference=f"{item.reference}/applicant",
+                external_reference=person_key(item.customer_id, item.reference, "applicant"),
                 forenames=details["forenames"],
                 surname=details["surname"],
                 created_at=item.created_at,
