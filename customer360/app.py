@@ -28,6 +28,7 @@ from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.headers import SecurityHeaders
+from customer360.http.idempotency import IdempotencyKeys, refuse_batched_key
 from customer360.http.persisted_queries import (
     BadPersistedQuery,
     PersistedQueries,
@@ -44,6 +45,7 @@ from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
 from customer360.schema.limits import Limits, document_too_large
+from customer360.schema.refused_mutations import refused
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
@@ -55,6 +57,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     limits = Limits()
     trusted: TrustedDocuments | None = None
     persisted_queries: PersistedQueries  # the runtime's, set when the app starts
+    idempotency: IdempotencyKeys  # likewise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, plus the persisted-query answers: GraphQL-shaped errors, one of them a 200."""
@@ -115,6 +118,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is json's: a bad body is still a 400
 
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        if isinstance(request_data, list):
+            refuse_batched_key(request)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     async def execute_single(
         self,
         request: Any,
@@ -124,8 +142,27 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Strawberry's, with a resident's repeated own reads answered from `CustomerViews`, and
-        every mutation making the resident's kept answers unreachable."""
+        """Strawberry's, behind the mutation's `Idempotency-Key` (a repeat replays the first answer)."""
+
+        async def conflict(code: str, message: str) -> ExecutionResult:
+            query, variables, name = request_data.query, request_data.variables, request_data.operation_name
+            assert query is not None  # only mutations with a document get here
+            return await refused(self.schema, query, variables, name, context, code=code, message=message)
+
+        return await self.idempotency.answer(
+            request,
+            sub_response,
+            context.principal,
+            request_data,
+            run=lambda: self._answered(request, request_adapter, sub_response, context, request_data),
+            refuse=conflict,
+        )
+
+    async def _answered(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Context, request_data: GraphQLRequestData
+    ) -> ExecutionResult:
+        """A resident's repeated own reads answered from `CustomerViews`, and every mutation making the
+        resident's kept answers unreachable."""
         views = context.cache.views
         principal = context.principal
         customer_id = principal.customer_id if principal.is_resident else None
@@ -134,7 +171,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not is_own_read(request_data.query, request_data.operation_name):
             result = await self._executed(request, request_adapter, sub_response, context, request_data)
             if may_write(request_data.query, request_data.operation_name):
-                await context.cache.forget_customers([customer_id])
+                try:
+                    await context.cache.forget_customers([customer_id])
+                except Exception as error:  # the write is committed: its answer is the resident's regardless
+                    log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
             return result
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)
@@ -235,6 +275,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with contextlib.AsyncExitStack() as stack:
             app.state.runtime = await start_runtime(settings, stack)
             graphql.persisted_queries = app.state.runtime.persisted_queries
+            graphql.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
             yield
 
     routes: list[BaseRoute] = [

@@ -49,6 +49,7 @@ from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
+from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
 from customer360.store.listed_services import ListedServiceStore
@@ -91,6 +92,7 @@ class Runtime:
     addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
+    idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -251,6 +253,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         addresses=addresses,
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
+        idempotency=IdempotencyStore(store_engine),
         rate_limits=rate_limits,
     )
 

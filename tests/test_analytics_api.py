@@ -80,8 +80,9 @@ async def test_analyst_gets_demand_by_service_with_small_groups_suppressed(analy
     assert shown and hidden, "the demo half-year has both popular services and rare ones"
     for row in shown:
         assert row["people"] >= SMALLEST_GROUP
-        assert row["started"] >= row["submitted"] + row["abandoned"] - 1
-        assert 0 <= row["completionRate"] <= 1
+        if None not in (row["started"], row["submitted"], row["abandoned"]):
+            assert row["started"] >= row["submitted"] + row["abandoned"] - 1
+        assert row["completionRate"] is None or 0 <= row["completionRate"] <= 1
         assert row["ward"] is None and row["channel"] is None and row["hour"] is None
     for row in hidden:
         assert row["service"], "a suppressed row still says which group it is"
@@ -105,7 +106,7 @@ async def test_demand_by_hour_and_week_are_london_time(analytics_api, analyst):
     _, client = analytics_api
     hours = (await graphql(client, DEMAND, analyst, {**half_year(), "groupBy": ["HOUR"]})).json()["data"]["demand"]
     assert {row["hour"] for row in hours} <= set(range(24))
-    busiest = max((row for row in hours if not row["suppressed"]), key=lambda row: row["started"])
+    busiest = max((row for row in hours if row["started"] is not None), key=lambda row: row["started"])
     assert 9 <= busiest["hour"] <= 21
     weeks = (await graphql(client, DEMAND, analyst, {**half_year(), "groupBy": ["WEEK"]})).json()["data"]["demand"]
     assert all(date.fromisoformat(row["week"]).weekday() == 0 for row in weeks)
@@ -125,6 +126,52 @@ async def test_access_equity_sets_vulnerable_residents_beside_everyone(analytics
     assert vulnerable["onlineShare"] < everyone["onlineShare"]
     assert any(row["vulnerable"]["suppressed"] for row in services)
     assert all(row["vulnerable"]["people"] is None for row in services if row["vulnerable"]["suppressed"])
+
+
+COUNTS = ("started", "submitted", "abandoned", "resolved")
+EQUITY_COUNTS = """
+query Equity($from: Date!, $to: Date!) {
+  accessEquity(from: $from, to: $to) {
+    service all { suppressed started submitted abandoned resolved completionRate abandonmentRate }
+    vulnerable { suppressed started submitted abandoned resolved completionRate abandonmentRate } } }
+"""
+
+
+def assert_no_count_can_be_singled_out(cells: list[dict[str, object]]) -> None:
+    """No count from 1 to 9 is shown; no row's parts and no column has exactly one withheld count (it
+    would be its total less the others); and no rate is shown beside a withheld count it would reveal."""
+    for row in cells:
+        for name in COUNTS:
+            value = row[name]
+            assert value is None or value == 0 or value >= SMALLEST_GROUP, (name, row)
+        assert sum(row[name] is None for name in ("started", "submitted", "abandoned")) != 1, row
+        if row["submitted"] is None or row["started"] is None:
+            assert row["completionRate"] is None, row
+        if row["abandoned"] is None or row["started"] is None:
+            assert row["abandonmentRate"] is None, row
+    for name in COUNTS:
+        assert sum(row[name] is None for row in cells) != 1, name
+
+
+@pytest.mark.parametrize("group_by", [["SERVICE"], ["CHANNEL"], ["WARD"], ["HOUR"], []])
+async def test_demand_withholds_small_counts_and_any_that_would_give_one_away(analytics_api, analyst, group_by):
+    _, client = analytics_api
+    rows = (await graphql(client, DEMAND, analyst, {**half_year(), "groupBy": group_by})).json()["data"]["demand"]
+    assert rows
+    assert_no_count_can_be_singled_out(rows)
+    if group_by == ["SERVICE"]:
+        assert any(row["abandoned"] is None and not row["suppressed"] for row in rows), "a cell, not a group"
+
+
+async def test_access_equity_withholds_small_counts_of_vulnerable_residents(analytics_api, analyst):
+    _, client = analytics_api
+    body = (await graphql(client, EQUITY_COUNTS, analyst, half_year())).json()
+    assert "errors" not in body, body
+    rows = body["data"]["accessEquity"]
+    for side in ("all", "vulnerable"):
+        assert_no_count_can_be_singled_out([row[side] for row in rows])
+    overall = rows[0]["vulnerable"]
+    assert not overall["suppressed"] and overall["started"] >= SMALLEST_GROUP
 
 
 @pytest.mark.parametrize(
@@ -186,3 +233,15 @@ async def test_recorded_events_count_once_ten_people_are_behind_them(tmp_path: P
         assert (row.measures.people, row.measures.started, row.measures.completion_rate) == (10, 19, 1.0)
     finally:
         await engine.dispose()
+
+
+async def test_demand_by_service_and_access_equity_withhold_the_same_counts(analytics_api, analyst):
+    """The same figures in two answers: one must not show what the other withholds."""
+    _, client = analytics_api
+    demand = (await graphql(client, DEMAND, analyst, {**half_year(), "groupBy": ["SERVICE"]})).json()["data"]["demand"]
+    equity = (await graphql(client, EQUITY_COUNTS, analyst, half_year())).json()["data"]["accessEquity"]
+    by_service = {row["service"]: [row[name] for name in COUNTS] for row in demand if not row["suppressed"]}
+    everyone = {
+        row["service"]: [row["all"][name] for name in COUNTS] for row in equity[1:] if not row["all"]["suppressed"]
+    }
+    assert by_service == everyone

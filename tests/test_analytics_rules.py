@@ -10,14 +10,19 @@ from customer360.domain.analytics import (
     SMALLEST_GROUP,
     Channel,
     DemandDimension,
+    DemandFigures,
+    EquityFigures,
     EventKind,
+    GroupKey,
     InteractionEvent,
     InvalidEvent,
     InvalidPeriod,
     JourneyTally,
+    Measures,
     Period,
     Resolution,
     age_band,
+    comparable,
     dimensions,
     is_suppressed,
     london_hour,
@@ -28,6 +33,9 @@ from customer360.domain.analytics import (
     rate,
     resolution,
     service_label,
+    suppress_demand,
+    suppress_equity,
+    withheld_cells,
 )
 
 KEY = "a" * 64
@@ -130,11 +138,124 @@ def test_measures_of_a_published_group():
 
 
 def test_resolution_measures_once_ten_people_resolved():
-    done = [Resolution(f"{n:064x}", float(n), n < 8, 5) for n in range(12)]
+    done = [Resolution(f"{n:064x}", float(n), n < 10, 5) for n in range(20)]
     figures = measures(tally(20), done)
-    assert figures.median_days_to_resolve == 5.5
+    assert figures.median_days_to_resolve == 9.5
     assert figures.expected_days == 5
-    assert figures.resolved_within_expected_rate == pytest.approx(8 / 12)
+    assert figures.resolved_within_expected_rate == pytest.approx(10 / 20)
+
+
+@pytest.mark.parametrize(("on_time", "late"), [(8, 4), (4, 8), (11, 1)])
+def test_the_on_time_rate_is_withheld_when_it_would_give_a_small_count_away(on_time, late):
+    done = [Resolution(f"{n:064x}", 1.0, n < on_time, 5) for n in range(on_time + late)]
+    figures = measures(tally(20), done)
+    assert figures.resolved == on_time + late and figures.median_days_to_resolve == 1.0
+    assert figures.resolved_within_expected_rate is None
+
+
+def grid_cells(grid):
+    """A table's cells by (row, column) and its lines: each row and each column."""
+    counts = {(r, c): count for r, row in enumerate(grid) for c, count in enumerate(row)}
+    rows = [[(r, c) for c in range(len(grid[0]))] for r in range(len(grid))]
+    columns = [[(r, c) for r in range(len(grid))] for c in range(len(grid[0]))]
+    return counts, rows + columns
+
+
+@pytest.mark.parametrize(
+    ("grid", "expected"),
+    [
+        pytest.param([[20, 30], [40, 50]], ["..", ".."], id="nothing-small"),
+        # 5 is withheld; its row then has one withheld cell, so the smallest other (12) goes too; each of
+        # their columns then has one, so 40 and 60 go; every line now has two or none.
+        pytest.param([[5, 30, 12], [40, 50, 60]], ["X.X", "X.X"], id="primary-then-secondary"),
+        pytest.param([[3, 0, 15]], ["X.X"], id="a-non-zero-partner-before-a-zero"),
+        pytest.param([[4, 0]], ["XX"], id="a-zero-when-nothing-else-is-left"),
+        pytest.param([[None, 25, 30]], ["XX."], id="an-already-withheld-cell-needs-a-partner"),
+        pytest.param([[2, 3, 50]], ["XX."], id="two-small-counts-protect-each-other"),
+        pytest.param([[1, 20, 20]], ["XX."], id="ties-go-to-the-first-listed"),
+        pytest.param([[0, 0, 50]], ["..."], id="zero-is-shown"),
+        # Row 0: 5 and then 11; column 0 then has one (30 goes), column 1 has one with only a 0 left.
+        pytest.param([[5, 11, 40], [30, 0, 60]], ["XX.", "XX."], id="cascade-until-stable"),
+        pytest.param([[9, 10]], ["XX"], id="nine-is-small-ten-is-not-but-is-the-only-partner"),
+    ],
+)
+def test_cells_withheld(grid, expected):
+    counts, lines = grid_cells(grid)
+    cells = withheld_cells(counts, lines)
+    shown = ["".join("X" if (r, c) in cells else "." for c in range(len(row))) for r, row in enumerate(grid)]
+    assert shown == expected
+
+
+def group(started, submitted, abandoned, resolved, *, suppressed=False):
+    if suppressed:
+        return Measures(suppressed=True)
+    return Measures(
+        suppressed=False,
+        people=started,
+        started=started,
+        submitted=submitted,
+        abandoned=abandoned,
+        completion_rate=submitted / started,
+        abandonment_rate=abandoned / started,
+        online_share=0.5,
+        resolved=resolved,
+        median_days_to_resolve=2.0,
+    )
+
+
+def test_demand_cells_withheld_by_hand():
+    rows = [
+        DemandFigures(GroupKey(service="A"), group(40, 32, 8, 20)),
+        DemandFigures(GroupKey(service="B"), group(25, 20, 5, 12)),
+        DemandFigures(GroupKey(service="C"), group(0, 0, 0, 0, suppressed=True)),
+    ]
+    a, b, c = (row.measures for row in suppress_demand(rows, [DemandDimension.SERVICE]))
+    # A: abandoned 8 (primary), then submitted 32 (the smaller of its row's others).
+    assert (a.started, a.submitted, a.abandoned, a.resolved) == (40, None, None, 20)
+    assert a.completion_rate is None and a.abandonment_rate is None and a.online_share == 0.5
+    # B: abandoned 5, submitted 20 (its row); started 25 and resolved 12 (the columns where C, a
+    # suppressed group, was the only one withheld: the total less A and B would give C away).
+    assert (b.started, b.submitted, b.abandoned, b.resolved) == (None, None, None, None)
+    assert b.online_share is None and b.median_days_to_resolve == 2.0
+    assert b.withheld >= {"started", "submitted", "abandoned", "resolved", "completion_rate"}
+    assert c.suppressed and not a.suppressed
+
+
+def test_demand_lines_follow_each_dimension():
+    # WARD x CHANNEL: each ward's channels add up to the ward (another query), each channel's wards to it.
+    rows = [
+        DemandFigures(GroupKey(ward="North", channel="web"), group(50, 50, 0, 0)),
+        DemandFigures(GroupKey(ward="North", channel="phone"), group(30, 30, 0, 0)),
+        DemandFigures(GroupKey(ward="South", channel="web"), group(40, 40, 0, 0)),
+        DemandFigures(GroupKey(ward="South", channel="phone"), group(20, 13, 7, 0)),
+    ]
+    figures = [row.measures for row in suppress_demand(rows, [DemandDimension.WARD, DemandDimension.CHANNEL])]
+    # South phone: abandoned 7, then submitted 13 (its row). Phone's submitted (30, 13) and abandoned
+    # (0, 7) each have one withheld: 30 and that 0 go; then North's (50, 30 / 0, 0) and South's
+    # (40, 13 / 0, 7) have one each: 50, 40 and their zeros go. Started (no small count) stays.
+    assert [(m.started, m.submitted, m.abandoned) for m in figures] == [
+        (50, None, None),
+        (30, None, None),
+        (40, None, None),
+        (20, None, None),
+    ]
+
+
+def test_equity_cells_withheld_by_hand():
+    rows = [
+        EquityFigures(None, group(100, 80, 20, 0), group(30, 22, 8, 0)),
+        EquityFigures("S1", group(60, 50, 10, 0), group(18, 13, 5, 0)),
+        EquityFigures("S2", group(40, 30, 10, 0), group(12, 9, 3, 0)),
+    ]
+    shown = suppress_equity(rows)
+    assert [row.everyone for row in shown] == [row.everyone for row in rows], "nothing small among everyone"
+    # Each vulnerable row's abandoned is small (8, 5, 3) and S2's submitted (9): each row then withholds
+    # its submitted too, and a column with every cell withheld needs nothing more.
+    assert [(m.started, m.submitted, m.abandoned) for m in (row.vulnerable for row in shown)] == [
+        (30, None, None),
+        (18, None, None),
+        (12, None, None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -237,3 +358,38 @@ def test_dimensions_are_deduplicated_in_a_fixed_order():
 )
 def test_service_labels(code, label):
     assert service_label(code) == label
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "weeks", "name"),
+    [
+        (date(2026, 1, 5), date(2026, 1, 11), 1, "week"),  # Monday to Sunday
+        (date(2026, 1, 4), date(2026, 1, 10), 2, "week"),  # Sunday to Saturday touches two weeks
+        (date(2026, 2, 1), date(2026, 2, 28), 5, "month"),
+        (date(2026, 1, 1), date(2026, 6, 30), 27, "half-year"),
+        (date(2025, 1, 1), date(2025, 12, 31), 53, "year"),
+        (date(2026, 1, 1), date(2026, 2, 9), 7, "40 days"),
+    ],
+)
+def test_a_period_has_weeks_and_a_name_a_reader_knows(first, last, weeks, name):
+    period = Period(first, last)
+    assert (period.weeks(), period.name()) == (weeks, name)
+
+
+HALF = Period(date(2026, 1, 1), date(2026, 6, 30))  # 27 weeks: three in four is 20.25
+
+
+@pytest.mark.parametrize(
+    ("weeks_with_journeys", "journeys", "fair"),
+    [
+        (27, 500, True),
+        (21, 500, True),
+        (20, 500, False),  # the store began part-way through the period
+        (1, 500, False),
+        (27, 29, False),  # too few journeys for a percentage to mean anything
+        (27, 30, True),
+        (27, None, False),  # withheld or suppressed: too few
+    ],
+)
+def test_a_previous_period_is_compared_with_only_when_it_holds_enough(weeks_with_journeys, journeys, fair):
+    assert comparable(HALF, weeks_with_journeys, journeys) is fair

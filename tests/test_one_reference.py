@@ -179,3 +179,21 @@ def test_a_discount_ending_on_a_future_date_is_active_until_that_date():
     assert as_of(DISCOUNT, date(2026, 5, 30)).status is DiscountStatus.ACTIVE
     assert as_of(DISCOUNT, date(2026, 5, 31)).status is DiscountStatus.ENDED
     assert as_of(DISCOUNT, date(2026, 6, 1)).status is DiscountStatus.ENDED
+
+
+async def test_the_discount_id_a_mutation_returns_is_the_one_listed_and_resolved_later(own_council, issuer, residents):
+    from tests.test_single_person_discount import APPLY, find_resident
+
+    node = "query($id: ID!) { node(id: $id) { id ... on Discount { status startsOn } } }"
+    listed = "{ me { discounts { id } } }"
+    async with running_app(own_council) as (_, client):
+        token, account = await find_resident(client, issuer, residents, with_household=False)
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        applied = {"accountReference": account["reference"], "startsOn": starts_on.isoformat(), "declaration": True}
+        made = (await graphql(client, APPLY, token, {"input": applied})).json()["data"]["applySinglePersonDiscount"]
+        given = made["discount"]["id"]
+        assert given in {d["id"] for d in (await graphql(client, listed, token)).json()["data"]["me"]["discounts"]}
+        found = (await graphql(client, node, token, {"id": given})).json()["data"]["node"]
+        assert found == {"id": given, "status": "ACTIVE", "startsOn": starts_on.isoformat()}
+        stranger = issuer.resident_token(residents[-1]["email"])
+        assert (await graphql(client, node, stranger, {"id": given})).json()["data"]["node"] is None

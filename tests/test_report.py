@@ -79,3 +79,54 @@ def test_a_store_with_no_events_still_gets_a_report(tmp_path: Path):
     output = tmp_path / "empty.html"
     assert main_report(Settings(data_dir=tmp_path), date(2026, 1, 1), date(2026, 6, 30), output) == 0
     assert "<h1>Resident demand and access" in output.read_text()
+
+
+def table_rows(html: str, caption_start: str) -> list[list[str]]:
+    """The body rows of the first table after `caption_start`, each as its cells' text."""
+    table = re.search(re.escape(caption_start) + r".*?<tbody>(.*?)</tbody>", html, re.S)
+    assert table, caption_start
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", table.group(1))]
+
+
+def test_report_tables_withhold_small_counts(report):
+    rows = table_rows(report, "Journeys started per service")
+    started = [row[2] for row in rows if row[1] != "fewer than 10 people"]
+    assert started and "withheld" in report
+    for cell in started:
+        assert cell == "withheld" or int(cell.replace(",", "")) == 0 or int(cell.replace(",", "")) >= 10, cell
+    assert "every count from 1 to 9" in report
+
+
+def test_a_half_year_is_compared_with_the_half_year_before_it(report):
+    assert "Compared with the previous half-year" in report
+    assert "too little data" not in report
+
+
+def test_a_year_against_an_almost_empty_year_says_it_cannot_compare(demo_year, tmp_path: Path):
+    today = london_today()
+    output = tmp_path / "year.html"
+    assert main_report(demo_year, today - timedelta(days=365), today - timedelta(days=1), output) == 0
+    html = output.read_text(encoding="utf-8")
+    found = findings(html)
+    assert re.search(
+        r"There is too little data for the previous year \(.*: journeys in \d of its \d+ weeks\)", found[1]
+    )
+    assert not any(re.search(r"rose by|fell by|on the previous", f) for f in found), found
+    assert "The previous year (" in html and "has too little data to compare with" in html
+
+
+def test_a_period_of_another_length_is_compared_with_as_many_days_before_it(demo_year, tmp_path: Path):
+    today = london_today()
+    output = tmp_path / "forty.html"
+    assert main_report(demo_year, today - timedelta(days=40), today - timedelta(days=1), output) == 0
+    html = output.read_text(encoding="utf-8")
+    assert "Compared with the previous 40 days" in html
+    assert "half-year" not in html
+
+
+def test_a_period_with_no_journeys_says_so(tmp_path: Path):
+    output = tmp_path / "empty.html"
+    assert main_report(Settings(data_dir=tmp_path), date(2026, 1, 1), date(2026, 6, 30), output) == 0
+    html = output.read_text(encoding="utf-8")
+    assert findings(html) == ["No journeys were recorded in this half-year: there is nothing to report."]
+    assert "No journeys were recorded in this period." in html

@@ -138,6 +138,9 @@ async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
         await page.screenshot(path=shots / "staff-customer-360.png", full_page=True)
 
 
+DASH = "\N{EN DASH}"
+
+
 async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: DemoIssuer, tmp_path: Path):
     shots = screenshots(tmp_path)
     async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
@@ -149,6 +152,11 @@ async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: Demo
         await expect_text(page.locator("#analytics-status"), "loaded.")
         assert await page.locator("svg.chart").count() == 2
         assert await page.get_by_role("table", name="Demand").get_by_text("fewer than 10 people").count() >= 1
+        # Journeys started: blank (a small group), a dash (withheld), zero, or at least ten.
+        demand = page.get_by_role("table", name="Demand")
+        started = await demand.locator("tbody tr td:nth-child(3)").all_text_contents()
+        assert all(c in ("", DASH) or int(c.replace(",", "")) == 0 or int(c.replace(",", "")) >= 10 for c in started)
+        assert await page.get_by_text(f"{DASH} withheld: a count from 1 to 9").count() == 2
         assert await page.get_by_role("table", name="Access by service").is_visible()
         await page.screenshot(path=shots / "staff-analytics.png", full_page=True)
 

@@ -1,7 +1,9 @@
 """The figures analytics publishes: demand per group, and vulnerable residents beside everyone.
 
 Every figure goes through `domain.analytics.measures`, which suppresses groups of fewer than ten
-people; the API and the six-monthly report share this one path, so neither can publish more.
+people, and then each table through `suppress_demand` / `suppress_equity`, which withhold counts
+from 1 to 9 and the cells that would give them away; the API and the six-monthly report share this
+one path, so neither can publish more.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from customer360.domain.analytics import (
     Period,
     dimensions,
     measures,
+    suppress_demand,
+    suppress_equity,
 )
 from customer360.store.events import EventStore, Key
 
@@ -41,7 +45,7 @@ class Analytics:
             DemandFigures(_group_key(dims, key), measures(tally, resolved.get(key, [])))
             for key, tally in tallies.items()
         ]
-        return sorted(rows, key=lambda row: _sort_key(row.key))
+        return suppress_demand(sorted(rows, key=lambda row: _sort_key(row.key)), dims)
 
     async def access_equity(self, period: Period) -> list[EquityFigures]:
         """All services together first, then each service, vulnerable residents beside everyone."""
@@ -50,7 +54,7 @@ class Analytics:
         rows = [EquityFigures(None, *overall.get((), (_NOTHING, _NOTHING)))]
         for key in sorted(by_service, key=lambda k: str(k[0])):
             rows.append(EquityFigures(str(key[0]) if key[0] is not None else None, *by_service[key]))
-        return rows
+        return suppress_equity(rows)
 
     async def _equity(self, period: Period, names: list[str]) -> dict[Key, tuple[Measures, Measures]]:
         start, end = period.bounds()

@@ -120,7 +120,11 @@ class Payments:
                     "This idempotency key was already used for a different payment",
                 )
             ]
-        return await self._at_provider(stored, customer, description, request.return_url)
+        try:
+            return await self._at_provider(stored, customer, description, request.return_url)
+        except Exception as error:  # the payment is kept: answer it (a retry with its key goes on from here)
+            log.warning("payment %s kept; a step after the commit failed (%s)", stored.reference, type(error).__name__)
+            return stored
 
     async def _at_provider(
         self, stored: StoredPayment, customer: GoldenRecord, description: str, return_url: str

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from customer360.commands.delivery import Deliverer
-from customer360.domain.submissions import Submission, new_reference
+from customer360.domain.requests import DeliveryState
+from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
 from customer360.store.locks import Locks
 from customer360.store.outbox import NewDelivery, OutboxStore
+
+log = logging.getLogger("customer360.writes")
 
 
 @dataclass
@@ -32,7 +36,10 @@ class WritePath:
         """Kept first (the resident's reference is good from here on), delivered second.
 
         A back office that is down does not fail the submission: its delivery stays pending
-        for the relay, and the resident sees it as submitted.
+        for the relay, and the resident sees it as submitted. Nor does anything else that fails
+        after the commit (the first delivery attempt, reading the submission back, the cache): the
+        resident gets the reference of what was kept, as pending, rather than an error that a retry
+        would turn into a second submission.
         """
         submission = Submission(
             reference=reference or new_reference(),
@@ -43,6 +50,21 @@ class WritePath:
             created_at=datetime.now(UTC),
         )
         item_ids = await self.outbox.submit(submission, deliveries)
-        await self.deliverer.deliver(item_ids)
-        found = await self.outbox.submissions_by_reference([submission.reference])
-        return found[submission.reference]
+        try:
+            await self.deliverer.deliver(item_ids)
+            found = await self.outbox.submissions_by_reference([submission.reference])
+            return found[submission.reference]
+        except Exception as error:  # committed: the relay delivers it, whatever went wrong here
+            log.warning(
+                "%s %s kept; a step after the commit failed (%s): its deliveries are left to the relay",
+                kind,
+                submission.reference,
+                type(error).__name__,
+            )
+            return replace(submission, deliveries=tuple(_pending(delivery) for delivery in deliveries))
+
+
+def _pending(delivery: NewDelivery) -> DeliveryRecord:
+    return DeliveryRecord(
+        destination=str(delivery.destination), operation=delivery.operation, state=DeliveryState.PENDING, attempts=0
+    )

@@ -3,7 +3,9 @@
 Events are coarse by construction: codes, a ward, an age band, yes/no flags and a pseudonymous key,
 never a name, an email or free text (`InteractionEvent` refuses anything that is not a code). Every
 published figure is about at least `SMALLEST_GROUP` distinct people; a smaller group is suppressed,
-so nobody can be singled out from a dashboard or a report. Pure: no I/O.
+and within the groups shown every count from 1 to 9 is withheld, with enough other counts that none
+can be worked out from the totals (`withheld_cells`), so nobody can be singled out from a dashboard
+or a report. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import hashlib
 import hmac
 import re
 import statistics
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from customer360.domain.working_days import working_days_after
@@ -176,12 +179,46 @@ class Period:
         """The period of the same length just before this one: what a change is measured against."""
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
+    def weeks(self) -> int:
+        """The weeks (Monday to Sunday) the period touches, in part or whole."""
+        return (
+            self.last - timedelta(days=self.last.weekday()) - (self.first - timedelta(days=self.first.weekday()))
+        ).days // 7 + 1
+
+    def name(self) -> str:
+        """What a reader calls a period of this length: "half-year", "year", or "N days"."""
+        for low, high, called in _PERIOD_NAMES:
+            if low <= self.days <= high:
+                return called
+        return f"{self.days} days"
+
+
+# Lengths (in days, inclusive) a reader knows by name; anything else is "N days".
+_PERIOD_NAMES = ((7, 7, "week"), (28, 31, "month"), (89, 92, "quarter"), (181, 184, "half-year"), (365, 366, "year"))
+# A previous period is a fair basis for a change only if journeys were recorded in most of its weeks
+# (not a store that began part-way through it) and there are enough of them for a percentage to mean
+# something: on fewer, it swings with chance.
+MIN_WEEKS_COVERED = 0.75
+MIN_JOURNEYS_TO_COMPARE = 30
+
+
+def comparable(previous: Period, weeks_with_journeys: int, journeys: int | None) -> bool:
+    """Whether changes may be measured against `previous`: journeys in at least three weeks in four of
+    it, and at least `MIN_JOURNEYS_TO_COMPARE` of them (None: withheld or suppressed, so too few)."""
+    covered = weeks_with_journeys >= MIN_WEEKS_COVERED * previous.weeks()
+    return covered and journeys is not None and journeys >= MIN_JOURNEYS_TO_COMPARE
+
 
 # --- measures --------------------------------------------------------------------------------
 
 
 def is_suppressed(people: int) -> bool:
     return people < SMALLEST_GROUP
+
+
+def is_small_count(count: int) -> bool:
+    """A count from 1 to 9: withheld wherever it appears (primary suppression). Zero is shown."""
+    return 0 < count < SMALLEST_GROUP
 
 
 def median(values: Collection[float]) -> float | None:
@@ -245,6 +282,8 @@ class Measures:
     median_days_to_resolve: float | None = None
     expected_days: int | None = None  # what the service promises (the most common promise in the group)
     resolved_within_expected_rate: float | None = None
+    # Counts (and the rates that would give them away) withheld by cell suppression in a shown group.
+    withheld: frozenset[str] = field(default_factory=frozenset)
 
 
 SUPPRESSED = Measures(suppressed=True)
@@ -273,12 +312,15 @@ def measures(tally: JourneyTally, resolutions: Sequence[Resolution]) -> Measures
         return shown
     promised = [r for r in resolutions if r.within_expected is not None]
     expectations = [r.expected_days for r in promised if r.expected_days is not None]
+    within = sum(1 for r in promised if r.within_expected)
+    # The rate times `resolved` gives how many were on time (and late): withheld when either is 1 to 9.
+    rate_shown = not is_small_count(within) and not is_small_count(len(promised) - within)
     return replace(
         shown,
         resolved=len(resolutions),
         median_days_to_resolve=median([r.days for r in resolutions]),
         expected_days=statistics.mode(expectations) if expectations else None,
-        resolved_within_expected_rate=rate(sum(1 for r in promised if r.within_expected), len(promised)),
+        resolved_within_expected_rate=rate(within, len(promised)) if rate_shown else None,
     )
 
 
@@ -309,6 +351,107 @@ class EquityFigures:
     service: str | None
     everyone: Measures
     vulnerable: Measures
+
+
+# --- cell suppression -------------------------------------------------------------------------
+
+Cell = TypeVar("Cell", bound=Hashable)
+
+# The counts a table publishes, and the rates computed from each: a rate beside its other count would
+# give a withheld count back (completion rate x started = submitted).
+COUNTS = ("started", "submitted", "abandoned", "resolved")
+_RATES_OF = {
+    "started": ("completion_rate", "abandonment_rate", "online_share", "assisted_share"),
+    "submitted": ("completion_rate",),
+    "abandoned": ("abandonment_rate",),
+    "resolved": (),
+}
+# Submitted and abandoned journeys are parts of those started: within a group they are one line.
+_PARTS = ("started", "submitted", "abandoned")
+
+
+def withheld_cells(counts: Mapping[Cell, int | None], lines: Iterable[Sequence[Cell]]) -> frozenset[Cell]:
+    """Which cells of a table to withhold. `counts` holds each cell's count (None: already withheld,
+    e.g. its group is too small); each line is a set of cells tied by a sum a reader can know (the
+    parts of a group's journeys, a column of groups whose total another query gives).
+
+    Primary suppression withholds every count from 1 to 9. Secondary: a line with exactly one withheld
+    cell gives it away (the total less the others), so the smallest other cell in it is withheld too —
+    a non-zero one first, since a withheld zero beside it hides nothing from a reader who guesses the
+    zero — and this is repeated until no line changes (a new withholding can leave another line with
+    one). Ties go to the cell listed first, so the answer does not depend on set order."""
+    withheld = {cell for cell, count in counts.items() if count is None or is_small_count(count)}
+    fixed = [tuple(line) for line in lines]
+    changed = True
+    while changed:
+        changed = False
+        for line in fixed:
+            if sum(1 for cell in line if cell in withheld) != 1:
+                continue
+            shown = [cell for cell in line if cell not in withheld]
+            if shown:
+                withheld.add(min(shown, key=lambda cell: (counts[cell] == 0, counts[cell] or 0)))
+                changed = True
+    return frozenset(withheld)
+
+
+def without(figures: Measures, counts: Collection[str]) -> Measures:
+    """The group's measures with these counts, and the rates computed from them, withheld."""
+    if figures.suppressed or not counts:
+        return figures
+    names = {*counts, *(rate_name for count in counts for rate_name in _RATES_OF[count])}
+    cleared: dict[str, Any] = dict.fromkeys(names)
+    return replace(figures, **cleared, withheld=frozenset(names) | figures.withheld)
+
+
+def _count_cells(prefix: tuple[object, ...], figures: Measures) -> dict[tuple[object, ...], int | None]:
+    if figures.suppressed:
+        return {(*prefix, name): None for name in COUNTS}
+    return {(*prefix, name): getattr(figures, name) for name in COUNTS}
+
+
+def _withheld_by(cells: frozenset[tuple[object, ...]], prefix: tuple[object, ...]) -> list[str]:
+    return [name for name in COUNTS if (*prefix, name) in cells]
+
+
+def suppress_demand(rows: Sequence[DemandFigures], dims: Sequence[DemandDimension]) -> list[DemandFigures]:
+    """`demand`'s rows with cells withheld. Lines: each row's parts, and for each dimension grouped by,
+    the rows that differ only in it (their sum is the row another query, grouped without it, shows)."""
+    counts: dict[tuple[object, ...], int | None] = {}
+    for index, row in enumerate(rows):
+        counts.update(_count_cells((index,), row.measures))
+    lines: list[list[tuple[object, ...]]] = [[(index, name) for name in _PARTS] for index in range(len(rows))]
+    for dimension in dims:
+        columns: dict[tuple[object, ...], list[int]] = {}
+        for index, row in enumerate(rows):
+            others = tuple(getattr(row.key, d.value) for d in dims if d is not dimension)
+            columns.setdefault(others, []).append(index)
+        lines += [[(index, name) for index in members] for members in columns.values() for name in COUNTS]
+    cells = withheld_cells(counts, lines)
+    return [replace(row, measures=without(row.measures, _withheld_by(cells, (i,)))) for i, row in enumerate(rows)]
+
+
+def suppress_equity(rows: Sequence[EquityFigures]) -> list[EquityFigures]:
+    """`accessEquity`'s rows with cells withheld. Lines: each side's parts, and for each side each
+    count down the services together with the all-services row (their total)."""
+    counts: dict[tuple[object, ...], int | None] = {}
+    for index, row in enumerate(rows):
+        counts.update(_count_cells((index, "everyone"), row.everyone))
+        counts.update(_count_cells((index, "vulnerable"), row.vulnerable))
+    sides = ("everyone", "vulnerable")
+    lines: list[list[tuple[object, ...]]] = [
+        [(index, side, name) for name in _PARTS] for index in range(len(rows)) for side in sides
+    ]
+    lines += [[(index, side, name) for index in range(len(rows))] for side in sides for name in COUNTS]
+    cells = withheld_cells(counts, lines)
+    return [
+        replace(
+            row,
+            everyone=without(row.everyone, _withheld_by(cells, (i, "everyone"))),
+            vulnerable=without(row.vulnerable, _withheld_by(cells, (i, "vulnerable"))),
+        )
+        for i, row in enumerate(rows)
+    ]
 
 
 def dimensions(requested: Sequence[DemandDimension]) -> tuple[DemandDimension, ...]:

@@ -16,6 +16,7 @@ ALLOWED_HEADERS = [
     "X-Request-ID",
     "X-Requested-With",
     "Apollo-Require-Preflight",
+    "Idempotency-Key",
 ]
 PREFLIGHT_MAX_AGE_SECONDS = 600
 
@@ -26,7 +27,7 @@ def cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
         allow_origins=list(origins),
         allow_methods=["GET", "POST"],
         allow_headers=ALLOWED_HEADERS,
-        expose_headers=["X-Request-ID", "Retry-After"],
+        expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
         allow_credentials=False,
         max_age=PREFLIGHT_MAX_AGE_SECONDS,
     )

@@ -2,7 +2,8 @@
 
 `matplotlib.figure.Figure` is used directly (not pyplot): no global state, no GUI backend, safe in
 a server process. Colours are the Okabe-Ito palette, distinguishable with colour-blindness; every
-chart has a title and a text alternative in the report, and suppressed groups are simply absent.
+chart has a title and a text alternative in the report, and suppressed groups and withheld counts
+are simply absent (a gap, never a zero).
 """
 
 from __future__ import annotations
@@ -57,9 +58,13 @@ def _figure(height: float) -> Figure:
     return Figure(figsize=(8, height), layout="constrained")
 
 
-def demand_by_service(now: Sequence[DemandFigures], before: Sequence[DemandFigures]) -> str:
-    previous = {row.key.service: row.measures.started or 0 for row in before if not row.measures.suppressed}
-    rows = sorted((r for r in now if not r.measures.suppressed), key=lambda r: r.measures.started or 0)
+def demand_by_service(
+    now: Sequence[DemandFigures], before: Sequence[DemandFigures], now_label: str, before_label: str | None
+) -> str:
+    """Journeys started per service; beside the previous period's when `before_label` is given (a period
+    with too little data to compare has none). Withheld counts are left out, never drawn as zero."""
+    previous = {row.key.service: row.measures.started for row in before if row.measures.started is not None}
+    rows = sorted((r for r in now if r.measures.started is not None), key=lambda r: r.measures.started or 0)
     with _styled():
         figure = _figure(0.35 * len(rows) + 1.2)
         axes = figure.subplots()
@@ -69,15 +74,16 @@ def demand_by_service(now: Sequence[DemandFigures], before: Sequence[DemandFigur
             [r.measures.started or 0 for r in rows],
             0.4,
             color=BLUE,
-            label="This half-year",
+            label=now_label,
         )
-        axes.barh(
-            [p - 0.2 for p in positions],
-            [previous.get(r.key.service, 0) for r in rows],
-            0.4,
-            color=GREY,
-            label="Previous half-year",
-        )
+        if before_label is not None:
+            axes.barh(
+                [p - 0.2 for p in positions],
+                [previous.get(r.key.service, float("nan")) for r in rows],
+                0.4,
+                color=GREY,
+                label=before_label,
+            )
         axes.set_yticks(list(positions), [service_label(r.key.service) for r in rows])
         axes.set_xlabel("Journeys started")
         axes.set_title("Demand by service")
@@ -88,8 +94,8 @@ def demand_by_service(now: Sequence[DemandFigures], before: Sequence[DemandFigur
 def weekly_demand_by_channel(rows: Sequence[DemandFigures]) -> str:
     series: dict[str, dict[date, int]] = defaultdict(dict)
     for row in rows:
-        if not row.measures.suppressed and row.key.week and row.key.channel:
-            series[row.key.channel][row.key.week] = row.measures.started or 0
+        if row.measures.started is not None and row.key.week and row.key.channel:
+            series[row.key.channel][row.key.week] = row.measures.started
     weeks = sorted({week for points in series.values() for week in points})
     with _styled():
         figure = _figure(3.2)
@@ -99,7 +105,7 @@ def weekly_demand_by_channel(rows: Sequence[DemandFigures]) -> str:
                 points = series[channel.value]
                 axes.plot(
                     weeks,  # type: ignore[arg-type]  # matplotlib plots dates, its stubs do not say so
-                    [points.get(week, 0) for week in weeks],
+                    [points.get(week, float("nan")) for week in weeks],  # a withheld week is a gap
                     color=CHANNEL_COLOURS[channel],
                     label=CHANNEL_NAMES[channel],
                     linewidth=2,
@@ -113,7 +119,8 @@ def weekly_demand_by_channel(rows: Sequence[DemandFigures]) -> str:
 
 
 def demand_by_hour(rows: Sequence[DemandFigures]) -> str:
-    counts = {row.key.hour: row.measures.started or 0 for row in rows if not row.measures.suppressed}
+    # An hour with no journeys is a zero; an hour whose count is withheld draws no bar (NaN).
+    counts = {row.key.hour: row.measures.started if row.measures.started is not None else float("nan") for row in rows}
     hours = list(range(24))
     with _styled():
         figure = _figure(2.8)
@@ -135,7 +142,11 @@ def completion_by_service(rows: Sequence[DemandFigures]) -> str:
         axes = figure.subplots()
         names = [service_label(r.key.service) for r in shown]
         completed = [100 * (r.measures.completion_rate or 0) for r in shown]
-        abandoned = [100 * (r.measures.abandonment_rate or 0) for r in shown]
+        # A withheld abandonment rate is a gap (NaN draws no bar), not a zero.
+        abandoned = [
+            100 * r.measures.abandonment_rate if r.measures.abandonment_rate is not None else float("nan")
+            for r in shown
+        ]
         axes.barh(names, completed, color=GREEN, label="Completed")
         axes.barh(names, abandoned, left=completed, color=ORANGE, label="Abandoned")
         axes.set_xlim(0, 100)

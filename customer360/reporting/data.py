@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from customer360.analytics.figures import Analytics
-from customer360.domain.analytics import DemandDimension, DemandFigures, EquityFigures, Period
+from customer360.domain.analytics import DemandDimension, DemandFigures, EquityFigures, Period, comparable
 
 SERVICE, WARD, CHANNEL, HOUR, WEEK = (
     DemandDimension.SERVICE,
@@ -26,10 +26,27 @@ class ReportData:
     previous_by_service: list[DemandFigures]
     by_channel: list[DemandFigures]
     previous_by_channel: list[DemandFigures]
+    previous_by_week: list[DemandFigures]
     by_week_and_channel: list[DemandFigures]
     by_hour: list[DemandFigures]
     by_ward: list[DemandFigures]
     equity: list[EquityFigures]
+
+    @property
+    def has_journeys(self) -> bool:
+        # The ungrouped total always has its one row (of zeros, when empty); grouped rows only exist for journeys.
+        return bool(self.by_week_and_channel)
+
+    @property
+    def previous_weeks_with_journeys(self) -> int:
+        # A suppressed week is still a week with journeys in it: only its figures are withheld.
+        return len({row.key.week for row in self.previous_by_week})
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the previous period holds enough to measure changes against (`domain.analytics.comparable`)."""
+        started = self.previous_total[0].measures.started if self.previous_total else None
+        return comparable(self.previous, self.previous_weeks_with_journeys, started)
 
     def suppressed_groups(self) -> int:
         shown = (self.by_service, self.by_channel, self.by_week_and_channel, self.by_hour, self.by_ward)
@@ -47,6 +64,7 @@ async def gather(analytics: Analytics, period: Period) -> ReportData:
         previous_by_service=await analytics.demand(previous, [SERVICE]),
         by_channel=await analytics.demand(period, [CHANNEL]),
         previous_by_channel=await analytics.demand(previous, [CHANNEL]),
+        previous_by_week=await analytics.demand(previous, [WEEK]),
         by_week_and_channel=await analytics.demand(period, [WEEK, CHANNEL]),
         by_hour=await analytics.demand(period, [HOUR]),
         by_ward=await analytics.demand(period, [WARD]),

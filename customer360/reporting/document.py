@@ -13,9 +13,10 @@ from html import escape
 from customer360.domain.analytics import SMALLEST_GROUP, EquityFigures, Measures, service_label
 from customer360.reporting import charts
 from customer360.reporting.data import ReportData
-from customer360.reporting.findings import findings, percent
+from customer360.reporting.findings import findings, percent, previous_name
 
 NONE = "\N{EN DASH}"  # a measure with nothing to measure (no journeys on the web, no promise)
+WITHHELD = "withheld"  # a count from 1 to 9, or one that would give such a count away (and its rates)
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; }
@@ -44,8 +45,16 @@ def render(data: ReportData, generated_at: datetime) -> str:
         _section(
             "Demand",
             _chart(
-                charts.demand_by_service(data.by_service, data.previous_by_service),
-                "Journeys started per service, this half-year beside the previous one.",
+                charts.demand_by_service(
+                    data.by_service,
+                    data.previous_by_service,
+                    f"This {data.period.name()}",
+                    f"Previous {data.previous.name()}" if data.comparable else None,
+                ),
+                f"Journeys started per service, this {data.period.name()}"
+                + (
+                    f" beside {previous_name(data)}." if data.comparable else " (too little data before it to compare)."
+                ),
             )
             + _chart(
                 charts.weekly_demand_by_channel(data.by_week_and_channel),
@@ -88,11 +97,21 @@ def render(data: ReportData, generated_at: datetime) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>{escape(title)}</h1><p class='lede'>Six-monthly report on what residents asked the council for, how, "
-        f"and how easily vulnerable residents reached services. Compared with {_day(data.previous.first)} to "
-        f"{_day(data.previous.last)}. Generated {escape(generated_at.strftime('%d %B %Y %H:%M %Z'))}.</p>"
+        f"and how easily vulnerable residents reached services. {_comparison(data)} "
+        f"Generated {escape(generated_at.strftime('%d %B %Y %H:%M %Z'))}.</p>"
         + "".join(sections)
         + "</main></body></html>\n"
     )
+
+
+def _comparison(data: ReportData) -> str:
+    """Which period changes are measured against, or why none are."""
+    before = f"{_day(data.previous.first)} to {_day(data.previous.last)}"
+    if not data.has_journeys:
+        return "No journeys were recorded in this period."
+    if not data.comparable:
+        return f"{previous_name(data).capitalize()} ({before}) has too little data to compare with."
+    return f"Compared with {previous_name(data)}, {before}."
 
 
 def _day(day: date) -> str:
@@ -108,11 +127,15 @@ def _chart(svg: str, caption: str) -> str:
     return f"<figure>{labelled}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
-def _rate(value: float | None) -> str:
+def _rate(value: float | None, withheld: bool = False) -> str:
+    if withheld:
+        return WITHHELD
     return percent(value) if value is not None else NONE
 
 
-def _number(value: int | float | None, digits: int = 0) -> str:
+def _number(value: int | float | None, digits: int = 0, withheld: bool = False) -> str:
+    if withheld:
+        return WITHHELD
     return NONE if value is None else f"{value:,.{digits}f}"
 
 
@@ -149,9 +172,9 @@ def _demand_cells(m: Measures) -> list[str]:
         return [f"fewer than {SMALLEST_GROUP} people"] + [""] * 6
     return [
         _number(m.people),
-        _number(m.started),
-        _rate(m.completion_rate),
-        _rate(m.abandonment_rate),
+        _number(m.started, withheld="started" in m.withheld),
+        _rate(m.completion_rate, withheld="completion_rate" in m.withheld),
+        _rate(m.abandonment_rate, withheld="abandonment_rate" in m.withheld),
         _number(m.median_days_to_resolve, 1),
         _number(m.expected_days),
         _rate(m.resolved_within_expected_rate),
@@ -170,9 +193,9 @@ def _equity_table(rows: Sequence[EquityFigures]) -> str:
                     [
                         label,
                         _number(m.people),
-                        _rate(m.online_share),
+                        _rate(m.online_share, withheld="online_share" in m.withheld),
                         _rate(m.online_completion_rate),
-                        _rate(m.assisted_share),
+                        _rate(m.assisted_share, withheld="assisted_share" in m.withheld),
                         _number(m.median_days_to_resolve, 1),
                     ]
                 )
@@ -196,6 +219,11 @@ def _method(data: ReportData) -> str:
         f"<li>No figure describes fewer than {SMALLEST_GROUP} people: smaller groups are shown as "
         f"&ldquo;fewer than {SMALLEST_GROUP} people&rdquo; or left out of charts. "
         f"{data.suppressed_groups()} groups in this report were too small to show.</li>"
+        f"<li>Within the groups shown, every count from 1 to {SMALLEST_GROUP - 1} is "
+        f"&ldquo;{WITHHELD}&rdquo;, and so is the next smallest count beside it wherever it could otherwise be "
+        "worked out from a total (a service's journeys from all services', say), with any rate computed from "
+        "a withheld count.</li>"
+        f"<li>Changes are measured against the period of the same length just before: {_comparison(data)}</li>"
         "<li><strong>Vulnerable</strong> residents are those a back office flags: a disability-related benefit, "
         "a housing medical need, or a safeguarding history. They are counted among all residents too.</li>"
         "<li>Time to resolve counts requests made in the period that have been resolved; requests still open "

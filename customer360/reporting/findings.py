@@ -7,6 +7,7 @@ nothing worth saying); the report lists what is found, most important first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from customer360.domain.analytics import Channel, DemandFigures, Measures, service_label
 from customer360.reporting.data import ReportData
@@ -18,8 +19,11 @@ OFFICE_HOURS = range(9, 17)
 
 
 def findings(data: ReportData) -> list[str]:
+    if not data.has_journeys:
+        return [f"No journeys were recorded in this {data.period.name()}: there is nothing to report."]
     finders: Sequence[Callable[[ReportData], str | None]] = (
         _overall_demand,
+        _too_little_to_compare,
         _biggest_rise,
         _biggest_fall,
         _most_used,
@@ -47,6 +51,11 @@ def change(now: int, before: int) -> str:
     return f"{'rose' if movement > 0 else 'fell'} by {abs(movement) * 100:.0f}%"
 
 
+def previous_name(data: ReportData) -> str:
+    """'the previous half-year' (or year, or 40 days): the period of the same length just before."""
+    return f"the previous {data.previous.name()}"
+
+
 def _named(code: str | None) -> str:
     """A service's name in quotes: several read as sentences ("Tell us you are moving")."""
     return f'"{service_label(code)}"'
@@ -67,12 +76,29 @@ def _overall_demand(data: ReportData) -> str | None:
     sentence = f"Residents started {now.started:,} service journeys ({now.people:,} people)"
     if now.completion_rate is not None:
         sentence += f" and completed {percent(now.completion_rate)} of them"
-    if before is not None and before.started:
-        sentence += f"; demand {change(now.started, before.started)} on the previous half-year"
+    if data.comparable and before is not None and before.started:
+        sentence += f"; demand {change(now.started, before.started)} on {previous_name(data)}"
     return sentence + "."
 
 
+def _too_little_to_compare(data: ReportData) -> str | None:
+    if data.comparable:
+        return None
+    weeks = data.previous_weeks_with_journeys
+    return (
+        f"There is too little data for {previous_name(data)} ({_day(data.previous.first)} to "
+        f"{_day(data.previous.last)}: journeys in {weeks} of its {data.previous.weeks()} weeks) to compare with, "
+        "so no changes are given."
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
 def _service_changes(data: ReportData) -> list[tuple[float, str, int, int]]:
+    if not data.comparable:
+        return []
     before = {row.key.service: row.measures.started for row in _shown(data.previous_by_service)}
     changes = []
     for row in _shown(data.by_service):
@@ -87,7 +113,7 @@ def _biggest_rise(data: ReportData) -> str | None:
     if not changes or changes[-1][0] <= 0.05:
         return None
     _, name, now, was = changes[-1]
-    return f"Demand for {name} {change(now, was)} on the previous half-year (from {was:,} to {now:,} journeys)."
+    return f"Demand for {name} {change(now, was)} on {previous_name(data)} (from {was:,} to {now:,} journeys)."
 
 
 def _biggest_fall(data: ReportData) -> str | None:
@@ -95,7 +121,7 @@ def _biggest_fall(data: ReportData) -> str | None:
     if not changes or changes[0][0] >= -0.05:
         return None
     _, name, now, was = changes[0]
-    return f"Demand for {name} {change(now, was)} on the previous half-year (from {was:,} to {now:,} journeys)."
+    return f"Demand for {name} {change(now, was)} on {previous_name(data)} (from {was:,} to {now:,} journeys)."
 
 
 def _most_used(data: ReportData) -> str | None:
@@ -115,7 +141,7 @@ def _channel(rows: Sequence[DemandFigures], channel: Channel) -> Measures | None
 def _web_share(rows: Sequence[DemandFigures]) -> float | None:
     web = _channel(rows, Channel.WEB)
     total = sum(row.measures.started or 0 for row in _shown(rows))
-    return (web.started or 0) / total if web and total else None
+    return web.started / total if web and web.started is not None and total else None
 
 
 def _online_share(data: ReportData) -> str | None:
@@ -123,8 +149,8 @@ def _online_share(data: ReportData) -> str | None:
     if now is None:
         return None
     sentence = f"{percent(now)} of journeys were self-served online"
-    if before is not None and round(now * 100) != round(before * 100):
-        sentence += f", {'up' if now > before else 'down'} from {percent(before)} in the previous half-year"
+    if data.comparable and before is not None and round(now * 100) != round(before * 100):
+        sentence += f", {'up' if now > before else 'down'} from {percent(before)} in {previous_name(data)}"
     return sentence + "."
 
 
@@ -133,8 +159,8 @@ def _online_abandonment(data: ReportData) -> str | None:
     if now is None or now.abandonment_rate is None:
         return None
     sentence = f"Online forms were abandoned part-way {percent(now.abandonment_rate)} of the time"
-    if before is not None and before.abandonment_rate is not None:
-        sentence += f", against {percent(before.abandonment_rate)} in the previous half-year"
+    if data.comparable and before is not None and before.abandonment_rate is not None:
+        sentence += f", against {percent(before.abandonment_rate)} in {previous_name(data)}"
     return sentence + "."
 
 

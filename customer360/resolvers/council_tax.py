@@ -11,7 +11,9 @@ from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
+    DiscountKind,
     DiscountRecord,
+    DiscountStatus,
     Instalment,
     Statement,
     as_of,
@@ -19,7 +21,9 @@ from customer360.domain.council_tax import (
     latest_statement,
     paid_towards_instalments,
 )
+from customer360.domain.discounts import SINGLE_PERSON_PERCENT
 from customer360.domain.housing import TenancyRecord
+from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, records_in
@@ -35,6 +39,21 @@ async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTa
 async def discounts(info: Info[Context, Any], customer_id: str) -> list[DiscountRecord]:
     today = info.context.today
     return [as_of(discount, today) for account in await accounts(info, customer_id) for discount in account.discounts]
+
+
+def discount_not_yet_in_revenues(submission: Submission) -> DiscountRecord:
+    """A single person discount as the resident applied for it, until REVENUES holds it."""
+    payload = submission.payload
+    return DiscountRecord(
+        discount_id=submission.reference,
+        account_reference=payload["account_reference"],
+        kind=DiscountKind.SINGLE_PERSON,
+        status=DiscountStatus(payload["status"]),
+        percent=SINGLE_PERSON_PERCENT,
+        starts_on=date.fromisoformat(payload["starts_on"]),
+        review_reason=payload.get("review_reason"),
+        external_reference=submission.reference,
+    )
 
 
 def instalments(account: CouncilTaxAccountRecord, today: date) -> list[Instalment]:

@@ -20,6 +20,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers import casework, my_requests
 from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
 from customer360.resolvers.context import Context
+from customer360.resolvers.council_tax import discount_not_yet_in_revenues
 from customer360.resolvers.customers import audit_staff_reads
 from customer360.resolvers.loaders import owner_key
 from customer360.resolvers.tracking import Tracked
@@ -47,12 +48,18 @@ async def council_tax_account(info: Info[Context, Any], reference: str) -> Any:
 
 
 async def discount(info: Info[Context, Any], key: str) -> Any:
-    account_reference, _, discount_id = key.partition("/")
+    """By REVENUES' id, or by the C360- reference it was applied for under (delivered or still on its way)."""
+    account_reference, _, wanted = key.partition("/")
     account = await council_tax_account(info, account_reference)
     if account is None:
         return None
-    found = next((d for d in account.discounts if d.discount_id == discount_id), None)
-    return as_of(found, info.context.today) if found else None
+    found = next((d for d in account.discounts if wanted in (d.discount_id, d.external_reference)), None)
+    if found is not None:
+        return as_of(found, info.context.today)
+    submission = (await info.context.submissions.submissions_by_reference([wanted])).get(wanted)
+    if submission is None or submission.payload.get("account_reference") != account.reference:
+        return None
+    return discount_not_yet_in_revenues(submission)
 
 
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:

@@ -27,24 +27,34 @@ strawberry.enum(DemandDimension, description="What `demand` can group by; HOUR a
 strawberry.enum(Channel, name="InteractionChannel", description="How a resident reached the service.")
 
 _SUPPRESSED = f"null when fewer than {SMALLEST_GROUP} people are behind it (suppressed)"
+_WITHHELD = (
+    f"null when withheld: a count from 1 to {SMALLEST_GROUP - 1} (primary suppression), or a count that would let "
+    "such a count be worked out from the others in its group or from a total another query gives (secondary "
+    "suppression); a rate computed from a withheld count is withheld with it. Zero is shown"
+)
+_COUNT = f"null when withheld (1 to {SMALLEST_GROUP - 1}, or it would give such a count away: see the type)"
 
 
-@strawberry.type(description=f"A group's measures. Each is {_SUPPRESSED}.")
+@strawberry.type(description=f"A group's measures. Each is {_SUPPRESSED}; a count or rate is also {_WITHHELD}.")
 class AccessMeasures:
     suppressed: bool = strawberry.field(description=f"Fewer than {SMALLEST_GROUP} people: every measure is null.")
     people: int | None = strawberry.field(description="Distinct residents who started a journey.")
-    started: int | None
-    submitted: int | None
-    abandoned: int | None
+    started: int | None = strawberry.field(description=f"Journeys started; {_COUNT}.")
+    submitted: int | None = strawberry.field(description=f"Journeys submitted; {_COUNT}.")
+    abandoned: int | None = strawberry.field(description=f"Journeys left part-way; {_COUNT}.")
     completion_rate: float | None = strawberry.field(description="Submitted / started, 0..1.")
     abandonment_rate: float | None = strawberry.field(description="Abandoned / started, 0..1.")
     online_share: float | None = strawberry.field(description="Share of journeys self-served on the web, 0..1.")
     online_completion_rate: float | None = strawberry.field(description="Completion of web journeys, 0..1.")
     assisted_share: float | None = strawberry.field(description="Share of journeys with assisted digital help.")
-    resolved: int | None = strawberry.field(description="Requests asked for in the period and since resolved.")
+    resolved: int | None = strawberry.field(
+        description=f"Requests asked for in the period and since resolved; {_COUNT}."
+    )
     median_days_to_resolve: float | None = strawberry.field(description="Calendar days, asking to resolution.")
     expected_days: int | None = strawberry.field(description="Working days the service promises.")
-    resolved_within_expected_rate: float | None
+    resolved_within_expected_rate: float | None = strawberry.field(
+        description=f"0..1; null too when those on time or those late number 1 to {SMALLEST_GROUP - 1}."
+    )
 
     @classmethod
     def from_record(cls, record: Measures) -> Self:
@@ -66,7 +76,10 @@ class AccessMeasures:
         )
 
 
-@strawberry.type(description=f"Demand in one group: a dimension not grouped by is null. Measures are {_SUPPRESSED}.")
+@strawberry.type(
+    description=f"Demand in one group: a dimension not grouped by is null. Measures are {_SUPPRESSED}; "
+    f"a count or rate is also {_WITHHELD}."
+)
 class DemandRow:
     service: str | None = strawberry.field(description="The service code.")
     service_name: str | None
@@ -74,14 +87,14 @@ class DemandRow:
     channel: Channel | None
     hour: int | None = strawberry.field(description="0-23, London time.")
     week: date | None = strawberry.field(description="The Monday the week starts on, London time.")
-    suppressed: bool
+    suppressed: bool = strawberry.field(description=f"Fewer than {SMALLEST_GROUP} people: every measure is null.")
     people: int | None
-    started: int | None
-    submitted: int | None
-    abandoned: int | None
+    started: int | None = strawberry.field(description=f"Journeys started; {_COUNT}.")
+    submitted: int | None = strawberry.field(description=f"Journeys submitted; {_COUNT}.")
+    abandoned: int | None = strawberry.field(description=f"Journeys left part-way; {_COUNT}.")
     completion_rate: float | None
     abandonment_rate: float | None
-    resolved: int | None
+    resolved: int | None = strawberry.field(description=f"Requests since resolved; {_COUNT}.")
     median_days_to_resolve: float | None
     expected_days: int | None
     resolved_within_expected_rate: float | None

@@ -94,7 +94,9 @@ class Discount(Node):
     @classmethod
     def from_record(cls, record: DiscountRecord) -> Self:
         return cls(
-            id=to_global_id("Discount", f"{record.account_reference}/{record.discount_id}"),
+            # Keyed by the C360- reference when applied for through us: the id the mutation returned
+            # names the same discount before and after REVENUES has it.
+            id=to_global_id("Discount", _discount_key(record)),
             record=record,
             kind=record.kind,
             status=record.status,
@@ -103,6 +105,10 @@ class Discount(Node):
             ends_on=record.ends_on,
             account_reference=record.account_reference,
         )
+
+
+def _discount_key(record: DiscountRecord) -> str:
+    return f"{record.account_reference}/{record.external_reference or record.discount_id}"
 
 
 @strawberry.type

@@ -1,21 +1,35 @@
 """Every mutation leaves two traces: an audit entry (who, role, what) and, for residents' portal
 services, an interaction event for analytics (coarse codes only, a pseudonymous person key).
 
-Recorded after the mutation has answered, from its outcome: a userError is an ERROR event with the
-code the resident met, anything else a SERVICE_SUBMITTED event.
+Both come from the command's own result — the payload object the mutation's resolver returned, with
+its `user_errors` — and the field's schema name, never from the GraphQL response: what a client
+selects or how it aliases a field must not change what is recorded (a form that asks only for
+`userErrors { message }` must not lose its answer, and an alias must not hide a refused complaint).
+A userError is an ERROR event with the code the resident met, and so is a raised error (with the
+code the client is shown, e.g. FORBIDDEN); anything else is a SERVICE_SUBMITTED event.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
+from strawberry.extensions import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
+from strawberry.types import Info
 
 from customer360.auth.policy import acting_role
 from customer360.domain.analytics import Channel, EventKind, InteractionEvent
+from customer360.sources.errors import SourceUnavailable
+
+log = logging.getLogger("customer360.interactions")
+
+OK = "OK"
+# An exception with no code of its own: the outcome the audit row carries (the error shaping gives the
+# client an error id for it).
+FAILED = "INTERNAL_ERROR"
 
 # Mutation -> the portal journey it is, in the analytics' service codes. Staff actions are audited only.
 JOURNEYS = {
@@ -31,42 +45,79 @@ JOURNEYS = {
 }
 
 
-class RecordInteractions(SchemaExtension):
-    async def on_execute(self) -> AsyncIterator[None]:
+class RecordOutcome(FieldExtension):
+    """On every field of the Mutation root: sees the resolver's Python payload before GraphQL selects
+    from it, and records the audit row and the event from that payload."""
+
+    async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
         started = datetime.now(UTC)
-        yield
-        execution = self.execution_context
-        operation = execution.operation_type
-        result = execution.result
-        if operation is not OperationType.MUTATION or result is None or not result.data:
-            return
-        context = execution.context
-        principal = context.principal
+        try:
+            payload = await next_(source, info, **kwargs)
+        except Exception as error:
+            await _record(info, _failure_code(error), started)
+            raise
+        await _record(info, outcome_of(payload), started)
+        return payload
+
+
+def record_every_mutation(mutation_root: type) -> None:
+    """Attach `RecordOutcome` to each field of the Mutation root, so a new mutation cannot be left
+    unrecorded. Idempotent (the root class is shared by every schema built in a process)."""
+    for field in mutation_root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if not any(isinstance(extension, RecordOutcome) for extension in field.extensions):
+            field.extensions.append(RecordOutcome())
+
+
+def outcome_of(payload: Any) -> str:
+    """The first userError's code, or OK: every payload carries `user_errors` (a list of UserError)."""
+    problems = getattr(payload, "user_errors", None) or []
+    return str(problems[0].code) if problems else OK
+
+
+def _failure_code(error: Exception) -> str:
+    """The code the client is shown for a raised error (FORBIDDEN, PURPOSE_REQUIRED, ...), if it has one."""
+    if isinstance(error, SourceUnavailable):
+        return "SOURCE_UNAVAILABLE"
+    extensions = getattr(error, "extensions", None)
+    code = extensions.get("code") if isinstance(extensions, Mapping) else None
+    return code if isinstance(code, str) else FAILED
+
+
+async def _record(info: Info, outcome: str, started: datetime) -> None:
+    """The audit row, then the event, each on its own: the write (if any) has committed by now, so a
+    failure here is logged — which mutation and what kind of failure, no input or personal data — and
+    never raised, and one trace failing does not cost the other."""
+    field = info.field_name  # the schema's name, whatever alias the client used
+    context = info.context
+    principal = context.principal
+    try:
         role = acting_role(principal) if principal.is_staff else None
-        for field, payload in result.data.items():
-            problems = (payload or {}).get("userErrors") or []
-            outcome = problems[0]["code"] if problems else "OK"
-            await context.audit.append(
-                actor=principal.subject or "anonymous",
-                role=role.value if role else principal.kind.value,
-                action=f"mutation.{field}",
-                customer_id=principal.customer_id,
-                detail={"outcome": outcome},
-            )
-            journey = JOURNEYS.get(field)
-            if journey is None or principal.is_staff:
-                continue
-            await context.events.record(_event(journey, outcome, started, context, principal))
+        await context.audit.append(
+            actor=principal.subject or "anonymous",
+            role=role.value if role else principal.kind.value,
+            action=f"mutation.{field}",
+            customer_id=principal.customer_id,
+            detail={"outcome": outcome},
+        )
+    except Exception as error:  # recording must never cost the caller their answer
+        log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
+    journey = JOURNEYS.get(field)
+    if journey is None or principal.is_staff:
+        return
+    try:
+        await context.events.record(_event(journey, outcome, started, context, principal))
+    except Exception as error:
+        log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
 
 
 def _event(journey: str, outcome: str, started: datetime, context: Any, principal: Any) -> InteractionEvent:
     now = datetime.now(UTC)
     return InteractionEvent(
-        kind=EventKind.SERVICE_SUBMITTED if outcome == "OK" else EventKind.ERROR,
+        kind=EventKind.SERVICE_SUBMITTED if outcome == OK else EventKind.ERROR,
         channel=Channel.WEB,
         at=now,
         service_code=journey,
-        outcome=outcome[:20] if outcome != "OK" else "SUBMITTED",
+        outcome=outcome[:20] if outcome != OK else "SUBMITTED",
         duration_ms=int((now - started).total_seconds() * 1000),
         person_key=context.person_keys.key_for(principal.customer_id) if principal.customer_id else None,
     )

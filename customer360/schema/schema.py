@@ -14,7 +14,7 @@ from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
 from customer360.schema.errors import error_shaping
-from customer360.schema.interactions import RecordInteractions
+from customer360.schema.interactions import record_every_mutation
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
 from customer360.schema.payments import Payment
@@ -46,11 +46,11 @@ def build_schema(*, production: bool = False, limits: Limits | None = None) -> s
         partial(ParserCache, maxsize=512),
         document_limits(limits),
         error_shaping(production),
-        RecordInteractions,
         StaleAnswers,
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
     return strawberry.Schema(
         query=Query,

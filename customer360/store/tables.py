@@ -276,3 +276,18 @@ listed_services = Table(
     Column("services", JSON, nullable=False, comment="the service definitions, attributes included"),
     Column("seen_at", DateTime(timezone=True), nullable=False, comment="when the back office last listed them"),
 )
+
+# `Idempotency-Key` headers on mutations (IETF HTTPAPI draft): per principal scope and key, what the
+# first request was (its fingerprint) and, once it finished, its answer, replayed to repeats for 24 h.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(80), primary_key=True, comment="principal kind and a hash of its subject"),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False, comment="sha256 of document, variables, operation"),
+    Column("state", String(12), nullable=False, comment="IN_PROGRESS DONE"),
+    Column("owner", String(40), nullable=False, comment="the request running it (a random token)"),
+    Column("lease_until", DateTime(timezone=True), comment="IN_PROGRESS: its owner is presumed dead after this"),
+    Column("answer", JSON, comment="DONE: the GraphQL answer, replayed"),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -9,11 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.commands import discounts as command
-from customer360.domain.council_tax import DiscountKind, DiscountRecord, DiscountStatus
-from customer360.domain.discounts import SINGLE_PERSON_PERCENT, KnownAdult
+from customer360.domain.discounts import KnownAdult
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
-from customer360.resolvers.council_tax import people_at_home
+from customer360.resolvers.council_tax import discount_not_yet_in_revenues, people_at_home
 from customer360.schema.council_tax import Discount
 from customer360.schema.mutations.council_tax_account import account_now, discount_after, own_account
 from customer360.schema.values import UserError, user_errors
@@ -58,15 +57,6 @@ async def apply_single_person_discount(
     )
     if isinstance(outcome, list):
         return ApplySinglePersonDiscountPayload(discount=None, user_errors=user_errors(outcome))
-    as_requested = DiscountRecord(
-        discount_id=outcome.reference,
-        account_reference=account.reference,
-        kind=DiscountKind.SINGLE_PERSON,
-        status=DiscountStatus(outcome.payload["status"]),
-        percent=SINGLE_PERSON_PERCENT,
-        starts_on=input.starts_on,
-        review_reason=outcome.payload["review_reason"],
-        external_reference=outcome.reference,
-    )
+    as_requested = discount_not_yet_in_revenues(outcome)
     discount = await discount_after(info, outcome, as_requested)
     return ApplySinglePersonDiscountPayload(discount=Discount.from_record(discount), user_errors=[])

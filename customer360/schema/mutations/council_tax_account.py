@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,8 @@ from customer360.domain.submissions import Submission
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import fresh_account, liable_account
 from customer360.sources.errors import SourceUnavailable
+
+log = logging.getLogger("customer360.writes")
 
 NOT_YOURS = Problem(
     ("input", "accountReference"),
@@ -52,6 +55,9 @@ async def discount_after(info: Info[Context, Any], submission: Submission, fallb
     try:
         account = await fresh_account(info, fallback.account_reference)
     except SourceUnavailable:
+        return fallback
+    except Exception as error:  # the request is kept already: a failed re-read must not answer an error
+        log.warning("discount %s kept; reading it back failed (%s)", submission.reference, type(error).__name__)
         return fallback
     wanted = {submission.reference, *(d.backoffice_reference for d in submission.deliveries)}
     found = [d for d in (account.discounts if account else ()) if wanted & {d.external_reference, d.discount_id}]

@@ -60,21 +60,28 @@
     return el("figure", {}, el("figcaption", {}, el("h3", {}, title)), svg);
   }
 
+  // A null count in a group that is shown is withheld (see the schema): drawn as nothing, never as zero.
+  const WITHHELD_NOTE = "– withheld: a count from 1 to 9, or one that would let such a count be worked out " +
+    "from a total, and any rate computed from it.";
+
   function demandView(rows, dimension) {
-    const shown = rows.filter((r) => !r.suppressed);
+    const shown = rows.filter((r) => !r.suppressed && r.started !== null);
     const ordered = ["HOUR", "WEEK"].includes(dimension) ? shown : [...shown].sort((a, b) => b.started - a.started);
     const max = Math.max(0, ...shown.map((r) => r.started));
-    const hidden = rows.length - shown.length;
+    const small = rows.filter((r) => r.suppressed).length;
+    const withheld = rows.length - shown.length - small;
     return [
       el("h2", {}, "Demand"),
       barChart("Journeys started", ordered.map((r) => [groupLabel(r), r.started]), max),
-      hidden ? el("p", {}, `${hidden} ${hidden === 1 ? "group has" : "groups have"} fewer than 10 people and ${hidden === 1 ? "is" : "are"} not shown in the chart.`) : null,
+      small ? el("p", {}, `${small} ${small === 1 ? "group has" : "groups have"} fewer than 10 people and ${small === 1 ? "is" : "are"} not shown in the chart.`) : null,
+      withheld ? el("p", {}, `${withheld} ${withheld === 1 ? "group's count is" : "groups' counts are"} withheld and not shown in the chart.`) : null,
       table("Demand", ["Group", "People", "Started", "Completed", "Abandoned", "Median days to resolve", "Promise (working days)"],
         rows.map((r) => (r.suppressed
           ? [groupLabel(r), "fewer than 10 people", "", "", "", "", ""]
           : [groupLabel(r), number(r.people), number(r.started), percent(r.completionRate), percent(r.abandonmentRate),
             number(r.medianDaysToResolve, 1), number(r.expectedDays)])),
         [1, 2, 3, 4, 5, 6]),
+      el("p", { class: "note" }, WITHHELD_NOTE),
     ];
   }
 
@@ -101,6 +108,7 @@
       table("Access by service", ["Service", "People (all)", "Online (all)", "Completed online (all)", "Median days (all)",
         "People (vulnerable)", "Online (vulnerable)", "Completed online (vulnerable)", "Median days (vulnerable)"],
         rows.map((r) => [r.serviceName, ...cells(r.all), ...cells(r.vulnerable)]), [1, 2, 3, 4, 5, 6, 7, 8]),
+      el("p", { class: "note" }, WITHHELD_NOTE),
     ];
   }
 

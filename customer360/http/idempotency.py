@@ -1,0 +1,223 @@
+"""`Idempotency-Key` on mutations (IETF HTTPAPI draft "The Idempotency-Key HTTP Header Field").
+
+A client that may send a mutation twice (a retry after a timeout, a double click) sends the same key
+with it. Within `KEY_LIFETIME` of the first use, the same key with the same request (document,
+variables, operation name) gets the first answer again, with `Idempotent-Replayed: true`, and
+nothing runs a second time; a repeat that arrives while the first is still running waits for it
+(bounded by the request timeout, then 409). The same key with a different request is refused: every
+mutation payload answers `IDEMPOTENCY_CONFLICT` and nothing runs.
+
+Keys are scoped to the principal: a resident's or a member of staff's token subject (kept only as a
+hash), so two people never share a key. Anonymous callers (public reports) have no identity to
+scope by, so they share one scope: a key must be unguessable (a UUID v4, as the draft recommends) or
+another anonymous caller who sends the same key gets a conflict, or, with the very same request,
+its answer (what they sent themselves, and its reference).
+
+An answer is kept only when something was done: a mutation that raised, or whose payloads are all
+"back office unavailable, try again", gives the key back so a retry runs afresh. Queries, GET
+requests and documents that name no single operation ignore the header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
+from http_sfv.item import Item
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
+from strawberry.types import ExecutionResult
+
+from customer360.auth.principal import Principal
+from customer360.cache.views import fingerprint
+from customer360.store.idempotency import Claim, IdempotencyStore, KeyState
+
+log = logging.getLogger("customer360.idempotency")
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+MAX_KEY = 255
+CONFLICT = "IDEMPOTENCY_CONFLICT"
+CONFLICT_MESSAGE = "This Idempotency-Key was used for a different request; send a new key with a new request"
+# Payloads that say only "try again": a retry with the same key must run again, not replay them.
+TRY_AGAIN_CODES = frozenset({"SOURCE_UNAVAILABLE"})
+FIRST_POLL_SECONDS = 0.02
+MAX_POLL_SECONDS = 0.5
+KEEP_FIRST_RETRY_SECONDS = 0.25
+KEEP_MAX_RETRY_SECONDS = 5.0
+STORE_DOWN = "The service cannot check idempotency keys just now"
+
+Run = Callable[[], Awaitable[ExecutionResult]]
+Refuse = Callable[[str, str], Awaitable[ExecutionResult]]
+
+
+class IdempotencyKeys:
+    def __init__(self, store: IdempotencyStore, request_timeout_seconds: float) -> None:
+        self._store = store
+        # A running request cannot outlive the request timeout, so a claim older than twice that is a
+        # dead worker's; a repeat waits for the first a little less than its own timeout, then 409s.
+        timeout = request_timeout_seconds if request_timeout_seconds > 0 else 60.0
+        self._lease = timedelta(seconds=max(60.0, 2 * timeout))
+        self._wait_seconds = max(1.0, timeout - 2.0)
+        self._keeping: set[asyncio.Task[None]] = set()  # answers still being kept after a failed first try
+
+    async def answer(
+        self,
+        request: Request,
+        sub_response: Any,
+        principal: Principal,
+        data: GraphQLRequestData,
+        run: Run,
+        refuse: Refuse,
+    ) -> ExecutionResult:
+        """`run()` once per key and request; repeats get its answer, conflicts `refuse(code, message)`."""
+        if request.method != "POST" or data.query is None or not is_mutation(data.query, data.operation_name):
+            return await run()
+        key = idempotency_key(request)
+        if key is None:
+            return await run()
+        scope = scope_of(principal)
+        wanted = fingerprint(data.query, data.variables, data.operation_name)
+        deadline = asyncio.get_running_loop().time() + self._wait_seconds
+        pause = FIRST_POLL_SECONDS
+        while True:
+            try:
+                found = await self._store.claim(scope, key, wanted, self._lease)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("idempotency keys unavailable (%s)", type(error).__name__)
+                raise HTTPException(503, f"{STORE_DOWN}; nothing was done, try again with the same {HEADER}") from None
+            if isinstance(found, Claim):
+                return await self._run_holding(scope, key, found, run)
+            # None: the holder gave the key back between our insert and our read; ask again shortly.
+            if found is not None and found.fingerprint != wanted:
+                return await refuse(CONFLICT, CONFLICT_MESSAGE)
+            if found is not None and found.state is KeyState.DONE:
+                sub_response.headers[REPLAYED] = "true"
+                return replayed(found.answer or {})
+            if asyncio.get_running_loop().time() + pause > deadline:
+                raise HTTPException(409, f"A request with this {HEADER} is still being processed; try again shortly")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_POLL_SECONDS)
+
+    async def _run_holding(self, scope: str, key: str, claim: Claim, run: Run) -> ExecutionResult:
+        try:
+            result = await run()
+        except BaseException:
+            await self._give_back(scope, key, claim)
+            raise
+        if not did_something(result):
+            await self._give_back(scope, key, claim)
+            return result
+        answer = kept_answer(result)
+        try:
+            await self._keep(scope, key, claim, answer)
+        except Exception as error:  # the answer is the client's whatever happens to the copy we keep
+            log.warning("could not keep an idempotent answer (%s); trying again meanwhile", type(error).__name__)
+            keeping = asyncio.create_task(self._keep_later(scope, key, claim, answer))
+            self._keeping.add(keeping)
+            keeping.add_done_callback(self._keeping.discard)
+        return result
+
+    async def _keep(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
+        if not await self._store.finish(scope, key, claim, answer):
+            log.warning("an idempotency claim ran past its lease and was taken over; this answer is not kept")
+
+    async def _keep_later(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
+        """Keep trying while the claim's lease runs: until the answer is kept, repeats wait for it, and
+        once the lease has run out a repeat would run the mutation again."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self._lease.total_seconds()
+        pause = KEEP_FIRST_RETRY_SECONDS
+        while loop.time() + pause < until:
+            await asyncio.sleep(pause)
+            try:
+                await self._keep(scope, key, claim, answer)
+            except Exception:
+                pause = min(pause * 2, KEEP_MAX_RETRY_SECONDS)
+                continue
+            log.info("kept an idempotent answer after retrying")
+            return
+        log.warning("gave up keeping an idempotent answer: a repeat after the lease runs again")
+
+    async def _give_back(self, scope: str, key: str, claim: Claim) -> None:
+        try:
+            await self._store.release(scope, key, claim)
+        except Exception as error:  # the lease lets a retry take it over later
+            log.warning("could not give back an idempotency key (%s)", type(error).__name__)
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's key, or None without the header; a malformed one is a 400."""
+    values = request.headers.getlist(HEADER)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise HTTPException(400, f"Send one {HEADER} header, not {len(values)}")
+    raw = values[0].strip()
+    key: object = raw
+    if raw.startswith('"'):  # the draft's form, a Structured Field string; a bare value is taken as it is
+        item = Item()
+        try:
+            item.parse(raw.encode("latin-1"))
+        except ValueError:
+            raise HTTPException(400, f"{HEADER} is not a well-formed quoted string") from None
+        key = item.value
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY:
+        raise HTTPException(400, f"{HEADER} must be 1 to {MAX_KEY} characters (a UUID is a good key)")
+    if not (key.isascii() and key.isprintable()):
+        raise HTTPException(400, f"{HEADER} must be printable ASCII (a UUID is a good key)")
+    return key
+
+
+def refuse_batched_key(request: Request) -> None:
+    """One key names one request: on a batch of operations it would name several."""
+    if request.headers.get(HEADER) is not None:
+        raise HTTPException(400, f"{HEADER} applies to one operation; send batched operations without it")
+
+
+def scope_of(principal: Principal) -> str:
+    """Whose keys these are: the principal's kind and a hash of its subject (never the subject itself)."""
+    if principal.subject is None:
+        return principal.kind.value
+    return f"{principal.kind.value}:{hashlib.sha256(principal.subject.encode()).hexdigest()}"
+
+
+@lru_cache(maxsize=256)
+def is_mutation(document: str, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(document), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.MUTATION
+
+
+def did_something(result: ExecutionResult) -> bool:
+    """Some mutation field answered a payload that is not only "try again": it may have written."""
+    for payload in (result.data or {}).values():
+        if payload is None:
+            continue
+        problems = payload.get("userErrors") if isinstance(payload, dict) else None
+        if not problems or not all(p.get("code") in TRY_AGAIN_CODES for p in problems if isinstance(p, dict)):
+            return True
+    return False
+
+
+def kept_answer(result: ExecutionResult) -> dict[str, Any]:
+    return {"data": result.data, "errors": [error.formatted for error in result.errors or []]}
+
+
+def replayed(answer: dict[str, Any]) -> ExecutionResult:
+    errors = [
+        GraphQLError(error["message"], path=error.get("path"), extensions=error.get("extensions"))
+        for error in answer.get("errors") or []
+    ]
+    return ExecutionResult(data=answer.get("data"), errors=errors or None)
