@@ -10,13 +10,17 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from customer360.clock import london_today
-from customer360.commands import discounts
+from customer360.demo import council
 from customer360.domain.council_tax import DiscountStatus
 from customer360.domain.discounts import DiscountApplication
 from customer360.domain.submissions import Submission, new_reference
 from customer360.domain.systems import SourceSystem
+from customer360.identity.linking import IdentityHub
+from customer360.store.database import create_engine, migrate
 from customer360.store.outbox import NewDelivery
-from tests.support import graphql, running_app
+from tests.conftest import TEST_RESIDENTS
+from tests.services import fresh_postgres_database
+from tests.support import graphql, running_app, settings_with
 from tests.test_single_person_discount import ACCOUNTS, APPLY, REMOVE, find_resident
 
 N = 5
@@ -69,7 +73,7 @@ async def test_an_application_kept_but_not_yet_delivered_counts_as_applied(own_c
             new_reference(),
             principal.customer_id,
             "spd_application",
-            discounts.SERVICE_CODE,
+            "SINGLE_PERSON_DISCOUNT",
             {"account_reference": before["reference"], "starts_on": starts_on.isoformat()},
             datetime.now(UTC),
         )
@@ -147,3 +151,31 @@ async def test_two_gateways_on_one_store_grant_one_discount(own_council, issuer,
         after = await account_now(second, token, before["reference"])
         assert [d["status"] for d in after["discounts"]] == ["ACTIVE"]
         assert len(discount_lines(after)) == len(discount_lines(before)) + 1
+
+
+async def test_on_a_postgresql_store_two_gateways_grant_one_discount_and_end_it_once(own_council, issuer, residents):
+    """The same on PostgreSQL: advisory locks across two gateways' pools."""
+    async with fresh_postgres_database() as url:
+        settings = settings_with(own_council, database_url=url)
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+            await council.seed_demo(settings, IdentityHub.on(engine), residents=TEST_RESIDENTS, seed=7, reset=True)
+        finally:
+            await engine.dispose()
+        async with running_app(settings) as (_, first), running_app(settings) as (_, second):
+            token, before = await find_resident(first, issuer, residents, with_household=False)
+            starts_on = max(date.fromisoformat(before["liableFrom"]), london_today() - timedelta(days=10))
+            reference = before["reference"]
+            apply = {"input": {"accountReference": reference, "startsOn": starts_on.isoformat(), "declaration": True}}
+            answers = await asyncio.gather(*(graphql((first, second)[i % 2], APPLY, token, apply) for i in range(N)))
+            payloads = [answer.json()["data"]["applySinglePersonDiscount"] for answer in answers]
+            assert [p["userErrors"][0]["code"] for p in payloads if p["userErrors"]] == ["ALREADY_APPLIED"] * (N - 1)
+
+            end = {"input": {"accountReference": reference, "endsOn": london_today().isoformat()}}
+            answers = await asyncio.gather(*(graphql((first, second)[i % 2], REMOVE, token, end) for i in range(N)))
+            payloads = [answer.json()["data"]["removeSinglePersonDiscount"] for answer in answers]
+            assert [p["userErrors"][0]["code"] for p in payloads if p["userErrors"]] == ["NO_DISCOUNT_TO_END"] * (N - 1)
+            after = await account_now(second, token, reference)
+            assert [d["status"] for d in after["discounts"]] == ["ENDED"]
+            assert len(discount_lines(after)) == len(discount_lines(before)) + 2, "one discount, one give-back"
