@@ -187,6 +187,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
 
     handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
     locks = locks_for(store_engine)
+    stack.push_async_callback(locks.close)
     deliverer = Deliverer(outbox, customers, sources, read_through, locks, handlers=handlers)
     payments = Payments(
         ledger=PaymentLedger(store_engine),

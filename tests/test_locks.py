@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from customer360.store.database import create_engine, migrate
 from customer360.store.locks import AdvisoryLocks, LeaseLocks, LockBusy, Locks, locks_for
@@ -56,8 +58,8 @@ async def store_url(kind: str, tmp_path: Path) -> AsyncIterator[str]:
 async def test_two_engines_never_hold_one_name_at_once(kind, tmp_path):
     async with store_url(kind, tmp_path) as url:
         engines = [create_engine(url), create_engine(url)]
+        locks = [locks_for(engine) for engine in engines]
         try:
-            locks = [locks_for(engine) for engine in engines]
             inside: list[str] = []
             overlaps = 0
 
@@ -78,6 +80,8 @@ async def test_two_engines_never_hold_one_name_at_once(kind, tmp_path):
             async with locks[0].hold("account:CT1"):
                 await asyncio.wait_for(critical(locks[1], "account:CT2", "other"), timeout=5)
         finally:
+            for lock in locks:
+                await lock.close()
             for engine in engines:
                 await engine.dispose()
 
@@ -105,8 +109,10 @@ async def test_a_holder_killed_mid_section_frees_the_lock(kind, tmp_path):
             os.kill(holder.pid, signal.SIGKILL)
             await holder.wait()
             started = time.monotonic()
-            async with locks_for(engine).hold("account:CT9"):
+            patient = locks_for(engine)
+            async with patient.hold("account:CT9"):
                 freed_after = time.monotonic() - started
+            await patient.close()
             # A dead session's advisory lock goes at once; a lease lapses within its length (1 s).
             assert freed_after < (2.0 if kind == "sqlite" else 1.0)
         finally:
@@ -114,3 +120,21 @@ async def test_a_holder_killed_mid_section_frees_the_lock(kind, tmp_path):
                 holder.kill()
                 await holder.wait()
             await engine.dispose()
+
+
+async def test_postgresql_lock_sessions_never_use_up_the_stores_connections(tmp_path):
+    """Held and awaited locks take sessions from a pool of their own: a store pool of one still serves."""
+    async with store_url("postgresql", tmp_path) as url:
+        store = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=2)
+        locks = locks_for(store)
+        try:
+
+            async def section(name: str) -> None:
+                async with locks.hold(name), store.connect() as conn:
+                    await conn.execute(select(1))
+                    await asyncio.sleep(0.02)
+
+            await asyncio.wait_for(asyncio.gather(*(section(f"account:CT{i % 3}") for i in range(9))), timeout=20)
+        finally:
+            await locks.close()
+            await store.dispose()

@@ -5,7 +5,9 @@ machines sharing the gateway store, so two concurrent identical requests cannot 
 done yet" check before either has written.
 
 PostgreSQL: a session advisory lock (`pg_advisory_lock`) on a connection held for the section; the
-server frees it when that session ends, so a holder that dies never blocks anyone.
+server frees it when that session ends, so a holder that dies never blocks anyone. Those sessions
+come from a small pool of their own, so locks held and waited for can never use up the connections
+the critical sections themselves need.
 SQLite (one file, possibly several processes): a lease row in `job_leases`, renewed while the
 holder lives and expiring shortly after it dies; waiters poll it with a short backoff.
 Both sit behind a per-process `asyncio.Lock` per name, so a process never queues against itself
@@ -25,7 +27,7 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from customer360.store.leases import holder_name
 from customer360.store.tables import job_leases
@@ -42,14 +44,28 @@ class LockBusy(TimeoutError):
     """The lock was not free within the wait limit."""
 
 
+# Sessions one process may hold or wait in at once on PostgreSQL (one per lock name at most).
+LOCK_SESSIONS = 20
+
+
 class Locks(Protocol):
     def hold(self, name: str) -> contextlib.AbstractAsyncContextManager[None]: ...
 
+    async def close(self) -> None: ...
+
 
 def locks_for(engine: AsyncEngine) -> Locks:
-    """Advisory locks on PostgreSQL, lease rows elsewhere (SQLite)."""
+    """Advisory locks on PostgreSQL (sessions from a pool of their own), lease rows elsewhere (SQLite)."""
     if engine.dialect.name == "postgresql":
-        return AdvisoryLocks(engine)
+        sessions = create_async_engine(
+            engine.url,
+            pool_size=2,
+            max_overflow=LOCK_SESSIONS - 2,
+            pool_timeout=WAIT_SECONDS,
+            pool_pre_ping=True,
+            hide_parameters=True,
+        )
+        return AdvisoryLocks(sessions)
     return LeaseLocks(engine)
 
 
@@ -110,6 +126,9 @@ class AdvisoryLocks:
         finally:
             local.release()
 
+    async def close(self) -> None:
+        await self._engine.dispose()
+
 
 class LeaseLocks:
     def __init__(
@@ -146,6 +165,9 @@ class LeaseLocks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
                 await self._release(row)
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the lease rows live in the store's engine."""
 
     async def _take(self, row: str) -> bool:
         now = datetime.now(UTC)
