@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
+from customer360.domain.cases import TEAMS
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -38,19 +39,22 @@ from customer360.http.persisted_queries import (
 from customer360.http.purpose import AccessPurposes
 from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
+from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
+from customer360.schema.input_boundary import ReturnUrls
 from customer360.schema.limits import Limits, document_too_large
-from customer360.schema.refused_mutations import refused
+from customer360.schema.refusals import refused
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
 
 log = logging.getLogger("customer360")
+HTTP_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -60,11 +64,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     idempotency: IdempotencyKeys  # likewise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's, plus the persisted-query answers: GraphQL-shaped errors, one of them a 200."""
-        try:
+        """Strawberry's, with its refusals (a body that is not JSON or not an operation, a document over
+        the size limit) answered as GraphQL-shaped JSON like every other refusal (`http/responses.py`)
+        instead of plain text, plus the persisted-query answers (one of them a 200)."""
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(error.status_code, error.reason, HTTP_REFUSALS.get(error.status_code, "BAD_REQUEST"))
         except (BadPersistedQuery, PersistedQueryNotFound) as answer:
-            await answer.response()(scope, receive, send)
+            response = answer.response()
+        await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted query by hash has no `query` parameter, yet is an operation, not a visit.
@@ -133,6 +145,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request, request_adapter, request_data, context, root_value, sub_response
         )
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's, refusing JSON that is not an operation: `"x"`, `1` or `null` would reach
+        `data.get(...)` and answer 500 with a traceback."""
+        parsed = super().parse_json(data)
+        operations = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(operation, dict) for operation in operations):
+            raise HTTPException(400, "The request body must be a JSON object (or, when batching, an array of them)")
+        return parsed
+
     async def execute_single(
         self,
         request: Any,
@@ -195,11 +216,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return Context(
             request=request,
             principal=request.state.principal,
-            loaders=Loaders.for_request(runtime.customers, runtime.outbox, runtime.sources, runtime.cache),
+            loaders=Loaders.for_request(
+                runtime.customers, runtime.outbox, runtime.sources, runtime.cache, postings=runtime.payments.postings
+            ),
             directory=runtime.customers,
             submissions=runtime.outbox,
             writes=runtime.writes,
             payments=runtime.payments,
+            cases=runtime.cases,
             service_store=runtime.service_definitions,
             safeguarding=runtime.safeguarding,
             audit=runtime.audit,
@@ -237,6 +261,8 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    with contextlib.suppress(SQLAlchemyError, OSError):  # the store down: the gauge keeps its last values
+        runtime.metrics.show_open_cases(await runtime.cases.open_counts(), TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -260,7 +286,8 @@ async def jwks(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     limits = Limits.from_settings(settings)
-    schema = build_schema(production=settings.production, limits=limits)
+    return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
+    schema = build_schema(production=settings.production, limits=limits, return_urls=return_urls)
     graphql = GraphQLEndpoint(
         schema,
         graphql_ide=None if settings.production else "graphiql",

@@ -14,6 +14,10 @@ library's records pass through it (uvicorn's too: `customer360 serve` runs uvico
 
 Loggers that would write SQL parameters or raw HTTP traffic (`sqlalchemy.engine`, `aiosqlite`,
 `httpcore`, `httpx`) are held at WARNING whatever the level asked for.
+
+Redaction is the net, not the rule: a name has no pattern. So input values are never logged in the
+first place: GraphQL errors are logged by code and path, never by message (`schema/errors.py`:
+graphql-core's messages quote the input), and refused input by field and code (`schema/input_boundary.py`).
 """
 
 from __future__ import annotations

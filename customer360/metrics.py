@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -37,6 +38,24 @@ class Metrics:
             ["layer", "result"],
             registry=self.registry,
         )
+
+        self.delivery_cases = Counter(
+            "customer360_delivery_cases",
+            "Cases opened for staff because a back office refused a delivery for good (by this process)",
+            ["team", "destination"],
+            registry=self.registry,
+        )
+        self.delivery_cases_open = Gauge(
+            "customer360_delivery_cases_open",
+            "Cases waiting for staff, per team (read from the store at each scrape: the same from every worker)",
+            ["team"],
+            registry=self.registry,
+        )
+
+    def show_open_cases(self, open_by_team: Mapping[str, int], teams: frozenset[str]) -> None:
+        """Every team shows, with 0 when it has nothing open, so an alert can watch one series per team."""
+        for team in teams:
+            self.delivery_cases_open.labels(team=team).set(open_by_team.get(team, 0))
 
     def source_call_count(self, source: str, operation: str | None = None) -> float:
         """Calls so far into `source` (optionally one operation): what tests assert batching with."""

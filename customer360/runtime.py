@@ -47,6 +47,7 @@ from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
 from customer360.store.audit import AuditLog
+from customer360.store.cases import DeliveryCaseStore
 from customer360.store.customers import CustomerStore
 from customer360.store.database import create_engine, migrate
 from customer360.store.idempotency import IdempotencyStore
@@ -73,6 +74,7 @@ class Runtime:
     metrics: Metrics
     customers: CustomerStore
     outbox: OutboxStore
+    cases: DeliveryCaseStore  # deliveries refused for good, for staff
     writes: WritePath
     payments: Payments
     service_definitions: ServiceDefinitionStore
@@ -186,9 +188,10 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         return drill is not None and safeguarding.AGENCIES in drill.down
 
     handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
+    cases = DeliveryCaseStore(store_engine)
     locks = locks_for(store_engine)
     stack.push_async_callback(locks.close)
-    deliverer = Deliverer(outbox, customers, sources, read_through, locks, handlers=handlers)
+    deliverer = Deliverer(outbox, customers, sources, read_through, cases, metrics, locks, handlers=handlers)
     payments = Payments(
         ledger=PaymentLedger(store_engine),
         outbox=outbox,
@@ -227,6 +230,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         metrics=metrics,
         customers=customers,
         outbox=outbox,
+        cases=cases,
         writes=WritePath(outbox, deliverer, locks),
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),

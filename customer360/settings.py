@@ -61,6 +61,9 @@ class Settings:
     oidc_clock_skew_seconds: float = 30.0
     # HTTP limits and browser rules.
     cors_origins: tuple[str, ...] = ()
+    # Where a payment page may send the payer back to, besides `public_url`'s own origin (an open
+    # redirect otherwise): the portal's origins. Production accepts https ones only.
+    return_url_origins: tuple[str, ...] = ()
     trusted_documents: Path | None = None
     max_body_bytes: int = 256 * 1024
     request_timeout_seconds: float = 30.0
@@ -150,6 +153,7 @@ class Settings:
             jwks_min_refetch_seconds=_number(env, "C360_JWKS_MIN_REFETCH_SECONDS", 30.0),
             oidc_clock_skew_seconds=_number(env, "C360_OIDC_CLOCK_SKEW_SECONDS", 30.0),
             cors_origins=_origins(env.get("C360_CORS_ORIGINS", "")),
+            return_url_origins=_origins(env.get("C360_RETURN_URL_ORIGINS", ""), "C360_RETURN_URL_ORIGINS"),
             trusted_documents=Path(env["C360_TRUSTED_DOCUMENTS"]) if env.get("C360_TRUSTED_DOCUMENTS") else None,
             max_body_bytes=int(_number(env, "C360_MAX_BODY_BYTES", 256 * 1024)),
             request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
@@ -188,12 +192,12 @@ def _http_url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/") if raw else None
 
 
-def _origins(raw: str) -> tuple[str, ...]:
-    """`C360_CORS_ORIGINS`: comma-separated origins (`https://portal.example.gov.uk`), exact matches only."""
+def _origins(raw: str, name: str = "C360_CORS_ORIGINS") -> tuple[str, ...]:
+    """Comma-separated origins (`https://portal.example.gov.uk`), exact matches only."""
     origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
     for origin in origins:
         if origin == "*" or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
-            raise SettingsError(f"C360_CORS_ORIGINS takes origins like https://portal.example.gov.uk, not {origin!r}")
+            raise SettingsError(f"{name} takes origins like https://portal.example.gov.uk, not {origin!r}")
     return origins
 
 

@@ -26,6 +26,7 @@ from customer360.store.database import create_engine, migrate
 from tests.support import running_app
 
 TEST_RESIDENTS = 300
+PORTAL_ORIGIN = "https://my.tamworth.example"  # where the tests' payment pages send the payer back to
 
 
 async def _seed(settings: Settings) -> None:
@@ -41,7 +42,13 @@ async def _seed(settings: Settings) -> None:
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A demo council seeded once for the whole run; tests must not change its back offices."""
     data_dir: Path = tmp_path_factory.mktemp("demo-council")
-    settings = Settings(data_dir=data_dir, cache_enabled=False, outbox_interval_seconds=0, arrivals_interval_seconds=0)
+    settings = Settings(
+        data_dir=data_dir,
+        cache_enabled=False,
+        outbox_interval_seconds=0,
+        arrivals_interval_seconds=0,
+        return_url_origins=(PORTAL_ORIGIN,),
+    )
     asyncio.run(_seed(settings))
     return settings
 

@@ -26,7 +26,7 @@ END_SPD = """mutation($ref: String!) { removeSinglePersonDiscount(input: {accoun
   endsOn: "2026-11-20"}) { discount { id } userErrors { code } } }"""
 PAY = """mutation($ref: String!, $key: String!) {
   makePayment(input: {purpose: COUNCIL_TAX, accountReference: $ref, amountPence: 100, idempotencyKey: $key,
-    returnUrl: "https://example.org/r"}) { payment { id } userErrors { code } } }"""
+    returnUrl: "https://my.tamworth.example/r"}) { payment { id } userErrors { code } } }"""
 ATTEMPTS = 1000
 
 

@@ -47,6 +47,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         "C360_ARRIVALS_INTERVAL_SECONDS": "0",
         "C360_RECONCILE_INTERVAL_SECONDS": "0",
         "C360_LOG_LEVEL": "WARNING",
+        "C360_RETURN_URL_ORIGINS": "https://my.tamworth.example",
         **extra,
     }
 

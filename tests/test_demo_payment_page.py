@@ -179,16 +179,21 @@ async def test_the_page_shows_the_payment_and_starts_it(provider: ProviderFactor
 
 
 @pytest.mark.parametrize(
-    ("outcome", "status", "event_type"),
+    ("outcome", "status", "event_type", "code"),
     [
-        ("success", "success", "card_payment_succeeded"),
-        ("declined", "failed", "card_payment_failed"),
+        ("success", "success", "card_payment_succeeded", {}),
+        ("declined", "failed", "card_payment_failed", {"code": "P0010", "message": "Payment method rejected"}),
         # GOV.UK Pay reports a payment the user cancelled as card_payment_failed: it has no "cancelled" event.
-        ("cancelled", "cancelled", "card_payment_failed"),
+        (
+            "cancelled",
+            "cancelled",
+            "card_payment_failed",
+            {"code": "P0030", "message": "Payment was cancelled by the user"},
+        ),
     ],
 )
 async def test_posting_an_outcome_settles_it_redirects_and_sends_a_signed_webhook(
-    provider: ProviderFactory, receiver: Receiver, outcome: str, status: str, event_type: str
+    provider: ProviderFactory, receiver: Receiver, outcome: str, status: str, event_type: str, code: dict[str, str]
 ) -> None:
     async with provider() as pay:
         payment = await pay.create()
@@ -200,7 +205,7 @@ async def test_posting_an_outcome_settles_it_redirects_and_sends_a_signed_webhoo
         assert answer.status_code == 303
         assert answer.headers["location"] == RETURN_URL
         settled = await pay.fetch(payment_id)
-        assert settled["state"] == {"status": status, "finished": True}
+        assert settled["state"] == {"status": status, "finished": True, **code}
         assert "next_url" not in settled["_links"]
         assert settled["card_details"] == {"cardholder_name": "Eve Ng"}
         await pay.drain()

@@ -13,7 +13,7 @@ import asyncio
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from sqlalchemy import func, select, text
 from customer360.auth.principal import Role
 from customer360.clock import london_today
 from customer360.demo.gazetteer import demo_gazetteer
+from customer360.schema.node import to_global_id
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
+from customer360.store.cases import NewCase as NewDeliveryCase
 from customer360.store.database import create_engine
 from customer360.store.tables import audit_log, events, metadata
 from tests.support import graphql, running_app
@@ -140,6 +142,12 @@ async def acknowledge_case(s: Script) -> tuple[str, dict[str, Any], dict[str, An
     return "safeguarding", {"caseReference": waiting[0]}, {"caseReference": "NO-SUCH-CASE"}
 
 
+async def resolve_delivery_case(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    # The case a refused posting opened (see run_script); another team's case is not theirs to resolve.
+    case = to_global_id("DeliveryCase", str(s.known["case_id"]))
+    return "revenues", {"caseId": case, "note": "Posted by hand"}, {"caseId": s.known["me"]["id"]}
+
+
 async def notify_move(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     here = s.known["account"]["propertyAddress"]["uprn"]
     uprn = next(a.uprn for a in demo_gazetteer() if a.in_borough and a.uprn != here)
@@ -196,6 +204,7 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "makePayment": make_payment,
     "reportSafeguardingConcern": report_concern,
     "acknowledgeSafeguardingCase": acknowledge_case,
+    "resolveDeliveryCase": resolve_delivery_case,
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
     "confirmMatch": confirm_match,
@@ -252,8 +261,14 @@ async def run_script(
     """Each mutation, valid then invalid, in `shape`; what each call changed and recorded."""
     inputs = mutation_inputs()
     trace: list[tuple[Any, ...]] = []
-    async with running_app(settings) as (_, client):
+    async with running_app(settings) as (app, client):
         script = Script(client, tokens, {})
+        refused = NewDeliveryCase(
+            "C360-OUTCOMES", None, "REVENUES", "revenues.post_payment", "REFUSED", "test", "revenues"
+        )
+        opened = await app.state.runtime.cases.open(refused, datetime.now(UTC))
+        assert opened is not None
+        script.known["case_id"] = opened.id
         me = (await script.read(ME, "resident"))["me"]
         other = (await script.read(ME, "other"))["me"]
         bare = [a for a in me["councilTaxAccounts"] if not a["discounts"] and a["liableTo"] is None]
@@ -322,6 +337,7 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
         "admin": staff_token(Role.ADMIN),
         "safeguarding": staff_token(Role.SAFEGUARDING),
         "steward": staff_token(Role.DATA_STEWARD),
+        "revenues": staff_token(Role.REVENUES),
     }
     traces = {}
     for shape in SHAPES:
@@ -337,7 +353,13 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
             assert not effect, (name, effect)
     complaint_events = [r for _, _, _, _, recorded in full[6:8] for r in recorded]
     assert [(r[0], r[2]) for r in complaint_events] == [("service_submitted", "SUBMITTED"), ("error", "REQUIRED")]
-    staff_only = {"defineService", "updateService", "retireService", "acknowledgeSafeguardingCase"}
+    staff_only = {
+        "defineService",
+        "updateService",
+        "retireService",
+        "acknowledgeSafeguardingCase",
+        "resolveDeliveryCase",
+    }
     assert all(not recorded for name, _, _, _, recorded in full if name in staff_only)
     for shape, trace in traces.items():
         assert trace == full, shape

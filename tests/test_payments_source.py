@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from customer360.demo import payments_db, street_scene_db
 from customer360.demo.backoffice_server import create_demo_backoffice_app, serve_on_loopback
 from customer360.demo.payments_app import create_payments_app
+from customer360.demo.payments_resource import pay_time
 from customer360.domain.payments import PaymentPurpose, PaymentStatus
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceUnavailable
@@ -25,7 +26,8 @@ from customer360.sources.payments_http import GovPayHttp
 
 API_KEY = "test-api-key"
 PUBLIC_URL = "https://pay.example"
-T0 = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+# Recent: unfinished payments older than 90 minutes expire (see test_payment_expiry.py).
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
 
 
 async def sqlite_engine(path: Path, metadata: Any) -> AsyncEngine:
@@ -238,7 +240,8 @@ async def test_search_pages_and_filters(client: httpx.AsyncClient, base_url: str
     first = (await client.get(f"{base_url}/v1/payments", params=params, headers=AUTH)).json()
     second = (await client.get(f"{base_url}/v1/payments", params=[*params, ("page", "2")], headers=AUTH)).json()
     succeeded = (await client.get(f"{base_url}/v1/payments", params={"state": "success"}, headers=AUTH)).json()
-    late = await client.get(f"{base_url}/v1/payments", params={"from_date": "2025-04-01T12:03:00Z"}, headers=AUTH)
+    from_date = pay_time(T0 + timedelta(minutes=3))
+    late = await client.get(f"{base_url}/v1/payments", params={"from_date": from_date}, headers=AUTH)
 
     assert (first["total"], first["count"], first["page"]) == (4, 2, 1)
     assert [p["payment_id"] for p in first["results"] + second["results"]] == ["p4", "p3", "p2", "p1"]

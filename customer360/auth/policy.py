@@ -57,3 +57,13 @@ def can_see_benefits(principal: Principal, customer_id: str) -> bool:
 
 def can_see_access_log(principal: Principal, customer_id: str) -> bool:
     return can_view_customer(principal, customer_id)
+
+
+def delivery_case_teams(principal: Principal, teams: frozenset[str]) -> frozenset[str]:
+    """The teams whose delivery cases a principal may see and resolve: staff see their own team's
+    (a team is named as its role); admin sees every team's. Residents and analysts see none."""
+    if not principal.is_staff:
+        return frozenset()
+    if Role.ADMIN in principal.roles:
+        return teams
+    return frozenset(role.value for role in principal.roles) & teams

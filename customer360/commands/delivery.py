@@ -2,9 +2,11 @@
 
 Each operation has a handler that performs it against the sources and says what it changed. A
 back office that is unavailable leaves the row pending with a later retry time (exponential
-backoff, capped); one that refuses the request for good marks it FAILED. Every write a handler
-makes carries the customer360 reference, which the back office keeps, so a delivery retried after
-a crash between "written" and "marked delivered" finds the first write instead of making another.
+backoff, capped); one that refuses the request for good marks it FAILED and opens a case for the
+staff team that owns the destination (`domain/cases.py`), so nothing refused is ever quiet: any
+handler's SourceRejected does, whichever service it belongs to. Every write a handler makes carries
+the customer360 reference, which the back office keeps, so a delivery retried after a crash between
+"written" and "marked delivered" finds the first write instead of making another.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from customer360.cache.base import ReadThrough
+from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
 from customer360.domain.submissions import as_source_system
 from customer360.domain.systems import SourceSystem
+from customer360.metrics import Metrics
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
+from customer360.store.cases import DeliveryCaseStore, NewCase
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.locks import Locks
 from customer360.store.outbox import OutboxItem, OutboxStore
@@ -69,6 +74,8 @@ class Deliverer:
     customers: CustomerStore
     sources: Sources
     cache: ReadThrough
+    cases: DeliveryCaseStore
+    metrics: Metrics
     locks: Locks
     handlers: dict[str, Handler] = field(default_factory=dict)
 
@@ -106,6 +113,9 @@ class Deliverer:
             log.info("delivery %s of %s deferred: %s", item.operation, item.reference, error.reason)
             return
         except SourceRejected as error:
+            # The case first: a crash between the two leaves the row pending, so the next attempt is
+            # refused again and finds the case already open, instead of a FAILED row nobody sees.
+            await self._open_case(item, error.code)
             await self.outbox.mark_attempt_failed(item.id, f"rejected: {error}", None)
             log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
             return
@@ -132,6 +142,24 @@ class Deliverer:
                 NewLink(item.customer_id, link.system, link.record_id, link.confidence, link.rule), by="customer360"
             )
         return delivered
+
+    async def _open_case(self, item: OutboxItem, code: str) -> None:
+        team = team_for(item.destination)
+        opened = await self.cases.open(
+            NewCase(
+                reference=item.reference,
+                customer_id=item.customer_id,
+                destination=item.destination,
+                operation=item.operation,
+                reason_code=code[:40],
+                reason=case_reason(item.destination, item.operation),
+                team=team,
+            ),
+            datetime.now(UTC),
+        )
+        if opened is not None:
+            self.metrics.delivery_cases.labels(team=team, destination=item.destination).inc()
+            log.warning("case %s opened for %s: %s of %s refused", opened.id, team, item.operation, item.reference)
 
     async def _links_of(self, customer_id: str) -> list[RecordLink]:
         return (await self.customers.links_by_customer([customer_id])).get(customer_id, [])

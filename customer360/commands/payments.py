@@ -5,6 +5,12 @@ was for. The outcome arrives by a signed webhook, or, if that is lost, by reconc
 Either way the webhook is only a signal: the state is read back from the provider, and a SUCCESS
 enqueues one outbox delivery to REVENUES, unique per payment, which REVENUES itself also refuses to
 post twice. So duplicate webhooks, concurrent webhooks and a webhook racing the poller post once.
+
+Reconciliation asks about every unsettled payment in turn (the longest unasked first, in batches), so
+a backlog of abandoned payments never hides a paid one; abandoned ones leave the backlog when the
+provider expires them (GOV.UK Pay: `failed`, code P0020, after 90 minutes). A posting that REVENUES
+refuses after the money was taken becomes a case for the revenues team (`commands/delivery.py`), and
+the resident's payment shows it is being looked at (`posting`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +36,7 @@ from customer360.domain.payments import (
     PaymentPurpose,
     PaymentRecord,
     PaymentStatus,
+    PostingState,
     fingerprint,
     payment_problems,
 )
@@ -43,6 +51,11 @@ from customer360.store.payments import PaymentLedger, StoredPayment
 log = logging.getLogger("customer360.payments")
 
 POST_TO_REVENUES = "revenues.post_payment"
+# A provider call per payment (GOV.UK Pay has no batch get): this many at once (one source call, under
+# one timeout), and at most this many batches in one pass, so a pass over a huge backlog stays bounded
+# (the next pass carries on from the longest unasked).
+RECONCILE_BATCH = 50
+MAX_BATCHES_PER_PASS = 100
 PROVIDER_DOWN = Problem(
     None,
     CommonCode.SOURCE_UNAVAILABLE,
@@ -171,8 +184,26 @@ class Payments:
         return True
 
     async def reconcile(self, stored: list[StoredPayment] | None = None) -> int:
-        """Ask the provider about payments whose outcome we have not recorded; settle what finished."""
-        pending = stored if stored is not None else await self.ledger.unsettled()
+        """Ask the provider about payments whose outcome we have not recorded; settle what finished.
+
+        Without `stored`, one pass: every unsettled payment not asked about since the pass began, the
+        longest unasked first, batch by batch (bounded by MAX_BATCHES_PER_PASS)."""
+        if stored is not None:
+            return await self._settle_batch(stored)
+        started = datetime.now(UTC)
+        settled = 0
+        for _ in range(MAX_BATCHES_PER_PASS):
+            batch = await self.ledger.claim_unchecked(started, datetime.now(UTC), RECONCILE_BATCH)
+            if not batch:
+                break
+            settled += await self._settle_batch(batch)
+        return settled
+
+    async def postings(self, references: Sequence[str]) -> Mapping[str, PostingState]:
+        """How far each taken payment (by customer360 reference) got into its Council Tax account."""
+        return await self.deliverer.cases.postings(references, POST_TO_REVENUES)
+
+    async def _settle_batch(self, pending: list[StoredPayment]) -> int:
         if not pending:
             return 0
         found = await self.sources.payments.payments_by_id(
@@ -186,6 +217,12 @@ class Payments:
         return settled
 
     async def _settle(self, stored: StoredPayment, current: PaymentRecord) -> int:
+        # The posting is enqueued before SUCCESS is recorded: a crash between the two leaves the payment
+        # unsettled, so the next pass finds it again; the other way round, a final SUCCESS with no
+        # posting would never be looked at again (money taken, never credited).
+        item_id = None
+        if current.status is PaymentStatus.SUCCESS:
+            item_id = await self._enqueue_posting(stored)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
             await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
@@ -193,24 +230,28 @@ class Payments:
             await self.deliverer.cache.forget_customers([stored.customer_id])
         if current.status is not PaymentStatus.SUCCESS:
             return 0
-        if stored.purpose is PaymentPurpose.COUNCIL_TAX and stored.account_reference:
-            item_id = await self.outbox.enqueue(
-                stored.reference,
-                stored.customer_id,
-                NewDelivery(
-                    SourceSystem.REVENUES,
-                    POST_TO_REVENUES,
-                    {
-                        "account_reference": stored.account_reference,
-                        "amount_pence": stored.amount_pence,
-                        "paid_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
-                    },
-                ),
-                datetime.now(UTC),
-            )
-            if item_id is not None:
-                await self.deliverer.deliver([item_id])
+        if item_id is not None:
+            await self.deliverer.deliver([item_id])
         return 1
+
+    async def _enqueue_posting(self, stored: StoredPayment) -> int | None:
+        """The one posting of a Council Tax payment (None: not one, or already enqueued by another)."""
+        if stored.purpose is not PaymentPurpose.COUNCIL_TAX or not stored.account_reference:
+            return None
+        return await self.outbox.enqueue(
+            stored.reference,
+            stored.customer_id,
+            NewDelivery(
+                SourceSystem.REVENUES,
+                POST_TO_REVENUES,
+                {
+                    "account_reference": stored.account_reference,
+                    "amount_pence": stored.amount_pence,
+                    "paid_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
+                },
+            ),
+            datetime.now(UTC),
+        )
 
 
 async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:

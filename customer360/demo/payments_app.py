@@ -8,7 +8,9 @@ call needs `Authorization: Bearer <api_key>`, else 401 `{"code": "P0920", ...}`:
   answers 201 with the payment. With an `Idempotency-Key` header (1-255 letters, digits or hyphens, else
   422 `P0102`), as GOV.UK Pay has it: the same key with the same body answers 200 with the payment the
   first request made; the same key with another body answers 409 `P0191`.
-- `GET /v1/payments/{payment_id}`: the payment, or 404 `P0200`.
+- `GET /v1/payments/{payment_id}`: the payment, or 404 `P0200`. A finished payment that did not succeed
+  has `state.code` and `state.message` as GOV.UK Pay's: P0010 declined, P0020 expired (an unfinished
+  payment expires 90 minutes after creation, `payments_expiry.py`), P0030 cancelled by the payer.
 - `GET /v1/payments`: search with GOV.UK Pay's filters `reference`, `email`, `state`, `from_date`,
   `to_date`, `page`, `display_size` (at most 500); 422 `P0401` for bad ones. Newest first, answered as
   `{total, count, page, results, _links: {self, first_page, last_page, prev_page?, next_page?}}`.
@@ -53,6 +55,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from customer360.demo.payments_db import payments
+from customer360.demo.payments_expiry import expire_abandoned, has_expired
 from customer360.demo.payments_page import HostedPaymentPage
 from customer360.demo.payments_resource import new_external_id, pay_time, payment_json
 from customer360.demo.payments_webhooks import WebhookSender
@@ -216,14 +219,22 @@ class _PaymentsApi:
 
     async def get_payment(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+        row = await self._row(payment_id)
+        if row is not None and has_expired(row, datetime.now(UTC)):
+            await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
+            row = await self._row(payment_id)
         if row is None:
             raise PayApiError(404, "P0200", "Not found")
-        return JSONResponse(self._payment_json(row._mapping))
+        return JSONResponse(self._payment_json(row))
+
+    async def _row(self, payment_id: str) -> Mapping[Any, Any] | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+        return row._mapping if row else None
 
     async def search_payments(self, request: Request) -> Response:
         search = _parse_search(request.query_params)
+        await expire_abandoned(self._engine, datetime.now(UTC))
         query = (
             select(payments)
             .where(*search.clauses)

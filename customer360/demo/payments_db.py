@@ -16,6 +16,7 @@ payments = Table(
     Column("email", String(254), index=True, comment="normalised (lower case)"),
     Column("cardholder_name", String(100)),
     Column("status", String(12), nullable=False, comment="GOV.UK Pay state.status: created started ... success"),
+    Column("state_code", String(5), comment="GOV.UK Pay state.code of a finished payment: P0010 P0020 P0030"),
     Column("return_url", String(2000), nullable=False),
     Column("created_date", DateTime(timezone=True), nullable=False),
     Column("metadata", JSON, comment="GOV.UK Pay custom metadata: purpose, account_reference"),

@@ -4,7 +4,8 @@
 card is asked for: this is a test double); opening it moves a `created` payment to `started`, as GOV.UK
 Pay's card details page does. `POST /pay/{payment_id}` with the url-encoded field `outcome`
 (`success`, `declined` or `cancelled`) and optionally `cardholder_name` settles it (`success`, `failed`,
-`cancelled`), schedules the webhook, and answers 303 See Other to the payment's `return_url`.
+`cancelled`), schedules the webhook, and answers 303 See Other to the payment's `return_url`. A payment
+left unfinished for 90 minutes has expired (`payments_expiry.py`): the page shows it finished.
 
 A payment is settled at most once: the change is one conditional UPDATE, so a second (or concurrent)
 POST finds it finished, changes nothing, sends nothing and is shown the "finished" page.
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from customer360.demo.payments_db import payments
+from customer360.demo.payments_expiry import EXPIRED_CODE, expire_abandoned
 from customer360.demo.payments_resource import FINISHED_STATES, UNFINISHED_STATES, payment_json
 from customer360.demo.payments_webhooks import WebhookSender
 from customer360.domain.money import format_pence
@@ -35,14 +37,16 @@ from customer360.domain.money import format_pence
 class Outcome:
     status: str  # the GOV.UK Pay state it settles the payment in
     label: str  # what the radio button says
+    code: str | None = None  # GOV.UK Pay's state.code for it
 
 
 OUTCOMES = {
     "success": Outcome("success", "The card is accepted and the payment succeeds"),
-    "declined": Outcome("failed", "The card is declined"),
-    "cancelled": Outcome("cancelled", "The payer cancels the payment"),
+    "declined": Outcome("failed", "The card is declined", "P0010"),
+    "cancelled": Outcome("cancelled", "The payer cancels the payment", "P0030"),
 }
 FINISHED_WORDS = {"success": "was paid", "failed": "was declined", "cancelled": "was cancelled", "error": "failed"}
+EXPIRED_WORDS = "expired: it was not paid within 90 minutes"
 # An error about the outcome links to its first radio button, as GOV.UK's error summary pattern does.
 OUTCOME_FIELD_ID = "outcome-success"
 MAX_FORM_BYTES = 4096
@@ -86,6 +90,7 @@ class HostedPaymentPage:
 
     async def show(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
+        await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
         async with self._engine.begin() as conn:
             # Opening the page is what "starts" a payment at GOV.UK Pay; only a `created` one moves.
             await conn.execute(
@@ -102,6 +107,7 @@ class HostedPaymentPage:
 
     async def settle(self, request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
+        await expire_abandoned(self._engine, datetime.now(UTC), payment_id)
         async with self._engine.connect() as conn:
             row = await _payment_row(conn, payment_id)
         if row is None:
@@ -112,7 +118,7 @@ class HostedPaymentPage:
         errors = _form_errors(form)
         if errors:
             return _form(row._mapping, form=form, errors=errors, status_code=400)
-        settled = await self._settle(payment_id, OUTCOMES[form["outcome"]].status, form.get("cardholder_name"))
+        settled = await self._settle(payment_id, OUTCOMES[form["outcome"]], form.get("cardholder_name"))
         if settled is None:  # a concurrent POST settled it between our read and our update
             async with self._engine.connect() as conn:
                 row = await _payment_row(conn, payment_id)
@@ -121,9 +127,9 @@ class HostedPaymentPage:
         self._webhooks.payment_settled(payment_json(settled, self._public_url), datetime.now(UTC))
         return RedirectResponse(settled["return_url"], status_code=303)
 
-    async def _settle(self, payment_id: str, status: str, cardholder_name: str | None) -> Mapping[Any, Any] | None:
-        """Move an unfinished payment to `status`; None when it was already finished (nothing changed)."""
-        values: dict[str, Any] = {"status": status}
+    async def _settle(self, payment_id: str, outcome: Outcome, cardholder_name: str | None) -> Mapping[Any, Any] | None:
+        """Move an unfinished payment to the outcome's state; None when it was already finished (nothing changed)."""
+        values: dict[str, Any] = {"status": outcome.status, "state_code": outcome.code}
         if cardholder_name:
             values["cardholder_name"] = cardholder_name
         async with self._engine.begin() as conn:
@@ -257,7 +263,11 @@ def _outcome_fieldset(chosen: str | None, error: str | None) -> str:
 
 def _finished(payment: Mapping[Any, Any], status_code: int = 200) -> HTMLResponse:
     """A finished payment cannot be changed here; the way on is back to the service that asked for it."""
-    words = FINISHED_WORDS.get(payment["status"], "is finished")
+    words = (
+        EXPIRED_WORDS
+        if payment.get("state_code") == EXPIRED_CODE
+        else FINISHED_WORDS.get(payment["status"], "is finished")
+    )
     main = f"""<h1>This payment is finished</h1>
 <p>This payment {escape(words)}. Nothing more can be done with it here.</p>
 {_summary(payment)}

@@ -15,6 +15,12 @@ EXTERNAL_ID_LENGTH = 26
 FINISHED_STATES = frozenset({"success", "failed", "cancelled", "error"})
 # The states a paying user can still move on from (GOV.UK Pay's `finished: false`).
 UNFINISHED_STATES = ("created", "started", "submitted")
+# GOV.UK Pay's `state.message` for each `state.code` of a payment that did not succeed.
+STATE_MESSAGES = {
+    "P0010": "Payment method rejected",
+    "P0020": "Payment expired",
+    "P0030": "Payment was cancelled by the user",
+}
 
 
 def new_external_id() -> str:
@@ -33,6 +39,9 @@ def payment_json(row: Mapping[Any, Any], public_url: str) -> dict[str, Any]:
     links: dict[str, Any] = {"self": {"href": f"{public_url}/v1/payments/{payment_id}", "method": "GET"}}
     if not finished:
         links["next_url"] = {"href": hosted_page_url(public_url, payment_id), "method": "GET"}
+    state: dict[str, Any] = {"status": row["status"], "finished": finished}
+    if row.get("state_code") in STATE_MESSAGES:
+        state |= {"code": row["state_code"], "message": STATE_MESSAGES[row["state_code"]]}
     body: dict[str, Any] = {
         "payment_id": payment_id,
         "amount": row["amount"],
@@ -40,7 +49,7 @@ def payment_json(row: Mapping[Any, Any], public_url: str) -> dict[str, Any]:
         "description": row["description"],
         "return_url": row["return_url"],
         "language": "en",
-        "state": {"status": row["status"], "finished": finished},
+        "state": state,
         "payment_provider": "sandbox",
         "created_date": pay_time(row["created_date"]),
         "delayed_capture": False,

@@ -1047,6 +1047,8 @@ def _answers(
 # --- payments: the GOV.UK Pay-shaped provider ---------------------------------------------------
 
 _PAYMENT_ID_ALPHABET = string.ascii_lowercase + string.digits
+# GOV.UK Pay's state codes for a declined card and a payment the payer cancelled.
+FAILURE_CODES = {"failed": "P0010", "cancelled": "P0030"}
 
 
 def _payment_rows(rng: random.Random, population: Population, revenues: _Revenues, today: date) -> Rows:
@@ -1082,6 +1084,7 @@ def _payment(
         "email": payer.record_id,  # the payer's normalised email: how the provider finds them
         "cardholder_name": f"{payer.forenames} {payer.surname}",
         "status": status,
+        "state_code": FAILURE_CODES.get(status),
         "return_url": RETURN_URL,
         "created_date": created,
         "metadata": {"purpose": "COUNCIL_TAX", "account_reference": account_reference},

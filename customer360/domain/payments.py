@@ -55,6 +55,23 @@ class PaymentRecord:
     external_reference: str | None = None  # the customer360 reference, when made through us
 
 
+class PostingState(StrEnum):
+    """How far a taken payment got into the Council Tax account (customer360's own record of it)."""
+
+    PENDING = "PENDING"  # taken; the posting to REVENUES is on its way
+    POSTED = "POSTED"  # on the account
+    UNDER_REVIEW = "UNDER_REVIEW"  # REVENUES refused it: a case is open with the revenues team
+    RESOLVED = "RESOLVED"  # that case was dealt with by staff
+
+
+def posting_state(delivered: bool, refused: bool, case_resolved: bool) -> PostingState:
+    if delivered:
+        return PostingState.POSTED
+    if refused:
+        return PostingState.RESOLVED if case_resolved else PostingState.UNDER_REVIEW
+    return PostingState.PENDING
+
+
 FINAL_STATUSES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.ERROR})
 MAX_IDEMPOTENCY_KEY = 255
 # GOV.UK Pay's own ceiling is £100,000; a council sets its own, lower one for online payment.

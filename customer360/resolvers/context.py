@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the 
     from customer360.commands.stewardship import Stewardship
     from customer360.commands.write_path import WritePath
     from customer360.store.audit import AuditLog
+    from customer360.store.cases import DeliveryCaseStore
     from customer360.store.service_definitions import ServiceDefinitionStore
 
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class Context:
     listed_services: ListedServices
     writes: WritePath
     payments: Payments
+    cases: DeliveryCaseStore
     service_store: ServiceDefinitionStore
     safeguarding: SafeguardingAccess
     audit: AuditLog

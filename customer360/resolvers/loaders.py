@@ -33,7 +33,7 @@ from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
-from customer360.domain.payments import PaymentRecord
+from customer360.domain.payments import PaymentRecord, PostingState
 from customer360.domain.requests import ServiceRequestRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
@@ -97,11 +97,18 @@ class Loaders:
     payment_by_id: _SourceLoader[PaymentRecord | None]
     owners: _BatchLoader[str | None]
     submissions: _BatchLoader[list[Submission]]
+    postings: _BatchLoader[PostingState | None]  # by customer360 payment reference
     stale: StaleReads  # what this request was answered from last known copies
 
     @classmethod
     def for_request(
-        cls, directory: CustomerDirectory, submissions: SubmissionLog, sources: Sources, cache: ReadThrough
+        cls,
+        directory: CustomerDirectory,
+        submissions: SubmissionLog,
+        sources: Sources,
+        cache: ReadThrough,
+        *,
+        postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
     ) -> Loaders:
         stale = StaleReads()
 
@@ -118,6 +125,7 @@ class Loaders:
             links=_BatchLoader(directory.links_by_customer, list),
             owners=_BatchLoader(owners, _none),
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
+            postings=_BatchLoader(postings, _none),
             council_tax_accounts_by_party=source(ACCOUNTS_BY_PARTY, sources.revenues.accounts_by_party, list),
             council_tax_account_by_reference=source(
                 ACCOUNT_BY_REFERENCE, sources.revenues.accounts_by_reference, _none

@@ -19,7 +19,7 @@ from strawberry.types import Info
 from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus, as_of
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
-from customer360.domain.payments import PaymentRecord, PaymentStatus
+from customer360.domain.payments import PaymentRecord, PaymentStatus, PostingState
 from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission, as_source_system
 from customer360.domain.systems import DISPLAY_NAMES, SourceSystem
@@ -102,13 +102,15 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         from_(SourceSystem.HOUSING, loaders.housing_applications_by_applicant),
         from_(SourceSystem.PAYMENTS, loaders.payments_by_payer),
     )
+    made_here = [p.external_reference for p in payments if p.external_reference]
+    postings = dict(zip(made_here, await loaders.postings.load_many(made_here), strict=True))
     in_back_offices = [
         *street,
         *cases,
         *map(complaint_request, complaints),
         *(discount_request(account, as_of(d, today)) for account in accounts for d in account.discounts),
         *map(housing_request, applications),
-        *map(payment_request, payments),
+        *(payment_request(p, postings.get(p.external_reference or "")) for p in payments),
     ]
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
     return [
@@ -194,20 +196,33 @@ def housing_request(application: HousingApplicationRecord) -> ServiceRequestReco
     )
 
 
-def payment_request(payment: PaymentRecord) -> ServiceRequestRecord:
+# What a resident reads about their payment's posting to the Council Tax account, by its state.
+POSTING_EVENTS = {
+    PostingState.POSTED: ("Paid into your Council Tax account", RequestStatus.RESOLVED),
+    PostingState.UNDER_REVIEW: ("We are looking into this payment", RequestStatus.IN_PROGRESS),
+    PostingState.RESOLVED: ("Our Council Tax team has dealt with this payment", RequestStatus.RESOLVED),
+}
+
+
+def payment_request(payment: PaymentRecord, posting: PostingState | None = None) -> ServiceRequestRecord:
+    """A payment; once taken, its posting too: a refused one shows as being looked into, never as done."""
+    events = [RequestEvent(payment.created_at, f"Payment {payment.status.value.lower()}", None, SourceSystem.PAYMENTS)]
+    status = PAYMENT_STATUS[payment.status]
+    if posting in POSTING_EVENTS:
+        text, status = POSTING_EVENTS[posting]
+        # The provider's record carries no time for it; shown right after the payment's own event.
+        events.append(RequestEvent(payment.created_at, text, status, SourceSystem.REVENUES))
     return ServiceRequestRecord(
         system=SourceSystem.PAYMENTS,
         reference=payment.reference if payment.reference != payment.account_reference else payment.payment_id,
         owner_record_id=payment.payer_id,
         service_code=f"PAYMENT_{payment.purpose.value}",
         service_name="Payment",
-        status=PAYMENT_STATUS[payment.status],
+        status=status,
         submitted_at=payment.created_at,
         updated_at=payment.created_at,
         description=payment.description,
-        history=(
-            RequestEvent(payment.created_at, f"Payment {payment.status.value.lower()}", None, SourceSystem.PAYMENTS),
-        ),
+        history=tuple(events),
     )
 
 

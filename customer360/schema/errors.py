@@ -7,6 +7,10 @@
   with the traceback so an operator can correlate a resident's report with the log.
 - In production, validation messages lose their "Did you mean ...?" hints: with introspection off,
   suggestions would otherwise let a client rebuild the schema field by field.
+- Logs never carry an error's message: graphql-core's messages quote the input (a variable that
+  fails coercion is echoed whole: names, NI numbers), and redaction by pattern cannot find a name.
+  A client's error (parse, validation, bad variables, refused input, FORBIDDEN) is one INFO line
+  with its code and path; a bug is one ERROR line with its error id and traceback.
 """
 
 from __future__ import annotations
@@ -35,6 +39,32 @@ SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 def without_suggestions(message: str) -> str:
     return SUGGESTION.sub("", message)
+
+
+def expected_code(original: BaseException) -> str | None:
+    """The code of an error we raise on purpose; None for a bug."""
+    if isinstance(original, SourceUnavailable):
+        return "SOURCE_UNAVAILABLE"
+    if isinstance(original, NotAllowed | PurposeRequired):
+        return str(original.extensions.get("code", "FORBIDDEN"))
+    if isinstance(original, BAD_USER_INPUT):
+        return "BAD_USER_INPUT"
+    return None
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """What `Schema.process_errors` logs: code and path of each error we expected, never its message.
+    Bugs are logged by `ErrorShaping`, once, with the error id the client is shown."""
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            code = (error.extensions or {}).get("code") or "GRAPHQL_REQUEST_INVALID"
+        else:
+            code = expected_code(original)
+            if code is None:
+                continue
+        where = [f"{place.line}:{place.column}" for place in error.locations or ()]
+        log.info("graphql error %s at %s %s", code, error.path or "-", " ".join(where) or "-")
 
 
 class ErrorShaping(SchemaExtension):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from customer360.schema.delivery_cases import ResolveDeliveryCasePayload, resolve_delivery_case
 from customer360.schema.mutations.apply_single_person_discount import (
     ApplySinglePersonDiscountPayload,
     apply_single_person_discount,
@@ -85,6 +86,10 @@ class Mutation:
     )
     acknowledge_safeguarding_case: AcknowledgeSafeguardingCasePayload = strawberry.mutation(
         resolver=acknowledge_safeguarding_case, description="Safeguarding staff: take a case from the queue."
+    )
+    resolve_delivery_case: ResolveDeliveryCasePayload = strawberry.mutation(
+        resolver=resolve_delivery_case,
+        description="Staff: a refused delivery was dealt with (posted by hand, refunded, passed on). Audited.",
     )
     notify_move: NotifyMovePayload = strawberry.mutation(
         resolver=notify_move,

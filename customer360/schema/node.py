@@ -18,14 +18,15 @@ def to_global_id(type_name: str, key: str) -> strawberry.ID:
 
 
 def from_global_id(global_id: str) -> tuple[str, str] | None:
-    """`(type, key)`, or None for anything that is not an id we issued."""
+    """`(type, key)`, or None for anything that is not an id we issued. Our keys are printable: one that
+    is not (a NUL inside the base64) would reach SQL, and PostgreSQL refuses NUL in text."""
     padded = global_id + "=" * (-len(global_id) % 4)
     try:
         decoded = base64.urlsafe_b64decode(padded.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, separator, key = decoded.partition(":")
-    return (type_name, key) if separator and type_name and key else None
+    return (type_name, key) if separator and type_name and key and decoded.isprintable() else None
 
 
 def key_of(type_name: str, global_id: str) -> str | None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from strawberry.types import Info
 
-from customer360.domain.payments import PaymentPurpose, PaymentRecord, PaymentStatus
+from customer360.domain.payments import PaymentPurpose, PaymentRecord, PaymentStatus, PostingState
+from customer360.resolvers.context import Context
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Money, PageInfo
 
 strawberry.enum(PaymentStatus)
 strawberry.enum(PaymentPurpose)
+strawberry.enum(PostingState, description="How far a taken payment got into its Council Tax account.")
 
 
 @strawberry.type
@@ -25,6 +28,18 @@ class Payment(Node):
     description: str | None
     created_at: datetime
     next_url: str | None = strawberry.field(description="Where to send the payer to pay (hosted payment page).")
+    external_reference: strawberry.Private[str | None] = None  # the customer360 reference, if made through us
+
+    @strawberry.field(
+        description=(
+            "For a Council Tax payment made here and taken: PENDING until it is on the account, POSTED, or "
+            "UNDER_REVIEW when the account refused it and staff are looking into it (RESOLVED once they have)."
+        )
+    )
+    async def posting(self, info: Info[Context, Any]) -> PostingState | None:
+        if self.external_reference is None:
+            return None
+        return await info.context.loaders.postings.load(self.external_reference)
 
     @classmethod
     def from_record(cls, record: PaymentRecord) -> Self:
@@ -38,6 +53,7 @@ class Payment(Node):
             description=record.description,
             created_at=record.created_at,
             next_url=record.next_url,
+            external_reference=record.external_reference,
         )
 
 

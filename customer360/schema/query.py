@@ -17,6 +17,7 @@ from customer360.schema.analytics import AnalyticsQuery
 from customer360.schema.casework import HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
+from customer360.schema.delivery_cases import DeliveryCaseConnection, delivery_cases
 from customer360.schema.node import Node, from_global_id, key_of
 from customer360.schema.payments import Payment
 from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
@@ -94,6 +95,14 @@ class Query(AnalyticsQuery):
     )
     safeguarding_receipt: SafeguardingReceipt | None = strawberry.field(
         resolver=safeguarding_receipt, description="Whether a safeguarding concern was received, by its reference."
+    )
+
+    delivery_cases: DeliveryCaseConnection = strawberry.field(
+        resolver=delivery_cases,
+        description=(
+            "Staff: deliveries a back office refused for good, for the team that owns them (default: every "
+            "team of yours; `openOnly: false` includes resolved ones), newest first. Every read is audited."
+        ),
     )
 
     match_review_queue: MatchCandidateConnection = strawberry.field(

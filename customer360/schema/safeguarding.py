@@ -153,7 +153,7 @@ async def report_safeguarding_concern(
 
 async def safeguarding_receipt(info: Info[Context, Any], reference: str) -> SafeguardingReceipt | None:
     """Public, by the unguessable reference: received or not, nothing more."""
-    found = (await info.context.submissions.submissions_by_reference([reference.strip()])).get(reference.strip())
+    found = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
     if found is None or found.kind != command.KIND:
         return None
     received = bool(found.deliveries) and all(d.state.value == "DELIVERED" for d in found.deliveries)
@@ -204,7 +204,7 @@ async def acknowledge_safeguarding_case(
 ) -> AcknowledgeSafeguardingCasePayload:
     actor = _require_safeguarding(info)
     queues = info.context.safeguarding.agencies
-    case = await queues.by_reference(input.case_reference.strip())
+    case = await queues.by_reference(input.case_reference)
     if case is None:
         missing = Problem(("input", "caseReference"), CommonCode.NOT_FOUND, "There is no such case")
         return AcknowledgeSafeguardingCasePayload(case=None, user_errors=user_errors([missing]))

@@ -6,14 +6,17 @@ from functools import partial
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
-from customer360.schema.errors import error_shaping
+from customer360.schema.errors import error_shaping, log_errors
+from customer360.schema.input_boundary import ReturnUrls, input_boundary
 from customer360.schema.interactions import record_every_mutation
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
@@ -35,9 +38,19 @@ NODE_TYPES = [
 ]
 
 
-def build_schema(*, production: bool = False, limits: Limits | None = None) -> strawberry.Schema:
-    """The schema with its guards: document limits (`schema/limits.py`), error shaping (`schema/errors.py`),
-    and in production no introspection and no "Did you mean ...?" suggestions."""
+class Customer360Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Strawberry's logs each error with its message at ERROR, and a message can quote the input
+        (a bad variable's whole value: names, NI numbers). Ours logs no message: `schema/errors.py`."""
+        log_errors(errors)
+
+
+def build_schema(
+    *, production: bool = False, limits: Limits | None = None, return_urls: ReturnUrls | None = None
+) -> strawberry.Schema:
+    """The schema with its guards: document limits (`schema/limits.py`), every input normalised and
+    bounded (`schema/input_boundary.py`), error shaping (`schema/errors.py`), and in production no
+    introspection and no "Did you mean ...?" suggestions."""
     limits = limits or Limits()
     # Factories, not instances: Strawberry builds the extensions afresh for each request (the parse
     # and validation caches live at module level, shared by every request). `DocumentLimits` checks
@@ -45,6 +58,7 @@ def build_schema(*, production: bool = False, limits: Limits | None = None) -> s
     extensions: list[Any] = [
         partial(ParserCache, maxsize=512),
         document_limits(limits),
+        input_boundary(return_urls or ReturnUrls()),
         error_shaping(production),
         StaleAnswers,
     ]
@@ -52,7 +66,7 @@ def build_schema(*, production: bool = False, limits: Limits | None = None) -> s
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
-    return strawberry.Schema(
+    return Customer360Schema(
         query=Query,
         mutation=Mutation,
         types=[*NODE_TYPES, UserError],

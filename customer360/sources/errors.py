@@ -17,10 +17,13 @@ class SourceUnavailable(Exception):
 class SourceRejected(Exception):
     """The back office refused a write for good (it is invalid there): sending it again cannot help.
 
-    Not an outage: it neither trips the circuit breaker nor is retried by the outbox.
+    Not an outage: it neither trips the circuit breaker nor is retried by the outbox: the outbox opens
+    a case for staff instead. `code` names why in a few capitals (`REFUSED` unless the adapter knows
+    better); it goes on the case, so it is a constant, never text that may carry the input.
     """
 
-    def __init__(self, system: SourceSystem, reason: str) -> None:
+    def __init__(self, system: SourceSystem, reason: str, code: str = "REFUSED") -> None:
         super().__init__(f"{system} refused it: {reason}")
         self.system = system
         self.reason = reason
+        self.code = code

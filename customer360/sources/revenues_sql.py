@@ -192,7 +192,9 @@ class RevenuesSql:
             )
             if overlapping:
                 raise SourceRejected(
-                    self.system, f"account {reference} already has a single person discount for those days"
+                    self.system,
+                    f"account {reference} already has a single person discount for those days",
+                    code="DISCOUNT_OVERLAPS",
                 )
             discount_id = f"SPD{secrets.randbelow(90_000_000) + 10_000_000}"
             await conn.execute(
@@ -222,7 +224,9 @@ class RevenuesSql:
                 return str(already)
             current = current_single_person_discount(account) if account else None
             if account is None or current is None:
-                raise SourceRejected(self.system, f"account {ending.account_reference} has no discount to end")
+                raise SourceRejected(
+                    self.system, f"account {ending.account_reference} has no discount to end", code="NO_DISCOUNT"
+                )
             await conn.execute(
                 update(discounts)
                 .where(discounts.c.discount_id == current.discount_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +30,7 @@ class StoredPayment:
     provider_payment_id: str | None = None
     next_url: str | None = None
     settled_at: datetime | None = None
+    checked_at: datetime | None = None
 
 
 class PaymentLedger:
@@ -94,18 +95,27 @@ class PaymentLedger:
         return final and result.rowcount == 1
 
     async def unsettled(self, limit: int = 200) -> list[StoredPayment]:
-        """Payments whose outcome we have not heard: what reconciliation asks the provider about."""
-        finished = [s.value for s in FINAL_STATUSES]
+        """Payments whose outcome we have not heard, the longest unasked first (never asked: oldest first)."""
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(payments)
-                    .where(payments.c.status.not_in(finished), payments.c.provider_payment_id.is_not(None))
-                    .order_by(payments.c.created_at)
-                    .limit(limit)
-                )
-            ).all()
+            rows = (await conn.execute(_unsettled().limit(limit))).all()
         return [_payment(row) for row in rows]
+
+    async def claim_unchecked(self, since: datetime, now: datetime, limit: int) -> list[StoredPayment]:
+        """Up to `limit` unsettled payments not asked about since `since`, longest unasked first, marked
+        as asked at `now`. Each row's mark is a conditional UPDATE, so reconcilers running at once take
+        different rows, and a pass that marks as it goes never takes the same row twice: a pass moves
+        through the whole backlog however large, instead of asking about the same oldest rows forever."""
+        not_since = or_(payments.c.checked_at.is_(None), payments.c.checked_at < since)
+        claimed = []
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(_unsettled().where(not_since).limit(limit))).all()
+            for row in rows:
+                marked = await conn.execute(
+                    update(payments).where(payments.c.reference == row.reference, not_since).values(checked_at=now)
+                )
+                if marked.rowcount == 1:
+                    claimed.append(_payment(row))
+        return claimed
 
     async def payable_service(self, code: str) -> PayableService | None:
         async with self._engine.connect() as conn:
@@ -139,4 +149,15 @@ def _payment(row: Any) -> StoredPayment:
         provider_payment_id=row.provider_payment_id,
         next_url=row.next_url,
         settled_at=as_utc(row.settled_at),
+        checked_at=as_utc(row.checked_at),
+    )
+
+
+def _unsettled() -> Any:
+    finished = [s.value for s in FINAL_STATUSES]
+    return (
+        select(payments)
+        .where(payments.c.status.not_in(finished), payments.c.provider_payment_id.is_not(None))
+        # NULLs first on both databases (PostgreSQL sorts them last ascending unless told).
+        .order_by(payments.c.checked_at.is_not(None), payments.c.checked_at, payments.c.created_at)
     )

@@ -163,7 +163,31 @@ payments = Table(
     Column("next_url", String(2000)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("settled_at", DateTime(timezone=True)),
+    Column("checked_at", DateTime(timezone=True), comment="when reconciliation last asked the provider"),
     UniqueConstraint("customer_id", "idempotency_key", name="uq_payments_customer_key"),
+    Index("ix_payments_unsettled", "status", "checked_at", "created_at"),
+)
+
+# Deliveries a back office refused for good, opened as cases for the staff team that owns the
+# destination: one per (reference, destination, operation), however often the refusal is seen.
+# `reason` is a short text made by customer360, never the back office's words (they may name people).
+delivery_cases = Table(
+    "delivery_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(20), nullable=False, comment="the customer360 reference"),
+    Column("customer_id", String(36), comment="whose it is (null for an anonymous report)"),
+    Column("destination", String(16), nullable=False),
+    Column("operation", String(60), nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("team", String(40), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(200)),
+    Column("resolution_note", String(500)),
+    UniqueConstraint("reference", "destination", "operation", name="uq_delivery_cases_delivery"),
+    Index("ix_delivery_cases_team_open", "team", "resolved_at", "opened_at"),
 )
 
 # Council services a resident can pay for online, as data (a fixed fee, or any amount in a range).

@@ -31,7 +31,7 @@ REVENUES_DOWN = Problem(
 
 async def own_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | Problem:
     try:
-        account = await liable_account(info, reference.strip())
+        account = await liable_account(info, reference)
     except SourceUnavailable:
         return REVENUES_DOWN
     return account if account is not None else NOT_YOURS

@@ -48,7 +48,7 @@ async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> Mak
             return MakePaymentPayload(payment=None, user_errors=user_errors([account]))
         description = f"Council Tax, account {account.reference}"
     if input.purpose is PaymentPurpose.SERVICE and input.service_code:
-        service = await payable(info, input.service_code.strip().upper())
+        service = await payable(info, input.service_code)
         description = service.name if service else description
     customer = await me(info)
     outcome = await payments.make_payment(

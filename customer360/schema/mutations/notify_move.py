@@ -53,7 +53,7 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
     given = input.new_address
     given_address = (
         PostalAddress(
-            given.line1.strip(), normalise_postcode(given.postcode) or given.postcode, given.line2, given.town
+            given.line1, normalise_postcode(given.postcode) or given.postcode, given.line2, given.town
         )
         if given
         else None

@@ -70,15 +70,15 @@ class RetireServicePayload:
 
 def _design(input: DefineServiceInput) -> command.ServiceDesign:
     return command.ServiceDesign(
-        code=input.code.strip().upper(),
+        code=input.code,
         name=input.name,
         group=input.group,
         description=input.description,
         attributes=tuple(
             ServiceAttributeRecord(
-                code=a.code.strip(),  # kept as the admin wrote it: residents answer under this code
+                code=a.code,  # kept as the admin wrote it: residents answer under this code
                 description=a.description,
-                datatype=a.datatype.strip().lower(),
+                datatype=a.datatype,
                 required=a.required,
                 values=tuple(a.values) if a.values is not None else None,
                 min=a.min,
@@ -89,7 +89,7 @@ def _design(input: DefineServiceInput) -> command.ServiceDesign:
         ),
         sign_in_required=input.sign_in_required,
         fee_pence=input.fee_pence,
-        route_to=input.route_to.strip().upper(),
+        route_to=input.route_to,
         expected_days=input.expected_days,
     )
 
@@ -117,8 +117,7 @@ async def update_service(info: Info[Context, Any], input: UpdateServiceInput) ->
 
 
 async def retire_service(info: Info[Context, Any], input: RetireServiceInput) -> RetireServicePayload:
-    code = input.code.strip().upper()
-    outcome = await command.retire_service(info.context.principal, info.context.service_store, code)
+    outcome = await command.retire_service(info.context.principal, info.context.service_store, input.code)
     if isinstance(outcome, list):
         return RetireServicePayload(service=None, user_errors=user_errors(outcome))
     return RetireServicePayload(service=_shown(outcome), user_errors=[])

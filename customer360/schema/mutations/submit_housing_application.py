@@ -76,7 +76,7 @@ async def submit_housing_application(
             not any(a.external_reference == s.reference for a in in_housing) for s in pending
         )
 
-    household = [ApplicantMember(m.relationship.strip().upper(), m.date_of_birth) for m in input.household]
+    household = [ApplicantMember(m.relationship, m.date_of_birth) for m in input.household]
     outcome = await command.submit_housing_application(
         context.principal,
         customer,

@@ -1,7 +1,7 @@
 """each back office's service list as last seen, to validate reports while it is down
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
