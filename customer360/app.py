@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -9,7 +10,6 @@ from typing import Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -52,9 +52,13 @@ from customer360.schema.refusals import refused
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
+from customer360.store.database import STORE_ERRORS
 
 log = logging.getLogger("customer360")
 HTTP_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+# A store that takes longer than this to count its customers is not ready (a probe must answer in time).
+READY_STORE_SECONDS = 2.0
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -248,20 +252,23 @@ async def healthz(_request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        await runtime.customers.count()
+        async with asyncio.timeout(READY_STORE_SECONDS):
+            await runtime.customers.count()
         store = "up"
-    except SQLAlchemyError:
+    except STORE_ERRORS as error:  # refused, reset, timed out, starting up: not ready, never a 500
+        log.warning("readiness: the store is down (%s)", type(error).__name__)
         store = "down"
     sources = await runtime.source_states()
-    return JSONResponse(
-        {"status": "ready" if store == "up" else "unavailable", "store": store, "sources": sources},
-        status_code=200 if store == "up" else 503,
-    )
+    answer: dict[str, object] = {"status": "ready" if store == "up" else "unavailable", "store": store}
+    if runtime.redis is not None:  # informative only: without Redis the gateway serves, uncached
+        answer["redis"] = "circuit_open" if runtime.redis.is_open else "up"
+    answer["sources"] = sources
+    return JSONResponse(answer, status_code=200 if store == "up" else 503)
 
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    with contextlib.suppress(SQLAlchemyError, OSError):  # the store down: the gauge keeps its last values
+    with contextlib.suppress(*STORE_ERRORS):  # the store down: the gauge keeps its last values
         runtime.metrics.show_open_cases(await runtime.cases.open_counts(), TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

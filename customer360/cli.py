@@ -376,7 +376,7 @@ async def _one_shot_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
     quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, arrivals_interval_seconds=0)
     async with contextlib.AsyncExitStack() as stack:
-        yield await start_runtime(quiet, stack)
+        yield await start_runtime(quiet, stack, wait_for_store=False)  # a one-shot command fails, not waits
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:

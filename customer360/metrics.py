@@ -38,6 +38,17 @@ class Metrics:
             ["layer", "result"],
             registry=self.registry,
         )
+        self.redis_circuit_open = Gauge(
+            "customer360_redis_circuit_open",
+            "1 while this process's circuit breaker for Redis is open (cache and rate limits bypassed)",
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "customer360_redis_errors",
+            "Redis calls that failed (timeout, error, circuit_open: refused at once by the open breaker)",
+            ["reason"],
+            registry=self.registry,
+        )
 
         self.delivery_cases = Counter(
             "customer360_delivery_cases",

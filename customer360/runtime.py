@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
@@ -21,6 +23,7 @@ from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal
 from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
+from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.commands import safeguarding
@@ -49,7 +52,7 @@ from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.customers import CustomerStore
-from customer360.store.database import create_engine, migrate
+from customer360.store.database import STORE_UNREACHABLE, create_engine, migrate
 from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
@@ -62,6 +65,8 @@ from customer360.store.service_definitions import ServiceDefinitionStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
+# A store that is down at start-up is tried again after 0.5 s, 1 s, 2 s ... at most this long apart.
+STORE_LONGEST_WAIT_SECONDS = 10.0
 # Fetching an identity provider's keys (discovery document, JWKS) must not hold a sign-in for long.
 JWKS_TIMEOUT_SECONDS = 5.0
 
@@ -96,6 +101,7 @@ class Runtime:
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
+    redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -125,12 +131,20 @@ class Runtime:
         return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
 
 
-async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) -> Runtime:
-    """Open the store (migrated), the sources (the demo council's if none are configured), cache, auth."""
+async def start_runtime(
+    settings: Settings, stack: contextlib.AsyncExitStack, *, wait_for_store: bool = True
+) -> Runtime:
+    """Open the store (migrated), the sources (the demo council's if none are configured), cache, auth.
+
+    `wait_for_store`: a store that cannot be reached yet is waited for (`serve` started before its
+    database, or during a database restart) instead of ending the process; one-shot commands fail."""
     metrics = Metrics()
     store_engine = create_engine(settings.gateway_database_url)
     stack.push_async_callback(store_engine.dispose)
-    await migrate(store_engine)
+    if wait_for_store:
+        await migrate_when_reachable(store_engine)
+    else:
+        await migrate(store_engine)
 
     http_client = await stack.enter_async_context(
         httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
@@ -165,7 +179,10 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         timeout_seconds=settings.source_timeout_seconds,
         faults=faults,
     )
-    cache = _cache(settings)
+    # One view of Redis per process: the cache and the rate limiter share its timeout and breaker.
+    redis_guard = RedisGuard(metrics)
+    stack.push_async_callback(redis_guard.close)
+    cache = _cache(settings, redis_guard)
     stack.push_async_callback(cache.close)
 
     customers = CustomerStore(store_engine)
@@ -223,7 +240,7 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
 
     audit = AuditLog(store_engine)
     issuers, signing_key = await _issuers(settings, stack)
-    rate_limits = _rate_limits(settings)
+    rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
     return Runtime(
         settings=settings,
@@ -260,6 +277,35 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         idempotency=IdempotencyStore(store_engine),
         rate_limits=rate_limits,
+        redis=redis_guard if settings.redis_url else None,
+    )
+
+
+async def migrate_when_reachable(engine: AsyncEngine, longest_wait: float = STORE_LONGEST_WAIT_SECONDS) -> None:
+    """Migrate the store, waiting for it while it cannot be reached (backoff with jitter, so workers
+    started together do not knock together). Only an unreachable store is waited for: a migration
+    that fails for any other reason ends the start-up at once, with its traceback."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(STORE_UNREACHABLE),
+        wait=wait_exponential_jitter(multiplier=0.5, max=longest_wait, jitter=0.5),
+        before_sleep=_log_store_wait,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            await migrate(engine)
+
+
+def _log_store_wait(state: RetryCallState) -> None:
+    # One line per attempt and no traceback: a database that is still starting is not a bug. The
+    # error's type only: a driver's message can carry the connection URL.
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning(
+        "the store is not reachable yet (%s, attempt %d): waiting %.1f s before trying again",
+        type(error).__name__,
+        state.attempt_number,
+        wait,
     )
 
 
@@ -286,9 +332,9 @@ async def _issuers(
     return issuers, signing_key
 
 
-def _rate_limits(settings: Settings) -> RateLimitStore:
+def _rate_limits(settings: Settings, guard: RedisGuard) -> RateLimitStore:
     if settings.redis_url:
-        return RedisRateLimits.from_url(settings.redis_url)
+        return RedisRateLimits.from_url(settings.redis_url, guard)
     return MemoryRateLimits()
 
 
@@ -316,11 +362,15 @@ def _no_gazetteer(_uprn: str) -> None:
     return None
 
 
-def _cache(settings: Settings) -> Cache:
+def _cache(settings: Settings, guard: RedisGuard) -> Cache:
     if not settings.cache_enabled:
         return NoCache()
     if settings.redis_url:
-        return RedisCache.from_url(settings.redis_url, _cache_key(settings.data_dir))
+        # The longest TTL of a key we ever delete: views generations (4 TTLs), last known copies.
+        longest = max(settings.cache_ttl_seconds * 4, settings.cache_stale_seconds)
+        return RedisCache.from_url(
+            settings.redis_url, _cache_key(settings.data_dir), guard, longest_ttl_seconds=longest
+        )
     return MemoryCache()
 
 

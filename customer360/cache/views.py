@@ -17,6 +17,11 @@ root field is `me` (see `is_own_read`): nothing staff see, nothing another princ
 The sign-in lookup every resident request starts with (verified email -> golden customer) is kept
 the same way, under an *identity epoch* that any change to who is who (a merge, an unmerge, a
 matched arrival) renews. The email is in the key only as an HMAC under a shared secret.
+
+Forgetting is a cache delete, so it must not be lost while Redis is away: `cache/redis.py` keeps a
+delete it could not send and sends it before anything else reaches Redis, and `cache/guard.py`
+keeps a worker that saw the outage from reading what a peer still owes a delete. While Redis is
+away nothing is read from it at all, so the resident reads their own write throughout.
 """
 
 from __future__ import annotations

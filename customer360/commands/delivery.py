@@ -11,9 +11,11 @@ the customer360 reference, which the back office keeps, so a delivery retried af
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +29,7 @@ from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
 from customer360.store.cases import DeliveryCaseStore, NewCase
 from customer360.store.customers import CustomerStore, NewLink
+from customer360.store.database import STORE_ERRORS
 from customer360.store.locks import Locks
 from customer360.store.outbox import OutboxItem, OutboxStore
 
@@ -81,8 +84,38 @@ class Deliverer:
 
     async def deliver(self, item_ids: Sequence[int]) -> None:
         now = datetime.now(UTC)
-        for item in await self.outbox.claim(item_ids, now):
-            await self._attempt(item)
+        items = await self.outbox.claim(item_ids, now)
+        held = {item.id for item in items}  # claimed and not yet attempted or being attempted
+        async with self._claims_renewed(held):
+            for item in items:
+                try:
+                    await self._attempt(item)
+                finally:
+                    held.discard(item.id)
+
+    @contextlib.asynccontextmanager
+    async def _claims_renewed(self, held: set[int]) -> AsyncIterator[None]:
+        """Renews the lease on `held` while the block runs: a slow back office keeps its row, and
+        once this deliverer dies (the heartbeat dies with it) another relay takes over within a lease."""
+        if not held:
+            yield
+            return
+        heartbeat = asyncio.create_task(self._renew_while_held(held))
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _renew_while_held(self, held: set[int]) -> None:
+        interval = self.outbox.claim_lease.total_seconds() / 3
+        while held:
+            await asyncio.sleep(interval)
+            try:
+                await self.outbox.renew_claims(sorted(held), datetime.now(UTC))
+            except STORE_ERRORS as error:  # the lease may lapse: handlers carry the reference, a retry finds the write
+                log.warning("outbox claims not renewed (%s)", type(error).__name__)
 
     async def run_due(self, now: datetime | None = None) -> int:
         """One relay pass: every delivery whose retry time has come. Returns how many were tried."""

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from customer360.commands.delivery import Deliverer
+from customer360.store.database import STORE_UNREACHABLE
 
 log = logging.getLogger("customer360.outbox")
 
@@ -20,6 +21,8 @@ async def every(interval_seconds: float, work: Callable[[], Awaitable[object]], 
     while True:
         try:
             await work()
+        except STORE_UNREACHABLE as error:  # a database restart is expected, not a bug: no traceback each pass
+            log.warning("%s pass skipped: the store is not reachable (%s)", name, type(error).__name__)
         except Exception:  # a background loop must outlive any one failure; its work stays pending
             log.exception("%s pass failed", name)
         await asyncio.sleep(interval_seconds)

@@ -3,13 +3,15 @@ signed-in principal (after it). Fixed windows of `C360_RATE_LIMIT_WINDOW_SECONDS
 answer is 429 with `Retry-After` (seconds until the window ends).
 
 The counters live in Redis when `C360_REDIS_URL` is set (every worker and machine shares them: one
-atomic INCR + PEXPIRE per hit), in this process otherwise. If Redis cannot be reached the request is
-let through and a warning logged: a cache outage must not take the council's portal down with it.
+atomic INCR + PEXPIRE per hit), in this process otherwise. Redis calls go through the process's
+`RedisGuard` (`cache/guard.py`: tight timeout, circuit breaker shared with the cache): while Redis is
+away each worker counts in its own memory instead, so limits still hold (per worker) and a hung
+Redis costs a request nothing once the circuit is open. A cache outage must not take the council's
+portal down with it.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -20,9 +22,8 @@ import redis.asyncio as redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from customer360.auth.principal import Principal
+from customer360.cache.guard import RedisAway, RedisGuard
 from customer360.http.responses import refusal
-
-log = logging.getLogger("customer360.http.rate_limit")
 
 # Paths that are never limited: probes and scrapes come often and from few addresses.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -80,26 +81,34 @@ return {count, ttl}
 class RedisRateLimits:
     """Fixed-window counters in Redis, shared by every gateway process."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "c360:rl:") -> None:
+    def __init__(self, client: redis.Redis, guard: RedisGuard | None = None, prefix: str = "c360:rl:") -> None:
         self._client = client
+        self._own_guard = guard is None
+        self._guard = guard or RedisGuard()
+        self._guard.probe_with(client.ping)
         self._prefix = prefix
         self._script = client.register_script(_HIT)
+        self._while_away = MemoryRateLimits()
 
     @classmethod
-    def from_url(cls, url: str) -> RedisRateLimits:
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2))
+    def from_url(cls, url: str, guard: RedisGuard | None = None) -> RedisRateLimits:
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5), guard)
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> Verdict:
         try:
-            count, ttl_ms = await self._script(keys=[self._prefix + key], args=[int(window_seconds * 1000)])
-        except (redis.RedisError, OSError) as error:
-            log.warning("rate limits unavailable (%s): letting the request through", type(error).__name__)
-            return Verdict(True)
+            count, ttl_ms = await self._guard.call(
+                lambda: self._script(keys=[self._prefix + key], args=[int(window_seconds * 1000)])
+            )
+        except RedisAway:
+            return await self._while_away.hit(key, limit, window_seconds)
         if int(count) > limit:
             return Verdict(False, max(1, math.ceil(int(ttl_ms) / 1000)))
         return Verdict(True)
 
     async def close(self) -> None:
+        await self._while_away.close()
+        if self._own_guard:
+            await self._guard.close()
         await self._client.aclose()
 
 

@@ -6,13 +6,30 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# What a store that is down, restarting or unreachable raises. SQLAlchemy wraps only the errors the
+# driver raises once connected; a refused or reset connection comes through as the driver's own
+# (asyncpg's, or a bare OSError such as ConnectionRefusedError), so each layer is named here.
+STORE_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable host; TimeoutError is one too
+    OperationalError,
+    InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,  # "the database system is starting up / shutting down"
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+# Anything a query on the store can fail with, reachable or not.
+STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_UNREACHABLE, SQLAlchemyError, asyncpg.PostgresError)
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,11 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from customer360.store.database import STORE_ERRORS
 from customer360.store.leases import holder_name
 from customer360.store.tables import job_leases
+
+log = logging.getLogger("customer360.locks")
 
 # Nobody waits longer than this for a lock: a critical section is a few back-office calls.
 WAIT_SECONDS = 30.0
@@ -120,6 +124,9 @@ class AdvisoryLocks:
                     try:
                         await conn.execute(select(func.pg_advisory_unlock(key)))
                         await conn.commit()
+                    except STORE_ERRORS as error:  # the section's outcome stands; ending the session frees it
+                        await conn.invalidate()
+                        log.warning("lock not released (%s): its session was ended instead", type(error).__name__)
                     except BaseException:
                         await conn.invalidate()  # a session that ends releases its locks
                         raise
@@ -189,16 +196,24 @@ class LeaseLocks:
     async def _renew(self, row: str) -> None:
         while True:
             await asyncio.sleep(self._lease.total_seconds() / 3)
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    update(job_leases)
-                    .where(job_leases.c.name == row, job_leases.c.holder == self.holder)
-                    .values(until=datetime.now(UTC) + self._lease)
-                )
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        update(job_leases)
+                        .where(job_leases.c.name == row, job_leases.c.holder == self.holder)
+                        .values(until=datetime.now(UTC) + self._lease)
+                    )
+            except STORE_ERRORS as error:  # a blip: the next renewal may still come within the lease
+                log.warning("lock lease not renewed (%s)", type(error).__name__)
 
     async def _release(self, row: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(job_leases).where(job_leases.c.name == row, job_leases.c.holder == self.holder))
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    delete(job_leases).where(job_leases.c.name == row, job_leases.c.holder == self.holder)
+                )
+        except STORE_ERRORS as error:  # the section's outcome stands; the lease lapses by itself
+            log.warning("lock lease not released (%s); it lapses within %s", type(error).__name__, self._lease)
 
 
 def _row_name(name: str) -> str:

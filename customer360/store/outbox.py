@@ -2,8 +2,12 @@
 
 A delivery is claimed before it is attempted (a conditional UPDATE that only one process can win,
 portable across SQLite and PostgreSQL), so two relays, or a relay racing the request that made
-the intent, never deliver the same row at once. A claim expires, so a crashed deliverer's row is
-picked up again after the lease.
+the intent, never deliver the same row at once.
+
+A claim is a short lease (`CLAIM_LEASE`) that its deliverer renews while it lives (`renew_claims`,
+from a heartbeat in `commands/delivery.py`): a delivery that takes longer than the lease keeps its
+row, and a deliverer that crashed (killed, its task cancelled) stops renewing, so its rows are
+picked up again by another relay within seconds rather than after a minute.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
 
-CLAIM_LEASE = timedelta(seconds=60)
+# Short, because a crashed deliverer holds its rows this long; a live one renews it every third of it.
+CLAIM_LEASE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +51,9 @@ class OutboxItem:
 
 
 class OutboxStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, claim_lease: timedelta = CLAIM_LEASE) -> None:
         self._engine = engine
+        self.claim_lease = claim_lease
 
     async def submit(self, submission: Submission, deliveries: Sequence[NewDelivery]) -> list[int]:
         """The intent and every delivery it needs, in one transaction: all kept, or nothing."""
@@ -116,12 +122,29 @@ class OutboxStore:
                         outbox.c.state == DeliveryState.PENDING.value,
                         or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
                     )
-                    .values(claimed_until=now + CLAIM_LEASE)
+                    .values(claimed_until=now + self.claim_lease)
                 )
                 if result.rowcount == 1:
                     claimed.append(item_id)
             rows = (await conn.execute(select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id))).all()
         return [_item(row) for row in rows]
+
+    async def renew_claims(self, item_ids: Sequence[int], now: datetime) -> int:
+        """Extend the lease on deliveries still claimed and pending (a row already marked, and so
+        released, is left alone). Returns how many were renewed."""
+        if not item_ids:
+            return 0
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(list(item_ids)),
+                    outbox.c.state == DeliveryState.PENDING.value,
+                    outbox.c.claimed_until.is_not(None),
+                )
+                .values(claimed_until=now + self.claim_lease)
+            )
+        return int(result.rowcount)
 
     async def due(self, now: datetime, limit: int = 100) -> list[int]:
         async with self._engine.connect() as conn:
