@@ -56,7 +56,16 @@ async def gateway_on_postgresql(demo_settings) -> AsyncIterator[tuple[str, objec
 def deliverer(url: str, runtime, back_office: SlowBackOffice, lease: timedelta = CLAIM_LEASE) -> Deliverer:
     """A relay of its own (its own engine, as another process would have) delivering to `back_office`."""
     store = OutboxStore(create_engine(url), claim_lease=lease)
-    return Deliverer(store, runtime.customers, runtime.sources, runtime.cache, handlers={OPERATION: back_office})
+    return Deliverer(
+        store,
+        runtime.customers,
+        runtime.sources,
+        runtime.cache,
+        runtime.cases,
+        runtime.metrics,
+        runtime.writes.locks,
+        handlers={OPERATION: back_office},
+    )
 
 
 async def submitted(relay: Deliverer, reference: str) -> int:
