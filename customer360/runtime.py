@@ -57,6 +57,7 @@ from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
 from customer360.store.listed_services import ListedServiceStore
+from customer360.store.locks import locks_for
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
@@ -205,7 +206,9 @@ async def start_runtime(
 
     handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
     cases = DeliveryCaseStore(store_engine)
-    deliverer = Deliverer(outbox, customers, sources, read_through, cases, metrics, handlers=handlers)
+    locks = locks_for(store_engine)
+    stack.push_async_callback(locks.close)
+    deliverer = Deliverer(outbox, customers, sources, read_through, cases, metrics, locks, handlers=handlers)
     payments = Payments(
         ledger=PaymentLedger(store_engine),
         outbox=outbox,
@@ -245,7 +248,7 @@ async def start_runtime(
         customers=customers,
         outbox=outbox,
         cases=cases,
-        writes=WritePath(outbox, deliverer),
+        writes=WritePath(outbox, deliverer, locks),
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
@@ -256,6 +259,7 @@ async def start_runtime(
             hub.people,
             hub.review,
             audit,
+            locks,
             settings.survivorship_priority,
             cache=read_through,
         ),

@@ -5,6 +5,7 @@ Each write is idempotent by the external reference it carries: the same notice t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +28,7 @@ from customer360.domain.council_tax import (
     charge_for_period,
     latest_statement,
 )
-from customer360.domain.discounts import net_charge
+from customer360.domain.discounts import DiscountApplication, DiscountEnding, net_charge
 from customer360.domain.housing import ApplicantMember, IncomeBand, NewHousingApplication, Tenure
 from customer360.domain.money import percent_of
 from customer360.domain.moving import MoveKind, MoveNotice, move_in_schedule, provisional_band
@@ -459,3 +460,35 @@ async def test_an_applicant_and_an_application_are_made_once(engines):
 
 def _fields(application: NewHousingApplication) -> dict[str, Any]:
     return {name: getattr(application, name) for name in NewHousingApplication.__dataclass_fields__}
+
+
+async def test_revenues_grants_one_single_person_discount_and_ends_it_once_whoever_asks_at_once(engines):
+    """Five applications for one account, each with its own reference, at once: REVENUES (its account
+    row taken first) records one and refuses the others for good; five endings likewise give back once."""
+    engine = engines[SourceSystem.REVENUES]
+    revenues = RevenuesSql(engine)
+    account = await _current_account(revenues)
+    starts_on = MOVE_DATE
+
+    def application(reference: str) -> DiscountApplication:
+        return DiscountApplication(reference, account.reference, starts_on, DiscountStatus.ACTIVE, None, TODAY)
+
+    outcomes = await asyncio.gather(
+        *(revenues.apply_single_person_discount(application(f"C360-SPD{i}")) for i in range(5)),
+        return_exceptions=True,
+    )
+    granted = [o for o in outcomes if isinstance(o, str)]
+    assert len(granted) == 1 and all(isinstance(o, SourceRejected) for o in outcomes if not isinstance(o, str))
+    winner = outcomes.index(granted[0])
+    assert await revenues.apply_single_person_discount(application(f"C360-SPD{winner}")) == granted[0]
+    lines = select(func.count()).where(
+        revenues_sql.transactions.c.account_reference == account.reference,
+        revenues_sql.transactions.c.kind == StatementLineKind.DISCOUNT.value,
+    )
+    assert (await _rows(engine, lines))[0][0] == 1
+
+    ending = [DiscountEnding(f"C360-END{i}", account.reference, TODAY, None, TODAY) for i in range(5)]
+    outcomes = await asyncio.gather(*(revenues.end_single_person_discount(e) for e in ending), return_exceptions=True)
+    assert len([o for o in outcomes if isinstance(o, str)]) == 1
+    assert all(isinstance(o, SourceRejected) for o in outcomes if not isinstance(o, str))
+    assert (await _rows(engine, lines))[0][0] == 2, "one discount line, one give-back"

@@ -63,6 +63,7 @@ def deliverer(url: str, runtime, back_office: SlowBackOffice, lease: timedelta =
         runtime.cache,
         runtime.cases,
         runtime.metrics,
+        runtime.writes.locks,
         handlers={OPERATION: back_office},
     )
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
+from customer360.commands.check_then_write import kept_not_delivered
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.complaints import (
@@ -24,6 +27,7 @@ from customer360.store.outbox import NewDelivery, OutboxItem
 
 MAKE = "crm.create_complaint"
 ESCALATE = "crm.escalate_complaint"
+ESCALATION = "complaint_escalation"
 
 SIGN_IN_FIRST = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to make a complaint, so we can reply to you")
 
@@ -60,27 +64,42 @@ async def make_complaint(
 
 
 async def escalate_complaint(
-    principal: Principal, complaint: ComplaintRecord, writes: WritePath, *, reason: str, today: date
+    principal: Principal,
+    complaint: ComplaintRecord,
+    complaint_now: Callable[[], Awaitable[ComplaintRecord | None]],
+    writes: WritePath,
+    *,
+    reason: str,
+    today: date,
 ) -> Submission | list[Problem]:
-    """The caller has already checked the complaint is the principal's own."""
+    """The caller has already checked the complaint is the principal's own.
+
+    Checked again under the complaint's lock, against the CRM as it is now (`complaint_now` reads
+    past the cache) and our escalations not yet delivered: asked twice at once, it is escalated once.
+    """
     if not principal.is_resident or principal.customer_id is None:
         return [SIGN_IN_FIRST]
-    problems = escalation_problems(complaint, reason, today)
-    if problems:
-        return problems
-    payload = {
-        "complaint_reference": complaint.reference,
-        "contact_id": complaint.contact_id,
-        "reason": reason.strip(),
-        "escalated_at": datetime.now(UTC).isoformat(),
-    }
-    return await writes.submit(
-        kind="complaint_escalation",
-        customer_id=principal.customer_id,
-        payload=payload,
-        service_code="COMPLAINT",
-        deliveries=[NewDelivery(SourceSystem.CRM, ESCALATE, payload)],
-    )
+    async with writes.locks.hold(f"complaint:{complaint.reference}"):
+        complaint = await complaint_now() or complaint
+        pending = await kept_not_delivered(
+            writes, principal.customer_id, ESCALATION, complaint_reference=complaint.reference
+        )
+        problems = escalation_problems(complaint, reason, today, pending=pending)
+        if problems:
+            return problems
+        payload = {
+            "complaint_reference": complaint.reference,
+            "contact_id": complaint.contact_id,
+            "reason": reason.strip(),
+            "escalated_at": datetime.now(UTC).isoformat(),
+        }
+        return await writes.submit(
+            kind=ESCALATION,
+            customer_id=principal.customer_id,
+            payload=payload,
+            service_code="COMPLAINT",
+            deliveries=[NewDelivery(SourceSystem.CRM, ESCALATE, payload)],
+        )
 
 
 def contact_details(customer: GoldenRecord) -> dict[str, Any]:
@@ -107,6 +126,18 @@ def contact_details(customer: GoldenRecord) -> dict[str, Any]:
     }
 
 
+def person_key(customer_id: str | None, reference: str, role: str) -> str:
+    """The key a back office keeps on a person customer360 creates there (so asking again finds them).
+
+    Per customer, not per request: a delivery that created the person but died before linking
+    them leaves a record that the customer's next delivery, whichever request it carries, finds
+    instead of making a second. An anonymous request keys the person by its own reference.
+    """
+    if customer_id is None:
+        return f"{reference}/{role}"
+    return f"C360P-{hashlib.blake2b(customer_id.encode(), digest_size=16).hexdigest()}"
+
+
 async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, RecordLink | None]:
     """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
     known = await tools.record_in(item.customer_id, SourceSystem.CRM)
@@ -116,7 +147,7 @@ async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, 
     address = details.get("address")
     contact_id = await tools.sources.crm.create_contact(
         NewContact(
-            external_reference=f"{item.reference}/contact",
+            external_reference=person_key(item.customer_id, item.reference, "contact"),
             forenames=details["forenames"],
             surname=details["surname"],
             created_at=datetime.now(UTC),

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from customer360.cache.base import ReadThrough
 from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
+from customer360.domain.submissions import as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
 from customer360.sources.errors import SourceRejected, SourceUnavailable
@@ -29,6 +30,7 @@ from customer360.sources.registry import Sources
 from customer360.store.cases import DeliveryCaseStore, NewCase
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.database import STORE_ERRORS
+from customer360.store.locks import Locks
 from customer360.store.outbox import OutboxItem, OutboxStore
 
 log = logging.getLogger("customer360.outbox")
@@ -77,6 +79,7 @@ class Deliverer:
     cache: ReadThrough
     cases: DeliveryCaseStore
     metrics: Metrics
+    locks: Locks
     handlers: dict[str, Handler] = field(default_factory=dict)
 
     async def deliver(self, item_ids: Sequence[int]) -> None:
@@ -136,7 +139,7 @@ class Deliverer:
             return
         tools = DeliveryTools(self.sources, self._links_of)
         try:
-            delivered = await handler(tools, item)
+            delivered = await self._first_per_customer(handler, tools, item)
         except SourceUnavailable as error:
             retry_at = datetime.now(UTC) + retry_delay(item.attempts + 1)
             await self.outbox.mark_attempt_failed(item.id, str(error), retry_at)
@@ -149,14 +152,29 @@ class Deliverer:
             await self.outbox.mark_attempt_failed(item.id, f"rejected: {error}", None)
             log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
             return
+        await self.outbox.mark_delivered(item.id, delivered.backoffice_reference, datetime.now(UTC))
+        for namespace, key in delivered.invalidate:
+            await self.cache.invalidate(namespace, [key])
+
+    async def _first_per_customer(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
+        """A customer's first delivery to a back office may create their record there (a CRM contact,
+        an Open311 reporter, a housing applicant). Those run one at a time per (customer, back office),
+        and the new record is linked before the next one looks for it: five concurrent first writes
+        find one record instead of making five. Once the customer is known there, no lock is needed."""
+        system = as_source_system(item.destination)
+        if item.customer_id is None or system is None or await tools.record_in(item.customer_id, system):
+            return await self._handle_and_link(handler, tools, item)
+        async with self.locks.hold(f"first-record:{system.value}:{item.customer_id}"):
+            return await self._handle_and_link(handler, tools, item)
+
+    async def _handle_and_link(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
+        delivered = await handler(tools, item)
         if delivered.new_link and item.customer_id:
             link = delivered.new_link
             await self.customers.add_link(
                 NewLink(item.customer_id, link.system, link.record_id, link.confidence, link.rule), by="customer360"
             )
-        await self.outbox.mark_delivered(item.id, delivered.backoffice_reference, datetime.now(UTC))
-        for namespace, key in delivered.invalidate:
-            await self.cache.invalidate(namespace, [key])
+        return delivered
 
     async def _open_case(self, item: OutboxItem, code: str) -> None:
         team = team_for(item.destination)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
+from customer360.commands.check_then_write import account_lock, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
@@ -31,6 +33,11 @@ APPLY = "revenues.apply_single_person_discount"
 END = "revenues.end_single_person_discount"
 SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
 SERVICE_NAME = "Single Person Discount"
+APPLICATION = "spd_application"
+REMOVAL = "spd_removal"
+
+# The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
+AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
 
 
 def known_adults(
@@ -62,7 +69,8 @@ def known_adults(
 
 async def apply_single_person_discount(
     principal: Principal,
-    account: CouncilTaxAccountRecord,
+    checked: CouncilTaxAccountRecord,
+    account_now: AccountNow,
     adults_known: list[KnownAdult],
     writes: WritePath,
     *,
@@ -70,10 +78,31 @@ async def apply_single_person_discount(
     declaration: bool,
     today: date,
 ) -> Submission | list[Problem]:
-    """The caller has checked the account is the principal's own (they are the liable person)."""
-    problems = application_problems(account, starts_on, declaration, today)
-    if problems:
-        return problems
+    """The caller has checked the account is the principal's own (they are the liable person).
+
+    Checked again and kept under the account's lock, against REVENUES as it is now and against what we
+    have kept for the account but not yet delivered: of N identical requests at once, one is kept.
+    """
+    async with writes.locks.hold(account_lock(checked.reference)):
+        account = await account_now()
+        if isinstance(account, Problem):
+            return [account]
+        pending = await kept_not_delivered(
+            writes, principal.customer_id, APPLICATION, account_reference=account.reference
+        )
+        problems = application_problems(account, starts_on, declaration, today, pending=pending)
+        if problems:
+            return problems
+        return await _keep_application(principal, account, adults_known, writes, starts_on)
+
+
+async def _keep_application(
+    principal: Principal,
+    account: CouncilTaxAccountRecord,
+    adults_known: list[KnownAdult],
+    writes: WritePath,
+    starts_on: date,
+) -> Submission:
     reason = review_reason(other_adults(adults_known, starts_on))
     payload = {
         "system": SourceSystem.REVENUES.value,
@@ -86,7 +115,7 @@ async def apply_single_person_discount(
         "review_reason": reason,
     }
     return await writes.submit(
-        kind="spd_application",
+        kind=APPLICATION,
         customer_id=principal.customer_id,
         payload=payload,
         service_code=SERVICE_CODE,
@@ -96,16 +125,29 @@ async def apply_single_person_discount(
 
 async def remove_single_person_discount(
     principal: Principal,
-    account: CouncilTaxAccountRecord,
+    checked: CouncilTaxAccountRecord,
+    account_now: AccountNow,
     writes: WritePath,
     *,
     ends_on: date,
     reason: str | None,
     today: date,
 ) -> Submission | list[Problem]:
-    problems = removal_problems(account, ends_on, reason, today)
-    if problems:
-        return problems
+    """Under the account's lock, like an application: an ending already kept counts as done."""
+    async with writes.locks.hold(account_lock(checked.reference)):
+        account = await account_now()
+        if isinstance(account, Problem):
+            return [account]
+        pending = await kept_not_delivered(writes, principal.customer_id, REMOVAL, account_reference=account.reference)
+        problems = removal_problems(account, ends_on, reason, today, pending=pending)
+        if problems:
+            return problems
+        return await _keep_removal(principal, account, writes, ends_on, reason)
+
+
+async def _keep_removal(
+    principal: Principal, account: CouncilTaxAccountRecord, writes: WritePath, ends_on: date, reason: str | None
+) -> Submission:
     payload = {
         "system": SourceSystem.REVENUES.value,
         "service_name": f"End {SERVICE_NAME}",
@@ -116,7 +158,7 @@ async def remove_single_person_discount(
         "reason": reason.strip() if reason else None,
     }
     return await writes.submit(
-        kind="spd_removal",
+        kind=REMOVAL,
         customer_id=principal.customer_id,
         payload=payload,
         service_code=SERVICE_CODE,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
-from customer360.commands.complaints import contact_details
+from customer360.commands.check_then_write import customer_lock
+from customer360.commands.complaints import contact_details, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -43,12 +45,14 @@ async def submit_housing_application(
     mobility_needs: bool,
     local_connection: bool,
     income_band: IncomeBand,
-    already_open: bool,
+    already_open: Callable[[], Awaitable[bool]],
     today: date,
 ) -> Submission | list[Problem]:
+    """`already_open` asks HOUSING and our own kept submissions; it is asked under the resident's
+    lock, so of N applications sent at once one is kept and the others are ALREADY_OPEN."""
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_APPLY]
-    problems = application_problems(household, reason, today, already_open)
+    problems = application_problems(household, reason, today, already_open=False)
     if problems:
         return problems
     payload: dict[str, Any] = {
@@ -66,13 +70,16 @@ async def submit_housing_application(
         "service_name": "Housing application",
         "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
     }
-    return await writes.submit(
-        kind=KIND,
-        customer_id=customer.customer_id,
-        payload=payload,
-        service_code="HOUSING_APPLICATION",
-        deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
-    )
+    async with writes.locks.hold(customer_lock(customer.customer_id, KIND)):
+        if await already_open():
+            return application_problems(household, reason, today, already_open=True)
+        return await writes.submit(
+            kind=KIND,
+            customer_id=customer.customer_id,
+            payload=payload,
+            service_code="HOUSING_APPLICATION",
+            deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
+        )
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
@@ -84,7 +91,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
         address = details.get("address")
         applicant_id = await tools.sources.housing.create_applicant(
             NewContact(
-                external_reference=f"{item.reference}/applicant",
+                external_reference=person_key(item.customer_id, item.reference, "applicant"),
                 forenames=details["forenames"],
                 surname=details["surname"],
                 created_at=item.created_at,

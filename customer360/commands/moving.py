@@ -7,21 +7,23 @@ that is down gets its step later, none is lost and none is made twice.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
+from customer360.commands.check_then_write import customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.moving import MoveKind, MoveNotice, move_date_problems
+from customer360.domain.moving import MOVE_KIND, MoveKind, MoveNotice, already_told, move_date_problems
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-KIND = "move"
+KIND = MOVE_KIND
 SERVICE_CODE = "MOVING_HOME"
 # The back offices that keep an address, and what each is asked to do.
 OPERATIONS = {
@@ -68,7 +70,7 @@ async def notify_move(
         if new_address
         else None
     )
-    payload = {
+    payload: dict[str, Any] = {
         "kind": kind.value,
         "move_date": move_date.isoformat(),
         "new_address": address,
@@ -76,16 +78,23 @@ async def notify_move(
         "service_name": "Moving home",
         "description": f"Moving {kind.value.lower()} on {move_date.isoformat()}",
     }
-    return await writes.submit(
-        kind=KIND,
-        customer_id=customer.customer_id,
-        payload=payload,
-        service_code=SERVICE_CODE,
-        deliveries=[
-            NewDelivery(system, OPERATIONS[system], {**payload, "record_id": record_id})
-            for system, record_id in sorted(holders.items())
-        ],
-    )
+    # One move at a time per resident, checked against every move they have told us (kept or
+    # delivered): the same move told twice at once is kept once.
+    async with writes.locks.hold(customer_lock(customer.customer_id, KIND)):
+        earlier = (await writes.outbox.submissions_by_customer([customer.customer_id])).get(customer.customer_id, [])
+        told = already_told(earlier, kind, move_date, new_address)
+        if told:
+            return told
+        return await writes.submit(
+            kind=KIND,
+            customer_id=customer.customer_id,
+            payload=payload,
+            service_code=SERVICE_CODE,
+            deliveries=[
+                NewDelivery(system, OPERATIONS[system], {**payload, "record_id": record_id})
+                for system, record_id in sorted(holders.items())
+            ],
+        )
 
 
 def _notice(item: OutboxItem) -> MoveNotice:

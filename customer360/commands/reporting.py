@@ -15,6 +15,7 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
+from customer360.commands.check_then_write import customer_lock
 from customer360.commands.complaints import contact_details, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
@@ -77,11 +78,9 @@ async def report_issue(
     catalogue: Sequence[ServiceDefinitionRecord],
     catalogue_complete: bool,
     defined: Mapping[str, DefinedService],
-    earlier: Sequence[Submission],
     locate_uprn: Callable[[str], tuple[float, float] | None],
 ) -> Submission | list[Problem]:
-    """`catalogue_complete` is false when a back office could not list its services; `earlier` is
-    the reporter's own submissions (for the duplicate rule)."""
+    """`catalogue_complete` is false when a back office could not list its services."""
     definition, problems = find_service(report.service_code, catalogue)
     if definition is None:
         # An unknown code is only unknown if every back office answered.
@@ -102,11 +101,6 @@ async def report_issue(
     problems += location_problems
     if problems:
         return problems
-    if position and customer:
-        sketch = ReportSketch("", definition.code, position[0], position[1], datetime.now(UTC))
-        repeat = find_duplicate(sketch, [s for s in map(_sketch, earlier) if s], datetime.now(UTC))
-        if repeat:
-            return [duplicate_problem(repeat)]
     payload = _payload(definition, report, position, customer)
     if staff_defined:
         # The request keeps the definition it was made under, whatever later versions say.
@@ -117,13 +111,27 @@ async def report_issue(
             "expected_days": staff_defined.expected_days,
         }
     operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
-    return await writes.submit(
-        kind=STREET_REPORT if street else CASE,
-        customer_id=customer.customer_id if customer else None,
-        payload=payload,
-        service_code=definition.code,
-        deliveries=[NewDelivery(payload_system(definition), operation, payload)],
-    )
+
+    async def keep() -> Submission:
+        return await writes.submit(
+            kind=STREET_REPORT if street else CASE,
+            customer_id=customer.customer_id if customer else None,
+            payload=payload,
+            service_code=definition.code,
+            deliveries=[NewDelivery(payload_system(definition), operation, payload)],
+        )
+
+    if not (position and customer):
+        return await keep()
+    # The duplicate rule checks the reporter's own reports, then keeps this one: under their lock, so
+    # the same report sent five times at once is kept once and the others are told its reference.
+    async with writes.locks.hold(customer_lock(customer.customer_id, "report")):
+        earlier = (await writes.outbox.submissions_by_customer([customer.customer_id])).get(customer.customer_id, [])
+        sketch = ReportSketch("", definition.code, position[0], position[1], datetime.now(UTC))
+        repeat = find_duplicate(sketch, [s for s in map(_sketch, earlier) if s], datetime.now(UTC))
+        if repeat:
+            return [duplicate_problem(repeat)]
+        return await keep()
 
 
 def payload_system(definition: ServiceDefinitionRecord) -> SourceSystem:

@@ -7,8 +7,9 @@ records it now holds, so `me` and staff views follow at once.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from customer360.auth.policy import TEAMS
@@ -28,6 +29,7 @@ from customer360.identity.survivorship import golden_record
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore
+from customer360.store.locks import Locks
 
 STEWARDS_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only data stewards can change who is who")
 CHANGED_MEANWHILE = Problem(
@@ -60,6 +62,7 @@ class Stewardship:
     people: PersonRecordStore
     review: MatchReviewStore
     audit: AuditLog
+    locks: Locks  # a change holds each customer it touches: stewards acting at once go one after the other
     priority: Sequence[SourceSystem] = SOURCE_PRIORITY  # survivorship's tie-break, most trusted first
     cache: ReadThrough | None = None  # to forget the residents' kept answers after a change
 
@@ -79,13 +82,8 @@ class Stewardship:
             return [_already_decided()]
         customer: GoldenRecord | None
         try:
-            if left != right:
-                linked = await self.customers.links_by_customer([left, right])
-                held = {cid: len(linked.get(cid, [])) for cid in (left, right)}
-                survivor_id, merged_id = survivor_of((left, held[left]), (right, held[right]))
-                customer = await self._merge(principal, survivor_id, merged_id, candidate_id=candidate.id)
-            else:
-                customer = (await self.customers.customers_by_id([left])).get(left)
+            async with self._holding(left, right):
+                customer = await self._confirmed(principal, candidate.id, left, right)
         except CustomersChanged:
             await self.review.reopen(candidate.id)  # not merged: the pair waits for a steward again
             return [CHANGED_MEANWHILE]
@@ -96,6 +94,14 @@ class Stewardship:
         decided = await self.review.get(candidate.id)
         assert decided is not None
         return MatchDecided(decided, customer)
+
+    async def _confirmed(self, principal: Principal, candidate_id: int, left: str, right: str) -> GoldenRecord | None:
+        if left != right:
+            linked = await self.customers.links_by_customer([left, right])
+            held = {cid: len(linked.get(cid, [])) for cid in (left, right)}
+            survivor_id, merged_id = survivor_of((left, held[left]), (right, held[right]))
+            return await self._merge(principal, survivor_id, merged_id, candidate_id=candidate_id)
+        return (await self.customers.customers_by_id([left])).get(left)
 
     async def reject_match(self, principal: Principal, candidate_id: int) -> MatchDecided | list[Problem]:
         """Two different people: remembered, so the pair is never proposed again."""
@@ -119,14 +125,15 @@ class Stewardship:
         problems = merge_problems(survivor_id, merged_id)
         if problems:
             return problems
-        live = await self.customers.customers_by_id([survivor_id, merged_id])
-        for field, customer_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
-            if customer_id not in live:
-                return [_missing_customer(field, customer_id, await self.customers.merged_into(customer_id))]
-        try:
-            return await self._merge(principal, survivor_id, merged_id, candidate_id=None)
-        except CustomersChanged:
-            return [CHANGED_MEANWHILE]
+        async with self._holding(survivor_id, merged_id):
+            live = await self.customers.customers_by_id([survivor_id, merged_id])
+            for field, customer_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
+                if customer_id not in live:
+                    return [_missing_customer(field, customer_id, await self.customers.merged_into(customer_id))]
+            try:
+                return await self._merge(principal, survivor_id, merged_id, candidate_id=None)
+            except CustomersChanged:
+                return [CHANGED_MEANWHILE]
 
     async def unmerge_customer(
         self, principal: Principal, customer_id: str, records: Sequence[RecordKey]
@@ -135,6 +142,12 @@ class Stewardship:
         came from one, or else into a new customer."""
         if not is_steward(principal):
             return [STEWARDS_ONLY]
+        async with self._holding(customer_id):
+            return await self._unmerge(principal, customer_id, records)
+
+    async def _unmerge(
+        self, principal: Principal, customer_id: str, records: Sequence[RecordKey]
+    ) -> Split | list[Problem]:
         current = (await self.customers.customers_by_id([customer_id])).get(customer_id)
         if current is None:
             return [_missing_customer("customerId", customer_id, await self.customers.merged_into(customer_id))]
@@ -174,6 +187,15 @@ class Stewardship:
         await self._audit(principal, "identity.merge", survivor_id, detail)
         await self._audit(principal, "identity.merged_away", merged_id, {"into": survivor_id})
         return survivor
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, *customer_ids: str) -> AsyncIterator[None]:
+        """Each customer's lock, taken in id order so two stewards never wait on each other in a circle.
+        The store's own re-check (`CustomersChanged`) stays: the locks make it rare, not unneeded."""
+        async with contextlib.AsyncExitStack() as held:
+            for customer_id in sorted(set(customer_ids)):
+                await held.enter_async_context(self.locks.hold(f"customer:{customer_id}"))
+            yield
 
     async def _changed(self, *customer_ids: str) -> None:
         if self.cache is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from customer360.commands.delivery import Deliverer
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
+from customer360.store.locks import Locks
 from customer360.store.outbox import NewDelivery, OutboxStore
 
 log = logging.getLogger("customer360.writes")
@@ -20,6 +21,7 @@ log = logging.getLogger("customer360.writes")
 class WritePath:
     outbox: OutboxStore
     deliverer: Deliverer
+    locks: Locks  # commands that check then write hold one per account (or customer) around both
 
     async def submit(
         self,

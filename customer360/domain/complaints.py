@@ -145,10 +145,13 @@ def validate_complaint(
     return problems
 
 
-def escalation_problems(complaint: ComplaintRecord, reason: str | None, today: date) -> list[Problem]:
-    """Stage 2 is open only from stage 1, and only once stage 1 was answered or its deadline passed."""
+def escalation_problems(
+    complaint: ComplaintRecord, reason: str | None, today: date, *, pending: bool = False
+) -> list[Problem]:
+    """Stage 2 is open only from stage 1, and only once stage 1 was answered or its deadline passed.
+    `pending`: an escalation of it is kept and on its way to the CRM (it is as good as at stage 2)."""
     problems = required_text(reason, ("input", "reason"), "why you want it looked at again", MAX_ESCALATION_REASON)
-    if complaint.stage is not ComplaintStage.STAGE_1:
+    if pending or complaint.stage is not ComplaintStage.STAGE_1:
         problems.append(
             Problem(("input", "complaintId"), ComplaintCode.ALREADY_ESCALATED, "This complaint is already at stage 2")
         )

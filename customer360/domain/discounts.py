@@ -140,8 +140,9 @@ def current_single_person_discount(account: CouncilTaxAccountRecord) -> Discount
 
 
 def application_problems(
-    account: CouncilTaxAccountRecord, starts_on: date, declaration: bool, today: date
+    account: CouncilTaxAccountRecord, starts_on: date, declaration: bool, today: date, *, pending: bool = False
 ) -> list[Problem]:
+    """`pending`: an application for this account is kept and on its way to REVENUES."""
     problems = []
     if not declaration:
         problems.append(
@@ -167,7 +168,7 @@ def application_problems(
                 f"The start date cannot be before you became liable ({account.liable_from.isoformat()})",
             )
         )
-    if current_single_person_discount(account):
+    if pending or current_single_person_discount(account):
         problems.append(
             Problem(
                 ("input", "accountReference"),
@@ -178,10 +179,13 @@ def application_problems(
     return problems
 
 
-def removal_problems(account: CouncilTaxAccountRecord, ends_on: date, reason: str | None, today: date) -> list[Problem]:
+def removal_problems(
+    account: CouncilTaxAccountRecord, ends_on: date, reason: str | None, today: date, *, pending: bool = False
+) -> list[Problem]:
+    """`pending`: an ending for this account is kept and on its way to REVENUES (nothing left to end)."""
     problems = optional_text(reason, ("input", "reason"), "the reason", MAX_REASON)
     current = current_single_person_discount(account)
-    if current is None:
+    if current is None or pending:
         return [
             *problems,
             Problem(

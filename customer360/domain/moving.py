@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -27,10 +28,13 @@ from customer360.domain.discounts import (
 )
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import Problem
+from customer360.domain.requests import DeliveryState
+from customer360.domain.submissions import Submission
 
 # A move can be told up to three months either side of the day: later than that, backdating
 # Council Tax and benefits needs a person to look at it.
 MOVE_WINDOW = timedelta(days=92)
+MOVE_KIND = "move"  # the kind a move is kept under
 
 
 class MoveKind(StrEnum):
@@ -47,6 +51,7 @@ class MoveCode(StrEnum):
     ADDRESS_AMBIGUOUS = "ADDRESS_AMBIGUOUS"
     ADDRESS_NOT_IN_BOROUGH = "ADDRESS_NOT_IN_BOROUGH"
     ADDRESS_IN_BOROUGH = "ADDRESS_IN_BOROUGH"
+    ALREADY_TOLD = "ALREADY_TOLD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,50 @@ def move_date_problems(move_date: date, today: date) -> list[Problem]:
             )
         ]
     return []
+
+
+def already_told(
+    earlier: Sequence[Submission], kind: MoveKind, move_date: date, new_address: PostalAddress | None
+) -> list[Problem]:
+    """The same move (kind, date and new home) told before, and not refused: each back office has
+    heard, or will; telling it twice would close and open accounts twice."""
+    wanted = _same_home_key(_address_fields(new_address))
+    for submission in earlier:
+        payload = submission.payload
+        if (
+            submission.kind == MOVE_KIND
+            and submission.delivery_state is not DeliveryState.FAILED
+            and payload.get("kind") == kind.value
+            and payload.get("move_date") == move_date.isoformat()
+            and _same_home_key(payload.get("new_address")) == wanted
+        ):
+            return [
+                Problem(
+                    ("input", "moveDate"),
+                    MoveCode.ALREADY_TOLD,
+                    f"You have already told us about this move ({submission.reference})",
+                )
+            ]
+    return []
+
+
+def _address_fields(address: PostalAddress | None) -> dict[str, str | None] | None:
+    if address is None:
+        return None
+    return {"line1": address.line1, "postcode": address.postcode, "uprn": address.uprn}
+
+
+def _same_home_key(address: dict[str, Any] | None) -> tuple[str, ...] | None:
+    """A home by its UPRN when known, else by postcode and first line, ignoring case and spacing."""
+    if not address:
+        return None
+    if address.get("uprn"):
+        return ("uprn", str(address["uprn"]))
+    return (
+        "address",
+        re.sub(r"\s+", "", str(address.get("postcode") or "")).upper(),
+        " ".join(str(address.get("line1") or "").lower().split()),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,3 +59,15 @@ class Submission:
         if states and states == {DeliveryState.DELIVERED}:
             return DeliveryState.DELIVERED
         return DeliveryState.PENDING
+
+
+def awaiting_delivery(submissions: Sequence[Submission], kind: str, **payload: Any) -> bool:
+    """Whether a request of this kind, about this (`payload` items it carries), is kept but not yet
+    delivered (nor refused): the back office cannot show it yet, so a "not done already" check must
+    see it here."""
+    return any(
+        s.kind == kind
+        and s.delivery_state is DeliveryState.PENDING
+        and all(s.payload.get(name) == value for name, value in payload.items())
+        for s in submissions
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -167,15 +168,34 @@ class RevenuesSql:
     async def apply_single_person_discount(self, application: DiscountApplication) -> str:
         """Record the application; an ACTIVE one is posted at once (DISCOUNT line, instalments redone).
 
-        A retry with the same external reference returns the discount the first call recorded.
+        A retry with the same external reference returns the discount the first call recorded. A
+        second single person discount for days the account already has one (active, held for review,
+        or ended after the new start) is refused: the discount is 25% once, however many ask.
         """
-        account = (await self.accounts_by_reference([application.account_reference]))[application.account_reference]
+        reference = application.account_reference
         async with self._engine.begin() as conn:
+            account = await _account_taken(conn, reference)
             existing = await conn.scalar(
                 select(discounts.c.discount_id).where(discounts.c.external_reference == application.external_reference)
             )
             if existing:
                 return str(existing)
+            if account is None:
+                raise SourceRejected(self.system, f"no account {reference}")
+            overlapping = await conn.scalar(
+                select(discounts.c.discount_id).where(
+                    discounts.c.account_reference == reference,
+                    discounts.c.kind == DiscountKind.SINGLE_PERSON.value,
+                    discounts.c.status != DiscountStatus.REFUSED.value,
+                    or_(discounts.c.ends_on.is_(None), discounts.c.ends_on >= application.starts_on),
+                )
+            )
+            if overlapping:
+                raise SourceRejected(
+                    self.system,
+                    f"account {reference} already has a single person discount for those days",
+                    code="DISCOUNT_OVERLAPS",
+                )
             discount_id = f"SPD{secrets.randbelow(90_000_000) + 10_000_000}"
             await conn.execute(
                 insert(discounts).values(
@@ -195,16 +215,18 @@ class RevenuesSql:
 
     async def end_single_person_discount(self, ending: DiscountEnding) -> str:
         """End the current single person discount on `ends_on`; an active one gives back the days after."""
-        account = (await self.accounts_by_reference([ending.account_reference]))[ending.account_reference]
         async with self._engine.begin() as conn:
+            account = await _account_taken(conn, ending.account_reference)
             already = await conn.scalar(
                 select(discounts.c.discount_id).where(discounts.c.ended_by_reference == ending.external_reference)
             )
             if already:
                 return str(already)
-            current = current_single_person_discount(account)
-            if current is None:
-                raise SourceRejected(self.system, f"account {account.reference} has no discount to end")
+            current = current_single_person_discount(account) if account else None
+            if account is None or current is None:
+                raise SourceRejected(
+                    self.system, f"account {ending.account_reference} has no discount to end", code="NO_DISCOUNT"
+                )
             await conn.execute(
                 update(discounts)
                 .where(discounts.c.discount_id == current.discount_id)
@@ -422,6 +444,16 @@ async def _unused(conn: AsyncConnection, key: Any, make: Callable[[], str]) -> s
         candidate = make()
         if await conn.scalar(select(key).where(key == candidate)) is None:
             return candidate
+
+
+async def _account_taken(conn: AsyncConnection, reference: str) -> CouncilTaxAccountRecord | None:
+    """The account, read after taking its row (a row lock on PostgreSQL, the write lock on SQLite):
+    two discount changes to one account are decided one after the other, each seeing the other's."""
+    await conn.execute(
+        update(accounts).where(accounts.c.reference == reference).values(liable_from=accounts.c.liable_from)
+    )
+    found = await _accounts_in(conn, accounts.c.reference == reference)
+    return found[0] if found else None
 
 
 async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAccountRecord]:

@@ -14,7 +14,7 @@ from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import discount_not_yet_in_revenues, people_at_home
 from customer360.schema.council_tax import Discount
-from customer360.schema.mutations.council_tax_account import discount_after, own_account
+from customer360.schema.mutations.council_tax_account import account_now, discount_after, own_account
 from customer360.schema.values import UserError, user_errors
 
 
@@ -48,6 +48,7 @@ async def apply_single_person_discount(
     outcome = await command.apply_single_person_discount(
         context.principal,
         account,
+        account_now(info, account.reference),
         adults,
         context.writes,
         starts_on=input.starts_on,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.types import Info
@@ -34,6 +35,19 @@ async def own_account(info: Info[Context, Any], reference: str) -> CouncilTaxAcc
     except SourceUnavailable:
         return REVENUES_DOWN
     return account if account is not None else NOT_YOURS
+
+
+def account_now(info: Info[Context, Any], reference: str) -> Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]:
+    """Reads the account afresh from REVENUES (past the cache): what a check under its lock must see."""
+
+    async def read() -> CouncilTaxAccountRecord | Problem:
+        try:
+            account = await fresh_account(info, reference)
+        except SourceUnavailable:
+            return REVENUES_DOWN
+        return account if account is not None else NOT_YOURS
+
+    return read
 
 
 async def discount_after(info: Info[Context, Any], submission: Submission, fallback: DiscountRecord) -> DiscountRecord:

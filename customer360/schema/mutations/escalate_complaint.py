@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE
 from customer360.commands import complaints as command
+from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
@@ -38,8 +39,16 @@ async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintI
     tracked = await nodes.complaint(info, reference) if reference else None
     if tracked is None or not principal.is_resident:
         return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
+
+    async def complaint_now() -> ComplaintRecord | None:
+        """The complaint as the CRM holds it now: neither the per-request loader's copy nor the cache's."""
+        info.context.loaders.complaint_by_reference.clear(tracked.reference)
+        await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
+        found = await nodes.complaint(info, tracked.reference)
+        return found.record if found else None
+
     outcome = await command.escalate_complaint(
-        principal, tracked.record, info.context.writes, reason=input.reason, today=info.context.today
+        principal, tracked.record, complaint_now, info.context.writes, reason=input.reason, today=info.context.today
     )
     if isinstance(outcome, list):
         return EscalateComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=user_errors(outcome))

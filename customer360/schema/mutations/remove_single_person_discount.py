@@ -15,7 +15,7 @@ from customer360.domain.discounts import current_single_person_discount
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.schema.council_tax import Discount
-from customer360.schema.mutations.council_tax_account import discount_after, own_account
+from customer360.schema.mutations.council_tax_account import account_now, discount_after, own_account
 from customer360.schema.values import UserError, user_errors
 
 
@@ -41,7 +41,13 @@ async def remove_single_person_discount(
         return RemoveSinglePersonDiscountPayload(discount=None, user_errors=user_errors([account]))
     current = current_single_person_discount(account)
     outcome = await command.remove_single_person_discount(
-        context.principal, account, context.writes, ends_on=input.ends_on, reason=input.reason, today=context.today
+        context.principal,
+        account,
+        account_now(info, account.reference),
+        context.writes,
+        ends_on=input.ends_on,
+        reason=input.reason,
+        today=context.today,
     )
     if isinstance(outcome, list):
         return RemoveSinglePersonDiscountPayload(discount=None, user_errors=user_errors(outcome))

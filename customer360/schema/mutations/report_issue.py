@@ -62,7 +62,6 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         catalogue=services.services,
         catalogue_complete=not services.unavailable,
         defined=services.defined,
-        earlier=await context.loaders.submissions.load(customer.customer_id) if customer else [],
         locate_uprn=context.locate_uprn,
     )
     if isinstance(outcome, list):

@@ -55,8 +55,12 @@ async def submit_housing_application(
 ) -> SubmitHousingApplicationPayload:
     context = info.context
     customer = await me(info)
-    already_open = False
-    if customer is not None:
+
+    async def already_open() -> bool:
+        """Read afresh under the resident's lock: HOUSING's open applications, and ours not yet there."""
+        if customer is None:
+            return False
+        context.loaders.submissions.clear(customer.customer_id)
         in_housing = await gather_from(
             info,
             customer.customer_id,
@@ -68,9 +72,10 @@ async def submit_housing_application(
             for s in await context.loaders.submissions.load(customer.customer_id)
             if s.kind == command.KIND and s.delivery_state.value != "FAILED"
         ]
-        already_open = any(a.status in OPEN_STATUSES for a in in_housing) or any(
+        return any(a.status in OPEN_STATUSES for a in in_housing) or any(
             not any(a.external_reference == s.reference for a in in_housing) for s in pending
         )
+
     household = [ApplicantMember(m.relationship, m.date_of_birth) for m in input.household]
     outcome = await command.submit_housing_application(
         context.principal,
