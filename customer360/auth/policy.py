@@ -22,6 +22,11 @@ def can_search_customers(principal: Principal) -> bool:
     return principal.is_staff and bool(principal.roles & PERSON_ROLES)
 
 
+def can_steward(principal: Principal) -> bool:
+    """Golden-record stewardship (the review queue, merges and splits): data stewards and admins."""
+    return principal.is_staff and bool({Role.DATA_STEWARD, Role.ADMIN} & principal.roles)
+
+
 def can_view_customer(principal: Principal, customer_id: str) -> bool:
     """A resident sees only their own record; staff with a person role see any."""
     if principal.is_staff:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from customer360.auth.policy import TEAMS
+from customer360.auth.policy import TEAMS, can_steward
 from customer360.auth.principal import Principal, Role
 from customer360.cache.base import ReadThrough
 from customer360.domain.customers import GoldenRecord, RecordKey
@@ -37,10 +37,6 @@ CHANGED_MEANWHILE = Problem(
 )
 MERGE_RULE = "steward_merge"
 UNMERGE_RULE = "steward_unmerge"
-
-
-def is_steward(principal: Principal) -> bool:
-    return principal.is_staff and bool({Role.DATA_STEWARD, Role.ADMIN} & principal.roles)
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ class Stewardship:
 
     async def confirm_match(self, principal: Principal, candidate_id: int) -> MatchDecided | list[Problem]:
         """The two records are one person: their customers become one (the larger survives)."""
-        if not is_steward(principal):
+        if not can_steward(principal):
             return [STEWARDS_ONLY]
         candidate = await self._open_candidate(candidate_id)
         if isinstance(candidate, list):
@@ -105,7 +101,7 @@ class Stewardship:
 
     async def reject_match(self, principal: Principal, candidate_id: int) -> MatchDecided | list[Problem]:
         """Two different people: remembered, so the pair is never proposed again."""
-        if not is_steward(principal):
+        if not can_steward(principal):
             return [STEWARDS_ONLY]
         candidate = await self._open_candidate(candidate_id)
         if isinstance(candidate, list):
@@ -120,7 +116,7 @@ class Stewardship:
     async def merge_customers(
         self, principal: Principal, survivor_id: str, merged_id: str
     ) -> GoldenRecord | list[Problem]:
-        if not is_steward(principal):
+        if not can_steward(principal):
             return [STEWARDS_ONLY]
         problems = merge_problems(survivor_id, merged_id)
         if problems:
@@ -140,7 +136,7 @@ class Stewardship:
     ) -> Split | list[Problem]:
         """Split `records` off `customer_id`: back to the customer they were merged from, if they all
         came from one, or else into a new customer."""
-        if not is_steward(principal):
+        if not can_steward(principal):
             return [STEWARDS_ONLY]
         async with self._holding(customer_id):
             return await self._unmerge(principal, customer_id, records)

@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.commands.stewardship import is_steward
+from customer360.auth.policy import can_steward
 from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord
 from customer360.resolvers.context import Context
@@ -40,7 +40,7 @@ class ReviewPage:
 
 
 async def review_queue(info: Info[Context, Any], first: int | None, after: str | None) -> ReviewPage:
-    if not is_steward(info.context.principal):
+    if not can_steward(info.context.principal):
         raise NotAllowed("matchReviewQueue is for data stewards")
     size = checked_first(first)
     after_id = _candidate_id(decode_cursor(after)) if after else None

@@ -9,8 +9,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from customer360.auth.policy import can_steward
 from customer360.auth.purpose import require_purpose
-from customer360.commands.stewardship import MatchDecided, is_steward
+from customer360.commands.stewardship import MatchDecided
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers import stewardship as resolve
@@ -222,7 +223,7 @@ async def unmerge_customer(info: Info[Context, Any], input: UnmergeCustomerInput
 def _purpose_first(info: Info[Context, Any]) -> None:
     """A steward's change shows people's records, and is recorded with its purpose: refused before
     anything changes when the purpose is missing, never after."""
-    if is_steward(info.context.principal):
+    if can_steward(info.context.principal):
         require_purpose(info.context.request)
 
 
