@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
@@ -53,6 +54,7 @@ from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
+from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
 
@@ -89,6 +91,7 @@ class Runtime:
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
+    portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -215,6 +218,8 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
     issuers, signing_key = await _issuers(settings, stack)
     rate_limits = _rate_limits(settings)
     stack.push_async_callback(rate_limits.close)
+    portal_sessions = _portal_sessions(settings, store_engine)
+    stack.push_async_callback(portal_sessions.close)
     return Runtime(
         settings=settings,
         metrics=metrics,
@@ -246,7 +251,14 @@ async def start_runtime(settings: Settings, stack: contextlib.AsyncExitStack) ->
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         rate_limits=rate_limits,
+        portal_sessions=portal_sessions,
     )
+
+
+def _portal_sessions(settings: Settings, store_engine: AsyncEngine) -> PortalSessionStore:
+    if settings.redis_url:
+        return RedisPortalSessions.from_url(settings.redis_url)
+    return SqlPortalSessions(store_engine)
 
 
 async def _issuers(

@@ -265,3 +265,13 @@ job_leases = Table(
     Column("holder", String(120), nullable=False),
     Column("until", DateTime(timezone=True), nullable=False),
 )
+
+# The resident portal's server-side state: sessions, and the one-time tokens of its forms. Keys are
+# sha256 digests of the secrets the browser holds, so a copy of this table opens no session.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)

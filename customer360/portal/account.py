@@ -1,0 +1,91 @@
+"""The start page, the demo sign-in, sign-out, and the resident's home page ("Your account")."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from customer360.auth.tokens import DemoIssuer
+from customer360.portal.api import ApiUnavailable, NotSignedIn, call
+from customer360.portal.csrf import csrf_valid, form_fields
+from customer360.portal.rendering import page
+from customer360.portal.sessions import Session, Sessions
+from customer360.portal.web import csrf_refused, resident_page, see_other, sessions_for, signed_out
+
+TITLE = "Sign in"
+
+
+async def start_or_home(request: Request) -> Response:
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    if session is None or not session.signed_in:
+        available = request.app.state.runtime.signing_key is not None
+        return page("start.html", session, title="My Tamworth", sign_in_available=available)
+    return await _home(request)
+
+
+@resident_page
+async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+    me = (await call(request, "PortalHome", token=session.token or ""))["me"]
+    if me is None:
+        raise NotSignedIn()  # the golden record is gone (merged, or the email changed at the IdP)
+    return page("home.html", session, title="Your account", active="home", me=me)
+
+
+async def sign_in_page(request: Request) -> Response:
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    if session is not None and session.signed_in:
+        return see_other("/")
+    session = session or await sessions.start()  # signed out: a session only to hold the form's CSRF token
+    response = page("sign_in.html", session, title=TITLE, back_link="/", email="", field_errors={})
+    sessions.set_cookie(response, session)
+    return response
+
+
+async def sign_in(request: Request) -> Response:
+    """Demo identity: any demo resident's email signs in as them, with a token of the demo issuer."""
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    fields = await form_fields(request)
+    if not csrf_valid(session, fields):
+        return csrf_refused(session)
+    assert session is not None  # csrf_valid is never true without one
+    email = fields.get("email", "").strip()
+    problem = _email_problem(email)
+    if problem is None:
+        token = DemoIssuer(request.app.state.runtime.signing_key).resident_token(email)
+        try:
+            me = (await call(request, "PortalHome", token=token))["me"]
+        except (NotSignedIn, ApiUnavailable):
+            me = None
+        if me is not None:
+            # A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
+            await sessions.end(session)
+            signed_in = await sessions.start(token)
+            home = see_other("/")
+            sessions.set_cookie(home, signed_in)
+            return home
+        problem = "There is no demo resident with that email address"
+    errors = [{"text": problem, "href": "#email"}]
+    response = page(
+        "sign_in.html", session, title=TITLE, back_link="/", email=email, errors=errors, field_errors={"email": problem}
+    )
+    sessions.set_cookie(response, session)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    if session is not None:
+        await sessions.end(session)
+    return signed_out(sessions, "You have signed out", "You have signed out of your council account.")
+
+
+def _email_problem(email: str) -> str | None:
+    if not email:
+        return "Enter your email address"
+    if "@" not in email.strip("@") or len(email) > 254:
+        return "Enter an email address in the correct format, like name@example.com"
+    return None

@@ -1,0 +1,61 @@
+"""The portal's GraphQL client: its own documents, sent through the gateway's HTTP app in-process.
+
+The request goes through the whole app (authentication, limits, security headers) exactly as a
+browser's or a mobile app's would, with the resident's bearer token and the resident's own client
+address, so per-address rate limits still count each resident, not the portal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+
+from customer360.portal.documents import document
+
+log = logging.getLogger("customer360.portal")
+API_TIMEOUT_SECONDS = 30.0
+
+
+class NotSignedIn(Exception):
+    """The API refused the resident's token (expired, or its issuer's key withdrawn)."""
+
+
+class ApiUnavailable(Exception):
+    """The API answered with errors the resident cannot fix; the page says the service has a problem."""
+
+
+async def call(
+    request: Request,
+    operation: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    client_address = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
+    transport = httpx.ASGITransport(app=request.app, client=client_address)
+    body = {"query": document(operation), "operationName": operation, "variables": variables or {}}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://portal.internal", timeout=API_TIMEOUT_SECONDS
+    ) as api:
+        response = await api.post("/graphql", json=body, headers=headers)
+    if response.status_code == 401:
+        raise NotSignedIn()
+    answer = response.json() if response.headers.get("content-type", "").startswith("application/") else {}
+    errors = answer.get("errors") or []
+    if any(error.get("extensions", {}).get("code") == "UNAUTHENTICATED" for error in errors):
+        raise NotSignedIn()
+    if response.status_code != 200 or errors or not isinstance(answer.get("data"), dict):
+        # Codes only: an error message may quote what the resident typed.
+        codes = sorted({str(error.get("extensions", {}).get("code")) for error in errors})
+        log.warning("portal operation %s failed: HTTP %s, error codes %s", operation, response.status_code, codes)
+        raise ApiUnavailable(operation)
+    data: dict[str, Any] = answer["data"]
+    return data

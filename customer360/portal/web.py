@@ -1,0 +1,79 @@
+"""What every signed-in portal page does first: load the session, check CSRF on a POST, and turn the
+API's refusals into pages (an expired sign-in signs the resident out; an API failure is a 503 page)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from customer360.portal.api import ApiUnavailable, NotSignedIn
+from customer360.portal.csrf import csrf_valid, form_fields
+from customer360.portal.rendering import page
+from customer360.portal.sessions import Session, Sessions
+
+ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[Response]]
+
+
+def sessions_for(request: Request) -> Sessions:
+    runtime: Any = request.app.state.runtime
+    return Sessions(runtime.portal_sessions, secure=runtime.settings.production)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def csrf_refused(session: Session | None) -> Response:
+    return page(
+        "problem.html",
+        session,
+        403,
+        title="Your form could not be sent",
+        paragraphs=[
+            "The page you sent it from had expired or was not from this site. Go back, reload the page and try again."
+        ],
+    )
+
+
+def signed_out(sessions: Sessions, title: str, message: str) -> Response:
+    response = page("signed_out.html", None, title=title, message=message)
+    sessions.clear_cookie(response)
+    return response
+
+
+def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a signed-in resident: others go to the sign-in page."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        sessions = sessions_for(request)
+        session = await sessions.load(request)
+        if session is None or not session.signed_in:
+            return see_other("/sign-in")
+        fields: dict[str, str] = {}
+        if request.method == "POST":
+            fields = await form_fields(request)
+            if not csrf_valid(session, fields):
+                return csrf_refused(session)
+        try:
+            response = await handler(request, session, sessions, fields)
+        except NotSignedIn:
+            await sessions.end(session)
+            return signed_out(sessions, "Your sign-in has expired", "For your security, sign in again to carry on.")
+        except ApiUnavailable:
+            return page(
+                "problem.html",
+                session,
+                503,
+                title="Sorry, there is a problem with the service",
+                paragraphs=["Try again later. If you sent a form, check My requests before sending it again."],
+            )
+        await sessions.touch(session)
+        sessions.set_cookie(response, session)
+        return response
+
+    return endpoint
