@@ -258,7 +258,11 @@ async def test_complaint_errors_come_from_the_apis_user_errors_as_summary_and_in
         await client.post("/make-a-complaint", data={**answers, "csrf_token": csrf_of(question.text)})
         check = await client.get("/make-a-complaint/check-answers")
         form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
-        page = await client.post("/make-a-complaint/check-answers", data=form)
+        refused = await client.post("/make-a-complaint/check-answers", data=form)
+        assert refused.headers["location"] == "/make-a-complaint"
+        resent = await client.post("/make-a-complaint/check-answers", data=form)  # the same form, again
+        assert resent.headers["location"] == "/make-a-complaint", "at once: the first sending's outcome is known"
+        page = await client.get("/make-a-complaint")
         assert page.status_code == 200 and "<title>Error: Make a complaint" in page.text
         summary = page.text.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
         assert '<a href="#subject">Enter a subject</a>' in summary
@@ -266,6 +270,7 @@ async def test_complaint_errors_come_from_the_apis_user_errors_as_summary_and_in
         assert 'href="#desired-outcome"' in summary
         for field in ("subject", "description", "desired-outcome"):
             assert f'id="{field}-error"' in page.text
+        assert "govuk-error-summary" not in (await client.get("/make-a-complaint")).text, "shown once"
         fixed = {
             "subject": "Noise",
             "description": "Every night.",

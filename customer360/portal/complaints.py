@@ -29,8 +29,21 @@ DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the firs
 
 
 @resident_page
-async def question(_request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
-    return _question_page(session, session.drafts.get(JOURNEY, {}), [], {})
+async def question(_request: Request, session: Session, sessions: Sessions, _fields: dict[str, str]) -> Response:
+    """The questions, with the API's refusal of the last sending when there was one (shown once)."""
+    refusal = session.refusals.pop(JOURNEY, None)
+    if refusal is not None:
+        await sessions.save(session)
+    errors, field_errors = _errors(refusal or [])
+    return page(
+        "complaint_question.html",
+        session,
+        title=TITLE,
+        back_link="/",
+        answers=session.drafts.get(JOURNEY, {}),
+        errors=errors,
+        field_errors=field_errors,
+    )
 
 
 @resident_page
@@ -64,8 +77,9 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
     if not token or answers is None or not await sessions.take_form_token(session, token):
         return await _after_duplicate(sessions, token)
     # Required fields go as typed (blank is the API's to refuse, with its own message); optional ones as null.
-    variables = {"input": {api: answers.get(name, "") for name, (api, _) in FIELDS.items()}}
-    variables["input"]["desiredOutcome"] = answers.get("desired_outcome") or None
+    given: dict[str, str | None] = {api: answers.get(name, "") for name, (api, _) in FIELDS.items()}
+    given["desiredOutcome"] = given["desiredOutcome"] or None
+    variables = {"input": given}
     try:
         payload = (
             await call(
@@ -80,10 +94,12 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
         await sessions.restore_form_token(session, token)  # the outcome is unknown: a retry sends the same key
         raise
     if payload["userErrors"]:
+        # Post/redirect/get: the questions page shows the refusal, so reloading it sends nothing again.
+        session.refusals[JOURNEY] = payload["userErrors"]
         await sessions.issue_form_token(session, JOURNEY)  # the taken one is spent; the corrected answers need one
         await sessions.save(session)
-        errors, field_errors = _errors(payload["userErrors"])
-        return _question_page(session, answers, errors, field_errors)
+        await sessions.keep_result(token, "")
+        return see_other(START)
     reference = payload["complaint"]["reference"]
     session.references[JOURNEY] = reference
     session.drafts.pop(JOURNEY, None)
@@ -102,31 +118,18 @@ async def confirmation(_request: Request, session: Session, _sessions: Sessions,
 
 
 async def _after_duplicate(sessions: Sessions, token: str) -> Response:
-    """A form sent again (double click, back button, retry): show the first sending's confirmation once
-    it has one; if it had none (it was refused), back to the answers."""
+    """A form sent again (double click, back button, retry): once the first sending has an outcome, its
+    confirmation, or the questions if the API refused the answers."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DUPLICATE_WAIT_SECONDS
     while token:
-        if await sessions.result(token) is not None:
-            return see_other(DONE)
+        outcome = await sessions.result(token)
+        if outcome is not None:
+            return see_other(DONE if outcome else START)
         if loop.time() >= deadline:
             break
         await asyncio.sleep(0.1)
     return see_other(CHECK)
-
-
-def _question_page(
-    session: Session, answers: dict[str, str], errors: list[dict[str, str]], field_errors: dict[str, str]
-) -> Response:
-    return page(
-        "complaint_question.html",
-        session,
-        title=TITLE,
-        back_link="/",
-        answers=answers,
-        errors=errors,
-        field_errors=field_errors,
-    )
 
 
 def _errors(user_errors: list[dict[str, object]]) -> tuple[list[dict[str, str]], dict[str, str]]:

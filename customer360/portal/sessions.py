@@ -40,6 +40,7 @@ class Session:
     drafts: dict[str, dict[str, str]] = field(default_factory=dict)  # journey -> answers not yet sent
     form_tokens: dict[str, str] = field(default_factory=dict)  # journey -> the one-time token of its draft
     references: dict[str, str] = field(default_factory=dict)  # journey -> reference of the last one sent
+    refusals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # journey -> the API's userErrors
 
     @property
     def signed_in(self) -> bool:
@@ -109,6 +110,7 @@ class Sessions:
         return owner is not None and secrets.compare_digest(owner, _digest(session.id))
 
     async def keep_result(self, token: str, reference: str) -> None:
+        """What the sending with `token` came to: a reference, or "" when the API refused the answers."""
         await self._store.put("result:" + _digest(token), reference, RESULT_SECONDS)
 
     async def result(self, token: str) -> str | None:
