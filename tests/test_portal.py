@@ -3,15 +3,25 @@ checked against what the API itself answers for the same resident."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
+from graphql import parse, validate
 from sqlalchemy import update
+from starlette.responses import Response
 
+import customer360.portal
 from customer360.auth.tokens import DemoIssuer
+from customer360.http.trusted_documents import TrustedDocuments
+from customer360.portal.documents import all_documents
+from customer360.portal.sessions import Session, Sessions
+from customer360.schema.schema import build_schema
 from customer360.settings import Settings
 from customer360.store.database import create_engine
 from customer360.store.tables import portal_sessions
@@ -55,8 +65,11 @@ async def test_sign_in_shows_your_account_with_the_apis_figures(
 ):
     resident = residents[0]
     async with running_app(demo_settings) as (_app, client):
+        await client.get("/sign-in")
+        before = client.cookies["c360_portal_session"]
         signed_in = await sign_in(client, resident["email"])
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+        assert client.cookies["c360_portal_session"] != before, "a new session id at sign-in (no fixation)"
         cookie = signed_in.headers["set-cookie"]
         assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower() and "secure" not in cookie.lower()
         home = await client.get("/")
@@ -284,3 +297,38 @@ async def test_complaint_errors_come_from_the_apis_user_errors_as_summary_and_in
             "/make-a-complaint/check-answers", data={**form, "form_token": form_token_of(check.text)}
         )
         assert done.headers["location"] == "/make-a-complaint/confirmation"
+
+
+def test_the_portal_reaches_data_only_through_its_graphql_documents():
+    """It imports nothing that reads or writes residents' data: only its own session store."""
+    allowed = {"customer360.store.portal_sessions"}
+    forbidden = ("customer360.store", "customer360.sources", "customer360.commands", "customer360.resolvers")
+    for path in Path(customer360.portal.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                assert name in allowed or not name.startswith(forbidden), f"{path.name} imports {name}"
+
+
+def test_the_portals_documents_are_valid_operations_and_load_as_a_trusted_document_list(tmp_path: Path):
+    documents = all_documents()
+    assert set(documents) >= {"PortalHome", "PortalCouncilTax", "PortalMyRequests", "PortalMakeComplaint"}
+    schema = build_schema(production=True)._schema
+    for name, text in documents.items():
+        parsed = parse(text)
+        assert not validate(schema, parsed), name
+        assert [op.name.value for op in parsed.definitions if op.name] == [name], "one operation, named as its file"
+    allowlist = tmp_path / "portal-documents.json"
+    allowlist.write_text(json.dumps(list(documents.values())))
+    assert len(TrustedDocuments.load(allowlist, enforce=True)) == len(documents)
+
+
+def test_outside_demo_mode_the_session_cookie_is_secure_and_host_only():
+    response = Response()
+    Sessions(None, secure=True).set_cookie(response, Session(id="opaque", csrf="c"))  # type: ignore[arg-type]
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-c360_portal_session=opaque;")
+    for attribute in ("HttpOnly", "Path=/", "SameSite=lax", "Secure"):
+        assert attribute in cookie
+    assert "Domain" not in cookie
