@@ -221,6 +221,7 @@ async def test_my_requests_lists_each_request_linking_to_its_history_and_no_one_
             assert event["description"].replace("'", "&#39;").replace('"', "&#34;") in detail.text
         assert (await client.get(f"/my-requests/{theirs}")).status_code == 404
         assert (await client.get("/my-requests/C360-NOTAREAL")).status_code == 404
+        assert (await client.get("/my-requests?after=tampered")).status_code == 404
 
 
 async def test_make_a_complaint_question_check_answers_confirmation_and_no_double_complaint(

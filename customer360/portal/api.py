@@ -23,6 +23,10 @@ class NotSignedIn(Exception):
     """The API refused the resident's token (expired, or its issuer's key withdrawn)."""
 
 
+class ApiRefused(Exception):
+    """The API refused what the page asked as bad input (a tampered address, like an unknown cursor)."""
+
+
 class ApiUnavailable(Exception):
     """The API answered with errors the resident cannot fix; the page says the service has a problem."""
 
@@ -52,9 +56,11 @@ async def call(
     errors = answer.get("errors") or []
     if any(error.get("extensions", {}).get("code") == "UNAUTHENTICATED" for error in errors):
         raise NotSignedIn()
+    codes = sorted({str(error.get("extensions", {}).get("code")) for error in errors})
+    if codes == ["BAD_USER_INPUT"]:
+        raise ApiRefused(operation)
     if response.status_code != 200 or errors or not isinstance(answer.get("data"), dict):
         # Codes only: an error message may quote what the resident typed.
-        codes = sorted({str(error.get("extensions", {}).get("code")) for error in errors})
         log.warning("portal operation %s failed: HTTP %s, error codes %s", operation, response.status_code, codes)
         raise ApiUnavailable(operation)
     data: dict[str, Any] = answer["data"]

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from customer360.portal.api import call
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
-from customer360.portal.web import resident_page
+from customer360.portal.web import not_found, resident_page
 
 REQUESTS_PER_PAGE = 20
 SEARCH_PAGE_SIZE = 100  # the API's largest page
@@ -56,19 +56,6 @@ async def one_request(request: Request, session: Session, _sessions: Sessions, _
             break
         after = connection["pageInfo"]["endCursor"]
     return not_found(session)
-
-
-def not_found(session: Session | None) -> Response:
-    return page(
-        "problem.html",
-        session,
-        404,
-        title="Page not found",
-        paragraphs=[
-            "If you typed the web address, check it is correct.",
-            "If you pasted the web address, check you copied the entire address.",
-        ],
-    )
 
 
 async def _requests(request: Request, session: Session, operation: str, variables: dict[str, Any]) -> dict[str, Any]:

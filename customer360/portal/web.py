@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from customer360.portal.api import ApiUnavailable, NotSignedIn
+from customer360.portal.api import ApiRefused, ApiUnavailable, NotSignedIn
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
@@ -45,6 +45,19 @@ def signed_out(sessions: Sessions, title: str, message: str) -> Response:
     return response
 
 
+def not_found(session: Session | None) -> Response:
+    return page(
+        "problem.html",
+        session,
+        404,
+        title="Page not found",
+        paragraphs=[
+            "If you typed the web address, check it is correct.",
+            "If you pasted the web address, check you copied the entire address.",
+        ],
+    )
+
+
 def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
     """A page for a signed-in resident: others go to the sign-in page."""
 
@@ -64,6 +77,8 @@ def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Respon
         except NotSignedIn:
             await sessions.end(session)
             return signed_out(sessions, "Your sign-in has expired", "For your security, sign in again to carry on.")
+        except ApiRefused:
+            return not_found(session)
         except ApiUnavailable:
             return page(
                 "problem.html",
