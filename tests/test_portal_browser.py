@@ -61,13 +61,18 @@ async def sign_in(page: Any, base_url: str, email: str) -> None:
 
 
 async def make_a_complaint(page: Any, subject: str) -> str:
-    """From the home page through question, check your answers and confirmation; the reference."""
+    """From the home page through question, check your answers and confirmation, sending each form with
+    the keyboard; the reference."""
     await page.get_by_role("link", name="Make a complaint").click()
     await page.get_by_label("What is your complaint about?").fill(subject)
     await page.get_by_label("What went wrong?").fill("The bins were left in the road.")
-    await page.get_by_role("button", name="Continue").click()
+    await page.keyboard.press("Tab")  # from the last answer to Continue, by keyboard alone
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent.trim()") == "Continue"
+    await page.keyboard.press("Enter")
     await page.get_by_role("heading", level=1, name="Check your answers before sending your complaint").wait_for()
-    await page.get_by_role("button", name="Send complaint").click()
+    await page.get_by_role("button", name="Send complaint").focus()
+    await page.keyboard.press("Enter")
     panel = page.locator(".govuk-panel")
     await panel.wait_for()
     found = REFERENCE.search(await panel.inner_text())

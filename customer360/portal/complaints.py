@@ -23,8 +23,11 @@ JOURNEY = "complaint"
 START, CHECK, DONE = "/make-a-complaint", "/make-a-complaint/check-answers", "/make-a-complaint/confirmation"
 TITLE = "Make a complaint"
 # The form's fields, the API input field each is sent as, and the id of its input on the question page.
-FIELDS = {"subject": ("subject", "subject"), "description": ("description", "description")}
-FIELDS["desired_outcome"] = ("desiredOutcome", "desired-outcome")
+FIELDS = {
+    "subject": ("subject", "subject"),
+    "description": ("description", "description"),
+    "desired_outcome": ("desiredOutcome", "desired-outcome"),
+}
 DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the first one's outcome
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +21,9 @@ from starlette.responses import Response
 from customer360.store.portal_sessions import PortalSessionStore
 
 IDLE_SECONDS = 30 * 60  # GOV.UK services sign residents out after 30 minutes without activity
-FORM_TOKEN_SECONDS = IDLE_SECONDS
+# A draft's token must outlive any session that holds the draft (a session lives on while it is used);
+# a day is also how long the API remembers an Idempotency-Key.
+FORM_TOKEN_SECONDS = 24 * 3600
 RESULT_SECONDS = 10 * 60  # how long a submitted form's outcome is kept for a duplicate submission
 COOKIE = "c360_portal_session"
 # `__Host-` binds the cookie to this host and path `/`, and browsers accept it only when Secure.
@@ -52,6 +54,9 @@ class Session:
         return json.dumps(state)
 
 
+SESSION_FIELDS = tuple(f.name for f in fields(Session) if f.name != "id")
+
+
 class Sessions:
     def __init__(self, store: PortalSessionStore, *, secure: bool) -> None:
         self._store = store
@@ -66,7 +71,8 @@ class Sessions:
         if kept is None:
             return None
         state: dict[str, Any] = json.loads(kept)
-        return Session(id=session_id, **state)
+        # Only the fields this version knows: during a rolling upgrade a newer worker may have added some.
+        return Session(id=session_id, **{name: state[name] for name in SESSION_FIELDS if name in state})
 
     async def start(self, token: str | None = None) -> Session:
         session = Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), token=token)
