@@ -333,3 +333,31 @@ def test_outside_demo_mode_the_session_cookie_is_secure_and_host_only():
     for attribute in ("HttpOnly", "Path=/", "SameSite=lax", "Secure"):
         assert attribute in cookie
     assert "Domain" not in cookie
+
+
+async def test_every_link_and_asset_on_the_portals_pages_answers(
+    demo_settings: Settings, residents: list[dict[str, str]]
+):
+    """No dead links: from the home page, every same-site link (but sign-out), stylesheet and script."""
+    async with running_app(demo_settings) as (_app, client):
+        await sign_in(client, residents[0]["email"])
+        seen: set[str] = set()
+        queue = ["/", "/make-a-complaint", "/sign-out"]
+        while queue:
+            url = queue.pop(0)
+            path = url.split("#", 1)[0]
+            if path in seen or not path.startswith("/"):
+                continue
+            seen.add(path)
+            if path == "/sign-out":
+                continue  # visited last, by hand: it would end the crawl's session
+            answer = await client.get(path)
+            assert answer.status_code == 200, f"{path} answers {answer.status_code}"
+            if "text/html" in answer.headers["content-type"]:
+                queue += list(links_of(answer.text).values())
+                queue += re.findall(r'<(?:link|script)[^>]+(?:href|src)="(/[^"]+)"', answer.text)
+        assert len(seen) > 10 and {"/council-tax", "/my-requests", "/static/portal.js"} <= seen
+        assert (await client.get("/sign-out")).status_code == 200
+        signed_out = await client.get("/")
+        for link in links_of(signed_out.text).values():
+            assert (await client.get(link)).status_code == 200, link

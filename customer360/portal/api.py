@@ -41,6 +41,9 @@ async def call(
 ) -> dict[str, Any]:
     """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`."""
     headers = {"Authorization": f"Bearer {token}"}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:  # the API call logs under the page's request id
+        headers["X-Request-ID"] = request_id
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     client_address = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
