@@ -7,6 +7,7 @@ forms carry one-time tokens), and the session's CSRF token for its forms.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,11 @@ from starlette.responses import HTMLResponse
 from customer360.portal.sessions import Session
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+# Stylesheet and script URLs carry a hash of the files: cached for a day, never stale after an upgrade.
+ASSET_VERSION = hashlib.sha256(
+    b"".join((STATIC / name).read_bytes() for name in ("govuk/govuk-frontend.min.css", "portal.js"))
+).hexdigest()[:12]
 LONDON = ZoneInfo("Europe/London")
 CSP = (
     "default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
@@ -69,6 +75,7 @@ def _environment() -> Environment:
     )
     environment.filters["long_date"] = long_date
     environment.filters["date_and_time"] = date_and_time
+    environment.globals["asset_version"] = ASSET_VERSION
     environment.globals["REQUEST_STATUSES"] = REQUEST_STATUSES
     environment.globals["INSTALMENT_STATUSES"] = INSTALMENT_STATUSES
     return environment

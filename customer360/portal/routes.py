@@ -3,16 +3,13 @@ fonts and images under `/assets/` (where its compiled stylesheet looks for them)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.portal import account, complaints, records
+from customer360.portal.rendering import STATIC
 from customer360.settings import Settings
 from customer360.staff.routes import _Cached
-
-STATIC = Path(__file__).parent / "static"
 
 
 def portal_routes(settings: Settings) -> list[BaseRoute]:
