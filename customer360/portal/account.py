@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.auth.tokens import DemoIssuer
-from customer360.portal.api import ApiUnavailable, NotSignedIn, call
+from customer360.portal.api import ApiUnavailable, NotSignedIn, call, call_allowing_gaps
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
-from customer360.portal.web import csrf_refused, resident_page, see_other, sessions_for, signed_out
+from customer360.portal.web import csrf_refused, resident_page, see_other, service_problem, sessions_for, signed_out
 
 TITLE = "Sign in"
 
@@ -26,10 +29,39 @@ async def start_or_home(request: Request) -> Response:
 
 @resident_page
 async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
-    me = (await call(request, "PortalHome", token=session.token or ""))["me"]
-    if me is None:
+    # Council Tax apart: with the revenues system down the account page still shows the rest.
+    token = session.token or ""
+    home, council_tax = await asyncio.gather(
+        call_allowing_gaps(request, "PortalHome", token=token),
+        _council_tax_summary(request, token),
+        return_exceptions=True,
+    )
+    if isinstance(home, BaseException):
+        raise home
+    if isinstance(council_tax, BaseException):
+        raise council_tax
+    data, complete = home
+    if data["me"] is None:
         raise NotSignedIn()  # the golden record is gone (merged, or the email changed at the IdP)
-    return page("home.html", session, title="Your account", active="home", me=me)
+    return page(
+        "home.html",
+        session,
+        title="Your account",
+        active="home",
+        me=data["me"],
+        requests_complete=complete,
+        accounts=council_tax,
+    )
+
+
+async def _council_tax_summary(request: Request, token: str) -> list[dict[str, Any]] | None:
+    """The resident's Council Tax accounts, or None while the API cannot give them."""
+    try:
+        me = (await call(request, "PortalHomeCouncilTax", token=token))["me"]
+    except ApiUnavailable:
+        return None
+    accounts: list[dict[str, Any]] = (me or {}).get("councilTaxAccounts", [])
+    return accounts
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -55,10 +87,12 @@ async def sign_in(request: Request) -> Response:
     problem = _email_problem(email)
     if problem is None:
         token = DemoIssuer(request.app.state.runtime.signing_key).resident_token(email)
-        try:
-            me = (await call(request, "PortalHome", token=token))["me"]
-        except (NotSignedIn, ApiUnavailable):
+        try:  # a back office being down does not keep anyone out: the golden record names them
+            me = (await call_allowing_gaps(request, "PortalHome", token=token))[0]["me"]
+        except NotSignedIn:
             me = None
+        except ApiUnavailable:
+            return service_problem(session)
         if me is not None:
             # A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
             await sessions.end(session)

@@ -39,7 +39,26 @@ async def call(
     token: str,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`."""
+    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`, complete."""
+    data, complete = await call_allowing_gaps(
+        request, operation, variables, token=token, idempotency_key=idempotency_key
+    )
+    if not complete:
+        raise ApiUnavailable(operation)
+    return data
+
+
+async def call_allowing_gaps(
+    request: Request,
+    operation: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The `data` of `operation`, and whether it is complete: with a back office down the API answers
+    the rest, and that office's part as its fallback (an empty list), which the page must not show as
+    "you have none"."""
     headers = {"Authorization": f"Bearer {token}"}
     request_id = getattr(request.state, "request_id", None)
     if request_id:  # the API call logs under the page's request id
@@ -57,14 +76,15 @@ async def call(
         raise NotSignedIn()
     answer = response.json() if response.headers.get("content-type", "").startswith("application/") else {}
     errors = answer.get("errors") or []
-    if any(error.get("extensions", {}).get("code") == "UNAUTHENTICATED" for error in errors):
-        raise NotSignedIn()
     codes = sorted({str(error.get("extensions", {}).get("code")) for error in errors})
+    if "UNAUTHENTICATED" in codes:
+        raise NotSignedIn()
     if codes == ["BAD_USER_INPUT"]:
         raise ApiRefused(operation)
-    if response.status_code != 200 or errors or not isinstance(answer.get("data"), dict):
+    data = answer.get("data")
+    if errors or response.status_code != 200:
         # Codes only: an error message may quote what the resident typed.
-        log.warning("portal operation %s failed: HTTP %s, error codes %s", operation, response.status_code, codes)
+        log.warning("portal operation %s: HTTP %s, error codes %s", operation, response.status_code, codes)
+    if response.status_code != 200 or not isinstance(data, dict) or codes not in ([], ["SOURCE_UNAVAILABLE"]):
         raise ApiUnavailable(operation)
-    data: dict[str, Any] = answer["data"]
-    return data
+    return data, not errors

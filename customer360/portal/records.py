@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customer360.portal.api import call
+from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import not_found, resident_page
@@ -29,13 +29,14 @@ async def council_tax(request: Request, session: Session, _sessions: Sessions, _
 async def my_requests(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     after = request.query_params.get("after") or None
     variables = {"first": REQUESTS_PER_PAGE, "after": after}
-    connection = await _requests(request, session, "PortalMyRequests", variables)
+    connection, complete = await _requests(request, session, "PortalMyRequests", variables)
     return page(
         "my_requests.html",
         session,
         title="My requests",
         back_link="/",
         width="full",
+        complete=complete,
         requests=[edge["node"] for edge in connection["edges"]],
         total=connection["totalCount"],
         next_page=connection["pageInfo"]["endCursor"] if connection["pageInfo"]["hasNextPage"] else None,
@@ -46,21 +47,28 @@ async def my_requests(request: Request, session: Session, _sessions: Sessions, _
 async def one_request(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     """One of the resident's own requests, found among theirs: any other reference is simply not there."""
     reference = request.path_params["reference"]
-    after = None
+    after, complete = None, True
     for _ in range(SEARCH_PAGES):
-        connection = await _requests(request, session, "PortalRequests", {"first": SEARCH_PAGE_SIZE, "after": after})
+        variables = {"first": SEARCH_PAGE_SIZE, "after": after}
+        connection, page_complete = await _requests(request, session, "PortalRequests", variables)
+        complete = complete and page_complete
         for edge in connection["edges"]:
             if edge["node"]["reference"] == reference:
                 return page("request.html", session, title=reference, back_link="/my-requests", request=edge["node"])
         if not connection["pageInfo"]["hasNextPage"]:
             break
         after = connection["pageInfo"]["endCursor"]
+    if not complete:  # it may be in the back office that is down: not "not found"
+        raise ApiUnavailable("PortalRequests")
     return not_found(session)
 
 
-async def _requests(request: Request, session: Session, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
-    me = (await call(request, operation, variables, token=session.token or ""))["me"] or {}
-    connection: dict[str, Any] = me.get(
+async def _requests(
+    request: Request, session: Session, operation: str, variables: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """A page of the resident's requests, and whether every back office answered."""
+    data, complete = await call_allowing_gaps(request, operation, variables, token=session.token or "")
+    connection: dict[str, Any] = (data["me"] or {}).get(
         "requests", {"edges": [], "totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}}
     )
-    return connection
+    return connection, complete

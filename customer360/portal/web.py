@@ -58,6 +58,16 @@ def not_found(session: Session | None) -> Response:
     )
 
 
+def service_problem(session: Session | None) -> Response:
+    return page(
+        "problem.html",
+        session,
+        503,
+        title="Sorry, there is a problem with the service",
+        paragraphs=["Try again later. If you sent a form, check My requests before sending it again."],
+    )
+
+
 def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
     """A page for a signed-in resident: others go to the sign-in page."""
 
@@ -80,13 +90,7 @@ def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Respon
         except ApiRefused:
             return not_found(session)
         except ApiUnavailable:
-            return page(
-                "problem.html",
-                session,
-                503,
-                title="Sorry, there is a problem with the service",
-                paragraphs=["Try again later. If you sent a form, check My requests before sending it again."],
-            )
+            return service_problem(session)
         await sessions.touch(session)
         sessions.set_cookie(response, session)
         return response
