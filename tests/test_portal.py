@@ -31,7 +31,7 @@ from customer360.store.database import create_engine
 from customer360.store.tables import portal_sessions
 from tests.portal_support import REFERENCE, csrf_of, form_token_of, links_of, sign_in
 from tests.services import REDIS_URL, redis_or_skip
-from tests.support import graphql, running_app
+from tests.support import free_port, graphql, running_app
 
 HOME = """{ me { name councilTaxAccounts { balance { formatted } nextInstalment { amount { formatted } } }
   requests(status: [SUBMITTED, IN_PROGRESS], first: 1) { totalCount } } }"""
@@ -408,3 +408,12 @@ async def test_a_back_office_that_is_down_is_a_service_problem_page_and_a_compla
     logged = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith(quiet))
     for personal in (resident["email"], resident["name"], "Fly-tipping", "Behind the shops."):
         assert personal not in logged, "no personal data or input values in logs"
+
+
+async def test_a_session_store_that_cannot_be_reached_is_a_service_problem_page(demo_settings: Settings):
+    """Redis configured but not answering (nothing listens on the port): a GOV.UK problem page, not a 500."""
+    async with running_app(replace(demo_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")) as (_app, client):
+        page = await client.get("/sign-in")
+        assert page.status_code == 503 and h1(page.text) == "Sorry, there is a problem with the service"
+        client.cookies.set("c360_portal_session", "x")
+        assert (await client.get("/")).status_code == 503

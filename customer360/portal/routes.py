@@ -8,28 +8,28 @@ from starlette.staticfiles import StaticFiles
 
 from customer360.portal import account, complaints, records
 from customer360.portal.rendering import STATIC
+from customer360.portal.web import guarded
 from customer360.settings import Settings
 from customer360.staff.routes import _Cached
 
 
 def portal_routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = [
-        Route("/", account.start_or_home, methods=["GET"]),
-        Route("/sign-out", account.sign_out, methods=["GET"]),
-        Route("/council-tax", records.council_tax, methods=["GET"]),
-        Route("/my-requests", records.my_requests, methods=["GET"]),
-        Route("/my-requests/{reference:path}", records.one_request, methods=["GET"]),
-        Route(complaints.START, complaints.question, methods=["GET"]),
-        Route(complaints.START, complaints.answer, methods=["POST"]),
-        Route(complaints.CHECK, complaints.check_answers, methods=["GET"]),
-        Route(complaints.CHECK, complaints.send, methods=["POST"]),
-        Route(complaints.DONE, complaints.confirmation, methods=["GET"]),
+    pages = [
+        ("/", account.start_or_home, "GET"),
+        ("/sign-out", account.sign_out, "GET"),
+        ("/council-tax", records.council_tax, "GET"),
+        ("/my-requests", records.my_requests, "GET"),
+        ("/my-requests/{reference:path}", records.one_request, "GET"),
+        (complaints.START, complaints.question, "GET"),
+        (complaints.START, complaints.answer, "POST"),
+        (complaints.CHECK, complaints.check_answers, "GET"),
+        (complaints.CHECK, complaints.send, "POST"),
+        (complaints.DONE, complaints.confirmation, "GET"),
+    ]
+    if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
+        pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]
+    return [
+        *(Route(path, guarded(endpoint), methods=[method]) for path, endpoint, method in pages),
         Mount("/static", app=_Cached(StaticFiles(directory=STATIC)), name="portal-static"),
         Mount("/assets", app=_Cached(StaticFiles(directory=STATIC / "govuk" / "assets")), name="govuk-assets"),
     ]
-    if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
-        routes += [
-            Route("/sign-in", account.sign_in_page, methods=["GET"]),
-            Route("/sign-in", account.sign_in, methods=["POST"]),
-        ]
-    return routes

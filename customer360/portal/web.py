@@ -4,9 +4,12 @@ API's refusals into pages (an expired sign-in signs the resident out; an API fai
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,6 +18,7 @@ from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
 
+log = logging.getLogger("customer360.portal")
 ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[Response]]
 
 
@@ -66,6 +70,21 @@ def service_problem(session: Session | None) -> Response:
         title="Sorry, there is a problem with the service",
         paragraphs=["Try again later. If you sent a form, check My requests before sending it again."],
     )
+
+
+def guarded(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A portal endpoint whose session store (the database, or Redis) failing is a service-problem page,
+    not a bare 500: the resident is told to try again, and the log names only the kind of failure."""
+
+    @functools.wraps(endpoint)
+    async def answer(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (RedisError, SQLAlchemyError, OSError) as error:
+            log.warning("portal session store unavailable: %s", type(error).__name__)
+            return service_problem(None)
+
+    return answer
 
 
 def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
