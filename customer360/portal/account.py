@@ -18,16 +18,11 @@ from customer360.portal.web import csrf_refused, resident_page, see_other, servi
 TITLE = "Sign in"
 
 
-async def start_or_home(request: Request) -> Response:
-    sessions = sessions_for(request)
-    session = await sessions.load(request)
-    if session is None or not session.signed_in:
-        available = request.app.state.runtime.signing_key is not None
-        return page("start.html", session, title="My Tamworth", sign_in_available=available)
-    return await _home(request)
+async def _start(request: Request, session: Session | None) -> Response:
+    available = request.app.state.runtime.signing_key is not None
+    return page("start.html", session, title="My Tamworth", sign_in_available=available)
 
 
-@resident_page
 async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     # Council Tax apart: with the revenues system down the account page still shows the rest.
     token = session.token or ""
@@ -52,6 +47,9 @@ async def _home(request: Request, session: Session, _sessions: Sessions, _fields
         requests_complete=complete,
         accounts=council_tax,
     )
+
+
+start_or_home = resident_page(_home, otherwise=_start)
 
 
 async def _council_tax_summary(request: Request, token: str) -> list[dict[str, Any]] | None:

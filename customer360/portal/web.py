@@ -87,15 +87,17 @@ def guarded(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Req
     return answer
 
 
-def resident_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
-    """A page for a signed-in resident: others go to the sign-in page."""
+def resident_page(
+    handler: ResidentPage, otherwise: Callable[[Request, Session | None], Awaitable[Response]] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a signed-in resident: others are answered by `otherwise`, or sent to sign in."""
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         sessions = sessions_for(request)
         session = await sessions.load(request)
         if session is None or not session.signed_in:
-            return see_other("/sign-in")
+            return await otherwise(request, session) if otherwise else see_other("/sign-in")
         fields: dict[str, str] = {}
         if request.method == "POST":
             fields = await form_fields(request)
