@@ -43,6 +43,7 @@ from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
+from customer360.portal.routes import portal_routes
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
@@ -330,6 +331,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))
     routes.extend(staff_routes())
+    routes.extend(portal_routes(settings))
     return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
 
 

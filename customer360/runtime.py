@@ -60,6 +60,7 @@ from customer360.store.listed_services import ListedServiceStore
 from customer360.store.locks import locks_for
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
+from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
 
@@ -102,6 +103,7 @@ class Runtime:
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
+    portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -242,6 +244,8 @@ async def start_runtime(
     issuers, signing_key = await _issuers(settings, stack)
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
+    portal_sessions = _portal_sessions(settings, store_engine)
+    stack.push_async_callback(portal_sessions.close)
     return Runtime(
         settings=settings,
         metrics=metrics,
@@ -278,6 +282,7 @@ async def start_runtime(
         idempotency=IdempotencyStore(store_engine),
         rate_limits=rate_limits,
         redis=redis_guard if settings.redis_url else None,
+        portal_sessions=portal_sessions,
     )
 
 
@@ -307,6 +312,12 @@ def _log_store_wait(state: RetryCallState) -> None:
         state.attempt_number,
         wait,
     )
+
+
+def _portal_sessions(settings: Settings, store_engine: AsyncEngine) -> PortalSessionStore:
+    if settings.redis_url:
+        return RedisPortalSessions.from_url(settings.redis_url)
+    return SqlPortalSessions(store_engine)
 
 
 async def _issuers(

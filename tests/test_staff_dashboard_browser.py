@@ -29,10 +29,8 @@ from customer360.auth.tokens import DemoIssuer
 from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
+from tests.browser import chromium
 from tests.history import council_with_history
-from tests.services import unavailable
-
-CHROMIUM = Path(os.environ.get("C360_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="module")
@@ -61,20 +59,8 @@ async def dashboard_on_a_port(settings: Settings) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def chromium_page() -> AsyncIterator[object]:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        unavailable("Playwright is not installed (pip install playwright; its browsers are not needed)")
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        unavailable(f"chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        # --no-sandbox: CI runs as root in a container, where chromium's sandbox cannot start.
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            yield page
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        yield await browser.new_page(viewport={"width": 1280, "height": 900})
 
 
 async def test_dashboard_shell_is_csp_friendly(council: Settings):

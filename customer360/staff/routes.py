@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from customer360.http.static_assets import CachedAssets
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = ("staff.js", "staff-analytics.js", "staff-review.js", "staff.css")
@@ -29,7 +30,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",  # the shell is tiny; never serve a stale one pointing at old assets
 }
-ASSET_CACHE = "public, max-age=86400"
 
 
 def staff_routes() -> list[BaseRoute]:
@@ -41,22 +41,5 @@ def staff_routes() -> list[BaseRoute]:
 
     return [
         Route("/staff", dashboard, methods=["GET"]),
-        Mount("/staff/static", app=_Cached(StaticFiles(directory=STATIC)), name="staff-static"),
+        Mount("/staff/static", app=CachedAssets(StaticFiles(directory=STATIC)), name="staff-static"),
     ]
-
-
-class _Cached:
-    """Static assets with `nosniff` and a cache lifetime (their URLs change whenever they do)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", [])]
-                headers += [(b"x-content-type-options", b"nosniff"), (b"cache-control", ASSET_CACHE.encode())]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self._app(scope, receive, send_with_headers)

@@ -315,3 +315,13 @@ idempotency_keys = Table(
     Column("answer", JSON, comment="DONE: the GraphQL answer, replayed"),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# The resident portal's server-side state: sessions, and the one-time tokens of its forms. Keys are
+# sha256 digests of the secrets the browser holds, so a copy of this table opens no session.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -1,0 +1,123 @@
+"""The start page, the demo sign-in, sign-out, and the resident's home page ("Your account")."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from customer360.auth.tokens import DemoIssuer
+from customer360.portal.api import ApiUnavailable, NotSignedIn, call, call_allowing_gaps
+from customer360.portal.csrf import csrf_valid, form_fields
+from customer360.portal.rendering import page
+from customer360.portal.sessions import Session, Sessions
+from customer360.portal.web import csrf_refused, resident_page, see_other, service_problem, sessions_for, signed_out
+
+TITLE = "Sign in"
+
+
+async def _start(request: Request, session: Session | None) -> Response:
+    available = request.app.state.runtime.signing_key is not None
+    return page("start.html", session, title="My Tamworth", sign_in_available=available)
+
+
+async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+    # Council Tax apart: with the revenues system down the account page still shows the rest.
+    token = session.token or ""
+    home, council_tax = await asyncio.gather(
+        call_allowing_gaps(request, "PortalHome", token=token),
+        _council_tax_summary(request, token),
+        return_exceptions=True,
+    )
+    if isinstance(home, BaseException):
+        raise home
+    if isinstance(council_tax, BaseException):
+        raise council_tax
+    data, complete = home
+    if data["me"] is None:
+        raise NotSignedIn()  # the golden record is gone (merged, or the email changed at the IdP)
+    return page(
+        "home.html",
+        session,
+        title="Your account",
+        active="home",
+        me=data["me"],
+        requests_complete=complete,
+        accounts=council_tax,
+    )
+
+
+start_or_home = resident_page(_home, otherwise=_start)
+
+
+async def _council_tax_summary(request: Request, token: str) -> list[dict[str, Any]] | None:
+    """The resident's Council Tax accounts, or None while the API cannot give them."""
+    try:
+        me = (await call(request, "PortalHomeCouncilTax", token=token))["me"]
+    except ApiUnavailable:
+        return None
+    accounts: list[dict[str, Any]] = (me or {}).get("councilTaxAccounts", [])
+    return accounts
+
+
+async def sign_in_page(request: Request) -> Response:
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    if session is not None and session.signed_in:
+        return see_other("/")
+    session = session or await sessions.start()  # signed out: a session only to hold the form's CSRF token
+    response = page("sign_in.html", session, title=TITLE, back_link="/", email="", field_errors={})
+    sessions.set_cookie(response, session)
+    return response
+
+
+async def sign_in(request: Request) -> Response:
+    """Demo identity: any demo resident's email signs in as them, with a token of the demo issuer."""
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    fields = await form_fields(request)
+    if not csrf_valid(session, fields):
+        return csrf_refused(session)
+    assert session is not None  # csrf_valid is never true without one
+    email = fields.get("email", "").strip()
+    problem = _email_problem(email)
+    if problem is None:
+        token = DemoIssuer(request.app.state.runtime.signing_key).resident_token(email)
+        try:  # a back office being down does not keep anyone out: the golden record names them
+            me = (await call_allowing_gaps(request, "PortalHome", token=token))[0]["me"]
+        except NotSignedIn:
+            me = None
+        except ApiUnavailable:
+            return service_problem(session)
+        if me is not None:
+            # A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
+            await sessions.end(session)
+            signed_in = await sessions.start(token)
+            home = see_other("/")
+            sessions.set_cookie(home, signed_in)
+            return home
+        problem = "There is no demo resident with that email address"
+    errors = [{"text": problem, "href": "#email"}]
+    response = page(
+        "sign_in.html", session, title=TITLE, back_link="/", email=email, errors=errors, field_errors={"email": problem}
+    )
+    sessions.set_cookie(response, session)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    sessions = sessions_for(request)
+    session = await sessions.load(request)
+    if session is not None:
+        await sessions.end(session)
+    return signed_out(sessions, "You have signed out", "You have signed out of your council account.")
+
+
+def _email_problem(email: str) -> str | None:
+    if not email:
+        return "Enter your email address"
+    if "@" not in email.strip("@") or len(email) > 254:
+        return "Enter an email address in the correct format, like name@example.com"
+    return None

@@ -1,0 +1,90 @@
+"""The portal's GraphQL client: its own documents, sent through the gateway's HTTP app in-process.
+
+The request goes through the whole app (authentication, limits, security headers) exactly as a
+browser's or a mobile app's would, with the resident's bearer token and the resident's own client
+address, so per-address rate limits still count each resident, not the portal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+
+from customer360.portal.documents import document
+
+log = logging.getLogger("customer360.portal")
+API_TIMEOUT_SECONDS = 30.0
+
+
+class NotSignedIn(Exception):
+    """The API refused the resident's token (expired, or its issuer's key withdrawn)."""
+
+
+class ApiRefused(Exception):
+    """The API refused what the page asked as bad input (a tampered address, like an unknown cursor)."""
+
+
+class ApiUnavailable(Exception):
+    """The API answered with errors the resident cannot fix; the page says the service has a problem."""
+
+
+async def call(
+    request: Request,
+    operation: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`, complete."""
+    data, complete = await call_allowing_gaps(
+        request, operation, variables, token=token, idempotency_key=idempotency_key
+    )
+    if not complete:
+        raise ApiUnavailable(operation)
+    return data
+
+
+async def call_allowing_gaps(
+    request: Request,
+    operation: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The `data` of `operation`, and whether it is complete: with a back office down the API answers
+    the rest, and that office's part as its fallback (an empty list), which the page must not show as
+    "you have none"."""
+    headers = {"Authorization": f"Bearer {token}"}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:  # the API call logs under the page's request id
+        headers["X-Request-ID"] = request_id
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    client_address = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
+    transport = httpx.ASGITransport(app=request.app, client=client_address)
+    body = {"query": document(operation), "operationName": operation, "variables": variables or {}}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://portal.internal", timeout=API_TIMEOUT_SECONDS
+    ) as api:
+        response = await api.post("/graphql", json=body, headers=headers)
+    if response.status_code == 401:
+        raise NotSignedIn()
+    answer = response.json() if response.headers.get("content-type", "").startswith("application/") else {}
+    errors = answer.get("errors") or []
+    codes = sorted({str(error.get("extensions", {}).get("code")) for error in errors})
+    if "UNAUTHENTICATED" in codes:
+        raise NotSignedIn()
+    if codes == ["BAD_USER_INPUT"]:
+        raise ApiRefused(operation)
+    data = answer.get("data")
+    if errors or response.status_code != 200:
+        # Codes only: an error message may quote what the resident typed.
+        log.warning("portal operation %s: HTTP %s, error codes %s", operation, response.status_code, codes)
+    if response.status_code != 200 or not isinstance(data, dict) or codes not in ([], ["SOURCE_UNAVAILABLE"]):
+        raise ApiUnavailable(operation)
+    return data, not errors

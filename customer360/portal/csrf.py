@@ -1,0 +1,30 @@
+"""CSRF: every portal form carries its session's token; every POST must bring it back.
+
+SameSite=Lax cookies already keep cross-site POSTs out in current browsers; the token covers the
+rest (older browsers, a same-site but hostile subdomain). Forms are parsed here too: the portal's
+forms are all `application/x-www-form-urlencoded`, so no multipart parser is needed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+from customer360.portal.sessions import Session
+
+FIELD = "csrf_token"
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The form's fields (first value of each); anything but a urlencoded body gives none."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return {}
+    parsed = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def csrf_valid(session: Session | None, fields: dict[str, str]) -> bool:
+    sent = fields.get(FIELD, "")
+    return session is not None and bool(sent) and secrets.compare_digest(sent.encode(), session.csrf.encode())

@@ -1,0 +1,35 @@
+"""The portal's routes, and its static files: GOV.UK Frontend's build under `/static/govuk/` and its
+fonts and images under `/assets/` (where its compiled stylesheet looks for them)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from customer360.http.static_assets import CachedAssets
+from customer360.portal import account, complaints, records
+from customer360.portal.rendering import STATIC
+from customer360.portal.web import guarded
+from customer360.settings import Settings
+
+
+def portal_routes(settings: Settings) -> list[BaseRoute]:
+    pages = [
+        ("/", account.start_or_home, "GET"),
+        ("/sign-out", account.sign_out, "GET"),
+        ("/council-tax", records.council_tax, "GET"),
+        ("/my-requests", records.my_requests, "GET"),
+        ("/my-requests/{reference:path}", records.one_request, "GET"),
+        (complaints.START, complaints.question, "GET"),
+        (complaints.START, complaints.answer, "POST"),
+        (complaints.CHECK, complaints.check_answers, "GET"),
+        (complaints.CHECK, complaints.send, "POST"),
+        (complaints.DONE, complaints.confirmation, "GET"),
+    ]
+    if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
+        pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]
+    return [
+        *(Route(path, guarded(endpoint), methods=[method]) for path, endpoint, method in pages),
+        Mount("/static", app=CachedAssets(StaticFiles(directory=STATIC)), name="portal-static"),
+        Mount("/assets", app=CachedAssets(StaticFiles(directory=STATIC / "govuk" / "assets")), name="govuk-assets"),
+    ]

@@ -1,0 +1,123 @@
+"""Portal sessions: an opaque random id in an HttpOnly cookie names a session kept on the server.
+
+The browser holds only the id; the resident's bearer token, the CSRF token and the answers of an
+unfinished form stay server-side (the gateway store, or Redis when configured), keyed by the id's
+sha256 so a copy of the store opens nothing. Sessions end after `IDLE_SECONDS` without a request.
+One-time form tokens (`issue_form_token`/`take_form_token`) are separate keys taken atomically, so
+of two submissions of the same form exactly one goes through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from customer360.store.portal_sessions import PortalSessionStore
+
+IDLE_SECONDS = 30 * 60  # GOV.UK services sign residents out after 30 minutes without activity
+# A draft's token must outlive any session that holds the draft (a session lives on while it is used);
+# a day is also how long the API remembers an Idempotency-Key.
+FORM_TOKEN_SECONDS = 24 * 3600
+RESULT_SECONDS = 10 * 60  # how long a submitted form's outcome is kept for a duplicate submission
+COOKIE = "c360_portal_session"
+# `__Host-` binds the cookie to this host and path `/`, and browsers accept it only when Secure.
+SECURE_COOKIE = "__Host-" + COOKIE
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class Session:
+    id: str
+    csrf: str
+    token: str | None = None  # the resident's bearer token; None before sign-in
+    drafts: dict[str, dict[str, str]] = field(default_factory=dict)  # journey -> answers not yet sent
+    form_tokens: dict[str, str] = field(default_factory=dict)  # journey -> the one-time token of its draft
+    references: dict[str, str] = field(default_factory=dict)  # journey -> reference of the last one sent
+    refusals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # journey -> the API's userErrors
+
+    @property
+    def signed_in(self) -> bool:
+        return self.token is not None
+
+    def _state(self) -> str:
+        state = asdict(self)
+        del state["id"]
+        return json.dumps(state)
+
+
+SESSION_FIELDS = tuple(f.name for f in fields(Session) if f.name != "id")
+
+
+class Sessions:
+    def __init__(self, store: PortalSessionStore, *, secure: bool) -> None:
+        self._store = store
+        self._secure = secure
+        self.cookie = SECURE_COOKIE if secure else COOKIE
+
+    async def load(self, request: Request) -> Session | None:
+        session_id = request.cookies.get(self.cookie)
+        if not session_id:
+            return None
+        kept = await self._store.get("session:" + _digest(session_id))
+        if kept is None:
+            return None
+        state: dict[str, Any] = json.loads(kept)
+        # Only the fields this version knows: during a rolling upgrade a newer worker may have added some.
+        return Session(id=session_id, **{name: state[name] for name in SESSION_FIELDS if name in state})
+
+    async def start(self, token: str | None = None) -> Session:
+        session = Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), token=token)
+        await self.save(session)
+        return session
+
+    async def save(self, session: Session) -> None:
+        """Keeps the session, and restarts its idle clock."""
+        await self._store.put("session:" + _digest(session.id), session._state(), IDLE_SECONDS)
+
+    async def touch(self, session: Session) -> None:
+        """Restarts the idle clock without rewriting the session (another request may be changing it)."""
+        await self._store.touch("session:" + _digest(session.id), IDLE_SECONDS)
+
+    async def end(self, session: Session) -> None:
+        await self._store.delete("session:" + _digest(session.id))
+
+    def set_cookie(self, response: Response, session: Session) -> None:
+        response.set_cookie(
+            self.cookie, session.id, max_age=IDLE_SECONDS, path="/", secure=self._secure, httponly=True, samesite="lax"
+        )
+
+    def clear_cookie(self, response: Response) -> None:
+        response.delete_cookie(self.cookie, path="/", secure=self._secure, httponly=True, samesite="lax")
+
+    async def issue_form_token(self, session: Session, journey: str) -> str:
+        """A one-time token for the draft of `journey` (kept with the draft: the same on every render)."""
+        token = secrets.token_urlsafe(24)
+        await self._store.put("form:" + _digest(token), _digest(session.id), FORM_TOKEN_SECONDS)
+        session.form_tokens[journey] = token
+        return token
+
+    async def restore_form_token(self, session: Session, token: str) -> None:
+        """Gives a taken token back when its submission's outcome is unknown (the API did not answer):
+        the retry then sends the same idempotency key, and the API answers it as the first attempt."""
+        await self._store.put("form:" + _digest(token), _digest(session.id), FORM_TOKEN_SECONDS)
+
+    async def take_form_token(self, session: Session, token: str) -> bool:
+        """True once only, and only for a token this session was given."""
+        owner = await self._store.take("form:" + _digest(token))
+        return owner is not None and secrets.compare_digest(owner, _digest(session.id))
+
+    async def keep_result(self, token: str, reference: str) -> None:
+        """What the sending with `token` came to: a reference, or "" when the API refused the answers."""
+        await self._store.put("result:" + _digest(token), reference, RESULT_SECONDS)
+
+    async def result(self, token: str) -> str | None:
+        return await self._store.get("result:" + _digest(token))

@@ -1,0 +1,167 @@
+"""The resident portal in a real browser (Debian's chromium through Playwright): the complaint journey
+with JavaScript off and on, and axe-core on every page at 320 px and 1280 px wide.
+
+axe-core is vendored in tests/vendor/axe-core (no network at test time). Pages are saved as
+screenshots to a temporary directory, or to docs/screenshots/ with `C360_SCREENSHOTS=docs/screenshots`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from customer360.settings import Settings
+from tests.browser import chromium
+from tests.portal_support import REFERENCE
+from tests.support import serving_app
+from tests.test_staff_dashboard_browser import screenshots
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WIDTHS = (320, 1280)
+
+
+async def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (every rule axe runs by default)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("async () => await axe.run(document)")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+    ]
+
+
+class Audit:
+    """Runs axe on each page visited, at every width, and remembers what it found per page."""
+
+    def __init__(self, page: Any, shots: Path, prefix: str) -> None:
+        self.page, self.shots, self.prefix = page, shots, prefix
+        self.found: dict[str, list[dict[str, Any]]] = {}
+
+    async def check(self, name: str) -> None:
+        for width in WIDTHS:
+            await self.page.set_viewport_size({"width": width, "height": 900})
+            self.found[f"{name} @{width}px"] = await axe_violations(self.page)
+        await self.page.screenshot(path=self.shots / f"{self.prefix}-{name}.png", full_page=True)
+
+    def assert_clean(self) -> None:
+        dirty = {page: found for page, found in self.found.items() if found}
+        assert not dirty, json.dumps(dirty, indent=1)
+
+
+async def sign_in(page: Any, base_url: str, email: str) -> None:
+    await page.goto(f"{base_url}/")
+    await page.get_by_role("button", name="Sign in").click()  # the start button: a link styled and named as a button
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", level=1, name="Your account").wait_for()
+
+
+async def make_a_complaint(page: Any, subject: str) -> str:
+    """From the home page through question, check your answers and confirmation, sending each form with
+    the keyboard; the reference."""
+    await page.get_by_role("link", name="Make a complaint").click()
+    await page.get_by_label("What is your complaint about?").fill(subject)
+    await page.get_by_label("What went wrong?").fill("The bins were left in the road.")
+    await page.keyboard.press("Tab")  # from the last answer to Continue, by keyboard alone
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent.trim()") == "Continue"
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", level=1, name="Check your answers before sending your complaint").wait_for()
+    await page.get_by_role("button", name="Send complaint").focus()
+    await page.keyboard.press("Enter")
+    panel = page.locator(".govuk-panel")
+    await panel.wait_for()
+    found = REFERENCE.search(await panel.inner_text())
+    assert found, "the confirmation panel shows the C360- reference"
+    return found.group(0)
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["javascript-off", "javascript-on"])
+async def test_complaint_journey_in_chromium(
+    own_council: Settings, residents: list[dict[str, str]], javascript: bool, tmp_path: Path
+):
+    resident = residents[4]
+    async with serving_app(own_council) as (_app, client), chromium() as browser:
+        base_url = str(client.base_url).rstrip("/")
+        context = await browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await sign_in(page, base_url, resident["email"])
+
+        # Refused first: the API's userErrors come back as the error summary, linked to each field.
+        await page.get_by_role("link", name="Make a complaint").click()
+        initialised = await page.locator("button[data-govuk-button-init]").count()
+        assert initialised == (1 if javascript else 0), "GOV.UK Frontend's module runs under the CSP, when it may"
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("button", name="Send complaint").click()
+        summary = page.locator(".govuk-error-summary")
+        await summary.wait_for()
+        assert await page.title() == "Error: Make a complaint - My Tamworth - Tamworth Borough Council"
+        await summary.get_by_role("link", name="Enter a subject").click()
+        if javascript:  # GOV.UK Frontend moves focus to the field the summary links to
+            assert await page.evaluate("document.activeElement.id") == "subject"
+        await page.get_by_role("link", name="Back").click()
+
+        reference = await make_a_complaint(page, f"Bins (JavaScript {'on' if javascript else 'off'})")
+        await page.get_by_role("link", name="My requests").click()
+        await page.get_by_role("heading", level=1, name="My requests").wait_for()
+        await page.get_by_role("link", name="Sign out").click()
+        await page.get_by_role("heading", level=1, name="You have signed out").wait_for()
+        await context.close()
+    assert reference.startswith("C360-")
+
+
+async def test_every_portal_page_has_no_axe_violations(
+    own_council: Settings, residents: list[dict[str, str]], tmp_path: Path
+):
+    resident = residents[0]
+    async with serving_app(own_council) as (_app, client), chromium() as browser:
+        base_url = str(client.base_url).rstrip("/")
+        context = await browser.new_context(bypass_csp=True)  # only so axe can be injected into the page
+        page = await context.new_page()
+        audit = Audit(page, screenshots(tmp_path), "portal")
+
+        await page.goto(f"{base_url}/")
+        await audit.check("start")
+        await page.get_by_role("button", name="Sign in").click()
+        await audit.check("sign-in")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.locator(".govuk-error-summary").wait_for()
+        await audit.check("sign-in-error")
+        await page.get_by_label("Email address").fill(resident["email"])
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("heading", level=1, name="Your account").wait_for()
+        await audit.check("home")
+
+        await page.get_by_role("link", name="Council Tax").click()
+        await page.get_by_role("heading", level=1, name="Council Tax").wait_for()
+        await audit.check("council-tax")
+        await page.goto(f"{base_url}/my-requests")
+        await audit.check("my-requests")
+        await page.locator("table a.govuk-link").first.click()
+        await page.get_by_role("heading", level=2, name="History").wait_for()
+        await audit.check("request")
+        await page.goto(f"{base_url}/my-requests/C360-NOTAREAL")
+        await audit.check("not-found")
+
+        await page.goto(f"{base_url}/make-a-complaint")
+        await audit.check("complaint-question")
+        await page.get_by_role("button", name="Continue").click()
+        await audit.check("complaint-check-answers")
+        await page.get_by_role("button", name="Send complaint").click()
+        await page.locator(".govuk-error-summary").wait_for()
+        await audit.check("complaint-errors")
+        await page.get_by_label("What is your complaint about?").fill("Noise")
+        await page.get_by_label("What went wrong?").fill("Every night after midnight.")
+        await page.get_by_label("What would you like us to do? (optional)").fill("Ask them to stop.")
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("button", name="Send complaint").click()
+        await page.locator(".govuk-panel").wait_for()
+        await audit.check("complaint-confirmation")
+        await page.get_by_role("link", name="Sign out").click()
+        await audit.check("signed-out")
+        await context.close()
+    audit.assert_clean()
