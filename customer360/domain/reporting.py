@@ -16,12 +16,11 @@ from enum import StrEnum
 from customer360.domain.geography import distance_metres, inside_borough
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import Problem, required_text
-from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
+from customer360.domain.services import MAX_ANSWER, ServiceAttributeRecord, ServiceDefinitionRecord
 
 # Crews read reports on a handheld at the roadside: about a page says what and where, and anything
 # longer is a letter, better made as a complaint. Well inside the demo back office's 4,000.
 MAX_DESCRIPTION = 2000
-MAX_ANSWER = 2000  # Open311 `string` and `text` answers, by the same reasoning
 # The same person reporting the same kind of problem within 50 m (a stretch of street a crew
 # clears in one visit; also about the accuracy of a phone's position in town) and 24 hours
 # (the crews' shortest cleansing round) is almost always reporting the same thing again.

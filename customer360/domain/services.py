@@ -56,8 +56,9 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,39}$")
 # Attribute codes are kept exactly as the admin wrote them (a back office may be case-sensitive), so
 # either case is allowed; two codes that differ only in case would be confusing, and are refused.
 _ATTRIBUTE_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-# The longest answer any attribute can take (see domain/reporting.py MAX_ANSWER).
-MAX_ATTRIBUTE_LENGTH = 2000
+# The longest answer any attribute can take: crews read reports on a handheld at the roadside, so
+# about a page (domain/reporting.py holds descriptions to the same length); a service may ask for less.
+MAX_ANSWER = 2000
 _TEXT_DATATYPES = frozenset({"string", "text"})
 
 
@@ -153,12 +154,12 @@ def _limit_problems(attribute: ServiceAttributeRecord, path: tuple[str, ...]) ->
             problems.append(
                 Problem((*path, "maxLength"), ServiceDesignCode.INVALID_LIMIT, "Only text answers have a length")
             )
-        elif not 1 <= attribute.max_length <= MAX_ATTRIBUTE_LENGTH:
+        elif not 1 <= attribute.max_length <= MAX_ANSWER:
             problems.append(
                 Problem(
                     (*path, "maxLength"),
                     ServiceDesignCode.INVALID_LIMIT,
-                    f"A length limit is 1 to {MAX_ATTRIBUTE_LENGTH} characters",
+                    f"A length limit is 1 to {MAX_ANSWER} characters",
                 )
             )
     return problems
