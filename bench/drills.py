@@ -498,7 +498,8 @@ async def count_complaints(council: Council, result: Result, intents: list[Inten
         result.notes.append(f"{len(late)} acknowledged writes not delivered yet (still queued in the outbox)")
     result.duplicated += sum(n - 1 for n in in_crm.values() if n > 1)
     unanswered = sum(1 for intent in intents if not intent.answered)
-    if unanswered:
+    if unanswered:  # sent again and again and never answered: the resident does not know if it was kept
+        result.failures["never answered"] += unanswered
         result.notes.append(f"{unanswered} intended writes were never answered (the client gave up)")
     if lost:
         result.notes.append(f"lost references: {', '.join(sorted(lost)[:5])}")
@@ -1291,9 +1292,11 @@ queued in the outbox is counted as late, in the details); in the Redis rows, a r
 from their next read. **duplicated**: one intended write made more than once in a back office. **money
 discrepancies**: a payment taken and not credited exactly once, or a discount credited more than once.
 **client failures**: answers a client could not use, by kind: `transport` (no answer: connection refused or
-reset, or none within {CLIENT_TIMEOUT:.0f} s), `503` (try again), `5xx`, `4xx`, `graphql:<code>` (an `errors` entry),
-`userError:<code>`. An answer that is right for the drill (`ALREADY_APPLIED` for the 2nd to 5th discount) is
-not counted. Targets: 0 lost, 0 duplicated, 0 money discrepancies, 0 5xx from any input, and with a hung Redis
+reset, or none within {CLIENT_TIMEOUT:.0f} s), `503` (try again), `5xx`, `4xx`, `graphql:<code>` (an `errors`
+entry), `userError:<code>`, `slow (>1 s)` (a `me` answer during a Redis fault), and `never answered` (a write
+sent again and again without an answer until its client gave up, after {WriteLoad.GIVE_UP:.0f} s or when the load
+stopped). An answer that is right for the drill (`ALREADY_APPLIED` for the 2nd to 5th discount) is not
+counted. Targets: 0 lost, 0 duplicated, 0 money discrepancies, 0 5xx from any input, and with a hung Redis
 `me` p50 within 2x of normal.
 
 ## Results
