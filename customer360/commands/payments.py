@@ -113,7 +113,7 @@ class Payments:
         )
         stored = await self.ledger.record(
             StoredPayment(
-                reference=new_reference("PAY"),
+                reference=new_reference(),  # the one reference: ledger, provider, statement line
                 customer_id=customer.customer_id,
                 idempotency_key=request.idempotency_key,
                 request_fingerprint=wanted,
@@ -150,7 +150,8 @@ class Payments:
                 NewPayment(
                     idempotency_key=stored.reference,
                     amount_pence=stored.amount_pence,
-                    reference=stored.account_reference or stored.service_code or stored.reference,
+                    # The provider shows its `reference` to the payer and to finance: ours, as everywhere.
+                    reference=stored.reference,
                     description=description,
                     return_url=return_url,
                     email=customer.email,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from customer360.domain.money import format_pence
@@ -73,6 +73,19 @@ def posting_state(delivered: bool, refused: bool, case_resolved: bool) -> Postin
 
 
 FINAL_STATUSES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.ERROR})
+# GOV.UK Pay expires an unfinished payment this long after it was made (state `failed`, code P0020).
+PROVIDER_EXPIRY = timedelta(minutes=90)
+
+
+def status_in_ledger(status: PaymentStatus, at_provider: bool, created_at: datetime, now: datetime) -> PaymentStatus:
+    """A payment as our ledger has it. One the provider never had (it was down when it was made) is in
+    progress for as long as a provider's would be, then failed: nothing was charged, and a retry under
+    its key after that would be a new attempt."""
+    if not at_provider and status not in FINAL_STATUSES and now - created_at > PROVIDER_EXPIRY:
+        return PaymentStatus.FAILED
+    return status
+
+
 MAX_IDEMPOTENCY_KEY = 255
 # GOV.UK Pay's own ceiling is £100,000; a council sets its own, lower one for online payment.
 DEFAULT_MAX_PAYMENT_PENCE = 1_000_000

@@ -61,6 +61,10 @@ class Delivery:
         return cls(state=DeliveryState.DELIVERED, system=system, back_office_reference=reference, attempts=1)
 
     @classmethod
+    def not_yet(cls, system: SourceSystem) -> Self:
+        return cls(state=DeliveryState.PENDING, system=system, back_office_reference=None, attempts=0)
+
+    @classmethod
     def from_record(cls, record: DeliveryRecord) -> Self:
         return cls(
             state=record.state,
@@ -115,6 +119,8 @@ class ServiceRequest(Node):
         from_back_office = tracked.submission is None or record.external_reference == tracked.reference
         deliveries = [Delivery.from_record(d) for d in tracked.deliveries] or [
             Delivery.delivered(record.system, record.reference)
+            if record.reference != record.external_reference
+            else Delivery.not_yet(record.system)  # ours alone: its back office does not have it yet
         ]
         return cls(
             id=to_global_id("ServiceRequest", f"{record.system.value}:{tracked.reference}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +72,21 @@ class PaymentLedger:
 
     async def by_reference(self, reference: str) -> StoredPayment | None:
         return await self._one(payments.c.reference == reference)
+
+    async def by_customers(self, customer_ids: Sequence[str]) -> Mapping[str, list[StoredPayment]]:
+        """Every payment each customer started through customer360, newest first (one query per batch)."""
+        found: dict[str, list[StoredPayment]] = defaultdict(list)
+        if not customer_ids:
+            return found
+        query = (
+            select(payments)
+            .where(payments.c.customer_id.in_(list(customer_ids)))
+            .order_by(payments.c.created_at.desc(), payments.c.reference)
+        )
+        async with self._engine.connect() as conn:
+            for row in (await conn.execute(query)).all():
+                found[row.customer_id].append(_payment(row))
+        return found
 
     async def attach_provider(self, reference: str, provider_payment_id: str, next_url: str | None) -> None:
         async with self._engine.begin() as conn:
