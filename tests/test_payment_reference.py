@@ -129,8 +129,8 @@ async def test_a_payment_in_progress_is_shown_until_it_settles_or_expires(own_co
         token = await resident_with(client, issuer, residents, linked)
         request = {
             "purpose": "SERVICE",
-            "serviceCode": "BULKY_WASTE",
-            "amountPence": 2500,
+            "serviceCode": "GARDEN_WASTE",
+            "amountPence": 4500,
             "idempotencyKey": f"in-progress-{linked}",
             "returnUrl": RETURN_URL,
         }

@@ -39,6 +39,7 @@ BULKY_REPORT = {
     "serviceCode": "BULKY_WASTE",
     "description": "An old sofa and a fridge",
     "attributes": [{"code": "ITEMS", "value": "Sofa"}, {"code": "ITEM_COUNT", "value": "2"}],
+    "returnUrl": "https://my.tamworth.example/payment-done",  # it has a fee
 }
 
 

@@ -101,6 +101,7 @@ class PaymentCode(StrEnum):
     SERVICE_REQUIRED = "SERVICE_REQUIRED"
     NOT_PAYABLE = "NOT_PAYABLE"
     INVALID_RETURN_URL = "INVALID_RETURN_URL"
+    PAID_WITH_ITS_REQUEST = "PAID_WITH_ITS_REQUEST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class PayableService:
     fixed_pence: int | None = None
     min_pence: int = 1
     max_pence: int | None = None
+    with_request: bool = False  # its fee is paid with the request it is for (reportIssue), never alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ def payment_problems(
     service: PayableService | None,
     service_code: str | None,
     return_url: str,
+    request_reference: str | None = None,
 ) -> list[Problem]:
     problems = []
     if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
@@ -181,6 +184,14 @@ def payment_problems(
         )
     if purpose is PaymentPurpose.SERVICE:
         problems += _service_problems(service, service_code, amount_pence)
+        if service is not None and service.with_request and request_reference is None:
+            problems.append(
+                Problem(
+                    ("input", "serviceCode"),
+                    PaymentCode.PAID_WITH_ITS_REQUEST,
+                    f"{service.name} is paid for when you ask for it (reportIssue), not on its own",
+                )
+            )
     return problems
 
 

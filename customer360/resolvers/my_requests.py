@@ -242,6 +242,7 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
     history = our_events(submission)
     done = submission.delivery_state is DeliveryState.DELIVERED
     resolved = done and submission.kind == "move"
+    unpaid = bool(submission.deliveries) and all(d.state is DeliveryState.CANCELLED for d in submission.deliveries)
     if resolved:
         told = max((d.delivered_at for d in submission.deliveries if d.delivered_at), default=submission.created_at)
         history.append(RequestEvent(told, "Every office that needed to know has been told", RequestStatus.RESOLVED))
@@ -251,7 +252,7 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
         owner_record_id=None,
         service_code=submission.service_code or submission.kind.upper(),
         service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
-        status=RequestStatus.RESOLVED if resolved else RequestStatus.SUBMITTED,
+        status=RequestStatus.RESOLVED if resolved else RequestStatus.CLOSED if unpaid else RequestStatus.SUBMITTED,
         submitted_at=submission.created_at,
         updated_at=max(event.at for event in history),
         description=payload.get("description") or payload.get("subject"),
@@ -273,6 +274,11 @@ def our_events(submission: Submission) -> list[RequestEvent]:
             failed_at = delivery.delivered_at or submission.created_at
             refused = f"{name} could not take it; a member of staff will look into it"
             history.append(RequestEvent(failed_at, refused, None, system))
+        elif delivery.state is DeliveryState.HELD:
+            history.append(RequestEvent(submission.created_at, "Waiting for the fee to be paid", None, None))
+        elif delivery.state is DeliveryState.CANCELLED:
+            closed_at = delivery.delivered_at or submission.created_at
+            history.append(RequestEvent(closed_at, "Closed: the fee was not paid", RequestStatus.CLOSED, None))
     return history
 
 

@@ -34,7 +34,9 @@ strawberry.enum(
 strawberry.enum(
     DeliveryState,
     description="PENDING: kept by customer360, on its way to the back office (retried until it takes it). "
-    "DELIVERED: the back office has it. FAILED: the back office refused it for good; a member of staff looks at it.",
+    "DELIVERED: the back office has it. FAILED: the back office refused it for good; a member of staff looks at it. "
+    "HELD: a request for a service with a fee, kept until its payment succeeds (then PENDING). CANCELLED: never "
+    "sent, because its fee was not paid (the payment failed, was cancelled or expired); the request is CLOSED.",
 )
 strawberry.enum(ComplaintStatus)
 strawberry.enum(ComplaintStage)
@@ -219,7 +221,10 @@ class ServiceDefinition:
     description: str | None
     attributes: list[ServiceAttribute]
     sign_in_required: bool = strawberry.field(description="Whether a resident must sign in to use it.")
-    fee: Money | None = strawberry.field(description="What it costs, paid online with makePayment (SERVICE).")
+    fee: Money | None = strawberry.field(
+        description="What it costs: reportIssue answers the request with its payment to make; the request is sent "
+        "on once it is paid."
+    )
     expected_days: int | None = strawberry.field(description="How long the council aims to take, in working days.")
     version: int | None = strawberry.field(description="Staff-defined services: the definition's version.")
     retired: bool

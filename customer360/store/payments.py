@@ -33,6 +33,7 @@ class StoredPayment:
     next_url: str | None = None
     settled_at: datetime | None = None
     checked_at: datetime | None = None
+    request_reference: str | None = None  # the request whose fee this pays (a fee-paying service)
 
 
 class PaymentLedger:
@@ -55,6 +56,7 @@ class PaymentLedger:
                         amount_pence=payment.amount_pence,
                         status=payment.status.value,
                         created_at=payment.created_at,
+                        request_reference=payment.request_reference,
                     )
                 )
             return payment
@@ -167,6 +169,7 @@ def _payment(row: Any) -> StoredPayment:
         next_url=row.next_url,
         settled_at=as_utc(row.settled_at),
         checked_at=as_utc(row.checked_at),
+        request_reference=row.request_reference,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.commands.payments import PaymentRequest
+from customer360.commands.payments import PaymentRequest, fee_of
 from customer360.domain.payments import PayableService, PaymentPurpose
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
@@ -74,6 +74,5 @@ async def payable(info: Info[Context, Any], code: str) -> PayableService | None:
     """A staff-defined service's fee, or a payable service held as data (garden waste, invoices)."""
     defined = (await catalogue(info.context)).defined.get(code)
     if defined is not None and defined.fee_pence:
-        fee = defined.fee_pence
-        return PayableService(code, defined.definition.name, fixed_pence=fee, min_pence=fee, max_pence=fee)
+        return fee_of(defined)
     return await info.context.payments.ledger.payable_service(code)
