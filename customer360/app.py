@@ -222,7 +222,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request=request,
             principal=request.state.principal,
             loaders=Loaders.for_request(
-                runtime.customers, runtime.outbox, runtime.sources, runtime.cache, postings=runtime.payments.postings
+                runtime.customers,
+                runtime.outbox,
+                runtime.sources,
+                runtime.cache,
+                postings=runtime.payments.postings,
+                payments_made=runtime.payments.ledger.by_customers,
             ),
             directory=runtime.customers,
             submissions=runtime.outbox,

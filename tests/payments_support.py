@@ -46,7 +46,7 @@ async def start_payment(runtime, account_reference: str, amount: int, customer_i
     ledger = runtime.payments.ledger
     stored = await ledger.record(
         StoredPayment(
-            reference=new_reference("PAY"),
+            reference=new_reference(),
             customer_id=customer_id,
             idempotency_key=new_reference("KEY"),
             request_fingerprint="test",

@@ -88,7 +88,7 @@ async def test_analyst_gets_demand_by_service_with_small_groups_suppressed(analy
         assert row["service"], "a suppressed row still says which group it is"
         assert [row[name] for name in ("people", "started", "submitted", "completionRate")] == [None] * 4
     missed_bins = next(row for row in shown if row["service"] == "MISSED_BIN")
-    assert missed_bins["serviceName"] == "Missed bin"
+    assert missed_bins["serviceName"] == "Report a missed bin"  # the catalogue's name
     assert missed_bins["expectedDays"] == 2 and missed_bins["medianDaysToResolve"] > 0
 
 

@@ -23,7 +23,8 @@ mutation($input: RetireServiceInput!) { retireService(input: $input) { service {
 """
 REPORT = """
 mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
-  request { reference serviceCode serviceName delivery { state system } } userErrors { field code message } } }
+  request { reference serviceCode serviceName delivery { state system } }
+  payment { amount { pence } purpose nextUrl } userErrors { field code message } } }
 """
 PAY = """
 mutation($input: MakePaymentInput!) { makePayment(input: $input) {
@@ -73,11 +74,14 @@ async def test_an_admin_defines_a_service_another_process_offers_it_and_a_reside
             "serviceCode": "SKIP_PERMIT",
             "description": "Skip for the kitchen refit",
             "attributes": [{"code": "REGISTRATION", "value": "CBDU12345"}, {"code": "WEEKS", "value": "2"}],
+            "returnUrl": "https://my.tamworth.example/done",
         }
         made = (await graphql(second_process, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
         assert made["userErrors"] == []
         assert made["request"]["serviceName"] == "Apply for a skip permit"
-        assert made["request"]["delivery"] == {"state": "DELIVERED", "system": "CRM"}
+        # It has a fee: asked for with its payment, and sent to the CRM once that is paid.
+        assert made["request"]["delivery"] == {"state": "HELD", "system": "CRM"}
+        assert made["payment"]["amount"] == {"pence": 3500} and made["payment"]["nextUrl"]
         payment = {
             "purpose": "SERVICE",
             "serviceCode": "SKIP_PERMIT",
@@ -86,8 +90,7 @@ async def test_an_admin_defines_a_service_another_process_offers_it_and_a_reside
             "returnUrl": "https://my.tamworth.example/done",
         }
         paid = (await graphql(second_process, PAY, token, {"input": payment})).json()["data"]["makePayment"]
-        assert paid["userErrors"] == []
-        assert paid["payment"]["amount"] == {"pence": 3500} and paid["payment"]["nextUrl"]
+        assert paid["userErrors"] == [{"field": ["input", "serviceCode"], "code": "PAID_WITH_ITS_REQUEST"}]
         missing = {**report, "attributes": [{"code": "REGISTRATION", "value": "CBDU1"}]}
         refused = (await graphql(second_process, REPORT, token, {"input": missing})).json()["data"]["reportIssue"]
         assert refused["userErrors"][0]["code"] == "REQUIRED"

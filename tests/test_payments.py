@@ -189,7 +189,7 @@ async def test_idempotency_same_key_same_payment_different_input_conflicts(own_c
             id="unknown-service",
         ),
         pytest.param(
-            {"purpose": "SERVICE", "serviceCode": "BULKY_WASTE", "amountPence": 100},
+            {"purpose": "SERVICE", "serviceCode": "GARDEN_WASTE", "amountPence": 100},
             ["input", "amountPence"],
             "AMOUNT_NOT_THE_FEE",
             id="wrong-fee",
@@ -217,14 +217,14 @@ async def test_a_service_fee_is_paid_without_touching_council_tax(own_council, i
         token = issuer.resident_token(residents[0]["email"])
         request = {
             "purpose": "SERVICE",
-            "serviceCode": "BULKY_WASTE",
-            "amountPence": 2500,
-            "idempotencyKey": "bulky-1",
+            "serviceCode": "GARDEN_WASTE",
+            "amountPence": 4500,
+            "idempotencyKey": "garden-1",
             "returnUrl": RETURN_URL,
         }
         payload = (await graphql(client, MAKE, token, {"input": request})).json()["data"]["makePayment"]
         assert payload["userErrors"] == []
-        assert payload["payment"]["purpose"] == "SERVICE" and payload["payment"]["amount"]["pence"] == 2500
+        assert payload["payment"]["purpose"] == "SERVICE" and payload["payment"]["amount"]["pence"] == 4500
 
 
 @pytest.mark.parametrize("signature", [None, "deadbeef", "wrong-secret"])

@@ -29,6 +29,7 @@ from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.payments import (
+    FINAL_STATUSES,
     NewPayment,
     PayableService,
     PaymentCode,
@@ -41,6 +42,7 @@ from customer360.domain.payments import (
     payment_problems,
 )
 from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.services import DefinedService
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
@@ -92,8 +94,10 @@ class Payments:
         *,
         service: PayableService | None,
         description: str,
+        request_reference: str | None = None,
     ) -> StoredPayment | list[Problem]:
-        """The caller has checked a COUNCIL_TAX account is the principal's own."""
+        """The caller has checked a COUNCIL_TAX account is the principal's own. `request_reference`: the
+        request whose fee this is (a fee-paying service's fee is only ever paid with its request)."""
         if not principal.is_resident or customer is None:
             return [Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to make a payment")]
         problems = payment_problems(
@@ -105,6 +109,7 @@ class Payments:
             service=service,
             service_code=request.service_code,
             return_url=request.return_url,
+            request_reference=request_reference,
         )
         if problems:
             return problems
@@ -113,7 +118,7 @@ class Payments:
         )
         stored = await self.ledger.record(
             StoredPayment(
-                reference=new_reference("PAY"),
+                reference=new_reference(),  # the one reference: ledger, provider, statement line
                 customer_id=customer.customer_id,
                 idempotency_key=request.idempotency_key,
                 request_fingerprint=wanted,
@@ -123,6 +128,7 @@ class Payments:
                 amount_pence=request.amount_pence,
                 status=PaymentStatus.CREATED,
                 created_at=datetime.now(UTC),
+                request_reference=request_reference,
             )
         )
         if stored.request_fingerprint != wanted:
@@ -150,7 +156,8 @@ class Payments:
                 NewPayment(
                     idempotency_key=stored.reference,
                     amount_pence=stored.amount_pence,
-                    reference=stored.account_reference or stored.service_code or stored.reference,
+                    # The provider shows its `reference` to the payer and to finance: ours, as everywhere.
+                    reference=stored.reference,
                     description=description,
                     return_url=return_url,
                     email=customer.email,
@@ -166,6 +173,32 @@ class Payments:
             return [Problem(None, CommonCode.INVALID, f"The payment service refused it: {error.reason}")]
         await self.ledger.attach_provider(stored.reference, created.payment_id, created.next_url)
         return (await self.ledger.by_reference(stored.reference)) or stored
+
+    async def pay_for_request(
+        self,
+        principal: Principal,
+        customer: GoldenRecord,
+        request_reference: str,
+        service: PayableService,
+        return_url: str,
+    ) -> StoredPayment | list[Problem]:
+        """The fee of a request just made: one payment per request (its reference is the idempotency key)."""
+        assert service.fixed_pence is not None  # a fee-paying service has a fixed fee
+        return await self.make_payment(
+            principal,
+            customer,
+            PaymentRequest(
+                purpose=PaymentPurpose.SERVICE,
+                account_reference=None,
+                service_code=service.code,
+                amount_pence=service.fixed_pence,
+                idempotency_key=f"fee-{request_reference}",
+                return_url=return_url,
+            ),
+            service=service,
+            description=service.name,
+            request_reference=request_reference,
+        )
 
     def signature_valid(self, body: bytes, signature: str | None) -> bool:
         expected = hmac.new(self.webhook_secret, body, hashlib.sha256).hexdigest()
@@ -223,6 +256,7 @@ class Payments:
         item_id = None
         if current.status is PaymentStatus.SUCCESS:
             item_id = await self._enqueue_posting(stored)
+        released = await self._settle_request(stored, current.status)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
             await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
@@ -230,9 +264,22 @@ class Payments:
             await self.deliverer.cache.forget_customers([stored.customer_id])
         if current.status is not PaymentStatus.SUCCESS:
             return 0
-        if item_id is not None:
-            await self.deliverer.deliver([item_id])
+        due = [*released, *([item_id] if item_id is not None else [])]
+        if due:
+            await self.deliverer.deliver(due)
         return 1
+
+    async def _settle_request(self, stored: StoredPayment, status: PaymentStatus) -> list[int]:
+        """A fee-paying request goes to its back office once its fee is paid, and is closed when the payment
+        finishes unpaid (declined, cancelled, expired). Like the posting, before the status is recorded:
+        a crash in between leaves the payment unsettled, so the next pass does it again (both are once-only)."""
+        if stored.request_reference is None:
+            return []
+        if status is PaymentStatus.SUCCESS:
+            return await self.outbox.release(stored.request_reference, datetime.now(UTC))
+        if status in FINAL_STATUSES:
+            await self.outbox.cancel(stored.request_reference, datetime.now(UTC))
+        return []
 
     async def _enqueue_posting(self, stored: StoredPayment) -> int | None:
         """The one posting of a Council Tax payment (None: not one, or already enqueued by another)."""
@@ -252,6 +299,19 @@ class Payments:
             ),
             datetime.now(UTC),
         )
+
+
+def fee_of(defined: DefinedService) -> PayableService:
+    """A staff-defined service's fee, paid only with a request for it."""
+    fee = defined.fee_pence
+    return PayableService(
+        defined.definition.code,
+        defined.definition.name,
+        fixed_pence=fee,
+        min_pence=fee or 1,
+        max_pence=fee,
+        with_request=True,
+    )
 
 
 async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:

@@ -56,6 +56,10 @@ CATALOGUE_DOWN = Problem(
     "We cannot check that service right now; please try again in a few minutes",
 )
 
+RETURN_URL_REQUIRED = Problem(
+    ("input", "returnUrl"), CommonCode.REQUIRED, "This service has a fee: say where the payment page sends you back to"
+)
+
 
 @dataclass(frozen=True)
 class IssueReport:
@@ -67,6 +71,7 @@ class IssueReport:
     uprn: str | None
     attributes: Sequence[tuple[str, str]]
     contact_email: str | None
+    return_url: str | None = None  # a fee-paying service: where its payment page sends the payer back to
 
 
 async def report_issue(
@@ -90,12 +95,14 @@ async def report_issue(
     # Street problems may be reported by anyone, and so may a staff-defined service that needs no
     # sign-in (the reporter may leave an email for updates); every other CRM service needs a resident.
     anonymous_allowed = street or (staff_defined is not None and not staff_defined.sign_in_required)
-    if customer is None and not anonymous_allowed:
+    fee = staff_defined.fee_pence if staff_defined else None
+    if customer is None and (fee or not anonymous_allowed):  # a fee is paid by a signed-in resident
         return [sign_in_to_use(definition.name)]
     problems = [
         *validate_description(report.description),
         *validate_attributes(definition, report.attributes),
         *validate_contact_email(report.contact_email),
+        *([RETURN_URL_REQUIRED] if fee and not report.return_url else []),
     ]
     position, location_problems = _where(report, street, locate_uprn)
     problems += location_problems
@@ -119,6 +126,7 @@ async def report_issue(
             payload=payload,
             service_code=definition.code,
             deliveries=[NewDelivery(payload_system(definition), operation, payload)],
+            held=bool(fee),  # a fee-paying service is delivered once its fee is paid (commands/payments.py)
         )
 
     if not (position and customer):

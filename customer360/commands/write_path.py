@@ -32,6 +32,7 @@ class WritePath:
         deliveries: Sequence[NewDelivery],
         service_code: str | None = None,
         reference: str | None = None,
+        held: bool = False,
     ) -> Submission:
         """Kept first (the resident's reference is good from here on), delivered second.
 
@@ -49,9 +50,10 @@ class WritePath:
             payload=payload,
             created_at=datetime.now(UTC),
         )
-        item_ids = await self.outbox.submit(submission, deliveries)
+        item_ids = await self.outbox.submit(submission, deliveries, held=held)
         try:
-            await self.deliverer.deliver(item_ids)
+            if not held:  # a held request is delivered when its fee is paid (commands/payments.py)
+                await self.deliverer.deliver(item_ids)
             found = await self.outbox.submissions_by_reference([submission.reference])
             return found[submission.reference]
         except Exception as error:  # committed: the relay delivers it, whatever went wrong here
@@ -61,10 +63,9 @@ class WritePath:
                 submission.reference,
                 type(error).__name__,
             )
-            return replace(submission, deliveries=tuple(_pending(delivery) for delivery in deliveries))
+            return replace(submission, deliveries=tuple(_pending(delivery, held) for delivery in deliveries))
 
 
-def _pending(delivery: NewDelivery) -> DeliveryRecord:
-    return DeliveryRecord(
-        destination=str(delivery.destination), operation=delivery.operation, state=DeliveryState.PENDING, attempts=0
-    )
+def _pending(delivery: NewDelivery, held: bool) -> DeliveryRecord:
+    state = DeliveryState.HELD if held else DeliveryState.PENDING
+    return DeliveryRecord(destination=str(delivery.destination), operation=delivery.operation, state=state, attempts=0)

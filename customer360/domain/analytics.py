@@ -459,7 +459,14 @@ def dimensions(requested: Sequence[DemandDimension]) -> tuple[DemandDimension, .
     return tuple(dimension for dimension in DemandDimension if dimension in requested)
 
 
-def service_label(code: str | None) -> str:
+def service_label(code: str | None, names: Mapping[str, str] | None = None) -> str:
+    """A service's name as the council defines it: `names` holds the catalogue's and staff-defined
+    services' names by code; portal journeys have their own; only a code nobody names is put into words."""
     if code is None:
         return "All services"
-    return PORTAL_JOURNEYS.get(code) or code.replace("_", " ").capitalize()
+    return (names or {}).get(code) or PORTAL_JOURNEYS.get(code) or code.replace("_", " ").capitalize()
+
+
+def is_service_code(code: str) -> bool:
+    """Whether an event may carry `code` as its service (events hold coarse codes only)."""
+    return _SERVICE_CODE.fullmatch(code) is not None

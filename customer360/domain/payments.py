@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from customer360.domain.money import format_pence
@@ -73,6 +73,19 @@ def posting_state(delivered: bool, refused: bool, case_resolved: bool) -> Postin
 
 
 FINAL_STATUSES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.ERROR})
+# GOV.UK Pay expires an unfinished payment this long after it was made (state `failed`, code P0020).
+PROVIDER_EXPIRY = timedelta(minutes=90)
+
+
+def status_in_ledger(status: PaymentStatus, at_provider: bool, created_at: datetime, now: datetime) -> PaymentStatus:
+    """A payment as our ledger has it. One the provider never had (it was down when it was made) is in
+    progress for as long as a provider's would be, then failed: nothing was charged, and a retry under
+    its key after that would be a new attempt."""
+    if not at_provider and status not in FINAL_STATUSES and now - created_at > PROVIDER_EXPIRY:
+        return PaymentStatus.FAILED
+    return status
+
+
 MAX_IDEMPOTENCY_KEY = 255
 # GOV.UK Pay's own ceiling is £100,000; a council sets its own, lower one for online payment.
 DEFAULT_MAX_PAYMENT_PENCE = 1_000_000
@@ -88,6 +101,7 @@ class PaymentCode(StrEnum):
     SERVICE_REQUIRED = "SERVICE_REQUIRED"
     NOT_PAYABLE = "NOT_PAYABLE"
     INVALID_RETURN_URL = "INVALID_RETURN_URL"
+    PAID_WITH_ITS_REQUEST = "PAID_WITH_ITS_REQUEST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,7 @@ class PayableService:
     fixed_pence: int | None = None
     min_pence: int = 1
     max_pence: int | None = None
+    with_request: bool = False  # its fee is paid with the request it is for (reportIssue), never alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +153,7 @@ def payment_problems(
     service: PayableService | None,
     service_code: str | None,
     return_url: str,
+    request_reference: str | None = None,
 ) -> list[Problem]:
     problems = []
     if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
@@ -168,6 +184,14 @@ def payment_problems(
         )
     if purpose is PaymentPurpose.SERVICE:
         problems += _service_problems(service, service_code, amount_pence)
+        if service is not None and service.with_request and request_reference is None:
+            problems.append(
+                Problem(
+                    ("input", "serviceCode"),
+                    PaymentCode.PAID_WITH_ITS_REQUEST,
+                    f"{service.name} is paid for when you ask for it (reportIssue), not on its own",
+                )
+            )
     return problems
 
 

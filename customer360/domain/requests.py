@@ -21,6 +21,8 @@ class DeliveryState(StrEnum):
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+    HELD = "HELD"  # kept until the request's fee is paid; pending once it is
+    CANCELLED = "CANCELLED"  # never to be delivered: the fee was not paid
 
 
 @dataclass(frozen=True, slots=True)

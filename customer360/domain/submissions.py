@@ -52,12 +52,13 @@ class Submission:
 
     @property
     def delivery_state(self) -> DeliveryState:
-        """Delivered when every back office has it; failed if any refused it for good."""
+        """Delivered when every back office has it; failed if any refused it for good; held or cancelled
+        when every delivery waits for, or was closed without, the request's fee."""
         states = {d.state for d in self.deliveries}
         if DeliveryState.FAILED in states:
             return DeliveryState.FAILED
-        if states and states == {DeliveryState.DELIVERED}:
-            return DeliveryState.DELIVERED
+        if len(states) == 1 and states <= {DeliveryState.DELIVERED, DeliveryState.HELD, DeliveryState.CANCELLED}:
+            return next(iter(states))  # all delivered, all waiting for a fee, or all closed unpaid
         return DeliveryState.PENDING
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from customer360.domain.analytics import Channel, DemandFigures, EquityFigures, service_label
+from customer360.domain.analytics import Channel, DemandFigures, EquityFigures
 
 BLUE, ORANGE, GREEN, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#999999"
 CHANNEL_COLOURS = {
@@ -59,7 +59,11 @@ def _figure(height: float) -> Figure:
 
 
 def demand_by_service(
-    now: Sequence[DemandFigures], before: Sequence[DemandFigures], now_label: str, before_label: str | None
+    named: Callable[[str | None], str],
+    now: Sequence[DemandFigures],
+    before: Sequence[DemandFigures],
+    now_label: str,
+    before_label: str | None,
 ) -> str:
     """Journeys started per service; beside the previous period's when `before_label` is given (a period
     with too little data to compare has none). Withheld counts are left out, never drawn as zero."""
@@ -84,7 +88,7 @@ def demand_by_service(
                 color=GREY,
                 label=before_label,
             )
-        axes.set_yticks(list(positions), [service_label(r.key.service) for r in rows])
+        axes.set_yticks(list(positions), [named(r.key.service) for r in rows])
         axes.set_xlabel("Journeys started")
         axes.set_title("Demand by service")
         axes.legend(loc="lower right", frameon=False)
@@ -133,14 +137,14 @@ def demand_by_hour(rows: Sequence[DemandFigures]) -> str:
         return _svg(figure)
 
 
-def completion_by_service(rows: Sequence[DemandFigures]) -> str:
+def completion_by_service(named: Callable[[str | None], str], rows: Sequence[DemandFigures]) -> str:
     shown = sorted(
         (r for r in rows if r.measures.completion_rate is not None), key=lambda r: r.measures.completion_rate or 0
     )
     with _styled():
         figure = _figure(0.35 * len(shown) + 1.2)
         axes = figure.subplots()
-        names = [service_label(r.key.service) for r in shown]
+        names = [named(r.key.service) for r in shown]
         completed = [100 * (r.measures.completion_rate or 0) for r in shown]
         # A withheld abandonment rate is a gap (NaN draws no bar), not a zero.
         abandoned = [
@@ -156,7 +160,7 @@ def completion_by_service(rows: Sequence[DemandFigures]) -> str:
         return _svg(figure)
 
 
-def time_to_resolve(rows: Sequence[DemandFigures]) -> str:
+def time_to_resolve(named: Callable[[str | None], str], rows: Sequence[DemandFigures]) -> str:
     shown = sorted(
         (r for r in rows if r.measures.median_days_to_resolve is not None),
         key=lambda r: r.measures.median_days_to_resolve or 0,
@@ -164,7 +168,7 @@ def time_to_resolve(rows: Sequence[DemandFigures]) -> str:
     with _styled():
         figure = _figure(0.35 * len(shown) + 1.2)
         axes = figure.subplots()
-        names = [service_label(r.key.service) for r in shown]
+        names = [named(r.key.service) for r in shown]
         axes.barh(names, [r.measures.median_days_to_resolve or 0 for r in shown], color=BLUE, label="Median days")
         promised = [(i, r.measures.expected_days) for i, r in enumerate(shown) if r.measures.expected_days]
         axes.scatter(

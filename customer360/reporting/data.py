@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from customer360.analytics.figures import Analytics
-from customer360.domain.analytics import DemandDimension, DemandFigures, EquityFigures, Period, comparable
+from customer360.domain.analytics import (
+    DemandDimension,
+    DemandFigures,
+    EquityFigures,
+    Period,
+    comparable,
+    service_label,
+)
 
 SERVICE, WARD, CHANNEL, HOUR, WEEK = (
     DemandDimension.SERVICE,
@@ -31,6 +39,10 @@ class ReportData:
     by_hour: list[DemandFigures]
     by_ward: list[DemandFigures]
     equity: list[EquityFigures]
+    service_names: Mapping[str, str] = field(default_factory=dict)  # as the council defines them, by code
+
+    def service_name(self, code: str | None) -> str:
+        return service_label(code, self.service_names)
 
     @property
     def has_journeys(self) -> bool:
@@ -53,7 +65,7 @@ class ReportData:
         return sum(1 for rows in shown for row in rows if row.measures.suppressed)
 
 
-async def gather(analytics: Analytics, period: Period) -> ReportData:
+async def gather(analytics: Analytics, period: Period, service_names: Mapping[str, str] | None = None) -> ReportData:
     previous = period.previous()
     return ReportData(
         period=period,
@@ -69,4 +81,5 @@ async def gather(analytics: Analytics, period: Period) -> ReportData:
         by_hour=await analytics.demand(period, [HOUR]),
         by_ward=await analytics.demand(period, [WARD]),
         equity=await analytics.access_equity(period),
+        service_names=service_names or {},
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 
-from customer360.domain.analytics import SMALLEST_GROUP, EquityFigures, Measures, service_label
+from customer360.domain.analytics import SMALLEST_GROUP, Measures
 from customer360.reporting import charts
 from customer360.reporting.data import ReportData
 from customer360.reporting.findings import findings, percent, previous_name
@@ -46,6 +46,7 @@ def render(data: ReportData, generated_at: datetime) -> str:
             "Demand",
             _chart(
                 charts.demand_by_service(
+                    data.service_name,
                     data.by_service,
                     data.previous_by_service,
                     f"This {data.period.name()}",
@@ -66,14 +67,14 @@ def render(data: ReportData, generated_at: datetime) -> str:
         _section(
             "Completion",
             _chart(
-                charts.completion_by_service(data.by_service),
+                charts.completion_by_service(data.service_name, data.by_service),
                 "Share of journeys completed and abandoned part-way, per service.",
             ),
         ),
         _section(
             "Time to resolve",
             _chart(
-                charts.time_to_resolve(data.by_service),
+                charts.time_to_resolve(data.service_name, data.by_service),
                 "Median calendar days from asking to resolution, with each service's promise in working days.",
             ),
         ),
@@ -87,7 +88,7 @@ def render(data: ReportData, generated_at: datetime) -> str:
                 if overall
                 else ""
             )
-            + _equity_table(data.equity),
+            + _equity_table(data),
         ),
         _section("Demand by ward", _ward_table(data)),
         _section("How these figures are made", _method(data)),
@@ -158,7 +159,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: 
 def _demand_table(data: ReportData) -> str:
     rows = [
         [
-            service_label(row.key.service),
+            data.service_name(row.key.service),
             *_demand_cells(row.measures),
         ]
         for row in sorted(data.by_service, key=lambda row: -(row.measures.started or 0))
@@ -181,11 +182,11 @@ def _demand_cells(m: Measures) -> list[str]:
     ]
 
 
-def _equity_table(rows: Sequence[EquityFigures]) -> str:
+def _equity_table(data: ReportData) -> str:
     body = []
-    for row in rows:
+    for row in data.equity:
         for who, m in (("all", row.everyone), ("vulnerable", row.vulnerable)):
-            label = f"{service_label(row.service)} ({who})"
+            label = f"{data.service_name(row.service)} ({who})"
             if m.suppressed:
                 body.append([label, f"fewer than {SMALLEST_GROUP} people", "", "", "", ""])
             else:

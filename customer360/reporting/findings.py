@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from customer360.domain.analytics import Channel, DemandFigures, Measures, service_label
+from customer360.domain.analytics import Channel, DemandFigures, Measures
 from customer360.reporting.data import ReportData
 
 # A change is only called out on at least this many journeys in both periods: on fewer, a
@@ -56,9 +56,9 @@ def previous_name(data: ReportData) -> str:
     return f"the previous {data.previous.name()}"
 
 
-def _named(code: str | None) -> str:
+def _named(data: ReportData, code: str | None) -> str:
     """A service's name in quotes: several read as sentences ("Tell us you are moving")."""
-    return f'"{service_label(code)}"'
+    return f'"{data.service_name(code)}"'
 
 
 def _shown(rows: Sequence[DemandFigures]) -> list[DemandFigures]:
@@ -104,7 +104,7 @@ def _service_changes(data: ReportData) -> list[tuple[float, str, int, int]]:
     for row in _shown(data.by_service):
         was, now = before.get(row.key.service), row.measures.started
         if was and now and min(was, now) >= MIN_JOURNEYS_FOR_CHANGE:
-            changes.append(((now - was) / was, _named(row.key.service), now, was))
+            changes.append(((now - was) / was, _named(data, row.key.service), now, was))
     return sorted(changes)
 
 
@@ -131,7 +131,7 @@ def _most_used(data: ReportData) -> str | None:
         return None
     top = max(rows, key=lambda row: row.measures.started or 0)
     share = (top.measures.started or 0) / total.started
-    return f"{_named(top.key.service)} was the most used service: {percent(share)} of all journeys."
+    return f"{_named(data, top.key.service)} was the most used service: {percent(share)} of all journeys."
 
 
 def _channel(rows: Sequence[DemandFigures], channel: Channel) -> Measures | None:
@@ -187,7 +187,7 @@ def _slowest_against_promise(data: ReportData) -> str | None:
     worst = min(rows, key=lambda row: row.measures.resolved_within_expected_rate or 0.0)
     m = worst.measures
     return (
-        f"{_named(worst.key.service)} met its promise of {m.expected_days} working days for "
+        f"{_named(data, worst.key.service)} met its promise of {m.expected_days} working days for "
         f"{percent(m.resolved_within_expected_rate or 0.0)} of requests (median {m.median_days_to_resolve:.1f} days), "
         "the lowest of any service."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +13,7 @@ from customer360.auth.principal import Principal, Role
 from customer360.domain.analytics import DemandDimension, DemandFigures, EquityFigures, InvalidPeriod, Period
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import NotAllowed
+from customer360.resolvers.services import catalogue
 
 ANALYTICS_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
 
@@ -31,6 +32,15 @@ async def demand(
 async def access_equity(info: Info[Context, Any], first: date, last: date) -> list[EquityFigures]:
     _require_analyst(info, "accessEquity")
     return await info.context.analytics.access_equity(_period(first, last))
+
+
+async def service_names(info: Info[Context, Any]) -> Mapping[str, str]:
+    """Each service's name as the council defines it, by code: staff-defined services' (retired ones too),
+    then the back offices' catalogues (a back office's own service wins, as in `services`)."""
+    context = info.context
+    names = await context.defined_services.names()
+    names.update({service.code: service.name for service in (await catalogue(context)).services})
+    return names
 
 
 def _require_analyst(info: Info[Context, Any], field: str) -> None:

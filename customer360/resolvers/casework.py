@@ -17,6 +17,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
+from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
 
 COMPLAINT_KIND = "complaint"
@@ -104,7 +105,5 @@ def complaint_not_yet_in_crm(submission: Submission) -> ComplaintRecord:
 async def payments(
     info: Info[Context, Any], customer_id: str, first: int | None, after: str | None
 ) -> Page[PaymentRecord]:
-    found = await gather_from(
-        info, customer_id, SourceSystem.PAYMENTS, info.context.loaders.payments_by_payer.load_many
-    )
-    return paginate(found, lambda p: (p.created_at.isoformat(), p.payment_id), first, after)
+    found = await resident_payments(info, customer_id)
+    return paginate(found, lambda p: (p.created_at.isoformat(), p.external_reference or p.payment_id), first, after)

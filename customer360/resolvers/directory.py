@@ -48,6 +48,10 @@ class DefinedServices(Protocol):
 
     async def live(self) -> list[DefinedService]: ...
 
+    async def names(self) -> dict[str, str]:
+        """Every service ever defined (retired ones too), by code: its newest name."""
+        ...
+
 
 class ListedServices(Protocol):
     """Each back office's service list as last read live (store/listed_services.py)."""

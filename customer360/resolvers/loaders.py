@@ -39,6 +39,7 @@ from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
 from customer360.sources.registry import Sources
+from customer360.store.payments import StoredPayment
 
 V = TypeVar("V")
 
@@ -98,6 +99,7 @@ class Loaders:
     owners: _BatchLoader[str | None]
     submissions: _BatchLoader[list[Submission]]
     postings: _BatchLoader[PostingState | None]  # by customer360 payment reference
+    payments_made: _BatchLoader[list[StoredPayment]]  # what each customer started through us, by customer id
     stale: StaleReads  # what this request was answered from last known copies
 
     @classmethod
@@ -109,6 +111,7 @@ class Loaders:
         cache: ReadThrough,
         *,
         postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
+        payments_made: Callable[[list[str]], Awaitable[Mapping[str, list[StoredPayment]]]],
     ) -> Loaders:
         stale = StaleReads()
 
@@ -126,6 +129,7 @@ class Loaders:
             owners=_BatchLoader(owners, _none),
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
             postings=_BatchLoader(postings, _none),
+            payments_made=_BatchLoader(payments_made, list),
             council_tax_accounts_by_party=source(ACCOUNTS_BY_PARTY, sources.revenues.accounts_by_party, list),
             council_tax_account_by_reference=source(
                 ACCOUNT_BY_REFERENCE, sources.revenues.accounts_by_reference, _none

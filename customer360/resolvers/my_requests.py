@@ -26,6 +26,7 @@ from customer360.domain.systems import DISPLAY_NAMES, SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
+from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
 
 # What each kind of submission is called when it shows in the list before its back office has it.
@@ -100,7 +101,7 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         from_(SourceSystem.CRM, loaders.complaints_by_contact),
         from_(SourceSystem.REVENUES, loaders.council_tax_accounts_by_party),
         from_(SourceSystem.HOUSING, loaders.housing_applications_by_applicant),
-        from_(SourceSystem.PAYMENTS, loaders.payments_by_payer),
+        resident_payments(info, customer_id),
     )
     made_here = [p.external_reference for p in payments if p.external_reference]
     postings = dict(zip(made_here, await loaders.postings.load_many(made_here), strict=True))
@@ -205,7 +206,10 @@ POSTING_EVENTS = {
 
 
 def payment_request(payment: PaymentRecord, posting: PostingState | None = None) -> ServiceRequestRecord:
-    """A payment; once taken, its posting too: a refused one shows as being looked into, never as done."""
+    """A payment; once taken, its posting too: a refused one shows as being looked into, never as done.
+
+    Made through customer360, it is listed by our reference (`external_reference`) with the provider's id
+    as the back office's reference; until the provider has it, both are ours."""
     events = [RequestEvent(payment.created_at, f"Payment {payment.status.value.lower()}", None, SourceSystem.PAYMENTS)]
     status = PAYMENT_STATUS[payment.status]
     if posting in POSTING_EVENTS:
@@ -214,7 +218,7 @@ def payment_request(payment: PaymentRecord, posting: PostingState | None = None)
         events.append(RequestEvent(payment.created_at, text, status, SourceSystem.REVENUES))
     return ServiceRequestRecord(
         system=SourceSystem.PAYMENTS,
-        reference=payment.reference if payment.reference != payment.account_reference else payment.payment_id,
+        reference=payment.payment_id or payment.reference,
         owner_record_id=payment.payer_id,
         service_code=f"PAYMENT_{payment.purpose.value}",
         service_name="Payment",
@@ -223,6 +227,7 @@ def payment_request(payment: PaymentRecord, posting: PostingState | None = None)
         updated_at=payment.created_at,
         description=payment.description,
         history=tuple(events),
+        external_reference=payment.external_reference,
     )
 
 
@@ -237,6 +242,7 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
     history = our_events(submission)
     done = submission.delivery_state is DeliveryState.DELIVERED
     resolved = done and submission.kind == "move"
+    unpaid = bool(submission.deliveries) and all(d.state is DeliveryState.CANCELLED for d in submission.deliveries)
     if resolved:
         told = max((d.delivered_at for d in submission.deliveries if d.delivered_at), default=submission.created_at)
         history.append(RequestEvent(told, "Every office that needed to know has been told", RequestStatus.RESOLVED))
@@ -246,7 +252,7 @@ def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
         owner_record_id=None,
         service_code=submission.service_code or submission.kind.upper(),
         service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
-        status=RequestStatus.RESOLVED if resolved else RequestStatus.SUBMITTED,
+        status=RequestStatus.RESOLVED if resolved else RequestStatus.CLOSED if unpaid else RequestStatus.SUBMITTED,
         submitted_at=submission.created_at,
         updated_at=max(event.at for event in history),
         description=payload.get("description") or payload.get("subject"),
@@ -268,6 +274,11 @@ def our_events(submission: Submission) -> list[RequestEvent]:
             failed_at = delivery.delivered_at or submission.created_at
             refused = f"{name} could not take it; a member of staff will look into it"
             history.append(RequestEvent(failed_at, refused, None, system))
+        elif delivery.state is DeliveryState.HELD:
+            history.append(RequestEvent(submission.created_at, "Waiting for the fee to be paid", None, None))
+        elif delivery.state is DeliveryState.CANCELLED:
+            closed_at = delivery.delivered_at or submission.created_at
+            history.append(RequestEvent(closed_at, "Closed: the fee was not paid", RequestStatus.CLOSED, None))
     return history
 
 

@@ -15,9 +15,10 @@ from customer360.auth.policy import can_view_customer
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import as_of
 from customer360.domain.housing import HousingApplicationRecord
+from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import casework, my_requests
+from customer360.resolvers import casework, my_requests, payments
 from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import discount_not_yet_in_revenues
@@ -83,8 +84,15 @@ async def complaint(info: Info[Context, Any], reference: str) -> Tracked[Complai
     return tracked_complaints([], [submission])[0]
 
 
-async def payment(info: Info[Context, Any], payment_id: str) -> Any:
-    found = await info.context.loaders.payment_by_id.load(payment_id)
+async def payment(info: Info[Context, Any], key: str) -> PaymentRecord | None:
+    """By the customer360 reference it was made under (before and after the provider has it), or, for a
+    payment made elsewhere, by the provider's id."""
+    stored = await info.context.payments.ledger.by_reference(key)
+    if stored is not None:
+        if not can_view_customer(info.context.principal, stored.customer_id):
+            return None
+        return (await payments.joined(info, [stored], []))[0]
+    found = await info.context.loaders.payment_by_id.load(key)
     if found is None or not await _visible(info, SourceSystem.PAYMENTS, found.payer_id):
         return None
     return found
@@ -94,8 +102,17 @@ async def _customer_of(info: Info[Context, Any], reference: str) -> str | None:
     """Whose request this is, if the principal may see them: the customer who asked for it through
     customer360, or (for a back office's own reference) the signed-in resident, whose own list is searched."""
     submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    paid = None if submission else await info.context.payments.ledger.by_reference(reference)
     principal = info.context.principal
-    customer_id = submission.customer_id if submission else principal.customer_id if principal.is_resident else None
+    customer_id = (
+        submission.customer_id
+        if submission
+        else paid.customer_id
+        if paid
+        else principal.customer_id
+        if principal.is_resident
+        else None
+    )
     if customer_id is None or not can_view_customer(principal, customer_id):
         return None
     return customer_id

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Self
 
@@ -82,7 +83,7 @@ class AccessMeasures:
 )
 class DemandRow:
     service: str | None = strawberry.field(description="The service code.")
-    service_name: str | None
+    service_name: str | None = strawberry.field(description="The service's name as the council defines it.")
     ward: str | None
     channel: Channel | None
     hour: int | None = strawberry.field(description="0-23, London time.")
@@ -100,11 +101,11 @@ class DemandRow:
     resolved_within_expected_rate: float | None
 
     @classmethod
-    def from_record(cls, record: DemandFigures) -> Self:
+    def from_record(cls, record: DemandFigures, names: Mapping[str, str]) -> Self:
         key, figures = record.key, record.measures
         return cls(
             service=key.service,
-            service_name=service_label(key.service) if key.service else None,
+            service_name=service_label(key.service, names) if key.service else None,
             ward=key.ward,
             channel=Channel(key.channel) if key.channel else None,
             hour=key.hour,
@@ -126,15 +127,15 @@ class DemandRow:
 @strawberry.type(description="Vulnerable residents beside all residents (vulnerable included), one service or all.")
 class AccessEquityRow:
     service: str | None = strawberry.field(description="The service code; null for all services together.")
-    service_name: str
+    service_name: str = strawberry.field(description="The service's name as the council defines it.")
     all: AccessMeasures
     vulnerable: AccessMeasures
 
     @classmethod
-    def from_record(cls, record: EquityFigures) -> Self:
+    def from_record(cls, record: EquityFigures, names: Mapping[str, str]) -> Self:
         return cls(
             service=record.service,
-            service_name=service_label(record.service),
+            service_name=service_label(record.service, names),
             all=AccessMeasures.from_record(record.everyone),
             vulnerable=AccessMeasures.from_record(record.vulnerable),
         )
@@ -150,10 +151,14 @@ class AnalyticsQuery:
         to: date,
         group_by: list[DemandDimension],
     ) -> list[DemandRow]:
-        return [DemandRow.from_record(row) for row in await resolve.demand(info, from_, to, group_by)]
+        rows = await resolve.demand(info, from_, to, group_by)
+        names = await resolve.service_names(info) if DemandDimension.SERVICE in group_by else {}
+        return [DemandRow.from_record(row, names) for row in rows]
 
     @strawberry.field(description="Analyst: how vulnerable residents reach services, beside all residents.")
     async def access_equity(
         self, info: Info[Context, Any], from_: Annotated[date, strawberry.argument(name="from")], to: date
     ) -> list[AccessEquityRow]:
-        return [AccessEquityRow.from_record(row) for row in await resolve.access_equity(info, from_, to)]
+        rows = await resolve.access_equity(info, from_, to)
+        names = await resolve.service_names(info)
+        return [AccessEquityRow.from_record(row, names) for row in rows]

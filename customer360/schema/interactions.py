@@ -21,7 +21,7 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types import Info
 
 from customer360.auth.policy import acting_role
-from customer360.domain.analytics import Channel, EventKind, InteractionEvent
+from customer360.domain.analytics import Channel, EventKind, InteractionEvent, is_service_code
 from customer360.sources.errors import SourceUnavailable
 
 log = logging.getLogger("customer360.interactions")
@@ -43,6 +43,10 @@ JOURNEYS = {
     "submitHousingApplication": "HOUSING_APPLICATION",
     "reportSafeguardingConcern": "SAFEGUARDING_CONCERN",
 }
+# Mutations that serve many services: an accepted one is recorded under the service it was for, taken
+# from the command's result (a code the command accepted, never one from the input), so demand by service
+# tells litter from bulky waste; a refused one stays under the journey.
+SERVICE_OF_RESULT = {"reportIssue": "request"}
 
 
 class RecordOutcome(FieldExtension):
@@ -56,7 +60,7 @@ class RecordOutcome(FieldExtension):
         except Exception as error:
             await _record(info, _failure_code(error), started)
             raise
-        await _record(info, outcome_of(payload), started)
+        await _record(info, outcome_of(payload), started, payload)
         return payload
 
 
@@ -83,7 +87,17 @@ def _failure_code(error: Exception) -> str:
     return code if isinstance(code, str) else FAILED
 
 
-async def _record(info: Info, outcome: str, started: datetime) -> None:
+def journey_of(field: str, payload: Any, outcome: str) -> str | None:
+    """The service code a mutation's event is recorded under (None: a staff action, audited only)."""
+    journey = JOURNEYS.get(field)
+    result = getattr(payload, SERVICE_OF_RESULT[field], None) if field in SERVICE_OF_RESULT else None
+    code = getattr(result, "service_code", None)
+    if journey is not None and outcome == OK and isinstance(code, str) and is_service_code(code):
+        return code
+    return journey
+
+
+async def _record(info: Info, outcome: str, started: datetime, payload: Any = None) -> None:
     """The audit row, then the event, each on its own: the write (if any) has committed by now, so a
     failure here is logged — which mutation and what kind of failure, no input or personal data — and
     never raised, and one trace failing does not cost the other."""
@@ -101,7 +115,7 @@ async def _record(info: Info, outcome: str, started: datetime) -> None:
         )
     except Exception as error:  # recording must never cost the caller their answer
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
-    journey = JOURNEYS.get(field)
+    journey = journey_of(field, payload, outcome)
     if journey is None or principal.is_staff:
         return
     try:

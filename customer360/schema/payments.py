@@ -18,11 +18,21 @@ strawberry.enum(PaymentPurpose)
 strawberry.enum(PostingState, description="How far a taken payment got into its Council Tax account.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A card payment. `reference` is the one the payer was given (`C360-XXXXXXXX` for a payment made "
+    "through customer360; the provider's id for one made elsewhere): the same on the payment page, in My "
+    "Requests and on the Council Tax statement line, and never changes. The provider's id is `backOfficeReference`."
+)
 class Payment(Node):
     reference: str
+    back_office_reference: str | None = strawberry.field(
+        description="The payment provider's id for it; null until the provider has the payment."
+    )
     amount: Money
-    status: PaymentStatus
+    status: PaymentStatus = strawberry.field(
+        description="The provider's state: CREATED, STARTED or SUBMITTED while in progress (until paid, or expired "
+        "90 minutes after it was made, FAILED), then SUCCESS, FAILED, CANCELLED or ERROR."
+    )
     purpose: PaymentPurpose
     account_reference: str | None
     description: str | None
@@ -43,9 +53,12 @@ class Payment(Node):
 
     @classmethod
     def from_record(cls, record: PaymentRecord) -> Self:
+        # The id is made from the reference, which never changes: the provider's id arrives later.
+        reference = record.external_reference or record.payment_id
         return cls(
-            id=to_global_id("Payment", record.payment_id),
-            reference=record.reference,
+            id=to_global_id("Payment", reference),
+            reference=reference,
+            back_office_reference=record.payment_id or None,
             amount=Money.of(record.amount_pence),
             status=record.status,
             purpose=record.purpose,

@@ -34,7 +34,9 @@ strawberry.enum(
 strawberry.enum(
     DeliveryState,
     description="PENDING: kept by customer360, on its way to the back office (retried until it takes it). "
-    "DELIVERED: the back office has it. FAILED: the back office refused it for good; a member of staff looks at it.",
+    "DELIVERED: the back office has it. FAILED: the back office refused it for good; a member of staff looks at it. "
+    "HELD: a request for a service with a fee, kept until its payment succeeds (then PENDING). CANCELLED: never "
+    "sent, because its fee was not paid (the payment failed, was cancelled or expired); the request is CLOSED.",
 )
 strawberry.enum(ComplaintStatus)
 strawberry.enum(ComplaintStage)
@@ -59,6 +61,10 @@ class Delivery:
     def delivered(cls, system: SourceSystem, reference: str) -> Self:
         """Read from the back office itself, so it has it by definition."""
         return cls(state=DeliveryState.DELIVERED, system=system, back_office_reference=reference, attempts=1)
+
+    @classmethod
+    def not_yet(cls, system: SourceSystem) -> Self:
+        return cls(state=DeliveryState.PENDING, system=system, back_office_reference=None, attempts=0)
 
     @classmethod
     def from_record(cls, record: DeliveryRecord) -> Self:
@@ -115,6 +121,8 @@ class ServiceRequest(Node):
         from_back_office = tracked.submission is None or record.external_reference == tracked.reference
         deliveries = [Delivery.from_record(d) for d in tracked.deliveries] or [
             Delivery.delivered(record.system, record.reference)
+            if record.reference != record.external_reference
+            else Delivery.not_yet(record.system)  # ours alone: its back office does not have it yet
         ]
         return cls(
             id=to_global_id("ServiceRequest", f"{record.system.value}:{tracked.reference}"),
@@ -213,7 +221,10 @@ class ServiceDefinition:
     description: str | None
     attributes: list[ServiceAttribute]
     sign_in_required: bool = strawberry.field(description="Whether a resident must sign in to use it.")
-    fee: Money | None = strawberry.field(description="What it costs, paid online with makePayment (SERVICE).")
+    fee: Money | None = strawberry.field(
+        description="What it costs: reportIssue answers the request with its payment to make; the request is sent "
+        "on once it is paid."
+    )
     expected_days: int | None = strawberry.field(description="How long the council aims to take, in working days.")
     version: int | None = strawberry.field(description="Staff-defined services: the definition's version.")
     retired: bool

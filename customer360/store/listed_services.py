@@ -84,6 +84,13 @@ class ListedServiceStore:
         }
 
 
+async def names_last_seen(engine: AsyncEngine) -> dict[str, str]:
+    """Every service in any back office's list as last seen, however long ago, by code: its name."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(listed_services.c.services))).all()
+    return {item["code"]: item["name"] for row in rows for item in row.services}
+
+
 def _service_json(service: ServiceDefinitionRecord) -> dict[str, Any]:
     return {
         "code": service.code,

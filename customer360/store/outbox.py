@@ -55,8 +55,11 @@ class OutboxStore:
         self._engine = engine
         self.claim_lease = claim_lease
 
-    async def submit(self, submission: Submission, deliveries: Sequence[NewDelivery]) -> list[int]:
-        """The intent and every delivery it needs, in one transaction: all kept, or nothing."""
+    async def submit(
+        self, submission: Submission, deliveries: Sequence[NewDelivery], *, held: bool = False
+    ) -> list[int]:
+        """The intent and every delivery it needs, in one transaction: all kept, or nothing. `held`:
+        the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid)."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(intents).values(
@@ -77,7 +80,7 @@ class OutboxStore:
                         destination=str(delivery.destination),
                         operation=delivery.operation,
                         payload=delivery.payload,
-                        state=DeliveryState.PENDING.value,
+                        state=(DeliveryState.HELD if held else DeliveryState.PENDING).value,
                         attempts=0,
                         next_attempt_at=submission.created_at,
                         created_at=submission.created_at,
@@ -161,6 +164,34 @@ class OutboxStore:
                 )
             ).all()
         return [row.id for row in rows]
+
+    async def release(self, reference: str, now: datetime) -> list[int]:
+        """A held request's deliveries become due now (its fee was paid); the ids of those now pending.
+        A conditional UPDATE: releasing twice, or at once, changes them once; a cancelled one stays so."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.reference == reference, outbox.c.state == DeliveryState.HELD.value)
+                .values(state=DeliveryState.PENDING.value, next_attempt_at=now)
+            )
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id).where(
+                        outbox.c.reference == reference, outbox.c.state == DeliveryState.PENDING.value
+                    )
+                )
+            ).all()
+        return [row.id for row in rows]
+
+    async def cancel(self, reference: str, now: datetime) -> bool:
+        """A held request's deliveries will never be made (its fee was not paid); True if any were held."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.reference == reference, outbox.c.state == DeliveryState.HELD.value)
+                .values(state=DeliveryState.CANCELLED.value, delivered_at=now)
+            )
+        return bool(result.rowcount)
 
     async def mark_delivered(self, item_id: int, backoffice_reference: str, now: datetime) -> None:
         async with self._engine.begin() as conn:

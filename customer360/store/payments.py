@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,7 @@ class StoredPayment:
     next_url: str | None = None
     settled_at: datetime | None = None
     checked_at: datetime | None = None
+    request_reference: str | None = None  # the request whose fee this pays (a fee-paying service)
 
 
 class PaymentLedger:
@@ -53,6 +56,7 @@ class PaymentLedger:
                         amount_pence=payment.amount_pence,
                         status=payment.status.value,
                         created_at=payment.created_at,
+                        request_reference=payment.request_reference,
                     )
                 )
             return payment
@@ -70,6 +74,21 @@ class PaymentLedger:
 
     async def by_reference(self, reference: str) -> StoredPayment | None:
         return await self._one(payments.c.reference == reference)
+
+    async def by_customers(self, customer_ids: Sequence[str]) -> Mapping[str, list[StoredPayment]]:
+        """Every payment each customer started through customer360, newest first (one query per batch)."""
+        found: dict[str, list[StoredPayment]] = defaultdict(list)
+        if not customer_ids:
+            return found
+        query = (
+            select(payments)
+            .where(payments.c.customer_id.in_(list(customer_ids)))
+            .order_by(payments.c.created_at.desc(), payments.c.reference)
+        )
+        async with self._engine.connect() as conn:
+            for row in (await conn.execute(query)).all():
+                found[row.customer_id].append(_payment(row))
+        return found
 
     async def attach_provider(self, reference: str, provider_payment_id: str, next_url: str | None) -> None:
         async with self._engine.begin() as conn:
@@ -150,6 +169,7 @@ def _payment(row: Any) -> StoredPayment:
         next_url=row.next_url,
         settled_at=as_utc(row.settled_at),
         checked_at=as_utc(row.checked_at),
+        request_reference=row.request_reference,
     )
 
 

@@ -35,6 +35,21 @@ class ServiceDefinitionStore:
             rows = (await conn.execute(query.order_by(service_definitions.c.code))).all()
         return [_defined(row) for row in rows if row.retired_at is None]
 
+    async def names(self) -> dict[str, str]:
+        """Every service ever defined, by code, under its newest version's name (retired ones too: figures
+        about a past period still name them)."""
+        latest = (
+            select(service_definitions.c.code, func.max(service_definitions.c.version).label("version"))
+            .group_by(service_definitions.c.code)
+            .subquery()
+        )
+        query = select(service_definitions.c.code, service_definitions.c.name).join(
+            latest,
+            (latest.c.code == service_definitions.c.code) & (latest.c.version == service_definitions.c.version),
+        )
+        async with self._engine.connect() as conn:
+            return {row.code: row.name for row in (await conn.execute(query)).all()}
+
     async def codes(self) -> frozenset[str]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(service_definitions.c.code).distinct())).all()

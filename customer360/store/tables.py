@@ -164,6 +164,7 @@ payments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("settled_at", DateTime(timezone=True)),
     Column("checked_at", DateTime(timezone=True), comment="when reconciliation last asked the provider"),
+    Column("request_reference", String(20), index=True, comment="the request whose fee this pays, if any"),
     UniqueConstraint("customer_id", "idempotency_key", name="uq_payments_customer_key"),
     Index("ix_payments_unsettled", "status", "checked_at", "created_at"),
 )

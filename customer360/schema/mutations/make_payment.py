@@ -7,16 +7,16 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.commands.payments import PaymentRequest
-from customer360.domain.payments import PayableService, PaymentPurpose, PaymentRecord
+from customer360.commands.payments import PaymentRequest, fee_of
+from customer360.domain.payments import PayableService, PaymentPurpose
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
+from customer360.resolvers.payments import from_ledger
 from customer360.resolvers.services import catalogue
 from customer360.schema.mutations.council_tax_account import own_account
 from customer360.schema.payments import Payment
 from customer360.schema.values import UserError, user_errors
-from customer360.store.payments import StoredPayment
 
 
 @strawberry.input
@@ -67,30 +67,12 @@ async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> Mak
     )
     if isinstance(outcome, list):
         return MakePaymentPayload(payment=None, user_errors=user_errors(outcome))
-    return MakePaymentPayload(
-        payment=Payment.from_record(as_payment(outcome, customer.email if customer else None)), user_errors=[]
-    )
-
-
-def as_payment(stored: StoredPayment, email: str | None) -> PaymentRecord:
-    return PaymentRecord(
-        payment_id=stored.provider_payment_id or stored.reference,
-        reference=stored.account_reference or stored.service_code or stored.reference,
-        amount_pence=stored.amount_pence,
-        status=stored.status,
-        purpose=stored.purpose,
-        created_at=stored.created_at,
-        payer_id=email or "",
-        account_reference=stored.account_reference,
-        next_url=stored.next_url,
-        external_reference=stored.reference,
-    )
+    return MakePaymentPayload(payment=Payment.from_record(from_ledger(outcome)), user_errors=[])
 
 
 async def payable(info: Info[Context, Any], code: str) -> PayableService | None:
     """A staff-defined service's fee, or a payable service held as data (garden waste, invoices)."""
     defined = (await catalogue(info.context)).defined.get(code)
     if defined is not None and defined.fee_pence:
-        fee = defined.fee_pence
-        return PayableService(code, defined.definition.name, fixed_pence=fee, min_pence=fee, max_pence=fee)
+        return fee_of(defined)
     return await info.context.payments.ledger.payable_service(code)

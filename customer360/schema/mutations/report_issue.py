@@ -8,11 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from customer360.commands import reporting as command
+from customer360.commands.payments import fee_of
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
 from customer360.resolvers.my_requests import request_not_yet_delivered
+from customer360.resolvers.payments import from_ledger
 from customer360.resolvers.services import catalogue
 from customer360.resolvers.tracking import Tracked
+from customer360.schema.payments import Payment
 from customer360.schema.requests import LocationInput, ServiceRequest
 from customer360.schema.values import UserError, user_errors
 
@@ -32,11 +35,19 @@ class ReportIssueInput:
     contact_email: str | None = strawberry.field(
         default=None, description="For an anonymous report: where to send updates (optional)."
     )
+    return_url: str | None = strawberry.field(
+        default=None,
+        description="For a service with a fee (required then): where the payment page sends the payer back to.",
+    )
 
 
 @strawberry.type
 class ReportIssuePayload:
     request: ServiceRequest | None
+    payment: Payment | None = strawberry.field(
+        description="For a service with a fee: its payment, to make at `nextUrl`. The request is HELD (not sent "
+        "on) until the payment succeeds, and closed if it fails or expires unpaid."
+    )
     user_errors: list[UserError]
 
 
@@ -58,6 +69,7 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
             uprn=location.uprn,
             attributes=[(answer.code, answer.value) for answer in input.attributes or []],
             contact_email=input.contact_email,
+            return_url=input.return_url,
         ),
         catalogue=services.services,
         catalogue_complete=not services.unavailable,
@@ -65,6 +77,14 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         locate_uprn=context.locate_uprn,
     )
     if isinstance(outcome, list):
-        return ReportIssuePayload(request=None, user_errors=user_errors(outcome))
-    tracked = Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome)
-    return ReportIssuePayload(request=ServiceRequest.from_record(tracked), user_errors=[])
+        return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(outcome))
+    request = ServiceRequest.from_record(Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome))
+    defined = services.defined.get(outcome.service_code or "")
+    if defined is None or not defined.fee_pence or customer is None or not input.return_url:
+        return ReportIssuePayload(request=request, payment=None, user_errors=[])
+    paid = await context.payments.pay_for_request(
+        context.principal, customer, outcome.reference, fee_of(defined), input.return_url
+    )
+    if isinstance(paid, list):  # the request is kept, held: the resident may pay again under this reference
+        return ReportIssuePayload(request=request, payment=None, user_errors=user_errors(paid))
+    return ReportIssuePayload(request=request, payment=Payment.from_record(from_ledger(paid)), user_errors=[])
