@@ -197,3 +197,22 @@ async def test_the_discount_id_a_mutation_returns_is_the_one_listed_and_resolved
         assert found == {"id": given, "status": "ACTIVE", "startsOn": starts_on.isoformat()}
         stranger = issuer.resident_token(residents[-1]["email"])
         assert (await graphql(client, node, stranger, {"id": given})).json()["data"]["node"] is None
+
+
+async def test_a_complaint_shows_the_crms_reference_beside_the_one_the_resident_was_given(
+    own_council, issuer, residents
+):
+    token = issuer.resident_token(residents[0]["email"])
+    complain = """mutation($input: MakeComplaintInput!) { makeComplaint(input: $input) {
+      complaint { id reference backOfficeReference } userErrors { code } } }"""
+    node = "query($id: ID!) { node(id: $id) { ... on Complaint { reference backOfficeReference } } }"
+    async with running_app(own_council) as (app, client):
+        app.state.runtime.faults.down.add(SourceSystem.CRM)
+        complaint = {"subject": "Bins", "description": "Missed three weeks running"}
+        made = (await graphql(client, complain, token, {"input": complaint})).json()["data"]["makeComplaint"]
+        given = made["complaint"]
+        assert given["reference"].startswith("C360-") and given["backOfficeReference"] is None
+        app.state.runtime.faults.down.clear()
+        await app.state.runtime.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
+        found = (await graphql(client, node, token, {"id": given["id"]})).json()["data"]["node"]
+        assert found["reference"] == given["reference"] and found["backOfficeReference"].startswith("CMP")

@@ -149,7 +149,10 @@ class ServiceRequest(Node):
 
 @strawberry.type
 class Complaint(Node):
-    reference: str
+    reference: str = strawberry.field(description="What the resident was given (C360- when made here); never changes.")
+    back_office_reference: str | None = strawberry.field(
+        description="The CRM's own reference; null until the CRM has the complaint."
+    )
     subject: str
     status: ComplaintStatus
     stage: ComplaintStage
@@ -171,6 +174,13 @@ class Complaint(Node):
         return cls(
             id=to_global_id("Complaint", tracked.reference),
             reference=tracked.reference,
+            back_office_reference=(
+                record.reference
+                if record.reference != tracked.reference
+                else tracked.delivery.backoffice_reference
+                if tracked.delivery
+                else None
+            ),
             subject=record.subject,
             status=record.status,
             stage=record.stage,

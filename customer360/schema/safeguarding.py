@@ -49,6 +49,9 @@ class ReportSafeguardingConcernPayload:
 @strawberry.type(description="What the person who reported a concern may know: that it was received.")
 class SafeguardingReceipt:
     reference: str
+    back_office_reference: str | None = strawberry.field(
+        description="Always null: the agencies' own references are for them, never for the person who raised it."
+    )
     received: bool
 
 
@@ -157,7 +160,7 @@ async def safeguarding_receipt(info: Info[Context, Any], reference: str) -> Safe
     if found is None or found.kind != command.KIND:
         return None
     received = bool(found.deliveries) and all(d.state.value == "DELIVERED" for d in found.deliveries)
-    return SafeguardingReceipt(reference=found.reference, received=received)
+    return SafeguardingReceipt(reference=found.reference, back_office_reference=None, received=received)
 
 
 def _require_safeguarding(info: Info[Context, Any]) -> str:
