@@ -34,12 +34,14 @@ from urllib.parse import urlsplit
 
 from graphql import (
     GraphQLError,
+    GraphQLID,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    get_named_type,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -171,11 +173,22 @@ class InputBoundary(SchemaExtension):
             log.info("input refused: %s.%s %s", owner, ".".join(problem.field or ()), problem.code.value)
         if info.parent_type is info.schema.mutation_type and is_payload(definition.type):
             return refused_payload(definition.type, problems)
+        if _names_nothing(problems, types, definition.type):
+            return None  # an id no object can have, like one that does not exist: `node(id:)` answers null
         first = problems[0]
         raise GraphQLError(
             first.message,
             extensions={"code": "BAD_USER_INPUT", "reason": first.code.value, "field": list(first.field or ())},
         )
+
+
+def _names_nothing(problems: list[Problem], types: dict[str, Any], returns: Any) -> bool:
+    """Every refused value is an `ID` argument of a field that may answer null."""
+    if isinstance(returns, GraphQLNonNull):
+        return False
+    return all(
+        problem.field and get_named_type(types.get(problem.field[0])) is GraphQLID for problem in problems
+    )
 
 
 def input_boundary(return_urls: ReturnUrls) -> type[InputBoundary]:
