@@ -26,6 +26,7 @@ from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
+from customer360.cache.views import AwayFallback
 from customer360.commands import safeguarding
 from customer360.commands.delivery import Deliverer
 from customer360.commands.handlers import HANDLERS
@@ -63,6 +64,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
 DEGRADED_AFTER_SECONDS = 1.0
@@ -197,6 +199,7 @@ async def start_runtime(
         unavailable=(SourceUnavailable,),  # down, timed out or circuit open: serve the last known answer
         views=settings.cache_views,
         key_secret=_cache_key(settings.data_dir) if settings.redis_url else None,
+        views_away=_views_away(settings, store_engine, redis_guard),
     )
     agencies = AgencyQueuesSql(create_engine(settings.agencies_url))
     stack.push_async_callback(agencies.dispose)
@@ -383,6 +386,15 @@ def _cache(settings: Settings, guard: RedisGuard) -> Cache:
             settings.redis_url, _cache_key(settings.data_dir), guard, longest_ttl_seconds=longest
         )
     return MemoryCache()
+
+
+def _views_away(settings: Settings, store_engine: AsyncEngine, guard: RedisGuard) -> AwayFallback | None:
+    """With Redis: keep residents' answers in this worker's memory while Redis is away (cache/views.py)."""
+    if not (settings.redis_url and settings.cache_enabled):
+        return None
+    return AwayFallback(
+        ViewGenerationStore(store_engine), lambda: not guard.reads_trusted(), settings.cache_ttl_seconds
+    )
 
 
 def _cache_key(data_dir: Path) -> bytes:

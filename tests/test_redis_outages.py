@@ -116,15 +116,15 @@ async def ten_reads_without_a_stall(client, token, expected: dict) -> None:
 
 
 async def until_kept_answers_are_served_again(app, client, token, complaints: int) -> None:
-    """`me` until one is answered from a kept answer (no back-office call): every answer on the way,
-    and that one, must show the resident's own write."""
+    """`me` until one is answered from a kept answer in Redis (no back-office call, Redis trusted again):
+    every answer on the way, and that one, must show the resident's own write."""
     deadline = time.monotonic() + RECOVERED_WITHIN
     while True:
         calls = source_calls(app)
         answer = await me(client, token)
         assert answer["complaints"]["totalCount"] == complaints, "an answer from before the write was served"
-        if source_calls(app) == calls:
-            return  # served from Redis again
+        if source_calls(app) == calls and app.state.runtime.redis.reads_trusted():
+            return  # served from Redis again (while it is away, a kept answer comes from memory)
         assert time.monotonic() < deadline, "the cache never came back into use"
         await asyncio.sleep(0.3)
 
@@ -228,3 +228,33 @@ async def test_a_delete_made_while_redis_hangs_reaches_it_when_it_returns_withou
         finally:
             raw.close()
             await cache.close()
+
+
+async def test_while_redis_hangs_answers_are_kept_in_memory_and_forgotten_by_any_workers_write(
+    own_council, issuer, residents
+):
+    """Kept answers survive a Redis outage (a worker keeps them in its own memory, so `me` costs no
+    back-office call), and a write through another worker is seen by the next read all the same."""
+    token = issuer.resident_token(residents[0]["email"])
+    with own_redis() as server:
+        settings = with_redis(own_council, server)
+        async with running_app(settings) as (_w, writer), running_app(settings) as (reader_app, reader):
+            before = await me(reader, token)
+            server.hang()
+            try:
+                assert await me(reader, token) == before  # opens the circuit; computed afresh
+                while circuit_open(reader_app) != 1:
+                    await me(reader, token)
+                assert await me(reader, token) == before  # kept in the reader's memory now
+                calls = source_calls(reader_app)
+                assert await me(reader, token) == before
+                assert source_calls(reader_app) == calls, "a kept answer costs no back-office call"
+                await complain(writer, token)  # through the other worker, Redis still hung
+                after = await me(reader, token)
+                assert after["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 1
+                calls = source_calls(reader_app)
+                assert await me(reader, token) == after  # and that answer is kept in turn
+                assert source_calls(reader_app) == calls
+            finally:
+                server.resume()
+            await until_kept_answers_are_served_again(reader_app, reader, token, before["complaints"]["totalCount"] + 1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from customer360.cache.namespaces import NEVER_CACHED
-from customer360.cache.views import CustomerViews
+from customer360.cache.views import AwayFallback, CustomerViews
 from customer360.metrics import Metrics
 
 # Where the last known good answer for `<namespace>:<key>` is kept, beside the fresh entry.
@@ -89,6 +89,7 @@ class ReadThrough:
         clock: Callable[[], float] = time.time,  # wall clock: copies are shared by every machine via Redis
         views: bool = True,
         key_secret: bytes | None = None,  # for the views' keys (cache/views.py); shared by workers on one Redis
+        views_away: AwayFallback | None = None,  # with Redis: kept answers while it is away (cache/views.py)
     ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
@@ -99,7 +100,7 @@ class ReadThrough:
         self._hits = metrics.cache_requests.labels(cache.layer, "hit")
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
-        self.views = CustomerViews(cache, ttl_seconds if views else 0.0, key_secret)
+        self.views = CustomerViews(cache, ttl_seconds if views else 0.0, key_secret, views_away)
 
     async def forget_customers(self, customer_ids: Sequence[str | None]) -> None:
         """Something these customers see has changed: no kept answer of theirs is served again."""

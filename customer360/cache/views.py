@@ -29,12 +29,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+
+from customer360.cache.memory import MemoryCache
 
 if TYPE_CHECKING:
     from customer360.cache.base import Cache
@@ -44,12 +48,61 @@ ANSWER = "views.answer"
 IDENTITY_EPOCH = "views.identity_epoch"
 SIGN_IN = "views.sign_in"
 OWN_ROOT_FIELDS = frozenset({"me", "__typename"})
+# Answers one worker keeps in memory while Redis is away: bounded, like the in-process cache.
+AWAY_ENTRIES = 10_000
+
+log = logging.getLogger("customer360.cache.views")
+
+
+class StoreGenerations(Protocol):
+    """Customers' generations in the gateway store (store/view_generations.py), shared by every worker."""
+
+    async def renew(self, customer_ids: Sequence[str]) -> None: ...
+
+    async def current(self, customer_id: str) -> str: ...
+
+
+@dataclass
+class AwayFallback:
+    """Kept answers in this worker's memory, under the store's generations, while Redis is away."""
+
+    generations: StoreGenerations
+    redis_away: Callable[[], bool]
+    ttl_seconds: float
+    kept: MemoryCache = field(default_factory=lambda: MemoryCache(max_entries=AWAY_ENTRIES))
+
+    async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
+        try:
+            generation = await self.generations.current(customer_id)
+        except Exception as error:  # the store is away too: keep nothing that could be served later
+            log.warning("views generation unreadable (%s): answering afresh", type(error).__name__)
+            return secrets.token_hex(8), None
+        entry = (await self.kept.get_many([f"{customer_id}:{fingerprint}"])).get(f"{customer_id}:{fingerprint}")
+        if isinstance(entry, tuple) and entry[0] == generation:
+            return generation, entry[1]
+        return generation, None
+
+    async def keep(self, customer_id: str, generation: str, fingerprint: str, answer: Any) -> None:
+        await self.kept.set_many({f"{customer_id}:{fingerprint}": (generation, answer)}, self.ttl_seconds)
+
+    async def renew(self, customer_ids: list[str]) -> None:
+        try:
+            await self.generations.renew(customer_ids)
+        except Exception as error:  # nothing kept in memory can be read either without the store
+            log.warning("views generations not renewed in the store (%s)", type(error).__name__)
 
 
 class CustomerViews:
-    def __init__(self, cache: Cache, ttl_seconds: float, key_secret: bytes | None = None) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        ttl_seconds: float,
+        key_secret: bytes | None = None,
+        away: AwayFallback | None = None,  # with Redis: where answers are kept while it is away
+    ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
+        self._away = away
         # Keys are visible to whoever can list Redis: an email appears there only as an HMAC under a
         # secret every worker shares (the cache key), never as a plain hash one could look up by guessing.
         self._key_secret = key_secret or secrets.token_bytes(32)
@@ -57,14 +110,21 @@ class CustomerViews:
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
         """(the customer's current generation, the answer kept under it or None): one cache round trip."""
+        if self._away is not None and self._away.redis_away():
+            return await self._away.lookup(customer_id, fingerprint)
         return await self._under_token(f"{GENERATION}:{customer_id}", f"{ANSWER}:{customer_id}:{fingerprint}")
 
     async def keep(self, customer_id: str, generation: str, fingerprint: str, answer: Any) -> None:
+        if self._away is not None and self._away.redis_away():
+            await self._away.keep(customer_id, generation, fingerprint, answer)
+            return
         await self._cache.set_many({f"{ANSWER}:{customer_id}:{fingerprint}": (generation, answer)}, self._ttl)
 
     async def forget(self, customer_ids: list[str]) -> None:
         if self.enabled and customer_ids:
             await self._cache.delete_many([f"{GENERATION}:{customer_id}" for customer_id in customer_ids])
+            if self._away is not None:  # always, not only while Redis is away: another worker may think it is
+                await self._away.renew(customer_ids)
 
     async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""

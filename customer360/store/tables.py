@@ -326,3 +326,14 @@ portal_sessions = Table(
     Column("value", Text, nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Each customer's views generation (cache/views.py), renewed whenever what they see changes. Redis holds
+# the one answers are normally kept under; this copy lets a worker keep answers in its own memory while
+# Redis is away and still forget them the moment another worker records a change.
+view_generations = Table(
+    "view_generations",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("generation", String(16), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
