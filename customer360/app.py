@@ -23,7 +23,7 @@ from strawberry.types import ExecutionResult
 
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
-from customer360.domain.cases import TEAMS
+from customer360.domain.cases import CASE_TEAMS
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -269,8 +269,11 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    with contextlib.suppress(*STORE_ERRORS):  # the store down: the gauge keeps its last values
-        runtime.metrics.show_open_cases(await runtime.cases.open_counts(), TEAMS)
+    # The store down or hung: the gauge keeps its last values, and the scrape is answered in time
+    # (a scraper that waits on a hung store times out and loses every other metric too).
+    with contextlib.suppress(*STORE_ERRORS):  # TimeoutError is an OSError, so among them
+        async with asyncio.timeout(READY_STORE_SECONDS):
+            runtime.metrics.show_open_cases(await runtime.cases.open_counts(), CASE_TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

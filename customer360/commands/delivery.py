@@ -27,7 +27,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
-from customer360.store.cases import DeliveryCaseStore, NewCase
+from customer360.store.cases import DeliveryCaseStore, NewDeliveryCase
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.database import STORE_ERRORS
 from customer360.store.locks import Locks
@@ -179,7 +179,7 @@ class Deliverer:
     async def _open_case(self, item: OutboxItem, code: str) -> None:
         team = team_for(item.destination)
         opened = await self.cases.open(
-            NewCase(
+            NewDeliveryCase(
                 reference=item.reference,
                 customer_id=item.customer_id,
                 destination=item.destination,
