@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,6 +24,7 @@ from strawberry.types import ExecutionResult
 
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
+from customer360.commands.payments import POST_TO_REVENUES
 from customer360.domain.cases import CASE_TEAMS
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
@@ -222,7 +224,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request=request,
             principal=request.state.principal,
             loaders=Loaders.for_request(
-                runtime.customers, runtime.outbox, runtime.sources, runtime.cache, postings=runtime.payments.postings
+                runtime.customers,
+                runtime.outbox,
+                runtime.sources,
+                runtime.cache,
+                postings=functools.partial(runtime.cases.postings, operation=POST_TO_REVENUES),
             ),
             directory=runtime.customers,
             submissions=runtime.outbox,
