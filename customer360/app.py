@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +24,8 @@ from strawberry.types import ExecutionResult
 
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
-from customer360.domain.cases import TEAMS
+from customer360.commands.payments import POST_TO_REVENUES
+from customer360.domain.cases import CASE_TEAMS
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -226,7 +228,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 runtime.outbox,
                 runtime.sources,
                 runtime.cache,
-                postings=runtime.payments.postings,
+                postings=functools.partial(runtime.cases.postings, operation=POST_TO_REVENUES),
                 payments_made=runtime.payments.ledger.by_customers,
             ),
             directory=runtime.customers,
@@ -274,8 +276,11 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    with contextlib.suppress(*STORE_ERRORS):  # the store down: the gauge keeps its last values
-        runtime.metrics.show_open_cases(await runtime.cases.open_counts(), TEAMS)
+    # The store down or hung: the gauge keeps its last values, and the scrape is answered in time
+    # (a scraper that waits on a hung store times out and loses every other metric too).
+    with contextlib.suppress(*STORE_ERRORS):  # TimeoutError is an OSError, so among them
+        async with asyncio.timeout(READY_STORE_SECONDS):
+            runtime.metrics.show_open_cases(await runtime.cases.open_counts(), CASE_TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

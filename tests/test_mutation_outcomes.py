@@ -27,7 +27,7 @@ from customer360.demo.gazetteer import demo_gazetteer
 from customer360.schema.node import to_global_id
 from customer360.schema.schema import build_schema
 from customer360.settings import Settings
-from customer360.store.cases import NewCase as NewDeliveryCase
+from customer360.store.cases import NewDeliveryCase
 from customer360.store.database import create_engine
 from customer360.store.tables import audit_log, events, metadata
 from tests.support import graphql, running_app

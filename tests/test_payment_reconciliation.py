@@ -27,6 +27,7 @@ from tests.support import serving_app
 from tests.test_payments import postings, settle_at_page
 
 BACKLOG = 250
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # before any payment was asked about
 
 
 async def start_many(runtime, account: str, how_many: int) -> list[StoredPayment]:
@@ -70,9 +71,10 @@ async def test_a_paid_payment_behind_250_abandoned_ones_is_credited_within_two_p
         await runtime.payments.reconcile()  # a retry changes nothing
         assert await postings(settings, paid.reference) == 1
         assert (await runtime.payments.ledger.by_reference(paid.reference)).status is PaymentStatus.SUCCESS
-        # Every abandoned one was asked about, none left behind.
-        unsettled = await runtime.payments.ledger.unsettled(limit=1000)
-        assert len(unsettled) == BACKLOG and all(p.checked_at is not None for p in unsettled)
+        # Every abandoned one was asked about, none left behind (nothing unasked since the epoch).
+        ledger, now = runtime.payments.ledger, datetime.now(UTC)
+        assert await ledger.claim_unchecked(EPOCH, now, 1000) == []
+        assert len(await ledger.claim_unchecked(now + timedelta(days=1), now, 1000)) == BACKLOG
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -93,7 +95,8 @@ async def test_abandoned_payments_expire_after_90_minutes_and_leave_the_backlog(
         ledger = runtime.payments.ledger
         for payment in opened + untouched:
             assert (await ledger.by_reference(payment.reference)).status is PaymentStatus.FAILED
-        assert [p.reference for p in await ledger.unsettled()] == [recent.reference]
+        unsettled = await ledger.claim_unchecked(datetime.now(UTC) + timedelta(days=1), datetime.now(UTC), 100)
+        assert [p.reference for p in unsettled] == [recent.reference]
         provider = await runtime.sources.payments.payments_by_id([opened[0].provider_payment_id])
         assert provider[opened[0].provider_payment_id].status is PaymentStatus.FAILED
 

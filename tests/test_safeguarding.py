@@ -131,3 +131,29 @@ async def test_the_most_urgent_cases_come_first(own_council, staff_token):
         await graphql(client, REPORT, None, {"input": concern(immediateDanger=True)})
         cases = await cases_for(client, staff_token(Role.SAFEGUARDING))
     assert cases[0]["immediateDanger"] is True and cases[0]["priority"] == 1
+
+
+async def test_paging_the_cases_of_one_quoted_reference_reaches_the_end(own_council, staff_token):
+    """On main `after` was ignored with `reference` while hasNextPage/endCursor were given: a client
+    following endCursor was handed the same first case for ever."""
+    by_reference = """
+    query($r: String, $after: String) { safeguardingCases(reference: $r, first: 1, after: $after) {
+      edges { node { caseReference agency } } pageInfo { hasNextPage endCursor } } }"""
+    async with running_app(own_council) as (_, client):
+        reported = (await graphql(client, REPORT, None, {"input": concern(crimeSuspected=True)})).json()["data"][
+            "reportSafeguardingConcern"
+        ]
+        await graphql(client, REPORT, None, {"input": concern(about="ADULT")})  # another concern, not listed
+        quoted = f"  {reported['reference'].lower()} "  # as a caller reads it out; the boundary tidies it
+        token = staff_token(Role.SAFEGUARDING)
+        seen, after = [], None
+        for _ in range(5):
+            answer = (await graphql(client, by_reference, token, {"r": quoted, "after": after})).json()
+            page = answer["data"]["safeguardingCases"]
+            seen += [edge["node"]["agency"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        else:
+            pytest.fail(f"still paging after 5 pages: {seen}")
+        assert sorted(seen) == ["CHILDRENS_HUB", "POLICE"]

@@ -53,6 +53,11 @@ def acting_role(principal: Principal) -> Role | None:
     return next((role for role in Role if role in principal.roles and role in PERSON_ROLES), None)
 
 
+def acting_name(principal: Principal) -> str:
+    """Who a staff action is recorded as: their name, else their subject."""
+    return principal.name or principal.subject or "staff"
+
+
 def can_see_benefits(principal: Principal, customer_id: str) -> bool:
     """Benefit details: the resident themselves, or the benefits and customer services teams."""
     if principal.is_staff:
@@ -66,9 +71,12 @@ def can_see_access_log(principal: Principal, customer_id: str) -> bool:
 
 def delivery_case_teams(principal: Principal, teams: frozenset[str]) -> frozenset[str]:
     """The teams whose delivery cases a principal may see and resolve: staff see their own team's
-    (a team is named as its role); admin sees every team's. Residents and analysts see none."""
+    (a team is named as its role); admin sees every other team's too. The safeguarding team's stay
+    with the safeguarding role, admin or not: a case there says who raised a concern (their customer
+    id and reference), which only safeguarding staff may know. Residents and analysts see none."""
     if not principal.is_staff:
         return frozenset()
+    own = frozenset(role.value for role in principal.roles) & teams
     if Role.ADMIN in principal.roles:
-        return teams
-    return frozenset(role.value for role in principal.roles) & teams
+        return own | (teams - {Role.SAFEGUARDING.value})
+    return own

@@ -27,7 +27,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
-from customer360.store.cases import DeliveryCaseStore, NewCase
+from customer360.store.cases import DeliveryCaseStore, NewDeliveryCase
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.database import STORE_ERRORS
 from customer360.store.locks import Locks
@@ -86,7 +86,7 @@ class Deliverer:
         now = datetime.now(UTC)
         items = await self.outbox.claim(item_ids, now)
         held = {item.id for item in items}  # claimed and not yet attempted or being attempted
-        async with self._claims_renewed(held):
+        async with self._claims_renewed(held, items[0].claimed_by if items else ""):
             for item in items:
                 try:
                     await self._attempt(item)
@@ -94,13 +94,13 @@ class Deliverer:
                     held.discard(item.id)
 
     @contextlib.asynccontextmanager
-    async def _claims_renewed(self, held: set[int]) -> AsyncIterator[None]:
+    async def _claims_renewed(self, held: set[int], claimed_by: str) -> AsyncIterator[None]:
         """Renews the lease on `held` while the block runs: a slow back office keeps its row, and
         once this deliverer dies (the heartbeat dies with it) another relay takes over within a lease."""
         if not held:
             yield
             return
-        heartbeat = asyncio.create_task(self._renew_while_held(held))
+        heartbeat = asyncio.create_task(self._renew_while_held(held, claimed_by))
         try:
             yield
         finally:
@@ -108,12 +108,12 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
-    async def _renew_while_held(self, held: set[int]) -> None:
+    async def _renew_while_held(self, held: set[int], claimed_by: str) -> None:
         interval = self.outbox.claim_lease.total_seconds() / 3
         while held:
             await asyncio.sleep(interval)
             try:
-                await self.outbox.renew_claims(sorted(held), datetime.now(UTC))
+                await self.outbox.renew_claims(sorted(held), datetime.now(UTC), claimed_by)
             except STORE_ERRORS as error:  # the lease may lapse: handlers carry the reference, a retry finds the write
                 log.warning("outbox claims not renewed (%s)", type(error).__name__)
 
@@ -134,7 +134,7 @@ class Deliverer:
         # `agency.file_case:POLICE` is handled by `agency.file_case`: one handler, one row per destination.
         handler = self.handlers.get(item.operation) or self.handlers.get(item.operation.split(":", 1)[0])
         if handler is None:
-            await self.outbox.mark_attempt_failed(item.id, f"no handler for {item.operation}", None)
+            await self.outbox.mark_attempt_failed(item, f"no handler for {item.operation}", None)
             log.error("outbox row %s has unknown operation %s", item.id, item.operation)
             return
         tools = DeliveryTools(self.sources, self._links_of)
@@ -142,17 +142,17 @@ class Deliverer:
             delivered = await self._first_per_customer(handler, tools, item)
         except SourceUnavailable as error:
             retry_at = datetime.now(UTC) + retry_delay(item.attempts + 1)
-            await self.outbox.mark_attempt_failed(item.id, str(error), retry_at)
+            await self.outbox.mark_attempt_failed(item, str(error), retry_at)
             log.info("delivery %s of %s deferred: %s", item.operation, item.reference, error.reason)
             return
         except SourceRejected as error:
             # The case first: a crash between the two leaves the row pending, so the next attempt is
             # refused again and finds the case already open, instead of a FAILED row nobody sees.
             await self._open_case(item, error.code)
-            await self.outbox.mark_attempt_failed(item.id, f"rejected: {error}", None)
+            await self.outbox.mark_attempt_failed(item, f"rejected: {error}", None)
             log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
             return
-        await self.outbox.mark_delivered(item.id, delivered.backoffice_reference, datetime.now(UTC))
+        await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC))
         for namespace, key in delivered.invalidate:
             await self.cache.invalidate(namespace, [key])
 
@@ -179,7 +179,7 @@ class Deliverer:
     async def _open_case(self, item: OutboxItem, code: str) -> None:
         team = team_for(item.destination)
         opened = await self.cases.open(
-            NewCase(
+            NewDeliveryCase(
                 reference=item.reference,
                 customer_id=item.customer_id,
                 destination=item.destination,

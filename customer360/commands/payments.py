@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,7 +36,6 @@ from customer360.domain.payments import (
     PaymentPurpose,
     PaymentRecord,
     PaymentStatus,
-    PostingState,
     fingerprint,
     payment_problems,
 )
@@ -231,10 +229,6 @@ class Payments:
                 break
             settled += await self._settle_batch(batch)
         return settled
-
-    async def postings(self, references: Sequence[str]) -> Mapping[str, PostingState]:
-        """How far each taken payment (by customer360 reference) got into its Council Tax account."""
-        return await self.deliverer.cases.postings(references, POST_TO_REVENUES)
 
     async def _settle_batch(self, pending: list[StoredPayment]) -> int:
         if not pending:

@@ -4,18 +4,21 @@ once with priority, and kept in the outbox until every agency has it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from customer360.auth.principal import Role
 from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.write_path import WritePath
 from customer360.domain.people import normalise_email
-from customer360.domain.problems import Problem
+from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.reporting import validate_contact_email
 from customer360.domain.safeguarding import (
     NewSafeguardingCase,
     Priority,
+    SafeguardingCaseRecord,
     SafeguardingRoute,
     SafeguardingSubject,
     concern_problems,
@@ -83,6 +86,24 @@ async def report_concern(
             for r in routed
         ],
     )
+
+
+async def acknowledge_case(
+    access: SafeguardingAccess, actor: str, case_reference: str
+) -> SafeguardingCaseRecord | list[Problem]:
+    """A safeguarding officer has picked the case up: recorded once (the first acknowledgement stands)."""
+    case = await access.agencies.by_reference(case_reference)
+    if case is None:
+        return [Problem(("input", "caseReference"), CommonCode.NOT_FOUND, "There is no such case")]
+    await access.agencies.acknowledge(case.case_reference, actor, datetime.now(UTC))
+    await access.audit.append(
+        actor=actor,
+        role=Role.SAFEGUARDING.value,
+        team="safeguarding",
+        action="safeguarding.case.acknowledge",
+        detail={"case": case.case_reference},
+    )
+    return await access.agencies.by_reference(case.case_reference) or case
 
 
 def deliver_to_agency(agencies: AgencyQueuesSql, is_down: Any) -> Any:

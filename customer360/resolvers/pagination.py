@@ -48,6 +48,20 @@ def decode_cursor(cursor: str) -> list[Any]:
     return value
 
 
+# Rows are keyed by INTEGER ids (PostgreSQL's int4, the ceiling on both engines): a key or cursor
+# beyond it is not one we issued, and sent to SQL it would fail as an overflow, not "not found".
+MAX_ROW_ID = 2**31 - 1
+
+
+def decode_id_cursor(cursor: str) -> int:
+    """The row id inside a cursor of `encode_cursor([id])`; anything else (a bool, a float, a string,
+    a number out of range, more keys) is a cursor we did not issue."""
+    match decode_cursor(cursor):
+        case [int() as row_id] if not isinstance(row_id, bool) and 0 < row_id <= MAX_ROW_ID:
+            return row_id
+    raise InvalidCursor("the `after` cursor is not one this API issued")
+
+
 def checked_first(first: int | None) -> int:
     if first is None:
         return DEFAULT_FIRST

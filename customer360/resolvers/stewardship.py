@@ -13,7 +13,7 @@ from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import NotAllowed, audit_staff_reads
-from customer360.resolvers.pagination import InvalidCursor, checked_first, decode_cursor, encode_cursor
+from customer360.resolvers.pagination import checked_first, decode_id_cursor, encode_cursor
 from customer360.store.identity import MatchCandidate
 
 
@@ -43,7 +43,7 @@ async def review_queue(info: Info[Context, Any], first: int | None, after: str |
     if not can_steward(info.context.principal):
         raise NotAllowed("matchReviewQueue is for data stewards")
     size = checked_first(first)
-    after_id = _candidate_id(decode_cursor(after)) if after else None
+    after_id = decode_id_cursor(after) if after else None
     stewardship = info.context.stewardship
     candidates, has_next = await stewardship.review.open_page(size, after_id)
     items = await describe(info, candidates)
@@ -62,9 +62,3 @@ async def describe(info: Info[Context, Any], candidates: list[MatchCandidate]) -
         return ReviewSide(key, records.get(key), owners.get(key))
 
     return [ReviewItem(c, side(c.left), side(c.right), encode_cursor([c.id])) for c in candidates]
-
-
-def _candidate_id(cursor: list[Any]) -> int:
-    if len(cursor) != 1 or not isinstance(cursor[0], int):
-        raise InvalidCursor("the `after` cursor is not one this API issued")
-    return cursor[0]

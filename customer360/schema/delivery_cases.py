@@ -8,10 +8,11 @@ from typing import Any, Self
 import strawberry
 from strawberry.types import Info
 
+from customer360.commands import delivery_cases as command
 from customer360.domain.cases import DeliveryCaseRecord
 from customer360.resolvers import delivery_cases as resolve
 from customer360.resolvers.context import Context
-from customer360.schema.node import key_of, to_global_id
+from customer360.schema.node import numeric_key, to_global_id
 from customer360.schema.values import PageInfo, UserError, user_errors
 
 TYPE_NAME = "DeliveryCase"
@@ -72,7 +73,7 @@ async def delivery_cases(
     after: str | None = None,
 ) -> DeliveryCaseConnection:
     found, more = await resolve.delivery_cases(info, team, open_only, first, after)
-    edges = [DeliveryCaseEdge(cursor=str(case.id), node=DeliveryCase.from_record(case)) for case in found]
+    edges = [DeliveryCaseEdge(cursor=resolve.cursor_of(case), node=DeliveryCase.from_record(case)) for case in found]
     return DeliveryCaseConnection(
         edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
     )
@@ -93,9 +94,9 @@ class ResolveDeliveryCasePayload:
 async def resolve_delivery_case(
     info: Info[Context, Any], input: ResolveDeliveryCaseInput
 ) -> ResolveDeliveryCasePayload:
-    key = key_of(TYPE_NAME, input.case_id)
-    case_id = int(key) if key is not None and key.isdigit() else None
-    outcome = await resolve.resolve_delivery_case(info, case_id, input.note)
+    context = info.context
+    resolution = command.Resolution(numeric_key(TYPE_NAME, input.case_id), input.note)
+    outcome = await command.resolve_case(context.principal, context.cases, context.audit, context.cache, resolution)
     if isinstance(outcome, list):
         return ResolveDeliveryCasePayload(case=None, user_errors=user_errors(outcome))
     return ResolveDeliveryCasePayload(case=DeliveryCase.from_record(outcome), user_errors=[])

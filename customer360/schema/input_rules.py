@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from customer360.domain.cases import MAX_RESOLUTION_NOTE
+
 
 class Case(Enum):
     AS_GIVEN = "as given"
@@ -91,6 +93,8 @@ BY_OWNER: dict[tuple[str, str], TextRule] = {
     ("RetireServiceInput", "code"): OWN_CODE,
     ("ServiceAttributeInput", "code"): CODE,  # kept exactly as the admin wrote it: residents answer under it
     ("ServiceAttributeInput", "values"): LINE,
+    # What staff did about a refused delivery: a few lines, as long as the case keeps.
+    ("ResolveDeliveryCaseInput", "note"): TextRule(MAX_RESOLUTION_NOTE, multiline=True),
 }
 
 

@@ -7,6 +7,8 @@ import binascii
 
 import strawberry
 
+from customer360.resolvers.pagination import MAX_ROW_ID
+
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
@@ -34,3 +36,14 @@ def key_of(type_name: str, global_id: str) -> str | None:
     or not ours): callers answer both as "not found"."""
     decoded = from_global_id(global_id)
     return decoded[1] if decoded is not None and decoded[0] == type_name else None
+
+
+def numeric_key(type_name: str, global_id: str) -> int | None:
+    """The integer key inside a global id we issued for `type_name`; None for anything else, answered
+    as "not found". ASCII digits only (`"²".isdigit()` is true, yet `int("²")` raises), and no larger
+    than the column holds (a 20-digit id would overflow PostgreSQL's integer)."""
+    key = key_of(type_name, global_id)
+    if key is None or not (key.isascii() and key.isdecimal()):
+        return None
+    value = int(key)
+    return value if 0 < value <= MAX_ROW_ID else None

@@ -6,25 +6,19 @@ reference and whether the agencies received it, never what the agencies do.
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from customer360.auth.principal import Role
 from customer360.commands import safeguarding as command
-from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.safeguarding import SafeguardingCaseRecord, SafeguardingSubject, advice
+from customer360.resolvers import safeguarding as resolve
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import NotAllowed
-from customer360.resolvers.pagination import InvalidCursor, checked_first
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.requests import LocationInput
 from customer360.schema.values import PageInfo, UserError, user_errors
-from customer360.sources.agencies_sql import queue_order
 
 strawberry.enum(SafeguardingSubject)
 
@@ -163,13 +157,6 @@ async def safeguarding_receipt(info: Info[Context, Any], reference: str) -> Safe
     return SafeguardingReceipt(reference=found.reference, back_office_reference=None, received=received)
 
 
-def _require_safeguarding(info: Info[Context, Any]) -> str:
-    principal = info.context.principal
-    if not principal.is_staff or Role.SAFEGUARDING not in principal.roles:
-        raise NotAllowed("safeguarding cases are for staff with the safeguarding role")
-    return principal.name or principal.subject or "staff"
-
-
 async def safeguarding_cases(
     info: Info[Context, Any],
     first: int | None = 20,
@@ -179,57 +166,20 @@ async def safeguarding_cases(
         strawberry.argument(description="Only the cases of the concern a caller quotes, by its C360- reference."),
     ] = None,
 ) -> SafeguardingCaseConnection:
-    actor = _require_safeguarding(info)
-    size = checked_first(first)
-    agencies = info.context.safeguarding.agencies
-    if reference is not None:
-        found = (await agencies.received(reference.strip().upper()))[: size + 1]
-    else:
-        found = await agencies.cases(size + 1, _decode(after) if after else None)
-    await info.context.safeguarding.audit.append(
-        actor=actor,
-        role=Role.SAFEGUARDING.value,
-        team="safeguarding",
-        action="safeguarding.cases.read",
-        purpose=info.context.request.headers.get("x-access-purpose"),
-        detail={"cases": [case.case_reference for case in found[:size]]},
-    )
+    found, more = await resolve.safeguarding_cases(info, first, after, reference)
     edges = [
-        SafeguardingCaseEdge(cursor=_encode(case), node=SafeguardingCase.from_record(case)) for case in found[:size]
+        SafeguardingCaseEdge(cursor=resolve.cursor_of(case), node=SafeguardingCase.from_record(case)) for case in found
     ]
     return SafeguardingCaseConnection(
-        edges=edges, page_info=PageInfo(has_next_page=len(found) > size, end_cursor=edges[-1].cursor if edges else None)
+        edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
     )
 
 
 async def acknowledge_safeguarding_case(
     info: Info[Context, Any], input: AcknowledgeSafeguardingCaseInput
 ) -> AcknowledgeSafeguardingCasePayload:
-    actor = _require_safeguarding(info)
-    queues = info.context.safeguarding.agencies
-    case = await queues.by_reference(input.case_reference)
-    if case is None:
-        missing = Problem(("input", "caseReference"), CommonCode.NOT_FOUND, "There is no such case")
-        return AcknowledgeSafeguardingCasePayload(case=None, user_errors=user_errors([missing]))
-    await queues.acknowledge(case.case_reference, actor, datetime.now(UTC))
-    await info.context.safeguarding.audit.append(
-        actor=actor,
-        role=Role.SAFEGUARDING.value,
-        team="safeguarding",
-        action="safeguarding.case.acknowledge",
-        detail={"case": case.case_reference},
-    )
-    updated = await queues.by_reference(case.case_reference)
-    return AcknowledgeSafeguardingCasePayload(case=SafeguardingCase.from_record(updated or case), user_errors=[])
-
-
-def _encode(case: SafeguardingCaseRecord) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(queue_order(case))).encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[int, str, str]:
-    try:
-        rank, received, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(rank), str(received), str(reference)
-    except (ValueError, TypeError):
-        raise InvalidCursor("the `after` cursor is not one this API issued") from None
+    actor = resolve.require_safeguarding(info)
+    outcome = await command.acknowledge_case(info.context.safeguarding, actor, input.case_reference)
+    if isinstance(outcome, list):
+        return AcknowledgeSafeguardingCasePayload(case=None, user_errors=user_errors(outcome))
+    return AcknowledgeSafeguardingCasePayload(case=SafeguardingCase.from_record(outcome), user_errors=[])

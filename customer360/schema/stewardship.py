@@ -17,7 +17,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers import stewardship as resolve
 from customer360.resolvers.context import Context
 from customer360.schema.customer import Customer, linked_record_key
-from customer360.schema.node import Node, key_of, to_global_id
+from customer360.schema.node import Node, key_of, numeric_key, to_global_id
 from customer360.schema.values import Address, PageInfo, UserError, user_errors
 from customer360.store.identity import CandidateState
 
@@ -233,8 +233,7 @@ async def _shown(info: Info[Context, Any], decided: MatchDecided) -> MatchCandid
 
 
 def _candidate_id(value: str) -> int | None:
-    key = key_of("MatchCandidate", value)
-    return int(key) if key is not None and key.isdigit() else None
+    return numeric_key("MatchCandidate", value)
 
 
 def _no_candidate() -> Problem:

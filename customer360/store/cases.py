@@ -24,7 +24,7 @@ from customer360.store.times import as_utc
 
 
 @dataclass(frozen=True, slots=True)
-class NewCase:
+class NewDeliveryCase:
     reference: str
     customer_id: str | None
     destination: str
@@ -38,7 +38,7 @@ class DeliveryCaseStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def open(self, case: NewCase, now: datetime) -> DeliveryCaseRecord | None:
+    async def open(self, case: NewDeliveryCase, now: datetime) -> DeliveryCaseRecord | None:
         """The case, newly opened; None when this delivery already has one (open or resolved)."""
         try:
             async with self._engine.begin() as conn:

@@ -8,10 +8,15 @@ A claim is a short lease (`CLAIM_LEASE`) that its deliverer renews while it live
 from a heartbeat in `commands/delivery.py`): a delivery that takes longer than the lease keeps its
 row, and a deliverer that crashed (killed, its task cancelled) stops renewing, so its rows are
 picked up again by another relay within seconds rather than after a minute.
+
+Each claim carries its own token (`claimed_by`): renewing and marking need it, so a deliverer whose
+lease lapsed while another relay took the row over can neither renew that relay's claim nor mark
+the row under it (the row is the new holder's to finish).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +53,7 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    claimed_by: str  # the token of the claim that returned it: renew and mark with it
 
 
 class OutboxStore:
@@ -114,7 +120,9 @@ class OutboxStore:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     async def claim(self, item_ids: Sequence[int], now: datetime) -> list[OutboxItem]:
-        """Claim these pending deliveries (those another deliverer holds are skipped)."""
+        """Claim these pending deliveries (those another deliverer holds are skipped), under a token
+        of this claim's own that the items carry."""
+        token = secrets.token_hex(16)
         claimed = []
         async with self._engine.begin() as conn:
             for item_id in item_ids:
@@ -125,16 +133,16 @@ class OutboxStore:
                         outbox.c.state == DeliveryState.PENDING.value,
                         or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
                     )
-                    .values(claimed_until=now + self.claim_lease)
+                    .values(claimed_until=now + self.claim_lease, claimed_by=token)
                 )
                 if result.rowcount == 1:
                     claimed.append(item_id)
             rows = (await conn.execute(select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id))).all()
-        return [_item(row) for row in rows]
+        return [_item(row, token) for row in rows]
 
-    async def renew_claims(self, item_ids: Sequence[int], now: datetime) -> int:
-        """Extend the lease on deliveries still claimed and pending (a row already marked, and so
-        released, is left alone). Returns how many were renewed."""
+    async def renew_claims(self, item_ids: Sequence[int], now: datetime, claimed_by: str) -> int:
+        """Extend the lease on deliveries this claim still holds and that are pending (a row already
+        marked, and so released, or taken over by another relay, is left alone). Returns how many."""
         if not item_ids:
             return 0
         async with self._engine.begin() as conn:
@@ -143,7 +151,7 @@ class OutboxStore:
                 .where(
                     outbox.c.id.in_(list(item_ids)),
                     outbox.c.state == DeliveryState.PENDING.value,
-                    outbox.c.claimed_until.is_not(None),
+                    outbox.c.claimed_by == claimed_by,
                 )
                 .values(claimed_until=now + self.claim_lease)
             )
@@ -193,30 +201,37 @@ class OutboxStore:
             )
         return bool(result.rowcount)
 
-    async def mark_delivered(self, item_id: int, backoffice_reference: str, now: datetime) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == item_id)
-                .values(
-                    state=DeliveryState.DELIVERED.value,
-                    attempts=outbox.c.attempts + 1,
-                    backoffice_reference=backoffice_reference,
-                    delivered_at=now,
-                    claimed_until=None,
-                    last_error=None,
-                )
-            )
+    async def mark_delivered(self, item: OutboxItem, backoffice_reference: str, now: datetime) -> bool:
+        """False when the claim was lost (another relay holds the row now: it finishes it)."""
+        values = {
+            "state": DeliveryState.DELIVERED.value,
+            "attempts": outbox.c.attempts + 1,
+            "backoffice_reference": backoffice_reference,
+            "delivered_at": now,
+            "last_error": None,
+        }
+        return await self._mark(item, values)
 
-    async def mark_attempt_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
-        """Count the attempt; `retry_at=None` means the back office refused it for good."""
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:400], "claimed_until": None}
+    async def mark_attempt_failed(self, item: OutboxItem, error: str, retry_at: datetime | None) -> bool:
+        """Count the attempt; `retry_at=None` means the back office refused it for good. False when
+        the claim was lost."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:400]}
         if retry_at is None:
             values["state"] = DeliveryState.FAILED.value
         else:
             values["next_attempt_at"] = retry_at
+        return await self._mark(item, values)
+
+    async def _mark(self, item: OutboxItem, values: Mapping[str, Any]) -> bool:
+        """Marking releases the claim; only the claim's holder may (its lease may have lapsed while
+        nobody took the row over: it is still the holder then)."""
         async with self._engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item.id, outbox.c.claimed_by == item.claimed_by)
+                .values(**values, claimed_until=None, claimed_by=None)
+            )
+        return result.rowcount == 1
 
     async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]:
         """Each customer's submissions, with those made under a customer merged into it (an unmerge
@@ -277,7 +292,7 @@ class OutboxStore:
             return int((await conn.execute(count)).scalar_one())
 
 
-def _item(row: Any) -> OutboxItem:
+def _item(row: Any, claimed_by: str) -> OutboxItem:
     return OutboxItem(
         id=row.id,
         reference=row.reference,
@@ -287,4 +302,5 @@ def _item(row: Any) -> OutboxItem:
         payload=row.payload,
         attempts=row.attempts,
         created_at=as_utc(row.created_at),
+        claimed_by=claimed_by,
     )

@@ -113,12 +113,6 @@ class PaymentLedger:
             )
         return final and result.rowcount == 1
 
-    async def unsettled(self, limit: int = 200) -> list[StoredPayment]:
-        """Payments whose outcome we have not heard, the longest unasked first (never asked: oldest first)."""
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(_unsettled().limit(limit))).all()
-        return [_payment(row) for row in rows]
-
     async def claim_unchecked(self, since: datetime, now: datetime, limit: int) -> list[StoredPayment]:
         """Up to `limit` unsettled payments not asked about since `since`, longest unasked first, marked
         as asked at `now`. Each row's mark is a conditional UPDATE, so reconcilers running at once take

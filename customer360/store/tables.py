@@ -119,6 +119,7 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("claimed_until", DateTime(timezone=True), comment="a deliverer holds the row until then"),
+    Column("claimed_by", String(32), comment="the token of the claim that holds it: renew and mark need it"),
     UniqueConstraint("reference", "destination", "operation", name="uq_outbox_delivery"),
 )
 

@@ -52,7 +52,6 @@ def _open_cases_for_refusals_already_kept() -> None:
     teams = {
         "REVENUES": "revenues",
         "HOUSING": "housing",
-        "HOUSING_MANAGEMENT": "housing",
         "BENEFITS": "benefits",
         "AGENCIES": "safeguarding",
     }

@@ -1,7 +1,7 @@
 """each customer's views generation kept in the store too, for answers kept while Redis is away
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0016"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
