@@ -18,6 +18,7 @@ class CommonCode(StrEnum):
     NOT_SIGNED_IN = "NOT_SIGNED_IN"
     FORBIDDEN = "FORBIDDEN"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+    BUSY = "BUSY"  # the same thing is being changed by another request: try again in a moment
 
 
 @dataclass(frozen=True, slots=True)
