@@ -6,6 +6,10 @@ office (read afresh, not from the cache) and what we have kept but not yet deliv
 back-office write happens later, through the outbox. Only the keeping runs under the lock; the
 first delivery attempt runs after it is let go, so a check lock is never held while a delivery
 waits for a first-record lock or a back office (locks come from one small pool of sessions).
+
+So an earlier request's delivery may finish while a check runs: the check reads our own rows
+FIRST and the back office second. A row still pending is seen as pending; one marked delivered
+by then was written before the back-office read, which sees it. The other order misses both.
 """
 
 from __future__ import annotations

@@ -82,8 +82,8 @@ async def escalate_complaint(
     customer_id = principal.customer_id
 
     async def check_and_keep() -> Kept | list[Problem]:
-        now = await complaint_now() or complaint
-        pending = await kept_not_delivered(writes, ESCALATION, complaint_reference=now.reference)
+        pending = await kept_not_delivered(writes, ESCALATION, complaint_reference=complaint.reference)
+        now = await complaint_now() or complaint  # after our own rows: see check_then_write
         problems = escalation_problems(now, reason, today, pending=pending)
         if problems:
             return problems

@@ -86,10 +86,10 @@ async def apply_single_person_discount(
     """
 
     async def check_and_keep() -> Kept | list[Problem]:
-        account = await account_now()
+        pending = await kept_not_delivered(writes, APPLICATION, account_reference=checked.reference)
+        account = await account_now()  # after our own rows: see check_then_write
         if isinstance(account, Problem):
             return [account]
-        pending = await kept_not_delivered(writes, APPLICATION, account_reference=account.reference)
         problems = application_problems(account, starts_on, declaration, today, pending=pending)
         if problems:
             return problems
@@ -138,10 +138,10 @@ async def remove_single_person_discount(
     """Under the account's lock, like an application: an ending already kept counts as done."""
 
     async def check_and_keep() -> Kept | list[Problem]:
-        account = await account_now()
+        pending = await kept_not_delivered(writes, REMOVAL, account_reference=checked.reference)
+        account = await account_now()  # after our own rows: see check_then_write
         if isinstance(account, Problem):
             return [account]
-        pending = await kept_not_delivered(writes, REMOVAL, account_reference=account.reference)
         problems = removal_problems(account, ends_on, reason, today, pending=pending)
         if problems:
             return problems
