@@ -18,13 +18,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from customer360.commands.write_path import Kept, WritePath
-from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.problems import BUSY, Problem
 from customer360.domain.submissions import Submission, kept_of_kind
 from customer360.store.locks import LockBusy
 
 log = logging.getLogger("customer360.writes")
-
-BUSY = Problem(None, CommonCode.BUSY, "We are still dealing with a request like this one: please try again in a moment")
 
 
 def account_lock(reference: str) -> str:

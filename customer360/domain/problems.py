@@ -28,6 +28,11 @@ class Problem:
     message: str
 
 
+# Another request holds what this one would change, past the wait budget: nothing was done, and a
+# retry in a moment is safe (which is why a retry with the same Idempotency-Key must run again).
+BUSY = Problem(None, CommonCode.BUSY, "We are still dealing with a request like this one: please try again in a moment")
+
+
 def required_text(value: str | None, field: tuple[str, ...], label: str, max_length: int) -> list[Problem]:
     """Free text a resident must give: not blank, and not longer than the back office stores."""
     if value is None or not value.strip():
