@@ -9,9 +9,9 @@ from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
-from customer360.commands.check_then_write import kept_not_delivered
+from customer360.commands.check_then_write import check_then_keep, kept_not_delivered
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
-from customer360.commands.write_path import WritePath
+from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.complaints import (
     ComplaintRecord,
     NewComplaint,
@@ -79,27 +79,29 @@ async def escalate_complaint(
     """
     if not principal.is_resident or principal.customer_id is None:
         return [SIGN_IN_FIRST]
-    async with writes.locks.hold(f"complaint:{complaint.reference}"):
-        complaint = await complaint_now() or complaint
-        pending = await kept_not_delivered(
-            writes, principal.customer_id, ESCALATION, complaint_reference=complaint.reference
-        )
-        problems = escalation_problems(complaint, reason, today, pending=pending)
+    customer_id = principal.customer_id
+
+    async def check_and_keep() -> Kept | list[Problem]:
+        pending = await kept_not_delivered(writes, ESCALATION, complaint_reference=complaint.reference)
+        now = await complaint_now() or complaint  # after our own rows: see check_then_write
+        problems = escalation_problems(now, reason, today, pending=pending)
         if problems:
             return problems
         payload = {
-            "complaint_reference": complaint.reference,
-            "contact_id": complaint.contact_id,
+            "complaint_reference": now.reference,
+            "contact_id": now.contact_id,
             "reason": reason.strip(),
             "escalated_at": datetime.now(UTC).isoformat(),
         }
-        return await writes.submit(
+        return await writes.keep(
             kind=ESCALATION,
-            customer_id=principal.customer_id,
+            customer_id=customer_id,
             payload=payload,
             service_code="COMPLAINT",
             deliveries=[NewDelivery(SourceSystem.CRM, ESCALATE, payload)],
         )
+
+    return await check_then_keep(writes, f"complaint:{complaint.reference}", check_and_keep)
 
 
 def contact_details(customer: GoldenRecord) -> dict[str, Any]:

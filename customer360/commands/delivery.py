@@ -30,7 +30,7 @@ from customer360.sources.registry import Sources
 from customer360.store.cases import DeliveryCaseStore, NewDeliveryCase
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.database import STORE_ERRORS
-from customer360.store.locks import Locks
+from customer360.store.locks import LockBusy, Locks
 from customer360.store.outbox import OutboxItem, OutboxStore
 
 log = logging.getLogger("customer360.outbox")
@@ -90,6 +90,13 @@ class Deliverer:
             for item in items:
                 try:
                     await self._attempt(item)
+                except Exception as error:  # marking it or the cache failed: the rows behind it still go
+                    log.error(
+                        "outbox row %s (%s) not settled (%s): retried once its claim lapses",
+                        item.id,
+                        item.operation,
+                        type(error).__name__,
+                    )
                 finally:
                     held.discard(item.id)
 
@@ -141,9 +148,12 @@ class Deliverer:
         try:
             delivered = await self._first_per_customer(handler, tools, item)
         except SourceUnavailable as error:
-            retry_at = datetime.now(UTC) + retry_delay(item.attempts + 1)
-            await self.outbox.mark_attempt_failed(item, str(error), retry_at)
+            await self._defer(item, str(error))
             log.info("delivery %s of %s deferred: %s", item.operation, item.reference, error.reason)
+            return
+        except LockBusy:  # another delivery is creating the customer's record there: after it, this one
+            await self._defer(item, "first-record lock busy")
+            log.info("delivery %s of %s deferred: first-record lock busy", item.operation, item.reference)
             return
         except SourceRejected as error:
             # The case first: a crash between the two leaves the row pending, so the next attempt is
@@ -152,9 +162,18 @@ class Deliverer:
             await self.outbox.mark_attempt_failed(item, f"rejected: {error}", None)
             log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
             return
+        except Exception as error:  # a handler's bug or bad row: backed off, so it never blocks the rows behind it
+            await self._defer(item, f"unexpected {type(error).__name__}")
+            log.error(
+                "delivery %s of outbox row %s failed unexpectedly (%s)", item.operation, item.id, type(error).__name__
+            )
+            return
         await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC))
         for namespace, key in delivered.invalidate:
             await self.cache.invalidate(namespace, [key])
+
+    async def _defer(self, item: OutboxItem, error: str) -> None:
+        await self.outbox.mark_attempt_failed(item, error, datetime.now(UTC) + retry_delay(item.attempts + 1))
 
     async def _first_per_customer(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
         """A customer's first delivery to a back office may create their record there (a CRM contact,

@@ -8,9 +8,9 @@ from datetime import date
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
-from customer360.commands.check_then_write import account_lock, kept_not_delivered
+from customer360.commands.check_then_write import account_lock, check_then_keep, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
-from customer360.commands.write_path import WritePath
+from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountStatus
 from customer360.domain.discounts import (
@@ -81,19 +81,21 @@ async def apply_single_person_discount(
     """The caller has checked the account is the principal's own (they are the liable person).
 
     Checked again and kept under the account's lock, against REVENUES as it is now and against what we
-    have kept for the account but not yet delivered: of N identical requests at once, one is kept.
+    have kept for the account (from any of its liable residents) but not yet delivered: of N identical
+    requests at once, one is kept.
     """
-    async with writes.locks.hold(account_lock(checked.reference)):
-        account = await account_now()
+
+    async def check_and_keep() -> Kept | list[Problem]:
+        pending = await kept_not_delivered(writes, APPLICATION, account_reference=checked.reference)
+        account = await account_now()  # after our own rows: see check_then_write
         if isinstance(account, Problem):
             return [account]
-        pending = await kept_not_delivered(
-            writes, principal.customer_id, APPLICATION, account_reference=account.reference
-        )
         problems = application_problems(account, starts_on, declaration, today, pending=pending)
         if problems:
             return problems
         return await _keep_application(principal, account, adults_known, writes, starts_on)
+
+    return await check_then_keep(writes, account_lock(checked.reference), check_and_keep)
 
 
 async def _keep_application(
@@ -102,7 +104,7 @@ async def _keep_application(
     adults_known: list[KnownAdult],
     writes: WritePath,
     starts_on: date,
-) -> Submission:
+) -> Kept:
     reason = review_reason(other_adults(adults_known, starts_on))
     payload = {
         "system": SourceSystem.REVENUES.value,
@@ -114,7 +116,7 @@ async def _keep_application(
         "status": (DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE).value,
         "review_reason": reason,
     }
-    return await writes.submit(
+    return await writes.keep(
         kind=APPLICATION,
         customer_id=principal.customer_id,
         payload=payload,
@@ -134,20 +136,23 @@ async def remove_single_person_discount(
     today: date,
 ) -> Submission | list[Problem]:
     """Under the account's lock, like an application: an ending already kept counts as done."""
-    async with writes.locks.hold(account_lock(checked.reference)):
-        account = await account_now()
+
+    async def check_and_keep() -> Kept | list[Problem]:
+        pending = await kept_not_delivered(writes, REMOVAL, account_reference=checked.reference)
+        account = await account_now()  # after our own rows: see check_then_write
         if isinstance(account, Problem):
             return [account]
-        pending = await kept_not_delivered(writes, principal.customer_id, REMOVAL, account_reference=account.reference)
         problems = removal_problems(account, ends_on, reason, today, pending=pending)
         if problems:
             return problems
         return await _keep_removal(principal, account, writes, ends_on, reason)
 
+    return await check_then_keep(writes, account_lock(checked.reference), check_and_keep)
+
 
 async def _keep_removal(
     principal: Principal, account: CouncilTaxAccountRecord, writes: WritePath, ends_on: date, reason: str | None
-) -> Submission:
+) -> Kept:
     payload = {
         "system": SourceSystem.REVENUES.value,
         "service_name": f"End {SERVICE_NAME}",
@@ -157,7 +162,7 @@ async def _keep_removal(
         "ends_on": ends_on.isoformat(),
         "reason": reason.strip() if reason else None,
     }
-    return await writes.submit(
+    return await writes.keep(
         kind=REMOVAL,
         customer_id=principal.customer_id,
         payload=payload,

@@ -9,13 +9,15 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
-from customer360.commands.check_then_write import customer_lock
+from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.complaints import contact_details, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
-from customer360.commands.write_path import WritePath
+from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import (
+    OPEN_STATUSES,
     ApplicantMember,
+    HousingApplicationRecord,
     IncomeBand,
     NewHousingApplication,
     Tenure,
@@ -24,7 +26,7 @@ from customer360.domain.housing import (
 )
 from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -45,11 +47,13 @@ async def submit_housing_application(
     mobility_needs: bool,
     local_connection: bool,
     income_band: IncomeBand,
-    already_open: Callable[[], Awaitable[bool]],
+    applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
     today: date,
 ) -> Submission | list[Problem]:
-    """`already_open` asks HOUSING and our own kept submissions; it is asked under the resident's
-    lock, so of N applications sent at once one is kept and the others are ALREADY_OPEN."""
+    """Checked under the resident's lock against what we have kept and HOUSING as it is now
+    (`applications_now` reads past the cache), so of N applications sent at once one is kept and
+    the others are ALREADY_OPEN. HOUSING down is SOURCE_UNAVAILABLE (nothing kept), never
+    ALREADY_OPEN: an earlier application that has since closed must not stop this one."""
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_APPLY]
     problems = application_problems(household, reason, today, already_open=False)
@@ -70,16 +74,42 @@ async def submit_housing_application(
         "service_name": "Housing application",
         "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
     }
-    async with writes.locks.hold(customer_lock(customer.customer_id, KIND)):
-        if await already_open():
+    customer_id = customer.customer_id
+
+    async def check_and_keep() -> Kept | list[Problem]:
+        open_here = await _open_application(writes, customer_id, applications_now)
+        if isinstance(open_here, Problem):
+            return [open_here]
+        if open_here:
             return application_problems(household, reason, today, already_open=True)
-        return await writes.submit(
+        return await writes.keep(
             kind=KIND,
-            customer_id=customer.customer_id,
+            customer_id=customer_id,
             payload=payload,
             service_code="HOUSING_APPLICATION",
             deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
         )
+
+    return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
+
+
+async def _open_application(
+    writes: WritePath,
+    customer_id: str,
+    applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
+) -> bool | Problem:
+    """One kept and not yet delivered; or one open in HOUSING; or one delivered that HOUSING does
+    not show yet (its applicant link may not have reached this read): each means ALREADY_OPEN."""
+    kept = (await writes.outbox.submissions_by_customer([customer_id])).get(customer_id, [])
+    if kept_of_kind(kept, KIND):
+        return True
+    in_housing = await applications_now()
+    if isinstance(in_housing, Problem):
+        return in_housing
+    if any(a.status in OPEN_STATUSES for a in in_housing):
+        return True
+    shown = {a.external_reference for a in in_housing}
+    return bool(kept_of_kind(kept, KIND, lambda s: s.reference not in shown, states=NOT_REFUSED))
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:

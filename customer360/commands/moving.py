@@ -12,9 +12,9 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
-from customer360.commands.check_then_write import customer_lock
+from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
-from customer360.commands.write_path import WritePath
+from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.moving import MOVE_KIND, MoveKind, MoveNotice, already_told, move_date_problems
 from customer360.domain.people import PostalAddress
@@ -80,14 +80,16 @@ async def notify_move(
     }
     # One move at a time per resident, checked against every move they have told us (kept or
     # delivered): the same move told twice at once is kept once.
-    async with writes.locks.hold(customer_lock(customer.customer_id, KIND)):
-        earlier = (await writes.outbox.submissions_by_customer([customer.customer_id])).get(customer.customer_id, [])
+    customer_id = customer.customer_id
+
+    async def check_and_keep() -> Kept | list[Problem]:
+        earlier = (await writes.outbox.submissions_by_customer([customer_id])).get(customer_id, [])
         told = already_told(earlier, kind, move_date, new_address)
         if told:
             return told
-        return await writes.submit(
+        return await writes.keep(
             kind=KIND,
-            customer_id=customer.customer_id,
+            customer_id=customer_id,
             payload=payload,
             service_code=SERVICE_CODE,
             deliveries=[
@@ -95,6 +97,8 @@ async def notify_move(
                 for system, record_id in sorted(holders.items())
             ],
         )
+
+    return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
 
 
 def _notice(item: OutboxItem) -> MoveNotice:

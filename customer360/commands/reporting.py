@@ -15,10 +15,10 @@ from typing import Any
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
-from customer360.commands.check_then_write import customer_lock
+from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.complaints import contact_details, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
-from customer360.commands.write_path import WritePath
+from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem
@@ -119,8 +119,8 @@ async def report_issue(
         }
     operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
 
-    async def keep() -> Submission:
-        return await writes.submit(
+    async def keep() -> Kept:
+        return await writes.keep(
             kind=STREET_REPORT if street else CASE,
             customer_id=customer.customer_id if customer else None,
             payload=payload,
@@ -130,16 +130,20 @@ async def report_issue(
         )
 
     if not (position and customer):
-        return await keep()
+        return await writes.deliver(await keep())
+    customer_id, at = customer.customer_id, position
+
     # The duplicate rule checks the reporter's own reports, then keeps this one: under their lock, so
     # the same report sent five times at once is kept once and the others are told its reference.
-    async with writes.locks.hold(customer_lock(customer.customer_id, "report")):
-        earlier = (await writes.outbox.submissions_by_customer([customer.customer_id])).get(customer.customer_id, [])
-        sketch = ReportSketch("", definition.code, position[0], position[1], datetime.now(UTC))
+    async def check_and_keep() -> Kept | list[Problem]:
+        earlier = (await writes.outbox.submissions_by_customer([customer_id])).get(customer_id, [])
+        sketch = ReportSketch("", definition.code, at[0], at[1], datetime.now(UTC))
         repeat = find_duplicate(sketch, [s for s in map(_sketch, earlier) if s], datetime.now(UTC))
         if repeat:
             return [duplicate_problem(repeat)]
         return await keep()
+
+    return await check_then_keep(writes, customer_lock(customer_id, "report"), check_and_keep)
 
 
 def payload_system(definition: ServiceDefinitionRecord) -> SourceSystem:

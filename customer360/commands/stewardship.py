@@ -16,7 +16,7 @@ from customer360.auth.policy import TEAMS, can_steward
 from customer360.auth.principal import Principal, Role
 from customer360.cache.base import ReadThrough
 from customer360.domain.customers import GoldenRecord, RecordKey
-from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.problems import BUSY, CommonCode, Problem
 from customer360.domain.stewardship import (
     StewardCode,
     merge_problems,
@@ -29,7 +29,7 @@ from customer360.identity.survivorship import golden_record
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore
-from customer360.store.locks import Locks
+from customer360.store.locks import LockBusy, Locks
 
 STEWARDS_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only data stewards can change who is who")
 CHANGED_MEANWHILE = Problem(
@@ -83,6 +83,9 @@ class Stewardship:
         except CustomersChanged:
             await self.review.reopen(candidate.id)  # not merged: the pair waits for a steward again
             return [CHANGED_MEANWHILE]
+        except LockBusy:
+            await self.review.reopen(candidate.id)
+            return [BUSY]
         except BaseException:
             await self.review.reopen(candidate.id)
             raise
@@ -121,15 +124,17 @@ class Stewardship:
         problems = merge_problems(survivor_id, merged_id)
         if problems:
             return problems
-        async with self._holding(survivor_id, merged_id):
-            live = await self.customers.customers_by_id([survivor_id, merged_id])
-            for field, customer_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
-                if customer_id not in live:
-                    return [_missing_customer(field, customer_id, await self.customers.merged_into(customer_id))]
-            try:
+        try:
+            async with self._holding(survivor_id, merged_id):
+                live = await self.customers.customers_by_id([survivor_id, merged_id])
+                for field, customer_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
+                    if customer_id not in live:
+                        return [_missing_customer(field, customer_id, await self.customers.merged_into(customer_id))]
                 return await self._merge(principal, survivor_id, merged_id, candidate_id=None)
-            except CustomersChanged:
-                return [CHANGED_MEANWHILE]
+        except CustomersChanged:
+            return [CHANGED_MEANWHILE]
+        except LockBusy:
+            return [BUSY]
 
     async def unmerge_customer(
         self, principal: Principal, customer_id: str, records: Sequence[RecordKey]
@@ -138,8 +143,11 @@ class Stewardship:
         came from one, or else into a new customer."""
         if not can_steward(principal):
             return [STEWARDS_ONLY]
-        async with self._holding(customer_id):
-            return await self._unmerge(principal, customer_id, records)
+        try:
+            async with self._holding(customer_id):
+                return await self._unmerge(principal, customer_id, records)
+        except LockBusy:
+            return [BUSY]
 
     async def _unmerge(
         self, principal: Principal, customer_id: str, records: Sequence[RecordKey]

@@ -17,11 +17,21 @@ from customer360.store.outbox import NewDelivery, OutboxStore
 log = logging.getLogger("customer360.writes")
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A submission committed with its deliveries, not yet attempted."""
+
+    submission: Submission
+    deliveries: Sequence[NewDelivery]
+    item_ids: Sequence[int]
+    held: bool = False  # delivered only once its fee is paid
+
+
 @dataclass
 class WritePath:
     outbox: OutboxStore
     deliverer: Deliverer
-    locks: Locks  # commands that check then write hold one per account (or customer) around both
+    locks: Locks  # check-then-write commands hold one per account (or customer) around check and keep
 
     async def submit(
         self,
@@ -34,14 +44,30 @@ class WritePath:
         reference: str | None = None,
         held: bool = False,
     ) -> Submission:
-        """Kept first (the resident's reference is good from here on), delivered second.
+        """Kept first (the resident's reference is good from here on), delivered second."""
+        kept = await self.keep(
+            kind=kind,
+            customer_id=customer_id,
+            payload=payload,
+            deliveries=deliveries,
+            service_code=service_code,
+            reference=reference,
+            held=held,
+        )
+        return await self.deliver(kept)
 
-        A back office that is down does not fail the submission: its delivery stays pending
-        for the relay, and the resident sees it as submitted. Nor does anything else that fails
-        after the commit (the first delivery attempt, reading the submission back, the cache): the
-        resident gets the reference of what was kept, as pending, rather than an error that a retry
-        would turn into a second submission.
-        """
+    async def keep(
+        self,
+        *,
+        kind: str,
+        customer_id: str | None,
+        payload: dict[str, Any],
+        deliveries: Sequence[NewDelivery],
+        service_code: str | None = None,
+        reference: str | None = None,
+        held: bool = False,
+    ) -> Kept:
+        """The intent and its deliveries, committed: all a check-then-write does under its lock."""
         submission = Submission(
             reference=reference or new_reference(),
             customer_id=customer_id,
@@ -50,20 +76,32 @@ class WritePath:
             payload=payload,
             created_at=datetime.now(UTC),
         )
-        item_ids = await self.outbox.submit(submission, deliveries, held=held)
+        return Kept(submission, deliveries, await self.outbox.submit(submission, deliveries, held=held), held)
+
+    async def deliver(self, kept: Kept) -> Submission:
+        """The first delivery attempt, outside any check lock (it may take a first-record lock of its own,
+        and a back office's time).
+
+        A back office that is down does not fail the submission: its delivery stays pending
+        for the relay, and the resident sees it as submitted. Nor does anything else that fails
+        after the commit (the first delivery attempt, reading the submission back, the cache): the
+        resident gets the reference of what was kept, as pending, rather than an error that a retry
+        would turn into a second submission.
+        """
+        submission = kept.submission
         try:
-            if not held:  # a held request is delivered when its fee is paid (commands/payments.py)
-                await self.deliverer.deliver(item_ids)
+            if not kept.held:  # a held request is delivered when its fee is paid (commands/payments.py)
+                await self.deliverer.deliver(kept.item_ids)
             found = await self.outbox.submissions_by_reference([submission.reference])
             return found[submission.reference]
         except Exception as error:  # committed: the relay delivers it, whatever went wrong here
             log.warning(
                 "%s %s kept; a step after the commit failed (%s): its deliveries are left to the relay",
-                kind,
+                submission.kind,
                 submission.reference,
                 type(error).__name__,
             )
-            return replace(submission, deliveries=tuple(_pending(delivery, held) for delivery in deliveries))
+            return replace(submission, deliveries=tuple(_pending(delivery, kept.held) for delivery in kept.deliveries))
 
 
 def _pending(delivery: NewDelivery, held: bool) -> DeliveryRecord:

@@ -28,8 +28,7 @@ from customer360.domain.discounts import (
 )
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import Problem
-from customer360.domain.requests import DeliveryState
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
 
 # A move can be told up to three months either side of the day: later than that, backdating
 # Council Tax and benefits needs a person to look at it.
@@ -92,22 +91,23 @@ def already_told(
     """The same move (kind, date and new home) told before, and not refused: each back office has
     heard, or will; telling it twice would close and open accounts twice."""
     wanted = _same_home_key(_address_fields(new_address))
-    for submission in earlier:
+
+    def same_move(submission: Submission) -> bool:
         payload = submission.payload
-        if (
-            submission.kind == MOVE_KIND
-            and submission.delivery_state is not DeliveryState.FAILED
-            and payload.get("kind") == kind.value
+        return (
+            payload.get("kind") == kind.value
             and payload.get("move_date") == move_date.isoformat()
             and _same_home_key(payload.get("new_address")) == wanted
-        ):
-            return [
-                Problem(
-                    ("input", "moveDate"),
-                    MoveCode.ALREADY_TOLD,
-                    f"You have already told us about this move ({submission.reference})",
-                )
-            ]
+        )
+
+    for submission in kept_of_kind(earlier, MOVE_KIND, same_move, states=NOT_REFUSED):
+        return [
+            Problem(
+                ("input", "moveDate"),
+                MoveCode.ALREADY_TOLD,
+                f"You have already told us about this move ({submission.reference})",
+            )
+        ]
     return []
 
 

@@ -18,6 +18,7 @@ class CommonCode(StrEnum):
     NOT_SIGNED_IN = "NOT_SIGNED_IN"
     FORBIDDEN = "FORBIDDEN"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+    BUSY = "BUSY"  # the same thing is being changed by another request: try again in a moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,11 @@ class Problem:
     field: tuple[str, ...] | None
     code: StrEnum
     message: str
+
+
+# Another request holds what this one would change, past the wait budget: nothing was done, and a
+# retry in a moment is safe (which is why a retry with the same Idempotency-Key must run again).
+BUSY = Problem(None, CommonCode.BUSY, "We are still dealing with a request like this one: please try again in a moment")
 
 
 def required_text(value: str | None, field: tuple[str, ...], label: str, max_length: int) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,13 +62,25 @@ class Submission:
         return DeliveryState.PENDING
 
 
-def awaiting_delivery(submissions: Sequence[Submission], kind: str, **payload: Any) -> bool:
-    """Whether a request of this kind, about this (`payload` items it carries), is kept but not yet
-    delivered (nor refused): the back office cannot show it yet, so a "not done already" check must
-    see it here."""
-    return any(
-        s.kind == kind
-        and s.delivery_state is DeliveryState.PENDING
-        and all(s.payload.get(name) == value for name, value in payload.items())
-        for s in submissions
-    )
+# Delivery states a "not done already" check counts: kept and on its way, or (for a notice that
+# leaves nothing to look up afterwards) on its way or delivered. Refused ones never count.
+NOT_YET_DELIVERED = frozenset({DeliveryState.PENDING})
+NOT_REFUSED = frozenset({DeliveryState.PENDING, DeliveryState.DELIVERED})
+
+
+def kept_of_kind(
+    submissions: Sequence[Submission],
+    kind: str,
+    matching: Callable[[Submission], bool] = lambda _: True,
+    *,
+    states: frozenset[DeliveryState] = NOT_YET_DELIVERED,
+) -> list[Submission]:
+    """The submissions of this kind, in one of `states`, that `matching` accepts. By default those
+    kept but not yet delivered (nor refused): the back office cannot show them yet, so a "not done
+    already" check must see them here."""
+    return [s for s in submissions if s.kind == kind and s.delivery_state in states and matching(s)]
+
+
+def carrying(**items: Any) -> Callable[[Submission], bool]:
+    """Accepts a submission whose payload carries these items."""
+    return lambda s: all(s.payload.get(name) == value for name, value in items.items())

@@ -12,6 +12,10 @@ SQLite (one file, possibly several processes): a lease row in `job_leases`, rene
 holder lives and expiring shortly after it dies; waiters poll it with a short backoff.
 Both sit behind a per-process `asyncio.Lock` per name, so a process never queues against itself
 (one pooled connection or one poller per name, however many of its requests wait).
+
+A waiter has one budget (`WAIT_SECONDS`) for all of it: the local lock, a session from the pool and
+the lock itself. It is well under the request timeout, so a busy lock answers `LockBusy` (which
+commands turn into a "try again" userError, and the relay into a later retry) rather than a 504.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from customer360.store.database import STORE_ERRORS
@@ -36,8 +41,10 @@ from customer360.store.tables import job_leases
 
 log = logging.getLogger("customer360.locks")
 
-# Nobody waits longer than this for a lock: a critical section is a few back-office calls.
-WAIT_SECONDS = 30.0
+# Nobody waits longer than this for a lock, all steps together: a critical section is one fresh
+# back-office read and one store write (deliveries run after the lock is let go), and a request
+# has 30 s in all (`C360_REQUEST_TIMEOUT_SECONDS`).
+WAIT_SECONDS = 8.0
 # A SQLite lease outlives its holder's last renewal by this much; renewed every third of it.
 LEASE_SECONDS = 15.0
 FIRST_POLL_SECONDS = 0.005
@@ -45,7 +52,7 @@ MAX_POLL_SECONDS = 0.2
 
 
 class LockBusy(TimeoutError):
-    """The lock was not free within the wait limit."""
+    """The lock (or a session to take it with) was not free within the wait budget."""
 
 
 # Sessions one process may hold or wait in at once on PostgreSQL (one per lock name at most).
@@ -58,19 +65,19 @@ class Locks(Protocol):
     async def close(self) -> None: ...
 
 
-def locks_for(engine: AsyncEngine) -> Locks:
-    """Advisory locks on PostgreSQL (sessions from a pool of their own), lease rows elsewhere (SQLite)."""
+def locks_for(engine: AsyncEngine, *, sessions: int = LOCK_SESSIONS, wait_seconds: float = WAIT_SECONDS) -> Locks:
+    """Advisory locks on PostgreSQL (at most `sessions` from a pool of their own), lease rows elsewhere (SQLite)."""
     if engine.dialect.name == "postgresql":
-        sessions = create_async_engine(
+        pool = create_async_engine(
             engine.url,
-            pool_size=2,
-            max_overflow=LOCK_SESSIONS - 2,
-            pool_timeout=WAIT_SECONDS,
+            pool_size=min(2, sessions),
+            max_overflow=max(sessions - 2, 0),
+            pool_timeout=wait_seconds,
             pool_pre_ping=True,
             hide_parameters=True,
         )
-        return AdvisoryLocks(sessions)
-    return LeaseLocks(engine)
+        return AdvisoryLocks(pool, wait_seconds)
+    return LeaseLocks(engine, wait_seconds=wait_seconds)
 
 
 def advisory_key(name: str) -> int:
@@ -101,15 +108,22 @@ class AdvisoryLocks:
     async def hold(self, name: str) -> AsyncIterator[None]:
         key = advisory_key(name)
         local = self._local(name)
+        deadline = asyncio.get_running_loop().time() + self._wait
         try:
-            async with asyncio.timeout(self._wait):
+            async with asyncio.timeout_at(deadline):
                 await local.acquire()
         except TimeoutError as error:
             raise LockBusy(name) from error
         try:
-            async with self._engine.connect() as conn:
+            conn = self._engine.connect()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await conn.start()  # a session from the pool: part of the same wait
+            except (TimeoutError, PoolTimeout) as error:
+                raise LockBusy(name) from error
+            try:
                 try:
-                    async with asyncio.timeout(self._wait):
+                    async with asyncio.timeout_at(deadline):
                         await conn.execute(select(func.pg_advisory_lock(key)))
                         await conn.commit()  # no transaction left open while the section runs
                 except BaseException as error:
@@ -130,6 +144,8 @@ class AdvisoryLocks:
                     except BaseException:
                         await conn.invalidate()  # a session that ends releases its locks
                         raise
+            finally:
+                await conn.close()
         finally:
             local.release()
 
@@ -155,9 +171,16 @@ class LeaseLocks:
     @contextlib.asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[None]:
         row = _row_name(name)
-        async with self._local(name):
+        local = self._local(name)
+        deadline = asyncio.get_running_loop().time() + self._wait  # one budget: the local lock and the row
+        try:
+            async with asyncio.timeout_at(deadline):
+                await local.acquire()
+        except TimeoutError as error:
+            raise LockBusy(name) from error
+        try:
             try:
-                async with asyncio.timeout(self._wait):
+                async with asyncio.timeout_at(deadline):
                     delay = FIRST_POLL_SECONDS
                     while not await self._take(row):
                         await asyncio.sleep(delay * random.uniform(0.5, 1.0))
@@ -172,6 +195,8 @@ class LeaseLocks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
                 await self._release(row)
+        finally:
+            local.release()
 
     async def close(self) -> None:
         """Nothing of its own to close: the lease rows live in the store's engine."""

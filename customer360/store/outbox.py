@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -248,6 +248,12 @@ class OutboxStore:
 
     async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]:
         return {s.reference: s for s in await self._submissions(intents.c.reference.in_(list(references)))}
+
+    async def submissions_carrying(self, kind: str, **items: str) -> list[Submission]:
+        """Submissions of one kind whose payload carries these items, whoever made them: an account's
+        requests, from any of its liable residents."""
+        carried = [intents.c.payload[name].as_string() == value for name, value in items.items()]
+        return await self._submissions(and_(intents.c.kind == kind, *carried))
 
     async def _submissions(self, where: Any) -> list[Submission]:
         async with self._engine.connect() as conn:

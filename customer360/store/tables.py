@@ -95,7 +95,7 @@ intents = Table(
     metadata,
     Column("reference", String(20), primary_key=True),
     Column("customer_id", String(36), index=True, comment="null for an anonymous report"),
-    Column("kind", String(40), nullable=False),
+    Column("kind", String(40), nullable=False, index=True),
     Column("service_code", String(40)),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),

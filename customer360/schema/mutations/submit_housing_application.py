@@ -8,20 +8,24 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.commands import housing as command
-from customer360.domain.housing import (
-    OPEN_STATUSES,
-    ApplicantMember,
-    IncomeBand,
-    Tenure,
-)
+from customer360.domain.housing import ApplicantMember, HousingApplicationRecord, IncomeBand, Tenure
+from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.casework import application_not_yet_in_housing
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from, me
+from customer360.resolvers.customers import me, records_in
 from customer360.resolvers.tracking import Tracked
 from customer360.schema.casework import HousingApplication
 from customer360.schema.values import UserError, user_errors
+from customer360.sources.errors import SourceUnavailable
+
+HOUSING_DOWN = Problem(
+    None,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot check your housing applications right now; nothing was sent, please try again shortly",
+)
 
 strawberry.enum(Tenure)
 strawberry.enum(IncomeBand)
@@ -56,25 +60,22 @@ async def submit_housing_application(
     context = info.context
     customer = await me(info)
 
-    async def already_open() -> bool:
-        """Read afresh under the resident's lock: HOUSING's open applications, and ours not yet there."""
+    async def applications_now() -> list[HousingApplicationRecord] | Problem:
+        """The resident's applications as HOUSING holds them now: past the request's loaders and the
+        cache (an application delivered a moment ago, and its new applicant link, must show)."""
         if customer is None:
-            return False
-        context.loaders.submissions.clear(customer.customer_id)
-        in_housing = await gather_from(
-            info,
-            customer.customer_id,
-            SourceSystem.HOUSING,
-            context.loaders.housing_applications_by_applicant.load_many,
-        )
-        pending = [
-            s
-            for s in await context.loaders.submissions.load(customer.customer_id)
-            if s.kind == command.KIND and s.delivery_state.value != "FAILED"
-        ]
-        return any(a.status in OPEN_STATUSES for a in in_housing) or any(
-            not any(a.external_reference == s.reference for a in in_housing) for s in pending
-        )
+            return []
+        loaders = context.loaders
+        loaders.links.clear(customer.customer_id)
+        applicant_ids = await records_in(info, customer.customer_id, SourceSystem.HOUSING)
+        for applicant_id in applicant_ids:
+            loaders.housing_applications_by_applicant.clear(applicant_id)
+        await context.cache.invalidate(APPLICATIONS_BY_APPLICANT, applicant_ids)
+        try:
+            found = await loaders.housing_applications_by_applicant.load_many(applicant_ids)
+        except SourceUnavailable:
+            return HOUSING_DOWN
+        return [application for applications in found for application in applications]
 
     household = [ApplicantMember(m.relationship, m.date_of_birth) for m in input.household]
     outcome = await command.submit_housing_application(
@@ -88,7 +89,7 @@ async def submit_housing_application(
         mobility_needs=input.mobility_needs,
         local_connection=input.local_connection,
         income_band=input.income_band,
-        already_open=already_open,
+        applications_now=applications_now,
         today=context.today,
     )
     if isinstance(outcome, list):

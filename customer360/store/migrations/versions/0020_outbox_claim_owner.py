@@ -1,7 +1,7 @@
 """outbox claim owner: renewing and marking a claimed delivery need the claim's own token
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
