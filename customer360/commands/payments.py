@@ -135,9 +135,11 @@ class Payments:
             ]
         try:
             return await self._at_provider(stored, customer, description, request.return_url)
-        except Exception as error:  # the payment is kept: answer it (a retry with its key goes on from here)
+        except Exception as error:  # the payment is kept: a retry with its key goes on from here
             log.warning("payment %s kept; a step after the commit failed (%s)", stored.reference, type(error).__name__)
-            return stored
+            # Without a next_url there is nothing to pay yet: "try again" (a header Idempotency-Key is
+            # given back, so the retry reaches the provider), never a payment with nowhere to go.
+            return stored if stored.next_url else [PROVIDER_DOWN]
 
     async def _at_provider(
         self, stored: StoredPayment, customer: GoldenRecord, description: str, return_url: str
