@@ -45,6 +45,7 @@ from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
+from customer360.store.idempotency import note_writing
 from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
 from customer360.store.payments import PaymentLedger, StoredPayment
 
@@ -111,6 +112,7 @@ class Payments:
         wanted = fingerprint(
             request.purpose, request.account_reference, request.service_code, request.amount_pence, request.return_url
         )
+        note_writing()  # a request cut short from here runs on to the provider's answer (http/idempotency.py)
         stored = await self.ledger.record(
             StoredPayment(
                 reference=new_reference("PAY"),

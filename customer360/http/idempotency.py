@@ -14,7 +14,10 @@ another anonymous caller who sends the same key gets a conflict, or, with the ve
 its answer (what they sent themselves, and its reference).
 
 An answer is kept only when something was done: a mutation that raised, or whose payloads are all
-"back office unavailable, try again", gives the key back so a retry runs afresh. Queries, GET
+"back office unavailable, try again", gives the key back so a retry runs afresh (read from the
+commands' own outcome codes, never from the response the client shaped). A request the timeout cuts
+short after its write began runs on to keep its answer: giving the key back then would let a retry
+write a second time. Queries, GET
 requests and documents that name no single operation ignore the header.
 """
 

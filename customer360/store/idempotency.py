@@ -93,21 +93,19 @@ class IdempotencyStore:
         away meanwhile (its owner gave it back); ask again."""
         now = datetime.now(UTC)
         owner = secrets.token_hex(16)
+        # A new row and a retaken one hold the same: this request's claim, from now.
+        held = {
+            "fingerprint": fingerprint,
+            "state": KeyState.IN_PROGRESS.value,
+            "owner": owner,
+            "lease_until": now + lease,
+            "answer": None,
+            "created_at": now,
+        }
         await self._purge(now)
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(idempotency_keys).values(
-                        scope=scope,
-                        key=key,
-                        fingerprint=fingerprint,
-                        state=KeyState.IN_PROGRESS.value,
-                        owner=owner,
-                        lease_until=now + lease,
-                        answer=None,
-                        created_at=now,
-                    )
-                )
+                await conn.execute(insert(idempotency_keys).values(scope=scope, key=key, **held))
             return Claim(owner)
         except IntegrityError:
             pass
@@ -121,14 +119,7 @@ class IdempotencyStore:
             retaken = await conn.execute(
                 update(idempotency_keys)
                 .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key, or_(expired, abandoned))
-                .values(
-                    fingerprint=fingerprint,
-                    state=KeyState.IN_PROGRESS.value,
-                    owner=owner,
-                    lease_until=now + lease,
-                    answer=None,
-                    created_at=now,
-                )
+                .values(**held)
             )
             if retaken.rowcount == 1:
                 return Claim(owner)
