@@ -320,6 +320,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graphql.persisted_queries = app.state.runtime.persisted_queries
             graphql.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
             yield
+            await graphql.idempotency.settle()  # before the store closes: they still write to it
 
     routes: list[BaseRoute] = [
         Route(

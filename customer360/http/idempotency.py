@@ -81,6 +81,7 @@ class IdempotencyKeys:
         # A running request cannot outlive the request timeout, so a claim older than twice that is a
         # dead worker's; a repeat waits for the first a little less than its own timeout, then 409s.
         timeout = request_timeout_seconds if request_timeout_seconds > 0 else 60.0
+        self._timeout = timeout
         self._lease = timedelta(seconds=max(60.0, 2 * timeout))
         self._wait_seconds = max(1.0, timeout - 2.0)
         # Tasks that outlive their request: answers still being kept, mutations running on after a timeout.
@@ -169,6 +170,13 @@ class IdempotencyKeys:
             log.warning("could not keep an idempotent answer (%s); trying again meanwhile", type(error).__name__)
             self._hold(asyncio.create_task(self._keep_later(scope, key, claim, answer)))
         return result
+
+    async def settle(self) -> None:
+        """At shutdown: give the tasks that outlived their requests (a mutation running on after its
+        timeout, an answer still being kept) up to a request's time to finish, so a write's answer is
+        not lost to a restart."""
+        if self._keeping:
+            await asyncio.wait(set(self._keeping), timeout=self._timeout)
 
     def _hold(self, task: asyncio.Task[Any]) -> None:
         """Keep a task that outlives its request referenced until it ends (the loop holds tasks weakly)."""
