@@ -31,7 +31,7 @@ from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.headers import SecurityHeaders
-from customer360.http.idempotency import IdempotencyKeys, refuse_batched_key
+from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
 from customer360.http.persisted_queries import (
     BadPersistedQuery,
     PersistedQueries,
@@ -58,7 +58,13 @@ from customer360.staff.routes import staff_routes
 from customer360.store.database import STORE_ERRORS
 
 log = logging.getLogger("customer360")
-HTTP_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+HTTP_REFUSALS = {
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "IDEMPOTENCY_IN_PROGRESS",  # the first request with this Idempotency-Key is still running
+    413: "PAYLOAD_TOO_LARGE",
+    503: "SERVICE_UNAVAILABLE",  # the idempotency key store is down: nothing ran
+}
 
 # A store that takes longer than this to count its customers is not ready (a probe must answer in time).
 READY_STORE_SECONDS = 2.0
@@ -80,7 +86,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
-            response = refusal(error.status_code, error.reason, HTTP_REFUSALS.get(error.status_code, "BAD_REQUEST"))
+            code = HTTP_REFUSALS.get(error.status_code, "BAD_REQUEST")
+            later = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TryLater) else None
+            response = refusal(error.status_code, error.reason, code, later)
         except (BadPersistedQuery, PersistedQueryNotFound) as answer:
             response = answer.response()
         await response(scope, receive, send)
@@ -322,6 +330,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graphql.persisted_queries = app.state.runtime.persisted_queries
             graphql.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
             yield
+            await graphql.idempotency.settle()  # before the store closes: they still write to it
 
     routes: list[BaseRoute] = [
         Route(

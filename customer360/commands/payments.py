@@ -45,6 +45,7 @@ from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
+from customer360.store.idempotency import note_writing
 from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
 from customer360.store.payments import PaymentLedger, StoredPayment
 
@@ -114,6 +115,7 @@ class Payments:
         wanted = fingerprint(
             request.purpose, request.account_reference, request.service_code, request.amount_pence, request.return_url
         )
+        note_writing()  # a request cut short from here runs on to the provider's answer (http/idempotency.py)
         stored = await self.ledger.record(
             StoredPayment(
                 reference=new_reference(),  # the one reference: ledger, provider, statement line
@@ -139,9 +141,11 @@ class Payments:
             ]
         try:
             return await self._at_provider(stored, customer, description, request.return_url)
-        except Exception as error:  # the payment is kept: answer it (a retry with its key goes on from here)
+        except Exception as error:  # the payment is kept: a retry with its key goes on from here
             log.warning("payment %s kept; a step after the commit failed (%s)", stored.reference, type(error).__name__)
-            return stored
+            # Without a next_url there is nothing to pay yet: "try again" (a header Idempotency-Key is
+            # given back, so the retry reaches the provider), never a payment with nowhere to go.
+            return stored if stored.next_url else [PROVIDER_DOWN]
 
     async def _at_provider(
         self, stored: StoredPayment, customer: GoldenRecord, description: str, return_url: str

@@ -11,6 +11,7 @@ from typing import Any
 from customer360.commands.delivery import Deliverer
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
+from customer360.store.idempotency import note_writing
 from customer360.store.locks import Locks
 from customer360.store.outbox import NewDelivery, OutboxStore
 
@@ -76,6 +77,7 @@ class WritePath:
             payload=payload,
             created_at=datetime.now(UTC),
         )
+        note_writing()  # from here a request cut short by its timeout runs on (http/idempotency.py)
         return Kept(submission, deliveries, await self.outbox.submit(submission, deliveries, held=held), held)
 
     async def deliver(self, kept: Kept) -> Submission:

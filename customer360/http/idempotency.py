@@ -14,7 +14,10 @@ another anonymous caller who sends the same key gets a conflict, or, with the ve
 its answer (what they sent themselves, and its reference).
 
 An answer is kept only when something was done: a mutation that raised, or whose payloads are all
-"back office unavailable, try again", gives the key back so a retry runs afresh. Queries, GET
+"back office unavailable, try again", gives the key back so a retry runs afresh (read from the
+commands' own outcome codes, never from the response the client shaped). A request the timeout cuts
+short after its write began runs on to keep its answer: giving the key back then would let a retry
+write a second time. Queries, GET
 requests and documents that name no single operation ignore the header.
 """
 
@@ -31,7 +34,6 @@ from typing import Any
 from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from http_sfv.item import Item
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
@@ -39,7 +41,9 @@ from strawberry.types import ExecutionResult
 
 from customer360.auth.principal import Principal
 from customer360.cache.views import fingerprint
-from customer360.store.idempotency import Claim, IdempotencyStore, KeyState
+from customer360.domain.problems import CommonCode
+from customer360.store.database import STORE_ERRORS
+from customer360.store.idempotency import ATTEMPT, Attempt, Claim, IdempotencyStore, KeyState
 
 log = logging.getLogger("customer360.idempotency")
 
@@ -49,15 +53,28 @@ MAX_KEY = 255
 CONFLICT = "IDEMPOTENCY_CONFLICT"
 CONFLICT_MESSAGE = "This Idempotency-Key was used for a different request; send a new key with a new request"
 # Payloads that say only "try again": a retry with the same key must run again, not replay them.
-TRY_AGAIN_CODES = frozenset({"SOURCE_UNAVAILABLE"})
+# A busy check lock (BUSY, store/locks.py) is one too: nothing was kept.
+TRY_AGAIN_CODES = frozenset({CommonCode.SOURCE_UNAVAILABLE.value, CommonCode.BUSY.value})
 FIRST_POLL_SECONDS = 0.02
 MAX_POLL_SECONDS = 0.5
 KEEP_FIRST_RETRY_SECONDS = 0.25
 KEEP_MAX_RETRY_SECONDS = 5.0
 STORE_DOWN = "The service cannot check idempotency keys just now"
+# Retry-After on the two refusals a retry with the same key gets past: the first request still running
+# (it answers within the request timeout), and the key store down (a restart or failover takes longer).
+IN_PROGRESS_RETRY_SECONDS = 1
+STORE_DOWN_RETRY_SECONDS = 5
 
 Run = Callable[[], Awaitable[ExecutionResult]]
 Refuse = Callable[[str, str], Awaitable[ExecutionResult]]
+
+
+class TryLater(HTTPException):
+    """A refusal a retry with the same key gets past: answered with `Retry-After`."""
+
+    def __init__(self, status_code: int, reason: str, retry_after_seconds: int) -> None:
+        super().__init__(status_code, reason)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class IdempotencyKeys:
@@ -66,9 +83,11 @@ class IdempotencyKeys:
         # A running request cannot outlive the request timeout, so a claim older than twice that is a
         # dead worker's; a repeat waits for the first a little less than its own timeout, then 409s.
         timeout = request_timeout_seconds if request_timeout_seconds > 0 else 60.0
+        self._timeout = timeout
         self._lease = timedelta(seconds=max(60.0, 2 * timeout))
         self._wait_seconds = max(1.0, timeout - 2.0)
-        self._keeping: set[asyncio.Task[None]] = set()  # answers still being kept after a failed first try
+        # Tasks that outlive their request: answers still being kept, mutations running on after a timeout.
+        self._keeping: set[asyncio.Task[Any]] = set()
 
     async def answer(
         self,
@@ -92,9 +111,11 @@ class IdempotencyKeys:
         while True:
             try:
                 found = await self._store.claim(scope, key, wanted, self._lease)
-            except (SQLAlchemyError, OSError) as error:
+            except STORE_ERRORS as error:  # SQLAlchemy's, the driver's own (asyncpg's), or the network's
                 log.warning("idempotency keys unavailable (%s)", type(error).__name__)
-                raise HTTPException(503, f"{STORE_DOWN}; nothing was done, try again with the same {HEADER}") from None
+                raise TryLater(
+                    503, f"{STORE_DOWN}; nothing was done, try again with the same {HEADER}", STORE_DOWN_RETRY_SECONDS
+                ) from None
             if isinstance(found, Claim):
                 return await self._run_holding(scope, key, found, run)
             # None: the holder gave the key back between our insert and our read; ask again shortly.
@@ -104,17 +125,44 @@ class IdempotencyKeys:
                 sub_response.headers[REPLAYED] = "true"
                 return replayed(found.answer or {})
             if asyncio.get_running_loop().time() + pause > deadline:
-                raise HTTPException(409, f"A request with this {HEADER} is still being processed; try again shortly")
+                raise TryLater(
+                    409,
+                    f"A request with this {HEADER} is still being processed; try again shortly",
+                    IN_PROGRESS_RETRY_SECONDS,
+                )
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_POLL_SECONDS)
 
     async def _run_holding(self, scope: str, key: str, claim: Claim, run: Run) -> ExecutionResult:
+        """Run in a task of its own. Cut short (the request timeout, a client gone) before any write
+        began, it stops and the key is given back. Cut short once a write began, it runs on and keeps
+        its answer, so a retry with the key gets that write's answer (its reference), not a second write."""
+        attempt = Attempt()
+        token = ATTEMPT.set(attempt)
+        try:  # the task runs in a copy of this context: it sees `attempt`, and this request does too
+            running = asyncio.create_task(self._settled(scope, key, claim, run, attempt))
+        finally:
+            ATTEMPT.reset(token)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if attempt.writing and not running.done():
+                log.warning("a keyed mutation was cut short after its write began; it runs on to keep its answer")
+                self._hold(running)
+            else:
+                running.cancel()
+            raise
+
+    async def _settled(self, scope: str, key: str, claim: Claim, run: Run, attempt: Attempt) -> ExecutionResult:
         try:
             result = await run()
         except BaseException:
-            await self._give_back(scope, key, claim)
+            if attempt.writing:  # the write may stand: the lease, not a release, ends this claim
+                log.warning("a keyed mutation failed after its write began; its key is held for its lease")
+            else:
+                await self._give_back(scope, key, claim)
             raise
-        if not did_something(result):
+        if not did_something(attempt):
             await self._give_back(scope, key, claim)
             return result
         answer = kept_answer(result)
@@ -122,10 +170,21 @@ class IdempotencyKeys:
             await self._keep(scope, key, claim, answer)
         except Exception as error:  # the answer is the client's whatever happens to the copy we keep
             log.warning("could not keep an idempotent answer (%s); trying again meanwhile", type(error).__name__)
-            keeping = asyncio.create_task(self._keep_later(scope, key, claim, answer))
-            self._keeping.add(keeping)
-            keeping.add_done_callback(self._keeping.discard)
+            self._hold(asyncio.create_task(self._keep_later(scope, key, claim, answer)))
         return result
+
+    async def settle(self) -> None:
+        """At shutdown: give the tasks that outlived their requests (a mutation running on after its
+        timeout, an answer still being kept) up to a request's time to finish, so a write's answer is
+        not lost to a restart."""
+        if self._keeping:
+            await asyncio.wait(set(self._keeping), timeout=self._timeout)
+
+    def _hold(self, task: asyncio.Task[Any]) -> None:
+        """Keep a task that outlives its request referenced until it ends (the loop holds tasks weakly)."""
+        self._keeping.add(task)
+        task.add_done_callback(self._keeping.discard)
+        task.add_done_callback(_settle_quietly)
 
     async def _keep(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
         if not await self._store.finish(scope, key, claim, answer):
@@ -200,15 +259,17 @@ def is_mutation(document: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.MUTATION
 
 
-def did_something(result: ExecutionResult) -> bool:
-    """Some mutation field answered a payload that is not only "try again": it may have written."""
-    for payload in (result.data or {}).values():
-        if payload is None:
-            continue
-        problems = payload.get("userErrors") if isinstance(payload, dict) else None
-        if not problems or not all(p.get("code") in TRY_AGAIN_CODES for p in problems if isinstance(p, dict)):
-            return True
-    return False
+def did_something(attempt: Attempt) -> bool:
+    """Some mutation field answered a payload that is not only "try again": it may have written. Read
+    from the outcome codes the commands answered (`RecordOutcome`), never from the response, which the
+    client shaped: `userErrors { message }`, an alias, or no `userErrors` at all must not hide a
+    "try again" (kept and replayed for a day, the retry would never run)."""
+    return any(code not in TRY_AGAIN_CODES for code in attempt.outcomes)
+
+
+def _settle_quietly(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:  # retrieved here, logged where it happened
+        log.debug("a task that outlived its request ended with %s", type(task.exception()).__name__)
 
 
 def kept_answer(result: ExecutionResult) -> dict[str, Any]:

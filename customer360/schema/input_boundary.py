@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +49,7 @@ from strawberry.extensions import SchemaExtension
 from customer360.domain.payments import PaymentCode
 from customer360.domain.problems import CommonCode, Problem
 from customer360.schema.input_rules import Case, Check, TextRule, rule_for
+from customer360.schema.interactions import answered
 from customer360.schema.refusals import is_payload, refused_payload
 
 log = logging.getLogger("customer360.input")
@@ -172,7 +174,9 @@ class InputBoundary(SchemaExtension):
         for problem in problems:
             log.info("input refused: %s.%s %s", owner, ".".join(problem.field or ()), problem.code.value)
         if info.parent_type is info.schema.mutation_type and is_payload(definition.type):
-            return refused_payload(definition.type, problems)
+            # Recorded like any mutation's answer (audit row, event, the key's outcome): RecordOutcome,
+            # which sits inside `_next`, never runs for a refusal.
+            return answered(info, refused_payload(definition.type, problems), datetime.now(UTC))
         if _names_nothing(problems, types, definition.type):
             return None  # an id no object can have, like one that does not exist: `node(id:)` answers null
         first = problems[0]

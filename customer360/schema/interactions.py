@@ -6,15 +6,16 @@ its `user_errors` — and the field's schema name, never from the GraphQL respon
 selects or how it aliases a field must not change what is recorded (a form that asks only for
 `userErrors { message }` must not lose its answer, and an alias must not hide a refused complaint).
 A userError is an ERROR event with the code the resident met, and so is a raised error (with the
-code the client is shown, e.g. FORBIDDEN); anything else is a SERVICE_SUBMITTED event.
+code the client is shown, e.g. FORBIDDEN); anything else is a SERVICE_SUBMITTED event. Input the
+boundary refuses before any resolver runs (INVALID_CHARACTERS, TOO_LONG, INVALID_RETURN_URL) is
+recorded the same way, from the refusal payload (`schema/input_boundary.py`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
@@ -22,7 +23,8 @@ from strawberry.types import Info
 
 from customer360.auth.policy import acting_role
 from customer360.domain.analytics import Channel, EventKind, InteractionEvent, is_service_code
-from customer360.sources.errors import SourceUnavailable
+from customer360.schema.errors import expected_code
+from customer360.store.idempotency import note_outcome
 
 log = logging.getLogger("customer360.interactions")
 
@@ -58,10 +60,9 @@ class RecordOutcome(FieldExtension):
         try:
             payload = await next_(source, info, **kwargs)
         except Exception as error:
-            await _record(info, _failure_code(error), started)
+            await record_outcome(info, expected_code(error) or FAILED, started)
             raise
-        await _record(info, outcome_of(payload), started, payload)
-        return payload
+        return await answered(info, payload, started)
 
 
 def record_every_mutation(mutation_root: type) -> None:
@@ -78,13 +79,14 @@ def outcome_of(payload: Any) -> str:
     return str(problems[0].code) if problems else OK
 
 
-def _failure_code(error: Exception) -> str:
-    """The code the client is shown for a raised error (FORBIDDEN, PURPOSE_REQUIRED, ...), if it has one."""
-    if isinstance(error, SourceUnavailable):
-        return "SOURCE_UNAVAILABLE"
-    extensions = getattr(error, "extensions", None)
-    code = extensions.get("code") if isinstance(extensions, Mapping) else None
-    return code if isinstance(code, str) else FAILED
+class MutationField(Protocol):
+    """Which mutation field and whose request: Strawberry's `Info` or graphql-core's resolve info."""
+
+    @property
+    def field_name(self) -> str: ...
+
+    @property
+    def context(self) -> Any: ...
 
 
 def journey_of(field: str, payload: Any, outcome: str) -> str | None:
@@ -97,7 +99,16 @@ def journey_of(field: str, payload: Any, outcome: str) -> str | None:
     return journey
 
 
-async def _record(info: Info, outcome: str, started: datetime, payload: Any = None) -> None:
+async def answered(info: MutationField, payload: Any, started: datetime) -> Any:
+    """A mutation's payload, recorded: by its resolver, or by the input boundary that refused it
+    (`schema/input_boundary.py`). Its outcome code is noted for the request's Idempotency-Key too."""
+    outcome = outcome_of(payload)
+    note_outcome(outcome)
+    await record_outcome(info, outcome, started, payload)
+    return payload
+
+
+async def record_outcome(info: MutationField, outcome: str, started: datetime, payload: Any = None) -> None:
     """The audit row, then the event, each on its own: the write (if any) has committed by now, so a
     failure here is logged — which mutation and what kind of failure, no input or personal data — and
     never raised, and one trace failing does not cost the other."""

@@ -6,12 +6,18 @@ its answer (DONE) or, when nothing was done, gives the key back (the row is dele
 than `KEY_LIFETIME` counts as absent: the next request with that key retakes it, whatever its body.
 An IN_PROGRESS row whose lease ran out belongs to a request that died (a crashed or killed worker):
 a request with the same body retakes it.
+
+While a keyed request runs, `ATTEMPT` holds what it has done so far (`Attempt`): the write path marks
+that a write began, and each mutation field notes its outcome code. The key's holder
+(`http/idempotency.py`) reads it, not the response the client shaped, to decide whether the key is
+kept, and whether a request cut short by the timeout must run on to keep its answer.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -50,6 +56,33 @@ class Taken:
     created_at: datetime
 
 
+@dataclass
+class Attempt:
+    """What the running keyed request has done: whether a write began, and each mutation field's outcome
+    code as the command answered it (whatever the client selected or aliased)."""
+
+    writing: bool = False
+    outcomes: list[str] = field(default_factory=list)
+
+
+# Set by the key's holder around the request it runs; None outside a keyed request (nothing to note).
+ATTEMPT: ContextVar[Attempt | None] = ContextVar("idempotency_attempt", default=None)
+
+
+def note_writing() -> None:
+    """A write is about to commit: from here the request must not be given up half way."""
+    attempt = ATTEMPT.get()
+    if attempt is not None:
+        attempt.writing = True
+
+
+def note_outcome(code: str) -> None:
+    """A mutation field answered its payload with this code (OK or its first userError's)."""
+    attempt = ATTEMPT.get()
+    if attempt is not None:
+        attempt.outcomes.append(code)
+
+
 class IdempotencyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -60,21 +93,19 @@ class IdempotencyStore:
         away meanwhile (its owner gave it back); ask again."""
         now = datetime.now(UTC)
         owner = secrets.token_hex(16)
+        # A new row and a retaken one hold the same: this request's claim, from now.
+        held = {
+            "fingerprint": fingerprint,
+            "state": KeyState.IN_PROGRESS.value,
+            "owner": owner,
+            "lease_until": now + lease,
+            "answer": None,
+            "created_at": now,
+        }
         await self._purge(now)
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(idempotency_keys).values(
-                        scope=scope,
-                        key=key,
-                        fingerprint=fingerprint,
-                        state=KeyState.IN_PROGRESS.value,
-                        owner=owner,
-                        lease_until=now + lease,
-                        answer=None,
-                        created_at=now,
-                    )
-                )
+                await conn.execute(insert(idempotency_keys).values(scope=scope, key=key, **held))
             return Claim(owner)
         except IntegrityError:
             pass
@@ -88,14 +119,7 @@ class IdempotencyStore:
             retaken = await conn.execute(
                 update(idempotency_keys)
                 .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key, or_(expired, abandoned))
-                .values(
-                    fingerprint=fingerprint,
-                    state=KeyState.IN_PROGRESS.value,
-                    owner=owner,
-                    lease_until=now + lease,
-                    answer=None,
-                    created_at=now,
-                )
+                .values(**held)
             )
             if retaken.rowcount == 1:
                 return Claim(owner)
