@@ -34,9 +34,9 @@ def _element(path: Sequence[str]) -> str | None:
 
 
 async def _accounts(request: Request, session: Session) -> list[dict[str, Any]]:
+    """The accounts the resident is liable for now (a discount on a past home is not this journey's)."""
     me = (await call(request, "PortalDiscountAccounts", token=session.token))["me"] or {}
-    accounts: list[dict[str, Any]] = me.get("councilTaxAccounts", [])
-    return accounts
+    return [account for account in me.get("councilTaxAccounts", []) if account["liableTo"] is None]
 
 
 @resident_page
@@ -83,7 +83,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
         answers=answers,
         account=accounts.get(answers["account"]),
         several=len(accounts) > 1,
-        starts_on=_starts_on(answers),
+        starts_on=str(_starts_on(answers) or ""),
         form_token=session.form_tokens[JOURNEY.key],
     )
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.portal import journeys
-from customer360.portal.api import call, call_allowing_gaps
+from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
@@ -41,22 +41,30 @@ def questions_for(code: str) -> str:
     return f"{START}/{code}"
 
 
-async def _services(request: Request, session: Session) -> list[dict[str, Any]]:
-    """The services on offer now (with a back office down, the others: the page still works)."""
-    data, _complete = await call_allowing_gaps(request, "PortalServices", token=session.token)
-    return [service for service in data["services"] if not service["retired"]]
+async def _services(request: Request, session: Session) -> tuple[list[dict[str, Any]], bool]:
+    """The services on offer now, and whether that is all of them (with a back office down that has
+    never been listed, the others: the page still works)."""
+    data, complete = await call_allowing_gaps(request, "PortalServices", token=session.token)
+    return [service for service in data["services"] if not service["retired"]], complete
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:
-    return next((s for s in await _services(request, session) if s["code"] == code), None)
+    """The service `code`, or None if there is no such service; a service problem while its back
+    office cannot say."""
+    services, complete = await _services(request, session)
+    found = next((s for s in services if s["code"] == code), None)
+    if found is None and not complete:
+        raise ApiUnavailable("PortalServices")
+    return found
 
 
 @visitor_page
 async def choose(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     groups: dict[str, list[dict[str, Any]]] = {}
-    for service in await _services(request, session):
+    services, complete = await _services(request, session)
+    for service in services:
         groups.setdefault(service["group"], []).append(service)
-    return page("report_choose.html", session, title=TITLE, back_link="/", groups=groups)
+    return page("report_choose.html", session, title=TITLE, back_link="/", groups=groups, complete=complete)
 
 
 @visitor_page
@@ -128,8 +136,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
 async def send(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
     draft = session.drafts.get(JOURNEY.key)
     questions = questions_for(draft["service"]) if draft else START
-    service = await _service(request, session, draft["service"]) if draft else None
-    attributes = service["attributes"] if service else []
+    signed_in = session.signed_in
     return await journeys.send(
         request,
         session,
@@ -137,7 +144,7 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
         fields,
         JOURNEY,
         questions,
-        lambda answers: _variables(answers, attributes, signed_in=session.signed_in),
+        lambda answers: _variables(answers, signed_in=signed_in),
         lambda made: made["request"]["reference"],
     )
 
@@ -150,7 +157,7 @@ async def confirmation(_request: Request, session: Session, _sessions: Sessions,
     return page("report_confirmation.html", session, title="Report sent", reference=reference)
 
 
-def _variables(answers: dict[str, str], attributes: Sequence[dict[str, Any]], *, signed_in: bool) -> dict[str, Any]:
+def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
     location: dict[str, Any] | None = None
     if answers["uprn"]:
         location = {"uprn": answers["uprn"]}
@@ -161,8 +168,14 @@ def _variables(answers: dict[str, str], attributes: Sequence[dict[str, Any]], *,
             "serviceCode": answers["service"],
             "description": answers["description"],
             "location": location,
-            # Every question in the definition's order, unanswered ones blank: an error's index is the question's.
-            "attributes": [{"code": a["code"], "value": answers.get("attribute:" + a["code"], "")} for a in attributes],
+            # Every question in the definition's order as the draft keeps it, unanswered ones blank: an error's
+            # index is the question's. Sent from the draft alone, so a list that cannot be read now (its back
+            # office down) does not stop the report: the API checks it against the list as last seen.
+            "attributes": [
+                {"code": key.removeprefix("attribute:"), "value": value}
+                for key, value in answers.items()
+                if key.startswith("attribute:")
+            ],
             "contactEmail": None if signed_in else (answers["contact_email"] or None),
         }
     }
