@@ -110,6 +110,9 @@ async def test_report_a_problem_offers_each_service_by_group_and_draws_each_ques
         fly_tipping = (await client.get("/report-a-problem/FLY_TIPPING")).text
         assert "The date and time, for example" in fly_tipping, "a datetime question"
         assert (await client.get("/report-a-problem/NO_SUCH_SERVICE")).status_code == 404
+        licence = (await client.get("/report-a-problem/PREMISES_LICENCE")).text
+        assert 'href="/sign-in">sign in</a> to use this service' in licence
+        assert 'name="description"' not in licence, "no form to fill in vain"
 
 
 async def test_an_anonymous_report_goes_through_check_answers_once_however_often_it_is_sent(own_council: Settings):
@@ -385,15 +388,35 @@ async def test_single_person_discount_needs_sign_in_and_refuses_another_resident
         assert after["councilTaxAccounts"][0]["discounts"] == theirs["councilTaxAccounts"][0]["discounts"]
 
 
-async def test_single_person_discount_with_revenues_down_is_a_service_problem_page(
+async def test_single_person_discount_with_revenues_down_is_a_service_problem_page_and_the_resent_form_applies_once(
     own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
 ):
     async with running_app(own_council) as (app, client):
-        resident, _account = await resident_living_alone(client, issuer, residents)
+        resident, account = await resident_living_alone(client, issuer, residents)
         await sign_in(client, resident["email"])
-        app.state.runtime.faults.down.add(SourceSystem.REVENUES.value)
+        faults = app.state.runtime.faults
+        faults.down.add(SourceSystem.REVENUES.value)
         try:
             page = await client.get("/single-person-discount")
             assert page.status_code == 503 and h1(page.text) == "Sorry, there is a problem with the service"
         finally:
-            app.state.runtime.faults.down.clear()
+            faults.down.clear()
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        faults.down.add(SourceSystem.REVENUES.value)  # down between checking the answers and sending them
+        try:
+            failed = await client.post("/single-person-discount/check-answers", data=form)
+            assert failed.status_code == 503 and "check My requests before sending it again" in failed.text
+        finally:
+            faults.down.clear()
+        retried = await client.post("/single-person-discount/check-answers", data=form)  # the resident tries again
+        assert retried.headers["location"] == "/single-person-discount/confirmation"
+        after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
+        assert (
+            len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
+            == 1
+        )

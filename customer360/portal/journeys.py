@@ -23,6 +23,9 @@ from customer360.portal.api import ApiUnavailable, NotSignedIn, call
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import see_other
 
+# A refusal that says only "a back office cannot answer now": nothing was done, and the same form sent
+# again later can succeed, so it is a service problem to try again, not the resident's answers to fix.
+TRY_AGAIN_CODES = {"SOURCE_UNAVAILABLE"}
 DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the first one's outcome
 # An error's field path (as the API gives it) -> the id of the input it is about, or None (summary only).
 ElementFor = Callable[[Sequence[str]], str | None]
@@ -117,6 +120,8 @@ async def send(
                 idempotency_key=hashlib.sha256(f"portal:{journey.key}:{token}".encode()).hexdigest(),
             )
         )[journey.payload]
+        if payload["userErrors"] and {error["code"] for error in payload["userErrors"]} <= TRY_AGAIN_CODES:
+            raise ApiUnavailable(journey.operation)
     except (ApiUnavailable, NotSignedIn):
         await sessions.restore_form_token(session, token)  # the outcome is unknown: a retry sends the same key
         raise
