@@ -311,10 +311,14 @@ async def test_single_person_discount_is_applied_once_and_a_second_application_i
         locations = await send_twice_and_again(client, "/single-person-discount/check-answers")
         assert locations == ["/single-person-discount/confirmation"] * 3
         confirmation = await client.get("/single-person-discount/confirmation")
-        assert "Application sent" in confirmation.text and "25% off from" in confirmation.text
+        panel = confirmation.text.split('class="govuk-panel', 1)[1].split("</div>\n", 1)[0]
+        reference = REFERENCE.search(panel)
+        assert "Application sent" in panel and reference
         after = (await graphql(client, ACCOUNTS, token)).json()["data"]["me"]["councilTaxAccounts"]
         discounts = next(a for a in after if a["reference"] == account["reference"])["discounts"]
         assert len(discounts) == 1, "two clicks and a resend made one application"
+        listed = (await graphql(client, MY_REQUESTS, token)).json()["data"]["me"]["requests"]["edges"]
+        assert reference.group(0) in {edge["node"]["reference"] for edge in listed}, "the reference is in My requests"
 
         await client.post("/single-person-discount", data=answers)
         check = await client.get("/single-person-discount/check-answers")

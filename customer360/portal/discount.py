@@ -91,16 +91,16 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
 @resident_page
 async def send(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
     return await journeys.send(
-        request, session, sessions, fields, JOURNEY, START, _variables, lambda made: made["discount"]["startsOn"]
+        request, session, sessions, fields, JOURNEY, START, _variables, lambda made: made["discount"]["reference"]
     )
 
 
 @resident_page
 async def confirmation(_request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
-    starts_on = session.references.get(JOURNEY.key)
-    if starts_on is None:
+    reference = session.references.get(JOURNEY.key)
+    if reference is None:
         return see_other(START)
-    return page("discount_confirmation.html", session, title="Application sent", starts_on=starts_on)
+    return page("discount_confirmation.html", session, title="Application sent", reference=reference)
 
 
 def _variables(answers: dict[str, str]) -> dict[str, Any]:
