@@ -353,6 +353,16 @@ async def test_single_person_discount_date_and_declaration_errors(
             assert error_links(page.text) == {message: "#starts-on-day"}
             assert 'id="starts-on-error"' in page.text
         question = await client.get("/single-person-discount")
+        good = {**date_fields(london_today()), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=good)
+        check = await client.get("/single-person-discount/check-answers")
+        stale = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        await client.post("/single-person-discount", data={**good, "starts-on-month": "13"})  # back, and changed
+        assert (await client.get("/single-person-discount/check-answers")).headers[
+            "location"
+        ] == "/single-person-discount"
+        resent = await client.post("/single-person-discount/check-answers", data=stale)  # the old check page, sent
+        assert resent.headers["location"] == "/single-person-discount/check-answers", "nothing sent"
         far = date_fields(london_today() + timedelta(days=400))
         await client.post("/single-person-discount", data={**far, "csrf_token": csrf_of(question.text)})
         check = await client.get("/single-person-discount/check-answers")

@@ -81,8 +81,10 @@ async def refuse_answers(
     session: Session, sessions: Sessions, journey: Journey, answers: dict[str, str], problems: list[dict[str, Any]]
 ) -> None:
     """Answers the portal cannot send as they are (not a number, not a real date): kept as typed, and the
-    problems shown on the question page as the API's own would be."""
+    problems shown on the question page as the API's own would be. The draft loses its form token:
+    answers that cannot be sent are never on a check-answers page (a back button finds the questions)."""
     session.drafts[journey.key] = answers
+    session.form_tokens.pop(journey.key, None)
     session.refusals[journey.key] = problems
     await sessions.save(session)
 
@@ -110,6 +112,10 @@ async def send(
     answers = session.drafts.get(journey.key)
     if not token or answers is None or not await sessions.take_form_token(session, token):
         return await _after_duplicate(sessions, token, journey, questions)
+    if session.form_tokens.get(journey.key) != token:
+        # A check page drawn for answers since changed (and refused): its token is spent, nothing is sent,
+        # and the check page now shows the answers as they are (or the questions, if they cannot be sent).
+        return see_other(journey.check)
     try:
         payload = (
             await call(
