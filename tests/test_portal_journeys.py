@@ -5,13 +5,16 @@ form is sent, and the API's userErrors as the error summary and inline messages.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from customer360 import logging_config
 from customer360.auth.principal import Role
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
@@ -251,8 +254,9 @@ async def test_a_staff_defined_service_is_linked_from_your_account_by_its_name(
 
 
 async def test_with_back_offices_down_the_services_still_known_are_offered_and_a_report_is_kept(
-    own_council: Settings, staff_token
+    own_council: Settings, staff_token, caplog: pytest.LogCaptureFixture
 ):
+    caplog.set_level(logging.DEBUG)
     description = "Hedge over the bus stop (portal, back offices down)"
     async with running_app(own_council) as (app, client):
         assert (await graphql(client, DEFINE, staff_token(Role.ADMIN), {"input": HEDGE})).status_code == 200
@@ -271,6 +275,9 @@ async def test_with_back_offices_down_the_services_still_known_are_offered_and_a
         finally:
             app.state.runtime.faults.down.clear()
         assert len(await intents_described(own_council, description)) == 1, "kept, to be delivered when it is back"
+    quiet = tuple(logging_config._QUIET)
+    logged = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith(quiet))
+    assert description not in logged and "Footpath" not in logged, "no input values in logs"
 
 
 async def resident_living_alone(
