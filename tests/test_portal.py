@@ -39,8 +39,14 @@ COUNCIL_TAX = """{ me { councilTaxAccounts { reference band annualCharge { forma
   instalments { dueDate } latestStatement { lines { amount { pence } } closingBalance { pence formatted } } } } }"""
 REQUESTS = "{ me { requests(first: 100) { totalCount edges { node { reference history { description } } } } } }"
 COMPLAINTS = "{ me { complaints(first: 100) { totalCount edges { node { reference subject } } } } }"
-JOURNEY_LINKS = {"Council Tax": "/council-tax", "My requests": "/my-requests", "Make a complaint": "/make-a-complaint"}
-LATER_JOURNEYS = ("Report a problem", "Make a payment", "Apply for housing", "Tell us you are moving")
+JOURNEY_LINKS = {
+    "Council Tax": "/council-tax",
+    "My requests": "/my-requests",
+    "Make a complaint": "/make-a-complaint",
+    "Report a problem": "/report-a-problem",
+    "Apply for a single person discount": "/single-person-discount",
+}
+LATER_JOURNEYS = ("Make a payment", "Apply for housing", "Tell us you are moving")
 
 
 def h1(html: str) -> str:

@@ -8,15 +8,19 @@ screenshots to a temporary directory, or to docs/screenshots/ with `C360_SCREENS
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from customer360.auth.tokens import DemoIssuer
+from customer360.clock import london_today
 from customer360.settings import Settings
 from tests.browser import chromium
 from tests.portal_support import REFERENCE
 from tests.support import serving_app
+from tests.test_portal_journeys import resident_living_alone
 from tests.test_staff_dashboard_browser import screenshots
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -80,6 +84,76 @@ async def make_a_complaint(page: Any, subject: str) -> str:
     return found.group(0)
 
 
+async def report_broken_glass(page: Any, description: str) -> str:
+    """From "Report a problem" through the Broken glass questions (a radio, a place by latitude and
+    longitude), check your answers and confirmation; the reference."""
+    await page.get_by_role("link", name="Report a problem").first.click()
+    await page.get_by_role("heading", level=1, name="Report a problem").wait_for()
+    await page.get_by_role("link", name="Broken glass").click()
+    await page.get_by_label("Latitude").fill("52.6339")
+    await page.get_by_label("Longitude").fill("-1.6950")
+    await page.get_by_label("Yes").check()
+    await page.get_by_label("Describe the problem").fill(description)
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("heading", level=1, name="Check your answers before sending your report").wait_for()
+    await page.get_by_role("button", name="Send report").click()
+    panel = page.locator(".govuk-panel")
+    await panel.wait_for()
+    found = REFERENCE.search(await panel.inner_text())
+    assert found, "the confirmation panel shows the C360- reference"
+    return found.group(0)
+
+
+async def apply_for_single_person_discount(page: Any, starts_on: date, audit: Audit | None = None) -> None:
+    """From Your account through the date and the declaration, check your answers and confirmation."""
+    await page.get_by_role("link", name="Apply for a single person discount").click()
+    await page.get_by_label("Day").fill(str(starts_on.day))
+    await page.get_by_label("Month").fill(str(starts_on.month))
+    await page.get_by_label("Year").fill(str(starts_on.year))
+    await page.get_by_label("I am the only adult (18 or over) living at the property").check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("heading", level=1, name="Check your answers before applying").wait_for()
+    if audit:
+        await audit.check("discount-check-answers")
+    await page.get_by_role("button", name="Send application").click()
+    await page.locator(".govuk-panel").wait_for()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["javascript-off", "javascript-on"])
+async def test_anonymous_report_a_problem_journey_in_chromium(own_council: Settings, javascript: bool):
+    async with serving_app(own_council) as (_app, client), chromium() as browser:
+        base_url = str(client.base_url).rstrip("/")
+        context = await browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/")  # not signed in: a street problem needs no account
+        await page.get_by_role("link", name="Report a problem").click()
+        await page.get_by_role("link", name="Litter").click()
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("button", name="Send report").click()
+        summary = page.locator(".govuk-error-summary")
+        await summary.wait_for()
+        assert await page.title() == "Error: Litter - My Tamworth - Tamworth Borough Council"
+        await page.goto(f"{base_url}/")
+        reference = await report_broken_glass(page, f"Glass by the swings (JavaScript {'on' if javascript else 'off'})")
+        await context.close()
+    assert reference.startswith("C360-")
+
+
+async def test_single_person_discount_journey_in_chromium_without_javascript(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    async with serving_app(own_council) as (_app, client), chromium() as browser:
+        resident, account = await resident_living_alone(client, issuer, residents)
+        base_url = str(client.base_url).rstrip("/")
+        context = await browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await sign_in(page, base_url, resident["email"])
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=3))
+        await apply_for_single_person_discount(page, starts_on)
+        assert REFERENCE.search(await page.locator(".govuk-panel").inner_text()), "the panel shows the reference"
+        await context.close()
+
+
 @pytest.mark.parametrize("javascript", [False, True], ids=["javascript-off", "javascript-on"])
 async def test_complaint_journey_in_chromium(
     own_council: Settings, residents: list[dict[str, str]], javascript: bool, tmp_path: Path
@@ -115,10 +189,10 @@ async def test_complaint_journey_in_chromium(
 
 
 async def test_every_portal_page_has_no_axe_violations(
-    own_council: Settings, residents: list[dict[str, str]], tmp_path: Path
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]], tmp_path: Path
 ):
-    resident = residents[0]
     async with serving_app(own_council) as (_app, client), chromium() as browser:
+        resident, account = await resident_living_alone(client, issuer, residents)
         base_url = str(client.base_url).rstrip("/")
         context = await browser.new_context(bypass_csp=True)  # only so axe can be injected into the page
         page = await context.new_page()
@@ -161,6 +235,37 @@ async def test_every_portal_page_has_no_axe_violations(
         await page.get_by_role("button", name="Send complaint").click()
         await page.locator(".govuk-panel").wait_for()
         await audit.check("complaint-confirmation")
+
+        await page.goto(f"{base_url}/report-a-problem")
+        await audit.check("report-choose")
+        await page.get_by_role("link", name="Fly-tipping").click()  # every datatype but a single-value list
+        await audit.check("report-question-fly-tipping")
+        await page.goto(f"{base_url}/report-a-problem/GRAFFITI")  # radios, and the addresses near home
+        await audit.check("report-question")
+        await page.get_by_label("Latitude").fill("north")
+        await page.get_by_role("button", name="Continue").click()
+        await page.locator(".govuk-error-summary").wait_for()
+        await audit.check("report-errors")
+        await page.get_by_label("Latitude").fill("")
+        await page.get_by_label("An address near your home").select_option(index=1)
+        await page.get_by_label("No").check()
+        await page.get_by_label("Describe the problem").fill("Tags on the garage doors")
+        await page.get_by_role("button", name="Continue").click()
+        await audit.check("report-check-answers")
+        await page.get_by_role("button", name="Send report").click()
+        await page.locator(".govuk-panel").wait_for()
+        await audit.check("report-confirmation")
+
+        await page.goto(f"{base_url}/single-person-discount")
+        await audit.check("discount-question")
+        await page.get_by_role("button", name="Continue").click()
+        await page.locator(".govuk-error-summary").wait_for()
+        await audit.check("discount-errors")
+        await page.goto(f"{base_url}/")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=3))
+        await apply_for_single_person_discount(page, starts_on, audit)
+        await audit.check("discount-confirmation")
+        await page.goto(f"{base_url}/single-person-discount/check-answers")  # sent: back to the questions
         await page.get_by_role("link", name="Sign out").click()
         await audit.check("signed-out")
         await context.close()

@@ -26,15 +26,18 @@ async def _start(request: Request, session: Session | None) -> Response:
 async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     # Council Tax apart: with the revenues system down the account page still shows the rest.
     token = session.token or ""
-    home, council_tax = await asyncio.gather(
+    home, council_tax, services = await asyncio.gather(
         call_allowing_gaps(request, "PortalHome", token=token),
         _council_tax_summary(request, token),
+        call_allowing_gaps(request, "PortalServices", token=token),
         return_exceptions=True,
     )
     if isinstance(home, BaseException):
         raise home
     if isinstance(council_tax, BaseException):
         raise council_tax
+    if isinstance(services, BaseException):
+        raise services
     data, complete = home
     if data["me"] is None:
         raise NotSignedIn()  # the golden record is gone (merged, or the email changed at the IdP)
@@ -46,6 +49,8 @@ async def _home(request: Request, session: Session, _sessions: Sessions, _fields
         me=data["me"],
         requests_complete=complete,
         accounts=council_tax,
+        # Each service staff defined is a journey of its own to the resident, under the name they gave it.
+        defined_services=[s for s in services[0]["services"] if s["version"] is not None and not s["retired"]],
     )
 
 

@@ -36,10 +36,11 @@ async def call(
     operation: str,
     variables: dict[str, Any] | None = None,
     *,
-    token: str,
+    token: str | None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token`, complete."""
+    """The `data` of `operation` (a file in `graphql/`) run as the holder of `token` (None: as nobody,
+    for what anyone may do, such as reporting a street problem), complete."""
     data, complete = await call_allowing_gaps(
         request, operation, variables, token=token, idempotency_key=idempotency_key
     )
@@ -53,13 +54,13 @@ async def call_allowing_gaps(
     operation: str,
     variables: dict[str, Any] | None = None,
     *,
-    token: str,
+    token: str | None,
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The `data` of `operation`, and whether it is complete: with a back office down the API answers
     the rest, and that office's part as its fallback (an empty list), which the page must not show as
     "you have none"."""
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     request_id = getattr(request.state, "request_id", None)
     if request_id:  # the API call logs under the page's request id
         headers["X-Request-ID"] = request_id

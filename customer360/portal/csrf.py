@@ -19,10 +19,14 @@ FIELD = "csrf_token"
 
 async def form_fields(request: Request) -> dict[str, str]:
     """The form's fields (first value of each); anything but a urlencoded body gives none."""
+    return {name: values[0] for name, values in (await form_lists(request)).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """Every value of each field, for a group of checkboxes (Starlette keeps the body once read)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return {}
-    parsed = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in parsed.items()}
+    return parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
 
 
 def csrf_valid(session: Session | None, fields: dict[str, str]) -> bool:

@@ -59,6 +59,32 @@ def date_and_time(value: str | None) -> str:
     return f"{_day(moment.date())} at {hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
 
 
+def choice_item(value: str, chosen: list[str]) -> dict[str, Any]:
+    """One of a question's answers as a radio or checkbox item, ticked if the resident chose it."""
+    return {"value": value, "text": value, "checked": value in chosen}
+
+
+def account_item(account: dict[str, Any], chosen: str) -> dict[str, Any]:
+    """A Council Tax account as a radio item: its property, and its reference as the hint."""
+    where = account["propertyAddress"]
+    return {
+        "value": account["reference"],
+        "text": f"{where['line1']}, {where['postcode']}",
+        "hint": {"text": f"Account {account['reference']}"},
+        "checked": account["reference"] == chosen,
+    }
+
+
+def number_hint(question: dict[str, Any]) -> str:
+    """The range a number question declares, in words."""
+    low, high = question.get("min"), question.get("max")
+    if low is not None and high is not None:
+        return f"A number from {low:g} to {high:g}"
+    if low is not None:
+        return f"A number, {low:g} or more"
+    return f"A number, {high:g} or less" if high is not None else "A number, for example 3"
+
+
 def _day(day: date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
@@ -75,6 +101,9 @@ def _environment() -> Environment:
     )
     environment.filters["long_date"] = long_date
     environment.filters["date_and_time"] = date_and_time
+    environment.filters["choice_item"] = choice_item
+    environment.filters["number_hint"] = number_hint
+    environment.filters["account_item"] = account_item
     environment.globals["asset_version"] = ASSET_VERSION
     environment.globals["REQUEST_STATUSES"] = REQUEST_STATUSES
     environment.globals["INSTALMENT_STATUSES"] = INSTALMENT_STATUSES

@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, records
+from customer360.portal import account, complaints, discount, records, report
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -25,6 +25,17 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (complaints.CHECK, complaints.check_answers, "GET"),
         (complaints.CHECK, complaints.send, "POST"),
         (complaints.DONE, complaints.confirmation, "GET"),
+        (discount.START, discount.question, "GET"),
+        (discount.START, discount.answer, "POST"),
+        (discount.JOURNEY.check, discount.check_answers, "GET"),
+        (discount.JOURNEY.check, discount.send, "POST"),
+        (discount.JOURNEY.done, discount.confirmation, "GET"),
+        (report.START, report.choose, "GET"),
+        (report.JOURNEY.check, report.check_answers, "GET"),
+        (report.JOURNEY.check, report.send, "POST"),
+        (report.JOURNEY.done, report.confirmation, "GET"),
+        (report.START + "/{code}", report.question, "GET"),
+        (report.START + "/{code}", report.answer, "POST"),
     ]
     if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
         pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]

@@ -98,22 +98,44 @@ def resident_page(
         session = await sessions.load(request)
         if session is None or not session.signed_in:
             return await otherwise(request, session) if otherwise else see_other("/sign-in")
-        fields: dict[str, str] = {}
-        if request.method == "POST":
-            fields = await form_fields(request)
-            if not csrf_valid(session, fields):
-                return csrf_refused(session)
-        try:
-            response = await handler(request, session, sessions, fields)
-        except NotSignedIn:
-            await sessions.end(session)
-            return signed_out(sessions, "Your sign-in has expired", "For your security, sign in again to carry on.")
-        except ApiRefused:
-            return not_found(session)
-        except ApiUnavailable:
-            return service_problem(session)
-        await sessions.touch(session)
-        sessions.set_cookie(response, session)
-        return response
+        return await _answer(request, session, sessions, handler)
 
     return endpoint
+
+
+def visitor_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
+    """A page anyone may use, signed in or not (a street problem may be reported anonymously): a visitor
+    without a session is given one, to hold the form's CSRF token and the answers."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        sessions = sessions_for(request)
+        session = await sessions.load(request)
+        if session is None:
+            if request.method == "POST":  # a form needs the session it was drawn for
+                return csrf_refused(None)
+            session = await sessions.start()
+        return await _answer(request, session, sessions, handler)
+
+    return endpoint
+
+
+async def _answer(request: Request, session: Session, sessions: Sessions, handler: ResidentPage) -> Response:
+    """The page, once the form's CSRF token is checked; the API's refusals as pages."""
+    fields: dict[str, str] = {}
+    if request.method == "POST":
+        fields = await form_fields(request)
+        if not csrf_valid(session, fields):
+            return csrf_refused(session)
+    try:
+        response = await handler(request, session, sessions, fields)
+    except NotSignedIn:
+        await sessions.end(session)
+        return signed_out(sessions, "Your sign-in has expired", "For your security, sign in again to carry on.")
+    except ApiRefused:
+        return not_found(session)
+    except ApiUnavailable:
+        return service_problem(session)
+    await sessions.touch(session)
+    sessions.set_cookie(response, session)
+    return response

@@ -90,6 +90,9 @@ class Discount(Node):
     starts_on: date
     ends_on: date | None
     account_reference: str
+    reference: str | None = strawberry.field(
+        description="The `C360-` reference the resident was given, when they applied through customer360."
+    )
 
     @classmethod
     def from_record(cls, record: DiscountRecord) -> Self:
@@ -104,6 +107,7 @@ class Discount(Node):
             starts_on=record.starts_on,
             ends_on=record.ends_on,
             account_reference=record.account_reference,
+            reference=record.external_reference,
         )
 
 
