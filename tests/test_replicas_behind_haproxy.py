@@ -204,7 +204,7 @@ async def _crm_subjects(settings: Settings) -> Counter[str]:
 async def test_a_rolling_restart_of_both_replicas_under_load_fails_no_request_and_loses_or_repeats_no_write(
     tmp_path,
 ):
-    haproxy = shutil.which("haproxy")
+    haproxy = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
     if haproxy is None:
         unavailable("haproxy is not installed (Debian: apt-get install haproxy); CI installs it")
     await (await redis_or_skip()).aclose()
