@@ -1,5 +1,6 @@
 """Every replica runs the outbox relay: on one PostgreSQL and Redis, two gateways deliver a backlog
-of pending writes between them, each write exactly once.
+of pending writes between them, each write exactly once; a gateway that stops ends the delivery it
+has under way instead of leaving it claimed.
 
 Real components: a fresh PostgreSQL database as the gateways' shared store, Redis (C360_TEST_REDIS_URL),
 the demo council's CRM (SQLite) as the back office; the writes are residents' complaints made while
@@ -140,3 +141,35 @@ async def test_two_gateways_relaying_one_backlog_deliver_each_write_once_and_sha
         assert in_crm == Counter(dict.fromkeys(keys, 1)), "each write in the CRM exactly once"
         assert sum(shares) == WRITES, f"deliveries {shares}: one each"
         assert min(shares) > 0, f"one gateway idle while the other delivered the backlog: {shares}"
+
+
+async def test_a_gateway_stopping_mid_delivery_finishes_it_and_releases_its_claim(own_council, issuer, residents):
+    """Stopping (the end of a SIGTERM) lets the relay's pass under way end: the write is delivered and
+    its claim released, not cancelled halfway and left claimed until the lease runs out."""
+    token = issuer.resident_token(residents[3]["email"])
+    key = uuid.uuid4().hex
+    async with running_app(replace(own_council, demo_sources_down=frozenset({SourceSystem.CRM}))) as (_, client):
+        complaint = await complain(client, token, key)
+    slow_crm = replace(own_council, outbox_interval_seconds=0.1, demo_source_latency_ms=1500)
+    async with running_app(slow_crm) as (app, _):
+        await fall_due_now(own_council.gateway_database_url)
+        store = app.state.runtime.outbox
+        deadline = time.monotonic() + 20
+        while not await claimed(own_council.gateway_database_url, complaint["reference"]):
+            assert time.monotonic() < deadline, "the relay never took the write"
+            await asyncio.sleep(0.05)
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 10, "the pass under way is waited for, not forever"
+    assert await claimed(own_council.gateway_database_url, complaint["reference"]) is False
+    assert await store.pending_count() == 0
+    assert await crm_subjects(own_council) == Counter({key: 1})
+
+
+async def claimed(database_url: str, reference: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            query = select(outbox.c.claimed_until).where(outbox.c.reference == reference)
+            return (await conn.execute(query)).scalar_one() is not None
+    finally:
+        await engine.dispose()
