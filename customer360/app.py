@@ -30,6 +30,7 @@ from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
+from customer360.http.draining import Drain
 from customer360.http.headers import SecurityHeaders
 from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
 from customer360.http.persisted_queries import (
@@ -267,6 +268,8 @@ async def healthz(_request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    if request.app.state.drain.draining:  # stopping: the load balancer takes this replica out first
+        return JSONResponse({"status": "draining"}, status_code=503)
     try:
         async with asyncio.timeout(READY_STORE_SECONDS):
             await runtime.customers.count()
@@ -327,6 +330,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             app.state.runtime = await start_runtime(settings, stack)
+            app.state.drain = Drain(settings.drain_seconds)
+            stack.enter_context(app.state.drain.on_sigterm())
             graphql.persisted_queries = app.state.runtime.persisted_queries
             graphql.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
             yield

@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--backoffice-port",
+        type=int,
+        metavar="P",
+        help="the demo back offices' loopback port: used if they already answer there (started by hand with "
+        "`customer360 demo backoffices --port P`, shared by several replicas), else started there "
+        "(default: a free port; ignored with C360_SOURCES)",
+    )
     serve.set_defaults(handler=_serve)
 
     demo = commands.add_parser("demo", help="the demo council's back offices").add_subparsers(
@@ -141,19 +149,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     logging.getLogger().handlers.clear()
     configure_logging(settings.log_level, format=settings.log_format)
     with contextlib.ExitStack() as stack:
-        if _backoffices_in_own_process(settings):
+        if not settings.sources_file:
             from customer360.demo.backoffice_process import (
                 BACKOFFICE_URL_ENV,
                 BackofficesDidNotStart,
+                backoffices_answering,
                 running_backoffice_process,
             )
 
-            # Started before uvicorn starts its workers, so they all call this one; stopped when serving ends.
-            try:
-                os.environ[BACKOFFICE_URL_ENV] = stack.enter_context(running_backoffice_process())
-            except BackofficesDidNotStart as error:
-                print(f"customer360: {error}", file=sys.stderr)
-                return 1
+            shared = f"http://127.0.0.1:{args.backoffice_port}" if args.backoffice_port else None
+            if shared and backoffices_answering(shared):
+                os.environ[BACKOFFICE_URL_ENV] = shared  # replicas share one set; this one starts none
+            elif _backoffices_in_own_process(settings) or shared:
+                # Started before uvicorn starts its workers, so they all call this one; stopped when serving ends.
+                try:
+                    os.environ[BACKOFFICE_URL_ENV] = stack.enter_context(
+                        running_backoffice_process(args.backoffice_port)
+                    )
+                except BackofficesDidNotStart as error:
+                    print(f"customer360: {error}", file=sys.stderr)
+                    return 1
         uvicorn.run(
             "customer360.app:create_app_from_env",
             factory=True,
@@ -163,13 +178,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
             log_config=None,
             access_log=False,  # access logs would carry query strings; requests are counted in /metrics
+            # SIGTERM: after draining (customer360/http/draining.py), requests in flight get as long as
+            # any request may take before the lifespan stops the background loops.
+            timeout_graceful_shutdown=int(settings.request_timeout_seconds) + 1,
         )
     return 0
 
 
 def _backoffices_in_own_process(settings: Settings) -> bool:
-    """The demo council's HTTP back offices, unless real ones are configured or they already run somewhere."""
-    return not settings.sources_file and settings.demo_backoffices == "process" and not settings.demo_backoffice_url
+    """The demo council's HTTP back offices, unless they already run somewhere or run inside each worker."""
+    return settings.demo_backoffices == "process" and not settings.demo_backoffice_url
 
 
 def _demo_backoffices(settings: Settings, args: argparse.Namespace) -> int:

@@ -102,6 +102,9 @@ _QUIET = {
     "aiosqlite": logging.WARNING,
     "httpcore": logging.WARNING,
     "httpx": logging.WARNING,
+    # Access lines carry URLs, and a GET /graphql URL carries the query's variables: never logged, however
+    # uvicorn was started (`serve --workers N` starts workers whose config logs them). /metrics counts requests.
+    "uvicorn.access": logging.WARNING,
 }
 
 

@@ -50,6 +50,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.outbox_delivered = Counter(
+            "customer360_outbox_delivered",
+            "Writes delivered to a back office from the outbox (by this process: each replica relays its share)",
+            ["destination"],
+            registry=self.registry,
+        )
         self.delivery_cases = Counter(
             "customer360_delivery_cases",
             "Cases opened for staff because a back office refused a delivery for good (by this process)",

@@ -72,6 +72,8 @@ DEGRADED_AFTER_SECONDS = 1.0
 STORE_LONGEST_WAIT_SECONDS = 10.0
 # Fetching an identity provider's keys (discovery document, JWKS) must not hold a sign-in for long.
 JWKS_TIMEOUT_SECONDS = 5.0
+# On the way out, a background pass under way (a relay delivering, a reconciliation) gets this long to end.
+LAST_PASS_SECONDS = 10.0
 
 log = logging.getLogger("customer360.runtime")
 
@@ -407,11 +409,16 @@ def _every_in_background(
 ) -> None:
     """`work` every `interval_seconds` for as long as the runtime lives (0: never)."""
     if interval_seconds > 0:
-        task = asyncio.create_task(every(interval_seconds, work, name))
-        stack.push_async_callback(_stop, task)
+        stop = asyncio.Event()
+        task = asyncio.create_task(every(interval_seconds, work, name, stop))
+        stack.push_async_callback(_stop, task, stop)
 
 
-async def _stop(task: asyncio.Task[None]) -> None:
+async def _stop(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Let the pass under way finish (its claims released as it ends, not left to expire), then stop;
+    a pass still running after `LAST_PASS_SECONDS` is cancelled: what it held is retried later."""
+    stop.set()
+    await asyncio.wait({task}, timeout=LAST_PASS_SECONDS)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

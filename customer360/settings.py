@@ -66,6 +66,9 @@ class Settings:
     trusted_documents: Path | None = None
     max_body_bytes: int = 256 * 1024
     request_timeout_seconds: float = 30.0
+    # SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer's
+    # health checks take the replica out before it stops listening (0: stop at once).
+    drain_seconds: float = 5.0
     rate_limit_per_ip: int = 600  # requests per window per client address; 0 turns it off
     rate_limit_per_principal: int = 300  # requests per window per signed-in principal; 0 turns it off
     rate_limit_window_seconds: float = 60.0
@@ -156,6 +159,7 @@ class Settings:
             trusted_documents=Path(env["C360_TRUSTED_DOCUMENTS"]) if env.get("C360_TRUSTED_DOCUMENTS") else None,
             max_body_bytes=int(_number(env, "C360_MAX_BODY_BYTES", 256 * 1024)),
             request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
+            drain_seconds=_number(env, "C360_DRAIN_SECONDS", 5.0),
             rate_limit_per_ip=int(_number(env, "C360_RATE_LIMIT_PER_IP", 600)),
             rate_limit_per_principal=int(_number(env, "C360_RATE_LIMIT_PER_PRINCIPAL", 300)),
             rate_limit_window_seconds=_number(env, "C360_RATE_LIMIT_WINDOW_SECONDS", 60.0),

@@ -160,3 +160,21 @@ async def test_a_realistic_session_logs_no_personal_data(captured, own_council, 
     }
     leaks = {what: value for what, value in personal.items() if value and value.lower() in text.lower()}
     assert not leaks, f"personal data in the log: {sorted(leaks)}"
+
+
+def test_access_lines_are_never_logged_however_uvicorn_was_started():
+    """A GET /graphql URL carries the query's variables: uvicorn's access line for it must not reach the log,
+    even from a worker whose own config would log access (`serve --workers N`)."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    access = logging.getLogger("uvicorn.access")
+    previous = (root.level, access.level)
+    configure_logging("DEBUG", format="json", stream=stream)
+    try:
+        access.info('127.0.0.1 - "GET /graphql?variables={"email":"ada@example.org"} HTTP/1.1" 200')
+    finally:
+        root.setLevel(previous[0])
+        access.setLevel(previous[1])
+        for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+            root.removeHandler(handler)
+    assert "graphql" not in stream.getvalue()

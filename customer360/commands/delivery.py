@@ -37,6 +37,8 @@ log = logging.getLogger("customer360.outbox")
 
 FIRST_RETRY = timedelta(seconds=5)
 MAX_RETRY = timedelta(minutes=15)
+# A relay claims this many due deliveries at a time (see `Deliverer.run_due`).
+CLAIM_BATCH = 5
 CREATED_BY_US = "created_by_customer360"
 
 
@@ -125,9 +127,13 @@ class Deliverer:
                 log.warning("outbox claims not renewed (%s)", type(error).__name__)
 
     async def run_due(self, now: datetime | None = None) -> int:
-        """One relay pass: every delivery whose retry time has come. Returns how many were tried."""
+        """One relay pass: every delivery whose retry time has come. Returns how many were tried.
+
+        Claimed a few at a time: the relays of other replicas, seeing the same backlog, claim the
+        next few meanwhile and share it, instead of waiting while one relay holds it all."""
         due = await self.outbox.due(now or datetime.now(UTC))
-        await self.deliver(due)
+        for start in range(0, len(due), CLAIM_BATCH):
+            await self.deliver(due[start : start + CLAIM_BATCH])
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
@@ -169,6 +175,7 @@ class Deliverer:
             )
             return
         await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC))
+        self.metrics.outbox_delivered.labels(destination=item.destination).inc()
         for namespace, key in delivered.invalidate:
             await self.cache.invalidate(namespace, [key])
 

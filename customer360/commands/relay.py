@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,16 +17,21 @@ log = logging.getLogger("customer360.outbox")
 RETRY_HORIZON = timedelta(days=1)
 
 
-async def every(interval_seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
-    """Run `work` every `interval_seconds`; one bad pass is logged, never the end of the loop."""
-    while True:
+async def every(
+    interval_seconds: float, work: Callable[[], Awaitable[object]], name: str, stop: asyncio.Event | None = None
+) -> None:
+    """Run `work` every `interval_seconds` until `stop` is set (the pass under way finishes first);
+    one bad pass is logged, never the end of the loop."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await work()
         except STORE_UNREACHABLE as error:  # a database restart is expected, not a bug: no traceback each pass
             log.warning("%s pass skipped: the store is not reachable (%s)", name, type(error).__name__)
         except Exception:  # a background loop must outlive any one failure; its work stays pending
             log.exception("%s pass failed", name)
-        await asyncio.sleep(interval_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_seconds)
 
 
 async def drain(deliverer: Deliverer, max_passes: int = 10) -> int:

@@ -105,14 +105,17 @@ async def _stop_when_orphaned(server: uvicorn.Server, parent_pid: int) -> None:
 
 
 @contextlib.contextmanager
-def running_backoffice_process(timeout_seconds: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[str]:
-    """`customer360 demo backoffices` as a child on a free loopback port; yields its base URL once it answers.
+def running_backoffice_process(
+    port: int | None = None, timeout_seconds: float = STARTUP_TIMEOUT_SECONDS
+) -> Iterator[str]:
+    """`customer360 demo backoffices` as a child on loopback `port` (None: a free one); yields its base
+    URL once it answers.
 
     Raises `BackofficesDidNotStart` when it exits first or does not answer within `timeout_seconds`.
     The child is stopped (SIGTERM, then SIGKILL) on the way out, whatever the reason: SIGTERM to this
     process unwinds the stack first and is delivered again afterwards.
     """
-    port = council.free_port()
+    port = port or council.free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "customer360", "demo", "backoffices", "--port", str(port)]
     with _sigterm_unwinds():
@@ -123,6 +126,13 @@ def running_backoffice_process(timeout_seconds: float = STARTUP_TIMEOUT_SECONDS)
             yield url
         finally:
             _stop(child)
+
+
+def backoffices_answering(url: str) -> bool:
+    """Whether demo back offices already answer at `url` (another replica's, or started by hand)."""
+    with contextlib.suppress(httpx.TransportError), httpx.Client(timeout=1.0, trust_env=False) as client:
+        return client.get(f"{url}{HEALTH_PATH}").status_code == 200
+    return False
 
 
 def _wait_until_answering(child: subprocess.Popen[bytes], url: str, timeout_seconds: float) -> None:

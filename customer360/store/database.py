@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock key held while migrating ("c360" in ASCII): one replica at a time.
+MIGRATION_LOCK = 0x63333630
 
 # What a store that is down, restarting or unreachable raises. SQLAlchemy wraps only the errors the
 # driver raises once connected; a refused or reset connection comes through as the driver's own
@@ -66,6 +68,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the store to the newest Alembic revision (safe to run at every start)."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas started together on a fresh database would each create the tables (and all but
+            # one fail); the lock lasts until this transaction commits, so the others then find it done.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 
