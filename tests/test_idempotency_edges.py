@@ -200,7 +200,8 @@ async def test_each_refusal_at_the_input_boundary_is_audited_and_recorded_as_an_
             assert [e["code"] for e in answer.json()["data"][field]["userErrors"]] == [code]
         replay = await keyed(client, token, key, document, variables)
         assert replay.headers["Idempotent-Replayed"] == "true"
-        audited = await AuditLog(engine).by_action([f"mutation.{field}"])
+        # This test's rows only: the copied council holds what earlier tests audited in the shared one.
+        audited = [e for e in await AuditLog(engine).by_action([f"mutation.{field}"]) if e.at >= started]
         async with engine.connect() as conn:
             mine = select(events).where(events.c.service_code == journey, events.c.at >= started)
             recorded = (await conn.execute(mine.order_by(events.c.at))).all()
