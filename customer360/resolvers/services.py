@@ -40,8 +40,9 @@ async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
     ) -> list[ServiceDefinitionRecord] | SourceUnavailable:
         async def all_services(_keys: list[str]) -> Mapping[str, list[ServiceDefinitionRecord]]:
             listed = [replace(service, system=system) for service in await fetch()]
-            if system in CHECKED_ON_DELIVERY:
-                await context.listed_services.remember(system, listed)
+            # Every list is remembered (the report names services from these); only those checked again
+            # on delivery stand in for a live list while their back office is down (`_last_seen`).
+            await context.listed_services.remember(system, listed)
             return {"all": listed}
 
         try:
