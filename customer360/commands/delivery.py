@@ -174,13 +174,23 @@ class Deliverer:
                 "delivery %s of outbox row %s failed unexpectedly (%s)", item.operation, item.id, type(error).__name__
             )
             return
-        await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC))
+        if not await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC)):
+            # Our claim ran past its lease and was taken over: the taker records (and counts) the outcome.
+            log.warning(
+                "delivery %s of %s done, but its claim was lost: left to its new holder", item.operation, item.reference
+            )
+            return
         self.metrics.outbox_delivered.labels(destination=item.destination).inc()
         for namespace, key in delivered.invalidate:
             await self.cache.invalidate(namespace, [key])
 
     async def _defer(self, item: OutboxItem, error: str) -> None:
-        await self.outbox.mark_attempt_failed(item, error, datetime.now(UTC) + retry_delay(item.attempts + 1))
+        if not await self.outbox.mark_attempt_failed(item, error, datetime.now(UTC) + retry_delay(item.attempts + 1)):
+            log.warning(
+                "delivery %s of %s deferred, but its claim was lost: left to its new holder",
+                item.operation,
+                item.reference,
+            )
 
     async def _first_per_customer(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
         """A customer's first delivery to a back office may create their record there (a CRM contact,

@@ -20,7 +20,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
@@ -57,6 +57,8 @@ POST_TO_REVENUES = "revenues.post_payment"
 # (the next pass carries on from the longest unasked).
 RECONCILE_BATCH = 50
 MAX_BATCHES_PER_PASS = 100
+# The provider expires an unfinished payment this long after it was made (GOV.UK Pay: 90 minutes).
+PROVIDER_EXPIRY = timedelta(minutes=90)
 PROVIDER_DOWN = Problem(
     None,
     CommonCode.SOURCE_UNAVAILABLE,
@@ -226,13 +228,28 @@ class Payments:
         if stored is not None:
             return await self._settle_batch(stored)
         started = datetime.now(UTC)
-        settled = 0
+        settled = await self._fail_never_at_provider(started)
         for _ in range(MAX_BATCHES_PER_PASS):
             batch = await self.ledger.claim_unchecked(started, datetime.now(UTC), RECONCILE_BATCH)
             if not batch:
                 break
             settled += await self._settle_batch(batch)
         return settled
+
+    async def _fail_never_at_provider(self, now: datetime) -> int:
+        """A payment the provider never got (it was down) has no page, so it is never paid: once the provider
+        would have expired it, it is settled FAILED, and a request held for it is closed."""
+        failed = 0
+        for _ in range(MAX_BATCHES_PER_PASS):
+            batch = await self.ledger.never_at_provider(now - PROVIDER_EXPIRY, RECONCILE_BATCH)
+            for stored in batch:
+                await self._settle_request(stored, PaymentStatus.FAILED)
+                if await self.ledger.update_status(stored.reference, PaymentStatus.FAILED):
+                    await self.deliverer.cache.forget_customers([stored.customer_id])
+                    failed += 1
+            if len(batch) < RECONCILE_BATCH:
+                break
+        return failed
 
     async def _settle_batch(self, pending: list[StoredPayment]) -> int:
         if not pending:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from customer360.commands.delivery import Deliverer
 from customer360.store.database import STORE_UNREACHABLE
+from customer360.store.locks import LockBusy
 
 log = logging.getLogger("customer360.outbox")
 
@@ -28,6 +29,8 @@ async def every(
             await work()
         except STORE_UNREACHABLE as error:  # a database restart is expected, not a bug: no traceback each pass
             log.warning("%s pass skipped: the store is not reachable (%s)", name, type(error).__name__)
+        except LockBusy:  # another process holds what this pass needs: the next pass finds it free
+            log.info("%s pass skipped: a lock it needs is busy", name)
         except Exception:  # a background loop must outlive any one failure; its work stays pending
             log.exception("%s pass failed", name)
         with contextlib.suppress(TimeoutError):

@@ -7,7 +7,7 @@ report is kept first and delivered through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -37,7 +37,7 @@ from customer360.domain.reporting import (
 )
 from customer360.domain.requests import CaseAnswer, NewCase
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
 from customer360.sources.errors import SourceRejected
@@ -59,6 +59,10 @@ CATALOGUE_DOWN = Problem(
 RETURN_URL_REQUIRED = Problem(
     ("input", "returnUrl"), CommonCode.REQUIRED, "This service has a fee: say where the payment page sends you back to"
 )
+
+
+# Starts the payment of a fee under a request's reference: its problems, or none once it is started.
+PayFee = Callable[[str, DefinedService], Awaitable[list[Problem]]]
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,10 @@ async def report_issue(
     catalogue_complete: bool,
     defined: Mapping[str, DefinedService],
     locate_uprn: Callable[[str], tuple[float, float] | None],
+    pay_fee: PayFee,
 ) -> Submission | list[Problem]:
-    """`catalogue_complete` is false when a back office could not list its services."""
+    """`catalogue_complete` is false when a back office could not list its services. `pay_fee` starts the
+    payment of a fee-paying service's fee under the request's reference, before the request is kept."""
     definition, problems = find_service(report.service_code, catalogue)
     if definition is None:
         # An unknown code is only unknown if every back office answered.
@@ -119,8 +125,17 @@ async def report_issue(
         }
     operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
 
-    async def keep() -> Kept:
+    async def keep() -> Kept | list[Problem]:
+        reference = new_reference()
+        if fee and staff_defined:
+            # The payment first, under the reference the request will have: a provider that is down (or
+            # refuses) leaves no request behind, held for a fee nobody can pay. A payment whose request
+            # was never kept is never paid (it has no page) and is settled FAILED when it expires.
+            unpaid = await pay_fee(reference, staff_defined)
+            if unpaid:
+                return unpaid
         return await writes.keep(
+            reference=reference,
             kind=STREET_REPORT if street else CASE,
             customer_id=customer.customer_id if customer else None,
             payload=payload,
@@ -130,7 +145,8 @@ async def report_issue(
         )
 
     if not (position and customer):
-        return await writes.deliver(await keep())
+        kept = await keep()
+        return kept if isinstance(kept, list) else await writes.deliver(kept)
     customer_id, at = customer.customer_id, position
 
     # The duplicate rule checks the reporter's own reports, then keeps this one: under their lock, so

@@ -34,28 +34,9 @@ class WritePath:
     deliverer: Deliverer
     locks: Locks  # check-then-write commands hold one per account (or customer) around check and keep
 
-    async def submit(
-        self,
-        *,
-        kind: str,
-        customer_id: str | None,
-        payload: dict[str, Any],
-        deliveries: Sequence[NewDelivery],
-        service_code: str | None = None,
-        reference: str | None = None,
-        held: bool = False,
-    ) -> Submission:
-        """Kept first (the resident's reference is good from here on), delivered second."""
-        kept = await self.keep(
-            kind=kind,
-            customer_id=customer_id,
-            payload=payload,
-            deliveries=deliveries,
-            service_code=service_code,
-            reference=reference,
-            held=held,
-        )
-        return await self.deliver(kept)
+    async def submit(self, **kept: Any) -> Submission:
+        """Kept first (the resident's reference is good from here on), delivered second; `kept`: keep()'s."""
+        return await self.deliver(await self.keep(**kept))
 
     async def keep(
         self,

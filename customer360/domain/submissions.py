@@ -79,8 +79,3 @@ def kept_of_kind(
     kept but not yet delivered (nor refused): the back office cannot show them yet, so a "not done
     already" check must see them here."""
     return [s for s in submissions if s.kind == kind and s.delivery_state in states and matching(s)]
-
-
-def carrying(**items: Any) -> Callable[[Submission], bool]:
-    """Accepts a submission whose payload carries these items."""
-    return lambda s: all(s.payload.get(name) == value for name, value in items.items())

@@ -13,9 +13,11 @@ scope by, so they share one scope: a key must be unguessable (a UUID v4, as the 
 another anonymous caller who sends the same key gets a conflict, or, with the very same request,
 its answer (what they sent themselves, and its reference).
 
-An answer is kept only when something was done: a mutation that raised, or whose payloads are all
-"back office unavailable, try again", gives the key back so a retry runs afresh (read from the
-commands' own outcome codes, never from the response the client shaped). A request the timeout cuts
+An answer is kept only when something was done: a mutation that raised before its write began, or
+whose payloads are all "back office unavailable, try again", gives the key back so a retry runs afresh
+(read from the commands' own outcome codes, never from the response the client shaped). One that
+raised after its write began keeps its key, unanswered, until the lease ends: a retry meanwhile
+waits or gets 409, never a second write. A request the timeout cuts
 short after its write began runs on to keep its answer: giving the key back then would let a retry
 write a second time. Queries, GET
 requests and documents that name no single operation ignore the header.
@@ -163,7 +165,10 @@ class IdempotencyKeys:
                 await self._give_back(scope, key, claim)
             raise
         if not did_something(attempt):
-            await self._give_back(scope, key, claim)
+            if attempt.writing and result.errors:  # raised after its write began: the write may stand
+                log.warning("a keyed mutation failed after its write began; its key is held for its lease")
+            else:
+                await self._give_back(scope, key, claim)
             return result
         answer = kept_answer(result)
         try:

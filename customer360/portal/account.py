@@ -12,6 +12,7 @@ from customer360.auth.tokens import DemoIssuer
 from customer360.portal.api import ApiUnavailable, NotSignedIn, call, call_allowing_gaps
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
+from customer360.portal.report import offered_here
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import csrf_refused, resident_page, see_other, service_problem, sessions_for, signed_out
 
@@ -50,7 +51,7 @@ async def _home(request: Request, session: Session, _sessions: Sessions, _fields
         requests_complete=complete,
         accounts=council_tax,
         # Each service staff defined is a journey of its own to the resident, under the name they gave it.
-        defined_services=[s for s in services[0]["services"] if s["version"] is not None and not s["retired"]],
+        defined_services=[s for s in services[0]["services"] if s["version"] is not None and offered_here(s)],
     )
 
 

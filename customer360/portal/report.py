@@ -45,7 +45,14 @@ async def _services(request: Request, session: Session) -> tuple[list[dict[str, 
     """The services on offer now, and whether that is all of them (with a back office down that has
     never been listed, the others: the page still works)."""
     data, complete = await call_allowing_gaps(request, "PortalServices", token=session.token)
-    return [service for service in data["services"] if not service["retired"]], complete
+    return [service for service in data["services"] if offered_here(service)], complete
+
+
+def offered_here(service: dict[str, Any]) -> bool:
+    """Whether the portal offers this service. Not a retired one, nor one with a fee: the portal cannot
+    take a payment yet, and the API refuses such a request without somewhere for the payment page to
+    send the payer back to, so its journey would only ever end in an error."""
+    return not service["retired"] and not service["fee"]
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:

@@ -51,8 +51,10 @@ FIRST_POLL_SECONDS = 0.005
 MAX_POLL_SECONDS = 0.2
 
 
-class LockBusy(TimeoutError):
-    """The lock (or a session to take it with) was not free within the wait budget."""
+class LockBusy(Exception):
+    """The lock (or a session to take it with) was not free within the wait budget. Not a TimeoutError
+    (an OSError): a busy lock is contention, and must not read as "store not reachable" where those are
+    caught (`STORE_UNREACHABLE`), nor as a request timeout."""
 
 
 # Sessions one process may hold or wait in at once on PostgreSQL (one per lock name at most).

@@ -130,6 +130,22 @@ class PaymentLedger:
                     claimed.append(_payment(row))
         return claimed
 
+    async def never_at_provider(self, made_before: datetime, limit: int) -> list[StoredPayment]:
+        """Unsettled payments made before `made_before` that never reached the provider (it was down when
+        they were made): the provider would have expired them by now, and reconciliation has no id to ask by."""
+        query = (
+            select(payments)
+            .where(
+                payments.c.status.not_in([s.value for s in FINAL_STATUSES]),
+                payments.c.provider_payment_id.is_(None),
+                payments.c.created_at < made_before,
+            )
+            .order_by(payments.c.created_at)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [_payment(row) for row in (await conn.execute(query)).all()]
+
     async def payable_service(self, code: str) -> PayableService | None:
         async with self._engine.connect() as conn:
             row = (

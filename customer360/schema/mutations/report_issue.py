@@ -9,6 +9,8 @@ from strawberry.types import Info
 
 from customer360.commands import reporting as command
 from customer360.commands.payments import fee_of
+from customer360.domain.problems import Problem
+from customer360.domain.services import DefinedService
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
 from customer360.resolvers.my_requests import request_not_yet_delivered
@@ -18,6 +20,7 @@ from customer360.resolvers.tracking import Tracked
 from customer360.schema.payments import Payment
 from customer360.schema.requests import LocationInput, ServiceRequest
 from customer360.schema.values import UserError, user_errors
+from customer360.store.payments import StoredPayment
 
 
 @strawberry.input
@@ -56,6 +59,18 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
     customer = await me(info)
     services = await catalogue(context, for_report=True)
     location = input.location or LocationInput()
+    started: list[StoredPayment] = []
+
+    async def pay_fee(reference: str, defined: DefinedService) -> list[Problem]:
+        assert customer is not None and input.return_url  # the command refuses a fee without either
+        paid = await context.payments.pay_for_request(
+            context.principal, customer, reference, fee_of(defined), input.return_url
+        )
+        if isinstance(paid, list):
+            return paid
+        started.append(paid)
+        return []
+
     outcome = await command.report_issue(
         context.principal,
         customer,
@@ -75,16 +90,10 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         catalogue_complete=not services.unavailable,
         defined=services.defined,
         locate_uprn=context.locate_uprn,
+        pay_fee=pay_fee,
     )
-    if isinstance(outcome, list):
+    if isinstance(outcome, list):  # a payment that could not be started kept no request: a retry starts afresh
         return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(outcome))
     request = ServiceRequest.from_record(Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome))
-    defined = services.defined.get(outcome.service_code or "")
-    if defined is None or not defined.fee_pence or customer is None or not input.return_url:
-        return ReportIssuePayload(request=request, payment=None, user_errors=[])
-    paid = await context.payments.pay_for_request(
-        context.principal, customer, outcome.reference, fee_of(defined), input.return_url
-    )
-    if isinstance(paid, list):  # the request is kept, held: the resident may pay again under this reference
-        return ReportIssuePayload(request=request, payment=None, user_errors=user_errors(paid))
-    return ReportIssuePayload(request=request, payment=Payment.from_record(from_ledger(paid)), user_errors=[])
+    payment = Payment.from_record(from_ledger(started[0])) if started else None
+    return ReportIssuePayload(request=request, payment=payment, user_errors=[])
