@@ -112,11 +112,23 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
+async def sign_out_page(request: Request) -> Response:
+    """A page with the sign-out button (the header's, for a link followed or typed): a GET signs nobody
+    out, so a cross-site link or image cannot."""
+    session = await sessions_for(request).load(request)
+    if session is None or not session.signed_in:
+        return page("signed_out.html", None, title="You are signed out", message="You are not signed in.")
+    return page("sign_out.html", session, title="Sign out")
+
+
 async def sign_out(request: Request) -> Response:
     sessions = sessions_for(request)
     session = await sessions.load(request)
     if session is not None:
+        if not csrf_valid(session, await form_fields(request)):
+            return csrf_refused(session)
         await sessions.end(session)
+    # No session (it had expired, or another tab ended it): the resident is signed out all the same.
     return signed_out(sessions, "You have signed out", "You have signed out of your council account.")
 
 

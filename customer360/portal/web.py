@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from customer360.portal.api import ApiRefused, ApiUnavailable, NotSignedIn
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
-from customer360.portal.sessions import Session, Sessions
+from customer360.portal.sessions import Session, Sessions, session_key
 
 log = logging.getLogger("customer360.portal")
 ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[Response]]
@@ -24,7 +24,9 @@ ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[
 
 def sessions_for(request: Request) -> Sessions:
     runtime: Any = request.app.state.runtime
-    return Sessions(runtime.portal_sessions, secure=runtime.settings.production)
+    settings = runtime.settings
+    key = session_key(settings.data_dir, settings.session_secret)
+    return Sessions(runtime.portal_sessions, key, secure=settings.production)
 
 
 def see_other(url: str) -> RedirectResponse:
