@@ -111,7 +111,7 @@ async def send(
     token = fields.get("form_token", "")
     answers = session.drafts.get(journey.key)
     if not token or answers is None or not await sessions.take_form_token(session, token):
-        return await _after_duplicate(sessions, token, journey, questions)
+        return await _after_duplicate(session, sessions, token, journey, questions)
     if session.form_tokens.get(journey.key) != token:
         # A check page drawn for answers since changed (and refused): its token is spent, nothing is sent,
         # and the check page now shows the answers as they are (or the questions, if they cannot be sent).
@@ -128,8 +128,11 @@ async def send(
         )[journey.payload]
         if payload["userErrors"] and {error["code"] for error in payload["userErrors"]} <= TRY_AGAIN_CODES:
             raise ApiUnavailable(journey.operation)
-    except (ApiUnavailable, NotSignedIn):
-        await sessions.restore_form_token(session, token)  # the outcome is unknown: a retry sends the same key
+    except BaseException:
+        # Whatever stopped it (the API unavailable or slow, the page's own time limit, a bug), the outcome
+        # is unknown: the token goes back, and a retry sends the same Idempotency-Key (derived from it),
+        # which the API answers as the first attempt, so giving it back never makes a second request.
+        await sessions.restore_form_token(session, token)
         raise
     if payload["userErrors"]:
         session.refusals[journey.key] = payload["userErrors"]
@@ -146,9 +149,13 @@ async def send(
     return see_other(journey.done)
 
 
-async def _after_duplicate(sessions: Sessions, token: str, journey: Journey, questions: str) -> Response:
+async def _after_duplicate(
+    session: Session, sessions: Sessions, token: str, journey: Journey, questions: str
+) -> Response:
     """A form sent again (double click, back button, retry): once the first sending has an outcome, its
-    confirmation, or the questions if the API refused the answers."""
+    confirmation, or the questions if the API refused the answers. A first sending that never came to an
+    outcome (its process stopped mid-way) leaves the draft's token spent: it is given back, once, so the
+    check page sends again (with the same Idempotency-Key) rather than waiting on nothing for ever."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DUPLICATE_WAIT_SECONDS
     while token:
@@ -156,6 +163,9 @@ async def _after_duplicate(sessions: Sessions, token: str, journey: Journey, que
         if outcome is not None:
             return see_other(journey.done if outcome else questions)
         if loop.time() >= deadline:
+            current = await sessions.reload(session)  # as the first sending may have left it
+            if current is not None and current.form_tokens.get(journey.key) == token:
+                await sessions.restore_form_token(current, token)
             break
         await asyncio.sleep(0.1)
     return see_other(journey.check)
