@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from customer360.auth.principal import Role
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
 from customer360.domain.systems import SourceSystem
+from customer360.portal.sessions import Session, Sessions, session_key
 from customer360.settings import Settings
 from customer360.store.database import create_engine
 from customer360.store.tables import intents
@@ -436,6 +439,87 @@ async def test_single_person_discount_with_revenues_down_is_a_service_problem_pa
             faults.down.clear()
         retried = await client.post("/single-person-discount/check-answers", data=form)  # the resident tries again
         assert retried.headers["location"] == "/single-person-discount/confirmation"
+        after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
+        assert (
+            len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
+            == 1
+        )
+
+
+async def test_a_sending_cut_short_by_a_slow_back_office_gives_its_token_back_and_the_resent_form_applies_once(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """The API call has less time than the page: a slow back office is a service-problem page before the
+    page's own limit, the form's token is given back, and the resent form (same Idempotency-Key) applies
+    once. A second click meanwhile waits no longer than an API call may take."""
+    async with running_app(replace(own_council, request_timeout_seconds=3.0)) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        faults = app.state.runtime.faults
+        faults.latency_seconds = 4.0  # slower than the page may take
+        try:
+            started = time.monotonic()
+            answered = await asyncio.gather(
+                *(client.post("/single-person-discount/check-answers", data=form) for _ in range(2))
+            )
+            took = time.monotonic() - started
+        finally:
+            faults.latency_seconds = 0.0
+        statuses = sorted(answer.status_code for answer in answered)
+        assert statuses == [303, 503], statuses  # not a 504: the page ended before its limit
+        assert took < 3.0
+        assert next(a for a in answered if a.status_code == 303).headers["location"] == (
+            "/single-person-discount/check-answers"
+        )
+        assert form_token_of((await client.get("/single-person-discount/check-answers")).text) == form["form_token"]
+        for _ in range(20):  # the first attempt's key may still be held by the API for a moment: a 503 again
+            retried = await client.post("/single-person-discount/check-answers", data=form)
+            if retried.status_code != 503:
+                break
+            await asyncio.sleep(0.5)
+        assert retried.headers["location"] == "/single-person-discount/confirmation"
+        again = await client.post("/single-person-discount/check-answers", data=form)
+        assert again.headers["location"] == "/single-person-discount/confirmation"
+        after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
+        assert (
+            len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
+            == 1
+        )
+
+
+async def test_a_form_whose_first_sending_stopped_without_an_outcome_is_sent_by_the_next_click(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """A sending that took the form's token and then stopped (its process ended mid-way) leaves no outcome:
+    the next click waits briefly, gives the token back, and the click after sends; no loop of waits."""
+    settings = replace(own_council, request_timeout_seconds=3.0)
+    async with running_app(settings) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        cookie = next(value for name, value in client.cookies.items() if name.endswith("c360_portal_session"))
+        sessions = Sessions(
+            app.state.runtime.portal_sessions, session_key(settings.data_dir, settings.session_secret), secure=False
+        )
+        assert await sessions.take_form_token(Session(id=cookie, csrf=""), form["form_token"])  # the stopped one
+
+        clicks = await asyncio.gather(
+            *(client.post("/single-person-discount/check-answers", data=form) for _ in range(2))
+        )
+        assert [click.headers.get("location") for click in clicks] == ["/single-person-discount/check-answers"] * 2
+        sent = await client.post("/single-person-discount/check-answers", data=form)
+        assert sent.headers["location"] == "/single-person-discount/confirmation"
         after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
         assert (
             len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])

@@ -73,7 +73,7 @@ async def call_allowing_gaps(
     client_address = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=request.app, client=client_address)
     body = {"query": document(operation), "operationName": operation, "variables": variables or {}}
-    limit = _api_time_limit(request)
+    limit = time_limit(request)
     try:
         async with asyncio.timeout(limit), httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as api:
             response = await api.post("/graphql", json=body, headers=headers)
@@ -98,6 +98,7 @@ async def call_allowing_gaps(
     return data, not errors
 
 
-def _api_time_limit(request: Request) -> float | None:
+def time_limit(request: Request) -> float | None:
+    """How long one API call may take (None: as long as it takes, when requests have no time limit)."""
     request_seconds: float = request.app.state.runtime.settings.request_timeout_seconds
     return request_seconds * API_SHARE_OF_REQUEST_TIME if request_seconds > 0 else None
