@@ -183,7 +183,11 @@ async def test_a_copy_of_the_session_table_opens_no_session_and_shows_no_draft(
         question = await client.get("/make-a-complaint")
         await client.post(
             "/make-a-complaint",
-            data={"subject": "Missed bin", "description": "Nobody came on Tuesday", "csrf_token": csrf_of(question.text)},
+            data={
+                "subject": "Missed bin",
+                "description": "Nobody came on Tuesday",
+                "csrf_token": csrf_of(question.text),
+            },
         )
         engine = create_engine(demo_settings.gateway_database_url)
         try:
@@ -397,7 +401,7 @@ def test_the_portals_documents_are_valid_operations_and_load_as_a_trusted_docume
 
 def test_outside_demo_mode_the_session_cookie_is_secure_and_host_only():
     response = Response()
-    Sessions(None, None, secure=True).set_cookie(response, Session(id="opaque", csrf="c"))  # type: ignore[arg-type]
+    Sessions(None, Fernet.generate_key(), secure=True).set_cookie(response, Session(id="opaque", csrf="c"))  # type: ignore[arg-type]
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-c360_portal_session=opaque;")
     for attribute in ("HttpOnly", "Path=/", "SameSite=lax", "Secure"):
@@ -482,7 +486,9 @@ async def test_a_back_office_that_is_down_is_a_service_problem_page_and_a_compla
 async def test_a_session_store_that_cannot_be_reached_is_a_service_problem_page(demo_settings: Settings):
     """Redis configured but not answering (nothing listens on the port): a GOV.UK problem page, not a 500."""
     async with running_app(replace(demo_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")) as (_app, client):
-        page = await client.get("/sign-in")
-        assert page.status_code == 503 and h1(page.text) == "Sorry, there is a problem with the service"
+        page = await client.get("/sign-in")  # a visit keeps nothing (and reads nothing without a cookie)
+        assert page.status_code == 200
+        sent = await client.post("/sign-in", data={"email": "a@example.net", "csrf_token": csrf_of(page.text)})
+        assert sent.status_code == 503 and h1(sent.text) == "Sorry, there is a problem with the service"
         client.cookies.set("c360_portal_session", "x")
         assert (await client.get("/")).status_code == 503

@@ -24,7 +24,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.portal.sessions import Session, Sessions, session_key
 from customer360.settings import Settings
 from customer360.store.database import create_engine
-from customer360.store.tables import intents
+from customer360.store.tables import intents, portal_sessions
 from tests.portal_support import REFERENCE, csrf_of, form_token_of, links_of, sign_in
 from tests.support import graphql, running_app
 from tests.test_portal import h1
@@ -524,4 +524,38 @@ async def test_a_form_whose_first_sending_stopped_without_an_outcome_is_sent_by_
         assert (
             len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
             == 1
+        )
+
+
+async def kept_portal_keys(settings: Settings) -> int:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            return len((await conn.execute(select(portal_sessions.c.key))).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_an_anonymous_visit_keeps_no_session_until_its_answers_need_one(own_council: Settings):
+    """Browsing writes nothing (each visit a row would let anyone fill the table); the first answers sent
+    keep the session, and the form drawn before then (its CSRF token) still goes through."""
+    async with running_app(own_council) as (_app, client):
+        before = await kept_portal_keys(own_council)
+        pages = ["/", "/report-a-problem", "/report-a-problem/BROKEN_GLASS", "/sign-in", "/sign-out"]
+        for path in pages:
+            assert (await client.get(path)).status_code == 200, path
+        await asyncio.gather(*(client.get(path) for path in pages))  # with the cookie those pages set
+        assert await kept_portal_keys(own_council) == before
+        question = await client.get("/report-a-problem/BROKEN_GLASS")
+        assert (await client.post("/report-a-problem/BROKEN_GLASS", data={"csrf_token": "forged"})).status_code == 403
+        assert await kept_portal_keys(own_council) == before
+        answers = {**IN_BOROUGH, "attribute-0": "No", "description": "Glass by the bus stop (lazy session)"}
+        drafted = await client.post(
+            "/report-a-problem/BROKEN_GLASS", data={**answers, "csrf_token": csrf_of(question.text)}
+        )
+        assert drafted.headers["location"] == "/report-a-problem/check-answers"
+        assert await kept_portal_keys(own_council) > before  # the session, and its form token
+        assert (
+            await send_twice_and_again(client, "/report-a-problem/check-answers")
+            == ["/report-a-problem/confirmation"] * 3
         )

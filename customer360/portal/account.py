@@ -69,10 +69,10 @@ async def _council_tax_summary(request: Request, token: str) -> list[dict[str, A
 
 async def sign_in_page(request: Request) -> Response:
     sessions = sessions_for(request)
-    session = await sessions.load(request)
+    session = await sessions.load_or_new(request)
     if session is not None and session.signed_in:
         return see_other("/")
-    session = session or await sessions.start()  # signed out: a session only to hold the form's CSRF token
+    session = session or sessions.new()  # signed out: a session (not kept) only for the form's CSRF token
     response = page("sign_in.html", session, title=TITLE, back_link="/", email="", field_errors={})
     sessions.set_cookie(response, session)
     return response
@@ -81,7 +81,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     """Demo identity: any demo resident's email signs in as them, with a token of the demo issuer."""
     sessions = sessions_for(request)
-    session = await sessions.load(request)
+    session = await sessions.load_or_new(request)
     fields = await form_fields(request)
     if not csrf_valid(session, fields):
         return csrf_refused(session)

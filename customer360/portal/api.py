@@ -75,7 +75,10 @@ async def call_allowing_gaps(
     body = {"query": document(operation), "operationName": operation, "variables": variables or {}}
     limit = time_limit(request)
     try:
-        async with asyncio.timeout(limit), httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as api:
+        async with (
+            asyncio.timeout(limit),
+            httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as api,
+        ):
             response = await api.post("/graphql", json=body, headers=headers)
     except TimeoutError as late:
         log.warning("portal operation %s: no answer within %.1f s", operation, limit)

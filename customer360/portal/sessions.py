@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import asdict, dataclass, field, fields
@@ -22,7 +23,6 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,15 +44,15 @@ def _digest(secret: str) -> str:
 
 
 @functools.cache
-def session_key(data_dir: Path, secret: str | None) -> Fernet:
+def session_key(data_dir: Path, secret: str | None) -> bytes:
     """The key that encrypts session values: derived from `C360_SESSION_SECRET` when set (every replica
     given the same secret shares it), else kept in the data dir beside the cache's, but apart from it."""
     if secret:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"c360 portal sessions").derive(
             secret.encode()
         )
-        return Fernet(base64.urlsafe_b64encode(derived))
-    return Fernet(kept_secret(data_dir / "keys" / "session.key", Fernet.generate_key).strip())
+        return base64.urlsafe_b64encode(derived)
+    return kept_secret(data_dir / "keys" / "session.key", Fernet.generate_key).strip()
 
 
 @dataclass
@@ -79,9 +79,10 @@ SESSION_FIELDS = tuple(f.name for f in fields(Session) if f.name != "id")
 
 
 class Sessions:
-    def __init__(self, store: PortalSessionStore, key: Fernet, *, secure: bool) -> None:
+    def __init__(self, store: PortalSessionStore, key: bytes, *, secure: bool) -> None:
         self._store = store
-        self._key = key
+        self._key = Fernet(key)
+        self._csrf_key = hmac.digest(key, b"c360 portal csrf", "sha256")
         self._secure = secure
         self.cookie = SECURE_COOKIE if secure else COOKIE
 
@@ -101,10 +102,27 @@ class Sessions:
         # Only the fields this version knows: during a rolling upgrade a newer worker may have added some.
         return Session(id=session_id, **{name: state[name] for name in SESSION_FIELDS if name in state})
 
+    async def load_or_new(self, request: Request) -> Session | None:
+        """For a page anyone may use: the kept session, else an anonymous one under the cookie's id, not
+        kept until a draft needs it (its CSRF token is derived from the id, so a form drawn before it was
+        kept is checked all the same). None without a cookie."""
+        session_id = request.cookies.get(self.cookie)
+        if not session_id:
+            return None
+        return await self._kept(session_id) or self._anonymous(session_id)
+
+    def new(self) -> Session:
+        """An anonymous session, not kept yet: a visit writes nothing until a form's answers need keeping."""
+        return self._anonymous(secrets.token_urlsafe(32))
+
     async def start(self, token: str | None = None) -> Session:
         session = Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), token=token)
         await self.save(session)
         return session
+
+    def _anonymous(self, session_id: str) -> Session:
+        # Unguessable without the key, and bound to the id the HttpOnly cookie carries.
+        return Session(id=session_id, csrf=hmac.new(self._csrf_key, session_id.encode(), "sha256").hexdigest())
 
     async def save(self, session: Session) -> None:
         """Keeps the session, and restarts its idle clock."""

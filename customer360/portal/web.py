@@ -107,16 +107,17 @@ def resident_page(
 
 def visitor_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
     """A page anyone may use, signed in or not (a street problem may be reported anonymously): a visitor
-    without a session is given one, to hold the form's CSRF token and the answers."""
+    without a session is given one, for the form's CSRF token and the answers, kept only once it holds
+    answers (a visit alone writes nothing)."""
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         sessions = sessions_for(request)
-        session = await sessions.load(request)
+        session = await sessions.load_or_new(request)
         if session is None:
             if request.method == "POST":  # a form needs the session it was drawn for
                 return csrf_refused(None)
-            session = await sessions.start()
+            session = sessions.new()
         return await _answer(request, session, sessions, handler)
 
     return endpoint
