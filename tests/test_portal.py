@@ -236,6 +236,8 @@ async def test_sessions_live_in_redis_when_it_is_configured(demo_settings: Setti
             await sign_in(client, residents[0]["email"])
             keys = [key async for key in redis.scan_iter("c360:portal:session:*")]
             assert keys and 0 < await redis.ttl(keys[0]) <= 30 * 60
+            kept = [await redis.get(key) for key in keys]
+            assert all(value.startswith(b"gAAAAA") and b'"token"' not in value for value in kept)  # Fernet
             assert h1((await client.get("/")).text) == "Your account"
             await redis.delete(*keys)  # the session is gone from the store: the browser is signed out
             assert h1((await client.get("/")).text) == "My Tamworth"

@@ -559,3 +559,37 @@ async def test_an_anonymous_visit_keeps_no_session_until_its_answers_need_one(ow
             await send_twice_and_again(client, "/report-a-problem/check-answers")
             == ["/report-a-problem/confirmation"] * 3
         )
+
+
+async def test_a_form_sent_in_one_tab_keeps_the_draft_saved_in_another_meanwhile(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """Sending waits seconds on the API; a complaint drafted in another tab meanwhile is still there after."""
+    async with running_app(own_council) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        faults = app.state.runtime.faults
+        faults.latency_seconds = 1.0  # the revenues system is slow: sending takes seconds
+        try:
+            sending = asyncio.create_task(client.post("/single-person-discount/check-answers", data=form))
+            await asyncio.sleep(0.5)
+            assert not sending.done()
+            complaint = {
+                "subject": "Noise",
+                "description": "Drilling at night (other tab)",
+                "csrf_token": form["csrf_token"],
+            }
+            drafted = await client.post("/make-a-complaint", data=complaint)  # the other tab
+            assert drafted.headers["location"] == "/make-a-complaint/check-answers"
+            sent = await sending
+        finally:
+            faults.latency_seconds = 0.0
+        assert sent.headers["location"] == "/single-person-discount/confirmation"
+        other_tab = await client.get("/make-a-complaint/check-answers")
+        assert other_tab.status_code == 200 and "Drilling at night (other tab)" in other_tab.text

@@ -134,6 +134,9 @@ async def send(
         # which the API answers as the first attempt, so giving it back never makes a second request.
         await sessions.restore_form_token(session, token)
         raise
+    # The session as it is now, not as this page found it: another tab may have saved a draft of its own
+    # while the API answered (seconds), and saving the copy loaded before would undo it.
+    session = await sessions.reload(session) or session
     if payload["userErrors"]:
         session.refusals[journey.key] = payload["userErrors"]
         await sessions.issue_form_token(session, journey.key)  # the taken one is spent; the corrected answers need one
