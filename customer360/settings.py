@@ -39,6 +39,8 @@ class Settings:
     demo_sources_down: frozenset[SourceSystem] = field(default_factory=frozenset)
     source_timeout_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:8000"
+    # Derives the key that encrypts the portal's sessions; unset, a key file in the data dir (keys/session.key).
+    session_secret: str | None = field(default=None, repr=False)
     outbox_interval_seconds: float = 5.0
     reconcile_interval_seconds: float = 60.0
     arrivals_interval_seconds: float = 300.0
@@ -140,6 +142,7 @@ class Settings:
             demo_sources_down=_systems(env.get("C360_DEMO_SOURCE_DOWN", "")),
             source_timeout_seconds=_number(env, "C360_SOURCE_TIMEOUT_SECONDS", 5.0),
             public_url=env.get("C360_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            session_secret=env.get("C360_SESSION_SECRET") or None,
             outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
             reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
             arrivals_interval_seconds=_number(env, "C360_ARRIVALS_INTERVAL_SECONDS", 300.0),

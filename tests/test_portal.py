@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from graphql import parse, validate
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.responses import Response
 
 import customer360.portal
@@ -142,13 +143,76 @@ async def test_sign_out_ends_the_session_and_its_cookie_opens_nothing(
     async with running_app(demo_settings) as (_app, client):
         await sign_in(client, residents[0]["email"])
         cookie = dict(client.cookies)
-        assert (await client.get("/council-tax")).status_code == 200
-        out = await client.get("/sign-out")
+        council_tax = await client.get("/council-tax")
+        assert council_tax.status_code == 200
+        assert "Sign out" not in links_of(council_tax.text)  # a button in a form, not a link
+        out = await client.post("/sign-out", data={"csrf_token": csrf_of(council_tax.text)})
         assert out.status_code == 200 and h1(out.text) == "You have signed out"
-        assert "Sign out" not in links_of(out.text)
+        assert "Sign out" not in out.text
         client.cookies.clear()
         client.cookies.update(cookie)  # the old cookie, replayed
         assert (await client.get("/council-tax")).headers["location"] == "/sign-in"
+        assert h1((await client.get("/")).text) == "My Tamworth"
+
+
+async def test_only_a_post_with_the_csrf_token_signs_out(demo_settings: Settings, residents: list[dict[str, str]]):
+    """A cross-site `<img src=/sign-out>` or a forged form signs nobody out; GET /sign-out is a page with
+    the button (it works without JavaScript)."""
+    async with running_app(demo_settings) as (_app, client):
+        await sign_in(client, residents[0]["email"])
+        page = await client.get("/sign-out")
+        assert page.status_code == 200 and h1(page.text) == "Sign out"
+        assert '<form method="post" action="/sign-out"' in page.text
+        forged = await asyncio.gather(
+            client.post("/sign-out", data={"csrf_token": "forged"}), client.post("/sign-out", data={})
+        )
+        assert [answer.status_code for answer in forged] == [403, 403]
+        assert h1((await client.get("/")).text) == "Your account"  # still signed in
+        token = csrf_of(page.text)
+        twice = await asyncio.gather(*(client.post("/sign-out", data={"csrf_token": token}) for _ in range(2)))
+        assert {h1(answer.text) for answer in twice} == {"You have signed out"}
+        assert (await client.get("/council-tax")).headers["location"] == "/sign-in"
+        assert h1((await client.get("/sign-out")).text) == "You are signed out"
+
+
+async def test_a_copy_of_the_session_table_opens_no_session_and_shows_no_draft(
+    demo_settings: Settings, residents: list[dict[str, str]]
+):
+    async with running_app(demo_settings) as (_app, client):
+        await sign_in(client, residents[0]["email"])
+        question = await client.get("/make-a-complaint")
+        await client.post(
+            "/make-a-complaint",
+            data={
+                "subject": "Missed bin",
+                "description": "Nobody came on Tuesday",
+                "csrf_token": csrf_of(question.text),
+            },
+        )
+        engine = create_engine(demo_settings.gateway_database_url)
+        try:
+            async with engine.connect() as conn:
+                values = [row.value for row in await conn.execute(select(portal_sessions.c.value))]
+        finally:
+            await engine.dispose()
+        session_id = next(value for name, value in client.cookies.items() if name.endswith("c360_portal_session"))
+        assert values and all(session_id not in value for value in values)
+        kept = "\n".join(values)
+        assert "Nobody came on Tuesday" not in kept and "Missed bin" not in kept and '"token"' not in kept
+        # Sealed with the portal's own key in the data dir: the draft is there, for that key's holder only.
+        key = Fernet((demo_settings.data_dir / "keys" / "session.key").read_bytes().strip())
+        assert any("Nobody came on Tuesday" in key.decrypt(value.encode()).decode() for value in values)
+
+
+async def test_sessions_opened_with_another_session_secret_are_over(
+    demo_settings: Settings, residents: list[dict[str, str]]
+):
+    async with running_app(replace(demo_settings, session_secret="one secret")) as (_app, client):
+        await sign_in(client, residents[0]["email"])
+        assert h1((await client.get("/")).text) == "Your account"
+        cookie = dict(client.cookies)
+    async with running_app(replace(demo_settings, session_secret="another secret")) as (_app, client):
+        client.cookies.update(cookie)
         assert h1((await client.get("/")).text) == "My Tamworth"
 
 
@@ -172,6 +236,8 @@ async def test_sessions_live_in_redis_when_it_is_configured(demo_settings: Setti
             await sign_in(client, residents[0]["email"])
             keys = [key async for key in redis.scan_iter("c360:portal:session:*")]
             assert keys and 0 < await redis.ttl(keys[0]) <= 30 * 60
+            kept = [await redis.get(key) for key in keys]
+            assert all(value.startswith(b"gAAAAA") and b'"token"' not in value for value in kept)  # Fernet
             assert h1((await client.get("/")).text) == "Your account"
             await redis.delete(*keys)  # the session is gone from the store: the browser is signed out
             assert h1((await client.get("/")).text) == "My Tamworth"
@@ -337,7 +403,7 @@ def test_the_portals_documents_are_valid_operations_and_load_as_a_trusted_docume
 
 def test_outside_demo_mode_the_session_cookie_is_secure_and_host_only():
     response = Response()
-    Sessions(None, secure=True).set_cookie(response, Session(id="opaque", csrf="c"))  # type: ignore[arg-type]
+    Sessions(None, Fernet.generate_key(), secure=True).set_cookie(response, Session(id="opaque", csrf="c"))  # type: ignore[arg-type]
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-c360_portal_session=opaque;")
     for attribute in ("HttpOnly", "Path=/", "SameSite=lax", "Secure"):
@@ -360,7 +426,7 @@ async def test_every_link_and_asset_on_the_portals_pages_answers(
                 continue
             seen.add(path)
             if path == "/sign-out":
-                continue  # visited last, by hand: it would end the crawl's session
+                continue  # visited last, by hand, with its button: signing out ends the crawl's session
             answer = await client.get(path)
             assert answer.status_code == 200, f"{path} answers {answer.status_code}"
             if "text/html" in answer.headers["content-type"]:
@@ -368,8 +434,11 @@ async def test_every_link_and_asset_on_the_portals_pages_answers(
                 queue += re.findall(r'<(?:link|script)[^>]+(?:href|src)="(/[^"]+)"', answer.text)
         assert len(seen) > 10 and {"/council-tax", "/my-requests"} <= seen
         assert any(url.startswith("/static/portal.js?v=") for url in seen), "asset URLs carry their version"
-        assert (await client.get("/sign-out")).status_code == 200
+        sign_out_page = await client.get("/sign-out")
+        assert sign_out_page.status_code == 200
+        await client.post("/sign-out", data={"csrf_token": csrf_of(sign_out_page.text)})
         signed_out = await client.get("/")
+        assert h1(signed_out.text) == "My Tamworth"
         for link in links_of(signed_out.text).values():
             assert (await client.get(link)).status_code == 200, link
 
@@ -419,7 +488,9 @@ async def test_a_back_office_that_is_down_is_a_service_problem_page_and_a_compla
 async def test_a_session_store_that_cannot_be_reached_is_a_service_problem_page(demo_settings: Settings):
     """Redis configured but not answering (nothing listens on the port): a GOV.UK problem page, not a 500."""
     async with running_app(replace(demo_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")) as (_app, client):
-        page = await client.get("/sign-in")
-        assert page.status_code == 503 and h1(page.text) == "Sorry, there is a problem with the service"
+        page = await client.get("/sign-in")  # a visit keeps nothing (and reads nothing without a cookie)
+        assert page.status_code == 200
+        sent = await client.post("/sign-in", data={"email": "a@example.net", "csrf_token": csrf_of(page.text)})
+        assert sent.status_code == 503 and h1(sent.text) == "Sorry, there is a problem with the service"
         client.cookies.set("c360_portal_session", "x")
         assert (await client.get("/")).status_code == 503

@@ -182,7 +182,7 @@ async def test_complaint_journey_in_chromium(
         reference = await make_a_complaint(page, f"Bins (JavaScript {'on' if javascript else 'off'})")
         await page.get_by_role("link", name="My requests").click()
         await page.get_by_role("heading", level=1, name="My requests").wait_for()
-        await page.get_by_role("link", name="Sign out").click()
+        await page.get_by_role("button", name="Sign out").click()
         await page.get_by_role("heading", level=1, name="You have signed out").wait_for()
         await context.close()
     assert reference.startswith("C360-")
@@ -266,7 +266,7 @@ async def test_every_portal_page_has_no_axe_violations(
         await apply_for_single_person_discount(page, starts_on, audit)
         await audit.check("discount-confirmation")
         await page.goto(f"{base_url}/single-person-discount/check-answers")  # sent: back to the questions
-        await page.get_by_role("link", name="Sign out").click()
+        await page.get_by_role("button", name="Sign out").click()
         await audit.check("signed-out")
         await context.close()
     audit.assert_clean()

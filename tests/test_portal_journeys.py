@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,9 +21,10 @@ from customer360.auth.principal import Role
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
 from customer360.domain.systems import SourceSystem
+from customer360.portal.sessions import Session, Sessions, session_key
 from customer360.settings import Settings
 from customer360.store.database import create_engine
-from customer360.store.tables import intents
+from customer360.store.tables import intents, portal_sessions
 from tests.portal_support import REFERENCE, csrf_of, form_token_of, links_of, sign_in
 from tests.support import graphql, running_app
 from tests.test_portal import h1
@@ -441,3 +444,152 @@ async def test_single_person_discount_with_revenues_down_is_a_service_problem_pa
             len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
             == 1
         )
+
+
+async def test_a_sending_cut_short_by_a_slow_back_office_gives_its_token_back_and_the_resent_form_applies_once(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """The API call has less time than the page: a slow back office is a service-problem page before the
+    page's own limit, the form's token is given back, and the resent form (same Idempotency-Key) applies
+    once. A second click meanwhile waits no longer than an API call may take."""
+    async with running_app(replace(own_council, request_timeout_seconds=3.0)) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        faults = app.state.runtime.faults
+        faults.latency_seconds = 4.0  # slower than the page may take
+        try:
+            started = time.monotonic()
+            answered = await asyncio.gather(
+                *(client.post("/single-person-discount/check-answers", data=form) for _ in range(2))
+            )
+            took = time.monotonic() - started
+        finally:
+            faults.latency_seconds = 0.0
+        statuses = sorted(answer.status_code for answer in answered)
+        assert statuses == [303, 503], statuses  # not a 504: the page ended before its limit
+        assert took < 3.0
+        assert next(a for a in answered if a.status_code == 303).headers["location"] == (
+            "/single-person-discount/check-answers"
+        )
+        assert form_token_of((await client.get("/single-person-discount/check-answers")).text) == form["form_token"]
+        for _ in range(20):  # the first attempt's key may still be held by the API for a moment: a 503 again
+            retried = await client.post("/single-person-discount/check-answers", data=form)
+            if retried.status_code != 503:
+                break
+            await asyncio.sleep(0.5)
+        assert retried.headers["location"] == "/single-person-discount/confirmation"
+        again = await client.post("/single-person-discount/check-answers", data=form)
+        assert again.headers["location"] == "/single-person-discount/confirmation"
+        after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
+        assert (
+            len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
+            == 1
+        )
+
+
+async def test_a_form_whose_first_sending_stopped_without_an_outcome_is_sent_by_the_next_click(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """A sending that took the form's token and then stopped (its process ended mid-way) leaves no outcome:
+    the next click waits briefly, gives the token back, and the click after sends; no loop of waits."""
+    settings = replace(own_council, request_timeout_seconds=3.0)
+    async with running_app(settings) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        cookie = next(value for name, value in client.cookies.items() if name.endswith("c360_portal_session"))
+        sessions = Sessions(
+            app.state.runtime.portal_sessions, session_key(settings.data_dir, settings.session_secret), secure=False
+        )
+        assert await sessions.take_form_token(Session(id=cookie, csrf=""), form["form_token"])  # the stopped one
+
+        clicks = await asyncio.gather(
+            *(client.post("/single-person-discount/check-answers", data=form) for _ in range(2))
+        )
+        assert [click.headers.get("location") for click in clicks] == ["/single-person-discount/check-answers"] * 2
+        sent = await client.post("/single-person-discount/check-answers", data=form)
+        assert sent.headers["location"] == "/single-person-discount/confirmation"
+        after = (await graphql(client, ACCOUNTS, issuer.resident_token(resident["email"]))).json()["data"]["me"]
+        assert (
+            len(next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])["discounts"])
+            == 1
+        )
+
+
+async def kept_portal_keys(settings: Settings) -> int:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            return len((await conn.execute(select(portal_sessions.c.key))).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_an_anonymous_visit_keeps_no_session_until_its_answers_need_one(own_council: Settings):
+    """Browsing writes nothing (each visit a row would let anyone fill the table); the first answers sent
+    keep the session, and the form drawn before then (its CSRF token) still goes through."""
+    async with running_app(own_council) as (_app, client):
+        before = await kept_portal_keys(own_council)
+        pages = ["/", "/report-a-problem", "/report-a-problem/BROKEN_GLASS", "/sign-in", "/sign-out"]
+        for path in pages:
+            assert (await client.get(path)).status_code == 200, path
+        await asyncio.gather(*(client.get(path) for path in pages))  # with the cookie those pages set
+        assert await kept_portal_keys(own_council) == before
+        question = await client.get("/report-a-problem/BROKEN_GLASS")
+        assert (await client.post("/report-a-problem/BROKEN_GLASS", data={"csrf_token": "forged"})).status_code == 403
+        assert await kept_portal_keys(own_council) == before
+        answers = {**IN_BOROUGH, "attribute-0": "No", "description": "Glass by the bus stop (lazy session)"}
+        drafted = await client.post(
+            "/report-a-problem/BROKEN_GLASS", data={**answers, "csrf_token": csrf_of(question.text)}
+        )
+        assert drafted.headers["location"] == "/report-a-problem/check-answers"
+        assert await kept_portal_keys(own_council) > before  # the session, and its form token
+        assert (
+            await send_twice_and_again(client, "/report-a-problem/check-answers")
+            == ["/report-a-problem/confirmation"] * 3
+        )
+
+
+async def test_a_form_sent_in_one_tab_keeps_the_draft_saved_in_another_meanwhile(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """Sending waits seconds on the API; a complaint drafted in another tab meanwhile is still there after."""
+    async with running_app(own_council) as (app, client):
+        resident, account = await resident_living_alone(client, issuer, residents)
+        await sign_in(client, resident["email"])
+        question = await client.get("/single-person-discount")
+        starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
+        answers = {**date_fields(starts_on), "declaration": "yes", "csrf_token": csrf_of(question.text)}
+        await client.post("/single-person-discount", data=answers)
+        check = await client.get("/single-person-discount/check-answers")
+        form = {"csrf_token": csrf_of(check.text), "form_token": form_token_of(check.text)}
+        faults = app.state.runtime.faults
+        faults.latency_seconds = 1.0  # the revenues system is slow: sending takes seconds
+        try:
+            sending = asyncio.create_task(client.post("/single-person-discount/check-answers", data=form))
+            await asyncio.sleep(0.5)
+            assert not sending.done()
+            complaint = {
+                "subject": "Noise",
+                "description": "Drilling at night (other tab)",
+                "csrf_token": form["csrf_token"],
+            }
+            drafted = await client.post("/make-a-complaint", data=complaint)  # the other tab
+            assert drafted.headers["location"] == "/make-a-complaint/check-answers"
+            sent = await sending
+        finally:
+            faults.latency_seconds = 0.0
+        assert sent.headers["location"] == "/single-person-discount/confirmation"
+        other_tab = await client.get("/make-a-complaint/check-answers")
+        assert other_tab.status_code == 200 and "Drilling at night (other tab)" in other_tab.text

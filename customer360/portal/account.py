@@ -70,10 +70,10 @@ async def _council_tax_summary(request: Request, token: str) -> list[dict[str, A
 
 async def sign_in_page(request: Request) -> Response:
     sessions = sessions_for(request)
-    session = await sessions.load(request)
+    session = await sessions.load_or_new(request)
     if session is not None and session.signed_in:
         return see_other("/")
-    session = session or await sessions.start()  # signed out: a session only to hold the form's CSRF token
+    session = session or sessions.new()  # signed out: a session (not kept) only for the form's CSRF token
     response = page("sign_in.html", session, title=TITLE, back_link="/", email="", field_errors={})
     sessions.set_cookie(response, session)
     return response
@@ -82,7 +82,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     """Demo identity: any demo resident's email signs in as them, with a token of the demo issuer."""
     sessions = sessions_for(request)
-    session = await sessions.load(request)
+    session = await sessions.load_or_new(request)
     fields = await form_fields(request)
     if not csrf_valid(session, fields):
         return csrf_refused(session)
@@ -113,11 +113,23 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
+async def sign_out_page(request: Request) -> Response:
+    """A page with the sign-out button (the header's, for a link followed or typed): a GET signs nobody
+    out, so a cross-site link or image cannot."""
+    session = await sessions_for(request).load(request)
+    if session is None or not session.signed_in:
+        return page("signed_out.html", None, title="You are signed out", message="You are not signed in.")
+    return page("sign_out.html", session, title="Sign out")
+
+
 async def sign_out(request: Request) -> Response:
     sessions = sessions_for(request)
     session = await sessions.load(request)
     if session is not None:
+        if not csrf_valid(session, await form_fields(request)):
+            return csrf_refused(session)
         await sessions.end(session)
+    # No session (it had expired, or another tab ended it): the resident is signed out all the same.
     return signed_out(sessions, "You have signed out", "You have signed out of your council account.")
 
 

@@ -7,6 +7,7 @@ address, so per-address rate limits still count each resident, not the portal.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -16,7 +17,10 @@ from starlette.requests import Request
 from customer360.portal.documents import document
 
 log = logging.getLogger("customer360.portal")
-API_TIMEOUT_SECONDS = 30.0
+# The share of the request's time limit (`C360_REQUEST_TIMEOUT_SECONDS`) one API call may take: clearly
+# less than all of it, so a slow call ends as a service-problem page (its form token given back) before
+# the page's own limit cuts the page off mid-way.
+API_SHARE_OF_REQUEST_TIME = 0.6
 
 
 class NotSignedIn(Exception):
@@ -69,10 +73,16 @@ async def call_allowing_gaps(
     client_address = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=request.app, client=client_address)
     body = {"query": document(operation), "operationName": operation, "variables": variables or {}}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://portal.internal", timeout=API_TIMEOUT_SECONDS
-    ) as api:
-        response = await api.post("/graphql", json=body, headers=headers)
+    limit = time_limit(request)
+    try:
+        async with (
+            asyncio.timeout(limit),
+            httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as api,
+        ):
+            response = await api.post("/graphql", json=body, headers=headers)
+    except TimeoutError as late:
+        log.warning("portal operation %s: no answer within %.1f s", operation, limit)
+        raise ApiUnavailable(operation) from late
     if response.status_code == 401:
         raise NotSignedIn()
     answer = response.json() if response.headers.get("content-type", "").startswith("application/") else {}
@@ -89,3 +99,9 @@ async def call_allowing_gaps(
     if response.status_code != 200 or not isinstance(data, dict) or codes not in ([], ["SOURCE_UNAVAILABLE"]):
         raise ApiUnavailable(operation)
     return data, not errors
+
+
+def time_limit(request: Request) -> float | None:
+    """How long one API call may take (None: as long as it takes, when requests have no time limit)."""
+    request_seconds: float = request.app.state.runtime.settings.request_timeout_seconds
+    return request_seconds * API_SHARE_OF_REQUEST_TIME if request_seconds > 0 else None

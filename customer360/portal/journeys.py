@@ -19,14 +19,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customer360.portal.api import ApiUnavailable, NotSignedIn, call
+from customer360.portal.api import ApiUnavailable, call, time_limit
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import see_other
 
 # A refusal that says only "a back office cannot answer now": nothing was done, and the same form sent
 # again later can succeed, so it is a service problem to try again, not the resident's answers to fix.
 TRY_AGAIN_CODES = {"SOURCE_UNAVAILABLE"}
-DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the first one's outcome
+DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the first one's outcome (at most)
 # An error's field path (as the API gives it) -> the id of the input it is about, or None (summary only).
 ElementFor = Callable[[Sequence[str]], str | None]
 
@@ -111,7 +111,7 @@ async def send(
     token = fields.get("form_token", "")
     answers = session.drafts.get(journey.key)
     if not token or answers is None or not await sessions.take_form_token(session, token):
-        return await _after_duplicate(sessions, token, journey, questions)
+        return await _after_duplicate(request, session, sessions, token, journey, questions)
     if session.form_tokens.get(journey.key) != token:
         # A check page drawn for answers since changed (and refused): its token is spent, nothing is sent,
         # and the check page now shows the answers as they are (or the questions, if they cannot be sent).
@@ -128,9 +128,15 @@ async def send(
         )[journey.payload]
         if payload["userErrors"] and {error["code"] for error in payload["userErrors"]} <= TRY_AGAIN_CODES:
             raise ApiUnavailable(journey.operation)
-    except (ApiUnavailable, NotSignedIn):
-        await sessions.restore_form_token(session, token)  # the outcome is unknown: a retry sends the same key
+    except BaseException:
+        # Whatever stopped it (the API unavailable or slow, the page's own time limit, a bug), the outcome
+        # is unknown: the token goes back, and a retry sends the same Idempotency-Key (derived from it),
+        # which the API answers as the first attempt, so giving it back never makes a second request.
+        await sessions.restore_form_token(session, token)
         raise
+    # The session as it is now, not as this page found it: another tab may have saved a draft of its own
+    # while the API answered (seconds), and saving the copy loaded before would undo it.
+    session = await sessions.reload(session) or session
     if payload["userErrors"]:
         session.refusals[journey.key] = payload["userErrors"]
         await sessions.issue_form_token(session, journey.key)  # the taken one is spent; the corrected answers need one
@@ -146,16 +152,25 @@ async def send(
     return see_other(journey.done)
 
 
-async def _after_duplicate(sessions: Sessions, token: str, journey: Journey, questions: str) -> Response:
+async def _after_duplicate(
+    request: Request, session: Session, sessions: Sessions, token: str, journey: Journey, questions: str
+) -> Response:
     """A form sent again (double click, back button, retry): once the first sending has an outcome, its
-    confirmation, or the questions if the API refused the answers."""
+    confirmation, or the questions if the API refused the answers. A first sending that never came to an
+    outcome (its process stopped mid-way) leaves the draft's token spent: it is given back, once, so the
+    check page sends again (with the same Idempotency-Key) rather than waiting on nothing for ever."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + DUPLICATE_WAIT_SECONDS
+    # No longer than one API call may take: the first sending's outcome is known by then, and this page
+    # ends within its own time limit.
+    deadline = loop.time() + min(DUPLICATE_WAIT_SECONDS, time_limit(request) or DUPLICATE_WAIT_SECONDS)
     while token:
         outcome = await sessions.result(token)
         if outcome is not None:
             return see_other(journey.done if outcome else questions)
         if loop.time() >= deadline:
+            current = await sessions.reload(session)  # as the first sending may have left it
+            if current is not None and current.form_tokens.get(journey.key) == token:
+                await sessions.restore_form_token(current, token)
             break
         await asyncio.sleep(0.1)
     return see_other(journey.check)

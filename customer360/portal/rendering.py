@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 # Stylesheet and script URLs carry a hash of the files: cached for a day, never stale after an upgrade.
 ASSET_VERSION = hashlib.sha256(
-    b"".join((STATIC / name).read_bytes() for name in ("govuk/govuk-frontend.min.css", "portal.js"))
+    b"".join((STATIC / name).read_bytes() for name in ("govuk/govuk-frontend.min.css", "portal.css", "portal.js"))
 ).hexdigest()[:12]
 LONDON = ZoneInfo("Europe/London")
 CSP = (

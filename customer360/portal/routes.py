@@ -16,7 +16,8 @@ from customer360.settings import Settings
 def portal_routes(settings: Settings) -> list[BaseRoute]:
     pages = [
         ("/", account.start_or_home, "GET"),
-        ("/sign-out", account.sign_out, "GET"),
+        ("/sign-out", account.sign_out_page, "GET"),
+        ("/sign-out", account.sign_out, "POST"),
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from customer360.portal.api import ApiRefused, ApiUnavailable, NotSignedIn
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
-from customer360.portal.sessions import Session, Sessions
+from customer360.portal.sessions import Session, Sessions, session_key
 
 log = logging.getLogger("customer360.portal")
 ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[Response]]
@@ -24,7 +24,9 @@ ResidentPage = Callable[[Request, Session, Sessions, dict[str, str]], Awaitable[
 
 def sessions_for(request: Request) -> Sessions:
     runtime: Any = request.app.state.runtime
-    return Sessions(runtime.portal_sessions, secure=runtime.settings.production)
+    settings = runtime.settings
+    key = session_key(settings.data_dir, settings.session_secret)
+    return Sessions(runtime.portal_sessions, key, secure=settings.production)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -105,16 +107,17 @@ def resident_page(
 
 def visitor_page(handler: ResidentPage) -> Callable[[Request], Awaitable[Response]]:
     """A page anyone may use, signed in or not (a street problem may be reported anonymously): a visitor
-    without a session is given one, to hold the form's CSRF token and the answers."""
+    without a session is given one, for the form's CSRF token and the answers, kept only once it holds
+    answers (a visit alone writes nothing)."""
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         sessions = sessions_for(request)
-        session = await sessions.load(request)
+        session = await sessions.load_or_new(request)
         if session is None:
             if request.method == "POST":  # a form needs the session it was drawn for
                 return csrf_refused(None)
-            session = await sessions.start()
+            session = sessions.new()
         return await _answer(request, session, sessions, handler)
 
     return endpoint
