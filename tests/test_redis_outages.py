@@ -258,3 +258,29 @@ async def test_while_redis_hangs_answers_are_kept_in_memory_and_forgotten_by_any
             finally:
                 server.resume()
             await until_kept_answers_are_served_again(reader_app, reader, token, before["complaints"]["totalCount"] + 1)
+
+
+async def test_while_redis_hangs_a_sign_in_kept_in_memory_follows_a_merge_made_through_another_worker(
+    own_council, issuer, residents, staff_token
+):
+    """A worker keeps who a resident signs in as while Redis is away; a steward's merge through another
+    worker renews the identity epoch in the store, so the next read signs the resident in to the survivor."""
+    from customer360.auth.principal import Role
+    from tests.test_stewardship import MERGE
+
+    token = issuer.resident_token(residents[0]["email"])
+    survivor, merged = residents[1]["customer_id"], residents[0]["customer_id"]
+    with own_redis() as server:
+        settings = with_redis(own_council, server)
+        async with running_app(settings) as (_w, writer), running_app(settings) as (reader_app, reader):
+            server.hang()
+            try:
+                while circuit_open(reader_app) != 1:
+                    await me(reader, token)
+                assert (await me(reader, token))["id"] == merged  # signed in from memory now
+                variables = {"survivor": survivor, "merged": merged}
+                answer = (await graphql(writer, MERGE, staff_token(Role.DATA_STEWARD), variables)).json()
+                assert answer["data"]["mergeCustomers"]["userErrors"] == [], answer
+                assert (await me(reader, token))["id"] == survivor
+            finally:
+                server.resume()

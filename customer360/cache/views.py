@@ -31,7 +31,8 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,12 +55,22 @@ AWAY_ENTRIES = 10_000
 log = logging.getLogger("customer360.cache.views")
 
 
+# While Redis is away, who is who also has a generation in the store, under this name: merges, unmerges and
+# arrivals renew it (`forget_sign_ins`), so a sign-in a worker keeps in memory is dropped at once.
+IDENTITY = "identity-epoch"
+# The generation read with this request's sign-in (customer id, generation), so the kept-answer lookup that
+# follows needs no second store read. Set afresh by every sign-in: never carried from another request.
+_SIGNED_IN: ContextVar[tuple[str, str] | None] = ContextVar("customer360_signed_in_generation", default=None)
+
+
 class StoreGenerations(Protocol):
     """Customers' generations in the gateway store (store/view_generations.py), shared by every worker."""
 
     async def renew(self, customer_ids: Sequence[str]) -> None: ...
 
     async def current(self, customer_id: str) -> str: ...
+
+    async def current_many(self, ids: Sequence[str]) -> Mapping[str, str]: ...
 
 
 @dataclass
@@ -70,10 +81,35 @@ class AwayFallback:
     redis_away: Callable[[], bool]
     ttl_seconds: float
     kept: MemoryCache = field(default_factory=lambda: MemoryCache(max_entries=AWAY_ENTRIES))
+    sign_ins: MemoryCache = field(default_factory=lambda: MemoryCache(max_entries=AWAY_ENTRIES))
+
+    async def sign_in(self, key: str, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
+        """The customer `email` signs in to: kept in memory under the store's identity epoch, checked with the
+        customer's own generation in one store read (which the kept-answer lookup then reuses)."""
+        try:
+            kept = (await self.sign_ins.get_many([key])).get(key)
+            if isinstance(kept, tuple):
+                epoch, customer_id = kept
+                now = await self.generations.current_many([IDENTITY, customer_id] if customer_id else [IDENTITY])
+                if now.get(IDENTITY, "") == epoch:
+                    if customer_id:
+                        _SIGNED_IN.set((customer_id, now.get(customer_id, "")))
+                    return str(customer_id) or None
+            epoch = await self.generations.current(IDENTITY)  # before the lookup: a change after it renews it
+        except Exception as error:  # the store is away too: look up, keep nothing
+            log.warning("identity epoch unreadable (%s): signing in afresh", type(error).__name__)
+            return await lookup(email)
+        customer_id = await lookup(email)
+        await self.sign_ins.set_many({key: (epoch, customer_id or "")}, self.ttl_seconds)
+        return customer_id
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
+        signed_in = _SIGNED_IN.get()
         try:
-            generation = await self.generations.current(customer_id)
+            if signed_in is not None and signed_in[0] == customer_id:
+                generation = signed_in[1]  # read with this request's sign-in, a moment ago
+            else:
+                generation = await self.generations.current(customer_id)
         except Exception as error:  # the store is away too: keep nothing that could be served later
             log.warning("views generation unreadable (%s): answering afresh", type(error).__name__)
             return secrets.token_hex(8), None
@@ -128,9 +164,12 @@ class CustomerViews:
 
     async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
+        _SIGNED_IN.set(None)
         if not self.enabled:
             return await lookup(email)
         key = f"{SIGN_IN}:{hmac.new(self._key_secret, email.encode(), hashlib.sha256).hexdigest()}"
+        if self._away is not None and self._away.redis_away():
+            return await self._away.sign_in(key, email, lookup)
         epoch, kept = await self._under_token(IDENTITY_EPOCH, key)
         if kept is not None:
             return str(kept) or None
@@ -141,6 +180,8 @@ class CustomerViews:
     async def forget_sign_ins(self) -> None:
         if self.enabled:
             await self._cache.delete_many([IDENTITY_EPOCH])
+            if self._away is not None:  # always, as `forget`: another worker may think Redis is away
+                await self._away.renew([IDENTITY])
 
     async def _under_token(self, token_key: str, entry_key: str) -> tuple[str, Any | None]:
         """The token under `token_key` (made if absent) and the value kept at `entry_key` if it was kept

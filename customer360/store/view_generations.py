@@ -40,6 +40,18 @@ class ViewGenerationStore:
                 )
             await self._add([c for c in chunk if c not in known], generation, now)
 
+    async def current_many(self, ids: Sequence[str]) -> dict[str, str]:
+        """Each id's generation, in one read (ids never renewed are absent)."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(view_generations.c.customer_id, view_generations.c.generation).where(
+                        view_generations.c.customer_id.in_(list(ids))
+                    )
+                )
+            ).all()
+        return {row.customer_id: row.generation for row in rows}
+
     async def current(self, customer_id: str) -> str:
         """The customer's generation; "" for one never renewed (a renewal always changes it)."""
         async with self._engine.connect() as conn:
