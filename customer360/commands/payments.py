@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from customer360.attempts import note_writing
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.clock import LONDON
@@ -45,7 +46,6 @@ from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.registry import Sources
-from customer360.store.idempotency import note_writing
 from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
 from customer360.store.payments import PaymentLedger, StoredPayment
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from customer360.attempts import note_writing
 from customer360.commands.delivery import Deliverer
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
-from customer360.store.idempotency import note_writing
 from customer360.store.locks import Locks
 from customer360.store.outbox import NewDelivery, OutboxStore
 

@@ -41,11 +41,12 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360.attempts import ATTEMPT, Attempt
 from customer360.auth.principal import Principal
 from customer360.cache.views import fingerprint
 from customer360.domain.problems import CommonCode
 from customer360.store.database import STORE_ERRORS
-from customer360.store.idempotency import ATTEMPT, Attempt, Claim, IdempotencyStore, KeyState
+from customer360.store.idempotency import Claim, IdempotencyStore, KeyState
 
 log = logging.getLogger("customer360.idempotency")
 

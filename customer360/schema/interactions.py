@@ -21,10 +21,10 @@ from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types import Info
 
+from customer360.attempts import note_outcome
 from customer360.auth.policy import acting_role
 from customer360.domain.analytics import Channel, EventKind, InteractionEvent, is_service_code
 from customer360.schema.errors import expected_code
-from customer360.store.idempotency import note_outcome
 
 log = logging.getLogger("customer360.interactions")
 

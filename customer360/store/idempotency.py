@@ -7,17 +7,13 @@ than `KEY_LIFETIME` counts as absent: the next request with that key retakes it,
 An IN_PROGRESS row whose lease ran out belongs to a request that died (a crashed or killed worker):
 a request with the same body retakes it.
 
-While a keyed request runs, `ATTEMPT` holds what it has done so far (`Attempt`): the write path marks
-that a write began, and each mutation field notes its outcome code. The key's holder
-(`http/idempotency.py`) reads it, not the response the client shaped, to decide whether the key is
-kept, and whether a request cut short by the timeout must run on to keep its answer.
+What the running request did, which decides whether its key is kept, is `customer360/attempts.py`'s.
 """
 
 from __future__ import annotations
 
 import secrets
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -54,33 +50,6 @@ class Taken:
     state: KeyState
     answer: Any | None
     created_at: datetime
-
-
-@dataclass
-class Attempt:
-    """What the running keyed request has done: whether a write began, and each mutation field's outcome
-    code as the command answered it (whatever the client selected or aliased)."""
-
-    writing: bool = False
-    outcomes: list[str] = field(default_factory=list)
-
-
-# Set by the key's holder around the request it runs; None outside a keyed request (nothing to note).
-ATTEMPT: ContextVar[Attempt | None] = ContextVar("idempotency_attempt", default=None)
-
-
-def note_writing() -> None:
-    """A write is about to commit: from here the request must not be given up half way."""
-    attempt = ATTEMPT.get()
-    if attempt is not None:
-        attempt.writing = True
-
-
-def note_outcome(code: str) -> None:
-    """A mutation field answered its payload with this code (OK or its first userError's)."""
-    attempt = ATTEMPT.get()
-    if attempt is not None:
-        attempt.outcomes.append(code)
 
 
 class IdempotencyStore:
