@@ -251,6 +251,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             email=None if account_id else (contact.get("email") or payload.get("contact_email")),
             first_name=None if account_id else contact.get("forenames"),
             last_name=None if account_id else contact.get("surname"),
+            kept_at=item.created_at,
         )
     )
     reporter = receipt.account_id or account_id

@@ -46,11 +46,16 @@ def create_demo_backoffice_app(
     *,
     public_url: str,
     api_key: str,
+    open311_api_key: str,
+    open311_extensions: bool = False,
     webhook_url: str | None = None,
     webhook_secret: bytes | None = None,
     webhook_copies: int = 1,
 ) -> Starlette:
-    """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none."""
+    """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none.
+
+    The Open311 server is plain GeoReport v2 unless `open311_extensions` (see `open311_app`).
+    """
     payments_public_url = f"{public_url.rstrip('/')}{PAYMENTS_PATH}"
     payments_app = create_payments_app(
         payments_engine,
@@ -63,7 +68,10 @@ def create_demo_backoffice_app(
     return Starlette(
         routes=[
             Route(HEALTH_PATH, _healthy),
-            Mount(OPEN311_PATH, app=create_open311_app(street_scene_engine)),
+            Mount(
+                OPEN311_PATH,
+                app=create_open311_app(street_scene_engine, api_key=open311_api_key, extensions=open311_extensions),
+            ),
             Mount(PAYMENTS_PATH, app=payments_app),
         ]
     )

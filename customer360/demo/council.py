@@ -75,6 +75,12 @@ def api_key(settings: Settings) -> str:
     return kept_secret(settings.demo_dir / "pay-api-key", lambda: secrets.token_urlsafe(32).encode()).decode().strip()
 
 
+def open311_api_key(settings: Settings) -> str:
+    """The council's key to the street-scene contractor's Open311 server, made once per data dir."""
+    made = kept_secret(settings.demo_dir / "open311-api-key", lambda: secrets.token_urlsafe(24).encode())
+    return made.decode().strip()
+
+
 def webhook_secret(settings: Settings) -> bytes:
     """The secret the payment provider signs webhooks with: from settings, or made once per data dir."""
     if settings.payments_webhook_secret:
@@ -87,7 +93,7 @@ def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem
     urls = database_urls(settings)
     configs = {system: SourceConfig(system, kind, urls[system]) for system, kind in SQL_SOURCE_KIND.items()}
     configs[SourceSystem.STREET_SCENE] = SourceConfig(
-        SourceSystem.STREET_SCENE, "open311_http", f"{backoffice_url}{OPEN311_PATH}"
+        SourceSystem.STREET_SCENE, "open311_http", f"{backoffice_url}{OPEN311_PATH}", open311_api_key(settings)
     )
     configs[SourceSystem.PAYMENTS] = SourceConfig(
         SourceSystem.PAYMENTS, "govpay_http", f"{backoffice_url}{PAYMENTS_PATH}", api_key(settings)
@@ -124,6 +130,8 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
         engines.engines[SourceSystem.PAYMENTS],
         public_url=public_url,
         api_key=api_key(settings),
+        open311_api_key=open311_api_key(settings),
+        open311_extensions=settings.demo_open311 == "extended",
         webhook_url=f"{settings.public_url}/webhooks/payments",
         webhook_secret=webhook_secret(settings),
         webhook_copies=settings.demo_webhook_copies,

@@ -25,6 +25,7 @@ from customer360.cache.namespaces import (
     COMPLAINTS_BY_CONTACT,
     PAYMENT_BY_ID,
     PAYMENTS_BY_PAYER,
+    REQUEST_BY_ID,
     REQUESTS_BY_REPORTER,
     TENANCIES_BY_APPLICANT,
 )
@@ -94,6 +95,7 @@ class Loaders:
     complaint_by_reference: _SourceLoader[ComplaintRecord | None]
     cases_by_contact: _SourceLoader[list[ServiceRequestRecord]]
     street_requests_by_reporter: _SourceLoader[list[ServiceRequestRecord]]
+    street_request_by_id: _SourceLoader[ServiceRequestRecord | None]
     payments_by_payer: _SourceLoader[list[PaymentRecord]]
     payment_by_id: _SourceLoader[PaymentRecord | None]
     owners: _BatchLoader[str | None]
@@ -143,6 +145,7 @@ class Loaders:
             complaint_by_reference=source(COMPLAINT_BY_REFERENCE, sources.crm.complaints_by_reference, _none),
             cases_by_contact=source(CASES_BY_CONTACT, sources.crm.cases_by_contact, list),
             street_requests_by_reporter=source(REQUESTS_BY_REPORTER, sources.street_scene.requests_by_reporter, list),
+            street_request_by_id=source(REQUEST_BY_ID, sources.street_scene.requests_by_id, _none),
             payments_by_payer=source(PAYMENTS_BY_PAYER, sources.payments.payments_by_payer, list),
             payment_by_id=source(PAYMENT_BY_ID, sources.payments.payments_by_id, _none),
             stale=stale,

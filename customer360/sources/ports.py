@@ -102,7 +102,11 @@ class StreetSceneSource(PeopleSource, Protocol):
     # Read live, never cached: a delivery checks the report still fits what the back office asks now.
     async def service(self, code: str) -> ServiceDefinitionRecord | None: ...
 
+    # Empty when the server has no `account_id` extension: the requests are then found by id.
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]: ...
+
+    # The standard's batch read, by the back office's ids the gateway kept when it filed each report.
+    async def requests_by_id(self, request_ids: Sequence[str]) -> Mapping[str, ServiceRequestRecord]: ...
 
     async def requests_near(
         self, latitude: float, longitude: float, radius_metres: int, service_code: str | None

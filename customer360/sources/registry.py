@@ -9,6 +9,8 @@ A `C360_SOURCES` file names each source, its kind and its URL:
     [sources.STREET_SCENE]
     kind = "open311_http"
     url = "https://streetscene.example/open311/v2"
+    api_key_env = "C360_OPEN311_API_KEY"  # the council's key, sent with every report
+    # extensions = []                    # optional: skip discovery.json; [] is plain GeoReport v2
 
     [sources.PAYMENTS]
     kind = "govpay_http"
@@ -70,6 +72,8 @@ class SourceConfig:
     kind: str
     url: str
     api_key: str = ""
+    # Open311 only: the server's extensions as configured; None learns them from its discovery.json.
+    extensions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,14 @@ def load_source_configs(path: Path) -> dict[SourceSystem, SourceConfig]:
         if not entry.get("url"):
             raise SourcesConfigError(f"{path}: {system.value} needs a url")
         api_key = os.environ.get(entry["api_key_env"], "") if entry.get("api_key_env") else ""
-        configs[system] = SourceConfig(system, kind, entry["url"], api_key)
+        extensions = entry.get("extensions")
+        if extensions is not None and not (
+            isinstance(extensions, list) and all(isinstance(e, str) for e in extensions)
+        ):
+            raise SourcesConfigError(f"{path}: {system.value} extensions must be a list of names")
+        configs[system] = SourceConfig(
+            system, kind, entry["url"], api_key, tuple(extensions) if extensions is not None else None
+        )
     return configs
 
 
@@ -140,7 +151,9 @@ def build_sources(
         if config.kind in SQL_KINDS:
             adapters[system] = SQL_KINDS[config.kind](engines[system])
         elif config.kind == "open311_http":
-            adapters[system] = Open311Http(http_client, config.url)
+            adapters[system] = Open311Http(
+                http_client, config.url, api_key=config.api_key, extensions=config.extensions
+            )
         else:
             adapters[system] = GovPayHttp(http_client, config.url, config.api_key)
     return Sources(
