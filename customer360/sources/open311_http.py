@@ -20,6 +20,7 @@ events) and `search` (`lat`, `long`, `radius` on `GET requests`).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -214,6 +215,9 @@ class Open311Http:
             if "history" in item
             else _plain_history(submitted_at, updated_at, status, item.get("status_notes"))
         )
+        description, external_reference = item.get("description"), item.get("external_reference")
+        if "external_reference" not in item and description:
+            description, external_reference = _split_reference_line(description)
         return ServiceRequestRecord(
             system=self.system,
             reference=str(item["service_request_id"]),
@@ -223,13 +227,13 @@ class Open311Http:
             service_name=item.get("service_name") or item["service_code"],
             status=status,
             status_notes=item.get("status_notes"),
-            description=item.get("description"),
+            description=description,
             submitted_at=submitted_at,
             updated_at=updated_at,
             expected_by=_optional_time(item.get("expected_datetime")),
             location=_location(item),
             history=history,
-            external_reference=item.get("external_reference"),
+            external_reference=external_reference,
         )
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
@@ -258,8 +262,20 @@ class Open311Http:
 
 def reference_line(reference: str) -> str:
     """What a report's description ends with on a server without `external_reference`: our reference,
-    which the contractor's staff can quote back and a retry finds."""
-    return f"(customer360 reference {reference})"
+    which the contractor's staff can quote back, a retry finds, and a reader of the request gets back."""
+    return f"{_REFERENCE_PREFIX}{reference})"
+
+
+_REFERENCE_PREFIX = "(customer360 reference "
+_REFERENCE_LINE = re.compile(r"\n*\(customer360 reference (C360-[A-Z0-9]+)\)\s*$")
+
+
+def _split_reference_line(description: str) -> tuple[str | None, str | None]:
+    """The resident's description and our reference, from a description that ends with `reference_line`."""
+    match = _REFERENCE_LINE.search(description)
+    if match is None:
+        return description, None
+    return description[: match.start()] or None, match[1]
 
 
 def _has_metadata(item: Mapping[str, Any]) -> bool:
