@@ -259,13 +259,21 @@ async def test_reporters_and_account_ids_are_never_public(client: httpx.AsyncCli
     assert by_account == feed, "a plain server ignores the extension's filter"
 
 
-async def test_reporters_need_the_key_even_with_extensions(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
+async def test_reporters_and_who_reported_what_need_the_key_even_with_extensions(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
     async with serve_on_loopback(create_open311_app(engine, api_key=KEY, extensions=True)) as url:
         anyone = await client.get(f"{url}/reporters.json")
         council = await client.get(f"{url}/reporters.json", params={"api_key": KEY})
+        public_feed = (await client.get(f"{url}/requests.json")).json()
+        councils_feed = (await client.get(f"{url}/requests.json", params={"api_key": KEY})).json()
+        search_by_reporter = await client.get(f"{url}/requests.json", params={"account_id": "R1"})
 
     assert anyone.status_code == 403
     assert [person["reporter_id"] for person in council.json()] == ["R1"]
+    assert public_feed and all("account_id" not in item for item in public_feed), "who reported what is private"
+    assert {item["account_id"] for item in councils_feed} == {"R1"}
+    assert search_by_reporter.status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,10 @@ one answers JSON or the spec's XML by its extension (`.json`, `.xml`):
 Extensions, only with `extensions=True` (`customer360 demo backoffices --open311-extensions`; the
 demo council that `serve` runs has them on); a plain GeoReport v2 client is unaffected either way:
 
-- `account_id`: each request carries its reporter, and `GET /requests.json?account_id=` (comma list)
-  answers every request of those reporters, whatever their age (the caller bounds the set).
+- `account_id`: asked with the council's `api_key`, each request carries its reporter, and
+  `GET /requests.json?account_id=` (comma list) answers every request of those reporters, whatever
+  their age (the caller bounds the set). Without the key a request names no reporter, and the filter
+  is refused (403): the public feed never says who reported what.
 - `external_reference` on `POST /requests.json` (at most 40 characters): a post naming one already
   filed files nothing and answers 200 with the first filing, so a client may retry a post whose
   answer it never saw. Every request carries it back.
@@ -166,12 +168,15 @@ class _Open311Api:
     async def list_requests(self, request: Request) -> Response:
         fmt = _format(request)
         params = request.query_params
+        private = self._is_council(params.get("api_key"))
         if ids := _comma_list(params.get("service_request_id")):
-            found = await self._requests([requests.c.service_request_id.in_(ids)], limit=None)
+            found = await self._requests([requests.c.service_request_id.in_(ids)], limit=None, private=private)
             return render(fmt, "service_requests", found)
         clauses = _request_filters(params)
         near = _circle_param(params) if self._extensions else None
         reporter_ids = _comma_list(params.get("account_id")) if self._extensions else []
+        if reporter_ids:
+            self._require_key(params.get("api_key"))  # who reported what is not for anyone to search
         if reporter_ids:
             clauses.append(requests.c.reporter_id.in_(reporter_ids))
         if near is not None:
@@ -179,12 +184,14 @@ class _Open311Api:
         if not (near or reporter_ids):
             clauses.extend(_window(params, self._clock()))
         limit = None if reporter_ids else MAX_REQUESTS
-        return render(fmt, "service_requests", await self._requests(clauses, limit=limit, near=near))
+        found = await self._requests(clauses, limit=limit, near=near, private=private)
+        return render(fmt, "service_requests", found)
 
     async def get_request(self, request: Request) -> Response:
         fmt = _format(request)
         request_id = request.path_params["service_request_id"]
-        found = await self._requests([requests.c.service_request_id == request_id], limit=None)
+        private = self._is_council(request.query_params.get("api_key"))
+        found = await self._requests([requests.c.service_request_id == request_id], limit=None, private=private)
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
         return render(fmt, "service_requests", found)
@@ -222,9 +229,12 @@ class _Open311Api:
         ]
         return render(fmt, "reporters", people)
 
+    def _is_council(self, given: str | None) -> bool:
+        return bool(given) and secrets.compare_digest(str(given).encode(), self._api_key.encode())
+
     def _require_key(self, given: str | None) -> None:
         # The spec's answer to a missing or wrong key is 403.
-        if not given or not secrets.compare_digest(given.encode(), self._api_key.encode()):
+        if not self._is_council(given):
             raise Open311Error(403, "api_key is missing or not valid")
 
     async def _filed_as(self, external_reference: str) -> tuple[str, str | None] | None:
@@ -273,8 +283,9 @@ class _Open311Api:
         return request_id, account_id
 
     async def _requests(
-        self, clauses: list[Any], *, limit: int | None, near: _Circle | None = None
+        self, clauses: list[Any], *, limit: int | None, near: _Circle | None = None, private: bool = False
     ) -> list[dict[str, Any]]:
+        """`private`: the council asks (its api_key given), so each request may name its reporter."""
         query = (
             select(requests, services.c.service_name)
             .join_from(requests, services, requests.c.service_code == services.c.service_code, isouter=True)
@@ -288,9 +299,9 @@ class _Open311Api:
             if near is not None:
                 rows = [row for row in rows if near.holds(row.lat, row.long)][:limit]
             history = await _history(conn, [row.service_request_id for row in rows]) if self._extensions else {}
-        return [self._request_json(row, history.get(row.service_request_id, [])) for row in rows]
+        return [self._request_json(row, history.get(row.service_request_id, []), private) for row in rows]
 
-    def _request_json(self, row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
+    def _request_json(self, row: Any, history: list[dict[str, Any]], private: bool) -> dict[str, Any]:
         document = {
             "service_request_id": row.service_request_id,
             "status": row.status,
@@ -311,11 +322,9 @@ class _Open311Api:
             "media_url": None,
         }
         if self._extensions:
-            document |= {
-                "account_id": row.reporter_id,
-                "external_reference": row.external_reference,
-                "history": history,
-            }
+            document |= {"external_reference": row.external_reference, "history": history}
+            if private:
+                document["account_id"] = row.reporter_id
         return document
 
 
