@@ -269,10 +269,9 @@ class Open311Http:
 def reference_line(reference: str) -> str:
     """What a report's description ends with on a server without `external_reference`: our reference,
     which the contractor's staff can quote back, a retry finds, and a reader of the request gets back."""
-    return f"{_REFERENCE_PREFIX}{reference})"
+    return f"(customer360 reference {reference})"
 
 
-_REFERENCE_PREFIX = "(customer360 reference "
 _REFERENCE_LINE = re.compile(r"\n*\(customer360 reference (C360-[A-Z0-9]+)\)\s*$")
 
 
