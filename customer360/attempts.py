@@ -20,8 +20,9 @@ class Attempt:
 
     writing: bool = False
     outcomes: list[str] = field(default_factory=list)
-    # A digest of the principal's scope and the key: the write path keeps it with the intent, so a repeat
-    # that runs after a dead worker's lease finds the write that worker kept instead of making another.
+    # A digest of the principal's scope, the key and when its request was first claimed: the write path
+    # keeps it with the intent, so a repeat that runs after a dead worker's lease finds the write that
+    # worker kept instead of making another (and a key reused after it expired makes a new one).
     key_digest: str | None = None
 
 

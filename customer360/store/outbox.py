@@ -88,8 +88,8 @@ class OutboxStore:
         except IntegrityError:
             if idempotency_key is None:
                 raise
+            query = select(intents.c.reference).where(intents.c.idempotency_key == idempotency_key)
             async with self._engine.connect() as conn:
-                query = select(intents.c.reference).where(intents.c.idempotency_key == idempotency_key)
                 earlier = await conn.scalar(query)
             if earlier is None:
                 raise
