@@ -1,4 +1,5 @@
-"""applySinglePersonDiscount and removeSinglePersonDiscount, delivered to REVENUES through the outbox."""
+"""The Single Person Discount service (applySinglePersonDiscount and removeSinglePersonDiscount), declared
+as one unit and delivered to REVENUES through the outbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import account_lock, check_then_keep, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountStatus
 from customer360.domain.discounts import (
@@ -25,7 +28,7 @@ from customer360.domain.discounts import (
 from customer360.domain.housing import TenancyRecord
 from customer360.domain.people import normalise_postcode
 from customer360.domain.problems import Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -33,8 +36,8 @@ APPLY = "revenues.apply_single_person_discount"
 END = "revenues.end_single_person_discount"
 SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
 SERVICE_NAME = "Single Person Discount"
-APPLICATION = "spd_application"
-REMOVAL = "spd_removal"
+APPLICATION = SubmissionKind.SPD_APPLICATION
+REMOVAL = SubmissionKind.SPD_REMOVAL
 
 # The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
 AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
@@ -204,4 +207,15 @@ def _account_keys(payload: dict[str, str]) -> list[tuple[str, str]]:
     return [(ACCOUNTS_BY_PARTY, payload["party_id"]), (ACCOUNT_BY_REFERENCE, payload["account_reference"])]
 
 
-HANDLERS = {APPLY: deliver_application, END: deliver_ending}
+_ACCOUNTS = frozenset({ACCOUNTS_BY_PARTY, ACCOUNT_BY_REFERENCE})
+UNIT = PortalService(
+    name="single person discount",
+    kinds=(APPLICATION, REMOVAL),
+    journeys=(
+        Journey("applySinglePersonDiscount", "SINGLE_PERSON_DISCOUNT"),
+        Journey("removeSinglePersonDiscount", "SINGLE_PERSON_DISCOUNT_END"),
+    ),
+    deliveries=(Delivery(APPLY, deliver_application, _ACCOUNTS), Delivery(END, deliver_ending, _ACCOUNTS)),
+    # A removal ends a discount that is listed already.
+    in_my_requests={APPLICATION: as_request(SERVICE_NAME)},
+)

@@ -1,4 +1,5 @@
-"""submitHousingApplication: validated here, recorded in HOUSING through the outbox."""
+"""The housing application service (submitHousingApplication), declared as one unit: validated here,
+recorded in HOUSING through the outbox."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.complaints import contact_details, person_key
+from customer360.commands.contacts import ContactDetails, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import (
     OPEN_STATUSES,
@@ -24,13 +27,12 @@ from customer360.domain.housing import (
     application_problems,
     bedrooms_needed,
 )
-from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
+from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-KIND = "housing_application"
+KIND = SubmissionKind.HOUSING_APPLICATION
 SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for housing")
 CREATE = "housing.create_application"
 
@@ -70,7 +72,7 @@ async def submit_housing_application(
         "local_connection": local_connection,
         "income_band": income_band.value,
         "bedrooms_needed": bedrooms_needed(household),
-        "contact": contact_details(customer),
+        "contact": ContactDetails.of_customer(customer).as_payload(),
         "service_name": "Housing application",
         "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
     }
@@ -117,20 +119,9 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
     applicant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING)
     new_link = None
     if applicant_id is None:
-        details = payload["contact"]
-        address = details.get("address")
+        applicant = ContactDetails.of_payload(payload["contact"])
         applicant_id = await tools.sources.housing.create_applicant(
-            NewContact(
-                external_reference=person_key(item.customer_id, item.reference, "applicant"),
-                forenames=details["forenames"],
-                surname=details["surname"],
-                created_at=item.created_at,
-                email=details.get("email"),
-                email_verified=bool(details.get("email_verified")),
-                phone=details.get("phone"),
-                date_of_birth=date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None,
-                address=PostalAddress(**address) if address else None,
-            )
+            applicant.new_contact(person_key(item.customer_id, item.reference, "applicant"), item.created_at)
         )
         new_link = RecordLink(SourceSystem.HOUSING, applicant_id, 1.0, CREATED_BY_US)
     reference = await tools.sources.housing.create_application(
@@ -153,4 +144,10 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
     return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
 
 
-HANDLERS = {CREATE: deliver_application}
+UNIT = PortalService(
+    name="housing application",
+    kinds=(KIND,),
+    journeys=(Journey("submitHousingApplication", "HOUSING_APPLICATION"),),
+    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT})),),
+    in_my_requests={KIND: as_request("Housing application")},
+)

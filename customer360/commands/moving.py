@@ -1,4 +1,5 @@
-"""notifyMove: tell the council once; every back office that holds the person hears, through the outbox.
+"""The moving-home service (notifyMove), declared as one unit: tell the council once; every back
+office that holds the person hears, through the outbox.
 
 Each back office gets its own delivery (its own step in the request's history): a back office
 that is down gets its step later, none is lost and none is made twice.
@@ -14,16 +15,18 @@ from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.moving import MOVE_KIND, MoveKind, MoveNotice, already_told, move_date_problems
+from customer360.domain.moving import MoveKind, MoveNotice, already_told, move_date_problems
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-KIND = MOVE_KIND
+KIND = SubmissionKind.MOVE
 SERVICE_CODE = "MOVING_HOME"
 # The back offices that keep an address, and what each is asked to do.
 OPERATIONS = {
@@ -132,9 +135,16 @@ async def deliver_to_crm(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(await tools.sources.crm.record_address_change(_notice(item)))
 
 
-HANDLERS = {
-    OPERATIONS[SourceSystem.REVENUES]: deliver_to_revenues,
-    OPERATIONS[SourceSystem.BENEFITS]: deliver_to_benefits,
-    OPERATIONS[SourceSystem.HOUSING]: deliver_to_housing,
-    OPERATIONS[SourceSystem.CRM]: deliver_to_crm,
-}
+UNIT = PortalService(
+    name="moving home",
+    kinds=(KIND,),
+    journeys=(Journey("notifyMove", "MOVE"),),
+    deliveries=(
+        Delivery(OPERATIONS[SourceSystem.REVENUES], deliver_to_revenues, frozenset({ACCOUNTS_BY_PARTY})),
+        Delivery(OPERATIONS[SourceSystem.BENEFITS], deliver_to_benefits, frozenset({CLAIMS_BY_CLAIMANT})),
+        Delivery(OPERATIONS[SourceSystem.HOUSING], deliver_to_housing),
+        Delivery(OPERATIONS[SourceSystem.CRM], deliver_to_crm),
+    ),
+    # Only deliveries, so shown this way for good: resolved once every back office has been told.
+    in_my_requests={KIND: as_request("Moving home", resolved_when_delivered=True)},
+)

@@ -27,6 +27,7 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.payments import (
     FINAL_STATUSES,
@@ -348,4 +349,9 @@ async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(posted, invalidate=invalidate)
 
 
-HANDLERS = {POST_TO_REVENUES: deliver_payment}
+UNIT = PortalService(
+    name="payment",
+    kinds=(),  # a payment lives in the ledger (store/payments.py), not as a submission; My Requests reads it there
+    journeys=(Journey("makePayment", "PAYMENT"),),
+    deliveries=(Delivery(POST_TO_REVENUES, deliver_payment, frozenset({ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY})),),
+)

@@ -1,8 +1,10 @@
-"""reportSafeguardingConcern and the agencies' queues: routed by rules held as data, delivered at
+"""The safeguarding concern service (reportSafeguardingConcern), declared as one unit, and the agencies'
+queues: routed by rules held as data, delivered at
 once with priority, and kept in the outbox until every agency has it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +12,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from customer360.auth.principal import Role
-from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.delivery import Delivered, DeliveryTools, Handler
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import WritePath
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem
@@ -24,14 +27,14 @@ from customer360.domain.safeguarding import (
     concern_problems,
     routes_for,
 )
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.sources.agencies_sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.store.audit import AuditLog
 from customer360.store.outbox import NewDelivery, OutboxItem
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 
-KIND = "safeguarding"
+KIND = SubmissionKind.SAFEGUARDING
 AGENCIES = "AGENCIES"
 FILE_CASE = "agency.file_case"
 
@@ -106,7 +109,7 @@ async def acknowledge_case(
     return await access.agencies.by_reference(case.case_reference) or case
 
 
-def deliver_to_agency(agencies: AgencyQueuesSql, is_down: Any) -> Any:
+def deliver_to_agency(agencies: AgencyQueuesSql, is_down: Callable[[], bool]) -> Handler:
     """The outbox handler for one agency's copy of a concern (the agencies are not one of the six sources)."""
 
     async def deliver(tools: DeliveryTools, item: OutboxItem) -> Delivered:
@@ -133,3 +136,14 @@ def deliver_to_agency(agencies: AgencyQueuesSql, is_down: Any) -> Any:
         return Delivered(reference)  # never cached, so nothing to invalidate
 
     return deliver
+
+
+UNIT = PortalService(
+    name="safeguarding concern",
+    kinds=(KIND,),
+    journeys=(Journey("reportSafeguardingConcern", "SAFEGUARDING_CONCERN"),),
+    # Filed in the agencies' queues, which are not one of the back offices: `deliver_to_agency` is bound
+    # to them at the composition root. Never cached, so nothing made stale. Not listed in My Requests:
+    # a concern is the agencies' business, not a request the resident tracks.
+    deliveries=(Delivery(FILE_CASE, None),),
+)

@@ -1,4 +1,5 @@
-"""reportIssue: a resident (or anyone, for a street problem) reports something to the council.
+"""The report-an-issue service (reportIssue), declared as one unit: a resident (or anyone, for a
+street problem) reports something to the council, a staff-defined service included.
 
 Routing follows the service: Green & Clean problems go to the street-scene contractor over
 Open311; the CRM's own services (a shortfall in service delivery) open a CRM case. Either way the
@@ -16,9 +17,11 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.complaints import contact_details, crm_contact_for
+from customer360.commands.contacts import ContactDetails, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem
@@ -37,14 +40,12 @@ from customer360.domain.reporting import (
 )
 from customer360.domain.requests import CaseAnswer, NewCase
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
-from customer360.domain.submissions import Submission, new_reference
+from customer360.domain.submissions import Submission, SubmissionKind, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
 from customer360.sources.errors import SourceRejected
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-STREET_REPORT = "street_report"
-CASE = "case"
 SUBMIT_TO_OPEN311 = "open311.submit_request"
 OPEN_CRM_CASE = "crm.create_case"
 # The CRM's service standard: a case is answered within 10 working days.
@@ -136,7 +137,7 @@ async def report_issue(
                 return unpaid
         return await writes.keep(
             reference=reference,
-            kind=STREET_REPORT if street else CASE,
+            kind=SubmissionKind.STREET_REPORT if street else SubmissionKind.CASE,
             customer_id=customer.customer_id if customer else None,
             payload=payload,
             service_code=definition.code,
@@ -198,7 +199,9 @@ def _payload(
             for a in answers
         ],
         "contact_email": normalise_email(report.contact_email),
-        "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
+        "contact": ContactDetails.of_customer(customer).as_payload()
+        if customer
+        else _anonymous_contact(report.contact_email),
     }
 
 
@@ -218,7 +221,7 @@ def _anonymous_contact(email: str | None) -> dict[str, Any] | None:
 
 def _sketch(submission: Submission) -> ReportSketch | None:
     location = submission.payload.get("location")
-    if submission.kind != STREET_REPORT or not location:
+    if submission.kind != SubmissionKind.STREET_REPORT or not location:
         return None
     return ReportSketch(
         submission.reference,
@@ -290,7 +293,8 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     payload = item.payload
     # Someone who used a no-sign-in service and left no email has no contact to file it under.
     anonymous = item.customer_id is None and not payload.get("contact")
-    contact_id, new_link = (None, None) if anonymous else await crm_contact_for(tools, item)
+    contact = None if anonymous else ContactDetails.of_payload(payload["contact"])
+    contact_id, new_link = (None, None) if contact is None else await crm_contact_for(tools, item, contact)
     opened_on = item.created_at.astimezone(LONDON).date()
     # A service's promise is in working days, as analytics judges it (events.expected_days).
     due_on = working_days_after(opened_on, payload.get("expected_days") or CASE_RESPONSE_WORKING_DAYS)
@@ -314,4 +318,17 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
 
 
-HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}
+UNIT = PortalService(
+    name="report an issue",
+    kinds=(SubmissionKind.STREET_REPORT, SubmissionKind.CASE),
+    # One mutation for many services: an accepted report is recorded under the service it was for.
+    journeys=(Journey("reportIssue", "REPORT_ISSUE", service_of_result="request"),),
+    deliveries=(
+        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER})),
+        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT})),
+    ),
+    in_my_requests={
+        SubmissionKind.STREET_REPORT: as_request("Report a problem"),
+        SubmissionKind.CASE: as_request("Request"),
+    },
+)
