@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from customer360.attempts import note_writing
 from customer360.auth.principal import Principal
+from customer360.cache.base import Stale
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
@@ -246,7 +247,7 @@ class Payments:
             for stored in batch:
                 await self._settle_request(stored, PaymentStatus.FAILED)
                 if await self.ledger.update_status(stored.reference, PaymentStatus.FAILED):
-                    await self.deliverer.cache.forget_customers([stored.customer_id])
+                    await self.deliverer.cache.forget(Stale(customers=[stored.customer_id]))
                     failed += 1
             if len(batch) < RECONCILE_BATCH:
                 break
@@ -275,9 +276,8 @@ class Payments:
         released = await self._settle_request(stored, current.status)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
-            await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
-            await self.deliverer.cache.invalidate(PAYMENT_BY_ID, [current.payment_id])
-            await self.deliverer.cache.forget_customers([stored.customer_id])
+            settled = [(PAYMENTS_BY_PAYER, current.payer_id), (PAYMENT_BY_ID, current.payment_id)]
+            await self.deliverer.cache.forget(Stale(keys=settled, customers=[stored.customer_id]))
         if current.status is not PaymentStatus.SUCCESS:
             return 0
         due = [*released, *([item_id] if item_id is not None else [])]

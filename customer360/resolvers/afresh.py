@@ -10,6 +10,7 @@ from typing import Any
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
+from customer360.cache.base import Stale
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, APPLICATIONS_BY_APPLICANT, COMPLAINT_BY_REFERENCE
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import CouncilTaxAccountRecord
@@ -34,7 +35,7 @@ async def _drop_copies(
 ) -> None:
     for key in keys:
         loader.clear(key)
-    await info.context.cache.invalidate(namespace, list(keys))
+    await info.context.cache.forget(Stale(keys=[(namespace, key) for key in keys]))
 
 
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
