@@ -4,7 +4,9 @@ as one unit and delivered to REVENUES through the outbox."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
@@ -38,6 +40,68 @@ SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
 SERVICE_NAME = "Single Person Discount"
 APPLICATION = SubmissionKind.SPD_APPLICATION
 REMOVAL = SubmissionKind.SPD_REMOVAL
+
+
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its REVENUES delivery carry (the keys are the stored rows')."""
+
+    account_reference: str
+    party_id: str
+    starts_on: date
+    status: DiscountStatus
+    review_reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": SERVICE_NAME,
+            "description": f"Single Person Discount on account {self.account_reference} from {self.starts_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "starts_on": self.starts_on.isoformat(),
+            "status": self.status.value,
+            "review_reason": self.review_reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            starts_on=date.fromisoformat(kept["starts_on"]),
+            status=DiscountStatus(kept["status"]),
+            review_reason=kept["review_reason"],
+        )
+
+
+@dataclass(frozen=True)
+class RemovalPayload:
+    account_reference: str
+    party_id: str
+    ends_on: date
+    reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": f"End {SERVICE_NAME}",
+            "description": f"End the Single Person Discount on account {self.account_reference} on {self.ends_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "ends_on": self.ends_on.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> RemovalPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            ends_on=date.fromisoformat(kept["ends_on"]),
+            reason=kept["reason"],
+        )
+
 
 # The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
 AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
@@ -109,16 +173,13 @@ async def _keep_application(
     starts_on: date,
 ) -> Kept:
     reason = review_reason(other_adults(adults_known, starts_on))
-    payload = {
-        "system": SourceSystem.REVENUES.value,
-        "service_name": SERVICE_NAME,
-        "description": f"Single Person Discount on account {account.reference} from {starts_on.isoformat()}",
-        "account_reference": account.reference,
-        "party_id": account.party_id,
-        "starts_on": starts_on.isoformat(),
-        "status": (DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE).value,
-        "review_reason": reason,
-    }
+    payload = ApplicationPayload(
+        account_reference=account.reference,
+        party_id=account.party_id,
+        starts_on=starts_on,
+        status=DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE,
+        review_reason=reason,
+    ).as_payload()
     return await writes.keep(
         kind=APPLICATION,
         customer_id=principal.customer_id,
@@ -156,15 +217,12 @@ async def remove_single_person_discount(
 async def _keep_removal(
     principal: Principal, account: CouncilTaxAccountRecord, writes: WritePath, ends_on: date, reason: str | None
 ) -> Kept:
-    payload = {
-        "system": SourceSystem.REVENUES.value,
-        "service_name": f"End {SERVICE_NAME}",
-        "description": f"End the Single Person Discount on account {account.reference} on {ends_on.isoformat()}",
-        "account_reference": account.reference,
-        "party_id": account.party_id,
-        "ends_on": ends_on.isoformat(),
-        "reason": reason.strip() if reason else None,
-    }
+    payload = RemovalPayload(
+        account_reference=account.reference,
+        party_id=account.party_id,
+        ends_on=ends_on,
+        reason=reason.strip() if reason else None,
+    ).as_payload()
     return await writes.keep(
         kind=REMOVAL,
         customer_id=principal.customer_id,
@@ -175,36 +233,36 @@ async def _keep_removal(
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    application = ApplicationPayload.of(item.payload)
     discount_id = await tools.sources.revenues.apply_single_person_discount(
         DiscountApplication(
             external_reference=item.reference,
-            account_reference=payload["account_reference"],
-            starts_on=date.fromisoformat(payload["starts_on"]),
-            status=DiscountStatus(payload["status"]),
-            review_reason=payload["review_reason"],
+            account_reference=application.account_reference,
+            starts_on=application.starts_on,
+            status=application.status,
+            review_reason=application.review_reason,
             posted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(discount_id, invalidate=_account_keys(payload))
+    return Delivered(discount_id, invalidate=_account_keys(application.party_id, application.account_reference))
 
 
 async def deliver_ending(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    ending = RemovalPayload.of(item.payload)
     discount_id = await tools.sources.revenues.end_single_person_discount(
         DiscountEnding(
             external_reference=item.reference,
-            account_reference=payload["account_reference"],
-            ends_on=date.fromisoformat(payload["ends_on"]),
-            reason=payload["reason"],
+            account_reference=ending.account_reference,
+            ends_on=ending.ends_on,
+            reason=ending.reason,
             posted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(discount_id, invalidate=_account_keys(payload))
+    return Delivered(discount_id, invalidate=_account_keys(ending.party_id, ending.account_reference))
 
 
-def _account_keys(payload: dict[str, str]) -> list[tuple[str, str]]:
-    return [(ACCOUNTS_BY_PARTY, payload["party_id"]), (ACCOUNT_BY_REFERENCE, payload["account_reference"])]
+def _account_keys(party_id: str, account_reference: str) -> list[tuple[str, str]]:
+    return [(ACCOUNTS_BY_PARTY, party_id), (ACCOUNT_BY_REFERENCE, account_reference)]
 
 
 _ACCOUNTS = frozenset({ACCOUNTS_BY_PARTY, ACCOUNT_BY_REFERENCE})

@@ -4,6 +4,7 @@ recorded in HOUSING through the outbox."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -37,6 +38,54 @@ SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for
 CREATE = "housing.create_application"
 
 
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its HOUSING delivery carry (the keys are the stored rows')."""
+
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    bedrooms_needed: int
+    contact: ContactDetails
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "household": [
+                {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in self.household
+            ],
+            "current_tenure": self.current_tenure.value,
+            "reason": self.reason,
+            "medical_needs": self.medical_needs,
+            "mobility_needs": self.mobility_needs,
+            "local_connection": self.local_connection,
+            "income_band": self.income_band.value,
+            "bedrooms_needed": self.bedrooms_needed,
+            "contact": self.contact.as_payload(),
+            "service_name": "Housing application",
+            "description": f"Housing register, {self.bedrooms_needed} bedrooms",
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            household=tuple(
+                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in kept["household"]
+            ),
+            current_tenure=Tenure(kept["current_tenure"]),
+            reason=kept["reason"],
+            medical_needs=kept["medical_needs"],
+            mobility_needs=kept["mobility_needs"],
+            local_connection=kept["local_connection"],
+            income_band=IncomeBand(kept["income_band"]),
+            bedrooms_needed=kept["bedrooms_needed"],
+            contact=ContactDetails.of_payload(kept["contact"]),
+        )
+
+
 async def submit_housing_application(
     principal: Principal,
     customer: GoldenRecord | None,
@@ -61,21 +110,17 @@ async def submit_housing_application(
     problems = application_problems(household, reason, today, already_open=False)
     if problems:
         return problems
-    payload: dict[str, Any] = {
-        "household": [
-            {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in household
-        ],
-        "current_tenure": current_tenure.value,
-        "reason": reason.strip(),
-        "medical_needs": medical_needs,
-        "mobility_needs": mobility_needs,
-        "local_connection": local_connection,
-        "income_band": income_band.value,
-        "bedrooms_needed": bedrooms_needed(household),
-        "contact": ContactDetails.of_customer(customer).as_payload(),
-        "service_name": "Housing application",
-        "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
-    }
+    payload = ApplicationPayload(
+        household=tuple(household),
+        current_tenure=current_tenure,
+        reason=reason.strip(),
+        medical_needs=medical_needs,
+        mobility_needs=mobility_needs,
+        local_connection=local_connection,
+        income_band=income_band,
+        bedrooms_needed=bedrooms_needed(household),
+        contact=ContactDetails.of_customer(customer),
+    ).as_payload()
     customer_id = customer.customer_id
 
     async def check_and_keep() -> Kept | list[Problem]:
@@ -115,29 +160,26 @@ async def _open_application(
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    application = ApplicationPayload.of(item.payload)
     applicant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING)
     new_link = None
     if applicant_id is None:
-        applicant = ContactDetails.of_payload(payload["contact"])
         applicant_id = await tools.sources.housing.create_applicant(
-            applicant.new_contact(person_key(item.customer_id, item.reference, "applicant"), item.created_at)
+            application.contact.new_contact(person_key(item.customer_id, item.reference, "applicant"), item.created_at)
         )
         new_link = RecordLink(SourceSystem.HOUSING, applicant_id, 1.0, CREATED_BY_US)
     reference = await tools.sources.housing.create_application(
         NewHousingApplication(
             external_reference=item.reference,
             applicant_id=applicant_id,
-            household=tuple(
-                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in payload["household"]
-            ),
-            current_tenure=Tenure(payload["current_tenure"]),
-            reason=payload["reason"],
-            medical_needs=payload["medical_needs"],
-            mobility_needs=payload["mobility_needs"],
-            local_connection=payload["local_connection"],
-            income_band=IncomeBand(payload["income_band"]),
-            bedrooms_needed=payload["bedrooms_needed"],
+            household=application.household,
+            current_tenure=application.current_tenure,
+            reason=application.reason,
+            medical_needs=application.medical_needs,
+            mobility_needs=application.mobility_needs,
+            local_connection=application.local_connection,
+            income_band=application.income_band,
+            bedrooms_needed=application.bedrooms_needed,
             submitted_on=item.created_at.astimezone(LONDON).date(),
         )
     )

@@ -20,7 +20,8 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from customer360.attempts import note_writing
 from customer360.auth.principal import Principal
@@ -307,11 +308,9 @@ class Payments:
             NewDelivery(
                 SourceSystem.REVENUES,
                 POST_TO_REVENUES,
-                {
-                    "account_reference": stored.account_reference,
-                    "amount_pence": stored.amount_pence,
-                    "paid_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
-                },
+                PostingPayload(
+                    stored.account_reference, stored.amount_pence, datetime.now(UTC).astimezone(LONDON).date()
+                ).as_payload(),
             ),
             datetime.now(UTC),
         )
@@ -330,15 +329,35 @@ def fee_of(defined: DefinedService) -> PayableService:
     )
 
 
+@dataclass(frozen=True)
+class PostingPayload:
+    """A Council Tax payment's posting to REVENUES, as its outbox row carries it."""
+
+    account_reference: str
+    amount_pence: int
+    paid_on: date
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "account_reference": self.account_reference,
+            "amount_pence": self.amount_pence,
+            "paid_on": str(self.paid_on),
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> PostingPayload:
+        return cls(kept["account_reference"], kept["amount_pence"], datetime.fromisoformat(kept["paid_on"]).date())
+
+
 async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
-    reference = payload["account_reference"]
+    posting = PostingPayload.of(item.payload)
+    reference = posting.account_reference
     posted = await tools.sources.revenues.post_payment(
         PaymentPosting(
             external_reference=item.reference,
             account_reference=reference,
-            amount_pence=payload["amount_pence"],
-            posted_on=datetime.fromisoformat(payload["paid_on"]).date(),
+            amount_pence=posting.amount_pence,
+            posted_on=posting.paid_on,
             description=f"Card payment, thank you ({item.reference})",
         )
     )
