@@ -43,6 +43,20 @@ REMOVAL = SubmissionKind.SPD_REMOVAL
 
 
 @dataclass(frozen=True)
+class ApplyForDiscount:
+    starts_on: date
+    declaration: bool  # the resident declares they live alone
+    today: date
+
+
+@dataclass(frozen=True)
+class EndDiscount:
+    ends_on: date
+    reason: str | None
+    today: date
+
+
+@dataclass(frozen=True)
 class ApplicationPayload:
     """What an application's submission and its REVENUES delivery carry (the keys are the stored rows')."""
 
@@ -140,10 +154,7 @@ async def apply_single_person_discount(
     account_now: AccountNow,
     adults_known: list[KnownAdult],
     writes: WritePath,
-    *,
-    starts_on: date,
-    declaration: bool,
-    today: date,
+    command: ApplyForDiscount,
 ) -> Submission | list[Problem]:
     """The caller has checked the account is the principal's own (they are the liable person).
 
@@ -151,6 +162,8 @@ async def apply_single_person_discount(
     have kept for the account (from any of its liable residents) but not yet delivered: of N identical
     requests at once, one is kept.
     """
+
+    starts_on, declaration, today = command.starts_on, command.declaration, command.today
 
     async def check_and_keep() -> Kept | list[Problem]:
         pending = await kept_not_delivered(writes, APPLICATION, account_reference=checked.reference)
@@ -194,12 +207,10 @@ async def remove_single_person_discount(
     checked: CouncilTaxAccountRecord,
     account_now: AccountNow,
     writes: WritePath,
-    *,
-    ends_on: date,
-    reason: str | None,
-    today: date,
+    command: EndDiscount,
 ) -> Submission | list[Problem]:
     """Under the account's lock, like an application: an ending already kept counts as done."""
+    ends_on, reason, today = command.ends_on, command.reason, command.today
 
     async def check_and_keep() -> Kept | list[Problem]:
         pending = await kept_not_delivered(writes, REMOVAL, account_reference=checked.reference)

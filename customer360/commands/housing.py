@@ -39,6 +39,18 @@ CREATE = "housing.create_application"
 
 
 @dataclass(frozen=True)
+class ApplyForHousing:
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    today: date
+
+
+@dataclass(frozen=True)
 class ApplicationPayload:
     """What an application's submission and its HOUSING delivery carry (the keys are the stored rows')."""
 
@@ -90,16 +102,8 @@ async def submit_housing_application(
     principal: Principal,
     customer: GoldenRecord | None,
     writes: WritePath,
-    *,
-    household: list[ApplicantMember],
-    current_tenure: Tenure,
-    reason: str,
-    medical_needs: bool,
-    mobility_needs: bool,
-    local_connection: bool,
-    income_band: IncomeBand,
+    command: ApplyForHousing,
     applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
-    today: date,
 ) -> Submission | list[Problem]:
     """Checked under the resident's lock against what we have kept and HOUSING as it is now
     (`applications_now` reads past the cache), so of N applications sent at once one is kept and
@@ -107,17 +111,18 @@ async def submit_housing_application(
     ALREADY_OPEN: an earlier application that has since closed must not stop this one."""
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_APPLY]
+    household, reason, today = list(command.household), command.reason, command.today
     problems = application_problems(household, reason, today, already_open=False)
     if problems:
         return problems
     payload = ApplicationPayload(
         household=tuple(household),
-        current_tenure=current_tenure,
+        current_tenure=command.current_tenure,
         reason=reason.strip(),
-        medical_needs=medical_needs,
-        mobility_needs=mobility_needs,
-        local_connection=local_connection,
-        income_band=income_band,
+        medical_needs=command.medical_needs,
+        mobility_needs=command.mobility_needs,
+        local_connection=command.local_connection,
+        income_band=command.income_band,
         bedrooms_needed=bedrooms_needed(household),
         contact=ContactDetails.of_customer(customer),
     ).as_payload()

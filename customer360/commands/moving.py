@@ -45,6 +45,15 @@ STEP_NAMES = {
 
 
 @dataclass(frozen=True)
+class NotifyMove:
+    kind: MoveKind
+    move_date: date
+    new_address: PostalAddress | None
+    whole_household: bool
+    today: date
+
+
+@dataclass(frozen=True)
 class MovePayload:
     """What a move's submission carries, and each back office's delivery with the record it holds (the
     keys are the stored rows')."""
@@ -83,21 +92,17 @@ async def notify_move(
     customer: GoldenRecord | None,
     links: list[RecordLink],
     writes: WritePath,
-    *,
-    kind: MoveKind,
-    move_date: date,
-    new_address: PostalAddress | None,
+    command: NotifyMove,
     address_problems: list[Problem],
-    whole_household: bool,
-    today: date,
 ) -> Submission | list[Problem]:
+    kind, move_date, new_address, today = command.kind, command.move_date, command.new_address, command.today
     if not principal.is_resident or customer is None:
         return [Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to tell us you are moving")]
     problems = move_date_problems(move_date, today) + address_problems
     if problems:
         return problems
     holders = {link.system: link.record_id for link in links if link.system in OPERATIONS}
-    move = MovePayload(kind, move_date, new_address, whole_household)
+    move = MovePayload(kind, move_date, new_address, command.whole_household)
     # One move at a time per resident, checked against every move they have told us (kept or
     # delivered): the same move told twice at once is kept once.
     customer_id = customer.customer_id

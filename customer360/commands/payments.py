@@ -44,7 +44,6 @@ from customer360.domain.payments import (
     payment_problems,
 )
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.services import DefinedService
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
@@ -314,19 +313,6 @@ class Payments:
             ),
             datetime.now(UTC),
         )
-
-
-def fee_of(defined: DefinedService) -> PayableService:
-    """A staff-defined service's fee, paid only with a request for it."""
-    fee = defined.fee_pence
-    return PayableService(
-        defined.definition.code,
-        defined.definition.name,
-        fixed_pence=fee,
-        min_pence=fee or 1,
-        max_pence=fee,
-        with_request=True,
-    )
 
 
 @dataclass(frozen=True)

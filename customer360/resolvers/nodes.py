@@ -134,3 +134,9 @@ async def housing_application(info: Info[Context, Any], reference: str) -> Track
     if customer_id is None:
         return None
     return next((t for t in await casework.housing_applications(info, customer_id) if t.reference == reference), None)
+
+
+async def own_complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
+    """A complaint its complainant acts on: staff and other residents get None, as for an unknown one."""
+    found = await complaint(info, reference)
+    return found if found is not None and info.context.principal.is_resident else None

@@ -34,9 +34,8 @@ class EscalateComplaintPayload:
 async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintInput) -> EscalateComplaintPayload:
     reference = key_of("Complaint", input.complaint_id)
     principal = info.context.principal
-    # Only the complainant: staff and other residents get the same answer as for an unknown id.
-    tracked = await nodes.complaint(info, reference) if reference else None
-    if tracked is None or not principal.is_resident:
+    tracked = await nodes.own_complaint(info, reference) if reference else None
+    if tracked is None:
         return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
 
     async def complaint_now() -> ComplaintRecord | None:

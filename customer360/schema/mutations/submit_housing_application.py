@@ -55,20 +55,21 @@ async def submit_housing_application(
     async def applications_now() -> list[HousingApplicationRecord] | Problem:
         return await afresh.housing_applications(info, customer.customer_id) if customer else []
 
-    household = [ApplicantMember(m.relationship, m.date_of_birth) for m in input.household]
     outcome = await command.submit_housing_application(
         context.principal,
         customer,
         context.writes,
-        household=household,
-        current_tenure=input.current_tenure,
-        reason=input.reason,
-        medical_needs=input.medical_needs,
-        mobility_needs=input.mobility_needs,
-        local_connection=input.local_connection,
-        income_band=input.income_band,
-        applications_now=applications_now,
-        today=context.today,
+        command.ApplyForHousing(
+            household=tuple(ApplicantMember(m.relationship, m.date_of_birth) for m in input.household),
+            current_tenure=input.current_tenure,
+            reason=input.reason,
+            medical_needs=input.medical_needs,
+            mobility_needs=input.mobility_needs,
+            local_connection=input.local_connection,
+            income_band=input.income_band,
+            today=context.today,
+        ),
+        applications_now,
     )
     if isinstance(outcome, list):
         return SubmitHousingApplicationPayload(application=None, user_errors=user_errors(outcome))
