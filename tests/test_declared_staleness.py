@@ -9,12 +9,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from customer360.cache.namespaces import CLAIMS_BY_CLAIMANT, COMPLAINTS_BY_CONTACT
 from customer360.clock import london_today
 from customer360.commands import catalogue
+from customer360.commands.delivery import Delivered
+from customer360.commands.unit import Delivery
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
 from tests.services import REDIS_URL, redis_or_skip
@@ -49,6 +53,26 @@ async def layered(request, own_council: Settings) -> Settings:
         await client.aclose()
         settings = replace(settings, redis_url=REDIS_URL)
     return settings
+
+
+@pytest.fixture(autouse=True)
+def only_declared_staleness(caplog):
+    """Each delivery below makes stale only what its service declares (`catalogue.as_declared` logs any other)."""
+    yield
+    assert not [r.getMessage() for r in caplog.records if "does not declare" in r.getMessage()]
+
+
+async def test_a_delivery_making_undeclared_keys_stale_is_logged_and_they_are_still_forgotten(caplog):
+    async def handler(_tools: Any, _item: Any) -> Delivered:
+        return Delivered("X-1", invalidate=[(COMPLAINTS_BY_CONTACT, "c1"), (CLAIMS_BY_CLAIMANT, "p1")])
+
+    watched = catalogue.as_declared(Delivery("crm.example", handler, frozenset({COMPLAINTS_BY_CONTACT})), handler)
+    delivered = await watched(None, SimpleNamespace(operation="crm.example"))  # type: ignore[arg-type]
+    assert list(delivered.invalidate) == [(COMPLAINTS_BY_CONTACT, "c1"), (CLAIMS_BY_CLAIMANT, "p1")]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"delivery crm.example made stale what its service does not declare: ['{CLAIMS_BY_CLAIMANT}']"
+    ]
+    caplog.clear()  # seen: the autouse check is for the real deliveries
 
 
 def test_every_declaration_is_wired():

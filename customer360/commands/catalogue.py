@@ -7,13 +7,17 @@ all follow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from customer360.commands import complaints, discounts, housing, moving, payments, report_issue, safeguarding
-from customer360.commands.delivery import Handler
+from customer360.commands.delivery import Delivered, DeliveryTools, Handler
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.before_delivery import ShownBeforeDelivery
 from customer360.domain.submissions import SubmissionKind
+from customer360.store.outbox import OutboxItem
+
+log = logging.getLogger("customer360.outbox")
 
 UNITS: tuple[PortalService, ...] = (
     complaints.UNIT,
@@ -36,11 +40,29 @@ IN_MY_REQUESTS: dict[SubmissionKind, ShownBeforeDelivery] = {
 def handlers(bound: Mapping[str, Handler]) -> dict[str, Handler]:
     """Every operation's handler: the declared ones, and `bound` for those the composition root binds
     (a handler needing what is not one of the back offices). One left unbound is a wiring mistake."""
-    found = {op: delivery.handler for op, delivery in DELIVERIES.items() if delivery.handler is not None}
-    unbound = set(DELIVERIES) - set(found) - set(bound)
+    unbound = [op for op, delivery in DELIVERIES.items() if delivery.handler is None and op not in bound]
     if unbound:
         raise ValueError(f"outbox operations declared without a handler: {sorted(unbound)}")
-    return {**found, **bound}
+    return {
+        op: as_declared(delivery, bound.get(op) or delivery.handler)  # type: ignore[arg-type]
+        for op, delivery in DELIVERIES.items()
+    }
+
+
+def as_declared(delivery: Delivery, handler: Handler) -> Handler:
+    """The handler, watched: what it makes stale outside its service's declaration is still forgotten
+    (never a stale answer for a resident), and logged as the declaration's mistake to fix."""
+
+    async def handle(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+        delivered = await handler(tools, item)
+        undeclared = {namespace for namespace, _ in delivered.invalidate} - delivery.makes_stale
+        if undeclared:
+            log.error(
+                "delivery %s made stale what its service does not declare: %s", item.operation, sorted(undeclared)
+            )
+        return delivered
+
+    return handle
 
 
 def _each_declared_once() -> None:
