@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
 from customer360.commands.check_then_write import check_then_keep, kept_not_delivered
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.write_path import Kept, WritePath
@@ -23,6 +22,7 @@ from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 MAKE = "crm.create_complaint"
@@ -180,7 +180,7 @@ async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered
     )
     return Delivered(
         reference,
-        invalidate=[(COMPLAINTS_BY_CONTACT, contact_id), (COMPLAINT_BY_REFERENCE, item.reference)],
+        invalidate=[(COMPLAINTS_BY_CONTACT.namespace, contact_id), (COMPLAINT_BY_REFERENCE.namespace, item.reference)],
         new_link=new_link,
     )
 
@@ -193,8 +193,8 @@ async def deliver_escalation(tools: DeliveryTools, item: OutboxItem) -> Delivere
     return Delivered(
         reference,
         invalidate=[
-            (COMPLAINTS_BY_CONTACT, payload["contact_id"]),
-            (COMPLAINT_BY_REFERENCE, payload["complaint_reference"]),
+            (COMPLAINTS_BY_CONTACT.namespace, payload["contact_id"]),
+            (COMPLAINT_BY_REFERENCE.namespace, payload["complaint_reference"]),
         ],
     )
 

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import account_lock, check_then_keep, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
@@ -27,6 +26,7 @@ from customer360.domain.people import normalise_postcode
 from customer360.domain.problems import Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 APPLY = "revenues.apply_single_person_discount"
@@ -201,7 +201,10 @@ async def deliver_ending(tools: DeliveryTools, item: OutboxItem) -> Delivered:
 
 
 def _account_keys(payload: dict[str, str]) -> list[tuple[str, str]]:
-    return [(ACCOUNTS_BY_PARTY, payload["party_id"]), (ACCOUNT_BY_REFERENCE, payload["account_reference"])]
+    return [
+        (ACCOUNTS_BY_PARTY.namespace, payload["party_id"]),
+        (ACCOUNT_BY_REFERENCE.namespace, payload["account_reference"]),
+    ]
 
 
 HANDLERS = {APPLY: deliver_application, END: deliver_ending}

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.complaints import contact_details, person_key
@@ -28,6 +27,7 @@ from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = "housing_application"
@@ -150,7 +150,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             submitted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], new_link=new_link)
 
 
 HANDLERS = {CREATE: deliver_application}

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
@@ -21,6 +20,8 @@ from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
+from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
+from customer360.sources.revenues import ACCOUNTS_BY_PARTY
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = MOVE_KIND
@@ -116,12 +117,12 @@ def _notice(item: OutboxItem) -> MoveNotice:
 
 async def deliver_to_revenues(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     reference = await tools.sources.revenues.record_move(_notice(item))
-    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY, item.payload["record_id"])])
+    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY.namespace, item.payload["record_id"])])
 
 
 async def deliver_to_benefits(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     change = await tools.sources.benefits.record_address_change(_notice(item))
-    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT, item.payload["record_id"])])
+    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT.namespace, item.payload["record_id"])])
 
 
 async def deliver_to_housing(tools: DeliveryTools, item: OutboxItem) -> Delivered:

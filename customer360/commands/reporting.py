@@ -13,7 +13,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.complaints import contact_details, crm_contact_for
@@ -40,7 +39,9 @@ from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
+from customer360.sources.crm import CASES_BY_CONTACT
 from customer360.sources.errors import SourceRejected
+from customer360.sources.street_scene import REQUESTS_BY_REPORTER
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 STREET_REPORT = "street_report"
@@ -261,7 +262,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
     )
     return Delivered(
         receipt.service_request_id,
-        invalidate=[(REQUESTS_BY_REPORTER, reporter)] if reporter else [],
+        invalidate=[(REQUESTS_BY_REPORTER.namespace, reporter)] if reporter else [],
         new_link=new_link,
     )
 
@@ -311,7 +312,9 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             ),
         )
     )
-    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
+    return Delivered(
+        reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], new_link=new_link
+    )
 
 
 HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}

@@ -33,8 +33,9 @@ from customer360.identity.linking import IdentityHub, LinkSummary, link_everyone
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.settings import Settings
+from customer360.sources.backoffice import SourceConfig
 from customer360.sources.instrumented import circuit_breakers
-from customer360.sources.registry import SQL_KINDS, SourceConfig, build_sources, load_source_configs
+from customer360.sources.registry import build_sources, load_source_configs, needs_engine
 from customer360.store.database import create_engine
 
 DEFAULT_RESIDENTS = 2000
@@ -65,7 +66,7 @@ def database_urls(settings: Settings) -> dict[SourceSystem, str]:
     urls = {system: f"sqlite+aiosqlite:///{settings.demo_dir / name}" for system, name in DATABASE_FILES.items()}
     if settings.sources_file:
         for system, config in load_source_configs(settings.sources_file).items():
-            if config.kind in SQL_KINDS:
+            if needs_engine(config):
                 urls[system] = config.url
     return urls
 

@@ -1,4 +1,8 @@
-"""The back-office systems a golden record is assembled from."""
+"""The back-office systems a golden record is assembled from.
+
+Each is declared whole (adapters, survivorship rank, display name, reads) in `sources/<system>/`;
+the domain only names them, because its records say which system each came from.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +16,3 @@ class SourceSystem(StrEnum):
     CRM = "CRM"
     STREET_SCENE = "STREET_SCENE"
     PAYMENTS = "PAYMENTS"
-
-
-# Which back office's value the golden record shows when records were confirmed the same day, most
-# trusted first (the default of C360_SURVIVORSHIP_PRIORITY; identity/survivorship.py).
-SOURCE_PRIORITY: tuple[SourceSystem, ...] = (
-    SourceSystem.REVENUES,
-    SourceSystem.BENEFITS,
-    SourceSystem.HOUSING,
-    SourceSystem.CRM,
-    SourceSystem.STREET_SCENE,
-    SourceSystem.PAYMENTS,
-)
-
-# What residents and staff call each back office: the name shown in a request's history.
-DISPLAY_NAMES = {
-    SourceSystem.REVENUES: "Council Tax",
-    SourceSystem.BENEFITS: "Benefits",
-    SourceSystem.HOUSING: "Housing",
-    SourceSystem.CRM: "Customer services",
-    SourceSystem.STREET_SCENE: "Street cleansing (Green & Clean)",
-    SourceSystem.PAYMENTS: "Payments",
-}

@@ -7,7 +7,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE
 from customer360.commands import complaints as command
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.problems import CommonCode, Problem
@@ -16,6 +15,7 @@ from customer360.resolvers.context import Context
 from customer360.schema.node import key_of
 from customer360.schema.requests import Complaint
 from customer360.schema.values import UserError, user_errors
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE
 
 NOT_YOURS = Problem(("input", "complaintId"), CommonCode.NOT_FOUND, "We could not find that complaint in your account")
 
@@ -42,8 +42,8 @@ async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintI
 
     async def complaint_now() -> ComplaintRecord | None:
         """The complaint as the CRM holds it now: neither the per-request loader's copy nor the cache's."""
-        info.context.loaders.complaint_by_reference.clear(tracked.reference)
-        await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
+        info.context.loaders.of(COMPLAINT_BY_REFERENCE).clear(tracked.reference)
+        await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE.namespace, [tracked.reference])
         found = await nodes.complaint(info, tracked.reference)
         return found.record if found else None
 
@@ -52,7 +52,7 @@ async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintI
     )
     if isinstance(outcome, list):
         return EscalateComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=user_errors(outcome))
-    info.context.loaders.complaint_by_reference.clear(tracked.reference)
-    await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
+    info.context.loaders.of(COMPLAINT_BY_REFERENCE).clear(tracked.reference)
+    await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE.namespace, [tracked.reference])
     refreshed = await nodes.complaint(info, tracked.reference)
     return EscalateComplaintPayload(complaint=Complaint.from_record(refreshed or tracked), user_errors=[])

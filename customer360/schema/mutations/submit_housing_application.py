@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.commands import housing as command
 from customer360.domain.housing import ApplicantMember, HousingApplicationRecord, IncomeBand, Tenure
 from customer360.domain.problems import CommonCode, Problem
@@ -20,6 +19,7 @@ from customer360.resolvers.tracking import Tracked
 from customer360.schema.casework import HousingApplication
 from customer360.schema.values import UserError, user_errors
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 
 HOUSING_DOWN = Problem(
     None,
@@ -69,10 +69,10 @@ async def submit_housing_application(
         loaders.links.clear(customer.customer_id)
         applicant_ids = await records_in(info, customer.customer_id, SourceSystem.HOUSING)
         for applicant_id in applicant_ids:
-            loaders.housing_applications_by_applicant.clear(applicant_id)
-        await context.cache.invalidate(APPLICATIONS_BY_APPLICANT, applicant_ids)
+            loaders.of(APPLICATIONS_BY_APPLICANT).clear(applicant_id)
+        await context.cache.invalidate(APPLICATIONS_BY_APPLICANT.namespace, applicant_ids)
         try:
-            found = await loaders.housing_applications_by_applicant.load_many(applicant_ids)
+            found = await loaders.of(APPLICATIONS_BY_APPLICANT).load_many(applicant_ids)
         except SourceUnavailable:
             return HOUSING_DOWN
         return [application for applications in found for application in applications]
