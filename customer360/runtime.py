@@ -135,7 +135,8 @@ class Runtime:
             slow = time.perf_counter() - started > DEGRADED_AFTER_SECONDS
             return system.value, "degraded" if slow else "up"
 
-        return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        states = dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        return states | {system.value: "not_configured" for system in self.sources.not_configured()}
 
 
 async def start_runtime(

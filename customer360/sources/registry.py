@@ -17,7 +17,7 @@ A `C360_SOURCES` file names each source, its kind and its URL:
 
 A back office the file leaves out is not configured: every call to it answers `SourceUnavailable`,
 so its fields answer SOURCE_UNAVAILABLE (null) and writes to it wait in the outbox, as while it is
-down; it is not linked from, nor reported by /readyz. A file written before an office was added
+down; it is not linked from, and /readyz reports it `not_configured`. A file written before an office was added
 keeps working.
 """
 
@@ -80,6 +80,9 @@ class Sources:
 
     def __iter__(self) -> Iterator[tuple[SourceSystem, PeopleSource]]:
         return iter(self._configured.items())
+
+    def not_configured(self) -> list[SourceSystem]:
+        return [system for system in self._ports if system not in self._configured]
 
     # Shorthands for the callers written before `of`; a new back office is reached with `of`.
     @property
