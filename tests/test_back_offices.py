@@ -9,14 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from customer360.auth.policy import can_see_records_of
+from customer360.auth.principal import Principal, PrincipalKind, Role
 from customer360.demo import council
 from customer360.domain.systems import SourceSystem
 from customer360.sources.backoffice import Connection, SourceConfig
+from customer360.sources.benefits import BENEFITS
 from customer360.sources.catalogue import BACK_OFFICES, DISPLAY_NAMES, SOURCE_PRIORITY
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import GuardedAdapter, is_guarded
 from customer360.sources.registry import Sources, SourcesConfigError, load_source_configs
-from customer360.sources.revenues import ACCOUNTS_BY_PARTY
+from customer360.sources.revenues import ACCOUNTS_BY_PARTY, REVENUES
 from customer360.store.database import create_engine
 from tests.support import graphql, running_app, settings_with
 
@@ -29,6 +32,29 @@ def test_every_system_is_registered_once_and_ranked():
     # name typed at PAYMENTS is the least trusted.
     assert SOURCE_PRIORITY == ("REVENUES", "BENEFITS", "HOUSING", "CRM", "STREET_SCENE", "PAYMENTS")
     assert DISPLAY_NAMES[SourceSystem.STREET_SCENE] == "Street cleansing (Green & Clean)"
+    for office in BACK_OFFICES:  # a typo here would fail every staff read of that office, not start-up
+        assert all(Role(role) for role in office.seen_by or ())
+
+
+@pytest.mark.parametrize(
+    ("roles", "benefits", "revenues"),
+    [
+        ({Role.BENEFITS}, True, True),
+        ({Role.CUSTOMER_SERVICES}, True, True),
+        ({Role.REVENUES}, False, True),  # benefit details are not the Council Tax team's
+        ({Role.HOUSING}, False, True),
+        ({Role.ANALYST}, False, False),  # aggregates only
+    ],
+)
+def test_which_staff_see_a_back_offices_records(roles, benefits, revenues):
+    staff = Principal(PrincipalKind.STAFF, subject="s", roles=frozenset(roles))
+    assert can_see_records_of(staff, BENEFITS, "C1") is benefits
+    assert can_see_records_of(staff, REVENUES, "C1") is revenues
+
+
+def test_a_resident_sees_only_their_own_records_of_any_back_office():
+    resident = Principal(PrincipalKind.RESIDENT, subject="r", customer_id="C1")
+    assert can_see_records_of(resident, BENEFITS, "C1") and not can_see_records_of(resident, BENEFITS, "C2")
 
 
 async def test_every_adapter_method_a_caller_can_reach_is_guarded(tmp_path):

@@ -1,9 +1,10 @@
 """What a back office declares about itself, in its own package `sources/<system>/__init__.py`.
 
-A `BackOffice` names its system, what residents call it, its survivorship rank and the adapters a
-`C360_SOURCES` file may choose between; a `Lookup` is one batched read of it, cached under its
-namespace. The registry (`sources/registry.py`), the DataLoaders (`resolvers/loaders.py`) and
-survivorship read these declarations; none of them lists back offices by hand.
+A `BackOffice` names its system, what residents call it, its survivorship rank, the adapters a
+`C360_SOURCES` file may choose between and which staff may see its records; a `Lookup` is one
+batched read of it, cached under its namespace. The registry (`sources/registry.py`), the
+DataLoaders (`resolvers/loaders.py`), survivorship and authorization (`auth/policy.py`) read these
+declarations; none of them lists back offices by hand.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class BackOffice(Generic[P]):
     # of C360_SURVIVORSHIP_PRIORITY); identity/survivorship.py says why each office sits where it does.
     rank: int
     adapters: tuple[Adapter[P], ...]
+    # Which staff roles (`auth.principal.Role` values) may see its records; None: every role that works
+    # with residents' records (auth/policy.py `can_see_records_of`). Residents always see their own.
+    seen_by: frozenset[str] | None = None
 
     def adapter(self, kind: str) -> Adapter[P] | None:
         return next((adapter for adapter in self.adapters if adapter.kind == kind), None)

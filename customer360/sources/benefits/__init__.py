@@ -17,6 +17,8 @@ BENEFITS = BackOffice[BenefitsSource](
     display_name="Benefits",
     rank=20,
     adapters=(Adapter("benefits_sql", lambda connection: BenefitsSql(connection.sql_engine()), sql=True),),
+    # Benefit details are for the benefits team and customer services, who answer residents about them.
+    seen_by=frozenset({"benefits", "customer_services"}),
 )
 
 CLAIMS_BY_CLAIMANT = Lookup[BenefitsSource, list[BenefitClaimRecord]](
