@@ -45,10 +45,11 @@ from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.resolvers.directory import AddressBook
 from customer360.settings import Settings
-from customer360.sources.agencies_sql import AgencyQueuesSql
+from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
-from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
+from customer360.sources.ports import PeopleSource
+from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.customers import CustomerStore
@@ -124,16 +125,17 @@ class Runtime:
         return principal
 
     async def source_states(self) -> dict[str, str]:
-        async def state(system: SourceSystem, source: object) -> tuple[str, str]:
+        async def state(system: SourceSystem, source: PeopleSource) -> tuple[str, str]:
             started = time.perf_counter()
             try:
-                await source.ping()  # type: ignore[attr-defined]
+                await source.ping()
             except SourceUnavailable:
                 return system.value, "down"
             slow = time.perf_counter() - started > DEGRADED_AFTER_SECONDS
             return system.value, "degraded" if slow else "up"
 
-        return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        states = dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        return states | {system.value: "not_configured" for system in self.sources.not_configured()}
 
 
 async def start_runtime(
@@ -159,7 +161,7 @@ async def start_runtime(
     addresses: AddressBook = NoAddressBook()
     if settings.sources_file:
         configs = load_source_configs(settings.sources_file)
-        engines = {system: create_engine(c.url) for system, c in configs.items() if c.kind in SQL_KINDS}
+        engines = {system: create_engine(c.url) for system, c in configs.items() if needs_engine(c)}
         for engine in engines.values():
             stack.push_async_callback(engine.dispose)
     else:

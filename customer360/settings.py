@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from customer360.domain.payments import DEFAULT_MAX_PAYMENT_PENCE
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
+from customer360.sources.catalogue import SOURCE_PRIORITY
 
 
 class SettingsError(ValueError):
