@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from httpx import URL
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -363,7 +364,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
     return [
         Middleware(RequestIds),
-        Middleware(SecurityHeaders, production=settings.production),
+        Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),
         Middleware(RequestTimeout, seconds=settings.request_timeout_seconds),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -375,9 +376,24 @@ def _middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+def _sign_in_origins(settings: Settings) -> tuple[str, ...]:
+    """The identity providers' origins: signing out posts a form that ends at theirs (RP-initiated logout)."""
+    issuers = (
+        settings.oidc_issuer if settings.oidc_client_id else None,
+        settings.staff_oidc_issuer if settings.staff_oidc_client_id else None,
+    )
+    return tuple(dict.fromkeys(_origin(issuer) for issuer in issuers if issuer))
+
+
 def create_app_from_env() -> Starlette:
     """For `uvicorn --factory` (each worker builds its own app from the environment, and its logging)."""
     settings = Settings.from_env()
     if not is_configured():
         configure_logging(settings.log_level, format=settings.log_format)
     return create_app(settings)
+
+
+def _origin(url: str) -> str:
+    parsed = URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
