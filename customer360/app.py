@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import logging
+import secrets
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -48,6 +50,7 @@ from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.portal.routes import portal_routes
+from customer360.production import production_refusal
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
@@ -288,12 +291,30 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    refused = _metrics_refused(runtime.settings, request.headers.get("authorization"))
+    if refused is not None:
+        return refused
     # The store down or hung: the gauge keeps its last values, and the scrape is answered in time
     # (a scraper that waits on a hung store times out and loses every other metric too).
     with contextlib.suppress(*STORE_ERRORS):  # TimeoutError is an OSError, so among them
         async with asyncio.timeout(READY_STORE_SECONDS):
             runtime.metrics.show_open_cases(await runtime.cases.open_counts(), CASE_TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_refused(settings: Settings, authorization: str | None) -> Response | None:
+    """/metrics names back offices, teams and failure counts: with `C360_METRICS_TOKEN` only a scraper
+    sending it as a bearer token sees them; in production without one, nobody does (404)."""
+    if settings.metrics_token is None:
+        return JSONResponse({"error": "not found"}, status_code=404) if settings.production else None
+    scheme, _, sent = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and secrets.compare_digest(sent.strip().encode(), settings.metrics_token.encode()):
+        return None
+    return JSONResponse(
+        {"error": "send the metrics token as `Authorization: Bearer <C360_METRICS_TOKEN>`"},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
 
 
 async def payments_webhook(request: Request) -> Response:
@@ -390,6 +411,10 @@ def create_app_from_env() -> Starlette:
     settings = Settings.from_env()
     if not is_configured():
         configure_logging(settings.log_level, format=settings.log_format)
+    refusal = production_refusal(settings)  # `customer360 serve` checked already; uvicorn started by hand did not
+    if refusal:
+        print(f"customer360: {refusal}", file=sys.stderr)
+        raise SystemExit(2)
     return create_app(settings)
 
 

@@ -31,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = Settings.from_env()
     except SettingsError as error:
         parser.exit(EXIT_REFUSED, f"customer360: {error}\n")
+    from customer360.production import demo_refusal, production_refusal
+
+    refusal = {"demo": demo_refusal, "gateway": production_refusal}.get(args.kind, lambda _settings: None)(settings)
+    if refusal:
+        parser.exit(EXIT_REFUSED, f"customer360: {refusal}\n")
     from customer360.logging_config import configure_logging
 
     # Redacted, with the chatty libraries held at WARNING, for every command (`serve` re-configures).
@@ -40,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer360", description=__doc__)
+    # What a command needs of its settings: `gateway` ones refuse an unsafe production configuration,
+    # `demo` ones a production data dir; `offline` ones (files in, files out) neither.
+    parser.set_defaults(kind="gateway")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the API (the demo council unless C360_SOURCES is set)")
@@ -63,10 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--residents", type=int, default=2000)
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--reset", action="store_true", help="drop what is there first")
-    seed.set_defaults(handler=_demo_seed)
+    seed.set_defaults(handler=_demo_seed, kind="demo")
     residents = demo.add_parser("residents", help="demo residents who can sign in, one JSON object a line")
     residents.add_argument("--limit", type=int, default=20)
-    residents.set_defaults(handler=_demo_residents)
+    residents.set_defaults(handler=_demo_residents, kind="demo")
     backoffices = demo.add_parser(
         "backoffices", help="serve the demo's HTTP back offices (Open311, payments) until stopped"
     )
@@ -74,14 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     backoffices.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     # `serve` passes its own pid: the back offices stop when it is gone, however it ended.
     backoffices.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
-    backoffices.set_defaults(handler=_demo_backoffices)
+    backoffices.set_defaults(handler=_demo_backoffices, kind="demo")
 
     token = commands.add_parser("token", help="print a development bearer token (demo mode only)")
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--resident", metavar="EMAIL")
     who.add_argument("--staff", metavar="NAME")
     token.add_argument("--role", default="", help="staff roles, comma-separated")
-    token.set_defaults(handler=_token)
+    token.set_defaults(handler=_token, kind="demo")
 
     outbox = commands.add_parser("outbox", help="writes waiting for a back office").add_subparsers(
         required=True, metavar="ACTION"
@@ -106,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         "records show households, see docs/linkage.md)",
     )
     link.add_argument("--quiet", action="store_true", help="no progress bar")
-    link.set_defaults(handler=_link)
+    link.set_defaults(handler=_link, kind="offline")
 
     arrivals = commands.add_parser(
         "arrivals", help="match back-office records that arrived since the last linking run, then exit"
@@ -120,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema.set_defaults(handler=_schema)
+    schema.set_defaults(handler=_schema, kind="offline")
     return parser
 
 
@@ -128,6 +136,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from customer360.demo import council
+    from customer360.production import mark_production
+
+    if settings.production:
+        mark_production(settings.data_dir)  # the demo commands refuse this data dir from now on
 
     if not settings.sources_file and not council.is_seeded(settings):
         why = "its demo data is from an older version" if council.seeded_marker(settings) else "first start"

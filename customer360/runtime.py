@@ -330,9 +330,8 @@ async def _issuers(
 ) -> tuple[list[TrustedIssuer], SigningKey | None]:
     """The configured identity providers, plus the development issuer in demo mode without a real one.
 
-    Production without any configured issuer still starts (health, readiness, metrics and public
-    queries like `services` work) but nobody can sign in; that is logged loudly rather than refused,
-    so a misconfigured rollout degrades to a public-only API instead of a crash loop.
+    `customer360 serve` refuses production without one (customer360/production.py); a runtime built
+    otherwise (tests, an app made by hand) starts, serves public queries only, and says so in the log.
     """
     jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
     issuers = configured_issuers(settings, jwks_http)

@@ -52,7 +52,7 @@ def test_token_is_refused_in_production(tmp_path):
     result = run("token", "--resident", "alice@example.com", env=env)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "development token issuer is off" in result.stderr
+    assert result.stderr == "customer360: this is a demo command, and C360_ENV=production\n"
 
 
 def test_demo_residents_prints_one_json_object_a_line(demo_settings):
