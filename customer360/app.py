@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -29,6 +29,7 @@ from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
 from customer360.commands.payments import POST_TO_REVENUES
 from customer360.domain.cases import CASE_TEAMS
+from customer360.graphiql import graphiql_page, graphiql_routes
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -80,6 +81,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     trusted: TrustedDocuments | None = None
     persisted_queries: PersistedQueries  # the runtime's, set when the app starts
     idempotency: IdempotencyKeys  # likewise
+    graphiql_html = ""  # demo mode's GraphiQL page, on the assets shipped in the package
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(self.graphiql_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, with its refusals (a body that is not JSON or not an operation, a document over
@@ -345,6 +350,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
     )
     graphql.limits = limits
+    if not settings.production:
+        graphql.graphiql_html = graphiql_page()
     if settings.trusted_documents is not None:
         graphql.trusted = TrustedDocuments.load(settings.trusted_documents, enforce=settings.production)
 
@@ -376,6 +383,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))
+    if not settings.production:
+        routes.extend(graphiql_routes())
     routes.extend(staff_routes())
     routes.extend(portal_routes(settings))
     return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
