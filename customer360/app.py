@@ -385,7 +385,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Route("/.well-known/jwks.json", jwks))
     if not settings.production:
         routes.extend(graphiql_routes())
-    routes.extend(staff_routes())
+    routes.extend(staff_routes(settings))
     routes.extend(portal_routes(settings))
     return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
 

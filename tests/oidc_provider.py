@@ -135,6 +135,7 @@ class Provider:
         self.token_requests: list[str] = []  # the client authentication method of each token request
         self.logouts = 0
         self.id_token_seconds = 3600
+        self.extra_claims: dict[str, dict[str, Any]] = {}  # email -> claims of that person (roles, name)
 
     def register(self, client: Client) -> Client:
         self.clients[client.client_id] = client
@@ -196,7 +197,9 @@ def provider_app(provider: Provider) -> Flask:
             return "RS256"
 
         def generate_user_info(self, user: User, scope: str) -> UserInfo:
-            return UserInfo(sub=user.sub, email=user.email, email_verified=True)
+            return UserInfo(
+                sub=user.sub, email=user.email, email_verified=True, **provider.extra_claims.get(user.email, {})
+            )
 
     class PrivateKeyJwt(JWTBearerClientAssertion):
         CLIENT_AUTH_METHOD = "private_key_jwt"
