@@ -136,6 +136,10 @@ class Provider:
         self.logouts = 0
         self.id_token_seconds = 3600
         self.extra_claims: dict[str, dict[str, Any]] = {}  # email -> claims of that person (roles, name)
+        # GOV.UK One Login's way: the ID token names the person (`sub`) only; the email is in the userinfo.
+        self.email_in_id_token = False
+        self.access_tokens: dict[str, User] = {}
+        self.userinfo_requests = 0
 
     def register(self, client: Client) -> Client:
         self.clients[client.client_id] = client
@@ -149,7 +153,11 @@ class Provider:
 
 def provider_app(provider: Provider) -> Flask:
     app = Flask("test-oidc-provider")
-    server = AuthorizationServer(app, query_client=provider.clients.get, save_token=lambda token, request: None)
+
+    def save_token(token: dict[str, Any], request: Any) -> None:
+        provider.access_tokens[token["access_token"]] = request.user
+
+    server = AuthorizationServer(app, query_client=provider.clients.get, save_token=save_token)
     # Opaque access tokens: only the ID token is a JWT.
     server.register_token_generator("default", _bearer_tokens(provider))
 
@@ -197,9 +205,10 @@ def provider_app(provider: Provider) -> Flask:
             return "RS256"
 
         def generate_user_info(self, user: User, scope: str) -> UserInfo:
-            return UserInfo(
-                sub=user.sub, email=user.email, email_verified=True, **provider.extra_claims.get(user.email, {})
-            )
+            extra = provider.extra_claims.get(user.email, {})
+            if provider.email_in_id_token:
+                return UserInfo(sub=user.sub, email=user.email, email_verified=True, **extra)
+            return UserInfo(sub=user.sub, **extra)
 
     class PrivateKeyJwt(JWTBearerClientAssertion):
         CLIENT_AUTH_METHOD = "private_key_jwt"
@@ -227,6 +236,7 @@ def provider_app(provider: Provider) -> Flask:
             authorization_endpoint=provider.url + "/authorize",
             token_endpoint=provider.url + "/token",
             jwks_uri=provider.url + "/jwks.json",
+            userinfo_endpoint=provider.url + "/userinfo",
             end_session_endpoint=provider.url + "/logout",
             response_types_supported=["code"],
             subject_types_supported=["pairwise"],
@@ -270,6 +280,15 @@ def provider_app(provider: Provider) -> Flask:
         else:
             provider.token_requests.append("client_secret_post")
         return server.create_token_response()
+
+    @app.get("/userinfo")
+    def userinfo() -> Any:
+        provider.userinfo_requests += 1
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = provider.access_tokens.get(token) if scheme == "Bearer" else None
+        if user is None:
+            return jsonify(error="invalid_token"), 401
+        return jsonify(sub=user.sub, email=user.email, email_verified=True)
 
     @app.get("/logout")
     def logout() -> Any:

@@ -1,6 +1,7 @@
 """Residents sign in to the portal through a real OpenID Connect provider (tests/oidc_provider.py, on
 Authlib's authorization server): authorization code flow with PKCE, state and nonce checked, the ID
-token verified against the provider's JWKS, tokens kept in the server-side session only.
+token verified against the provider's JWKS, the email from the userinfo (as GOV.UK One Login gives it)
+or the ID token, tokens kept in the server-side session only.
 
 Chromium drives sign-in and sign-out as a resident would; a tampered state and a replayed callback
 are refused; `private_key_jwt` client authentication (GOV.UK One Login's) is exercised end to end.
@@ -19,11 +20,13 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from customer360.auth.keys import load_or_create_signing_key
+from customer360.auth.tokens import PORTAL_KEY, PortalIssuer
 from customer360.settings import Settings
 from tests.browser import chromium
 from tests.oidc_provider import Client, Provider, new_rsa_pem, running_provider
 from tests.portal_support import csrf_of
-from tests.support import serving_app
+from tests.support import running_app, serving_app
 
 CLIENT_ID = "tamworth-portal"
 SECRET = "a-client-secret-for-the-test-provider"
@@ -78,6 +81,7 @@ async def test_a_resident_signs_in_and_out_through_the_identity_provider_in_chro
         await page.get_by_role("button", name="Continue").click()
         await page.get_by_role("heading", level=1, name="Your account").wait_for()
         assert provider.token_requests == ["client_secret_basic"]
+        assert provider.userinfo_requests == 1, "the email comes from the userinfo, as One Login gives it"
 
         # The browser holds only the session's opaque id: no token, no claim, no state.
         cookies = await context.cookies()
@@ -139,6 +143,7 @@ async def test_private_key_jwt_client_authentication_and_a_replayed_callback(
     settings = oidc_settings(demo_settings, provider, oidc_client_secret=None, oidc_private_key=tmp_path / "client.pem")
     public = RSAKey.import_key(pem).as_dict(private=False)
     client = Client(CLIENT_ID, [], auth_method="private_key_jwt", public_jwk=public)
+    provider.email_in_id_token = True  # a provider that puts the email in the ID token: no userinfo call
     async with portal_with(settings, provider, client) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         callback = await provider_callback(http, residents[1]["email"])
         assert callback.startswith(f"{base_url}/sign-in/callback?")
@@ -147,6 +152,7 @@ async def test_private_key_jwt_client_authentication_and_a_replayed_callback(
         home = await http.get("/")
         assert "Your account" in home.text
         assert provider.token_requests == ["private_key_jwt"]
+        assert provider.userinfo_requests == 0
 
         # The same callback again (from history, or stolen): its session is gone, so is the sign-in.
         async with httpx.AsyncClient(base_url=base_url) as other:
@@ -188,3 +194,17 @@ async def test_an_id_token_from_another_issuer_key_is_refused(
         callback = await provider_callback(http, residents[0]["email"])
         refused = await http.get(callback)
         assert refused.status_code == 400 and "You could not be signed in" in refused.text
+
+
+async def test_the_api_trusts_the_portals_own_tokens_only_while_portal_sign_in_is_configured(
+    own_council: Settings, provider: Provider, residents: list[dict[str, str]]
+):
+    key = load_or_create_signing_key(own_council.data_dir, PORTAL_KEY)
+    token = PortalIssuer(key).resident_token("urn:fdc:test:someone", residents[0]["email"], True)
+    query = {"query": "{ me { name } }"}
+    async with running_app(own_council) as (_app, client):  # the demo, no portal sign-in: not trusted
+        refused = await client.post("/graphql", json=query, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+    async with running_app(oidc_settings(own_council, provider)) as (_app, client):
+        answered = await client.post("/graphql", json=query, headers={"Authorization": f"Bearer {token}"})
+        assert answered.status_code == 200 and answered.json()["data"]["me"]["name"]

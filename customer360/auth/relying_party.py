@@ -9,7 +9,9 @@ One `RelyingParty` per identity provider (residents' `C360_OIDC_*`, staff's `C36
 - `finish()` refuses a callback whose `state` is not the pending one (a forged or replayed callback),
   exchanges the code at the token endpoint (the client authenticates with its secret, or with a
   `private_key_jwt` assertion as GOV.UK One Login requires), and verifies the ID token against the
-  provider's JWKS: signature, issuer, audience (our client id), expiry and the `nonce` sent.
+  provider's JWKS: signature, issuer, audience (our client id), expiry and the `nonce` sent. When the
+  ID token carries no email (GOV.UK One Login's does not), the email claims come from the provider's
+  userinfo endpoint, with the access token, and must be about the same `sub`.
 
 The tokens go back to the caller to keep server-side; nothing here logs a token or a claim.
 """
@@ -141,12 +143,26 @@ class RelyingParty:
             )
         except (OAuthError, JoseError, httpx.HTTPError, ValueError, KeyError) as error:
             raise SignInFailed(f"the code exchange or the ID token failed ({type(error).__name__})") from None
+        claims = dict(claims)
+        if "email" not in claims and metadata.get("userinfo_endpoint"):
+            claims.update(await self._userinfo(token, str(claims["sub"])))
         return SignedIn(
             id_token=str(token["id_token"]),
-            claims=dict(claims),
+            claims=claims,
             access_token=token.get("access_token"),
             refresh_token=token.get("refresh_token"),
         )
+
+    async def _userinfo(self, token: dict[str, Any], subject: str) -> dict[str, Any]:
+        """The email claims from the userinfo endpoint (GOV.UK One Login keeps them out of the ID token),
+        which must be about the person the ID token names."""
+        try:
+            info = dict(await self._client.userinfo(token=token))
+        except (OAuthError, httpx.HTTPError, ValueError) as error:
+            raise SignInFailed(f"the userinfo endpoint did not answer ({type(error).__name__})") from None
+        if info.get("sub") != subject:
+            raise SignInFailed("the userinfo names another person than the ID token")
+        return {name: info[name] for name in ("email", "email_verified") if name in info}
 
     async def logout_url(self, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
         """RP-initiated logout at the provider, when it has an `end_session_endpoint`."""

@@ -2,10 +2,12 @@
 
 `GET /sign-in` keeps a new session holding the flow's state, nonce and PKCE verifier, and sends the
 browser to the provider. `GET /sign-in/callback` takes that session (once: a callback replayed finds
-nothing), lets `auth/relying_party.py` check the state and verify the ID token, then ties the resident
-to their golden record exactly as the API does: the API is asked for `me` with the ID token, and only a
-verified email that names a customer gives an answer. The signed-in session is new (an id planted
-before sign-in is worth nothing) and holds the tokens; the browser holds only the session's id.
+nothing), lets `auth/relying_party.py` check the state and verify the ID token (and read the userinfo),
+then signs the portal's own bearer token with the claims verified (`auth.tokens.PortalIssuer`: the
+provider's ID token may lack the email and lives minutes) and ties the resident to their golden record
+exactly as the API does: the API is asked for `me` with that token, and only a verified email that
+names a customer gives an answer. The signed-in session is new (an id planted before sign-in is worth
+nothing) and holds the portal's token and the provider's tokens; the browser holds only its id.
 
 Signing out ends the session here, then at the provider when it offers RP-initiated logout.
 """
@@ -18,8 +20,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.auth.keys import load_or_create_signing_key
 from customer360.auth.oidc import resident_sign_in
 from customer360.auth.relying_party import Pending, RelyingParty, SignInFailed
+from customer360.auth.tokens import PORTAL_KEY, PortalIssuer
 from customer360.portal.api import ApiUnavailable, NotSignedIn, call_allowing_gaps
 from customer360.portal.csrf import csrf_valid, form_fields
 from customer360.portal.rendering import page
@@ -28,6 +32,15 @@ from customer360.portal.web import csrf_refused, see_other, service_problem, ses
 log = logging.getLogger("customer360.portal.sign_in")
 CALLBACK = "/sign-in/callback"
 SIGNED_OUT = "/signed-out"
+
+
+def portal_issuer(request: Request) -> PortalIssuer:
+    state: Any = request.app.state
+    found: PortalIssuer | None = getattr(state, "portal_issuer", None)
+    if found is None:
+        key = load_or_create_signing_key(state.runtime.settings.data_dir, PORTAL_KEY)
+        found = state.portal_issuer = PortalIssuer(key)
+    return found
 
 
 def relying_party(request: Request) -> RelyingParty:
@@ -69,8 +82,14 @@ async def callback(request: Request) -> Response:
     except SignInFailed as error:
         log.info("portal sign-in refused: %s", error)
         return _could_not_sign_in(sessions, "Your sign-in could not be completed. It may have taken too long.")
+    email = signed.claims.get("email")
+    token = portal_issuer(request).resident_token(
+        str(signed.claims["sub"]),
+        email if isinstance(email, str) else None,
+        signed.claims.get("email_verified") is True,  # only a boolean true counts, as for any token
+    )
     try:  # a back office being down does not keep anyone out: the golden record names them
-        me = (await call_allowing_gaps(request, "PortalHome", token=signed.id_token))[0]["me"]
+        me = (await call_allowing_gaps(request, "PortalHome", token=token))[0]["me"]
     except NotSignedIn:
         me = None
     except ApiUnavailable:
@@ -82,10 +101,12 @@ async def callback(request: Request) -> Response:
             "We could not find a council account for the email address you signed in with. "
             "Contact the council to check the email address it has for you.",
         )
-    tokens = {name: value for name, value in (("access_token", signed.access_token),) if value}
+    tokens = {"id_token": signed.id_token}
+    if signed.access_token:
+        tokens["access_token"] = signed.access_token
     if signed.refresh_token:
         tokens["refresh_token"] = signed.refresh_token
-    signed_in = await sessions.start(signed.id_token, provider_tokens=tokens)
+    signed_in = await sessions.start(token, provider_tokens=tokens)
     home = see_other("/")
     sessions.set_cookie(home, signed_in)
     return home
@@ -100,7 +121,7 @@ async def sign_out(request: Request) -> Response:
     if session is not None:
         if not csrf_valid(session, await form_fields(request)):
             return csrf_refused(session)
-        id_token = session.token
+        id_token = session.provider_tokens.get("id_token")
         await sessions.end(session)
     settings = request.app.state.runtime.settings
     away = await relying_party(request).logout_url(id_token, settings.public_url + SIGNED_OUT)
