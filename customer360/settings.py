@@ -133,6 +133,8 @@ class Settings:
         cache = env.get("C360_CACHE", "on")
         if cache not in ("on", "off"):
             raise SettingsError(f"C360_CACHE must be 'on' or 'off', not {cache!r}")
+        for prefix in ("C360_OIDC", "C360_STAFF_OIDC"):
+            _check_sign_in_client(env, prefix)
         return cls(
             env=mode,
             data_dir=Path(env.get("C360_DATA_DIR", "var")),
@@ -198,6 +200,19 @@ class Settings:
             log_format=_choice(env, "C360_LOG_FORMAT", ("json", "text"), "json"),
             log_level=_choice(env, "C360_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
+
+
+def _check_sign_in_client(env: Mapping[str, str], prefix: str) -> None:
+    """A client id (sign-in through that provider) needs its issuer and a way to authenticate."""
+    if not env.get(f"{prefix}_CLIENT_ID"):
+        return
+    if not env.get(f"{prefix}_ISSUER"):
+        raise SettingsError(f"{prefix}_CLIENT_ID is set, so {prefix}_ISSUER must be too")
+    key = env.get(f"{prefix}_PRIVATE_KEY")
+    if not env.get(f"{prefix}_CLIENT_SECRET") and not key:
+        raise SettingsError(f"{prefix}_CLIENT_ID needs {prefix}_CLIENT_SECRET or {prefix}_PRIVATE_KEY (a PEM file)")
+    if key and not Path(key).is_file():
+        raise SettingsError(f"{prefix}_PRIVATE_KEY names no file: {key}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -114,3 +114,22 @@ async def test_metrics_need_the_bearer_token_in_production_and_the_demo_jwks_is_
     async with running_app(demo_settings) as (_app, client):  # the demo: both public, as before
         assert (await client.get("/metrics")).status_code == 200
         assert (await client.get("/.well-known/jwks.json")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"C360_OIDC_CLIENT_ID": "portal"}, "C360_OIDC_CLIENT_ID is set, so C360_OIDC_ISSUER must be too"),
+        (
+            {"C360_STAFF_OIDC_CLIENT_ID": "staff", "C360_STAFF_OIDC_ISSUER": "https://staff.example"},
+            "C360_STAFF_OIDC_CLIENT_ID needs C360_STAFF_OIDC_CLIENT_SECRET or C360_STAFF_OIDC_PRIVATE_KEY",
+        ),
+        (
+            {"C360_OIDC_CLIENT_ID": "portal", "C360_OIDC_ISSUER": "https://x", "C360_OIDC_PRIVATE_KEY": "/no/such.pem"},
+            "C360_OIDC_PRIVATE_KEY names no file",
+        ),
+    ],
+)
+def test_an_incomplete_sign_in_client_is_refused_at_start_in_any_mode(tmp_path, env, says):
+    result = run("serve", "--port", "1", env={"C360_DATA_DIR": str(tmp_path), **env})
+    assert result.returncode == 2 and says in result.stderr and result.stderr.count("\n") == 1
