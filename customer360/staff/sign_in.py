@@ -2,28 +2,36 @@
 
 `GET /staff/sign-in` sends the browser to the provider (authorization code flow with PKCE, as the
 portal's: `auth/relying_party.py`); the flow's state, nonce and verifier wait server-side (the portal's
-session store) under the sha256 of a random id held in a short-lived HttpOnly cookie, and are taken
-once. `GET /staff/sign-in/callback` verifies the ID token, checks the API itself accepts it as a member
+session store) under the sha256 of a random id held in a short-lived HttpOnly cookie, encrypted as
+the portal's sessions are (a key derived from `C360_SESSION_SECRET`, else `keys/staff-sign-in.key`),
+and are taken once. `GET /staff/sign-in/callback` verifies the ID token, checks the API itself accepts it as a member
 of staff with a dashboard role, and answers the dashboard with the token handed over in a meta tag:
 the dashboard keeps it in this tab's `sessionStorage`, exactly where a pasted token goes in the demo.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import html
 import json
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from customer360.auth.oidc import staff_sign_in
 from customer360.auth.purpose import MAX_LENGTH
 from customer360.auth.relying_party import Pending, RelyingParty, SignInFailed
-from customer360.auth.tokens import InvalidToken
+from customer360.auth.tokens import InvalidToken as RefusedToken
+from customer360.keyfiles import kept_secret
 
 log = logging.getLogger("customer360.staff.sign_in")
 COOKIE = "c360_staff_sign_in"
@@ -43,6 +51,14 @@ def relying_party(request: Request) -> RelyingParty:
     return found
 
 
+@functools.cache
+def _sealer(data_dir: Path, secret: str | None) -> Fernet:
+    if secret:  # every replica given the same secret shares the key
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"c360 staff sign-in")
+        return Fernet(base64.urlsafe_b64encode(hkdf.derive(secret.encode())))
+    return Fernet(kept_secret(data_dir / "keys" / "staff-sign-in.key", Fernet.generate_key).strip())
+
+
 def _key(browser_id: str) -> str:
     return "staff-sign-in:" + hashlib.sha256(browser_id.encode()).hexdigest()
 
@@ -56,9 +72,9 @@ async def begin(request: Request) -> Response:
         log.warning("staff sign-in cannot start: %s", error)
         return HTMLResponse("<h1>Sign-in is not available at the moment. Try again later.</h1>", status_code=503)
     browser_id = secrets.token_urlsafe(32)
-    await runtime.portal_sessions.put(
-        _key(browser_id), json.dumps({**pending.as_dict(), "purpose": purpose}), PENDING_SECONDS
-    )
+    sealer = _sealer(runtime.settings.data_dir, runtime.settings.session_secret)
+    sealed = sealer.encrypt(json.dumps({**pending.as_dict(), "purpose": purpose}).encode()).decode()
+    await runtime.portal_sessions.put(_key(browser_id), sealed, PENDING_SECONDS)
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -76,12 +92,12 @@ async def callback(request: Request, shell: str, headers: dict[str, str]) -> Res
     runtime = request.app.state.runtime
     browser_id = request.cookies.get(COOKIE)
     kept = await runtime.portal_sessions.take(_key(browser_id)) if browser_id else None
-    waiting: dict[str, str] = json.loads(kept) if kept else {}
+    waiting: dict[str, str] = _opened(runtime.settings, kept)
     purpose = waiting.pop("purpose", DEFAULT_PURPOSE)
     try:
         signed = await relying_party(request).finish(dict(request.query_params), Pending.from_dict(waiting))
         principal = await runtime.verifier.verify(signed.id_token)
-    except (SignInFailed, InvalidToken) as error:
+    except (SignInFailed, RefusedToken) as error:
         log.info("staff sign-in refused: %s", error)
         return _refused(shell, headers, "Your sign-in could not be completed. Sign in again.")
     if not principal.is_staff or not principal.roles:
@@ -94,6 +110,19 @@ async def callback(request: Request, shell: str, headers: dict[str, str]) -> Res
     response = HTMLResponse(shell.replace("</head>", handed, 1), headers=headers)
     response.delete_cookie(COOKIE, path="/staff")
     return response
+
+
+def _opened(settings: Any, sealed: str | None) -> dict[str, str]:
+    """The waiting sign-in, or nothing (none kept, or sealed with another key: that sign-in is over)."""
+    if not sealed:
+        return {}
+    try:
+        opened: dict[str, str] = json.loads(
+            _sealer(settings.data_dir, settings.session_secret).decrypt(sealed.encode())
+        )
+    except InvalidToken:
+        return {}
+    return opened
 
 
 def _refused(shell: str, headers: dict[str, str], message: str) -> Response:
