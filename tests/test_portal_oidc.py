@@ -59,13 +59,25 @@ async def portal_with(settings: Settings, provider: Provider, client: Client) ->
         yield base_url
 
 
+@pytest.mark.parametrize("client_auth", ["client_secret_basic", "private_key_jwt"])
 async def test_a_resident_signs_in_and_out_through_the_identity_provider_in_chromium(
-    demo_settings: Settings, provider: Provider, residents: list[dict[str, str]]
+    demo_settings: Settings, provider: Provider, residents: list[dict[str, str]], tmp_path: Path, client_auth: str
 ):
-    settings = oidc_settings(demo_settings, provider)
+    if client_auth == "private_key_jwt":  # GOV.UK One Login's way: an assertion signed with our key
+        pem = new_rsa_pem()
+        (tmp_path / "client.pem").write_bytes(pem)
+        settings = oidc_settings(
+            demo_settings, provider, oidc_client_secret=None, oidc_private_key=tmp_path / "client.pem"
+        )
+        client = Client(
+            CLIENT_ID, [], auth_method=client_auth, public_jwk=RSAKey.import_key(pem).as_dict(private=False)
+        )
+    else:
+        settings = oidc_settings(demo_settings, provider)
+        client = Client(CLIENT_ID, [], client_secret=SECRET)
     email = residents[0]["email"]
     async with (
-        portal_with(settings, provider, Client(CLIENT_ID, [], client_secret=SECRET)) as base_url,
+        portal_with(settings, provider, client) as base_url,
         chromium() as browser,
     ):
         context = await browser.new_context()
@@ -80,7 +92,7 @@ async def test_a_resident_signs_in_and_out_through_the_identity_provider_in_chro
         await page.get_by_label("Email address").fill(email)
         await page.get_by_role("button", name="Continue").click()
         await page.get_by_role("heading", level=1, name="Your account").wait_for()
-        assert provider.token_requests == ["client_secret_basic"]
+        assert provider.token_requests == [client_auth]
         assert provider.userinfo_requests == 1, "the email comes from the userinfo, as One Login gives it"
 
         # The browser holds only the session's opaque id: no token, no claim, no state.
