@@ -23,7 +23,7 @@ from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.demo.open311_app import create_open311_app
 from customer360.domain.reporting import AttributeAnswer, StreetReportSubmission
 from customer360.domain.requests import RequestStatus
-from customer360.sources.open311_http import Open311Http, reference_line
+from customer360.sources.street_scene.open311_http import Open311Http, reference_line
 
 # The server's own clock: a retried report is looked for from when the gateway kept it, which is now.
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -41,6 +41,7 @@ from customer360.domain.requests import (
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.instrumented import GuardedAdapter, guarded
 
 # Client errors that mean "not now" rather than "never": retried later like an outage.
 _TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
@@ -51,7 +52,7 @@ _LONGEST_RANGE = timedelta(days=90)
 _CLOCK_SLACK = timedelta(minutes=10)
 
 
-class Open311Http:
+class Open311Http(GuardedAdapter):
     """Implements `StreetSceneSource` over HTTP; the client is injected so tests can hand it any transport."""
 
     system = SourceSystem.STREET_SCENE
@@ -71,14 +72,19 @@ class Open311Http:
         self._extensions = frozenset(extensions) & EXTENSIONS if extensions is not None else None
         self._discovering = asyncio.Lock()
 
+    @guarded
     async def ping(self) -> None:
         await self._get("services.json")
 
+    @guarded
     async def extensions(self) -> frozenset[str]:
         """The extensions the server offers: configured, or read from its discovery document.
 
         A server without a discovery document (404), or whose document names none, is plain GeoReport v2.
         """
+        return await self._known_extensions()
+
+    async def _known_extensions(self) -> frozenset[str]:
         if self._extensions is None:
             async with self._discovering:
                 if self._extensions is None:
@@ -102,8 +108,9 @@ class Open311Http:
         chosen = ours or (endpoints[0] if endpoints else {})
         return frozenset(chosen.get("extensions") or ()) & EXTENSIONS
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
-        if "reporters" not in await self.extensions():
+        if "reporters" not in await self._known_extensions():
             return []  # a plain server has no people feed: residents are linked as they report
         return [
             PersonRecord(
@@ -117,6 +124,7 @@ class Open311Http:
             for item in await self._get("reporters.json", {"api_key": self._api_key})
         ]
 
+    @guarded
     async def services(self) -> Sequence[ServiceDefinitionRecord]:
         listed = await self._get("services.json")
         # GeoReport v2 has no batch definition call; services are few and `metadata` says which have attributes.
@@ -126,6 +134,7 @@ class Open311Http:
         attributes = {definition["service_code"]: _attributes(definition) for definition in definitions}
         return [_service(item, attributes.get(item["service_code"], ())) for item in listed]
 
+    @guarded
     async def service(self, code: str) -> ServiceDefinitionRecord | None:
         """One service as the back office defines it now; None when it no longer offers it."""
         item = next((item for item in await self._get("services.json") if item["service_code"] == code), None)
@@ -135,16 +144,18 @@ class Open311Http:
         definition = _attributes(await self._get(f"services/{code}.json")) if _has_metadata(item) else ()
         return _service(item, definition)
 
+    @guarded
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
         by_reporter: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
         # Without the extension the gateway finds a resident's requests by id, from its own records.
-        if not reporter_ids or "account_id" not in await self.extensions():
+        if not reporter_ids or "account_id" not in await self._known_extensions():
             return by_reporter
         params = {"account_id": ",".join(reporter_ids), "api_key": self._api_key}
         for item in await self._get("requests.json", params):
             by_reporter[item["account_id"]].append(self._request_record(item))
         return by_reporter
 
+    @guarded
     async def requests_by_id(self, request_ids: Sequence[str]) -> Mapping[str, ServiceRequestRecord]:
         """The spec's own batch read: `service_request_id` takes a comma list and overrides every other filter."""
         if not request_ids:
@@ -153,11 +164,12 @@ class Open311Http:
         found = await self._get("requests.json", params)
         return {str(item["service_request_id"]): self._request_record(item) for item in found}
 
+    @guarded
     async def requests_near(
         self, latitude: float, longitude: float, radius_metres: int, service_code: str | None
     ) -> list[ServiceRequestRecord]:
         params = {"service_code": service_code} if service_code else {}
-        if "search" in await self.extensions():
+        if "search" in await self._known_extensions():
             params |= {"lat": str(latitude), "long": str(longitude), "radius": str(radius_metres)}
             return [self._request_record(item) for item in await self._get("requests.json", params)]
         # A plain server answers its default window (the most recent 90 days); the distance is ours to judge.
@@ -167,6 +179,7 @@ class Open311Http:
             if _within(item, latitude, longitude, radius_metres)
         ]
 
+    @guarded
     async def submit_request(self, submission: StreetReportSubmission) -> StreetReportReceipt:
         """Files a report and answers its `service_request_id` and the reporter it was filed under.
 
@@ -175,7 +188,7 @@ class Open311Http:
         `external_reference` where the server has it, else by finding the earlier filing by the
         reference in its description.
         """
-        with_reference = "external_reference" in await self.extensions()
+        with_reference = "external_reference" in await self._known_extensions()
         if not with_reference and (earlier := await self._filed_before(submission)):
             return earlier
         answer = await self._post("requests.json", _submission_form(submission, self._api_key, with_reference))
@@ -189,7 +202,7 @@ class Open311Http:
 
     async def _council_key(self) -> dict[str, str]:
         """The council's key on a read, where the server shows it more for it (each request's reporter)."""
-        return {"api_key": self._api_key} if self._api_key and "account_id" in await self.extensions() else {}
+        return {"api_key": self._api_key} if self._api_key and "account_id" in await self._known_extensions() else {}
 
     async def _filed_before(self, submission: StreetReportSubmission) -> StreetReportReceipt | None:
         """An earlier filing of this report (its answer lost on the way back), found by our reference."""
