@@ -76,6 +76,10 @@ class IssueReport:
     attributes: Sequence[tuple[str, str]]
     contact_email: str | None
     return_url: str | None = None  # a fee-paying service: where its payment page sends the payer back to
+    # Photos or evidence the reporter uploaded (checked as theirs and unused), and the signed links a
+    # back office opens them by.
+    attachment_ids: Sequence[str] = ()
+    attachment_links: Sequence[str] = ()
 
 
 async def report_issue(
@@ -142,6 +146,7 @@ async def report_issue(
             service_code=definition.code,
             deliveries=[NewDelivery(payload_system(definition), operation, payload)],
             held=bool(fee),  # a fee-paying service is delivered once its fee is paid (commands/payments.py)
+            attachment_ids=report.attachment_ids,
         )
 
     if not (position and customer):
@@ -199,6 +204,8 @@ def _payload(
         ],
         "contact_email": normalise_email(report.contact_email),
         "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
+        "attachment_ids": list(report.attachment_ids),
+        "attachment_links": list(report.attachment_links),
     }
 
 
@@ -251,6 +258,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             email=None if account_id else (contact.get("email") or payload.get("contact_email")),
             first_name=None if account_id else contact.get("forenames"),
             last_name=None if account_id else contact.get("surname"),
+            media_url=next(iter(payload.get("attachment_links") or ()), None),  # Open311 takes one photo
         )
     )
     reporter = receipt.account_id or account_id
@@ -308,10 +316,17 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             answers=tuple(
                 CaseAnswer(a["code"], a.get("question") or a["code"], ", ".join(a["values"]))
                 for a in payload.get("attributes") or ()
-            ),
+            )
+            + _attachment_answers(payload),
         )
     )
     return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
+
+
+def _attachment_answers(payload: Mapping[str, Any]) -> tuple[CaseAnswer, ...]:
+    """A CRM case carries its attachments as links, one answer each, for staff to open."""
+    links = payload.get("attachment_links") or ()
+    return tuple(CaseAnswer(f"attachment_{n}", f"Attachment {n}", link) for n, link in enumerate(links, start=1))
 
 
 HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}

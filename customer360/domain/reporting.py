@@ -74,6 +74,7 @@ class StreetReportSubmission:
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    media_url: str | None = None  # Open311's one photo: a signed link to the cleaned image
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from customer360.commands import reporting as command
 from customer360.commands.payments import fee_of
+from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.problems import Problem
 from customer360.domain.services import DefinedService
 from customer360.resolvers.context import Context
@@ -20,7 +21,14 @@ from customer360.resolvers.tracking import Tracked
 from customer360.schema.payments import Payment
 from customer360.schema.requests import LocationInput, ServiceRequest
 from customer360.schema.values import UserError, user_errors
+from customer360.store.attachments import AttachmentTaken
 from customer360.store.payments import StoredPayment
+
+# A photo of the problem, or evidence a staff-defined service asks for (a licence, a permit).
+REPORT_PURPOSES = frozenset({AttachmentPurpose.PHOTO, AttachmentPurpose.EVIDENCE})
+PHOTO_TAKEN = Problem(
+    ("input", "attachmentIds"), AttachmentCode.ALREADY_USED, "That file is already attached to another request"
+)
 
 
 @strawberry.input
@@ -42,6 +50,11 @@ class ReportIssueInput:
         default=None,
         description="For a service with a fee (required then): where the payment page sends the payer back to.",
     )
+    attachment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A street report's first "
+        "photo goes to the contractor as Open311's `media_url`; a case carries links to each.",
+    )
 
 
 @strawberry.type
@@ -60,6 +73,12 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
     services = await catalogue(context, for_report=True)
     location = input.location or LocationInput()
     started: list[StoredPayment] = []
+    attachment_ids = [str(i) for i in input.attachment_ids or []]
+    attached, problems = await context.attachments.usable(
+        context.principal, attachment_ids, REPORT_PURPOSES, ("input", "attachmentIds")
+    )
+    if problems:
+        return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(problems))
 
     async def pay_fee(reference: str, defined: DefinedService) -> list[Problem]:
         assert customer is not None and input.return_url  # the command refuses a fee without either
@@ -71,27 +90,33 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         started.append(paid)
         return []
 
-    outcome = await command.report_issue(
-        context.principal,
-        customer,
-        context.writes,
-        command.IssueReport(
-            service_code=input.service_code,
-            description=input.description,
-            latitude=location.latitude,
-            longitude=location.longitude,
-            address=location.address,
-            uprn=location.uprn,
-            attributes=[(answer.code, answer.value) for answer in input.attributes or []],
-            contact_email=input.contact_email,
-            return_url=input.return_url,
-        ),
-        catalogue=services.services,
-        catalogue_complete=not services.unavailable,
-        defined=services.defined,
-        locate_uprn=context.locate_uprn,
-        pay_fee=pay_fee,
+    report = command.IssueReport(
+        service_code=input.service_code,
+        description=input.description,
+        latitude=location.latitude,
+        longitude=location.longitude,
+        address=location.address,
+        uprn=location.uprn,
+        attributes=[(answer.code, answer.value) for answer in input.attributes or []],
+        contact_email=input.contact_email,
+        return_url=input.return_url,
+        attachment_ids=attachment_ids,
+        attachment_links=context.attachments.back_office_links(attached),
     )
+    try:
+        outcome = await command.report_issue(
+            context.principal,
+            customer,
+            context.writes,
+            report,
+            catalogue=services.services,
+            catalogue_complete=not services.unavailable,
+            defined=services.defined,
+            locate_uprn=context.locate_uprn,
+            pay_fee=pay_fee,
+        )
+    except AttachmentTaken:  # the same photo on two reports sent at once: the first took it
+        return ReportIssuePayload(request=None, payment=None, user_errors=user_errors([PHOTO_TAKEN]))
     if isinstance(outcome, list):  # a payment that could not be started kept no request: a retry starts afresh
         return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(outcome))
     request = ServiceRequest.from_record(Tracked(request_not_yet_delivered(outcome), outcome.reference, outcome))
