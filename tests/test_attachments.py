@@ -91,7 +91,11 @@ async def test_the_type_is_decided_by_content_not_name_or_header(own_council, is
         refused = (await upload(client, token, pdf(), filename="x.jpg")).json()["data"]["uploadAttachment"]
         assert refused["attachment"] is None
         assert refused["userErrors"] == [
-            {"field": ["file"], "code": "UNSUPPORTED_TYPE", "message": "The file must be a JPEG, PNG, WebP or HEIC photo"}
+            {
+                "field": ["file"],
+                "code": "UNSUPPORTED_TYPE",
+                "message": "The file must be a JPEG, PNG, WebP or HEIC photo",
+            }
         ]
         html = b"<html><script>alert(document.cookie)</script></html>"
         refused = (await upload(client, token, html, purpose="EVIDENCE")).json()["data"]["uploadAttachment"]
@@ -130,7 +134,9 @@ async def test_a_decompression_bomb_is_refused_before_it_is_decoded(own_council,
         assert await count_rows(own_council) == rows_before
 
 
-async def test_an_oversize_file_is_refused_and_a_body_past_the_upload_limit_is_never_read(own_council, issuer, residents):
+async def test_an_oversize_file_is_refused_and_a_body_past_the_upload_limit_is_never_read(
+    own_council, issuer, residents
+):
     settings = settings_with(own_council, max_upload_bytes=1024 * 1024, max_uploads_per_request=1)
     token = issuer.resident_token(residents[0]["email"])
     big = photo("PNG", size=(64, 48)) + os.urandom(1024 * 1024)  # a valid PNG with 1 MB trailing
@@ -175,7 +181,7 @@ async def test_uploads_need_a_signed_in_person_and_a_file(own_council, issuer, r
         token = issuer.resident_token(residents[0]["email"])
         as_json = await client.post(
             "/graphql",
-            json={"query": "mutation { uploadAttachment(file: \"x\", purpose: PHOTO) { userErrors { code } } }"},
+            json={"query": 'mutation { uploadAttachment(file: "x", purpose: PHOTO) { userErrors { code } } }'},
             headers={"Authorization": f"Bearer {token}"},
         )
         assert as_json.json()["data"]["uploadAttachment"]["userErrors"] == [{"code": "INVALID"}]
