@@ -32,6 +32,8 @@ JOURNEY = journeys.Journey(
     payload="reportIssue",
 )
 PLAIN = ("description", "uprn", "latitude", "longitude", "contact_email")
+PHOTO_STEP = "/report-a-problem/photo"  # a signed-in resident's next page (`report_photo.py`)
+KEPT_BY_PHOTO_STEP = ("photo_id", "photo")
 # API field (last part of an error's path) -> the question page's element id.
 ELEMENTS = {"uprn": "uprn", "latitude": "latitude", "longitude": "longitude", "description": "description"}
 ELEMENTS |= {"contactEmail": "contact-email"}
@@ -104,6 +106,9 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         return not_found(session)
     chosen = await form_lists(request)
     answers = {name: fields.get(name, "").strip() for name in PLAIN} | {"service": service["code"]}
+    earlier = session.drafts.get(JOURNEY.key) or {}
+    if earlier.get("service") == service["code"]:  # changing an answer keeps the photo already added
+        answers |= {name: earlier[name] for name in KEPT_BY_PHOTO_STEP if name in earlier}
     for index, attribute in enumerate(service["attributes"]):
         # A group of checkboxes sends one value per box ticked; the API takes them joined by commas.
         answers["attribute:" + attribute["code"]] = ",".join(v for v in chosen.get(f"attribute-{index}", []) if v)
@@ -116,7 +121,7 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         await journeys.refuse_answers(session, sessions, JOURNEY, answers, problems)
         return see_other(questions_for(service["code"]))
     await journeys.keep_answers(session, sessions, JOURNEY, answers)
-    return see_other(JOURNEY.check)
+    return see_other(PHOTO_STEP if session.signed_in else JOURNEY.check)
 
 
 @visitor_page
@@ -184,6 +189,7 @@ def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
                 if key.startswith("attribute:")
             ],
             "contactEmail": None if signed_in else (answers["contact_email"] or None),
+            "attachmentIds": [answers["photo_id"]] if answers.get("photo_id") else None,
         }
     }
 
