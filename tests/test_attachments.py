@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from customer360.store.attachments import AttachmentStore
 from customer360.store.database import create_engine
-from customer360.store.tables import attachments
+from customer360.store.tables import attachments, audit_log
 from tests.attachment_support import has_gps, metadata_left, path_of, pdf, photo, png_bomb, upload
 from tests.support import running_app, settings_with
 
@@ -226,6 +226,25 @@ async def test_concurrent_duplicate_uploads_and_a_retry_with_the_same_key_keep_o
         conflict = (await upload(client, token, photo("JPEG", colour="green"), headers=key)).json()
         assert [e["code"] for e in conflict["data"]["uploadAttachment"]["userErrors"]] == ["IDEMPOTENCY_CONFLICT"]
         assert await count_rows(own_council) == rows_before + 1
+    # Recorded like every mutation, from what the command did: one row, for the one call that ran (the
+    # duplicates and the retry were its replays; the conflict ran nothing).
+    engine = create_engine(own_council.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            outcomes = (
+                (
+                    await conn.execute(
+                        select(audit_log.c.detail["outcome"].as_string()).where(
+                            audit_log.c.action == "mutation.uploadAttachment"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        await engine.dispose()
+    assert outcomes == ["OK"]
 
 
 async def test_unused_attachments_are_deleted_after_a_day_and_their_files_with_them(own_council, issuer, residents):
