@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -49,6 +49,8 @@ async def submit_housing_application(
     income_band: IncomeBand,
     applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
     today: date,
+    attachment_ids: Sequence[str] = (),
+    attachment_links: Sequence[str] = (),
 ) -> Submission | list[Problem]:
     """Checked under the resident's lock against what we have kept and HOUSING as it is now
     (`applications_now` reads past the cache), so of N applications sent at once one is kept and
@@ -73,6 +75,9 @@ async def submit_housing_application(
         "contact": contact_details(customer),
         "service_name": "Housing application",
         "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
+        # Evidence the applicant uploaded (theirs and unused, checked by the caller), and its signed links.
+        "attachment_ids": list(attachment_ids),
+        "attachment_links": list(attachment_links),
     }
     customer_id = customer.customer_id
 
@@ -88,6 +93,7 @@ async def submit_housing_application(
             payload=payload,
             service_code="HOUSING_APPLICATION",
             deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
+            attachment_ids=attachment_ids,
         )
 
     return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
@@ -148,6 +154,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             income_band=IncomeBand(payload["income_band"]),
             bedrooms_needed=payload["bedrooms_needed"],
             submitted_on=item.created_at.astimezone(LONDON).date(),
+            evidence_links=tuple(payload.get("attachment_links") or ()),
         )
     )
     return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)

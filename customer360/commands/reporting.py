@@ -26,6 +26,7 @@ from customer360.domain.reporting import (
     AttributeAnswer,
     ReportSketch,
     StreetReportSubmission,
+    asked,
     attribute_answers,
     duplicate_problem,
     find_duplicate,
@@ -36,7 +37,7 @@ from customer360.domain.reporting import (
     validate_description,
 )
 from customer360.domain.requests import CaseAnswer, NewCase
-from customer360.domain.services import DefinedService, ServiceDefinitionRecord
+from customer360.domain.services import ATTACHMENT, DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
@@ -188,6 +189,15 @@ def _payload(
     customer: GoldenRecord | None,
 ) -> dict[str, Any]:
     answers = attribute_answers(definition, report.attributes)
+    links = dict(zip(report.attachment_ids, report.attachment_links, strict=True))
+
+    def shown(answer: AttributeAnswer) -> list[str]:
+        """An `attachment` answer (an upload's id) goes on as the link staff open it by."""
+        attribute = asked(definition, answer.code)
+        if attribute is not None and attribute.datatype == ATTACHMENT:
+            return [links.get(value, value) for value in answer.values]
+        return list(answer.values)
+
     return {
         "system": payload_system(definition).value,
         "service_code": definition.code,
@@ -199,7 +209,7 @@ def _payload(
             else None
         ),
         "attributes": [
-            {"code": a.code, "question": _question(definition, a.code), "values": list(a.values), "is_list": a.is_list}
+            {"code": a.code, "question": _question(definition, a.code), "values": shown(a), "is_list": a.is_list}
             for a in answers
         ],
         "contact_email": normalise_email(report.contact_email),

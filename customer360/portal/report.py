@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.domain.services import ATTACHMENT
 from customer360.portal import journeys
 from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
@@ -53,8 +54,11 @@ async def _services(request: Request, session: Session) -> tuple[list[dict[str, 
 def offered_here(service: dict[str, Any]) -> bool:
     """Whether the portal offers this service. Not a retired one, nor one with a fee: the portal cannot
     take a payment yet, and the API refuses such a request without somewhere for the payment page to
-    send the payer back to, so its journey would only ever end in an error."""
-    return not service["retired"] and not service["fee"]
+    send the payer back to, so its journey would only ever end in an error. Nor one that asks for
+    evidence (an `attachment` question): the portal's only upload step is a photo of the problem."""
+    return not service["retired"] and not service["fee"] and not any(
+        attribute["datatype"] == ATTACHMENT for attribute in service["attributes"]
+    )
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:

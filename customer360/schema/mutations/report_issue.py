@@ -11,6 +11,7 @@ from customer360.commands import reporting as command
 from customer360.commands.payments import fee_of
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.problems import Problem
+from customer360.domain.reporting import attached_in_answers, find_service
 from customer360.domain.services import DefinedService
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
@@ -73,7 +74,12 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
     services = await catalogue(context, for_report=True)
     location = input.location or LocationInput()
     started: list[StoredPayment] = []
-    attachment_ids = [str(i) for i in input.attachment_ids or []]
+    attributes = [(answer.code, answer.value) for answer in input.attributes or []]
+    definition, _ = find_service(input.service_code, services.services)
+    # The photos, and the evidence a staff-defined service asks for as an `attachment` answer: each must be
+    # the reporter's own and unused, and the report takes them all.
+    evidence = attached_in_answers(definition, attributes) if definition else []
+    attachment_ids = list(dict.fromkeys([*(str(i) for i in input.attachment_ids or []), *evidence]))
     attached, problems = await context.attachments.usable(
         context.principal, attachment_ids, REPORT_PURPOSES, ("input", "attachmentIds")
     )
@@ -97,7 +103,7 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         longitude=location.longitude,
         address=location.address,
         uprn=location.uprn,
-        attributes=[(answer.code, answer.value) for answer in input.attributes or []],
+        attributes=attributes,
         contact_email=input.contact_email,
         return_url=input.return_url,
         attachment_ids=attachment_ids,
