@@ -26,6 +26,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360.auth.purpose import access_purpose
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
 from customer360.commands.attachments import ReceivedFile
@@ -288,7 +289,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
             attachments=runtime.attachments,
-            visible_attachments=runtime.attachments.loader(request.state.principal),
+            visible_attachments=runtime.attachments.loader(
+                request.state.principal, purpose=access_purpose(request) is not None
+            ),
         )
 
 

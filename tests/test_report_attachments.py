@@ -192,7 +192,14 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
         assert await photos_seen(reporter) == [attachment_id]  # the reporter always sees their own
         assert await photos_seen(neighbour) == []
         assert await photos_seen(None) == []
-        assert await photos_seen(staff) == [attachment_id]
+        assert await photos_seen(staff) == [attachment_id]  # with a purpose (tests.support.graphql sends one)
+        without_purpose = await client.post(
+            "/graphql",
+            json={"query": NEARBY, "variables": {"location": HERE}},
+            headers={"Authorization": f"Bearer {staff}"},
+        )
+        nearby = without_purpose.json()["data"]["nearbyRequests"]
+        assert [p for r in nearby if r["reference"] == reference for p in r["photos"]] == []
 
         refused = (
             await graphql(

@@ -139,21 +139,25 @@ class Attachments:
             )
         return done.record
 
-    async def visible(self, principal: Principal, references: Sequence[str]) -> dict[str, list[AttachmentRecord]]:
-        """Each submission's attachments this principal may see."""
+    async def visible(
+        self, principal: Principal, references: Sequence[str], *, purpose: bool
+    ) -> dict[str, list[AttachmentRecord]]:
+        """Each submission's attachments this principal may see. Staff see ones not published only when
+        they say why they are looking (`X-Access-Purpose`), as for any read of a person's record."""
         found = await self.store.by_references(references)
-        viewer, staff = scope_of(principal), bool(principal.is_staff and principal.roles & PERSON_ROLES)
+        viewer = scope_of(principal)
+        staff = bool(principal.is_staff and principal.roles & PERSON_ROLES and purpose)
         return {ref: [a for a in records if visible_to(a, viewer, staff)] for ref, records in found.items()}
 
     async def delete_unused(self) -> int:
         return await self.store.delete_unused(datetime.now(UTC))
 
-    def loader(self, principal: Principal) -> DataLoader[str, list[AttachmentRecord]]:
+    def loader(self, principal: Principal, *, purpose: bool) -> DataLoader[str, list[AttachmentRecord]]:
         """Per request: each reference's attachments this principal may see, every reference asked for
         in one query (a page of My Requests is one read, not one per request)."""
 
         async def load(references: list[str]) -> list[list[AttachmentRecord]]:
-            found = await self.visible(principal, references)
+            found = await self.visible(principal, references, purpose=purpose)
             return [found.get(reference, []) for reference in references]
 
         return DataLoader(load)
