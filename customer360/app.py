@@ -175,7 +175,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         `operations` or `map` is a 400, never a 500."""
         try:
             form = await request._request.form(  # the adapter's Starlette request: its limits
-                max_files=self.max_uploads, max_fields=4)
+                max_files=self.max_uploads, max_fields=4
+            )
         except (StarletteHTTPException, MultiPartException, ValueError):
             raise HTTPException(400, f"Unreadable multipart body, or more than {self.max_uploads} files") from None
         try:

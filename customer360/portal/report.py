@@ -56,8 +56,10 @@ def offered_here(service: dict[str, Any]) -> bool:
     take a payment yet, and the API refuses such a request without somewhere for the payment page to
     send the payer back to, so its journey would only ever end in an error. Nor one that asks for
     evidence (an `attachment` question): the portal's only upload step is a photo of the problem."""
-    return not service["retired"] and not service["fee"] and not any(
-        attribute["datatype"] == ATTACHMENT for attribute in service["attributes"]
+    return (
+        not service["retired"]
+        and not service["fee"]
+        and not any(attribute["datatype"] == ATTACHMENT for attribute in service["attributes"])
     )
 
 
