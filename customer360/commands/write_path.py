@@ -48,6 +48,7 @@ class WritePath:
         service_code: str | None = None,
         reference: str | None = None,
         held: bool = False,
+        attachment_ids: Sequence[str] = (),
     ) -> Kept:
         """The intent and its deliveries, committed: all a check-then-write does under its lock."""
         submission = Submission(
@@ -59,7 +60,8 @@ class WritePath:
             created_at=datetime.now(UTC),
         )
         note_writing()  # from here a request cut short by its timeout runs on (http/idempotency.py)
-        return Kept(submission, deliveries, await self.outbox.submit(submission, deliveries, held=held), held)
+        item_ids = await self.outbox.submit(submission, deliveries, held=held, attachment_ids=attachment_ids)
+        return Kept(submission, deliveries, item_ids, held)
 
     async def deliver(self, kept: Kept) -> Submission:
         """The first delivery attempt, outside any check lock (it may take a first-record lock of its own,

@@ -185,6 +185,7 @@ class _Open311Api:
                     updated_datetime=now,
                     attributes=checked,
                     external_reference=external_reference,
+                    media_url=fields.get("media_url"),
                 )
             )
             await conn.execute(
@@ -489,7 +490,7 @@ def _request_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
         "zipcode": None,
         "lat": row.lat,
         "long": row.long,
-        "media_url": None,
+        "media_url": row.media_url,
         "account_id": row.reporter_id,
         "external_reference": row.external_reference,
         "history": history,

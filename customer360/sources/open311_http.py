@@ -165,6 +165,7 @@ def _submission_form(submission: StreetReportSubmission) -> dict[str, str | list
         "email": submission.email,
         "first_name": submission.first_name,
         "last_name": submission.last_name,
+        "media_url": submission.media_url,
     }
     form: dict[str, str | list[str]] = {
         "service_code": submission.service_code,

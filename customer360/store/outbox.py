@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
+from customer360.store.attachments import claim as claim_attachments
 from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
 
@@ -62,11 +63,19 @@ class OutboxStore:
         self.claim_lease = claim_lease
 
     async def submit(
-        self, submission: Submission, deliveries: Sequence[NewDelivery], *, held: bool = False
+        self,
+        submission: Submission,
+        deliveries: Sequence[NewDelivery],
+        *,
+        held: bool = False,
+        attachment_ids: Sequence[str] = (),
     ) -> list[int]:
         """The intent and every delivery it needs, in one transaction: all kept, or nothing. `held`:
-        the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid)."""
+        the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid).
+        `attachment_ids` become the submission's in the same transaction (`AttachmentTaken` if one
+        was taken by another submission first: then nothing is kept)."""
         async with self._engine.begin() as conn:
+            await claim_attachments(conn, attachment_ids, submission.reference, submission.created_at)
             await conn.execute(
                 insert(intents).values(
                     reference=submission.reference,
