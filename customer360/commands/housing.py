@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.attachments import Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
@@ -33,6 +32,7 @@ from customer360.domain.housing import (
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 from customer360.store.attachments import AttachmentTaken
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -216,13 +216,13 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             evidence_links=application.attachment_links,
         )
     )
-    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], new_link=new_link)
 
 
 UNIT = PortalService(
     name="housing application",
     kinds=(KIND,),
     journeys=(Journey("submitHousingApplication", "HOUSING_APPLICATION"),),
-    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT})),),
+    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT.namespace})),),
     in_my_requests={KIND: as_request("Housing application")},
 )

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
 from customer360.commands.attachments import Attached, Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
@@ -47,7 +46,9 @@ from customer360.domain.services import ATTACHMENT, DefinedService, ServiceDefin
 from customer360.domain.submissions import Submission, SubmissionKind, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
+from customer360.sources.crm import CASES_BY_CONTACT
 from customer360.sources.errors import SourceRejected
+from customer360.sources.street_scene import REQUESTS_BY_REPORTER
 from customer360.store.attachments import AttachmentTaken
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -387,7 +388,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
     )
     return Delivered(
         receipt.service_request_id,
-        invalidate=[(REQUESTS_BY_REPORTER, reporter)] if reporter else [],
+        invalidate=[(REQUESTS_BY_REPORTER.namespace, reporter)] if reporter else [],
         new_link=new_link,
     )
 
@@ -435,7 +436,9 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             + _attachment_answers(issue),
         )
     )
-    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
+    return Delivered(
+        reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], new_link=new_link
+    )
 
 
 def _attachment_answers(issue: IssuePayload) -> tuple[CaseAnswer, ...]:
@@ -450,8 +453,8 @@ UNIT = PortalService(
     # One mutation for many services: an accepted report is recorded under the service it was for.
     journeys=(Journey("reportIssue", "REPORT_ISSUE", service_of_result="request"),),
     deliveries=(
-        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER})),
-        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT})),
+        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER.namespace})),
+        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT.namespace})),
     ),
     in_my_requests={
         SubmissionKind.STREET_REPORT: as_request("Report a problem"),
