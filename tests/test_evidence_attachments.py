@@ -11,8 +11,8 @@ from sqlalchemy import select
 from customer360.auth.principal import Role
 from customer360.demo import council
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import case_answers
-from customer360.sources.housing_sql import applications
+from customer360.sources.crm.sql import case_answers
+from customer360.sources.housing.sql import applications
 from customer360.store.database import create_engine
 from tests.attachment_support import path_of, pdf, photo, upload
 from tests.support import graphql, running_app

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from customer360.demo import council
 from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import case_answers
+from customer360.sources.crm.sql import case_answers
 from customer360.store.database import create_engine
 from customer360.store.tables import audit_log
 from tests.attachment_support import has_gps, path_of, pdf, photo, upload
