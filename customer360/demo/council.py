@@ -43,7 +43,7 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 9
+DEMO_DATA_VERSION = 10  # 10: Open311 requests.media_url, HOUSING applications.evidence_links
 
 
 @dataclass(frozen=True)
