@@ -705,7 +705,9 @@ def _forenames_as_held(rng: random.Random, person: TruePerson, habits: _Habits, 
     if nicknames and rng.random() < (0.5 if duplicate else habits.nickname):
         return rng.choice(nicknames)
     if habits.variation and rng.random() < habits.variation:
-        return spellings.forenames_variant(rng, person.forenames, person.middle_name, person.goes_by_middle)
+        return spellings.forenames_variant(
+            rng, person.forenames, person.middle_name, person.goes_by_middle, person.title
+        )
     if person.middle_name and rng.random() < habits.middle_name:
         return f"{person.forenames} {person.middle_name}"
     return person.forenames

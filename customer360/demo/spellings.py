@@ -39,7 +39,6 @@ TRANSLITERATIONS: dict[str, tuple[str, ...]] = {
     "Piotr": ("Peter",), "Priya": ("Pria",), "Hussain": ("Hussein", "Husain"), "Nowak": ("Novak",),
     "Begum": ("Begam",), "Kowalski": ("Kowalsky",), "Chaudhry": ("Choudhury", "Chowdhury"),
 }  # fmt: skip
-_TITLES_IN_NAME = ("Mr", "Mrs", "Ms", "Miss", "Dr")
 _SUFFIXES = ("Esq", "MBE", "BSc")
 _ORDINAL_FLOORS = ("Ground Floor", "First Floor", "Second Floor", "Top Floor")
 _HOUSE_NAMES = (
@@ -49,8 +48,10 @@ _HOUSE_NAMES = (
 _POSTCODE_NEIGHBOURS = {"A": "S", "B": "V", "D": "S", "E": "R", "H": "J", "J": "H", "L": "K", "N": "M", "Q": "W"}
 
 
-def forenames_variant(rng: random.Random, forenames: str, middle: str | None, goes_by_middle: bool) -> str:
-    """Another office's spelling of a given name (the true first name and middle name)."""
+def forenames_variant(
+    rng: random.Random, forenames: str, middle: str | None, goes_by_middle: bool, title: str
+) -> str:
+    """Another office's spelling of a given name (the true first name and middle name, and the title)."""
     roll = rng.random()
     if goes_by_middle and middle and roll < 0.7:
         return middle  # known by the second name ("James Robert" who is Robert to everyone)
@@ -62,7 +63,7 @@ def forenames_variant(rng: random.Random, forenames: str, middle: str | None, go
     if roll < 0.75:
         return forenames[0] if not middle or rng.random() < 0.5 else f"{forenames[0]} {middle[0]}"
     if roll < 0.9:
-        return f"{rng.choice(_TITLES_IN_NAME)} {forenames}"
+        return f"{title} {forenames}"
     return f"{forenames[0]}. {middle}" if middle else f"{forenames[0]}."
 
 

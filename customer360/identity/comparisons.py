@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+import jellyfish
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
@@ -85,21 +86,40 @@ def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column
 
 def compare_forename(f: Features, left: IntArray, right: IntArray) -> Levels:
     a, b, _, _ = _names(f, left, right)
-    return _forename_levels(a, b)
+    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right])
 
 
-def _forename_levels(a: Column, b: Column) -> Levels:
+def _forename_levels(a: Column, b: Column, others_a: Column | None = None, others_b: Column | None = None) -> Levels:
     known = _both_known(a, b)
     same = a == b
     unequal = known & ~same
     jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
     nickname = np.zeros(len(a), dtype=np.bool_)
+    sounds_alike = np.zeros(len(a), dtype=np.bool_)
     positions = np.flatnonzero(unequal & (jw < 0.94))
-    nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    if len(positions):
+        nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+        # Mohammed and Muhammad, Zainab and Zaynab: one name romanised two ways.
+        sounds_alike[positions] = [_sounds_alike(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+        if others_a is not None and others_b is not None:
+            # "Robert" against "James Robert": the second name used as the first is the same person's name.
+            second = [
+                x in oy.split() or y in ox.split()
+                for x, y, ox, oy in zip(a[positions], b[positions], others_a[positions], others_b[positions], strict=True)
+            ]
+            nickname[positions] |= np.array(second, dtype=np.bool_)
     # "J" against "John": an initial that fits is weak agreement, not a different name.
     initial = unequal & np.array([len(x) == 1 or len(y) == 1 for x, y in zip(a, b, strict=True)], dtype=np.bool_)
     initial &= np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=np.bool_)
-    return _levels([same, nickname, jw >= 0.94, jw >= SIMILAR_NAME, (jw >= FUZZY_NAME) | initial], known)
+    return _levels(
+        [same, nickname, (jw >= 0.94) | sounds_alike, jw >= SIMILAR_NAME, (jw >= FUZZY_NAME) | initial], known
+    )
+
+
+@lru_cache(maxsize=500_000)
+def _sounds_alike(a: str, b: str) -> bool:
+    """Metaphone keys equal, for names of four letters or more (short names sound alike too easily)."""
+    return len(a) >= 4 and len(b) >= 4 and jellyfish.metaphone(a) == jellyfish.metaphone(b)
 
 
 @lru_cache(maxsize=500_000)
@@ -119,8 +139,31 @@ def compare_surname(f: Features, left: IntArray, right: IntArray) -> Levels:
     _, _, a, b = _names(f, left, right)
     known = _both_known(a, b)
     same = a == b
-    jw = _similarity(a, b, known & ~same, JaroWinkler.normalized_similarity)
-    return _levels([same, jw >= 0.94, jw >= SIMILAR_NAME, jw >= FUZZY_NAME], known)
+    unequal = known & ~same
+    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
+    # Smith-Jones against Jones, or Jones Smith: a double-barrelled name written in another order or in half.
+    parts_a, parts_b = f.surname_parts[left], f.surname_parts[right]
+    barrelled = unequal & ((parts_a != "") | (parts_b != ""))
+    positions = np.flatnonzero(barrelled)
+    barrelled[positions] = [
+        _one_name_in_parts(x, y, px, py)
+        for x, y, px, py in zip(a[positions], b[positions], parts_a[positions], parts_b[positions], strict=True)
+    ]
+    sounds = unequal & (jw < 0.94)
+    positions = np.flatnonzero(sounds)
+    sounds[positions] = [_sounds_alike(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    # A surname that changed on marriage or divorce: a woman's, or someone's whose records say no sex.
+    sex_a, sex_b = f.sex[left], f.sex[right]
+    may_have_changed = (sex_a != "M") & (sex_b != "M")
+    return _levels(
+        [same, (jw >= 0.94) | barrelled | sounds, jw >= SIMILAR_NAME, jw >= FUZZY_NAME, may_have_changed], known
+    )
+
+
+def _one_name_in_parts(a: str, b: str, parts_a: str, parts_b: str) -> bool:
+    names_a = set(parts_a.split()) if parts_a else {a}
+    names_b = set(parts_b.split()) if parts_b else {b}
+    return names_a <= names_b or names_b <= names_a
 
 
 def compare_date_of_birth(f: Features, left: IntArray, right: IntArray) -> Levels:
@@ -157,7 +200,10 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
         / 100
     )
     same_street = street_known & (street >= SIMILAR_NAME)
-    same_address = same_street & (f.house[left] == f.house[right])
+    # The building's number: "Flat 2, 12", "2/12" and "12B" are all number 12 (which flat is the names' job).
+    same_address = same_street & (
+        (f.house[left] == f.house[right]) | ((f.building[left] == f.building[right]) & (f.building[left] != ""))
+    )
     town_known = _both_known(f.town[left], f.town[right])
     same_town = town_known & (f.town[left] == f.town[right])
     nearby = near_postcode | same_town
@@ -256,7 +302,9 @@ def compare_relatives(f: Features, left: IntArray, right: IntArray, earlier: Map
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("forename", ("exact", "nickname", "typo", "similar", "fuzzy", "different"), compare_forename),
-    Comparison("surname", ("exact", "typo", "similar", "fuzzy", "different"), compare_surname),
+    Comparison(
+        "surname", ("exact", "typo", "similar", "fuzzy", "different_may_have_changed", "different"), compare_surname
+    ),
     Comparison(
         "date_of_birth",
         ("exact", "day_month_swapped", "one_slip", "different", "generation_apart"),
