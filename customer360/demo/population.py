@@ -692,8 +692,12 @@ def _surname_as_held(rng: random.Random, person: TruePerson, system: SourceSyste
 
 
 def _has_spellings(surname: str) -> bool:
-    return "-" in surname or "'" in surname or surname.startswith("Mc") or surname.startswith("Mac") or (
-        surname in spellings.TRANSLITERATIONS
+    return (
+        "-" in surname
+        or "'" in surname
+        or surname.startswith("Mc")
+        or surname.startswith("Mac")
+        or (surname in spellings.TRANSLITERATIONS)
     )
 
 

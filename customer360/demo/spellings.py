@@ -41,16 +41,14 @@ TRANSLITERATIONS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _SUFFIXES = ("Esq", "MBE", "BSc")
 _ORDINAL_FLOORS = ("Ground Floor", "First Floor", "Second Floor", "Top Floor")
-_HOUSE_NAMES = (
+HOUSE_NAMES = (
     "Rose Cottage", "The Willows", "Oak Lodge", "Ivy House", "The Old Forge", "Fern Bank", "Holly Cottage",
     "The Laurels", "Meadow View", "Orchard House",
 )  # fmt: skip
 _POSTCODE_NEIGHBOURS = {"A": "S", "B": "V", "D": "S", "E": "R", "H": "J", "J": "H", "L": "K", "N": "M", "Q": "W"}
 
 
-def forenames_variant(
-    rng: random.Random, forenames: str, middle: str | None, goes_by_middle: bool, title: str
-) -> str:
+def forenames_variant(rng: random.Random, forenames: str, middle: str | None, goes_by_middle: bool, title: str) -> str:
     """Another office's spelling of a given name (the true first name and middle name, and the title)."""
     roll = rng.random()
     if goes_by_middle and middle and roll < 0.7:
@@ -115,7 +113,7 @@ def is_flat(uprn: str) -> bool:
 def house_name(uprn: str) -> str | None:
     """About one home in eleven also has a name on the gate."""
     number = int(uprn)
-    return _HOUSE_NAMES[number % len(_HOUSE_NAMES)] if number % 11 == 0 else None
+    return HOUSE_NAMES[number % len(HOUSE_NAMES)] if number % 11 == 0 else None
 
 
 def flat_number(uprn: str) -> int:
@@ -157,10 +155,7 @@ def postcode_typo(rng: random.Random, postcode: str) -> str:
     for _ in range(5):
         i = rng.choice(positions[1:])
         c = postcode[i]
-        if c.isdigit():
-            new = str((int(c) + rng.choice((-1, 1))) % 10)
-        else:
-            new = _POSTCODE_NEIGHBOURS.get(c, "")
+        new = str((int(c) + rng.choice((-1, 1))) % 10) if c.isdigit() else _POSTCODE_NEIGHBOURS.get(c, "")
         if new and new != c:
             return postcode[:i] + new + postcode[i + 1 :]
     return postcode

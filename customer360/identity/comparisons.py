@@ -105,7 +105,9 @@ def _forename_levels(a: Column, b: Column, others_a: Column | None = None, other
             # "Robert" against "James Robert": the second name used as the first is the same person's name.
             second = [
                 x in oy.split() or y in ox.split()
-                for x, y, ox, oy in zip(a[positions], b[positions], others_a[positions], others_b[positions], strict=True)
+                for x, y, ox, oy in zip(
+                    a[positions], b[positions], others_a[positions], others_b[positions], strict=True
+                )
             ]
             nickname[positions] |= np.array(second, dtype=np.bool_)
     # "J" against "John": an initial that fits is weak agreement, not a different name.

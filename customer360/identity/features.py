@@ -173,7 +173,11 @@ def _row(record: MatchRecord) -> dict[str, object]:
     street_words, house_numbers = _address_words(f"{record.address_line1} {record.address_line2}")
     line1_numbers = _address_words(record.address_line1, ordered=True)[1]
     phone = _phone(record.phone)
-    born = record.date_of_birth if record.date_of_birth and record.date_of_birth.year >= _PLACEHOLDER_YEARS_BEFORE else None
+    born = (
+        record.date_of_birth
+        if record.date_of_birth and record.date_of_birth.year >= _PLACEHOLDER_YEARS_BEFORE
+        else None
+    )
     postcode = _compact(record.postcode)
     return {
         "forename": forename,
@@ -267,9 +271,7 @@ def _address_words(text: str, ordered: bool = False) -> tuple[list[str], list[st
     words = _NOT_ALNUM.sub(" ", _fold(text)).split()
     numbers = [w for w in words if any(c.isdigit() for c in w)]
     numbers = numbers if ordered else sorted(numbers)
-    street = [
-        _STREET_WORDS.get(w, w) for w in words if not any(c.isdigit() for c in w) and w not in _FLAT_WORDS
-    ]
+    street = [_STREET_WORDS.get(w, w) for w in words if not any(c.isdigit() for c in w) and w not in _FLAT_WORDS]
     return street, numbers
 
 
