@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jellyfish
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
@@ -86,21 +85,29 @@ def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column
 
 def compare_forename(f: Features, left: IntArray, right: IntArray) -> Levels:
     a, b, _, _ = _names(f, left, right)
-    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right])
+    sound_a, sound_b = f.forename_sound[left], f.forename_sound[right]
+    # Mohammed and Muhammad, Zainab and Zaynab: one name romanised two ways (where not written crossed).
+    sounds_alike = (sound_a == sound_b) & (sound_a != "") & (b == f.forename[right])
+    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right], sounds_alike)
 
 
-def _forename_levels(a: Column, b: Column, others_a: Column | None = None, others_b: Column | None = None) -> Levels:
+def _forename_levels(
+    a: Column,
+    b: Column,
+    others_a: Column | None = None,
+    others_b: Column | None = None,
+    sounds_alike: Bools | None = None,
+) -> Levels:
     known = _both_known(a, b)
     same = a == b
     unequal = known & ~same
     jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
     nickname = np.zeros(len(a), dtype=np.bool_)
-    sounds_alike = np.zeros(len(a), dtype=np.bool_)
+    if sounds_alike is None:
+        sounds_alike = np.zeros(len(a), dtype=np.bool_)
     positions = np.flatnonzero(unequal & (jw < 0.94))
     if len(positions):
         nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
-        # Mohammed and Muhammad, Zainab and Zaynab: one name romanised two ways.
-        sounds_alike[positions] = [_sounds_alike(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
         if others_a is not None and others_b is not None:
             # "Robert" against "James Robert": the second name used as the first is the same person's name.
             second = [
@@ -111,17 +118,14 @@ def _forename_levels(a: Column, b: Column, others_a: Column | None = None, other
             ]
             nickname[positions] |= np.array(second, dtype=np.bool_)
     # "J" against "John": an initial that fits is weak agreement, not a different name.
-    initial = unequal & np.array([len(x) == 1 or len(y) == 1 for x, y in zip(a, b, strict=True)], dtype=np.bool_)
-    initial &= np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=np.bool_)
+    initial = unequal & (jw < FUZZY_NAME)
+    positions = np.flatnonzero(initial)
+    initial[positions] = [
+        (len(x) == 1 or len(y) == 1) and x[0] == y[0] for x, y in zip(a[positions], b[positions], strict=True)
+    ]
     return _levels(
         [same, nickname, (jw >= 0.94) | sounds_alike, jw >= SIMILAR_NAME, (jw >= FUZZY_NAME) | initial], known
     )
-
-
-@lru_cache(maxsize=500_000)
-def _sounds_alike(a: str, b: str) -> bool:
-    """Metaphone keys equal, for names of four letters or more (short names sound alike too easily)."""
-    return len(a) >= 4 and len(b) >= 4 and jellyfish.metaphone(a) == jellyfish.metaphone(b)
 
 
 @lru_cache(maxsize=500_000)
@@ -151,9 +155,8 @@ def compare_surname(f: Features, left: IntArray, right: IntArray) -> Levels:
         _one_name_in_parts(x, y, px, py)
         for x, y, px, py in zip(a[positions], b[positions], parts_a[positions], parts_b[positions], strict=True)
     ]
-    sounds = unequal & (jw < 0.94)
-    positions = np.flatnonzero(sounds)
-    sounds[positions] = [_sounds_alike(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    sound_a, sound_b = f.surname_sound[left], f.surname_sound[right]
+    sounds = unequal & (sound_a == sound_b) & (sound_a != "") & (b == f.surname[right])  # Hussain and Hussein
     # A surname that changed on marriage or divorce: a woman's, or someone's whose records say no sex.
     sex_a, sex_b = f.sex[left], f.sex[right]
     may_have_changed = (sex_a != "M") & (sex_b != "M")

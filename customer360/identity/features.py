@@ -79,6 +79,7 @@ _STREET_WORDS = {
 _STREET_KINDS = frozenset(_STREET_WORDS.values()) | {"THE", "OF", "UPPER", "LOWER", "NORTH", "SOUTH", "EAST", "WEST"}
 # How a flat is written ("Flat 2", "First Floor Flat", "Apartment 2"): which flat, not which street.
 _FLAT_WORDS = frozenset({"FLAT", "FLT", "APT", "APARTMENT", "FLOOR", "GROUND", "FIRST", "SECOND", "TOP", "BASEMENT"})
+_DIGIT = re.compile(r"\d")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _SOUNDEX_CODES = {
     c: str(d) for d, letters in enumerate(("AEIOUYHW", "BFPV", "CGJKQSXZ", "DT", "L", "MN", "R")) for c in letters
@@ -171,7 +172,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
     parts = sorted(_mac(w) for w in _joined_prefixes(family) if len(w) >= 3)
     title = title or (typed_titles[0] if typed_titles else "")
     street_words, house_numbers = _address_words(f"{record.address_line1} {record.address_line2}")
-    line1_numbers = _address_words(record.address_line1, ordered=True)[1]
+    line1_words, line1_numbers = _address_words(record.address_line1, ordered=True)
     phone = _phone(record.phone)
     born = (
         record.date_of_birth
@@ -197,7 +198,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
         "street": " ".join(street_words),
         "street_word": max(
-            (w for w in _address_words(record.address_line1)[0] if w not in _STREET_KINDS), key=len, default=""
+            (w for w in line1_words if w not in _STREET_KINDS), key=len, default=""
         ),
         "house": " ".join(house_numbers),
         "building": _building(line1_numbers or house_numbers),
@@ -231,8 +232,12 @@ def _compact(text: str) -> str:
     return _NOT_ALNUM.sub("", _fold(text))
 
 
+@lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(c))
+    upper = text.upper()
+    if upper.isascii():
+        return upper  # nothing to fold: most addresses and names
+    return "".join(c for c in unicodedata.normalize("NFKD", upper) if not unicodedata.combining(c))
 
 
 def _mac(surname: str) -> str:
@@ -256,7 +261,8 @@ def _joined_prefixes(words: list[str]) -> list[str]:
 
 @lru_cache(maxsize=100_000)
 def _sound(name: str) -> str:
-    return jellyfish.metaphone(name) if len(name) >= 3 else ""
+    """Metaphone, for names of four letters or more (short names sound alike too easily)."""
+    return jellyfish.metaphone(name) if len(name) >= 4 else ""
 
 
 def _building(numbers: list[str]) -> str:
@@ -267,11 +273,13 @@ def _building(numbers: list[str]) -> str:
     return digits.lstrip("0")
 
 
+@lru_cache(maxsize=200_000)
 def _address_words(text: str, ordered: bool = False) -> tuple[list[str], list[str]]:
+    """(street words, numbers) of an address; cached, as a street's lines repeat: callers must not change them."""
     words = _NOT_ALNUM.sub(" ", _fold(text)).split()
-    numbers = [w for w in words if any(c.isdigit() for c in w)]
+    numbers = [w for w in words if _DIGIT.search(w)]
     numbers = numbers if ordered else sorted(numbers)
-    street = [_STREET_WORDS.get(w, w) for w in words if not any(c.isdigit() for c in w) and w not in _FLAT_WORDS]
+    street = [_STREET_WORDS.get(w, w) for w in words if w not in _FLAT_WORDS and not _DIGIT.search(w)]
     return street, numbers
 
 
