@@ -88,7 +88,9 @@ def compare_forename(f: Features, left: IntArray, right: IntArray) -> Levels:
     sound_a, sound_b = f.forename_sound[left], f.forename_sound[right]
     # Mohammed and Muhammad, Zainab and Zaynab: one name romanised two ways (where not written crossed).
     sounds_alike = (sound_a == sound_b) & (sound_a != "") & (b == f.forename[right])
-    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right], sounds_alike)
+    # Only a name the nickname table knows can be a nickname, or a slip of one, of another.
+    tabled = f.forename_has_variants[left] | f.forename_has_variants[right]
+    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right], sounds_alike, tabled)
 
 
 def _forename_levels(
@@ -97,6 +99,7 @@ def _forename_levels(
     others_a: Column | None = None,
     others_b: Column | None = None,
     sounds_alike: Bools | None = None,
+    tabled: Bools | None = None,
 ) -> Levels:
     known = _both_known(a, b)
     same = a == b
@@ -105,10 +108,12 @@ def _forename_levels(
     nickname = np.zeros(len(a), dtype=np.bool_)
     if sounds_alike is None:
         sounds_alike = np.zeros(len(a), dtype=np.bool_)
-    positions = np.flatnonzero(unequal & (jw < 0.94))
-    if len(positions):
-        nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
-        if others_a is not None and others_b is not None:
+    differ = unequal & (jw < 0.94)
+    positions = np.flatnonzero(differ if tabled is None else differ & tabled)
+    nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    if others_a is not None and others_b is not None:
+        positions = np.flatnonzero(differ & ((others_a != "") | (others_b != "")))
+        if len(positions):
             # "Robert" against "James Robert": the second name used as the first is the same person's name.
             second = [
                 x in oy.split() or y in ox.split()
@@ -200,7 +205,7 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
     street = (
         np.maximum(
             _similarity(sa, sb, differ, fuzz.token_set_ratio, fill=100.0),
-            _similarity(_without_spaces(sa), _without_spaces(sb), differ, fuzz.ratio, fill=100.0),
+            _similarity(f.street_compact[left], f.street_compact[right], differ, fuzz.ratio, fill=100.0),
         )
         / 100
     )
@@ -223,10 +228,6 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
         ],
         postcode_known | street_known,
     )
-
-
-def _without_spaces(column: Column) -> Column:
-    return np.array([value.replace(" ", "") for value in column], dtype=object)
 
 
 def compare_email(f: Features, left: IntArray, right: IntArray) -> Levels:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from customer360.domain.people import PersonRecord, normalise_email, normalise_name, normalise_phone
+from customer360.identity.names import forename_variants
 
 IntArray = npt.NDArray[np.int64]
 
@@ -94,6 +95,7 @@ class Features:
     forename: npt.NDArray[np.object_]  # first forename, upper case letters, any title typed into it removed
     other_forenames: npt.NDArray[np.object_]  # the second and later forenames ("ROBERT" of "James Robert")
     forename_sound: npt.NDArray[np.object_]  # metaphone: Mohammed and Muhammad sound alike
+    forename_has_variants: npt.NDArray[np.bool_]  # the nickname table knows the name (Bob, Robert)
     surname: npt.NDArray[np.object_]  # letters only, generation marker removed ("OBRIEN")
     surname_soundex: npt.NDArray[np.object_]
     surname_sound: npt.NDArray[np.object_]  # metaphone
@@ -107,6 +109,7 @@ class Features:
     postcode: npt.NDArray[np.object_]  # compact upper case, no space
     postcode_sector: npt.NDArray[np.object_]  # all but the last two characters ("B797" of B79 7BZ)
     street: npt.NDArray[np.object_]  # address words, abbreviations expanded, numbers removed
+    street_compact: npt.NDArray[np.object_]  # the same without spaces: "Callistercrescent" is Callister Crescent
     street_word: npt.NDArray[np.object_]  # line 1's longest street word ("MESSENGER" of 4 Messenger Street)
     house: npt.NDArray[np.object_]  # the numbers in the address ("12 3")
     building: npt.NDArray[np.object_]  # the building's number: "12" of "Flat 2, 12 X Street", "2/12", "12B"
@@ -129,6 +132,7 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
         forename=_strings(columns["forename"]),
         other_forenames=_strings(columns["other_forenames"]),
         forename_sound=_strings(columns["forename_sound"]),
+        forename_has_variants=np.array(columns["forename_has_variants"], dtype=np.bool_),
         surname=_strings(columns["surname"]),
         surname_soundex=_strings(columns["surname_soundex"]),
         surname_sound=_strings(columns["surname_sound"]),
@@ -142,6 +146,7 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
         postcode=_strings(columns["postcode"]),
         postcode_sector=_strings(columns["postcode_sector"]),
         street=_strings(columns["street"]),
+        street_compact=_strings(columns["street_compact"]),
         street_word=_strings(columns["street_word"]),
         house=_strings(columns["house"]),
         building=_strings(columns["building"]),
@@ -153,17 +158,24 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
 
 
 _COLUMNS = (
-    "forename", "other_forenames", "forename_sound", "surname", "surname_soundex", "surname_sound", "surname_parts",
-    "name_pair", "generation", "sex", "dob", "dob_swapped", "dob_day", "postcode", "postcode_sector", "street",
-    "street_word", "house", "building", "town", "email", "phone", "mobile",
+    "forename", "other_forenames", "forename_sound", "forename_has_variants", "surname", "surname_soundex",
+    "surname_sound", "surname_parts", "name_pair", "generation", "sex", "dob", "dob_swapped", "dob_day", "postcode",
+    "postcode_sector", "street", "street_compact", "street_word", "house", "building", "town", "email", "phone",
+    "mobile",
 )  # fmt: skip
 
 
+@lru_cache(maxsize=200_000)
+def _name_words(text: str) -> list[str]:
+    """Cached: names repeat across a council's records; callers must not change the list."""
+    return normalise_name(text).split()
+
+
 def _row(record: MatchRecord) -> dict[str, object]:
-    forename_words = normalise_name(record.forenames).split()
-    surname_words = normalise_name(record.surname).split()
+    forename_words = _name_words(record.forenames)
+    surname_words = _name_words(record.surname)
     generation = next((_GENERATION[w] for w in (*surname_words, *forename_words) if w in _GENERATION), "")
-    title = normalise_name(record.title).replace(" ", "")
+    title = "".join(_name_words(record.title))
     typed_titles = [w for w in forename_words if w in _TITLES]
     given = [w for w in forename_words if w not in _GENERATION and w not in _TITLES]
     forename = given[0] if given else ""
@@ -184,6 +196,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "forename": forename,
         "other_forenames": " ".join(given[1:]),
         "forename_sound": _sound(forename),
+        "forename_has_variants": _has_variants(forename),
         "surname": surname,
         "surname_soundex": soundex(surname),
         "surname_sound": _sound(surname),
@@ -197,9 +210,8 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "postcode": postcode,
         "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
         "street": " ".join(street_words),
-        "street_word": max(
-            (w for w in line1_words if w not in _STREET_KINDS), key=len, default=""
-        ),
+        "street_compact": "".join(street_words),
+        "street_word": max((w for w in line1_words if w not in _STREET_KINDS), key=len, default=""),
         "house": " ".join(house_numbers),
         "building": _building(line1_numbers or house_numbers),
         "town": _compact(record.town),
@@ -209,6 +221,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
     }
 
 
+@lru_cache(maxsize=100_000)
 def soundex(word: str) -> str:
     """American Soundex (R163 for Robert): a surname's sound, for blocking on names spelt differently."""
     if not word:
@@ -257,6 +270,11 @@ def _joined_prefixes(words: list[str]) -> list[str]:
         else:
             joined.append(word)
     return joined
+
+
+@lru_cache(maxsize=100_000)
+def _has_variants(forename: str) -> bool:
+    return len(forename_variants(forename)) > 1
 
 
 @lru_cache(maxsize=100_000)
