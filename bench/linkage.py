@@ -332,6 +332,44 @@ def run_splink(dataset: Dataset) -> tuple[dict[str, float], float, Predicted]:
     return scores(dataset.truth, predicted), seconds, predicted
 
 
+def incremental(dataset: Dataset, model_path: Path, arrivals: int = 1_000, seed: int = 3) -> dict[str, float]:
+    """A day's arrivals against a stored population, as the gateway matches them: the saved model, the
+    candidate pairs that involve an arrival (`candidate_pairs_touching`), compared and scored. Times
+    normalising the store (a running service keeps it) apart from matching the arrivals."""
+    import numpy as np
+
+    from customer360.identity.batch import read_records
+    from customer360.identity.blocking import candidate_pairs_touching
+    from customer360.identity.features import build_features
+    from customer360.identity.matcher import compare, match_probabilities
+    from customer360.identity.model import MatchModel
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "records.csv"
+        write_records(path, dataset.rows)
+        with path.open(encoding="utf-8", newline="") as file:
+            records = list(read_records(file))
+    model = MatchModel.from_json(model_path.read_text(encoding="utf-8"))
+    new_at = set(random.Random(seed).sample(range(len(records)), arrivals))
+    ordered = [r for i, r in enumerate(records) if i not in new_at] + [records[i] for i in sorted(new_at)]
+    new = np.zeros(len(ordered), dtype=np.bool_)
+    new[-arrivals:] = True
+    started = time.perf_counter()
+    features = build_features(ordered)
+    normalised = time.perf_counter()
+    candidates = candidate_pairs_touching(features, new)
+    _, probability = match_probabilities(model, compare(features, candidates))
+    matched = time.perf_counter()
+    return {
+        "store": len(ordered) - arrivals,
+        "arrivals": arrivals,
+        "pairs": len(candidates),
+        "links": int(np.sum(probability >= 0.99)),
+        "normalise_seconds": normalised - started,
+        "match_seconds": matched - normalised,
+    }
+
+
 @dataclass
 class Relatives:
     """What the relative guards would cost and protect on one data set, and whether they apply to it."""

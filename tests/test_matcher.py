@@ -538,3 +538,19 @@ def test_model_round_trips_through_json() -> None:
 
     model, _ = run(council())
     assert MatchModel.from_json(model.to_json()).to_json() == model.to_json()
+
+
+def test_arrivals_get_exactly_the_candidate_pairs_a_full_run_gives_them() -> None:
+    from customer360.identity.blocking import candidate_pairs, candidate_pairs_touching
+
+    records = council()
+    features = build_features(records)
+    new = np.zeros(len(records), dtype=np.bool_)
+    new[-15:] = True  # the last fifteen arrived today
+    full = candidate_pairs(features)
+    everything = set(zip(full.left.tolist(), full.right.tolist(), strict=True))
+    touching = candidate_pairs_touching(features, new)
+    assert set(zip(touching.left.tolist(), touching.right.tolist(), strict=True)) == {
+        (a, b) for a, b in everything if new[a] or new[b]
+    }
+    assert len(touching) > 0

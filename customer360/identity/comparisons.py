@@ -63,10 +63,24 @@ def _similarity(a: Column, b: Column, mask: Bools, scorer: Callable[..., float],
     return scores
 
 
-def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column, Column, Column]:
+NamePairs = tuple[Column, Column, Column, Column]
+# The forename and surname comparisons of one chunk both need `_names`: the last answer is kept, with the
+# very arrays it was for (held, so they cannot be freed and their ids reused by other arrays).
+_last_names: list[tuple[Features, IntArray, IntArray, NamePairs]] = []
+
+
+def _names(f: Features, left: IntArray, right: IntArray) -> NamePairs:
     """(forename a, forename b, surname a, surname b), with b's two names exchanged where b has them the
     wrong way round ("Kexel, Amber" against "Amber Kexel": a slip every register makes), including where
     one of the two was also mistyped or replaced: neither name agrees in place, one agrees crossed."""
+    if _last_names and _last_names[0][0] is f and _last_names[0][1] is left and _last_names[0][2] is right:
+        return _last_names[0][3]
+    names = _names_uncached(f, left, right)
+    _last_names[:] = [(f, left, right, names)]
+    return names
+
+
+def _names_uncached(f: Features, left: IntArray, right: IntArray) -> NamePairs:
     fa, fb, sa, sb = f.forename[left], f.forename[right].copy(), f.surname[left], f.surname[right].copy()
     known = _both_known(fa, fb) & _both_known(sa, sb)
     similar = JaroWinkler.normalized_similarity
@@ -354,4 +368,5 @@ def comparison_vectors(
         else:
             out[:, column] = comparison.compare(features, left, right)
         done[comparison.name] = out[:, column]
+    _last_names.clear()  # nothing of this chunk is kept past it
     return out
