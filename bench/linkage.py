@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import random
@@ -274,13 +275,22 @@ def run_ours(
         "--quiet",
         *extra,
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(command, check=True, env=os.environ | {"C360_DATA_DIR": str(work)})
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu
     with clusters.open(encoding="utf-8") as file:
         predicted = {(r["source"], r["record_id"]): r["cluster_id"] for r in csv.DictReader(file)}
     assert len(predicted) == len(dataset.rows), "every input row exactly once"
-    return scores(dataset.truth, predicted), seconds, predicted
+    return scores(dataset.truth, predicted) | {"cpu": cpu}, seconds, predicted
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: steadier than wall time under load."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_splink(dataset: Dataset) -> tuple[dict[str, float], float, Predicted]:
@@ -315,6 +325,7 @@ def run_splink(dataset: Dataset) -> tuple[dict[str, float], float, Predicted]:
         ],
         retain_intermediate_calculation_columns=False,
     )
+    cpu = time.process_time()
     linker = Linker(frame, settings, db_api=DuckDBAPI())
     linker.training.estimate_probability_two_random_records_match(
         [block_on("forenames", "surname", "date_of_birth")], recall=0.7
@@ -324,12 +335,12 @@ def run_splink(dataset: Dataset) -> tuple[dict[str, float], float, Predicted]:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("forenames", "surname"))
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99).as_pandas_dataframe()
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     predicted = {}
     for unique_id, cluster_id in zip(clusters["unique_id"], clusters["cluster_id"], strict=True):
         source, record_id = unique_id.split(":", 1)
         predicted[(source, record_id)] = str(cluster_id)
-    return scores(dataset.truth, predicted), seconds, predicted
+    return scores(dataset.truth, predicted) | {"cpu": cpu_seconds}, seconds, predicted
 
 
 def incremental(dataset: Dataset, model_path: Path, arrivals: int = 1_000, seed: int = 3) -> dict[str, float]:
@@ -417,7 +428,13 @@ def main() -> None:
     parser.add_argument("--baseline-cli", type=Path, help="another checkout's customer360, run on the same data")
     parser.add_argument("--baseline-label", default="customer360 before")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "linkage.md")
+    parser.add_argument("--rerender", type=Path, help="write the report again from a run's saved figures")
     args = parser.parse_args()
+    figures = ROOT / "bench" / "linkage_figures.json"
+    if args.rerender:
+        saved = json.loads(args.rerender.read_text(encoding="utf-8"))
+        args.output.write_text(render(**saved), encoding="utf-8")
+        return
     results: list[tuple[str, str, dict[str, float], float]] = []
     datasets = [febrl3(), febrl4(), demo_council()]
     patterns = {dataset.name: relatives_share(dataset) for dataset in datasets}
@@ -439,16 +456,21 @@ def main() -> None:
             if not args.skip_splink:
                 measure(dataset, "Splink 4 (DuckDB)", lambda d=dataset: run_splink(d))  # type: ignore[misc]
         big = None
+        arrivals: dict[str, float] = {}
         if not args.skip_100k:
             big = synthetic()
-            measure(big, "customer360 (default)", lambda: run_ours(big, work))  # type: ignore[arg-type]
+            saved = work / "model.json"
+            measure(big, "customer360 (default)", lambda: run_ours(big, work, "--save-model", str(saved)))  # type: ignore[arg-type]
+            arrivals = incremental(big, saved)
+            print("arrivals", arrivals, file=sys.stderr)
             if args.baseline_cli:
                 measure(big, args.baseline_label, lambda: run_ours(big, work, cli=args.baseline_cli))  # type: ignore[arg-type]
             if not args.skip_splink:
                 measure(big, "Splink 4 (DuckDB)", lambda: run_splink(big))  # type: ignore[arg-type]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    text = report(results, [*datasets, *([big] if big else [])], patterns, recall_table(by_class))
+    text = report(results, [*datasets, *([big] if big else [])], patterns, recall_table(by_class), arrivals)
     args.output.write_text(text, encoding="utf-8")
+    figures.write_text(json.dumps(_last_render, indent=1), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
 
 
@@ -481,15 +503,16 @@ def report(
     datasets: list[Dataset],
     patterns: dict[str, Relatives],
     classes: str = "",
+    arrivals: dict[str, float] | None = None,
 ) -> str:
     lines = [
-        "| dataset | matcher | pairwise precision | pairwise recall | pairwise F1 | cluster F1 | time (s) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| dataset | matcher | pairwise precision | pairwise recall | pairwise F1 | cluster F1 | time (s) | CPU (s) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, label, m, seconds in results:
         lines.append(
             f"| {name} | {label} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} "
-            f"| {m['cluster_f1']:.4f} | {seconds:.1f} |"
+            f"| {m['cluster_f1']:.4f} | {seconds:.1f} | {m.get('cpu', 0.0):.1f} |"
         )
     described = "\n".join(f"- **{d.name}**: {d.description} ({len(d.rows):,} records)." for d in datasets)
     relatives = "\n".join(
@@ -531,8 +554,8 @@ def report(
                 said.append("ahead of Splink" if m["f1"] > splink["f1"] else "behind Splink")
             parts.append(f"{label}: " + ", ".join(said))
         targets.append(f"- **{dataset}**: " + "; ".join(parts) + ".")
-    template = (ROOT / "bench" / "linkage_template.md").read_text(encoding="utf-8")
-    return template.format(
+    _last_render.clear()
+    _last_render.update(
         targets="\n".join(targets),
         date=datetime.now().strftime("%Y-%m-%d %H:%M"),
         machine=_machine(),
@@ -541,7 +564,25 @@ def report(
         relatives=relatives,
         households=households,
         classes=classes,
+        arrivals=(
+            f"{arrivals['arrivals']:,} arrivals against {arrivals['store']:,} stored records: "
+            f"{arrivals['pairs']:,} candidate pairs, {arrivals['links']:,} links; normalising the whole store "
+            f"{arrivals['normalise_seconds']:.1f} s (a running service keeps it), matching the arrivals "
+            f"{arrivals['match_seconds']:.1f} s"
+            if arrivals
+            else "not measured (--skip-100k)"
+        ),
+        load=f"{os.getloadavg()[0]:.1f}",
     )
+    return render(**_last_render)
+
+
+_last_render: dict[str, str] = {}  # what the last report was made of, kept beside it for --rerender
+
+
+def render(**parts: str) -> str:
+    template = (ROOT / "bench" / "linkage_template.md").read_text(encoding="utf-8")
+    return template.format(**parts)
 
 
 if __name__ == "__main__":

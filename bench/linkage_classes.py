@@ -85,9 +85,7 @@ def pair_classes(population: Population) -> dict[tuple[Key, Key], list[str]]:
     return found
 
 
-def recall_by_class(
-    classes: dict[tuple[Key, Key], list[str]], predicted: dict[Key, str]
-) -> dict[str, tuple[int, int]]:
+def recall_by_class(classes: dict[tuple[Key, Key], list[str]], predicted: dict[Key, str]) -> dict[str, tuple[int, int]]:
     """class -> (true pairs put together, true pairs)."""
     together: Counter[str] = Counter()
     total: Counter[str] = Counter()
