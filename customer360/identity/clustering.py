@@ -106,10 +106,10 @@ def _corroborated(
     pairs: tuple[IntArray, IntArray, Floats],
     floor: float,
 ) -> list[tuple[int, int]]:
-    """(record, cluster) for records still alone that two or more of one cluster's records rate at `floor`
-    or above, and no record of any other cluster does: a street-scene report that holds a name and nothing
-    else agrees with two of that person's records and with nobody else's. Never into a cluster holding a
-    relative of the record."""
+    """(record, cluster) for records still alone that every record of one cluster (two or more) rates at
+    `floor` or above, and no record of any other cluster does: a street-scene report that holds a name and
+    nothing else agrees with each of that person's records and with nobody else's. One record of the
+    cluster that does not agree (another date of birth: a namesake) keeps it out; so does a relative."""
     left, right, probability = pairs
     strong = probability >= floor
     votes: defaultdict[int, list[int]] = defaultdict(list)
@@ -124,7 +124,7 @@ def _corroborated(
         if len(roots) != 1:
             continue
         root = roots.pop()
-        if root == record or len(members.get(root, ())) < 2:
+        if root == record or len(members.get(root, ())) < 2 or len(set(others)) < len(members[root]):
             continue
         if any(find(other) == root for other in relatives.get(record, ())):
             continue
