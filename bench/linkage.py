@@ -133,7 +133,9 @@ def demo_council(residents: int = 6000, seed: int = 42) -> Dataset:
     truth = {(s, rid): person for s, rid, person in population.truth_rows()}
     return Dataset(
         "Demo council",
-        f"generate_population({residents}, seed={seed}): six back offices, truth.csv as the answer key",
+        f"generate_population({residents}, seed={seed}): six back offices, each writing people down with "
+        "the variation real council files hold (`customer360/demo/spellings.py`; see below), truth.csv as "
+        "the answer key",
         rows,
         truth,
         population,
