@@ -26,15 +26,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.people import PersonRecord
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.clustering import BRIDGE_PROBABILITY, LINKS_TO_BRIDGE
 from customer360.identity.features import MatchRecord
 from customer360.identity.linking import MODEL_RULE, IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.model import MatchModel
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import CustomersChanged, NewLink
@@ -105,13 +106,13 @@ async def match_arrivals(
                 owners[key] = owner
                 linked += 1
                 if cache is not None:
-                    await cache.forget_identities([owner])
+                    await cache.forget(Stale(customers=[owner], sign_ins=True))
                 bridged, proposals = _bridged(owner, scored, neighbour_owners)
                 for other in bridged:
                     if await _merge(hub, owner, other, by=by, priority=priority):
                         merged += 1
                         if cache is not None:
-                            await cache.forget_identities([owner, other])
+                            await cache.forget(Stale(customers=[owner, other], sign_ins=True))
                     else:  # a steward's decision, or changed meanwhile: the pairs go to the queue instead
                         proposals += [
                             (o, p) for o, p in scored if neighbour_owners.get((o.system, o.record_id)) == other
@@ -128,7 +129,7 @@ async def match_arrivals(
         owners[key] = customer_id
         new += 1
         if cache is not None:
-            await cache.forget_identities([customer_id])
+            await cache.forget(Stale(customers=[customer_id], sign_ins=True))
         queued += await hub.review.propose(
             ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
             for other, pair in scored
