@@ -7,7 +7,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, discount, records, report
+from customer360.portal import (
+    account,
+    complaints,
+    discount,
+    end_discount,
+    escalation,
+    moving,
+    payment,
+    records,
+    report,
+    safeguarding,
+)
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -37,6 +48,11 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (report.JOURNEY.done, report.confirmation, "GET"),
         (report.START + "/{code}", report.question, "GET"),
         (report.START + "/{code}", report.answer, "POST"),
+        *end_discount.ROUTES,
+        *escalation.ROUTES,
+        *moving.ROUTES,
+        *payment.ROUTES,
+        *safeguarding.ROUTES,
     ]
     if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
         pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]
