@@ -92,8 +92,9 @@ async def test_a_safeguarding_concern_needs_no_sign_in_and_danger_is_told_to_cal
         reference = await sent_once(
             client, "/report-a-safeguarding-concern/check-answers", "/report-a-safeguarding-concern/confirmation"
         )
-        receipt = await graphql(client, "query($r: String!) { safeguardingReceipt(reference: $r) { received } }",
-                                variables={"r": reference})  # fmt: skip
+        receipt = await graphql(
+            client, "query($r: String!) { safeguardingReceipt(reference: $r) { received } }", variables={"r": reference}
+        )
     assert receipt.json()["data"]["safeguardingReceipt"] == {"received": True}
 
 
@@ -139,26 +140,36 @@ async def test_a_single_person_discount_applied_for_is_ended_once(
         await answer(client, "/single-person-discount", {**date_fields("starts-on", starts_on), "declaration": "yes"})
         await sent_once(client, "/single-person-discount/check-answers", "/single-person-discount/confirmation")
 
-        await answer(client, "/single-person-discount/end", {"account": account["reference"], "ends-on-day": "31"
-                                                             , "ends-on-month": "2", "ends-on-year": "2026"})  # fmt: skip
+        await answer(
+            client,
+            "/single-person-discount/end",
+            {"account": account["reference"], "ends-on-day": "31", "ends-on-month": "2", "ends-on-year": "2026"},
+        )
         errors = error_links((await client.get("/single-person-discount/end")).text)
         assert errors == {"The date the discount ends must be a real date": "#ends-on-day"}
         ends_on = london_today() + timedelta(days=3)
-        await answer(client, "/single-person-discount/end", {"account": account["reference"],
-                                                             **date_fields("ends-on", ends_on), "reason": "Partner"})  # fmt: skip
+        await answer(
+            client,
+            "/single-person-discount/end",
+            {"account": account["reference"], **date_fields("ends-on", ends_on), "reason": "Partner"},
+        )
         check = await client.get("/single-person-discount/end/check-answers")
         assert f"{ends_on.day} {ends_on.strftime('%B')} {ends_on.year}" in check.text
         reference = await sent_once(
             client, "/single-person-discount/end/check-answers", "/single-person-discount/end/confirmation"
         )
-        discounts = (await graphql(client, "{ me { discounts { reference status endsOn } } }",
-                                   issuer.resident_token(resident["email"]))).json()["data"]["me"]["discounts"]  # fmt: skip
+        discounts = (
+            await graphql(
+                client, "{ me { discounts { reference status endsOn } } }", issuer.resident_token(resident["email"])
+            )
+        ).json()["data"]["me"]["discounts"]
     ended = [d for d in discounts if d["reference"] == reference]
     assert len(ended) == 1 and ended[0]["endsOn"] == ends_on.isoformat()
 
 
-async def test_telling_us_you_are_moving_out_makes_one_request(own_council: Settings, issuer: DemoIssuer,
-                                                               residents: list[dict[str, str]]):  # fmt: skip
+async def test_telling_us_you_are_moving_out_makes_one_request(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
     resident = residents[3]
     async with running_app(own_council) as (_app, client):
         await sign_in(client, resident["email"])
