@@ -223,3 +223,53 @@ async def _eventually_paid(client: httpx.AsyncClient) -> str:
             return page.text
         await asyncio.sleep(0.2)
     raise AssertionError(page.text)
+
+
+HOUSING = "{ me { housingApplications { reference status } } }"
+
+
+async def test_a_housing_application_saved_for_later_survives_signing_out_and_is_sent_once(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    async with running_app(own_council) as (_app, client):
+        for resident in residents[5:]:
+            token = issuer.resident_token(resident["email"])
+            if not (await graphql(client, HOUSING, token)).json()["data"]["me"]["housingApplications"]:
+                break
+        await sign_in(client, resident["email"])
+        first = {**date_fields("dob", date(1988, 4, 2)), "member-1-relationship": "CHILD", "action": "save"}
+        saved = await answer(client, "/apply-for-housing", first)
+        assert saved.headers["location"] == "/apply-for-housing/saved"
+        home = await client.get("/")
+        await client.post("/sign-out", data={"csrf_token": csrf_of(home.text)})
+        assert (await client.get("/apply-for-housing")).headers["location"] == "/sign-in"
+
+        await sign_in(client, resident["email"])
+        listed = await client.get("/my-requests")
+        assert "Saved, not sent yet" in listed.text and "Draft" in listed.text
+        resumed = await client.get("/apply-for-housing")
+        assert 'value="1988"' in resumed.text and 'value="CHILD" selected' in resumed.text, "the saved answers"
+
+        await answer(client, "/apply-for-housing", {**first, "action": "continue"})
+        errors = error_links((await client.get("/apply-for-housing")).text)
+        assert errors == {
+            "Enter person 1's date of birth": "#member-1-dob-day",
+            "Select where you live now": "#tenure",
+            "Select your household's income": "#income",
+        }
+        complete = {
+            **first,
+            **date_fields("member-1-dob", date(2016, 9, 1)),
+            "tenure": "PRIVATE_RENTED",
+            "reason": "Two of us in one bedroom",
+            "income": "UNDER_15K",
+            "local": "yes",
+            "action": "continue",
+        }
+        assert (await answer(client, "/apply-for-housing", complete)).headers["location"] == (
+            "/apply-for-housing/check-answers"
+        )
+        reference = await sent_once(client, "/apply-for-housing/check-answers", "/apply-for-housing/confirmation")
+        assert "Saved, not sent yet" not in (await client.get("/my-requests")).text, "sent: no longer a draft"
+        applications = (await graphql(client, HOUSING, token)).json()["data"]["me"]["housingApplications"]
+    assert [a["reference"] for a in applications].count(reference) == 1

@@ -56,10 +56,13 @@ class FormJourney:
     check: Check = _no_problems
     anyone: bool = False  # no sign-in needed
     prepare: Prepare = _as_given
+    # An error path the `elements` table cannot place (a list's n-th item): its element id, or None.
+    locate: Callable[[Sequence[str]], str | None] | None = None
     confirmation_extra: Callable[[Session], dict[str, Any]] = field(default=lambda _session: {})
 
     def element(self, path: Sequence[str]) -> str | None:
-        return self.elements.get(path[-1]) if path else None
+        placed = self.locate(path) if self.locate else None
+        return placed or (self.elements.get(path[-1]) if path else None)
 
     def routes(self) -> list[tuple[str, Callable[[Request], Awaitable[Response]], str]]:
         wrap = visitor_page if self.anyone else resident_page

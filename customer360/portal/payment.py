@@ -106,29 +106,26 @@ async def _payment(request: Request, session: Session, reference: str) -> dict[s
     return found[0] if found else None
 
 
-@resident_page
-async def pay(request: Request, session: Session, _sessions: Sessions, _f: dict[str, str]) -> Response:
-    """On to the provider's payment page; a payment it does not have yet (the provider was down when it was
-    made) is shown as such, with its reference."""
-    reference = session.references.get(FORM.journey.key)
-    if reference is None:
-        return see_other(START)
+async def to_provider(
+    request: Request, session: Session, reference: str, request_reference: str | None = None
+) -> Response:
+    """On to the provider's payment page while the payment is unfinished; once it is finished (or the
+    provider does not have it yet: it was down when the payment was made), the outcome page."""
     payment = await _payment(request, session, reference)
     if payment and payment["nextUrl"] and payment["status"] not in SETTLED | REFUSED:
         return see_other(payment["nextUrl"])
-    return await returned(request, session, _sessions, _f)
+    return await outcome_page(request, session, reference, request_reference, payment)
 
 
-@resident_page
-async def came_back(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
-    return await returned(request, session, sessions, fields)
-
-
-async def returned(request: Request, session: Session, _sessions: Sessions, _f: dict[str, str]) -> Response:
-    reference = session.references.get(FORM.journey.key)
-    if reference is None:
-        return see_other(START)
-    payment = await _payment(request, session, reference) or {"reference": reference, "status": "CREATED"}
+async def outcome_page(
+    request: Request,
+    session: Session,
+    reference: str,
+    request_reference: str | None = None,
+    payment: dict[str, Any] | None = None,
+) -> Response:
+    """The payment as the provider has it: taken (the confirmation), refused, or not finished yet."""
+    payment = payment or await _payment(request, session, reference) or {"reference": reference, "status": "CREATED"}
     status = payment["status"]
     if status in SETTLED:
         title = "Payment complete"
@@ -136,7 +133,26 @@ async def returned(request: Request, session: Session, _sessions: Sessions, _f: 
         title = "Your payment was not taken"
     else:
         title = "We are waiting for your payment"
-    return page("payment_confirmation.html", session, title=title, payment=payment, reference=reference)
+    return page(
+        "payment_confirmation.html",
+        session,
+        title=title,
+        payment=payment,
+        reference=reference,
+        request_reference=request_reference,
+    )
+
+
+@resident_page
+async def pay(request: Request, session: Session, _sessions: Sessions, _f: dict[str, str]) -> Response:
+    reference = session.references.get(FORM.journey.key)
+    return await to_provider(request, session, reference) if reference else see_other(START)
+
+
+@resident_page
+async def came_back(request: Request, session: Session, _sessions: Sessions, _f: dict[str, str]) -> Response:
+    reference = session.references.get(FORM.journey.key)
+    return await outcome_page(request, session, reference) if reference else see_other(START)
 
 
 ROUTES = [*FORM.routes()[:-1], (PAY, pay, "GET"), (RETURN, came_back, "GET")]

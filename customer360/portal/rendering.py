@@ -112,6 +112,7 @@ def _environment() -> Environment:
     environment.filters["number_hint"] = number_hint
     environment.filters["account_item"] = account_item
     environment.filters["answered_date"] = answered_date
+    environment.filters["status_words"] = lambda status: REQUEST_STATUSES[status][0].lower()
     environment.globals["asset_version"] = ASSET_VERSION
     environment.globals["REQUEST_STATUSES"] = REQUEST_STATUSES
     environment.globals["INSTALMENT_STATUSES"] = INSTALMENT_STATUSES

@@ -15,14 +15,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customer360.portal import journeys
+from customer360.portal import journeys, payment
 from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
-from customer360.portal.web import not_found, see_other, visitor_page
+from customer360.portal.web import not_found, resident_page, see_other, visitor_page
 
 START = "/report-a-problem"
+PAID = START + "/paid"
 TITLE = "Report a problem"
 JOURNEY = journeys.Journey(
     key="report",
@@ -49,10 +50,9 @@ async def _services(request: Request, session: Session) -> tuple[list[dict[str, 
 
 
 def offered_here(service: dict[str, Any]) -> bool:
-    """Whether the portal offers this service. Not a retired one, nor one with a fee: the portal cannot
-    take a payment yet, and the API refuses such a request without somewhere for the payment page to
-    send the payer back to, so its journey would only ever end in an error."""
-    return not service["retired"] and not service["fee"]
+    """Whether the portal offers this service: any that is not retired (one with a fee is paid for on
+    the provider's page, after check your answers)."""
+    return not service["retired"]
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:
@@ -144,6 +144,9 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
     draft = session.drafts.get(JOURNEY.key)
     questions = questions_for(draft["service"]) if draft else START
     signed_in = session.signed_in
+    # A service with a fee: the API starts its payment, and the provider's page sends the resident back here.
+    public_url: str = request.app.state.runtime.settings.public_url.rstrip("/")
+    return_url = public_url + PAID if signed_in else None
     return await journeys.send(
         request,
         session,
@@ -151,20 +154,33 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
         fields,
         JOURNEY,
         questions,
-        lambda answers: _variables(answers, signed_in=signed_in),
+        lambda answers: _variables(answers, signed_in=signed_in, return_url=return_url),
         lambda made: made["request"]["reference"],
+        lambda made: (made.get("payment") or {}).get("reference"),
     )
 
 
 @visitor_page
-async def confirmation(_request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+async def confirmation(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
     reference = session.references.get(JOURNEY.key)
     if reference is None:
         return see_other(START)
+    fee = session.references.get(JOURNEY.key + journeys.ALSO)
+    if fee and session.signed_in:  # on to the provider's page, until the fee is paid or refused
+        return await payment.to_provider(request, session, fee, request_reference=reference)
     return page("report_confirmation.html", session, title="Report sent", reference=reference)
 
 
-def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
+@resident_page
+async def paid(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+    """Back from the provider's page: the fee's payment as the provider has it, and the request's reference."""
+    reference, fee = session.references.get(JOURNEY.key), session.references.get(JOURNEY.key + journeys.ALSO)
+    if reference is None or fee is None:
+        return see_other(START)
+    return await payment.outcome_page(request, session, fee, request_reference=reference)
+
+
+def _variables(answers: dict[str, str], *, signed_in: bool, return_url: str | None) -> dict[str, Any]:
     location: dict[str, Any] | None = None
     if answers["uprn"]:
         location = {"uprn": answers["uprn"]}
@@ -184,6 +200,7 @@ def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
                 if key.startswith("attribute:")
             ],
             "contactEmail": None if signed_in else (answers["contact_email"] or None),
+            "returnUrl": return_url,
         }
     }
 

@@ -33,6 +33,9 @@ IDLE_SECONDS = 30 * 60  # GOV.UK services sign residents out after 30 minutes wi
 # A draft's token must outlive any session that holds the draft (a session lives on while it is used);
 # a day is also how long the API remembers an Idempotency-Key.
 FORM_TOKEN_SECONDS = 24 * 3600
+# A long form saved to come back to later outlives the session (and signing out): it is the resident's,
+# kept under their customer id (hashed), sealed like a session, for as long as a council keeps such drafts.
+SAVED_DRAFT_SECONDS = 30 * 24 * 3600
 RESULT_SECONDS = 10 * 60  # how long a submitted form's outcome is kept for a duplicate submission
 COOKIE = "c360_portal_session"
 # `__Host-` binds the cookie to this host and path `/`, and browsers accept it only when Secure.
@@ -41,6 +44,10 @@ SECURE_COOKIE = "__Host-" + COOKIE
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _saved_key(owner: str, journey: str) -> str:
+    return "saved:" + _digest(f"{owner}:{journey}")
 
 
 @functools.cache
@@ -166,6 +173,19 @@ class Sessions:
 
     async def result(self, token: str) -> str | None:
         return self._open(await self._store.get("result:" + _digest(token)))
+
+    async def save_for_later(self, owner: str, journey: str, answers: dict[str, str], saved_at: str) -> None:
+        """The resident's answers to `journey`, kept apart from any session, to come back to after signing out."""
+        state = json.dumps({"answers": answers, "saved_at": saved_at})
+        await self._store.put(_saved_key(owner, journey), self._seal(state), SAVED_DRAFT_SECONDS)
+
+    async def saved(self, owner: str, journey: str) -> dict[str, Any] | None:
+        """`{"answers": ..., "saved_at": ...}` as last saved, or None."""
+        kept = self._open(await self._store.get(_saved_key(owner, journey)))
+        return json.loads(kept) if kept else None
+
+    async def forget_saved(self, owner: str, journey: str) -> None:
+        await self._store.delete(_saved_key(owner, journey))
 
     def _seal(self, value: str) -> str:
         return self._key.encrypt(value.encode()).decode()
