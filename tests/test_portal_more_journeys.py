@@ -55,6 +55,17 @@ async def sent_once(client: httpx.AsyncClient, check: str, done: str) -> str:
     return found.group(1)
 
 
+def after_pence(html: str) -> list[int]:
+    """The "After" column of the check page's instalments table, in pence."""
+    return [int(pence) for pence in re.findall(r'data-pence="(-?[0-9]+)"', html)]
+
+
+async def instalments(client: httpx.AsyncClient, token: str, account: str) -> list[int]:
+    query = "{ me { councilTaxAccounts { reference instalments { amount { pence } } } } }"
+    accounts = (await graphql(client, query, token)).json()["data"]["me"]["councilTaxAccounts"]
+    return [i["amount"]["pence"] for a in accounts if a["reference"] == account for i in a["instalments"]]
+
+
 async def test_your_account_links_to_every_service_by_its_name(own_council: Settings, residents: list[dict[str, str]]):
     async with running_app(own_council) as (_app, client):
         await sign_in(client, residents[0]["email"])
@@ -134,11 +145,15 @@ async def test_a_single_person_discount_applied_for_is_ended_once(
 ):
     async with running_app(own_council) as (_app, client):
         resident, account = await resident_living_alone(client, issuer, residents)
+        token = issuer.resident_token(resident["email"])
         await sign_in(client, resident["email"])
         assert "You have no single person discount to end" in (await client.get("/single-person-discount/end")).text
         starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=5))
         await answer(client, "/single-person-discount", {**date_fields("starts-on", starts_on), "declaration": "yes"})
+        previewed = after_pence((await client.get("/single-person-discount/check-answers")).text)
+        assert previewed and sum(previewed) < sum(await instalments(client, token, account["reference"]))
         await sent_once(client, "/single-person-discount/check-answers", "/single-person-discount/confirmation")
+        assert await instalments(client, token, account["reference"]) == previewed, "the preview is what applying did"
 
         await answer(
             client,
@@ -155,9 +170,11 @@ async def test_a_single_person_discount_applied_for_is_ended_once(
         )
         check = await client.get("/single-person-discount/end/check-answers")
         assert f"{ends_on.day} {ends_on.strftime('%B')} {ends_on.year}" in check.text
+        previewed = after_pence(check.text)
         reference = await sent_once(
             client, "/single-person-discount/end/check-answers", "/single-person-discount/end/confirmation"
         )
+        assert await instalments(client, token, account["reference"]) == previewed, "the preview is what ending did"
         discounts = (
             await graphql(
                 client, "{ me { discounts { reference status endsOn } } }", issuer.resident_token(resident["email"])

@@ -11,9 +11,11 @@ from customer360.portal import journeys
 from customer360.portal.api import call
 from customer360.portal.dates import date_of, date_problems
 from customer360.portal.forms import FormJourney
+from customer360.portal.instalment_preview import instalments_after
 from customer360.portal.sessions import Session
 
 START = "/single-person-discount/end"
+FORM_KEY = "end_discount"
 
 
 async def _accounts(request: Request, session: Session) -> dict[str, Any]:
@@ -25,7 +27,11 @@ async def _accounts(request: Request, session: Session) -> dict[str, Any]:
         if account["liableTo"] is None
         and any(d["kind"] == "SINGLE_PERSON" and d["status"] in ("ACTIVE", "PENDING") for d in account["discounts"])
     ]
-    return {"accounts": accounts, "by_reference": {a["reference"]: a for a in accounts}}
+    draft = session.drafts.get(FORM_KEY, {})
+    ends_on = date_of(draft, "ends-on")
+    chosen = draft.get("account") or (accounts[0]["reference"] if len(accounts) == 1 else "")
+    rows = await instalments_after(request, session, chosen, ends_on=ends_on) if ends_on and chosen else []
+    return {"accounts": accounts, "by_reference": {a["reference"]: a for a in accounts}, "instalments": rows}
 
 
 def _variables(answers: dict[str, str]) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def _outcome(made: dict[str, Any]) -> str:
 
 FORM = FormJourney(
     journey=journeys.Journey(
-        key="end_discount",
+        key=FORM_KEY,
         check=START + "/check-answers",
         done=START + "/confirmation",
         operation="PortalEndSinglePersonDiscount",
