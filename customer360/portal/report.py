@@ -10,13 +10,14 @@ home (the council's gazetteer, at their postcode), or a latitude and longitude; 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.portal import journeys, payment
-from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
+from customer360.portal.api import ApiRefused, ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
@@ -79,7 +80,8 @@ async def question(request: Request, session: Session, sessions: Sessions, _fiel
     service = await _service(request, session, request.path_params["code"])
     if service is None:
         return not_found(session)
-    addresses = await _nearby_addresses(request, session)
+    search = request.query_params.get("where", "").strip()[:100]
+    addresses = await (_found_addresses(request, session, search) if search else _nearby_addresses(request, session))
     errors, field_errors = await journeys.take_refusal(session, sessions, JOURNEY, _element_for(service, addresses))
     draft = session.drafts.get(JOURNEY.key, {})
     answers = draft if draft.get("service") == service["code"] else {}
@@ -91,6 +93,7 @@ async def question(request: Request, session: Session, sessions: Sessions, _fiel
         service=service,
         questions=_questions(service, answers),
         addresses=addresses,
+        search=search,
         answers=answers,
         errors=errors,
         field_errors=field_errors,
@@ -126,6 +129,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
     if answers is None or service is None:
         return see_other(START)
     address = _address_of(request, answers["uprn"]) if answers["uprn"] else None
+    nearby = await _reported_near(request, session, answers)
     return page(
         "report_check.html",
         session,
@@ -135,6 +139,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
         questions=_questions(service, answers),
         answers=answers,
         address=address,
+        nearby=nearby,
         form_token=session.form_tokens[JOURNEY.key],
     )
 
@@ -233,8 +238,27 @@ async def _nearby_addresses(request: Request, session: Session) -> list[dict[str
         return []
     me = (await call(request, "PortalHomePostcode", token=session.token))["me"]
     postcode = ((me or {}).get("address") or {}).get("postcode")
-    found = request.app.state.runtime.addresses.at_postcode(postcode) if postcode else []
-    return [{"value": f.address.uprn, "text": _line(f.address)} for f in found if f.in_borough and f.address.uprn]
+    return await _found_addresses(request, session, postcode) if postcode else []
+
+
+async def _found_addresses(request: Request, session: Session, search: str) -> list[dict[str, str]]:
+    """Addresses in the borough at a postcode or in a street named like `search` (the API's gazetteer)."""
+    found = (await call(request, "PortalFindAddresses", {"search": search}, token=session.token))["addresses"]
+    return [{"value": a["uprn"], "text": _line(SimpleNamespace(**a))} for a in found if a["uprn"]]
+
+
+async def _reported_near(request: Request, session: Session, answers: dict[str, str]) -> list[dict[str, Any]] | None:
+    """Problems already reported within 200 m of the place given, so the resident need not report one
+    twice (as FixMyStreet shows them); None when the place is not one the API can search near, or the
+    street-scene system cannot say now (the report can still be sent)."""
+    location = _variables(answers, signed_in=session.signed_in, return_url=None)["input"]["location"]
+    if not location:
+        return None
+    try:
+        data, complete = await call_allowing_gaps(request, "PortalNearbyRequests", {"location": location}, token=None)
+    except (ApiRefused, ApiUnavailable):
+        return None
+    return data["nearbyRequests"] if complete else None
 
 
 def _address_of(request: Request, uprn: str) -> str:
