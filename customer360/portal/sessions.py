@@ -18,7 +18,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -27,7 +27,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.keyfiles import kept_secret
-from customer360.store.portal_sessions import PortalSessionStore
 
 IDLE_SECONDS = 30 * 60  # GOV.UK services sign residents out after 30 minutes without activity
 # A draft's token must outlive any session that holds the draft (a session lives on while it is used);
@@ -40,6 +39,17 @@ RESULT_SECONDS = 10 * 60  # how long a submitted form's outcome is kept for a du
 COOKIE = "c360_portal_session"
 # `__Host-` binds the cookie to this host and path `/`, and browsers accept it only when Secure.
 SECURE_COOKIE = "__Host-" + COOKIE
+
+
+class PortalSessionStore(Protocol):
+    """Where sessions are kept, as the portal needs it: the runtime gives one (the gateway store's table,
+    or Redis), and the portal names only what it calls, so it imports nothing from the store."""
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+    async def get(self, key: str) -> str | None: ...
+    async def touch(self, key: str, ttl_seconds: int) -> None: ...
+    async def take(self, key: str) -> str | None: ...
+    async def delete(self, key: str) -> None: ...
 
 
 def _digest(secret: str) -> str:
