@@ -109,11 +109,13 @@ async def _payment(request: Request, session: Session, reference: str) -> dict[s
 async def to_provider(
     request: Request, session: Session, reference: str, request_reference: str | None = None
 ) -> Response:
-    """On to the provider's payment page while the payment is unfinished; once it is finished (or the
-    provider does not have it yet: it was down when the payment was made), the outcome page."""
+    """A page whose button (a link) goes on to the provider's payment page while the payment is unfinished;
+    once it is finished (or the provider does not have it yet: it was down when the payment was made),
+    the outcome page. Not a redirect: the form sent from check your answers may lead only to this site
+    (the pages' CSP `form-action 'self'` covers the redirects after it), so the resident follows a link."""
     payment = await _payment(request, session, reference)
     if payment and payment["nextUrl"] and payment["status"] not in SETTLED | REFUSED:
-        return see_other(payment["nextUrl"])
+        return page("payment_start.html", session, title="Pay", payment=payment, request_reference=request_reference)
     return await outcome_page(request, session, reference, request_reference, payment)
 
 
