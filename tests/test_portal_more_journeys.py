@@ -79,6 +79,8 @@ async def test_your_account_links_to_every_service_by_its_name(own_council: Sett
 
 async def test_a_safeguarding_concern_needs_no_sign_in_and_danger_is_told_to_call_999_first(own_council: Settings):
     async with running_app(own_council) as (_app, client):
+        skipped = await client.get("/report-a-safeguarding-concern/details")
+        assert skipped.headers["location"] == "/report-a-safeguarding-concern", "the 999 question comes first"
         refused = await answer(client, "/report-a-safeguarding-concern", {})
         assert refused.headers["location"] == "/report-a-safeguarding-concern"
         page = await client.get("/report-a-safeguarding-concern")

@@ -9,7 +9,7 @@ needs more (a first question, a payment page) adds its own pages beside these.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -58,7 +58,6 @@ class FormJourney:
     prepare: Prepare = _as_given
     # An error path the `elements` table cannot place (a list's n-th item): its element id, or None.
     locate: Callable[[Sequence[str]], str | None] | None = None
-    confirmation_extra: Callable[[Session], dict[str, Any]] = field(default=lambda _session: {})
 
     def element(self, path: Sequence[str]) -> str | None:
         placed = self.locate(path) if self.locate else None
@@ -122,6 +121,4 @@ class FormJourney:
         reference = session.references.get(self.journey.key)
         if reference is None:
             return see_other(self.start)
-        return page(
-            self.templates[2], session, title=self.done_title, reference=reference, **self.confirmation_extra(session)
-        )
+        return page(self.templates[2], session, title=self.done_title, reference=reference)

@@ -43,10 +43,6 @@ def _about_chosen(answers: dict[str, str]) -> list[dict[str, Any]]:
     return [{"field": ["input", "about"], "code": "REQUIRED", "message": message}]
 
 
-async def _extra(_request: Request, session: Session) -> dict[str, Any]:
-    return {"danger": session.drafts.get("safeguarding", {}).get("danger")}
-
-
 FORM = FormJourney(
     journey=journeys.Journey(
         key="safeguarding",
@@ -65,7 +61,6 @@ FORM = FormJourney(
     outcome=lambda made: str(made["reference"]),
     done_title="Concern reported",
     back=START,
-    extra=_extra,
     check=_about_chosen,
     anyone=True,
 )
@@ -107,9 +102,18 @@ async def call_999(_request: Request, session: Session, _sessions: Sessions, _f:
     return page("safeguarding_999.html", session, title="Call 999 now", back_link=START)
 
 
+@visitor_page
+async def details(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
+    """The questions, once the first one is answered: nobody reaches them without the 999 question."""
+    if "danger" not in session.drafts.get(FORM.journey.key, {}):
+        return see_other(START)
+    return await FORM.question(request, session, sessions, fields)
+
+
 ROUTES = [
     (START, danger_question, "GET"),
     (START, danger_answer, "POST"),
     (CALL_999, call_999, "GET"),
-    *FORM.routes(),
+    (DETAILS, details, "GET"),
+    *FORM.routes()[1:],
 ]
