@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from customer360.auth.policy import TEAMS, can_steward
 from customer360.auth.principal import Principal, Role
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.customers import GoldenRecord, RecordKey
 from customer360.domain.problems import BUSY, CommonCode, Problem
 from customer360.domain.stewardship import (
@@ -24,8 +24,9 @@ from customer360.domain.stewardship import (
     survivor_of,
     unmerge_problems,
 )
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore
@@ -203,7 +204,7 @@ class Stewardship:
 
     async def _changed(self, *customer_ids: str) -> None:
         if self.cache is not None:
-            await self.cache.forget_identities(list(customer_ids))
+            await self.cache.forget(Stale(customers=customer_ids, sign_ins=True))
 
     async def _golden(self, customer_id: str, keys: Sequence[RecordKey], fallback: GoldenRecord | None) -> GoldenRecord:
         """Survivorship over the records the customer will hold. Records customer360 created itself

@@ -20,14 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.people import PersonRecord
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.features import MatchRecord
 from customer360.identity.linking import MODEL_RULE, IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.model import MatchModel
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import NewLink
@@ -96,7 +97,7 @@ async def match_arrivals(
                 owners[key] = owner
                 linked += 1
                 if cache is not None:
-                    await cache.forget_identities([owner])
+                    await cache.forget(Stale(customers=[owner], sign_ins=True))
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
         link = NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE)
@@ -105,7 +106,7 @@ async def match_arrivals(
         owners[key] = customer_id
         new += 1
         if cache is not None:
-            await cache.forget_identities([customer_id])
+            await cache.forget(Stale(customers=[customer_id], sign_ins=True))
         queued += await hub.review.propose(
             ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
             for other, pair in scored

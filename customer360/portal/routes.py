@@ -15,6 +15,7 @@ from customer360.portal import (
     escalation,
     housing,
     moving,
+    oidc_sign_in,
     payment,
     records,
     report,
@@ -29,7 +30,7 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
     pages = [
         ("/", account.start_or_home, "GET"),
         ("/sign-out", account.sign_out_page, "GET"),
-        ("/sign-out", account.sign_out, "POST"),
+        ("/sign-out", oidc_sign_in.sign_out if settings.oidc_client_id else account.sign_out, "POST"),
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),
@@ -57,7 +58,13 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         *payment.ROUTES,
         *safeguarding.ROUTES,
     ]
-    if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
+    if settings.oidc_client_id:  # the council's identity provider (OpenID Connect)
+        pages += [
+            ("/sign-in", oidc_sign_in.sign_in, "GET"),
+            (oidc_sign_in.CALLBACK, oidc_sign_in.callback, "GET"),
+            (oidc_sign_in.SIGNED_OUT, oidc_sign_in.signed_out_page, "GET"),
+        ]
+    elif settings.demo_issuer_enabled:  # the demo identity page
         pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]
     return [
         *(Route(path, guarded(endpoint), methods=[method]) for path, endpoint, method in pages),

@@ -17,14 +17,18 @@ from customer360.domain.council_tax import as_of
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.submissions import SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers import casework, my_requests, payments
-from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
+from customer360.resolvers.casework import tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import discount_not_yet_in_revenues
 from customer360.resolvers.customers import audit_staff_reads
 from customer360.resolvers.loaders import owner_key
 from customer360.resolvers.tracking import Tracked
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE
+from customer360.sources.payments import PAYMENT_BY_ID
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE
 
 
 async def _visible(info: Info[Context, Any], system: SourceSystem, record_id: str) -> bool:
@@ -42,7 +46,7 @@ async def customer(info: Info[Context, Any], customer_id: str) -> Any:
 
 
 async def council_tax_account(info: Info[Context, Any], reference: str) -> Any:
-    account = await info.context.loaders.council_tax_account_by_reference.load(reference)
+    account = await info.context.loaders.of(ACCOUNT_BY_REFERENCE).load(reference)
     if account is None or not await _visible(info, SourceSystem.REVENUES, account.party_id):
         return None
     return account
@@ -66,7 +70,7 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
     """By the customer360 reference or the CRM's; one still on its way to the CRM is found too."""
     loaders = info.context.loaders
-    found = await loaders.complaint_by_reference.load(reference)
+    found = await loaders.of(COMPLAINT_BY_REFERENCE).load(reference)
     if found is not None:
         if not await _visible(info, SourceSystem.CRM, found.contact_id):
             return None
@@ -77,7 +81,7 @@ async def complaint(info: Info[Context, Any], reference: str) -> Tracked[Complai
         )
         return tracked_complaints([found], list(submissions.values()))[0]
     submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
-    if submission is None or submission.kind != COMPLAINT_KIND or submission.customer_id is None:
+    if submission is None or submission.kind != SubmissionKind.COMPLAINT or submission.customer_id is None:
         return None
     if not can_view_customer(info.context.principal, submission.customer_id):
         return None
@@ -92,7 +96,7 @@ async def payment(info: Info[Context, Any], key: str) -> PaymentRecord | None:
         if not can_view_customer(info.context.principal, stored.customer_id):
             return None
         return (await payments.joined(info, [stored], []))[0]
-    found = await info.context.loaders.payment_by_id.load(key)
+    found = await info.context.loaders.of(PAYMENT_BY_ID).load(key)
     if found is None or not await _visible(info, SourceSystem.PAYMENTS, found.payer_id):
         return None
     return found
@@ -133,3 +137,9 @@ async def housing_application(info: Info[Context, Any], reference: str) -> Track
     if customer_id is None:
         return None
     return next((t for t in await casework.housing_applications(info, customer_id) if t.reference == reference), None)
+
+
+async def own_complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
+    """A complaint its complainant acts on: staff and other residents get None, as for an unknown one."""
+    found = await complaint(info, reference)
+    return found if found is not None and info.context.principal.is_resident else None
