@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -305,6 +306,23 @@ async def payments_webhook(request: Request) -> Response:
     return JSONResponse({"received": True, "known": known})
 
 
+async def notify_webhook(request: Request) -> Response:
+    """GOV.UK Notify's delivery receipt (its callback): `Authorization: Bearer <callback token>`, or refused."""
+    runtime: Runtime = request.app.state.runtime
+    expected = runtime.notify_callback_token
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        return JSONResponse({"error": "missing or invalid bearer token"}, status_code=401)
+    try:
+        receipt = await request.json()
+        notify_id, status = str(receipt["id"]), str(receipt["status"])
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"error": "a receipt is a JSON object with id and status"}, status_code=400)
+    assert runtime.messenger is not None
+    known = await runtime.messenger.on_receipt(notify_id, status)
+    return JSONResponse({"received": True, "known": known})
+
+
 async def jwks(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     if runtime.signing_key is None:
@@ -351,6 +369,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/webhooks/payments", payments_webhook, methods=["POST"]),
+        Route("/webhooks/notify", notify_webhook, methods=["POST"]),
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))

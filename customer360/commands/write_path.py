@@ -10,6 +10,7 @@ from typing import Any
 
 from customer360.attempts import note_writing
 from customer360.commands.delivery import Deliverer
+from customer360.commands.receipts import receipt_for
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
 from customer360.store.locks import Locks
@@ -59,7 +60,9 @@ class WritePath:
             created_at=datetime.now(UTC),
         )
         note_writing()  # from here a request cut short by its timeout runs on (http/idempotency.py)
-        return Kept(submission, deliveries, await self.outbox.submit(submission, deliveries, held=held), held)
+        receipt = receipt_for(kind, payload, customer_id)  # kept with the request: never one without the other
+        kept = [*deliveries, receipt] if receipt else deliveries
+        return Kept(submission, deliveries, await self.outbox.submit(submission, kept, held=held), held)
 
     async def deliver(self, kept: Kept) -> Submission:
         """The first delivery attempt, outside any check lock (it may take a first-record lock of its own,

@@ -21,6 +21,9 @@ Demo extensions (additive, so a plain GeoReport v2 client is unaffected):
   characters). A post naming one already filed files nothing and answers 200 with the first filing,
   so a client may retry a post whose answer it never saw. Every request carries it back.
 - `lat`, `long` and `radius` on `GET /requests.json`: a search extension several cities' servers offer.
+- `updated_after` on `GET /requests.json` (ISO 8601, inclusive, on `updated_datetime`): the change feed,
+  as `updated_after`/`start_date` polling works on several cities' servers; bounded by the caller, so
+  it answers all.
 - every request carries `account_id` (its reporter) and `history` (`[{at, status, description}]`,
   oldest first): GeoReport v2 has no history.
 - `GET /reporters.json`: `[{reporter_id, first_name, last_name, email, phone}]`, the people feed.
@@ -119,7 +122,9 @@ class _Open311Api:
         near = _circle_param(params)
         if near is not None:
             clauses.extend(near.bounding_box())
-        bounded_by_caller = bool(params.get("service_request_id") or params.get("account_id"))
+        bounded_by_caller = bool(
+            params.get("service_request_id") or params.get("account_id") or params.get("updated_after")
+        )
         limit = None if bounded_by_caller else MAX_REQUESTS
         return JSONResponse(await self._requests(clauses, limit=limit, near=near))
 
@@ -356,6 +361,8 @@ def _request_filters(params: Mapping[str, str]) -> list[Any]:
         clauses.append(requests.c.requested_datetime >= start)
     if end := _moment_param(params, "end_date"):
         clauses.append(requests.c.requested_datetime <= end)
+    if updated := _moment_param(params, "updated_after"):
+        clauses.append(requests.c.updated_datetime >= updated)
     return clauses
 
 
