@@ -16,13 +16,13 @@ from customer360.store.outbox import NewDelivery
 # What each kind of request is called in its receipt; kinds not here get none (an escalation is told
 # by the complaint's own messages; a payment by its confirmation).
 RECEIPT_NAMES = {
-    "complaint": "complaint",
-    "street_report": "report",
-    "case": "request",
-    "spd_application": "Single Person Discount application",
-    "spd_removal": "request to end your Single Person Discount",
-    "move": "change of address",
-    "housing_application": "housing application",
+    "complaint": "Complaint",
+    "street_report": "Report a problem",
+    "case": "Request",
+    "spd_application": "Single Person Discount",
+    "spd_removal": "End Single Person Discount",
+    "move": "Moving home",
+    "housing_application": "Housing application",
 }
 SAFEGUARDING_KIND = "safeguarding"
 

@@ -139,11 +139,11 @@ def kind_of_change(status: RequestStatus | None, is_reply: bool = False) -> Mess
 def message_for(
     kind: MessageKind, service_name: str, status: RequestStatus | None = None, note: str | None = None
 ) -> Message:
-    """The words of a message; the reference and the link to the request's page are added by the
-    template (`((reference))`, `((link))`), so every message carries both."""
-    what = service_name or "request"
+    """The words of a message, headed by the service's name; the reference and the link to the request's
+    page are added by the template (`((reference))`, `((link))`), so every message carries both."""
+    what = f"{service_name}: " if service_name else ""
     if kind is MessageKind.RECEIVED:
-        return Message(kind, f"We have received your {what}", f"Thank you. We have received your {what}.")
+        return Message(kind, f"{what}we have received your request", "Thank you. We have received your request.")
     if kind is MessageKind.SAFEGUARDING_RECEIPT:
         return Message(
             kind,
@@ -151,15 +151,14 @@ def message_for(
             "Thank you for telling us. A safeguarding officer will look at what you told us.",
         )
     if kind is MessageKind.PAYMENT_CONFIRMED:
-        return Message(kind, "Your payment has been received", "Thank you. Your payment has been received.")
+        return Message(kind, f"{what}your payment has been received", "Thank you. Your payment has been received.")
     if kind is MessageKind.REPLY_SENT:
-        body = f"We have replied to your {what}."
-        return Message(kind, f"We have replied to your {what}", _with_note(body, note))
+        return Message(kind, f"{what}we have replied", _with_note("We have replied to your complaint.", note))
     words = STATUS_WORDS.get(status or RequestStatus.IN_PROGRESS, "updated")
-    body = f"Your {what} is {words}."
+    body = f"Your request is {words}."
     if kind is MessageKind.CLOSED:
         body += " Tell us how we did: rate this service from your request's page."
-    return Message(kind, f"Your {what} is {words}", _with_note(body, note))
+    return Message(kind, f"{what}your request is {words}", _with_note(body, note))
 
 
 def _with_note(body: str, note: str | None) -> str:

@@ -46,7 +46,7 @@ class NotifyTemplates:
 class GovukNotify:
     def __init__(self, api_key: str, base_url: str, templates: NotifyTemplates) -> None:
         self._api_key = api_key
-        self._base_url = base_url
+        self.base_url = base_url
         self._templates = templates
 
     async def send(self, channel: Channel, recipient: str, personalisation: Mapping[str, str], reference: str) -> str:
@@ -87,7 +87,7 @@ class GovukNotify:
 
     async def _call(self, call: Any, *, refusable: bool) -> Any:
         def run() -> Any:
-            client = NotificationsAPIClient(self._api_key, base_url=self._base_url, timeout=TIMEOUT_SECONDS)  # type: ignore[no-untyped-call]
+            client = NotificationsAPIClient(self._api_key, base_url=self.base_url, timeout=TIMEOUT_SECONDS)  # type: ignore[no-untyped-call]
             try:
                 return call(client)
             finally:
