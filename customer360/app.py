@@ -260,6 +260,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             today=london_today(),
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
+            notifications=runtime.messenger.store if runtime.messenger else None,
         )
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the 
     from customer360.commands.write_path import WritePath
     from customer360.store.audit import AuditLog
     from customer360.store.cases import DeliveryCaseStore
+    from customer360.store.notifications import NotificationStore
     from customer360.store.service_definitions import ServiceDefinitionStore
 
 T = TypeVar("T")
@@ -68,6 +69,7 @@ class Context:
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    notifications: NotificationStore | None = None  # contact preferences and messages sent
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:
         self.partial_errors.append(GraphQLError(message, path=info.path.as_list(), extensions={"code": "FORBIDDEN"}))

@@ -30,6 +30,10 @@ from customer360.schema.mutations.submit_housing_application import (
     SubmitHousingApplicationPayload,
     submit_housing_application,
 )
+from customer360.schema.mutations.update_contact_preferences import (
+    UpdateContactPreferencesPayload,
+    update_contact_preferences,
+)
 from customer360.schema.safeguarding import (
     AcknowledgeSafeguardingCasePayload,
     ReportSafeguardingConcernPayload,
@@ -94,6 +98,10 @@ class Mutation:
     notify_move: NotifyMovePayload = strawberry.mutation(
         resolver=notify_move,
         description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
+    )
+    update_contact_preferences: UpdateContactPreferencesPayload = strawberry.mutation(
+        resolver=update_contact_preferences,
+        description="How you want to be told of your requests: e-mail, text (a UK mobile), both or neither.",
     )
     submit_housing_application: SubmitHousingApplicationPayload = strawberry.mutation(
         resolver=submit_housing_application, description="Apply to join the housing register."
