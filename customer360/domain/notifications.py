@@ -189,16 +189,31 @@ def valid_email(address: str) -> bool:
     return bool(_TLD_PART.match(parts[-1]))
 
 
+# Ofcom keeps 07700 900000-900999 for drama, never given to a phone: GOV.UK Notify's simulated numbers are
+# there, and so are the examples in GOV.UK's own patterns. `phonenumbers` calls them invalid; they are
+# accepted (when all ten digits are there) so the demo and its tests can use numbers nobody owns.
+DRAMA_MOBILES = "7700900"
+NOT_UK_MOBILE = "Enter a UK mobile number, like 07700 900 982"
+INVALID_EMAIL = "Enter an email address, like name@example.com"
+
+
 def uk_mobile(number: str) -> str | Problem:
     """A UK mobile number as E.164 (`+447700900123`), or why it is not one."""
     try:
         parsed = phonenumbers.parse(number, "GB")
     except phonenumbers.NumberParseException:
-        return Problem(("mobile",), PreferenceCode.INVALID_MOBILE, "Enter a mobile number, like 07700 900 982")
+        return Problem(("input", "mobile"), PreferenceCode.INVALID_MOBILE, "Enter a mobile number, like 07700 900 982")
+    national = str(parsed.national_number)
+    if parsed.country_code == 44 and national.startswith(DRAMA_MOBILES) and len(national) == 10:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if parsed.country_code != 44 or not phonenumbers.is_valid_number(parsed):
-        return Problem(("mobile",), PreferenceCode.NOT_UK_MOBILE, "Enter a UK mobile number, like 07700 900 982")
+        return Problem(
+            ("input", "mobile"), PreferenceCode.NOT_UK_MOBILE, "Enter a UK mobile number, like 07700 900 982"
+        )
     if phonenumbers.number_type(parsed) is not phonenumbers.PhoneNumberType.MOBILE:
-        return Problem(("mobile",), PreferenceCode.NOT_UK_MOBILE, "Enter a UK mobile number, like 07700 900 982")
+        return Problem(
+            ("input", "mobile"), PreferenceCode.NOT_UK_MOBILE, "Enter a UK mobile number, like 07700 900 982"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -210,7 +225,9 @@ def checked_preferences(
     address = (email_address or "").strip() or None
     if address is not None and not valid_email(address):
         problems.append(
-            Problem(("emailAddress",), PreferenceCode.INVALID_EMAIL, "Enter an email address, like name@example.com")
+            Problem(
+                ("input", "emailAddress"), PreferenceCode.INVALID_EMAIL, "Enter an email address, like name@example.com"
+            )
         )
     number: str | None = None
     if mobile and mobile.strip():
@@ -220,9 +237,9 @@ def checked_preferences(
         else:
             number = checked
     if email and address is None and not problems:
-        problems.append(Problem(("emailAddress",), PreferenceCode.NO_ADDRESS, "Enter the email address to use"))
+        problems.append(Problem(("input", "emailAddress"), PreferenceCode.NO_ADDRESS, "Enter the email address to use"))
     if sms and number is None and not problems:
-        problems.append(Problem(("mobile",), PreferenceCode.NO_ADDRESS, "Enter the mobile number to use"))
+        problems.append(Problem(("input", "mobile"), PreferenceCode.NO_ADDRESS, "Enter the mobile number to use"))
     if problems:
         return problems
     return ContactPreferences(
