@@ -284,6 +284,8 @@ async def readyz(request: Request) -> Response:
     if runtime.redis is not None:  # informative only: without Redis the gateway serves, uncached
         answer["redis"] = "circuit_open" if runtime.redis.is_open else "up"
     answer["sources"] = sources
+    if runtime.demo_backoffices:
+        answer["demoBackoffices"] = {system: {"url": url} for system, url in runtime.demo_backoffices.items()}
     return JSONResponse(answer, status_code=200 if store == "up" else 503)
 
 

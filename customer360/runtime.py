@@ -118,6 +118,7 @@ class Runtime:
     messenger: Messenger | None = None  # residents' messages through GOV.UK Notify
     notify_callback_token: str | None = None  # what Notify's delivery receipts must carry
     changes: ChangeIntake | None = None  # the back offices' change feeds
+    demo_backoffices: dict[str, str] | None = None  # the demo back offices' URLs, by system (and NOTIFY)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -319,6 +320,7 @@ async def start_runtime(
         notify_callback_token=settings.notify_callback_token
         or (council.notify_callback_token(settings) if not settings.sources_file else None),
         changes=changes,
+        demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )
 
 

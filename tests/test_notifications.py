@@ -68,7 +68,7 @@ async def test_a_report_progressed_in_its_back_office_is_shown_and_told_once_per
         ]
     )
     assert {message["email_address"] for message in sent} == {resident["email"]}
-    assert all(reference in message["body"] and f"/requests/{reference}" in message["body"] for message in sent)
+    assert all(reference in message["body"] and f"/my-requests/{reference}" in message["body"] for message in sent)
 
 
 PREFERENCES = """

@@ -64,3 +64,8 @@ def receipt_for(kind: str, payload: dict[str, Any], customer_id: str | None) -> 
     if customer_id is None and not contact:
         return None
     return notify_delivery(event_key(MessageKind.RECEIVED), MessageKind.RECEIVED, str(name), contact_email=contact)
+
+
+def payment_confirmation() -> NewDelivery:
+    """The payer's confirmation that their card payment was taken."""
+    return notify_delivery(event_key(MessageKind.PAYMENT_CONFIRMED), MessageKind.PAYMENT_CONFIRMED, "Payment")

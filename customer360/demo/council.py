@@ -96,6 +96,15 @@ def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem
     return configs
 
 
+def backoffice_urls(backoffice_url: str) -> dict[str, str]:
+    """Where each demo HTTP back office answers (`/readyz` lists them, so a person trying the demo finds them)."""
+    return {
+        SourceSystem.STREET_SCENE.value: f"{backoffice_url}{OPEN311_PATH}",
+        SourceSystem.PAYMENTS.value: f"{backoffice_url}{PAYMENTS_PATH}",
+        "NOTIFY": backoffice_url,  # the official client joins /v2/... to its origin; /notify lists what was sent
+    }
+
+
 def is_seeded(settings: Settings) -> bool:
     """Seeded, and by this version of the demo (older tables lack columns the code now reads)."""
     return seeded_marker(settings).get("version") == DEMO_DATA_VERSION

@@ -149,7 +149,7 @@ class Messenger:
             "subject": kept.subject,
             "body": kept.body,
             "reference": item.reference,
-            "link": f"{self.portal_url}/requests/{item.reference}",
+            "link": f"{self.portal_url}/my-requests/{item.reference}",  # the portal's page of the request
         }
         try:
             notify_id = await self.notify.send(channel, kept.recipient, personalisation, item.reference)
