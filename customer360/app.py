@@ -261,6 +261,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
             notifications=runtime.messenger.store if runtime.messenger else None,
+            feedback=runtime.feedback,
         )
 
 

@@ -60,6 +60,7 @@ from customer360.store.cases import DeliveryCaseStore
 from customer360.store.changes import ChangeStore
 from customer360.store.customers import CustomerStore
 from customer360.store.database import STORE_UNREACHABLE, create_engine, migrate
+from customer360.store.feedback import FeedbackStore
 from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
@@ -118,6 +119,7 @@ class Runtime:
     messenger: Messenger | None = None  # residents' messages through GOV.UK Notify
     notify_callback_token: str | None = None  # what Notify's delivery receipts must carry
     changes: ChangeIntake | None = None  # the back offices' change feeds
+    feedback: FeedbackStore | None = None  # residents' ratings of finished requests
     demo_backoffices: dict[str, str] | None = None  # the demo back offices' URLs, by system (and NOTIFY)
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -320,6 +322,7 @@ async def start_runtime(
         notify_callback_token=settings.notify_callback_token
         or (council.notify_callback_token(settings) if not settings.sources_file else None),
         changes=changes,
+        feedback=FeedbackStore(store_engine),
         demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )
 

@@ -400,3 +400,17 @@ change_cursors = Table(
     Column("cursor", String(200), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Residents' ratings of finished requests: one per request (its reference), whoever records it.
+service_ratings = Table(
+    "service_ratings",
+    metadata,
+    Column("reference", String(40), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("service_code", String(40), nullable=False),
+    Column("channel", String(20), nullable=False, comment="how the rating was given: web, phone ..."),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text),
+    Column("recorded_by", String(20), nullable=False, comment="resident, or staff (from a call)"),
+    Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
+)
