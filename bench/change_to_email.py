@@ -7,9 +7,10 @@ Seeds a small demo council into a temporary data dir, runs `customer360 serve` (
 outbox relay in the background, the demo back offices and their Notify-compatible API in their own
 process), and for each round: a resident reports litter, `customer360 demo progress` marks it
 IN_PROGRESS in the street-scene contractor's own system, and the demo Notify is polled (official
-client, every 0.1 s) until the e-mail for that change is there. The time is from the moment `progress`
-returned to the e-mail's `created_at` at Notify. Expected: within one interval, as the feed is read
-once an interval and the message is sent in the same pass.
+client, every 0.1 s) until the e-mail for that change is there. The time is from the moment the
+contractor's system recorded the change (its own `updated_datetime`) to the e-mail's `created_at` at
+Notify. Expected: within one interval, as the feed is read once an interval and the message is sent
+in the same pass.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -49,7 +51,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def measure(data_dir: Path, interval: float, rounds: int) -> list[float]:
+def changed_at(data_dir: Path, reference: str) -> datetime:
+    """When the contractor's system recorded the change: its own `updated_datetime` (UTC wall time)."""
+    with sqlite3.connect(data_dir / "demo" / "street_scene.db") as db:
+        (value,) = db.execute(
+            "SELECT updated_datetime FROM requests WHERE external_reference = ?", (reference,)
+        ).fetchone()
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def measure(data_dir: Path, interval: float, rounds: int, first_spot: int) -> list[float]:
     port = free_port()
     gateway = f"http://127.0.0.1:{port}"
     env = {
@@ -84,12 +96,16 @@ def measure(data_dir: Path, interval: float, rounds: int) -> list[float]:
             litter = next(s for s in services if s["code"] == "LITTER")
             answers = [{"code": a["code"], "value": a["values"][0]} for a in litter["attributes"] if a["required"]]
             for number in range(rounds):
-                spot = {**SPOT, "latitude": SPOT["latitude"] + 0.003 * number}  # not a duplicate of the last one
+                # Each report 330 m north of the last, so none is refused as a duplicate of another.
+                spot = {**SPOT, "latitude": SPOT["latitude"] + 0.003 * (first_spot + number)}
                 report = {"serviceCode": "LITTER", "description": "Bags split", "location": spot, "attributes": answers}
                 made = http.post("/graphql", json={"query": REPORT, "variables": {"input": report}}, headers=headers)
-                reference = made.json()["data"]["reportIssue"]["request"]["reference"]
+                answer = made.json()
+                if not (answer.get("data") or {}).get("reportIssue"):
+                    raise SystemExit(f"the report was not taken: {answer}")
+                reference = answer["data"]["reportIssue"]["request"]["reference"]
                 run([*me, "demo", "progress", "--reference", reference, "--status", "IN_PROGRESS"], env)
-                changed = datetime.now(UTC)
+                changed = changed_at(data_dir, reference)
                 deadline = time.monotonic() + interval * 3 + 30
                 while time.monotonic() < deadline:
                     sent = notify.get_all_notifications(reference=reference)["notifications"]
@@ -117,8 +133,8 @@ def main() -> None:
         data_dir = Path(tmp)
         env = {**os.environ, "C360_DATA_DIR": str(data_dir), "C360_LOG_LEVEL": "WARNING"}
         run([sys.executable, "-m", "customer360", "demo", "seed", "--residents", str(args.residents)], env)
-        for interval in args.intervals:
-            seconds = measure(data_dir, interval, args.rounds)
+        for index, interval in enumerate(args.intervals):
+            seconds = measure(data_dir, interval, args.rounds, index * args.rounds)
             print(
                 f"interval {interval:g} s, {len(seconds)} changes: median {statistics.median(seconds):.2f} s, "
                 f"min {min(seconds):.2f} s, max {max(seconds):.2f} s"

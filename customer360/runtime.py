@@ -249,7 +249,7 @@ async def start_runtime(
     hub = IdentityHub(customers, PersonRecordStore(store_engine), MatchReviewStore(store_engine))
     leases = JobLeases(store_engine)
     changes = ChangeIntake(
-        change_feeds(configs, http_client),
+        change_feeds(configs, http_client, engines),
         ChangeStore(store_engine),
         outbox,
         customers,

@@ -227,3 +227,31 @@ async def test_the_demo_notify_takes_its_own_key_and_refuses_another():
             assert await asyncio.to_thread(listed, new_api_key()) == 403
     finally:
         await engine.dispose()
+
+
+COMPLAIN = """
+mutation($input: MakeComplaintInput!) { makeComplaint(input: $input) {
+  complaint { reference } userErrors { field code message } } }
+"""
+
+
+async def test_a_complaint_is_told_its_reply_date_and_its_reply_from_the_crm_feed(own_council, issuer, residents):
+    token = issuer.resident_token(residents[17]["email"])
+    async with serving_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        complaint = {"subject": "Missed bins", "description": "Twice this month", "serviceArea": "waste"}
+        made = (await graphql(client, COMPLAIN, token, {"input": complaint})).json()["data"]["makeComplaint"]
+        reference = made["complaint"]["reference"]
+        await progress(own_council, reference, RequestStatus.IN_PROGRESS, None)  # acknowledged in the CRM
+        await runtime.changes.run_once()
+        await progress(own_council, reference, RequestStatus.RESOLVED, None)  # the stage 1 reply
+        await runtime.changes.run_once()
+        await runtime.changes.run_once()  # a re-read of the same columns tells nothing twice
+        sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
+    by_subject = {message["subject"]: message["body"] for message in sent}
+    assert sorted(by_subject) == [
+        "Complaint: we have received your request",
+        "Complaint: we have replied",
+        "Complaint: your request is being worked on",
+    ]
+    assert "Complaint acknowledged: we will reply by " in by_subject["Complaint: your request is being worked on"]

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.changes import ChangeBatch, RequestChange
 from customer360.domain.requests import OPEN311_STATUS
@@ -75,11 +76,17 @@ class Open311ChangeFeed:
         return ChangeBatch(changes, latest.isoformat())
 
 
-def change_feeds(configs: Mapping[SourceSystem, SourceConfig], client: httpx.AsyncClient) -> list[ChangeFeed]:
-    """A feed for each configured back office that offers one (Open311 today; the SQL back offices'
-    change columns are next)."""
+def change_feeds(
+    configs: Mapping[SourceSystem, SourceConfig], client: httpx.AsyncClient, engines: Mapping[SourceSystem, AsyncEngine]
+) -> list[ChangeFeed]:
+    """A feed for each configured back office that offers one: Open311's `updated_after`, the CRM's audit
+    table and dated columns. Revenues, benefits and housing have neither yet."""
+    from customer360.sources.crm_changes import CrmChangeFeed
+
     feeds: list[ChangeFeed] = []
-    for config in configs.values():
+    for system, config in configs.items():
         if config.kind == "open311_http":
             feeds.append(Open311ChangeFeed(client, config.url))
+        elif config.kind == "crm_sql" and system in engines:
+            feeds.append(CrmChangeFeed(engines[system]))
     return feeds
