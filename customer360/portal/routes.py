@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, contact, discount, records, report
+from customer360.portal import account, complaints, contact, discount, feedback, records, report
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -21,6 +21,7 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),
+        (feedback.PATH, feedback.rate, "POST"),
         (contact.PATH, contact.preferences, "GET"),
         (contact.PATH, contact.save, "POST"),
         (complaints.START, complaints.question, "GET"),
