@@ -59,7 +59,7 @@ from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.changes import ChangeStore
 from customer360.store.customers import CustomerStore
-from customer360.store.database import STORE_UNREACHABLE, create_engine, migrate
+from customer360.store.database import STORE_ERRORS, STORE_UNREACHABLE, create_engine, migrate
 from customer360.store.feedback import FeedbackStore
 from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
@@ -258,6 +258,7 @@ async def start_runtime(
         leases,
         settings.changes_interval_seconds,
     )
+    stack.push_async_callback(_quietly(changes.release))  # runs after the loop below has stopped
     _every_in_background(stack, settings.changes_interval_seconds, changes.run_once, "change feeds")
 
     async def match_new_records() -> None:
@@ -325,6 +326,18 @@ async def start_runtime(
         feedback=FeedbackStore(store_engine),
         demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )
+
+
+def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A step of shutting down that must not stop the others: a store already gone is only logged."""
+
+    async def run() -> None:
+        try:
+            await work()
+        except STORE_ERRORS as error:
+            log.warning("a step of stopping was skipped: the store is not reachable (%s)", type(error).__name__)
+
+    return run
 
 
 def _notify(settings: Settings, demo_backoffice_url: str | None) -> GovukNotify | None:

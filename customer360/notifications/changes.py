@@ -53,6 +53,12 @@ class ChangeIntake:
                 log.info("change feed of %s not read: %s", feed.system.value, error.reason)
         return taken
 
+    async def release(self) -> None:
+        """On the way out: the feeds this worker reads go to another replica at its next pass, not after
+        the lease runs out (two intervals)."""
+        for feed in self.feeds:
+            await self.leases.release(f"changes:{feed.system.value}")
+
     async def read(self, feed: ChangeFeed) -> int:
         now = datetime.now(UTC)
         cursor = await self.changes.cursor(feed.system)
