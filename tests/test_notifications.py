@@ -10,6 +10,7 @@ from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import select, update
 
+from customer360.auth.principal import Role
 from customer360.demo import council
 from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.demo.notify_app import create_notify_app, new_api_key
@@ -81,6 +82,11 @@ MINE = """
        notifications(first: 20) { totalCount edges { node { channel subject reference sentAt status } } } } }
 """
 
+STAFF_VIEW = """
+query($id: ID!) { customer(id: $id) { contactPreferences { emailFailed mobileFailed }
+  notifications(first: 10) { edges { node { channel status } } } } }
+"""
+
 
 async def choose(client, token: str, **preferences) -> dict:
     body = (await graphql(client, PREFERENCES, token, {"input": preferences})).json()
@@ -118,7 +124,9 @@ async def test_sms_only_means_a_text_to_the_number_given(own_council, issuer, re
     assert listed["channel"] == "SMS" and listed["reference"] == reference and listed["sentAt"]
 
 
-async def test_a_bounced_address_is_shown_and_the_next_message_falls_back_to_text(own_council, issuer, residents):
+async def test_a_bounced_address_is_shown_and_the_next_message_falls_back_to_text(
+    own_council, issuer, residents, staff_token
+):
     token = issuer.resident_token(residents[9]["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
@@ -137,6 +145,11 @@ async def test_a_bounced_address_is_shown_and_the_next_message_falls_back_to_tex
         await runtime.changes.run_once()
         sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
         mine = (await graphql(client, MINE, token)).json()["data"]["me"]["notifications"]["edges"]
+        seen_by_staff = (
+            await graphql(client, STAFF_VIEW, staff_token(Role.CUSTOMER_SERVICES), {"id": residents[9]["customer_id"]})
+        ).json()["data"]["customer"]
+    assert seen_by_staff["contactPreferences"] == {"emailFailed": True, "mobileFailed": False}
+    assert {e["node"]["status"] for e in seen_by_staff["notifications"]["edges"]} >= {"PERMANENT_FAILURE"}
     by_type = sorted((m["type"], m["status"]) for m in sent)
     assert by_type == [("email", "permanent-failure"), ("sms", "delivered")]
     assert [(e["node"]["channel"], e["node"]["status"]) for e in mine][-1] == ("EMAIL", "PERMANENT_FAILURE")
@@ -255,3 +268,22 @@ async def test_a_complaint_is_told_its_reply_date_and_its_reply_from_the_crm_fee
         "Complaint: your request is being worked on",
     ]
     assert "Complaint acknowledged: we will reply by " in by_subject["Complaint: your request is being worked on"]
+
+
+async def test_a_case_reported_to_the_crm_gets_one_receipt_though_its_feed_reports_it_new_too(
+    own_council, issuer, residents
+):
+    token = issuer.resident_token(residents[19]["email"])
+    async with serving_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        shortfall = {"serviceCode": "SERVICE_SHORTFALL", "description": "The assisted bin collection was missed"}
+        made = (await graphql(client, REPORT, token, {"input": shortfall})).json()["data"]["reportIssue"]
+        reference = made["request"]["reference"]
+        await runtime.changes.run_once()  # the CRM's audit table: "Case opened", a new request
+        await progress(own_council, reference, RequestStatus.IN_PROGRESS, "Passed to the waste team")
+        await runtime.changes.run_once()
+        sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
+    assert sorted(message["subject"] for message in sent) == [
+        "Report a shortfall in service: we have received your request",
+        "Report a shortfall in service: your request is being worked on",
+    ]

@@ -40,7 +40,13 @@ class CrmChangeFeed:
         try:
             async with self._engine.connect() as conn:
                 event_query = (
-                    select(case_events, cases.c.external_reference, cases.c.contact_id, cases.c.service_name)
+                    select(
+                        case_events,
+                        cases.c.external_reference,
+                        cases.c.contact_id,
+                        cases.c.service_name,
+                        cases.c.opened_at,
+                    )
                     .join_from(case_events, cases, case_events.c.case_reference == cases.c.reference)
                     .order_by(case_events.c.id)
                 )
@@ -71,6 +77,7 @@ class CrmChangeFeed:
                 status=RequestStatus(row.status) if row.status else None,
                 description=row.description,
                 at=as_utc(row.at),
+                is_new=as_utc(row.at) == as_utc(row.opened_at),  # the case was opened: a receipt
             )
             for row in event_rows
         ]
