@@ -180,5 +180,9 @@ class Messenger:
             return False
         if status is DeliveryStatus.PERMANENT_FAILURE and message.customer_id:
             await self.store.address_failed(message.customer_id, message.channel, message.recipient, now)
-            log.warning("message to %s of %s failed for good on %s", "a resident", message.reference, message.channel)
+            log.warning(
+                "a message of %s failed for good on %s: that channel is marked failed",
+                message.reference,
+                message.channel,
+            )
         return True
