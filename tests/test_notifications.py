@@ -46,6 +46,7 @@ async def test_a_report_progressed_in_its_back_office_is_shown_and_told_once_per
     token = issuer.resident_token(resident["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
+        await runtime.changes.run_once()  # the feeds' cursors start now, if serve's own first pass has not run yet
         notify_url = runtime.messenger.notify.base_url
         reference = await report(client, token)
         await progress(own_council, reference, RequestStatus.IN_PROGRESS, "A crew is on its way")
@@ -97,6 +98,7 @@ async def test_preferences_off_means_no_message(own_council, issuer, residents):
     token = issuer.resident_token(residents[7]["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
+        await runtime.changes.run_once()  # the feeds' cursors start now
         chosen = await choose(client, token, email=False, sms=False)
         assert chosen["userErrors"] == []
         reference = await report(client, token)
@@ -130,6 +132,7 @@ async def test_a_bounced_address_is_shown_and_the_next_message_falls_back_to_tex
     token = issuer.resident_token(residents[9]["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
+        await runtime.changes.run_once()  # the feeds' cursors start now
         chosen = await choose(
             client, token, email=True, sms=False, emailAddress="perm-fail@simulator.notify", mobile="07700900456"
         )
@@ -252,6 +255,7 @@ async def test_a_complaint_is_told_its_reply_date_and_its_reply_from_the_crm_fee
     token = issuer.resident_token(residents[17]["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
+        await runtime.changes.run_once()  # the feeds' cursors start now
         complaint = {"subject": "Missed bins", "description": "Twice this month", "serviceArea": "waste"}
         made = (await graphql(client, COMPLAIN, token, {"input": complaint})).json()["data"]["makeComplaint"]
         reference = made["complaint"]["reference"]
@@ -276,6 +280,7 @@ async def test_a_case_reported_to_the_crm_gets_one_receipt_though_its_feed_repor
     token = issuer.resident_token(residents[19]["email"])
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
+        await runtime.changes.run_once()  # the feeds' cursors start now
         shortfall = {"serviceCode": "SERVICE_SHORTFALL", "description": "The assisted bin collection was missed"}
         made = (await graphql(client, REPORT, token, {"input": shortfall})).json()["data"]["reportIssue"]
         reference = made["request"]["reference"]
