@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 
 from customer360.cache.base import ReadThrough
 from customer360.commands.delivery import Deliverer
+from customer360.commands.receipts import notify_delivery
 from customer360.domain.changes import RequestChange
 from customer360.domain.notifications import MessageKind, event_key, kind_of_change
-from customer360.notifications.sending import notify_delivery, tell
+from customer360.notifications.sending import tell
 from customer360.sources.change_feeds import ChangeFeed
 from customer360.sources.errors import SourceUnavailable
 from customer360.store.changes import ChangeStore

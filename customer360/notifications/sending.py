@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customer360.commands.delivery import Delivered, DeliveryTools, Handler
-from customer360.commands.receipts import notify_delivery
 from customer360.domain.notifications import (
     NOTIFY_STATUSES,
     Channel,
@@ -36,8 +35,6 @@ from customer360.sources.govuk_notify import GovukNotify, NotifyRefused
 from customer360.store.customers import CustomerStore
 from customer360.store.notifications import NotificationStore, SentMessage
 from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
-
-__all__ = ["Messenger", "notify_delivery", "tell"]
 
 log = logging.getLogger("customer360.notifications")
 
