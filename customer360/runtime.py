@@ -27,9 +27,8 @@ from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
-from customer360.commands import safeguarding
+from customer360.commands import catalogue, safeguarding
 from customer360.commands.delivery import Deliverer
-from customer360.commands.handlers import HANDLERS
 from customer360.commands.payments import Payments
 from customer360.commands.relay import every
 from customer360.commands.stewardship import Stewardship
@@ -227,8 +226,8 @@ async def start_runtime(
 
     messenger = Messenger(NotificationStore(store_engine), customers, _notify(settings, base_url), settings.public_url)
     handlers = {
-        **HANDLERS,
-        safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down),
+        **catalogue.handlers({safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}),
+        # Residents' messages are not a service's delivery: one handler for every `notify:<event>` row.
         NOTIFY_OPERATION: messenger.handler(),
     }
     cases = DeliveryCaseStore(store_engine)

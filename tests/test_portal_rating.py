@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from customer360.auth.tokens import DemoIssuer
+from customer360.cache.base import Stale
 from customer360.demo.progress import progress
 from customer360.domain.requests import RequestStatus
 from customer360.settings import Settings
@@ -36,7 +37,7 @@ async def test_rating_a_finished_request_in_the_portal(
         await sign_in(page, base_url, resident["email"])
         reference = await report_broken_glass(page, "Glass by the bench")
         await progress(own_council, reference, RequestStatus.RESOLVED, "Swept up")
-        await runtime.cache.forget_customers([resident["customer_id"]])
+        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
         await page.goto(f"{base_url}/my-requests/{reference}")
         await page.get_by_role("heading", level=2, name="Tell us how we did").wait_for()
         await check("request-finished")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from customer360.auth.principal import Role
+from customer360.cache.base import Stale
 from customer360.clock import london_today
 from customer360.demo.progress import progress
 from customer360.domain.feedback import RatingTally, SatisfactionFigures, satisfaction
@@ -62,7 +63,7 @@ async def test_a_resident_rates_a_finished_request_once(own_council, issuer, res
         rate = {"reference": reference, "rating": 4, "comment": "Quick, thank you"}
         early = (await graphql(client, RATE, token, {"input": rate})).json()["data"]["rateService"]
         await progress(own_council, reference, RequestStatus.RESOLVED, "Cleared")
-        await runtime.cache.forget_customers([resident["customer_id"]])
+        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "rate-1"}
 
         async def rated() -> dict:
@@ -92,7 +93,7 @@ async def test_customer_services_record_a_rating_from_a_call_and_analysts_see_sa
         runtime = app.state.runtime
         reference = await report(client, token)
         await progress(own_council, reference, RequestStatus.CLOSED, "Closed")
-        await runtime.cache.forget_customers([resident["customer_id"]])
+        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
         call = {"reference": reference, "rating": 2, "customerId": resident["customer_id"]}
         refused = await graphql(client, RATE, staff_token(Role.ANALYST), {"input": call})
         recorded = (await graphql(client, RATE, staff_token(Role.CUSTOMER_SERVICES), {"input": call})).json()

@@ -11,20 +11,20 @@ from typing import Any
 
 from customer360.domain.notifications import NOTIFY, NOTIFY_OPERATION, MessageKind, event_key
 from customer360.domain.requests import RequestStatus
+from customer360.domain.submissions import SubmissionKind
 from customer360.store.outbox import NewDelivery
 
 # What each kind of request is called in its receipt; kinds not here get none (an escalation is told
 # by the complaint's own messages; a payment by its confirmation).
 RECEIPT_NAMES = {
-    "complaint": "Complaint",
-    "street_report": "Report a problem",
-    "case": "Request",
-    "spd_application": "Single Person Discount",
-    "spd_removal": "End Single Person Discount",
-    "move": "Moving home",
-    "housing_application": "Housing application",
+    SubmissionKind.COMPLAINT: "Complaint",
+    SubmissionKind.STREET_REPORT: "Report a problem",
+    SubmissionKind.CASE: "Request",
+    SubmissionKind.SPD_APPLICATION: "Single Person Discount",
+    SubmissionKind.SPD_REMOVAL: "End Single Person Discount",
+    SubmissionKind.MOVE: "Moving home",
+    SubmissionKind.HOUSING_APPLICATION: "Housing application",
 }
-SAFEGUARDING_KIND = "safeguarding"
 
 
 def notify_delivery(
@@ -50,14 +50,15 @@ def notify_delivery(
 def receipt_for(kind: str, payload: dict[str, Any], customer_id: str | None) -> NewDelivery | None:
     """The receipt a request of this kind gets; a safeguarding report only when its reporter left a
     contact, and an anonymous report at the address it left, if any."""
-    if kind == SAFEGUARDING_KIND:
+    if kind == SubmissionKind.SAFEGUARDING:
         contact = payload.get("contact_email")
         if not contact:
             return None
         return notify_delivery(
             event_key(MessageKind.SAFEGUARDING_RECEIPT), MessageKind.SAFEGUARDING_RECEIPT, "", contact_email=contact
         )
-    name = payload.get("service_name") or RECEIPT_NAMES.get(kind)
+    known = kind in SubmissionKind.__members__.values()
+    name = payload.get("service_name") or (RECEIPT_NAMES.get(SubmissionKind(kind)) if known else None)
     if name is None:
         return None
     contact = None if customer_id else payload.get("contact_email")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.commands.delivery import Deliverer
 from customer360.commands.receipts import notify_delivery
 from customer360.domain.changes import RequestChange
@@ -90,7 +90,7 @@ class ChangeIntake:
             delivery = notify_delivery(key, kind, change.service_name, change.status, change.description)
             item_id = await tell(self.outbox, reference, customer_id, delivery)
         if appended and customer_id is not None:
-            await self.cache.forget_customers([customer_id])  # My Requests shows it on the next read
+            await self.cache.forget(Stale(customers=[customer_id]))  # My Requests shows it on the next read
         return appended, item_id
 
     async def _shown_as(self, change: RequestChange) -> tuple[str, str | None]:
