@@ -8,16 +8,12 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.auth.principal import Role
 from customer360.commands.feedback import rate_service as command
 from customer360.domain.feedback import NOT_FOUND
+from customer360.resolvers import feedback as resolve
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import NotAllowed
-from customer360.resolvers.my_requests import all_requests
 from customer360.schema.node import key_of
 from customer360.schema.values import UserError, user_errors
-
-RECORDING_ROLES = frozenset({Role.CUSTOMER_SERVICES, Role.ADMIN})
 
 
 @strawberry.input
@@ -38,29 +34,15 @@ class RateServicePayload:
 
 
 async def rate_service(info: Info[Context, Any], input: RateServiceInput) -> RateServicePayload:
-    principal = info.context.principal
-    store = info.context.feedback
-    assert store is not None
-    if input.customer_id is not None:
-        if not (principal.is_staff and principal.roles & RECORDING_ROLES):
-            raise NotAllowed("recording a resident's rating is for customer services")
-        customer_id = key_of("Customer", input.customer_id)
-    else:
-        customer_id = principal.customer_id if principal.is_resident else None
-    if customer_id is None:
+    customer_id = key_of("Customer", input.customer_id) if input.customer_id is not None else None
+    if input.customer_id is not None and customer_id is None:
         return RateServicePayload(reference=None, rating=None, user_errors=user_errors([NOT_FOUND]))
-    # Only among the customer's own requests: any other reference is simply not there (NOT_FOUND).
-    mine = await all_requests(info, customer_id)
-    tracked = next((t for t in mine if input.reference in (t.reference, t.record.reference)), None)
-    reference = tracked.reference if tracked else input.reference  # ours, when it came through us
+    whose, reference, found = await resolve.request_to_rate(info, input.reference, customer_id)
+    store = info.context.feedback
+    if whose is None or store is None:
+        return RateServicePayload(reference=None, rating=None, user_errors=user_errors([NOT_FOUND]))
     outcome = await command(
-        store,
-        customer_id,
-        reference,
-        tracked.record if tracked else None,
-        input.rating,
-        input.comment,
-        by_staff=input.customer_id is not None,
+        store, whose, reference, found, input.rating, input.comment, by_staff=input.customer_id is not None
     )
     if isinstance(outcome, list):
         return RateServicePayload(reference=None, rating=None, user_errors=user_errors(outcome))
