@@ -21,7 +21,7 @@ from customer360.analytics.recorder import EventRecorder
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal
-from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
+from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
@@ -48,12 +48,13 @@ from customer360.notifications.changes import ChangeIntake
 from customer360.notifications.sending import Messenger
 from customer360.resolvers.directory import AddressBook
 from customer360.settings import Settings
-from customer360.sources.agencies_sql import AgencyQueuesSql
+from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.change_feeds import change_feeds
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.govuk_notify import NOTIFY_API_URL, GovukNotify, NotifyTemplates
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
-from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
+from customer360.sources.ports import PeopleSource
+from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.changes import ChangeStore
@@ -137,16 +138,17 @@ class Runtime:
         return principal
 
     async def source_states(self) -> dict[str, str]:
-        async def state(system: SourceSystem, source: object) -> tuple[str, str]:
+        async def state(system: SourceSystem, source: PeopleSource) -> tuple[str, str]:
             started = time.perf_counter()
             try:
-                await source.ping()  # type: ignore[attr-defined]
+                await source.ping()
             except SourceUnavailable:
                 return system.value, "down"
             slow = time.perf_counter() - started > DEGRADED_AFTER_SECONDS
             return system.value, "degraded" if slow else "up"
 
-        return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        states = dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        return states | {system.value: "not_configured" for system in self.sources.not_configured()}
 
 
 async def start_runtime(
@@ -173,7 +175,7 @@ async def start_runtime(
     addresses: AddressBook = NoAddressBook()
     if settings.sources_file:
         configs = load_source_configs(settings.sources_file)
-        engines = {system: create_engine(c.url) for system, c in configs.items() if c.kind in SQL_KINDS}
+        engines = {system: create_engine(c.url) for system, c in configs.items() if needs_engine(c)}
         for engine in engines.values():
             stack.push_async_callback(engine.dispose)
     else:
@@ -391,9 +393,8 @@ async def _issuers(
 ) -> tuple[list[TrustedIssuer], SigningKey | None]:
     """The configured identity providers, plus the development issuer in demo mode without a real one.
 
-    Production without any configured issuer still starts (health, readiness, metrics and public
-    queries like `services` work) but nobody can sign in; that is logged loudly rather than refused,
-    so a misconfigured rollout degrades to a public-only API instead of a crash loop.
+    `customer360 serve` refuses production without one (customer360/production.py); a runtime built
+    otherwise (tests, an app made by hand) starts, serves public queries only, and says so in the log.
     """
     jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
     issuers = configured_issuers(settings, jwks_http)
@@ -401,6 +402,8 @@ async def _issuers(
     if settings.demo_issuer_enabled:
         signing_key = load_or_create_signing_key(settings.data_dir)
         issuers.extend(DemoIssuer(signing_key).trusted())
+    if settings.oidc_client_id:  # the portal's tokens for residents its identity provider signed in
+        issuers.append(PortalIssuer(load_or_create_signing_key(settings.data_dir, PORTAL_KEY)).trusted())
     if settings.production and not issuers:
         log.warning(
             "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "

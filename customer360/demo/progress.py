@@ -18,7 +18,7 @@ from customer360.domain.complaints import ComplaintStatus
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
-from customer360.sources.crm_sql import case_events, cases, complaints
+from customer360.sources.crm.sql import case_events, cases, complaints
 from customer360.store.database import create_engine
 
 # Open311 knows `open` and `closed` only; what an officer says is kept in the update's description.

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.domain.changes import ChangeBatch, RequestChange
 from customer360.domain.requests import OPEN311_STATUS
 from customer360.domain.systems import SourceSystem
+from customer360.sources.backoffice import SourceConfig
 from customer360.sources.errors import SourceUnavailable
-from customer360.sources.registry import SourceConfig
 
 
 class ChangeFeed(Protocol):
@@ -81,7 +81,7 @@ def change_feeds(
 ) -> list[ChangeFeed]:
     """A feed for each configured back office that offers one: Open311's `updated_after`, the CRM's audit
     table and dated columns. Revenues, benefits and housing have neither yet."""
-    from customer360.sources.crm_changes import CrmChangeFeed
+    from customer360.sources.crm.changes import CrmChangeFeed
 
     feeds: list[ChangeFeed] = []
     for system, config in configs.items():

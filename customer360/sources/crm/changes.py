@@ -15,7 +15,7 @@ from customer360.domain.changes import ChangeBatch, RequestChange
 from customer360.domain.complaints import ComplaintStage, deadlines
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import case_events, cases, complaints
+from customer360.sources.crm.sql import case_events, cases, complaints
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.sql_columns import as_utc
 
