@@ -57,7 +57,10 @@ async def pending(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            query = select(func.count()).where(outbox.c.state == DeliveryState.PENDING.value)
+            # Writes to the CRM only: each complaint's receipt to its resident is a row of its own.
+            query = select(func.count()).where(
+                outbox.c.state == DeliveryState.PENDING.value, outbox.c.destination == "CRM"
+            )
             return int((await conn.execute(query)).scalar_one())
     finally:
         await engine.dispose()
