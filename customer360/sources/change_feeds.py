@@ -37,14 +37,17 @@ class Open311ChangeFeed:
 
     system = SourceSystem.STREET_SCENE
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str = "") -> None:
         self._client = client
         self._base_url = base_url.rstrip("/")
+        self._api_key = api_key  # the council's key: without it the feed names no reporter and no reference
 
     async def changes_since(self, cursor: str) -> ChangeBatch:
         since = datetime.fromisoformat(cursor)
         try:
-            response = await self._client.get(f"{self._base_url}/requests.json", params={"updated_after": cursor})
+            response = await self._client.get(
+                f"{self._base_url}/requests.json", params={"updated_after": cursor, "api_key": self._api_key}
+            )
             response.raise_for_status()
             items: list[dict[str, Any]] = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -86,7 +89,7 @@ def change_feeds(
     feeds: list[ChangeFeed] = []
     for system, config in configs.items():
         if config.kind == "open311_http":
-            feeds.append(Open311ChangeFeed(client, config.url))
+            feeds.append(Open311ChangeFeed(client, config.url, config.api_key or ""))
         elif config.kind == "crm_sql" and system in engines:
             feeds.append(CrmChangeFeed(engines[system]))
     return feeds

@@ -1,7 +1,7 @@
 """residents' contact preferences, the messages sent to them, and the back offices' change feeds
 
 Revision ID: 0090
-Revises: 0021
+Revises: 0100
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0090"
-down_revision = "0021"
+down_revision = "0100"
 branch_labels = None
 depends_on = None
 
