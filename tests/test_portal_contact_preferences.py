@@ -12,7 +12,8 @@ from customer360.auth.tokens import DemoIssuer
 from customer360.settings import Settings
 from tests.browser import chromium
 from tests.support import serving_app
-from tests.test_portal_browser import Audit, report_broken_glass, sign_in
+from tests.test_notifications import report
+from tests.test_portal_browser import Audit, sign_in
 from tests.test_staff_dashboard_browser import screenshots
 
 
@@ -53,8 +54,7 @@ async def test_choosing_text_messages_in_the_portal(
         assert await page.get_by_label("UK mobile number").input_value() == "+447700900982"
         await check("preferences-saved")
 
-        await page.goto(f"{base_url}/")
-        reference = await report_broken_glass(page, "Glass by the swings")
+        reference = await report(client, issuer.resident_token(residents[13]["email"]))  # a request, made by the API
         await page.goto(f"{base_url}/contact-preferences")
         row = page.locator("table tbody tr").first
         await row.wait_for()

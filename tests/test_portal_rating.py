@@ -14,7 +14,8 @@ from customer360.domain.requests import RequestStatus
 from customer360.settings import Settings
 from tests.browser import chromium
 from tests.support import serving_app
-from tests.test_portal_browser import Audit, report_broken_glass, sign_in
+from tests.test_notifications import report
+from tests.test_portal_browser import Audit, sign_in
 from tests.test_staff_dashboard_browser import screenshots
 
 
@@ -35,7 +36,7 @@ async def test_rating_a_finished_request_in_the_portal(
                 await audit.check(name)
 
         await sign_in(page, base_url, resident["email"])
-        reference = await report_broken_glass(page, "Glass by the bench")
+        reference = await report(client, issuer.resident_token(resident["email"]))  # a request, made by the API
         await progress(own_council, reference, RequestStatus.RESOLVED, "Swept up")
         await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
         await page.goto(f"{base_url}/my-requests/{reference}")
