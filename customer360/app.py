@@ -259,6 +259,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             today=london_today(),
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
+            actor_tokens=runtime.actor_tokens,
+            grants=runtime.grants,
         )
 
 

@@ -18,9 +18,12 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
+from customer360.auth.actor_tokens import ACTOR_AUDIENCE, ACTOR_ISSUER, ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
+from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
-from customer360.auth.principal import ANONYMOUS, Principal
+from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
 from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
@@ -42,6 +45,7 @@ from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
 from customer360.identity.arrivals import match_arrivals
 from customer360.identity.linking import IdentityHub
+from customer360.clock import london_today
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.resolvers.directory import AddressBook
@@ -50,6 +54,7 @@ from customer360.sources.agencies_sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
+from customer360.store.access_grants import AccessGrantStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.customers import CustomerStore
@@ -100,6 +105,8 @@ class Runtime:
     cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
+    actor_tokens: ActorTokenIssuer  # the gateway's token exchange: act for a resident (auth/actor_tokens.py)
+    grants: GrantChecks  # residents' access grants, checked on every request made under one
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
@@ -116,7 +123,7 @@ class Runtime:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("use the header `Authorization: Bearer <token>`")
-        principal = await self.verifier.verify(token.strip())
+        principal = await self.grants.checked(await self.verifier.verify(token.strip()), london_today())
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
@@ -247,6 +254,10 @@ async def start_runtime(
 
     audit = AuditLog(store_engine)
     issuers, signing_key = await _issuers(settings, stack)
+    actor_key = load_or_create_signing_key(settings.data_dir, "actor-issuer")
+    issuers.append(
+        TrustedIssuer(ACTOR_ISSUER, ACTOR_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(actor_key.jwks()), actor_tokens=True)
+    )
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
     portal_sessions = _portal_sessions(settings, store_engine)
@@ -280,6 +291,8 @@ async def start_runtime(
         cache=read_through,
         verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
         signing_key=signing_key,
+        actor_tokens=ActorTokenIssuer(actor_key),
+        grants=GrantChecks(AccessGrantStore(store_engine), read_through),
         locate_uprn=locate_uprn,
         addresses=addresses,
         faults=faults,

@@ -29,9 +29,10 @@ class SigningKey:
         return {"keys": [public]}
 
 
-def load_or_create_signing_key(data_dir: Path) -> SigningKey:
-    """One RSA key per data dir, created on first use (`keyfiles`: owner-only, once, atomically)."""
-    path = data_dir / "keys" / "demo-issuer.pem"
+def load_or_create_signing_key(data_dir: Path, name: str = "demo-issuer") -> SigningKey:
+    """One RSA key per data dir and use, created on first use (`keyfiles`: owner-only, once, atomically).
+    Replicas share the data dir, so a token one signs the others accept."""
+    path = data_dir / "keys" / f"{name}.pem"
     pem = kept_secret(path, _new_pem)
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):

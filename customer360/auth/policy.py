@@ -28,11 +28,44 @@ def can_steward(principal: Principal) -> bool:
 
 
 def can_view_customer(principal: Principal, customer_id: str) -> bool:
-    """A resident sees only their own record; staff with a person role see any."""
+    """A resident sees only their own record (so does whoever acts for them, while their grant holds: the
+    principal is then tied to nobody); staff with a person role see any; a partner agency's staff see
+    only the residents who granted their agency access."""
     if principal.is_staff:
-        return bool(principal.roles & PERSON_ROLES)
+        return bool(principal.roles & PERSON_ROLES) or customer_id in principal.agency_customers
     return principal.is_resident and principal.customer_id is not None and principal.customer_id == customer_id
 
+
+def can_start_assisted_session(principal: Principal) -> bool:
+    """An officer on the phone or at the desk acts for the caller: customer services only."""
+    return principal.is_staff and Role.CUSTOMER_SERVICES in principal.roles
+
+
+def can_act_for_agency_client(principal: Principal, customer_id: str) -> bool:
+    return principal.is_staff and Role.PARTNER_AGENCY in principal.roles and customer_id in principal.agency_customers
+
+
+def can_manage_grants(principal: Principal) -> bool:
+    """Only the resident themselves grants or revokes access, never someone acting for them."""
+    return principal.is_resident and principal.customer_id is not None and not principal.is_acting
+
+
+def can_write(principal: Principal) -> bool:
+    """An actor writes only under an ACT grant or an assisted session; VIEW only reads."""
+    return principal.may_write
+
+
+def can_see_safeguarding_reports(principal: Principal) -> bool:
+    """Never through a grant: the person acting may be the very one a report is about."""
+    return principal.actor is None or principal.actor.grant_id is None
+
+
+# How what someone did for a resident is audited: `acted_for.<mutation>`, by an officer on an assisted
+# session (ASSISTED_ROLE) or a delegate under the resident's grant (ACTED_FOR_ROLE); the resident's
+# access log shows every such entry.
+ACTED_FOR_PREFIX = "acted_for."
+ASSISTED_ROLE = "assisted"
+ACTED_FOR_ROLE = "delegate"
 
 # Which team a role belongs to, as a resident reading their access log would understand it.
 TEAMS = {
@@ -44,6 +77,7 @@ TEAMS = {
     Role.DATA_STEWARD: "Records management",
     Role.ANALYST: "Insight and performance",
     Role.ADMIN: "Digital services",
+    Role.PARTNER_AGENCY: "Partner agency",
 }
 BENEFIT_ROLES = frozenset({Role.BENEFITS, Role.CUSTOMER_SERVICES})
 

@@ -44,6 +44,9 @@ class Submission:
     payload: dict[str, Any]
     created_at: datetime
     deliveries: tuple[DeliveryRecord, ...] = field(default=())
+    acted_by: str | None = None  # who made it for the resident (an officer, a carer); None: themselves
+    acted_team: str | None = None
+    channel: str | None = None  # how it came in (an analytics channel value); None: the resident online
 
     @property
     def first_system(self) -> SourceSystem | None:

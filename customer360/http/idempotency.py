@@ -253,7 +253,9 @@ def scope_of(principal: Principal) -> str:
     """Whose keys these are: the principal's kind and a hash of its subject (never the subject itself)."""
     if principal.subject is None:
         return principal.kind.value
-    return f"{principal.kind.value}:{hashlib.sha256(principal.subject.encode()).hexdigest()}"
+    # Someone acting for a resident has keys of their own: an officer's and a carer's never meet.
+    whose = principal.subject + (f" act:{principal.actor.subject}" if principal.actor else "")
+    return f"{principal.kind.value}:{hashlib.sha256(whose.encode()).hexdigest()}"
 
 
 @lru_cache(maxsize=256)

@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from strawberry.types import Info
 
+from customer360.auth.actor_tokens import ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
 from customer360.resolvers.directory import (
@@ -67,6 +69,8 @@ class Context:
     today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
+    actor_tokens: ActorTokenIssuer
+    grants: GrantChecks
     partial_errors: list[GraphQLError] = field(default_factory=list)
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:

@@ -12,10 +12,11 @@ from customer360.auth.policy import can_see_benefits
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_log, casework, council_tax, my_requests
+from customer360.resolvers import access_grants, access_log, casework, council_tax, my_requests
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
+from customer360.schema.access import AccessGrant, ActingFor, acting_for
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.node import Node, key_of, to_global_id
@@ -73,6 +74,10 @@ class AccessLogEntry:
     role: str | None
     team: str | None
     purpose: str | None
+    summary: str | None = strawberry.field(
+        default=None, description='What was done for you, e.g. "Made for you by Customer services by phone".'
+    )
+    channel: str | None = strawberry.field(default=None, description="phone, face_to_face or assisted_digital")
 
 
 @strawberry.type
@@ -148,13 +153,30 @@ class Customer(Node):
         entries, more = await access_log.access_log(info, self.record.customer_id, first, after)
         edges = [
             AccessLogEdge(
-                cursor=cursor, node=AccessLogEntry(at=entry.at, role=entry.role, team=entry.team, purpose=entry.purpose)
+                cursor=cursor,
+                node=AccessLogEntry(
+                    at=entry.at,
+                    role=entry.role,
+                    team=entry.team,
+                    purpose=entry.purpose,
+                    summary=access_log.summary(entry),
+                    channel=(entry.detail or {}).get("channel"),
+                ),
             )
             for entry, cursor in entries
         ]
         return AccessLogConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
+
+    @strawberry.field(description="Who you let see or act for you (revoked and expired ones too). Newest first.")
+    async def access_grants(self, info: Info[Context, Any]) -> list[AccessGrant]:
+        found = await access_grants.given_by(info, self.record.customer_id)
+        return [AccessGrant.from_record(grant, info.context.today) for grant in found]
+
+    @strawberry.field(description="The residents who let you see or act for them, today.")
+    async def acting_for(self, info: Info[Context, Any]) -> list[ActingFor]:
+        return acting_for(await access_grants.held_by(info, self.record.customer_id))
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from customer360.schema.access import (
+    ActorTokenPayload,
+    GrantAccessPayload,
+    act_for,
+    grant_access,
+    revoke_access,
+    start_assisted_session,
+)
 from customer360.schema.delivery_cases import ResolveDeliveryCasePayload, resolve_delivery_case
 from customer360.schema.mutations.apply_single_person_discount import (
     ApplySinglePersonDiscountPayload,
@@ -110,4 +118,17 @@ class Mutation:
     unmerge_customer: UnmergeCustomerPayload = strawberry.mutation(
         resolver=unmerge_customer,
         description="Data stewards: split records off a customer; a wrong merge is undone exactly.",
+    )
+    start_assisted_session: ActorTokenPayload = strawberry.mutation(
+        resolver=start_assisted_session,
+        description="Customer services: act for a caller for one call (an actor token for 15 minutes; start again to renew).",
+    )
+    grant_access: GrantAccessPayload = strawberry.mutation(
+        resolver=grant_access, description="Let a carer, family member, agency or councillor see or act for you."
+    )
+    revoke_access: GrantAccessPayload = strawberry.mutation(
+        resolver=revoke_access, description="End someone's access at once, including tokens already issued."
+    )
+    act_for: ActorTokenPayload = strawberry.mutation(
+        resolver=act_for, description="A delegate or partner agency: an actor token for a resident who granted you access."
     )

@@ -83,14 +83,22 @@ class AuditLog:
             )
 
     async def for_customer(
-        self, customer_id: str, actions: Sequence[str], first: int, after: tuple[datetime, int] | None
+        self,
+        customer_id: str,
+        actions: Sequence[str],
+        first: int,
+        after: tuple[datetime, int] | None,
+        action_prefix: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first; `after` is the (at, id) of the last entry already shown. Entries about a customer
         merged into this one are theirs too (the same person's record, read before the merge)."""
         merged_here = select(customers.c.id).where(customers.c.merged_into == customer_id)
         query = select(audit_log).where(
             or_(audit_log.c.customer_id == customer_id, audit_log.c.customer_id.in_(merged_here)),
-            audit_log.c.action.in_(list(actions)),
+            or_(
+                audit_log.c.action.in_(list(actions)),
+                audit_log.c.action.startswith(action_prefix, autoescape=True) if action_prefix else False,
+            ),
         )
         if after is not None:
             at, entry_id = after
