@@ -22,6 +22,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
 from customer360.commands.payments import POST_TO_REVENUES
@@ -206,12 +207,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not views.enabled or customer_id is None or request_data.query is None:
             return await self._executed(request, request_adapter, sub_response, context, request_data)
         if not is_own_read(request_data.query, request_data.operation_name):
-            result = await self._executed(request, request_adapter, sub_response, context, request_data)
-            if may_write(request_data.query, request_data.operation_name):
-                try:
-                    await context.cache.forget_customers([customer_id])
-                except Exception as error:  # the write is committed: its answer is the resident's regardless
-                    log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
+            if not may_write(request_data.query, request_data.operation_name):
+                return await self._executed(request, request_adapter, sub_response, context, request_data)
+            # Whatever the write (and its first deliveries) made stale in residents' kept answers is forgotten
+            # once, here, with the resident's own (every write may change what they see).
+            with views_forgotten_at_end() as stale_views:
+                result = await self._executed(request, request_adapter, sub_response, context, request_data)
+            try:
+                await context.cache.forget(Stale(customers=sorted({customer_id, *stale_views})))
+            except Exception as error:  # the write is committed: its answer is the resident's regardless
+                log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
             return result
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)

@@ -30,9 +30,8 @@ from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
-from customer360.commands import safeguarding
+from customer360.commands import catalogue, safeguarding
 from customer360.commands.delivery import Deliverer
-from customer360.commands.handlers import HANDLERS
 from customer360.commands.payments import Payments
 from customer360.commands.relay import every
 from customer360.commands.stewardship import Stewardship
@@ -218,7 +217,7 @@ async def start_runtime(
     def agencies_down() -> bool:
         return drill is not None and safeguarding.AGENCIES in drill.down
 
-    handlers = {**HANDLERS, safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}
+    handlers = catalogue.handlers({safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)})
     cases = DeliveryCaseStore(store_engine)
     locks = locks_for(store_engine)
     stack.push_async_callback(locks.close)

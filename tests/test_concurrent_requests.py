@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from customer360.auth.principal import Role
 from customer360.clock import london_today
-from customer360.commands.complaints import person_key
+from customer360.commands.contacts import person_key
 from customer360.demo import council
 from customer360.demo.street_scene_db import reporters
 from customer360.demo.street_scene_db import requests as street_requests

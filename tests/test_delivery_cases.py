@@ -199,8 +199,6 @@ async def test_the_resident_sees_their_refused_payment_is_being_looked_into(
         assert await wait_for(both_known)
 
 
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_case_is_opened_once_and_resolved_once_however_many_race(tmp_path, backend):
     @asynccontextmanager
@@ -307,20 +305,25 @@ async def test_refusals_kept_before_cases_existed_get_their_case_on_upgrade(tmp_
 async def test_any_refused_delivery_opens_a_case_without_its_service_doing_anything(own_council, staff_token):
     """A street report Open311 refuses (its service is gone there) is a case for customer services,
     through the same write path every service uses: nothing in reporting knows about cases."""
-    from customer360.commands.reporting import STREET_REPORT, SUBMIT_TO_OPEN311
+    from customer360.commands.report_issue import SUBMIT_TO_OPEN311, IssuePayload, Place
+    from customer360.domain.submissions import SubmissionKind
     from customer360.store.outbox import NewDelivery
 
     settings = replace(own_council, reconcile_interval_seconds=0)
     async with serving_app(settings) as (app, client):
         runtime = app.state.runtime
-        payload = {
-            "service_code": "RETIRED_AT_OPEN311",
-            "description": "Glass on the path",
-            "location": {"latitude": 52.6339, "longitude": -1.695},
-            "attributes": [],
-        }
+        payload = IssuePayload(
+            system=SourceSystem.STREET_SCENE,
+            service_code="RETIRED_AT_OPEN311",
+            service_name="Retired service",
+            description="Glass on the path",
+            location=Place(52.6339, -1.695, None, None),
+            attributes=(),
+            contact_email=None,
+            contact=None,
+        ).as_payload()
         submitted = await runtime.writes.submit(
-            kind=STREET_REPORT,
+            kind=SubmissionKind.STREET_REPORT,
             customer_id=None,
             payload=payload,
             service_code="RETIRED_AT_OPEN311",

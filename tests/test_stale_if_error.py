@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from starlette.applications import Starlette
 
-from customer360.cache.base import LAST_KNOWN, ReadThrough, StaleReads
+from customer360.cache.base import LAST_KNOWN, ReadThrough, Stale, StaleReads
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import KEY_PREFIX
 from customer360.domain.systems import SourceSystem
@@ -79,7 +79,9 @@ async def test_without_a_prior_read_a_down_back_office_is_an_error_as_before(dem
     async with running_app(cache_on(demo_settings)) as (app, client):
         _, unread = await with_accounts(client, issuer, residents, skip=1)
         # Each resident was read once while up; forget the second one's copy, as if never read.
-        await app.state.runtime.cache.invalidate("revenues.accounts_by_party", await party_ids(app, unread))
+        await app.state.runtime.cache.forget(
+            Stale(keys=[("revenues.accounts_by_party", party) for party in await party_ids(app, unread)])
+        )
         app.state.runtime.faults.down.add(SourceSystem.REVENUES)
         body = (await graphql(client, ACCOUNTS, unread)).json()
         assert body["data"]["me"]["councilTaxAccounts"] == []
@@ -130,7 +132,9 @@ async def test_with_redis_the_last_known_value_is_served_encrypted_and_expires(d
             (token,) = await with_accounts(client, issuer, residents)
             parties = await party_ids(app, token)
             # Redis outlives the app: drop what other tests (with a 30 s TTL) left for these keys.
-            await app.state.runtime.cache.invalidate("revenues.accounts_by_party", parties)
+            await app.state.runtime.cache.forget(
+                Stale(keys=[("revenues.accounts_by_party", party) for party in parties])
+            )
             warm = (await graphql(client, ACCOUNTS, token)).json()
             app.state.runtime.faults.down.add(SourceSystem.REVENUES)
             while_down = (await graphql(client, ACCOUNTS, token)).json()
@@ -216,7 +220,7 @@ async def test_our_own_write_drops_the_last_known_copy_too():
         return dict.fromkeys(keys, "before the write")
 
     await cache.get_many("revenues.accounts_by_reference", ["r1"], fetch, str)
-    await cache.invalidate("revenues.accounts_by_reference", ["r1"])
+    await cache.forget(Stale(keys=[("revenues.accounts_by_reference", "r1")]))
     up = False
     with pytest.raises(SourceUnavailable):
         await cache.get_many("revenues.accounts_by_reference", ["r1"], fetch, str, StaleReads())

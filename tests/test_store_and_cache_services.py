@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.cache.redis import KEY_PREFIX, RedisCache
 from customer360.domain.systems import SourceSystem
 from customer360.identity.linking import IdentityHub, link_everyone
@@ -61,7 +61,7 @@ async def test_redis_read_through_counts_misses_then_hits_and_stores_only_cipher
         raw = await client.get(f"{KEY_PREFIX}{namespace}:a")
         assert raw is not None and b"secret" not in raw
         assert 0 < await client.pttl(f"{KEY_PREFIX}{namespace}:a") <= 30_000
-        await read_through.invalidate(namespace, ["a"])
+        await read_through.forget(Stale(keys=[(namespace, "a")]))
         await read_through.get_many(namespace, ["a"], fetch, list)
         assert calls[-1] == ["a"]
     finally:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +67,41 @@ class StaleReads:
         return max(self.ages.values(), default=0.0)
 
 
+@dataclass(frozen=True)
+class Stale:
+    """What a change made stale, as whoever made it declares it (a portal service's deliveries: `commands/
+    unit.py`): cached answers by (namespace, key), the customers whose kept whole answers (cache/views.py)
+    are now wrong, and, when who is who changed (a merge, an unmerge, an arrival), every kept sign-in."""
+
+    keys: Sequence[tuple[str, str]] = ()
+    customers: Sequence[str | None] = ()
+    sign_ins: bool = False
+
+
+@dataclass
+class _ViewsDue:
+    customers: set[str] = field(default_factory=set)
+    open: bool = True
+
+
+# Set around a resident's write request (`views_forgotten_at_end`): the customers whose kept answers it
+# made stale, forgotten once when it ends rather than once per step (a delivery, then the request).
+_VIEWS_DUE: ContextVar[_ViewsDue | None] = ContextVar("views_due", default=None)
+
+
+@contextlib.contextmanager
+def views_forgotten_at_end() -> Iterator[set[str]]:
+    """Collects the customers whose kept answers the enclosed work makes stale; the caller forgets them
+    (with `ReadThrough.forget`) once it is done. Anything still running after the block forgets at once."""
+    due = _ViewsDue()
+    token = _VIEWS_DUE.set(due)
+    try:
+        yield due.customers
+    finally:
+        due.open = False
+        _VIEWS_DUE.reset(token)
+
+
 class ReadThrough:
     """Answers what it can from the cache, asks the source once for the rest, and keeps the answers.
 
@@ -102,14 +139,21 @@ class ReadThrough:
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
         self.views = CustomerViews(cache, ttl_seconds if views else 0.0, key_secret, views_away)
 
-    async def forget_customers(self, customer_ids: Sequence[str | None]) -> None:
-        """Something these customers see has changed: no kept answer of theirs is served again."""
-        await self.views.forget([customer_id for customer_id in customer_ids if customer_id])
-
-    async def forget_identities(self, customer_ids: Sequence[str]) -> None:
-        """Who is who changed (a merge, an unmerge, an arrival): sign-ins are looked up afresh too."""
-        await self.views.forget_sign_ins()
-        await self.forget_customers(customer_ids)
+    async def forget(self, stale: Stale) -> None:
+        """The one way anything cached is forgotten. Keys at once, with their last known copies (after our
+        own write a copy is known to be wrong, not merely old), so a read later in the same request misses
+        them. Customers' kept answers at once too, or once at the end of the write request this runs in."""
+        if stale.keys:
+            keys = [f"{prefix}{namespace}:{key}" for namespace, key in stale.keys for prefix in ("", LAST_KNOWN)]
+            await self._cache.delete_many(keys)
+        if stale.sign_ins:
+            await self.views.forget_sign_ins()
+        customers = [customer_id for customer_id in stale.customers if customer_id]
+        due = _VIEWS_DUE.get()
+        if due is not None and due.open:
+            due.customers.update(customers)
+        elif customers:
+            await self.views.forget(customers)
 
     async def get_many(
         self,
@@ -158,10 +202,6 @@ class ReadThrough:
         await self._keep(namespace, fresh)
         answers.update(fresh)
         return [answers[key] for key in keys]
-
-    async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
-        # The last known copy goes too: after our own write it is known to be wrong, not merely old.
-        await self._cache.delete_many([f"{prefix}{namespace}:{key}" for key in keys for prefix in ("", LAST_KNOWN)])
 
     async def _keep(self, namespace: str, fresh: Mapping[str, Any]) -> None:
         keeping = [self._cache.set_many({f"{namespace}:{key}": value for key, value in fresh.items()}, self._ttl)]

@@ -1,1 +1,2 @@
-"""The write path: one handler per mutation (validate, intent + outbox, deliver, invalidate)."""
+"""The write path: one module per portal service, each declared as a unit (`unit.py`) and listed in
+`catalogue.py`: validate, keep the intent and its outbox deliveries, deliver, forget what it made stale."""

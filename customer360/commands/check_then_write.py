@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.problems import BUSY, Problem
-from customer360.domain.submissions import Submission, kept_of_kind
+from customer360.domain.submissions import Submission, SubmissionKind, kept_of_kind
 from customer360.store.locks import LockBusy
 
 log = logging.getLogger("customer360.writes")
@@ -49,7 +49,7 @@ async def check_then_keep(
     return await writes.deliver(outcome)
 
 
-async def kept_not_delivered(writes: WritePath, kind: str, **payload: str) -> bool:
+async def kept_not_delivered(writes: WritePath, kind: SubmissionKind, **payload: str) -> bool:
     """Whether a request of this kind carrying these payload items (an account, a complaint) is still
     on its way, whoever made it: two liable residents share one account and one lock."""
     return bool(kept_of_kind(await writes.outbox.submissions_carrying(kind, **payload), kind))

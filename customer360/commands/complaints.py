@@ -1,64 +1,113 @@
-"""makeComplaint and escalateComplaint: validated here, kept in the outbox, delivered to the CRM."""
+"""The complaint service (makeComplaint and escalateComplaint), declared as one unit: validated here,
+kept in the outbox, delivered to the CRM."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
 from customer360.commands.check_then_write import check_then_keep, kept_not_delivered
-from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.contacts import ContactDetails, crm_contact_for
+from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
-from customer360.domain.complaints import (
-    ComplaintRecord,
-    NewComplaint,
-    escalation_problems,
-    validate_complaint,
-)
-from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.people import NewContact, PostalAddress
+from customer360.domain.before_delivery import as_request
+from customer360.domain.complaints import ComplaintRecord, NewComplaint, escalation_problems, validate_complaint
+from customer360.domain.customers import GoldenRecord
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 MAKE = "crm.create_complaint"
 ESCALATE = "crm.escalate_complaint"
-ESCALATION = "complaint_escalation"
+SERVICE_CODE = "COMPLAINT"
 
 SIGN_IN_FIRST = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to make a complaint, so we can reply to you")
 
 
+@dataclass(frozen=True)
+class MakeComplaint:
+    subject: str
+    description: str
+    service_area: str | None
+    desired_outcome: str | None
+
+
+@dataclass(frozen=True)
+class EscalateComplaint:
+    reason: str
+    today: date
+
+
+@dataclass(frozen=True)
+class ComplaintPayload:
+    """What a complaint's submission and its CRM delivery carry (the keys are the stored rows')."""
+
+    subject: str
+    description: str
+    service_area: str | None
+    desired_outcome: str | None
+    contact: ContactDetails
+
+    def as_payload(self) -> dict[str, Any]:
+        return {**asdict(self), "contact": self.contact.as_payload()}
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ComplaintPayload:
+        return cls(
+            subject=kept["subject"],
+            description=kept["description"],
+            service_area=kept["service_area"],
+            desired_outcome=kept["desired_outcome"],
+            contact=ContactDetails.of_payload(kept["contact"]),
+        )
+
+
+@dataclass(frozen=True)
+class EscalationPayload:
+    complaint_reference: str
+    contact_id: str
+    reason: str
+    escalated_at: datetime
+
+    def as_payload(self) -> dict[str, Any]:
+        return {**asdict(self), "escalated_at": self.escalated_at.isoformat()}
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> EscalationPayload:
+        return cls(
+            complaint_reference=kept["complaint_reference"],
+            contact_id=kept["contact_id"],
+            reason=kept["reason"],
+            escalated_at=datetime.fromisoformat(kept["escalated_at"]),
+        )
+
+
 async def make_complaint(
-    principal: Principal,
-    customer: GoldenRecord | None,
-    writes: WritePath,
-    *,
-    subject: str,
-    description: str,
-    service_area: str | None,
-    desired_outcome: str | None,
+    principal: Principal, customer: GoldenRecord | None, writes: WritePath, command: MakeComplaint
 ) -> Submission | list[Problem]:
     if not principal.is_resident or customer is None:
         return [SIGN_IN_FIRST]
-    problems = validate_complaint(subject, description, service_area, desired_outcome)
+    problems = validate_complaint(command.subject, command.description, command.service_area, command.desired_outcome)
     if problems:
         return problems
-    payload = {
-        "subject": subject.strip(),
-        "description": description.strip(),
-        "service_area": service_area.strip().lower() if service_area else None,
-        "desired_outcome": desired_outcome.strip() if desired_outcome else None,
-        "contact": contact_details(customer),
-    }
+    payload = ComplaintPayload(
+        subject=command.subject.strip(),
+        description=command.description.strip(),
+        service_area=command.service_area.strip().lower() if command.service_area else None,
+        desired_outcome=command.desired_outcome.strip() if command.desired_outcome else None,
+        contact=ContactDetails.of_customer(customer),
+    ).as_payload()
     return await writes.submit(
-        kind="complaint",
+        kind=SubmissionKind.COMPLAINT,
         customer_id=customer.customer_id,
         payload=payload,
-        service_code="COMPLAINT",
+        service_code=SERVICE_CODE,
         deliveries=[NewDelivery(SourceSystem.CRM, MAKE, payload)],
     )
 
@@ -68,9 +117,7 @@ async def escalate_complaint(
     complaint: ComplaintRecord,
     complaint_now: Callable[[], Awaitable[ComplaintRecord | None]],
     writes: WritePath,
-    *,
-    reason: str,
-    today: date,
+    command: EscalateComplaint,
 ) -> Submission | list[Problem]:
     """The caller has already checked the complaint is the principal's own.
 
@@ -82,98 +129,40 @@ async def escalate_complaint(
     customer_id = principal.customer_id
 
     async def check_and_keep() -> Kept | list[Problem]:
-        pending = await kept_not_delivered(writes, ESCALATION, complaint_reference=complaint.reference)
+        escalation = SubmissionKind.COMPLAINT_ESCALATION
+        pending = await kept_not_delivered(writes, escalation, complaint_reference=complaint.reference)
         now = await complaint_now() or complaint  # after our own rows: see check_then_write
-        problems = escalation_problems(now, reason, today, pending=pending)
+        problems = escalation_problems(now, command.reason, command.today, pending=pending)
         if problems:
             return problems
-        payload = {
-            "complaint_reference": now.reference,
-            "contact_id": now.contact_id,
-            "reason": reason.strip(),
-            "escalated_at": datetime.now(UTC).isoformat(),
-        }
+        payload = EscalationPayload(
+            complaint_reference=now.reference,
+            contact_id=now.contact_id,
+            reason=command.reason.strip(),
+            escalated_at=datetime.now(UTC),
+        ).as_payload()
         return await writes.keep(
-            kind=ESCALATION,
+            kind=escalation,
             customer_id=customer_id,
             payload=payload,
-            service_code="COMPLAINT",
+            service_code=SERVICE_CODE,
             deliveries=[NewDelivery(SourceSystem.CRM, ESCALATE, payload)],
         )
 
     return await check_then_keep(writes, f"complaint:{complaint.reference}", check_and_keep)
 
 
-def contact_details(customer: GoldenRecord) -> dict[str, Any]:
-    """What the CRM needs to create a contact for someone it has never met."""
-    address = customer.address
-    return {
-        "forenames": customer.forenames,
-        "surname": customer.surname,
-        "email": customer.email,
-        "email_verified": customer.email_verified,
-        "phone": customer.phone,
-        "date_of_birth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
-        "address": (
-            {
-                "line1": address.line1,
-                "line2": address.line2,
-                "town": address.town,
-                "postcode": address.postcode,
-                "uprn": address.uprn,
-            }
-            if address
-            else None
-        ),
-    }
-
-
-def person_key(customer_id: str | None, reference: str, role: str) -> str:
-    """The key a back office keeps on a person customer360 creates there (so asking again finds them).
-
-    Per customer, not per request: a delivery that created the person but died before linking
-    them leaves a record that the customer's next delivery, whichever request it carries, finds
-    instead of making a second. An anonymous request keys the person by its own reference.
-    """
-    if customer_id is None:
-        return f"{reference}/{role}"
-    return f"C360P-{hashlib.blake2b(customer_id.encode(), digest_size=16).hexdigest()}"
-
-
-async def crm_contact_for(tools: DeliveryTools, item: OutboxItem) -> tuple[str, RecordLink | None]:
-    """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
-    known = await tools.record_in(item.customer_id, SourceSystem.CRM)
-    if known:
-        return known, None
-    details = item.payload["contact"]
-    address = details.get("address")
-    contact_id = await tools.sources.crm.create_contact(
-        NewContact(
-            external_reference=person_key(item.customer_id, item.reference, "contact"),
-            forenames=details["forenames"],
-            surname=details["surname"],
-            created_at=datetime.now(UTC),
-            email=details.get("email"),
-            email_verified=bool(details.get("email_verified")),
-            phone=details.get("phone"),
-            date_of_birth=date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None,
-            address=PostalAddress(**address) if address else None,
-        )
-    )
-    return contact_id, RecordLink(SourceSystem.CRM, contact_id, 1.0, CREATED_BY_US)
-
-
 async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    contact_id, new_link = await crm_contact_for(tools, item)
-    payload = item.payload
+    complaint = ComplaintPayload.of(item.payload)
+    contact_id, new_link = await crm_contact_for(tools, item, complaint.contact)
     reference = await tools.sources.crm.create_complaint(
         NewComplaint(
             external_reference=item.reference,
             contact_id=contact_id,
-            subject=payload["subject"],
-            description=payload["description"],
-            service_area=payload["service_area"],
-            desired_outcome=payload["desired_outcome"],
+            subject=complaint.subject,
+            description=complaint.description,
+            service_area=complaint.service_area,
+            desired_outcome=complaint.desired_outcome,
             # Receipt is when the resident submitted, not when the CRM came back: the clock is theirs.
             received_at=item.created_at,
         )
@@ -186,17 +175,26 @@ async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered
 
 
 async def deliver_escalation(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    escalation = EscalationPayload.of(item.payload)
     reference = await tools.sources.crm.escalate_complaint(
-        payload["complaint_reference"], payload["reason"], datetime.fromisoformat(payload["escalated_at"])
+        escalation.complaint_reference, escalation.reason, escalation.escalated_at
     )
     return Delivered(
         reference,
         invalidate=[
-            (COMPLAINTS_BY_CONTACT, payload["contact_id"]),
-            (COMPLAINT_BY_REFERENCE, payload["complaint_reference"]),
+            (COMPLAINTS_BY_CONTACT, escalation.contact_id),
+            (COMPLAINT_BY_REFERENCE, escalation.complaint_reference),
         ],
     )
 
 
-HANDLERS = {MAKE: deliver_complaint, ESCALATE: deliver_escalation}
+UNIT = PortalService(
+    name="complaint",
+    kinds=(SubmissionKind.COMPLAINT, SubmissionKind.COMPLAINT_ESCALATION),
+    journeys=(Journey("makeComplaint", "COMPLAINT"), Journey("escalateComplaint", "COMPLAINT_ESCALATION")),
+    deliveries=(
+        Delivery(MAKE, deliver_complaint, frozenset({COMPLAINTS_BY_CONTACT, COMPLAINT_BY_REFERENCE})),
+        Delivery(ESCALATE, deliver_escalation, frozenset({COMPLAINTS_BY_CONTACT, COMPLAINT_BY_REFERENCE})),
+    ),
+    in_my_requests={SubmissionKind.COMPLAINT: as_request("Complaint")},
+)

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
 from customer360.domain.submissions import as_source_system
@@ -137,52 +137,56 @@ class Deliverer:
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
+        delivered = None
         try:
-            await self._deliver(item)
+            delivered = await self._deliver(item)
         finally:
-            # Delivered or not, the attempt shows in the resident's `delivery { state attempts }`.
-            await self.cache.forget_customers([item.customer_id])
+            # What the write changed, as its service declares it; and, delivered or not, the attempt shows
+            # in the resident's `delivery { state attempts }`. One forget per attempt.
+            made_stale = delivered.invalidate if delivered else ()
+            await self.cache.forget(Stale(keys=made_stale, customers=[item.customer_id]))
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem) -> Delivered | None:
+        """The delivery made and marked, or None (deferred, refused, or its claim lost: nothing changed
+        that we know of)."""
         # `agency.file_case:POLICE` is handled by `agency.file_case`: one handler, one row per destination.
         handler = self.handlers.get(item.operation) or self.handlers.get(item.operation.split(":", 1)[0])
         if handler is None:
             await self.outbox.mark_attempt_failed(item, f"no handler for {item.operation}", None)
             log.error("outbox row %s has unknown operation %s", item.id, item.operation)
-            return
+            return None
         tools = DeliveryTools(self.sources, self._links_of)
         try:
             delivered = await self._first_per_customer(handler, tools, item)
         except SourceUnavailable as error:
             await self._defer(item, str(error))
             log.info("delivery %s of %s deferred: %s", item.operation, item.reference, error.reason)
-            return
+            return None
         except LockBusy:  # another delivery is creating the customer's record there: after it, this one
             await self._defer(item, "first-record lock busy")
             log.info("delivery %s of %s deferred: first-record lock busy", item.operation, item.reference)
-            return
+            return None
         except SourceRejected as error:
             # The case first: a crash between the two leaves the row pending, so the next attempt is
             # refused again and finds the case already open, instead of a FAILED row nobody sees.
             await self._open_case(item, error.code)
             await self.outbox.mark_attempt_failed(item, f"rejected: {error}", None)
             log.warning("delivery %s of %s rejected by %s", item.operation, item.reference, item.destination)
-            return
+            return None
         except Exception as error:  # a handler's bug or bad row: backed off, so it never blocks the rows behind it
             await self._defer(item, f"unexpected {type(error).__name__}")
             log.error(
                 "delivery %s of outbox row %s failed unexpectedly (%s)", item.operation, item.id, type(error).__name__
             )
-            return
+            return None
         if not await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC)):
             # Our claim ran past its lease and was taken over: the taker records (and counts) the outcome.
             log.warning(
                 "delivery %s of %s done, but its claim was lost: left to its new holder", item.operation, item.reference
             )
-            return
+            return None
         self.metrics.outbox_delivered.labels(destination=item.destination).inc()
-        for namespace, key in delivered.invalidate:
-            await self.cache.invalidate(namespace, [key])
+        return delivered
 
     async def _defer(self, item: OutboxItem, error: str) -> None:
         if not await self.outbox.mark_attempt_failed(item, error, datetime.now(UTC) + retry_delay(item.attempts + 1)):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from customer360.auth.policy import acting_name, acting_role, delivery_case_teams
 from customer360.auth.principal import Principal
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.cases import CASE_TEAMS, CaseCode, DeliveryCaseRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.store.audit import AuditLog
@@ -49,5 +49,5 @@ async def resolve_case(
         action="delivery_case.resolve",
         detail={"case": case.id, "reference": case.reference},
     )
-    await cache.forget_customers([case.customer_id])
+    await cache.forget(Stale(customers=[case.customer_id]))
     return await cases.by_id(case.id) or case

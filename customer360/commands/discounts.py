@@ -1,16 +1,21 @@
-"""applySinglePersonDiscount and removeSinglePersonDiscount, delivered to REVENUES through the outbox."""
+"""The Single Person Discount service (applySinglePersonDiscount and removeSinglePersonDiscount), declared
+as one unit and delivered to REVENUES through the outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import account_lock, check_then_keep, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountStatus
 from customer360.domain.discounts import (
@@ -25,7 +30,7 @@ from customer360.domain.discounts import (
 from customer360.domain.housing import TenancyRecord
 from customer360.domain.people import normalise_postcode
 from customer360.domain.problems import Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -33,8 +38,84 @@ APPLY = "revenues.apply_single_person_discount"
 END = "revenues.end_single_person_discount"
 SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
 SERVICE_NAME = "Single Person Discount"
-APPLICATION = "spd_application"
-REMOVAL = "spd_removal"
+APPLICATION = SubmissionKind.SPD_APPLICATION
+REMOVAL = SubmissionKind.SPD_REMOVAL
+
+
+@dataclass(frozen=True)
+class ApplyForDiscount:
+    starts_on: date
+    declaration: bool  # the resident declares they live alone
+    today: date
+
+
+@dataclass(frozen=True)
+class EndDiscount:
+    ends_on: date
+    reason: str | None
+    today: date
+
+
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its REVENUES delivery carry (the keys are the stored rows')."""
+
+    account_reference: str
+    party_id: str
+    starts_on: date
+    status: DiscountStatus
+    review_reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": SERVICE_NAME,
+            "description": f"Single Person Discount on account {self.account_reference} from {self.starts_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "starts_on": self.starts_on.isoformat(),
+            "status": self.status.value,
+            "review_reason": self.review_reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            starts_on=date.fromisoformat(kept["starts_on"]),
+            status=DiscountStatus(kept["status"]),
+            review_reason=kept["review_reason"],
+        )
+
+
+@dataclass(frozen=True)
+class RemovalPayload:
+    account_reference: str
+    party_id: str
+    ends_on: date
+    reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": f"End {SERVICE_NAME}",
+            "description": f"End the Single Person Discount on account {self.account_reference} on {self.ends_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "ends_on": self.ends_on.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> RemovalPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            ends_on=date.fromisoformat(kept["ends_on"]),
+            reason=kept["reason"],
+        )
+
 
 # The account as REVENUES holds it now (not a cached copy), or why it cannot be read.
 AccountNow = Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]
@@ -73,10 +154,7 @@ async def apply_single_person_discount(
     account_now: AccountNow,
     adults_known: list[KnownAdult],
     writes: WritePath,
-    *,
-    starts_on: date,
-    declaration: bool,
-    today: date,
+    command: ApplyForDiscount,
 ) -> Submission | list[Problem]:
     """The caller has checked the account is the principal's own (they are the liable person).
 
@@ -84,6 +162,8 @@ async def apply_single_person_discount(
     have kept for the account (from any of its liable residents) but not yet delivered: of N identical
     requests at once, one is kept.
     """
+
+    starts_on, declaration, today = command.starts_on, command.declaration, command.today
 
     async def check_and_keep() -> Kept | list[Problem]:
         pending = await kept_not_delivered(writes, APPLICATION, account_reference=checked.reference)
@@ -106,16 +186,13 @@ async def _keep_application(
     starts_on: date,
 ) -> Kept:
     reason = review_reason(other_adults(adults_known, starts_on))
-    payload = {
-        "system": SourceSystem.REVENUES.value,
-        "service_name": SERVICE_NAME,
-        "description": f"Single Person Discount on account {account.reference} from {starts_on.isoformat()}",
-        "account_reference": account.reference,
-        "party_id": account.party_id,
-        "starts_on": starts_on.isoformat(),
-        "status": (DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE).value,
-        "review_reason": reason,
-    }
+    payload = ApplicationPayload(
+        account_reference=account.reference,
+        party_id=account.party_id,
+        starts_on=starts_on,
+        status=DiscountStatus.PENDING if reason else DiscountStatus.ACTIVE,
+        review_reason=reason,
+    ).as_payload()
     return await writes.keep(
         kind=APPLICATION,
         customer_id=principal.customer_id,
@@ -130,12 +207,10 @@ async def remove_single_person_discount(
     checked: CouncilTaxAccountRecord,
     account_now: AccountNow,
     writes: WritePath,
-    *,
-    ends_on: date,
-    reason: str | None,
-    today: date,
+    command: EndDiscount,
 ) -> Submission | list[Problem]:
     """Under the account's lock, like an application: an ending already kept counts as done."""
+    ends_on, reason, today = command.ends_on, command.reason, command.today
 
     async def check_and_keep() -> Kept | list[Problem]:
         pending = await kept_not_delivered(writes, REMOVAL, account_reference=checked.reference)
@@ -153,15 +228,12 @@ async def remove_single_person_discount(
 async def _keep_removal(
     principal: Principal, account: CouncilTaxAccountRecord, writes: WritePath, ends_on: date, reason: str | None
 ) -> Kept:
-    payload = {
-        "system": SourceSystem.REVENUES.value,
-        "service_name": f"End {SERVICE_NAME}",
-        "description": f"End the Single Person Discount on account {account.reference} on {ends_on.isoformat()}",
-        "account_reference": account.reference,
-        "party_id": account.party_id,
-        "ends_on": ends_on.isoformat(),
-        "reason": reason.strip() if reason else None,
-    }
+    payload = RemovalPayload(
+        account_reference=account.reference,
+        party_id=account.party_id,
+        ends_on=ends_on,
+        reason=reason.strip() if reason else None,
+    ).as_payload()
     return await writes.keep(
         kind=REMOVAL,
         customer_id=principal.customer_id,
@@ -172,36 +244,47 @@ async def _keep_removal(
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    application = ApplicationPayload.of(item.payload)
     discount_id = await tools.sources.revenues.apply_single_person_discount(
         DiscountApplication(
             external_reference=item.reference,
-            account_reference=payload["account_reference"],
-            starts_on=date.fromisoformat(payload["starts_on"]),
-            status=DiscountStatus(payload["status"]),
-            review_reason=payload["review_reason"],
+            account_reference=application.account_reference,
+            starts_on=application.starts_on,
+            status=application.status,
+            review_reason=application.review_reason,
             posted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(discount_id, invalidate=_account_keys(payload))
+    return Delivered(discount_id, invalidate=_account_keys(application.party_id, application.account_reference))
 
 
 async def deliver_ending(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    ending = RemovalPayload.of(item.payload)
     discount_id = await tools.sources.revenues.end_single_person_discount(
         DiscountEnding(
             external_reference=item.reference,
-            account_reference=payload["account_reference"],
-            ends_on=date.fromisoformat(payload["ends_on"]),
-            reason=payload["reason"],
+            account_reference=ending.account_reference,
+            ends_on=ending.ends_on,
+            reason=ending.reason,
             posted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(discount_id, invalidate=_account_keys(payload))
+    return Delivered(discount_id, invalidate=_account_keys(ending.party_id, ending.account_reference))
 
 
-def _account_keys(payload: dict[str, str]) -> list[tuple[str, str]]:
-    return [(ACCOUNTS_BY_PARTY, payload["party_id"]), (ACCOUNT_BY_REFERENCE, payload["account_reference"])]
+def _account_keys(party_id: str, account_reference: str) -> list[tuple[str, str]]:
+    return [(ACCOUNTS_BY_PARTY, party_id), (ACCOUNT_BY_REFERENCE, account_reference)]
 
 
-HANDLERS = {APPLY: deliver_application, END: deliver_ending}
+_ACCOUNTS = frozenset({ACCOUNTS_BY_PARTY, ACCOUNT_BY_REFERENCE})
+UNIT = PortalService(
+    name="single person discount",
+    kinds=(APPLICATION, REMOVAL),
+    journeys=(
+        Journey("applySinglePersonDiscount", "SINGLE_PERSON_DISCOUNT"),
+        Journey("removeSinglePersonDiscount", "SINGLE_PERSON_DISCOUNT_END"),
+    ),
+    deliveries=(Delivery(APPLY, deliver_application, _ACCOUNTS), Delivery(END, deliver_ending, _ACCOUNTS)),
+    # A removal ends a discount that is listed already.
+    in_my_requests={APPLICATION: as_request(SERVICE_NAME)},
+)

@@ -1,8 +1,10 @@
-"""submitHousingApplication: validated here, recorded in HOUSING through the outbox."""
+"""The housing application service (submitHousingApplication), declared as one unit: validated here,
+recorded in HOUSING through the outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,9 +12,11 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.complaints import contact_details, person_key
+from customer360.commands.contacts import ContactDetails, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import (
     OPEN_STATUSES,
@@ -24,31 +28,82 @@ from customer360.domain.housing import (
     application_problems,
     bedrooms_needed,
 )
-from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
+from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-KIND = "housing_application"
+KIND = SubmissionKind.HOUSING_APPLICATION
 SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for housing")
 CREATE = "housing.create_application"
+
+
+@dataclass(frozen=True)
+class ApplyForHousing:
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    today: date
+
+
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its HOUSING delivery carry (the keys are the stored rows')."""
+
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    bedrooms_needed: int
+    contact: ContactDetails
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "household": [
+                {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in self.household
+            ],
+            "current_tenure": self.current_tenure.value,
+            "reason": self.reason,
+            "medical_needs": self.medical_needs,
+            "mobility_needs": self.mobility_needs,
+            "local_connection": self.local_connection,
+            "income_band": self.income_band.value,
+            "bedrooms_needed": self.bedrooms_needed,
+            "contact": self.contact.as_payload(),
+            "service_name": "Housing application",
+            "description": f"Housing register, {self.bedrooms_needed} bedrooms",
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            household=tuple(
+                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in kept["household"]
+            ),
+            current_tenure=Tenure(kept["current_tenure"]),
+            reason=kept["reason"],
+            medical_needs=kept["medical_needs"],
+            mobility_needs=kept["mobility_needs"],
+            local_connection=kept["local_connection"],
+            income_band=IncomeBand(kept["income_band"]),
+            bedrooms_needed=kept["bedrooms_needed"],
+            contact=ContactDetails.of_payload(kept["contact"]),
+        )
 
 
 async def submit_housing_application(
     principal: Principal,
     customer: GoldenRecord | None,
     writes: WritePath,
-    *,
-    household: list[ApplicantMember],
-    current_tenure: Tenure,
-    reason: str,
-    medical_needs: bool,
-    mobility_needs: bool,
-    local_connection: bool,
-    income_band: IncomeBand,
+    command: ApplyForHousing,
     applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
-    today: date,
 ) -> Submission | list[Problem]:
     """Checked under the resident's lock against what we have kept and HOUSING as it is now
     (`applications_now` reads past the cache), so of N applications sent at once one is kept and
@@ -56,24 +111,21 @@ async def submit_housing_application(
     ALREADY_OPEN: an earlier application that has since closed must not stop this one."""
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_APPLY]
+    household, reason, today = list(command.household), command.reason, command.today
     problems = application_problems(household, reason, today, already_open=False)
     if problems:
         return problems
-    payload: dict[str, Any] = {
-        "household": [
-            {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in household
-        ],
-        "current_tenure": current_tenure.value,
-        "reason": reason.strip(),
-        "medical_needs": medical_needs,
-        "mobility_needs": mobility_needs,
-        "local_connection": local_connection,
-        "income_band": income_band.value,
-        "bedrooms_needed": bedrooms_needed(household),
-        "contact": contact_details(customer),
-        "service_name": "Housing application",
-        "description": f"Housing register, {bedrooms_needed(household)} bedrooms",
-    }
+    payload = ApplicationPayload(
+        household=tuple(household),
+        current_tenure=command.current_tenure,
+        reason=reason.strip(),
+        medical_needs=command.medical_needs,
+        mobility_needs=command.mobility_needs,
+        local_connection=command.local_connection,
+        income_band=command.income_band,
+        bedrooms_needed=bedrooms_needed(household),
+        contact=ContactDetails.of_customer(customer),
+    ).as_payload()
     customer_id = customer.customer_id
 
     async def check_and_keep() -> Kept | list[Problem]:
@@ -113,44 +165,36 @@ async def _open_application(
 
 
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    application = ApplicationPayload.of(item.payload)
     applicant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING)
     new_link = None
     if applicant_id is None:
-        details = payload["contact"]
-        address = details.get("address")
         applicant_id = await tools.sources.housing.create_applicant(
-            NewContact(
-                external_reference=person_key(item.customer_id, item.reference, "applicant"),
-                forenames=details["forenames"],
-                surname=details["surname"],
-                created_at=item.created_at,
-                email=details.get("email"),
-                email_verified=bool(details.get("email_verified")),
-                phone=details.get("phone"),
-                date_of_birth=date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None,
-                address=PostalAddress(**address) if address else None,
-            )
+            application.contact.new_contact(person_key(item.customer_id, item.reference, "applicant"), item.created_at)
         )
         new_link = RecordLink(SourceSystem.HOUSING, applicant_id, 1.0, CREATED_BY_US)
     reference = await tools.sources.housing.create_application(
         NewHousingApplication(
             external_reference=item.reference,
             applicant_id=applicant_id,
-            household=tuple(
-                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in payload["household"]
-            ),
-            current_tenure=Tenure(payload["current_tenure"]),
-            reason=payload["reason"],
-            medical_needs=payload["medical_needs"],
-            mobility_needs=payload["mobility_needs"],
-            local_connection=payload["local_connection"],
-            income_band=IncomeBand(payload["income_band"]),
-            bedrooms_needed=payload["bedrooms_needed"],
+            household=application.household,
+            current_tenure=application.current_tenure,
+            reason=application.reason,
+            medical_needs=application.medical_needs,
+            mobility_needs=application.mobility_needs,
+            local_connection=application.local_connection,
+            income_band=application.income_band,
+            bedrooms_needed=application.bedrooms_needed,
             submitted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
     return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
 
 
-HANDLERS = {CREATE: deliver_application}
+UNIT = PortalService(
+    name="housing application",
+    kinds=(KIND,),
+    journeys=(Journey("submitHousingApplication", "HOUSING_APPLICATION"),),
+    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT})),),
+    in_my_requests={KIND: as_request("Housing application")},
+)

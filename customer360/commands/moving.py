@@ -1,4 +1,5 @@
-"""notifyMove: tell the council once; every back office that holds the person hears, through the outbox.
+"""The moving-home service (notifyMove), declared as one unit: tell the council once; every back
+office that holds the person hears, through the outbox.
 
 Each back office gets its own delivery (its own step in the request's history): a back office
 that is down gets its step later, none is lost and none is made twice.
@@ -6,6 +7,7 @@ that is down gets its step later, none is lost and none is made twice.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -14,16 +16,18 @@ from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.moving import MOVE_KIND, MoveKind, MoveNotice, already_told, move_date_problems
+from customer360.domain.moving import MoveKind, MoveNotice, already_told, move_date_problems
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-KIND = MOVE_KIND
+KIND = SubmissionKind.MOVE
 SERVICE_CODE = "MOVING_HOME"
 # The back offices that keep an address, and what each is asked to do.
 OPERATIONS = {
@@ -40,44 +44,65 @@ STEP_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class NotifyMove:
+    kind: MoveKind
+    move_date: date
+    new_address: PostalAddress | None
+    whole_household: bool
+    today: date
+
+
+@dataclass(frozen=True)
+class MovePayload:
+    """What a move's submission carries, and each back office's delivery with the record it holds (the
+    keys are the stored rows')."""
+
+    kind: MoveKind
+    move_date: date
+    new_address: PostalAddress | None
+    whole_household: bool
+    record_id: str | None = None  # the back office's record of the person: on a delivery only
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "move_date": self.move_date.isoformat(),
+            "new_address": asdict(self.new_address) if self.new_address else None,
+            "whole_household": self.whole_household,
+            "service_name": "Moving home",
+            "description": f"Moving {self.kind.value.lower()} on {self.move_date.isoformat()}",
+            **({"record_id": self.record_id} if self.record_id is not None else {}),
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> MovePayload:
+        address = kept.get("new_address")
+        return cls(
+            kind=MoveKind(kept["kind"]),
+            move_date=date.fromisoformat(kept["move_date"]),
+            new_address=PostalAddress(**address) if address else None,
+            whole_household=bool(kept.get("whole_household")),
+            record_id=kept.get("record_id"),
+        )
+
+
 async def notify_move(
     principal: Principal,
     customer: GoldenRecord | None,
     links: list[RecordLink],
     writes: WritePath,
-    *,
-    kind: MoveKind,
-    move_date: date,
-    new_address: PostalAddress | None,
+    command: NotifyMove,
     address_problems: list[Problem],
-    whole_household: bool,
-    today: date,
 ) -> Submission | list[Problem]:
+    kind, move_date, new_address, today = command.kind, command.move_date, command.new_address, command.today
     if not principal.is_resident or customer is None:
         return [Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to tell us you are moving")]
     problems = move_date_problems(move_date, today) + address_problems
     if problems:
         return problems
     holders = {link.system: link.record_id for link in links if link.system in OPERATIONS}
-    address = (
-        {
-            "line1": new_address.line1,
-            "line2": new_address.line2,
-            "town": new_address.town,
-            "postcode": new_address.postcode,
-            "uprn": new_address.uprn,
-        }
-        if new_address
-        else None
-    )
-    payload: dict[str, Any] = {
-        "kind": kind.value,
-        "move_date": move_date.isoformat(),
-        "new_address": address,
-        "whole_household": whole_household,
-        "service_name": "Moving home",
-        "description": f"Moving {kind.value.lower()} on {move_date.isoformat()}",
-    }
+    move = MovePayload(kind, move_date, new_address, command.whole_household)
     # One move at a time per resident, checked against every move they have told us (kept or
     # delivered): the same move told twice at once is kept once.
     customer_id = customer.customer_id
@@ -90,10 +115,10 @@ async def notify_move(
         return await writes.keep(
             kind=KIND,
             customer_id=customer_id,
-            payload=payload,
+            payload=move.as_payload(),
             service_code=SERVICE_CODE,
             deliveries=[
-                NewDelivery(system, OPERATIONS[system], {**payload, "record_id": record_id})
+                NewDelivery(system, OPERATIONS[system], replace(move, record_id=record_id).as_payload())
                 for system, record_id in sorted(holders.items())
             ],
         )
@@ -102,26 +127,28 @@ async def notify_move(
 
 
 def _notice(item: OutboxItem) -> MoveNotice:
-    payload = item.payload
-    address = payload.get("new_address")
+    move = MovePayload.of(item.payload)
+    assert move.record_id is not None, "each back office's delivery names its record"
     return MoveNotice(
         external_reference=item.reference,
-        record_id=payload["record_id"],
-        kind=MoveKind(payload["kind"]),
-        move_date=date.fromisoformat(payload["move_date"]),
-        new_address=PostalAddress(**address) if address else None,
+        record_id=move.record_id,
+        kind=move.kind,
+        move_date=move.move_date,
+        new_address=move.new_address,
         posted_on=item.created_at.astimezone(LONDON).date(),
     )
 
 
 async def deliver_to_revenues(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    reference = await tools.sources.revenues.record_move(_notice(item))
-    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY, item.payload["record_id"])])
+    notice = _notice(item)
+    reference = await tools.sources.revenues.record_move(notice)
+    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY, notice.record_id)])
 
 
 async def deliver_to_benefits(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    change = await tools.sources.benefits.record_address_change(_notice(item))
-    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT, item.payload["record_id"])])
+    notice = _notice(item)
+    change = await tools.sources.benefits.record_address_change(notice)
+    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT, notice.record_id)])
 
 
 async def deliver_to_housing(tools: DeliveryTools, item: OutboxItem) -> Delivered:
@@ -132,9 +159,16 @@ async def deliver_to_crm(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(await tools.sources.crm.record_address_change(_notice(item)))
 
 
-HANDLERS = {
-    OPERATIONS[SourceSystem.REVENUES]: deliver_to_revenues,
-    OPERATIONS[SourceSystem.BENEFITS]: deliver_to_benefits,
-    OPERATIONS[SourceSystem.HOUSING]: deliver_to_housing,
-    OPERATIONS[SourceSystem.CRM]: deliver_to_crm,
-}
+UNIT = PortalService(
+    name="moving home",
+    kinds=(KIND,),
+    journeys=(Journey("notifyMove", "MOVE"),),
+    deliveries=(
+        Delivery(OPERATIONS[SourceSystem.REVENUES], deliver_to_revenues, frozenset({ACCOUNTS_BY_PARTY})),
+        Delivery(OPERATIONS[SourceSystem.BENEFITS], deliver_to_benefits, frozenset({CLAIMS_BY_CLAIMANT})),
+        Delivery(OPERATIONS[SourceSystem.HOUSING], deliver_to_housing),
+        Delivery(OPERATIONS[SourceSystem.CRM], deliver_to_crm),
+    ),
+    # Only deliveries, so shown this way for good: resolved once every back office has been told.
+    in_my_requests={KIND: as_request("Moving home", resolved_when_delivered=True)},
+)

@@ -20,13 +20,16 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from customer360.attempts import note_writing
 from customer360.auth.principal import Principal
+from customer360.cache.base import Stale
 from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.payments import (
     FINAL_STATUSES,
@@ -41,7 +44,6 @@ from customer360.domain.payments import (
     payment_problems,
 )
 from customer360.domain.problems import CommonCode, Problem
-from customer360.domain.services import DefinedService
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
@@ -245,7 +247,7 @@ class Payments:
             for stored in batch:
                 await self._settle_request(stored, PaymentStatus.FAILED)
                 if await self.ledger.update_status(stored.reference, PaymentStatus.FAILED):
-                    await self.deliverer.cache.forget_customers([stored.customer_id])
+                    await self.deliverer.cache.forget(Stale(customers=[stored.customer_id]))
                     failed += 1
             if len(batch) < RECONCILE_BATCH:
                 break
@@ -274,9 +276,8 @@ class Payments:
         released = await self._settle_request(stored, current.status)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
-            await self.deliverer.cache.invalidate(PAYMENTS_BY_PAYER, [current.payer_id])
-            await self.deliverer.cache.invalidate(PAYMENT_BY_ID, [current.payment_id])
-            await self.deliverer.cache.forget_customers([stored.customer_id])
+            settled = [(PAYMENTS_BY_PAYER, current.payer_id), (PAYMENT_BY_ID, current.payment_id)]
+            await self.deliverer.cache.forget(Stale(keys=settled, customers=[stored.customer_id]))
         if current.status is not PaymentStatus.SUCCESS:
             return 0
         due = [*released, *([item_id] if item_id is not None else [])]
@@ -306,38 +307,43 @@ class Payments:
             NewDelivery(
                 SourceSystem.REVENUES,
                 POST_TO_REVENUES,
-                {
-                    "account_reference": stored.account_reference,
-                    "amount_pence": stored.amount_pence,
-                    "paid_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
-                },
+                PostingPayload(
+                    stored.account_reference, stored.amount_pence, datetime.now(UTC).astimezone(LONDON).date()
+                ).as_payload(),
             ),
             datetime.now(UTC),
         )
 
 
-def fee_of(defined: DefinedService) -> PayableService:
-    """A staff-defined service's fee, paid only with a request for it."""
-    fee = defined.fee_pence
-    return PayableService(
-        defined.definition.code,
-        defined.definition.name,
-        fixed_pence=fee,
-        min_pence=fee or 1,
-        max_pence=fee,
-        with_request=True,
-    )
+@dataclass(frozen=True)
+class PostingPayload:
+    """A Council Tax payment's posting to REVENUES, as its outbox row carries it."""
+
+    account_reference: str
+    amount_pence: int
+    paid_on: date
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "account_reference": self.account_reference,
+            "amount_pence": self.amount_pence,
+            "paid_on": str(self.paid_on),
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> PostingPayload:
+        return cls(kept["account_reference"], kept["amount_pence"], datetime.fromisoformat(kept["paid_on"]).date())
 
 
 async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
-    reference = payload["account_reference"]
+    posting = PostingPayload.of(item.payload)
+    reference = posting.account_reference
     posted = await tools.sources.revenues.post_payment(
         PaymentPosting(
             external_reference=item.reference,
             account_reference=reference,
-            amount_pence=payload["amount_pence"],
-            posted_on=datetime.fromisoformat(payload["paid_on"]).date(),
+            amount_pence=posting.amount_pence,
+            posted_on=posting.paid_on,
             description=f"Card payment, thank you ({item.reference})",
         )
     )
@@ -348,4 +354,9 @@ async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(posted, invalidate=invalidate)
 
 
-HANDLERS = {POST_TO_REVENUES: deliver_payment}
+UNIT = PortalService(
+    name="payment",
+    kinds=(),  # a payment lives in the ledger (store/payments.py), not as a submission; My Requests reads it there
+    journeys=(Journey("makePayment", "PAYMENT"),),
+    deliveries=(Delivery(POST_TO_REVENUES, deliver_payment, frozenset({ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY})),),
+)

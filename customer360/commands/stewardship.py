@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from customer360.auth.policy import TEAMS, can_steward
 from customer360.auth.principal import Principal, Role
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.customers import GoldenRecord, RecordKey
 from customer360.domain.problems import BUSY, CommonCode, Problem
 from customer360.domain.stewardship import (
@@ -203,7 +203,7 @@ class Stewardship:
 
     async def _changed(self, *customer_ids: str) -> None:
         if self.cache is not None:
-            await self.cache.forget_identities(list(customer_ids))
+            await self.cache.forget(Stale(customers=customer_ids, sign_ins=True))
 
     async def _golden(self, customer_id: str, keys: Sequence[RecordKey], fallback: GoldenRecord | None) -> GoldenRecord:
         """Survivorship over the records the customer will hold. Records customer360 created itself

@@ -28,12 +28,11 @@ from customer360.domain.discounts import (
 )
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import Problem
-from customer360.domain.submissions import NOT_REFUSED, Submission, kept_of_kind
+from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 
 # A move can be told up to three months either side of the day: later than that, backdating
 # Council Tax and benefits needs a person to look at it.
 MOVE_WINDOW = timedelta(days=92)
-MOVE_KIND = "move"  # the kind a move is kept under
 
 
 class MoveKind(StrEnum):
@@ -100,7 +99,7 @@ def already_told(
             and _same_home_key(payload.get("new_address")) == wanted
         )
 
-    for submission in kept_of_kind(earlier, MOVE_KIND, same_move, states=NOT_REFUSED):
+    for submission in kept_of_kind(earlier, SubmissionKind.MOVE, same_move, states=NOT_REFUSED):
         return [
             Problem(
                 ("input", "moveDate"),

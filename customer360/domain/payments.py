@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from customer360.domain.money import format_pence
 from customer360.domain.problems import Problem
+from customer360.domain.services import DefinedService
 
 
 class PaymentStatus(StrEnum):
@@ -223,3 +224,16 @@ def _service_problems(service: PayableService | None, code: str | None, amount_p
 def fingerprint(*parts: object) -> str:
     """A stable digest of a request's meaningful input, to tell a retry from a different request."""
     return hashlib.sha256(json.dumps([str(part) for part in parts]).encode()).hexdigest()
+
+
+def fee_of(defined: DefinedService) -> PayableService:
+    """A staff-defined service's fee, paid only with a request for it."""
+    fee = defined.fee_pence
+    return PayableService(
+        defined.definition.code,
+        defined.definition.name,
+        fixed_pence=fee,
+        min_pence=fee or 1,
+        max_pence=fee,
+        with_request=True,
+    )

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from customer360.domain.requests import DeliveryState
@@ -13,6 +14,21 @@ from customer360.domain.systems import SourceSystem
 
 # No 0/O or 1/I/L: residents read these references out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class SubmissionKind(StrEnum):
+    """What a submission is, as the outbox keeps it: each portal service (`commands/`) keeps its own
+    kinds, and readers (My Requests, casework) pick theirs out by these names, never by strings."""
+
+    COMPLAINT = "complaint"
+    COMPLAINT_ESCALATION = "complaint_escalation"
+    STREET_REPORT = "street_report"
+    CASE = "case"
+    SPD_APPLICATION = "spd_application"
+    SPD_REMOVAL = "spd_removal"
+    MOVE = "move"
+    HOUSING_APPLICATION = "housing_application"
+    SAFEGUARDING = "safeguarding"
 
 
 def as_source_system(destination: str) -> SourceSystem | None:
@@ -73,7 +89,7 @@ NOT_REFUSED = frozenset({DeliveryState.PENDING, DeliveryState.DELIVERED})
 
 def kept_of_kind(
     submissions: Sequence[Submission],
-    kind: str,
+    kind: SubmissionKind,
     matching: Callable[[Submission], bool] = lambda _: True,
     *,
     states: frozenset[DeliveryState] = NOT_YET_DELIVERED,

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.cache.base import ReadThrough
+from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
 from customer360.identity.features import MatchRecord
@@ -96,7 +96,7 @@ async def match_arrivals(
                 owners[key] = owner
                 linked += 1
                 if cache is not None:
-                    await cache.forget_identities([owner])
+                    await cache.forget(Stale(customers=[owner], sign_ins=True))
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
         link = NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE)
@@ -105,7 +105,7 @@ async def match_arrivals(
         owners[key] = customer_id
         new += 1
         if cache is not None:
-            await cache.forget_identities([customer_id])
+            await cache.forget(Stale(customers=[customer_id], sign_ins=True))
         queued += await hub.review.propose(
             ProposedPair(key, (other.system, other.record_id), pair.match_probability, pair.match_weight, pair.evidence)
             for other, pair in scored

@@ -12,16 +12,13 @@ from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord
-from customer360.domain.submissions import Submission
+from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
-
-COMPLAINT_KIND = "complaint"
-HOUSING_APPLICATION_KIND = "housing_application"
 
 
 async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[BenefitClaimRecord]:
@@ -36,7 +33,7 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     in_housing = await gather_from(
         info, customer_id, SourceSystem.HOUSING, loaders.housing_applications_by_applicant.load_many
     )
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == HOUSING_APPLICATION_KIND]
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.HOUSING_APPLICATION]
     return track(
         in_housing,
         submitted,
@@ -66,7 +63,7 @@ async def complaints(
     """The CRM's complaints plus any still on their way to it (the CRM may be down)."""
     loaders = info.context.loaders
     in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.complaints_by_contact.load_many)
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == COMPLAINT_KIND]
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.COMPLAINT]
     return paginate(
         tracked_complaints(in_crm, submitted),
         lambda t: (t.record.received_at.isoformat(), t.reference),

@@ -7,7 +7,6 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -77,13 +76,6 @@ async def liable_account(info: Info[Context, Any], reference: str) -> CouncilTax
         return None
     parties = await records_in(info, principal.customer_id, SourceSystem.REVENUES)
     return account if account.party_id in parties else None
-
-
-async def fresh_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | None:
-    """Re-read after our own write: the per-request loader and the cache may hold the old account."""
-    info.context.loaders.council_tax_account_by_reference.clear(reference)
-    await info.context.cache.invalidate(ACCOUNT_BY_REFERENCE, [reference])
-    return await info.context.loaders.council_tax_account_by_reference.load(reference)
 
 
 async def people_at_home(

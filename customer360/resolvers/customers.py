@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from customer360.auth.policy import TEAMS, acting_role, can_search_customers, can_view_customer
 from customer360.auth.purpose import require_purpose
+from customer360.cache.base import Stale
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context, or_unavailable
@@ -72,7 +73,7 @@ async def audit_staff_reads(info: Info[Context, Any], customer_ids: list[str], a
         action=action,
     )
     # The read is in each resident's access log now: a kept `me { accessLog }` answer must not hide it.
-    await info.context.cache.forget_customers(customer_ids)
+    await info.context.cache.forget(Stale(customers=customer_ids))
 
 
 async def linked_records(info: Info[Context, Any], customer_id: str) -> list[RecordLink]:

@@ -16,31 +16,20 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.commands.catalogue import IN_MY_REQUESTS
+from customer360.domain.before_delivery import our_events
 from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus, as_of
 from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord, PaymentStatus, PostingState
-from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
-from customer360.domain.submissions import Submission, as_source_system
-from customer360.domain.systems import DISPLAY_NAMES, SourceSystem
+from customer360.domain.requests import RequestEvent, RequestStatus, ServiceRequestRecord
+from customer360.domain.submissions import Submission, SubmissionKind
+from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
-
-# What each kind of submission is called when it shows in the list before its back office has it.
-SERVICE_NAMES = {
-    "complaint": "Complaint",
-    "street_report": "Report a problem",
-    "case": "Request",
-    "spd_application": "Single Person Discount",
-    "spd_removal": "End Single Person Discount",
-    "move": "Moving home",
-    "housing_application": "Housing application",
-}
-# Submissions that are themselves a request; an escalation or a removal changes one that exists.
-REQUEST_KINDS = frozenset({"complaint", "street_report", "case", "spd_application", "move", "housing_application"})
 
 COMPLAINT_STATUS = {
     ComplaintStatus.RECEIVED: RequestStatus.SUBMITTED,
@@ -113,7 +102,7 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         *map(housing_request, applications),
         *(payment_request(p, postings.get(p.external_reference or "")) for p in payments),
     ]
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in REQUEST_KINDS]
+    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in IN_MY_REQUESTS]
     return [
         with_our_part(tracked)
         for tracked in track(
@@ -232,54 +221,8 @@ def payment_request(payment: PaymentRecord, posting: PostingState | None = None)
 
 
 def request_not_yet_delivered(submission: Submission) -> ServiceRequestRecord:
-    """A request as we took it, with each back office's delivery as a step in its history.
-
-    Shown until its back office's own record takes over; a request that is only deliveries (a
-    move told to four back offices) is shown this way for good, resolved when every office has it.
-    """
-    payload = submission.payload
-    location = payload.get("location")
-    history = our_events(submission)
-    done = submission.delivery_state is DeliveryState.DELIVERED
-    resolved = done and submission.kind == "move"
-    unpaid = bool(submission.deliveries) and all(d.state is DeliveryState.CANCELLED for d in submission.deliveries)
-    if resolved:
-        told = max((d.delivered_at for d in submission.deliveries if d.delivered_at), default=submission.created_at)
-        history.append(RequestEvent(told, "Every office that needed to know has been told", RequestStatus.RESOLVED))
-    return ServiceRequestRecord(
-        system=submission.first_system or SourceSystem.CRM,
-        reference=submission.reference,
-        owner_record_id=None,
-        service_code=submission.service_code or submission.kind.upper(),
-        service_name=payload.get("service_name") or SERVICE_NAMES.get(submission.kind, submission.kind),
-        status=RequestStatus.RESOLVED if resolved else RequestStatus.CLOSED if unpaid else RequestStatus.SUBMITTED,
-        submitted_at=submission.created_at,
-        updated_at=max(event.at for event in history),
-        description=payload.get("description") or payload.get("subject"),
-        location=Location(**location) if location else None,
-        history=tuple(history),
-        external_reference=submission.reference,
-    )
-
-
-def our_events(submission: Submission) -> list[RequestEvent]:
-    """What customer360 itself did with a request: received it, then passed it to each back office."""
-    history = [RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None)]
-    for delivery in submission.deliveries:
-        system = as_source_system(delivery.destination)
-        name = DISPLAY_NAMES[system] if system else "the safeguarding agencies"
-        if delivery.state is DeliveryState.DELIVERED and delivery.delivered_at:
-            history.append(RequestEvent(delivery.delivered_at, f"Passed to {name}", None, system))
-        elif delivery.state is DeliveryState.FAILED:
-            failed_at = delivery.delivered_at or submission.created_at
-            refused = f"{name} could not take it; a member of staff will look into it"
-            history.append(RequestEvent(failed_at, refused, None, system))
-        elif delivery.state is DeliveryState.HELD:
-            history.append(RequestEvent(submission.created_at, "Waiting for the fee to be paid", None, None))
-        elif delivery.state is DeliveryState.CANCELLED:
-            closed_at = delivery.delivered_at or submission.created_at
-            history.append(RequestEvent(closed_at, "Closed: the fee was not paid", RequestStatus.CLOSED, None))
-    return history
+    """How its portal service shows a request its back office does not have yet (commands/unit.py)."""
+    return IN_MY_REQUESTS[SubmissionKind(submission.kind)](submission)
 
 
 def with_our_part(tracked: Tracked[ServiceRequestRecord]) -> Tracked[ServiceRequestRecord]:

@@ -17,9 +17,10 @@ from customer360.domain.council_tax import as_of
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.submissions import SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers import casework, my_requests, payments
-from customer360.resolvers.casework import COMPLAINT_KIND, tracked_complaints
+from customer360.resolvers.casework import tracked_complaints
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import discount_not_yet_in_revenues
 from customer360.resolvers.customers import audit_staff_reads
@@ -77,7 +78,7 @@ async def complaint(info: Info[Context, Any], reference: str) -> Tracked[Complai
         )
         return tracked_complaints([found], list(submissions.values()))[0]
     submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
-    if submission is None or submission.kind != COMPLAINT_KIND or submission.customer_id is None:
+    if submission is None or submission.kind != SubmissionKind.COMPLAINT or submission.customer_id is None:
         return None
     if not can_view_customer(info.context.principal, submission.customer_id):
         return None
@@ -133,3 +134,9 @@ async def housing_application(info: Info[Context, Any], reference: str) -> Track
     if customer_id is None:
         return None
     return next((t for t in await casework.housing_applications(info, customer_id) if t.reference == reference), None)
+
+
+async def own_complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
+    """A complaint its complainant acts on: staff and other residents get None, as for an unknown one."""
+    found = await complaint(info, reference)
+    return found if found is not None and info.context.principal.is_resident else None

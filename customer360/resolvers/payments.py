@@ -18,7 +18,11 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.domain.payments import FINAL_STATUSES, PaymentRecord, status_in_ledger
+from customer360.domain.payments import (
+    FINAL_STATUSES,
+    PaymentRecord,
+    status_in_ledger,
+)
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from

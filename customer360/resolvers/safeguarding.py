@@ -8,7 +8,9 @@ from strawberry.types import Info
 
 from customer360.auth.policy import acting_name
 from customer360.auth.principal import Role
+from customer360.domain.requests import DeliveryState
 from customer360.domain.safeguarding import SafeguardingCaseRecord
+from customer360.domain.submissions import SubmissionKind
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import NotAllowed
 from customer360.resolvers.pagination import InvalidCursor, checked_first, decode_cursor, encode_cursor
@@ -61,3 +63,18 @@ def _place(cursor: str) -> QueuePlace:
         case [int() as rank, str() as received, str() as case_reference] if not isinstance(rank, bool):
             return rank, received, case_reference
     raise InvalidCursor("the `after` cursor is not one this API issued")
+
+
+def reporter(info: Info[Context, Any]) -> str | None:
+    """Whom a concern is kept under: a signed-in resident, or nobody (a concern is never refused for want
+    of an account, and staff reporting one do so for someone else)."""
+    principal = info.context.principal
+    return principal.customer_id if principal.is_resident else None
+
+
+async def concern_received(info: Info[Context, Any], reference: str) -> bool | None:
+    """Whether every agency has a concern, by its unguessable reference (None: no such concern)."""
+    found = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    if found is None or found.kind != SubmissionKind.SAFEGUARDING:
+        return None
+    return bool(found.deliveries) and all(d.state is DeliveryState.DELIVERED for d in found.deliveries)

@@ -15,7 +15,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.sources.errors import SourceUnavailable
 
-# Back offices whose deliveries check the service definition again before sending (commands/reporting.py),
+# Back offices whose deliveries check the service definition again before sending (commands/report_issue.py),
 # so a report validated against their list as last seen, while they are down, is never sent unchecked.
 CHECKED_ON_DELIVERY = frozenset({SourceSystem.STREET_SCENE})
 

@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.auth.policy import can_steward
+from customer360.auth.purpose import require_purpose
 from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord
 from customer360.resolvers.context import Context
@@ -62,3 +63,10 @@ async def describe(info: Info[Context, Any], candidates: list[MatchCandidate]) -
         return ReviewSide(key, records.get(key), owners.get(key))
 
     return [ReviewItem(c, side(c.left), side(c.right), encode_cursor([c.id])) for c in candidates]
+
+
+def purpose_first(info: Info[Context, Any]) -> None:
+    """A steward's change shows people's records, and is recorded with its purpose: refused before
+    anything changes when the purpose is missing, never after."""
+    if can_steward(info.context.principal):
+        require_purpose(info.context.request)

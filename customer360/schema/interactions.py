@@ -24,6 +24,7 @@ from strawberry.types import Info
 from customer360.attempts import note_outcome
 from customer360.auth.policy import ACTED_FOR_PREFIX, ACTED_FOR_ROLE, ASSISTED_ROLE, acting_role
 from customer360.auth.principal import Principal
+from customer360.commands.catalogue import JOURNEYS
 from customer360.domain.analytics import Channel, EventKind, InteractionEvent, is_service_code
 from customer360.schema.errors import expected_code
 
@@ -33,23 +34,6 @@ OK = "OK"
 # An exception with no code of its own: the outcome the audit row carries (the error shaping gives the
 # client an error id for it).
 FAILED = "INTERNAL_ERROR"
-
-# Mutation -> the portal journey it is, in the analytics' service codes. Staff actions are audited only.
-JOURNEYS = {
-    "makeComplaint": "COMPLAINT",
-    "escalateComplaint": "COMPLAINT_ESCALATION",
-    "reportIssue": "REPORT_ISSUE",
-    "applySinglePersonDiscount": "SINGLE_PERSON_DISCOUNT",
-    "removeSinglePersonDiscount": "SINGLE_PERSON_DISCOUNT_END",
-    "makePayment": "PAYMENT",
-    "notifyMove": "MOVE",
-    "submitHousingApplication": "HOUSING_APPLICATION",
-    "reportSafeguardingConcern": "SAFEGUARDING_CONCERN",
-}
-# Mutations that serve many services: an accepted one is recorded under the service it was for, taken
-# from the command's result (a code the command accepted, never one from the input), so demand by service
-# tells litter from bulky waste; a refused one stays under the journey.
-SERVICE_OF_RESULT = {"reportIssue": "request"}
 
 
 class RecordOutcome(FieldExtension):
@@ -92,12 +76,14 @@ class MutationField(Protocol):
 
 def journey_of(field: str, payload: Any, outcome: str) -> str | None:
     """The service code a mutation's event is recorded under (None: a staff action, audited only)."""
-    journey = JOURNEYS.get(field)
-    result = getattr(payload, SERVICE_OF_RESULT[field], None) if field in SERVICE_OF_RESULT else None
+    journey = JOURNEYS.get(field)  # each portal service declares its mutations' journeys (commands/unit.py)
+    if journey is None:
+        return None
+    result = getattr(payload, journey.service_of_result, None) if journey.service_of_result else None
     code = getattr(result, "service_code", None)
-    if journey is not None and outcome == OK and isinstance(code, str) and is_service_code(code):
+    if outcome == OK and isinstance(code, str) and is_service_code(code):
         return code
-    return journey
+    return journey.service_code
 
 
 async def answered(info: MutationField, payload: Any, started: datetime) -> Any:

@@ -129,7 +129,7 @@ async def report_safeguarding_concern(
 ) -> ReportSafeguardingConcernPayload:
     context = info.context
     outcome = await command.report_concern(
-        context.principal.customer_id if context.principal.is_resident else None,
+        resolve.reporter(info),
         context.writes,
         await context.safeguarding.routes.all(),
         command.Concern(
@@ -150,11 +150,10 @@ async def report_safeguarding_concern(
 
 async def safeguarding_receipt(info: Info[Context, Any], reference: str) -> SafeguardingReceipt | None:
     """Public, by the unguessable reference: received or not, nothing more."""
-    found = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
-    if found is None or found.kind != command.KIND:
+    received = await resolve.concern_received(info, reference)
+    if received is None:
         return None
-    received = bool(found.deliveries) and all(d.state.value == "DELIVERED" for d in found.deliveries)
-    return SafeguardingReceipt(reference=found.reference, back_office_reference=None, received=received)
+    return SafeguardingReceipt(reference=reference, back_office_reference=None, received=received)
 
 
 async def safeguarding_cases(

@@ -9,8 +9,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.auth.policy import can_steward
-from customer360.auth.purpose import require_purpose
 from customer360.commands.stewardship import MatchDecided
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.systems import SourceSystem
@@ -162,7 +160,7 @@ class UnmergeCustomerPayload:
 
 
 async def confirm_match(info: Info[Context, Any], input: ConfirmMatchInput) -> ConfirmMatchPayload:
-    _purpose_first(info)
+    resolve.purpose_first(info)
     candidate_id = _candidate_id(input.candidate_id)
     if candidate_id is None:
         return ConfirmMatchPayload(candidate=None, customer=None, user_errors=user_errors([_no_candidate()]))
@@ -175,7 +173,7 @@ async def confirm_match(info: Info[Context, Any], input: ConfirmMatchInput) -> C
 
 
 async def reject_match(info: Info[Context, Any], input: RejectMatchInput) -> RejectMatchPayload:
-    _purpose_first(info)
+    resolve.purpose_first(info)
     candidate_id = _candidate_id(input.candidate_id)
     if candidate_id is None:
         return RejectMatchPayload(candidate=None, user_errors=user_errors([_no_candidate()]))
@@ -186,7 +184,7 @@ async def reject_match(info: Info[Context, Any], input: RejectMatchInput) -> Rej
 
 
 async def merge_customers(info: Info[Context, Any], input: MergeCustomersInput) -> MergeCustomersPayload:
-    _purpose_first(info)
+    resolve.purpose_first(info)
     survivor, merged = key_of("Customer", input.survivor_id), key_of("Customer", input.merged_id)
     problems = [_no_customer(field) for field, value in (("survivorId", survivor), ("mergedId", merged)) if not value]
     if survivor is None or merged is None:
@@ -198,7 +196,7 @@ async def merge_customers(info: Info[Context, Any], input: MergeCustomersInput) 
 
 
 async def unmerge_customer(info: Info[Context, Any], input: UnmergeCustomerInput) -> UnmergeCustomerPayload:
-    _purpose_first(info)
+    resolve.purpose_first(info)
     customer_id = key_of("Customer", input.customer_id)
     keys = [linked_record_key(value) for value in input.linked_record_ids]
     problems = [] if customer_id else [_no_customer("customerId")]
@@ -218,13 +216,6 @@ async def unmerge_customer(info: Info[Context, Any], input: UnmergeCustomerInput
         restored=outcome.restored,
         user_errors=[],
     )
-
-
-def _purpose_first(info: Info[Context, Any]) -> None:
-    """A steward's change shows people's records, and is recorded with its purpose: refused before
-    anything changes when the purpose is missing, never after."""
-    if can_steward(info.context.principal):
-        require_purpose(info.context.request)
 
 
 async def _shown(info: Info[Context, Any], decided: MatchDecided) -> MatchCandidate:

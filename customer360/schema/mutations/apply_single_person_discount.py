@@ -13,8 +13,8 @@ from customer360.domain.discounts import KnownAdult
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import discount_not_yet_in_revenues, people_at_home
+from customer360.resolvers.own_account import account_now, discount_after, own_account
 from customer360.schema.council_tax import Discount
-from customer360.schema.mutations.council_tax_account import account_now, discount_after, own_account
 from customer360.schema.values import UserError, user_errors
 
 
@@ -51,9 +51,7 @@ async def apply_single_person_discount(
         account_now(info, account.reference),
         adults,
         context.writes,
-        starts_on=input.starts_on,
-        declaration=input.declaration,
-        today=context.today,
+        command.ApplyForDiscount(input.starts_on, input.declaration, context.today),
     )
     if isinstance(outcome, list):
         return ApplySinglePersonDiscountPayload(discount=None, user_errors=user_errors(outcome))

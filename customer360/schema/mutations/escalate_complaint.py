@@ -7,11 +7,10 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE
 from customer360.commands import complaints as command
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.problems import CommonCode, Problem
-from customer360.resolvers import nodes
+from customer360.resolvers import afresh, nodes
 from customer360.resolvers.context import Context
 from customer360.schema.node import key_of
 from customer360.schema.requests import Complaint
@@ -35,24 +34,22 @@ class EscalateComplaintPayload:
 async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintInput) -> EscalateComplaintPayload:
     reference = key_of("Complaint", input.complaint_id)
     principal = info.context.principal
-    # Only the complainant: staff and other residents get the same answer as for an unknown id.
-    tracked = await nodes.complaint(info, reference) if reference else None
-    if tracked is None or not principal.is_resident:
+    tracked = await nodes.own_complaint(info, reference) if reference else None
+    if tracked is None:
         return EscalateComplaintPayload(complaint=None, user_errors=user_errors([NOT_YOURS]))
 
     async def complaint_now() -> ComplaintRecord | None:
-        """The complaint as the CRM holds it now: neither the per-request loader's copy nor the cache's."""
-        info.context.loaders.complaint_by_reference.clear(tracked.reference)
-        await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
-        found = await nodes.complaint(info, tracked.reference)
+        found = await afresh.complaint(info, tracked.reference)
         return found.record if found else None
 
     outcome = await command.escalate_complaint(
-        principal, tracked.record, complaint_now, info.context.writes, reason=input.reason, today=info.context.today
+        principal,
+        tracked.record,
+        complaint_now,
+        info.context.writes,
+        command.EscalateComplaint(input.reason, info.context.today),
     )
     if isinstance(outcome, list):
         return EscalateComplaintPayload(complaint=Complaint.from_record(tracked), user_errors=user_errors(outcome))
-    info.context.loaders.complaint_by_reference.clear(tracked.reference)
-    await info.context.cache.invalidate(COMPLAINT_BY_REFERENCE, [tracked.reference])
-    refreshed = await nodes.complaint(info, tracked.reference)
+    refreshed = await afresh.complaint(info, tracked.reference)
     return EscalateComplaintPayload(complaint=Complaint.from_record(refreshed or tracked), user_errors=[])

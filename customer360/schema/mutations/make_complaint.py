@@ -38,10 +38,7 @@ async def make_complaint(info: Info[Context, Any], input: MakeComplaintInput) ->
         info.context.principal,
         await me(info),
         info.context.writes,
-        subject=input.subject,
-        description=input.description,
-        service_area=input.service_area,
-        desired_outcome=input.desired_outcome,
+        command.MakeComplaint(input.subject, input.description, input.service_area, input.desired_outcome),
     )
     if isinstance(outcome, list):
         return MakeComplaintPayload(complaint=None, user_errors=user_errors(outcome))

@@ -72,12 +72,14 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
         customer,
         await linked_records(info, customer.customer_id) if customer else [],
         context.writes,
-        kind=input.kind,
-        move_date=input.move_date,
-        new_address=address,
-        address_problems=address_problems,
-        whole_household=input.whole_household is not False,
-        today=context.today,
+        command.NotifyMove(
+            kind=input.kind,
+            move_date=input.move_date,
+            new_address=address,
+            whole_household=input.whole_household is not False,
+            today=context.today,
+        ),
+        address_problems,
     )
     if isinstance(outcome, list):
         return NotifyMovePayload(request=None, user_errors=user_errors(outcome))

@@ -14,8 +14,8 @@ from customer360.domain.council_tax import DiscountStatus
 from customer360.domain.discounts import current_single_person_discount
 from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
+from customer360.resolvers.own_account import account_now, discount_after, own_account
 from customer360.schema.council_tax import Discount
-from customer360.schema.mutations.council_tax_account import account_now, discount_after, own_account
 from customer360.schema.values import UserError, user_errors
 
 
@@ -45,9 +45,7 @@ async def remove_single_person_discount(
         account,
         account_now(info, account.reference),
         context.writes,
-        ends_on=input.ends_on,
-        reason=input.reason,
-        today=context.today,
+        command.EndDiscount(input.ends_on, input.reason, context.today),
     )
     if isinstance(outcome, list):
         return RemoveSinglePersonDiscountPayload(discount=None, user_errors=user_errors(outcome))

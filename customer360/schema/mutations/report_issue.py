@@ -7,8 +7,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from customer360.commands import reporting as command
-from customer360.commands.payments import fee_of
+from customer360.commands import report_issue as command
+from customer360.domain.payments import fee_of
 from customer360.domain.problems import Problem
 from customer360.domain.services import DefinedService
 from customer360.resolvers.context import Context

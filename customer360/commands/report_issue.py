@@ -1,4 +1,5 @@
-"""reportIssue: a resident (or anyone, for a street problem) reports something to the council.
+"""The report-an-issue service (reportIssue), declared as one unit: a resident (or anyone, for a
+street problem) reports something to the council, a staff-defined service included.
 
 Routing follows the service: Green & Clean problems go to the street-scene contractor over
 Open311; the CRM's own services (a shortfall in service delivery) open a CRM case. Either way the
@@ -8,7 +9,7 @@ report is kept first and delivered through the outbox.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -16,9 +17,11 @@ from customer360.auth.principal import Principal
 from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.complaints import contact_details, crm_contact_for
+from customer360.commands.contacts import ContactDetails, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem
@@ -37,14 +40,12 @@ from customer360.domain.reporting import (
 )
 from customer360.domain.requests import CaseAnswer, NewCase
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
-from customer360.domain.submissions import Submission, new_reference
+from customer360.domain.submissions import Submission, SubmissionKind, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
 from customer360.sources.errors import SourceRejected
 from customer360.store.outbox import NewDelivery, OutboxItem
 
-STREET_REPORT = "street_report"
-CASE = "case"
 SUBMIT_TO_OPEN311 = "open311.submit_request"
 OPEN_CRM_CASE = "crm.create_case"
 # The CRM's service standard: a case is answered within 10 working days.
@@ -76,6 +77,82 @@ class IssueReport:
     attributes: Sequence[tuple[str, str]]
     contact_email: str | None
     return_url: str | None = None  # a fee-paying service: where its payment page sends the payer back to
+
+
+@dataclass(frozen=True)
+class Place:
+    latitude: float
+    longitude: float
+    address: str | None
+    uprn: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    question: str
+    values: tuple[str, ...]
+    is_list: bool
+
+
+@dataclass(frozen=True)
+class IssuePayload:
+    """What a report's submission and its delivery carry (the keys are the stored rows'). A staff-defined
+    service's report also keeps the definition it was made under, whatever later versions say."""
+
+    system: SourceSystem
+    service_code: str
+    service_name: str
+    description: str
+    location: Place | None
+    attributes: tuple[Answer, ...]
+    contact_email: str | None
+    contact: ContactDetails | None
+    service_version: int | None = None
+    queue: str | None = None
+    fee_pence: int | None = None
+    expected_days: int | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        kept: dict[str, Any] = {
+            "system": self.system.value,
+            "service_code": self.service_code,
+            "service_name": self.service_name,
+            "description": self.description,
+            "location": asdict(self.location) if self.location else None,
+            "attributes": [{**asdict(answer), "values": list(answer.values)} for answer in self.attributes],
+            "contact_email": self.contact_email,
+            "contact": self.contact.as_payload() if self.contact else None,
+        }
+        if self.service_version is not None:
+            kept |= {
+                "service_version": self.service_version,
+                "queue": self.queue,
+                "fee_pence": self.fee_pence,
+                "expected_days": self.expected_days,
+            }
+        return kept
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> IssuePayload:
+        location, contact = kept.get("location"), kept.get("contact")
+        return cls(
+            system=SourceSystem(kept["system"]),
+            service_code=kept["service_code"],
+            service_name=kept["service_name"],
+            description=kept["description"],
+            location=Place(**location) if location else None,
+            attributes=tuple(
+                Answer(a["code"], a.get("question") or a["code"], tuple(a["values"]), a["is_list"])
+                for a in kept.get("attributes") or ()
+            ),
+            contact_email=kept.get("contact_email"),
+            contact=ContactDetails.of_payload(contact) if contact else None,
+            service_version=kept.get("service_version"),
+            queue=kept.get("queue"),
+            fee_pence=kept.get("fee_pence"),
+            expected_days=kept.get("expected_days"),
+        )
 
 
 async def report_issue(
@@ -114,15 +191,16 @@ async def report_issue(
     problems += location_problems
     if problems:
         return problems
-    payload = _payload(definition, report, position, customer)
+    issue = _issue(definition, report, position, customer)
     if staff_defined:
-        # The request keeps the definition it was made under, whatever later versions say.
-        payload |= {
-            "service_version": staff_defined.version,
-            "queue": staff_defined.route_to,
-            "fee_pence": staff_defined.fee_pence,
-            "expected_days": staff_defined.expected_days,
-        }
+        issue = replace(
+            issue,
+            service_version=staff_defined.version,
+            queue=staff_defined.route_to,
+            fee_pence=staff_defined.fee_pence,
+            expected_days=staff_defined.expected_days,
+        )
+    payload = issue.as_payload()
     operation = SUBMIT_TO_OPEN311 if street else OPEN_CRM_CASE
 
     async def keep() -> Kept | list[Problem]:
@@ -136,7 +214,7 @@ async def report_issue(
                 return unpaid
         return await writes.keep(
             reference=reference,
-            kind=STREET_REPORT if street else CASE,
+            kind=SubmissionKind.STREET_REPORT if street else SubmissionKind.CASE,
             customer_id=customer.customer_id if customer else None,
             payload=payload,
             service_code=definition.code,
@@ -176,30 +254,25 @@ def _where(
     return resolve_location(report.latitude, report.longitude, report.uprn, locate_uprn)
 
 
-def _payload(
+def _issue(
     definition: ServiceDefinitionRecord,
     report: IssueReport,
     position: tuple[float, float] | None,
     customer: GoldenRecord | None,
-) -> dict[str, Any]:
-    answers = attribute_answers(definition, report.attributes)
-    return {
-        "system": payload_system(definition).value,
-        "service_code": definition.code,
-        "service_name": definition.name,
-        "description": report.description.strip(),
-        "location": (
-            {"latitude": position[0], "longitude": position[1], "address": report.address, "uprn": report.uprn}
-            if position
-            else None
+) -> IssuePayload:
+    return IssuePayload(
+        system=payload_system(definition),
+        service_code=definition.code,
+        service_name=definition.name,
+        description=report.description.strip(),
+        location=Place(position[0], position[1], report.address, report.uprn) if position else None,
+        attributes=tuple(
+            Answer(a.code, _question(definition, a.code), tuple(a.values), a.is_list)
+            for a in attribute_answers(definition, report.attributes)
         ),
-        "attributes": [
-            {"code": a.code, "question": _question(definition, a.code), "values": list(a.values), "is_list": a.is_list}
-            for a in answers
-        ],
-        "contact_email": normalise_email(report.contact_email),
-        "contact": contact_details(customer) if customer else _anonymous_contact(report.contact_email),
-    }
+        contact_email=normalise_email(report.contact_email),
+        contact=ContactDetails.of_customer(customer) if customer else _anonymous_contact(report.contact_email),
+    )
 
 
 def sign_in_to_use(service_name: str) -> Problem:
@@ -210,15 +283,15 @@ def _question(definition: ServiceDefinitionRecord, code: str) -> str:
     return next((a.description for a in definition.attributes if a.code == code), code)
 
 
-def _anonymous_contact(email: str | None) -> dict[str, Any] | None:
+def _anonymous_contact(email: str | None) -> ContactDetails | None:
     if not email:
         return None
-    return {"forenames": "", "surname": "(not given)", "email": normalise_email(email), "email_verified": False}
+    return ContactDetails(forenames="", surname="(not given)", email=normalise_email(email))
 
 
 def _sketch(submission: Submission) -> ReportSketch | None:
     location = submission.payload.get("location")
-    if submission.kind != STREET_REPORT or not location:
+    if submission.kind != SubmissionKind.STREET_REPORT or not location:
         return None
     return ReportSketch(
         submission.reference,
@@ -230,27 +303,25 @@ def _sketch(submission: Submission) -> ReportSketch | None:
 
 
 async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
-    await _still_fits(tools, payload)
+    issue = IssuePayload.of(item.payload)
+    await _still_fits(tools, issue)
     account_id = await tools.record_in(item.customer_id, SourceSystem.STREET_SCENE)
-    contact = payload.get("contact") or {}
-    location = payload["location"]
+    contact, location = issue.contact, issue.location
+    assert location is not None, "a street report is only kept with its place (_where)"
     receipt = await tools.sources.street_scene.submit_request(
         StreetReportSubmission(
             external_reference=item.reference,
-            service_code=payload["service_code"],
-            description=payload["description"],
-            latitude=location["latitude"],
-            longitude=location["longitude"],
-            address=location.get("address"),
-            uprn=location.get("uprn"),
-            attributes=tuple(
-                AttributeAnswer(a["code"], tuple(a["values"]), a["is_list"]) for a in payload["attributes"]
-            ),
+            service_code=issue.service_code,
+            description=issue.description,
+            latitude=location.latitude,
+            longitude=location.longitude,
+            address=location.address,
+            uprn=location.uprn,
+            attributes=tuple(AttributeAnswer(a.code, a.values, a.is_list) for a in issue.attributes),
             account_id=account_id,
-            email=None if account_id else (contact.get("email") or payload.get("contact_email")),
-            first_name=None if account_id else contact.get("forenames"),
-            last_name=None if account_id else contact.get("surname"),
+            email=None if account_id else ((contact.email if contact else None) or issue.contact_email),
+            first_name=None if account_id or contact is None else contact.forenames,
+            last_name=None if account_id or contact is None else contact.surname,
         )
     )
     reporter = receipt.account_id or account_id
@@ -266,7 +337,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
     )
 
 
-async def _still_fits(tools: DeliveryTools, payload: Mapping[str, Any]) -> None:
+async def _still_fits(tools: DeliveryTools, issue: IssuePayload) -> None:
     """Raises `SourceRejected` unless the report fits the service as the back office defines it now.
 
     The report may have been validated against a definition read long before (the list as last seen,
@@ -274,11 +345,11 @@ async def _still_fits(tools: DeliveryTools, payload: Mapping[str, Any]) -> None:
     reason, not be refused quietly by the back office or filed under questions it never answered.
     The reason names the service and its questions, never the resident's answers.
     """
-    code = payload["service_code"]
+    code = issue.service_code
     current = await tools.sources.street_scene.service(code)
     if current is None:
         raise SourceRejected(SourceSystem.STREET_SCENE, f"service {code} is no longer offered")
-    answers = [(answer["code"], ",".join(answer["values"])) for answer in payload["attributes"]]
+    answers = [(answer.code, ",".join(answer.values)) for answer in issue.attributes]
     if problems := validate_attributes(current, answers):
         changes = "; ".join(f"{problem.code}: {problem.message}" for problem in problems)
         raise SourceRejected(
@@ -287,31 +358,41 @@ async def _still_fits(tools: DeliveryTools, payload: Mapping[str, Any]) -> None:
 
 
 async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
-    payload = item.payload
+    issue = IssuePayload.of(item.payload)
     # Someone who used a no-sign-in service and left no email has no contact to file it under.
-    anonymous = item.customer_id is None and not payload.get("contact")
-    contact_id, new_link = (None, None) if anonymous else await crm_contact_for(tools, item)
+    contact = issue.contact
+    contact_id, new_link = (None, None) if contact is None else await crm_contact_for(tools, item, contact)
     opened_on = item.created_at.astimezone(LONDON).date()
     # A service's promise is in working days, as analytics judges it (events.expected_days).
-    due_on = working_days_after(opened_on, payload.get("expected_days") or CASE_RESPONSE_WORKING_DAYS)
+    due_on = working_days_after(opened_on, issue.expected_days or CASE_RESPONSE_WORKING_DAYS)
     due = datetime.combine(due_on, time(17, 0), LONDON)
     reference = await tools.sources.crm.create_case(
         NewCase(
             external_reference=item.reference,
             contact_id=contact_id,
-            service_code=payload["service_code"],
-            service_name=payload["service_name"],
-            description=payload["description"],
+            service_code=issue.service_code,
+            service_name=issue.service_name,
+            description=issue.description,
             opened_at=item.created_at,
             expected_by=due.astimezone(UTC),
-            queue=payload.get("queue"),
-            answers=tuple(
-                CaseAnswer(a["code"], a.get("question") or a["code"], ", ".join(a["values"]))
-                for a in payload.get("attributes") or ()
-            ),
+            queue=issue.queue,
+            answers=tuple(CaseAnswer(a.code, a.question, ", ".join(a.values)) for a in issue.attributes),
         )
     )
     return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
 
 
-HANDLERS = {SUBMIT_TO_OPEN311: deliver_street_report, OPEN_CRM_CASE: deliver_case}
+UNIT = PortalService(
+    name="report an issue",
+    kinds=(SubmissionKind.STREET_REPORT, SubmissionKind.CASE),
+    # One mutation for many services: an accepted report is recorded under the service it was for.
+    journeys=(Journey("reportIssue", "REPORT_ISSUE", service_of_result="request"),),
+    deliveries=(
+        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER})),
+        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT})),
+    ),
+    in_my_requests={
+        SubmissionKind.STREET_REPORT: as_request("Report a problem"),
+        SubmissionKind.CASE: as_request("Request"),
+    },
+)

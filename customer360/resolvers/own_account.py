@@ -11,8 +11,9 @@ from strawberry.types import Info
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, as_of
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
+from customer360.resolvers import afresh
 from customer360.resolvers.context import Context
-from customer360.resolvers.council_tax import fresh_account, liable_account
+from customer360.resolvers.council_tax import liable_account
 from customer360.sources.errors import SourceUnavailable
 
 log = logging.getLogger("customer360.writes")
@@ -42,7 +43,7 @@ def account_now(info: Info[Context, Any], reference: str) -> Callable[[], Awaita
 
     async def read() -> CouncilTaxAccountRecord | Problem:
         try:
-            account = await fresh_account(info, reference)
+            account = await afresh.council_tax_account(info, reference)
         except SourceUnavailable:
             return REVENUES_DOWN
         return account if account is not None else NOT_YOURS
@@ -53,7 +54,7 @@ def account_now(info: Info[Context, Any], reference: str) -> Callable[[], Awaita
 async def discount_after(info: Info[Context, Any], submission: Submission, fallback: DiscountRecord) -> DiscountRecord:
     """The discount as REVENUES now holds it; until it is delivered, as we took the request."""
     try:
-        account = await fresh_account(info, fallback.account_reference)
+        account = await afresh.council_tax_account(info, fallback.account_reference)
     except SourceUnavailable:
         return fallback
     except Exception as error:  # the request is kept already: a failed re-read must not answer an error

@@ -1,0 +1,46 @@
+"""What a payment is for: the payer's own Council Tax account, or a payable service (makePayment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.payments import PayableService, PaymentPurpose, fee_of
+from customer360.domain.problems import Problem
+from customer360.resolvers.context import Context
+from customer360.resolvers.own_account import own_account
+from customer360.resolvers.services import catalogue
+
+
+@dataclass(frozen=True)
+class PaidFor:
+    description: str  # what the payer's statement and the provider's page say
+    service: PayableService | None  # a payable service, when it is one
+
+
+async def what_is_paid_for(
+    info: Info[Context, Any], purpose: PaymentPurpose, account_reference: str | None, service_code: str | None
+) -> PaidFor | Problem:
+    """A Council Tax payment names the payer's own account (or why not); a service payment, the service."""
+    if purpose is PaymentPurpose.COUNCIL_TAX and account_reference:
+        account = await own_account(info, account_reference)
+        if isinstance(account, Problem):
+            return account
+        return PaidFor(f"Council Tax, account {account.reference}", None)
+    if purpose is PaymentPurpose.SERVICE and service_code:
+        service = await payable(info, service_code)
+        return PaidFor(service.name if service else DEFAULT_DESCRIPTION, service)
+    return PaidFor(DEFAULT_DESCRIPTION, None)
+
+
+DEFAULT_DESCRIPTION = "Payment to Tamworth Borough Council"
+
+
+async def payable(info: Info[Context, Any], code: str) -> PayableService | None:
+    """A staff-defined service's fee, or a payable service held as data (garden waste, invoices)."""
+    defined = (await catalogue(info.context)).defined.get(code)
+    if defined is not None and defined.fee_pence:
+        return fee_of(defined)
+    return await info.context.payments.ledger.payable_service(code)
