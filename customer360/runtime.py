@@ -30,6 +30,7 @@ from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
+from customer360.clock import london_today
 from customer360.commands import catalogue, safeguarding
 from customer360.commands.delivery import Deliverer
 from customer360.commands.payments import Payments
@@ -44,7 +45,6 @@ from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
 from customer360.identity.arrivals import match_arrivals
 from customer360.identity.linking import IdentityHub
-from customer360.clock import london_today
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.resolvers.directory import AddressBook
@@ -255,7 +255,9 @@ async def start_runtime(
     issuers, signing_key = await _issuers(settings, stack)
     actor_key = load_or_create_signing_key(settings.data_dir, "actor-issuer")
     issuers.append(
-        TrustedIssuer(ACTOR_ISSUER, ACTOR_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(actor_key.jwks()), actor_tokens=True)
+        TrustedIssuer(
+            ACTOR_ISSUER, ACTOR_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(actor_key.jwks()), actor_tokens=True
+        )
     )
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
@@ -291,7 +293,7 @@ async def start_runtime(
         verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
         signing_key=signing_key,
         actor_tokens=ActorTokenIssuer(actor_key),
-        grants=GrantChecks(AccessGrantStore(store_engine), read_through),
+        grants=GrantChecks(AccessGrantStore(store_engine), read_through, customers.customer_id_for_verified_email),
         locate_uprn=locate_uprn,
         addresses=addresses,
         faults=faults,

@@ -71,7 +71,9 @@ class Principal:
 
     @property
     def may_write(self) -> bool:
-        return self.actor is None or self.actor.scope is ActorScope.ACT
+        """Residents for themselves; an actor only with ACT, and only while tied to the resident (a grant
+        that no longer holds unties them: nothing, not even an anonymous report, is made under it)."""
+        return self.actor is None or (self.actor.scope is ActorScope.ACT and self.customer_id is not None)
 
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)

@@ -16,9 +16,9 @@ from typing import Any
 
 import jwt
 
+from customer360.auth.actor_tokens import actor_principal
 from customer360.auth.jwks import KeySource, KeyUnavailable, StaticKeys
 from customer360.auth.keys import DEMO_ALGORITHM, SigningKey
-from customer360.auth.actor_tokens import actor_principal
 from customer360.auth.principal import Principal, PrincipalKind, Role
 from customer360.cache.memory import MemoryCache
 

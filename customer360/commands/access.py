@@ -149,24 +149,13 @@ async def revoke_access(
     return revoked
 
 
-async def grants_held(principal: Principal, checks: GrantChecks, today: date) -> list[AccessGrant]:
-    """The grants that let this principal act today: a signed-in person's, by their verified email, or
-    a partner agency's staff's, by their agency."""
-    if principal.is_staff and principal.agency_id and Role.PARTNER_AGENCY in principal.roles:
-        return await checks.store.held_by_agency(principal.agency_id, today)
-    email = normalise_email(principal.email)
-    if principal.is_resident and not principal.is_acting and principal.email_verified and email:
-        return await checks.store.held_by_email(email, today)
-    return []
-
-
 async def act_for(
     principal: Principal, checks: GrantChecks, issuer: ActorTokenIssuer, customer_id: str, today: date
 ) -> IssuedToken | list[Problem]:
     """An actor token within the grant's scope; no live grant answers as if the resident did not exist."""
     if principal.is_staff and not can_act_for_agency_client(principal, customer_id):
         return [NO_SUCH_RESIDENT]
-    grant = next((g for g in await grants_held(principal, checks, today) if g.customer_id == customer_id), None)
+    grant = next((g for g in await checks.held(principal, today) if g.customer_id == customer_id), None)
     if grant is None:
         return [NO_SUCH_RESIDENT]
     scope = ActorScope.ACT if grant.scope == "ACT" else ActorScope.VIEW

@@ -7,7 +7,6 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.auth.policy import can_manage_grants, can_view_customer
-from customer360.commands.access import grants_held
 from customer360.resolvers.context import Context
 from customer360.store.access_grants import AccessGrant
 
@@ -28,4 +27,4 @@ async def held_by(info: Info[Context, Any], customer_id: str) -> list[AccessGran
     principal = info.context.principal
     if principal.is_acting or principal.customer_id != customer_id:
         return []
-    return await grants_held(principal, info.context.grants, info.context.today)
+    return await info.context.grants.held(principal, info.context.today)

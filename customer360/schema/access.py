@@ -12,15 +12,10 @@ from strawberry.types import Info
 
 from customer360.commands import access as command
 from customer360.resolvers.context import Context
+from customer360.schema.channel import Channel
 from customer360.schema.node import key_of, to_global_id
 from customer360.schema.values import UserError, user_errors
 from customer360.store.access_grants import AccessGrant as GrantRecord
-
-
-@strawberry.enum(description="How an officer is helping the resident: on the phone, or with them at a desk.")
-class AssistedChannel(Enum):
-    PHONE = "phone"
-    FACE_TO_FACE = "face_to_face"
 
 
 @strawberry.enum
@@ -37,8 +32,16 @@ class GrantScope(Enum):
     ACT = "ACT"
 
 
+@strawberry.type(description="A resident, as a grant names them: who granted it.")
+class GrantingResident:
+    id: strawberry.ID
+    name: str | None
+
+
 @strawberry.type(description="Someone the resident lets see or act for them, until a date.")
 class AccessGrant:
+    grant_id: strawberry.Private[str]
+    customer_id: strawberry.Private[str]
     id: strawberry.ID
     delegate_email: str | None
     agency_id: str | None
@@ -47,11 +50,13 @@ class AccessGrant:
     expires_on: date
     granted_at: datetime
     revoked_at: datetime | None
-    active: bool
+    active: bool = strawberry.field(description="Not revoked and not past `expiresOn`.")
 
     @classmethod
     def from_record(cls, grant: GrantRecord, today: date) -> Self:
         return cls(
+            grant_id=grant.id,
+            customer_id=grant.customer_id,
             id=strawberry.ID(to_global_id("AccessGrant", grant.id)),
             delegate_email=grant.delegate_email,
             agency_id=grant.agency_id,
@@ -63,47 +68,34 @@ class AccessGrant:
             active=grant.holds_on(today),
         )
 
-
-@strawberry.type(description="A resident who lets you see or act for them.")
-class ActingFor:
-    customer_id: strawberry.ID
-    relationship: GrantRelationship
-    scope: GrantScope
-    expires_on: date
-
-
-@strawberry.type(description="A short-lived actor token: subject the resident, `act` you (RFC 8693).")
-class ActorToken:
-    access_token: str
-    issued_token_type: str
-    token_type: str
-    expires_at: datetime
-    customer_id: strawberry.ID
-    scope: GrantScope
+    @strawberry.field(description="Who granted it: their id and name only (what they let you see is through actFor).")
+    async def customer(self, info: Info[Context, Any]) -> GrantingResident:
+        found = await info.context.loaders.customers.load(self.customer_id)
+        return GrantingResident(
+            id=strawberry.ID(to_global_id("Customer", self.customer_id)), name=found.name if found else None
+        )
 
 
-def _token(issued: command.IssuedToken) -> ActorToken:
-    return ActorToken(
-        access_token=issued.token,
-        issued_token_type="urn:ietf:params:oauth:token-type:access_token",
-        token_type="Bearer",
-        expires_at=issued.expires_at,
-        customer_id=strawberry.ID(to_global_id("Customer", issued.customer_id)),
-        scope=GrantScope(issued.scope.value.upper()),
-    )
+@strawberry.type
+class StartAssistedSessionPayload:
+    token: str | None = strawberry.field(description="An actor token (RFC 8693): send it as `Authorization: Bearer`.")
+    expires_at: datetime | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ActForPayload:
+    token: str | None = strawberry.field(description="An actor token (RFC 8693): send it as `Authorization: Bearer`.")
+    expires_at: datetime | None
+    scope: GrantScope | None
+    user_errors: list[UserError]
 
 
 @strawberry.input
 class StartAssistedSessionInput:
     customer_id: strawberry.ID
-    channel: AssistedChannel
+    channel: Channel = strawberry.field(description="PHONE or FACE_TO_FACE.")
     purpose: str
-
-
-@strawberry.type
-class ActorTokenPayload:
-    token: ActorToken | None
-    user_errors: list[UserError]
 
 
 @strawberry.input
@@ -121,6 +113,12 @@ class GrantAccessPayload:
     user_errors: list[UserError]
 
 
+@strawberry.type
+class RevokeAccessPayload:
+    grant: AccessGrant | None
+    user_errors: list[UserError]
+
+
 @strawberry.input
 class RevokeAccessInput:
     grant_id: strawberry.ID
@@ -131,7 +129,9 @@ class ActForInput:
     customer_id: strawberry.ID
 
 
-async def start_assisted_session(info: Info[Context, Any], input: StartAssistedSessionInput) -> ActorTokenPayload:
+async def start_assisted_session(
+    info: Info[Context, Any], input: StartAssistedSessionInput
+) -> StartAssistedSessionPayload:
     context = info.context
     customer_id = key_of("Customer", input.customer_id) or ""
     found = await context.loaders.customers.load(customer_id) if customer_id else None
@@ -145,8 +145,8 @@ async def start_assisted_session(info: Info[Context, Any], input: StartAssistedS
         purpose=input.purpose,
     )
     if isinstance(outcome, list):
-        return ActorTokenPayload(token=None, user_errors=user_errors(outcome))
-    return ActorTokenPayload(token=_token(outcome), user_errors=[])
+        return StartAssistedSessionPayload(token=None, expires_at=None, user_errors=user_errors(outcome))
+    return StartAssistedSessionPayload(token=outcome.token, expires_at=outcome.expires_at, user_errors=[])
 
 
 async def grant_access(info: Info[Context, Any], input: GrantAccessInput) -> GrantAccessPayload:
@@ -166,31 +166,20 @@ async def grant_access(info: Info[Context, Any], input: GrantAccessInput) -> Gra
     return GrantAccessPayload(grant=AccessGrant.from_record(outcome[0], context.today), user_errors=[])
 
 
-async def revoke_access(info: Info[Context, Any], input: RevokeAccessInput) -> GrantAccessPayload:
+async def revoke_access(info: Info[Context, Any], input: RevokeAccessInput) -> RevokeAccessPayload:
     context = info.context
     grant_id = key_of("AccessGrant", input.grant_id) or ""
     outcome = await command.revoke_access(context.principal, context.grants, grant_id, context.today)
     if isinstance(outcome, list):
-        return GrantAccessPayload(grant=None, user_errors=user_errors(outcome))
-    return GrantAccessPayload(grant=AccessGrant.from_record(outcome, context.today), user_errors=[])
+        return RevokeAccessPayload(grant=None, user_errors=user_errors(outcome))
+    return RevokeAccessPayload(grant=AccessGrant.from_record(outcome, context.today), user_errors=[])
 
 
-async def act_for(info: Info[Context, Any], input: ActForInput) -> ActorTokenPayload:
+async def act_for(info: Info[Context, Any], input: ActForInput) -> ActForPayload:
     context = info.context
     customer_id = key_of("Customer", input.customer_id) or ""
     outcome = await command.act_for(context.principal, context.grants, context.actor_tokens, customer_id, context.today)
     if isinstance(outcome, list):
-        return ActorTokenPayload(token=None, user_errors=user_errors(outcome))
-    return ActorTokenPayload(token=_token(outcome), user_errors=[])
-
-
-def acting_for(grants: list[GrantRecord]) -> list[ActingFor]:
-    return [
-        ActingFor(
-            customer_id=strawberry.ID(to_global_id("Customer", grant.customer_id)),
-            relationship=GrantRelationship(grant.relationship),
-            scope=GrantScope(grant.scope),
-            expires_on=grant.expires_on,
-        )
-        for grant in grants
-    ]
+        return ActForPayload(token=None, expires_at=None, scope=None, user_errors=user_errors(outcome))
+    scope = GrantScope(outcome.scope.value.upper())
+    return ActForPayload(token=outcome.token, expires_at=outcome.expires_at, scope=scope, user_errors=[])

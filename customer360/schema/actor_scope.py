@@ -22,7 +22,7 @@ class WithinActorScope(FieldExtension):
         if principal.is_acting and info.field_name in NEVER_BY_AN_ACTOR:
             raise NotAllowed("only the resident can do this, not someone acting for them")
         if not can_write(principal):
-            raise NotAllowed("this access lets you view, not act")
+            raise NotAllowed("you cannot do this for the resident")
         return await next_(source, info, **kwargs)
 
 

@@ -16,8 +16,9 @@ from customer360.resolvers import access_grants, access_log, casework, council_t
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
-from customer360.schema.access import AccessGrant, ActingFor, acting_for
+from customer360.schema.access import AccessGrant
 from customer360.schema.casework import BenefitClaim, HousingApplication
+from customer360.schema.channel import Channel
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.node import Node, key_of, to_global_id
 from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
@@ -77,7 +78,7 @@ class AccessLogEntry:
     summary: str | None = strawberry.field(
         default=None, description='What was done for you, e.g. "Made for you by Customer services by phone".'
     )
-    channel: str | None = strawberry.field(default=None, description="phone, face_to_face or assisted_digital")
+    channel: Channel | None = strawberry.field(default=None, description="How what was done for you was done.")
 
 
 @strawberry.type
@@ -160,7 +161,7 @@ class Customer(Node):
                     team=entry.team,
                     purpose=entry.purpose,
                     summary=access_log.summary(entry),
-                    channel=(entry.detail or {}).get("channel"),
+                    channel=Channel.of(channel) if (channel := (entry.detail or {}).get("channel")) else None,
                 ),
             )
             for entry, cursor in entries
@@ -174,9 +175,10 @@ class Customer(Node):
         found = await access_grants.given_by(info, self.record.customer_id)
         return [AccessGrant.from_record(grant, info.context.today) for grant in found]
 
-    @strawberry.field(description="The residents who let you see or act for them, today.")
-    async def acting_for(self, info: Info[Context, Any]) -> list[ActingFor]:
-        return acting_for(await access_grants.held_by(info, self.record.customer_id))
+    @strawberry.field(description="The grants others gave you (on your own record): whom you may act for, today.")
+    async def acting_for(self, info: Info[Context, Any]) -> list[AccessGrant]:
+        found = await access_grants.held_by(info, self.record.customer_id)
+        return [AccessGrant.from_record(grant, info.context.today) for grant in found]
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from customer360.schema.access import (
-    ActorTokenPayload,
+    ActForPayload,
     GrantAccessPayload,
+    RevokeAccessPayload,
+    StartAssistedSessionPayload,
     act_for,
     grant_access,
     revoke_access,
@@ -119,16 +121,18 @@ class Mutation:
         resolver=unmerge_customer,
         description="Data stewards: split records off a customer; a wrong merge is undone exactly.",
     )
-    start_assisted_session: ActorTokenPayload = strawberry.mutation(
+    start_assisted_session: StartAssistedSessionPayload = strawberry.mutation(
         resolver=start_assisted_session,
-        description="Customer services: act for a caller for one call (an actor token for 15 minutes; start again to renew).",
+        description="Customer services: act for a caller for one call (an actor token for 15 minutes; "
+        "start again to renew).",
     )
     grant_access: GrantAccessPayload = strawberry.mutation(
         resolver=grant_access, description="Let a carer, family member, agency or councillor see or act for you."
     )
-    revoke_access: GrantAccessPayload = strawberry.mutation(
+    revoke_access: RevokeAccessPayload = strawberry.mutation(
         resolver=revoke_access, description="End someone's access at once, including tokens already issued."
     )
-    act_for: ActorTokenPayload = strawberry.mutation(
-        resolver=act_for, description="A delegate or partner agency: an actor token for a resident who granted you access."
+    act_for: ActForPayload = strawberry.mutation(
+        resolver=act_for,
+        description="A delegate or partner agency: an actor token for a resident who granted you access.",
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, false, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import audit_log, customers
@@ -97,7 +97,7 @@ class AuditLog:
             or_(audit_log.c.customer_id == customer_id, audit_log.c.customer_id.in_(merged_here)),
             or_(
                 audit_log.c.action.in_(list(actions)),
-                audit_log.c.action.startswith(action_prefix, autoescape=True) if action_prefix else False,
+                audit_log.c.action.startswith(action_prefix, autoescape=True) if action_prefix else false(),
             ),
         )
         if after is not None:
