@@ -24,7 +24,7 @@ from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
-from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
+from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
@@ -49,10 +49,11 @@ from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.resolvers.directory import AddressBook
 from customer360.settings import Settings
-from customer360.sources.agencies_sql import AgencyQueuesSql
+from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
-from customer360.sources.registry import SQL_KINDS, Sources, build_sources, load_source_configs
+from customer360.sources.ports import PeopleSource
+from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
 from customer360.store.access_grants import AccessGrantStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
@@ -131,16 +132,17 @@ class Runtime:
         return principal
 
     async def source_states(self) -> dict[str, str]:
-        async def state(system: SourceSystem, source: object) -> tuple[str, str]:
+        async def state(system: SourceSystem, source: PeopleSource) -> tuple[str, str]:
             started = time.perf_counter()
             try:
-                await source.ping()  # type: ignore[attr-defined]
+                await source.ping()
             except SourceUnavailable:
                 return system.value, "down"
             slow = time.perf_counter() - started > DEGRADED_AFTER_SECONDS
             return system.value, "degraded" if slow else "up"
 
-        return dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        states = dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
+        return states | {system.value: "not_configured" for system in self.sources.not_configured()}
 
 
 async def start_runtime(
@@ -166,7 +168,7 @@ async def start_runtime(
     addresses: AddressBook = NoAddressBook()
     if settings.sources_file:
         configs = load_source_configs(settings.sources_file)
-        engines = {system: create_engine(c.url) for system, c in configs.items() if c.kind in SQL_KINDS}
+        engines = {system: create_engine(c.url) for system, c in configs.items() if needs_engine(c)}
         for engine in engines.values():
             stack.push_async_callback(engine.dispose)
     else:
@@ -344,9 +346,8 @@ async def _issuers(
 ) -> tuple[list[TrustedIssuer], SigningKey | None]:
     """The configured identity providers, plus the development issuer in demo mode without a real one.
 
-    Production without any configured issuer still starts (health, readiness, metrics and public
-    queries like `services` work) but nobody can sign in; that is logged loudly rather than refused,
-    so a misconfigured rollout degrades to a public-only API instead of a crash loop.
+    `customer360 serve` refuses production without one (customer360/production.py); a runtime built
+    otherwise (tests, an app made by hand) starts, serves public queries only, and says so in the log.
     """
     jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
     issuers = configured_issuers(settings, jwks_http)
@@ -354,6 +355,8 @@ async def _issuers(
     if settings.demo_issuer_enabled:
         signing_key = load_or_create_signing_key(settings.data_dir)
         issuers.extend(DemoIssuer(signing_key).trusted())
+    if settings.oidc_client_id:  # the portal's tokens for residents its identity provider signed in
+        issuers.append(PortalIssuer(load_or_create_signing_key(settings.data_dir, PORTAL_KEY)).trusted())
     if settings.production and not issuers:
         log.warning(
             "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "

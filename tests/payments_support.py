@@ -15,7 +15,7 @@ from customer360.domain.payments import NewPayment, PaymentPurpose, PaymentStatu
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
-from customer360.sources.revenues_sql import accounts
+from customer360.sources.revenues.sql import accounts
 from customer360.store.database import create_engine
 from customer360.store.payments import StoredPayment
 from tests.services import fresh_postgres_database

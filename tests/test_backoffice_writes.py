@@ -34,12 +34,15 @@ from customer360.domain.money import percent_of
 from customer360.domain.moving import MoveKind, MoveNotice, move_in_schedule, provisional_band
 from customer360.domain.people import NewContact, PostalAddress
 from customer360.domain.systems import SourceSystem
-from customer360.sources import benefits_sql, crm_sql, housing_sql, revenues_sql
-from customer360.sources.benefits_sql import BenefitsSql
-from customer360.sources.crm_sql import CrmSql
+from customer360.sources.benefits import sql as benefits_sql
+from customer360.sources.benefits.sql import BenefitsSql
+from customer360.sources.crm import sql as crm_sql
+from customer360.sources.crm.sql import CrmSql
 from customer360.sources.errors import SourceRejected
-from customer360.sources.housing_sql import HousingSql
-from customer360.sources.revenues_sql import RevenuesSql
+from customer360.sources.housing import sql as housing_sql
+from customer360.sources.housing.sql import HousingSql
+from customer360.sources.revenues import sql as revenues_sql
+from customer360.sources.revenues.sql import RevenuesSql
 from customer360.store.database import create_engine
 from tests.services import fresh_postgres_database
 

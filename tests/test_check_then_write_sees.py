@@ -16,7 +16,7 @@ from customer360.clock import london_today
 from customer360.demo import council
 from customer360.domain.submissions import Submission, new_reference
 from customer360.domain.systems import SourceSystem
-from customer360.sources.housing_sql import applications
+from customer360.sources.housing.sql import applications
 from customer360.store.database import create_engine
 from customer360.store.outbox import NewDelivery
 from tests.support import graphql, running_app

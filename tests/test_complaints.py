@@ -15,7 +15,7 @@ from customer360.demo import council
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import is_working_day
 from customer360.schema.node import from_global_id
-from customer360.sources.crm_sql import complaints as crm_complaints
+from customer360.sources.crm.sql import complaints as crm_complaints
 from customer360.store.database import create_engine
 from tests.support import graphql, running_app
 

@@ -18,8 +18,8 @@ from customer360.demo.street_scene_db import reporters
 from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.people import NewContact
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import contacts
-from customer360.sources.revenues_sql import accounts, properties
+from customer360.sources.crm.sql import contacts
+from customer360.sources.revenues.sql import accounts, properties
 from customer360.store.database import create_engine
 from tests.support import graphql, running_app
 from tests.test_complaints import ESCALATE, GOOD, MAKE, _escalatable_complaint

@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from customer360.cache.namespaces import CLAIMS_BY_CLAIMANT, COMPLAINTS_BY_CONTACT
 from customer360.clock import london_today
 from customer360.commands import catalogue
 from customer360.commands.delivery import Delivered
 from customer360.commands.unit import Delivery
 from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
+from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
+from customer360.sources.crm import COMPLAINTS_BY_CONTACT
 from tests.services import REDIS_URL, redis_or_skip
 from tests.support import graphql, running_app
 from tests.test_moving_and_housing import mover, new_home
@@ -64,13 +65,17 @@ def only_declared_staleness(caplog):
 
 async def test_a_delivery_making_undeclared_keys_stale_is_logged_and_they_are_still_forgotten(caplog):
     async def handler(_tools: Any, _item: Any) -> Delivered:
-        return Delivered("X-1", invalidate=[(COMPLAINTS_BY_CONTACT, "c1"), (CLAIMS_BY_CLAIMANT, "p1")])
+        return Delivered(
+            "X-1", invalidate=[(COMPLAINTS_BY_CONTACT.namespace, "c1"), (CLAIMS_BY_CLAIMANT.namespace, "p1")]
+        )
 
-    watched = catalogue.as_declared(Delivery("crm.example", handler, frozenset({COMPLAINTS_BY_CONTACT})), handler)
+    watched = catalogue.as_declared(
+        Delivery("crm.example", handler, frozenset({COMPLAINTS_BY_CONTACT.namespace})), handler
+    )
     delivered = await watched(None, SimpleNamespace(operation="crm.example"))  # type: ignore[arg-type]
-    assert list(delivered.invalidate) == [(COMPLAINTS_BY_CONTACT, "c1"), (CLAIMS_BY_CLAIMANT, "p1")]
+    assert list(delivered.invalidate) == [(COMPLAINTS_BY_CONTACT.namespace, "c1"), (CLAIMS_BY_CLAIMANT.namespace, "p1")]
     assert [r.getMessage() for r in caplog.records] == [
-        f"delivery crm.example made stale what its service does not declare: ['{CLAIMS_BY_CLAIMANT}']"
+        f"delivery crm.example made stale what its service does not declare: ['{CLAIMS_BY_CLAIMANT.namespace}']"
     ]
     caplog.clear()  # seen: the autouse check is for the real deliveries
 

@@ -13,8 +13,8 @@ from customer360.demo import council
 from customer360.domain.reporting import ReportCode, validate_attributes
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord, attribute_design_problems
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import case_answers
-from customer360.sources.crm_sql import cases as crm_cases
+from customer360.sources.crm.sql import case_answers
+from customer360.sources.crm.sql import cases as crm_cases
 from customer360.store.database import create_engine
 from tests.support import graphql, running_app
 

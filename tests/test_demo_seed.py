@@ -28,8 +28,11 @@ from customer360.domain.council_tax import (
     paid_towards_instalments,
 )
 from customer360.domain.systems import SourceSystem
-from customer360.sources import benefits_sql, crm_sql, housing_sql, revenues_sql
-from customer360.sources.revenues_sql import RevenuesSql
+from customer360.sources.benefits import sql as benefits_sql
+from customer360.sources.crm import sql as crm_sql
+from customer360.sources.housing import sql as housing_sql
+from customer360.sources.revenues import sql as revenues_sql
+from customer360.sources.revenues.sql import RevenuesSql
 
 TODAY = date(2026, 11, 23)
 END_OF_TODAY = datetime.combine(TODAY, clock(23, 59), UTC)

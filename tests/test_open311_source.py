@@ -24,7 +24,7 @@ from customer360.domain.requests import Location, RequestStatus
 from customer360.domain.services import ServiceAttributeRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
-from customer360.sources.open311_http import Open311Http
+from customer360.sources.street_scene.open311_http import Open311Http
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from customer360.demo import council
 from customer360.domain.systems import SourceSystem
-from customer360.sources.revenues_sql import transactions
+from customer360.sources.revenues.sql import transactions
 from customer360.store.database import create_engine
 from tests.support import graphql, serving_app
 

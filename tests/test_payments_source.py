@@ -21,8 +21,8 @@ from customer360.demo.payments_resource import pay_time
 from customer360.domain.payments import PaymentPurpose, PaymentStatus
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceUnavailable
-from customer360.sources.open311_http import Open311Http
-from customer360.sources.payments_http import GovPayHttp
+from customer360.sources.payments.govpay_http import GovPayHttp
+from customer360.sources.street_scene.open311_http import Open311Http
 
 API_KEY = "test-api-key"
 PUBLIC_URL = "https://pay.example"

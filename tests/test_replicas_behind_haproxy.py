@@ -35,7 +35,7 @@ from customer360.auth.tokens import DemoIssuer
 from customer360.demo import council
 from customer360.domain.requests import DeliveryState
 from customer360.settings import Settings
-from customer360.sources.crm_sql import complaints as crm_complaints
+from customer360.sources.crm.sql import complaints as crm_complaints
 from customer360.sources.registry import SourceSystem
 from customer360.store.database import create_engine
 from customer360.store.tables import outbox

@@ -14,7 +14,7 @@ from customer360.demo.gazetteer import demo_gazetteer
 from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.geography import TAMWORTH_CENTRE, distance_metres
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm_sql import cases as crm_cases
+from customer360.sources.crm.sql import cases as crm_cases
 from customer360.store.database import create_engine
 from customer360.store.tables import listed_services
 from tests.support import graphql, running_app

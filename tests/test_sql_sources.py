@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.demo.population import Population, generate_population
 from customer360.demo.seed import seed_back_offices
 from customer360.domain.systems import SourceSystem
-from customer360.sources.benefits_sql import BenefitsSql
-from customer360.sources.crm_sql import CrmSql
-from customer360.sources.housing_sql import HousingSql
-from customer360.sources.revenues_sql import RevenuesSql
+from customer360.sources.benefits.sql import BenefitsSql
+from customer360.sources.crm.sql import CrmSql
+from customer360.sources.housing.sql import HousingSql
+from customer360.sources.revenues.sql import RevenuesSql
 from customer360.store.database import create_engine
 from tests.services import fresh_postgres_database
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from customer360.auth.principal import Principal, Role
+from customer360.sources.backoffice import BackOffice
 
 # Roles that work with individual residents' records. `analyst` sees aggregates only.
 PERSON_ROLES = frozenset(
@@ -79,7 +82,6 @@ TEAMS = {
     Role.ADMIN: "Digital services",
     Role.PARTNER_AGENCY: "Partner agency",
 }
-BENEFIT_ROLES = frozenset({Role.BENEFITS, Role.CUSTOMER_SERVICES})
 
 
 def acting_role(principal: Principal) -> Role | None:
@@ -92,10 +94,12 @@ def acting_name(principal: Principal) -> str:
     return principal.name or principal.subject or "staff"
 
 
-def can_see_benefits(principal: Principal, customer_id: str) -> bool:
-    """Benefit details: the resident themselves, or the benefits and customer services teams."""
+def can_see_records_of(principal: Principal, office: BackOffice[Any], customer_id: str) -> bool:
+    """A back office's records of a customer: the resident themselves, or staff in a role the office
+    names (`seen_by`, e.g. benefit details: benefits and customer services), else any person role."""
     if principal.is_staff:
-        return bool(principal.roles & BENEFIT_ROLES)
+        allowed = PERSON_ROLES if office.seen_by is None else frozenset(Role(role) for role in office.seen_by)
+        return bool(principal.roles & allowed)
     return can_view_customer(principal, customer_id)
 
 

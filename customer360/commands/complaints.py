@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
 from customer360.commands.check_then_write import check_then_keep, kept_not_delivered
 from customer360.commands.contacts import ContactDetails, crm_contact_for
 from customer360.commands.delivery import Delivered, DeliveryTools
@@ -21,6 +20,7 @@ from customer360.domain.customers import GoldenRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE, COMPLAINTS_BY_CONTACT
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 MAKE = "crm.create_complaint"
@@ -169,7 +169,7 @@ async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered
     )
     return Delivered(
         reference,
-        invalidate=[(COMPLAINTS_BY_CONTACT, contact_id), (COMPLAINT_BY_REFERENCE, item.reference)],
+        invalidate=[(COMPLAINTS_BY_CONTACT.namespace, contact_id), (COMPLAINT_BY_REFERENCE.namespace, item.reference)],
         new_link=new_link,
     )
 
@@ -182,8 +182,8 @@ async def deliver_escalation(tools: DeliveryTools, item: OutboxItem) -> Delivere
     return Delivered(
         reference,
         invalidate=[
-            (COMPLAINTS_BY_CONTACT, escalation.contact_id),
-            (COMPLAINT_BY_REFERENCE, escalation.complaint_reference),
+            (COMPLAINTS_BY_CONTACT.namespace, escalation.contact_id),
+            (COMPLAINT_BY_REFERENCE.namespace, escalation.complaint_reference),
         ],
     )
 
@@ -193,8 +193,12 @@ UNIT = PortalService(
     kinds=(SubmissionKind.COMPLAINT, SubmissionKind.COMPLAINT_ESCALATION),
     journeys=(Journey("makeComplaint", "COMPLAINT"), Journey("escalateComplaint", "COMPLAINT_ESCALATION")),
     deliveries=(
-        Delivery(MAKE, deliver_complaint, frozenset({COMPLAINTS_BY_CONTACT, COMPLAINT_BY_REFERENCE})),
-        Delivery(ESCALATE, deliver_escalation, frozenset({COMPLAINTS_BY_CONTACT, COMPLAINT_BY_REFERENCE})),
+        Delivery(
+            MAKE, deliver_complaint, frozenset({COMPLAINTS_BY_CONTACT.namespace, COMPLAINT_BY_REFERENCE.namespace})
+        ),
+        Delivery(
+            ESCALATE, deliver_escalation, frozenset({COMPLAINTS_BY_CONTACT.namespace, COMPLAINT_BY_REFERENCE.namespace})
+        ),
     ),
     in_my_requests={SubmissionKind.COMPLAINT: as_request("Complaint")},
 )

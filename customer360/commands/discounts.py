@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import account_lock, check_then_keep, kept_not_delivered
 from customer360.commands.delivery import Delivered, DeliveryTools
@@ -32,6 +31,7 @@ from customer360.domain.people import normalise_postcode
 from customer360.domain.problems import Problem
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 APPLY = "revenues.apply_single_person_discount"
@@ -273,10 +273,10 @@ async def deliver_ending(tools: DeliveryTools, item: OutboxItem) -> Delivered:
 
 
 def _account_keys(party_id: str, account_reference: str) -> list[tuple[str, str]]:
-    return [(ACCOUNTS_BY_PARTY, party_id), (ACCOUNT_BY_REFERENCE, account_reference)]
+    return [(ACCOUNTS_BY_PARTY.namespace, party_id), (ACCOUNT_BY_REFERENCE.namespace, account_reference)]
 
 
-_ACCOUNTS = frozenset({ACCOUNTS_BY_PARTY, ACCOUNT_BY_REFERENCE})
+_ACCOUNTS = frozenset({ACCOUNTS_BY_PARTY.namespace, ACCOUNT_BY_REFERENCE.namespace})
 UNIT = PortalService(
     name="single person discount",
     kinds=(APPLICATION, REMOVAL),

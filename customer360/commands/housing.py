@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import APPLICATIONS_BY_APPLICANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import ContactDetails, person_key
@@ -31,6 +30,7 @@ from customer360.domain.housing import (
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = SubmissionKind.HOUSING_APPLICATION
@@ -188,13 +188,13 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             submitted_on=item.created_at.astimezone(LONDON).date(),
         )
     )
-    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT, applicant_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], new_link=new_link)
 
 
 UNIT = PortalService(
     name="housing application",
     kinds=(KIND,),
     journeys=(Journey("submitHousingApplication", "HOUSING_APPLICATION"),),
-    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT})),),
+    deliveries=(Delivery(CREATE, deliver_application, frozenset({APPLICATIONS_BY_APPLICANT.namespace})),),
     in_my_requests={KIND: as_request("Housing application")},
 )

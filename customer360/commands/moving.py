@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import ACCOUNTS_BY_PARTY, CLAIMS_BY_CLAIMANT
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.delivery import Delivered, DeliveryTools
@@ -25,6 +24,8 @@ from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
+from customer360.sources.revenues import ACCOUNTS_BY_PARTY
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = SubmissionKind.MOVE
@@ -142,13 +143,13 @@ def _notice(item: OutboxItem) -> MoveNotice:
 async def deliver_to_revenues(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     notice = _notice(item)
     reference = await tools.sources.revenues.record_move(notice)
-    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY, notice.record_id)])
+    return Delivered(reference or "no account", invalidate=[(ACCOUNTS_BY_PARTY.namespace, notice.record_id)])
 
 
 async def deliver_to_benefits(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     notice = _notice(item)
     change = await tools.sources.benefits.record_address_change(notice)
-    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT, notice.record_id)])
+    return Delivered(change, invalidate=[(CLAIMS_BY_CLAIMANT.namespace, notice.record_id)])
 
 
 async def deliver_to_housing(tools: DeliveryTools, item: OutboxItem) -> Delivered:
@@ -164,8 +165,8 @@ UNIT = PortalService(
     kinds=(KIND,),
     journeys=(Journey("notifyMove", "MOVE"),),
     deliveries=(
-        Delivery(OPERATIONS[SourceSystem.REVENUES], deliver_to_revenues, frozenset({ACCOUNTS_BY_PARTY})),
-        Delivery(OPERATIONS[SourceSystem.BENEFITS], deliver_to_benefits, frozenset({CLAIMS_BY_CLAIMANT})),
+        Delivery(OPERATIONS[SourceSystem.REVENUES], deliver_to_revenues, frozenset({ACCOUNTS_BY_PARTY.namespace})),
+        Delivery(OPERATIONS[SourceSystem.BENEFITS], deliver_to_benefits, frozenset({CLAIMS_BY_CLAIMANT.namespace})),
         Delivery(OPERATIONS[SourceSystem.HOUSING], deliver_to_housing),
         Delivery(OPERATIONS[SourceSystem.CRM], deliver_to_crm),
     ),

@@ -26,7 +26,6 @@ from typing import Any
 from customer360.attempts import note_writing
 from customer360.auth.principal import Principal
 from customer360.cache.base import Stale
-from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
@@ -47,7 +46,9 @@ from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.payments import PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.sources.registry import Sources
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 from customer360.store.outbox import NewDelivery, OutboxItem, OutboxStore
 from customer360.store.payments import PaymentLedger, StoredPayment
 
@@ -276,7 +277,7 @@ class Payments:
         released = await self._settle_request(stored, current.status)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
-            settled = [(PAYMENTS_BY_PAYER, current.payer_id), (PAYMENT_BY_ID, current.payment_id)]
+            settled = [(PAYMENTS_BY_PAYER.namespace, current.payer_id), (PAYMENT_BY_ID.namespace, current.payment_id)]
             await self.deliverer.cache.forget(Stale(keys=settled, customers=[stored.customer_id]))
         if current.status is not PaymentStatus.SUCCESS:
             return 0
@@ -348,9 +349,9 @@ async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         )
     )
     party = (await tools.sources.revenues.accounts_by_reference([reference])).get(reference)
-    invalidate = [(ACCOUNT_BY_REFERENCE, reference)]
+    invalidate = [(ACCOUNT_BY_REFERENCE.namespace, reference)]
     if party:
-        invalidate.append((ACCOUNTS_BY_PARTY, party.party_id))
+        invalidate.append((ACCOUNTS_BY_PARTY.namespace, party.party_id))
     return Delivered(posted, invalidate=invalidate)
 
 
@@ -358,5 +359,9 @@ UNIT = PortalService(
     name="payment",
     kinds=(),  # a payment lives in the ledger (store/payments.py), not as a submission; My Requests reads it there
     journeys=(Journey("makePayment", "PAYMENT"),),
-    deliveries=(Delivery(POST_TO_REVENUES, deliver_payment, frozenset({ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY})),),
+    deliveries=(
+        Delivery(
+            POST_TO_REVENUES, deliver_payment, frozenset({ACCOUNT_BY_REFERENCE.namespace, ACCOUNTS_BY_PARTY.namespace})
+        ),
+    ),
 )

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from customer360.auth.principal import Principal
-from customer360.cache.namespaces import CASES_BY_CONTACT, REQUESTS_BY_REPORTER
 from customer360.clock import LONDON
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import ContactDetails, crm_contact_for
@@ -43,7 +42,9 @@ from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission, SubmissionKind, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
+from customer360.sources.crm import CASES_BY_CONTACT
 from customer360.sources.errors import SourceRejected
+from customer360.sources.street_scene import REQUESTS_BY_REPORTER
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 SUBMIT_TO_OPEN311 = "open311.submit_request"
@@ -332,7 +333,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
     )
     return Delivered(
         receipt.service_request_id,
-        invalidate=[(REQUESTS_BY_REPORTER, reporter)] if reporter else [],
+        invalidate=[(REQUESTS_BY_REPORTER.namespace, reporter)] if reporter else [],
         new_link=new_link,
     )
 
@@ -379,7 +380,9 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             answers=tuple(CaseAnswer(a.code, a.question, ", ".join(a.values)) for a in issue.attributes),
         )
     )
-    return Delivered(reference, invalidate=[(CASES_BY_CONTACT, contact_id)] if contact_id else [], new_link=new_link)
+    return Delivered(
+        reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], new_link=new_link
+    )
 
 
 UNIT = PortalService(
@@ -388,8 +391,8 @@ UNIT = PortalService(
     # One mutation for many services: an accepted report is recorded under the service it was for.
     journeys=(Journey("reportIssue", "REPORT_ISSUE", service_of_result="request"),),
     deliveries=(
-        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER})),
-        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT})),
+        Delivery(SUBMIT_TO_OPEN311, deliver_street_report, frozenset({REQUESTS_BY_REPORTER.namespace})),
+        Delivery(OPEN_CRM_CASE, deliver_case, frozenset({CASES_BY_CONTACT.namespace})),
     ),
     in_my_requests={
         SubmissionKind.STREET_REPORT: as_request("Report a problem"),

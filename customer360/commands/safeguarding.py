@@ -28,7 +28,7 @@ from customer360.domain.safeguarding import (
     routes_for,
 )
 from customer360.domain.submissions import Submission, SubmissionKind
-from customer360.sources.agencies_sql import AgencyQueuesSql
+from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.errors import SourceUnavailable
 from customer360.store.audit import AuditLog
 from customer360.store.outbox import NewDelivery, OutboxItem

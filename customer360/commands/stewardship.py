@@ -24,8 +24,9 @@ from customer360.domain.stewardship import (
     survivor_of,
     unmerge_problems,
 )
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.store.audit import AuditLog
 from customer360.store.customers import CustomersChanged, CustomerStore
 from customer360.store.identity import CandidateState, MatchCandidate, MatchReviewStore, PersonRecordStore

@@ -33,8 +33,10 @@ from customer360.identity.linking import IdentityHub, LinkSummary, link_everyone
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.settings import Settings
+from customer360.sources.backoffice import SourceConfig
+from customer360.sources.catalogue import BY_SYSTEM
 from customer360.sources.instrumented import circuit_breakers
-from customer360.sources.registry import SQL_KINDS, SourceConfig, build_sources, load_source_configs
+from customer360.sources.registry import build_sources, load_source_configs, needs_engine
 from customer360.store.database import create_engine
 
 DEFAULT_RESIDENTS = 2000
@@ -43,29 +45,38 @@ SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
 DEMO_DATA_VERSION = 9
 
-# Where each demo back office keeps its data (each its own database, as in a real council).
-DATABASE_FILES = {
-    SourceSystem.REVENUES: "revenues.db",
-    SourceSystem.BENEFITS: "benefits.db",
-    SourceSystem.HOUSING: "housing.db",
-    SourceSystem.CRM: "crm.db",
-    SourceSystem.STREET_SCENE: "street_scene.db",
-    SourceSystem.PAYMENTS: "payments.db",
-}
-SQL_SOURCE_KIND = {
-    SourceSystem.REVENUES: "revenues_sql",
-    SourceSystem.BENEFITS: "benefits_sql",
-    SourceSystem.HOUSING: "housing_sql",
-    SourceSystem.CRM: "crm_sql",
+
+@dataclass(frozen=True)
+class DemoBackOffice:
+    """How the demo council runs one back office: its own database, as in a real council, and, for one
+    reached over HTTP, where the demo back-office app serves it (`backoffice_server.py`)."""
+
+    database_file: str
+    served_at: str = ""  # "" : read straight from its database with the office's SQL adapter
+    api_key: bool = False  # the gateway calls it with the demo provider's API key
+
+
+# The demo's part of each registered back office (sources/catalogue.py); a demo without one of them
+# leaves it out, and the gateway answers it as not configured.
+DEMO_BACK_OFFICES = {
+    SourceSystem.REVENUES: DemoBackOffice("revenues.db"),
+    SourceSystem.BENEFITS: DemoBackOffice("benefits.db"),
+    SourceSystem.HOUSING: DemoBackOffice("housing.db"),
+    SourceSystem.CRM: DemoBackOffice("crm.db"),
+    SourceSystem.STREET_SCENE: DemoBackOffice("street_scene.db", served_at=OPEN311_PATH),
+    SourceSystem.PAYMENTS: DemoBackOffice("payments.db", served_at=PAYMENTS_PATH, api_key=True),
 }
 
 
 def database_urls(settings: Settings) -> dict[SourceSystem, str]:
     """SQLite files in the data dir, unless a `C360_SOURCES` file points the SQL back offices elsewhere."""
-    urls = {system: f"sqlite+aiosqlite:///{settings.demo_dir / name}" for system, name in DATABASE_FILES.items()}
+    urls = {
+        system: f"sqlite+aiosqlite:///{settings.demo_dir / office.database_file}"
+        for system, office in DEMO_BACK_OFFICES.items()
+    }
     if settings.sources_file:
         for system, config in load_source_configs(settings.sources_file).items():
-            if config.kind in SQL_KINDS:
+            if needs_engine(config):
                 urls[system] = config.url
     return urls
 
@@ -85,13 +96,11 @@ def webhook_secret(settings: Settings) -> bytes:
 
 def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem, SourceConfig]:
     urls = database_urls(settings)
-    configs = {system: SourceConfig(system, kind, urls[system]) for system, kind in SQL_SOURCE_KIND.items()}
-    configs[SourceSystem.STREET_SCENE] = SourceConfig(
-        SourceSystem.STREET_SCENE, "open311_http", f"{backoffice_url}{OPEN311_PATH}"
-    )
-    configs[SourceSystem.PAYMENTS] = SourceConfig(
-        SourceSystem.PAYMENTS, "govpay_http", f"{backoffice_url}{PAYMENTS_PATH}", api_key(settings)
-    )
+    configs = {}
+    for system, demo in DEMO_BACK_OFFICES.items():
+        kind = BY_SYSTEM[system].adapters[0].kind  # the demo runs each office as its first adapter kind
+        url = f"{backoffice_url}{demo.served_at}" if demo.served_at else urls[system]
+        configs[system] = SourceConfig(system, kind, url, api_key(settings) if demo.api_key else "")
     return configs
 
 

@@ -50,7 +50,10 @@ from customer360.domain.requests import RequestStatus
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
-from customer360.sources import benefits_sql, crm_sql, housing_sql, revenues_sql
+from customer360.sources.benefits import sql as benefits_sql
+from customer360.sources.crm import sql as crm_sql
+from customer360.sources.housing import sql as housing_sql
+from customer360.sources.revenues import sql as revenues_sql
 
 Rows = dict[Table, list[dict[str, Any]]]
 

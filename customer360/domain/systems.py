@@ -1,4 +1,9 @@
-"""The back-office systems a golden record is assembled from."""
+"""The back-office systems a golden record is assembled from.
+
+Each is declared whole (adapters, survivorship rank, reads) in `sources/<system>/`; the domain names
+them, because its records say which system each came from, and says what residents call each (a
+request's history, worked out by domain rules, names the office that has it).
+"""
 
 from __future__ import annotations
 
@@ -14,19 +19,8 @@ class SourceSystem(StrEnum):
     PAYMENTS = "PAYMENTS"
 
 
-# Which back office's value the golden record shows when records were confirmed the same day, most
-# trusted first (the default of C360_SURVIVORSHIP_PRIORITY; identity/survivorship.py).
-SOURCE_PRIORITY: tuple[SourceSystem, ...] = (
-    SourceSystem.REVENUES,
-    SourceSystem.BENEFITS,
-    SourceSystem.HOUSING,
-    SourceSystem.CRM,
-    SourceSystem.STREET_SCENE,
-    SourceSystem.PAYMENTS,
-)
-
 # What residents and staff call each back office: the name shown in a request's history.
-DISPLAY_NAMES = {
+DISPLAY_NAMES: dict[SourceSystem, str] = {
     SourceSystem.REVENUES: "Council Tax",
     SourceSystem.BENEFITS: "Benefits",
     SourceSystem.HOUSING: "Housing",

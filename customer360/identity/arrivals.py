@@ -22,12 +22,13 @@ from pathlib import Path
 
 from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.people import PersonRecord
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.features import MatchRecord
 from customer360.identity.linking import MODEL_RULE, IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
 from customer360.identity.model import MatchModel
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import NewLink

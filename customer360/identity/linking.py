@@ -21,12 +21,13 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.people import PersonRecord
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
 from customer360.identity.clustering import connected_clusters
 from customer360.identity.deterministic import RULE_CONFIDENCE, LinkedCluster, link_records
 from customer360.identity.features import MatchRecord
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, train_and_score
 from customer360.identity.survivorship import golden_record
+from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.sources.ports import PeopleSource
 from customer360.store.customers import CustomerStore, NewLink
 from customer360.store.identity import MatchReviewStore, PersonRecordStore, ProposedPair

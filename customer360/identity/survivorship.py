@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.people import PersonRecord, normalise_email, normalise_phone
-from customer360.domain.systems import SOURCE_PRIORITY, SourceSystem
+from customer360.domain.systems import SourceSystem
+from customer360.sources.catalogue import SOURCE_PRIORITY
 
 T = TypeVar("T")
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aiodataloader import DataLoader
 from strawberry.types import Info
 
 from customer360.cache.base import Stale
-from customer360.cache.namespaces import ACCOUNT_BY_REFERENCE, APPLICATIONS_BY_APPLICANT, COMPLAINT_BY_REFERENCE
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.housing import HousingApplicationRecord
@@ -21,7 +19,11 @@ from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import records_in
 from customer360.resolvers.tracking import Tracked
+from customer360.sources.backoffice import Lookup
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE
 
 HOUSING_DOWN = Problem(
     None,
@@ -30,24 +32,22 @@ HOUSING_DOWN = Problem(
 )
 
 
-async def _drop_copies(
-    info: Info[Context, Any], loader: DataLoader[Any, Any], namespace: str, keys: Sequence[str]
-) -> None:
+async def _drop_copies(info: Info[Context, Any], lookup: Lookup[Any, Any], keys: Sequence[str]) -> None:
+    loader = info.context.loaders.of(lookup)
     for key in keys:
         loader.clear(key)
-    await info.context.cache.forget(Stale(keys=[(namespace, key) for key in keys]))
+    await info.context.cache.forget(Stale(keys=[(lookup.namespace, key) for key in keys]))
 
 
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
     """The complaint as the CRM holds it now (still checked against the principal, as `nodes.complaint`)."""
-    await _drop_copies(info, info.context.loaders.complaint_by_reference, COMPLAINT_BY_REFERENCE, [reference])
+    await _drop_copies(info, COMPLAINT_BY_REFERENCE, [reference])
     return await nodes.complaint(info, reference)
 
 
 async def council_tax_account(info: Info[Context, Any], reference: str) -> CouncilTaxAccountRecord | None:
-    loader = info.context.loaders.council_tax_account_by_reference
-    await _drop_copies(info, loader, ACCOUNT_BY_REFERENCE, [reference])
-    return await loader.load(reference)
+    await _drop_copies(info, ACCOUNT_BY_REFERENCE, [reference])
+    return await info.context.loaders.of(ACCOUNT_BY_REFERENCE).load(reference)
 
 
 async def housing_applications(info: Info[Context, Any], customer_id: str) -> list[HousingApplicationRecord] | Problem:
@@ -56,9 +56,9 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     loaders = info.context.loaders
     loaders.links.clear(customer_id)
     applicant_ids = await records_in(info, customer_id, SourceSystem.HOUSING)
-    await _drop_copies(info, loaders.housing_applications_by_applicant, APPLICATIONS_BY_APPLICANT, applicant_ids)
+    await _drop_copies(info, APPLICATIONS_BY_APPLICANT, applicant_ids)
     try:
-        found = await loaders.housing_applications_by_applicant.load_many(applicant_ids)
+        found = await loaders.of(APPLICATIONS_BY_APPLICANT).load_many(applicant_ids)
     except SourceUnavailable:
         return HOUSING_DOWN
     return [application for applications in found for application in applications]

@@ -19,11 +19,14 @@ from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
+from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
+from customer360.sources.crm import COMPLAINTS_BY_CONTACT
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 
 
 async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[BenefitClaimRecord]:
     return await gather_from(
-        info, customer_id, SourceSystem.BENEFITS, info.context.loaders.benefit_claims_by_claimant.load_many
+        info, customer_id, SourceSystem.BENEFITS, info.context.loaders.of(CLAIMS_BY_CLAIMANT).load_many
     )
 
 
@@ -31,7 +34,7 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     """HOUSING's applications plus any still on their way to it, each by the reference the resident was given."""
     loaders = info.context.loaders
     in_housing = await gather_from(
-        info, customer_id, SourceSystem.HOUSING, loaders.housing_applications_by_applicant.load_many
+        info, customer_id, SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT).load_many
     )
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.HOUSING_APPLICATION]
     return track(
@@ -62,7 +65,7 @@ async def complaints(
 ) -> Page[Tracked[ComplaintRecord]]:
     """The CRM's complaints plus any still on their way to it (the CRM may be down)."""
     loaders = info.context.loaders
-    in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.complaints_by_contact.load_many)
+    in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT).load_many)
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.COMPLAINT]
     return paginate(
         tracked_complaints(in_crm, submitted),

@@ -26,12 +26,15 @@ from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, records_in
+from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.housing import TENANCIES_BY_APPLICANT
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 
 
 async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTaxAccountRecord]:
     return await gather_from(
-        info, customer_id, SourceSystem.REVENUES, info.context.loaders.council_tax_accounts_by_party.load_many
+        info, customer_id, SourceSystem.REVENUES, info.context.loaders.of(ACCOUNTS_BY_PARTY).load_many
     )
 
 
@@ -71,7 +74,7 @@ async def liable_account(info: Info[Context, Any], reference: str) -> CouncilTax
     principal = info.context.principal
     if not principal.is_resident or principal.customer_id is None:
         return None
-    account = await info.context.loaders.council_tax_account_by_reference.load(reference)
+    account = await info.context.loaders.of(ACCOUNT_BY_REFERENCE).load(reference)
     if account is None:
         return None
     parties = await records_in(info, principal.customer_id, SourceSystem.REVENUES)
@@ -89,11 +92,11 @@ async def people_at_home(
     claimant_ids = await records_in(info, customer_id, SourceSystem.BENEFITS)
     applicant_ids = await records_in(info, customer_id, SourceSystem.HOUSING)
     try:
-        claims = [c for found in await loaders.benefit_claims_by_claimant.load_many(claimant_ids) for c in found]
+        claims = [c for found in await loaders.of(CLAIMS_BY_CLAIMANT).load_many(claimant_ids) for c in found]
     except SourceUnavailable:
         unchecked.append(SourceSystem.BENEFITS)
     try:
-        tenancies = [t for found in await loaders.tenancies_by_applicant.load_many(applicant_ids) for t in found]
+        tenancies = [t for found in await loaders.of(TENANCIES_BY_APPLICANT).load_many(applicant_ids) for t in found]
     except SourceUnavailable:
         unchecked.append(SourceSystem.HOUSING)
     return claims, tenancies, unchecked

@@ -9,35 +9,18 @@ request's `StaleReads` (reported as `extensions.stale`); the other keys fail alo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
 from customer360.cache.base import ReadThrough, StaleReads
-from customer360.cache.namespaces import (
-    ACCOUNT_BY_REFERENCE,
-    ACCOUNTS_BY_PARTY,
-    APPLICATIONS_BY_APPLICANT,
-    CASES_BY_CONTACT,
-    CLAIMS_BY_CLAIMANT,
-    COMPLAINT_BY_REFERENCE,
-    COMPLAINTS_BY_CONTACT,
-    PAYMENT_BY_ID,
-    PAYMENTS_BY_PAYER,
-    REQUESTS_BY_REPORTER,
-    TENANCIES_BY_APPLICANT,
-)
-from customer360.domain.benefits import BenefitClaimRecord
-from customer360.domain.complaints import ComplaintRecord
-from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.housing import HousingApplicationRecord, TenancyRecord
-from customer360.domain.payments import PaymentRecord, PostingState
-from customer360.domain.requests import ServiceRequestRecord
+from customer360.domain.payments import PostingState
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
+from customer360.sources.backoffice import Lookup
 from customer360.sources.registry import Sources
 from customer360.store.payments import StoredPayment
 
@@ -83,24 +66,27 @@ def _none() -> None:
 
 @dataclass
 class Loaders:
+    """The gateway's own loaders by name; a back office's through `of(LOOKUP)`, made when first asked for."""
+
     customers: _BatchLoader[GoldenRecord | None]
     links: _BatchLoader[list[RecordLink]]
-    council_tax_accounts_by_party: _SourceLoader[list[CouncilTaxAccountRecord]]
-    council_tax_account_by_reference: _SourceLoader[CouncilTaxAccountRecord | None]
-    benefit_claims_by_claimant: _SourceLoader[list[BenefitClaimRecord]]
-    housing_applications_by_applicant: _SourceLoader[list[HousingApplicationRecord]]
-    tenancies_by_applicant: _SourceLoader[list[TenancyRecord]]
-    complaints_by_contact: _SourceLoader[list[ComplaintRecord]]
-    complaint_by_reference: _SourceLoader[ComplaintRecord | None]
-    cases_by_contact: _SourceLoader[list[ServiceRequestRecord]]
-    street_requests_by_reporter: _SourceLoader[list[ServiceRequestRecord]]
-    payments_by_payer: _SourceLoader[list[PaymentRecord]]
-    payment_by_id: _SourceLoader[PaymentRecord | None]
     owners: _BatchLoader[str | None]
     submissions: _BatchLoader[list[Submission]]
     postings: _BatchLoader[PostingState | None]  # by customer360 payment reference
     payments_made: _BatchLoader[list[StoredPayment]]  # what each customer started through us, by customer id
     stale: StaleReads  # what this request was answered from last known copies
+    sources: Sources
+    cache: ReadThrough
+    _of_lookup: dict[Lookup[Any, Any], _SourceLoader[Any]] = field(default_factory=dict)
+
+    def of(self, lookup: Lookup[Any, V]) -> _SourceLoader[V]:
+        """The request's loader for one back-office read (`sources/<system>/__init__.py` declares each)."""
+        loader = self._of_lookup.get(lookup)
+        if loader is None:
+            fetch = lookup.read(self.sources.of(lookup.office))
+            loader = _SourceLoader(lookup.namespace, fetch, lookup.missing, self.cache, self.stale)
+            self._of_lookup[lookup] = loader
+        return loader
 
     @classmethod
     def for_request(
@@ -113,11 +99,6 @@ class Loaders:
         postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
         payments_made: Callable[[list[str]], Awaitable[Mapping[str, list[StoredPayment]]]],
     ) -> Loaders:
-        stale = StaleReads()
-
-        def source(namespace: str, fetch: Any, missing: Callable[[], Any]) -> _SourceLoader[Any]:
-            return _SourceLoader(namespace, fetch, missing, cache, stale)
-
         async def owners(keys: list[str]) -> Mapping[str, str]:
             pairs = [_split_owner_key(key) for key in keys]
             found = await directory.owners_of(pairs)
@@ -130,22 +111,9 @@ class Loaders:
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
             postings=_BatchLoader(postings, _none),
             payments_made=_BatchLoader(payments_made, list),
-            council_tax_accounts_by_party=source(ACCOUNTS_BY_PARTY, sources.revenues.accounts_by_party, list),
-            council_tax_account_by_reference=source(
-                ACCOUNT_BY_REFERENCE, sources.revenues.accounts_by_reference, _none
-            ),
-            benefit_claims_by_claimant=source(CLAIMS_BY_CLAIMANT, sources.benefits.claims_by_claimant, list),
-            housing_applications_by_applicant=source(
-                APPLICATIONS_BY_APPLICANT, sources.housing.applications_by_applicant, list
-            ),
-            tenancies_by_applicant=source(TENANCIES_BY_APPLICANT, sources.housing.tenancies_by_applicant, list),
-            complaints_by_contact=source(COMPLAINTS_BY_CONTACT, sources.crm.complaints_by_contact, list),
-            complaint_by_reference=source(COMPLAINT_BY_REFERENCE, sources.crm.complaints_by_reference, _none),
-            cases_by_contact=source(CASES_BY_CONTACT, sources.crm.cases_by_contact, list),
-            street_requests_by_reporter=source(REQUESTS_BY_REPORTER, sources.street_scene.requests_by_reporter, list),
-            payments_by_payer=source(PAYMENTS_BY_PAYER, sources.payments.payments_by_payer, list),
-            payment_by_id=source(PAYMENT_BY_ID, sources.payments.payments_by_id, _none),
-            stale=stale,
+            stale=StaleReads(),
+            sources=sources,
+            cache=cache,
         )
 
 

@@ -30,6 +30,10 @@ from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
+from customer360.sources.crm import CASES_BY_CONTACT, COMPLAINTS_BY_CONTACT
+from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
+from customer360.sources.revenues import ACCOUNTS_BY_PARTY
+from customer360.sources.street_scene import REQUESTS_BY_REPORTER
 
 COMPLAINT_STATUS = {
     ComplaintStatus.RECEIVED: RequestStatus.SUBMITTED,
@@ -85,11 +89,11 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         return gather_from(info, customer_id, system, loader.load_many)
 
     street, cases, complaints, accounts, applications, payments = await asyncio.gather(
-        from_(SourceSystem.STREET_SCENE, loaders.street_requests_by_reporter),
-        from_(SourceSystem.CRM, loaders.cases_by_contact),
-        from_(SourceSystem.CRM, loaders.complaints_by_contact),
-        from_(SourceSystem.REVENUES, loaders.council_tax_accounts_by_party),
-        from_(SourceSystem.HOUSING, loaders.housing_applications_by_applicant),
+        from_(SourceSystem.STREET_SCENE, loaders.of(REQUESTS_BY_REPORTER)),
+        from_(SourceSystem.CRM, loaders.of(CASES_BY_CONTACT)),
+        from_(SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT)),
+        from_(SourceSystem.REVENUES, loaders.of(ACCOUNTS_BY_PARTY)),
+        from_(SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT)),
         resident_payments(info, customer_id),
     )
     made_here = [p.external_reference for p in payments if p.external_reference]

@@ -26,6 +26,9 @@ from customer360.resolvers.council_tax import discount_not_yet_in_revenues
 from customer360.resolvers.customers import audit_staff_reads
 from customer360.resolvers.loaders import owner_key
 from customer360.resolvers.tracking import Tracked
+from customer360.sources.crm import COMPLAINT_BY_REFERENCE
+from customer360.sources.payments import PAYMENT_BY_ID
+from customer360.sources.revenues import ACCOUNT_BY_REFERENCE
 
 
 async def _visible(info: Info[Context, Any], system: SourceSystem, record_id: str) -> bool:
@@ -43,7 +46,7 @@ async def customer(info: Info[Context, Any], customer_id: str) -> Any:
 
 
 async def council_tax_account(info: Info[Context, Any], reference: str) -> Any:
-    account = await info.context.loaders.council_tax_account_by_reference.load(reference)
+    account = await info.context.loaders.of(ACCOUNT_BY_REFERENCE).load(reference)
     if account is None or not await _visible(info, SourceSystem.REVENUES, account.party_id):
         return None
     return account
@@ -67,7 +70,7 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:
     """By the customer360 reference or the CRM's; one still on its way to the CRM is found too."""
     loaders = info.context.loaders
-    found = await loaders.complaint_by_reference.load(reference)
+    found = await loaders.of(COMPLAINT_BY_REFERENCE).load(reference)
     if found is not None:
         if not await _visible(info, SourceSystem.CRM, found.contact_id):
             return None
@@ -93,7 +96,7 @@ async def payment(info: Info[Context, Any], key: str) -> PaymentRecord | None:
         if not can_view_customer(info.context.principal, stored.customer_id):
             return None
         return (await payments.joined(info, [stored], []))[0]
-    found = await info.context.loaders.payment_by_id.load(key)
+    found = await info.context.loaders.of(PAYMENT_BY_ID).load(key)
     if found is None or not await _visible(info, SourceSystem.PAYMENTS, found.payer_id):
         return None
     return found

@@ -27,6 +27,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.payments import PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.store.payments import StoredPayment
 
 log = logging.getLogger("customer360.payments")
@@ -35,7 +36,7 @@ log = logging.getLogger("customer360.payments")
 async def resident_payments(info: Info[Context, Any], customer_id: str) -> list[PaymentRecord]:
     loaders = info.context.loaders
     at_provider, ours = await asyncio.gather(
-        gather_from(info, customer_id, SourceSystem.PAYMENTS, loaders.payments_by_payer.load_many),
+        gather_from(info, customer_id, SourceSystem.PAYMENTS, loaders.of(PAYMENTS_BY_PAYER).load_many),
         loaders.payments_made.load(customer_id),
     )
     return await joined(info, ours, at_provider)
@@ -71,7 +72,7 @@ async def _by_id(info: Info[Context, Any], payment_ids: list[str]) -> list[Payme
     if not payment_ids:
         return []
     try:
-        return await info.context.loaders.payment_by_id.load_many(payment_ids)
+        return await info.context.loaders.of(PAYMENT_BY_ID).load_many(payment_ids)
     except SourceUnavailable:
         log.info("the payment provider is not answering; %d payments shown as our ledger has them", len(payment_ids))
         return []

@@ -14,7 +14,7 @@ from customer360.domain.submissions import SubmissionKind
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import NotAllowed
 from customer360.resolvers.pagination import InvalidCursor, checked_first, decode_cursor, encode_cursor
-from customer360.sources.agencies_sql import queue_order
+from customer360.sources.agencies.sql import queue_order
 
 QueuePlace = tuple[int, str, str]
 

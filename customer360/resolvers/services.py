@@ -9,10 +9,10 @@ from typing import Any, cast
 
 from strawberry.types import Info
 
-from customer360.cache.namespaces import CRM_SERVICES, STREET_SCENE_SERVICES
 from customer360.domain.services import DefinedService, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
+from customer360.sources import crm, street_scene
 from customer360.sources.errors import SourceUnavailable
 
 # Back offices whose deliveries check the service definition again before sending (commands/report_issue.py),
@@ -52,8 +52,8 @@ async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
         return cast(list[ServiceDefinitionRecord], found)
 
     answers = await asyncio.gather(
-        one(STREET_SCENE_SERVICES, context.sources.street_scene.services, SourceSystem.STREET_SCENE),
-        one(CRM_SERVICES, context.sources.crm.services, SourceSystem.CRM),
+        one(street_scene.SERVICES, context.sources.street_scene.services, SourceSystem.STREET_SCENE),
+        one(crm.SERVICES, context.sources.crm.services, SourceSystem.CRM),
     )
     unavailable = [answer for answer in answers if isinstance(answer, SourceUnavailable)]
     last_seen = await _last_seen(context, unavailable) if for_report else {}

@@ -8,7 +8,7 @@ from typing import Any, Self
 import strawberry
 from strawberry.types import Info
 
-from customer360.auth.policy import can_see_benefits
+from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
@@ -31,6 +31,7 @@ from customer360.schema.requests import (
     ServiceRequestEdge,
 )
 from customer360.schema.values import Address, PageInfo
+from customer360.sources.benefits import BENEFITS
 
 
 @strawberry.type(description="A back-office record linked to this person, and how sure the link is (0..1).")
@@ -142,7 +143,7 @@ class Customer(Node):
 
     @strawberry.field(description="Benefit details: the resident, and the benefits and customer services teams.")
     async def benefit_claims(self, info: Info[Context, Any]) -> list[BenefitClaim]:
-        if not can_see_benefits(info.context.principal, self.record.customer_id):
+        if not can_see_records_of(info.context.principal, BENEFITS, self.record.customer_id):
             info.context.report_forbidden(info, "benefit details are for the benefits and customer services teams")
             return []
         return [BenefitClaim.from_record(c) for c in await casework.benefit_claims(info, self.record.customer_id)]

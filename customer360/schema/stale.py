@@ -32,7 +32,7 @@ class StaleAnswers(SchemaExtension):
         return {
             "stale": True,
             "staleAgeSeconds": int(stale.oldest_seconds),
-            # Namespaces are `<source>.<operation>` (cache/namespaces.py); sources as `extensions.source` names them.
+            # Namespaces are `<source>.<operation>` (sources/<system>/); sources as `extensions.source` names them.
             "staleSources": sorted({namespace.split(".", 1)[0].upper() for namespace in stale.ages}),
         }
 

@@ -1,17 +1,20 @@
 """Every call into a back office goes through here: metrics, timeout, circuit breaker, demo faults.
 
-Wrapping the adapter (rather than instrumenting each method) means a new port method is
-counted, timed and protected without anyone remembering to.
+Each adapter method a port declares is marked `@guarded`; the registry hands the adapter its
+`SourceGuard` when it builds it. The decorator keeps the method's signature, so mypy checks every
+adapter against its port and every caller against the adapter, and a test (tests/test_back_offices.py)
+fails when a public coroutine method of a registered adapter is left unguarded.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import functools
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import httpx
 from purgatory import AsyncCircuitBreakerFactory
@@ -26,6 +29,9 @@ from customer360.sources.errors import SourceRejected, SourceUnavailable
 # dead system costs an instant error instead of a timeout per request.
 BREAKER_THRESHOLD = 5
 BREAKER_COOL_OFF_SECONDS = 15.0
+
+R = TypeVar("R")
+A = ParamSpec("A")
 
 
 @dataclass
@@ -46,12 +52,25 @@ class DemoFaults:
             raise SourceUnavailable(system, "refused (C360_DEMO_SOURCE_DOWN)")
 
 
-class InstrumentedSource:
-    """A proxy with the adapter's own methods; each coroutine method is wrapped in `_guarded`."""
+class Guard(Protocol):
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R: ...
+
+
+class Unguarded:
+    """An adapter built outside the gateway (a test, a one-off script) calls straight through."""
+
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R:
+        return await call()
+
+
+UNGUARDED: Guard = Unguarded()
+
+
+class SourceGuard:
+    """One back office's calls: counted, timed, cut off after the timeout, refused while its circuit is open."""
 
     def __init__(
         self,
-        inner: Any,
         system: SourceSystem,
         *,
         metrics: Metrics,
@@ -59,58 +78,71 @@ class InstrumentedSource:
         timeout_seconds: float,
         faults: DemoFaults | None = None,
     ) -> None:
-        self.inner = inner
         self.system = system
         self._metrics = metrics
         self._breakers = breakers
         self._timeout = timeout_seconds
         self._faults = faults
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self.inner, name)
-        if name.startswith("_") or not inspect.iscoroutinefunction(attribute):
-            return attribute
-        guarded = self._guarded(name, attribute)
-        setattr(self, name, guarded)  # built once per method, not per call
-        return guarded
-
-    def _guarded(self, operation: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R:
         source = self.system.value
-        calls = self._metrics.source_calls.labels(source, operation)
-        seconds = self._metrics.source_call_seconds.labels(source, operation)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            calls.inc()
-            started = time.perf_counter()
-            try:
-                breaker = await self._breakers.get_breaker(source)
-                async with breaker:
-                    async with asyncio.timeout(self._timeout):
-                        if self._faults:
-                            await self._faults.before_call(self.system)
-                        return await method(*args, **kwargs)
-            except SourceUnavailable as error:
-                self._count_error(operation, "unavailable")
-                raise error
-            except SourceRejected:
-                self._count_error(operation, "rejected")
-                raise
-            except OpenedState:
-                self._count_error(operation, "circuit_open")
-                raise SourceUnavailable(self.system, "circuit open after repeated failures") from None
-            except TimeoutError:
-                self._count_error(operation, "timeout")
-                raise SourceUnavailable(self.system, f"no answer within {self._timeout:g} s") from None
-            except (OSError, SQLAlchemyError, httpx.HTTPError) as error:
-                self._count_error(operation, "error")
-                raise SourceUnavailable(self.system, type(error).__name__) from error
-            finally:
-                seconds.observe(time.perf_counter() - started)
-
-        return call
+        self._metrics.source_calls.labels(source, operation).inc()
+        started = time.perf_counter()
+        try:
+            breaker = await self._breakers.get_breaker(source)
+            async with breaker:
+                async with asyncio.timeout(self._timeout):
+                    if self._faults:
+                        await self._faults.before_call(self.system)
+                    return await call()
+        except SourceUnavailable as error:
+            self._count_error(operation, "unavailable")
+            raise error
+        except SourceRejected:
+            self._count_error(operation, "rejected")
+            raise
+        except OpenedState:
+            self._count_error(operation, "circuit_open")
+            raise SourceUnavailable(self.system, "circuit open after repeated failures") from None
+        except TimeoutError:
+            self._count_error(operation, "timeout")
+            raise SourceUnavailable(self.system, f"no answer within {self._timeout:g} s") from None
+        except (OSError, SQLAlchemyError, httpx.HTTPError) as error:
+            self._count_error(operation, "error")
+            raise SourceUnavailable(self.system, type(error).__name__) from error
+        finally:
+            self._metrics.source_call_seconds.labels(source, operation).observe(time.perf_counter() - started)
 
     def _count_error(self, operation: str, reason: str) -> None:
         self._metrics.source_errors.labels(self.system.value, operation, reason).inc()
+
+
+class GuardedAdapter:
+    """The base of every back-office adapter: its `@guarded` methods run through `guard`."""
+
+    guard: Guard = UNGUARDED
+
+
+G = TypeVar("G", bound=GuardedAdapter)
+_GUARDED: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def guarded(
+    method: Callable[Concatenate[G, A], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[G, A], Coroutine[Any, Any, R]]:
+    """Run an adapter method through its guard; the method's name is the `operation` metric label."""
+    operation = method.__name__
+
+    async def call(self: G, /, *args: A.args, **kwargs: A.kwargs) -> R:
+        return await self.guard.run(operation, lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(call, method)  # its name and docstring; not `@wraps`, whose type loses the signature
+    _GUARDED.add(call)
+    return call
+
+
+def is_guarded(method: object) -> bool:
+    return method in _GUARDED
 
 
 def circuit_breakers() -> AsyncCircuitBreakerFactory:

@@ -14,16 +14,20 @@ A `C360_SOURCES` file names each source, its kind and its URL:
     kind = "govpay_http"
     url = "https://publicapi.payments.service.gov.uk"
     api_key_env = "C360_PAY_API_KEY"     # the key itself never sits in the file
+
+A back office the file leaves out is not configured: every call to it answers `SourceUnavailable`,
+so its fields answer SOURCE_UNAVAILABLE (null) and writes to it wait in the outbox, as while it is
+down; it is not linked from, and /readyz reports it `not_configured`. A file written before an office was added
+keeps working.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import NoReturn, TypeVar, cast
 
 import httpx
 from purgatory import AsyncCircuitBreakerFactory
@@ -31,70 +35,98 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
-from customer360.sources.benefits_sql import BenefitsSql
-from customer360.sources.crm_sql import CrmSql
-from customer360.sources.housing_sql import HousingSql
-from customer360.sources.instrumented import DemoFaults, InstrumentedSource
-from customer360.sources.open311_http import Open311Http
-from customer360.sources.payments_http import GovPayHttp
-from customer360.sources.ports import (
-    BenefitsSource,
-    CouncilTaxSource,
-    CrmSource,
-    HousingSource,
-    PaymentsSource,
-    PeopleSource,
-    StreetSceneSource,
-)
-from customer360.sources.revenues_sql import RevenuesSql
+from customer360.sources.backoffice import BackOffice, Connection, SourceConfig
+from customer360.sources.benefits import BENEFITS
+from customer360.sources.benefits.port import BenefitsSource
+from customer360.sources.catalogue import BACK_OFFICES, BY_SYSTEM
+from customer360.sources.crm import CRM
+from customer360.sources.crm.port import CrmSource
+from customer360.sources.errors import SourceUnavailable
+from customer360.sources.housing import HOUSING
+from customer360.sources.housing.port import HousingSource
+from customer360.sources.instrumented import DemoFaults, GuardedAdapter, SourceGuard
+from customer360.sources.payments import PAYMENTS
+from customer360.sources.payments.port import PaymentsSource
+from customer360.sources.ports import PeopleSource
+from customer360.sources.revenues import REVENUES
+from customer360.sources.revenues.port import CouncilTaxSource
+from customer360.sources.street_scene import STREET_SCENE
+from customer360.sources.street_scene.port import StreetSceneSource
 
-SQL_KINDS = {"revenues_sql": RevenuesSql, "benefits_sql": BenefitsSql, "housing_sql": HousingSql, "crm_sql": CrmSql}
-HTTP_KINDS = ("open311_http", "govpay_http")
-EXPECTED_KIND = {
-    SourceSystem.REVENUES: "revenues_sql",
-    SourceSystem.BENEFITS: "benefits_sql",
-    SourceSystem.HOUSING: "housing_sql",
-    SourceSystem.CRM: "crm_sql",
-    SourceSystem.STREET_SCENE: "open311_http",
-    SourceSystem.PAYMENTS: "govpay_http",
-}
+P = TypeVar("P", bound=PeopleSource)
 
 
 class SourcesConfigError(ValueError):
-    """The sources file is missing a source or names one we cannot build; the message says which."""
+    """The sources file names a source we cannot build; the message says which."""
 
 
-@dataclass(frozen=True)
-class SourceConfig:
-    system: SourceSystem
-    kind: str
-    url: str
-    api_key: str = ""
-
-
-@dataclass(frozen=True)
 class Sources:
-    """One adapter per back office, each behind `InstrumentedSource`."""
+    """One adapter per registered back office, reached typed by its declaration: `sources.of(REVENUES)`."""
 
-    revenues: CouncilTaxSource
-    benefits: BenefitsSource
-    housing: HousingSource
-    crm: CrmSource
-    street_scene: StreetSceneSource
-    payments: PaymentsSource
-
-    def by_system(self) -> Mapping[SourceSystem, PeopleSource]:
-        return {
-            SourceSystem.REVENUES: self.revenues,
-            SourceSystem.BENEFITS: self.benefits,
-            SourceSystem.HOUSING: self.housing,
-            SourceSystem.CRM: self.crm,
-            SourceSystem.STREET_SCENE: self.street_scene,
-            SourceSystem.PAYMENTS: self.payments,
+    def __init__(self, configured: Mapping[SourceSystem, PeopleSource]) -> None:
+        self._configured = dict(configured)
+        self._ports: dict[SourceSystem, object] = {
+            office.system: configured.get(office.system) or NotConfigured(office.system) for office in BACK_OFFICES
         }
 
+    def of(self, office: BackOffice[P]) -> P:
+        # Typed by construction: the port under a system was built by that office's own adapters
+        # (`build_sources`), or is its `NotConfigured` stand-in, which answers every port method.
+        return cast(P, self._ports[office.system])
+
+    def by_system(self) -> Mapping[SourceSystem, PeopleSource]:
+        """The configured back offices (the people feeds linking reads, the systems /readyz reports)."""
+        return self._configured
+
     def __iter__(self) -> Iterator[tuple[SourceSystem, PeopleSource]]:
-        return iter(self.by_system().items())
+        return iter(self._configured.items())
+
+    def not_configured(self) -> list[SourceSystem]:
+        return [system for system in self._ports if system not in self._configured]
+
+    # Shorthands for the callers written before `of`; a new back office is reached with `of`.
+    @property
+    def revenues(self) -> CouncilTaxSource:
+        return self.of(REVENUES)
+
+    @property
+    def benefits(self) -> BenefitsSource:
+        return self.of(BENEFITS)
+
+    @property
+    def housing(self) -> HousingSource:
+        return self.of(HOUSING)
+
+    @property
+    def crm(self) -> CrmSource:
+        return self.of(CRM)
+
+    @property
+    def street_scene(self) -> StreetSceneSource:
+        return self.of(STREET_SCENE)
+
+    @property
+    def payments(self) -> PaymentsSource:
+        return self.of(PAYMENTS)
+
+
+class NotConfigured:
+    """Stands in for a back office the sources file leaves out: every operation answers `SourceUnavailable`.
+
+    The one dynamic object among the sources, and on purpose: it must answer any port's methods, does no
+    I/O and returns nothing, so there is no call of it for the type checker to check."""
+
+    def __init__(self, system: SourceSystem) -> None:
+        self.system = system
+
+    def __getattr__(self, operation: str) -> Callable[..., Awaitable[NoReturn]]:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+
+        async def unavailable(*_args: object, **_kwargs: object) -> NoReturn:
+            raise SourceUnavailable(self.system, "not configured (the C360_SOURCES file names no such source)")
+
+        return unavailable
 
 
 def load_source_configs(path: Path) -> dict[SourceSystem, SourceConfig]:
@@ -103,19 +135,29 @@ def load_source_configs(path: Path) -> dict[SourceSystem, SourceConfig]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise SourcesConfigError(f"cannot read C360_SOURCES file {path}: {error}") from None
     entries = document.get("sources", {})
+    if not entries:
+        raise SourcesConfigError(f"{path}: names no source (expected [sources.<SYSTEM>] tables)")
     configs = {}
-    for system in SourceSystem:
-        entry = entries.get(system.value)
-        if not entry:
-            raise SourcesConfigError(f"{path}: [sources.{system.value}] is missing")
+    for name, entry in entries.items():
+        office = BY_SYSTEM.get(SourceSystem(name)) if name in SourceSystem.__members__ else None
+        if office is None:
+            known = ", ".join(system.value for system in BY_SYSTEM)
+            raise SourcesConfigError(f"{path}: [sources.{name}] is no back office we know ({known})")
         kind = entry.get("kind")
-        if kind != EXPECTED_KIND[system]:
-            raise SourcesConfigError(f"{path}: {system.value} must have kind = {EXPECTED_KIND[system]!r}, not {kind!r}")
+        if office.adapter(kind) is None:
+            kinds = " or ".join(repr(adapter.kind) for adapter in office.adapters)
+            raise SourcesConfigError(f"{path}: {name} must have kind = {kinds}, not {kind!r}")
         if not entry.get("url"):
-            raise SourcesConfigError(f"{path}: {system.value} needs a url")
+            raise SourcesConfigError(f"{path}: {name} needs a url")
         api_key = os.environ.get(entry["api_key_env"], "") if entry.get("api_key_env") else ""
-        configs[system] = SourceConfig(system, kind, entry["url"], api_key)
+        configs[office.system] = SourceConfig(office.system, kind, entry["url"], api_key)
     return configs
+
+
+def needs_engine(config: SourceConfig) -> bool:
+    """Whether the source is a database the gateway opens an engine on (its adapter is SQL)."""
+    adapter = BY_SYSTEM[config.system].adapter(config.kind)
+    return adapter is not None and adapter.sql
 
 
 def build_sources(
@@ -128,28 +170,17 @@ def build_sources(
     timeout_seconds: float,
     faults: DemoFaults | None = None,
 ) -> Sources:
-    """Adapters for each configured source; SQL ones use the engine already made for their URL."""
-
-    def instrument(system: SourceSystem, adapter: Any) -> Any:
-        return InstrumentedSource(
-            adapter, system, metrics=metrics, breakers=breakers, timeout_seconds=timeout_seconds, faults=faults
-        )
-
-    adapters: dict[SourceSystem, Any] = {}
+    """Adapters for each configured source, each guarded; SQL ones use the engine already made for their URL."""
+    built: dict[SourceSystem, PeopleSource] = {}
     for system, config in configs.items():
-        if config.kind in SQL_KINDS:
-            adapters[system] = SQL_KINDS[config.kind](engines[system])
-        elif config.kind == "open311_http":
-            adapters[system] = Open311Http(http_client, config.url)
-        else:
-            adapters[system] = GovPayHttp(http_client, config.url, config.api_key)
-    return Sources(
-        revenues=cast(CouncilTaxSource, instrument(SourceSystem.REVENUES, adapters[SourceSystem.REVENUES])),
-        benefits=cast(BenefitsSource, instrument(SourceSystem.BENEFITS, adapters[SourceSystem.BENEFITS])),
-        housing=cast(HousingSource, instrument(SourceSystem.HOUSING, adapters[SourceSystem.HOUSING])),
-        crm=cast(CrmSource, instrument(SourceSystem.CRM, adapters[SourceSystem.CRM])),
-        street_scene=cast(
-            StreetSceneSource, instrument(SourceSystem.STREET_SCENE, adapters[SourceSystem.STREET_SCENE])
-        ),
-        payments=cast(PaymentsSource, instrument(SourceSystem.PAYMENTS, adapters[SourceSystem.PAYMENTS])),
-    )
+        adapter = BY_SYSTEM[system].adapter(config.kind)
+        if adapter is None:
+            raise SourcesConfigError(f"{system.value} has no adapter of kind {config.kind!r}")
+        port = adapter.build(Connection(config, http_client, engines.get(system)))
+        if not isinstance(port, GuardedAdapter):
+            raise TypeError(f"{type(port).__name__} must be a GuardedAdapter: its calls go unmeasured otherwise")
+        port.guard = SourceGuard(
+            system, metrics=metrics, breakers=breakers, timeout_seconds=timeout_seconds, faults=faults
+        )
+        built[system] = cast(PeopleSource, port)  # what `adapter.build` answered, before the isinstance narrowed it
+    return Sources(built)

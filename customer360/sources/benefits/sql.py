@@ -17,6 +17,7 @@ from customer360.domain.benefits import (
 from customer360.domain.moving import MoveNotice
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
+from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import (
     address_change_columns,
     person_columns,
@@ -53,7 +54,7 @@ household_members = Table(
 claimant_address_changes = Table("claimant_address_changes", metadata, *address_change_columns("claimants.claimant_id"))
 
 
-class BenefitsSql:
+class BenefitsSql(GuardedAdapter):
     """Implements `BenefitsSource` over the benefits database."""
 
     system = SourceSystem.BENEFITS
@@ -61,15 +62,18 @@ class BenefitsSql:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @guarded
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(claimants))).all()
         return [person_record_from_row(self.system, row.claimant_id, row) for row in rows]
 
+    @guarded
     async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]:
         async with self._engine.connect() as conn:
             claim_rows = (
@@ -106,6 +110,7 @@ class BenefitsSql:
             )
         return by_claimant
 
+    @guarded
     async def record_address_change(self, notice: MoveNotice) -> str:
         """A change of circumstances: the claimant's new address, recorded once per external reference."""
         return await record_address_change(

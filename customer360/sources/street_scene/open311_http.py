@@ -27,12 +27,13 @@ from customer360.domain.requests import (
 from customer360.domain.services import ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.instrumented import GuardedAdapter, guarded
 
 # Client errors that mean "not now" rather than "never": retried later like an outage.
 _TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 
-class Open311Http:
+class Open311Http(GuardedAdapter):
     """Implements `StreetSceneSource` over HTTP; the client is injected so tests can hand it any transport."""
 
     system = SourceSystem.STREET_SCENE
@@ -41,9 +42,11 @@ class Open311Http:
         self._client = client
         self._base_url = base_url.rstrip("/")
 
+    @guarded
     async def ping(self) -> None:
         await self._get("services.json")
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         return [
             PersonRecord(
@@ -57,6 +60,7 @@ class Open311Http:
             for item in await self._get("reporters.json")
         ]
 
+    @guarded
     async def services(self) -> Sequence[ServiceDefinitionRecord]:
         listed = await self._get("services.json")
         # GeoReport v2 has no batch definition call; services are few and `metadata` says which have attributes.
@@ -66,6 +70,7 @@ class Open311Http:
         attributes = {definition["service_code"]: _attributes(definition) for definition in definitions}
         return [_service(item, attributes.get(item["service_code"], ())) for item in listed]
 
+    @guarded
     async def service(self, code: str) -> ServiceDefinitionRecord | None:
         """One service as the back office defines it now; None when it no longer offers it."""
         item = next((item for item in await self._get("services.json") if item["service_code"] == code), None)
@@ -74,6 +79,7 @@ class Open311Http:
         # A service without `metadata` asks nothing, and the spec does not promise it a definition.
         return _service(item, _attributes(await self._get(f"services/{code}.json")) if item.get("metadata") else ())
 
+    @guarded
     async def requests_by_reporter(self, reporter_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
         by_reporter: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
         if not reporter_ids:
@@ -82,6 +88,7 @@ class Open311Http:
             by_reporter[item["account_id"]].append(self._request_record(item))
         return by_reporter
 
+    @guarded
     async def requests_near(
         self, latitude: float, longitude: float, radius_metres: int, service_code: str | None
     ) -> list[ServiceRequestRecord]:
@@ -90,6 +97,7 @@ class Open311Http:
             params["service_code"] = service_code
         return [self._request_record(item) for item in await self._get("requests.json", params)]
 
+    @guarded
     async def submit_request(self, submission: StreetReportSubmission) -> StreetReportReceipt:
         """Files a report and answers its `service_request_id` and the reporter it was filed under.
 

@@ -21,6 +21,7 @@ from customer360.domain.moving import MoveNotice
 from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
+from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import (
     address_change_columns,
     address_columns,
@@ -86,7 +87,7 @@ applicant_address_changes = Table(
 )
 
 
-class HousingSql:
+class HousingSql(GuardedAdapter):
     """Implements `HousingSource` over the housing database."""
 
     system = SourceSystem.HOUSING
@@ -94,15 +95,18 @@ class HousingSql:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @guarded
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(applicants))).all()
         return [person_record_from_row(self.system, row.applicant_id, row) for row in rows]
 
+    @guarded
     async def applications_by_applicant(
         self, applicant_ids: Sequence[str]
     ) -> Mapping[str, list[HousingApplicationRecord]]:
@@ -130,6 +134,7 @@ class HousingSql:
             )
         return by_applicant
 
+    @guarded
     async def tenancies_by_applicant(self, applicant_ids: Sequence[str]) -> Mapping[str, list[TenancyRecord]]:
         async with self._engine.connect() as conn:
             rows = (
@@ -153,6 +158,7 @@ class HousingSql:
 
     # Writes: each is idempotent by the external (customer360) reference it carries.
 
+    @guarded
     async def create_applicant(self, contact: NewContact) -> str:
         """A new applicant, or the one already made for the same external reference."""
         async with self._engine.begin() as conn:
@@ -182,6 +188,7 @@ class HousingSql:
             )
         return applicant_id
 
+    @guarded
     async def create_application(self, application: NewHousingApplication) -> str:
         """A housing register application, SUBMITTED and not yet banded (the housing team assesses it).
 
@@ -236,6 +243,7 @@ class HousingSql:
                 )
         return reference
 
+    @guarded
     async def record_address_change(self, notice: MoveNotice) -> str:
         """The applicant's new address, recorded once per external reference."""
         return await record_address_change(

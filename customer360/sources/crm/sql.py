@@ -31,6 +31,7 @@ from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.requests import NewCase, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
+from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import (
     address_change_columns,
     as_utc,
@@ -114,7 +115,7 @@ case_answers = Table(
 contact_address_changes = Table("contact_address_changes", metadata, *address_change_columns("contacts.contact_id"))
 
 
-class CrmSql:
+class CrmSql(GuardedAdapter):
     """Implements `CrmSource` over the CRM database."""
 
     system = SourceSystem.CRM
@@ -122,26 +123,31 @@ class CrmSql:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @guarded
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(contacts))).all()
         return [person_record_from_row(self.system, row.contact_id, row) for row in rows]
 
+    @guarded
     async def services(self) -> Sequence[ServiceDefinitionRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(crm_services).order_by(crm_services.c.code))).all()
         return [ServiceDefinitionRecord(row.code, row.name, row.group_name, row.description) for row in rows]
 
+    @guarded
     async def complaints_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ComplaintRecord]]:
         by_contact: dict[str, list[ComplaintRecord]] = defaultdict(list)
         for complaint in await self._complaints(complaints.c.contact_id.in_(list(contact_ids))):
             by_contact[complaint.contact_id].append(complaint)
         return by_contact
 
+    @guarded
     async def complaints_by_reference(self, references: Sequence[str]) -> Mapping[str, ComplaintRecord]:
         """By the CRM's reference or by the reference of the system that submitted it."""
         wanted = list(references)
@@ -178,6 +184,7 @@ class CrmSql:
             for row in rows
         ]
 
+    @guarded
     async def cases_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
         async with self._engine.connect() as conn:
             case_rows = (await conn.execute(select(cases).where(cases.c.contact_id.in_(list(contact_ids))))).all()
@@ -223,6 +230,7 @@ class CrmSql:
             )
         return by_contact
 
+    @guarded
     async def create_contact(self, contact: NewContact) -> str:
         """A new contact, or the one already made for the same external reference."""
         async with self._engine.begin() as conn:
@@ -252,6 +260,7 @@ class CrmSql:
             )
         return contact_id
 
+    @guarded
     async def create_complaint(self, complaint: NewComplaint) -> str:
         """Record a stage 1 complaint; a retry with the same external reference returns the first one."""
         async with self._engine.begin() as conn:
@@ -277,6 +286,7 @@ class CrmSql:
             )
         return reference
 
+    @guarded
     async def escalate_complaint(self, reference: str, reason: str, escalated_at: datetime) -> str:
         """Move a stage 1 complaint to stage 2; escalating one already at stage 2 changes nothing."""
         async with self._engine.begin() as conn:
@@ -295,6 +305,7 @@ class CrmSql:
             )
         return reference
 
+    @guarded
     async def create_case(self, case: NewCase) -> str:
         async with self._engine.begin() as conn:
             existing = await _by_external_reference(conn, cases, cases.c.reference, case.external_reference)
@@ -334,6 +345,7 @@ class CrmSql:
             )
         return reference
 
+    @guarded
     async def record_address_change(self, notice: MoveNotice) -> str:
         """The contact's new address, recorded once per external reference."""
         return await record_address_change(

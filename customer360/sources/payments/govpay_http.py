@@ -20,12 +20,13 @@ from customer360.domain.payments import PAY_STATE_TO_STATUS, NewPayment, Payment
 from customer360.domain.people import PersonRecord, normalise_email
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.instrumented import GuardedAdapter, guarded
 
 # GOV.UK Pay's largest search page: a batch of payers rarely needs a second one.
 SEARCH_PAGE_SIZE = 500
 
 
-class GovPayHttp:
+class GovPayHttp(GuardedAdapter):
     """Implements `PaymentsSource` over HTTP; the client is injected so tests can hand it any transport."""
 
     system = SourceSystem.PAYMENTS
@@ -35,9 +36,11 @@ class GovPayHttp:
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
 
+    @guarded
     async def ping(self) -> None:
         await self._get("v1/payments", {"display_size": "1"})
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         records = []
         for payer in (await self._get("v1/payers"))["results"]:
@@ -50,6 +53,7 @@ class GovPayHttp:
             )
         return records
 
+    @guarded
     async def payments_by_payer(self, payer_ids: Sequence[str]) -> Mapping[str, list[PaymentRecord]]:
         by_payer: dict[str, list[PaymentRecord]] = defaultdict(list)
         if not payer_ids:
@@ -59,6 +63,7 @@ class GovPayHttp:
             by_payer[record.payer_id].append(record)
         return by_payer
 
+    @guarded
     async def payments_by_id(self, payment_ids: Sequence[str]) -> Mapping[str, PaymentRecord]:
         # GOV.UK Pay has no batch get: one call per id, all at once.
         found = await asyncio.gather(
@@ -66,6 +71,7 @@ class GovPayHttp:
         )
         return {item["payment_id"]: _payment_record(item) for item in found if item is not None}
 
+    @guarded
     async def create_payment(self, payment: NewPayment) -> PaymentRecord:
         """Create a payment (GOV.UK Pay `POST /v1/payments`); the Idempotency-Key header makes a repeat
         of the same request answer the same payment instead of a second one."""

@@ -53,6 +53,7 @@ from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
+from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import address_columns, person_columns, person_record_from_row
 
 metadata = MetaData()
@@ -133,7 +134,7 @@ moves = Table(
 )
 
 
-class RevenuesSql:
+class RevenuesSql(GuardedAdapter):
     """Implements `CouncilTaxSource` over the revenues database."""
 
     system = SourceSystem.REVENUES
@@ -141,15 +142,18 @@ class RevenuesSql:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @guarded
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    @guarded
     async def person_records(self) -> Sequence[PersonRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(parties))).all()
         return [person_record_from_row(self.system, row.party_id, row) for row in rows]
 
+    @guarded
     async def accounts_by_party(self, party_ids: Sequence[str]) -> Mapping[str, list[CouncilTaxAccountRecord]]:
         found = await self._accounts(accounts.c.party_id.in_(list(party_ids)))
         by_party: dict[str, list[CouncilTaxAccountRecord]] = defaultdict(list)
@@ -157,6 +161,7 @@ class RevenuesSql:
             by_party[account.party_id].append(account)
         return by_party
 
+    @guarded
     async def accounts_by_reference(self, references: Sequence[str]) -> Mapping[str, CouncilTaxAccountRecord]:
         found = await self._accounts(accounts.c.reference.in_(list(references)))
         return {account.reference: account for account in found}
@@ -165,6 +170,7 @@ class RevenuesSql:
         async with self._engine.connect() as conn:
             return await _accounts_in(conn, where)
 
+    @guarded
     async def apply_single_person_discount(self, application: DiscountApplication) -> str:
         """Record the application; an ACTIVE one is posted at once (DISCOUNT line, instalments redone).
 
@@ -213,6 +219,7 @@ class RevenuesSql:
                 await _post(conn, account, posting_for_start(account, application.starts_on, application.posted_on))
         return discount_id
 
+    @guarded
     async def end_single_person_discount(self, ending: DiscountEnding) -> str:
         """End the current single person discount on `ends_on`; an active one gives back the days after."""
         async with self._engine.begin() as conn:
@@ -240,6 +247,7 @@ class RevenuesSql:
                 await _post(conn, account, posting_for_end(account, current, ending.ends_on, ending.posted_on))
         return current.discount_id
 
+    @guarded
     async def post_payment(self, posting: PaymentPosting) -> str:
         """A card payment credited to the account, once: a repeat with the same reference changes nothing."""
         async with self._engine.begin() as conn:
@@ -265,6 +273,7 @@ class RevenuesSql:
             )
         return f"TXN{result.inserted_primary_key[0]}"  # type: ignore[index]
 
+    @guarded
     async def record_move(self, notice: MoveNotice) -> str:
         """Move the party's Council Tax: close what they leave, open what they move into, in one transaction.
 
