@@ -58,6 +58,29 @@ def can_write(principal: Principal) -> bool:
     return principal.may_write
 
 
+# Casework: customer services front every queue (and answer complaints); admin too. Any other team works
+# its own queue, named as its role in capitals (HOUSING, REVENUES, BENEFITS).
+CASEWORK_EVERY_QUEUE = frozenset({Role.CUSTOMER_SERVICES, Role.ADMIN})
+CASEWORK_OWN_QUEUE = frozenset({Role.REVENUES, Role.BENEFITS, Role.HOUSING})
+
+
+def casework_queues(principal: Principal) -> frozenset[str] | None:
+    """The CRM queues a member of staff works: None for every queue, empty for none."""
+    if not principal.is_staff:
+        return frozenset()
+    if principal.roles & CASEWORK_EVERY_QUEUE:
+        return None
+    return frozenset(role.value.upper() for role in principal.roles & CASEWORK_OWN_QUEUE)
+
+
+def can_do_casework(principal: Principal, queue: str | None) -> bool:
+    """Progress a case in this queue; `queue` None: answer a complaint (customer services, admin)."""
+    allowed = casework_queues(principal)
+    if allowed is None:
+        return True
+    return queue is not None and queue in allowed
+
+
 def can_see_safeguarding_reports(principal: Principal) -> bool:
     """Never through a grant: the person acting may be the very one a report is about."""
     return principal.actor is None or principal.actor.grant_id is None

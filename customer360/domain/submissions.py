@@ -29,6 +29,8 @@ class SubmissionKind(StrEnum):
     MOVE = "move"
     HOUSING_APPLICATION = "housing_application"
     SAFEGUARDING = "safeguarding"
+    COMPLAINT_RESPONSE = "complaint_response"  # staff: the council's answer at the complaint's stage
+    CASE_PROGRESS = "case_progress"  # staff: a case moved on, with the officer's note
 
 
 def as_source_system(destination: str) -> SourceSystem | None:

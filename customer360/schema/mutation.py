@@ -23,11 +23,13 @@ from customer360.schema.mutations.escalate_complaint import EscalateComplaintPay
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
 from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
 from customer360.schema.mutations.notify_move import NotifyMovePayload, notify_move
+from customer360.schema.mutations.progress_case import ProgressCasePayload, progress_case
 from customer360.schema.mutations.remove_single_person_discount import (
     RemoveSinglePersonDiscountPayload,
     remove_single_person_discount,
 )
 from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
+from customer360.schema.mutations.respond_to_complaint import RespondToComplaintPayload, respond_to_complaint
 from customer360.schema.mutations.service_definitions import (
     DefineServicePayload,
     RetireServicePayload,
@@ -135,4 +137,12 @@ class Mutation:
     act_for: ActForPayload = strawberry.mutation(
         resolver=act_for,
         description="A delegate or partner agency: an actor token for a resident who granted you access.",
+    )
+    respond_to_complaint: RespondToComplaintPayload = strawberry.mutation(
+        resolver=respond_to_complaint,
+        description="Customer services: answer a complaint at its stage (1 or 2), with the outcome. Audited.",
+    )
+    progress_case: ProgressCasePayload = strawberry.mutation(
+        resolver=progress_case,
+        description="Staff: move a case in a queue you work on, with a note the resident sees. Audited.",
     )
