@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, discount, oidc_sign_in, records, report
+from customer360.portal import access, account, complaints, discount, oidc_sign_in, records, report
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -21,6 +21,8 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),
+        (access.WHO_CAN_ACT, access.who_can_act, "GET"),
+        (access.WHO_YOU_ACT_FOR, access.who_you_act_for, "GET"),
         (complaints.START, complaints.question, "GET"),
         (complaints.START, complaints.answer, "POST"),
         (complaints.CHECK, complaints.check_answers, "GET"),
