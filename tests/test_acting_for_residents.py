@@ -283,3 +283,31 @@ async def test_an_expired_grant_answers_as_if_the_resident_did_not_exist(own_cou
         )
         assert (await graphql(client, ME, token)).json()["data"]["me"] is None
         assert (await act_for(client, carer, customer))["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+DEMAND = """query($from: Date!, $to: Date!) { demand(from: $from, to: $to, groupBy: [CHANNEL]) {
+  channel suppressed people submitted } }"""
+
+
+async def test_demand_by_channel_counts_what_officers_made_by_phone(own_council, issuer, residents, staff_token):
+    """Ten residents helped by phone today: the PHONE row counts ten more submissions than before."""
+    officer = staff_token(Role.CUSTOMER_SERVICES)
+    analyst = staff_token(Role.ANALYST)
+    today = {"from": london_today().isoformat(), "to": london_today().isoformat()}
+    async with running_app(own_council) as (_, client):
+
+        async def phone_submissions() -> int:
+            rows = (await graphql(client, DEMAND, analyst, today)).json()["data"]["demand"]
+            phone = [row for row in rows if row["channel"] == "PHONE" and not row["suppressed"]]
+            return phone[0]["submitted"] if phone else 0
+
+        before = await phone_submissions()
+        for resident in residents[10:20]:
+            customer = await customer_id(client, issuer.resident_token(resident["email"]))
+            started = await graphql(
+                client, START, officer, {"input": {"customerId": customer, "channel": "PHONE", "purpose": "Caller"}}
+            )
+            session = started.json()["data"]["startAssistedSession"]["token"]
+            made = (await graphql(client, MAKE, session, {"input": COMPLAINT})).json()["data"]["makeComplaint"]
+            assert made["userErrors"] == []
+        assert await phone_submissions() == before + 10

@@ -14,6 +14,7 @@ recorded the same way, from the refusal payload (`schema/input_boundary.py`).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -110,7 +111,12 @@ async def record_outcome(info: MutationField, outcome: str, started: datetime, p
     if journey is None or principal.is_staff:
         return
     try:
-        await context.events.record(_event(journey, outcome, started, context, principal))
+        event = _event(journey, outcome, started, context, principal)
+        if principal.actor is not None:
+            # An officer on the phone or a helper begins and submits the journey in one go: no portal page
+            # records its start, so the start is recorded here and demand counts the journey and the person.
+            await context.events.record(replace(event, kind=EventKind.SERVICE_STARTED, outcome=None, duration_ms=None))
+        await context.events.record(event)
     except Exception as error:
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
 
