@@ -227,6 +227,15 @@ async def test_a_grant_made_twice_at_once_is_one_grant(own_council, issuer, resi
         assert len(ids) == 1
         listed = (await graphql(client, GRANTS, resident)).json()["data"]["me"]["accessGrants"]
         assert [g["id"] for g in listed] == list(ids)
+        # Revoked twice at once and retried under one key: one revocation, the same answer each time.
+        grant_id = next(iter(ids))
+        revokes = await asyncio.gather(
+            *(post(client, REVOKE, resident, {"id": grant_id}, key=f"revoke-{n}") for n in range(2))
+        )
+        again = (await post(client, REVOKE, resident, {"id": grant_id}, key="revoke-0")).json()
+        assert again == revokes[0].json()
+        stamps = {r.json()["data"]["revokeAccess"]["grant"]["revokedAt"] for r in revokes}
+        assert len(stamps) == 1 and None not in stamps
 
 
 async def test_a_partner_agency_sees_exactly_the_residents_who_chose_it(own_council, issuer, residents):
