@@ -320,3 +320,46 @@ async def test_demand_by_channel_counts_what_officers_made_by_phone(own_council,
             made = (await graphql(client, MAKE, session, {"input": COMPLAINT})).json()["data"]["makeComplaint"]
             assert made["userErrors"] == []
         assert await phone_submissions() == before + 10
+
+
+LOG = "{ me { accessLog(first: 50) { edges { node { team } } } } }"
+
+
+async def test_safeguarding_is_never_seen_through_a_grant(own_council, issuer, residents, staff_token):
+    """The safeguarding team looked at the resident's record: the resident sees that in their access log;
+    a carer acting for them, and a partner agency they chose, never do."""
+    cared_for = issuer.resident_token(residents[1]["email"])
+    carer = issuer.resident_token(residents[2]["email"])
+    agency = issuer.staff_token("Vera Volunteer", [Role.PARTNER_AGENCY], agency_id="age-uk-tamworth")
+    async with running_app(own_council) as (_, client):
+        customer = await customer_id(client, cared_for)
+        await grant(
+            client,
+            cared_for,
+            delegateEmail=residents[2]["email"],
+            relationship="CARER",
+            scope="VIEW",
+            expiresOn=until(9),
+        )
+        await grant(
+            client,
+            cared_for,
+            agencyId="age-uk-tamworth",
+            relationship="VOLUNTARY_AGENCY",
+            scope="VIEW",
+            expiresOn=until(9),
+        )
+        for team in (Role.SAFEGUARDING, Role.REVENUES):
+            read = await graphql(client, CUSTOMER, staff_token(team), {"id": customer})
+            assert read.json()["data"]["customer"]["id"] == customer
+
+        def teams(body: dict) -> list[str]:
+            return [e["node"]["team"] for e in body["accessLog"]["edges"]]
+
+        assert "Safeguarding" in teams((await graphql(client, LOG, cared_for)).json()["data"]["me"])
+        token = (await act_for(client, carer, customer))["token"]
+        seen = teams((await graphql(client, LOG, token)).json()["data"]["me"])
+        assert "Council Tax" in seen and "Safeguarding" not in seen
+        by_agency = """query($id: ID!) { customer(id: $id) { accessLog(first: 50) { edges { node { team } } } } }"""
+        body = (await graphql(client, by_agency, agency, {"id": customer})).json()["data"]["customer"]
+        assert "Council Tax" in teams(body) and "Safeguarding" not in teams(body)

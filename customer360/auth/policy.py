@@ -81,9 +81,18 @@ def can_do_casework(principal: Principal, queue: str | None) -> bool:
     return queue is not None and queue in allowed
 
 
+def through_a_grant(principal: Principal) -> bool:
+    """Whether the principal sees the resident only because the resident granted it: a delegate's actor
+    token, or partner agency staff with no other role that works with residents."""
+    if principal.actor is not None:
+        return principal.actor.grant_id is not None
+    return principal.is_staff and Role.PARTNER_AGENCY in principal.roles and not principal.roles & PERSON_ROLES
+
+
 def can_see_safeguarding_reports(principal: Principal) -> bool:
-    """Never through a grant: the person acting may be the very one a report is about."""
-    return principal.actor is None or principal.actor.grant_id is None
+    """Never through a grant: the person acting may be the very one a report is about. That covers the
+    safeguarding team's reads in the access log too, which would say a concern was raised."""
+    return not through_a_grant(principal)
 
 
 # How what someone did for a resident is audited: `acted_for.<mutation>`, by an officer on an assisted

@@ -8,7 +8,7 @@ not exist, so no probe learns whether a resident is there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from customer360.auth.actor_tokens import ASSISTED_SESSION_SECONDS, DELEGATE_TOKEN_SECONDS, ActorTokenIssuer
@@ -92,7 +92,7 @@ async def start_assisted_session(
         purpose=purpose,
         detail={"channel": channel},
     )
-    return IssuedToken(token, datetime.fromtimestamp(expires).astimezone(), customer_id, ActorScope.ACT)
+    return IssuedToken(token, datetime.fromtimestamp(expires, UTC), customer_id, ActorScope.ACT)
 
 
 async def grant_access(
@@ -168,4 +168,4 @@ async def act_for(
         grant_id=grant.id,
     )
     token, expires = issuer.issue(customer_id, actor, DELEGATE_TOKEN_SECONDS)
-    return IssuedToken(token, datetime.fromtimestamp(expires).astimezone(), customer_id, scope)
+    return IssuedToken(token, datetime.fromtimestamp(expires, UTC), customer_id, scope)

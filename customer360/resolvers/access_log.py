@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info
 
-from customer360.auth.policy import ACTED_FOR_PREFIX, can_see_access_log
+from customer360.auth.policy import ACTED_FOR_PREFIX, can_see_access_log, can_see_safeguarding_reports
+from customer360.auth.principal import Role
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import checked_first, decode_cursor, encode_cursor
 
@@ -40,8 +41,10 @@ async def access_log(
     if after:
         at, entry_id = decode_cursor(after)
         boundary = (datetime.fromisoformat(at), int(entry_id))
+    # Through a grant, the safeguarding team's reads are not shown: they would say a concern was raised.
+    hidden = None if can_see_safeguarding_reports(info.context.principal) else Role.SAFEGUARDING.value
     found = await info.context.audit.for_customer(
-        customer_id, STAFF_READS, size + 1, boundary, action_prefix=ACTED_FOR_PREFIX
+        customer_id, STAFF_READS, size + 1, boundary, action_prefix=ACTED_FOR_PREFIX, hidden_role=hidden
     )
     shown = found[:size]
     return [(entry, encode_cursor([entry.at.isoformat(), entry.id])) for entry in shown], len(found) > size

@@ -89,6 +89,7 @@ class AuditLog:
         first: int,
         after: tuple[datetime, int] | None,
         action_prefix: str | None = None,
+        hidden_role: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first; `after` is the (at, id) of the last entry already shown. Entries about a customer
         merged into this one are theirs too (the same person's record, read before the merge)."""
@@ -100,6 +101,8 @@ class AuditLog:
                 audit_log.c.action.startswith(action_prefix, autoescape=True) if action_prefix else false(),
             ),
         )
+        if hidden_role is not None:  # a team whose reads this reader must not learn of
+            query = query.where(or_(audit_log.c.role.is_(None), audit_log.c.role != hidden_role))
         if after is not None:
             at, entry_id = after
             query = query.where(or_(audit_log.c.at < at, and_(audit_log.c.at == at, audit_log.c.id < entry_id)))
