@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -77,3 +78,13 @@ class Principal:
 
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+
+
+def scope_of(principal: Principal) -> str:
+    """Whose this is (idempotency keys, uploads): the principal's kind and a hash of its subject, never the
+    subject itself."""
+    if principal.subject is None:
+        return principal.kind.value
+    # Someone acting for a resident has a scope of their own: an officer's and a carer's keys never meet.
+    whose = principal.subject + (f" act:{principal.actor.subject}" if principal.actor else "")
+    return f"{principal.kind.value}:{hashlib.sha256(whose.encode()).hexdigest()}"

@@ -42,7 +42,7 @@ from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-d
 from strawberry.types import ExecutionResult
 
 from customer360.attempts import ATTEMPT, Attempt
-from customer360.auth.principal import Principal
+from customer360.auth.principal import Principal, scope_of
 from customer360.cache.views import fingerprint
 from customer360.domain.problems import CommonCode
 from customer360.store.database import STORE_ERRORS
@@ -140,7 +140,8 @@ class IdempotencyKeys:
         """Run in a task of its own. Cut short (the request timeout, a client gone) before any write
         began, it stops and the key is given back. Cut short once a write began, it runs on and keeps
         its answer, so a retry with the key gets that write's answer (its reference), not a second write."""
-        attempt = Attempt()
+        since = claim.since.isoformat() if claim.since else ""
+        attempt = Attempt(key_digest=hashlib.sha256(f"{scope}\x00{key}\x00{since}".encode()).hexdigest())
         token = ATTEMPT.set(attempt)
         try:  # the task runs in a copy of this context: it sees `attempt`, and this request does too
             running = asyncio.create_task(self._settled(scope, key, claim, run, attempt))
@@ -247,15 +248,6 @@ def refuse_batched_key(request: Request) -> None:
     """One key names one request: on a batch of operations it would name several."""
     if request.headers.get(HEADER) is not None:
         raise HTTPException(400, f"{HEADER} applies to one operation; send batched operations without it")
-
-
-def scope_of(principal: Principal) -> str:
-    """Whose keys these are: the principal's kind and a hash of its subject (never the subject itself)."""
-    if principal.subject is None:
-        return principal.kind.value
-    # Someone acting for a resident has keys of their own: an officer's and a carer's never meet.
-    whose = principal.subject + (f" act:{principal.actor.subject}" if principal.actor else "")
-    return f"{principal.kind.value}:{hashlib.sha256(whose.encode()).hexdigest()}"
 
 
 @lru_cache(maxsize=256)

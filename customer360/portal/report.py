@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.domain.services import ATTACHMENT
 from customer360.portal import journeys
 from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
@@ -32,6 +33,8 @@ JOURNEY = journeys.Journey(
     payload="reportIssue",
 )
 PLAIN = ("description", "uprn", "latitude", "longitude", "contact_email")
+PHOTO_STEP = "/report-a-problem/photo"  # a signed-in resident's next page (`report_photo.py`)
+KEPT_BY_PHOTO_STEP = ("photo_id", "photo")
 # API field (last part of an error's path) -> the question page's element id.
 ELEMENTS = {"uprn": "uprn", "latitude": "latitude", "longitude": "longitude", "description": "description"}
 ELEMENTS |= {"contactEmail": "contact-email"}
@@ -51,8 +54,13 @@ async def _services(request: Request, session: Session) -> tuple[list[dict[str, 
 def offered_here(service: dict[str, Any]) -> bool:
     """Whether the portal offers this service. Not a retired one, nor one with a fee: the portal cannot
     take a payment yet, and the API refuses such a request without somewhere for the payment page to
-    send the payer back to, so its journey would only ever end in an error."""
-    return not service["retired"] and not service["fee"]
+    send the payer back to, so its journey would only ever end in an error. Nor one that asks for
+    evidence (an `attachment` question): the portal's only upload step is a photo of the problem."""
+    return (
+        not service["retired"]
+        and not service["fee"]
+        and not any(attribute["datatype"] == ATTACHMENT for attribute in service["attributes"])
+    )
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:
@@ -104,6 +112,9 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         return not_found(session)
     chosen = await form_lists(request)
     answers = {name: fields.get(name, "").strip() for name in PLAIN} | {"service": service["code"]}
+    earlier = session.drafts.get(JOURNEY.key) or {}
+    if earlier.get("service") == service["code"]:  # changing an answer keeps the photo already added
+        answers |= {name: earlier[name] for name in KEPT_BY_PHOTO_STEP if name in earlier}
     for index, attribute in enumerate(service["attributes"]):
         # A group of checkboxes sends one value per box ticked; the API takes them joined by commas.
         answers["attribute:" + attribute["code"]] = ",".join(v for v in chosen.get(f"attribute-{index}", []) if v)
@@ -116,7 +127,7 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         await journeys.refuse_answers(session, sessions, JOURNEY, answers, problems)
         return see_other(questions_for(service["code"]))
     await journeys.keep_answers(session, sessions, JOURNEY, answers)
-    return see_other(JOURNEY.check)
+    return see_other(PHOTO_STEP if session.signed_in else JOURNEY.check)
 
 
 @visitor_page
@@ -184,6 +195,7 @@ def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
                 if key.startswith("attribute:")
             ],
             "contactEmail": None if signed_in else (answers["contact_email"] or None),
+            "attachmentIds": [answers["photo_id"]] if answers.get("photo_id") else None,
         }
     }
 

@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import access, account, complaints, discount, oidc_sign_in, records, report
+from customer360.portal import access, account, complaints, discount, oidc_sign_in, records, report, report_photo
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -34,6 +34,8 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (discount.JOURNEY.check, discount.send, "POST"),
         (discount.JOURNEY.done, discount.confirmation, "GET"),
         (report.START, report.choose, "GET"),
+        (report_photo.PHOTO, report_photo.photo_page, "GET"),
+        (report_photo.PHOTO, report_photo.add_photo, "POST"),
         (report.JOURNEY.check, report.check_answers, "GET"),
         (report.JOURNEY.check, report.send, "POST"),
         (report.JOURNEY.done, report.confirmation, "GET"),

@@ -14,6 +14,12 @@ from customer360.schema.access import (
     revoke_access,
     start_assisted_session,
 )
+from customer360.schema.attachments import (
+    ModerateAttachmentPayload,
+    UploadAttachmentPayload,
+    moderate_attachment,
+    upload_attachment,
+)
 from customer360.schema.delivery_cases import ResolveDeliveryCasePayload, resolve_delivery_case
 from customer360.schema.mutations.apply_single_person_discount import (
     ApplySinglePersonDiscountPayload,
@@ -145,4 +151,13 @@ class Mutation:
     progress_case: ProgressCasePayload = strawberry.mutation(
         resolver=progress_case,
         description="Staff: move a case in a queue you work on, with a note the resident sees. Audited.",
+    )
+    upload_attachment: UploadAttachmentPayload = strawberry.mutation(
+        resolver=upload_attachment,
+        description="Upload a photo or a document (a GraphQL multipart request, with a header such as "
+        "`Apollo-Require-Preflight: true`); attach it by id to a report or an application within a day.",
+    )
+    moderate_attachment: ModerateAttachmentPayload = strawberry.mutation(
+        resolver=moderate_attachment,
+        description="Staff: publish a photo on a public report, or hide it (faces, number plates). Audited.",
     )

@@ -103,6 +103,9 @@ intents = Table(
     Column("acted_by", String(200), comment="who made it for the resident (an officer, a carer); null: themselves"),
     Column("acted_team", String(60), comment="the officer's team, or the delegate's relationship"),
     Column("channel", String(20), comment="how it came in: web, phone, face_to_face, assisted_digital"),
+    # Kept by a request with an Idempotency-Key: a digest of (principal scope, key, kind). A repeat run after
+    # the first request's worker died finds this intent instead of keeping a second (store/outbox.py).
+    Column("idempotency_key", String(64), unique=True),
 )
 
 # Writes to back offices: each intent's deliveries, kept until acknowledged.
@@ -368,4 +371,27 @@ access_grants = Table(
         sqlite_where=text("revoked_at IS NULL"),
         postgresql_where=text("revoked_at IS NULL"),
     ),
+)
+
+# Photos and documents residents upload (domain/attachments.py). The file itself is under the data dir,
+# named by the sha256 of its cleaned bytes; this row says whose it is and what uses it.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(80), nullable=False, index=True, comment="principal kind and a hash of its subject"),
+    Column("customer_id", String(36), comment="the uploader's golden record, if a resident tied to one"),
+    Column("purpose", String(16), nullable=False, comment="PHOTO EVIDENCE"),
+    Column("content_type", String(64), nullable=False, comment="decided from the content, never the client"),
+    Column("bytes", Integer, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_by", String(20), index=True, comment="the reference of the submission that uses it"),
+    Column("used_at", DateTime(timezone=True)),
+    Column("moderation", String(16), nullable=False, comment="PENDING PUBLISHED HIDDEN"),
+    Column("moderated_by", String(100)),
+    Column("moderated_at", DateTime(timezone=True)),
+    Column("moderation_reason", String(500)),
 )
