@@ -398,6 +398,9 @@ class NoAddressBook:
     def at_postcode(self, postcode: str) -> list[FoundAddress]:
         return []
 
+    def matching(self, search: str, limit: int) -> list[FoundAddress]:
+        return []
+
 
 def _no_gazetteer(_uprn: str) -> None:
     """Without an address gazetteer configured, no UPRN can be placed: reports give coordinates."""
