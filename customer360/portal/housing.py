@@ -26,6 +26,7 @@ from customer360.portal.web import resident_page, see_other
 
 START = "/apply-for-housing"
 SAVED = START + "/saved"
+EVIDENCE = START + "/evidence"  # the form's next page (`housing_evidence.py`), then check your answers
 OTHER_PEOPLE = 4  # rows for the others who would move with the resident (no script adds rows)
 RELATIONSHIPS = {"PARTNER": "Partner", "CHILD": "Child (under 18)", "OTHER_ADULT": "Another adult"}
 TENURES = {
@@ -46,6 +47,23 @@ MEMBER_FIELDS = tuple(
     name for n in range(1, OTHER_PEOPLE + 1) for name in (f"member-{n}-relationship", *parts(f"member-{n}-dob"))
 )
 FIELDS = (*parts("dob"), *MEMBER_FIELDS, "tenure", "reason", "income", "medical", "mobility", "local")
+
+
+def evidence_of(answers: dict[str, str]) -> list[tuple[str, str]]:
+    """The documents uploaded so far, in order: (attachment id, how the resident sees it)."""
+    found, n = [], 1
+    while answers.get(f"evidence-{n}-id"):
+        found.append((answers[f"evidence-{n}-id"], answers.get(f"evidence-{n}", "")))
+        n += 1
+    return found
+
+
+def with_evidence(answers: dict[str, str], evidence: list[tuple[str, str]]) -> dict[str, str]:
+    """The answers with exactly these documents, numbered from 1 (a removal closes the gap)."""
+    kept = {name: value for name, value in answers.items() if not name.startswith("evidence-")}
+    for n, (attachment_id, seen_as) in enumerate(evidence, start=1):
+        kept |= {f"evidence-{n}-id": attachment_id, f"evidence-{n}": seen_as}
+    return kept
 
 
 def _members(answers: dict[str, str]) -> list[int]:
@@ -72,6 +90,7 @@ def _variables(answers: dict[str, str]) -> dict[str, Any]:
             "medicalNeeds": answers.get("medical") == "yes",
             "mobilityNeeds": answers.get("mobility") == "yes",
             "localConnection": answers.get("local") == "yes",
+            "attachmentIds": [attachment_id for attachment_id, _ in evidence_of(answers)] or None,
         }
     }
 
@@ -108,6 +127,7 @@ async def _lists(_request: Request, _session: Session) -> dict[str, Any]:
         "tenures": TENURES,
         "incomes": INCOMES,
         "rows": range(1, OTHER_PEOPLE + 1),
+        "evidence_of": evidence_of,
     }
 
 
@@ -123,6 +143,7 @@ FORM = FormJourney(
     title="Apply for housing",
     templates=("housing_question.html", "housing_check.html", "housing_confirmation.html"),
     fields=FIELDS,
+    # A document the API would not take (gone after a day unused, say) is the question page's to summarise.
     elements={"currentTenure": "tenure", "incomeBand": "income", "reason": "reason", "household": "dob-day"},
     variables=_variables,
     outcome=lambda made: str(made["application"]["reference"]),
@@ -158,8 +179,15 @@ async def question(request: Request, session: Session, sessions: Sessions, field
 @resident_page
 async def answer(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
     if fields.get("action") != "save":
-        return await FORM.answer(request, session, sessions, fields)
+        response = await FORM.answer(request, session, sessions, fields)
+        answered = response.headers.get("location") == FORM.journey.check
+        return see_other(EVIDENCE) if answered else response
     answers = session.drafts.get(FORM.journey.key, {}) | {name: fields.get(name, "").strip() for name in FIELDS}
+    return await save_for_later(request, session, sessions, answers)
+
+
+async def save_for_later(request: Request, session: Session, sessions: Sessions, answers: dict[str, str]) -> Response:
+    """Keep the answers (and the evidence uploaded so far) for the resident, and the session's draft too."""
     owner = await owner_of(request, session)
     await sessions.save_for_later(owner, FORM.journey.key, answers, datetime.now(UTC).isoformat())
     session.drafts[FORM.journey.key] = answers
