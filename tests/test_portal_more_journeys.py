@@ -285,8 +285,9 @@ async def test_a_housing_application_saved_for_later_survives_signing_out_and_is
             "local": "yes",
             "action": "continue",
         }
+        # The form leads to the (optional) evidence step, then check your answers.
         assert (await answer(client, "/apply-for-housing", complete)).headers["location"] == (
-            "/apply-for-housing/check-answers"
+            "/apply-for-housing/evidence"
         )
         reference = await sent_once(client, "/apply-for-housing/check-answers", "/apply-for-housing/confirmation")
         assert "Saved, not sent yet" not in (await client.get("/my-requests")).text, "sent: no longer a draft"
