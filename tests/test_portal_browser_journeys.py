@@ -20,9 +20,11 @@ import pytest
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
 from customer360.settings import Settings
+from tests.attachment_support import pdf
 from tests.browser import chromium
 from tests.portal_support import REFERENCE
 from tests.support import graphql, serving_app
+from tests.test_evidence_attachments import housing_row
 from tests.test_portal_browser import Audit, sign_in
 from tests.test_portal_journeys import resident_living_alone
 from tests.test_staff_dashboard_browser import screenshots
@@ -243,12 +245,38 @@ async def apply_for_housing_saving_first(page: Any, base_url: str, email: str, a
     await page.get_by_label("Under £15,000").check()
     await page.get_by_label("I have lived or worked in Tamworth for 2 years or more").check()
     await page.get_by_role("button", name="Continue").click()
+    await add_evidence(page, audit)
     await page.get_by_role("heading", level=1, name="Check your answers before applying").wait_for()
+    assert "PDF" in await page.locator(".govuk-summary-list").inner_text()
     await audit.check("housing-check-answers")
     await page.get_by_role("button", name="Send application").click()
     reference = await panel_reference(page)
     await audit.check("housing-confirmation")
     return reference
+
+
+async def add_evidence(page: Any, audit: Any) -> None:
+    """The evidence step: a file that is neither a PDF nor an image is refused beside the field, a PDF is
+    listed, a second one removed again, and Continue goes on to check your answers."""
+    await page.get_by_role("heading", level=1, name="Upload evidence (optional)").wait_for()
+    await audit.check("housing-evidence")
+    upload_field = page.get_by_label("Upload a file")
+    await upload_field.set_input_files({"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"not a PDF"})
+    await page.get_by_role("button", name="Upload file").click()
+    await page.locator(".govuk-error-summary").wait_for()
+    assert "or a PDF" in await page.locator(".govuk-error-message").inner_text()
+    await audit.check("housing-evidence-refused")
+    for n, name in enumerate(("letter.pdf", "tenancy.pdf"), start=1):
+        await page.locator("input[type=file]").set_input_files(
+            {"name": name, "mimeType": "application/pdf", "buffer": pdf()}
+        )
+        await page.get_by_role("button", name="Upload file").click()
+        await page.get_by_text(f"File {n}", exact=True).wait_for()
+    await audit.check("housing-evidence-listed")
+    await page.get_by_role("button", name="Remove file 2").click()
+    await page.get_by_text("Upload another file").wait_for()
+    assert await page.get_by_text("File 2", exact=True).count() == 0
+    await page.get_by_role("button", name="Continue", exact=True).click()
 
 
 async def escalate_a_complaint(page: Any, complaint: dict[str, Any], audit: Any) -> None:
@@ -308,7 +336,7 @@ async def test_every_journey_in_chromium(
         await page.get_by_role("button", name="Sign out").click()
 
         await sign_in(page, base_url, applicant["email"])
-        await apply_for_housing_saving_first(page, base_url, applicant["email"], audit)
+        applied = await apply_for_housing_saving_first(page, base_url, applicant["email"], audit)
         await page.get_by_role("button", name="Sign out").click()
 
         await sign_in(page, base_url, complainant["email"])
@@ -319,6 +347,8 @@ async def test_every_journey_in_chromium(
         token = issuer.resident_token(alone["email"])
         mine = (await graphql(client, MOVES, token)).json()["data"]["me"]["requests"]["edges"]
     assert [e["node"]["reference"] for e in mine].count(moved) == 1, "a double click made one request"
+    application = await housing_row(own_council, applied)
+    assert application is not None and len(application.evidence_links) == 1, "the PDF kept, the removed one not"
     audit.assert_clean()
 
 
