@@ -143,7 +143,7 @@ FORM = FormJourney(
     title="Apply for housing",
     templates=("housing_question.html", "housing_check.html", "housing_confirmation.html"),
     fields=FIELDS,
-    # A document the API would not take (gone after a day unused, say) is the question page's to summarise.
+    # An `attachmentIds` refusal (a document gone after a day unused) has no input here: the summary says it.
     elements={"currentTenure": "tenure", "incomeBand": "income", "reason": "reason", "household": "dob-day"},
     variables=_variables,
     outcome=lambda made: str(made["application"]["reference"]),
