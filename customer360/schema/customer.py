@@ -12,7 +12,7 @@ from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_log, casework, council_tax, my_requests
+from customer360.resolvers import access_log, casework, council_tax, my_requests, tenancies
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
@@ -28,8 +28,10 @@ from customer360.schema.requests import (
     ServiceRequestConnection,
     ServiceRequestEdge,
 )
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import Address, PageInfo
 from customer360.sources.benefits import BENEFITS
+from customer360.sources.housing_management import HOUSING_MANAGEMENT
 
 
 @strawberry.type(description="A back-office record linked to this person, and how sure the link is (0..1).")
@@ -156,6 +158,17 @@ class Customer(Node):
         return AccessLogConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
+
+    @strawberry.field(description="Council tenancies, each with its rent account (HOUSING_MANAGEMENT).")
+    async def tenancies(self, info: Info[Context, Any]) -> list[Tenancy]:
+        if not can_see_records_of(info.context.principal, HOUSING_MANAGEMENT, self.record.customer_id):
+            info.context.report_forbidden(info, "rent accounts are for the housing and customer services teams")
+            return []
+        today = info.context.today
+        return [
+            Tenancy.from_record(held, tenancies.rent_account(held, today), today)
+            for held in await tenancies.tenancies(info, self.record.customer_id)
+        ]
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:

@@ -1,0 +1,44 @@
+"""A customer's council tenancies and their rent accounts, from HOUSING_MANAGEMENT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
+from customer360.domain.systems import SourceSystem
+from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import gather_from
+from customer360.sources.housing_management import TENANCIES_BY_TENANT
+
+STATEMENT_WEEKS = 13  # a quarter: what a rent statement shows after the balance brought forward
+
+
+@dataclass(frozen=True, slots=True)
+class RentAccountView:
+    tenancy: CouncilTenancyRecord
+    statement: RentStatement
+    next_due_on: date
+
+
+async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilTenancyRecord]:
+    loaders = info.context.loaders
+    return await gather_from(
+        info, customer_id, SourceSystem.HOUSING_MANAGEMENT, loaders.of(TENANCIES_BY_TENANT).load_many
+    )
+
+
+def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
+    years = {held.year: held for held in tenancy.rent_years}
+    since = today - timedelta(weeks=STATEMENT_WEEKS)
+    return RentAccountView(tenancy, statement(tenancy.transactions, since), next_due_date(today, years))
+
+
+def weekly_charge_now(tenancy: CouncilTenancyRecord, today: date) -> tuple[int, int] | None:
+    """This rent year's (rent, service charges), or None when the council has not set it."""
+    held = tenancy.rent_year(rent_year_of(today))
+    return (held.charge.rent, held.charge.service_charges) if held else None
