@@ -6,15 +6,18 @@ import asyncio
 import contextlib
 import functools
 import logging
+import secrets
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from httpx import URL
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -27,6 +30,7 @@ from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
 from customer360.commands.payments import POST_TO_REVENUES
 from customer360.domain.cases import CASE_TEAMS
+from customer360.graphiql import graphiql_page, graphiql_routes
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import BodySizeLimit
 from customer360.http.content_type import CsrfGuard
@@ -48,6 +52,7 @@ from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.portal.routes import portal_routes
+from customer360.production import production_refusal
 from customer360.resolvers.context import Context
 from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
@@ -77,6 +82,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     trusted: TrustedDocuments | None = None
     persisted_queries: PersistedQueries  # the runtime's, set when the app starts
     idempotency: IdempotencyKeys  # likewise
+    graphiql_html = ""  # demo mode's GraphiQL page, on the assets shipped in the package
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(self.graphiql_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, with its refusals (a body that is not JSON or not an operation, a document over
@@ -292,12 +301,30 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    refused = _metrics_refused(runtime.settings, request.headers.get("authorization"))
+    if refused is not None:
+        return refused
     # The store down or hung: the gauge keeps its last values, and the scrape is answered in time
     # (a scraper that waits on a hung store times out and loses every other metric too).
     with contextlib.suppress(*STORE_ERRORS):  # TimeoutError is an OSError, so among them
         async with asyncio.timeout(READY_STORE_SECONDS):
             runtime.metrics.show_open_cases(await runtime.cases.open_counts(), CASE_TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_refused(settings: Settings, authorization: str | None) -> Response | None:
+    """/metrics names back offices, teams and failure counts: with `C360_METRICS_TOKEN` only a scraper
+    sending it as a bearer token sees them; in production without one, nobody does (404)."""
+    if settings.metrics_token is None:
+        return JSONResponse({"error": "not found"}, status_code=404) if settings.production else None
+    scheme, _, sent = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and secrets.compare_digest(sent.strip().encode(), settings.metrics_token.encode()):
+        return None
+    return JSONResponse(
+        {"error": "send the metrics token as `Authorization: Bearer <C360_METRICS_TOKEN>`"},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
 
 
 async def payments_webhook(request: Request) -> Response:
@@ -328,6 +355,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
     )
     graphql.limits = limits
+    if not settings.production:
+        graphql.graphiql_html = graphiql_page()
     if settings.trusted_documents is not None:
         graphql.trusted = TrustedDocuments.load(settings.trusted_documents, enforce=settings.production)
 
@@ -359,7 +388,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))
-    routes.extend(staff_routes())
+    if not settings.production:
+        routes.extend(graphiql_routes())
+    routes.extend(staff_routes(settings))
     routes.extend(portal_routes(settings))
     return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
 
@@ -368,7 +399,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
     return [
         Middleware(RequestIds),
-        Middleware(SecurityHeaders, production=settings.production),
+        Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),
         Middleware(RequestTimeout, seconds=settings.request_timeout_seconds),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -380,9 +411,28 @@ def _middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+def _sign_in_origins(settings: Settings) -> tuple[str, ...]:
+    """The identity providers' origins: signing out posts a form that ends at theirs (RP-initiated logout)."""
+    issuers = (
+        settings.oidc_issuer if settings.oidc_client_id else None,
+        settings.staff_oidc_issuer if settings.staff_oidc_client_id else None,
+    )
+    return tuple(dict.fromkeys(_origin(issuer) for issuer in issuers if issuer))
+
+
 def create_app_from_env() -> Starlette:
     """For `uvicorn --factory` (each worker builds its own app from the environment, and its logging)."""
     settings = Settings.from_env()
     if not is_configured():
         configure_logging(settings.log_level, format=settings.log_format)
+    refusal = production_refusal(settings)  # `customer360 serve` checked already; uvicorn started by hand did not
+    if refusal:
+        print(f"customer360: {refusal}", file=sys.stderr)
+        raise SystemExit(2)
     return create_app(settings)
+
+
+def _origin(url: str) -> str:
+    parsed = URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"

@@ -9,11 +9,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from customer360.settings import Settings, SettingsError
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the command imports its machinery lazily, so `--help` stays
     from customer360.runtime import Runtime
 
 EXIT_REFUSED = 2
+log = logging.getLogger("customer360.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -31,21 +32,59 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = Settings.from_env()
     except SettingsError as error:
         parser.exit(EXIT_REFUSED, f"customer360: {error}\n")
+    from customer360.production import demo_refusal, production_refusal
+
+    refusal = {"demo": demo_refusal, "gateway": production_refusal}.get(args.kind, lambda _settings: None)(settings)
+    if refusal:
+        parser.exit(EXIT_REFUSED, f"customer360: {refusal}\n")
     from customer360.logging_config import configure_logging
 
-    # Redacted, with the chatty libraries held at WARNING, for every command (`serve` re-configures).
-    configure_logging(settings.log_level, format="text")
+    # One format for every line of every command (`C360_LOG_FORMAT`), redacted, with the chatty libraries
+    # (alembic's migration notes among them) held at WARNING; `serve` re-configures for uvicorn.
+    configure_logging(settings.log_level, format=settings.log_format)
     sys.exit(args.handler(settings, args) or 0)
 
 
+# The settings (environment variables, see README's Settings) each kind of command reads, for its --help.
+LOGS = "C360_LOG_FORMAT, C360_LOG_LEVEL"
+STORE = "C360_DATA_DIR, C360_DATABASE_URL"
+GATEWAY = (
+    f"every setting in README.md's Settings table; chiefly C360_ENV, {STORE}, C360_REDIS_URL, C360_SOURCES "
+    f"(unset: the demo council), C360_OIDC_*, C360_STAFF_OIDC_*, C360_PUBLIC_URL, C360_SESSION_SECRET, {LOGS}"
+)
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, except where there is none to state (unset, or a flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, "") or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _command(commands: Any, name: str, summary: str, reads: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=summary, epilog=f"Settings read: {reads}.", formatter_class=_Help
+    )
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customer360", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="customer360",
+        description=__doc__,
+        epilog="Settings are environment variables (README.md, Settings); each command's --help names those it reads.",
+    )
+    # What a command needs of its settings: `gateway` ones refuse an unsafe production configuration,
+    # `demo` ones a production data dir; `offline` ones (files in, files out) neither.
+    parser.set_defaults(kind="gateway")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the API (the demo council unless C360_SOURCES is set)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = _command(commands, "serve", "run the API (the demo council unless C360_SOURCES is set)", GATEWAY)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
         "--backoffice-port",
         type=int,
@@ -59,42 +98,51 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the demo council's back offices").add_subparsers(
         required=True, metavar="ACTION"
     )
-    seed = demo.add_parser("seed", help="seed (or reseed) the demo back offices and link their people")
-    seed.add_argument("--residents", type=int, default=2000)
-    seed.add_argument("--seed", type=int, default=42)
+    demo_reads = f"{STORE}, C360_ENV (refused in production, and on a data dir production has used), {LOGS}"
+    seed = _command(demo, "seed", "seed (or reseed) the demo back offices and link their people", demo_reads)
+    seed.add_argument("--residents", type=int, default=2000, help="how many residents")
+    seed.add_argument("--seed", type=int, default=42, help="the random seed (the same seed, the same council)")
     seed.add_argument("--reset", action="store_true", help="drop what is there first")
-    seed.set_defaults(handler=_demo_seed)
-    residents = demo.add_parser("residents", help="demo residents who can sign in, one JSON object a line")
-    residents.add_argument("--limit", type=int, default=20)
-    residents.set_defaults(handler=_demo_residents)
-    backoffices = demo.add_parser(
-        "backoffices", help="serve the demo's HTTP back offices (Open311, payments) until stopped"
+    seed.set_defaults(handler=_demo_seed, kind="demo")
+    residents = _command(demo, "residents", "demo residents who can sign in, one JSON object a line", demo_reads)
+    residents.add_argument("--limit", type=int, default=20, help="at most this many")
+    residents.set_defaults(handler=_demo_residents, kind="demo")
+    backoffices = _command(
+        demo,
+        "backoffices",
+        "serve the demo's HTTP back offices (Open311, payments) until stopped",
+        f"{demo_reads}, C360_PUBLIC_URL, C360_PAYMENTS_WEBHOOK_SECRET, C360_DEMO_WEBHOOK_COPIES",
     )
-    backoffices.add_argument("--host", default="127.0.0.1")
-    backoffices.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    backoffices.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    backoffices.add_argument("--port", type=int, default=8001, help="the port to listen on (0 picks a free port)")
     # `serve` passes its own pid: the back offices stop when it is gone, however it ended.
     backoffices.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
-    backoffices.set_defaults(handler=_demo_backoffices)
+    backoffices.set_defaults(handler=_demo_backoffices, kind="demo")
 
-    token = commands.add_parser("token", help="print a development bearer token (demo mode only)")
+    token = _command(
+        commands,
+        "token",
+        "print a development bearer token (demo mode only)",
+        f"{demo_reads}, C360_OIDC_ISSUER (a real identity provider turns the development issuer off)",
+    )
     who = token.add_mutually_exclusive_group(required=True)
-    who.add_argument("--resident", metavar="EMAIL")
-    who.add_argument("--staff", metavar="NAME")
-    token.add_argument("--role", default="", help="staff roles, comma-separated")
-    token.set_defaults(handler=_token)
+    who.add_argument("--resident", metavar="EMAIL", help="a resident's verified email (refused if no resident has it)")
+    who.add_argument("--staff", metavar="NAME", help="a member of staff's name")
+    token.add_argument("--role", default="", help="staff roles, comma-separated (needed with --staff)")
+    token.set_defaults(handler=_token, kind="demo")
 
     outbox = commands.add_parser("outbox", help="writes waiting for a back office").add_subparsers(
         required=True, metavar="ACTION"
     )
-    outbox_run = outbox.add_parser("run", help="deliver everything pending now, then exit")
+    outbox_run = _command(outbox, "run", "deliver everything pending now, then exit", GATEWAY)
     outbox_run.set_defaults(handler=_outbox_run)
 
     payments = commands.add_parser("payments", help="card payments").add_subparsers(required=True, metavar="ACTION")
-    reconcile = payments.add_parser("reconcile", help="settle payments whose outcome never arrived, then exit")
+    reconcile = _command(payments, "reconcile", "settle payments whose outcome never arrived, then exit", GATEWAY)
     reconcile.set_defaults(handler=_payments_reconcile)
 
-    link = commands.add_parser("link", help="cluster a records.csv into people (the golden-record batch)")
-    link.add_argument("--input", required=True, type=Path, help="records.csv (CONTRACT.md)")
+    link = _command(commands, "link", "cluster a records.csv into people (the golden-record batch)", LOGS)
+    link.add_argument("--input", required=True, type=Path, help="records.csv (README.md, Golden-record batch files)")
     link.add_argument("--output", required=True, type=Path, help="clusters.csv to write")
     link.add_argument("--threshold", type=float, default=None, help="match probability that links (default 0.99)")
     link.add_argument("--review", type=Path, help="also write the pairs between the thresholds, with evidence")
@@ -106,21 +154,25 @@ def _parser() -> argparse.ArgumentParser:
         "records show households, see docs/linkage.md)",
     )
     link.add_argument("--quiet", action="store_true", help="no progress bar")
-    link.set_defaults(handler=_link)
+    link.set_defaults(handler=_link, kind="offline")
 
-    arrivals = commands.add_parser(
-        "arrivals", help="match back-office records that arrived since the last linking run, then exit"
+    arrivals = _command(
+        commands, "arrivals", "match back-office records that arrived since the last linking run, then exit", GATEWAY
     )
     arrivals.set_defaults(handler=_arrivals)
 
-    report = commands.add_parser("report", help="the six-monthly report on demand and access (HTML)")
-    report.add_argument("--from", dest="from_", required=True, type=date.fromisoformat, metavar="DATE")
-    report.add_argument("--to", required=True, type=date.fromisoformat, metavar="DATE")
-    report.add_argument("--output", required=True, type=Path)
+    report = _command(
+        commands, "report", "the six-monthly report on demand and access (HTML)", f"C360_ENV, {STORE}, {LOGS}"
+    )
+    report.add_argument(
+        "--from", dest="from_", required=True, type=date.fromisoformat, metavar="DATE", help="first day"
+    )
+    report.add_argument("--to", required=True, type=date.fromisoformat, metavar="DATE", help="last day")
+    report.add_argument("--output", required=True, type=Path, help="the HTML file to write")
     report.set_defaults(handler=_report)
 
-    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema.set_defaults(handler=_schema)
+    schema = _command(commands, "schema", "print the GraphQL schema (SDL)", "none")
+    schema.set_defaults(handler=_schema, kind="offline")
     return parser
 
 
@@ -128,20 +180,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from customer360.demo import council
+    from customer360.production import mark_production
+
+    if settings.production:
+        mark_production(settings.data_dir)  # the demo commands refuse this data dir from now on
 
     if not settings.sources_file and not council.is_seeded(settings):
         why = "its demo data is from an older version" if council.seeded_marker(settings) else "first start"
-        print(
-            f"customer360: {why} on {settings.data_dir}: seeding the demo council "
-            f"({council.DEFAULT_RESIDENTS} residents)...",
-            file=sys.stderr,
-        )
-        asyncio.run(_seed(settings, council.DEFAULT_RESIDENTS, council.DEFAULT_SEED, reset=True))
+        log.info("%s on %s: seeding the demo council (%d residents)", why, settings.data_dir, council.DEFAULT_RESIDENTS)
+        asyncio.run(_seed(settings, council.DEFAULT_RESIDENTS, council.DEFAULT_SEED, reset=True, say=log.info))
     os.environ.setdefault("C360_PUBLIC_URL", f"http://{args.host}:{args.port}")
     if args.workers > 1 and not settings.redis_url:
         # Kept answers live in each worker's memory: one worker could not forget another's after a change.
         os.environ["C360_CACHE_VIEWS"] = "off"
-        print("customer360: several workers without C360_REDIS_URL: whole answers are not kept", file=sys.stderr)
+        log.warning("several workers without C360_REDIS_URL: whole answers are not kept")
     # Structured, redacted logs (customer360/logging_config.py) for us and for uvicorn: `log_config=None`
     # keeps uvicorn from installing its own handlers; each worker configures itself in the app factory.
     from customer360.logging_config import configure_logging
@@ -219,7 +271,14 @@ def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed(settings: Settings, residents: int, seed: int, *, reset: bool) -> None:
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def _seed(
+    settings: Settings, residents: int, seed: int, *, reset: bool, say: Callable[[str], object] = _to_stderr
+) -> None:
+    """Seeds the demo council, saying how it goes: on stderr for `demo seed`, as log lines for `serve`."""
     import time
 
     from customer360.demo import council
@@ -232,18 +291,17 @@ async def _seed(settings: Settings, residents: int, seed: int, *, reset: bool) -
         await migrate(engine)
 
         def progress(line: str) -> None:
-            print(f"  [{time.perf_counter() - started:5.1f} s] {line}", file=sys.stderr, flush=True)
+            say(f"  [{time.perf_counter() - started:5.1f} s] {line}")
 
         summary = await council.seed_demo(
             settings, IdentityHub.on(engine), residents=residents, seed=seed, reset=reset, progress=progress
         )
     finally:
         await engine.dispose()
-    print(
+    say(
         f"customer360: seeded {residents} residents: {summary.records} back-office records linked into "
         f"{summary.customers} customers ({summary.linked_to_all_systems} in all six systems) "
-        f"in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
+        f"in {time.perf_counter() - started:.1f} s"
     )
 
 
@@ -290,6 +348,13 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     issuer = DemoIssuer(load_or_create_signing_key(settings.data_dir))
     if args.resident:
+        if not asyncio.run(_is_resident(settings, args.resident)):
+            print(
+                "customer360: no resident has that verified email address in this data dir "
+                "(`customer360 demo residents` lists some)",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
         print(issuer.resident_token(args.resident))
         return 0
     names = [name.strip() for name in args.role.split(",") if name.strip()]
@@ -303,6 +368,23 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(issuer.staff_token(args.staff, [Role(name) for name in names]))
     return 0
+
+
+async def _is_resident(settings: Settings, email: str) -> bool:
+    """Whether a token for `email` would name a golden record, exactly as the API ties one to it."""
+    from customer360.domain.people import normalise_email
+    from customer360.store.customers import CustomerStore
+    from customer360.store.database import create_engine, migrate
+
+    normalised = normalise_email(email)
+    if not normalised:
+        return False
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        await migrate(engine)
+        return await CustomerStore(engine).customer_id_for_verified_email(normalised) is not None
+    finally:
+        await engine.dispose()
 
 
 def _outbox_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -13,7 +13,8 @@ library's records pass through it (uvicorn's too: `customer360 serve` runs uvico
 - redacts a traceback's text the same way (exception messages can quote data).
 
 Loggers that would write SQL parameters or raw HTTP traffic (`sqlalchemy.engine`, `aiosqlite`,
-`httpcore`, `httpx`) are held at WARNING whatever the level asked for.
+`httpcore`, `httpx`), or routine notes on every start (`alembic`), are held at WARNING whatever the level
+asked for. Python warnings are captured as log records, so every line on stderr has the one format.
 
 Redaction is the net, not the rule: a name has no pattern. So input values are never logged in the
 first place: GraphQL errors are logged by code and path, never by message (`schema/errors.py`:
@@ -105,6 +106,8 @@ _QUIET = {
     # Access lines carry URLs, and a GET /graphql URL carries the query's variables: never logged, however
     # uvicorn was started (`serve --workers N` starts workers whose config logs them). /metrics counts requests.
     "uvicorn.access": logging.WARNING,
+    # Alembic notes its plugins and its migration context at INFO on every start of every command.
+    "alembic": logging.WARNING,
 }
 
 
@@ -200,6 +203,7 @@ def configure_logging(level: str | int = "INFO", *, format: str = "json", stream
         uvicorn_logger.propagate = True
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(quiet)
+    logging.captureWarnings(True)  # a library's warning is a log line like any other, not raw stderr
 
 
 def is_configured() -> bool:

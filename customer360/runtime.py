@@ -21,7 +21,7 @@ from customer360.analytics.recorder import EventRecorder
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal
-from customer360.auth.tokens import DemoIssuer, InvalidToken, TokenVerifier, TrustedIssuer
+from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
@@ -331,9 +331,8 @@ async def _issuers(
 ) -> tuple[list[TrustedIssuer], SigningKey | None]:
     """The configured identity providers, plus the development issuer in demo mode without a real one.
 
-    Production without any configured issuer still starts (health, readiness, metrics and public
-    queries like `services` work) but nobody can sign in; that is logged loudly rather than refused,
-    so a misconfigured rollout degrades to a public-only API instead of a crash loop.
+    `customer360 serve` refuses production without one (customer360/production.py); a runtime built
+    otherwise (tests, an app made by hand) starts, serves public queries only, and says so in the log.
     """
     jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
     issuers = configured_issuers(settings, jwks_http)
@@ -341,6 +340,8 @@ async def _issuers(
     if settings.demo_issuer_enabled:
         signing_key = load_or_create_signing_key(settings.data_dir)
         issuers.extend(DemoIssuer(signing_key).trusted())
+    if settings.oidc_client_id:  # the portal's tokens for residents its identity provider signed in
+        issuers.append(PortalIssuer(load_or_create_signing_key(settings.data_dir, PORTAL_KEY)).trusted())
     if settings.production and not issuers:
         log.warning(
             "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "

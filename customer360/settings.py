@@ -29,6 +29,17 @@ class Settings:
     staff_oidc_issuer: str | None = None
     staff_oidc_audience: str | None = None
     staff_oidc_jwks_url: str | None = None
+    # Signing in through those providers (authorization code flow with PKCE): this service's client id,
+    # and its secret or the private key of its `private_key_jwt` assertions (GOV.UK One Login's way).
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_private_key: Path | None = None
+    oidc_scopes: str = "openid email"
+    staff_oidc_client_id: str | None = None
+    staff_oidc_client_secret: str | None = field(default=None, repr=False)
+    staff_oidc_private_key: Path | None = None
+    # Production: /metrics answers only a scraper that sends `Authorization: Bearer <this>`.
+    metrics_token: str | None = field(default=None, repr=False)
     cache_enabled: bool = True
     cache_ttl_seconds: float = 30.0
     # Whole answers to residents' own reads (cache/views.py); `serve --workers N` turns them off without Redis.
@@ -123,6 +134,8 @@ class Settings:
         cache = env.get("C360_CACHE", "on")
         if cache not in ("on", "off"):
             raise SettingsError(f"C360_CACHE must be 'on' or 'off', not {cache!r}")
+        for prefix in ("C360_OIDC", "C360_STAFF_OIDC"):
+            _check_sign_in_client(env, prefix)
         return cls(
             env=mode,
             data_dir=Path(env.get("C360_DATA_DIR", "var")),
@@ -130,11 +143,22 @@ class Settings:
             redis_url=env.get("C360_REDIS_URL") or None,
             sources_file=Path(env["C360_SOURCES"]) if env.get("C360_SOURCES") else None,
             oidc_issuer=env.get("C360_OIDC_ISSUER") or None,
-            oidc_audience=env.get("C360_OIDC_AUDIENCE") or None,
+            # The ID tokens the portal keeps are meant for its client id: that is the audience by default.
+            oidc_audience=env.get("C360_OIDC_AUDIENCE") or env.get("C360_OIDC_CLIENT_ID") or None,
             oidc_jwks_url=env.get("C360_OIDC_JWKS_URL") or None,
             staff_oidc_issuer=env.get("C360_STAFF_OIDC_ISSUER") or None,
-            staff_oidc_audience=env.get("C360_STAFF_OIDC_AUDIENCE") or None,
+            staff_oidc_audience=env.get("C360_STAFF_OIDC_AUDIENCE") or env.get("C360_STAFF_OIDC_CLIENT_ID") or None,
             staff_oidc_jwks_url=env.get("C360_STAFF_OIDC_JWKS_URL") or None,
+            oidc_client_id=env.get("C360_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("C360_OIDC_CLIENT_SECRET") or None,
+            oidc_private_key=Path(env["C360_OIDC_PRIVATE_KEY"]) if env.get("C360_OIDC_PRIVATE_KEY") else None,
+            oidc_scopes=env.get("C360_OIDC_SCOPES") or "openid email",
+            staff_oidc_client_id=env.get("C360_STAFF_OIDC_CLIENT_ID") or None,
+            staff_oidc_client_secret=env.get("C360_STAFF_OIDC_CLIENT_SECRET") or None,
+            staff_oidc_private_key=(
+                Path(env["C360_STAFF_OIDC_PRIVATE_KEY"]) if env.get("C360_STAFF_OIDC_PRIVATE_KEY") else None
+            ),
+            metrics_token=env.get("C360_METRICS_TOKEN") or None,
             cache_enabled=cache == "on",
             cache_views=_choice(env, "C360_CACHE_VIEWS", ("on", "off"), "on") == "on",
             cache_ttl_seconds=_number(env, "C360_CACHE_TTL_SECONDS", 30.0),
@@ -177,6 +201,19 @@ class Settings:
             log_format=_choice(env, "C360_LOG_FORMAT", ("json", "text"), "json"),
             log_level=_choice(env, "C360_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
+
+
+def _check_sign_in_client(env: Mapping[str, str], prefix: str) -> None:
+    """A client id (sign-in through that provider) needs its issuer and a way to authenticate."""
+    if not env.get(f"{prefix}_CLIENT_ID"):
+        return
+    if not env.get(f"{prefix}_ISSUER"):
+        raise SettingsError(f"{prefix}_CLIENT_ID is set, so {prefix}_ISSUER must be too")
+    key = env.get(f"{prefix}_PRIVATE_KEY")
+    if not env.get(f"{prefix}_CLIENT_SECRET") and not key:
+        raise SettingsError(f"{prefix}_CLIENT_ID needs {prefix}_CLIENT_SECRET or {prefix}_PRIVATE_KEY (a PEM file)")
+    if key and not Path(key).is_file():
+        raise SettingsError(f"{prefix}_PRIVATE_KEY names no file: {key}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -27,15 +27,25 @@ def test_published_schema_is_what_the_code_serves():
     )
 
 
-def test_token_for_a_resident_is_a_jwt_alone_on_stdout(tmp_path, monkeypatch):
-    env = {"PATH": "/usr/bin:/bin", "C360_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    result = run("token", "--resident", "alice@example.com", env=env)
+def test_token_for_a_resident_is_a_jwt_alone_on_stdout(demo_settings, residents):
+    data_dir = str(demo_settings.data_dir)
+    env = {"PATH": "/usr/bin:/bin", "C360_DATA_DIR": data_dir, "HOME": data_dir}
+    email = residents[0]["email"]
+    result = run("token", "--resident", email, env=env)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert "\n" not in token
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["email"] == "alice@example.com" and claims["email_verified"] is True
+    assert claims["email"] == email and claims["email_verified"] is True
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
+
+
+def test_token_refuses_an_email_no_resident_has(demo_settings):
+    data_dir = str(demo_settings.data_dir)
+    env = {"PATH": "/usr/bin:/bin", "C360_DATA_DIR": data_dir, "HOME": data_dir}
+    result = run("token", "--resident", "nobody-at-all@example.com", env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("customer360: no resident has that verified email address")
 
 
 def test_staff_token_carries_roles_and_unknown_roles_are_refused(tmp_path):
@@ -52,7 +62,7 @@ def test_token_is_refused_in_production(tmp_path):
     result = run("token", "--resident", "alice@example.com", env=env)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "development token issuer is off" in result.stderr
+    assert result.stderr == "customer360: this is a demo command, and C360_ENV=production\n"
 
 
 def test_demo_residents_prints_one_json_object_a_line(demo_settings):

@@ -52,7 +52,7 @@ async def dashboard_on_a_port(settings: Settings) -> AsyncIterator[str]:
     """The gateway with the dashboard routes in front of it, on a loopback port; yields the base URL."""
     gateway = create_app(settings)
     async with LifespanManager(gateway, startup_timeout=60) as manager:
-        app = Starlette(routes=[*staff_routes(), Mount("/", app=manager.app)])
+        app = Starlette(routes=[*staff_routes(settings), Mount("/", app=manager.app)])
         async with serve_on_loopback(app) as base_url:
             yield base_url
 

@@ -1,4 +1,4 @@
-"""The demo token issuer's signing key, kept in the data dir, and the JWKS that publishes it."""
+"""The signing keys of our own token issuers (the demo's, the portal's), kept in the data dir, and their JWKS."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ class SigningKey:
         return {"keys": [public]}
 
 
-def load_or_create_signing_key(data_dir: Path) -> SigningKey:
-    """One RSA key per data dir, created on first use (`keyfiles`: owner-only, once, atomically)."""
-    path = data_dir / "keys" / "demo-issuer.pem"
+def load_or_create_signing_key(data_dir: Path, name: str = "demo-issuer") -> SigningKey:
+    """One RSA key per data dir and name (`demo-issuer`, `portal-issuer`), created on first use
+    (`keyfiles`: owner-only, once, atomically)."""
+    path = data_dir / "keys" / f"{name}.pem"
     pem = kept_secret(path, _new_pem)
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):

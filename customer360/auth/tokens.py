@@ -80,6 +80,44 @@ class DemoIssuer:
         return jwt.encode(payload, self._key.private_key, algorithm=DEMO_ALGORITHM, headers={"kid": self._key.kid})
 
 
+# The portal's own resident tokens: minted after an OpenID Connect sign-in, for its calls to the API.
+PORTAL_ISSUER = "urn:customer360:portal"
+PORTAL_KEY = "portal-issuer"  # keys/portal-issuer.pem in the data dir
+PORTAL_TOKEN_LIFETIME_SECONDS = 8 * 3600  # the longest a portal session lasts, however active
+
+
+class PortalIssuer:
+    """Signs the portal's bearer tokens for residents the identity provider has signed in.
+
+    The provider's own tokens do not serve as the API's bearer: GOV.UK One Login's ID token carries no
+    email (the verified email comes from its userinfo endpoint) and lives minutes. So the portal, having
+    verified the ID token (and the userinfo), signs a token of its own with the claims it verified; the
+    API trusts this issuer only while portal sign-in is configured, and ties the resident to their golden
+    record by that verified email as for any token. Its key is the data dir's `keys/portal-issuer.pem`.
+    """
+
+    def __init__(self, key: SigningKey) -> None:
+        self._key = key
+
+    def trusted(self) -> TrustedIssuer:
+        return TrustedIssuer(PORTAL_ISSUER, DEMO_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(self._key.jwks()))
+
+    def resident_token(self, subject: str, email: str | None, email_verified: bool) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": PORTAL_ISSUER,
+            "aud": DEMO_AUDIENCE,
+            "sub": subject,
+            "email_verified": email_verified,
+            "iat": now,
+            "nbf": now,
+            "exp": now + PORTAL_TOKEN_LIFETIME_SECONDS,
+        }
+        if email:
+            claims["email"] = email
+        return jwt.encode(claims, self._key.private_key, algorithm=DEMO_ALGORITHM, headers={"kid": self._key.kid})
+
+
 @dataclass(frozen=True, slots=True)
 class _Verified:
     principal: Principal

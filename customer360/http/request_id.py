@@ -1,7 +1,10 @@
 """A request id on every request: the client's `X-Request-ID` when it is sane, a fresh one otherwise.
 
 It is echoed in the response, kept on the scope (`state["request_id"]`) and in a context variable
-that the log formatter adds to every line logged while the request runs.
+that the log formatter adds to every line logged while the request runs. The variable is left set when
+the request ends: the server runs each request in a task of its own, and its own lines about the
+request (an error's traceback, logged after the app has returned) then carry the id too. Only a request
+made inside another (the portal calling the API in-process) puts the outer request's id back.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class RequestIds:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
+        outer = token.old_value
         try:
             await self._app(scope, receive, send_with_id)
         finally:
-            request_id_var.reset(token)
+            if outer is not token.MISSING and outer is not None:
+                request_id_var.reset(token)

@@ -20,7 +20,8 @@ TITLE = "Sign in"
 
 
 async def _start(request: Request, session: Session | None) -> Response:
-    available = request.app.state.runtime.signing_key is not None
+    runtime = request.app.state.runtime
+    available = runtime.signing_key is not None or runtime.settings.oidc_client_id is not None
     return page("start.html", session, title="My Tamworth", sign_in_available=available)
 
 

@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, discount, records, report
+from customer360.portal import account, complaints, discount, oidc_sign_in, records, report
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -17,7 +17,7 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
     pages = [
         ("/", account.start_or_home, "GET"),
         ("/sign-out", account.sign_out_page, "GET"),
-        ("/sign-out", account.sign_out, "POST"),
+        ("/sign-out", oidc_sign_in.sign_out if settings.oidc_client_id else account.sign_out, "POST"),
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),
@@ -38,7 +38,13 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (report.START + "/{code}", report.question, "GET"),
         (report.START + "/{code}", report.answer, "POST"),
     ]
-    if settings.demo_issuer_enabled:  # production sign-in (OpenID Connect) is not built yet
+    if settings.oidc_client_id:  # the council's identity provider (OpenID Connect)
+        pages += [
+            ("/sign-in", oidc_sign_in.sign_in, "GET"),
+            (oidc_sign_in.CALLBACK, oidc_sign_in.callback, "GET"),
+            (oidc_sign_in.SIGNED_OUT, oidc_sign_in.signed_out_page, "GET"),
+        ]
+    elif settings.demo_issuer_enabled:  # the demo identity page
         pages += [("/sign-in", account.sign_in_page, "GET"), ("/sign-in", account.sign_in, "POST")]
     return [
         *(Route(path, guarded(endpoint), methods=[method]) for path, endpoint, method in pages),

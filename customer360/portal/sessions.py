@@ -60,6 +60,10 @@ class Session:
     id: str
     csrf: str
     token: str | None = None  # the resident's bearer token; None before sign-in
+    # OpenID Connect: the state, nonce and PKCE verifier of a sign-in under way (auth/relying_party.py),
+    # and once signed in the provider's other tokens (access, refresh), kept here and never in the browser.
+    sign_in: dict[str, str] = field(default_factory=dict)
+    provider_tokens: dict[str, str] = field(default_factory=dict)
     drafts: dict[str, dict[str, str]] = field(default_factory=dict)  # journey -> answers not yet sent
     form_tokens: dict[str, str] = field(default_factory=dict)  # journey -> the one-time token of its draft
     references: dict[str, str] = field(default_factory=dict)  # journey -> reference of the last one sent
@@ -115,8 +119,20 @@ class Sessions:
         """An anonymous session, not kept yet: a visit writes nothing until a form's answers need keeping."""
         return self._anonymous(secrets.token_urlsafe(32))
 
-    async def start(self, token: str | None = None) -> Session:
-        session = Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), token=token)
+    async def start(
+        self,
+        token: str | None = None,
+        *,
+        sign_in: dict[str, str] | None = None,
+        provider_tokens: dict[str, str] | None = None,
+    ) -> Session:
+        session = Session(
+            id=secrets.token_urlsafe(32),
+            csrf=secrets.token_urlsafe(32),
+            token=token,
+            sign_in=sign_in or {},
+            provider_tokens=provider_tokens or {},
+        )
         await self.save(session)
         return session
 

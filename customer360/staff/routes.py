@@ -17,8 +17,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
+from customer360.settings import Settings
+from customer360.staff import sign_in
 
-STATIC = Path(__file__).parent / "static"
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+SIGN_IN_FORM = ("<!-- sign-in form -->", "<!-- end sign-in form -->")
 ASSETS = ("staff.js", "staff-analytics.js", "staff-review.js", "staff.css")
 
 SECURITY_HEADERS = {
@@ -32,14 +36,31 @@ SECURITY_HEADERS = {
 }
 
 
-def staff_routes() -> list[BaseRoute]:
+def staff_routes(settings: Settings) -> list[BaseRoute]:
+    """The dashboard: with the staff identity provider's sign-in (`C360_STAFF_OIDC_CLIENT_ID`), or in demo
+    mode with a pasted token, as before; in production without staff sign-in, not served at all."""
+    if settings.production and not settings.staff_oidc_client_id:
+        return []
     version = hashlib.sha256(b"".join((STATIC / name).read_bytes() for name in ASSETS)).hexdigest()[:12]
     shell = (STATIC / "staff.html").read_text(encoding="utf-8").replace("{{version}}", version)
+    signing_in = settings.staff_oidc_client_id is not None
+    if signing_in:  # the provider's sign-in in place of the pasted token
+        start, end = shell.index(SIGN_IN_FORM[0]), shell.index(SIGN_IN_FORM[1]) + len(SIGN_IN_FORM[1])
+        shell = shell[:start] + (HERE / "sign_in.html").read_text(encoding="utf-8").rstrip() + shell[end:]
 
     async def dashboard(_request: Request) -> Response:
         return HTMLResponse(shell, headers=SECURITY_HEADERS)
 
-    return [
+    async def signed_in(request: Request) -> Response:
+        return await sign_in.callback(request, shell, SECURITY_HEADERS)
+
+    routes: list[BaseRoute] = [
         Route("/staff", dashboard, methods=["GET"]),
         Mount("/staff/static", app=CachedAssets(StaticFiles(directory=STATIC)), name="staff-static"),
     ]
+    if signing_in:
+        routes += [
+            Route("/staff/sign-in", sign_in.begin, methods=["GET"]),
+            Route("/staff/sign-in/callback", signed_in, methods=["GET"]),
+        ]
+    return routes

@@ -107,6 +107,7 @@
   }
 
   function signIn(event) {
+    if (!$("token")) return; // the council's identity provider: the form goes to /staff/sign-in
     event.preventDefault();
     const token = $("token").value.trim();
     const problem = $("sign-in-error");
@@ -331,7 +332,19 @@
 
   // --- start ----------------------------------------------------------------------------------
 
+  // Signed in through the identity provider: the callback page hands the token over once, in meta tags.
+  function takeHandedToken() {
+    const handed = document.querySelector('meta[name="c360-staff-token"]');
+    if (!handed) return;
+    sessionStorage.setItem(TOKEN_KEY, handed.content);
+    const purpose = document.querySelector('meta[name="c360-staff-purpose"]');
+    sessionStorage.setItem(PURPOSE_KEY, (purpose && purpose.content) || "Staff dashboard");
+    handed.remove();
+    history.replaceState(null, "", "/staff#customers");
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    takeHandedToken();
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut());
     $("search-form").addEventListener("submit", search);

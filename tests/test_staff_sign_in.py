@@ -1,0 +1,94 @@
+"""Staff sign in to the dashboard through the staff identity provider (a real OpenID Connect provider,
+tests/oidc_provider.py): the authorization code flow with PKCE, the ID token checked, and the dashboard
+then working with it in Chromium. Without roles, no dashboard; in production without staff sign-in,
+no /staff at all; in the demo, the pasted token as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from customer360.settings import Settings
+from tests.browser import chromium
+from tests.oidc_provider import Client, Provider, running_provider
+from tests.support import running_app, serving_app
+
+CLIENT_ID = "staff-dashboard"
+SECRET = "a-staff-client-secret-for-the-test-provider"
+STAFF_EMAIL = "sam.jones@tamworth.example"
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    with running_provider() as running:
+        running.extra_claims[STAFF_EMAIL] = {"name": "Sam Jones", "roles": ["customer_services"]}
+        yield running
+
+
+def staff_settings(settings: Settings, provider: Provider) -> Settings:
+    return replace(
+        settings,
+        staff_oidc_issuer=provider.url,
+        staff_oidc_audience=CLIENT_ID,
+        staff_oidc_client_id=CLIENT_ID,
+        staff_oidc_client_secret=SECRET,
+    )
+
+
+async def test_a_member_of_staff_signs_in_through_the_provider_and_searches_in_chromium(
+    demo_settings: Settings, provider: Provider
+):
+    async with serving_app(staff_settings(demo_settings, provider)) as (_app, http), chromium() as browser:
+        base_url = str(http.base_url).rstrip("/")
+        provider.register(Client(CLIENT_ID, [f"{base_url}/staff/sign-in/callback"], client_secret=SECRET))
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await page.goto(f"{base_url}/staff")
+        assert await page.locator("#token").count() == 0, "no token to paste: the provider signs staff in"
+        await page.get_by_label("Why are you looking at residents' records?").fill("Answering a phone call")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("heading", name="Sign in to the test identity provider").wait_for()
+        sent = dict(parse_qsl(urlsplit(page.url).query))
+        assert sent["code_challenge_method"] == "S256" and sent["nonce"] and sent["client_id"] == CLIENT_ID
+        await page.get_by_label("Email address").fill(STAFF_EMAIL)
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("heading", level=1, name="Find a customer").wait_for()
+        assert page.url == f"{base_url}/staff#customers", "the callback's code and state leave the address"
+        assert await page.locator('meta[name="c360-staff-token"]').count() == 0
+        assert await page.evaluate("sessionStorage.getItem('customer360.accessPurpose')") == "Answering a phone call"
+        await page.get_by_label("Name, email or postcode").fill("a")
+        await page.get_by_role("button", name="Search").click()
+        await page.locator("#results li").first.wait_for()
+        assert provider.token_requests == ["client_secret_basic"]
+
+
+async def test_an_identity_without_a_dashboard_role_is_refused(demo_settings: Settings, provider: Provider):
+    async with serving_app(staff_settings(demo_settings, provider)) as (_app, http):
+        base_url = str(http.base_url).rstrip("/")
+        provider.register(Client(CLIENT_ID, [f"{base_url}/staff/sign-in/callback"], client_secret=SECRET))
+        start = await http.get("/staff/sign-in", params={"purpose": "checking"})
+        assert start.status_code == 303
+        fields = dict(parse_qsl(urlsplit(start.headers["location"]).query))
+        async with httpx.AsyncClient() as at_provider:
+            answer = await at_provider.post(
+                f"{provider.url}/authorize", data={**fields, "email": "no.role@example.com"}
+            )
+        refused = await http.get(answer.headers["location"])
+        assert refused.status_code == 400 and "no role in the staff dashboard" in refused.text
+        assert "c360-staff-token" not in refused.text
+        again = await http.get(answer.headers["location"])  # the same callback again: nothing waits for it
+        assert again.status_code == 400 and "could not be completed" in again.text
+
+
+async def test_production_without_staff_sign_in_serves_no_dashboard_and_the_demo_keeps_the_pasted_token(
+    demo_settings: Settings,
+):
+    async with running_app(replace(demo_settings, env="production")) as (_app, client):
+        assert (await client.get("/staff")).status_code == 404
+    async with running_app(demo_settings) as (_app, client):
+        page = await client.get("/staff")
+        assert page.status_code == 200 and 'id="token"' in page.text
+        assert (await client.get("/staff/sign-in")).status_code == 404
