@@ -14,11 +14,13 @@ import pytest
 
 from customer360.domain.repairs import (
     Hazard,
+    RepairCategory,
     RepairDeadline,
     RepairPriority,
     RepairStep,
     about_to_miss,
     deadlines,
+    hazard_as_reported,
     missed,
     priority,
 )
@@ -115,3 +117,15 @@ EMERGENCY_DUE = RepairDeadline(MAKE_SAFE, date(2026, 5, 23), NEXT_DAY)
 )
 def test_about_to_miss_and_missed(deadline, now, at_risk, late):
     assert (about_to_miss(deadline, now), missed(deadline, now)) == (at_risk, late)
+
+
+@pytest.mark.parametrize(
+    ("category", "said", "hazard"),
+    [
+        (RepairCategory.DAMP_AND_MOULD, Hazard.NONE, Hazard.DAMP_AND_MOULD),  # always a significant hazard
+        (RepairCategory.DAMP_AND_MOULD, Hazard.EMERGENCY, Hazard.EMERGENCY),
+        (RepairCategory.PLUMBING, Hazard.NONE, Hazard.NONE),
+    ],
+)
+def test_the_hazard_a_report_is_worked_as(category, said, hazard):
+    assert hazard_as_reported(category, said) is hazard

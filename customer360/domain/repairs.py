@@ -28,6 +28,30 @@ class RepairPriority(StrEnum):
     ROUTINE = "ROUTINE"
 
 
+class RepairCategory(StrEnum):
+    PLUMBING = "PLUMBING"
+    HEATING = "HEATING"
+    ELECTRICAL = "ELECTRICAL"
+    DAMP_AND_MOULD = "DAMP_AND_MOULD"
+    DOORS_AND_WINDOWS = "DOORS_AND_WINDOWS"
+    ROOF = "ROOF"
+    OTHER = "OTHER"
+
+
+# The priority a repair of each category starts at, before the hazard and the household count.
+CATEGORY_PRIORITY: dict[RepairCategory, RepairPriority] = {
+    RepairCategory.PLUMBING: RepairPriority.ROUTINE,
+    RepairCategory.HEATING: RepairPriority.URGENT,
+    RepairCategory.ELECTRICAL: RepairPriority.URGENT,
+    RepairCategory.DAMP_AND_MOULD: RepairPriority.ROUTINE,
+    RepairCategory.DOORS_AND_WINDOWS: RepairPriority.ROUTINE,
+    RepairCategory.ROOF: RepairPriority.URGENT,
+    RepairCategory.OTHER: RepairPriority.ROUTINE,
+}
+ROOM_MAX_LENGTH = 30
+DESCRIPTION_MAX_LENGTH = 2_000
+
+
 class Hazard(StrEnum):
     """What the tenant says the problem puts at risk (the housing team may reassess it)."""
 
@@ -87,11 +111,32 @@ class RepairDeadline:
     awaabs_law: bool = False  # a legal deadline, not only the council's own
 
 
+@dataclass(frozen=True, slots=True)
+class NewRepair:
+    """A repair a tenant reported through customer360, as the housing management system records it."""
+
+    external_reference: str  # the C360- reference the tenant was given: a retry finds the first
+    tenancy_ref: str
+    reported_at: datetime
+    category: RepairCategory
+    room: str
+    description: str
+    hazard: Hazard
+    priority: RepairPriority
+
+
 def priority(requested: RepairPriority, hazard: Hazard, vulnerable_household: bool) -> RepairPriority:
     """The priority a repair is worked at: an emergency hazard is an emergency; a vulnerable household
     moves up one priority."""
     worked = RepairPriority.EMERGENCY if hazard is Hazard.EMERGENCY else requested
     return VULNERABLE_PRIORITY[worked] if vulnerable_household else worked
+
+
+def hazard_as_reported(category: RepairCategory, hazard: Hazard) -> Hazard:
+    """Damp and mould is a significant hazard under Awaab's Law whether or not the tenant said so."""
+    if category is RepairCategory.DAMP_AND_MOULD and hazard is Hazard.NONE:
+        return Hazard.DAMP_AND_MOULD
+    return hazard
 
 
 def is_significant(hazard: Hazard) -> bool:

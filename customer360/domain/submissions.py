@@ -29,6 +29,7 @@ class SubmissionKind(StrEnum):
     MOVE = "move"
     HOUSING_APPLICATION = "housing_application"
     SAFEGUARDING = "safeguarding"
+    REPAIR = "repair"
 
 
 def as_source_system(destination: str) -> SourceSystem | None:

@@ -8,13 +8,20 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from
+from customer360.resolvers.customers import gather_from, records_in
+from customer360.sources.errors import SourceUnavailable
 from customer360.sources.housing_management import TENANCIES_BY_TENANT
 
+HOUSING_MANAGEMENT_DOWN = Problem(
+    None,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot check your tenancy right now; nothing was sent, please try again shortly",
+)
 STATEMENT_WEEKS = 13  # a quarter: what a rent statement shows after the balance brought forward
 
 
@@ -42,3 +49,13 @@ def weekly_charge_now(tenancy: CouncilTenancyRecord, today: date) -> tuple[int, 
     """This rent year's (rent, service charges), or None when the council has not set it."""
     held = tenancy.rent_year(rent_year_of(today))
     return (held.charge.rent, held.charge.service_charges) if held else None
+
+
+async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> list[CouncilTenancyRecord] | Problem:
+    """The resident's tenancies for a write's check: HOUSING_MANAGEMENT down is a problem, never "none"."""
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    try:
+        found = await info.context.loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
+    except SourceUnavailable:
+        return HOUSING_MANAGEMENT_DOWN
+    return [tenancy for held in found for tenancy in held]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from customer360.domain.repairs import NewRepair
 from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.sources.ports import PeopleSource
 
 
 class HousingManagementSource(PeopleSource, Protocol):
     async def tenancies_by_tenant(self, tenant_ids: Sequence[str]) -> Mapping[str, list[CouncilTenancyRecord]]: ...
+
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    # Answers the repair's own reference.
+    async def record_repair(self, repair: NewRepair) -> str: ...

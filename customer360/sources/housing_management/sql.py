@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    insert,
     select,
     text,
 )
@@ -23,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.people import PersonRecord
 from customer360.domain.rent import RentLineKind, RentTransaction, RentYear, WeeklyCharge
+from customer360.domain.repairs import NewRepair
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
+from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import person_columns, person_record_from_row
 
@@ -168,3 +172,35 @@ class HousingManagementSql(GuardedAdapter):
                 )
             )
         return by_tenant
+
+    @guarded
+    async def record_repair(self, repair: NewRepair) -> str:
+        """A repair on a tenancy, REPORTED; a retry with the same external reference answers the first's."""
+        async with self._engine.begin() as conn:
+            existing = await conn.scalar(
+                select(repairs.c.reference).where(repairs.c.external_reference == repair.external_reference)
+            )
+            if existing:
+                return str(existing)
+            known = await conn.scalar(
+                select(tenancies.c.tenancy_ref).where(tenancies.c.tenancy_ref == repair.tenancy_ref)
+            )
+            if known is None:
+                raise SourceRejected(self.system, f"no tenancy {repair.tenancy_ref}")
+            count = await conn.scalar(select(func.count()).select_from(repairs))
+            reference = f"RR-{repair.reported_at.year}{(count or 0) + 1:06d}"
+            await conn.execute(
+                insert(repairs).values(
+                    reference=reference,
+                    tenancy_ref=repair.tenancy_ref,
+                    reported_at=repair.reported_at,
+                    category=repair.category.value,
+                    room=repair.room,
+                    description=repair.description,
+                    hazard=repair.hazard.value,
+                    priority=repair.priority.value,
+                    status="REPORTED",
+                    external_reference=repair.external_reference,
+                )
+            )
+        return reference
