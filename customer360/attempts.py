@@ -20,6 +20,10 @@ class Attempt:
 
     writing: bool = False
     outcomes: list[str] = field(default_factory=list)
+    # A digest of the principal's scope, the key and when its request was first claimed: the write path
+    # keeps it with the intent, so a repeat that runs after a dead worker's lease finds the write that
+    # worker kept instead of making another (and a key reused after it expired makes a new one).
+    key_digest: str | None = None
 
 
 # Set by the key's holder around the request it runs; None outside a keyed request (nothing to note).
@@ -31,6 +35,12 @@ def note_writing() -> None:
     attempt = ATTEMPT.get()
     if attempt is not None:
         attempt.writing = True
+
+
+def key_digest() -> str | None:
+    """The running keyed request's key digest; None outside a keyed request."""
+    attempt = ATTEMPT.get()
+    return attempt.key_digest if attempt is not None else None
 
 
 def note_outcome(code: str) -> None:

@@ -207,11 +207,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                 BackofficesDidNotStart,
                 backoffices_answering,
                 running_backoffice_process,
+                tell_public_url,
             )
 
             shared = f"http://127.0.0.1:{args.backoffice_port}" if args.backoffice_port else None
             if shared and backoffices_answering(shared):
                 os.environ[BACKOFFICE_URL_ENV] = shared  # replicas share one set; this one starts none
+                # Started by hand or by another replica, they may not know where the gateway is: tell them,
+                # or payment webhooks would go to whatever C360_PUBLIC_URL they were started with.
+                if not tell_public_url(shared, os.environ["C360_PUBLIC_URL"], council.api_key(settings)):
+                    print(f"customer360: the back offices at {shared} did not take our public URL", file=sys.stderr)
             elif _backoffices_in_own_process(settings) or shared:
                 # Started before uvicorn starts its workers, so they all call this one; stopped when serving ends.
                 try:

@@ -65,6 +65,9 @@ class Settings:
     # Where those back offices already answer (`serve` sets C360_DEMO_BACKOFFICE_URL for its workers);
     # unset, the runtime starts them inline, as the tests that build the app in-process need.
     demo_backoffice_url: str | None = None
+    # The demo Open311 server: `extended` (its extensions on: reporters, account_id, history, ...) or
+    # `standard` (plain GeoReport v2, as most contractors' servers are; the gateway works with either).
+    demo_open311: str = "extended"
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
     agencies_database_url: str | None = None
     # Identity providers (beyond issuer/audience/JWKS URL above).
@@ -176,6 +179,7 @@ class Settings:
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),
             demo_backoffices=_choice(env, "C360_DEMO_BACKOFFICES", ("process", "inline"), "process"),
             demo_backoffice_url=_http_url(env, "C360_DEMO_BACKOFFICE_URL"),
+            demo_open311=_choice(env, "C360_DEMO_OPEN311", ("extended", "standard"), "extended"),
             agencies_database_url=env.get("C360_AGENCIES_URL") or None,
             max_payment_pence=int(_number(env, "C360_MAX_PAYMENT_PENCE", DEFAULT_MAX_PAYMENT_PENCE)),
             staff_oidc_roles_claim=env.get("C360_STAFF_OIDC_ROLES_CLAIM") or "roles",

@@ -401,6 +401,7 @@ async def test_the_demo_back_office_passes_the_webhook_settings_through(
         engine,
         public_url="https://council.example",
         api_key=API_KEY,
+        open311_api_key="open311-key",
         webhook_url=receiver.url,
         webhook_secret=SECRET,
         webhook_copies=2,

@@ -1,4 +1,7 @@
-"""The Open311 adapter against the demo street-scene back office, over real loopback HTTP."""
+"""The Open311 adapter against the demo street-scene back office with its extensions on, over real loopback HTTP.
+
+The same adapter against the server as plain GeoReport v2: tests/test_open311_standard.py.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from customer360.sources.errors import SourceRejected, SourceUnavailable
 from customer360.sources.street_scene.open311_http import Open311Http
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+KEY = "council-open311-key"
 
 
 def at(hours: int) -> datetime:
@@ -126,7 +130,7 @@ def request_row(request_id: str, reporter_id: str, status: str, requested: datet
 
 @pytest.fixture
 async def base_url(engine: AsyncEngine) -> AsyncIterator[str]:
-    async with serve_on_loopback(create_open311_app(engine)) as url:
+    async with serve_on_loopback(create_open311_app(engine, api_key=KEY, extensions=True)) as url:
         yield url
 
 
@@ -145,8 +149,12 @@ async def client(sent: list[httpx.Request]) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def source(client: httpx.AsyncClient, base_url: str) -> Open311Http:
-    return Open311Http(client, base_url)
+async def source(client: httpx.AsyncClient, base_url: str, sent: list[httpx.Request]) -> Open311Http:
+    source = Open311Http(client, base_url, api_key=KEY)
+    # It learns the extensions from the server's discovery.json once; the tests count the calls after.
+    assert await source.extensions() == {"account_id", "external_reference", "history", "search", "reporters"}
+    sent.clear()
+    return source
 
 
 async def test_services_and_their_attributes_round_trip(source: Open311Http, sent: list[httpx.Request]) -> None:
@@ -219,7 +227,9 @@ async def test_reporters_are_the_people_feed(source: Open311Http) -> None:
 
 
 async def test_requests_filter_by_status_and_id(client: httpx.AsyncClient, base_url: str) -> None:
-    closed = (await client.get(f"{base_url}/requests.json", params={"status": "closed"})).json()
+    closed = (
+        await client.get(f"{base_url}/requests.json", params={"status": "closed", "start_date": "2025-03-01T00:00:00Z"})
+    ).json()
     picked = (await client.get(f"{base_url}/requests.json", params={"service_request_id": "SS-1,SS-3"})).json()
     single = await client.get(f"{base_url}/requests/SS-2.json")
 
@@ -252,7 +262,7 @@ async def test_unknown_service_definition_is_404(client: httpx.AsyncClient, base
 async def test_post_validation_errors_answer_400_in_spec_format(
     client: httpx.AsyncClient, base_url: str, form: dict[str, str], description: str
 ) -> None:
-    response = await client.post(f"{base_url}/requests.json", data=form)
+    response = await client.post(f"{base_url}/requests.json", data={**form, "api_key": KEY})
 
     assert response.status_code == 400
     assert response.json() == [{"code": 400, "description": description}]
@@ -267,6 +277,7 @@ async def test_post_files_a_report_under_its_account(
         "address_string": "Ankerside",
         "description": "Tags on the wall",
         "attribute[OFFENSIVE]": "no",
+        "api_key": KEY,
     }
     response = await client.post(f"{base_url}/requests.json", data=form)
 
@@ -282,7 +293,7 @@ async def test_post_files_a_report_under_its_account(
 async def test_post_with_a_new_email_creates_a_reporter(
     client: httpx.AsyncClient, base_url: str, source: Open311Http
 ) -> None:
-    form = {"service_code": "LITTER", "lat": "52.63", "long": "-1.69", "email": "New@Example.org", "last_name": "New"}
+    form = {"service_code": "LITTER", "lat": "52.63", "long": "-1.69", "email": "New@Example.org", "api_key": KEY}
     [answer] = (await client.post(f"{base_url}/requests.json", data=form)).json()
 
     people = {p.record_id: p for p in await source.person_records()}
@@ -290,9 +301,10 @@ async def test_post_with_a_new_email_creates_a_reporter(
 
 
 async def test_a_stopped_server_makes_the_source_unavailable(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
-    async with serve_on_loopback(create_open311_app(engine)) as url:
-        source = Open311Http(client, url)
+    async with serve_on_loopback(create_open311_app(engine, api_key=KEY, extensions=True)) as url:
+        source = Open311Http(client, url, api_key=KEY)
         await source.ping()
+        await source.extensions()
 
     with pytest.raises(SourceUnavailable) as raised:
         await source.requests_by_reporter(["R1"])
@@ -340,7 +352,13 @@ async def test_submitting_twice_with_one_external_reference_files_one_request(
 
 
 async def test_a_repeated_post_answers_200_with_the_first_filing(client: httpx.AsyncClient, base_url: str) -> None:
-    form = {"service_code": "LITTER", "lat": "52.63", "long": "-1.69", "external_reference": "C360-AAAA2222"}
+    form = {
+        "service_code": "LITTER",
+        "lat": "52.63",
+        "long": "-1.69",
+        "external_reference": "C360-AAAA2222",
+        "api_key": KEY,
+    }
 
     first = await client.post(f"{base_url}/requests.json", data=form)
     again = await client.post(f"{base_url}/requests.json", data={**form, "description": "edited"})
@@ -382,6 +400,7 @@ async def test_an_anonymous_report_with_a_multivaluelist_and_an_email(
 
     body = httpx.QueryParams(sent[-1].content.decode())
     assert body.get_list("attribute[WASTE][]") == ["Household", "Tyres"]
+    assert body["api_key"] == KEY
     assert (body["address_id"], body["external_reference"]) == ("100000000012", "C360-7K3M9Q2P")
     assert "account_id" not in body
     reporter = {p.email: p.record_id for p in await source.person_records()}["new.reporter@example.org"]
@@ -415,12 +434,13 @@ async def test_client_errors_are_refusals_and_the_rest_outages(status: int, erro
     answer = httpx.Response(status, json=[{"code": status, "description": "no"}])
     async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
         with pytest.raises(error):
-            await Open311Http(client, "http://street-scene.test").submit_request(report())
+            source = Open311Http(client, "http://street-scene.test", extensions=["external_reference"])
+            await source.submit_request(report())
 
 
 async def test_a_report_to_a_stopped_server_is_an_outage(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
-    async with serve_on_loopback(create_open311_app(engine)) as url:
-        source = Open311Http(client, url)
+    async with serve_on_loopback(create_open311_app(engine, api_key=KEY, extensions=True)) as url:
+        source = Open311Http(client, url, api_key=KEY)
 
     with pytest.raises(SourceUnavailable):
         await source.submit_request(report())

@@ -317,7 +317,9 @@ async def test_a_wrong_key_or_a_stopped_server_makes_the_source_unavailable(
 
 async def test_the_demo_back_office_serves_both_apps(engine: AsyncEngine, tmp_path: Path) -> None:
     street_scene = await sqlite_engine(tmp_path / "street_scene.db", street_scene_db.metadata)
-    app = create_demo_backoffice_app(street_scene, engine, public_url="https://council.example", api_key=API_KEY)
+    app = create_demo_backoffice_app(
+        street_scene, engine, public_url="https://council.example", api_key=API_KEY, open311_api_key="open311-key"
+    )
     async with serve_on_loopback(app) as base, httpx.AsyncClient() as client:
         payments = GovPayHttp(client, f"{base}/pay", API_KEY)
         open311 = Open311Http(client, f"{base}/open311/v2")

@@ -323,6 +323,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             email=None if account_id else ((contact.email if contact else None) or issue.contact_email),
             first_name=None if account_id or contact is None else contact.forenames,
             last_name=None if account_id or contact is None else contact.surname,
+            kept_at=item.created_at,
         )
     )
     reporter = receipt.account_id or account_id

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from customer360.attempts import note_writing
+from customer360.attempts import key_digest, note_writing
 from customer360.commands.delivery import Deliverer
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
 from customer360.store.locks import Locks
-from customer360.store.outbox import NewDelivery, OutboxStore
+from customer360.store.outbox import AlreadyKept, NewDelivery, OutboxStore
 
 log = logging.getLogger("customer360.writes")
 
@@ -59,7 +60,18 @@ class WritePath:
             created_at=datetime.now(UTC),
         )
         note_writing()  # from here a request cut short by its timeout runs on (http/idempotency.py)
-        return Kept(submission, deliveries, await self.outbox.submit(submission, deliveries, held=held), held)
+        digest = key_digest()
+        # Per kind: a keyed request keeps at most one intent of each kind.
+        keyed = hashlib.sha256(f"{digest}\x00{kind}".encode()).hexdigest() if digest else None
+        try:
+            item_ids = await self.outbox.submit(submission, deliveries, held=held, idempotency_key=keyed)
+        except AlreadyKept as earlier:
+            # The same request ran before on a worker that died after keeping it: answer with that write
+            # (its deliveries are the relay's; `held` here only skips a first attempt of its own).
+            log.warning("%s kept before under the same Idempotency-Key: answering with it", kind)
+            found = await self.outbox.submissions_by_reference([earlier.reference])
+            return Kept(found[earlier.reference], (), (), held=True)
+        return Kept(submission, deliveries, item_ids, held)
 
     async def deliver(self, kept: Kept) -> Submission:
         """The first delivery attempt, outside any check lock (it may take a first-record lock of its own,

@@ -32,6 +32,7 @@ import uvicorn
 
 from customer360.demo import council
 from customer360.demo.backoffice_server import (
+    GATEWAY_PATH,
     HEALTH_PATH,
     OPEN311_PATH,
     PAYMENTS_PATH,
@@ -132,6 +133,16 @@ def backoffices_answering(url: str) -> bool:
     """Whether demo back offices already answer at `url` (another replica's, or started by hand)."""
     with contextlib.suppress(httpx.TransportError), httpx.Client(timeout=1.0, trust_env=False) as client:
         return client.get(f"{url}{HEALTH_PATH}").status_code == 200
+    return False
+
+
+def tell_public_url(url: str, public_url: str, api_key: str) -> bool:
+    """Tell back offices already running at `url` where this gateway is, so payment webhooks reach it."""
+    with contextlib.suppress(httpx.TransportError), httpx.Client(timeout=2.0, trust_env=False) as client:
+        response = client.put(
+            f"{url}{GATEWAY_PATH}", json={"public_url": public_url}, headers={"Authorization": f"Bearer {api_key}"}
+        )
+        return response.status_code == 204
     return False
 
 

@@ -7,6 +7,10 @@ URL layout of `create_demo_backoffice_app(..., public_url=P)` served at base URL
   its public URL is `P/pay`, so `_links.self` is `P/pay/v1/payments/{id}` and a payment's `next_url`
   (the hosted payment page) is `P/pay/pay/{id}`.
 - `B/healthz`: 200 once the server answers (what `customer360 serve` waits for, `backoffice_process.py`).
+- `PUT B/gateway` (`Authorization: Bearer <the payments API key>`, JSON `{"public_url": U}`): where the
+  gateway is reached; payment webhooks go to `U/webhooks/payments` from then on. `serve` sends it when
+  it finds back offices already running (`--backoffice-port`), so back offices started by hand, or by
+  another replica, send webhooks to the gateway that uses them, whatever `C360_PUBLIC_URL` they had.
 
 `P` is where a browser reaches the back office (a resident follows `next_url`); `B` is where the
 gateway calls it. They are the same when nothing sits in between.
@@ -19,14 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
@@ -36,6 +42,7 @@ from customer360.demo.payments_app import create_payments_app
 OPEN311_PATH = "/open311/v2"
 PAYMENTS_PATH = "/pay"
 HEALTH_PATH = "/healthz"
+GATEWAY_PATH = "/gateway"
 # Long enough for an in-flight call to finish; short enough that a test never hangs on a kept-alive client.
 SHUTDOWN_GRACE_SECONDS = 5
 
@@ -46,11 +53,16 @@ def create_demo_backoffice_app(
     *,
     public_url: str,
     api_key: str,
+    open311_api_key: str,
+    open311_extensions: bool = False,
     webhook_url: str | None = None,
     webhook_secret: bytes | None = None,
     webhook_copies: int = 1,
 ) -> Starlette:
-    """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none."""
+    """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none.
+
+    The Open311 server is plain GeoReport v2 unless `open311_extensions` (see `open311_app`).
+    """
     payments_public_url = f"{public_url.rstrip('/')}{PAYMENTS_PATH}"
     payments_app = create_payments_app(
         payments_engine,
@@ -60,13 +72,32 @@ def create_demo_backoffice_app(
         webhook_secret=webhook_secret,
         webhook_copies=webhook_copies,
     )
-    return Starlette(
+
+    async def point_webhooks(request: Request) -> Response:
+        if not secrets.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {api_key}".encode()):
+            return PlainTextResponse("the payments API key is needed", status_code=401)
+        try:
+            public_url = httpx.URL(str((await request.json())["public_url"]))
+        except (ValueError, KeyError, TypeError, httpx.InvalidURL):
+            return PlainTextResponse('send {"public_url": "http(s)://..."}', status_code=400)
+        if public_url.scheme not in ("http", "https") or not public_url.host:
+            return PlainTextResponse("public_url must be an http(s) URL", status_code=400)
+        payments_app.state.webhooks.send_to(f"{str(public_url).rstrip('/')}/webhooks/payments")
+        return Response(status_code=204)
+
+    app = Starlette(
         routes=[
             Route(HEALTH_PATH, _healthy),
-            Mount(OPEN311_PATH, app=create_open311_app(street_scene_engine)),
+            Route(GATEWAY_PATH, point_webhooks, methods=["PUT"]),
+            Mount(
+                OPEN311_PATH,
+                app=create_open311_app(street_scene_engine, api_key=open311_api_key, extensions=open311_extensions),
+            ),
             Mount(PAYMENTS_PATH, app=payments_app),
         ]
     )
+    app.state.webhooks = payments_app.state.webhooks  # `drain()` waits for webhooks in flight
+    return app
 
 
 async def _healthy(_request: Request) -> PlainTextResponse:

@@ -7,7 +7,7 @@ import json
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +87,12 @@ def api_key(settings: Settings) -> str:
     return kept_secret(settings.demo_dir / "pay-api-key", lambda: secrets.token_urlsafe(32).encode()).decode().strip()
 
 
+def open311_api_key(settings: Settings) -> str:
+    """The council's key to the street-scene contractor's Open311 server, made once per data dir."""
+    made = kept_secret(settings.demo_dir / "open311-api-key", lambda: secrets.token_urlsafe(24).encode())
+    return made.decode().strip()
+
+
 def webhook_secret(settings: Settings) -> bytes:
     """The secret the payment provider signs webhooks with: from settings, or made once per data dir."""
     if settings.payments_webhook_secret:
@@ -102,6 +108,9 @@ def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem
         kind = BY_SYSTEM[system].adapters[0].kind  # the demo runs each office as its first adapter kind
         url = f"{backoffice_url}{demo.served_at}" if demo.served_at else urls[system]
         configs[system] = SourceConfig(system, kind, url, api_key(settings) if demo.api_key else "")
+    # The council's key to the street-scene contractor's Open311 server (needed to post a report).
+    street_scene = configs[SourceSystem.STREET_SCENE]
+    configs[SourceSystem.STREET_SCENE] = replace(street_scene, api_key=open311_api_key(settings))
     return configs
 
 
@@ -134,6 +143,8 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
         engines.engines[SourceSystem.PAYMENTS],
         public_url=public_url,
         api_key=api_key(settings),
+        open311_api_key=open311_api_key(settings),
+        open311_extensions=settings.demo_open311 == "extended",
         webhook_url=f"{settings.public_url}/webhooks/payments",
         webhook_secret=webhook_secret(settings),
         webhook_copies=settings.demo_webhook_copies,

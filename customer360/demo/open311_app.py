@@ -1,43 +1,52 @@
-"""The street-scene contractor's Open311 GeoReport v2 API (JSON format), over its own database.
+"""The street-scene contractor's Open311 GeoReport v2 API over its own database: standard unless told otherwise.
 
-Routes, relative to where the app is mounted (the demo back office mounts it at `/open311/v2`):
+Routes, relative to where the app is mounted (the demo back office mounts it at `/open311/v2`); every
+one answers JSON or the spec's XML by its extension (`.json`, `.xml`):
 
+- `GET /discovery.json`: the spec's service discovery document; its endpoint lists the extensions
+  this server has (`"extensions": [...]`, empty when standard), which is how a client learns them.
 - `GET /services.json` and `GET /services/{service_code}.json`: the service list and definitions.
-- `GET /requests.json`: filters `service_request_id` (comma list), `service_code` (comma list),
-  `status` (`open`, `closed` or both), `start_date` and `end_date` (ISO 8601, on `requested_datetime`),
-  and `lat`, `long` and `radius` (metres) together: the requests within that distance of the point.
+- `GET /requests.json`: `service_request_id` (comma list; overrides every other filter, as the spec
+  says), else `service_code` (comma list), `status` (`open`, `closed` or both), `start_date` and
+  `end_date` (W3C date and time, on `requested_datetime`). Without dates it answers the most recent
+  90 days; one date alone spans 90 days from it; a range of more than 90 days is refused (400).
+  At most 1,000 requests, newest first (the spec lets a server cap its answer).
 - `GET /requests/{service_request_id}.json`: a one-element list, as the spec answers.
-- `POST /requests.json`: form-encoded (`service_code`, `lat`, `long`, `address_string`, `address_id`,
-  `email`, `first_name`, `last_name`, `phone`, `description`, `attribute[CODE]=value`,
-  `attribute[CODE][]=value` for multivaluelist); answers 201 `[{service_request_id, service_notice, account_id}]`.
-  A report that names no `account_id` is filed under the reporter with the same email (created if new),
-  or anonymously when there is no email.
+- `POST /requests.json`: form-encoded, with the council's `api_key` (403 without it): `service_code`,
+  `lat`, `long`, `address_string`, `address_id`, `email`, `first_name`, `last_name`, `phone`,
+  `account_id`, `description`, `attribute[CODE]=value` and `attribute[CODE][]=value` for a
+  multivaluelist; answers 201 `[{service_request_id, service_notice, account_id}]`. A report that
+  names no `account_id` is filed under the reporter with the same email (created if new), or
+  anonymously when there is no email. A refusal names every invalid field at once.
 
-Demo extensions (additive, so a plain GeoReport v2 client is unaffected):
+Extensions, only with `extensions=True` (`customer360 demo backoffices --open311-extensions`; the
+demo council that `serve` runs has them on); a plain GeoReport v2 client is unaffected either way:
 
-- `account_id` on `GET /requests.json`: comma-separated reporter ids, so a gateway fetches many
-  reporters' requests in one call; on `POST /requests.json`: the reporter the report belongs to.
-- `external_reference` on `POST /requests.json`: the submitting system's own reference (at most 40
-  characters). A post naming one already filed files nothing and answers 200 with the first filing,
-  so a client may retry a post whose answer it never saw. Every request carries it back.
-- `lat`, `long` and `radius` on `GET /requests.json`: a search extension several cities' servers offer.
-- every request carries `account_id` (its reporter) and `history` (`[{at, status, description}]`,
-  oldest first): GeoReport v2 has no history.
-- `GET /reporters.json`: `[{reporter_id, first_name, last_name, email, phone}]`, the people feed.
+- `account_id`: asked with the council's `api_key`, each request carries its reporter, and
+  `GET /requests.json?account_id=` (comma list) answers every request of those reporters, whatever
+  their age (the caller bounds the set). Without the key a request names no reporter, and the filter
+  is refused (403): the public feed never says who reported what.
+- `external_reference` on `POST /requests.json` (at most 40 characters): a post naming one already
+  filed files nothing and answers 200 with the first filing, so a client may retry a post whose
+  answer it never saw. Every request carries it back.
+- `history`: each request carries `[{at, status, description}]`, oldest first.
+- `search`: `lat`, `long` and `radius` (metres) together on `GET /requests.json`: the requests within
+  that distance of the point (not limited to 90 days).
+- `reporters`: `GET /reporters.json?api_key=`, the people feed `[{reporter_id, first_name, last_name,
+  email, phone}]`. Personal data: never answered without the council's key.
 
-Without `service_request_id` or `account_id`, `requests.json` answers the most recent 1,000 requests
-(the spec lets a server cap its answer); with them the set is bounded by the caller, so it answers all.
-Times are ISO 8601 with an offset (UTC). Errors use the spec's format, `[{"code": 400, "description": ...}]`.
+Without extensions none of that is answered or stored: `account_id` is not in the public feed, an
+`external_reference` is ignored, and `/reporters.json` does not exist. Times are ISO 8601 with an
+offset (UTC). Errors use the spec's format, `[{"code": 400, "description": ...}, ...]`.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from math import cos, degrees, inf, radians
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,103 +55,187 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from customer360.demo.open311_formats import FORMATS, render
+from customer360.demo.open311_reports import Checked, check_report, split_form
 from customer360.demo.street_scene_db import reporters, request_updates, requests, service_attributes, services
 from customer360.domain.geography import EARTH_RADIUS_METRES, distance_metres
-from customer360.domain.people import normalise_email
 from customer360.sources.sql_columns import as_utc
 
 MAX_REQUESTS = 1000
-MAX_DESCRIPTION = 4000
-MAX_EXTERNAL_REFERENCE = 40
+# GeoReport v2: "the range defaults to most recent 90 days ... may not span more than 90 days".
+DEFAULT_WINDOW = timedelta(days=90)
 OPEN311_STATUSES = frozenset({"open", "closed"})
 SERVICE_NOTICE = "Thank you: your report has been passed to the Green & Clean team."
-
-_ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-# How a single answer to a typed attribute is checked; the other datatypes take any text.
-_ATTRIBUTE_PARSERS: dict[str, Callable[[str], object]] = {"number": float, "datetime": datetime.fromisoformat}
+GEOREPORT_V2 = "http://wiki.open311.org/GeoReport_v2"
+EXTENSIONS = ("account_id", "external_reference", "history", "search", "reporters")
 
 
 class Open311Error(Exception):
-    """Answered as the spec's error list: `[{"code": status, "description": description}]`."""
+    """Answered as the spec's error list: `[{"code": status, "description": description}, ...]`."""
 
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__("; ".join(descriptions))
         self.status = status
-        self.description = description
+        self.descriptions = descriptions
 
 
-def create_open311_app(engine: AsyncEngine) -> Starlette:
-    api = _Open311Api(engine)
-    return Starlette(
-        routes=[
-            Route("/services.json", api.list_services, methods=["GET"]),
-            Route("/services/{service_code}.json", api.service_definition, methods=["GET"]),
-            Route("/requests.json", api.list_requests, methods=["GET"]),
-            Route("/requests.json", api.create_request, methods=["POST"]),
-            Route("/requests/{service_request_id}.json", api.get_request, methods=["GET"]),
-            Route("/reporters.json", api.list_reporters, methods=["GET"]),
-        ],
-        exception_handlers={Open311Error: _error_response},
-    )
+def create_open311_app(
+    engine: AsyncEngine,
+    *,
+    api_key: str,
+    extensions: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Starlette:
+    """`api_key` is the council's key, needed to post a report (and to read reporters, an extension)."""
+    api = _Open311Api(engine, api_key=api_key, extensions=extensions, clock=clock)
+    routes = [
+        Route("/discovery.{fmt}", api.discovery, methods=["GET"]),
+        Route("/services.{fmt}", api.list_services, methods=["GET"]),
+        Route("/services/{service_code}.{fmt}", api.service_definition, methods=["GET"]),
+        Route("/requests.{fmt}", api.list_requests, methods=["GET"]),
+        Route("/requests.{fmt}", api.create_request, methods=["POST"]),
+        Route("/requests/{service_request_id}.{fmt}", api.get_request, methods=["GET"]),
+    ]
+    if extensions:
+        routes.append(Route("/reporters.{fmt}", api.list_reporters, methods=["GET"]))
+    return Starlette(routes=routes, exception_handlers={Open311Error: _error_response})
 
 
-async def _error_response(_request: Request, exc: Exception) -> Response:
+def _format(request: Request) -> str:
+    fmt = str(request.path_params.get("fmt", "json"))
+    if fmt not in FORMATS:
+        raise HTTPException(404)
+    return fmt
+
+
+async def _error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Open311Error)
-    return JSONResponse([{"code": exc.status, "description": exc.description}], status_code=exc.status)
+    fmt = request.path_params.get("fmt")
+    errors = [{"code": exc.status, "description": description} for description in exc.descriptions]
+    return render(fmt if fmt in FORMATS else "json", "errors", errors, status_code=exc.status)
 
 
 class _Open311Api:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, api_key: str, extensions: bool, clock: Callable[[], datetime]) -> None:
         self._engine = engine
+        self._api_key = api_key
+        self._extensions = extensions
+        self._clock = clock
 
-    async def list_services(self, _request: Request) -> Response:
+    async def discovery(self, request: Request) -> Response:
+        fmt = _format(request)
+        endpoint_url = str(request.url.replace(query="")).rsplit("/", 1)[0]
+        changeset = "2025-01-01T00:00:00+00:00"
+        endpoint = {
+            "specification": GEOREPORT_V2,
+            "url": endpoint_url,
+            "changeset": changeset,
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+            # Not in the spec: how a client learns which of this server's additions it may use.
+            "extensions": list(EXTENSIONS) if self._extensions else [],
+        }
+        document = {
+            "changeset": changeset,
+            "contact": "Green & Clean contractor's service desk",
+            "key_service": "Ask the council's street-scene contract manager for an api_key",
+            "endpoints": [endpoint],
+        }
+        return render(fmt, "discovery", document)
+
+    async def list_services(self, request: Request) -> Response:
+        fmt = _format(request)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(services).order_by(services.c.service_code))).all()
             with_attributes = set((await conn.execute(select(service_attributes.c.service_code).distinct())).scalars())
-        return JSONResponse([_service_json(row, row.service_code in with_attributes) for row in rows])
+        return render(fmt, "services", [_service_json(row, row.service_code in with_attributes) for row in rows])
 
     async def service_definition(self, request: Request) -> Response:
+        fmt = _format(request)
         code = request.path_params["service_code"]
         async with self._engine.connect() as conn:
             if await _service_row(conn, code) is None:
                 raise Open311Error(404, f"service_code {code} not found")
             attributes = await _attribute_rows(conn, code)
-        return JSONResponse({"service_code": code, "attributes": [_attribute_json(row) for row in attributes]})
+        document = {"service_code": code, "attributes": [_attribute_json(row) for row in attributes]}
+        return render(fmt, "service_definition", document)
 
     async def list_requests(self, request: Request) -> Response:
+        fmt = _format(request)
         params = request.query_params
+        private = self._is_council(params.get("api_key"))
+        if ids := _comma_list(params.get("service_request_id")):
+            found = await self._requests([requests.c.service_request_id.in_(ids)], limit=None, private=private)
+            return render(fmt, "service_requests", found)
         clauses = _request_filters(params)
-        near = _circle_param(params)
+        near = _circle_param(params) if self._extensions else None
+        reporter_ids = _comma_list(params.get("account_id")) if self._extensions else []
+        if reporter_ids:
+            self._require_key(params.get("api_key"))  # who reported what is not for anyone to search
+        if reporter_ids:
+            clauses.append(requests.c.reporter_id.in_(reporter_ids))
         if near is not None:
             clauses.extend(near.bounding_box())
-        bounded_by_caller = bool(params.get("service_request_id") or params.get("account_id"))
-        limit = None if bounded_by_caller else MAX_REQUESTS
-        return JSONResponse(await self._requests(clauses, limit=limit, near=near))
+        if not (near or reporter_ids):
+            clauses.extend(_window(params, self._clock()))
+        limit = None if reporter_ids else MAX_REQUESTS
+        found = await self._requests(clauses, limit=limit, near=near, private=private)
+        return render(fmt, "service_requests", found)
 
     async def get_request(self, request: Request) -> Response:
+        fmt = _format(request)
         request_id = request.path_params["service_request_id"]
-        found = await self._requests([requests.c.service_request_id == request_id], limit=None)
+        private = self._is_council(request.query_params.get("api_key"))
+        found = await self._requests([requests.c.service_request_id == request_id], limit=None, private=private)
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
-        return JSONResponse(found)
+        return render(fmt, "service_requests", found)
 
     async def create_request(self, request: Request) -> Response:
-        fields, answers = _split_form(await _form_pairs(request))
-        external_reference = _external_reference(fields)
+        fmt = _format(request)
+        fields, answers = split_form(await _form_pairs(request))
+        self._require_key(fields.get("api_key"))
+        external_reference = fields.get("external_reference") if self._extensions else None
         if external_reference and (filed := await self._filed_as(external_reference)):
-            return _receipt(*filed, status_code=200)
+            return _receipt(fmt, *filed, status_code=200)
         try:
             request_id, account_id = await self._file(fields, answers, external_reference)
         except IntegrityError:
             # A concurrent retry of the same report was filed first (the column is unique): answer with it.
             if not external_reference or not (filed := await self._filed_as(external_reference)):
                 raise
-            return _receipt(*filed, status_code=200)
-        return _receipt(request_id, account_id, status_code=201)
+            return _receipt(fmt, *filed, status_code=200)
+        return _receipt(fmt, request_id, account_id, status_code=201)
+
+    async def list_reporters(self, request: Request) -> Response:
+        fmt = _format(request)
+        self._require_key(request.query_params.get("api_key"))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(reporters).order_by(reporters.c.reporter_id))).all()
+        people = [
+            {
+                "reporter_id": row.reporter_id,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "email": row.email,
+                "phone": row.phone,
+            }
+            for row in rows
+        ]
+        return render(fmt, "reporters", people)
+
+    def _is_council(self, given: str | None) -> bool:
+        return bool(given) and secrets.compare_digest(str(given).encode(), self._api_key.encode())
+
+    def _require_key(self, given: str | None) -> None:
+        # The spec's answer to a missing or wrong key is 403.
+        if not self._is_council(given):
+            raise Open311Error(403, "api_key is missing or not valid")
 
     async def _filed_as(self, external_reference: str) -> tuple[str, str | None] | None:
         """The request id and reporter of an earlier filing with this external reference, if any."""
@@ -156,34 +249,29 @@ class _Open311Api:
     async def _file(
         self, fields: Mapping[str, str], answers: Mapping[str, list[str]], external_reference: str | None
     ) -> tuple[str, str | None]:
-        code = fields.get("service_code")
-        if not code:
-            raise Open311Error(400, "service_code is required")
-        description = fields.get("description")
-        if description and len(description) > MAX_DESCRIPTION:
-            raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
-        lat, long = _coordinates(fields)
+        code = fields.get("service_code") or ""
         async with self._engine.begin() as conn:
-            if await _service_row(conn, code) is None:
-                raise Open311Error(400, f"service_code {code} not found")
-            checked = _checked_answers(await _attribute_rows(conn, code), answers)
-            account_id = await _reporter_for(conn, fields)
+            service = await _service_row(conn, code) if code else None
+            checked = check_report(fields, answers, service, await _attribute_rows(conn, code) if service else [])
+            account_id = await _reporter_for(conn, fields, checked)
+            if checked.problems:
+                raise Open311Error(400, *checked.problems)
             request_id = f"SS-{secrets.token_hex(5).upper()}"
-            now = datetime.now(UTC)
+            now = self._clock()
             await conn.execute(
                 insert(requests).values(
                     service_request_id=request_id,
                     service_code=code,
                     reporter_id=account_id,
-                    description=description,
-                    lat=lat,
-                    long=long,
+                    description=fields.get("description"),
+                    lat=checked.lat,
+                    long=checked.long,
                     address_string=fields.get("address_string"),
                     address_id=fields.get("address_id"),
                     status="open",
                     requested_datetime=now,
                     updated_datetime=now,
-                    attributes=checked,
+                    attributes=checked.answers,
                     external_reference=external_reference,
                 )
             )
@@ -194,25 +282,10 @@ class _Open311Api:
             )
         return request_id, account_id
 
-    async def list_reporters(self, _request: Request) -> Response:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(reporters).order_by(reporters.c.reporter_id))).all()
-        return JSONResponse(
-            [
-                {
-                    "reporter_id": row.reporter_id,
-                    "first_name": row.first_name,
-                    "last_name": row.last_name,
-                    "email": row.email,
-                    "phone": row.phone,
-                }
-                for row in rows
-            ]
-        )
-
     async def _requests(
-        self, clauses: list[Any], *, limit: int | None, near: _Circle | None = None
+        self, clauses: list[Any], *, limit: int | None, near: _Circle | None = None, private: bool = False
     ) -> list[dict[str, Any]]:
+        """`private`: the council asks (its api_key given), so each request may name its reporter."""
         query = (
             select(requests, services.c.service_name)
             .join_from(requests, services, requests.c.service_code == services.c.service_code, isouter=True)
@@ -225,20 +298,39 @@ class _Open311Api:
             rows = list((await conn.execute(query)).all())
             if near is not None:
                 rows = [row for row in rows if near.holds(row.lat, row.long)][:limit]
-            history = await _history(conn, [row.service_request_id for row in rows])
-        return [_request_json(row, history[row.service_request_id]) for row in rows]
+            history = await _history(conn, [row.service_request_id for row in rows]) if self._extensions else {}
+        return [self._request_json(row, history.get(row.service_request_id, []), private) for row in rows]
+
+    def _request_json(self, row: Any, history: list[dict[str, Any]], private: bool) -> dict[str, Any]:
+        document = {
+            "service_request_id": row.service_request_id,
+            "status": row.status,
+            "status_notes": row.status_notes,
+            "service_name": row.service_name,
+            "service_code": row.service_code,
+            "description": row.description,
+            "agency_responsible": row.agency_responsible,
+            "service_notice": None,
+            "requested_datetime": _iso(row.requested_datetime),
+            "updated_datetime": _iso(row.updated_datetime),
+            "expected_datetime": _iso(row.expected_datetime),
+            "address": row.address_string,
+            "address_id": row.address_id,
+            "zipcode": None,
+            "lat": row.lat,
+            "long": row.long,
+            "media_url": None,
+        }
+        if self._extensions:
+            document |= {"external_reference": row.external_reference, "history": history}
+            if private:
+                document["account_id"] = row.reporter_id
+        return document
 
 
-def _receipt(request_id: str, account_id: str | None, *, status_code: int) -> Response:
+def _receipt(fmt: str, request_id: str, account_id: str | None, *, status_code: int) -> Response:
     answer = {"service_request_id": request_id, "service_notice": SERVICE_NOTICE, "account_id": account_id}
-    return JSONResponse([answer], status_code=status_code)
-
-
-def _external_reference(fields: Mapping[str, str]) -> str | None:
-    reference = fields.get("external_reference")
-    if reference and len(reference) > MAX_EXTERNAL_REFERENCE:
-        raise Open311Error(400, f"external_reference is longer than {MAX_EXTERNAL_REFERENCE} characters")
-    return reference
+    return render(fmt, "service_requests", [answer], status_code=status_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,19 +401,19 @@ async def _history(conn: AsyncConnection, request_ids: list[str]) -> Mapping[str
     return history
 
 
-async def _reporter_for(conn: AsyncConnection, fields: Mapping[str, str]) -> str | None:
-    """The reporter a new report is filed under: named by account_id, else found or created by email."""
+async def _reporter_for(conn: AsyncConnection, fields: Mapping[str, str], checked: Checked) -> str | None:
+    """The reporter a new report is filed under: named by account_id, else found or created by email.
+
+    A problem found here joins the report's others; nothing is created for a report that will be refused.
+    """
     if account_id := fields.get("account_id"):
         found = await conn.scalar(select(reporters.c.reporter_id).where(reporters.c.reporter_id == account_id))
         if found is None:
-            raise Open311Error(400, f"account_id {account_id} not found")
+            checked.problems.append(f"account_id {account_id} not found")
         return account_id
-    raw_email = fields.get("email")
-    if not raw_email:
+    email = checked.email
+    if not email or checked.problems:
         return None
-    email = normalise_email(raw_email)
-    if email is None:
-        raise Open311Error(400, "email is not a valid address")
     found = await conn.scalar(select(reporters.c.reporter_id).where(func.lower(reporters.c.email) == email))
     if found is not None:
         return str(found)
@@ -341,20 +433,34 @@ async def _reporter_for(conn: AsyncConnection, fields: Mapping[str, str]) -> str
 
 def _request_filters(params: Mapping[str, str]) -> list[Any]:
     clauses: list[Any] = []
-    for name, column in (
-        ("service_request_id", requests.c.service_request_id),
-        ("service_code", requests.c.service_code),
-        ("account_id", requests.c.reporter_id),
-    ):
-        if values := _comma_list(params.get(name)):
-            clauses.append(column.in_(values))
+    if codes := _comma_list(params.get("service_code")):
+        clauses.append(requests.c.service_code.in_(codes))
     if statuses := _comma_list(params.get("status")):
         if not OPEN311_STATUSES.issuperset(statuses):
             raise Open311Error(400, "status must be open, closed or both")
         clauses.append(requests.c.status.in_(statuses))
-    if start := _moment_param(params, "start_date"):
-        clauses.append(requests.c.requested_datetime >= start)
-    if end := _moment_param(params, "end_date"):
+    return clauses
+
+
+def _window(params: Mapping[str, str], now: datetime) -> list[Any]:
+    """`start_date` and `end_date` as the spec bounds them: 90 days by default, never more."""
+    problems: list[str] = []
+    start, end = (_moment_param(params, name, problems) for name in ("start_date", "end_date"))
+    if problems:
+        raise Open311Error(400, *problems)
+    if start is None and end is None:
+        start = now - DEFAULT_WINDOW
+    elif start is None:
+        assert end is not None
+        start = end - DEFAULT_WINDOW
+    elif end is None:
+        end = start + DEFAULT_WINDOW
+    if end is not None and end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if end is not None and end - start > DEFAULT_WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    clauses = [requests.c.requested_datetime >= start]
+    if end is not None:
         clauses.append(requests.c.requested_datetime <= end)
     return clauses
 
@@ -363,7 +469,7 @@ def _comma_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def _moment_param(params: Mapping[str, str], name: str) -> datetime | None:
+def _moment_param(params: Mapping[str, str], name: str, problems: list[str]) -> datetime | None:
     """An ISO 8601 parameter as an aware UTC time (SQLite stores UTC wall time, so binds must be UTC too)."""
     value = params.get(name)
     if not value:
@@ -371,7 +477,8 @@ def _moment_param(params: Mapping[str, str], name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Open311Error(400, f"{name} must be an ISO 8601 date and time") from None
+        problems.append(f"{name} must be a W3C date and time, such as 2010-01-01T00:00:00Z")
+        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -381,68 +488,6 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]]:
         return parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
         raise Open311Error(400, "the request body must be UTF-8 form data") from None
-
-
-def _split_form(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Plain fields (blank ones dropped) and `attribute[CODE]` / `attribute[CODE][]` answers by code."""
-    fields: dict[str, str] = {}
-    answers: dict[str, list[str]] = defaultdict(list)
-    for key, raw in pairs:
-        value = raw.strip()
-        if not value:
-            continue
-        if match := _ATTRIBUTE_FIELD.match(key):
-            answers[match[1]].append(value)
-        else:
-            fields[key] = value
-    return fields, answers
-
-
-def _coordinates(fields: Mapping[str, str]) -> tuple[float | None, float | None]:
-    """The spec requires a location: lat and long together, or else address_string or address_id."""
-    if "lat" in fields or "long" in fields:
-        try:
-            lat, long = float(fields["lat"]), float(fields["long"])
-        except (KeyError, ValueError):
-            raise Open311Error(400, "lat and long must both be given in decimal degrees") from None
-        if not (-90 <= lat <= 90 and -180 <= long <= 180):
-            raise Open311Error(400, "lat and long are out of range")
-        return lat, long
-    if not (fields.get("address_string") or fields.get("address_id")):
-        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
-    return None, None
-
-
-def _checked_answers(attributes: list[Any], answers: Mapping[str, list[str]]) -> dict[str, str | list[str]]:
-    unknown = sorted(set(answers) - {row.code for row in attributes})
-    if unknown:
-        raise Open311Error(400, f"unknown attribute: {', '.join(unknown)}")
-    checked: dict[str, str | list[str]] = {}
-    for row in attributes:
-        values = answers.get(row.code, [])
-        if values:
-            checked[row.code] = _checked_answer(row, values)
-        elif row.required:
-            raise Open311Error(400, f"attribute {row.code} is required")
-    return checked
-
-
-def _checked_answer(attribute: Any, values: list[str]) -> str | list[str]:
-    if attribute.datatype in {"singlevaluelist", "multivaluelist"}:
-        allowed = set(attribute.values or ())
-        if not allowed.issuperset(values):
-            raise Open311Error(400, f"attribute {attribute.code} must be one of {', '.join(attribute.values or ())}")
-        if attribute.datatype == "multivaluelist":
-            return values
-    if len(values) > 1:
-        raise Open311Error(400, f"attribute {attribute.code} takes one value")
-    parse = _ATTRIBUTE_PARSERS.get(attribute.datatype)
-    if parse is not None:
-        try:
-            parse(values[0])
-        except ValueError:
-            raise Open311Error(400, f"attribute {attribute.code} must be a {attribute.datatype}") from None
-    return values[0]
 
 
 def _service_json(row: Any, has_attributes: bool) -> dict[str, Any]:
@@ -468,31 +513,6 @@ def _attribute_json(row: Any) -> dict[str, Any]:
         "order": row.position,
         "description": row.description,
         "values": [{"key": value, "name": value} for value in row.values or ()],
-    }
-
-
-def _request_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "service_request_id": row.service_request_id,
-        "status": row.status,
-        "status_notes": row.status_notes,
-        "service_name": row.service_name,
-        "service_code": row.service_code,
-        "description": row.description,
-        "agency_responsible": row.agency_responsible,
-        "service_notice": None,
-        "requested_datetime": _iso(row.requested_datetime),
-        "updated_datetime": _iso(row.updated_datetime),
-        "expected_datetime": _iso(row.expected_datetime),
-        "address": row.address_string,
-        "address_id": row.address_id,
-        "zipcode": None,
-        "lat": row.lat,
-        "long": row.long,
-        "media_url": None,
-        "account_id": row.reporter_id,
-        "external_reference": row.external_reference,
-        "history": history,
     }
 
 

@@ -81,6 +81,16 @@ class WebhookSender:
     def enabled(self) -> bool:
         return bool(self._url) and self._copies > 0
 
+    @property
+    def url(self) -> str | None:
+        return self._url
+
+    def send_to(self, url: str) -> None:
+        """Webhooks from now on go to `url`: the gateway says where it is when it starts (`PUT /gateway`)."""
+        if not self._secret:
+            raise ValueError("a webhook_url needs a webhook_secret to sign its messages with")
+        self._url = url
+
     def payment_settled(self, payment: Mapping[str, Any], happened_at: datetime) -> None:
         """Schedule the webhook for a payment that has just finished; returns at once."""
         if not self.enabled:

@@ -74,6 +74,9 @@ class StreetReportSubmission:
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    # When the gateway kept the report: where a back office without `external_reference` may hold an
+    # earlier filing of it (a post whose answer was lost), to be found instead of filed twice.
+    kept_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,8 @@ class IdempotencyKeys:
         """Run in a task of its own. Cut short (the request timeout, a client gone) before any write
         began, it stops and the key is given back. Cut short once a write began, it runs on and keeps
         its answer, so a retry with the key gets that write's answer (its reference), not a second write."""
-        attempt = Attempt()
+        since = claim.since.isoformat() if claim.since else ""
+        attempt = Attempt(key_digest=hashlib.sha256(f"{scope}\x00{key}\x00{since}".encode()).hexdigest())
         token = ATTEMPT.set(attempt)
         try:  # the task runs in a copy of this context: it sees `attempt`, and this request does too
             running = asyncio.create_task(self._settled(scope, key, claim, run, attempt))

@@ -25,7 +25,7 @@ from customer360.domain.payments import PaymentRecord, PaymentStatus, PostingSta
 from customer360.domain.requests import RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers.context import Context
+from customer360.resolvers.context import Context, or_unavailable
 from customer360.resolvers.customers import gather_from
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
@@ -33,7 +33,7 @@ from customer360.resolvers.tracking import Tracked, track
 from customer360.sources.crm import CASES_BY_CONTACT, COMPLAINTS_BY_CONTACT
 from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
 from customer360.sources.revenues import ACCOUNTS_BY_PARTY
-from customer360.sources.street_scene import REQUESTS_BY_REPORTER
+from customer360.sources.street_scene import REQUEST_BY_ID, REQUESTS_BY_REPORTER
 
 COMPLAINT_STATUS = {
     ComplaintStatus.RECEIVED: RequestStatus.SUBMITTED,
@@ -107,6 +107,7 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         *(payment_request(p, postings.get(p.external_reference or "")) for p in payments),
     ]
     submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in IN_MY_REQUESTS]
+    in_back_offices.extend(await _street_reports_by_id(info, street, submitted))
     return [
         with_our_part(tracked)
         for tracked in track(
@@ -117,6 +118,30 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
             not_yet_delivered=request_not_yet_delivered,
         )
     ]
+
+
+async def _street_reports_by_id(
+    info: Info[Context, Any], found: list[ServiceRequestRecord], submitted: list[Submission]
+) -> list[ServiceRequestRecord]:
+    """Street reports filed through us that the reporter lookup did not answer, by the id Open311 gave.
+
+    A plain GeoReport v2 server cannot list a reporter's requests; our own record of each delivery
+    holds the request's id, which the standard lets us ask for. Each comes back carrying the
+    reference the resident was given, as a server with `external_reference` would answer.
+    """
+    known = {record.reference for record in found}
+    ours = {
+        delivery.backoffice_reference: submission.reference
+        for submission in submitted
+        for delivery in submission.deliveries
+        if delivery.destination == SourceSystem.STREET_SCENE.value
+        and delivery.backoffice_reference
+        and delivery.backoffice_reference not in known
+    }
+    if not ours:
+        return []
+    loaded = await or_unavailable(info, info.context.loaders.of(REQUEST_BY_ID).load_many(list(ours)), [])
+    return [replace(record, external_reference=ours[record.reference]) for record in loaded if record is not None]
 
 
 def complaint_request(complaint: ComplaintRecord) -> ServiceRequestRecord:

@@ -31,6 +31,8 @@ class SourceConfig:
     kind: str
     url: str
     api_key: str = ""
+    # Open311 only: the server's extensions as configured; None learns them from its discovery.json.
+    extensions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

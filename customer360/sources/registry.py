@@ -9,6 +9,8 @@ A `C360_SOURCES` file names each source, its kind and its URL:
     [sources.STREET_SCENE]
     kind = "open311_http"
     url = "https://streetscene.example/open311/v2"
+    api_key_env = "C360_OPEN311_API_KEY"  # the council's key, sent with every report
+    # extensions = []                    # optional: skip discovery.json; [] is plain GeoReport v2
 
     [sources.PAYMENTS]
     kind = "govpay_http"
@@ -150,7 +152,14 @@ def load_source_configs(path: Path) -> dict[SourceSystem, SourceConfig]:
         if not entry.get("url"):
             raise SourcesConfigError(f"{path}: {name} needs a url")
         api_key = os.environ.get(entry["api_key_env"], "") if entry.get("api_key_env") else ""
-        configs[office.system] = SourceConfig(office.system, kind, entry["url"], api_key)
+        extensions = entry.get("extensions")
+        if extensions is not None and not (
+            isinstance(extensions, list) and all(isinstance(e, str) for e in extensions)
+        ):
+            raise SourcesConfigError(f"{path}: {name} extensions must be a list of names")
+        configs[office.system] = SourceConfig(
+            office.system, kind, entry["url"], api_key, tuple(extensions) if extensions is not None else None
+        )
     return configs
 
 

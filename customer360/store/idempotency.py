@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,6 +40,9 @@ class Claim:
     """This request holds the key: it runs, then `finish`es or `release`s with `owner`."""
 
     owner: str
+    # When the request this key names was first claimed: the same for a repeat that takes over a dead
+    # worker's claim, new once the key has expired and names a new request (the write path keys on it).
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ class IdempotencyStore:
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(idempotency_keys).values(scope=scope, key=key, **held))
-            return Claim(owner)
+            return Claim(owner, now)
         except IntegrityError:
             pass
         expired = idempotency_keys.c.created_at < now - KEY_LIFETIME
@@ -84,14 +87,17 @@ class IdempotencyStore:
             idempotency_keys.c.lease_until < now,
             idempotency_keys.c.fingerprint == fingerprint,
         )
+        this_key = (idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
         async with self._engine.begin() as conn:
             retaken = await conn.execute(
                 update(idempotency_keys)
-                .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key, or_(expired, abandoned))
-                .values(**held)
+                .where(*this_key, or_(expired, abandoned))
+                # An expired key names a new request from now; an abandoned claim is the same request's.
+                .values(**{**held, "created_at": case((expired, now), else_=idempotency_keys.c.created_at)})
             )
             if retaken.rowcount == 1:
-                return Claim(owner)
+                since = await conn.scalar(select(idempotency_keys.c.created_at).where(*this_key))
+                return Claim(owner, as_utc(since))
             row = (
                 await conn.execute(
                     select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)

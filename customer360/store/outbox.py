@@ -36,6 +36,14 @@ from customer360.store.times import as_utc
 CLAIM_LEASE = timedelta(seconds=10)
 
 
+class AlreadyKept(Exception):
+    """An intent was kept under this idempotency key before; `reference` is its reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference
+
+
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
     destination: str  # a SourceSystem, or another destination such as the safeguarding agencies
@@ -62,10 +70,34 @@ class OutboxStore:
         self.claim_lease = claim_lease
 
     async def submit(
-        self, submission: Submission, deliveries: Sequence[NewDelivery], *, held: bool = False
+        self,
+        submission: Submission,
+        deliveries: Sequence[NewDelivery],
+        *,
+        held: bool = False,
+        idempotency_key: str | None = None,
     ) -> list[int]:
         """The intent and every delivery it needs, in one transaction: all kept, or nothing. `held`:
-        the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid)."""
+        the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid).
+
+        Raises `AlreadyKept` when an intent was kept under `idempotency_key` before (by a request whose
+        worker died before it could keep its answer): nothing new is kept.
+        """
+        try:
+            return await self._submit(submission, deliveries, held, idempotency_key)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            query = select(intents.c.reference).where(intents.c.idempotency_key == idempotency_key)
+            async with self._engine.connect() as conn:
+                earlier = await conn.scalar(query)
+            if earlier is None:
+                raise
+            raise AlreadyKept(str(earlier)) from None
+
+    async def _submit(
+        self, submission: Submission, deliveries: Sequence[NewDelivery], held: bool, idempotency_key: str | None
+    ) -> list[int]:
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(intents).values(
@@ -75,6 +107,7 @@ class OutboxStore:
                     service_code=submission.service_code,
                     payload=submission.payload,
                     created_at=submission.created_at,
+                    idempotency_key=idempotency_key,
                 )
             )
             ids = []

@@ -99,6 +99,9 @@ intents = Table(
     Column("service_code", String(40)),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    # Kept by a request with an Idempotency-Key: a digest of (principal scope, key, kind). A repeat run after
+    # the first request's worker died finds this intent instead of keeping a second (store/outbox.py).
+    Column("idempotency_key", String(64), unique=True),
 )
 
 # Writes to back offices: each intent's deliveries, kept until acknowledged.
