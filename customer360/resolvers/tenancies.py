@@ -59,3 +59,22 @@ async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> li
     except SourceUnavailable:
         return HOUSING_MANAGEMENT_DOWN
     return [tenancy for held in found for tenancy in held]
+
+
+TENANCY_NOT_YOURS = Problem(
+    ("input", "accountReference"),
+    CommonCode.NOT_FOUND,
+    "We could not find a tenancy in your name with that reference",
+)
+
+
+async def own_tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRecord | Problem:
+    """The signed-in resident's own tenancy with this reference (another's is not found: no probing)."""
+    customer_id = info.context.principal.customer_id
+    if customer_id is None:
+        return TENANCY_NOT_YOURS
+    held = await tenancies_or_problem(info, customer_id)
+    if isinstance(held, Problem):
+        return Problem(("input", "accountReference"), held.code, held.message)
+    wanted = reference.strip().upper()
+    return next((t for t in held if t.tenancy_ref == wanted and t.ends_on is None), TENANCY_NOT_YOURS)

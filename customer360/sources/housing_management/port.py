@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from customer360.domain.payments import PaymentPosting
 from customer360.domain.repairs import NewRepair
 from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.sources.ports import PeopleSource
@@ -16,3 +17,6 @@ class HousingManagementSource(PeopleSource, Protocol):
     # Writes: each is idempotent by the external (customer360) reference it carries.
     # Answers the repair's own reference.
     async def record_repair(self, repair: NewRepair) -> str: ...
+
+    # A payment credited to the rent account once; answers the transaction's reference.
+    async def post_rent_payment(self, posting: PaymentPosting) -> str: ...

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PersonRecord
 from customer360.domain.rent import RentLineKind, RentTransaction, RentYear, WeeklyCharge
 from customer360.domain.repairs import NewRepair
@@ -204,3 +205,31 @@ class HousingManagementSql(GuardedAdapter):
                 )
             )
         return reference
+
+    @guarded
+    async def post_rent_payment(self, posting: PaymentPosting) -> str:
+        """A card payment credited to the rent account, once: a repeat with the same reference changes nothing."""
+        async with self._engine.begin() as conn:
+            existing = await conn.scalar(
+                select(rent_transactions.c.id).where(
+                    rent_transactions.c.external_reference == posting.external_reference
+                )
+            )
+            if existing:
+                return f"RT{existing}"
+            known = await conn.scalar(
+                select(tenancies.c.tenancy_ref).where(tenancies.c.tenancy_ref == posting.account_reference)
+            )
+            if known is None:
+                raise SourceRejected(self.system, f"no tenancy {posting.account_reference}")
+            result = await conn.execute(
+                insert(rent_transactions).values(
+                    tenancy_ref=posting.account_reference,
+                    posted_on=posting.posted_on,
+                    kind=RentLineKind.PAYMENT.value,
+                    description=posting.description,
+                    amount_pence=-posting.amount_pence,
+                    external_reference=posting.external_reference,
+                )
+            )
+        return f"RT{result.inserted_primary_key[0]}"  # type: ignore[index]
