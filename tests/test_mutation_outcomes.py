@@ -165,6 +165,12 @@ async def apply_for_housing(s: Script) -> tuple[str, dict[str, Any], dict[str, A
     return "applicant", good, {**good, "household": [{"relationship": "CHILD", "dateOfBirth": "2015-01-01"}]}
 
 
+async def report_repair(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    tenancy = (await s.read("{ me { tenancies { reference } } }", "resident"))["me"]["tenancies"][0]["reference"]
+    good = {"tenancyReference": tenancy, "category": "PLUMBING", "room": "Kitchen", "description": "Tap drips"}
+    return "resident", good, {**good, "description": ""}
+
+
 async def confirm_match(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     first = (await s.read(QUEUE, "steward"))["matchReviewQueue"]["edges"][0]["node"]["id"]
     return "steward", {"candidateId": first}, {"candidateId": s.known["me"]["id"]}
@@ -207,6 +213,7 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "resolveDeliveryCase": resolve_delivery_case,
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
+    "reportRepair": report_repair,
     "confirmMatch": confirm_match,
     "rejectMatch": reject_match,
     "mergeCustomers": merge_customers,
