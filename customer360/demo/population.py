@@ -521,7 +521,7 @@ def _add_council_tenants(
 def _known_everywhere(
     rng: random.Random, households: Sequence[Household], people: dict[str, TruePerson], residents: int
 ) -> set[str]:
-    """About 3% of residents are in all six back offices: householders with an email, who can sign in."""
+    """About 3% of residents are in every back office: householders with an email, who can sign in."""
     candidates = [h.householder_id for h in households if people[h.householder_id].email]
     return set(rng.sample(candidates, min(len(candidates), max(3, ceil(residents * 0.03)))))
 

@@ -241,7 +241,7 @@ safeguarding_routes = Table(
 )
 
 # Each back office's identity attributes as last seen: what survivorship, incremental matching and a
-# steward's review read, without asking six back offices. Refreshed whenever records are linked.
+# steward's review read, without asking every back office. Refreshed whenever records are linked.
 person_records = Table(
     "person_records",
     metadata,
