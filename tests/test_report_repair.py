@@ -19,6 +19,8 @@ mutation($input: ReportRepairInput!) { reportRepair(input: $input) {
   repair { id reference tenancyReference priority hazard status deadlines { kind due dueAt awaabsLaw } }
   userErrors { field code message } } }
 """
+REPAIRS = """{ me { tenancies { repairs { reference backOfficeReference status
+  deadlines { kind due awaabsLaw aboutToMiss missed } aboutToMiss } } } }"""
 ME = "{ me { tenancies { reference } requests(first: 50) { edges { node { reference serviceCode } } } } }"
 
 
@@ -83,6 +85,12 @@ async def test_a_repair_reaches_housing_management_once(own_council, issuer, res
         assert retried["repair"]["reference"] == repair["reference"]
 
         assert await _repairs_recorded(own_council, repair["reference"]) == 1
+        # The tenancy shows it by the same reference, with HOUSING_MANAGEMENT's own beside it.
+        body = (await graphql(client, REPAIRS, token)).json()["data"]["me"]["tenancies"]
+        shown_on_tenancy = next(r for t in body for r in t["repairs"] if r["reference"] == repair["reference"])
+        assert shown_on_tenancy["backOfficeReference"].startswith("RR-")
+        assert [d["kind"] for d in shown_on_tenancy["deadlines"]] == [d["kind"] for d in repair["deadlines"]]
+        assert not any(d["missed"] for d in shown_on_tenancy["deadlines"])
         me = (await graphql(client, ME, token)).json()["data"]["me"]
         shown = {(e["node"]["reference"], e["node"]["serviceCode"]) for e in me["requests"]["edges"]}
         assert (repair["reference"], "REPAIR") in shown

@@ -18,7 +18,8 @@ TENANCIES = """
 tenancies { id reference address startDate tenureType
   rentAccount { reference balance { pence } arrears { pence } credit { pence } nextDue
     weeklyRent { rent { pence } serviceCharges { pence } total { pence } }
-    statement { postedOn kind description amount { pence } balance { pence } } } }
+    statement { postedOn kind description amount { pence } balance { pence } } }
+  repairs { reference status completedOn priority deadlines { kind awaabsLaw aboutToMiss missed } aboutToMiss } }
 """
 ME = "{ me { linkedRecords { system recordId } " + TENANCIES + " } }"
 CUSTOMER = "query($id: ID!) { customer(id: $id) { " + TENANCIES + " } }"
@@ -37,7 +38,7 @@ async def _held_by(demo_settings, tenant_ids: list[str]) -> set[str]:
 
 async def test_tenants_see_their_own_tenancies_with_statements_that_add_up(api, issuer, residents, demo_settings):
     _, client = api
-    tenants = 0
+    tenants = repairs = 0
     for resident in residents[:40]:
         body = (await graphql(client, ME, issuer.resident_token(resident["email"]))).json()
         assert "errors" not in body, body["errors"]
@@ -60,7 +61,14 @@ async def test_tenants_see_their_own_tenancies_with_statements_that_add_up(api, 
             weekly = account["weeklyRent"]
             assert weekly["total"]["pence"] == weekly["rent"]["pence"] + weekly["serviceCharges"]["pence"] > 0
             assert account["reference"] == tenancy["reference"]
+            for repair in tenancy["repairs"]:
+                repairs += 1
+                assert repair["deadlines"], repair  # every repair has at least its priority's deadline
+                if repair["completedOn"]:  # a finished repair is never flagged
+                    assert not repair["aboutToMiss"] and not any(d["missed"] for d in repair["deadlines"])
+                assert repair["aboutToMiss"] == any(d["aboutToMiss"] for d in repair["deadlines"])
     assert tenants >= 3, "too few sample residents are council tenants to check"
+    assert repairs >= 1, "no sample tenant has a repair to check"
 
 
 async def test_the_housing_team_sees_a_tenancy_and_the_revenues_team_does_not(api, issuer, residents, staff_token):

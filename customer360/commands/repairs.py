@@ -27,6 +27,7 @@ from customer360.domain.repairs import (
     NewRepair,
     RepairCategory,
     RepairPriority,
+    RepairRecord,
     hazard_as_reported,
     priority,
 )
@@ -168,6 +169,25 @@ async def report_repair(
     return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
 
 
+def repair_as_reported(submission: Submission) -> RepairRecord:
+    """A repair as the tenant reported it, until HOUSING_MANAGEMENT shows its own record."""
+    kept = RepairPayload.of(submission.payload)
+    return RepairRecord(
+        reference=submission.reference,
+        tenancy_ref=kept.tenancy_reference,
+        reported_at=kept.reported_at,
+        category=kept.category,
+        room=kept.room,
+        description=kept.description,
+        hazard=kept.hazard,
+        priority=kept.priority,
+        status="REPORTED",
+        investigated_on=None,
+        completed_on=None,
+        external_reference=submission.reference,
+    )
+
+
 async def deliver_repair(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     repair = RepairPayload.of(item.payload)
     reference = await tools.sources.of(TENANCIES_BY_TENANT.office).record_repair(
@@ -182,13 +202,14 @@ async def deliver_repair(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             priority=repair.priority,
         )
     )
-    return Delivered(reference)
+    tenant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    return Delivered(reference, invalidate=[(TENANCIES_BY_TENANT.namespace, tenant_id)] if tenant_id else [])
 
 
 UNIT = PortalService(
     name="repair",
     kinds=(KIND,),
     journeys=(Journey("reportRepair", "REPAIR"),),
-    deliveries=(Delivery(RECORD, deliver_repair, frozenset()),),
+    deliveries=(Delivery(RECORD, deliver_repair, frozenset({TENANCIES_BY_TENANT.namespace})),),
     in_my_requests={KIND: as_request("Repair")},
 )

@@ -125,6 +125,28 @@ class NewRepair:
     priority: RepairPriority
 
 
+@dataclass(frozen=True, slots=True)
+class RepairRecord:
+    """A repair as the housing management system holds it."""
+
+    reference: str
+    tenancy_ref: str
+    reported_at: datetime
+    category: RepairCategory
+    room: str
+    description: str
+    hazard: Hazard
+    priority: RepairPriority
+    status: str  # the housing team's own progress words: REPORTED, INSPECTION_BOOKED, WORK_BOOKED, COMPLETED
+    investigated_on: date | None
+    completed_on: date | None
+    external_reference: str | None  # the C360- reference of one reported through customer360
+
+    @property
+    def open(self) -> bool:
+        return self.completed_on is None
+
+
 def priority(requested: RepairPriority, hazard: Hazard, vulnerable_household: bool) -> RepairPriority:
     """The priority a repair is worked at: an emergency hazard is an emergency; a vulnerable household
     moves up one priority."""

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from customer360.domain.rent import RentTransaction, RentYear
+from customer360.domain.repairs import RepairRecord
 
 
 class TenureType(StrEnum):
@@ -28,6 +29,7 @@ class CouncilTenancyRecord:
     vulnerable_household: bool  # the tenancy file flags a member needing priority for repairs
     rent_years: tuple[RentYear, ...]  # the tenancy's weekly charge and rent-free weeks, by rent year
     transactions: tuple[RentTransaction, ...]  # the rent account as held, oldest first
+    repairs: tuple[RepairRecord, ...] = ()  # newest first
 
     def rent_year(self, year: int) -> RentYear | None:
         return next((held for held in self.rent_years if held.year == year), None)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from strawberry.types import Info
 
+from customer360.clock import LONDON
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
 from customer360.domain.systems import SourceSystem
@@ -43,6 +44,11 @@ def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
     years = {held.year: held for held in tenancy.rent_years}
     since = today - timedelta(weeks=STATEMENT_WEEKS)
     return RentAccountView(tenancy, statement(tenancy.transactions, since), next_due_date(today, years))
+
+
+def now() -> datetime:
+    """The council's local time: repair deadlines count its working days."""
+    return datetime.now(LONDON)
 
 
 def weekly_charge_now(tenancy: CouncilTenancyRecord, today: date) -> tuple[int, int] | None:

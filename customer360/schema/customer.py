@@ -166,7 +166,7 @@ class Customer(Node):
             return []
         today = info.context.today
         return [
-            Tenancy.from_record(held, tenancies.rent_account(held, today), today)
+            Tenancy.from_record(held, tenancies.rent_account(held, today), today, tenancies.now())
             for held in await tenancies.tenancies(info, self.record.customer_id)
         ]
 

@@ -2,18 +2,93 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Self
 
 import strawberry
 
+from customer360.clock import LONDON
 from customer360.domain.rent import RentLineKind, arrears, credit
+from customer360.domain.repairs import (
+    Hazard,
+    RepairCategory,
+    RepairPriority,
+    RepairRecord,
+    RepairStep,
+    about_to_miss,
+    deadlines,
+    missed,
+)
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
 from customer360.schema.node import to_global_id
 from customer360.schema.values import Money
 
 strawberry.enum(TenureType, name="TenureType")
+strawberry.enum(RepairCategory, name="RepairCategory")
+strawberry.enum(Hazard, name="RepairHazard")
+strawberry.enum(RepairPriority, name="RepairPriority")
+strawberry.enum(RepairStep, name="RepairStep")
+
+
+@strawberry.type(description="A deadline the council must meet; Awaab's Law's are legal duties.")
+class RepairDeadline:
+    kind: RepairStep
+    due: date = strawberry.field(description="The last day it may be done on.")
+    due_at: datetime | None = strawberry.field(description="For a deadline in hours, the moment itself.")
+    awaabs_law: bool
+    about_to_miss: bool = strawberry.field(description="Open, and due within hours or on the next working day.")
+    missed: bool
+
+
+@strawberry.type
+class Repair:
+    id: strawberry.ID
+    reference: str = strawberry.field(description="The C360- reference when reported here, else the housing team's.")
+    back_office_reference: str | None = strawberry.field(description="The housing team's own, once it has one.")
+    tenancy_reference: str
+    category: RepairCategory
+    room: str
+    hazard: Hazard
+    priority: RepairPriority
+    status: str
+    reported_at: datetime
+    completed_on: date | None
+    deadlines: list[RepairDeadline] = strawberry.field(description="Every deadline, Awaab's Law's first on a tie.")
+    about_to_miss: bool = strawberry.field(description="An open repair with a deadline about to be missed.")
+
+    @classmethod
+    def from_record(cls, record: RepairRecord, now: datetime) -> Self:
+        reference = record.external_reference or record.reference
+        due = deadlines(record.reported_at.astimezone(LONDON), record.priority, record.hazard, record.investigated_on)
+        shown = [
+            RepairDeadline(
+                kind=d.step,
+                due=d.due_on,
+                due_at=d.due_at,
+                awaabs_law=d.awaabs_law,
+                about_to_miss=record.open and about_to_miss(d, now),
+                missed=record.open and missed(d, now),
+            )
+            for d in due
+        ]
+        return cls(
+            id=to_global_id("Repair", reference),
+            reference=reference,
+            back_office_reference=record.reference if record.reference != reference else None,
+            tenancy_reference=record.tenancy_ref,
+            category=record.category,
+            room=record.room,
+            hazard=record.hazard,
+            priority=record.priority,
+            status=record.status,
+            reported_at=record.reported_at,
+            completed_on=record.completed_on,
+            deadlines=shown,
+            about_to_miss=any(d.about_to_miss for d in shown),
+        )
+
+
 strawberry.enum(RentLineKind, name="RentLineKind")
 
 
@@ -83,9 +158,10 @@ class Tenancy:
     end_date: date | None
     tenure_type: TenureType
     rent_account: RentAccount
+    repairs: list[Repair] = strawberry.field(description="Repairs to the home, newest first.")
 
     @classmethod
-    def from_record(cls, record: CouncilTenancyRecord, view: RentAccountView, today: date) -> Self:
+    def from_record(cls, record: CouncilTenancyRecord, view: RentAccountView, today: date, now: datetime) -> Self:
         return cls(
             id=to_global_id("Tenancy", record.tenancy_ref),
             reference=record.tenancy_ref,
@@ -95,4 +171,5 @@ class Tenancy:
             end_date=record.ends_on,
             tenure_type=record.tenure,
             rent_account=RentAccount.from_view(view, today),
+            repairs=[Repair.from_record(repair, now) for repair in record.repairs],
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -10,18 +9,13 @@ from strawberry.types import Info
 
 from customer360.commands import repairs as command
 from customer360.domain.problems import Problem
-from customer360.domain.repairs import Hazard, RepairCategory, RepairPriority, RepairStep, deadlines
+from customer360.domain.repairs import Hazard, RepairCategory
 from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
-from customer360.schema.node import to_global_id
+from customer360.schema.tenancies import Repair
 from customer360.schema.values import UserError, user_errors
-
-strawberry.enum(RepairCategory, name="RepairCategory")
-strawberry.enum(Hazard, name="RepairHazard")
-strawberry.enum(RepairPriority, name="RepairPriority")
-strawberry.enum(RepairStep, name="RepairStep")
 
 
 @strawberry.input
@@ -33,28 +27,6 @@ class ReportRepairInput:
     hazard: Hazard = strawberry.field(
         default=Hazard.NONE, description="What it puts at risk; damp and mould is always a significant hazard."
     )
-
-
-@strawberry.type(description="A deadline the council must meet; Awaab's Law's are legal duties.")
-class RepairDeadline:
-    kind: RepairStep
-    due: date = strawberry.field(description="The last day it may be done on.")
-    due_at: datetime | None = strawberry.field(description="For a deadline in hours, the moment itself.")
-    awaabs_law: bool
-
-
-@strawberry.type
-class Repair:
-    id: strawberry.ID
-    reference: str = strawberry.field(description="The C360- reference: the repair's reference everywhere.")
-    tenancy_reference: str
-    category: RepairCategory
-    room: str
-    hazard: Hazard
-    priority: RepairPriority
-    status: str
-    reported_at: datetime
-    deadlines: list[RepairDeadline]
 
 
 @strawberry.type
@@ -85,22 +57,5 @@ async def report_repair(info: Info[Context, Any], input: ReportRepairInput) -> R
     )
     if isinstance(outcome, list):
         return ReportRepairPayload(repair=None, user_errors=user_errors(outcome))
-    kept = command.RepairPayload.of(outcome.payload)
-    return ReportRepairPayload(
-        repair=Repair(
-            id=to_global_id("Repair", outcome.reference),
-            reference=outcome.reference,
-            tenancy_reference=kept.tenancy_reference,
-            category=kept.category,
-            room=kept.room,
-            hazard=kept.hazard,
-            priority=kept.priority,
-            status="REPORTED",
-            reported_at=kept.reported_at,
-            deadlines=[
-                RepairDeadline(kind=d.step, due=d.due_on, due_at=d.due_at, awaabs_law=d.awaabs_law)
-                for d in deadlines(kept.reported_at, kept.priority, kept.hazard)
-            ],
-        ),
-        user_errors=[],
-    )
+    kept = command.repair_as_reported(outcome)
+    return ReportRepairPayload(repair=Repair.from_record(kept, kept.reported_at), user_errors=[])

@@ -26,12 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PersonRecord
 from customer360.domain.rent import RentLineKind, RentTransaction, RentYear, WeeklyCharge
-from customer360.domain.repairs import NewRepair
+from customer360.domain.repairs import Hazard, NewRepair, RepairCategory, RepairPriority, RepairRecord
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import GuardedAdapter, guarded
-from customer360.sources.sql_columns import person_columns, person_record_from_row
+from customer360.sources.sql_columns import as_utc, person_columns, person_record_from_row
 
 metadata = MetaData()
 
@@ -138,6 +138,29 @@ class HousingManagementSql(GuardedAdapter):
                     .order_by(rent_transactions.c.posted_on, rent_transactions.c.id)
                 )
             ).all()
+            reported = (
+                await conn.execute(
+                    select(repairs).where(repairs.c.tenancy_ref.in_(refs)).order_by(repairs.c.reported_at.desc())
+                )
+            ).all()
+        repairs_by_tenancy: dict[str, list[RepairRecord]] = defaultdict(list)
+        for row in reported:
+            repairs_by_tenancy[row.tenancy_ref].append(
+                RepairRecord(
+                    reference=row.reference,
+                    tenancy_ref=row.tenancy_ref,
+                    reported_at=as_utc(row.reported_at),
+                    category=RepairCategory(row.category),
+                    room=row.room,
+                    description=row.description,
+                    hazard=Hazard(row.hazard),
+                    priority=RepairPriority(row.priority),
+                    status=row.status,
+                    investigated_on=row.investigated_on,
+                    completed_on=row.completed_on,
+                    external_reference=row.external_reference,
+                )
+            )
         free_by_year: dict[int, set[int]] = defaultdict(set)
         for row in free:
             free_by_year[row.rent_year].add(row.week)
@@ -170,6 +193,7 @@ class HousingManagementSql(GuardedAdapter):
                     vulnerable_household=row.vulnerable_household,
                     rent_years=tuple(years_by_tenancy[row.tenancy_ref]),
                     transactions=tuple(lines_by_tenancy[row.tenancy_ref]),
+                    repairs=tuple(repairs_by_tenancy[row.tenancy_ref]),
                 )
             )
         return by_tenant
