@@ -15,24 +15,31 @@ import orjson
 from httpx import URL
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360.auth.purpose import access_purpose
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
+from customer360.commands.attachments import ReceivedFile
 from customer360.commands.payments import POST_TO_REVENUES
 from customer360.domain.cases import CASE_TEAMS
 from customer360.graphiql import graphiql_page, graphiql_routes
+from customer360.http.attachments import attachment
 from customer360.http.authentication import Authenticated
-from customer360.http.body_limit import BodySizeLimit
+from customer360.http.body_limit import MULTIPART_OVERHEAD, BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.draining import Drain
@@ -79,6 +86,7 @@ READY_STORE_SECONDS = 2.0
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     limits = Limits()
+    max_uploads = 3
     trusted: TrustedDocuments | None = None
     persisted_queries: PersistedQueries  # the runtime's, set when the app starts
     idempotency: IdempotencyKeys  # likewise
@@ -170,6 +178,28 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        """A GraphQL multipart request (uploads): its files read whole (the body limit bounds them) and
+        handed to resolvers as `ReceivedFile`s, bytes only; at most `max_uploads` of them; a malformed
+        `operations` or `map` is a 400, never a 500."""
+        try:
+            form = await request._request.form(  # the adapter's Starlette request: its limits
+                max_files=self.max_uploads, max_fields=4
+            )
+        except (StarletteHTTPException, MultiPartException, ValueError):
+            raise HTTPException(400, f"Unreadable multipart body, or more than {self.max_uploads} files") from None
+        try:
+            operations = self.parse_json(str(form.get("operations", "{}")))
+            files_map = orjson.loads(str(form.get("map", "{}")))
+            files = {key: ReceivedFile(await part.read()) for key, part in form.items() if isinstance(part, UploadFile)}
+            return replace_placeholders_with_files(operations, files_map, files)
+        except HTTPException:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise HTTPException(400, "The multipart body does not follow the GraphQL multipart request spec") from None
+        finally:
+            await form.close()
 
     def parse_json(self, data: str | bytes) -> Any:
         """Strawberry's, refusing JSON that is not an operation: `"x"`, `1` or `null` would reach
@@ -273,6 +303,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             today=london_today(),
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
+            attachments=runtime.attachments,
+            visible_attachments=runtime.attachments.loader(
+                request.state.principal, purpose=access_purpose(request) is not None
+            ),
         )
 
 
@@ -353,8 +387,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
+        multipart_uploads_enabled=True,  # uploadAttachment; only with a preflight-forcing header (CsrfGuard)
     )
     graphql.limits = limits
+    graphql.max_uploads = settings.max_uploads_per_request
     if not settings.production:
         graphql.graphiql_html = graphiql_page()
     if settings.trusted_documents is not None:
@@ -385,6 +421,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/webhooks/payments", payments_webhook, methods=["POST"]),
+        Route("/attachments/{attachment_id}", attachment, methods=["GET"]),
     ]
     if settings.demo_issuer_enabled:
         routes.append(Route("/.well-known/jwks.json", jwks))
@@ -402,7 +439,12 @@ def _middleware(settings: Settings) -> list[Middleware]:
         Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),
         Middleware(RequestTimeout, seconds=settings.request_timeout_seconds),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            # A multipart body carries files: its limit is theirs, plus room for the fields and part headers.
+            max_multipart_bytes=settings.max_upload_bytes * settings.max_uploads_per_request + MULTIPART_OVERHEAD,
+        ),
         Middleware(
             ClientRateLimit, limit=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
 from customer360.commands import catalogue, safeguarding
+from customer360.commands.attachments import Attachments, SignedLinks
 from customer360.commands.delivery import Deliverer
 from customer360.commands.payments import Payments
 from customer360.commands.relay import every
@@ -50,6 +52,7 @@ from customer360.sources.errors import SourceUnavailable
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
 from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
+from customer360.store.attachments import AttachmentStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
 from customer360.store.customers import CustomerStore
@@ -74,6 +77,8 @@ STORE_LONGEST_WAIT_SECONDS = 10.0
 JWKS_TIMEOUT_SECONDS = 5.0
 # On the way out, a background pass under way (a relay delivering, a reconciliation) gets this long to end.
 LAST_PASS_SECONDS = 10.0
+# Attachments nobody used within a day are deleted by a pass this often (each worker runs it; it is idempotent).
+UNUSED_ATTACHMENTS_SWEEP_SECONDS = 3600.0
 
 log = logging.getLogger("customer360.runtime")
 
@@ -105,6 +110,7 @@ class Runtime:
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
+    attachments: Attachments  # uploaded photos and documents, and the signed links they are read through
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
     portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
@@ -247,6 +253,8 @@ async def start_runtime(
     _every_in_background(stack, settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
 
     audit = AuditLog(store_engine)
+    attachments = _attachments(settings, store_engine, audit)
+    _every_in_background(stack, UNUSED_ATTACHMENTS_SWEEP_SECONDS, attachments.delete_unused, "unused attachments")
     issuers, signing_key = await _issuers(settings, stack)
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
@@ -286,6 +294,7 @@ async def start_runtime(
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         idempotency=IdempotencyStore(store_engine),
+        attachments=attachments,
         rate_limits=rate_limits,
         redis=redis_guard if settings.redis_url else None,
         portal_sessions=portal_sessions,
@@ -374,6 +383,9 @@ class NoAddressBook:
     def at_postcode(self, postcode: str) -> list[FoundAddress]:
         return []
 
+    def matching(self, search: str, limit: int) -> list[FoundAddress]:
+        return []
+
 
 def _no_gazetteer(_uprn: str) -> None:
     """Without an address gazetteer configured, no UPRN can be placed: reports give coordinates."""
@@ -398,6 +410,18 @@ def _views_away(settings: Settings, store_engine: AsyncEngine, guard: RedisGuard
         return None
     return AwayFallback(
         ViewGenerationStore(store_engine), lambda: not guard.reads_trusted(), settings.cache_ttl_seconds
+    )
+
+
+def _attachments(settings: Settings, store_engine: AsyncEngine, audit: AuditLog) -> Attachments:
+    """Files under the data dir; links signed with a key every worker sharing the data dir shares."""
+    key = kept_secret(settings.data_dir / "keys" / "attachments.key", lambda: secrets.token_bytes(32))
+    return Attachments(
+        store=AttachmentStore(store_engine, settings.data_dir / "attachments"),
+        audit=audit,
+        links=SignedLinks(key, settings.public_url),
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_upload_pixels,
     )
 
 

@@ -82,6 +82,10 @@ class Settings:
     return_url_origins: tuple[str, ...] = ()
     trusted_documents: Path | None = None
     max_body_bytes: int = 256 * 1024
+    # Uploads (domain/attachments.py): a multipart body may be as large as its files allow, and no larger.
+    max_upload_bytes: int = 10 * 1024 * 1024  # one file
+    max_uploads_per_request: int = 3
+    max_upload_pixels: int = 40_000_000  # a 40-megapixel photo; a decompression bomb claims far more
     request_timeout_seconds: float = 30.0
     # SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer's
     # health checks take the replica out before it stops listening (0: stop at once).
@@ -190,6 +194,9 @@ class Settings:
             return_url_origins=_origins(env.get("C360_RETURN_URL_ORIGINS", ""), "C360_RETURN_URL_ORIGINS"),
             trusted_documents=Path(env["C360_TRUSTED_DOCUMENTS"]) if env.get("C360_TRUSTED_DOCUMENTS") else None,
             max_body_bytes=int(_number(env, "C360_MAX_BODY_BYTES", 256 * 1024)),
+            max_upload_bytes=int(_number(env, "C360_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+            max_uploads_per_request=int(_number(env, "C360_MAX_UPLOADS_PER_REQUEST", 3)),
+            max_upload_pixels=int(_number(env, "C360_MAX_UPLOAD_PIXELS", 40_000_000)),
             request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
             drain_seconds=_number(env, "C360_DRAIN_SECONDS", 5.0),
             rate_limit_per_ip=int(_number(env, "C360_RATE_LIMIT_PER_IP", 600)),

@@ -99,7 +99,12 @@ async def first_reports_through_a_small_lock_pool(app, client, url, issuer, resi
         attributes = await litter_answers(client)
 
         def report(i: int) -> dict:
-            where = {**HERE, "latitude": HERE["latitude"] + 0.002 * i}
+            # A grid of places 200 m apart: distinct reports, all inside the borough however many residents.
+            where = {
+                **HERE,
+                "latitude": HERE["latitude"] + 0.002 * (i % 5),
+                "longitude": HERE["longitude"] + 0.003 * (i // 5),
+            }
             return {
                 "input": {
                     "serviceCode": "LITTER",

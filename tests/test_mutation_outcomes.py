@@ -30,6 +30,7 @@ from customer360.settings import Settings
 from customer360.store.cases import NewDeliveryCase
 from customer360.store.database import create_engine
 from customer360.store.tables import audit_log, events, metadata
+from tests.attachment_support import photo, upload
 from tests.support import graphql, running_app
 
 SHAPES = {
@@ -106,7 +107,13 @@ async def report_issue(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
         "location": {"latitude": spot.latitude, "longitude": spot.longitude},
         "attributes": answers,
     }
-    return "resident", good, {**good, "serviceCode": "NO_SUCH_SERVICE"}
+    return "resident", {**good, "attachmentIds": [s.known["photo"]]}, {**good, "serviceCode": "NO_SUCH_SERVICE"}
+
+
+async def moderate_attachment(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    # The photo the valid report above was sent with; one that no report used is nobody's to moderate.
+    good = {"attachmentId": s.known["photo"], "decision": "PUBLISH", "reason": "Nothing personal in it"}
+    return "admin", good, {**good, "attachmentId": s.known["unused_photo"]}
 
 
 async def apply_discount(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -205,6 +212,7 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "makeComplaint": make_complaint,
     "escalateComplaint": escalate_complaint,
     "reportIssue": report_issue,
+    "moderateAttachment": moderate_attachment,
     "applySinglePersonDiscount": apply_discount,
     "removeSinglePersonDiscount": remove_discount,
     "makePayment": make_payment,
@@ -221,12 +229,19 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
 }
 
 
+# Mutations whose arguments are not one `input` (a file is sent as a multipart request): each has its own
+# test that it is recorded like the others (uploadAttachment: tests/test_attachments.py).
+WITHOUT_INPUT = {"uploadAttachment"}
+
+
 def mutation_inputs() -> dict[str, str]:
     """Every field of the Mutation root and its input type's name, as a client sees the schema."""
     root = build_schema()._schema.mutation_type
     assert root is not None
     named: dict[str, str] = {}
     for name, field in root.fields.items():
+        if name in WITHOUT_INPUT:
+            continue
         input_type: GraphQLNamedType = get_named_type(field.args["input"].type)
         named[name] = input_type.name
     return named
@@ -280,6 +295,11 @@ async def run_script(
         other = (await script.read(ME, "other"))["me"]
         bare = [a for a in me["councilTaxAccounts"] if not a["discounts"] and a["liableTo"] is None]
         script.known.update(me=me, other=other, account=bare[0], escalatable=escalatable)
+        for name in ("photo", "unused_photo"):
+            uploaded = await upload(
+                client, tokens["resident"], photo("PNG", colour="blue" if name == "photo" else "red")
+            )
+            script.known[name] = uploaded.json()["data"]["uploadAttachment"]["attachment"]["id"]
         _, _, audit_after, events_after = await records_since(settings, 0, 0)
         for name, inputs_for in CASES_BY_MUTATION.items():
             who, valid, invalid = await inputs_for(script)
@@ -366,6 +386,7 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
         "retireService",
         "acknowledgeSafeguardingCase",
         "resolveDeliveryCase",
+        "moderateAttachment",
     }
     assert all(not recorded for name, _, _, _, recorded in full if name in staff_only)
     for shape, trace in traces.items():

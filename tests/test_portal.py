@@ -46,8 +46,11 @@ JOURNEY_LINKS = {
     "Make a complaint": "/make-a-complaint",
     "Report a problem": "/report-a-problem",
     "Apply for a single person discount": "/single-person-discount",
+    "Make a payment": "/make-a-payment",
+    "Tell us you are moving": "/tell-us-you-are-moving",
+    "Apply for housing": "/apply-for-housing",
+    "Report a safeguarding concern": "/report-a-safeguarding-concern",
 }
-LATER_JOURNEYS = ("Make a payment", "Apply for housing", "Tell us you are moving")
 
 
 def h1(html: str) -> str:
@@ -95,7 +98,8 @@ async def test_sign_in_shows_your_account_with_the_apis_figures(
         assert f"You have {count} open request" in home.text
         links = links_of(home.text)
         assert {text: links.get(text) for text in JOURNEY_LINKS} == JOURNEY_LINKS
-        assert not any(text in links for text in LATER_JOURNEYS), "a link appears only for a journey that exists"
+        for href in JOURNEY_LINKS.values():
+            assert (await client.get(href)).status_code == 200, "a link appears only for a journey that exists"
         assert "eyJ" not in home.text and "eyJ" not in cookie, "the bearer token never reaches the browser"
 
 
@@ -294,7 +298,8 @@ async def test_my_requests_lists_each_request_linking_to_its_history_and_no_one_
         detail = await client.get(f"/my-requests/{first['reference']}")
         assert detail.status_code == 200 and h1(detail.text) == first["reference"]
         for event in first["history"]:
-            assert event["description"].replace("'", "&#39;").replace('"', "&#34;") in detail.text
+            escaped = event["description"].replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")
+            assert escaped in detail.text  # as Jinja escapes it ("Green & Clean" is "Green &amp; Clean")
         assert (await client.get(f"/my-requests/{theirs}")).status_code == 404
         assert (await client.get("/my-requests/C360-NOTAREAL")).status_code == 404
         assert (await client.get("/my-requests?after=tampered")).status_code == 404

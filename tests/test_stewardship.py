@@ -23,6 +23,7 @@ from customer360.domain.stewardship import (
 )
 from customer360.domain.systems import SourceSystem
 from customer360.identity.arrivals import match_arrivals
+from customer360.identity.survivorship import golden_record
 from customer360.schema.node import from_global_id
 from customer360.store.customers import CustomersChanged, NewLink
 from customer360.store.identity import ProposedPair
@@ -296,6 +297,86 @@ async def test_records_arriving_later_join_their_person_or_start_a_customer(own_
             runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="t"
         )
         assert again.arrived == 0
+
+
+async def _person_split_in_two(runtime, token, client):  # type: ignore[no-untyped-def]
+    """A resident's customer, with one record (that has a date of birth and an address) split off into a
+    customer of its own, as a linking run that missed the link would have left it."""
+    me = _data(await graphql(client, ME, token))["me"]
+    customer_id = from_global_id(me["id"])[1]
+    keys = [(SourceSystem(r["system"]), r["recordId"]) for r in me["linkedRecords"]]
+    known = await runtime.identity.people.by_key(keys)
+    person = next(r for r in known.values() if r.date_of_birth and r.address and r.system is not REVENUES)
+    rest = [known[k] for k in keys if k in known and k != (person.system, person.record_id)]
+    split_off = f"{customer_id}-missed"
+    await runtime.identity.customers.split(
+        golden_record(customer_id, rest), golden_record(split_off, [person]), [(person.system, person.record_id)],
+        by="linking", rule="model",
+    )  # fmt: skip
+    return me, person
+
+
+async def _walk_in(runtime, person, reference: str) -> str:  # type: ignore[no-untyped-def]
+    """The same person walks into the contact centre: a new CRM contact, their details typed afresh."""
+    crm = runtime.sources.by_system()[CRM]
+    return await crm.create_contact(
+        NewContact(
+            external_reference=reference,
+            forenames=person.forenames.upper(),
+            surname=person.surname,
+            created_at=datetime.now(UTC),
+            phone=person.phone,
+            date_of_birth=person.date_of_birth,
+            address=person.address,
+        )
+    )
+
+
+async def test_an_arrival_that_shows_two_customers_to_be_one_person_merges_them(own_council, issuer, residents):
+    token = issuer.resident_token(residents[2]["email"])
+    async with running_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        before, person = await _person_split_in_two(runtime, token, client)
+        walk_in = await _walk_in(runtime, person, "walk-in-bridge")
+
+        summary = await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+        )
+        assert (summary.arrived, summary.linked, summary.merged) == (1, 1, 1)
+        after = _data(await graphql(client, ME, token))["me"]
+        assert _keys(after["linkedRecords"]) == _keys(before["linkedRecords"]) | {("CRM", walk_in)}
+        owners = await runtime.identity.customers.owners_of([(person.system, person.record_id), (CRM, walk_in)])
+        assert len(set(owners.values())) == 1
+
+
+async def test_an_arrival_never_undoes_a_stewards_split_it_asks_instead(own_council, staff_token, issuer, residents):
+    steward = staff_token(Role.DATA_STEWARD)
+    token = issuer.resident_token(residents[2]["email"])
+    async with running_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        me = _data(await graphql(client, ME, token))["me"]
+        keys = [(SourceSystem(r["system"]), r["recordId"]) for r in me["linkedRecords"]]
+        known = await runtime.identity.people.by_key(keys)
+        person = next(r for r in known.values() if r.date_of_birth and r.address and r.system is not REVENUES)
+        record = next(r["id"] for r in me["linkedRecords"] if r["recordId"] == person.record_id)
+        split = _data(await graphql(client, UNMERGE, steward, {"customer": me["id"], "records": [record]}))
+        assert split["unmergeCustomer"]["userErrors"] == []
+        walk_in = await _walk_in(runtime, person, "walk-in-after-steward")
+
+        summary = await match_arrivals(
+            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+        )
+        assert (summary.arrived, summary.linked, summary.merged) == (1, 1, 0)
+        assert summary.queued >= 1  # the pairs with the other customer's records, for the steward to decide
+        owners = await runtime.identity.customers.owners_of([(person.system, person.record_id)])
+        assert owners[(person.system, person.record_id)] != from_global_id(me["id"])[1]  # the split stands
+        queue = _data(await graphql(client, QUEUE, steward, {"first": 100}))["matchReviewQueue"]
+        asked = {
+            frozenset({(e["node"]["left"]["system"], e["node"]["left"]["recordId"]),
+                       (e["node"]["right"]["system"], e["node"]["right"]["recordId"])})
+            for e in queue["edges"]
+        }  # fmt: skip
+        assert any(("CRM", walk_in) in pair for pair in asked)
 
 
 async def test_a_model_saved_by_another_matcher_version_is_trained_anew(own_council):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -43,3 +44,11 @@ class Principal:
 
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+
+
+def scope_of(principal: Principal) -> str:
+    """Whose this is (idempotency keys, uploads): the principal's kind and a hash of its subject, never the
+    subject itself."""
+    if principal.subject is None:
+        return principal.kind.value
+    return f"{principal.kind.value}:{hashlib.sha256(principal.subject.encode()).hexdigest()}"

@@ -201,7 +201,10 @@ class CustomerViews:
 
 
 def fingerprint(document: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:
-    material = json.dumps([document, variables or {}, operation_name], sort_keys=True, separators=(",", ":"))
+    # default=str: an uploaded file (commands/attachments.ReceivedFile) stands as the sha256 of its bytes.
+    material = json.dumps(
+        [document, variables or {}, operation_name], sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 

@@ -10,11 +10,13 @@ from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
+from customer360.commands.attachments import Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import ContactDetails, person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import (
@@ -31,11 +33,18 @@ from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
 from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
+from customer360.store.attachments import AttachmentTaken
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 KIND = SubmissionKind.HOUSING_APPLICATION
 SIGN_IN_TO_APPLY = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to apply for housing")
 CREATE = "housing.create_application"
+# A document, or a photo of one (a letter photographed on a phone).
+EVIDENCE_PURPOSES = frozenset({AttachmentPurpose.EVIDENCE, AttachmentPurpose.PHOTO})
+ATTACHMENT_IDS = ("input", "attachmentIds")
+EVIDENCE_TAKEN = Problem(
+    ATTACHMENT_IDS, AttachmentCode.ALREADY_USED, "That file is already attached to another application"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class ApplyForHousing:
     local_connection: bool
     income_band: IncomeBand
     today: date
+    attachment_ids: tuple[str, ...] = ()  # evidence uploaded with uploadAttachment (a tenancy agreement)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,9 @@ class ApplicationPayload:
     income_band: IncomeBand
     bedrooms_needed: int
     contact: ContactDetails
+    # Evidence the applicant uploaded (theirs and unused when kept), and the signed links HOUSING opens it by.
+    attachment_ids: tuple[str, ...] = ()
+    attachment_links: tuple[str, ...] = ()
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -79,6 +92,8 @@ class ApplicationPayload:
             "contact": self.contact.as_payload(),
             "service_name": "Housing application",
             "description": f"Housing register, {self.bedrooms_needed} bedrooms",
+            "attachment_ids": list(self.attachment_ids),
+            "attachment_links": list(self.attachment_links),
         }
 
     @classmethod
@@ -95,6 +110,8 @@ class ApplicationPayload:
             income_band=IncomeBand(kept["income_band"]),
             bedrooms_needed=kept["bedrooms_needed"],
             contact=ContactDetails.of_payload(kept["contact"]),
+            attachment_ids=tuple(kept.get("attachment_ids") or ()),
+            attachment_links=tuple(kept.get("attachment_links") or ()),
         )
 
 
@@ -104,11 +121,15 @@ async def submit_housing_application(
     writes: WritePath,
     command: ApplyForHousing,
     applications_now: Callable[[], Awaitable[list[HousingApplicationRecord] | Problem]],
+    attachments: Attachments,
 ) -> Submission | list[Problem]:
     """Checked under the resident's lock against what we have kept and HOUSING as it is now
     (`applications_now` reads past the cache), so of N applications sent at once one is kept and
     the others are ALREADY_OPEN. HOUSING down is SOURCE_UNAVAILABLE (nothing kept), never
     ALREADY_OPEN: an earlier application that has since closed must not stop this one."""
+    attached = await attachments.attach(principal, command.attachment_ids, EVIDENCE_PURPOSES, ATTACHMENT_IDS)
+    if isinstance(attached, list):
+        return attached
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_APPLY]
     household, reason, today = list(command.household), command.reason, command.today
@@ -125,6 +146,8 @@ async def submit_housing_application(
         income_band=command.income_band,
         bedrooms_needed=bedrooms_needed(household),
         contact=ContactDetails.of_customer(customer),
+        attachment_ids=attached.ids,
+        attachment_links=attached.links,
     ).as_payload()
     customer_id = customer.customer_id
 
@@ -140,9 +163,13 @@ async def submit_housing_application(
             payload=payload,
             service_code="HOUSING_APPLICATION",
             deliveries=[NewDelivery(SourceSystem.HOUSING, CREATE, payload)],
+            attachment_ids=attached.ids,
         )
 
-    return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
+    try:
+        return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
+    except AttachmentTaken:  # the same document on two applications sent at once: the first took it
+        return [EVIDENCE_TAKEN]
 
 
 async def _open_application(
@@ -186,6 +213,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             income_band=application.income_band,
             bedrooms_needed=application.bedrooms_needed,
             submitted_on=item.created_at.astimezone(LONDON).date(),
+            evidence_links=application.attachment_links,
         )
     )
     return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], new_link=new_link)

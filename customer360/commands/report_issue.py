@@ -15,11 +15,13 @@ from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
+from customer360.commands.attachments import Attached, Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import ContactDetails, crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
+from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
@@ -28,6 +30,8 @@ from customer360.domain.reporting import (
     AttributeAnswer,
     ReportSketch,
     StreetReportSubmission,
+    asked,
+    attached_in_answers,
     attribute_answers,
     duplicate_problem,
     find_duplicate,
@@ -38,13 +42,14 @@ from customer360.domain.reporting import (
     validate_description,
 )
 from customer360.domain.requests import CaseAnswer, NewCase
-from customer360.domain.services import DefinedService, ServiceDefinitionRecord
+from customer360.domain.services import ATTACHMENT, DefinedService, ServiceDefinitionRecord
 from customer360.domain.submissions import Submission, SubmissionKind, new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.domain.working_days import working_days_after
 from customer360.sources.crm import CASES_BY_CONTACT
 from customer360.sources.errors import SourceRejected
 from customer360.sources.street_scene import REQUESTS_BY_REPORTER
+from customer360.store.attachments import AttachmentTaken
 from customer360.store.outbox import NewDelivery, OutboxItem
 
 SUBMIT_TO_OPEN311 = "open311.submit_request"
@@ -57,6 +62,11 @@ CATALOGUE_DOWN = Problem(
     CommonCode.SOURCE_UNAVAILABLE,
     "We cannot check that service right now; please try again in a few minutes",
 )
+
+# A photo of the problem, or evidence a staff-defined service asks for (a licence, a permit).
+REPORT_PURPOSES = frozenset({AttachmentPurpose.PHOTO, AttachmentPurpose.EVIDENCE})
+ATTACHMENT_IDS = ("input", "attachmentIds")
+PHOTO_TAKEN = Problem(ATTACHMENT_IDS, AttachmentCode.ALREADY_USED, "That file is already attached to another request")
 
 RETURN_URL_REQUIRED = Problem(
     ("input", "returnUrl"), CommonCode.REQUIRED, "This service has a fee: say where the payment page sends you back to"
@@ -78,6 +88,8 @@ class IssueReport:
     attributes: Sequence[tuple[str, str]]
     contact_email: str | None
     return_url: str | None = None  # a fee-paying service: where its payment page sends the payer back to
+    # Photos the reporter uploaded (uploadAttachment); evidence a service asks for comes as answers.
+    attachment_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,10 @@ class IssuePayload:
     attributes: tuple[Answer, ...]
     contact_email: str | None
     contact: ContactDetails | None
+    # The report's attachments (the reporter's own, claimed as the report is kept), and the signed
+    # links a back office opens them by: Open311 gets the first as `media_url`, a CRM case each.
+    attachment_ids: tuple[str, ...] = ()
+    attachment_links: tuple[str, ...] = ()
     service_version: int | None = None
     queue: str | None = None
     fee_pence: int | None = None
@@ -124,6 +140,8 @@ class IssuePayload:
             "attributes": [{**asdict(answer), "values": list(answer.values)} for answer in self.attributes],
             "contact_email": self.contact_email,
             "contact": self.contact.as_payload() if self.contact else None,
+            "attachment_ids": list(self.attachment_ids),
+            "attachment_links": list(self.attachment_links),
         }
         if self.service_version is not None:
             kept |= {
@@ -149,6 +167,8 @@ class IssuePayload:
             ),
             contact_email=kept.get("contact_email"),
             contact=ContactDetails.of_payload(contact) if contact else None,
+            attachment_ids=tuple(kept.get("attachment_ids") or ()),
+            attachment_links=tuple(kept.get("attachment_links") or ()),
             service_version=kept.get("service_version"),
             queue=kept.get("queue"),
             fee_pence=kept.get("fee_pence"),
@@ -167,6 +187,7 @@ async def report_issue(
     defined: Mapping[str, DefinedService],
     locate_uprn: Callable[[str], tuple[float, float] | None],
     pay_fee: PayFee,
+    attachments: Attachments,
 ) -> Submission | list[Problem]:
     """`catalogue_complete` is false when a back office could not list its services. `pay_fee` starts the
     payment of a fee-paying service's fee under the request's reference, before the request is kept."""
@@ -174,6 +195,12 @@ async def report_issue(
     if definition is None:
         # An unknown code is only unknown if every back office answered.
         return problems if catalogue_complete else [CATALOGUE_DOWN]
+    # The photos, and the evidence a staff-defined service asks for as an `attachment` answer: each must be
+    # the reporter's own and unused, and the report takes them all.
+    named = dict.fromkeys([*report.attachment_ids, *attached_in_answers(definition, report.attributes)])
+    attached = await attachments.attach(principal, list(named), REPORT_PURPOSES, ATTACHMENT_IDS)
+    if isinstance(attached, list):
+        return attached
     street = definition.system is SourceSystem.STREET_SCENE
     staff_defined = defined.get(definition.code)
     # Street problems may be reported by anyone, and so may a staff-defined service that needs no
@@ -192,7 +219,7 @@ async def report_issue(
     problems += location_problems
     if problems:
         return problems
-    issue = _issue(definition, report, position, customer)
+    issue = _issue(definition, report, position, customer, attached)
     if staff_defined:
         issue = replace(
             issue,
@@ -221,8 +248,23 @@ async def report_issue(
             service_code=definition.code,
             deliveries=[NewDelivery(payload_system(definition), operation, payload)],
             held=bool(fee),  # a fee-paying service is delivered once its fee is paid (commands/payments.py)
+            attachment_ids=issue.attachment_ids,
         )
 
+    try:
+        return await _keep_once(writes, keep, position, customer, definition.code)
+    except AttachmentTaken:  # the same photo on two reports sent at once: the first took it
+        return [PHOTO_TAKEN]
+
+
+async def _keep_once(
+    writes: WritePath,
+    keep: Callable[[], Awaitable[Kept | list[Problem]]],
+    position: tuple[float, float] | None,
+    customer: GoldenRecord | None,
+    service_code: str,
+) -> Submission | list[Problem]:
+    """Kept at once, or (a signed-in reporter's report of a place) under the duplicate rule."""
     if not (position and customer):
         kept = await keep()
         return kept if isinstance(kept, list) else await writes.deliver(kept)
@@ -232,7 +274,7 @@ async def report_issue(
     # the same report sent five times at once is kept once and the others are told its reference.
     async def check_and_keep() -> Kept | list[Problem]:
         earlier = (await writes.outbox.submissions_by_customer([customer_id])).get(customer_id, [])
-        sketch = ReportSketch("", definition.code, at[0], at[1], datetime.now(UTC))
+        sketch = ReportSketch("", service_code, at[0], at[1], datetime.now(UTC))
         repeat = find_duplicate(sketch, [s for s in map(_sketch, earlier) if s], datetime.now(UTC))
         if repeat:
             return [duplicate_problem(repeat)]
@@ -260,7 +302,17 @@ def _issue(
     report: IssueReport,
     position: tuple[float, float] | None,
     customer: GoldenRecord | None,
+    attached: Attached,
 ) -> IssuePayload:
+    links = dict(zip(attached.ids, attached.links, strict=True))
+
+    def shown(answer: AttributeAnswer) -> tuple[str, ...]:
+        """An `attachment` answer (an upload's id) goes on as the link staff open it by."""
+        attribute = asked(definition, answer.code)
+        if attribute is not None and attribute.datatype == ATTACHMENT:
+            return tuple(links.get(value, value) for value in answer.values)
+        return tuple(answer.values)
+
     return IssuePayload(
         system=payload_system(definition),
         service_code=definition.code,
@@ -268,11 +320,13 @@ def _issue(
         description=report.description.strip(),
         location=Place(position[0], position[1], report.address, report.uprn) if position else None,
         attributes=tuple(
-            Answer(a.code, _question(definition, a.code), tuple(a.values), a.is_list)
+            Answer(a.code, _question(definition, a.code), shown(a), a.is_list)
             for a in attribute_answers(definition, report.attributes)
         ),
         contact_email=normalise_email(report.contact_email),
         contact=ContactDetails.of_customer(customer) if customer else _anonymous_contact(report.contact_email),
+        attachment_ids=attached.ids,
+        attachment_links=attached.links,
     )
 
 
@@ -324,6 +378,7 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             first_name=None if account_id or contact is None else contact.forenames,
             last_name=None if account_id or contact is None else contact.surname,
             kept_at=item.created_at,
+            media_url=next(iter(issue.attachment_links), None),  # Open311 takes one photo
         )
     )
     reporter = receipt.account_id or account_id
@@ -378,12 +433,19 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
             opened_at=item.created_at,
             expected_by=due.astimezone(UTC),
             queue=issue.queue,
-            answers=tuple(CaseAnswer(a.code, a.question, ", ".join(a.values)) for a in issue.attributes),
+            answers=tuple(CaseAnswer(a.code, a.question, ", ".join(a.values)) for a in issue.attributes)
+            + _attachment_answers(issue),
         )
     )
     return Delivered(
         reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], new_link=new_link
     )
+
+
+def _attachment_answers(issue: IssuePayload) -> tuple[CaseAnswer, ...]:
+    """A CRM case carries its attachments as links, one answer each, for staff to open."""
+    links = issue.attachment_links
+    return tuple(CaseAnswer(f"attachment_{n}", f"Attachment {n}", link) for n, link in enumerate(links, start=1))
 
 
 UNIT = PortalService(

@@ -49,6 +49,7 @@ class WritePath:
         service_code: str | None = None,
         reference: str | None = None,
         held: bool = False,
+        attachment_ids: Sequence[str] = (),
     ) -> Kept:
         """The intent and its deliveries, committed: all a check-then-write does under its lock."""
         submission = Submission(
@@ -64,7 +65,9 @@ class WritePath:
         # Per kind: a keyed request keeps at most one intent of each kind.
         keyed = hashlib.sha256(f"{digest}\x00{kind}".encode()).hexdigest() if digest else None
         try:
-            item_ids = await self.outbox.submit(submission, deliveries, held=held, idempotency_key=keyed)
+            item_ids = await self.outbox.submit(
+                submission, deliveries, held=held, idempotency_key=keyed, attachment_ids=attachment_ids
+            )
         except AlreadyKept as earlier:
             # The same request ran before on a worker that died after keeping it: answer with that write
             # (its deliveries are the relay's; `held` here only skips a first attempt of its own).

@@ -22,7 +22,7 @@ from customer360.demo.backoffice_server import (
     create_demo_backoffice_app,
     serve_on_loopback,
 )
-from customer360.demo.gazetteer import GazetteerAddress, by_postcode, by_uprn
+from customer360.demo.gazetteer import GazetteerAddress, by_postcode, by_uprn, matching
 from customer360.demo.interaction_history import seed_interaction_history
 from customer360.demo.population import generate_population
 from customer360.demo.seed import seed_back_offices
@@ -43,7 +43,7 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 10
+DEMO_DATA_VERSION = 11  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
 
 
 @dataclass(frozen=True)
@@ -231,6 +231,9 @@ class DemoAddressBook:
 
     def at_postcode(self, postcode: str) -> list[FoundAddress]:
         return [_found(address) for address in by_postcode(postcode)]
+
+    def matching(self, search: str, limit: int) -> list[FoundAddress]:
+        return [_found(address) for address in matching(search)[:limit]]
 
 
 def _found(address: GazetteerAddress) -> FoundAddress:

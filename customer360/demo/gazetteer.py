@@ -122,6 +122,22 @@ def by_postcode(postcode: str) -> tuple[GazetteerAddress, ...]:
     return _postcode_index().get(key, ()) if key else ()
 
 
+def matching(search: str) -> tuple[GazetteerAddress, ...]:
+    """At the postcode `search` is (`b797qe`), else in streets whose name (and locality) contain every
+    word of it, case aside (`market st` finds nothing, `market street` and `Market` do), in order."""
+    at_postcode = by_postcode(search)
+    if at_postcode:
+        return at_postcode
+    words = search.lower().split()
+    if not words:
+        return ()
+    return tuple(
+        address
+        for address in demo_gazetteer()
+        if all(word in f"{address.line1.partition(' ')[2]} {address.line2 or ''}".lower() for word in words)
+    )
+
+
 @cache
 def _uprn_index() -> dict[str, GazetteerAddress]:
     return {address.uprn: address for address in demo_gazetteer()}

@@ -273,6 +273,7 @@ class _Open311Api:
                     updated_datetime=now,
                     attributes=checked.answers,
                     external_reference=external_reference,
+                    media_url=fields.get("media_url"),
                 )
             )
             await conn.execute(
@@ -319,7 +320,7 @@ class _Open311Api:
             "zipcode": None,
             "lat": row.lat,
             "long": row.long,
-            "media_url": None,
+            "media_url": row.media_url,
         }
         if self._extensions:
             document |= {"external_reference": row.external_reference, "history": history}

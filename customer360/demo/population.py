@@ -17,7 +17,9 @@ from enum import StrEnum
 from functools import cached_property
 from math import ceil
 
+from customer360.demo import spellings
 from customer360.demo.gazetteer import GazetteerAddress, demo_gazetteer
+from customer360.demo.spellings import NICKNAMES
 from customer360.domain.people import PostalAddress, normalise_email
 from customer360.domain.systems import SourceSystem
 
@@ -30,12 +32,14 @@ MALE_FORENAMES = (
     "Daniel", "Matthew", "Andrew", "Joseph", "David", "Stephen", "Alexander", "Benjamin", "Nicholas",
     "Jonathan", "Peter", "Paul", "Mark", "Gary", "Ian", "Kevin", "Liam", "Oliver", "Harry", "George",
     "Jack", "Connor", "Mohammed", "Arjun", "Piotr", "Darren", "Craig", "Lee", "Graham", "Keith", "Brian",
+    "John", "Henry", "Yusuf",
 )  # fmt: skip
 FEMALE_FORENAMES = (
     "Elizabeth", "Margaret", "Katherine", "Catherine", "Jennifer", "Susan", "Patricia", "Deborah",
     "Rebecca", "Samantha", "Victoria", "Christine", "Jacqueline", "Alexandra", "Sarah", "Emma", "Claire",
     "Helen", "Karen", "Julie", "Nicola", "Lisa", "Amy", "Chloe", "Sophie", "Olivia", "Emily", "Jessica",
     "Hannah", "Lauren", "Priya", "Aisha", "Agnieszka", "Joanne", "Tracey", "Dawn", "Janet", "Pauline",
+    "Fatima", "Zainab",
 )  # fmt: skip
 SURNAMES = (
     "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
@@ -47,20 +51,9 @@ SURNAMES = (
     "Richards", "Khan", "Marshall", "Anderson", "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson",
     "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain", "Campbell",
     "Matthews", "Owen", "Palmer", "Holmes", "Mills", "Barnes", "Knight", "Lloyd", "Butler", "Russell",
-    "O'Brien", "Kowalski", "Nowak", "Fletcher", "Hodgkinson", "Bate", "Twigg",
+    "O'Brien", "Kowalski", "Nowak", "Fletcher", "Hodgkinson", "Bate", "Twigg", "McDonald", "MacKenzie",
+    "McLeod", "O'Neill", "D'Souza", "Chaudhry", "McCarthy",
 )  # fmt: skip
-NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Robert": ("Bob", "Rob", "Bobby"), "Elizabeth": ("Liz", "Beth", "Lizzie"), "William": ("Bill", "Will"),
-    "Margaret": ("Maggie", "Peggy"), "James": ("Jim", "Jimmy"), "Katherine": ("Kate", "Kathy"),
-    "Catherine": ("Cathy", "Kate"), "Michael": ("Mike", "Mick"), "Thomas": ("Tom", "Tommy"),
-    "Richard": ("Rick", "Dick"), "Christopher": ("Chris",), "Anthony": ("Tony",), "Edward": ("Ted", "Eddie"),
-    "Daniel": ("Dan", "Danny"), "Matthew": ("Matt",), "Andrew": ("Andy", "Drew"), "Joseph": ("Joe",),
-    "David": ("Dave",), "Stephen": ("Steve",), "Jennifer": ("Jenny", "Jen"), "Susan": ("Sue", "Susie"),
-    "Patricia": ("Pat", "Trish"), "Deborah": ("Debbie", "Deb"), "Rebecca": ("Becky", "Becca"),
-    "Samantha": ("Sam",), "Victoria": ("Vicky", "Tori"), "Alexander": ("Alex",), "Alexandra": ("Alex", "Sandra"),
-    "Benjamin": ("Ben",), "Nicholas": ("Nick",), "Jonathan": ("Jon", "Johnny"), "Christine": ("Chris", "Tina"),
-    "Jacqueline": ("Jackie",), "Peter": ("Pete",),
-}  # fmt: skip
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "inbox.example", "post.example")
 _STREET_ABBREVIATIONS = {"Street": "St", "Road": "Rd", "Lane": "Ln", "Avenue": "Ave", "Drive": "Dr", "Close": "Cl"}
 
@@ -110,6 +103,11 @@ class TruePerson:
     previous_address: GazetteerAddress | None
     household_id: str
     junior: bool = False  # a son who shares his father's name; some offices add "Jr"
+    senior: bool = False  # that son's father; some offices add "Sr"
+    previous_surname: str | None = None  # a maiden or married name some offices still hold
+    goes_by_middle: bool = False  # "James Robert" whom everyone but the formal offices calls Robert
+    household_email: str | None = None  # a couple's joint mailbox, given to the offices that do not verify
+    partner_phone: str | None = None  # the partner's mobile, given as the contact number here and there
 
     @property
     def name(self) -> str:
@@ -255,6 +253,7 @@ class _Town:
             previous_address=None,
             household_id=household_id,
             junior=junior,
+            goes_by_middle=middle is not None and middle != forenames and rng.random() < 0.06,
         )
         self.people[person.person_id] = person
         return person
@@ -267,6 +266,18 @@ class _Town:
         while email in self._emails:  # emails identify a signed-in resident, so never share one
             n += 1
             email = f"{local}{n}@{domain}"
+        self._emails.add(email)
+        return email
+
+    def joint_email(self, first: TruePerson, second: TruePerson) -> str:
+        """`smithfamily@...` or `bobandsue@...`: one mailbox for two, never anyone's sign-in."""
+        local = self.rng.choice(
+            (f"{_email_word(first.surname)}family", f"{_email_word(first.forenames)}and{_email_word(second.forenames)}")
+        )
+        email, n = f"{local}@{self.rng.choice(EMAIL_DOMAINS)}", 1
+        while email in self._emails:
+            n += 1
+            email = f"{local}{n}@{email.split('@')[1]}"
         self._emails.add(email)
         return email
 
@@ -339,9 +350,14 @@ def _households(town: _Town, residents: int) -> list[Household]:
 def _household(town: _Town, kind: HouseholdKind, household_id: str) -> Household:
     rng = town.rng
     landline = f"01827 {rng.randint(200_000, 899_999)}" if rng.random() < 0.35 else None
-    home = _Home(town, household_id, town.next_home(), rng.choice(SURNAMES), landline)
+    surname = rng.choice(SURNAMES)
+    if rng.random() < 0.04:  # a double-barrelled family name
+        surname = f"{surname}-{rng.choice([s for s in SURNAMES if s != surname and '-' not in s])}"
+    home = _Home(town, household_id, town.next_home(), surname, landline)
     if kind is HouseholdKind.SINGLE:
         lead = home.add(rng.choice("FM"), _aged(rng, 19, 92))
+        if lead.sex == "F" and _age(lead.date_of_birth) >= 35 and rng.random() < 0.15:
+            _took_name(town, lead, _other_surname(rng, lead.surname))  # divorced: the married name lingers
         return Household(household_id, kind, home.address, (lead.person_id,), (lead.person_id,))
     if kind is HouseholdKind.SINGLE_PARENT:
         lead = home.add(rng.choices("FM", (5, 1))[0], _aged(rng, 20, 50))
@@ -367,6 +383,7 @@ def _couple_household(home: _Home, kind: HouseholdKind) -> Household:
     partner_age = max(20, _age(lead.date_of_birth) + rng.randint(-6, 6))
     partner_surname = home.surname if rng.random() < 0.75 else rng.choice(SURNAMES)
     partner = home.add("F" if lead_sex == "M" else "M", _aged(rng, partner_age), partner_surname, partnered=True)
+    _married(home.town, lead, partner)
     couple = (lead.person_id, partner.person_id)
     younger = max(lead, partner, key=lambda p: p.date_of_birth)
     children: tuple[Child, ...] = ()
@@ -394,16 +411,41 @@ def _father_and_son(home: _Home) -> Household:
     father = home.add("M", father_born, forenames=name, partnered=True)
     mother = home.add("F", _aged(rng, _age(father_born) - rng.randint(0, 4)), partnered=True)
     son = home.add("M", son_born, forenames=name, junior=True)
+    home.town.people[father.person_id] = replace(father, senior=True)
+    _married(home.town, father, mother)
     couple = (father.person_id, mother.person_id)
     return Household(
         home.household_id, HouseholdKind.FATHER_SON, home.address, (*couple, son.person_id), couple, mother.person_id
     )
 
 
+def _married(town: _Town, first: TruePerson, second: TruePerson) -> None:
+    """A couple of one surname: the wife mostly took it, and an office that knew her before still has her
+    maiden name. Some couples share a mailbox, or give one mobile for both."""
+    rng = town.rng
+    wife = first if first.sex == "F" else second if second.sex == "F" else None
+    if wife and first.surname == second.surname and rng.random() < 0.85:
+        _took_name(town, wife, _other_surname(rng, wife.surname))
+    if rng.random() < 0.15:
+        joint = town.joint_email(first, second)
+        for person in (first, second):
+            town.people[person.person_id] = replace(town.people[person.person_id], household_email=joint)
+    if rng.random() < 0.12 and first.phone and first.phone.startswith("07"):
+        town.people[second.person_id] = replace(town.people[second.person_id], partner_phone=first.phone)
+
+
+def _took_name(town: _Town, person: TruePerson, previous: str) -> None:
+    town.people[person.person_id] = replace(town.people[person.person_id], previous_surname=previous)
+
+
+def _other_surname(rng: random.Random, surname: str) -> str:
+    return rng.choice([s for s in SURNAMES if s != surname])
+
+
 def _maybe_moved_in(town: _Town, household: Household) -> Household:
     """About one household in twelve moved in this year: from a home in the borough (now empty) or from outside."""
     rng = town.rng
-    if rng.random() >= 0.08:
+    if rng.random() >= 0.12:
         return household
     previous = town.next_home() if rng.random() < 0.6 else rng.choice(town.elsewhere)
     moved_in_on = _RECENT_MOVES[0] + timedelta(days=rng.randint(0, (_RECENT_MOVES[1] - _RECENT_MOVES[0]).days))
@@ -541,19 +583,21 @@ class _Habits:
     email_as_typed: float  # "Bob.Smith@Example.com" rather than lower case
     phone: float
     uprn: float
+    variation: float  # an initial, a title in the name field, a transliteration, a second name as first
+    placeholder_birth_date: float  # of the records without a date of birth, how many hold 1900-01-01
     tidy_address: bool  # revenues copies addresses from the gazetteer; others take them as typed
     verifies_email: bool  # revenues and the CRM confirm an email before they use it
 
 
 _HABITS = {
-    SourceSystem.REVENUES: _Habits(0.95, 0.7, 0.0, 0.85, 1.0, 0.0, 0.7, 1.0, True, True),
-    SourceSystem.BENEFITS: _Habits(0.9, 0.6, 0.03, 1.0, 0.7, 0.15, 0.85, 0.8, False, False),
-    SourceSystem.HOUSING: _Habits(0.9, 0.3, 0.05, 1.0, 0.85, 0.15, 0.9, 0.9, False, False),
-    SourceSystem.CRM: _Habits(0.6, 0.1, 0.25, 0.4, 1.0, 0.2, 0.75, 0.3, False, True),
-    SourceSystem.STREET_SCENE: _Habits(0.0, 0.0, 0.35, 0.0, 0.95, 0.3, 0.6, 0.0, False, False),
-    SourceSystem.PAYMENTS: _Habits(0.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.0, False, False),
+    SourceSystem.REVENUES: _Habits(0.95, 0.7, 0.0, 0.85, 1.0, 0.0, 0.7, 1.0, 0.0, 0.0, True, True),
+    SourceSystem.BENEFITS: _Habits(0.9, 0.6, 0.03, 0.96, 0.7, 0.15, 0.85, 0.8, 0.06, 0.5, False, False),
+    SourceSystem.HOUSING: _Habits(0.9, 0.3, 0.05, 0.95, 0.85, 0.15, 0.9, 0.9, 0.08, 0.5, False, False),
+    SourceSystem.CRM: _Habits(0.6, 0.1, 0.25, 0.4, 1.0, 0.2, 0.75, 0.3, 0.1, 0.05, False, True),
+    SourceSystem.STREET_SCENE: _Habits(0.0, 0.0, 0.35, 0.0, 0.95, 0.3, 0.6, 0.0, 0.1, 0.0, False, False),
+    SourceSystem.PAYMENTS: _Habits(0.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.0, 0.05, 0.0, False, False),
     # The tenancy file: the sign-up interview took title, birth date and phone; the address is the home.
-    SourceSystem.HOUSING_MANAGEMENT: _Habits(0.95, 0.2, 0.05, 1.0, 0.75, 0.1, 0.95, 1.0, False, False),
+    SourceSystem.HOUSING_MANAGEMENT: _Habits(0.95, 0.2, 0.05, 1.0, 0.75, 0.1, 0.95, 1.0, 0.04, 0.0, False, False),
 }
 _ID_PREFIXES = {
     SourceSystem.REVENUES: "RP",
@@ -566,7 +610,7 @@ _ID_PREFIXES = {
 _POSTAL_SYSTEMS = (SourceSystem.REVENUES, SourceSystem.BENEFITS, SourceSystem.HOUSING, SourceSystem.CRM)
 _DUPLICATE_CONTACT_CHANCE = 0.03  # CRMs gather duplicates: a phone call and a web form a year apart
 _TYPO_CHANCE = 0.03
-_WRONG_BIRTH_DATE_CHANCE = 0.015
+_WRONG_BIRTH_DATE_CHANCE = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -611,12 +655,9 @@ def _offices_with_old_address(rng: random.Random, person: TruePerson, systems: s
 
 def _render(rng: random.Random, system: SourceSystem, number: int, entry: _Entry) -> SystemPerson:
     person, habits = entry.person, _HABITS[system]
+    formal = system is SourceSystem.REVENUES
     forenames = _forenames_as_held(rng, person, habits, entry.duplicate)
-    surname = (
-        f"{person.surname} Jr"
-        if person.junior and system is not SourceSystem.REVENUES and rng.random() < 0.4
-        else person.surname
-    )
+    surname = _surname_as_held(rng, person, system)
     if rng.random() < _TYPO_CHANCE:
         if rng.random() < 0.5:
             surname = _typo(rng, surname)
@@ -625,10 +666,15 @@ def _render(rng: random.Random, system: SourceSystem, number: int, entry: _Entry
     held_email = person.email if person.email and rng.random() < habits.email else None
     if entry.duplicate and rng.random() < 0.5:
         held_email = None
+    if person.household_email and system in _UNVERIFIED_CONTACT and rng.random() < 0.5:
+        held_email = person.household_email  # the couple's joint mailbox: both partners' records hold it
     verified = habits.verifies_email and held_email is not None and not entry.duplicate
     if held_email and rng.random() < (0.5 if entry.duplicate else habits.email_as_typed):
         held_email = _as_typed(held_email)
     record_id = normalise_email(held_email) if system is SourceSystem.PAYMENTS else None
+    phone = person.phone
+    if person.partner_phone and system in _UNVERIFIED_CONTACT and rng.random() < 0.5:
+        phone = person.partner_phone  # "ring my husband's mobile"
     return SystemPerson(
         system=system,
         record_id=record_id or f"{_ID_PREFIXES[system]}{number:06d}",
@@ -636,40 +682,72 @@ def _render(rng: random.Random, system: SourceSystem, number: int, entry: _Entry
         title=person.title if rng.random() < habits.title else None,
         forenames=forenames,
         surname=surname,
-        date_of_birth=_birth_date_as_held(rng, person.date_of_birth) if rng.random() < habits.date_of_birth else None,
+        date_of_birth=_birth_date_as_held(rng, person.date_of_birth, habits, formal),
         address=_postal_address(rng, system, entry, habits),
         email=held_email,
         email_verified=verified,
-        phone=_phone_as_written(rng, person.phone) if person.phone and rng.random() < habits.phone else None,
+        phone=_phone_as_written(rng, phone) if phone and rng.random() < habits.phone else None,
+    )
+
+
+# Offices that take contact details as given, without confirming them (a joint mailbox, a partner's mobile).
+_UNVERIFIED_CONTACT = (SourceSystem.BENEFITS, SourceSystem.HOUSING, SourceSystem.STREET_SCENE)
+_OLD_SURNAME_CHANCE = 0.4  # an office other than revenues that has not been told of a marriage or divorce
+_SURNAME_SPELLING_CHANCE = 0.3  # McDonald as MacDonald, Smith-Jones as Jones or Smith Jones, O'Neill as ONeill
+_NAME_VARIANT_CHANCE = 0.08  # an initial, a title typed into the forenames, a transliteration
+
+
+def _surname_as_held(rng: random.Random, person: TruePerson, system: SourceSystem) -> str:
+    surname = person.surname
+    if system is SourceSystem.REVENUES:
+        return surname
+    if person.previous_surname and rng.random() < _OLD_SURNAME_CHANCE:
+        surname = person.previous_surname
+    elif rng.random() < _SURNAME_SPELLING_CHANCE and _has_spellings(surname):
+        surname = spellings.surname_variant(rng, surname)
+    elif rng.random() < 0.01:
+        surname = spellings.surname_variant(rng, surname.replace("-", "")) if "'" not in surname else surname
+    if person.junior and rng.random() < 0.4:
+        surname = f"{surname} {rng.choice(('Jr', 'Jr', 'Jnr', 'Junior'))}"
+    elif person.senior and rng.random() < 0.2:
+        surname = f"{surname} {rng.choice(('Sr', 'Snr', 'Senior'))}"
+    return surname
+
+
+def _has_spellings(surname: str) -> bool:
+    return (
+        "-" in surname
+        or "'" in surname
+        or surname.startswith("Mc")
+        or surname.startswith("Mac")
+        or (surname in spellings.TRANSLITERATIONS)
     )
 
 
 def _forenames_as_held(rng: random.Random, person: TruePerson, habits: _Habits, duplicate: bool) -> str:
     nicknames = NICKNAMES.get(person.forenames)
+    casual = habits.title < 0.7  # the CRM, street scene and payments take names as people give them
+    if person.goes_by_middle and person.middle_name and casual and rng.random() < 0.7:
+        return person.middle_name
     if nicknames and rng.random() < (0.5 if duplicate else habits.nickname):
         return rng.choice(nicknames)
+    if habits.variation and rng.random() < habits.variation:
+        return spellings.forenames_variant(
+            rng, person.forenames, person.middle_name, person.goes_by_middle, person.title
+        )
     if person.middle_name and rng.random() < habits.middle_name:
         return f"{person.forenames} {person.middle_name}"
     return person.forenames
 
 
-def _birth_date_as_held(rng: random.Random, born: date) -> date:
-    """Mostly right; sometimes keyed with the day and month swapped or two digits transposed."""
-    if rng.random() >= _WRONG_BIRTH_DATE_CHANCE:
+def _birth_date_as_held(rng: random.Random, born: date, habits: _Habits, formal: bool) -> date | None:
+    """Mostly right; sometimes keyed with the day and month swapped or one digit out; older systems
+    hold 1900-01-01 where nobody asked."""
+    if rng.random() >= habits.date_of_birth:
+        return spellings.PLACEHOLDER_BIRTH_DATE if rng.random() < habits.placeholder_birth_date else None
+    if rng.random() >= (_WRONG_BIRTH_DATE_CHANCE / 2 if formal else _WRONG_BIRTH_DATE_CHANCE):
         return born
-    mistakes = [
-        (born.year, born.day, born.month),  # day and month swapped (US-style entry)
-        (born.year, born.month, int(f"{born.day:02d}"[::-1])),  # 13 -> 31
-        (int(f"{born.year}"[:2] + f"{born.year}"[:1:-1]), born.month, born.day),  # 1985 -> 1958
-    ]
-    for year, month, day in mistakes:
-        try:
-            wrong = date(year, month, day)
-        except ValueError:
-            continue
-        if wrong != born and wrong < POPULATION_AS_OF:
-            return wrong
-    return born.replace(year=born.year - 1)  # a wrong year: the one mistake always possible
+    return spellings.birth_date_variant(rng, born, POPULATION_AS_OF)
 
 
 def _postal_address(rng: random.Random, system: SourceSystem, entry: _Entry, habits: _Habits) -> PostalAddress | None:
@@ -678,13 +756,17 @@ def _postal_address(rng: random.Random, system: SourceSystem, entry: _Entry, hab
     address = (
         entry.person.previous_address if entry.stale_address and entry.person.previous_address else entry.person.address
     )
-    line1, postcode = address.line1, address.postcode
+    line1, postcode = spellings.canonical_line1(address.uprn, address.line1), address.postcode
     town: str | None = address.town
     if not habits.tidy_address:
+        if rng.random() < 0.6:
+            line1 = spellings.line1_variant(rng, address.uprn, address.line1)
         if rng.random() < 0.12:
             line1 = _abbreviated(line1)
         if rng.random() < 0.05:
             postcode = rng.choice((postcode.replace(" ", ""), postcode.lower()))
+        if rng.random() < 0.03:
+            postcode = spellings.postcode_typo(rng, postcode)
         if rng.random() < 0.1:
             town = None
     uprn = address.uprn if address.in_borough and rng.random() < habits.uprn else None

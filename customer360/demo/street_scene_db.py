@@ -57,6 +57,7 @@ requests = Table(
     Column("attributes", JSON),
     # The submitting system's own reference: a retried POST finds its first filing instead of filing twice.
     Column("external_reference", String(40), unique=True),
+    Column("media_url", String(2000), comment="Open311's photo: a link the reporting system gave"),
 )
 request_updates = Table(
     "request_updates",

@@ -91,6 +91,7 @@ class NewHousingApplication:
     income_band: IncomeBand
     bedrooms_needed: int
     submitted_on: date
+    evidence_links: tuple[str, ...] = ()  # signed links to the documents the applicant attached
 
 
 OPEN_STATUSES = frozenset(

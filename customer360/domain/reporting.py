@@ -16,7 +16,7 @@ from enum import StrEnum
 from customer360.domain.geography import distance_metres, inside_borough
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import Problem, required_text
-from customer360.domain.services import MAX_ANSWER, ServiceAttributeRecord, ServiceDefinitionRecord
+from customer360.domain.services import ATTACHMENT, MAX_ANSWER, ServiceAttributeRecord, ServiceDefinitionRecord
 
 # Crews read reports on a handheld at the roadside: about a page says what and where, and anything
 # longer is a letter, better made as a complaint. Well inside the demo back office's 4,000.
@@ -77,6 +77,7 @@ class StreetReportSubmission:
     # When the gateway kept the report: where a back office without `external_reference` may hold an
     # earlier filing of it (a post whose answer was lost), to be found instead of filed twice.
     kept_at: datetime | None = None
+    media_url: str | None = None  # Open311's one photo: a signed link to the cleaned image
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,16 @@ def validate_attributes(definition: ServiceDefinitionRecord, values: Sequence[tu
         if attribute.required and attribute.code not in answered
     )
     return problems
+
+
+def attached_in_answers(definition: ServiceDefinitionRecord, values: Sequence[tuple[str, str]]) -> list[str]:
+    """The attachment ids given as answers to the definition's `attachment` questions (evidence)."""
+    found = []
+    for code, value in values:
+        attribute = asked(definition, code)
+        if attribute is not None and attribute.datatype == ATTACHMENT and value.strip():
+            found.append(value.strip())
+    return found
 
 
 def asked(definition: ServiceDefinitionRecord, code: str) -> ServiceAttributeRecord | None:

@@ -50,6 +50,10 @@ class DefinedService:
 
 
 OPEN311_DATATYPES = frozenset({"string", "text", "number", "datetime", "singlevaluelist", "multivaluelist"})
+# A staff-defined service may also ask for evidence: the answer is the id of a file the resident uploaded
+# (`uploadAttachment`), and the CRM case gets a link to it.
+ATTACHMENT = "attachment"
+DEFINED_DATATYPES = OPEN311_DATATYPES | {ATTACHMENT}
 # The back-office queues a defined service can be routed to (CRM case queues).
 ROUTES = frozenset({"LICENSING", "WASTE", "ENVIRONMENTAL_HEALTH", "HOUSING", "REVENUES", "CUSTOMER_SERVICES"})
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,39}$")
@@ -127,12 +131,12 @@ def attribute_design_problems(attributes: Sequence[ServiceAttributeRecord]) -> l
             problems.append(Problem((*path, "code"), ServiceDesignCode.DUPLICATE_ATTRIBUTE, "Codes must differ"))
         seen.add(attribute.code.casefold())
         problems += required_text(attribute.description, (*path, "description"), "a question", 200)
-        if attribute.datatype not in OPEN311_DATATYPES:
+        if attribute.datatype not in DEFINED_DATATYPES:
             problems.append(
                 Problem(
                     (*path, "datatype"),
                     ServiceDesignCode.INVALID_DATATYPE,
-                    f"Use one of {', '.join(sorted(OPEN311_DATATYPES))}",
+                    f"Use one of {', '.join(sorted(DEFINED_DATATYPES))}",
                 )
             )
         if attribute.datatype.endswith("valuelist") and not attribute.values:

@@ -6,9 +6,9 @@ Order, outermost first (`customer360.app.create_app` wires it; `stack.py` builds
 2. `headers.SecurityHeaders`    - nosniff, Referrer-Policy, CSP, frame-ancestors, HSTS in production
 3. CORS (Starlette's)           - only the origins in `C360_CORS_ORIGINS`
 4. `timeout.RequestTimeout`     - 504 when a request runs past `C360_REQUEST_TIMEOUT_SECONDS`
-5. `body_limit.BodySizeLimit`   - 413 past `C360_MAX_BODY_BYTES`
+5. `body_limit.BodySizeLimit`   - 413 past `C360_MAX_BODY_BYTES` (a multipart upload: past its files' limit)
 6. `rate_limit.ClientRateLimit` - 429 + Retry-After past `C360_RATE_LIMIT_PER_IP` per window
-7. `content_type.CsrfGuard`     - POST /graphql must be JSON (no "simple" cross-site form posts)
+7. `content_type.CsrfGuard`     - POST /graphql must be JSON, or carry a preflight-forcing header (uploads)
 8. `purpose.AccessPurposes`     - a malformed `X-Access-Purpose` is a 400
 then, on /graphql only, `authentication.Authenticated` (401 for a bad token) and the per-principal
 rate limit (`rate_limit.PrincipalRateLimit`).

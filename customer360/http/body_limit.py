@@ -1,5 +1,6 @@
 """413 for a request body larger than `C360_MAX_BODY_BYTES`: refused from its Content-Length when it
-says so, otherwise counted as it streams in (a chunked body cannot slip past)."""
+says so, otherwise counted as it streams in (a chunked body cannot slip past). A multipart body (an
+upload) has its own limit: its files' (`C360_MAX_UPLOAD_BYTES` times the files a request may carry)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,32 @@ class _TooLarge(Exception):
     pass
 
 
+# Room in a multipart body for its fields (the GraphQL document, the map, a CSRF token) and part headers.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_multipart_bytes: int | None = None) -> None:
         self._app = app
         self._max = max_bytes
+        self._max_multipart = max_multipart_bytes if max_multipart_bytes is not None else max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._max <= 0:
             await self._app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self._max_multipart if multipart else self._max
+        declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self._max
+                too_large = int(declared) > limit
             except ValueError:
                 await refusal(400, "Content-Length is not a number", "BAD_REQUEST")(scope, receive, send)
                 return
             if too_large:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
                 return
         received = 0
         started = False
@@ -39,7 +48,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self._max:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -53,9 +62,9 @@ class BodySizeLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = refusal(413, f"the request body is larger than {self._max} bytes", "PAYLOAD_TOO_LARGE")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = refusal(413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE")
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

@@ -2,8 +2,8 @@
 
 - POST must carry `Content-Type: application/json` (a browser can only send `text/plain`, form and
   multipart bodies cross-site without asking first), or one of the headers that force a preflight
-  (`X-Requested-With`, `Apollo-Require-Preflight`) - and even then Strawberry parses JSON bodies only.
-  Anything else is a 415.
+  (`X-Requested-With`, `Apollo-Require-Preflight`), as Apollo Server's CSRF prevention does: that is how
+  a GraphQL multipart request (`uploadAttachment`) gets in. Anything else is a 415.
 - GET runs queries only (Strawberry refuses a mutation over GET with a 400), so a cross-site GET
   cannot change anything; and the API takes bearer tokens, never cookies, so it carries no identity.
 """

@@ -42,7 +42,7 @@ from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-d
 from strawberry.types import ExecutionResult
 
 from customer360.attempts import ATTEMPT, Attempt
-from customer360.auth.principal import Principal
+from customer360.auth.principal import Principal, scope_of
 from customer360.cache.views import fingerprint
 from customer360.domain.problems import CommonCode
 from customer360.store.database import STORE_ERRORS
@@ -248,13 +248,6 @@ def refuse_batched_key(request: Request) -> None:
     """One key names one request: on a batch of operations it would name several."""
     if request.headers.get(HEADER) is not None:
         raise HTTPException(400, f"{HEADER} applies to one operation; send batched operations without it")
-
-
-def scope_of(principal: Principal) -> str:
-    """Whose keys these are: the principal's kind and a hash of its subject (never the subject itself)."""
-    if principal.subject is None:
-        return principal.kind.value
-    return f"{principal.kind.value}:{hashlib.sha256(principal.subject.encode()).hexdigest()}"
 
 
 @lru_cache(maxsize=256)

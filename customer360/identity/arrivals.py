@@ -9,6 +9,12 @@ the pair: a twin, a father), as in a full linking run; otherwise it starts a cus
 a pair rated at least `REVIEW` goes to the stewards' queue. Arrivals are taken in order, so a second
 new record of a new person finds the first. With many workers, one at a time runs this (a lease in
 the store, `store/leases.py`).
+
+An arrival can also show that two customers are one person: it links to one and agrees as strongly with
+another's records. As in a full run's clustering, the two are merged when that is well supported (a pair
+at `BRIDGE_PROBABILITY`, or two pairs at `AUTO_LINK`, and no relatives between the arrival and that
+customer); any weaker pair of `REVIEW` or more with another customer's record goes to the stewards' queue
+with its evidence.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
+from customer360.identity.clustering import BRIDGE_PROBABILITY, LINKS_TO_BRIDGE
 from customer360.identity.features import MatchRecord
 from customer360.identity.linking import MODEL_RULE, IdentityHub
 from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
@@ -31,10 +38,11 @@ from customer360.identity.survivorship import golden_record
 from customer360.sources.catalogue import SOURCE_PRIORITY
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.ports import PeopleSource
-from customer360.store.customers import NewLink
+from customer360.store.customers import CustomersChanged, NewLink
 from customer360.store.identity import ProposedPair
 
 NEW_RULE = "arrival"
+STEWARD_RULE_PREFIX = "steward_"  # the rule of links a data steward's merge or unmerge made
 ARRIVAL_NAMESPACE = uuid.UUID("2a4b3f3c-1f0e-4c55-8d8e-6c1b7a0f5e21")
 
 log = logging.getLogger("customer360.identity.arrivals")
@@ -46,6 +54,7 @@ class ArrivalSummary:
     linked: int  # joined an existing customer
     new_customers: int
     queued: int  # pairs sent to review
+    merged: int = 0  # customers an arrival showed to be one person with the one it joined
 
 
 async def match_arrivals(
@@ -72,7 +81,7 @@ async def match_arrivals(
         return ArrivalSummary(0, 0, 0, 0)
     model = await _model(model_path, hub)
     owners = dict(await hub.customers.owners_of([(r.system, r.record_id) for r in arrivals]))
-    linked = new = queued = 0
+    linked = new = queued = merged = 0
     for record in arrivals:
         key = (record.system, record.record_id)
         await hub.people.upsert_many([record])
@@ -98,6 +107,20 @@ async def match_arrivals(
                 linked += 1
                 if cache is not None:
                     await cache.forget(Stale(customers=[owner], sign_ins=True))
+                bridged, proposals = _bridged(owner, scored, neighbour_owners)
+                for other in bridged:
+                    if await _merge(hub, owner, other, by=by, priority=priority):
+                        merged += 1
+                        if cache is not None:
+                            await cache.forget(Stale(customers=[owner, other], sign_ins=True))
+                    else:  # a steward's decision, or changed meanwhile: the pairs go to the queue instead
+                        proposals += [
+                            (o, p) for o, p in scored if neighbour_owners.get((o.system, o.record_id)) == other
+                        ]
+                queued += await hub.review.propose(
+                    ProposedPair(key, (o.system, o.record_id), p.match_probability, p.match_weight, p.evidence)
+                    for o, p in proposals
+                )
             continue
         customer_id = str(uuid.uuid5(ARRIVAL_NAMESPACE, f"{record.system.value}:{record.record_id}"))
         link = NewLink(customer_id, record.system, record.record_id, 1.0, NEW_RULE)
@@ -112,7 +135,49 @@ async def match_arrivals(
             for other, pair in scored
             if pair.match_probability >= REVIEW
         )
-    return ArrivalSummary(len(arrivals), linked, new, queued)
+    return ArrivalSummary(len(arrivals), linked, new, queued, merged)
+
+
+Scored = list[tuple[PersonRecord, ScoredPair]]
+
+
+def _bridged(
+    owner: str, scored: Scored, neighbour_owners: Mapping[tuple[SourceSystem, str], str]
+) -> tuple[list[str], Scored]:
+    """(other customers the arrival shows to be the owner's person, pairs with other customers' records to
+    put to a steward). A merge needs what the clustering needs to join two clusters: one pair at
+    `BRIDGE_PROBABILITY` or two at `AUTO_LINK`, and no relatives pattern with any record of that customer."""
+    by_customer: dict[str, Scored] = {}
+    for other, pair in scored:
+        customer = neighbour_owners.get((other.system, other.record_id))
+        if customer and customer != owner:
+            by_customer.setdefault(customer, []).append((other, pair))
+    bridged, proposals = [], []
+    for customer, pairs in by_customer.items():
+        strong = [p.match_probability for _, p in pairs if p.match_probability >= AUTO_LINK]
+        related = any(p.relatives for _, p in pairs)
+        if not related and strong and (max(strong) >= BRIDGE_PROBABILITY or len(strong) >= LINKS_TO_BRIDGE):
+            bridged.append(customer)
+        else:
+            proposals += [(o, p) for o, p in pairs if p.match_probability >= REVIEW]
+    return bridged, proposals
+
+
+async def _merge(hub: IdentityHub, owner: str, other: str, *, by: str, priority: Sequence[SourceSystem]) -> bool:
+    """Move the other customer's records to the owner (kept, marked merged, so a steward can undo it).
+    Not where a steward has decided how these records go together (a link of theirs on either side): the
+    model does not overrule a person; the pairs go to the queue instead."""
+    links = await hub.customers.links_by_customer([owner, other])
+    if any(link.rule.startswith(STEWARD_RULE_PREFIX) for found in links.values() for link in found):
+        return False
+    keys = await hub.customers.active_records(owner) + await hub.customers.active_records(other)
+    stored = await hub.people.by_key(keys)
+    survivor = golden_record(owner, [stored[k] for k in keys if k in stored], priority)
+    try:
+        await hub.customers.merge(survivor, other, by=by, rule=MODEL_RULE)
+    except CustomersChanged:
+        return False
+    return True
 
 
 async def _scored(

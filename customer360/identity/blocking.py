@@ -93,6 +93,32 @@ def candidate_pairs(
     return Candidates(left=codes // n, right=codes % n, skipped_blocks=skipped)
 
 
+def candidate_pairs_touching(
+    features: Features,
+    new: npt.NDArray[np.bool_],
+    rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
+    max_block: int = DEFAULT_MAX_BLOCK,
+) -> Candidates:
+    """The candidate pairs `candidate_pairs` would give that involve at least one `new` record: a day's
+    arrivals against a stored population, without building the pairs among the stored records. Each rule
+    looks only at the blocks a new record is in (whole, so the block size cap means the same)."""
+    n = len(features)
+    found: list[IntArray] = []
+    skipped: dict[str, int] = {}
+    for rule in rules:
+        cap = min(max_block, rule.max_block) if rule.max_block else max_block
+        keys = rule.key(features)
+        wanted = set(keys[new & (keys != "")].tolist())  # a set: numpy's isin on strings is far slower
+        in_new_blocks = np.fromiter((key in wanted for key in keys.tolist()), dtype=np.bool_, count=len(keys))
+        left, right, too_big = _pairs_within_blocks(np.where(in_new_blocks, keys, ""), cap)
+        skipped[rule.name] = too_big
+        touching = new[left] | new[right]
+        left, right = left[touching], right[touching]
+        found.append(np.minimum(left, right) * n + np.maximum(left, right))
+    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return Candidates(left=codes // n, right=codes % n, skipped_blocks=skipped)
+
+
 def _pairs_within_blocks(keys: Keys, max_block: int) -> tuple[IntArray, IntArray, int]:
     """Every pair of records sharing a key, built a block size at a time with numpy (no per-pair Python)."""
     keyed = np.flatnonzero(keys != "")

@@ -11,6 +11,7 @@ such as a father's record and his son's "Jr"): then no chain of links may put th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -32,9 +33,13 @@ def connected_clusters(
     link_threshold: float,
     bridge_probability: float = BRIDGE_PROBABILITY,
     apart: tuple[IntArray, IntArray] | None = None,
+    corroboration: float | None = None,
 ) -> tuple[IntArray, Floats]:
     """(cluster label per record, each record's strongest link inside its cluster; 0 for a lone record).
-    `apart` holds pairs of records that must not end up in one cluster (cannot-link)."""
+    `apart` holds pairs of records that must not end up in one cluster (cannot-link). With `corroboration`,
+    a record left alone joins a cluster when at least two of that cluster's records rate it that likely or
+    more and no other cluster does (see `_corroborated`)."""
+    weak = (left, right, probability)
     linked = probability >= link_threshold
     left, right, probability = left[linked], right[linked], probability[linked]
     order = np.argsort(-probability, kind="stable")
@@ -79,12 +84,52 @@ def connected_clusters(
         group_a.extend(group_b)
         members[root_a] = group_a
         members.pop(root_b, None)
+    if corroboration is not None:
+        for record, root in _corroborated(size, find, members, relatives, weak, corroboration):
+            parent[record] = root
+            members[root].append(record)
+            left, right = np.append(left, record), np.append(right, members[root][0])
+            probability = np.append(probability, corroboration)
     labels = np.array([find(i) for i in range(size)], dtype=np.int64)
     inside = labels[left] == labels[right]
     strongest = np.zeros(size, dtype=np.float64)
     np.maximum.at(strongest, left[inside], probability[inside])
     np.maximum.at(strongest, right[inside], probability[inside])
     return labels, strongest
+
+
+def _corroborated(
+    size: int,
+    find: Callable[[int], int],
+    members: dict[int, list[int]],
+    relatives: defaultdict[int, list[int]],
+    pairs: tuple[IntArray, IntArray, Floats],
+    floor: float,
+) -> list[tuple[int, int]]:
+    """(record, cluster) for records still alone that every record of one cluster (two or more) rates at
+    `floor` or above, and no record of any other cluster does: a street-scene report that holds a name and
+    nothing else agrees with each of that person's records and with nobody else's. One record of the
+    cluster that does not agree (another date of birth: a namesake) keeps it out; so does a relative."""
+    left, right, probability = pairs
+    strong = probability >= floor
+    votes: defaultdict[int, list[int]] = defaultdict(list)
+    for a, b in zip(left[strong].tolist(), right[strong].tolist(), strict=True):
+        votes[a].append(b)
+        votes[b].append(a)
+    joins = []
+    for record, others in votes.items():
+        if find(record) != record or record in members or len(others) < 2:
+            continue
+        roots = {find(other) for other in others}
+        if len(roots) != 1:
+            continue
+        root = roots.pop()
+        if root == record or len(members.get(root, ())) < 2 or len(set(others)) < len(members[root]):
+            continue
+        if any(find(other) == root for other in relatives.get(record, ())):
+            continue
+        joins.append((record, root))
+    return joins
 
 
 def two_deduplicated_files(sources: npt.NDArray[np.object_], left: IntArray, right: IntArray, linked: Bools) -> bool:

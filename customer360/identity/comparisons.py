@@ -63,10 +63,24 @@ def _similarity(a: Column, b: Column, mask: Bools, scorer: Callable[..., float],
     return scores
 
 
-def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column, Column, Column]:
+NamePairs = tuple[Column, Column, Column, Column]
+# The forename and surname comparisons of one chunk both need `_names`: the last answer is kept, with the
+# very arrays it was for (held, so they cannot be freed and their ids reused by other arrays).
+_last_names: list[tuple[Features, IntArray, IntArray, NamePairs]] = []
+
+
+def _names(f: Features, left: IntArray, right: IntArray) -> NamePairs:
     """(forename a, forename b, surname a, surname b), with b's two names exchanged where b has them the
     wrong way round ("Kexel, Amber" against "Amber Kexel": a slip every register makes), including where
     one of the two was also mistyped or replaced: neither name agrees in place, one agrees crossed."""
+    if _last_names and _last_names[0][0] is f and _last_names[0][1] is left and _last_names[0][2] is right:
+        return _last_names[0][3]
+    names = _names_uncached(f, left, right)
+    _last_names[:] = [(f, left, right, names)]
+    return names
+
+
+def _names_uncached(f: Features, left: IntArray, right: IntArray) -> NamePairs:
     fa, fb, sa, sb = f.forename[left], f.forename[right].copy(), f.surname[left], f.surname[right].copy()
     known = _both_known(fa, fb) & _both_known(sa, sb)
     similar = JaroWinkler.normalized_similarity
@@ -85,21 +99,52 @@ def _names(f: Features, left: IntArray, right: IntArray) -> tuple[Column, Column
 
 def compare_forename(f: Features, left: IntArray, right: IntArray) -> Levels:
     a, b, _, _ = _names(f, left, right)
-    return _forename_levels(a, b)
+    sound_a, sound_b = f.forename_sound[left], f.forename_sound[right]
+    # Mohammed and Muhammad, Zainab and Zaynab: one name romanised two ways (where not written crossed).
+    sounds_alike = (sound_a == sound_b) & (sound_a != "") & (b == f.forename[right])
+    # Only a name the nickname table knows can be a nickname, or a slip of one, of another.
+    tabled = f.forename_has_variants[left] | f.forename_has_variants[right]
+    return _forename_levels(a, b, f.other_forenames[left], f.other_forenames[right], sounds_alike, tabled)
 
 
-def _forename_levels(a: Column, b: Column) -> Levels:
+def _forename_levels(
+    a: Column,
+    b: Column,
+    others_a: Column | None = None,
+    others_b: Column | None = None,
+    sounds_alike: Bools | None = None,
+    tabled: Bools | None = None,
+) -> Levels:
     known = _both_known(a, b)
     same = a == b
     unequal = known & ~same
     jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
     nickname = np.zeros(len(a), dtype=np.bool_)
-    positions = np.flatnonzero(unequal & (jw < 0.94))
+    if sounds_alike is None:
+        sounds_alike = np.zeros(len(a), dtype=np.bool_)
+    differ = unequal & (jw < 0.94)
+    positions = np.flatnonzero(differ if tabled is None else differ & tabled)
     nickname[positions] = [_nickname(x, y) for x, y in zip(a[positions], b[positions], strict=True)]
+    if others_a is not None and others_b is not None:
+        positions = np.flatnonzero(differ & ((others_a != "") | (others_b != "")))
+        if len(positions):
+            # "Robert" against "James Robert": the second name used as the first is the same person's name.
+            second = [
+                x in oy.split() or y in ox.split()
+                for x, y, ox, oy in zip(
+                    a[positions], b[positions], others_a[positions], others_b[positions], strict=True
+                )
+            ]
+            nickname[positions] |= np.array(second, dtype=np.bool_)
     # "J" against "John": an initial that fits is weak agreement, not a different name.
-    initial = unequal & np.array([len(x) == 1 or len(y) == 1 for x, y in zip(a, b, strict=True)], dtype=np.bool_)
-    initial &= np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=np.bool_)
-    return _levels([same, nickname, jw >= 0.94, jw >= SIMILAR_NAME, (jw >= FUZZY_NAME) | initial], known)
+    initial = unequal & (jw < FUZZY_NAME)
+    positions = np.flatnonzero(initial)
+    initial[positions] = [
+        (len(x) == 1 or len(y) == 1) and x[0] == y[0] for x, y in zip(a[positions], b[positions], strict=True)
+    ]
+    return _levels(
+        [same, nickname, (jw >= 0.94) | sounds_alike, jw >= SIMILAR_NAME, (jw >= FUZZY_NAME) | initial], known
+    )
 
 
 @lru_cache(maxsize=500_000)
@@ -119,8 +164,30 @@ def compare_surname(f: Features, left: IntArray, right: IntArray) -> Levels:
     _, _, a, b = _names(f, left, right)
     known = _both_known(a, b)
     same = a == b
-    jw = _similarity(a, b, known & ~same, JaroWinkler.normalized_similarity)
-    return _levels([same, jw >= 0.94, jw >= SIMILAR_NAME, jw >= FUZZY_NAME], known)
+    unequal = known & ~same
+    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
+    # Smith-Jones against Jones, or Jones Smith: a double-barrelled name written in another order or in half.
+    parts_a, parts_b = f.surname_parts[left], f.surname_parts[right]
+    barrelled = unequal & ((parts_a != "") | (parts_b != ""))
+    positions = np.flatnonzero(barrelled)
+    barrelled[positions] = [
+        _one_name_in_parts(x, y, px, py)
+        for x, y, px, py in zip(a[positions], b[positions], parts_a[positions], parts_b[positions], strict=True)
+    ]
+    sound_a, sound_b = f.surname_sound[left], f.surname_sound[right]
+    sounds = unequal & (sound_a == sound_b) & (sound_a != "") & (b == f.surname[right])  # Hussain and Hussein
+    # A surname that changed on marriage or divorce: a woman's, or someone's whose records say no sex.
+    sex_a, sex_b = f.sex[left], f.sex[right]
+    may_have_changed = (sex_a != "M") & (sex_b != "M")
+    return _levels(
+        [same, (jw >= 0.94) | barrelled | sounds, jw >= SIMILAR_NAME, jw >= FUZZY_NAME, may_have_changed], known
+    )
+
+
+def _one_name_in_parts(a: str, b: str, parts_a: str, parts_b: str) -> bool:
+    names_a = set(parts_a.split()) if parts_a else {a}
+    names_b = set(parts_b.split()) if parts_b else {b}
+    return names_a <= names_b or names_b <= names_a
 
 
 def compare_date_of_birth(f: Features, left: IntArray, right: IntArray) -> Levels:
@@ -152,12 +219,15 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
     street = (
         np.maximum(
             _similarity(sa, sb, differ, fuzz.token_set_ratio, fill=100.0),
-            _similarity(_without_spaces(sa), _without_spaces(sb), differ, fuzz.ratio, fill=100.0),
+            _similarity(f.street_compact[left], f.street_compact[right], differ, fuzz.ratio, fill=100.0),
         )
         / 100
     )
     same_street = street_known & (street >= SIMILAR_NAME)
-    same_address = same_street & (f.house[left] == f.house[right])
+    # The building's number: "Flat 2, 12", "2/12" and "12B" are all number 12 (which flat is the names' job).
+    same_address = same_street & (
+        (f.house[left] == f.house[right]) | ((f.building[left] == f.building[right]) & (f.building[left] != ""))
+    )
     town_known = _both_known(f.town[left], f.town[right])
     same_town = town_known & (f.town[left] == f.town[right])
     nearby = near_postcode | same_town
@@ -172,10 +242,6 @@ def compare_address(f: Features, left: IntArray, right: IntArray) -> Levels:
         ],
         postcode_known | street_known,
     )
-
-
-def _without_spaces(column: Column) -> Column:
-    return np.array([value.replace(" ", "") for value in column], dtype=object)
 
 
 def compare_email(f: Features, left: IntArray, right: IntArray) -> Levels:
@@ -256,7 +322,9 @@ def compare_relatives(f: Features, left: IntArray, right: IntArray, earlier: Map
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("forename", ("exact", "nickname", "typo", "similar", "fuzzy", "different"), compare_forename),
-    Comparison("surname", ("exact", "typo", "similar", "fuzzy", "different"), compare_surname),
+    Comparison(
+        "surname", ("exact", "typo", "similar", "fuzzy", "different_may_have_changed", "different"), compare_surname
+    ),
     Comparison(
         "date_of_birth",
         ("exact", "day_month_swapped", "one_slip", "different", "generation_apart"),
@@ -300,4 +368,5 @@ def comparison_vectors(
         else:
             out[:, column] = comparison.compare(features, left, right)
         done[comparison.name] = out[:, column]
+    _last_names.clear()  # nothing of this chunk is kept past it
     return out

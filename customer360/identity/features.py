@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+import jellyfish
 import numpy as np
 import numpy.typing as npt
 
 from customer360.domain.people import PersonRecord, normalise_email, normalise_name, normalise_phone
+from customer360.identity.names import forename_variants
 
 IntArray = npt.NDArray[np.int64]
 
@@ -62,6 +64,11 @@ class MatchRecord:
 _GENERATION = {"JR": "JR", "JNR": "JR", "JUNIOR": "JR", "II": "JR", "SR": "SR", "SNR": "SR", "SENIOR": "SR"}
 _MALE_TITLES = {"MR", "MASTER", "SIR", "LORD"}
 _FEMALE_TITLES = {"MRS", "MS", "MISS", "LADY", "DAME", "MADAM"}
+# Typed into a name field ("Mr John", "Smith MBE"): not part of the name.
+_TITLES = _MALE_TITLES | _FEMALE_TITLES | {"DR", "PROF", "REV", "MX"}
+_SUFFIXES = {"ESQ", "MBE", "OBE", "CBE", "BSC", "BA", "MA", "MSC", "PHD", "JP", "QC", "KC", "RN"}
+# Where older systems hold a date of birth nobody asked for: 1900-01-01 and the like, never a real one.
+_PLACEHOLDER_YEARS_BEFORE = 1901
 # Street words as typed short; expanded so "High St" and "High Street" compare equal.
 _STREET_WORDS = {
     "ST": "STREET", "RD": "ROAD", "LN": "LANE", "AVE": "AVENUE", "AV": "AVENUE", "DR": "DRIVE",
@@ -71,6 +78,9 @@ _STREET_WORDS = {
     "FLT": "FLAT", "APT": "FLAT", "VLGE": "VILLAGE",
 }  # fmt: skip
 _STREET_KINDS = frozenset(_STREET_WORDS.values()) | {"THE", "OF", "UPPER", "LOWER", "NORTH", "SOUTH", "EAST", "WEST"}
+# How a flat is written ("Flat 2", "First Floor Flat", "Apartment 2"): which flat, not which street.
+_FLAT_WORDS = frozenset({"FLAT", "FLT", "APT", "APARTMENT", "FLOOR", "GROUND", "FIRST", "SECOND", "TOP", "BASEMENT"})
+_DIGIT = re.compile(r"\d")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _SOUNDEX_CODES = {
     c: str(d) for d, letters in enumerate(("AEIOUYHW", "BFPV", "CGJKQSXZ", "DT", "L", "MN", "R")) for c in letters
@@ -82,9 +92,14 @@ class Features:
     """Normalised columns for `len(records)` records; empty string (or -1) means unknown."""
 
     records: Sequence[MatchRecord]
-    forename: npt.NDArray[np.object_]  # first forename, upper case letters
+    forename: npt.NDArray[np.object_]  # first forename, upper case letters, any title typed into it removed
+    other_forenames: npt.NDArray[np.object_]  # the second and later forenames ("ROBERT" of "James Robert")
+    forename_sound: npt.NDArray[np.object_]  # metaphone: Mohammed and Muhammad sound alike
+    forename_has_variants: npt.NDArray[np.bool_]  # the nickname table knows the name (Bob, Robert)
     surname: npt.NDArray[np.object_]  # letters only, generation marker removed ("OBRIEN")
     surname_soundex: npt.NDArray[np.object_]
+    surname_sound: npt.NDArray[np.object_]  # metaphone
+    surname_parts: npt.NDArray[np.object_]  # a double-barrelled name's parts, sorted ("JONES SMITH"); else ""
     name_pair: npt.NDArray[np.object_]  # forename and surname in alphabetical order: blind to a swap
     generation: npt.NDArray[np.object_]  # "JR", "SR" or ""
     sex: npt.NDArray[np.object_]  # "M", "F" or "" as the title implies
@@ -94,8 +109,10 @@ class Features:
     postcode: npt.NDArray[np.object_]  # compact upper case, no space
     postcode_sector: npt.NDArray[np.object_]  # all but the last two characters ("B797" of B79 7BZ)
     street: npt.NDArray[np.object_]  # address words, abbreviations expanded, numbers removed
+    street_compact: npt.NDArray[np.object_]  # the same without spaces: "Callistercrescent" is Callister Crescent
     street_word: npt.NDArray[np.object_]  # line 1's longest street word ("MESSENGER" of 4 Messenger Street)
     house: npt.NDArray[np.object_]  # the numbers in the address ("12 3")
+    building: npt.NDArray[np.object_]  # the building's number: "12" of "Flat 2, 12 X Street", "2/12", "12B"
     town: npt.NDArray[np.object_]
     email: npt.NDArray[np.object_]
     phone: npt.NDArray[np.object_]  # E.164
@@ -113,8 +130,13 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
     return Features(
         records=records,
         forename=_strings(columns["forename"]),
+        other_forenames=_strings(columns["other_forenames"]),
+        forename_sound=_strings(columns["forename_sound"]),
+        forename_has_variants=np.array(columns["forename_has_variants"], dtype=np.bool_),
         surname=_strings(columns["surname"]),
         surname_soundex=_strings(columns["surname_soundex"]),
+        surname_sound=_strings(columns["surname_sound"]),
+        surname_parts=_strings(columns["surname_parts"]),
         name_pair=_strings(columns["name_pair"]),
         generation=_strings(columns["generation"]),
         sex=_strings(columns["sex"]),
@@ -124,8 +146,10 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
         postcode=_strings(columns["postcode"]),
         postcode_sector=_strings(columns["postcode_sector"]),
         street=_strings(columns["street"]),
+        street_compact=_strings(columns["street_compact"]),
         street_word=_strings(columns["street_word"]),
         house=_strings(columns["house"]),
+        building=_strings(columns["building"]),
         town=_strings(columns["town"]),
         email=_strings(columns["email"]),
         phone=_strings(columns["phone"]),
@@ -134,26 +158,49 @@ def build_features(records: Sequence[MatchRecord]) -> Features:
 
 
 _COLUMNS = (
-    "forename", "surname", "surname_soundex", "name_pair", "generation", "sex", "dob", "dob_swapped", "dob_day",
-    "postcode", "postcode_sector", "street", "street_word", "house", "town", "email", "phone", "mobile",
+    "forename", "other_forenames", "forename_sound", "forename_has_variants", "surname", "surname_soundex",
+    "surname_sound", "surname_parts", "name_pair", "generation", "sex", "dob", "dob_swapped", "dob_day", "postcode",
+    "postcode_sector", "street", "street_compact", "street_word", "house", "building", "town", "email", "phone",
+    "mobile",
 )  # fmt: skip
 
 
+@lru_cache(maxsize=200_000)
+def _name_words(text: str) -> list[str]:
+    """Cached: names repeat across a council's records; callers must not change the list."""
+    return normalise_name(text).split()
+
+
 def _row(record: MatchRecord) -> dict[str, object]:
-    forename_words = normalise_name(record.forenames).split()
-    surname_words = normalise_name(record.surname).split()
+    forename_words = _name_words(record.forenames)
+    surname_words = _name_words(record.surname)
     generation = next((_GENERATION[w] for w in (*surname_words, *forename_words) if w in _GENERATION), "")
-    forename = next((w for w in forename_words if w not in _GENERATION), "")
-    surname = "".join(w for w in surname_words if w not in _GENERATION)
-    title = normalise_name(record.title).replace(" ", "")
+    title = "".join(_name_words(record.title))
+    typed_titles = [w for w in forename_words if w in _TITLES]
+    given = [w for w in forename_words if w not in _GENERATION and w not in _TITLES]
+    forename = given[0] if given else ""
+    family = [w for w in surname_words if w not in _GENERATION and w not in _SUFFIXES and w not in _TITLES]
+    surname = _mac("".join(family))
+    parts = sorted(_mac(w) for w in _joined_prefixes(family) if len(w) >= 3)
+    title = title or (typed_titles[0] if typed_titles else "")
     street_words, house_numbers = _address_words(f"{record.address_line1} {record.address_line2}")
+    line1_words, line1_numbers = _address_words(record.address_line1, ordered=True)
     phone = _phone(record.phone)
-    born = record.date_of_birth
+    born = (
+        record.date_of_birth
+        if record.date_of_birth and record.date_of_birth.year >= _PLACEHOLDER_YEARS_BEFORE
+        else None
+    )
     postcode = _compact(record.postcode)
     return {
         "forename": forename,
+        "other_forenames": " ".join(given[1:]),
+        "forename_sound": _sound(forename),
+        "forename_has_variants": _has_variants(forename),
         "surname": surname,
         "surname_soundex": soundex(surname),
+        "surname_sound": _sound(surname),
+        "surname_parts": " ".join(parts) if len(parts) > 1 else "",
         "name_pair": "|".join(sorted((forename, surname))) if forename and surname else "",
         "generation": generation,
         "sex": "M" if title in _MALE_TITLES else "F" if title in _FEMALE_TITLES else "",
@@ -163,10 +210,10 @@ def _row(record: MatchRecord) -> dict[str, object]:
         "postcode": postcode,
         "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
         "street": " ".join(street_words),
-        "street_word": max(
-            (w for w in _address_words(record.address_line1)[0] if w not in _STREET_KINDS), key=len, default=""
-        ),
+        "street_compact": "".join(street_words),
+        "street_word": max((w for w in line1_words if w not in _STREET_KINDS), key=len, default=""),
         "house": " ".join(house_numbers),
+        "building": _building(line1_numbers or house_numbers),
         "town": _compact(record.town),
         "email": normalise_email(record.email) or "",
         "phone": phone,
@@ -174,6 +221,7 @@ def _row(record: MatchRecord) -> dict[str, object]:
     }
 
 
+@lru_cache(maxsize=100_000)
 def soundex(word: str) -> str:
     """American Soundex (R163 for Robert): a surname's sound, for blocking on names spelt differently."""
     if not word:
@@ -197,14 +245,59 @@ def _compact(text: str) -> str:
     return _NOT_ALNUM.sub("", _fold(text))
 
 
+@lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(c))
+    upper = text.upper()
+    if upper.isascii():
+        return upper  # nothing to fold: most addresses and names
+    return "".join(c for c in unicodedata.normalize("NFKD", upper) if not unicodedata.combining(c))
 
 
-def _address_words(text: str) -> tuple[list[str], list[str]]:
+def _mac(surname: str) -> str:
+    """McDonald and MacDonald are one name written two ways."""
+    return f"MAC{surname[2:]}" if surname.startswith("MC") else surname
+
+
+_PREFIXES = {"MC", "MAC", "O", "D", "DE", "LE", "LA", "VAN", "VON"}
+
+
+def _joined_prefixes(words: list[str]) -> list[str]:
+    """["MC", "DONALD", "SMITH"] -> ["MCDONALD", "SMITH"]: a prefix written apart belongs to the next word."""
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1] in _PREFIXES:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
+@lru_cache(maxsize=100_000)
+def _has_variants(forename: str) -> bool:
+    return len(forename_variants(forename)) > 1
+
+
+@lru_cache(maxsize=100_000)
+def _sound(name: str) -> str:
+    """Metaphone, for names of four letters or more (short names sound alike too easily)."""
+    return jellyfish.metaphone(name) if len(name) >= 4 else ""
+
+
+def _building(numbers: list[str]) -> str:
+    """The building's number: the last number in the first line, its flat letter dropped ("12B" -> "12")."""
+    if not numbers:
+        return ""
+    digits = "".join(c for c in numbers[-1] if c.isdigit())
+    return digits.lstrip("0")
+
+
+@lru_cache(maxsize=200_000)
+def _address_words(text: str, ordered: bool = False) -> tuple[list[str], list[str]]:
+    """(street words, numbers) of an address; cached, as a street's lines repeat: callers must not change them."""
     words = _NOT_ALNUM.sub(" ", _fold(text)).split()
-    numbers = sorted(w for w in words if any(c.isdigit() for c in w))
-    street = [_STREET_WORDS.get(w, w) for w in words if not any(c.isdigit() for c in w)]
+    numbers = [w for w in words if _DIGIT.search(w)]
+    numbers = numbers if ordered else sorted(numbers)
+    street = [_STREET_WORDS.get(w, w) for w in words if w not in _FLAT_WORDS and not _DIGIT.search(w)]
     return street, numbers
 
 

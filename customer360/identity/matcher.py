@@ -246,7 +246,9 @@ def clusters_from_arrays(
     link_threshold: float,
     apart: tuple[IntArray, IntArray] | None = None,
 ) -> list[Cluster]:
-    labels, strongest = connected_clusters(len(records), left, right, probability, link_threshold, apart=apart)
+    labels, strongest = connected_clusters(
+        len(records), left, right, probability, link_threshold, apart=apart, corroboration=REVIEW
+    )
     # How sure a lone record stands alone: 1 minus its strongest link to anyone.
     nearest = np.zeros(len(records), dtype=np.float64)
     np.maximum.at(nearest, left, probability)

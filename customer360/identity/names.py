@@ -14,6 +14,24 @@ def _namer() -> NickNamer:
     return NickNamer()
 
 
+# British and Polish diminutives the `nicknames` table (American usage) lacks: full name -> short forms.
+BRITISH_DIMINUTIVES: dict[str, tuple[str, ...]] = {
+    "DARREN": ("DAZ",), "GARY": ("GAZ",), "GARETH": ("GAZ",), "BARRY": ("BAZ",), "SHARON": ("SHAZ",),
+    "CHARLES": ("CHAZ",), "TERENCE": ("TEL",), "DEREK": ("DEL",), "REBECCA": ("BEX",), "DEBORAH": ("DEBS",),
+    "NICOLA": ("NIKKI", "NICKY"), "NICOLE": ("NIKKI",), "VICTORIA": ("VIKKI", "VIKI"), "OLIVIA": ("LIV", "LIVVY"),
+    "SOPHIE": ("SOPH",), "SOPHIA": ("SOPH",), "ROBERT": ("ROBBIE",), "CATHERINE": ("KITTY", "CATH"),
+    "KATHERINE": ("KATH", "KITTY"), "KATHLEEN": ("KATH",), "MOHAMMED": ("MO",), "MUHAMMAD": ("MO",),
+    "MAUREEN": ("MO",), "HELEN": ("NELL",), "ELEANOR": ("NELL",), "JACQUELINE": ("JACQUI",), "JAMES": ("JAMIE",),
+    "AGNIESZKA": ("AGA",), "KATARZYNA": ("KASIA",), "MALGORZATA": ("GOSIA",), "TOMASZ": ("TOMEK",),
+    "JAKUB": ("KUBA",), "BARBARA": ("BASIA",), "ALEKSANDRA": ("OLA",), "PIOTR": ("PETER",),
+    "GRAHAM": ("GRAY",), "KEVIN": ("KEV",), "STEPHEN": ("STEVE", "STEVIE"), "EMILY": ("EM", "EMMY"),
+}  # fmt: skip
+_DIMINUTIVE_OF: dict[str, set[str]] = {}
+for _full, _shorts in BRITISH_DIMINUTIVES.items():
+    for _short in _shorts:
+        _DIMINUTIVE_OF.setdefault(_short, set()).add(_full)
+
+
 @lru_cache(maxsize=20_000)
 def forename_variants(forename: str) -> frozenset[str]:
     """The first forename, its nicknames and the names it is a nickname of (upper case)."""
@@ -23,7 +41,8 @@ def forename_variants(forename: str) -> frozenset[str]:
     lower = first.lower()
     namer = _namer()
     related = {lower} | namer.nicknames_of(lower) | namer.canonicals_of(lower)
-    return frozenset(name.upper() for name in related)
+    british = set(BRITISH_DIMINUTIVES.get(first, ())) | _DIMINUTIVE_OF.get(first, set())
+    return frozenset(name.upper() for name in related) | british
 
 
 def forenames_compatible(left: str, right: str) -> bool:

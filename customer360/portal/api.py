@@ -8,6 +8,7 @@ address, so per-address rate limits still count each resident, not the portal.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -42,11 +43,13 @@ async def call(
     *,
     token: str | None,
     idempotency_key: str | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """The `data` of `operation` (a file in `graphql/`) run as the holder of `token` (None: as nobody,
-    for what anyone may do, such as reporting a street problem), complete."""
+    for what anyone may do, such as reporting a street problem), complete. `files`: variables that are
+    uploads, sent as a GraphQL multipart request."""
     data, complete = await call_allowing_gaps(
-        request, operation, variables, token=token, idempotency_key=idempotency_key
+        request, operation, variables, token=token, idempotency_key=idempotency_key, files=files
     )
     if not complete:
         raise ApiUnavailable(operation)
@@ -60,6 +63,7 @@ async def call_allowing_gaps(
     *,
     token: str | None,
     idempotency_key: str | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The `data` of `operation`, and whether it is complete: with a back office down the API answers
     the rest, and that office's part as its fallback (an empty list), which the page must not show as
@@ -79,7 +83,9 @@ async def call_allowing_gaps(
             asyncio.timeout(limit),
             httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as api,
         ):
-            response = await api.post("/graphql", json=body, headers=headers)
+            response = await (
+                _upload(api, body, files, headers) if files else api.post("/graphql", json=body, headers=headers)
+            )
     except TimeoutError as late:
         log.warning("portal operation %s: no answer within %.1f s", operation, limit)
         raise ApiUnavailable(operation) from late
@@ -99,6 +105,20 @@ async def call_allowing_gaps(
     if response.status_code != 200 or not isinstance(data, dict) or codes not in ([], ["SOURCE_UNAVAILABLE"]):
         raise ApiUnavailable(operation)
     return data, not errors
+
+
+def _upload(api: httpx.AsyncClient, body: dict[str, Any], files: dict[str, bytes], headers: dict[str, str]) -> Any:
+    """The GraphQL multipart request spec: each file a part, mapped onto its variable (null in `operations`),
+    with the header that tells the API this is no cross-site form (`http/content_type.py`)."""
+    names = list(files)
+    operations = {**body, "variables": {**body["variables"], **dict.fromkeys(names)}}
+    mapping = {str(n): [f"variables.{name}"] for n, name in enumerate(names)}
+    return api.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps(mapping)},
+        files={str(n): (name, files[name]) for n, name in enumerate(names)},
+        headers={**headers, "Apollo-Require-Preflight": "true"},
+    )
 
 
 def time_limit(request: Request) -> float | None:

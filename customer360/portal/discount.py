@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from customer360.portal import journeys
 from customer360.portal.api import call
+from customer360.portal.instalment_preview import instalments_after
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import resident_page, see_other
@@ -84,6 +85,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
         account=accounts.get(answers["account"]),
         several=len(accounts) > 1,
         starts_on=str(_starts_on(answers) or ""),
+        instalments=await instalments_after(request, session, answers["account"], starts_on=_starts_on(answers)),
         form_token=session.form_tokens[JOURNEY.key],
     )
 

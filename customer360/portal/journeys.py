@@ -26,6 +26,7 @@ from customer360.portal.web import see_other
 # A refusal that says only "a back office cannot answer now": nothing was done, and the same form sent
 # again later can succeed, so it is a service problem to try again, not the resident's answers to fix.
 TRY_AGAIN_CODES = {"SOURCE_UNAVAILABLE"}
+ALSO = ":also"  # the session's key (after the journey's) for what else a sending made
 DUPLICATE_WAIT_SECONDS = 10.0  # how long a second submission waits for the first one's outcome (at most)
 # An error's field path (as the API gives it) -> the id of the input it is about, or None (summary only).
 ElementFor = Callable[[Sequence[str]], str | None]
@@ -104,10 +105,12 @@ async def send(
     questions: str,
     variables: Callable[[dict[str, str]], dict[str, Any]],
     outcome_of: Callable[[dict[str, Any]], str],
+    also_made: Callable[[dict[str, Any]], str | None] = lambda _payload: None,
 ) -> Response:
     """Sends the draft once, with the form's one-time token as its idempotency key; to the confirmation,
     or back to `questions` (the question page) showing the API's refusal. `outcome_of` names what was
-    made (a reference) from the mutation's payload."""
+    made (a reference) from the mutation's payload; `also_made` anything else it made that the
+    confirmation needs (a fee's payment), kept under the journey's key + ":also"."""
     token = fields.get("form_token", "")
     answers = session.drafts.get(journey.key)
     if not token or answers is None or not await sessions.take_form_token(session, token):
@@ -145,6 +148,11 @@ async def send(
         return see_other(questions)
     outcome = outcome_of(payload)
     session.references[journey.key] = outcome
+    also = also_made(payload)
+    if also:
+        session.references[journey.key + ALSO] = also
+    else:
+        session.references.pop(journey.key + ALSO, None)
     session.drafts.pop(journey.key, None)
     session.form_tokens.pop(journey.key, None)
     await sessions.save(session)

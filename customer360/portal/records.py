@@ -7,8 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.portal import housing
 from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
-from customer360.portal.rendering import page
+from customer360.portal.rendering import REQUEST_STATUSES, page
 from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import not_found, resident_page
 
@@ -26,10 +27,13 @@ async def council_tax(request: Request, session: Session, _sessions: Sessions, _
 
 
 @resident_page
-async def my_requests(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+async def my_requests(request: Request, session: Session, sessions: Sessions, _fields: dict[str, str]) -> Response:
     after = request.query_params.get("after") or None
-    variables = {"first": REQUESTS_PER_PAGE, "after": after}
+    # Only the statuses there are: anything else in the address is ignored, not sent (a bad enum is a 400).
+    statuses = [s for s in request.query_params.getlist("status") if s in REQUEST_STATUSES]
+    variables = {"first": REQUESTS_PER_PAGE, "after": after, "status": statuses or None}
     connection, complete = await _requests(request, session, "PortalMyRequests", variables)
+    saved = await housing.saved_application(request, session, sessions)
     return page(
         "my_requests.html",
         session,
@@ -40,6 +44,9 @@ async def my_requests(request: Request, session: Session, _sessions: Sessions, _
         requests=[edge["node"] for edge in connection["edges"]],
         total=connection["totalCount"],
         next_page=connection["pageInfo"]["endCursor"] if connection["pageInfo"]["hasNextPage"] else None,
+        statuses=statuses,
+        saved_housing=saved,
+        filter_query="".join(f"&status={s}" for s in statuses),
     )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from customer360.portal.dates import date_of
 from customer360.portal.sessions import Session
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,6 +86,12 @@ def number_hint(question: dict[str, Any]) -> str:
     return f"A number, {high:g} or less" if high is not None else "A number, for example 3"
 
 
+def answered_date(answers: dict[str, str], prefix: str) -> str:
+    """A date input's answer (kept as its three boxes) as GOV.UK writes dates."""
+    day = date_of(answers, prefix)
+    return _day(day) if day else ""
+
+
 def _day(day: date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
@@ -104,6 +111,8 @@ def _environment() -> Environment:
     environment.filters["choice_item"] = choice_item
     environment.filters["number_hint"] = number_hint
     environment.filters["account_item"] = account_item
+    environment.filters["answered_date"] = answered_date
+    environment.filters["status_words"] = lambda status: REQUEST_STATUSES[status][0].lower()
     environment.globals["asset_version"] = ASSET_VERSION
     environment.globals["REQUEST_STATUSES"] = REQUEST_STATUSES
     environment.globals["INSTALMENT_STATUSES"] = INSTALMENT_STATUSES

@@ -10,19 +10,22 @@ home (the council's gazetteer, at their postcode), or a latitude and longitude; 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customer360.portal import journeys
-from customer360.portal.api import ApiUnavailable, call, call_allowing_gaps
+from customer360.domain.services import ATTACHMENT
+from customer360.portal import journeys, payment
+from customer360.portal.api import ApiRefused, ApiUnavailable, call, call_allowing_gaps
 from customer360.portal.csrf import form_lists
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
-from customer360.portal.web import not_found, see_other, visitor_page
+from customer360.portal.web import not_found, resident_page, see_other, visitor_page
 
 START = "/report-a-problem"
+PAID = START + "/paid"
 TITLE = "Report a problem"
 JOURNEY = journeys.Journey(
     key="report",
@@ -32,6 +35,8 @@ JOURNEY = journeys.Journey(
     payload="reportIssue",
 )
 PLAIN = ("description", "uprn", "latitude", "longitude", "contact_email")
+PHOTO_STEP = "/report-a-problem/photo"  # a signed-in resident's next page (`report_photo.py`)
+KEPT_BY_PHOTO_STEP = ("photo_id", "photo")
 # API field (last part of an error's path) -> the question page's element id.
 ELEMENTS = {"uprn": "uprn", "latitude": "latitude", "longitude": "longitude", "description": "description"}
 ELEMENTS |= {"contactEmail": "contact-email"}
@@ -49,10 +54,12 @@ async def _services(request: Request, session: Session) -> tuple[list[dict[str, 
 
 
 def offered_here(service: dict[str, Any]) -> bool:
-    """Whether the portal offers this service. Not a retired one, nor one with a fee: the portal cannot
-    take a payment yet, and the API refuses such a request without somewhere for the payment page to
-    send the payer back to, so its journey would only ever end in an error."""
-    return not service["retired"] and not service["fee"]
+    """Whether the portal offers this service: any that is not retired (one with a fee is paid for on
+    the provider's page, after check your answers), except one that asks for evidence (an `attachment`
+    question): the portal's only upload step is a photo of the problem."""
+    return not service["retired"] and not any(
+        attribute["datatype"] == ATTACHMENT for attribute in service["attributes"]
+    )
 
 
 async def _service(request: Request, session: Session, code: str) -> dict[str, Any] | None:
@@ -79,7 +86,8 @@ async def question(request: Request, session: Session, sessions: Sessions, _fiel
     service = await _service(request, session, request.path_params["code"])
     if service is None:
         return not_found(session)
-    addresses = await _nearby_addresses(request, session)
+    search = request.query_params.get("where", "").strip()[:100]
+    addresses = await (_found_addresses(request, session, search) if search else _nearby_addresses(request, session))
     errors, field_errors = await journeys.take_refusal(session, sessions, JOURNEY, _element_for(service, addresses))
     draft = session.drafts.get(JOURNEY.key, {})
     answers = draft if draft.get("service") == service["code"] else {}
@@ -91,6 +99,7 @@ async def question(request: Request, session: Session, sessions: Sessions, _fiel
         service=service,
         questions=_questions(service, answers),
         addresses=addresses,
+        search=search,
         answers=answers,
         errors=errors,
         field_errors=field_errors,
@@ -104,6 +113,9 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         return not_found(session)
     chosen = await form_lists(request)
     answers = {name: fields.get(name, "").strip() for name in PLAIN} | {"service": service["code"]}
+    earlier = session.drafts.get(JOURNEY.key) or {}
+    if earlier.get("service") == service["code"]:  # changing an answer keeps the photo already added
+        answers |= {name: earlier[name] for name in KEPT_BY_PHOTO_STEP if name in earlier}
     for index, attribute in enumerate(service["attributes"]):
         # A group of checkboxes sends one value per box ticked; the API takes them joined by commas.
         answers["attribute:" + attribute["code"]] = ",".join(v for v in chosen.get(f"attribute-{index}", []) if v)
@@ -116,7 +128,7 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
         await journeys.refuse_answers(session, sessions, JOURNEY, answers, problems)
         return see_other(questions_for(service["code"]))
     await journeys.keep_answers(session, sessions, JOURNEY, answers)
-    return see_other(JOURNEY.check)
+    return see_other(PHOTO_STEP if session.signed_in else JOURNEY.check)
 
 
 @visitor_page
@@ -126,6 +138,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
     if answers is None or service is None:
         return see_other(START)
     address = _address_of(request, answers["uprn"]) if answers["uprn"] else None
+    nearby = await _reported_near(request, session, answers)
     return page(
         "report_check.html",
         session,
@@ -135,6 +148,7 @@ async def check_answers(request: Request, session: Session, _sessions: Sessions,
         questions=_questions(service, answers),
         answers=answers,
         address=address,
+        nearby=nearby,
         form_token=session.form_tokens[JOURNEY.key],
     )
 
@@ -144,6 +158,9 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
     draft = session.drafts.get(JOURNEY.key)
     questions = questions_for(draft["service"]) if draft else START
     signed_in = session.signed_in
+    # A service with a fee: the API starts its payment, and the provider's page sends the resident back here.
+    public_url: str = request.app.state.runtime.settings.public_url.rstrip("/")
+    return_url = public_url + PAID if signed_in else None
     return await journeys.send(
         request,
         session,
@@ -151,20 +168,33 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
         fields,
         JOURNEY,
         questions,
-        lambda answers: _variables(answers, signed_in=signed_in),
+        lambda answers: _variables(answers, signed_in=signed_in, return_url=return_url),
         lambda made: made["request"]["reference"],
+        lambda made: (made.get("payment") or {}).get("reference"),
     )
 
 
 @visitor_page
-async def confirmation(_request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+async def confirmation(request: Request, session: Session, sessions: Sessions, fields: dict[str, str]) -> Response:
     reference = session.references.get(JOURNEY.key)
     if reference is None:
         return see_other(START)
+    fee = session.references.get(JOURNEY.key + journeys.ALSO)
+    if fee and session.signed_in:  # on to the provider's page, until the fee is paid or refused
+        return await payment.to_provider(request, session, fee, request_reference=reference)
     return page("report_confirmation.html", session, title="Report sent", reference=reference)
 
 
-def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
+@resident_page
+async def paid(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
+    """Back from the provider's page: the fee's payment as the provider has it, and the request's reference."""
+    reference, fee = session.references.get(JOURNEY.key), session.references.get(JOURNEY.key + journeys.ALSO)
+    if reference is None or fee is None:
+        return see_other(START)
+    return await payment.outcome_page(request, session, fee, request_reference=reference)
+
+
+def _variables(answers: dict[str, str], *, signed_in: bool, return_url: str | None) -> dict[str, Any]:
     location: dict[str, Any] | None = None
     if answers["uprn"]:
         location = {"uprn": answers["uprn"]}
@@ -184,6 +214,8 @@ def _variables(answers: dict[str, str], *, signed_in: bool) -> dict[str, Any]:
                 if key.startswith("attribute:")
             ],
             "contactEmail": None if signed_in else (answers["contact_email"] or None),
+            "attachmentIds": [answers["photo_id"]] if answers.get("photo_id") else None,
+            "returnUrl": return_url,
         }
     }
 
@@ -216,8 +248,27 @@ async def _nearby_addresses(request: Request, session: Session) -> list[dict[str
         return []
     me = (await call(request, "PortalHomePostcode", token=session.token))["me"]
     postcode = ((me or {}).get("address") or {}).get("postcode")
-    found = request.app.state.runtime.addresses.at_postcode(postcode) if postcode else []
-    return [{"value": f.address.uprn, "text": _line(f.address)} for f in found if f.in_borough and f.address.uprn]
+    return await _found_addresses(request, session, postcode) if postcode else []
+
+
+async def _found_addresses(request: Request, session: Session, search: str) -> list[dict[str, str]]:
+    """Addresses in the borough at a postcode or in a street named like `search` (the API's gazetteer)."""
+    found = (await call(request, "PortalFindAddresses", {"search": search}, token=session.token))["addresses"]
+    return [{"value": a["uprn"], "text": _line(SimpleNamespace(**a))} for a in found if a["uprn"]]
+
+
+async def _reported_near(request: Request, session: Session, answers: dict[str, str]) -> list[dict[str, Any]] | None:
+    """Problems already reported within 200 m of the place given, so the resident need not report one
+    twice (as FixMyStreet shows them); None when the place is not one the API can search near, or the
+    street-scene system cannot say now (the report can still be sent)."""
+    location = _variables(answers, signed_in=session.signed_in, return_url=None)["input"]["location"]
+    if not location:
+        return None
+    try:
+        data, complete = await call_allowing_gaps(request, "PortalNearbyRequests", {"location": location}, token=None)
+    except (ApiRefused, ApiUnavailable):
+        return None
+    return data["nearbyRequests"] if complete else None
 
 
 def _address_of(request: Request, uprn: str) -> str:

@@ -7,7 +7,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
-from customer360.portal import account, complaints, discount, oidc_sign_in, records, report
+from customer360.portal import (
+    account,
+    complaints,
+    discount,
+    end_discount,
+    escalation,
+    housing,
+    moving,
+    oidc_sign_in,
+    payment,
+    records,
+    report,
+    report_photo,
+    safeguarding,
+)
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
 from customer360.settings import Settings
@@ -32,11 +46,20 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (discount.JOURNEY.check, discount.send, "POST"),
         (discount.JOURNEY.done, discount.confirmation, "GET"),
         (report.START, report.choose, "GET"),
+        (report_photo.PHOTO, report_photo.photo_page, "GET"),
+        (report_photo.PHOTO, report_photo.add_photo, "POST"),
         (report.JOURNEY.check, report.check_answers, "GET"),
         (report.JOURNEY.check, report.send, "POST"),
         (report.JOURNEY.done, report.confirmation, "GET"),
+        (report.PAID, report.paid, "GET"),
         (report.START + "/{code}", report.question, "GET"),
         (report.START + "/{code}", report.answer, "POST"),
+        *end_discount.ROUTES,
+        *escalation.ROUTES,
+        *housing.ROUTES,
+        *moving.ROUTES,
+        *payment.ROUTES,
+        *safeguarding.ROUTES,
     ]
     if settings.oidc_client_id:  # the council's identity provider (OpenID Connect)
         pages += [

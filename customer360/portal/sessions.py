@@ -18,7 +18,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -27,20 +27,37 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.keyfiles import kept_secret
-from customer360.store.portal_sessions import PortalSessionStore
 
 IDLE_SECONDS = 30 * 60  # GOV.UK services sign residents out after 30 minutes without activity
 # A draft's token must outlive any session that holds the draft (a session lives on while it is used);
 # a day is also how long the API remembers an Idempotency-Key.
 FORM_TOKEN_SECONDS = 24 * 3600
+# A long form saved to come back to later outlives the session (and signing out): it is the resident's,
+# kept under their customer id (hashed), sealed like a session, for as long as a council keeps such drafts.
+SAVED_DRAFT_SECONDS = 30 * 24 * 3600
 RESULT_SECONDS = 10 * 60  # how long a submitted form's outcome is kept for a duplicate submission
 COOKIE = "c360_portal_session"
 # `__Host-` binds the cookie to this host and path `/`, and browsers accept it only when Secure.
 SECURE_COOKIE = "__Host-" + COOKIE
 
 
+class PortalSessionStore(Protocol):
+    """Where sessions are kept, as the portal needs it: the runtime gives one (the gateway store's table,
+    or Redis), and the portal names only what it calls, so it imports nothing from the store."""
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+    async def get(self, key: str) -> str | None: ...
+    async def touch(self, key: str, ttl_seconds: int) -> None: ...
+    async def take(self, key: str) -> str | None: ...
+    async def delete(self, key: str) -> None: ...
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _saved_key(owner: str, journey: str) -> str:
+    return "saved:" + _digest(f"{owner}:{journey}")
 
 
 @functools.cache
@@ -182,6 +199,19 @@ class Sessions:
 
     async def result(self, token: str) -> str | None:
         return self._open(await self._store.get("result:" + _digest(token)))
+
+    async def save_for_later(self, owner: str, journey: str, answers: dict[str, str], saved_at: str) -> None:
+        """The resident's answers to `journey`, kept apart from any session, to come back to after signing out."""
+        state = json.dumps({"answers": answers, "saved_at": saved_at})
+        await self._store.put(_saved_key(owner, journey), self._seal(state), SAVED_DRAFT_SECONDS)
+
+    async def saved(self, owner: str, journey: str) -> dict[str, Any] | None:
+        """`{"answers": ..., "saved_at": ...}` as last saved, or None."""
+        kept = self._open(await self._store.get(_saved_key(owner, journey)))
+        return json.loads(kept) if kept else None
+
+    async def forget_saved(self, owner: str, journey: str) -> None:
+        await self._store.delete(_saved_key(owner, journey))
 
     def _seal(self, value: str) -> str:
         return self._key.encrypt(value.encode()).decode()

@@ -25,13 +25,17 @@ from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
 
 if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+    from aiodataloader import DataLoader
+
     from customer360.analytics.figures import Analytics
     from customer360.analytics.keys import PersonKeys
     from customer360.analytics.recorder import EventRecorder
+    from customer360.commands.attachments import Attachments
     from customer360.commands.payments import Payments
     from customer360.commands.safeguarding import SafeguardingAccess
     from customer360.commands.stewardship import Stewardship
     from customer360.commands.write_path import WritePath
+    from customer360.domain.attachments import AttachmentRecord
     from customer360.store.audit import AuditLog
     from customer360.store.cases import DeliveryCaseStore
     from customer360.store.service_definitions import ServiceDefinitionStore
@@ -67,6 +71,9 @@ class Context:
     today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
+    attachments: Attachments
+    # Each request's attachments the principal may see, by reference (`ServiceRequest.photos`).
+    visible_attachments: DataLoader[str, list[AttachmentRecord]]
     partial_errors: list[GraphQLError] = field(default_factory=list)
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:

@@ -17,6 +17,7 @@ from customer360.domain.council_tax import (
     InstalmentStatus,
     StatementLineKind,
 )
+from customer360.domain.discount_preview import previewed_schedule
 from customer360.resolvers import council_tax as resolve
 from customer360.resolvers.context import Context
 from customer360.schema.node import Node, to_global_id
@@ -153,6 +154,21 @@ class CouncilTaxAccount(Node):
     def latest_statement(self, info: Info[Context, Any]) -> Statement | None:
         found = resolve.statement(self.record, info.context.today)
         return Statement.from_record(found) if found else None
+
+    @strawberry.field(
+        description="The instalments as they would be with a single person discount from `startsOn`, or with "
+        "the current one ending on `endsOn` (give one): shown before the resident confirms; nothing is changed. "
+        "Null when there is nothing to preview."
+    )
+    def instalments_with_single_person_discount(
+        self, info: Info[Context, Any], starts_on: date | None = None, ends_on: date | None = None
+    ) -> list[Instalment] | None:
+        today = info.context.today
+        schedule = previewed_schedule(self.record, today, starts_on=starts_on, ends_on=ends_on)
+        if schedule is None:
+            return None
+        paid = rules.paid_towards_instalments(self.record.transactions)
+        return [Instalment.from_record(item) for item in rules.instalments_with_status(schedule, paid, today)]
 
     @strawberry.field
     def discounts(self, info: Info[Context, Any]) -> list[Discount]:

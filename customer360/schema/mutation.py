@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from customer360.schema.attachments import (
+    ModerateAttachmentPayload,
+    UploadAttachmentPayload,
+    moderate_attachment,
+    upload_attachment,
+)
 from customer360.schema.delivery_cases import ResolveDeliveryCasePayload, resolve_delivery_case
 from customer360.schema.mutations.apply_single_person_discount import (
     ApplySinglePersonDiscountPayload,
@@ -115,4 +121,13 @@ class Mutation:
     unmerge_customer: UnmergeCustomerPayload = strawberry.mutation(
         resolver=unmerge_customer,
         description="Data stewards: split records off a customer; a wrong merge is undone exactly.",
+    )
+    upload_attachment: UploadAttachmentPayload = strawberry.mutation(
+        resolver=upload_attachment,
+        description="Upload a photo or a document (a GraphQL multipart request, with a header such as "
+        "`Apollo-Require-Preflight: true`); attach it by id to a report or an application within a day.",
+    )
+    moderate_attachment: ModerateAttachmentPayload = strawberry.mutation(
+        resolver=moderate_attachment,
+        description="Staff: publish a photo on a public report, or hide it (faces, number plates). Audited.",
     )

@@ -18,6 +18,7 @@ from customer360.schema.casework import HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.delivery_cases import DeliveryCaseConnection, delivery_cases
+from customer360.schema.gazetteer import addresses
 from customer360.schema.node import Node, from_global_id, key_of
 from customer360.schema.payments import Payment
 from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
@@ -28,7 +29,7 @@ from customer360.schema.safeguarding import (
     safeguarding_receipt,
 )
 from customer360.schema.stewardship import MatchCandidateConnection, match_review_queue
-from customer360.schema.values import PageInfo
+from customer360.schema.values import Address, PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
 NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]], Callable[[Any], Node]]] = {
@@ -108,6 +109,12 @@ class Query(AnalyticsQuery):
     match_review_queue: MatchCandidateConnection = strawberry.field(
         resolver=match_review_queue,
         description="Data stewards: pairs of records the matcher could not decide alone, the most likely first.",
+    )
+
+    addresses: list[Address] = strawberry.field(
+        resolver=addresses,
+        description="Addresses in the borough at a postcode, or in a street whose name contains the search, "
+        "from the council's gazetteer (at most 50). Public.",
     )
 
     @strawberry.field(description="What can be reported or applied for. Public.")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from strawberry.types import Info
 
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, complaint_deadlines
 from customer360.domain.requests import DeliveryState, RequestStatus, ServiceRequestRecord
@@ -13,7 +14,9 @@ from customer360.domain.requests import RequestEvent as RequestEventRecord
 from customer360.domain.services import DefinedService, ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.submissions import DeliveryRecord, as_source_system
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
+from customer360.schema.attachments import Attachment, shown
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Location, Money, PageInfo
 
@@ -114,6 +117,14 @@ class ServiceRequest(Node):
     history: list[RequestEvent] = strawberry.field(
         description="Oldest first, append-only: what customer360 did with it, then what each back office did."
     )
+
+    @strawberry.field(
+        description="Photos and documents attached when it was made here. Its reporter and staff see them all; "
+        "anyone else (nearbyRequests) only photos staff have published."
+    )
+    async def photos(self, info: Info[Context, Any]) -> list[Attachment]:
+        found = await info.context.visible_attachments.load(self.reference)
+        return [shown(info, record) for record in found]
 
     @classmethod
     def from_record(cls, tracked: Tracked[ServiceRequestRecord]) -> Self:

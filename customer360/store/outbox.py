@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
+from customer360.store.attachments import claim as claim_attachments
 from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
 
@@ -76,15 +77,18 @@ class OutboxStore:
         *,
         held: bool = False,
         idempotency_key: str | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> list[int]:
         """The intent and every delivery it needs, in one transaction: all kept, or nothing. `held`:
         the deliveries wait (HELD) until `release` (a fee-paying request, until its fee is paid).
 
         Raises `AlreadyKept` when an intent was kept under `idempotency_key` before (by a request whose
-        worker died before it could keep its answer): nothing new is kept.
+        worker died before it could keep its answer): nothing new is kept. `attachment_ids` become the
+        submission's in the same transaction (`AttachmentTaken` if one was taken by another submission
+        first: then nothing is kept).
         """
         try:
-            return await self._submit(submission, deliveries, held, idempotency_key)
+            return await self._submit(submission, deliveries, held, idempotency_key, attachment_ids)
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -96,7 +100,12 @@ class OutboxStore:
             raise AlreadyKept(str(earlier)) from None
 
     async def _submit(
-        self, submission: Submission, deliveries: Sequence[NewDelivery], held: bool, idempotency_key: str | None
+        self,
+        submission: Submission,
+        deliveries: Sequence[NewDelivery],
+        held: bool,
+        idempotency_key: str | None,
+        attachment_ids: Sequence[str],
     ) -> list[int]:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -110,6 +119,9 @@ class OutboxStore:
                     idempotency_key=idempotency_key,
                 )
             )
+            # After the intent: a crashed worker's keyed retry must meet its own intent (AlreadyKept),
+            # not its own claim on the files.
+            await claim_attachments(conn, attachment_ids, submission.reference, submission.created_at)
             ids = []
             for delivery in deliveries:
                 result = await conn.execute(

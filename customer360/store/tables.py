@@ -341,3 +341,26 @@ view_generations = Table(
     Column("generation", String(16), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
+
+# Photos and documents residents upload (domain/attachments.py). The file itself is under the data dir,
+# named by the sha256 of its cleaned bytes; this row says whose it is and what uses it.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(80), nullable=False, index=True, comment="principal kind and a hash of its subject"),
+    Column("customer_id", String(36), comment="the uploader's golden record, if a resident tied to one"),
+    Column("purpose", String(16), nullable=False, comment="PHOTO EVIDENCE"),
+    Column("content_type", String(64), nullable=False, comment="decided from the content, never the client"),
+    Column("bytes", Integer, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_by", String(20), index=True, comment="the reference of the submission that uses it"),
+    Column("used_at", DateTime(timezone=True)),
+    Column("moderation", String(16), nullable=False, comment="PENDING PUBLISHED HIDDEN"),
+    Column("moderated_by", String(100)),
+    Column("moderated_at", DateTime(timezone=True)),
+    Column("moderation_reason", String(500)),
+)

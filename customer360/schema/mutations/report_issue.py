@@ -42,6 +42,11 @@ class ReportIssueInput:
         default=None,
         description="For a service with a fee (required then): where the payment page sends the payer back to.",
     )
+    attachment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A street report's first "
+        "photo goes to the contractor as Open311's `media_url`; a case carries links to each.",
+    )
 
 
 @strawberry.type
@@ -85,12 +90,14 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
             attributes=[(answer.code, answer.value) for answer in input.attributes or []],
             contact_email=input.contact_email,
             return_url=input.return_url,
+            attachment_ids=[str(i) for i in input.attachment_ids or []],
         ),
         catalogue=services.services,
         catalogue_complete=not services.unavailable,
         defined=services.defined,
         locate_uprn=context.locate_uprn,
         pay_fee=pay_fee,
+        attachments=context.attachments,
     )
     if isinstance(outcome, list):  # a payment that could not be started kept no request: a retry starts afresh
         return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(outcome))

@@ -38,6 +38,11 @@ class SubmitHousingApplicationInput:
     medical_needs: bool = False
     mobility_needs: bool = False
     local_connection: bool = strawberry.field(default=False, description="Lived or worked in Tamworth 2+ years.")
+    attachment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Evidence you uploaded with `uploadAttachment` (a tenancy agreement, a medical letter); "
+        "the housing team gets a link to each.",
+    )
 
 
 @strawberry.type
@@ -68,8 +73,10 @@ async def submit_housing_application(
             local_connection=input.local_connection,
             income_band=input.income_band,
             today=context.today,
+            attachment_ids=tuple(str(i) for i in input.attachment_ids or ()),
         ),
         applications_now,
+        context.attachments,
     )
     if isinstance(outcome, list):
         return SubmitHousingApplicationPayload(application=None, user_errors=user_errors(outcome))

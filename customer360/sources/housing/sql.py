@@ -7,7 +7,21 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, MetaData, String, Table, Text, insert, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.housing import (
@@ -57,6 +71,7 @@ applications = Table(
     Column("local_connection", Boolean),
     Column("income_band", String(20)),
     Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
+    Column("evidence_links", JSON, comment="links to documents the applicant attached online"),
 )
 application_members = Table(
     "application_members",
@@ -226,6 +241,7 @@ class HousingSql(GuardedAdapter):
                     local_connection=application.local_connection,
                     income_band=application.income_band.value,
                     external_reference=application.external_reference,
+                    evidence_links=list(application.evidence_links) or None,
                 )
             )
             if application.household:

@@ -339,6 +339,7 @@ def _submission_form(
         "first_name": submission.first_name,
         "last_name": submission.last_name,
         "api_key": api_key,
+        "media_url": submission.media_url,
     }
     description = submission.description
     if not with_reference:

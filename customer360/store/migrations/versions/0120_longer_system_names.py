@@ -1,7 +1,7 @@
 """room for longer back-office names (HOUSING_MANAGEMENT is 18 characters): system columns 16 -> 32
 
 Revision ID: 0120
-Revises: 0080
+Revises: 0100
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0120"
-down_revision = "0080"
+down_revision = "0100"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,207 @@
+"""uploadAttachment and moderateAttachment, and the signed links an attachment is read through.
+
+An upload is checked and cleaned (`attachment_cleaning.py`) before anything is kept, then kept as a
+file named by its content plus a row naming its uploader. Nobody reads an attachment by its id: a
+resolver that has checked who may see it hands out a link signed for a short while
+(`/attachments/<id>?expires=...&signature=...`), and the route serving it checks only the signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from aiodataloader import DataLoader
+
+from customer360.auth.policy import PERSON_ROLES, acting_name, acting_role
+from customer360.auth.principal import Principal, scope_of
+from customer360.commands.attachment_cleaning import CleanFile, clean
+from customer360.domain.attachments import (
+    AttachmentCode,
+    AttachmentPurpose,
+    AttachmentRecord,
+    Moderation,
+    ModerationDecision,
+    may_use,
+    visible_to,
+)
+from customer360.domain.problems import CommonCode, Problem, optional_text
+from customer360.store.attachments import AttachmentStore
+from customer360.store.audit import AuditLog
+
+# What a link handed to a resident or staff in an answer is good for: long enough to load the page.
+LINK_SECONDS = 15 * 60
+# A link sent on to a back office (Open311's `media_url`, a CRM case) is opened by its staff whenever
+# they look at the case, so it lasts as long as such a case is typically open.
+BACK_OFFICE_LINK_SECONDS = 30 * 24 * 3600
+MODERATION_REASON_LENGTH = 500
+NOT_SIGNED_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to upload a file")
+NO_SUCH_ATTACHMENT = Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")
+STAFF_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only council staff may moderate attachments")
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file as it arrived in a multipart request: its bytes only (its name and type are not trusted)."""
+
+    data: bytes
+
+    def __str__(self) -> str:
+        # What an Idempotency-Key's fingerprint sees of it: the same bytes are the same request.
+        return f"file:sha256:{hashlib.sha256(self.data).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class SignedLinks:
+    key: bytes
+    base_url: str
+
+    def url(self, attachment_id: str, seconds: int = LINK_SECONDS, *, now: float | None = None) -> str:
+        expires = int((now if now is not None else time.time()) + seconds)
+        query = urlencode({"expires": expires, "signature": self._signature(attachment_id, expires)})
+        return f"{self.base_url}/attachments/{attachment_id}?{query}"
+
+    def valid(self, attachment_id: str, expires: str | None, signature: str | None) -> bool:
+        if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+            return False
+        return hmac.compare_digest(signature, self._signature(attachment_id, int(expires)))
+
+    def _signature(self, attachment_id: str, expires: int) -> str:
+        return hmac.new(self.key, f"{attachment_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Attached:
+    """What a submission takes of the attachments named in it: their ids, and the signed links a back
+    office opens them by (in the same order)."""
+
+    ids: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+
+
+@dataclass
+class Attachments:
+    store: AttachmentStore
+    audit: AuditLog
+    links: SignedLinks
+    max_bytes: int
+    max_pixels: int
+
+    async def upload(
+        self, principal: Principal, file: ReceivedFile, purpose: AttachmentPurpose
+    ) -> AttachmentRecord | list[Problem]:
+        if not (principal.is_resident or principal.is_staff) or principal.subject is None:
+            return [NOT_SIGNED_IN]
+        if len(file.data) > self.max_bytes:
+            megabytes = self.max_bytes / (1024 * 1024)
+            return [Problem(("file",), AttachmentCode.TOO_LARGE, f"The file must be {megabytes:g} MB or smaller")]
+        cleaned = await asyncio.to_thread(clean, file.data, purpose, max_pixels=self.max_pixels)
+        if isinstance(cleaned, Problem):
+            return [cleaned]
+        record = _record(principal, purpose, cleaned)
+        await self.store.add(record, cleaned.data)
+        return record
+
+    async def usable(
+        self,
+        principal: Principal,
+        ids: Sequence[str],
+        purposes: frozenset[AttachmentPurpose],
+        field: tuple[str, ...],
+    ) -> tuple[list[AttachmentRecord], list[Problem]]:
+        """The principal's own attachments, not yet used, for a submission: or why not."""
+        if not ids:
+            return [], []
+        if principal.subject is None:
+            return [], [Problem(field, CommonCode.NOT_SIGNED_IN, "Sign in to attach files")]
+        found = await self.store.by_ids(ids)
+        problems = may_use(scope_of(principal), ids, found.values(), purposes, field)
+        return [found[i] for i in ids if i in found], problems
+
+    async def attach(
+        self,
+        principal: Principal,
+        ids: Sequence[str],
+        purposes: frozenset[AttachmentPurpose],
+        field: tuple[str, ...],
+    ) -> Attached | list[Problem]:
+        """For a command: the attachments it names, each checked as the principal's own and unused, with
+        the links its back office gets; or why not. The claim itself is made as the submission is kept
+        (`WritePath.keep`), where a submission sent at the same time may take one first (`AttachmentTaken`)."""
+        records, problems = await self.usable(principal, ids, purposes, field)
+        if problems:
+            return problems
+        return Attached(tuple(r.id for r in records), tuple(self.back_office_links(records)))
+
+    async def moderate(
+        self, principal: Principal, attachment_id: str, decision: ModerationDecision, reason: str | None
+    ) -> AttachmentRecord | list[Problem]:
+        if not (principal.is_staff and principal.roles & PERSON_ROLES):
+            return [STAFF_ONLY]
+        if problems := optional_text(reason, ("input", "reason"), "the reason", MODERATION_REASON_LENGTH):
+            return problems
+        moderation = Moderation.PUBLISHED if decision is ModerationDecision.PUBLISH else Moderation.HIDDEN
+        actor = acting_name(principal)
+        done = await self.store.moderate(attachment_id, moderation, actor, reason, datetime.now(UTC))
+        if done is None or done.record.used_by is None:  # an unused upload is nobody's business but its owner's
+            return [NO_SUCH_ATTACHMENT]
+        if done.changed:
+            role = acting_role(principal)
+            await self.audit.append(
+                actor=actor,
+                role=role.value if role else None,
+                action="attachment.moderate",
+                customer_id=done.record.customer_id,
+                detail={"attachment": attachment_id, "reference": done.record.used_by, "decision": decision.value},
+            )
+        return done.record
+
+    async def visible(
+        self, principal: Principal, references: Sequence[str], *, purpose: bool
+    ) -> dict[str, list[AttachmentRecord]]:
+        """Each submission's attachments this principal may see. Staff see ones not published only when
+        they say why they are looking (`X-Access-Purpose`), as for any read of a person's record."""
+        found = await self.store.by_references(references)
+        viewer = scope_of(principal)
+        staff = bool(principal.is_staff and principal.roles & PERSON_ROLES and purpose)
+        return {ref: [a for a in records if visible_to(a, viewer, staff)] for ref, records in found.items()}
+
+    async def delete_unused(self) -> int:
+        return await self.store.delete_unused(datetime.now(UTC))
+
+    def loader(self, principal: Principal, *, purpose: bool) -> DataLoader[str, list[AttachmentRecord]]:
+        """Per request: each reference's attachments this principal may see, every reference asked for
+        in one query (a page of My Requests is one read, not one per request)."""
+
+        async def load(references: list[str]) -> list[list[AttachmentRecord]]:
+            found = await self.visible(principal, references, purpose=purpose)
+            return [found.get(reference, []) for reference in references]
+
+        return DataLoader(load)
+
+    def back_office_links(self, records: Sequence[AttachmentRecord]) -> list[str]:
+        return [self.links.url(record.id, BACK_OFFICE_LINK_SECONDS) for record in records]
+
+
+def _record(principal: Principal, purpose: AttachmentPurpose, cleaned: CleanFile) -> AttachmentRecord:
+    return AttachmentRecord(
+        id=str(uuid.uuid4()),
+        owner=scope_of(principal),
+        customer_id=principal.customer_id,
+        purpose=purpose,
+        content_type=cleaned.content_type,
+        bytes=len(cleaned.data),
+        width=cleaned.width,
+        height=cleaned.height,
+        sha256=hashlib.sha256(cleaned.data).hexdigest(),
+        created_at=datetime.now(UTC),
+        used_by=None,
+        moderation=Moderation.PENDING,
+    )

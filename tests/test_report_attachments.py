@@ -1,0 +1,244 @@
+"""Photos on reports: to Open311 as a `media_url` serving the cleaned image, to the CRM as links, shown as
+`ServiceRequest.photos` to the reporter and staff, to others only once staff publish them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from customer360.demo import council
+from customer360.demo.street_scene_db import requests as street_requests
+from customer360.domain.systems import SourceSystem
+from customer360.sources.crm.sql import case_answers
+from customer360.store.database import create_engine
+from customer360.store.tables import audit_log
+from tests.attachment_support import has_gps, path_of, pdf, photo, upload
+from tests.support import graphql, running_app, serving_app
+from tests.test_attachments import kept_bytes
+from tests.test_report_issue import HERE, litter_answers
+
+REPORT = """
+mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
+  request { reference delivery { state system backOfficeReference } photos { id contentType moderation url } }
+  userErrors { field code message } } }
+"""
+NEARBY = """
+query($location: LocationInput!) { nearbyRequests(location: $location, radiusMetres: 50) {
+  reference photos { id moderation url } } }
+"""
+MY_PHOTOS = "{ me { requests(first: 100) { edges { node { reference photos { id moderation } } } } } }"
+MODERATE = """
+mutation($input: ModerateAttachmentInput!) { moderateAttachment(input: $input) {
+  attachment { id moderation } userErrors { field code message } } }
+"""
+
+
+async def uploaded(client, token: str, data: bytes, purpose: str = "PHOTO") -> str:
+    body = (await upload(client, token, data, purpose=purpose)).json()["data"]["uploadAttachment"]
+    assert body["userErrors"] == []
+    return str(body["attachment"]["id"])
+
+
+async def litter_report(client, attachment_ids: list[str], description: str = "Fly-tipped mattress") -> dict:
+    return {
+        "serviceCode": "LITTER",
+        "description": description,
+        "location": HERE,
+        "attributes": await litter_answers(client),
+        "attachmentIds": attachment_ids,
+    }
+
+
+async def street_row(settings, reference: str):
+    engine = create_engine(council.database_urls(settings)[SourceSystem.STREET_SCENE])
+    try:
+        async with engine.connect() as conn:
+            return (
+                await conn.execute(select(street_requests).where(street_requests.c.external_reference == reference))
+            ).first()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_photo_reaches_open311_as_a_media_url_that_serves_the_cleaned_image(own_council, issuer, residents):
+    token = issuer.resident_token(residents[10]["email"])
+    async with serving_app(own_council) as (app, client):  # on a real port: the back office fetches the link
+        attachment_id = await uploaded(client, token, photo("JPEG", size=(80, 60)))
+        report = await litter_report(client, [attachment_id])
+        payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
+        assert payload["userErrors"] == []
+        request = payload["request"]
+        assert request["delivery"] == {
+            "state": "DELIVERED",
+            "system": "STREET_SCENE",
+            "backOfficeReference": request["delivery"]["backOfficeReference"],
+        }
+        assert [(p["id"], p["contentType"], p["moderation"]) for p in request["photos"]] == [
+            (attachment_id, "image/jpeg", "PENDING")
+        ]
+        row = await street_row(app.state.runtime.settings, request["reference"])
+        assert row is not None and row.media_url.startswith(
+            f"{app.state.runtime.settings.public_url}/attachments/{attachment_id}?"
+        )
+        async with httpx.AsyncClient() as contractor:  # as the contractor's system opens it: no token, just the link
+            served = await contractor.get(row.media_url)
+        assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+        assert served.content == await kept_bytes(own_council, attachment_id)
+        assert not has_gps(served.content)
+
+
+async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents):
+    token = issuer.resident_token(residents[11]["email"])
+    async with running_app(own_council) as (_, client):
+        evidence = await uploaded(client, token, pdf(), purpose="EVIDENCE")
+        report = {"serviceCode": "SERVICE_SHORTFALL", "description": "Missed again", "attachmentIds": [evidence]}
+        payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
+        assert payload["userErrors"] == []
+        case = payload["request"]["delivery"]["backOfficeReference"]
+        engine = create_engine(council.database_urls(own_council)[SourceSystem.CRM])
+        try:
+            async with engine.connect() as conn:
+                answers = (await conn.execute(select(case_answers).where(case_answers.c.case_reference == case))).all()
+        finally:
+            await engine.dispose()
+        links = [a.answer for a in answers if a.code == "attachment_1"]
+        assert len(links) == 1 and f"/attachments/{evidence}?" in links[0]
+        served = await client.get(path_of(links[0]))
+        assert served.content == pdf() and served.headers["content-disposition"].startswith("attachment;")
+
+
+async def test_another_residents_attachment_is_refused_as_unknown(own_council, issuer, residents):
+    owner = issuer.resident_token(residents[12]["email"])
+    other = issuer.resident_token(residents[13]["email"])
+    async with running_app(own_council) as (_, client):
+        theirs = await uploaded(client, owner, photo())
+        for attempt in (theirs, str(uuid.uuid4())):  # someone else's and one that never existed: the same answer
+            report = await litter_report(client, [attempt])
+            payload = (await graphql(client, REPORT, other, {"input": report})).json()["data"]["reportIssue"]
+            assert payload["request"] is None
+            assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+                (["input", "attachmentIds", "0"], "NOT_FOUND")
+            ]
+        anonymous = (await graphql(client, REPORT, None, {"input": await litter_report(client, [theirs])})).json()
+        assert [e["code"] for e in anonymous["data"]["reportIssue"]["userErrors"]] == ["NOT_SIGNED_IN"]
+        # The owner's own photo is still theirs to use.
+        mine = (await graphql(client, REPORT, owner, {"input": await litter_report(client, [theirs])})).json()
+        assert mine["data"]["reportIssue"]["userErrors"] == []
+
+
+async def test_concurrent_duplicate_reports_with_a_photo_and_a_retry_make_one_request(own_council, issuer, residents):
+    token = issuer.resident_token(residents[14]["email"])
+    async with running_app(own_council) as (_, client):
+        attachment_id = await uploaded(client, token, photo("PNG"))
+        report = await litter_report(client, [attachment_id])
+        key = str(uuid.uuid4())
+
+        async def send(idempotency_key: str, body: dict) -> httpx.Response:
+            return await client.post(
+                "/graphql",
+                json={"query": REPORT, "variables": {"input": body}},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key},
+            )
+
+        answers = await asyncio.gather(*(send(key, report) for _ in range(4)))
+        references = {a.json()["data"]["reportIssue"]["request"]["reference"] for a in answers}
+        assert len(references) == 1
+        retry = await send(key, report)
+        assert retry.headers.get("idempotent-replayed") == "true"
+        assert retry.json()["data"]["reportIssue"]["request"]["reference"] in references
+        # A new report (a new key) cannot take the photo the first one has.
+        again = (await send(str(uuid.uuid4()), {**report, "description": "Another one"})).json()
+        assert [e["code"] for e in again["data"]["reportIssue"]["userErrors"]] == ["ALREADY_USED"]
+        mine = (await graphql(client, MY_PHOTOS, token)).json()["data"]["me"]["requests"]["edges"]
+        with_photo = [e["node"] for e in mine if e["node"]["photos"]]
+        assert [(n["reference"], [p["id"] for p in n["photos"]]) for n in with_photo] == [
+            (references.pop(), [attachment_id])
+        ]
+
+
+async def test_two_different_reports_racing_for_one_photo_only_one_gets_it(own_council, issuer, residents):
+    token = issuer.resident_token(residents[15]["email"])
+    async with running_app(own_council) as (_, client):
+        evidence = await uploaded(client, token, pdf(), purpose="EVIDENCE")
+        reports = [
+            {"serviceCode": "SERVICE_SHORTFALL", "description": f"Missed collection {n}", "attachmentIds": [evidence]}
+            for n in range(3)
+        ]
+        answers = await asyncio.gather(*(graphql(client, REPORT, token, {"input": r}) for r in reports))
+        payloads = [a.json()["data"]["reportIssue"] for a in answers]
+        kept = [p for p in payloads if p["request"] is not None]
+        assert len(kept) == 1
+        assert sorted(e["code"] for p in payloads for e in p["userErrors"]) == ["ALREADY_USED", "ALREADY_USED"]
+
+
+async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_publish_it(
+    own_council, issuer, residents, staff_token
+):
+    reporter = issuer.resident_token(residents[16]["email"])
+    neighbour = issuer.resident_token(residents[17]["email"])
+    staff = staff_token()
+    async with running_app(own_council) as (_, client):
+        attachment_id = await uploaded(client, reporter, photo("WEBP"))
+        sent = await graphql(client, REPORT, reporter, {"input": await litter_report(client, [attachment_id])})
+        reference = sent.json()["data"]["reportIssue"]["request"]["reference"]
+
+        async def photos_seen(token: str | None) -> list[str]:
+            nearby = (await graphql(client, NEARBY, token, {"location": HERE})).json()["data"]["nearbyRequests"]
+            return [p["id"] for r in nearby if r["reference"] == reference for p in r["photos"]]
+
+        assert await photos_seen(reporter) == [attachment_id]  # the reporter always sees their own
+        assert await photos_seen(neighbour) == []
+        assert await photos_seen(None) == []
+        assert await photos_seen(staff) == [attachment_id]  # with a purpose (tests.support.graphql sends one)
+        without_purpose = await client.post(
+            "/graphql",
+            json={"query": NEARBY, "variables": {"location": HERE}},
+            headers={"Authorization": f"Bearer {staff}"},
+        )
+        nearby = without_purpose.json()["data"]["nearbyRequests"]
+        assert [p for r in nearby if r["reference"] == reference for p in r["photos"]] == []
+
+        refused = (
+            await graphql(
+                client, MODERATE, neighbour, {"input": {"attachmentId": attachment_id, "decision": "PUBLISH"}}
+            )
+        ).json()
+        assert [e["code"] for e in refused["data"]["moderateAttachment"]["userErrors"]] == ["FORBIDDEN"]
+        decision = {"attachmentId": attachment_id, "decision": "PUBLISH", "reason": "No faces or number plates"}
+        published = (await graphql(client, MODERATE, staff, {"input": decision})).json()["data"]["moderateAttachment"]
+        assert published == {"attachment": {"id": attachment_id, "moderation": "PUBLISHED"}, "userErrors": []}
+        assert await photos_seen(neighbour) == [attachment_id]
+        assert await photos_seen(None) == [attachment_id]
+
+        hide = {"attachmentId": attachment_id, "decision": "HIDE", "reason": "A face is visible"}
+        await graphql(client, MODERATE, staff, {"input": hide})
+        await graphql(client, MODERATE, staff, {"input": hide})  # a double click: one decision, audited once
+        assert await photos_seen(neighbour) == []
+        assert await photos_seen(reporter) == [attachment_id]
+
+        # An upload no report used is nobody's to moderate.
+        unused = await uploaded(client, reporter, photo("PNG", colour="green"))
+        unknown = (
+            await graphql(client, MODERATE, staff, {"input": {"attachmentId": unused, "decision": "PUBLISH"}})
+        ).json()
+        assert [e["code"] for e in unknown["data"]["moderateAttachment"]["userErrors"]] == ["NOT_FOUND"]
+
+    engine = create_engine(own_council.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            audited = (
+                await conn.execute(
+                    select(audit_log.c.actor, audit_log.c.detail)
+                    .where(audit_log.c.action == "attachment.moderate")
+                    .order_by(audit_log.c.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [(row.actor, row.detail["decision"], row.detail["reference"]) for row in audited] == [
+        ("Sam Staff", "PUBLISH", reference),
+        ("Sam Staff", "HIDE", reference),
+    ]
