@@ -30,7 +30,8 @@ async def test_a_service_with_a_fee_is_reported_then_paid_on_the_hosted_page_and
         assert "This costs £" in question.text
         answers = {"attribute-0": "Sofa", "attribute-1": "2", "description": "A sofa to collect", **IN_BOROUGH}
         sent = await client.post(FEE_SERVICE, data={**answers, "csrf_token": csrf_of(question.text)})
-        assert sent.headers["location"] == "/report-a-problem/check-answers", (await client.get(FEE_SERVICE)).text
+        # A signed-in resident is offered a photo of the problem next; it is optional.
+        assert sent.headers["location"] == "/report-a-problem/photo", (await client.get(FEE_SERVICE)).text
         check = await client.get("/report-a-problem/check-answers")
         assert "Continue to payment" in check.text
         assert (
