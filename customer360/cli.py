@@ -325,7 +325,7 @@ async def _seed(
         await engine.dispose()
     say(
         f"customer360: seeded {residents} residents: {summary.records} back-office records linked into "
-        f"{summary.customers} customers ({summary.linked_to_all_systems} in all six systems) "
+        f"{summary.customers} customers ({summary.linked_to_all_systems} in every back office) "
         f"in {time.perf_counter() - started:.1f} s"
     )
 

@@ -12,7 +12,7 @@ from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_grants, access_log, casework, contact, council_tax, my_requests
+from customer360.resolvers import access_grants, access_log, casework, contact, council_tax, my_requests, tenancies
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
@@ -36,6 +36,7 @@ from customer360.schema.requests import (
     ServiceRequestConnection,
     ServiceRequestEdge,
 )
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import Address, PageInfo
 from customer360.sources.benefits import BENEFITS
 
@@ -186,6 +187,14 @@ class Customer(Node):
     async def acting_for(self, info: Info[Context, Any]) -> list[AccessGrant]:
         found = await access_grants.held_by(info, self.record.customer_id)
         return [AccessGrant.from_record(grant, info.context.today) for grant in found]
+
+    @strawberry.field(description="Council tenancies, each with its rent account (HOUSING_MANAGEMENT).")
+    async def tenancies(self, info: Info[Context, Any]) -> list[Tenancy]:
+        today = info.context.today
+        return [
+            Tenancy.from_record(held, tenancies.rent_account(held, today), today, tenancies.now())
+            for held in await tenancies.tenancies(info, self.record.customer_id)
+        ]
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:
