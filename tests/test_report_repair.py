@@ -87,7 +87,8 @@ async def test_a_repair_reaches_housing_management_once(own_council, issuer, res
         assert await _repairs_recorded(own_council, repair["reference"]) == 1
         # The tenancy shows it by the same reference, with HOUSING_MANAGEMENT's own beside it.
         body = (await graphql(client, REPAIRS, token)).json()["data"]["me"]["tenancies"]
-        shown_on_tenancy = next(r for t in body for r in (e["node"] for e in t["repairs"]["edges"]) if r["reference"] == repair["reference"])
+        on_tenancies = [e["node"] for t in body for e in t["repairs"]["edges"]]
+        shown_on_tenancy = next(r for r in on_tenancies if r["reference"] == repair["reference"])
         assert shown_on_tenancy["backOfficeReference"].startswith("RR-")
         assert [d["kind"] for d in shown_on_tenancy["deadlines"]] == [d["kind"] for d in repair["deadlines"]]
         assert not any(d["missed"] for d in shown_on_tenancy["deadlines"])
