@@ -19,7 +19,7 @@ mutation($input: ReportRepairInput!) { reportRepair(input: $input) {
   repair { id reference tenancyReference priority hazard status deadlines { kind due dueAt awaabsLaw } }
   userErrors { field code message } } }
 """
-REPAIRS = """{ me { tenancies { repairs(first: 50) { edges { node { reference backOfficeReference status
+REPAIRS = """{ me { tenancies { repairs(first: 10) { edges { node { reference backOfficeReference status
   deadlines { kind due awaabsLaw aboutToMiss missed } aboutToMiss } } } } } }"""
 ME = "{ me { tenancies { reference } requests(first: 50) { edges { node { reference serviceCode } } } } }"
 

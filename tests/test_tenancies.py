@@ -19,7 +19,7 @@ tenancies { id reference address startDate tenureType
   rentAccount { reference balance { pence } arrears { pence } credit { pence } nextDue
     weeklyRent { rent { pence } serviceCharges { pence } total { pence } }
     statement { postedOn kind description amount { pence } balance { pence } } }
-  repairs(first: 50) { totalCount edges { node { reference status completedOn priority
+  repairs(first: 10) { totalCount edges { node { reference status completedOn priority
     deadlines { kind awaabsLaw aboutToMiss missed } aboutToMiss } } } }
 """
 ME = "{ me { linkedRecords { system recordId } " + TENANCIES + " } }"
