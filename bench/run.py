@@ -3,6 +3,11 @@
     .venv/bin/python bench/run.py            # the full run (about 10 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
+    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
+
+wrk runs at `-t1 -c16` (an independent harness's shape) and, for warm `me` and the baselines, also at `-t2 -c8`;
+every row records the machine's 1-minute load average as wrk started and finished, and the report says whether
+the machine was quiet. Every server runs under uvicorn[standard] (uvloop, httptools); the run stops without them.
 
 It seeds one demo council in a temporary data dir, then starts `customer360 serve` (a subprocess on a free
 loopback port, `C360_OUTBOX_INTERVAL_SECONDS=0`, the demo's HTTP back offices in a child process of their own:
