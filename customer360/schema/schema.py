@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import Any
 
 import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache
@@ -38,19 +40,40 @@ NODE_TYPES = [
 ]
 
 
+# Strawberry prints a federation key wherever a type declares one; the client schema is the same
+# schema without them (clients do not compose graphs), so `schema.graphql` is unchanged by federation.
+PRINTED_ENTITY_KEY = ' @key(fields: "id", resolvable: true)'
+
+
 class Customer360Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry's logs each error with its message at ERROR, and a message can quote the input
         (a bad variable's whole value: names, NI numbers). Ours logs no message: `schema/errors.py`."""
         log_errors(errors)
 
+    def as_str(self) -> str:
+        return super().as_str().replace(PRINTED_ENTITY_KEY, "")
+
+
+class Customer360Subgraph(strawberry.federation.Schema):
+    """The same schema as an Apollo Federation v2 subgraph: `_service { sdl }` and `_entities`, whose
+    representations each type resolves through `node(id:)`'s own loaders and checks."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        log_errors(errors)
+
 
 def build_schema(
-    *, production: bool = False, limits: Limits | None = None, return_urls: ReturnUrls | None = None
+    *,
+    production: bool = False,
+    limits: Limits | None = None,
+    return_urls: ReturnUrls | None = None,
+    federation: bool = False,
 ) -> strawberry.Schema:
     """The schema with its guards: document limits (`schema/limits.py`), every input normalised and
     bounded (`schema/input_boundary.py`), error shaping (`schema/errors.py`), and in production no
-    introspection and no "Did you mean ...?" suggestions."""
+    introspection and no "Did you mean ...?" suggestions. With `federation`, the Apollo Federation v2
+    subgraph of the same schema, under the same guards."""
     limits = limits or Limits()
     # Factories, not instances: Strawberry builds the extensions afresh for each request (the parse
     # and validation caches live at module level, shared by every request). `DocumentLimits` checks
@@ -66,10 +89,13 @@ def build_schema(
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
-    return Customer360Schema(
-        query=Query,
-        mutation=Mutation,
-        types=[*NODE_TYPES, UserError],
-        extensions=extensions,
-        config=StrawberryConfig(batching_config=batching),  # type: ignore[arg-type]
-    )
+    config = StrawberryConfig(batching_config=batching)  # type: ignore[arg-type]
+    types = [*NODE_TYPES, UserError]
+    if federation:
+        return Customer360Subgraph(
+            query=Query, mutation=Mutation, types=types, extensions=extensions, config=config, federation_version="2.5"
+        )
+    with warnings.catch_warnings():
+        # "Federation directive found in schema": the entity keys, which the client schema does not print.
+        warnings.filterwarnings("ignore", message="Federation directive found in schema")
+        return Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)
