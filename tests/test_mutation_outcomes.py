@@ -57,6 +57,7 @@ ME = """{ me { id linkedRecords { id system }
 QUEUE = "{ matchReviewQueue(first: 2) { edges { node { id } } } }"
 CASES = "{ safeguardingCases(first: 20) { edges { node { caseReference acknowledgedAt } } } }"
 LITTER = "{ services { code attributes { code required values } } }"
+FINISHED = "{ me { requests(status: [RESOLVED, CLOSED], first: 1) { edges { node { reference } } } } }"
 
 
 @dataclass
@@ -143,6 +144,17 @@ async def report_concern(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]
     return "anonymous", CONCERN, {**CONCERN, "description": ""}
 
 
+async def update_contact_preferences(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    good = {"email": False, "sms": True, "mobile": "07700 900 123"}
+    return "resident", good, {**good, "mobile": "01827 709709"}  # a landline
+
+
+async def rate_service(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    finished = await s.read(FINISHED, "resident")
+    reference = finished["me"]["requests"]["edges"][0]["node"]["reference"]
+    return "resident", {"reference": reference, "rating": 5}, {"reference": reference, "rating": 9}
+
+
 async def acknowledge_case(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     cases = [e["node"] for e in (await s.read(CASES, "safeguarding"))["safeguardingCases"]["edges"]]
     waiting = sorted(c["caseReference"] for c in cases if c["acknowledgedAt"] is None)
@@ -215,6 +227,8 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "resolveDeliveryCase": resolve_delivery_case,
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
+    "updateContactPreferences": update_contact_preferences,
+    "rateService": rate_service,
     "confirmMatch": confirm_match,
     "rejectMatch": reject_match,
     "mergeCustomers": merge_customers,

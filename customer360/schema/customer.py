@@ -12,13 +12,19 @@ from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_log, casework, council_tax, my_requests, nodes
+from customer360.resolvers import access_log, casework, contact, council_tax, my_requests, nodes
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.node import ENTITY_KEY, Node, entity, key_of, to_global_id
+from customer360.schema.notifications import (
+    ContactPreferences,
+    Notification,
+    NotificationConnection,
+    NotificationEdge,
+)
 from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
 from customer360.schema.requests import (
     Complaint,
@@ -204,6 +210,21 @@ class Customer(Node):
         page = await casework.payments(info, self.record.customer_id, first, after)
         return PaymentConnection(
             edges=[PaymentEdge(cursor=c, node=Payment.from_record(r)) for r, c in _pairs(page)],
+            page_info=_page_info(page),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="How they want to be told of their requests (GOV.UK Notify e-mail and text).")
+    async def contact_preferences(self, info: Info[Context, Any]) -> ContactPreferences:
+        return ContactPreferences.from_record(await contact.contact_preferences(info, self.record))
+
+    @strawberry.field(description="Messages sent to them about their requests, newest first.")
+    async def notifications(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> NotificationConnection:
+        page = await contact.notifications(info, self.record.customer_id, first, after)
+        return NotificationConnection(
+            edges=[NotificationEdge(cursor=c, node=Notification.from_record(r)) for r, c in _pairs(page)],
             page_info=_page_info(page),
             total_count=page.total_count,
         )

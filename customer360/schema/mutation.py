@@ -19,6 +19,7 @@ from customer360.schema.mutations.escalate_complaint import EscalateComplaintPay
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
 from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
 from customer360.schema.mutations.notify_move import NotifyMovePayload, notify_move
+from customer360.schema.mutations.rate_service import RateServicePayload, rate_service
 from customer360.schema.mutations.remove_single_person_discount import (
     RemoveSinglePersonDiscountPayload,
     remove_single_person_discount,
@@ -35,6 +36,10 @@ from customer360.schema.mutations.service_definitions import (
 from customer360.schema.mutations.submit_housing_application import (
     SubmitHousingApplicationPayload,
     submit_housing_application,
+)
+from customer360.schema.mutations.update_contact_preferences import (
+    UpdateContactPreferencesPayload,
+    update_contact_preferences,
 )
 from customer360.schema.safeguarding import (
     AcknowledgeSafeguardingCasePayload,
@@ -100,6 +105,14 @@ class Mutation:
     notify_move: NotifyMovePayload = strawberry.mutation(
         resolver=notify_move,
         description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
+    )
+    update_contact_preferences: UpdateContactPreferencesPayload = strawberry.mutation(
+        resolver=update_contact_preferences,
+        description="How you want to be told of your requests: e-mail, text (a UK mobile), both or neither.",
+    )
+    rate_service: RateServicePayload = strawberry.mutation(
+        resolver=rate_service,
+        description="How it went, 1 to 5, once per finished request; customer services record one from a call.",
     )
     submit_housing_application: SubmitHousingApplicationPayload = strawberry.mutation(
         resolver=submit_housing_application, description="Apply to join the housing register."

@@ -18,6 +18,7 @@ from customer360.schema.casework import HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.delivery_cases import DeliveryCaseConnection, delivery_cases
+from customer360.schema.feedback import SatisfactionQuery
 from customer360.schema.gazetteer import addresses
 from customer360.schema.node import Node, from_global_id, key_of
 from customer360.schema.payments import Payment
@@ -44,7 +45,7 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
 
 
 @strawberry.type
-class Query(AnalyticsQuery):
+class Query(AnalyticsQuery, SatisfactionQuery):
     @strawberry.field(description="The signed-in resident's golden record; null when nobody is signed in.")
     async def me(self, info: Info[Context, Any]) -> Customer | None:
         record = await resolve.me(info)

@@ -27,6 +27,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customer360.domain.notifications import NOTIFY
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.store.attachments import claim as claim_attachments
@@ -306,7 +307,12 @@ class OutboxStore:
             references = [row.reference for row in intent_rows]
             delivery_rows = (
                 (
-                    await conn.execute(select(outbox).where(outbox.c.reference.in_(references)).order_by(outbox.c.id))
+                    # A request's deliveries to back offices; its messages to the resident are not among them.
+                    await conn.execute(
+                        select(outbox)
+                        .where(outbox.c.reference.in_(references), outbox.c.destination != NOTIFY)
+                        .order_by(outbox.c.id)
+                    )
                 ).all()
                 if references
                 else []

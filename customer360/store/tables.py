@@ -364,3 +364,79 @@ attachments = Table(
     Column("moderated_at", DateTime(timezone=True)),
     Column("moderation_reason", String(500)),
 )
+
+# How each resident wants to be told (domain/notifications.py): a failed flag is Notify's permanent
+# failure for that address, cleared when the resident gives another one.
+contact_preferences = Table(
+    "contact_preferences",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("email", Boolean, nullable=False),
+    Column("sms", Boolean, nullable=False),
+    Column("email_address", String(320)),
+    Column("mobile", String(20)),
+    Column("email_failed", Boolean, nullable=False, default=False),
+    Column("mobile_failed", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every message to a resident, one row per (request, event, channel): the row is written before
+# Notify is called, so a crash between the two is found again (by the request's reference at Notify)
+# instead of sending twice.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), index=True),
+    Column("reference", String(20), nullable=False, comment="the customer360 reference"),
+    Column("event_key", String(48), nullable=False),
+    Column("channel", String(5), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("notify_id", String(36), unique=True),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("status_at", DateTime(timezone=True)),
+    UniqueConstraint("reference", "event_key", "channel", name="uq_notifications_message"),
+)
+
+# What each back office's change feed told us, appended once per change (the feed is read at least
+# once; the key makes a replay a no-op): a request's history beyond what its back office shows.
+request_changes = Table(
+    "request_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(20), nullable=False),
+    Column("change_key", String(120), nullable=False),
+    Column("reference", String(40), nullable=False, index=True, comment="ours if it came through us"),
+    Column("backoffice_reference", String(40), nullable=False),
+    Column("status", String(20)),
+    Column("description", String(500), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("system", "change_key", name="uq_request_changes_change"),
+)
+
+# Where each back office's change feed was last read up to.
+change_cursors = Table(
+    "change_cursors",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("cursor", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Residents' ratings of finished requests: one per request (its reference), whoever records it.
+service_ratings = Table(
+    "service_ratings",
+    metadata,
+    Column("reference", String(40), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("service_code", String(40), nullable=False),
+    Column("channel", String(20), nullable=False, comment="how the rating was given: web, phone ..."),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text),
+    Column("recorded_by", String(20), nullable=False, comment="resident, or staff (from a call)"),
+    Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
+)
