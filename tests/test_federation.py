@@ -127,3 +127,22 @@ async def test_document_limits_apply_to_the_subgraph(demo_settings, residents):
         padded = ENTITIES + " " * 200
         refused = await post(client, "/subgraph", padded, None, {"r": customer(residents[0]["customer_id"])})
         assert refused.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "representation",
+    [
+        {"__typename": "Nonsense", "id": "x"},
+        {"__typename": "Customer"},
+        {"__typename": "Customer", "id": "x", "name": "Extra"},
+        "not an object",
+        {"id": "no typename"},
+    ],
+)
+async def test_a_malformed_representation_is_an_error_not_a_crash(api, issuer, residents, representation, caplog):
+    _, client = api
+    token = issuer.resident_token(residents[0]["email"])
+    answer = await post(client, "/subgraph", ENTITIES, token, {"r": [representation]})
+    body = answer.json()
+    assert answer.status_code == 200 and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Traceback" not in caplog.text

@@ -59,6 +59,10 @@ def numeric_key(type_name: str, global_id: str) -> int | None:
     return value if 0 < value <= MAX_ROW_ID else None
 
 
+def is_entity(type_: type) -> bool:
+    return ENTITY_KEY in type_.__strawberry_definition__.directives  # type: ignore[attr-defined]
+
+
 async def entity(
     info: Info[Context, Any], type_name: str, global_id: str, load: Callable[[Info[Context, Any], str], Awaitable[Any]]
 ) -> Any:

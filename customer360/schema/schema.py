@@ -11,17 +11,19 @@ import strawberry.federation
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
-from customer360.schema.errors import error_shaping, log_errors
+from customer360.schema.errors import InvalidRepresentation, error_shaping, log_errors
 from customer360.schema.input_boundary import ReturnUrls, input_boundary
 from customer360.schema.interactions import record_every_mutation
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
+from customer360.schema.node import is_entity
 from customer360.schema.payments import Payment
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
@@ -55,12 +57,28 @@ class Customer360Schema(strawberry.Schema):
         return super().as_str().replace(PRINTED_ENTITY_KEY, "")
 
 
+ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in NODE_TYPES if is_entity(t))  # type: ignore[attr-defined]
+
+
 class Customer360Subgraph(strawberry.federation.Schema):
     """The same schema as an Apollo Federation v2 subgraph: `_service { sdl }` and `_entities`, whose
     representations each type resolves through `node(id:)`'s own loaders and checks."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """Strawberry's, once every representation is one a gateway sends: `{__typename, id}` of an entity.
+        Anything else would fail inside Strawberry as a bug (a traceback); it is the caller's bad input."""
+        for representation in representations:
+            if not (
+                isinstance(representation, dict)
+                and representation.keys() == {"__typename", "id"}
+                and representation["__typename"] in ENTITY_TYPES
+                and isinstance(representation["id"], str)
+            ):
+                raise InvalidRepresentation("each representation must be {__typename, id} of an entity type")
+        return super().entities_resolver(info, representations)
 
 
 def build_schema(
