@@ -146,3 +146,21 @@ async def test_a_malformed_representation_is_an_error_not_a_crash(api, issuer, r
     body = answer.json()
     assert answer.status_code == 200 and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "Traceback" not in caplog.text
+
+
+async def test_service_requests_follow_node_too(api, issuer, residents):
+    _, client = api
+    requests = "{ me { requests(first: 50) { edges { node { id reference } } } } }"
+    entity = "query($r: [_Any!]!) { _entities(representations: $r) { ... on ServiceRequest { id reference } } }"
+    owners = []
+    for resident in residents[:12]:
+        token = issuer.resident_token(resident["email"])
+        edges = (await post(client, "/graphql", requests, token, {})).json()["data"]["me"]["requests"]["edges"]
+        if edges:
+            owners.append((token, edges[0]["node"]))
+    assert len(owners) >= 2
+    (own_token, own), (_, theirs) = owners[0], owners[1]
+    r = [{"__typename": "ServiceRequest", "id": x["id"]} for x in (own, theirs)]
+    answer = (await post(client, "/subgraph", entity, own_token, {"r": r})).json()
+    by_node = (await post(client, "/graphql", NODE, own_token, {"id": theirs["id"]})).json()["data"]["node"]
+    assert answer["data"]["_entities"] == [own, None] and by_node is None
