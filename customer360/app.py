@@ -258,6 +258,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except Exception as error:  # the write is committed: its answer is the resident's regardless
                 log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
             return result
+        if principal.is_acting:
+            # Someone acting for the resident sees less than the resident (never their grants, never
+            # safeguarding): the resident's kept answers are not theirs to be served.
+            return await self._executed(request, request_adapter, sub_response, context, request_data)
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)
         if kept is not None:
@@ -306,6 +310,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             addresses=runtime.addresses,
             notifications=runtime.messenger.store if runtime.messenger else None,
             feedback=runtime.feedback,
+            actor_tokens=runtime.actor_tokens,
+            grants=runtime.grants,
             attachments=runtime.attachments,
             visible_attachments=runtime.attachments.loader(
                 request.state.principal, purpose=access_purpose(request) is not None

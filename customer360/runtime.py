@@ -19,15 +19,19 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
+from customer360.auth.actor_tokens import ACTOR_AUDIENCE, ACTOR_ISSUER, ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
+from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
-from customer360.auth.principal import ANONYMOUS, Principal
+from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
 from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
+from customer360.clock import london_today
 from customer360.commands import catalogue, safeguarding
 from customer360.commands.attachments import Attachments, SignedLinks
 from customer360.commands.delivery import Deliverer
@@ -57,6 +61,7 @@ from customer360.sources.govuk_notify import NOTIFY_API_URL, GovukNotify, Notify
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
 from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
+from customer360.store.access_grants import AccessGrantStore
 from customer360.store.attachments import AttachmentStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
@@ -113,6 +118,8 @@ class Runtime:
     cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
+    actor_tokens: ActorTokenIssuer  # the gateway's token exchange: act for a resident (auth/actor_tokens.py)
+    grants: GrantChecks  # residents' access grants, checked on every request made under one
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
@@ -135,7 +142,7 @@ class Runtime:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("use the header `Authorization: Bearer <token>`")
-        principal = await self.verifier.verify(token.strip())
+        principal = await self.grants.checked(await self.verifier.verify(token.strip()), london_today())
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
@@ -287,6 +294,12 @@ async def start_runtime(
     attachments = _attachments(settings, store_engine, audit)
     _every_in_background(stack, UNUSED_ATTACHMENTS_SWEEP_SECONDS, attachments.delete_unused, "unused attachments")
     issuers, signing_key = await _issuers(settings, stack)
+    actor_key = load_or_create_signing_key(settings.data_dir, "actor-issuer")
+    issuers.append(
+        TrustedIssuer(
+            ACTOR_ISSUER, ACTOR_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(actor_key.jwks()), actor_tokens=True
+        )
+    )
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
     portal_sessions = _portal_sessions(settings, store_engine)
@@ -320,6 +333,8 @@ async def start_runtime(
         cache=read_through,
         verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
         signing_key=signing_key,
+        actor_tokens=ActorTokenIssuer(actor_key),
+        grants=GrantChecks(AccessGrantStore(store_engine), read_through, customers.customer_id_for_verified_email),
         locate_uprn=locate_uprn,
         addresses=addresses,
         faults=faults,

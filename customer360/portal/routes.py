@@ -8,6 +8,7 @@ from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
 from customer360.portal import (
+    access,
     account,
     complaints,
     contact,
@@ -40,6 +41,8 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (feedback.PATH, feedback.rate, "POST"),
         (contact.PATH, contact.preferences, "GET"),
         (contact.PATH, contact.save, "POST"),
+        (access.WHO_CAN_ACT, access.who_can_act, "GET"),
+        (access.WHO_YOU_ACT_FOR, access.who_you_act_for, "GET"),
         (complaints.START, complaints.question, "GET"),
         (complaints.START, complaints.answer, "POST"),
         (complaints.CHECK, complaints.check_answers, "GET"),

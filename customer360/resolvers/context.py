@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from strawberry.types import Info
 
+from customer360.auth.actor_tokens import ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
 from customer360.resolvers.directory import (
@@ -73,6 +75,8 @@ class Context:
     today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
+    actor_tokens: ActorTokenIssuer
+    grants: GrantChecks
     attachments: Attachments
     # Each request's attachments the principal may see, by reference (`ServiceRequest.photos`).
     visible_attachments: DataLoader[str, list[AttachmentRecord]]

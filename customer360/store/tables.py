@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -99,6 +100,9 @@ intents = Table(
     Column("service_code", String(40)),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("acted_by", String(200), comment="who made it for the resident (an officer, a carer); null: themselves"),
+    Column("acted_team", String(60), comment="the officer's team, or the delegate's relationship"),
+    Column("channel", String(20), comment="how it came in: web, phone, face_to_face, assisted_digital"),
     # Kept by a request with an Idempotency-Key: a digest of (principal scope, key, kind). A repeat run after
     # the first request's worker died finds this intent instead of keeping a second (store/outbox.py).
     Column("idempotency_key", String(64), unique=True),
@@ -340,6 +344,33 @@ view_generations = Table(
     Column("customer_id", String(36), primary_key=True),
     Column("generation", String(16), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# A resident lets someone see (VIEW) or act for them (ACT) until a date: a person, by the email they sign
+# in with, or a partner agency, by its id. Revoked rows stay, so the resident's history of who could see
+# them is kept; every actor token names its grant and is checked against this row on every request.
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("delegate_email", String(254), index=True, comment="normalised; null for an agency grant"),
+    Column("agency_id", String(40), index=True, comment="the partner agency granted; null for a person"),
+    Column("relationship", String(20), nullable=False),
+    Column("scope", String(8), nullable=False, comment="VIEW ACT"),
+    Column("expires_on", Date, nullable=False, comment="the last day the grant holds"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("delegate", String(260), nullable=False, comment="email:<email> or agency:<id>: one live grant each"),
+    # One live grant per resident and delegate, however many requests race to make it.
+    Index(
+        "uq_access_grants_live",
+        "customer_id",
+        "delegate",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL"),
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
 )
 
 # Photos and documents residents upload (domain/attachments.py). The file itself is under the data dir,
