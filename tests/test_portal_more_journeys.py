@@ -327,4 +327,3 @@ async def test_a_housing_draft_is_never_saved_under_an_empty_owner(
         refused = await answer(client, "/apply-for-housing", first)
         assert refused.status_code == 200 and "Your sign-in has expired" in refused.text
         assert await sessions.saved("", "housing") is None
-

@@ -59,7 +59,7 @@ def production_env(data_dir: Path, **changes: str) -> dict[str, str]:
         ({"C360_PUBLIC_URL": "https://localhost:8443"}, None, "not plain http or a loopback host"),
         ({"C360_PUBLIC_URL": "https://127.0.0.2"}, None, "not plain http or a loopback host"),
         ({"C360_PUBLIC_URL": "https://[::1]:8443"}, None, "not plain http or a loopback host"),
-        ({"C360_OIDC_ISSUER": "http://oidc.example.gov.uk"}, None, "C360_OIDC_ISSUER (http://oidc.example.gov.uk) must"),
+        ({"C360_OIDC_ISSUER": "http://oidc.example.gov.uk"}, None, "C360_OIDC_ISSUER (http://oidc.example"),
         ({"C360_STAFF_OIDC_ISSUER": "http://staff.example.gov.uk"}, None, "C360_STAFF_OIDC_ISSUER (http://"),
     ],
 )
