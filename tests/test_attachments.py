@@ -206,6 +206,9 @@ async def test_a_link_works_only_as_signed_and_until_it_expires(own_council, iss
         links = app.state.runtime.attachments.links
         expired = path_of(links.url(attachment["id"], 60, now=time.time() - 120))
         assert (await client.get(expired)).status_code == 403
+        base = f"/attachments/{attachment['id']}"
+        for query in ("expires=%C2%B2&signature=a", "expires=%D9%A3%D9%A3&signature=a", "expires=9&signature=%C3%A9"):
+            assert (await client.get(f"{base}?{query}")).status_code == 403  # Unicode digits: refused, not a 500
 
 
 async def test_concurrent_duplicate_uploads_and_a_retry_with_the_same_key_keep_one_attachment(

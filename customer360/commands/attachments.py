@@ -68,10 +68,18 @@ class SignedLinks:
         query = urlencode({"expires": expires, "signature": self._signature(attachment_id, expires)})
         return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
-    def valid(self, attachment_id: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
-            return False
-        return hmac.compare_digest(signature, self._signature(attachment_id, int(expires)))
+    def valid(self, attachment_id: str, expires: str | None, signature: str | None) -> int | None:
+        """The link's expiry (seconds since the epoch) when it is signed and not yet expired, else None.
+        `expires` is parsed once and as ASCII digits only: `'²'.isdigit()` is true but `int('²')` raises."""
+        # compare_digest raises on a str that is not ASCII, so the signature is held to it too.
+        if not (expires and expires.isascii() and expires.isdigit() and len(expires) <= 12):
+            return None
+        if not (signature and signature.isascii()):
+            return None
+        until = int(expires)
+        if until < time.time() or not hmac.compare_digest(signature, self._signature(attachment_id, until)):
+            return None
+        return until
 
     def _signature(self, attachment_id: str, expires: int) -> str:
         return hmac.new(self.key, f"{attachment_id}:{expires}".encode(), hashlib.sha256).hexdigest()

@@ -29,7 +29,8 @@ async def attachment(request: Request) -> Response:
     attachments = runtime.attachments
     attachment_id = request.path_params["attachment_id"]
     expires, signature = request.query_params.get("expires"), request.query_params.get("signature")
-    if not attachments.links.valid(attachment_id, expires, signature):
+    until = attachments.links.valid(attachment_id, expires, signature)
+    if until is None:
         return refusal(403, "This link is not valid or has expired: reload the page it came from", "FORBIDDEN")
     record = (await attachments.store.by_ids([attachment_id])).get(attachment_id)
     data = await attachments.store.read(record) if record is not None else None
@@ -37,7 +38,7 @@ async def attachment(request: Request) -> Response:
         return refusal(404, "This file is no longer kept", "NOT_FOUND")
     name = f"{record.id}.{EXTENSIONS.get(record.content_type, 'bin')}"
     disposition = "attachment" if record.content_type == PDF else "inline"
-    remaining = max(0, int(expires or 0) - int(time.time()))
+    remaining = max(0, until - int(time.time()))
     return Response(
         data,
         media_type=record.content_type,
