@@ -33,8 +33,8 @@ from customer360.auth.purpose import access_purpose
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
-from customer360.commands.attachments import ReceivedFile
 from customer360.commands.payments import POST_TO_REVENUES
+from customer360.domain.attachments import ReceivedFile
 from customer360.domain.cases import CASE_TEAMS
 from customer360.graphiql import graphiql_page, graphiql_routes
 from customer360.http.attachments import attachment

@@ -29,6 +29,7 @@ from customer360.domain.attachments import (
     AttachmentRecord,
     Moderation,
     ModerationDecision,
+    ReceivedFile,
     may_use,
     visible_to,
 )
@@ -45,17 +46,6 @@ MODERATION_REASON_LENGTH = 500
 NOT_SIGNED_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to upload a file")
 NO_SUCH_ATTACHMENT = Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")
 STAFF_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only council staff may moderate attachments")
-
-
-@dataclass(frozen=True)
-class ReceivedFile:
-    """A file as it arrived in a multipart request: its bytes only (its name and type are not trusted)."""
-
-    data: bytes
-
-    def __str__(self) -> str:
-        # What an Idempotency-Key's fingerprint sees of it: the same bytes are the same request.
-        return f"file:sha256:{hashlib.sha256(self.data).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -193,6 +183,10 @@ class Attachments:
             return [found.get(reference, []) for reference in references]
 
         return DataLoader(load)
+
+    def link(self, record: AttachmentRecord) -> str:
+        """The link an answer shows `record` by, to a principal a resolver has let see it."""
+        return self.links.url(record.id)
 
     def back_office_links(self, records: Sequence[AttachmentRecord]) -> list[str]:
         return [self.links.url(record.id, BACK_OFFICE_LINK_SECONDS) for record in records]

@@ -8,6 +8,7 @@ why a council hides one); its uploader always sees it, and so do staff.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +67,17 @@ class AttachmentRecord:
     used_by: str | None  # the reference of the submission that used it
     moderation: Moderation
     moderation_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file as it arrived in a multipart request: its bytes only (its name and type are not trusted)."""
+
+    data: bytes
+
+    def __str__(self) -> str:
+        # What an Idempotency-Key's fingerprint sees of it: the same bytes are the same request.
+        return f"file:sha256:{hashlib.sha256(self.data).hexdigest()}"
 
 
 def may_use(

@@ -1,0 +1,50 @@
+"""uploadAttachment, moderateAttachment and a request's photos: each attachment with the link it is
+read by, signed by the command (`commands/attachments.py`) for the principal asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.attachments import AttachmentPurpose, AttachmentRecord, ModerationDecision, ReceivedFile
+from customer360.domain.problems import CommonCode, Problem
+from customer360.resolvers.context import Context
+
+NOT_A_FILE = Problem(("file",), CommonCode.INVALID, "Send the file as a GraphQL multipart request")
+
+
+@dataclass(frozen=True)
+class ShownAttachment:
+    record: AttachmentRecord
+    url: str
+
+
+async def upload(info: Info[Context, Any], file: object, purpose: AttachmentPurpose) -> ShownAttachment | list[Problem]:
+    if not isinstance(file, ReceivedFile):  # a JSON request with a string where the file should be
+        return [NOT_A_FILE]
+    context = info.context
+    outcome = await context.attachments.upload(context.principal, file, purpose)
+    if isinstance(outcome, list):
+        return outcome
+    return ShownAttachment(outcome, context.attachments.link(outcome))
+
+
+async def moderate(
+    info: Info[Context, Any], attachment_id: str, decision: ModerationDecision, reason: str | None
+) -> ShownAttachment | list[Problem]:
+    context = info.context
+    outcome = await context.attachments.moderate(context.principal, attachment_id, decision, reason)
+    if isinstance(outcome, list):
+        return outcome
+    return ShownAttachment(outcome, context.attachments.link(outcome))
+
+
+async def photos(info: Info[Context, Any], reference: str) -> list[ShownAttachment]:
+    """A request's attachments this principal may see (the request's loader checked each)."""
+    attachments = info.context.attachments
+    return [
+        ShownAttachment(record, attachments.link(record))
+        for record in await info.context.visible_attachments.load(reference)
+    ]
