@@ -14,7 +14,7 @@ from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.systems import SourceSystem
 from customer360.sources.crm.sql import case_answers
 from customer360.store.database import create_engine
-from customer360.store.tables import audit_log
+from customer360.store.tables import attachments, audit_log
 from tests.attachment_support import has_gps, path_of, pdf, photo, upload
 from tests.support import graphql, running_app, serving_app
 from tests.test_attachments import kept_bytes
@@ -30,6 +30,20 @@ query($location: LocationInput!) { nearbyRequests(location: $location, radiusMet
   reference photos { id moderation url } } }
 """
 MY_PHOTOS = "{ me { requests(first: 100) { edges { node { reference photos { id moderation } } } } } }"
+async def moderation_of(settings, attachment_id: str) -> tuple[str, str | None]:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(attachments.c.moderation, attachments.c.moderated_by).where(attachments.c.id == attachment_id)
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return row.moderation, row.moderated_by
+
+
 MODERATE = """
 mutation($input: ModerateAttachmentInput!) { moderateAttachment(input: $input) {
   attachment { id moderation } userErrors { field code message } } }
@@ -208,6 +222,16 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
         ).json()
         assert [e["code"] for e in refused["data"]["moderateAttachment"]["userErrors"]] == ["FORBIDDEN"]
         decision = {"attachmentId": attachment_id, "decision": "PUBLISH", "reason": "No faces or number plates"}
+        # Staff moderate only saying why (as for any read of a person): refused, and nothing changed.
+        no_purpose = await client.post(
+            "/graphql",
+            json={"query": MODERATE, "variables": {"input": decision}},
+            headers={"Authorization": f"Bearer {staff}"},
+        )
+        assert [e["code"] for e in no_purpose.json()["data"]["moderateAttachment"]["userErrors"]] == [
+            "PURPOSE_REQUIRED"
+        ]
+        assert await photos_seen(neighbour) == []
         published = (await graphql(client, MODERATE, staff, {"input": decision})).json()["data"]["moderateAttachment"]
         assert published == {"attachment": {"id": attachment_id, "moderation": "PUBLISHED"}, "userErrors": []}
         assert await photos_seen(neighbour) == [attachment_id]
@@ -225,6 +249,7 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
             await graphql(client, MODERATE, staff, {"input": {"attachmentId": unused, "decision": "PUBLISH"}})
         ).json()
         assert [e["code"] for e in unknown["data"]["moderateAttachment"]["userErrors"]] == ["NOT_FOUND"]
+        assert (await moderation_of(own_council, unused)) == ("PENDING", None)  # refused, and not written either
 
     engine = create_engine(own_council.gateway_database_url)
     try:
@@ -238,7 +263,9 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
             ).all()
     finally:
         await engine.dispose()
-    assert [(row.actor, row.detail["decision"], row.detail["reference"]) for row in audited] == [
-        ("Sam Staff", "PUBLISH", reference),
-        ("Sam Staff", "HIDE", reference),
+    assert [(row.actor, row.detail["decision"], row.detail["reference"], row.detail["changed"]) for row in audited] == [
+        ("Sam Staff", "PUBLISH", reference, True),
+        ("Sam Staff", "HIDE", reference, True),
+        ("Sam Staff", "HIDE", reference, False),  # the repeat changed nothing, but it handed out a link
     ]
+    assert {row.detail["purpose"] for row in audited} == {"automated test"}

@@ -46,6 +46,10 @@ MODERATION_REASON_LENGTH = 500
 NOT_SIGNED_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to upload a file")
 NO_SUCH_ATTACHMENT = Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")
 STAFF_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only council staff may moderate attachments")
+PURPOSE_REQUIRED = Problem(
+    None, AttachmentCode.PURPOSE_REQUIRED, "Say why you are looking: send the header X-Access-Purpose"
+)
+NOT_A_PHOTO = Problem(("input", "attachmentId"), AttachmentCode.WRONG_PURPOSE, "Only photos are moderated")
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,20 @@ class Attachments:
         return Attached(tuple(r.id for r in records), tuple(self.back_office_links(records)))
 
     async def moderate(
-        self, principal: Principal, attachment_id: str, decision: ModerationDecision, reason: str | None
+        self,
+        principal: Principal,
+        attachment_id: str,
+        decision: ModerationDecision,
+        reason: str | None,
+        purpose: str | None,
     ) -> AttachmentRecord | list[Problem]:
+        """Staff publish or hide a photo a submission used. Like any read of a person's record it needs a
+        purpose, and every call that answers is audited (it hands back a link to the photo), a repeat
+        too. Nothing is written before a refusal: the UPDATE only matches a used PHOTO."""
         if not (principal.is_staff and principal.roles & PERSON_ROLES):
             return [STAFF_ONLY]
+        if purpose is None:
+            return [PURPOSE_REQUIRED]
         if problems := optional_text(reason, ("input", "reason"), "the reason", MODERATION_REASON_LENGTH):
             return problems
         moderation = Moderation.PUBLISHED if decision is ModerationDecision.PUBLISH else Moderation.HIDDEN
@@ -150,15 +164,22 @@ class Attachments:
         done = await self.store.moderate(attachment_id, moderation, actor, reason, datetime.now(UTC))
         if done is None or done.record.used_by is None:  # an unused upload is nobody's business but its owner's
             return [NO_SUCH_ATTACHMENT]
-        if done.changed:
-            role = acting_role(principal)
-            await self.audit.append(
-                actor=actor,
-                role=role.value if role else None,
-                action="attachment.moderate",
-                customer_id=done.record.customer_id,
-                detail={"attachment": attachment_id, "reference": done.record.used_by, "decision": decision.value},
-            )
+        if done.record.purpose is not AttachmentPurpose.PHOTO:  # evidence is never published
+            return [NOT_A_PHOTO]
+        role = acting_role(principal)
+        await self.audit.append(
+            actor=actor,
+            role=role.value if role else None,
+            action="attachment.moderate",
+            customer_id=done.record.customer_id,
+            detail={
+                "attachment": attachment_id,
+                "reference": done.record.used_by,
+                "decision": decision.value,
+                "changed": done.changed,
+                "purpose": purpose,
+            },
+        )
         return done.record
 
     async def visible(

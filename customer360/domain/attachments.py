@@ -44,6 +44,7 @@ class AttachmentCode(StrEnum):
     ALREADY_USED = "ALREADY_USED"  # another submission has it
     WRONG_PURPOSE = "WRONG_PURPOSE"  # evidence where a photo was asked for, or the other way round
     TOO_MANY = "TOO_MANY"  # more attachments on one submission than it takes
+    PURPOSE_REQUIRED = "PURPOSE_REQUIRED"  # staff moderating without saying why (X-Access-Purpose)
 
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})

@@ -8,7 +8,15 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.domain.attachments import AttachmentPurpose, AttachmentRecord, ModerationDecision, ReceivedFile
+from customer360.auth.principal import scope_of
+from customer360.auth.purpose import access_purpose
+from customer360.domain.attachments import (
+    AttachmentPurpose,
+    AttachmentRecord,
+    ModerationDecision,
+    ReceivedFile,
+    visible_to,
+)
 from customer360.domain.problems import CommonCode, Problem
 from customer360.resolvers.context import Context
 
@@ -35,9 +43,13 @@ async def moderate(
     info: Info[Context, Any], attachment_id: str, decision: ModerationDecision, reason: str | None
 ) -> ShownAttachment | list[Problem]:
     context = info.context
-    outcome = await context.attachments.moderate(context.principal, attachment_id, decision, reason)
+    purpose = access_purpose(context.request)
+    outcome = await context.attachments.moderate(context.principal, attachment_id, decision, reason, purpose)
     if isinstance(outcome, list):
         return outcome
+    # The same check as a request's photos: staff with a purpose may see it, and the call was audited.
+    if not visible_to(outcome, scope_of(context.principal), staff=purpose is not None):
+        return [Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")]
     return ShownAttachment(outcome, context.attachments.link(outcome))
 
 

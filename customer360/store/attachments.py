@@ -95,11 +95,17 @@ class AttachmentStore:
     async def moderate(
         self, attachment_id: str, moderation: Moderation, by: str, reason: str | None, now: datetime
     ) -> Moderated | None:
-        """Sets the decision; `changed` is false when it already stood (a retry, a double click)."""
+        """Sets the decision on a photo a submission used; `changed` is false when it already stood (a retry,
+        a double click) or when it is not such a photo (then nothing is written: the caller refuses)."""
         async with self._engine.begin() as conn:
             changed = await conn.execute(
                 update(attachments)
-                .where(attachments.c.id == attachment_id, attachments.c.moderation != moderation.value)
+                .where(
+                    attachments.c.id == attachment_id,
+                    attachments.c.used_by.is_not(None),
+                    attachments.c.purpose == AttachmentPurpose.PHOTO.value,
+                    attachments.c.moderation != moderation.value,
+                )
                 .values(moderation=moderation.value, moderated_by=by, moderated_at=now, moderation_reason=reason)
             )
             row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()
