@@ -30,13 +30,17 @@ query($location: LocationInput!) { nearbyRequests(location: $location, radiusMet
   reference photos { id moderation url } } }
 """
 MY_PHOTOS = "{ me { requests(first: 100) { edges { node { reference photos { id moderation } } } } } }"
+
+
 async def moderation_of(settings, attachment_id: str) -> tuple[str, str | None]:
     engine = create_engine(settings.gateway_database_url)
     try:
         async with engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(attachments.c.moderation, attachments.c.moderated_by).where(attachments.c.id == attachment_id)
+                    select(attachments.c.moderation, attachments.c.moderated_by).where(
+                        attachments.c.id == attachment_id
+                    )
                 )
             ).one()
     finally:
