@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from customer360.domain.attachments import LinkAudience
 from customer360.store.attachments import AttachmentStore
 from customer360.store.database import create_engine
 from customer360.store.tables import attachments, audit_log
@@ -220,8 +221,10 @@ async def test_a_link_works_only_as_signed_and_until_it_expires(own_council, iss
         other = str(uuid.uuid4())
         assert (await client.get(good.replace(attachment["id"], other))).status_code == 403  # signature is per id
         assert (await client.get(good[:-4] + "0000")).status_code == 403  # tampered signature
+        assert "for=uploader" in good  # whom it is for is signed: changing it breaks the signature
+        assert (await client.get(good.replace("for=uploader", "for=staff"))).status_code == 403
         links = app.state.runtime.attachments.links
-        expired = path_of(links.url(attachment["id"], 60, now=time.time() - 120))
+        expired = path_of(links.url(attachment["id"], LinkAudience.UPLOADER, 60, now=time.time() - 120))
         assert (await client.get(expired)).status_code == 403
         base = f"/attachments/{attachment['id']}"
         for query in ("expires=%C2%B2&signature=a", "expires=%D9%A3%D9%A3&signature=a", "expires=9&signature=%C3%A9"):

@@ -1,4 +1,4 @@
-"""Photos on reports: to Open311 as a `media_url` serving the cleaned image, to the CRM as links, shown as
+"""Photos on reports: never to Open311's public feed, to the CRM as links, shown as
 `ServiceRequest.photos` to the reporter and staff, to others only once staff publish them."""
 
 from __future__ import annotations
@@ -81,9 +81,11 @@ async def street_row(settings, reference: str):
         await engine.dispose()
 
 
-async def test_a_photo_reaches_open311_as_a_media_url_that_serves_the_cleaned_image(own_council, issuer, residents):
+async def test_an_unmoderated_photo_is_not_sent_to_open311s_public_feed(own_council, issuer, residents):
+    """GeoReport v2 publishes `media_url` to anyone who reads the contractor's feed; a photo is public only
+    once staff publish it, so Open311 is sent none: the reporter and staff see it here."""
     token = issuer.resident_token(residents[10]["email"])
-    async with serving_app(own_council) as (app, client):  # on a real port: the back office fetches the link
+    async with serving_app(own_council) as (app, client):
         attachment_id = await uploaded(client, token, photo("JPEG", size=(80, 60)))
         report = await litter_report(client, [attachment_id])
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
@@ -98,11 +100,8 @@ async def test_a_photo_reaches_open311_as_a_media_url_that_serves_the_cleaned_im
             (attachment_id, "image/jpeg", "PENDING")
         ]
         row = await street_row(app.state.runtime.settings, request["reference"])
-        assert row is not None and row.media_url.startswith(
-            f"{app.state.runtime.settings.public_url}/attachments/{attachment_id}?"
-        )
-        async with httpx.AsyncClient() as contractor:  # as the contractor's system opens it: no token, just the link
-            served = await contractor.get(row.media_url)
+        assert row is not None and row.media_url is None
+        served = await client.get(path_of(request["photos"][0]["url"]))  # the reporter's own link
         assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
         assert served.content == await kept_bytes(own_council, attachment_id)
         assert not has_gps(served.content)
@@ -126,6 +125,7 @@ async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, reside
         assert len(links) == 1 and f"/attachments/{evidence}?" in links[0]
         served = await client.get(path_of(links[0]))
         assert served.content == pdf() and served.headers["content-disposition"].startswith("attachment;")
+        assert served.headers["cache-control"] == "no-store"  # a personal document: kept by no browser or proxy
 
 
 async def test_another_residents_attachment_is_refused_as_unknown(own_council, issuer, residents):
@@ -240,12 +240,20 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
         assert published == {"attachment": {"id": attachment_id, "moderation": "PUBLISHED"}, "userErrors": []}
         assert await photos_seen(neighbour) == [attachment_id]
         assert await photos_seen(None) == [attachment_id]
+        nearby = (await graphql(client, NEARBY, neighbour, {"location": HERE})).json()["data"]["nearbyRequests"]
+        public_link = path_of(next(p["url"] for r in nearby if r["reference"] == reference for p in r["photos"]))
+        assert (await client.get(public_link)).status_code == 200
+        nearby = (await graphql(client, NEARBY, reporter, {"location": HERE})).json()["data"]["nearbyRequests"]
+        own_link = path_of(next(p["url"] for r in nearby if r["reference"] == reference for p in r["photos"]))
 
         hide = {"attachmentId": attachment_id, "decision": "HIDE", "reason": "A face is visible"}
         await graphql(client, MODERATE, staff, {"input": hide})
         await graphql(client, MODERATE, staff, {"input": hide})  # a double click: one decision, audited once
         assert await photos_seen(neighbour) == []
         assert await photos_seen(reporter) == [attachment_id]
+        # Hiding takes back the links already handed out, but the uploader's (checked as each is opened).
+        assert (await client.get(public_link)).status_code == 403
+        assert (await client.get(own_link)).status_code == 200
 
         # An upload no report used is nobody's to moderate.
         unused = await uploaded(client, reporter, photo("PNG", colour="green"))

@@ -3,7 +3,9 @@
 An upload is checked and cleaned (`attachment_cleaning.py`) before anything is kept, then kept as a
 file named by its content plus a row naming its uploader. Nobody reads an attachment by its id: a
 resolver that has checked who may see it hands out a link signed for a short while
-(`/attachments/<id>?expires=...&signature=...`), and the route serving it checks only the signature.
+(`/attachments/<id>?expires=...&for=...&signature=...`) signed for whom it is (`LinkAudience`); the
+route serving it checks the signature, then the record again (`may_serve`): hiding a photo takes back
+every link to it but its uploader's and staff's.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from customer360.domain.attachments import (
     AttachmentCode,
     AttachmentPurpose,
     AttachmentRecord,
+    LinkAudience,
     Moderation,
     ModerationDecision,
     ReceivedFile,
+    link_audience,
     may_use,
     visible_to,
 )
@@ -53,30 +57,42 @@ NOT_A_PHOTO = Problem(("input", "attachmentId"), AttachmentCode.WRONG_PURPOSE, "
 
 
 @dataclass(frozen=True)
+class SignedLink:
+    expires: int
+    audience: LinkAudience
+
+
+@dataclass(frozen=True)
 class SignedLinks:
     key: bytes
     base_url: str
 
-    def url(self, attachment_id: str, seconds: int = LINK_SECONDS, *, now: float | None = None) -> str:
+    def url(
+        self, attachment_id: str, audience: LinkAudience, seconds: int = LINK_SECONDS, *, now: float | None = None
+    ) -> str:
         expires = int((now if now is not None else time.time()) + seconds)
-        query = urlencode({"expires": expires, "signature": self._signature(attachment_id, expires)})
+        signature = self._signature(attachment_id, expires, audience)
+        query = urlencode({"expires": expires, "for": audience.value, "signature": signature})
         return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
-    def valid(self, attachment_id: str, expires: str | None, signature: str | None) -> int | None:
-        """The link's expiry (seconds since the epoch) when it is signed and not yet expired, else None.
+    def valid(
+        self, attachment_id: str, expires: str | None, audience: str | None, signature: str | None
+    ) -> SignedLink | None:
+        """The link's expiry and audience when it is signed and not yet expired, else None.
         `expires` is parsed once and as ASCII digits only: `'²'.isdigit()` is true but `int('²')` raises."""
-        # compare_digest raises on a str that is not ASCII, so the signature is held to it too.
         if not (expires and expires.isascii() and expires.isdigit() and len(expires) <= 12):
             return None
-        if not (signature and signature.isascii()):
+        # compare_digest raises on a str that is not ASCII, so the signature is held to it too.
+        if not (signature and signature.isascii()) or audience not in set(LinkAudience):
             return None
-        until = int(expires)
-        if until < time.time() or not hmac.compare_digest(signature, self._signature(attachment_id, until)):
+        until, whom = int(expires), LinkAudience(audience)
+        if until < time.time() or not hmac.compare_digest(signature, self._signature(attachment_id, until, whom)):
             return None
-        return until
+        return SignedLink(until, whom)
 
-    def _signature(self, attachment_id: str, expires: int) -> str:
-        return hmac.new(self.key, f"{attachment_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+    def _signature(self, attachment_id: str, expires: int, audience: LinkAudience) -> str:
+        message = f"{attachment_id}:{expires}:{audience.value}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -205,12 +221,14 @@ class Attachments:
 
         return DataLoader(load)
 
-    def link(self, record: AttachmentRecord) -> str:
-        """The link an answer shows `record` by, to a principal a resolver has let see it."""
-        return self.links.url(record.id)
+    def link(self, record: AttachmentRecord, principal: Principal, *, purpose: bool) -> str:
+        """The link an answer shows `record` by, to a principal a resolver has let see it: signed for
+        whom it is, so that moderation since can still refuse it when it is opened."""
+        staff = bool(principal.is_staff and principal.roles & PERSON_ROLES and purpose)
+        return self.links.url(record.id, link_audience(record, scope_of(principal), staff))
 
     def back_office_links(self, records: Sequence[AttachmentRecord]) -> list[str]:
-        return [self.links.url(record.id, BACK_OFFICE_LINK_SECONDS) for record in records]
+        return [self.links.url(record.id, LinkAudience.BACK_OFFICE, BACK_OFFICE_LINK_SECONDS) for record in records]
 
 
 def _record(principal: Principal, purpose: AttachmentPurpose, cleaned: CleanFile) -> AttachmentRecord:

@@ -36,6 +36,15 @@ class ModerationDecision(StrEnum):
     HIDE = "HIDE"
 
 
+class LinkAudience(StrEnum):
+    """Whom a signed link was made for: signed into the link, and checked again when it is served."""
+
+    UPLOADER = "uploader"  # in an answer to the person who uploaded it
+    STAFF = "staff"  # in an answer to staff who gave a purpose
+    PUBLIC = "public"  # in an answer to anyone else (a published photo only)
+    BACK_OFFICE = "office"  # sent on to a back office's case (a CRM case, a housing application)
+
+
 class AttachmentCode(StrEnum):
     UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"  # by its content, whatever its name or header say
     TOO_LARGE = "TOO_LARGE"  # bytes over C360_MAX_UPLOAD_BYTES
@@ -114,6 +123,28 @@ def may_use(
 def visible_to(record: AttachmentRecord, viewer: str, staff: bool) -> bool:
     """Its uploader and staff always see an attachment; anyone else a published photo only."""
     return staff or record.owner == viewer or record.moderation is Moderation.PUBLISHED
+
+
+def link_audience(record: AttachmentRecord, viewer: str, staff: bool) -> LinkAudience:
+    """Whom a link in an answer to this viewer is for (the viewer has been let see the record)."""
+    if record.owner == viewer:
+        return LinkAudience.UPLOADER
+    return LinkAudience.STAFF if staff else LinkAudience.PUBLIC
+
+
+def may_serve(record: AttachmentRecord, audience: LinkAudience) -> bool:
+    """Checked each time a link is opened, not only when it was made, so moderation takes a link back:
+    a hidden photo is its uploader's and staff's only, and a public link serves a published photo only."""
+    if audience in (LinkAudience.UPLOADER, LinkAudience.STAFF):
+        return True
+    if record.moderation is Moderation.HIDDEN:
+        return False
+    return audience is LinkAudience.BACK_OFFICE or record.moderation is Moderation.PUBLISHED
+
+
+def never_cached(record: AttachmentRecord, audience: LinkAudience) -> bool:
+    """Personal documents, and anything opened from a back office's case, are kept by no browser or proxy."""
+    return record.purpose is AttachmentPurpose.EVIDENCE or audience is LinkAudience.BACK_OFFICE
 
 
 def unused_since(created_at: datetime, now: datetime) -> bool:

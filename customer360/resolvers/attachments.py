@@ -36,7 +36,7 @@ async def upload(info: Info[Context, Any], file: object, purpose: AttachmentPurp
     outcome = await context.attachments.upload(context.principal, file, purpose)
     if isinstance(outcome, list):
         return outcome
-    return ShownAttachment(outcome, context.attachments.link(outcome))
+    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=False))
 
 
 async def moderate(
@@ -50,13 +50,14 @@ async def moderate(
     # The same check as a request's photos: staff with a purpose may see it, and the call was audited.
     if not visible_to(outcome, scope_of(context.principal), staff=purpose is not None):
         return [Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")]
-    return ShownAttachment(outcome, context.attachments.link(outcome))
+    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=True))
 
 
 async def photos(info: Info[Context, Any], reference: str) -> list[ShownAttachment]:
     """A request's attachments this principal may see (the request's loader checked each)."""
-    attachments = info.context.attachments
+    context = info.context
+    attachments, purpose = context.attachments, access_purpose(context.request) is not None
     return [
-        ShownAttachment(record, attachments.link(record))
+        ShownAttachment(record, attachments.link(record, context.principal, purpose=purpose))
         for record in await info.context.visible_attachments.load(reference)
     ]
