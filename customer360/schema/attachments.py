@@ -34,7 +34,10 @@ class Attachment:
     width: int | None
     height: int | None
     moderation: Moderation
-    url: str = strawberry.field(description="Good for 15 minutes. A PDF is always served as a download.")
+    url: str = strawberry.field(
+        description="Good for 15 minutes, and only while you may still see the file (a photo hidden since is "
+        "refused). A PDF is always served as a download."
+    )
 
     @classmethod
     def from_record(cls, record: AttachmentRecord, url: str) -> Self:

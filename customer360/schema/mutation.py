@@ -124,5 +124,6 @@ class Mutation:
     )
     moderate_attachment: ModerateAttachmentPayload = strawberry.mutation(
         resolver=moderate_attachment,
-        description="Staff: publish a photo on a public report, or hide it (faces, number plates). Audited.",
+        description="Staff, with X-Access-Purpose: publish a photo on a report, or hide it (faces, number "
+        "plates); hiding takes back the links handed out for it. Not for evidence (WRONG_PURPOSE). Audited.",
     )
