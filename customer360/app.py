@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
 import logging
 import secrets
 import sys
@@ -262,6 +263,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except Exception as error:  # the write is committed: its answer is the resident's regardless
                 log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
             return result
+        if principal.is_acting:
+            # Someone acting for the resident sees less than the resident (never their grants, never
+            # safeguarding): the resident's kept answers are not theirs to be served.
+            return await self._executed(request, request_adapter, sub_response, context, request_data)
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)
         if kept is not None:
@@ -308,6 +313,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             today=london_today(),
             locate_uprn=runtime.locate_uprn,
             addresses=runtime.addresses,
+            notifications=runtime.messenger.store if runtime.messenger else None,
+            feedback=runtime.feedback,
+            actor_tokens=runtime.actor_tokens,
+            grants=runtime.grants,
             attachments=runtime.attachments,
             visible_attachments=runtime.attachments.loader(
                 request.state.principal, purpose=access_purpose(request) is not None
@@ -335,6 +344,8 @@ async def readyz(request: Request) -> Response:
     if runtime.redis is not None:  # informative only: without Redis the gateway serves, uncached
         answer["redis"] = "circuit_open" if runtime.redis.is_open else "up"
     answer["sources"] = sources
+    if runtime.demo_backoffices:
+        answer["demoBackoffices"] = {system: {"url": url} for system, url in runtime.demo_backoffices.items()}
     return JSONResponse(answer, status_code=200 if store == "up" else 503)
 
 
@@ -373,6 +384,23 @@ async def payments_webhook(request: Request) -> Response:
     if not runtime.payments.signature_valid(body, request.headers.get("pay-signature")):
         return JSONResponse({"error": "missing or invalid Pay-Signature"}, status_code=401)
     known = await runtime.payments.on_webhook(body)
+    return JSONResponse({"received": True, "known": known})
+
+
+async def notify_webhook(request: Request) -> Response:
+    """GOV.UK Notify's delivery receipt (its callback): `Authorization: Bearer <callback token>`, or refused."""
+    runtime: Runtime = request.app.state.runtime
+    expected = runtime.notify_callback_token
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        return JSONResponse({"error": "missing or invalid bearer token"}, status_code=401)
+    try:
+        receipt = await request.json()
+        notify_id, status = str(receipt["id"]), str(receipt["status"])
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"error": "a receipt is a JSON object with id and status"}, status_code=400)
+    assert runtime.messenger is not None
+    known = await runtime.messenger.on_receipt(notify_id, status)
     return JSONResponse({"received": True, "known": known})
 
 
@@ -426,6 +454,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/webhooks/payments", payments_webhook, methods=["POST"]),
+        Route("/webhooks/notify", notify_webhook, methods=["POST"]),
         Route("/attachments/{attachment_id}", attachment, methods=["GET"]),
     ]
     if settings.demo_issuer_enabled:

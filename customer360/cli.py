@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from customer360.domain.requests import RequestStatus
 from customer360.settings import Settings, SettingsError
 
 if TYPE_CHECKING:  # the command imports its machinery lazily, so `--help` stays instant
@@ -118,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     # `serve` passes its own pid: the back offices stop when it is gone, however it ended.
     backoffices.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     backoffices.set_defaults(handler=_demo_backoffices, kind="demo")
+    progress = demo.add_parser(
+        "progress", help="move a request on in its back office's own system (customer360 learns it from the feed)"
+    )
+    progress.add_argument("--reference", required=True, help="the C360- reference, or the back office's own")
+    progress.add_argument("--status", required=True, choices=[status.value for status in RequestStatus])
+    progress.add_argument("--note", help="what the officer says")
+    progress.set_defaults(handler=_demo_progress, kind="demo")
 
     token = _command(
         commands,
@@ -262,6 +270,18 @@ def _demo_backoffices(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"customer360: cannot serve the demo back offices on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _demo_progress(settings: Settings, args: argparse.Namespace) -> int:
+    from customer360.demo.progress import NotFound, progress
+
+    try:
+        system, record = asyncio.run(progress(settings, args.reference, RequestStatus(args.status), args.note))
+    except NotFound:
+        print(f"customer360: no demo back office holds a request {args.reference}", file=sys.stderr)
+        return 1
+    print(f"{args.reference}: {args.status} in {system} ({record})")
     return 0
 
 

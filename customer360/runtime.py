@@ -19,15 +19,19 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
+from customer360.auth.actor_tokens import ACTOR_AUDIENCE, ACTOR_ISSUER, ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
+from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
-from customer360.auth.principal import ANONYMOUS, Principal
+from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
 from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
 from customer360.cache.redis import RedisCache
 from customer360.cache.views import AwayFallback
+from customer360.clock import london_today
 from customer360.commands import catalogue, safeguarding
 from customer360.commands.attachments import Attachments, SignedLinks
 from customer360.commands.delivery import Deliverer
@@ -37,6 +41,7 @@ from customer360.commands.stewardship import Stewardship
 from customer360.commands.write_path import WritePath
 from customer360.demo import council
 from customer360.domain.moving import FoundAddress
+from customer360.domain.notifications import NOTIFY_OPERATION
 from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
 from customer360.http.persisted_queries import PersistedQueries
@@ -45,23 +50,31 @@ from customer360.identity.arrivals import match_arrivals
 from customer360.identity.linking import IdentityHub
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
+from customer360.notifications.changes import ChangeIntake
+from customer360.notifications.sending import Messenger
 from customer360.resolvers.directory import AddressBook
 from customer360.settings import Settings
 from customer360.sources.agencies.sql import AgencyQueuesSql
+from customer360.sources.change_feeds import change_feeds
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.govuk_notify import NOTIFY_API_URL, GovukNotify, NotifyTemplates
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
 from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
+from customer360.store.access_grants import AccessGrantStore
 from customer360.store.attachments import AttachmentStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
+from customer360.store.changes import ChangeStore
 from customer360.store.customers import CustomerStore
-from customer360.store.database import STORE_UNREACHABLE, create_engine, migrate
+from customer360.store.database import STORE_ERRORS, STORE_UNREACHABLE, create_engine, migrate
+from customer360.store.feedback import FeedbackStore
 from customer360.store.idempotency import IdempotencyStore
 from customer360.store.identity import MatchReviewStore, PersonRecordStore
 from customer360.store.leases import JobLeases
 from customer360.store.listed_services import ListedServiceStore
 from customer360.store.locks import locks_for
+from customer360.store.notifications import NotificationStore
 from customer360.store.outbox import OutboxStore
 from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
@@ -105,6 +118,8 @@ class Runtime:
     cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
+    actor_tokens: ActorTokenIssuer  # the gateway's token exchange: act for a resident (auth/actor_tokens.py)
+    grants: GrantChecks  # residents' access grants, checked on every request made under one
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
@@ -114,6 +129,11 @@ class Runtime:
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
     portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
+    messenger: Messenger | None = None  # residents' messages through GOV.UK Notify
+    notify_callback_token: str | None = None  # what Notify's delivery receipts must carry
+    changes: ChangeIntake | None = None  # the back offices' change feeds
+    feedback: FeedbackStore | None = None  # residents' ratings of finished requests
+    demo_backoffices: dict[str, str] | None = None  # the demo back offices' URLs, by system (and NOTIFY)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -122,7 +142,7 @@ class Runtime:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("use the header `Authorization: Bearer <token>`")
-        principal = await self.verifier.verify(token.strip())
+        principal = await self.grants.checked(await self.verifier.verify(token.strip()), london_today())
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
@@ -163,6 +183,7 @@ async def start_runtime(
         httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
     )
     faults = None
+    base_url: str | None = None  # the demo back offices', when they stand in for the council's
     locate_uprn: Callable[[str], tuple[float, float] | None] = _no_gazetteer
     addresses: AddressBook = NoAddressBook()
     if settings.sources_file:
@@ -218,7 +239,12 @@ async def start_runtime(
     def agencies_down() -> bool:
         return drill is not None and safeguarding.AGENCIES in drill.down
 
-    handlers = catalogue.handlers({safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)})
+    messenger = Messenger(NotificationStore(store_engine), customers, _notify(settings, base_url), settings.public_url)
+    handlers = {
+        **catalogue.handlers({safeguarding.FILE_CASE: safeguarding.deliver_to_agency(agencies, agencies_down)}),
+        # Residents' messages are not a service's delivery: one handler for every `notify:<event>` row.
+        NOTIFY_OPERATION: messenger.handler(),
+    }
     cases = DeliveryCaseStore(store_engine)
     locks = locks_for(store_engine)
     stack.push_async_callback(locks.close)
@@ -236,6 +262,18 @@ async def start_runtime(
 
     hub = IdentityHub(customers, PersonRecordStore(store_engine), MatchReviewStore(store_engine))
     leases = JobLeases(store_engine)
+    changes = ChangeIntake(
+        change_feeds(configs, http_client, engines),
+        ChangeStore(store_engine),
+        outbox,
+        customers,
+        deliverer,
+        read_through,
+        leases,
+        settings.changes_interval_seconds,
+    )
+    stack.push_async_callback(_quietly(changes.release))  # runs after the loop below has stopped
+    _every_in_background(stack, settings.changes_interval_seconds, changes.run_once, "change feeds")
 
     async def match_new_records() -> None:
         # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
@@ -256,6 +294,12 @@ async def start_runtime(
     attachments = _attachments(settings, store_engine, audit)
     _every_in_background(stack, UNUSED_ATTACHMENTS_SWEEP_SECONDS, attachments.delete_unused, "unused attachments")
     issuers, signing_key = await _issuers(settings, stack)
+    actor_key = load_or_create_signing_key(settings.data_dir, "actor-issuer")
+    issuers.append(
+        TrustedIssuer(
+            ACTOR_ISSUER, ACTOR_AUDIENCE, PrincipalKind.RESIDENT, StaticKeys(actor_key.jwks()), actor_tokens=True
+        )
+    )
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
     portal_sessions = _portal_sessions(settings, store_engine)
@@ -289,6 +333,8 @@ async def start_runtime(
         cache=read_through,
         verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
         signing_key=signing_key,
+        actor_tokens=ActorTokenIssuer(actor_key),
+        grants=GrantChecks(AccessGrantStore(store_engine), read_through, customers.customer_id_for_verified_email),
         locate_uprn=locate_uprn,
         addresses=addresses,
         faults=faults,
@@ -298,7 +344,38 @@ async def start_runtime(
         rate_limits=rate_limits,
         redis=redis_guard if settings.redis_url else None,
         portal_sessions=portal_sessions,
+        messenger=messenger,
+        notify_callback_token=settings.notify_callback_token
+        or (council.notify_callback_token(settings) if not settings.sources_file else None),
+        changes=changes,
+        feedback=FeedbackStore(store_engine),
+        demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )
+
+
+def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A step of shutting down that must not stop the others: a store already gone is only logged."""
+
+    async def run() -> None:
+        try:
+            await work()
+        except STORE_ERRORS as error:
+            log.warning("a step of stopping was skipped: the store is not reachable (%s)", type(error).__name__)
+
+    return run
+
+
+def _notify(settings: Settings, demo_backoffice_url: str | None) -> GovukNotify | None:
+    """GOV.UK Notify as configured; in the demo, unset, the demo back offices' Notify-compatible API."""
+    templates = NotifyTemplates(settings.notify_email_template_id, settings.notify_sms_template_id)
+    if settings.notify_base_url and settings.notify_api_key:
+        return GovukNotify(settings.notify_api_key, settings.notify_base_url, templates)
+    if demo_backoffice_url and not settings.sources_file:
+        base_url = settings.notify_base_url or demo_backoffice_url
+        return GovukNotify(council.notify_api_key(settings), base_url, templates)
+    if settings.notify_api_key:  # Notify's own API is the client's default base URL
+        return GovukNotify(settings.notify_api_key, NOTIFY_API_URL, templates)
+    return None
 
 
 async def migrate_when_reachable(engine: AsyncEngine, longest_wait: float = STORE_LONGEST_WAIT_SECONDS) -> None:

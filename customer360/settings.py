@@ -70,6 +70,15 @@ class Settings:
     demo_open311: str = "extended"
     max_payment_pence: int = DEFAULT_MAX_PAYMENT_PENCE
     agencies_database_url: str | None = None
+    # GOV.UK Notify (residents' e-mails and texts). In demo mode, unset: the demo back offices' own
+    # Notify-compatible API with a key made per data dir; in production, unset means nothing is sent.
+    notify_api_key: str | None = field(default=None, repr=False)
+    notify_base_url: str | None = None
+    notify_callback_token: str | None = field(default=None, repr=False)  # delivery receipts' bearer token
+    notify_email_template_id: str = "7a1f6c1e-4b7e-4d0a-9a8e-0c3f1d2b5e01"
+    notify_sms_template_id: str = "7a1f6c1e-4b7e-4d0a-9a8e-0c3f1d2b5e02"
+    # How often each back office's change feed is read (one worker at a time across replicas).
+    changes_interval_seconds: float = 30.0
     # Identity providers (beyond issuer/audience/JWKS URL above).
     staff_oidc_roles_claim: str = "roles"
     jwks_cache_seconds: float = 300.0
@@ -185,6 +194,12 @@ class Settings:
             demo_backoffice_url=_http_url(env, "C360_DEMO_BACKOFFICE_URL"),
             demo_open311=_choice(env, "C360_DEMO_OPEN311", ("extended", "standard"), "extended"),
             agencies_database_url=env.get("C360_AGENCIES_URL") or None,
+            notify_api_key=env.get("C360_NOTIFY_API_KEY") or None,
+            notify_base_url=_http_url(env, "C360_NOTIFY_BASE_URL"),
+            notify_callback_token=env.get("C360_NOTIFY_CALLBACK_TOKEN") or None,
+            notify_email_template_id=env.get("C360_NOTIFY_EMAIL_TEMPLATE_ID") or Settings.notify_email_template_id,
+            notify_sms_template_id=env.get("C360_NOTIFY_SMS_TEMPLATE_ID") or Settings.notify_sms_template_id,
+            changes_interval_seconds=_number(env, "C360_CHANGES_INTERVAL_SECONDS", 30.0),
             max_payment_pence=int(_number(env, "C360_MAX_PAYMENT_PENCE", DEFAULT_MAX_PAYMENT_PENCE)),
             staff_oidc_roles_claim=env.get("C360_STAFF_OIDC_ROLES_CLAIM") or "roles",
             jwks_cache_seconds=_number(env, "C360_JWKS_CACHE_SECONDS", 300.0),

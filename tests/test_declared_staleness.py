@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from customer360.auth.principal import Role
 from customer360.clock import london_today
 from customer360.commands import catalogue
 from customer360.commands.delivery import Delivered
@@ -212,3 +213,28 @@ async def test_moving_home(layered, issuer, residents):
             return old["liableTo"] == (moving_on - timedelta(days=1)).isoformat()
 
         await reads_own_write(app, client, token, ACCOUNTS, MOVE, move, shown)
+
+
+ANSWERED = "{ me { complaints(first: 100) { edges { node { id reference status respondedAt } } } } }"
+RESPOND = """mutation($input: RespondToComplaintInput!) { respondToComplaint(input: $input) {
+  complaint { reference } userErrors { code } } }"""
+
+
+async def test_a_complaint_answered_by_staff(layered, issuer, residents, staff_token):
+    """Staff casework declares what it makes stale too: the resident's kept answer shows the reply at once."""
+    token = issuer.resident_token(residents[0]["email"])
+    complaint = {"input": {"subject": "Bins", "description": "Not collected on Tuesday."}}
+    async with running_app(layered) as (_, client):
+        made = (await graphql(client, COMPLAIN, token, complaint)).json()["data"]["makeComplaint"]["complaint"]
+        first = (await graphql(client, ANSWERED, token)).json()
+        assert (await graphql(client, ANSWERED, token)).json() == first, "the second read is the kept answer"
+        mine = next(
+            e["node"] for e in first["data"]["me"]["complaints"]["edges"] if e["node"]["reference"] == made["reference"]
+        )
+        assert mine["respondedAt"] is None
+        reply = {"complaintId": mine["id"], "outcome": "UPHELD", "response": "Collected today."}
+        answer = (await graphql(client, RESPOND, staff_token(Role.CUSTOMER_SERVICES), {"input": reply})).json()
+        assert answer["data"]["respondToComplaint"]["userErrors"] == []
+        after = (await graphql(client, ANSWERED, token)).json()["data"]["me"]["complaints"]["edges"]
+        shown = next(e["node"] for e in after if e["node"]["reference"] == made["reference"])
+        assert shown["respondedAt"] is not None and shown["status"] == "RESPONDED"

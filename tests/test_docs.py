@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from customer360.cli import _parser as build_parser
+from customer360.commands.access import AccessCode
 from customer360.domain.cases import CaseCode
+from customer360.domain.casework import CaseworkCode
 from customer360.domain.complaints import ComplaintCode
 from customer360.domain.discounts import DiscountCode
 from customer360.domain.housing import HousingCode
@@ -40,6 +42,8 @@ CODE_ENUMS: list[type[StrEnum]] = [
     DiscountCode,
     StewardCode,
     InputCode,
+    AccessCode,
+    CaseworkCode,
 ]
 
 

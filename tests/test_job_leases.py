@@ -57,3 +57,15 @@ async def test_workers_starting_together_get_one_lease(kind, tmp_path):
         workers = [JobLeases(engine, f"worker-{n}") for n in range(4)]
         held = await asyncio.gather(*(w.acquire("arrivals", 60) for w in workers))
         assert sorted(held) == [False, False, False, True]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_a_released_lease_passes_on_at_once_and_only_its_holder_can_release_it(kind, tmp_path):
+    async with store(kind, tmp_path) as engine:
+        first, second = JobLeases(engine, "first"), JobLeases(engine, "second")
+        assert await first.acquire("changes:CRM", 60)
+        await second.release("changes:CRM")  # not its lease: nothing changes
+        assert not await second.acquire("changes:CRM", 60)
+        await first.release("changes:CRM")  # stopping: let it go now, not in 60 s
+        assert await second.acquire("changes:CRM", 60)
+        assert not await first.acquire("changes:CRM", 60)

@@ -57,6 +57,7 @@ ME = """{ me { id linkedRecords { id system }
 QUEUE = "{ matchReviewQueue(first: 2) { edges { node { id } } } }"
 CASES = "{ safeguardingCases(first: 20) { edges { node { caseReference acknowledgedAt } } } }"
 LITTER = "{ services { code attributes { code required values } } }"
+FINISHED = "{ me { requests(status: [RESOLVED, CLOSED], first: 1) { edges { node { reference } } } } }"
 
 
 @dataclass
@@ -143,6 +144,17 @@ async def report_concern(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]
     return "anonymous", CONCERN, {**CONCERN, "description": ""}
 
 
+async def update_contact_preferences(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    good = {"email": False, "sms": True, "mobile": "07700 900 123"}
+    return "resident", good, {**good, "mobile": "01827 709709"}  # a landline
+
+
+async def rate_service(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    finished = await s.read(FINISHED, "resident")
+    reference = finished["me"]["requests"]["edges"][0]["node"]["reference"]
+    return "resident", {"reference": reference, "rating": 5}, {"reference": reference, "rating": 9}
+
+
 async def acknowledge_case(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     cases = [e["node"] for e in (await s.read(CASES, "safeguarding"))["safeguardingCases"]["edges"]]
     waiting = sorted(c["caseReference"] for c in cases if c["acknowledgedAt"] is None)
@@ -198,6 +210,48 @@ async def unmerge_customer(s: Script) -> tuple[str, dict[str, Any], dict[str, An
     )
 
 
+GRANTS = "{ me { id email accessGrants { id active } } }"
+OPEN_CASES = "{ caseQueue(status: [SUBMITTED], first: 1) { edges { node { reference } } } }"
+
+
+async def start_assisted_session(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    good = {"customerId": s.known["me"]["id"], "channel": "PHONE", "purpose": "Caller asked for help"}
+    return "customer_services", good, {**good, "channel": "ONLINE"}
+
+
+async def grant_access(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    other = (await s.read(GRANTS, "other"))["me"]
+    good = {
+        "delegateEmail": other["email"],
+        "relationship": "CARER",
+        "scope": "ACT",
+        "expiresOn": (london_today() + timedelta(days=30)).isoformat(),
+    }
+    return "resident", good, {**good, "expiresOn": (london_today() - timedelta(days=1)).isoformat()}
+
+
+async def act_for(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    return "other", {"customerId": s.known["me"]["id"]}, {"customerId": s.known["other"]["id"]}
+
+
+async def revoke_access(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    live = [g["id"] for g in (await s.read(GRANTS, "resident"))["me"]["accessGrants"] if g["active"]]
+    return "resident", {"grantId": live[0]}, {"grantId": s.known["me"]["id"]}
+
+
+async def respond_to_complaint(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    complaints = [e["node"] for e in (await s.read(COMPLAINTS, "resident"))["me"]["complaints"]["edges"]]
+    waiting = sorted(c["id"] for c in complaints if c["stage"] == "STAGE_1" and c["respondedAt"] is None)
+    good = {"complaintId": waiting[0], "outcome": "PARTLY_UPHELD", "response": "We have spoken to the crew."}
+    return "customer_services", good, {**good, "response": " "}
+
+
+async def progress_case(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    case = (await s.read(OPEN_CASES, "customer_services"))["caseQueue"]["edges"][0]["node"]["reference"]
+    good = {"reference": case, "status": "IN_PROGRESS", "note": "Crew booked for tomorrow"}
+    return "customer_services", good, {**good, "reference": "NO-SUCH-CASE"}
+
+
 # In the order the script runs them (a complaint before its escalation, a merge before its undoing).
 CASES_BY_MUTATION: dict[str, Inputs] = {
     "defineService": define_service,
@@ -215,10 +269,18 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "resolveDeliveryCase": resolve_delivery_case,
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
+    "updateContactPreferences": update_contact_preferences,
+    "rateService": rate_service,
     "confirmMatch": confirm_match,
     "rejectMatch": reject_match,
     "mergeCustomers": merge_customers,
     "unmergeCustomer": unmerge_customer,
+    "startAssistedSession": start_assisted_session,
+    "grantAccess": grant_access,
+    "actFor": act_for,
+    "revokeAccess": revoke_access,
+    "respondToComplaint": respond_to_complaint,
+    "progressCase": progress_case,
 }
 
 
@@ -358,6 +420,7 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
         "safeguarding": staff_token(Role.SAFEGUARDING),
         "steward": staff_token(Role.DATA_STEWARD),
         "revenues": staff_token(Role.REVENUES),
+        "customer_services": staff_token(Role.CUSTOMER_SERVICES),
     }
     traces = {}
     for shape in SHAPES:
@@ -379,6 +442,9 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
         "retireService",
         "acknowledgeSafeguardingCase",
         "resolveDeliveryCase",
+        "startAssistedSession",
+        "respondToComplaint",
+        "progressCase",
         "moderateAttachment",
     }
     assert all(not recorded for name, _, _, _, recorded in full if name in staff_only)

@@ -57,7 +57,10 @@ async def pending(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            query = select(func.count()).where(outbox.c.state == DeliveryState.PENDING.value)
+            # Writes to the CRM only: each complaint's receipt to its resident is a row of its own.
+            query = select(func.count()).where(
+                outbox.c.state == DeliveryState.PENDING.value, outbox.c.destination == "CRM"
+            )
             return int((await conn.execute(query)).scalar_one())
     finally:
         await engine.dispose()
@@ -169,7 +172,8 @@ async def claimed(database_url: str, reference: str) -> bool:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            query = select(outbox.c.claimed_until).where(outbox.c.reference == reference)
+            # The complaint's delivery to the CRM (its receipt to the resident is a row of its own).
+            query = select(outbox.c.claimed_until).where(outbox.c.reference == reference, outbox.c.destination == "CRM")
             return (await conn.execute(query)).scalar_one() is not None
     finally:
         await engine.dispose()

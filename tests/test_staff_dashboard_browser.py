@@ -196,3 +196,54 @@ async def test_data_steward_decides_pairs_in_the_match_review_queue(
         assert await page.locator("#review-status").get_by_role("link").count() == 1, "a link to the merged record"
 
         assert purposes and all(p and "stewardship" in p for p in purposes), purposes
+
+
+async def test_an_officer_acts_for_a_resident_by_phone_and_works_the_queue(
+    stewards_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]], tmp_path: Path
+):
+    """ "Act for this resident" on the 360 view makes a complaint the resident sees as made for them by
+    phone; the work queue lists open cases soonest due first and moves one on."""
+    resident = residents[0]
+    shots = screenshots(tmp_path)
+    async with dashboard_on_a_port(stewards_council) as base_url, chromium_page() as page:
+        await page.goto(f"{base_url}/staff")
+        await page.get_by_label("Staff token").fill(issuer.staff_token("Olive Officer", [Role.CUSTOMER_SERVICES]))
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Name, email or postcode").fill(resident["email"])
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_role("button", name=resident["name"]).first.click()
+        await expect_text(page.locator("#customer-status"), "Record loaded")
+
+        await page.get_by_role("heading", level=2, name="Act for this resident").wait_for()
+        await page.get_by_label("By phone").check()
+        await page.get_by_role("button", name="Act for this resident").click()
+        await expect_text(page.locator("#acting-status"), f"Acting for {resident['name']} by phone until")
+        await page.get_by_label("Subject").fill("Missed bin, reported by phone")
+        await page.get_by_label("What went wrong, in the caller's words").fill("The bin was missed again this week.")
+        await page.get_by_role("button", name="Make the complaint").click()
+        await expect_text(page.locator("#acting-status"), "Complaint made for")
+        status = await page.locator("#acting-status").text_content() or ""
+        reference = status.split("reference ", 1)[1].split(".", 1)[0]
+        await page.screenshot(path=shots / "staff-act-for-resident.png", full_page=True)
+
+        await page.get_by_role("link", name="Work queue").click()
+        await expect_text(page.locator("#queue-status"), "open case")
+        queue = page.get_by_role("table", name="Cases, soonest due first")
+        rows = await queue.locator("tbody tr").count()
+        assert rows >= 1
+        first = (await queue.locator("tbody tr th").first.text_content() or "").strip()
+        await page.get_by_label("Case reference").fill(first)
+        await page.get_by_label("New status").select_option("RESOLVED")
+        await page.get_by_label("Note for the resident").fill("Collected today")
+        await page.get_by_role("button", name="Move the case on").click()
+        await expect_text(page.locator("#progress-status"), "is now resolved")
+        await page.screenshot(path=shots / "staff-work-queue.png", full_page=True)
+
+    async with dashboard_on_a_port(stewards_council) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        mine = await client.post(
+            "/graphql",
+            json={"query": "{ me { complaints(first: 50) { edges { node { reference channel } } } } }"},
+            headers={"Authorization": f"Bearer {issuer.resident_token(resident['email'])}"},
+        )
+        complaints = [e["node"] for e in mine.json()["data"]["me"]["complaints"]["edges"]]
+        assert {"reference": reference, "channel": "PHONE"} in complaints

@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 
+from customer360.auth.actor_tokens import actor_principal
 from customer360.auth.jwks import KeySource, KeyUnavailable, StaticKeys
 from customer360.auth.keys import DEMO_ALGORITHM, SigningKey
 from customer360.auth.principal import Principal, PrincipalKind, Role
@@ -25,6 +26,7 @@ ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES2
 # Which key type each allowed algorithm needs: a token cannot pick an algorithm its key was not made for.
 KEY_TYPE_FOR = {alg: ("EC" if alg.startswith("ES") else "RSA") for alg in ALLOWED_ALGORITHMS}
 DEFAULT_ROLES_CLAIM = "roles"
+DEFAULT_AGENCY_CLAIM = "agency_id"
 CLOCK_SKEW_SECONDS = 30
 VERIFIED_TOKENS = 10_000  # tokens remembered per process (a few MB)
 REVERIFY_SECONDS = 60.0
@@ -43,6 +45,8 @@ class TrustedIssuer:
     kind: PrincipalKind
     keys: KeySource
     roles_claim: str = DEFAULT_ROLES_CLAIM  # staff only: where the roles are (a dotted path for nested claims)
+    agency_claim: str = DEFAULT_AGENCY_CLAIM  # staff only: a partner agency's id, for the partner_agency role
+    actor_tokens: bool = False  # the gateway's own token exchange: subject a resident, `act` who acts
 
 
 # The demo's resident and staff issuers are distinct, as real IdPs would be, and do not depend on the
@@ -71,8 +75,11 @@ class DemoIssuer:
             {"iss": self.resident_issuer, "sub": f"demo-{email.lower()}", "email": email, "email_verified": True}
         )
 
-    def staff_token(self, name: str, roles: list[Role]) -> str:
-        return self._sign({"iss": self.staff_issuer, "sub": f"staff-{name}", "name": name, "roles": roles})
+    def staff_token(self, name: str, roles: list[Role], agency_id: str | None = None) -> str:
+        claims: dict[str, Any] = {"iss": self.staff_issuer, "sub": f"staff-{name}", "name": name, "roles": roles}
+        if agency_id:
+            claims[DEFAULT_AGENCY_CLAIM] = agency_id
+        return self._sign(claims)
 
     def _sign(self, claims: dict[str, Any]) -> str:
         now = int(time.time())
@@ -196,7 +203,11 @@ class TokenVerifier:
             raise InvalidToken("the token is not meant for this service") from None
         except jwt.PyJWTError:
             raise InvalidToken("the token's signature or claims are not valid") from None
-        verified = _Verified(_principal(trusted, claims), trusted, kid if isinstance(kid, str) else None, key)
+        try:
+            principal = _principal(trusted, claims)
+        except ValueError:
+            raise InvalidToken("the token's claims are not valid") from None
+        verified = _Verified(principal, trusted, kid if isinstance(kid, str) else None, key)
         return verified, float(claims["exp"])
 
 
@@ -206,10 +217,15 @@ def _jwk_alg(key: jwt.PyJWK) -> str | None:
 
 
 def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
+    if trusted.actor_tokens:
+        return actor_principal(claims)
     if trusted.kind is PrincipalKind.STAFF:
         known = {role.value for role in Role}
         roles = frozenset(Role(role) for role in _roles(claims, trusted.roles_claim) if role in known)
-        return Principal(trusted.kind, subject=str(claims["sub"]), name=_text(claims.get("name")), roles=roles)
+        agency = _text(claims.get(trusted.agency_claim)) if Role.PARTNER_AGENCY in roles else None
+        return Principal(
+            trusted.kind, subject=str(claims["sub"]), name=_text(claims.get("name")), roles=roles, agency_id=agency
+        )
     # Residents: claims as GOV.UK One Login gives them. Only a boolean `true` counts as verified.
     return Principal(
         trusted.kind,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from customer360.commands import complaints, discounts, housing, moving, payments, report_issue, safeguarding
+from customer360.commands import casework, complaints, discounts, housing, moving, payments, report_issue, safeguarding
 from customer360.commands.delivery import Delivered, DeliveryTools, Handler
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.before_delivery import ShownBeforeDelivery
@@ -27,6 +27,7 @@ UNITS: tuple[PortalService, ...] = (
     moving.UNIT,
     housing.UNIT,
     safeguarding.UNIT,
+    casework.UNIT,
 )
 
 DELIVERIES: dict[str, Delivery] = {delivery.operation: delivery for unit in UNITS for delivery in unit.deliveries}

@@ -28,6 +28,7 @@ from customer360.auth.principal import Principal
 from customer360.cache.base import Stale
 from customer360.clock import LONDON
 from customer360.commands.delivery import Delivered, Deliverer, DeliveryTools
+from customer360.commands.receipts import payment_confirmation
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.payments import (
@@ -271,9 +272,13 @@ class Payments:
         # The posting is enqueued before SUCCESS is recorded: a crash between the two leaves the payment
         # unsettled, so the next pass finds it again; the other way round, a final SUCCESS with no
         # posting would never be looked at again (money taken, never credited).
-        item_id = None
+        item_id = confirmation = None
         if current.status is PaymentStatus.SUCCESS:
             item_id = await self._enqueue_posting(stored)
+            # The payer's confirmation, once, kept like the posting before SUCCESS is recorded.
+            confirmation = await self.outbox.enqueue(
+                stored.reference, stored.customer_id, payment_confirmation(), datetime.now(UTC)
+            )
         released = await self._settle_request(stored, current.status)
         if current.status is not stored.status:
             await self.ledger.update_status(stored.reference, current.status)
@@ -281,7 +286,7 @@ class Payments:
             await self.deliverer.cache.forget(Stale(keys=settled, customers=[stored.customer_id]))
         if current.status is not PaymentStatus.SUCCESS:
             return 0
-        due = [*released, *([item_id] if item_id is not None else [])]
+        due = [*released, *(i for i in (item_id, confirmation) if i is not None)]
         if due:
             await self.deliverer.deliver(due)
         return 1

@@ -11,6 +11,7 @@ from typing import Any
 
 from customer360.attempts import key_digest, note_writing
 from customer360.commands.delivery import Deliverer
+from customer360.commands.receipts import receipt_for
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission, new_reference
 from customer360.store.locks import Locks
@@ -61,12 +62,14 @@ class WritePath:
             created_at=datetime.now(UTC),
         )
         note_writing()  # from here a request cut short by its timeout runs on (http/idempotency.py)
+        receipt = receipt_for(kind, payload, customer_id)  # kept with the request: never one without the other
+        kept = [*deliveries, receipt] if receipt else deliveries
         digest = key_digest()
         # Per kind: a keyed request keeps at most one intent of each kind.
         keyed = hashlib.sha256(f"{digest}\x00{kind}".encode()).hexdigest() if digest else None
         try:
             item_ids = await self.outbox.submit(
-                submission, deliveries, held=held, idempotency_key=keyed, attachment_ids=attachment_ids
+                submission, kept, held=held, idempotency_key=keyed, attachment_ids=attachment_ids
             )
         except AlreadyKept as earlier:
             # The same request ran before on a worker that died after keeping it: answer with that write

@@ -6,6 +6,8 @@ URL layout of `create_demo_backoffice_app(..., public_url=P)` served at base URL
 - GOV.UK Pay-shaped payments: base URL `B/pay` (e.g. `B/pay/v1/payments`); the payments app is told
   its public URL is `P/pay`, so `_links.self` is `P/pay/v1/payments/{id}` and a payment's `next_url`
   (the hosted payment page) is `P/pay/pay/{id}`.
+- GOV.UK Notify-compatible messages (`demo/notify_app.py`): at the root of B (`B/v2/notifications...`),
+  as the official client joins `/v2/...` to its base URL's origin; `B/notify` lists what was "sent".
 - `B/healthz`: 200 once the server answers (what `customer360 serve` waits for, `backoffice_process.py`).
 - `PUT B/gateway` (`Authorization: Bearer <the payments API key>`, JSON `{"public_url": U}`): where the
   gateway is reached; payment webhooks go to `U/webhooks/payments` from then on. `serve` sends it when
@@ -58,6 +60,7 @@ def create_demo_backoffice_app(
     webhook_url: str | None = None,
     webhook_secret: bytes | None = None,
     webhook_copies: int = 1,
+    notify_app: ASGIApp | None = None,
 ) -> Starlette:
     """The webhook arguments go to the payment provider (`create_payments_app`); without a URL it sends none.
 
@@ -94,6 +97,7 @@ def create_demo_backoffice_app(
                 app=create_open311_app(street_scene_engine, api_key=open311_api_key, extensions=open311_extensions),
             ),
             Mount(PAYMENTS_PATH, app=payments_app),
+            *([Mount("", app=notify_app)] if notify_app else []),  # last: it answers at the root
         ]
     )
     app.state.webhooks = payments_app.state.webhooks  # `drain()` waits for webhooks in flight

@@ -24,6 +24,7 @@ from customer360.demo.backoffice_server import (
 )
 from customer360.demo.gazetteer import GazetteerAddress, by_postcode, by_uprn, matching
 from customer360.demo.interaction_history import seed_interaction_history
+from customer360.demo.notify_app import create_notify_app, new_api_key
 from customer360.demo.population import generate_population
 from customer360.demo.seed import seed_back_offices
 from customer360.domain.moving import FoundAddress
@@ -113,22 +114,50 @@ def source_configs(settings: Settings, backoffice_url: str) -> dict[SourceSystem
     return configs
 
 
+def backoffice_urls(backoffice_url: str) -> dict[str, str]:
+    """Where each demo HTTP back office answers (`/readyz` lists them, so a person trying the demo finds them)."""
+    return {
+        SourceSystem.STREET_SCENE.value: f"{backoffice_url}{OPEN311_PATH}",
+        SourceSystem.PAYMENTS.value: f"{backoffice_url}{PAYMENTS_PATH}",
+        "NOTIFY": backoffice_url,  # the official client joins /v2/... to its origin; /notify lists what was sent
+    }
+
+
 def is_seeded(settings: Settings) -> bool:
     """Seeded, and by this version of the demo (older tables lack columns the code now reads)."""
     return seeded_marker(settings).get("version") == DEMO_DATA_VERSION
 
 
+def notify_api_key(settings: Settings) -> str:
+    """The key the demo GOV.UK Notify accepts: `C360_NOTIFY_API_KEY`, or one made once per data dir."""
+    if settings.notify_api_key:
+        return settings.notify_api_key
+    return kept_secret(settings.demo_dir / "notify-api-key", lambda: new_api_key().encode()).decode().strip()
+
+
+def notify_callback_token(settings: Settings) -> str:
+    """The bearer token Notify's delivery receipts carry: `C360_NOTIFY_CALLBACK_TOKEN`, or made once."""
+    if settings.notify_callback_token:
+        return settings.notify_callback_token
+    made = kept_secret(settings.demo_dir / "notify-callback-token", lambda: secrets.token_urlsafe(32).encode())
+    return made.decode().strip()
+
+
 @dataclass
 class DemoEngines:
     engines: dict[SourceSystem, AsyncEngine]
+    notify: AsyncEngine | None = None  # the demo GOV.UK Notify's record of what it sent
 
     @classmethod
     def open(cls, settings: Settings) -> DemoEngines:
-        return cls({system: create_engine(url) for system, url in database_urls(settings).items()})
+        engines = {system: create_engine(url) for system, url in database_urls(settings).items()}
+        return cls(engines, create_engine(f"sqlite+aiosqlite:///{settings.demo_dir / 'notify.db'}"))
 
     async def dispose(self) -> None:
         for engine in self.engines.values():
             await engine.dispose()
+        if self.notify is not None:
+            await self.notify.dispose()
 
 
 def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) -> ASGIApp:
@@ -147,6 +176,15 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
         webhook_url=f"{settings.public_url}/webhooks/payments",
         webhook_secret=webhook_secret(settings),
         webhook_copies=settings.demo_webhook_copies,
+        notify_app=create_notify_app(
+            engines.notify,
+            api_key=notify_api_key(settings),
+            public_url=public_url,
+            callback_url=f"{settings.public_url}/webhooks/notify",
+            callback_token=notify_callback_token(settings),
+        )
+        if engines.notify is not None
+        else None,
     )
 
 

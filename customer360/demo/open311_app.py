@@ -34,6 +34,9 @@ demo council that `serve` runs has them on); a plain GeoReport v2 client is unaf
   that distance of the point (not limited to 90 days).
 - `reporters`: `GET /reporters.json?api_key=`, the people feed `[{reporter_id, first_name, last_name,
   email, phone}]`. Personal data: never answered without the council's key.
+- `updated_after` on `GET /requests.json` (ISO 8601, inclusive, on `updated_datetime`): the change feed,
+  as `updated_after`/`start_date` polling works on several cities' servers; bounded by the caller, so
+  it answers all.
 
 Without extensions none of that is answered or stored: `account_id` is not in the public feed, an
 `external_reference` is ignored, and `/reporters.json` does not exist. Times are ISO 8601 with an
@@ -181,7 +184,7 @@ class _Open311Api:
             clauses.append(requests.c.reporter_id.in_(reporter_ids))
         if near is not None:
             clauses.extend(near.bounding_box())
-        if not (near or reporter_ids):
+        if not (near or reporter_ids or params.get("updated_after")):  # the change feed: bounded by the caller
             clauses.extend(_window(params, self._clock()))
         limit = None if reporter_ids else MAX_REQUESTS
         found = await self._requests(clauses, limit=limit, near=near, private=private)
@@ -440,6 +443,11 @@ def _request_filters(params: Mapping[str, str]) -> list[Any]:
         if not OPEN311_STATUSES.issuperset(statuses):
             raise Open311Error(400, "status must be open, closed or both")
         clauses.append(requests.c.status.in_(statuses))
+    problems: list[str] = []
+    if (updated := _moment_param(params, "updated_after", problems)) is not None:
+        clauses.append(requests.c.updated_datetime >= updated)  # the change feed, whatever the requests' age
+    if problems:
+        raise Open311Error(400, *problems)
     return clauses
 
 

@@ -55,9 +55,20 @@ def request_not_yet_delivered(
     )
 
 
+CHANNEL_WORDS = {"phone": "by phone", "face_to_face": "face to face", "assisted_digital": "online"}
+
+
+def received_note(submission: Submission) -> str:
+    """How the request came in: "Received by the council", or who made it for the resident, and how."""
+    if submission.acted_by is None:
+        return "Received by the council"
+    how = CHANNEL_WORDS.get(submission.channel or "", "")
+    return f"Made for you by {submission.acted_team or 'someone you chose'} {how}".strip()
+
+
 def our_events(submission: Submission) -> list[RequestEvent]:
     """What customer360 itself did with a request: received it, then passed it to each back office."""
-    history = [RequestEvent(submission.created_at, "Received by the council", RequestStatus.SUBMITTED, None)]
+    history = [RequestEvent(submission.created_at, received_note(submission), RequestStatus.SUBMITTED, None)]
     for delivery in submission.deliveries:
         system = as_source_system(delivery.destination)
         name = DISPLAY_NAMES[system] if system else "the safeguarding agencies"

@@ -57,6 +57,7 @@ class ServiceRequestRecord:
     location: Location | None = None
     history: tuple[RequestEvent, ...] = field(default=())
     external_reference: str | None = None  # the customer360 reference, when it came through us
+    queue: str | None = None  # the staff team's queue a back-office case waits in
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,9 +124,7 @@ def attribute_design_problems(attributes: Sequence[ServiceAttributeRecord]) -> l
     for index, attribute in enumerate(attributes):
         path = ("input", "attributes", str(index))
         if not _ATTRIBUTE_CODE.match(attribute.code):
-            problems.append(
-                Problem((*path, "code"), ServiceDesignCode.INVALID_CODE, "Use 1-40 letters, digits or _")
-            )
+            problems.append(Problem((*path, "code"), ServiceDesignCode.INVALID_CODE, "Use 1-40 letters, digits or _"))
         if attribute.code.casefold() in seen:
             problems.append(Problem((*path, "code"), ServiceDesignCode.DUPLICATE_ATTRIBUTE, "Codes must differ"))
         seen.add(attribute.code.casefold())

@@ -29,6 +29,8 @@ class SubmissionKind(StrEnum):
     MOVE = "move"
     HOUSING_APPLICATION = "housing_application"
     SAFEGUARDING = "safeguarding"
+    COMPLAINT_RESPONSE = "complaint_response"  # staff: the council's answer at the complaint's stage
+    CASE_PROGRESS = "case_progress"  # staff: a case moved on, with the officer's note
 
 
 def as_source_system(destination: str) -> SourceSystem | None:
@@ -60,6 +62,9 @@ class Submission:
     payload: dict[str, Any]
     created_at: datetime
     deliveries: tuple[DeliveryRecord, ...] = field(default=())
+    acted_by: str | None = None  # who made it for the resident (an officer, a carer); None: themselves
+    acted_team: str | None = None
+    channel: str | None = None  # how it came in (an analytics channel value); None: the resident online
 
     @property
     def first_system(self) -> SourceSystem | None:

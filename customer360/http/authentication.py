@@ -8,6 +8,7 @@ import logging
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from customer360.acting import ACTING, ActedBy
 from customer360.auth.tokens import InvalidToken
 from customer360.http.rate_limit import principal_allowed, too_many
 from customer360.http.responses import refusal
@@ -38,4 +39,9 @@ class Authenticated:
             await too_many(verdict, scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self._app(scope, receive, send)
+        actor = principal.actor
+        acting = ACTING.set(ActedBy(actor.name or actor.subject, actor.team, actor.channel) if actor else None)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            ACTING.reset(acting)

@@ -61,7 +61,9 @@ async def one_request(request: Request, session: Session, _sessions: Sessions, _
         complete = complete and page_complete
         for edge in connection["edges"]:
             if edge["node"]["reference"] == reference:
-                return page("request.html", session, title=reference, back_link="/my-requests", request=edge["node"])
+                rated = request.query_params.get("rated") == "1"
+                shown = {"request": edge["node"], "rated": rated}
+                return page("request.html", session, title=reference, back_link="/my-requests", **shown)
         if not connection["pageInfo"]["hasNextPage"]:
             break
         after = connection["pageInfo"]["endCursor"]

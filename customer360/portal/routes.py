@@ -8,11 +8,14 @@ from starlette.staticfiles import StaticFiles
 
 from customer360.http.static_assets import CachedAssets
 from customer360.portal import (
+    access,
     account,
     complaints,
+    contact,
     discount,
     end_discount,
     escalation,
+    feedback,
     housing,
     moving,
     oidc_sign_in,
@@ -35,6 +38,11 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         ("/council-tax", records.council_tax, "GET"),
         ("/my-requests", records.my_requests, "GET"),
         ("/my-requests/{reference:path}", records.one_request, "GET"),
+        (feedback.PATH, feedback.rate, "POST"),
+        (contact.PATH, contact.preferences, "GET"),
+        (contact.PATH, contact.save, "POST"),
+        (access.WHO_CAN_ACT, access.who_can_act, "GET"),
+        (access.WHO_YOU_ACT_FOR, access.who_you_act_for, "GET"),
         (complaints.START, complaints.question, "GET"),
         (complaints.START, complaints.answer, "POST"),
         (complaints.CHECK, complaints.check_answers, "GET"),

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info
 
-from customer360.auth.policy import can_see_access_log
+from customer360.auth.policy import ACTED_FOR_PREFIX, can_see_access_log, can_see_safeguarding_reports
+from customer360.auth.principal import Role
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import checked_first, decode_cursor, encode_cursor
 
@@ -23,7 +24,9 @@ STAFF_READS = (
     "identity.merge",
     "identity.merged_away",
     "identity.unmerge",
+    "assisted.start",  # an officer began acting for the resident on a call or at a desk
 )
+CHANNEL_WORDS = {"phone": "by phone", "face_to_face": "face to face", "assisted_digital": "online"}
 
 
 async def access_log(
@@ -38,6 +41,24 @@ async def access_log(
     if after:
         at, entry_id = decode_cursor(after)
         boundary = (datetime.fromisoformat(at), int(entry_id))
-    found = await info.context.audit.for_customer(customer_id, STAFF_READS, size + 1, boundary)
+    # Through a grant, the safeguarding team's reads are not shown: they would say a concern was raised.
+    hidden = None if can_see_safeguarding_reports(info.context.principal) else Role.SAFEGUARDING.value
+    found = await info.context.audit.for_customer(
+        customer_id, STAFF_READS, size + 1, boundary, action_prefix=ACTED_FOR_PREFIX, hidden_role=hidden
+    )
     shown = found[:size]
     return [(entry, encode_cursor([entry.at.isoformat(), entry.id])) for entry in shown], len(found) > size
+
+
+def summary(entry: AuditEntry) -> str | None:
+    """What someone did for the resident, in their words: "Made for you by Customer services by phone"."""
+    detail = entry.detail or {}
+    how = CHANNEL_WORDS.get(str(detail.get("channel", "")), "")
+    who = entry.team or "someone you chose"
+    if entry.action.startswith(ACTED_FOR_PREFIX) and detail.get("outcome") == "OK":
+        return f"Made for you by {who} {how}".strip()
+    if entry.action.startswith(ACTED_FOR_PREFIX):
+        return f"Tried for you by {who} {how}".strip()
+    if entry.action == "assisted.start":
+        return f"{who} started helping you {how}".strip()
+    return None

@@ -25,13 +25,13 @@ def can_view_analytics(principal: Principal) -> bool:
 async def demand(
     info: Info[Context, Any], first: date, last: date, group_by: Sequence[DemandDimension]
 ) -> list[DemandFigures]:
-    _require_analyst(info, "demand")
-    return await info.context.analytics.demand(_period(first, last), group_by)
+    require_analyst(info, "demand")
+    return await info.context.analytics.demand(period_of(first, last), group_by)
 
 
 async def access_equity(info: Info[Context, Any], first: date, last: date) -> list[EquityFigures]:
-    _require_analyst(info, "accessEquity")
-    return await info.context.analytics.access_equity(_period(first, last))
+    require_analyst(info, "accessEquity")
+    return await info.context.analytics.access_equity(period_of(first, last))
 
 
 async def service_names(info: Info[Context, Any]) -> Mapping[str, str]:
@@ -43,12 +43,12 @@ async def service_names(info: Info[Context, Any]) -> Mapping[str, str]:
     return names
 
 
-def _require_analyst(info: Info[Context, Any], field: str) -> None:
+def require_analyst(info: Info[Context, Any], field: str) -> None:
     if not can_view_analytics(info.context.principal):
         raise NotAllowed(f"{field} needs the analyst role")
 
 
-def _period(first: date, last: date) -> Period:
+def period_of(first: date, last: date) -> Period:
     try:
         return Period(first, last)
     except InvalidPeriod as error:

@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from strawberry.types import Info
 
+from customer360.auth.actor_tokens import ActorTokenIssuer
+from customer360.auth.grants import GrantChecks
 from customer360.auth.principal import Principal
 from customer360.cache.base import ReadThrough
 from customer360.resolvers.directory import (
@@ -38,6 +40,8 @@ if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the 
     from customer360.domain.attachments import AttachmentRecord
     from customer360.store.audit import AuditLog
     from customer360.store.cases import DeliveryCaseStore
+    from customer360.store.feedback import FeedbackStore
+    from customer360.store.notifications import NotificationStore
     from customer360.store.service_definitions import ServiceDefinitionStore
 
 T = TypeVar("T")
@@ -71,10 +75,14 @@ class Context:
     today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
+    actor_tokens: ActorTokenIssuer
+    grants: GrantChecks
     attachments: Attachments
     # Each request's attachments the principal may see, by reference (`ServiceRequest.photos`).
     visible_attachments: DataLoader[str, list[AttachmentRecord]]
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    notifications: NotificationStore | None = None  # contact preferences and messages sent
+    feedback: FeedbackStore | None = None  # residents' ratings of finished requests
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:
         self.partial_errors.append(GraphQLError(message, path=info.path.as_list(), extensions={"code": "FORBIDDEN"}))

@@ -12,13 +12,21 @@ from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_log, casework, council_tax, my_requests
+from customer360.resolvers import access_grants, access_log, casework, contact, council_tax, my_requests
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
+from customer360.schema.access import AccessGrant
 from customer360.schema.casework import BenefitClaim, HousingApplication
+from customer360.schema.channel import Channel
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.node import Node, key_of, to_global_id
+from customer360.schema.notifications import (
+    ContactPreferences,
+    Notification,
+    NotificationConnection,
+    NotificationEdge,
+)
 from customer360.schema.payments import Payment, PaymentConnection, PaymentEdge
 from customer360.schema.requests import (
     Complaint,
@@ -74,6 +82,10 @@ class AccessLogEntry:
     role: str | None
     team: str | None
     purpose: str | None
+    summary: str | None = strawberry.field(
+        default=None, description='What was done for you, e.g. "Made for you by Customer services by phone".'
+    )
+    channel: Channel | None = strawberry.field(default=None, description="How what was done for you was done.")
 
 
 @strawberry.type
@@ -149,13 +161,31 @@ class Customer(Node):
         entries, more = await access_log.access_log(info, self.record.customer_id, first, after)
         edges = [
             AccessLogEdge(
-                cursor=cursor, node=AccessLogEntry(at=entry.at, role=entry.role, team=entry.team, purpose=entry.purpose)
+                cursor=cursor,
+                node=AccessLogEntry(
+                    at=entry.at,
+                    role=entry.role,
+                    team=entry.team,
+                    purpose=entry.purpose,
+                    summary=access_log.summary(entry),
+                    channel=Channel.of(channel) if (channel := (entry.detail or {}).get("channel")) else None,
+                ),
             )
             for entry, cursor in entries
         ]
         return AccessLogConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
+
+    @strawberry.field(description="Who you let see or act for you (revoked and expired ones too). Newest first.")
+    async def access_grants(self, info: Info[Context, Any]) -> list[AccessGrant]:
+        found = await access_grants.given_by(info, self.record.customer_id)
+        return [AccessGrant.from_record(grant, info.context.today) for grant in found]
+
+    @strawberry.field(description="The grants others gave you (on your own record): whom you may act for, today.")
+    async def acting_for(self, info: Info[Context, Any]) -> list[AccessGrant]:
+        found = await access_grants.held_by(info, self.record.customer_id)
+        return [AccessGrant.from_record(grant, info.context.today) for grant in found]
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:
@@ -196,6 +226,21 @@ class Customer(Node):
         page = await casework.payments(info, self.record.customer_id, first, after)
         return PaymentConnection(
             edges=[PaymentEdge(cursor=c, node=Payment.from_record(r)) for r, c in _pairs(page)],
+            page_info=_page_info(page),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="How they want to be told of their requests (GOV.UK Notify e-mail and text).")
+    async def contact_preferences(self, info: Info[Context, Any]) -> ContactPreferences:
+        return ContactPreferences.from_record(await contact.contact_preferences(info, self.record))
+
+    @strawberry.field(description="Messages sent to them about their requests, newest first.")
+    async def notifications(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> NotificationConnection:
+        page = await contact.notifications(info, self.record.customer_id, first, after)
+        return NotificationConnection(
+            edges=[NotificationEdge(cursor=c, node=Notification.from_record(r)) for r, c in _pairs(page)],
             page_info=_page_info(page),
             total_count=page.total_count,
         )

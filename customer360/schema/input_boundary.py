@@ -190,9 +190,7 @@ def _names_nothing(problems: list[Problem], types: dict[str, Any], returns: Any)
     """Every refused value is an `ID` argument of a field that may answer null."""
     if isinstance(returns, GraphQLNonNull):
         return False
-    return all(
-        problem.field and get_named_type(types.get(problem.field[0])) is GraphQLID for problem in problems
-    )
+    return all(problem.field and get_named_type(types.get(problem.field[0])) is GraphQLID for problem in problems)
 
 
 def input_boundary(return_urls: ReturnUrls) -> type[InputBoundary]:

@@ -78,6 +78,9 @@ BY_NAME: dict[str, TextRule] = {
     "returnUrl": URL,
     "postcode": TextRule(16),
     "uprn": TextRule(20),
+    "emailAddress": EMAIL,
+    "mobile": TextRule(40),  # as typed, spaces and brackets too; checked as a UK mobile by the domain rule
+    "comment": TextRule(2000, multiline=True),  # a rating's comment (the rule's own limit is 1,000)
     "newUprn": TextRule(20),
     "relationship": TextRule(20, case=Case.UPPER),
     "routeTo": TextRule(64, case=Case.UPPER),

@@ -14,6 +14,7 @@ recorded the same way, from the refusal payload (`schema/input_boundary.py`).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -22,7 +23,8 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types import Info
 
 from customer360.attempts import note_outcome
-from customer360.auth.policy import acting_role
+from customer360.auth.policy import ACTED_FOR_PREFIX, ACTED_FOR_ROLE, ASSISTED_ROLE, acting_role
+from customer360.auth.principal import Principal
 from customer360.commands.catalogue import JOURNEYS
 from customer360.domain.analytics import Channel, EventKind, InteractionEvent, is_service_code
 from customer360.schema.errors import expected_code
@@ -102,30 +104,53 @@ async def record_outcome(info: MutationField, outcome: str, started: datetime, p
     context = info.context
     principal = context.principal
     try:
-        role = acting_role(principal) if principal.is_staff else None
-        await context.audit.append(
-            actor=principal.subject or "anonymous",
-            role=role.value if role else principal.kind.value,
-            action=f"mutation.{field}",
-            customer_id=principal.customer_id,
-            detail={"outcome": outcome},
-        )
+        await context.audit.append(**_audit_entry(principal, field, outcome))
     except Exception as error:  # recording must never cost the caller their answer
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
     journey = journey_of(field, payload, outcome)
     if journey is None or principal.is_staff:
         return
     try:
-        await context.events.record(_event(journey, outcome, started, context, principal))
+        event = _event(journey, outcome, started, context, principal)
+        if principal.actor is not None:
+            # An officer on the phone or a helper begins and submits the journey in one go: no portal page
+            # records its start, so the start is recorded here and demand counts the journey and the person.
+            await context.events.record(replace(event, kind=EventKind.SERVICE_STARTED, outcome=None, duration_ms=None))
+        await context.events.record(event)
     except Exception as error:
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
 
 
-def _event(journey: str, outcome: str, started: datetime, context: Any, principal: Any) -> InteractionEvent:
+def _audit_entry(principal: Principal, field: str, outcome: str) -> dict[str, Any]:
+    """Who did it: the resident, a member of staff, or (an actor token) who acted for whom, how, and why."""
+    actor = principal.actor
+    if actor is not None:
+        return {
+            "actor": actor.subject,
+            "role": ACTED_FOR_ROLE if actor.grant_id else ASSISTED_ROLE,
+            "team": actor.team,
+            "action": f"{ACTED_FOR_PREFIX}{field}",
+            "customer_id": principal.customer_id,
+            "purpose": actor.purpose,
+            "detail": {"outcome": outcome, "channel": actor.channel, "grant": actor.grant_id},
+        }
+    role = acting_role(principal) if principal.is_staff else None
+    return {
+        "actor": principal.subject or "anonymous",
+        "role": role.value if role else principal.kind.value,
+        "action": f"mutation.{field}",
+        "customer_id": principal.customer_id,
+        "detail": {"outcome": outcome},
+    }
+
+
+def _event(journey: str, outcome: str, started: datetime, context: Any, principal: Principal) -> InteractionEvent:
     now = datetime.now(UTC)
+    actor = principal.actor
     return InteractionEvent(
         kind=EventKind.SERVICE_SUBMITTED if outcome == OK else EventKind.ERROR,
-        channel=Channel.WEB,
+        channel=Channel(actor.channel) if actor else Channel.WEB,
+        assisted=actor is not None,
         at=now,
         service_code=journey,
         outcome=outcome[:20] if outcome != OK else "SUBMITTED",

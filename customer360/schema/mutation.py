@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
+from customer360.schema.access import (
+    ActForPayload,
+    GrantAccessPayload,
+    RevokeAccessPayload,
+    StartAssistedSessionPayload,
+    act_for,
+    grant_access,
+    revoke_access,
+    start_assisted_session,
+)
 from customer360.schema.attachments import (
     ModerateAttachmentPayload,
     UploadAttachmentPayload,
@@ -19,11 +29,14 @@ from customer360.schema.mutations.escalate_complaint import EscalateComplaintPay
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
 from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
 from customer360.schema.mutations.notify_move import NotifyMovePayload, notify_move
+from customer360.schema.mutations.progress_case import ProgressCasePayload, progress_case
+from customer360.schema.mutations.rate_service import RateServicePayload, rate_service
 from customer360.schema.mutations.remove_single_person_discount import (
     RemoveSinglePersonDiscountPayload,
     remove_single_person_discount,
 )
 from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
+from customer360.schema.mutations.respond_to_complaint import RespondToComplaintPayload, respond_to_complaint
 from customer360.schema.mutations.service_definitions import (
     DefineServicePayload,
     RetireServicePayload,
@@ -35,6 +48,10 @@ from customer360.schema.mutations.service_definitions import (
 from customer360.schema.mutations.submit_housing_application import (
     SubmitHousingApplicationPayload,
     submit_housing_application,
+)
+from customer360.schema.mutations.update_contact_preferences import (
+    UpdateContactPreferencesPayload,
+    update_contact_preferences,
 )
 from customer360.schema.safeguarding import (
     AcknowledgeSafeguardingCasePayload,
@@ -101,6 +118,14 @@ class Mutation:
         resolver=notify_move,
         description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
     )
+    update_contact_preferences: UpdateContactPreferencesPayload = strawberry.mutation(
+        resolver=update_contact_preferences,
+        description="How you want to be told of your requests: e-mail, text (a UK mobile), both or neither.",
+    )
+    rate_service: RateServicePayload = strawberry.mutation(
+        resolver=rate_service,
+        description="How it went, 1 to 5, once per finished request; customer services record one from a call.",
+    )
     submit_housing_application: SubmitHousingApplicationPayload = strawberry.mutation(
         resolver=submit_housing_application, description="Apply to join the housing register."
     )
@@ -116,6 +141,29 @@ class Mutation:
     unmerge_customer: UnmergeCustomerPayload = strawberry.mutation(
         resolver=unmerge_customer,
         description="Data stewards: split records off a customer; a wrong merge is undone exactly.",
+    )
+    start_assisted_session: StartAssistedSessionPayload = strawberry.mutation(
+        resolver=start_assisted_session,
+        description="Customer services: act for a caller for one call (an actor token for 15 minutes; "
+        "start again to renew).",
+    )
+    grant_access: GrantAccessPayload = strawberry.mutation(
+        resolver=grant_access, description="Let a carer, family member, agency or councillor see or act for you."
+    )
+    revoke_access: RevokeAccessPayload = strawberry.mutation(
+        resolver=revoke_access, description="End someone's access at once, including tokens already issued."
+    )
+    act_for: ActForPayload = strawberry.mutation(
+        resolver=act_for,
+        description="A delegate or partner agency: an actor token for a resident who granted you access.",
+    )
+    respond_to_complaint: RespondToComplaintPayload = strawberry.mutation(
+        resolver=respond_to_complaint,
+        description="Customer services: answer a complaint at its stage (1 or 2), with the outcome. Audited.",
+    )
+    progress_case: ProgressCasePayload = strawberry.mutation(
+        resolver=progress_case,
+        description="Staff: move a case in a queue you work on, with a note the resident sees. Audited.",
     )
     upload_attachment: UploadAttachmentPayload = strawberry.mutation(
         resolver=upload_attachment,

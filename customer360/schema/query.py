@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from customer360.domain.requests import RequestStatus
+from customer360.resolvers import case_queue as queue
 from customer360.resolvers import customers as resolve
 from customer360.resolvers import nearby, nodes
 from customer360.resolvers import services as catalogue
@@ -18,10 +20,18 @@ from customer360.schema.casework import HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer, CustomerConnection, CustomerEdge
 from customer360.schema.delivery_cases import DeliveryCaseConnection, delivery_cases
+from customer360.schema.feedback import SatisfactionQuery
 from customer360.schema.gazetteer import addresses
 from customer360.schema.node import Node, from_global_id, key_of
 from customer360.schema.payments import Payment
-from customer360.schema.requests import Complaint, LocationInput, ServiceDefinition, ServiceRequest
+from customer360.schema.requests import (
+    Complaint,
+    LocationInput,
+    ServiceDefinition,
+    ServiceRequest,
+    ServiceRequestConnection,
+    ServiceRequestEdge,
+)
 from customer360.schema.safeguarding import (
     SafeguardingCaseConnection,
     SafeguardingReceipt,
@@ -44,7 +54,7 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
 
 
 @strawberry.type
-class Query(AnalyticsQuery):
+class Query(AnalyticsQuery, SatisfactionQuery):
     @strawberry.field(description="The signed-in resident's golden record; null when nobody is signed in.")
     async def me(self, info: Info[Context, Any]) -> Customer | None:
         record = await resolve.me(info)
@@ -110,6 +120,29 @@ class Query(AnalyticsQuery):
         resolver=match_review_queue,
         description="Data stewards: pairs of records the matcher could not decide alone, the most likely first.",
     )
+
+    @strawberry.field(
+        description="Staff: open cases in a team's CRM queue (every queue you work when no team), soonest due "
+        "first, so the overdue lead; `status` narrows it (default SUBMITTED and IN_PROGRESS)."
+    )
+    async def case_queue(
+        self,
+        info: Info[Context, Any],
+        team: str | None = None,
+        status: list[RequestStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ServiceRequestConnection:
+        statuses = [RequestStatus(s) for s in status] if status else None
+        page = await queue.case_queue(info, team, statuses, first, after)
+        return ServiceRequestConnection(
+            edges=[
+                ServiceRequestEdge(cursor=cursor, node=ServiceRequest.from_record(tracked))
+                for tracked, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            total_count=page.total_count,
+        )
 
     addresses: list[Address] = strawberry.field(
         resolver=addresses,

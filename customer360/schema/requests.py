@@ -18,6 +18,7 @@ from customer360.resolvers import attachments as resolve_attachments
 from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
 from customer360.schema.attachments import Attachment, shown
+from customer360.schema.channel import Channel
 from customer360.schema.node import Node, to_global_id
 from customer360.schema.values import Location, Money, PageInfo
 
@@ -118,6 +119,13 @@ class ServiceRequest(Node):
     history: list[RequestEvent] = strawberry.field(
         description="Oldest first, append-only: what customer360 did with it, then what each back office did."
     )
+    channel: Channel = strawberry.field(
+        description="How it came in: ONLINE (the resident, or someone they chose); PHONE or FACE_TO_FACE when "
+        "an officer made it for them."
+    )
+    made_for_you_by: str | None = strawberry.field(
+        description="The team or relationship of whoever made it for the resident; null when they asked themselves."
+    )
 
     @strawberry.field(
         description="Photos and documents attached when it was made here. Its reporter and staff see them all; "
@@ -130,6 +138,7 @@ class ServiceRequest(Node):
     def from_record(cls, tracked: Tracked[ServiceRequestRecord]) -> Self:
         record = tracked.record
         from_back_office = tracked.submission is None or record.external_reference == tracked.reference
+        made_for = tracked.submission if tracked.submission and tracked.submission.acted_by else None
         deliveries = [Delivery.from_record(d) for d in tracked.deliveries] or [
             Delivery.delivered(record.system, record.reference)
             if record.reference != record.external_reference
@@ -155,6 +164,8 @@ class ServiceRequest(Node):
             delivery=deliveries[0],
             deliveries=deliveries,
             history=[RequestEvent.from_record(event) for event in sorted(record.history, key=lambda e: e.at)],
+            channel=Channel.of(made_for.channel if made_for else None),
+            made_for_you_by=made_for.acted_team if made_for else None,
         )
 
 
@@ -177,6 +188,7 @@ class Complaint(Node):
     acknowledged_at: datetime | None
     responded_at: datetime | None
     delivery: Delivery
+    channel: Channel = strawberry.field(description="ONLINE, or PHONE / FACE_TO_FACE when an officer made it.")
 
     @classmethod
     def from_record(cls, tracked: Tracked[ComplaintRecord]) -> Self:
@@ -201,6 +213,7 @@ class Complaint(Node):
             respond_by=due.respond_by,
             acknowledged_at=record.stage_acknowledged_at,
             responded_at=record.stage_responded_at,
+            channel=Channel.of(tracked.submission.channel if tracked.submission else None),
             delivery=(
                 Delivery.from_record(tracked.delivery)
                 if tracked.delivery

@@ -12,6 +12,7 @@ from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
@@ -65,6 +66,7 @@ def build_schema(
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
+    guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
     return Customer360Schema(
         query=Query,

@@ -23,7 +23,7 @@ from customer360.staff import sign_in
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SIGN_IN_FORM = ("<!-- sign-in form -->", "<!-- end sign-in form -->")
-ASSETS = ("staff.js", "staff-analytics.js", "staff-review.js", "staff.css")
+ASSETS = ("staff.js", "staff-analytics.js", "staff-review.js", "staff-casework.js", "staff.css")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, false, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import audit_log, customers
@@ -83,15 +83,26 @@ class AuditLog:
             )
 
     async def for_customer(
-        self, customer_id: str, actions: Sequence[str], first: int, after: tuple[datetime, int] | None
+        self,
+        customer_id: str,
+        actions: Sequence[str],
+        first: int,
+        after: tuple[datetime, int] | None,
+        action_prefix: str | None = None,
+        hidden_role: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first; `after` is the (at, id) of the last entry already shown. Entries about a customer
         merged into this one are theirs too (the same person's record, read before the merge)."""
         merged_here = select(customers.c.id).where(customers.c.merged_into == customer_id)
         query = select(audit_log).where(
             or_(audit_log.c.customer_id == customer_id, audit_log.c.customer_id.in_(merged_here)),
-            audit_log.c.action.in_(list(actions)),
+            or_(
+                audit_log.c.action.in_(list(actions)),
+                audit_log.c.action.startswith(action_prefix, autoescape=True) if action_prefix else false(),
+            ),
         )
+        if hidden_role is not None:  # a team whose reads this reader must not learn of
+            query = query.where(or_(audit_log.c.role.is_(None), audit_log.c.role != hidden_role))
         if after is not None:
             at, entry_id = after
             query = query.where(or_(audit_log.c.at < at, and_(audit_log.c.at == at, audit_log.c.id < entry_id)))

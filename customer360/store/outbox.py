@@ -27,6 +27,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customer360.acting import acted_by
+from customer360.domain.notifications import NOTIFY
 from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.store.attachments import claim as claim_attachments
@@ -116,6 +118,7 @@ class OutboxStore:
                     service_code=submission.service_code,
                     payload=submission.payload,
                     created_at=submission.created_at,
+                    **_acting_columns(),
                     idempotency_key=idempotency_key,
                 )
             )
@@ -306,7 +309,12 @@ class OutboxStore:
             references = [row.reference for row in intent_rows]
             delivery_rows = (
                 (
-                    await conn.execute(select(outbox).where(outbox.c.reference.in_(references)).order_by(outbox.c.id))
+                    # A request's deliveries to back offices; its messages to the resident are not among them.
+                    await conn.execute(
+                        select(outbox)
+                        .where(outbox.c.reference.in_(references), outbox.c.destination != NOTIFY)
+                        .order_by(outbox.c.id)
+                    )
                 ).all()
                 if references
                 else []
@@ -333,6 +341,9 @@ class OutboxStore:
                 payload=row.payload,
                 created_at=as_utc(row.created_at),
                 deliveries=tuple(deliveries[row.reference]),
+                acted_by=row.acted_by,
+                acted_team=row.acted_team,
+                channel=row.channel,
             )
             for row in intent_rows
         ]
@@ -341,6 +352,14 @@ class OutboxStore:
         async with self._engine.connect() as conn:
             count = select(func.count()).select_from(outbox).where(outbox.c.state == DeliveryState.PENDING.value)
             return int((await conn.execute(count)).scalar_one())
+
+
+def _acting_columns() -> dict[str, str | None]:
+    """Who made the intent for its resident, from the request that makes it (`customer360.acting`)."""
+    acting = acted_by()
+    if acting is None:
+        return {}
+    return {"acted_by": acting.actor, "acted_team": acting.team, "channel": acting.channel}
 
 
 def _item(row: Any, claimed_by: str) -> OutboxItem:

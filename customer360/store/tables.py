@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -99,6 +100,9 @@ intents = Table(
     Column("service_code", String(40)),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("acted_by", String(200), comment="who made it for the resident (an officer, a carer); null: themselves"),
+    Column("acted_team", String(60), comment="the officer's team, or the delegate's relationship"),
+    Column("channel", String(20), comment="how it came in: web, phone, face_to_face, assisted_digital"),
     # Kept by a request with an Idempotency-Key: a digest of (principal scope, key, kind). A repeat run after
     # the first request's worker died finds this intent instead of keeping a second (store/outbox.py).
     Column("idempotency_key", String(64), unique=True),
@@ -342,6 +346,33 @@ view_generations = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# A resident lets someone see (VIEW) or act for them (ACT) until a date: a person, by the email they sign
+# in with, or a partner agency, by its id. Revoked rows stay, so the resident's history of who could see
+# them is kept; every actor token names its grant and is checked against this row on every request.
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("delegate_email", String(254), index=True, comment="normalised; null for an agency grant"),
+    Column("agency_id", String(40), index=True, comment="the partner agency granted; null for a person"),
+    Column("relationship", String(20), nullable=False),
+    Column("scope", String(8), nullable=False, comment="VIEW ACT"),
+    Column("expires_on", Date, nullable=False, comment="the last day the grant holds"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("delegate", String(260), nullable=False, comment="email:<email> or agency:<id>: one live grant each"),
+    # One live grant per resident and delegate, however many requests race to make it.
+    Index(
+        "uq_access_grants_live",
+        "customer_id",
+        "delegate",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL"),
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
+)
+
 # Photos and documents residents upload (domain/attachments.py). The file itself is under the data dir,
 # named by the sha256 of its cleaned bytes; this row says whose it is and what uses it.
 attachments = Table(
@@ -363,4 +394,80 @@ attachments = Table(
     Column("moderated_by", String(100)),
     Column("moderated_at", DateTime(timezone=True)),
     Column("moderation_reason", String(500)),
+)
+
+# How each resident wants to be told (domain/notifications.py): a failed flag is Notify's permanent
+# failure for that address, cleared when the resident gives another one.
+contact_preferences = Table(
+    "contact_preferences",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("email", Boolean, nullable=False),
+    Column("sms", Boolean, nullable=False),
+    Column("email_address", String(320)),
+    Column("mobile", String(20)),
+    Column("email_failed", Boolean, nullable=False, default=False),
+    Column("mobile_failed", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every message to a resident, one row per (request, event, channel): the row is written before
+# Notify is called, so a crash between the two is found again (by the request's reference at Notify)
+# instead of sending twice.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), index=True),
+    Column("reference", String(20), nullable=False, comment="the customer360 reference"),
+    Column("event_key", String(48), nullable=False),
+    Column("channel", String(5), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("notify_id", String(36), unique=True),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("status_at", DateTime(timezone=True)),
+    UniqueConstraint("reference", "event_key", "channel", name="uq_notifications_message"),
+)
+
+# What each back office's change feed told us, appended once per change (the feed is read at least
+# once; the key makes a replay a no-op): a request's history beyond what its back office shows.
+request_changes = Table(
+    "request_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(20), nullable=False),
+    Column("change_key", String(120), nullable=False),
+    Column("reference", String(40), nullable=False, index=True, comment="ours if it came through us"),
+    Column("backoffice_reference", String(40), nullable=False),
+    Column("status", String(20)),
+    Column("description", String(500), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("system", "change_key", name="uq_request_changes_change"),
+)
+
+# Where each back office's change feed was last read up to.
+change_cursors = Table(
+    "change_cursors",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("cursor", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Residents' ratings of finished requests: one per request (its reference), whoever records it.
+service_ratings = Table(
+    "service_ratings",
+    metadata,
+    Column("reference", String(40), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("service_code", String(40), nullable=False),
+    Column("channel", String(20), nullable=False, comment="how the rating was given: web, phone ..."),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text),
+    Column("recorded_by", String(20), nullable=False, comment="resident, or staff (from a call)"),
+    Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
 )

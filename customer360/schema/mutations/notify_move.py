@@ -52,9 +52,7 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
     customer = await me(info)
     given = input.new_address
     given_address = (
-        PostalAddress(
-            given.line1, normalise_postcode(given.postcode) or given.postcode, given.line2, given.town
-        )
+        PostalAddress(given.line1, normalise_postcode(given.postcode) or given.postcode, given.line2, given.town)
         if given
         else None
     )

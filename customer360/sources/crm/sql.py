@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     insert,
     or_,
     select,
@@ -31,6 +32,7 @@ from customer360.domain.people import NewContact, PersonRecord
 from customer360.domain.requests import NewCase, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
+from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import GuardedAdapter, guarded
 from customer360.sources.sql_columns import (
     address_change_columns,
@@ -68,6 +70,8 @@ complaints = Table(
     Column("stage2_acknowledged_at", DateTime(timezone=True)),
     Column("stage2_responded_at", DateTime(timezone=True)),
     Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
+    Column("response_outcome", String(16), comment="UPHELD PARTLY_UPHELD NOT_UPHELD, at the latest stage answered"),
+    Column("response", Text, comment="the council's answer at the latest stage answered"),
 )
 cases = Table(
     "cases",
@@ -186,8 +190,39 @@ class CrmSql(GuardedAdapter):
 
     @guarded
     async def cases_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
+        by_contact: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
+        for case in await self._cases(cases.c.contact_id.in_(list(contact_ids))):
+            by_contact[case.owner_record_id or ""].append(case)
+        return by_contact
+
+    @guarded
+    async def cases_by_reference(self, references: Sequence[str]) -> Mapping[str, ServiceRequestRecord]:
+        """By the CRM's reference or the submitting system's, each under the reference asked for."""
+        wanted = list(references)
+        found = await self._cases(or_(cases.c.reference.in_(wanted), cases.c.external_reference.in_(wanted)))
+        by_reference: dict[str, ServiceRequestRecord] = {}
+        for case in found:
+            for key in (case.reference, case.external_reference):
+                if key in wanted:
+                    by_reference[key] = case
+        return by_reference
+
+    @guarded
+    async def case_queue(
+        self, queue: str | None, statuses: Sequence[RequestStatus], limit: int
+    ) -> Sequence[ServiceRequestRecord]:
+        """Open work: a team's queue (every queue when None), in the statuses asked for, soonest due first."""
+        conditions: list[Any] = [cases.c.status.in_([status.value for status in statuses])]
+        if queue:
+            conditions.append(cases.c.queue == queue)
+        return await self._cases(and_(*conditions), limit=limit)
+
+    async def _cases(self, where: Any, limit: int | None = None) -> list[ServiceRequestRecord]:
+        query = (
+            select(cases).where(where).order_by(cases.c.expected_by.is_(None), cases.c.expected_by, cases.c.reference)
+        )
         async with self._engine.connect() as conn:
-            case_rows = (await conn.execute(select(cases).where(cases.c.contact_id.in_(list(contact_ids))))).all()
+            case_rows = (await conn.execute(query.limit(limit) if limit else query)).all()
             refs = [row.reference for row in case_rows]
             event_rows = (
                 (
@@ -210,25 +245,83 @@ class CrmSql(GuardedAdapter):
                     system=self.system,
                 )
             )
-        by_contact: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
-        for row in case_rows:
-            by_contact[row.contact_id].append(
-                ServiceRequestRecord(
-                    system=self.system,
-                    reference=row.reference,
-                    owner_record_id=row.contact_id,
-                    service_code=row.service_code,
-                    service_name=row.service_name,
-                    status=RequestStatus(row.status),
-                    description=row.description,
-                    submitted_at=as_utc(row.opened_at),
-                    updated_at=as_utc(row.updated_at),
-                    expected_by=as_utc(row.expected_by),
-                    history=tuple(history[row.reference]),
-                    external_reference=row.external_reference,
+        return [
+            ServiceRequestRecord(
+                system=self.system,
+                reference=row.reference,
+                owner_record_id=row.contact_id,
+                service_code=row.service_code,
+                service_name=row.service_name,
+                status=RequestStatus(row.status),
+                description=row.description,
+                submitted_at=as_utc(row.opened_at),
+                updated_at=as_utc(row.updated_at),
+                expected_by=as_utc(row.expected_by),
+                history=tuple(history[row.reference]),
+                external_reference=row.external_reference,
+                queue=row.queue,
+            )
+            for row in case_rows
+        ]
+
+    @guarded
+    async def progress_case(self, reference: str, status: RequestStatus, note: str, at: datetime) -> str:
+        """A new status with the officer's note in the case's history; the same step again (a retried
+        delivery: same moment, same note) changes nothing."""
+        async with self._engine.begin() as conn:
+            case_reference = await conn.scalar(
+                select(cases.c.reference).where(
+                    or_(cases.c.reference == reference, cases.c.external_reference == reference)
                 )
             )
-        return by_contact
+            if case_reference is None:
+                raise SourceRejected(self.system, "no such case", "NOT_FOUND")
+            done = await conn.scalar(
+                select(case_events.c.id).where(
+                    case_events.c.case_reference == case_reference,
+                    case_events.c.at == at,
+                    case_events.c.description == note,
+                )
+            )
+            if done is None:
+                await conn.execute(
+                    insert(case_events).values(
+                        case_reference=case_reference, at=at, status=status.value, description=note
+                    )
+                )
+                await conn.execute(
+                    update(cases).where(cases.c.reference == case_reference).values(status=status.value, updated_at=at)
+                )
+        return str(case_reference)
+
+    @guarded
+    async def respond_to_complaint(self, reference: str, outcome: str, response: str, responded_at: datetime) -> str:
+        """The council's answer at the complaint's stage; answering a stage already answered changes nothing."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(complaints).where(
+                        or_(complaints.c.reference == reference, complaints.c.external_reference == reference)
+                    )
+                )
+            ).first()
+            if row is None:
+                raise SourceRejected(self.system, "no such complaint", "NOT_FOUND")
+            stage_two = row.stage == ComplaintStage.STAGE_2.value
+            answered = complaints.c.stage2_responded_at if stage_two else complaints.c.responded_at
+            await conn.execute(
+                update(complaints)
+                .where(complaints.c.reference == row.reference, answered.is_(None))
+                .values(
+                    {
+                        answered: responded_at,
+                        complaints.c.status: ComplaintStatus.RESPONDED.value,
+                        complaints.c.response_outcome: outcome,
+                        complaints.c.response: response,
+                    }
+                )
+            )
+        return str(row.reference)
 
     @guarded
     async def create_contact(self, contact: NewContact) -> str:

@@ -8,6 +8,7 @@
   const PURPOSE_KEY = "customer360.accessPurpose";
   const ANALYTICS_ROLES = ["analyst", "admin"];
   const REVIEW_ROLES = ["data_steward", "admin"];
+  const CASEWORK_ROLES = ["customer_services", "admin", "revenues", "benefits", "housing"];
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
 
@@ -155,11 +156,12 @@
     $("sections").hidden = false;
     $("nav-analytics").parentElement.hidden = !held.some((r) => ANALYTICS_ROLES.includes(r));
     $("nav-match-review").parentElement.hidden = !held.some((r) => REVIEW_ROLES.includes(r));
+    $("nav-work-queue").parentElement.hidden = !held.some((r) => CASEWORK_ROLES.includes(r));
   }
 
   // --- sections -------------------------------------------------------------------------------
 
-  const SECTIONS = ["sign-in", "customers", "customer", "analytics", "match-review"];
+  const SECTIONS = ["sign-in", "customers", "customer", "analytics", "match-review", "work-queue"];
 
   function show(id, focus) {
     for (const section of SECTIONS) $(section).hidden = section !== id;
@@ -263,7 +265,7 @@
         return;
       }
       $("customer-heading").textContent = customer.name;
-      view.replaceChildren(...customerView(customer));
+      view.replaceChildren(...customerView(customer), ...customerExtras.flatMap((extra) => extra(customer)));
       status.textContent = unavailable.length
         ? `Record loaded. Not available just now: ${unavailable.join(", ")}; those parts may be incomplete.`
         : "Record loaded.";
@@ -326,8 +328,9 @@
   // Each registers `{ start(), open() }` under its section id before DOMContentLoaded (scripts are deferred,
   // and run in order after this one); `start` binds its controls, `open` shows it when the hash names it.
   const pages = {};
+  const customerExtras = []; // more of the 360 view, each `(customer) => [elements]` (staff-casework.js)
   window.customer360Staff = {
-    pages, $, graphql, explain, el, table, show, date, dateTime, percent, number, words, edges, SVG,
+    pages, customerExtras, $, graphql, explain, el, table, show, date, dateTime, percent, number, words, edges, SVG,
   };
 
   // --- start ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """attachments: photos and documents residents upload, their owner, use and moderation
 
 Revision ID: 0100
-Revises: 0080
+Revises: 0091
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0100"
-down_revision = "0080"
+down_revision = "0091"
 branch_labels = None
 depends_on = None
 

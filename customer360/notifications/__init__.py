@@ -1,0 +1,1 @@
+"""Keeping residents told: messages through GOV.UK Notify, and the back offices' changes flowing in."""

@@ -1,0 +1,95 @@
+"""Each back office's change feed: the changes it made to requests since a point.
+
+A feed is polled with the cursor it last returned (`changes_since`); a back office that pushes its
+changes (a webhook, a message queue) fits the same port: its receiver keeps what arrives and
+`changes_since` hands it over, so one loop turns every source's changes into request events.
+Reads are at least once: a change may come again (an inclusive cursor, a replay after a crash), and
+its `change_key` lets the gateway keep it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer360.domain.changes import ChangeBatch, RequestChange
+from customer360.domain.requests import OPEN311_STATUS
+from customer360.domain.systems import SourceSystem
+from customer360.sources.backoffice import SourceConfig
+from customer360.sources.errors import SourceUnavailable
+
+
+class ChangeFeed(Protocol):
+    system: SourceSystem
+
+    async def changes_since(self, cursor: str) -> ChangeBatch:
+        """Changes at or after `cursor` (an opaque point the feed itself gave, or an ISO 8601 time)."""
+        ...
+
+
+class Open311ChangeFeed:
+    """Open311 GeoReport v2 polled with `updated_after` on `GET requests.json`; each entry of a
+    request's `history` at or after the cursor is one change."""
+
+    system = SourceSystem.STREET_SCENE
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str = "") -> None:
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key  # the council's key: without it the feed names no reporter and no reference
+
+    async def changes_since(self, cursor: str) -> ChangeBatch:
+        since = datetime.fromisoformat(cursor)
+        try:
+            response = await self._client.get(
+                f"{self._base_url}/requests.json", params={"updated_after": cursor, "api_key": self._api_key}
+            )
+            response.raise_for_status()
+            items: list[dict[str, Any]] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SourceUnavailable(self.system, f"GET requests.json (changes): {type(exc).__name__}") from exc
+        changes = []
+        latest = since
+        for item in items:
+            latest = max(latest, datetime.fromisoformat(item["updated_datetime"]))
+            for event in item.get("history", ()):
+                at = datetime.fromisoformat(event["at"])
+                if at < since:
+                    continue
+                changes.append(
+                    RequestChange(
+                        system=self.system,
+                        change_key=f"{item['service_request_id']}:{event['at']}:{event.get('status', '')}",
+                        backoffice_reference=item["service_request_id"],
+                        external_reference=item.get("external_reference"),
+                        owner_record_id=item.get("account_id"),
+                        service_name=item.get("service_name") or item["service_code"],
+                        status=OPEN311_STATUS.get(event.get("status", "")),
+                        description=event["description"],
+                        at=at,
+                        is_new=event["at"] == item["requested_datetime"],
+                    )
+                )
+        changes.sort(key=lambda change: change.at)
+        # Inclusive: a change made in the same instant as the last one read is not missed (its key dedupes).
+        return ChangeBatch(changes, latest.isoformat())
+
+
+def change_feeds(
+    configs: Mapping[SourceSystem, SourceConfig], client: httpx.AsyncClient, engines: Mapping[SourceSystem, AsyncEngine]
+) -> list[ChangeFeed]:
+    """A feed for each configured back office that offers one: Open311's `updated_after`, the CRM's audit
+    table and dated columns. Revenues, benefits and housing have neither yet."""
+    from customer360.sources.crm.changes import CrmChangeFeed
+
+    feeds: list[ChangeFeed] = []
+    for system, config in configs.items():
+        if config.kind == "open311_http":
+            feeds.append(Open311ChangeFeed(client, config.url, config.api_key or ""))
+        elif config.kind == "crm_sql" and system in engines:
+            feeds.append(CrmChangeFeed(engines[system]))
+    return feeds
