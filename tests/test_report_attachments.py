@@ -48,6 +48,9 @@ async def moderation_of(settings, attachment_id: str) -> tuple[str, str | None]:
     return row.moderation, row.moderated_by
 
 
+MY_LINKS = "{ me { requests(first: 100) { edges { node { reference photos { url } } } } } }"
+REVOKE = """mutation($input: RevokeAttachmentLinksInput!) { revokeAttachmentLinks(input: $input) {
+  attachment { url } userErrors { code } } }"""
 MODERATE = """
 mutation($input: ModerateAttachmentInput!) { moderateAttachment(input: $input) {
   attachment { id moderation } userErrors { field code message } } }
@@ -107,7 +110,7 @@ async def test_an_unmoderated_photo_is_not_sent_to_open311s_public_feed(own_coun
         assert not has_gps(served.content)
 
 
-async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents):
+async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents, staff_token):
     token = issuer.resident_token(residents[11]["email"])
     async with running_app(own_council) as (_, client):
         evidence = await uploaded(client, token, pdf(), purpose="EVIDENCE")
@@ -115,6 +118,7 @@ async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, reside
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
         assert payload["userErrors"] == []
         case = payload["request"]["delivery"]["backOfficeReference"]
+        reference = payload["request"]["reference"]
         engine = create_engine(council.database_urls(own_council)[SourceSystem.CRM])
         try:
             async with engine.connect() as conn:
@@ -126,6 +130,20 @@ async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, reside
         served = await client.get(path_of(links[0]))
         assert served.content == pdf() and served.headers["content-disposition"].startswith("attachment;")
         assert served.headers["cache-control"] == "no-store"  # a personal document: kept by no browser or proxy
+
+        # Staff revoke its links (one was forwarded where it should not be): the case's 30-day link stops.
+        revoke = {"input": {"attachmentId": evidence}}
+        refused = (await graphql(client, REVOKE, token, revoke)).json()["data"]["revokeAttachmentLinks"]
+        assert refused == {"attachment": None, "userErrors": [{"code": "FORBIDDEN"}]}
+        assert (await client.get(path_of(links[0]))).status_code == 200
+        await asyncio.sleep(1.1)  # links are signed to the second; the revocation refuses its own second too
+        revoked = (await graphql(client, REVOKE, staff_token(), revoke)).json()["data"]["revokeAttachmentLinks"]
+        assert revoked["userErrors"] == []
+        assert (await client.get(path_of(links[0]))).status_code == 403
+        await asyncio.sleep(1.1)
+        mine = (await graphql(client, MY_LINKS, token)).json()["data"]["me"]["requests"]["edges"]
+        fresh = next(p["url"] for e in mine if e["node"]["reference"] == reference for p in e["node"]["photos"])
+        assert (await client.get(path_of(fresh))).status_code == 200  # a link made since works
 
 
 async def test_another_residents_attachment_is_refused_as_unknown(own_council, issuer, residents):

@@ -61,6 +61,14 @@ class SignedLink:
     expires: int
     audience: LinkAudience
 
+    def revoked(self, record: AttachmentRecord) -> bool:
+        """Signed before staff revoked the file's links. When it was signed follows from its expiry and
+        its audience's lifetime; one signed in the same second as the revocation is refused too."""
+        if record.links_valid_after is None:
+            return False
+        lifetime = BACK_OFFICE_LINK_SECONDS if self.audience is LinkAudience.BACK_OFFICE else LINK_SECONDS
+        return self.expires - lifetime <= record.links_valid_after.timestamp()
+
 
 @dataclass(frozen=True)
 class SignedLinks:
@@ -197,6 +205,28 @@ class Attachments:
             },
         )
         return done.record
+
+    async def revoke_links(
+        self, principal: Principal, attachment_id: str, purpose: str | None
+    ) -> AttachmentRecord | list[Problem]:
+        """Staff take back every link to a used attachment handed out so far (a back office's 30-day links
+        too): a link forwarded or logged where it should not be. Audited; links made after it work."""
+        if not (principal.is_staff and principal.roles & PERSON_ROLES):
+            return [STAFF_ONLY]
+        if purpose is None:
+            return [PURPOSE_REQUIRED]
+        record = await self.store.revoke_links(attachment_id, datetime.now(UTC))
+        if record is None or record.used_by is None:
+            return [NO_SUCH_ATTACHMENT]
+        role = acting_role(principal)
+        await self.audit.append(
+            actor=acting_name(principal),
+            role=role.value if role else None,
+            action="attachment.revoke_links",
+            customer_id=record.customer_id,
+            detail={"attachment": attachment_id, "reference": record.used_by, "purpose": purpose},
+        )
+        return record
 
     async def visible(
         self, principal: Principal, references: Sequence[str], *, purpose: bool

@@ -77,6 +77,7 @@ class AttachmentRecord:
     used_by: str | None  # the reference of the submission that used it
     moderation: Moderation
     moderation_reason: str | None = None
+    links_valid_after: datetime | None = None  # staff revoked the links signed before this
 
 
 @dataclass(frozen=True)

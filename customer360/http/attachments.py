@@ -39,7 +39,8 @@ async def attachment(request: Request) -> Response:
     data = await attachments.store.read(record) if record is not None else None
     if record is None or data is None:  # deleted since (never used within a day)
         return refusal(404, "This file is no longer kept", "NOT_FOUND")
-    if not may_serve(record, link.audience):  # hidden (or not yet published) since the link was made
+    # Hidden (or not yet published) since the link was made, or its links revoked since.
+    if not may_serve(record, link.audience) or link.revoked(record):
         return refusal(403, "This file is not shown", "FORBIDDEN")
     name = f"{record.id}.{EXTENSIONS.get(record.content_type, 'bin')}"
     disposition = "attachment" if record.content_type == PDF else "inline"

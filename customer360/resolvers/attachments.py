@@ -61,3 +61,12 @@ async def photos(info: Info[Context, Any], reference: str) -> list[ShownAttachme
         ShownAttachment(record, attachments.link(record, context.principal, purpose=purpose))
         for record in await info.context.visible_attachments.load(reference)
     ]
+
+
+async def revoke_links(info: Info[Context, Any], attachment_id: str) -> ShownAttachment | list[Problem]:
+    context = info.context
+    purpose = access_purpose(context.request)
+    outcome = await context.attachments.revoke_links(context.principal, attachment_id, purpose)
+    if isinstance(outcome, list):
+        return outcome
+    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=True))

@@ -66,6 +66,17 @@ class ModerateAttachmentInput:
     reason: str | None = strawberry.field(default=None, description="Why (a face, a number plate); audited.")
 
 
+@strawberry.input
+class RevokeAttachmentLinksInput:
+    attachment_id: strawberry.ID
+
+
+@strawberry.type
+class RevokeAttachmentLinksPayload:
+    attachment: Attachment | None = strawberry.field(description="With a new link for you (made after the revocation).")
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class ModerateAttachmentPayload:
     attachment: Attachment | None
@@ -90,3 +101,12 @@ async def moderate_attachment(info: Info[Context, Any], input: ModerateAttachmen
     if isinstance(outcome, list):
         return ModerateAttachmentPayload(attachment=None, user_errors=user_errors(outcome))
     return ModerateAttachmentPayload(attachment=shown(outcome), user_errors=[])
+
+
+async def revoke_attachment_links(
+    info: Info[Context, Any], input: RevokeAttachmentLinksInput
+) -> RevokeAttachmentLinksPayload:
+    outcome = await resolve.revoke_links(info, str(input.attachment_id))
+    if isinstance(outcome, list):
+        return RevokeAttachmentLinksPayload(attachment=None, user_errors=user_errors(outcome))
+    return RevokeAttachmentLinksPayload(attachment=shown(outcome), user_errors=[])

@@ -111,6 +111,17 @@ class AttachmentStore:
             row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()
         return Moderated(_record(row), bool(changed.rowcount)) if row is not None else None
 
+    async def revoke_links(self, attachment_id: str, now: datetime) -> AttachmentRecord | None:
+        """Every link to a used attachment signed until now stops working; an unused one is left alone."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(attachments)
+                .where(attachments.c.id == attachment_id, attachments.c.used_by.is_not(None))
+                .values(links_valid_after=now)
+            )
+            row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()
+        return _record(row) if row is not None else None
+
     async def delete_unused(self, now: datetime) -> int:
         """Rows no submission used within a day, and then every file no row names any more."""
         async with self._engine.begin() as conn:
@@ -192,4 +203,5 @@ def _record(row: Any) -> AttachmentRecord:
         used_by=row.used_by,
         moderation=Moderation(row.moderation),
         moderation_reason=row.moderation_reason,
+        links_valid_after=as_utc(row.links_valid_after) if row.links_valid_after is not None else None,
     )
