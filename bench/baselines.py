@@ -357,8 +357,10 @@ def main() -> None:
     args = parser.parse_args()
     document = json.loads(args.document.read_text())
     app = bare_starlette_app(document) if args.kind == "starlette" else plain_strawberry_app(document)
-    # The gateway's settings (customer360 serve): one worker, no access log.
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False)
+    # The gateway's settings (customer360 serve): one worker, no access log, uvicorn[standard]'s uvloop and
+    # httptools (which the gateway's `loop=auto, http=auto` picks, both being installed).
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False,
+                loop="uvloop", http="httptools")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@
     .venv/bin/python bench/run.py            # the full run (about 10 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
+    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
+
+wrk runs at `-t1 -c16` (an independent harness's shape) and, for warm `me` and the baselines, also at `-t2 -c8`;
+every row records the machine's 1-minute load average as wrk started and finished, and the report says whether
+the machine was quiet. Every server runs under uvicorn[standard] (uvloop, httptools); the run stops without them.
 
 It seeds one demo council in a temporary data dir, then starts `customer360 serve` (a subprocess on a free
 loopback port, `C360_OUTBOX_INTERVAL_SECONDS=0`, the demo's HTTP back offices in a child process of their own:
@@ -185,6 +190,7 @@ class Load:
 
     label: str
     connections: int
+    threads: int
     requests: int
     seconds: float
     p50_ms: float
@@ -192,6 +198,12 @@ class Load:
     p99_ms: float
     answer_errors: int
     socket_errors: int
+    load_before: float = 0.0  # the machine's 1-minute load average as wrk started and as it finished
+    load_after: float = 0.0
+
+    @property
+    def shape(self) -> str:
+        return f"-t{self.threads} -c{self.connections}"
 
     @property
     def rps(self) -> float:
@@ -206,8 +218,16 @@ class Load:
 class Options:
     duration: int
     rss_marks: tuple[int, ...]
-    threads: int = 2
-    connections: int = 8
+    # The independent harness's shape (one wrk thread, 16 connections) is the primary one; warm `me` and the
+    # baselines are also measured at -t2 -c8 (this harness's earlier shape), so the two can be compared.
+    threads: int = 1
+    connections: int = 16
+    extra_shapes: tuple[tuple[int, int], ...] = ((2, 8),)
+    wrk_cpus: str = ""  # taskset -c list for wrk ("" = not pinned: wrk may run on any core)
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        return ((self.threads, self.connections), *self.extra_shapes)
 
 
 def wrk(
@@ -221,8 +241,10 @@ def wrk(
     threads: int,
     duration: int,
     quiet: bool = False,
+    cpus: str = "",
 ) -> Load:
     threads = min(threads, connections)
+    cpus = cpus or os.environ.get("BENCH_WRK_CPUS", "")
     env = {
         **os.environ,
         "BENCH_BODY": str(body_file),
@@ -230,10 +252,13 @@ def wrk(
         "BENCH_EXPECT": expect,
     }
     command = [
+        *(["taskset", "-c", cpus] if cpus else []),
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency",
         "-s", str(LUA), url,
     ]  # fmt: skip
+    load_before = os.getloadavg()[0]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+    load_after = os.getloadavg()[0]
     found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or not found:
         raise SystemExit(f"bench: wrk failed for {label}:\n{done.stdout}\n{done.stderr}")
@@ -241,6 +266,7 @@ def wrk(
     result = Load(
         label=label,
         connections=connections,
+        threads=threads,
         requests=raw["requests"],
         seconds=raw["duration_us"] / 1e6,
         p50_ms=raw["p50_us"] / 1000,
@@ -248,13 +274,15 @@ def wrk(
         p99_ms=raw["p99_us"] / 1000,
         answer_errors=raw["answer_errors"],
         socket_errors=raw["socket_errors"],
+        load_before=load_before,
+        load_after=load_after,
     )
     if quiet:
         return result
     log(
-        f"  {label:<38} c={connections:<2} {result.requests:>6} req  {result.rps:8.1f} rps  "
+        f"  {label:<38} {result.shape:<9} {result.requests:>6} req  {result.rps:8.1f} rps  "
         f"p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
-        f"errors {result.answer_errors}/{result.socket_errors}"
+        f"errors {result.answer_errors}/{result.socket_errors}  load {load_before:.2f}->{load_after:.2f}"
     )
     return result
 
@@ -373,6 +401,7 @@ class DelayResults:
     summary_calls: dict[str, float] = field(default_factory=dict)
     warm_me: Load | None = None
     warm_me_c1: Load | None = None
+    warm_me_extra: list[Load] = field(default_factory=list)  # warm `me` at Options.extra_shapes
     mutation: Load | None = None
     page_calls: dict[str, float] = field(default_factory=dict)
     page_customers: int = 0
@@ -389,8 +418,14 @@ class Results:
     starlette_c1: Load | None = None
     strawberry: Load | None = None
     strawberry_c1: Load | None = None
+    starlette_extra: list[Load] = field(default_factory=list)
+    strawberry_extra: list[Load] = field(default_factory=list)
     workers: int = 0
     workers_warm_me: Load | None = None
+    workers_extra: list[Load] = field(default_factory=list)
+    load_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    wrk_cpus: str = ""
     workers_note: str = ""
     residents: int = 0
     me_bytes: int = 0
@@ -450,15 +485,30 @@ def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None
                           expect=EXPECT_PAGE, connections=opts.connections, **load)  # fmt: skip
 
 
-def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool) -> None:
+def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool, capture: Path | None = None) -> None:
     with serve_gateway(fx, f"warm-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=True) as server:
         token = fx.one_resident_token.read_text().strip()
-        graphql(server.graphql_url, queries.ME, token)  # fills the cache
+        answer = graphql(server.graphql_url, queries.ME, token)  # fills the cache
+        if capture is not None:
+            capture.write_text(json.dumps(answer))
         url, body = server.graphql_url, fx.bodies["me"]
         if rss:
             out.rss = rss_run(server, fx, opts)
         out.warm_me = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
                           connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+        out.warm_me_extra = [
+            wrk(
+                "warm me",
+                url,
+                body,
+                tokens_file=fx.one_resident_token,
+                expect=EXPECT_ME,
+                connections=c,
+                threads=t,
+                duration=opts.duration,
+            )
+            for t, c in opts.extra_shapes
+        ]
         out.warm_me_c1 = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
                              connections=1, threads=1, duration=opts.duration)  # fmt: skip
 
@@ -514,12 +564,25 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
             label = "bare Starlette JSON" if kind == "starlette" else "plain Strawberry, from memory"
             c8 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
                      connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+            extra = [
+                wrk(
+                    label,
+                    server.graphql_url,
+                    fx.bodies["me"],
+                    tokens_file=None,
+                    expect=EXPECT_ME,
+                    connections=c,
+                    threads=t,
+                    duration=opts.duration,
+                )
+                for t, c in opts.extra_shapes
+            ]
             c1 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
                      connections=1, threads=1, duration=opts.duration)  # fmt: skip
             if kind == "starlette":
-                results.starlette, results.starlette_c1 = c8, c1
+                results.starlette, results.starlette_c1, results.starlette_extra = c8, c1, extra
             else:
-                results.strawberry, results.strawberry_c1 = c8, c1
+                results.strawberry, results.strawberry_c1, results.strawberry_extra = c8, c1, extra
 
 
 def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, delay_ms: int, redis_url: str) -> None:
@@ -532,6 +595,19 @@ def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, dela
                                       tokens_file=fx.one_resident_token, expect=EXPECT_ME,
                                       connections=opts.connections, threads=opts.threads,
                                       duration=opts.duration)  # fmt: skip
+        results.workers_extra = [
+            wrk(
+                f"warm me, {workers} workers + Redis",
+                server.graphql_url,
+                fx.bodies["me"],
+                tokens_file=fx.one_resident_token,
+                expect=EXPECT_ME,
+                connections=c,
+                threads=t,
+                duration=opts.duration,
+            )
+            for t, c in opts.extra_shapes
+        ]
 
 
 def redis_reachable(url: str) -> bool:
@@ -581,6 +657,26 @@ def machine() -> dict[str, str]:
     }
 
 
+QUIET_LOAD_PER_CORE = 0.25  # a 1-minute load average below this per core counts as a quiet machine
+
+
+def is_quiet(load: tuple[float, float, float]) -> bool:
+    return load[0] < QUIET_LOAD_PER_CORE * (os.cpu_count() or 1)
+
+
+def _loadavg(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in load)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "MISSING"
+
+
 def verdict(met: bool | None) -> str:
     return "n/a" if met is None else ("**met**" if met else "**missed**")
 
@@ -623,12 +719,21 @@ def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool
             "(diagnostic) the same page with summary fields: p50 <= 1.5x the delay",
             f"{d.summary_c1.p50_ms:.1f} ms vs {d.delay_ms} ms{calls}", f"{ratio:.2f}x", ratio <= 1.5,
         ))  # fmt: skip
-    if d.warm_me and results.starlette:
-        ratio = d.warm_me.rps / results.starlette.rps
-        rows.append((
-            "warm-cache `me` RPS >= 0.5x bare Starlette",
-            f"{d.warm_me.rps:.0f} vs {results.starlette.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 0.5,
-        ))  # fmt: skip
+    warm_pairs = [
+        (d.warm_me, results.starlette, "in-process cache"),
+        *((w, b, "in-process cache") for w, b in zip(d.warm_me_extra, results.starlette_extra, strict=True)),
+    ]
+    if d is results.delays[0]:
+        warm_pairs += [(results.workers_warm_me, results.starlette, f"{results.workers} workers + Redis"),
+                       *((w, b, f"{results.workers} workers + Redis")
+                         for w, b in zip(results.workers_extra, results.starlette_extra, strict=False))]  # fmt: skip
+    for warm, bare, how in warm_pairs:
+        if warm and bare:
+            ratio = warm.rps / bare.rps
+            rows.append((
+                f"warm-cache `me` RPS >= 0.5x bare Starlette ({how}, wrk {warm.shape})",
+                f"{warm.rps:.0f} vs {bare.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 0.5,
+            ))  # fmt: skip
     if d.cold_me and results.strawberry:
         ratio = d.cold_me.rps / results.strawberry.rps
         rows.append((
@@ -665,9 +770,33 @@ def render(results: Results) -> str:
     for key, value in machine().items():
         add(f"- {key}: {value}")
     add(
-        f"- Load: wrk, {o.threads} threads x {o.connections} connections for {o.duration} s per scenario, and 1 "
-        "connection for the low-concurrency p50 rows; wrk runs on the same 2-core machine as the server, so it "
-        "takes CPU from it (equally for the gateway and the baselines)."
+        f"- Load: wrk `-t{o.threads} -c{o.connections}` (the independent harness's shape) for {o.duration} s per "
+        "scenario; warm `me` and the baselines also at "
+        + ", ".join(f"`-t{t} -c{c}`" for t, c in o.extra_shapes)
+        + " (this harness's earlier shape), and 1 connection for the low-concurrency p50 rows. "
+        + (
+            f"wrk is pinned with `taskset -c {results.wrk_cpus}` ({len(results.wrk_cpus.split(','))} core(s)); "
+            "the servers are not pinned, so they share that core with it."
+            if results.wrk_cpus
+            else f"wrk is not pinned: with {os.cpu_count()} cores it may take any of them (one per wrk thread "
+            "at most), the same cores the server runs on, equally for the gateway and the baselines."
+        )
+    )
+    add(
+        f"- Machine load (1, 5, 15-minute load average): {_loadavg(results.load_start)} at the start, "
+        f"{_loadavg(results.load_end)} at the end: "
+        + (
+            "**quiet** (nothing else running)."
+            if is_quiet(results.load_start) and is_quiet(results.load_end)
+            else "**loaded**: other processes (other test suites) were running on the same cores, so absolute "
+            "figures are low and noisy; compare the ratios, whose two sides were measured minutes apart in "
+            "this run under similar load (each row's load average at its start and end is in the *load* column)."
+        )
+    )
+    add(
+        "- Every server (the gateway, its back-office process and both baselines) runs under uvicorn[standard]: "
+        f"uvloop {_version('uvloop')} and httptools {_version('httptools')} are installed, so uvicorn's "
+        "`loop=auto, http=auto` picks them (the baselines ask for them explicitly)."
     )
     add(
         "- Server: `customer360 serve` (uvicorn, 1 worker unless stated) on 127.0.0.1, a fresh copy of one seeded "
@@ -689,7 +818,8 @@ def render(results: Results) -> str:
     )
     add(
         "- Baselines (`bench/baselines.py`, uvicorn with the gateway's settings: 1 worker, same host): a bare "
-        "Starlette endpoint returning the captured `me` answer from memory, and a plain Strawberry schema with "
+        "Starlette endpoint returning the captured `me` answer (the same document the gateway answers, "
+        f"{results.me_bytes:,} bytes) from memory, and a plain Strawberry schema with "
         "the same types resolving it from in-memory objects (no auth, loaders, sources or cache)."
     )
     add(
@@ -702,8 +832,8 @@ def render(results: Results) -> str:
         add("")
         add(f"### Injected source delay {d.delay_ms} ms")
         add("")
-        add("| scenario | connections | p50 ms | p95 ms | RPS | requests | err |")
-        add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        add("| scenario | wrk | p50 ms | p95 ms | RPS | requests | err | load |")
+        add("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
         rows: list[tuple[str, Load | None]] = [
             ("cold `me`, full fan-out (cache off)", d.cold_me_c1),
             ("cold `me`, full fan-out (cache off)", d.cold_me),
@@ -713,20 +843,27 @@ def render(results: Results) -> str:
             ("staff page, 100 customers, summary fields (cache off)", d.summary),
             ("warm-cache `me` (cache on)", d.warm_me_c1),
             ("warm-cache `me` (cache on)", d.warm_me),
+            *(("warm-cache `me` (cache on)", load) for load in d.warm_me_extra),
             ("`makeComplaint` mutation", d.mutation),
             ("baseline: bare Starlette JSON", results.starlette_c1),
             ("baseline: bare Starlette JSON", results.starlette),
+            *(("baseline: bare Starlette JSON", load) for load in results.starlette_extra),
             ("baseline: plain Strawberry from memory", results.strawberry_c1),
             ("baseline: plain Strawberry from memory", results.strawberry),
+            *(("baseline: plain Strawberry from memory", load) for load in results.strawberry_extra),
         ]
-        if results.workers_warm_me and d is results.delays[0]:
-            rows.append((f"warm `me`, `--workers {results.workers}` + shared Redis", results.workers_warm_me))
+        if d is results.delays[0]:
+            name = f"warm `me`, `--workers {results.workers}` + shared Redis"
+            rows += [(name, load) for load in (results.workers_warm_me, *results.workers_extra)]
         for name, load in rows:
             if load is None:
                 continue
             p50, p95, rps = fmt_load(load)
             errs = load.answer_errors + load.socket_errors
-            add(f"| {name} | {load.connections} | {p50} | {p95} | {rps} | {load.requests:,} | {errs} |")
+            add(
+                f"| {name} | `{load.shape}` | {p50} | {p95} | {rps} | {load.requests:,} | {errs} "
+                f"| {load.load_before:.1f} -> {load.load_after:.1f} |"
+            )
         add("")
         add("| target | measured | ratio | |")
         add("| --- | --- | ---: | --- |")
@@ -783,6 +920,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, help="seconds per wrk scenario (default 10, --quick 3)")
     parser.add_argument("--workers", type=int, default=2, help="the extra multi-worker row (0: skip; default 2)")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="only warm `me` (one worker, and --workers N with Redis) and the two baselines: the ratio rows",
+    )
+    parser.add_argument("--wrk-cpus", default="", help="pin wrk with `taskset -c LIST` (default: not pinned)")
     parser.add_argument("--residents", type=int, default=200, help="residents to rotate over in cold runs")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs and server logs")
@@ -812,6 +955,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    missing = [name for name in ("uvloop", "httptools") if _version(name) == "MISSING"]
+    if missing:
+        print(f"bench: uvicorn[standard] is needed ({', '.join(missing)} missing): pip install -e .", file=sys.stderr)
+        return 2
+    if args.wrk_cpus:
+        os.environ["BENCH_WRK_CPUS"] = args.wrk_cpus
     delays = [int(part) for part in args.delays.split(",") if part.strip()]
     quick = args.quick
     opts = Options(
@@ -823,6 +972,8 @@ def main(argv: list[str] | None = None) -> int:
         command="python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         options=opts,
         workers=args.workers,
+        load_start=os.getloadavg(),
+        wrk_cpus=args.wrk_cpus,
     )
     root = Path(tempfile.mkdtemp(prefix="c360-bench-"))
     log(f"working in {root}")
@@ -841,12 +992,17 @@ def main(argv: list[str] | None = None) -> int:
         for index, delay in enumerate(delays):
             out = DelayResults(delay)
             results.delays.append(out)
-            run_cold(fx, out, opts, capture=document if index == 0 else None)
+            capture = document if index == 0 else None
+            if args.warm_only:
+                run_warm(fx, out, opts, rss=False, capture=capture)
+            else:
+                run_cold(fx, out, opts, capture=capture)
             if index == 0:
                 results.me_bytes = len(json.dumps(json.loads(document.read_text()), separators=(",", ":")))
                 run_baselines(fx, results, opts, document)
-            run_warm(fx, out, opts, rss=index == 0)
-            run_mutation(fx, out, opts)
+            if not args.warm_only:
+                run_warm(fx, out, opts, rss=index == 0)
+                run_mutation(fx, out, opts)
         if args.workers > 1:
             if redis_reachable(args.redis_url):
                 run_workers(fx, results, opts, args.workers, delays[0], args.redis_url)
@@ -858,6 +1014,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    results.load_end = os.getloadavg()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render(results))
     log(f"wrote {args.output}")

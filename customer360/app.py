@@ -415,19 +415,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     limits = Limits.from_settings(settings)
     return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
-    schema = build_schema(production=settings.production, limits=limits, return_urls=return_urls)
-    graphql = GraphQLEndpoint(
-        schema,
-        graphql_ide=None if settings.production else "graphiql",
-        allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
-        multipart_uploads_enabled=True,  # uploadAttachment; only with a preflight-forcing header (CsrfGuard)
+    graphql = _endpoint(settings, build_schema(production=settings.production, limits=limits, return_urls=return_urls))
+    # The same schema as an Apollo Federation v2 subgraph, for a council's gateway: the same guards, the
+    # same trusted documents and limits, the same principal from the forwarded token.
+    subgraph = _endpoint(
+        settings, build_schema(production=settings.production, limits=limits, return_urls=return_urls, federation=True)
     )
-    graphql.limits = limits
-    graphql.max_uploads = settings.max_uploads_per_request
-    if not settings.production:
-        graphql.graphiql_html = graphiql_page()
-    if settings.trusted_documents is not None:
-        graphql.trusted = TrustedDocuments.load(settings.trusted_documents, enforce=settings.production)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -435,20 +428,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.runtime = await start_runtime(settings, stack)
             app.state.drain = Drain(settings.drain_seconds)
             stack.enter_context(app.state.drain.on_sigterm())
-            graphql.persisted_queries = app.state.runtime.persisted_queries
-            graphql.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
+            for endpoint in (graphql, subgraph):
+                endpoint.persisted_queries = app.state.runtime.persisted_queries
+                endpoint.idempotency = IdempotencyKeys(app.state.runtime.idempotency, settings.request_timeout_seconds)
             yield
-            await graphql.idempotency.settle()  # before the store closes: they still write to it
+            for endpoint in (graphql, subgraph):
+                await endpoint.idempotency.settle()  # before the store closes: they still write to it
 
     routes: list[BaseRoute] = [
-        Route(
-            "/graphql",
-            Authenticated(
-                graphql,
-                principal_limit=settings.rate_limit_per_principal,
-                window_seconds=settings.rate_limit_window_seconds,
-            ),
-            methods=["GET", "POST"],
+        *(
+            Route(
+                path,
+                Authenticated(
+                    endpoint,
+                    principal_limit=settings.rate_limit_per_principal,
+                    window_seconds=settings.rate_limit_window_seconds,
+                ),
+                methods=["GET", "POST"],
+            )
+            for path, endpoint in (("/graphql", graphql), ("/subgraph", subgraph))
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -464,6 +462,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes.extend(staff_routes(settings))
     routes.extend(portal_routes(settings))
     return Starlette(routes=routes, middleware=_middleware(settings), lifespan=lifespan, debug=False)
+
+
+def _endpoint(settings: Settings, schema: Any) -> GraphQLEndpoint:
+    limits = Limits.from_settings(settings)
+    graphql = GraphQLEndpoint(
+        schema,
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=True,  # queries only: Strawberry refuses mutations over GET (400)
+        multipart_uploads_enabled=True,  # uploadAttachment; only with a preflight-forcing header (CsrfGuard)
+    )
+    graphql.limits = limits
+    graphql.max_uploads = settings.max_uploads_per_request
+    if not settings.production:
+        graphql.graphiql_html = graphiql_page()
+    if settings.trusted_documents is not None:
+        graphql.trusted = TrustedDocuments.load(settings.trusted_documents, enforce=settings.production)
+    return graphql
 
 
 def _middleware(settings: Settings) -> list[Middleware]:

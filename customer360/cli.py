@@ -180,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     schema = _command(commands, "schema", "print the GraphQL schema (SDL)", "none")
+    schema.add_argument("--federation", action="store_true", help="print the Apollo Federation v2 subgraph SDL instead")
     schema.set_defaults(handler=_schema, kind="offline")
     return parser
 
@@ -325,7 +326,7 @@ async def _seed(
         await engine.dispose()
     say(
         f"customer360: seeded {residents} residents: {summary.records} back-office records linked into "
-        f"{summary.customers} customers ({summary.linked_to_all_systems} in all six systems) "
+        f"{summary.customers} customers ({summary.linked_to_all_systems} in every back office) "
         f"in {time.perf_counter() - started:.1f} s"
     )
 
@@ -513,5 +514,5 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
 def _schema(settings: Settings, args: argparse.Namespace) -> int:
     from customer360.schema.schema import build_schema
 
-    print(build_schema().as_str())
+    print(build_schema(federation=args.federation).as_str())
     return 0

@@ -30,7 +30,15 @@ def test_every_system_is_registered_once_and_ranked():
     assert sorted(office.system for office in BACK_OFFICES) == sorted(SourceSystem)
     # The documented default (identity/survivorship.py): liability keeps REVENUES current; a cardholder
     # name typed at PAYMENTS is the least trusted.
-    assert SOURCE_PRIORITY == ("REVENUES", "BENEFITS", "HOUSING", "CRM", "STREET_SCENE", "PAYMENTS")
+    assert SOURCE_PRIORITY == (
+        "REVENUES",
+        "BENEFITS",
+        "HOUSING",
+        "HOUSING_MANAGEMENT",
+        "CRM",
+        "STREET_SCENE",
+        "PAYMENTS",
+    )
     assert DISPLAY_NAMES[SourceSystem.STREET_SCENE] == "Street cleansing (Green & Clean)"
     for office in BACK_OFFICES:  # a typo here would fail every staff read of that office, not start-up
         assert all(Role(role) for role in office.seen_by or ())
@@ -138,6 +146,8 @@ async def test_a_gateway_configured_without_benefits_answers_the_rest(demo_setti
             "CRM": "not_configured",
             "STREET_SCENE": "not_configured",
             "PAYMENTS": "not_configured",
+            # A sources file written before the seventh back office existed: it is left out, not an error.
+            "HOUSING_MANAGEMENT": "not_configured",
         }
         answered = None
         for resident in residents[:20]:

@@ -25,6 +25,7 @@ RECORD_ID_FORMATS = {
     SourceSystem.HOUSING: r"HA\d{6}",
     SourceSystem.CRM: r"CON\d{6}",
     SourceSystem.STREET_SCENE: r"SSR\d{6}",
+    SourceSystem.HOUSING_MANAGEMENT: r"TN\d{6}",
 }
 
 

@@ -188,6 +188,12 @@ async def apply_for_housing(s: Script) -> tuple[str, dict[str, Any], dict[str, A
     return "applicant", good, {**good, "household": [{"relationship": "CHILD", "dateOfBirth": "2015-01-01"}]}
 
 
+async def report_repair(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    tenancy = (await s.read("{ me { tenancies { reference } } }", "resident"))["me"]["tenancies"][0]["reference"]
+    good = {"tenancyReference": tenancy, "category": "PLUMBING", "room": "Kitchen", "description": "Tap drips"}
+    return "resident", good, {**good, "description": ""}
+
+
 async def confirm_match(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     first = (await s.read(QUEUE, "steward"))["matchReviewQueue"]["edges"][0]["node"]["id"]
     return "steward", {"candidateId": first}, {"candidateId": s.known["me"]["id"]}
@@ -274,6 +280,7 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "resolveDeliveryCase": resolve_delivery_case,
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
+    "reportRepair": report_repair,
     "updateContactPreferences": update_contact_preferences,
     "rateService": rate_service,
     "confirmMatch": confirm_match,

@@ -10,7 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from customer360.commands import casework, complaints, discounts, housing, moving, payments, report_issue, safeguarding
+from customer360.commands import (
+    casework,
+    complaints,
+    discounts,
+    housing,
+    moving,
+    payments,
+    repairs,
+    report_issue,
+    safeguarding,
+)
 from customer360.commands.delivery import Delivered, DeliveryTools, Handler
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.domain.before_delivery import ShownBeforeDelivery
@@ -28,6 +38,7 @@ UNITS: tuple[PortalService, ...] = (
     housing.UNIT,
     safeguarding.UNIT,
     casework.UNIT,
+    repairs.UNIT,
 )
 
 DELIVERIES: dict[str, Delivery] = {delivery.operation: delivery for unit in UNITS for delivery in unit.deliveries}

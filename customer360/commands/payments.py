@@ -47,6 +47,7 @@ from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import new_reference
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
+from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT
 from customer360.sources.payments import PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.sources.registry import Sources
 from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
@@ -56,6 +57,12 @@ from customer360.store.payments import PaymentLedger, StoredPayment
 log = logging.getLogger("customer360.payments")
 
 POST_TO_REVENUES = "revenues.post_payment"
+POST_RENT = "housing_management.post_rent_payment"
+# Where a successful payment of each purpose is posted (a service's fee is the service's own business).
+POSTED_TO = {
+    PaymentPurpose.COUNCIL_TAX: (SourceSystem.REVENUES, POST_TO_REVENUES),
+    PaymentPurpose.RENT: (SourceSystem.HOUSING_MANAGEMENT, POST_RENT),
+}
 # A provider call per payment (GOV.UK Pay has no batch get): this many at once (one source call, under
 # one timeout), and at most this many batches in one pass, so a pass over a huge backlog stays bounded
 # (the next pass carries on from the longest unasked).
@@ -304,15 +311,16 @@ class Payments:
         return []
 
     async def _enqueue_posting(self, stored: StoredPayment) -> int | None:
-        """The one posting of a Council Tax payment (None: not one, or already enqueued by another)."""
-        if stored.purpose is not PaymentPurpose.COUNCIL_TAX or not stored.account_reference:
+        """The one posting of a Council Tax or rent payment (None: not one, or already enqueued by another)."""
+        posted_to = POSTED_TO.get(stored.purpose)
+        if posted_to is None or not stored.account_reference:
             return None
         return await self.outbox.enqueue(
             stored.reference,
             stored.customer_id,
             NewDelivery(
-                SourceSystem.REVENUES,
-                POST_TO_REVENUES,
+                posted_to[0],
+                posted_to[1],
                 PostingPayload(
                     stored.account_reference, stored.amount_pence, datetime.now(UTC).astimezone(LONDON).date()
                 ).as_payload(),
@@ -323,7 +331,7 @@ class Payments:
 
 @dataclass(frozen=True)
 class PostingPayload:
-    """A Council Tax payment's posting to REVENUES, as its outbox row carries it."""
+    """A payment's posting to the account it pays (REVENUES or HOUSING_MANAGEMENT), as its outbox row carries it."""
 
     account_reference: str
     amount_pence: int
@@ -360,6 +368,21 @@ async def deliver_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     return Delivered(posted, invalidate=invalidate)
 
 
+async def deliver_rent_payment(tools: DeliveryTools, item: OutboxItem) -> Delivered:
+    posting = PostingPayload.of(item.payload)
+    posted = await tools.sources.of(HOUSING_MANAGEMENT).post_rent_payment(
+        PaymentPosting(
+            external_reference=item.reference,
+            account_reference=posting.account_reference,
+            amount_pence=posting.amount_pence,
+            posted_on=posting.paid_on,
+            description=f"Card payment, thank you ({item.reference})",
+        )
+    )
+    tenant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    return Delivered(posted, invalidate=[(TENANCIES_BY_TENANT.namespace, tenant_id)] if tenant_id else [])
+
+
 UNIT = PortalService(
     name="payment",
     kinds=(),  # a payment lives in the ledger (store/payments.py), not as a submission; My Requests reads it there
@@ -368,5 +391,6 @@ UNIT = PortalService(
         Delivery(
             POST_TO_REVENUES, deliver_payment, frozenset({ACCOUNT_BY_REFERENCE.namespace, ACCOUNTS_BY_PARTY.namespace})
         ),
+        Delivery(POST_RENT, deliver_rent_payment, frozenset({TENANCIES_BY_TENANT.namespace})),
     ),
 )

@@ -44,7 +44,7 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 10  # 10: Open311 requests.media_url, HOUSING applications.evidence_links
+DEMO_DATA_VERSION = 11  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ DEMO_BACK_OFFICES = {
     SourceSystem.CRM: DemoBackOffice("crm.db"),
     SourceSystem.STREET_SCENE: DemoBackOffice("street_scene.db", served_at=OPEN311_PATH),
     SourceSystem.PAYMENTS: DemoBackOffice("payments.db", served_at=PAYMENTS_PATH, api_key=True),
+    SourceSystem.HOUSING_MANAGEMENT: DemoBackOffice("housing_management.db"),
 }
 
 

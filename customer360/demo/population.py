@@ -193,6 +193,9 @@ def generate_population(residents: int, seed: int) -> Population:
     town = _Town(rng)
     households = _households(town, residents)
     memberships = _memberships(rng, households, town.people, residents)
+    # Council tenants are drawn with a random stream of their own, so adding the seventh back office
+    # left every other office's records as they were.
+    _add_council_tenants(random.Random(f"{seed}/tenants"), households, memberships)
     records = _render_records(rng, households, town.people, memberships)
     return Population(seed, tuple(town.people.values()), tuple(households), tuple(records))
 
@@ -540,10 +543,27 @@ def _memberships(
     return systems
 
 
+_TENANT_CHANCE = 0.15  # a householder in the borough rents from the council
+_TENANT_ON_REGISTER_CHANCE = 0.5  # a householder on the housing register is often a tenant seeking a transfer
+
+
+def _add_council_tenants(
+    rng: random.Random, households: Sequence[Household], memberships: dict[str, set[SourceSystem]]
+) -> None:
+    """The householders who hold a council tenancy (the tenancy file names the householder)."""
+    for household in households:
+        householder = household.householder_id
+        if not household.address.in_borough:
+            continue
+        on_register = SourceSystem.HOUSING in memberships[householder]
+        if rng.random() < (_TENANT_ON_REGISTER_CHANCE if on_register else _TENANT_CHANCE):
+            memberships[householder].add(SourceSystem.HOUSING_MANAGEMENT)
+
+
 def _known_everywhere(
     rng: random.Random, households: Sequence[Household], people: dict[str, TruePerson], residents: int
 ) -> set[str]:
-    """About 3% of residents are in all six back offices: householders with an email, who can sign in."""
+    """About 3% of residents are in every back office: householders with an email, who can sign in."""
     candidates = [h.householder_id for h in households if people[h.householder_id].email]
     return set(rng.sample(candidates, min(len(candidates), max(3, ceil(residents * 0.03)))))
 
@@ -576,6 +596,8 @@ _HABITS = {
     SourceSystem.CRM: _Habits(0.6, 0.1, 0.25, 0.4, 1.0, 0.2, 0.75, 0.3, 0.1, 0.05, False, True),
     SourceSystem.STREET_SCENE: _Habits(0.0, 0.0, 0.35, 0.0, 0.95, 0.3, 0.6, 0.0, 0.1, 0.0, False, False),
     SourceSystem.PAYMENTS: _Habits(0.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.0, 0.05, 0.0, False, False),
+    # The tenancy file: the sign-up interview took title, birth date and phone; the address is the home.
+    SourceSystem.HOUSING_MANAGEMENT: _Habits(0.95, 0.2, 0.05, 1.0, 0.75, 0.1, 0.95, 1.0, 0.04, 0.0, False, False),
 }
 _ID_PREFIXES = {
     SourceSystem.REVENUES: "RP",
@@ -583,6 +605,7 @@ _ID_PREFIXES = {
     SourceSystem.HOUSING: "HA",
     SourceSystem.CRM: "CON",
     SourceSystem.STREET_SCENE: "SSR",
+    SourceSystem.HOUSING_MANAGEMENT: "TN",
 }
 _POSTAL_SYSTEMS = (SourceSystem.REVENUES, SourceSystem.BENEFITS, SourceSystem.HOUSING, SourceSystem.CRM)
 _DUPLICATE_CONTACT_CHANCE = 0.03  # CRMs gather duplicates: a phone call and a web form a year apart
@@ -728,8 +751,8 @@ def _birth_date_as_held(rng: random.Random, born: date, habits: _Habits, formal:
 
 
 def _postal_address(rng: random.Random, system: SourceSystem, entry: _Entry, habits: _Habits) -> PostalAddress | None:
-    if system not in _POSTAL_SYSTEMS:
-        return None
+    if system not in _POSTAL_SYSTEMS and system is not SourceSystem.HOUSING_MANAGEMENT:
+        return None  # (the tenancy file's address is the home itself: never stale)
     address = (
         entry.person.previous_address if entry.stale_address and entry.person.previous_address else entry.person.address
     )

@@ -1,4 +1,4 @@
-"""Seeding the demo council's six back offices from one synthetic population.
+"""Seeding the demo council's seven back offices from one synthetic population.
 
 Each back office gets its own tables in its own database, filled the way that office would have
 filled them: revenues bills and collects Council Tax for financial year 2026/27 (or whichever year
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.demo import payments_db, street_scene_db
 from customer360.demo.gazetteer import GazetteerAddress, demo_gazetteer
 from customer360.demo.population import Household, HouseholdKind, Population, SystemPerson, TruePerson
+from customer360.demo.tenancies import housing_management_rows
 from customer360.domain.benefits import BenefitKind, ClaimStatus
 from customer360.domain.complaints import ComplaintStage, ComplaintStatus, london_date
 from customer360.domain.council_tax import (
@@ -53,6 +54,7 @@ from customer360.domain.working_days import working_days_after
 from customer360.sources.benefits import sql as benefits_sql
 from customer360.sources.crm import sql as crm_sql
 from customer360.sources.housing import sql as housing_sql
+from customer360.sources.housing_management import sql as housing_management_sql
 from customer360.sources.revenues import sql as revenues_sql
 
 Rows = dict[Table, list[dict[str, Any]]]
@@ -94,6 +96,10 @@ async def seed_back_offices(
         SourceSystem.CRM: (crm_sql.metadata, _crm_rows(rng, population, today)),
         SourceSystem.STREET_SCENE: (street_scene_db.metadata, _street_scene_rows(rng, population, today)),
         SourceSystem.PAYMENTS: (payments_db.metadata, _payment_rows(rng, population, revenues, today)),
+        SourceSystem.HOUSING_MANAGEMENT: (
+            housing_management_sql.metadata,
+            housing_management_rows(population, today, lambda records, key: _person_rows(rng, records, key, today)),
+        ),
     }
     _recorded_history(plans, population, today)
     if not reset:

@@ -26,6 +26,7 @@ class PaymentStatus(StrEnum):
 class PaymentPurpose(StrEnum):
     COUNCIL_TAX = "COUNCIL_TAX"
     SERVICE = "SERVICE"
+    RENT = "RENT"  # council rent, credited to the tenancy's rent account (HOUSING_MANAGEMENT)
 
 
 # GOV.UK Pay's `state.status` values, lower case on the wire.
@@ -135,7 +136,7 @@ class NewPayment:
 
 @dataclass(frozen=True, slots=True)
 class PaymentPosting:
-    """A successful payment posted to the Council Tax account; `external_reference` makes it once only."""
+    """A successful payment posted to the Council Tax or rent account; `external_reference` makes it once only."""
 
     external_reference: str
     account_reference: str
@@ -183,6 +184,8 @@ def payment_problems(
         problems.append(
             Problem(("input", "accountReference"), PaymentCode.ACCOUNT_REQUIRED, "Say which Council Tax account")
         )
+    if purpose is PaymentPurpose.RENT and not account_reference:
+        problems.append(Problem(("input", "accountReference"), PaymentCode.ACCOUNT_REQUIRED, "Say which tenancy"))
     if purpose is PaymentPurpose.SERVICE:
         problems += _service_problems(service, service_code, amount_pence)
         if service is not None and service.with_request and request_reference is None:

@@ -31,6 +31,7 @@ class SubmissionKind(StrEnum):
     SAFEGUARDING = "safeguarding"
     COMPLAINT_RESPONSE = "complaint_response"  # staff: the council's answer at the complaint's stage
     CASE_PROGRESS = "case_progress"  # staff: a case moved on, with the officer's note
+    REPAIR = "repair"
 
 
 def as_source_system(destination: str) -> SourceSystem | None:

@@ -17,6 +17,7 @@ class SourceSystem(StrEnum):
     CRM = "CRM"
     STREET_SCENE = "STREET_SCENE"
     PAYMENTS = "PAYMENTS"
+    HOUSING_MANAGEMENT = "HOUSING_MANAGEMENT"  # council tenancies, rent accounts and repairs
 
 
 # What residents and staff call each back office: the name shown in a request's history.
@@ -27,4 +28,5 @@ DISPLAY_NAMES: dict[SourceSystem, str] = {
     SourceSystem.CRM: "Customer services",
     SourceSystem.STREET_SCENE: "Street cleansing (Green & Clean)",
     SourceSystem.PAYMENTS: "Payments",
+    SourceSystem.HOUSING_MANAGEMENT: "Council homes (rent and repairs)",
 }

@@ -1,4 +1,4 @@
-"""What a payment is for: the payer's own Council Tax account, or a payable service (makePayment)."""
+"""What a payment is for: the payer's own Council Tax account or tenancy, or a payable service (makePayment)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from customer360.domain.problems import Problem
 from customer360.resolvers.context import Context
 from customer360.resolvers.own_account import own_account
 from customer360.resolvers.services import catalogue
+from customer360.resolvers.tenancies import own_tenancy
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ async def what_is_paid_for(
         if isinstance(account, Problem):
             return account
         return PaidFor(f"Council Tax, account {account.reference}", None)
+    if purpose is PaymentPurpose.RENT and account_reference:
+        tenancy = await own_tenancy(info, account_reference)
+        if isinstance(tenancy, Problem):
+            return tenancy
+        return PaidFor(f"Rent, tenancy {tenancy.tenancy_ref}", None)
     if purpose is PaymentPurpose.SERVICE and service_code:
         service = await payable(info, service_code)
         return PaidFor(service.name if service else DEFAULT_DESCRIPTION, service)

@@ -19,8 +19,9 @@ from customer360.domain.council_tax import (
 )
 from customer360.domain.discount_preview import previewed_schedule
 from customer360.resolvers import council_tax as resolve
+from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
-from customer360.schema.node import Node, to_global_id
+from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Address, Money
 
 strawberry.enum(InstalmentStatus)
@@ -116,7 +117,7 @@ def _discount_key(record: DiscountRecord) -> str:
     return f"{record.account_reference}/{record.external_reference or record.discount_id}"
 
 
-@strawberry.type
+@strawberry.type(directives=[ENTITY_KEY])
 class CouncilTaxAccount(Node):
     record: strawberry.Private[CouncilTaxAccountRecord]
     reference: str
@@ -126,6 +127,12 @@ class CouncilTaxAccount(Node):
     balance: Money = strawberry.field(description="What is owed now: the sum of every posting.")
     liable_from: date
     liable_to: date | None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
+        """A gateway's representation, checked exactly as `node(id:)` is (`schema/node.py` `entity`)."""
+        record = await entity(info, "CouncilTaxAccount", id, nodes.council_tax_account)
+        return cls.from_record(record) if record is not None else None
 
     @classmethod
     def from_record(cls, record: CouncilTaxAccountRecord) -> Self:

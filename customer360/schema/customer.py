@@ -12,7 +12,16 @@ from customer360.auth.policy import can_see_records_of
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers import access_grants, access_log, casework, contact, council_tax, my_requests
+from customer360.resolvers import (
+    access_grants,
+    access_log,
+    casework,
+    contact,
+    council_tax,
+    my_requests,
+    nodes,
+    tenancies,
+)
 from customer360.resolvers import customers as resolve
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import Page
@@ -20,7 +29,7 @@ from customer360.schema.access import AccessGrant
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.channel import Channel
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
-from customer360.schema.node import Node, key_of, to_global_id
+from customer360.schema.node import ENTITY_KEY, Node, entity, key_of, to_global_id
 from customer360.schema.notifications import (
     ContactPreferences,
     Notification,
@@ -36,6 +45,7 @@ from customer360.schema.requests import (
     ServiceRequestConnection,
     ServiceRequestEdge,
 )
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import Address, PageInfo
 from customer360.sources.benefits import BENEFITS
 
@@ -100,7 +110,9 @@ class AccessLogConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="The golden record: one person, however many back offices hold them.")
+@strawberry.type(
+    description="The golden record: one person, however many back offices hold them.", directives=[ENTITY_KEY]
+)
 class Customer(Node):
     record: strawberry.Private[GoldenRecord]
     name: str
@@ -108,6 +120,12 @@ class Customer(Node):
     phone: str | None
     date_of_birth: date | None
     address: Address | None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
+        """A gateway's representation, checked exactly as `node(id:)` is (`schema/node.py` `entity`)."""
+        record = await entity(info, "Customer", id, nodes.customer)
+        return cls.from_record(record) if record is not None else None
 
     @classmethod
     def from_record(cls, record: GoldenRecord) -> Self:
@@ -186,6 +204,14 @@ class Customer(Node):
     async def acting_for(self, info: Info[Context, Any]) -> list[AccessGrant]:
         found = await access_grants.held_by(info, self.record.customer_id)
         return [AccessGrant.from_record(grant, info.context.today) for grant in found]
+
+    @strawberry.field(description="Council tenancies, each with its rent account (HOUSING_MANAGEMENT).")
+    async def tenancies(self, info: Info[Context, Any]) -> list[Tenancy]:
+        today = info.context.today
+        return [
+            Tenancy.from_record(held, tenancies.rent_account(held, today), today, tenancies.now())
+            for held in await tenancies.tenancies(info, self.record.customer_id)
+        ]
 
     @strawberry.field
     async def housing_applications(self, info: Info[Context, Any]) -> list[HousingApplication]:

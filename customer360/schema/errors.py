@@ -32,7 +32,12 @@ from customer360.store.customers import InvalidCursor as InvalidStoreCursor
 
 log = logging.getLogger("customer360.errors")
 
-BAD_USER_INPUT = (InvalidCursor, InvalidPageSize, InvalidStoreCursor, InvalidSearch)
+
+class InvalidRepresentation(ValueError):
+    """A gateway's `_entities` representation that is not `{__typename, id}` of one of our entities."""
+
+
+BAD_USER_INPUT = (InvalidCursor, InvalidPageSize, InvalidStoreCursor, InvalidSearch, InvalidRepresentation)
 # graphql-core's hints: " Did you mean 'name'?" / " Did you mean 'a', 'b', or 'c'?" (names never hold '?').
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 

@@ -38,6 +38,7 @@ from customer360.schema.mutations.remove_single_person_discount import (
     remove_single_person_discount,
 )
 from customer360.schema.mutations.report_issue import ReportIssuePayload, report_issue
+from customer360.schema.mutations.report_repair import ReportRepairPayload, report_repair
 from customer360.schema.mutations.respond_to_complaint import RespondToComplaintPayload, respond_to_complaint
 from customer360.schema.mutations.service_definitions import (
     DefineServicePayload,
@@ -119,6 +120,10 @@ class Mutation:
     notify_move: NotifyMovePayload = strawberry.mutation(
         resolver=notify_move,
         description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
+    )
+    report_repair: ReportRepairPayload = strawberry.mutation(
+        resolver=report_repair,
+        description="Council tenants: report a repair; its priority and deadlines (Awaab's Law's too) come back.",
     )
     update_contact_preferences: UpdateContactPreferencesPayload = strawberry.mutation(
         resolver=update_contact_preferences,

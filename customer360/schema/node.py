@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+from strawberry.types import Info
 
+from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import MAX_ROW_ID
+
+# An Apollo Federation entity: other teams' subgraphs (libraries, leisure) extend it by its global id.
+# The client schema leaves the key out (`schema/schema.py`); the subgraph schema prints it.
+ENTITY_KEY = Key(fields=FieldSet("id"))
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
@@ -47,3 +57,17 @@ def numeric_key(type_name: str, global_id: str) -> int | None:
         return None
     value = int(key)
     return value if 0 < value <= MAX_ROW_ID else None
+
+
+def is_entity(type_: type) -> bool:
+    return ENTITY_KEY in type_.__strawberry_definition__.directives  # type: ignore[attr-defined]
+
+
+async def entity(
+    info: Info[Context, Any], type_name: str, global_id: str, load: Callable[[Info[Context, Any], str], Awaitable[Any]]
+) -> Any:
+    """A gateway's representation `{__typename, id}`, loaded by the same function as `node(id:)` and so
+    checked the same way: a representation is never a way round the principal's checks. Another type's
+    id, or one we did not issue, answers null."""
+    key = key_of(type_name, global_id)
+    return None if key is None else await load(info, key)

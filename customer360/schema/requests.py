@@ -15,11 +15,12 @@ from customer360.domain.services import DefinedService, ServiceAttributeRecord, 
 from customer360.domain.submissions import DeliveryRecord, as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers import attachments as resolve_attachments
+from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
 from customer360.schema.attachments import Attachment, shown
 from customer360.schema.channel import Channel
-from customer360.schema.node import Node, to_global_id
+from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Location, Money, PageInfo
 
 strawberry.enum(SourceSystem)
@@ -96,7 +97,8 @@ class RequestEvent:
 @strawberry.type(
     description="Something a resident asked for, whichever back office holds it. `reference` is what the resident "
     "was given (`C360-XXXXXXXX` for anything asked for through customer360) and never changes; the back office's "
-    "own reference is `backOfficeReference`, beside it."
+    "own reference is `backOfficeReference`, beside it.",
+    directives=[ENTITY_KEY],
 )
 class ServiceRequest(Node):
     reference: str
@@ -133,6 +135,12 @@ class ServiceRequest(Node):
     )
     async def photos(self, info: Info[Context, Any]) -> list[Attachment]:
         return [shown(found) for found in await resolve_attachments.photos(info, self.reference)]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
+        """A gateway's representation, checked exactly as `node(id:)` is (`schema/node.py` `entity`)."""
+        record = await entity(info, "ServiceRequest", id, nodes.service_request)
+        return cls.from_record(record) if record is not None else None
 
     @classmethod
     def from_record(cls, tracked: Tracked[ServiceRequestRecord]) -> Self:

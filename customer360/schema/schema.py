@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import Any
 
 import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
 from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
-from customer360.schema.errors import error_shaping, log_errors
+from customer360.schema.errors import InvalidRepresentation, error_shaping, log_errors
 from customer360.schema.input_boundary import ReturnUrls, input_boundary
 from customer360.schema.interactions import record_every_mutation
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
+from customer360.schema.node import is_entity
 from customer360.schema.payments import Payment
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
@@ -39,19 +43,56 @@ NODE_TYPES = [
 ]
 
 
+# Strawberry prints a federation key wherever a type declares one; the client schema is the same
+# schema without them (clients do not compose graphs), so `schema.graphql` is unchanged by federation.
+PRINTED_ENTITY_KEY = ' @key(fields: "id", resolvable: true)'
+
+
 class Customer360Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry's logs each error with its message at ERROR, and a message can quote the input
         (a bad variable's whole value: names, NI numbers). Ours logs no message: `schema/errors.py`."""
         log_errors(errors)
 
+    def as_str(self) -> str:
+        return super().as_str().replace(PRINTED_ENTITY_KEY, "")
+
+
+ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in NODE_TYPES if is_entity(t))  # type: ignore[attr-defined]
+
+
+class Customer360Subgraph(strawberry.federation.Schema):
+    """The same schema as an Apollo Federation v2 subgraph: `_service { sdl }` and `_entities`, whose
+    representations each type resolves through `node(id:)`'s own loaders and checks."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        log_errors(errors)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """Strawberry's, once every representation is one a gateway sends: `{__typename, id}` of an entity.
+        Anything else would fail inside Strawberry as a bug (a traceback); it is the caller's bad input."""
+        for representation in representations:
+            if not (
+                isinstance(representation, dict)
+                and representation.keys() == {"__typename", "id"}
+                and representation["__typename"] in ENTITY_TYPES
+                and isinstance(representation["id"], str)
+            ):
+                raise InvalidRepresentation("each representation must be {__typename, id} of an entity type")
+        return super().entities_resolver(info, representations)
+
 
 def build_schema(
-    *, production: bool = False, limits: Limits | None = None, return_urls: ReturnUrls | None = None
+    *,
+    production: bool = False,
+    limits: Limits | None = None,
+    return_urls: ReturnUrls | None = None,
+    federation: bool = False,
 ) -> strawberry.Schema:
     """The schema with its guards: document limits (`schema/limits.py`), every input normalised and
     bounded (`schema/input_boundary.py`), error shaping (`schema/errors.py`), and in production no
-    introspection and no "Did you mean ...?" suggestions."""
+    introspection and no "Did you mean ...?" suggestions. With `federation`, the Apollo Federation v2
+    subgraph of the same schema, under the same guards."""
     limits = limits or Limits()
     # Factories, not instances: Strawberry builds the extensions afresh for each request (the parse
     # and validation caches live at module level, shared by every request). `DocumentLimits` checks
@@ -68,10 +109,13 @@ def build_schema(
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
-    return Customer360Schema(
-        query=Query,
-        mutation=Mutation,
-        types=[*NODE_TYPES, UserError],
-        extensions=extensions,
-        config=StrawberryConfig(batching_config=batching),  # type: ignore[arg-type]
-    )
+    config = StrawberryConfig(batching_config=batching)  # type: ignore[arg-type]
+    types = [*NODE_TYPES, UserError]
+    if federation:
+        return Customer360Subgraph(
+            query=Query, mutation=Mutation, types=types, extensions=extensions, config=config, federation_version="2.5"
+        )
+    with warnings.catch_warnings():
+        # "Federation directive found in schema": the entity keys, which the client schema does not print.
+        warnings.filterwarnings("ignore", message="Federation directive found in schema")
+        return Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)

@@ -13,11 +13,21 @@ from customer360.sources.backoffice import BackOffice
 from customer360.sources.benefits import BENEFITS
 from customer360.sources.crm import CRM
 from customer360.sources.housing import HOUSING
+from customer360.sources.housing_management import HOUSING_MANAGEMENT
 from customer360.sources.payments import PAYMENTS
 from customer360.sources.revenues import REVENUES
 from customer360.sources.street_scene import STREET_SCENE
 
-BACK_OFFICES: tuple[BackOffice[Any], ...] = (REVENUES, BENEFITS, HOUSING, CRM, STREET_SCENE, PAYMENTS)
+# One office a line: registering another is one line.
+BACK_OFFICES: tuple[BackOffice[Any], ...] = (
+    REVENUES,
+    BENEFITS,
+    HOUSING,
+    CRM,
+    STREET_SCENE,
+    PAYMENTS,
+    HOUSING_MANAGEMENT,
+)
 
 BY_SYSTEM: dict[SourceSystem, BackOffice[Any]] = {office.system: office for office in BACK_OFFICES}
 

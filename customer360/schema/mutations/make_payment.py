@@ -26,7 +26,9 @@ class MakePaymentInput:
         description="1-255 characters, chosen by the client: the same key and input never charge twice."
     )
     return_url: str = strawberry.field(description="Where the payment page sends the payer back to.")
-    account_reference: str | None = strawberry.field(default=None, description="For COUNCIL_TAX.")
+    account_reference: str | None = strawberry.field(
+        default=None, description="For COUNCIL_TAX the account; for RENT the tenancy reference."
+    )
     service_code: str | None = strawberry.field(default=None, description="For SERVICE: what is being paid for.")
 
 
@@ -34,6 +36,10 @@ class MakePaymentInput:
 class MakePaymentPayload:
     payment: Payment | None
     user_errors: list[UserError]
+
+
+# Payments that credit an account the payer names.
+ACCOUNT_PURPOSES = (PaymentPurpose.COUNCIL_TAX, PaymentPurpose.RENT)
 
 
 async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> MakePaymentPayload:
@@ -45,7 +51,7 @@ async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> Mak
         await me(info),
         PaymentRequest(
             purpose=input.purpose,
-            account_reference=input.account_reference if input.purpose is PaymentPurpose.COUNCIL_TAX else None,
+            account_reference=input.account_reference if input.purpose in ACCOUNT_PURPOSES else None,
             service_code=input.service_code if input.purpose is PaymentPurpose.SERVICE else None,
             amount_pence=input.amount_pence,
             idempotency_key=input.idempotency_key,

@@ -1,0 +1,92 @@
+"""A customer's council tenancies and their rent accounts, from HOUSING_MANAGEMENT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.auth.policy import can_see_records_of
+from customer360.clock import LONDON
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
+from customer360.domain.systems import SourceSystem
+from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.resolvers.context import Context
+from customer360.resolvers.customers import gather_from, records_in
+from customer360.sources.errors import SourceUnavailable
+from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT
+
+HOUSING_MANAGEMENT_DOWN = Problem(
+    None,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot check your tenancy right now; nothing was sent, please try again shortly",
+)
+STATEMENT_WEEKS = 13  # a quarter: what a rent statement shows after the balance brought forward
+
+
+@dataclass(frozen=True, slots=True)
+class RentAccountView:
+    tenancy: CouncilTenancyRecord
+    statement: RentStatement
+    next_due_on: date
+
+
+async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilTenancyRecord]:
+    """The customer's tenancies, for those the housing management office lets see them (else none, and
+    a FORBIDDEN error on the field)."""
+    if not can_see_records_of(info.context.principal, HOUSING_MANAGEMENT, customer_id):
+        info.context.report_forbidden(info, "rent accounts are for the housing and customer services teams")
+        return []
+    loaders = info.context.loaders
+    return await gather_from(
+        info, customer_id, SourceSystem.HOUSING_MANAGEMENT, loaders.of(TENANCIES_BY_TENANT).load_many
+    )
+
+
+def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
+    years = {held.year: held for held in tenancy.rent_years}
+    since = today - timedelta(weeks=STATEMENT_WEEKS)
+    return RentAccountView(tenancy, statement(tenancy.transactions, since), next_due_date(today, years))
+
+
+def now() -> datetime:
+    """The council's local time: repair deadlines count its working days."""
+    return datetime.now(LONDON)
+
+
+def weekly_charge_now(tenancy: CouncilTenancyRecord, today: date) -> tuple[int, int] | None:
+    """This rent year's (rent, service charges), or None when the council has not set it."""
+    held = tenancy.rent_year(rent_year_of(today))
+    return (held.charge.rent, held.charge.service_charges) if held else None
+
+
+async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> list[CouncilTenancyRecord] | Problem:
+    """The resident's tenancies for a write's check: HOUSING_MANAGEMENT down is a problem, never "none"."""
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    try:
+        found = await info.context.loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
+    except SourceUnavailable:
+        return HOUSING_MANAGEMENT_DOWN
+    return [tenancy for held in found for tenancy in held]
+
+
+TENANCY_NOT_YOURS = Problem(
+    ("input", "accountReference"),
+    CommonCode.NOT_FOUND,
+    "We could not find a tenancy in your name with that reference",
+)
+
+
+async def own_tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRecord | Problem:
+    """The signed-in resident's own tenancy with this reference (another's is not found: no probing)."""
+    customer_id = info.context.principal.customer_id
+    if customer_id is None:
+        return TENANCY_NOT_YOURS
+    held = await tenancies_or_problem(info, customer_id)
+    if isinstance(held, Problem):
+        return Problem(("input", "accountReference"), held.code, held.message)
+    wanted = reference.strip().upper()
+    return next((t for t in held if t.tenancy_ref == wanted and t.ends_on is None), TENANCY_NOT_YOURS)

@@ -1,0 +1,22 @@
+"""What customer360 needs from the housing management system (a method's name is its `operation` metric label)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from customer360.domain.payments import PaymentPosting
+from customer360.domain.repairs import NewRepair
+from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.sources.ports import PeopleSource
+
+
+class HousingManagementSource(PeopleSource, Protocol):
+    async def tenancies_by_tenant(self, tenant_ids: Sequence[str]) -> Mapping[str, list[CouncilTenancyRecord]]: ...
+
+    # Writes: each is idempotent by the external (customer360) reference it carries.
+    # Answers the repair's own reference.
+    async def record_repair(self, repair: NewRepair) -> str: ...
+
+    # A payment credited to the rent account once; answers the transaction's reference.
+    async def post_rent_payment(self, posting: PaymentPosting) -> str: ...
