@@ -43,7 +43,7 @@ from customer360.store.audit import AuditLog
 
 # What a link handed to a resident or staff in an answer is good for: long enough to load the page.
 LINK_SECONDS = 15 * 60
-# A link sent on to a back office (Open311's `media_url`, a CRM case) is opened by its staff whenever
+# A link sent on to a back office (a CRM case, a housing application) is opened by its staff whenever
 # they look at the case, so it lasts as long as such a case is typically open.
 BACK_OFFICE_LINK_SECONDS = 30 * 24 * 3600
 MODERATION_REASON_LENGTH = 500
