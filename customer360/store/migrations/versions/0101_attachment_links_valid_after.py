@@ -1,7 +1,7 @@
 """attachments.links_valid_after: links made before it are refused (revoking a file's links)
 
 Revision ID: 0101
-Revises: 0120
+Revises: 0100
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0101"
-down_revision = "0120"
+down_revision = "0100"
 branch_labels = None
 depends_on = None
 
