@@ -30,12 +30,13 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360.auth.principal import Principal
 from customer360.auth.purpose import access_purpose
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
-from customer360.commands.attachments import ReceivedFile
 from customer360.commands.payments import POST_TO_REVENUES
+from customer360.domain.attachments import ReceivedFile
 from customer360.domain.cases import CASE_TEAMS
 from customer360.graphiql import graphiql_page, graphiql_routes
 from customer360.http.attachments import attachment
@@ -59,6 +60,7 @@ from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
+from customer360.portal.report import PHOTO_STEP
 from customer360.portal.routes import portal_routes
 from customer360.production import production_refusal
 from customer360.resolvers.context import Context
@@ -184,6 +186,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """A GraphQL multipart request (uploads): its files read whole (the body limit bounds them) and
         handed to resolvers as `ReceivedFile`s, bytes only; at most `max_uploads` of them; a malformed
         `operations` or `map` is a 400, never a 500."""
+        principal: Principal = request._request.state.principal
+        if not (principal.is_resident or principal.is_staff):  # refused before a byte of a part is read
+            raise HTTPException(401, "Sign in to upload a file")
         try:
             form = await request._request.form(  # the adapter's Starlette request: its limits
                 max_files=self.max_uploads, max_fields=4
@@ -488,6 +493,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
             max_bytes=settings.max_body_bytes,
             # A multipart body carries files: its limit is theirs, plus room for the fields and part headers.
             max_multipart_bytes=settings.max_upload_bytes * settings.max_uploads_per_request + MULTIPART_OVERHEAD,
+            upload_paths=frozenset({PHOTO_STEP}),
         ),
         Middleware(
             ClientRateLimit, limit=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds

@@ -10,7 +10,9 @@ residents, back offices, development tokens) refuse to run against it, whatever 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from customer360.settings import Settings
 
@@ -35,6 +37,19 @@ def production_refusal(settings: Settings) -> str | None:
             "C360_ENV=production needs C360_SOURCES (the council's back offices); "
             "without it the demo council's residents would be served"
         )
+    if not _public_https(settings.public_url):
+        # It makes the sign-in redirect_uri, the payment return URL and every signed link sent to a back
+        # office: on plain http or a loopback host, sign-in breaks and the links' signatures go in clear.
+        return (
+            f"C360_PUBLIC_URL ({settings.public_url}) must be the gateway's public https:// address, "
+            "not plain http or a loopback host"
+        )
+    for name, issuer in (
+        ("C360_OIDC_ISSUER", settings.oidc_issuer),
+        ("C360_STAFF_OIDC_ISSUER", settings.staff_oidc_issuer),
+    ):
+        if issuer is not None and urlsplit(issuer).scheme != "https":
+            return f"{name} ({issuer}) must be an https:// issuer: its keys and tokens are trusted"
     for leftover in DEMO_LEFTOVERS:
         if (settings.data_dir / leftover).exists():
             return (
@@ -51,6 +66,17 @@ def production_refusal(settings: Settings) -> str | None:
         if value is not None and len(value) < SHORTEST_SECRET:
             return f"{name} is shorter than {SHORTEST_SECRET} characters: use a long random value"
     return None
+
+
+def _public_https(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    if parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return True
 
 
 def mark_production(data_dir: Path) -> None:

@@ -460,7 +460,7 @@ class NoAddressBook:
     def at_postcode(self, postcode: str) -> list[FoundAddress]:
         return []
 
-    def matching(self, search: str, limit: int) -> list[FoundAddress]:
+    def matching(self, search: str) -> list[FoundAddress]:
         return []
 
 

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from customer360.domain.attachments import LinkAudience
 from customer360.store.attachments import AttachmentStore
 from customer360.store.database import create_engine
 from customer360.store.tables import attachments, audit_log
@@ -159,6 +160,23 @@ async def test_an_oversize_file_is_refused_and_a_body_past_the_upload_limit_is_n
         assert two.status_code == 400
 
 
+async def test_only_a_signed_in_upload_may_send_a_body_larger_than_the_ordinary_limit(own_council, issuer, residents):
+    settings = settings_with(own_council, max_body_bytes=64 * 1024)
+    token = issuer.resident_token(residents[0]["email"])
+    big = photo("PNG", size=(64, 48)) + os.urandom(200 * 1024)  # past the ordinary limit, well inside an upload's
+    async with running_app(settings) as (_, client):
+        signed_in = (await upload(client, token, big, filename="big.png")).json()["data"]["uploadAttachment"]
+        assert signed_in["userErrors"] == [] and signed_in["attachment"]["contentType"] == "image/png"
+        anonymous = await upload(client, None, big, filename="big.png")
+        assert anonymous.status_code == 413  # refused from its Content-Length: nothing buffered
+        elsewhere = await client.post(
+            "/graphql/other",
+            files={"0": ("a.png", big, "image/png")},
+            headers={"Apollo-Require-Preflight": "true", "Authorization": f"Bearer {token}"},
+        )
+        assert elsewhere.status_code == 413
+
+
 async def test_a_cross_site_multipart_post_without_a_preflight_header_is_refused(own_council, issuer, residents):
     """A form on another site can POST multipart/form-data to /graphql with no CORS preflight; the API
     takes bearer tokens, but refusing it outright keeps a future cookie from ever becoming a CSRF hole."""
@@ -176,8 +194,8 @@ async def test_a_cross_site_multipart_post_without_a_preflight_header_is_refused
 
 async def test_uploads_need_a_signed_in_person_and_a_file(own_council, issuer, residents):
     async with running_app(own_council) as (_, client):
-        anonymous = (await upload(client, None, photo())).json()["data"]["uploadAttachment"]
-        assert [e["code"] for e in anonymous["userErrors"]] == ["NOT_SIGNED_IN"]
+        anonymous = await upload(client, None, photo())
+        assert anonymous.status_code == 401  # refused before any part of the body is read
         token = issuer.resident_token(residents[0]["email"])
         as_json = await client.post(
             "/graphql",
@@ -203,9 +221,14 @@ async def test_a_link_works_only_as_signed_and_until_it_expires(own_council, iss
         other = str(uuid.uuid4())
         assert (await client.get(good.replace(attachment["id"], other))).status_code == 403  # signature is per id
         assert (await client.get(good[:-4] + "0000")).status_code == 403  # tampered signature
+        assert "for=uploader" in good  # whom it is for is signed: changing it breaks the signature
+        assert (await client.get(good.replace("for=uploader", "for=staff"))).status_code == 403
         links = app.state.runtime.attachments.links
-        expired = path_of(links.url(attachment["id"], 60, now=time.time() - 120))
+        expired = path_of(links.url(attachment["id"], LinkAudience.UPLOADER, 60, now=time.time() - 120))
         assert (await client.get(expired)).status_code == 403
+        base = f"/attachments/{attachment['id']}"
+        for query in ("expires=%C2%B2&signature=a", "expires=%D9%A3%D9%A3&signature=a", "expires=9&signature=%C3%A9"):
+            assert (await client.get(f"{base}?{query}")).status_code == 403  # Unicode digits: refused, not a 500
 
 
 async def test_concurrent_duplicate_uploads_and_a_retry_with_the_same_key_keep_one_attachment(

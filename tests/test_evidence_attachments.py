@@ -45,6 +45,8 @@ TAXI = {
     "signInRequired": True,
     "routeTo": "LICENSING",
 }
+MODERATE = """mutation($input: ModerateAttachmentInput!) { moderateAttachment(input: $input) {
+  attachment { url } userErrors { code } } }"""
 REPORT = """
 mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
   request { reference delivery { backOfficeReference } photos { id } } userErrors { field code message } } }
@@ -67,7 +69,7 @@ async def housing_row(settings, reference: str):
         await engine.dispose()
 
 
-async def test_housing_evidence_reaches_housing_as_links_once(own_council, issuer, residents):
+async def test_housing_evidence_reaches_housing_as_links_once(own_council, issuer, residents, staff_token):
     applicant = issuer.resident_token(residents[5]["email"])
     stranger = issuer.resident_token(residents[6]["email"])
     async with running_app(own_council) as (_, client):
@@ -104,6 +106,10 @@ async def test_housing_evidence_reaches_housing_as_links_once(own_council, issue
         # A new application (another key) cannot take documents the first one has.
         again = (await apply(str(uuid.uuid4()))).json()["data"]["submitHousingApplication"]["userErrors"]
         assert {e["code"] for e in again} == {"ALREADY_USED"}
+        # Evidence is never moderated (so never published, and never a way to a link for staff).
+        publish = {"input": {"attachmentId": letter, "decision": "PUBLISH"}}
+        moderated = (await graphql(client, MODERATE, staff_token(), publish)).json()["data"]["moderateAttachment"]
+        assert moderated == {"attachment": None, "userErrors": [{"code": "WRONG_PURPOSE"}]}
 
 
 async def test_a_defined_service_asks_for_evidence_as_an_attachment_question(

@@ -117,6 +117,10 @@ async def moderate_attachment(s: Script) -> tuple[str, dict[str, Any], dict[str,
     return "admin", good, {**good, "attachmentId": s.known["unused_photo"]}
 
 
+async def revoke_attachment_links(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    return "admin", {"attachmentId": s.known["photo"]}, {"attachmentId": s.known["unused_photo"]}
+
+
 async def apply_discount(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     account = s.known["account"]
     starts_on = max(date.fromisoformat(account["liableFrom"]), london_today() - timedelta(days=20)).isoformat()
@@ -267,6 +271,7 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "escalateComplaint": escalate_complaint,
     "reportIssue": report_issue,
     "moderateAttachment": moderate_attachment,
+    "revokeAttachmentLinks": revoke_attachment_links,
     "applySinglePersonDiscount": apply_discount,
     "removeSinglePersonDiscount": remove_discount,
     "makePayment": make_payment,
@@ -453,6 +458,7 @@ async def test_every_mutation_records_the_same_effect_audit_and_events_whatever_
         "respondToComplaint",
         "progressCase",
         "moderateAttachment",
+        "revokeAttachmentLinks",
     }
     assert all(not recorded for name, _, _, _, recorded in full if name in staff_only)
     for shape, trace in traces.items():

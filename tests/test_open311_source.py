@@ -27,7 +27,7 @@ from customer360.domain.requests import Location, RequestStatus
 from customer360.domain.services import ServiceAttributeRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected, SourceUnavailable
-from customer360.sources.street_scene.open311_http import Open311Http
+from customer360.sources.street_scene.open311_http import API_KEY_HEADER, Open311Http
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 KEY = "council-open311-key"
@@ -190,6 +190,8 @@ async def test_requests_for_three_reporters_take_one_call(source: Open311Http, s
     by_reporter = await source.requests_by_reporter(["R1", "R2", "R3"])
 
     assert len(sent) == 1
+    # The council's key in a header, never in the URL that access logs and proxies keep.
+    assert sent[0].headers[API_KEY_HEADER] == KEY and "api_key" not in sent[0].url.params
     assert {reporter: [r.reference for r in requests] for reporter, requests in by_reporter.items()} == {
         "R1": ["SS-2", "SS-1"],
         "R2": ["SS-3"],
@@ -436,6 +438,34 @@ async def test_client_errors_are_refusals_and_the_rest_outages(status: int, erro
         with pytest.raises(error):
             source = Open311Http(client, "http://street-scene.test", extensions=["external_reference"])
             await source.submit_request(report())
+
+
+async def test_an_outage_message_quotes_neither_the_query_nor_the_answer() -> None:
+    """SourceUnavailable's reason is logged: no key or reporter from a URL's query (whatever the httpx
+    error), and no reporter id from an answer that lacks its service_request_id."""
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot reach {request.url}", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(unreachable)) as client:
+        source = Open311Http(client, "http://street-scene.test", api_key=KEY, extensions=["reporters", "account_id"])
+        with pytest.raises(SourceUnavailable) as raised:
+            await source.requests_by_reporter(["R-SECRET-7"])
+    assert "street-scene.test/requests.json" in raised.value.reason
+    assert "R-SECRET-7" not in raised.value.reason and KEY not in raised.value.reason
+
+    def leaky(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=[{"account_id": "R-SECRET-7", "service_notice": "Thanks"}])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(leaky)) as client:
+        source = Open311Http(client, "http://street-scene.test", api_key=KEY, extensions=["external_reference"])
+        with pytest.raises(SourceUnavailable) as raised:
+            await source.submit_request(report())
+    assert "R-SECRET-7" not in raised.value.reason
+    assert raised.value.reason == (
+        "POST requests.json answered no service_request_id: a list of 1, the first an object with keys "
+        "['account_id', 'service_notice']"
+    )
 
 
 async def test_a_report_to_a_stopped_server_is_an_outage(engine: AsyncEngine, client: httpx.AsyncClient) -> None:

@@ -17,25 +17,13 @@ import pytest
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
 from customer360.settings import Settings
-from tests.browser import chromium
+from tests.browser import axe_violations, chromium
 from tests.portal_support import REFERENCE
 from tests.support import serving_app
 from tests.test_portal_journeys import resident_living_alone
 from tests.test_staff_dashboard_browser import screenshots
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WIDTHS = (320, 1280)
-
-
-async def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now (every rule axe runs by default)."""
-    if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate("async () => await axe.run(document)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-    ]
 
 
 class Audit:

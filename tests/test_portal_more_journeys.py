@@ -13,6 +13,8 @@ import httpx
 
 from customer360.auth.tokens import DemoIssuer
 from customer360.clock import london_today
+from customer360.domain.money import format_pence
+from customer360.portal.sessions import Sessions, session_key
 from customer360.settings import Settings
 from tests.portal_support import REFERENCE, csrf_of, form_token_of, links_of, sign_in
 from tests.support import graphql, running_app, serving_app
@@ -216,6 +218,18 @@ async def test_a_council_tax_payment_goes_through_the_hosted_page_and_comes_back
         await answer(client, "/make-a-payment", {"account": account["reference"], "amount": "12.3x"})
         errors = error_links((await client.get("/make-a-payment")).text)
         assert errors == {"Enter the amount in pounds and pence, like 25.50": "#amount"}
+        limit = f"Enter an amount between £0.01 and {format_pence(own_council.max_payment_pence)}"
+        for amount, told in [
+            ("1e30", "Enter the amount in pounds and pence, like 25.50"),  # cannot be rounded to pence
+            ("9" * 40, "Enter the amount in pounds and pence, like 25.50"),
+            ("-5", limit),
+            ("0.00", limit),
+            (str(own_council.max_payment_pence // 100 + 1), limit),
+            ("99999999999", limit),  # more pence than a GraphQL Int holds
+        ]:
+            refused = await answer(client, "/make-a-payment", {"account": account["reference"], "amount": amount})
+            assert refused.status_code == 303 and refused.headers["location"] == "/make-a-payment", amount
+            assert error_links((await client.get("/make-a-payment")).text) == {told: "#amount"}, amount
         await answer(client, "/make-a-payment", {"account": account["reference"], "amount": "12.34"})
         sent = await send_twice_and_again(client, "/make-a-payment/check-answers")
         assert sent == ["/make-a-payment/pay"] * 3
@@ -293,3 +307,24 @@ async def test_a_housing_application_saved_for_later_survives_signing_out_and_is
         assert "Saved, not sent yet" not in (await client.get("/my-requests")).text, "sent: no longer a draft"
         applications = (await graphql(client, HOUSING, token)).json()["data"]["me"]["housingApplications"]
     assert [a["reference"] for a in applications].count(reference) == 1
+
+
+async def test_a_housing_draft_is_never_saved_under_an_empty_owner(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    """A resident whose session no longer names a customer (`me` is null: unlinked since sign-in) saving
+    for later: refused as a sign-in that no longer holds, and nothing kept under the empty owner."""
+    async with running_app(own_council) as (app, client):
+        await sign_in(client, residents[5]["email"])
+        runtime = app.state.runtime
+        sessions = Sessions(
+            runtime.portal_sessions, session_key(own_council.data_dir, own_council.session_secret), secure=False
+        )
+        session = await sessions._kept(client.cookies[sessions.cookie])
+        assert session is not None
+        session.token = issuer.resident_token("no-longer-linked@example.com")
+        await sessions.save(session)
+        first = {**date_fields("dob", date(1988, 4, 2)), "action": "save"}
+        refused = await answer(client, "/apply-for-housing", first)
+        assert refused.status_code == 200 and "Your sign-in has expired" in refused.text
+        assert await sessions.saved("", "housing") is None

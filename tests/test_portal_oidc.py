@@ -177,6 +177,13 @@ async def test_private_key_jwt_client_authentication_and_a_replayed_callback(
         assert out.status_code == 303 and out.headers["location"].startswith(provider.url + "/logout?")
         assert (await http.get("/")).text.count("Your account") == 0
 
+        # A sign-out posted with no session here (another site's form): signed out, not sent on to the
+        # provider, which would sign the resident out of their identity provider (a logout CSRF).
+        async with httpx.AsyncClient(base_url=base_url) as other_site:
+            forged = await other_site.post("/sign-out")
+        assert forged.status_code == 200 and "You have signed out" in forged.text
+        assert provider.url not in forged.text and "location" not in forged.headers
+
 
 async def test_a_verified_identity_that_names_no_customer_is_not_signed_in(demo_settings: Settings, provider: Provider):
     settings = oidc_settings(demo_settings, provider)

@@ -38,6 +38,7 @@ def production_env(data_dir: Path, **changes: str) -> dict[str, str]:
         "C360_OIDC_ISSUER": "https://oidc.example.gov.uk",
         "C360_OIDC_AUDIENCE": "portal",
         "C360_SOURCES": str(sources),
+        "C360_PUBLIC_URL": "https://my.council.example.gov.uk",
     }
     env.update(changes)
     return {name: value for name, value in env.items() if value}
@@ -53,6 +54,13 @@ def production_env(data_dir: Path, **changes: str) -> dict[str, str]:
         ({"C360_SESSION_SECRET": "changeme"}, None, "C360_SESSION_SECRET is shorter than 32 characters"),
         ({"C360_PAYMENTS_WEBHOOK_SECRET": "secret"}, None, "C360_PAYMENTS_WEBHOOK_SECRET is shorter"),
         ({"C360_METRICS_TOKEN": "metrics"}, None, "C360_METRICS_TOKEN is shorter"),
+        ({"C360_PUBLIC_URL": ""}, None, "C360_PUBLIC_URL (http://127.0.0.1:8000) must be"),  # unset: the default
+        ({"C360_PUBLIC_URL": "http://my.council.example.gov.uk"}, None, "must be the gateway's public https://"),
+        ({"C360_PUBLIC_URL": "https://localhost:8443"}, None, "not plain http or a loopback host"),
+        ({"C360_PUBLIC_URL": "https://127.0.0.2"}, None, "not plain http or a loopback host"),
+        ({"C360_PUBLIC_URL": "https://[::1]:8443"}, None, "not plain http or a loopback host"),
+        ({"C360_OIDC_ISSUER": "http://oidc.example.gov.uk"}, None, "C360_OIDC_ISSUER (http://oidc.example"),
+        ({"C360_STAFF_OIDC_ISSUER": "http://staff.example.gov.uk"}, None, "C360_STAFF_OIDC_ISSUER (http://"),
     ],
 )
 def test_production_refuses_to_start_with_one_line_and_exit_2(tmp_path, changes, leftover, says):

@@ -1,4 +1,4 @@
-"""Photos on reports: to Open311 as a `media_url` serving the cleaned image, to the CRM as links, shown as
+"""Photos on reports: never to Open311's public feed, to the CRM as links, shown as
 `ServiceRequest.photos` to the reporter and staff, to others only once staff publish them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.systems import SourceSystem
 from customer360.sources.crm.sql import case_answers
 from customer360.store.database import create_engine
-from customer360.store.tables import audit_log
+from customer360.store.tables import attachments, audit_log
 from tests.attachment_support import has_gps, path_of, pdf, photo, upload
 from tests.support import graphql, running_app, serving_app
 from tests.test_attachments import kept_bytes
@@ -30,6 +30,27 @@ query($location: LocationInput!) { nearbyRequests(location: $location, radiusMet
   reference photos { id moderation url } } }
 """
 MY_PHOTOS = "{ me { requests(first: 100) { edges { node { reference photos { id moderation } } } } } }"
+
+
+async def moderation_of(settings, attachment_id: str) -> tuple[str, str | None]:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(attachments.c.moderation, attachments.c.moderated_by).where(
+                        attachments.c.id == attachment_id
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return row.moderation, row.moderated_by
+
+
+MY_LINKS = "{ me { requests(first: 100) { edges { node { reference photos { url } } } } } }"
+REVOKE = """mutation($input: RevokeAttachmentLinksInput!) { revokeAttachmentLinks(input: $input) {
+  attachment { url } userErrors { code } } }"""
 MODERATE = """
 mutation($input: ModerateAttachmentInput!) { moderateAttachment(input: $input) {
   attachment { id moderation } userErrors { field code message } } }
@@ -63,9 +84,11 @@ async def street_row(settings, reference: str):
         await engine.dispose()
 
 
-async def test_a_photo_reaches_open311_as_a_media_url_that_serves_the_cleaned_image(own_council, issuer, residents):
+async def test_an_unmoderated_photo_is_not_sent_to_open311s_public_feed(own_council, issuer, residents):
+    """GeoReport v2 publishes `media_url` to anyone who reads the contractor's feed; a photo is public only
+    once staff publish it, so Open311 is sent none: the reporter and staff see it here."""
     token = issuer.resident_token(residents[10]["email"])
-    async with serving_app(own_council) as (app, client):  # on a real port: the back office fetches the link
+    async with serving_app(own_council) as (app, client):
         attachment_id = await uploaded(client, token, photo("JPEG", size=(80, 60)))
         report = await litter_report(client, [attachment_id])
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
@@ -80,17 +103,14 @@ async def test_a_photo_reaches_open311_as_a_media_url_that_serves_the_cleaned_im
             (attachment_id, "image/jpeg", "PENDING")
         ]
         row = await street_row(app.state.runtime.settings, request["reference"])
-        assert row is not None and row.media_url.startswith(
-            f"{app.state.runtime.settings.public_url}/attachments/{attachment_id}?"
-        )
-        async with httpx.AsyncClient() as contractor:  # as the contractor's system opens it: no token, just the link
-            served = await contractor.get(row.media_url)
+        assert row is not None and row.media_url is None
+        served = await client.get(path_of(request["photos"][0]["url"]))  # the reporter's own link
         assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
         assert served.content == await kept_bytes(own_council, attachment_id)
         assert not has_gps(served.content)
 
 
-async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents):
+async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents, staff_token):
     token = issuer.resident_token(residents[11]["email"])
     async with running_app(own_council) as (_, client):
         evidence = await uploaded(client, token, pdf(), purpose="EVIDENCE")
@@ -98,6 +118,7 @@ async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, reside
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
         assert payload["userErrors"] == []
         case = payload["request"]["delivery"]["backOfficeReference"]
+        reference = payload["request"]["reference"]
         engine = create_engine(council.database_urls(own_council)[SourceSystem.CRM])
         try:
             async with engine.connect() as conn:
@@ -108,6 +129,21 @@ async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, reside
         assert len(links) == 1 and f"/attachments/{evidence}?" in links[0]
         served = await client.get(path_of(links[0]))
         assert served.content == pdf() and served.headers["content-disposition"].startswith("attachment;")
+        assert served.headers["cache-control"] == "no-store"  # a personal document: kept by no browser or proxy
+
+        # Staff revoke its links (one was forwarded where it should not be): the case's 30-day link stops.
+        revoke = {"input": {"attachmentId": evidence}}
+        refused = (await graphql(client, REVOKE, token, revoke)).json()["data"]["revokeAttachmentLinks"]
+        assert refused == {"attachment": None, "userErrors": [{"code": "FORBIDDEN"}]}
+        assert (await client.get(path_of(links[0]))).status_code == 200
+        await asyncio.sleep(1.1)  # links are signed to the second; the revocation refuses its own second too
+        revoked = (await graphql(client, REVOKE, staff_token(), revoke)).json()["data"]["revokeAttachmentLinks"]
+        assert revoked["userErrors"] == []
+        assert (await client.get(path_of(links[0]))).status_code == 403
+        await asyncio.sleep(1.1)
+        mine = (await graphql(client, MY_LINKS, token)).json()["data"]["me"]["requests"]["edges"]
+        fresh = next(p["url"] for e in mine if e["node"]["reference"] == reference for p in e["node"]["photos"])
+        assert (await client.get(path_of(fresh))).status_code == 200  # a link made since works
 
 
 async def test_another_residents_attachment_is_refused_as_unknown(own_council, issuer, residents):
@@ -208,16 +244,34 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
         ).json()
         assert [e["code"] for e in refused["data"]["moderateAttachment"]["userErrors"]] == ["FORBIDDEN"]
         decision = {"attachmentId": attachment_id, "decision": "PUBLISH", "reason": "No faces or number plates"}
+        # Staff moderate only saying why (as for any read of a person): refused, and nothing changed.
+        no_purpose = await client.post(
+            "/graphql",
+            json={"query": MODERATE, "variables": {"input": decision}},
+            headers={"Authorization": f"Bearer {staff}"},
+        )
+        assert [e["code"] for e in no_purpose.json()["data"]["moderateAttachment"]["userErrors"]] == [
+            "PURPOSE_REQUIRED"
+        ]
+        assert await photos_seen(neighbour) == []
         published = (await graphql(client, MODERATE, staff, {"input": decision})).json()["data"]["moderateAttachment"]
         assert published == {"attachment": {"id": attachment_id, "moderation": "PUBLISHED"}, "userErrors": []}
         assert await photos_seen(neighbour) == [attachment_id]
         assert await photos_seen(None) == [attachment_id]
+        nearby = (await graphql(client, NEARBY, neighbour, {"location": HERE})).json()["data"]["nearbyRequests"]
+        public_link = path_of(next(p["url"] for r in nearby if r["reference"] == reference for p in r["photos"]))
+        assert (await client.get(public_link)).status_code == 200
+        nearby = (await graphql(client, NEARBY, reporter, {"location": HERE})).json()["data"]["nearbyRequests"]
+        own_link = path_of(next(p["url"] for r in nearby if r["reference"] == reference for p in r["photos"]))
 
         hide = {"attachmentId": attachment_id, "decision": "HIDE", "reason": "A face is visible"}
         await graphql(client, MODERATE, staff, {"input": hide})
         await graphql(client, MODERATE, staff, {"input": hide})  # a double click: one decision, audited once
         assert await photos_seen(neighbour) == []
         assert await photos_seen(reporter) == [attachment_id]
+        # Hiding takes back the links already handed out, but the uploader's (checked as each is opened).
+        assert (await client.get(public_link)).status_code == 403
+        assert (await client.get(own_link)).status_code == 200
 
         # An upload no report used is nobody's to moderate.
         unused = await uploaded(client, reporter, photo("PNG", colour="green"))
@@ -225,6 +279,7 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
             await graphql(client, MODERATE, staff, {"input": {"attachmentId": unused, "decision": "PUBLISH"}})
         ).json()
         assert [e["code"] for e in unknown["data"]["moderateAttachment"]["userErrors"]] == ["NOT_FOUND"]
+        assert (await moderation_of(own_council, unused)) == ("PENDING", None)  # refused, and not written either
 
     engine = create_engine(own_council.gateway_database_url)
     try:
@@ -238,7 +293,9 @@ async def test_a_photo_on_a_public_report_is_shown_to_others_only_once_staff_pub
             ).all()
     finally:
         await engine.dispose()
-    assert [(row.actor, row.detail["decision"], row.detail["reference"]) for row in audited] == [
-        ("Sam Staff", "PUBLISH", reference),
-        ("Sam Staff", "HIDE", reference),
+    assert [(row.actor, row.detail["decision"], row.detail["reference"], row.detail["changed"]) for row in audited] == [
+        ("Sam Staff", "PUBLISH", reference, True),
+        ("Sam Staff", "HIDE", reference, True),
+        ("Sam Staff", "HIDE", reference, False),  # the repeat changed nothing, but it handed out a link
     ]
+    assert {row.detail["purpose"] for row in audited} == {"automated test"}

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,7 +30,9 @@ from customer360.auth.tokens import DemoIssuer
 from customer360.demo.backoffice_server import serve_on_loopback
 from customer360.settings import Settings
 from customer360.staff.routes import staff_routes
-from tests.browser import chromium
+from customer360.store.database import create_engine, migrate
+from customer360.store.feedback import FeedbackStore, NewRating
+from tests.browser import axe_violations, chromium
 from tests.history import council_with_history
 
 
@@ -58,9 +61,10 @@ async def dashboard_on_a_port(settings: Settings) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def chromium_page() -> AsyncIterator[object]:
+async def chromium_page(bypass_csp: bool = False) -> AsyncIterator[object]:
+    """`bypass_csp` only so axe can be injected into the page (the shell's CSP is tested on its own)."""
     async with chromium() as browser:
-        yield await browser.new_page(viewport={"width": 1280, "height": 900})
+        yield await browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
 
 
 async def test_dashboard_shell_is_csp_friendly(council: Settings):
@@ -126,10 +130,31 @@ async def test_staff_sign_in_find_a_resident_and_open_their_360_view(
 
 DASH = "\N{EN DASH}"
 
+# (service, channel, rating, how many residents): two days ago, inside the page's default half-year.
+# By service Fly-tipping's 2 residents are suppressed, and so is Graffiti (the smallest beside it); Litter's
+# 22 are shown: 90 / 22 = 4.09, 12 of 22 satisfied (55%). By channel both are shown: online 104 / 23 = 4.52,
+# all satisfied; by phone 32 / 12 = 2.67, none satisfied.
+RATINGS = [("LITTER", "web", 5, 12), ("LITTER", "phone", 3, 10), ("GRAFFITI", "web", 4, 11),
+           ("FLY_TIPPING", "phone", 1, 2)]  # fmt: skip
+
+
+async def rate(settings: Settings) -> None:
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        await migrate(engine)
+        store, when = FeedbackStore(engine), datetime.now(UTC) - timedelta(days=2)
+        for service, channel, rating, residents in RATINGS:
+            for number in range(residents):
+                reference, who = f"C360-{service[:3]}{channel[:1]}{number:04d}", f"{service}-{channel}-{number}"
+                await store.record(NewRating(reference, who, service, channel, rating, None, "resident", when))
+    finally:
+        await engine.dispose()
+
 
 async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: DemoIssuer, tmp_path: Path):
     shots = screenshots(tmp_path)
-    async with dashboard_on_a_port(council) as base_url, chromium_page() as page:
+    await rate(council)
+    async with dashboard_on_a_port(council) as base_url, chromium_page(bypass_csp=True) as page:
         await page.goto(f"{base_url}/staff")
         await page.get_by_label("Staff token").fill(issuer.staff_token("Ada Analyst", [Role.ANALYST]))
         await page.get_by_role("button", name="Sign in").click()
@@ -144,12 +169,32 @@ async def test_analyst_sees_the_analytics_charts(council: Settings, issuer: Demo
         assert all(c in ("", DASH) or int(c.replace(",", "")) == 0 or int(c.replace(",", "")) >= 10 for c in started)
         assert await page.get_by_text(f"{DASH} withheld: a count from 1 to 9").count() == 2
         assert await page.get_by_role("table", name="Access by service").is_visible()
+        assert await rows_of(page.get_by_role("table", name="Satisfaction by service")) == {
+            "Fly-tipping": ["fewer than 10 people", "", ""],
+            "Graffiti": ["fewer than 10 people", "", ""],
+            "Litter": ["22", "4.1", "55%"],
+        }
+        assert await rows_of(page.get_by_role("table", name="Satisfaction by channel")) == {
+            "Phone": ["12", "2.7", "0%"],
+            "Online": ["23", "4.5", "100%"],
+        }
+        assert await axe_violations(page) == []
         await page.screenshot(path=shots / "staff-analytics.png", full_page=True)
 
         await page.get_by_role("link", name="Customers").click()
         await page.get_by_label("Name, email or postcode").fill("smith")
         await page.get_by_role("button", name="Search").click()
         await expect_text(page.locator("#search-status"), "Your roles do not allow this")  # no individuals
+
+
+async def rows_of(table) -> dict[str, list[str]]:
+    """A table's rows by their heading, each row's cells as shown."""
+    rows = {}
+    for row in await table.locator("tbody tr").all():
+        rows[await row.locator("th").inner_text()] = [
+            cell.strip() for cell in await row.locator("td").all_inner_texts()
+        ]
+    return rows
 
 
 async def test_data_steward_decides_pairs_in_the_match_review_queue(

@@ -65,11 +65,30 @@ async def test_a_member_of_staff_signs_in_through_the_provider_and_searches_in_c
         assert provider.token_requests == ["client_secret_basic"]
 
 
+async def test_the_access_purpose_is_never_taken_from_someone_elses_link_or_form(
+    demo_settings: Settings, provider: Provider
+):
+    """The purpose audited on every read is the staff member's own: a link carrying one goes back to the
+    dashboard's form, starting no sign-in; a form posted from another site is refused."""
+    async with serving_app(staff_settings(demo_settings, provider)) as (_app, http):
+        base_url = str(http.base_url).rstrip("/")
+        linked = await http.get("/staff/sign-in", params={"purpose": "Safeguarding referral"})
+        assert linked.status_code == 303 and linked.headers["location"] == "/staff"
+        assert "c360_staff_sign_in" not in linked.headers.get("set-cookie", ""), "no sign-in started"
+        for headers in ({"Origin": "https://elsewhere.example"}, {"Origin": base_url, "Sec-Fetch-Site": "cross-site"}):
+            forged = await http.post("/staff/sign-in", data={"purpose": "Safeguarding referral"}, headers=headers)
+            assert forged.status_code == 403 and "c360_staff_sign_in" not in forged.headers.get("set-cookie", "")
+        own = await http.post(
+            "/staff/sign-in", data={"purpose": "Answering a phone call"}, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        assert own.status_code == 303 and own.headers["location"].startswith(provider.url)
+
+
 async def test_an_identity_without_a_dashboard_role_is_refused(demo_settings: Settings, provider: Provider):
     async with serving_app(staff_settings(demo_settings, provider)) as (_app, http):
         base_url = str(http.base_url).rstrip("/")
         provider.register(Client(CLIENT_ID, [f"{base_url}/staff/sign-in/callback"], client_secret=SECRET))
-        start = await http.get("/staff/sign-in", params={"purpose": "checking"})
+        start = await http.post("/staff/sign-in", data={"purpose": "checking"}, headers={"Origin": base_url})
         assert start.status_code == 303
         fields = dict(parse_qsl(urlsplit(start.headers["location"]).query))
         async with httpx.AsyncClient() as at_provider:

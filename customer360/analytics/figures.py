@@ -1,9 +1,11 @@
-"""The figures analytics publishes: demand per group, and vulnerable residents beside everyone.
+"""The figures analytics publishes: demand per group, vulnerable residents beside everyone, and
+residents' satisfaction.
 
 Every figure goes through `domain.analytics.measures`, which suppresses groups of fewer than ten
 people, and then each table through `suppress_demand` / `suppress_equity`, which withhold counts
-from 1 to 9 and the cells that would give them away; the API and the six-monthly report share this
-one path, so neither can publish more.
+from 1 to 9 and the cells that would give them away (satisfaction through `domain.feedback.satisfaction`,
+which suppresses the same way); the API and the six-monthly report share this one path, so neither can
+publish more.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from customer360.domain.analytics import (
     suppress_demand,
     suppress_equity,
 )
+from customer360.domain.feedback import SatisfactionDimension, SatisfactionFigures, satisfaction
 from customer360.store.events import EventStore, Key
+from customer360.store.feedback import FeedbackStore
 
 
 class Analytics:
     def __init__(self, engine: AsyncEngine) -> None:
         self._events = EventStore(engine)
+        self._feedback = FeedbackStore(engine)
 
     async def demand(self, period: Period, group_by: Sequence[DemandDimension]) -> list[DemandFigures]:
         """One row per group with journeys in the period, in key order; suppressed groups stay as rows
@@ -46,6 +51,14 @@ class Analytics:
             for key, tally in tallies.items()
         ]
         return suppress_demand(sorted(rows, key=lambda row: _sort_key(row.key)), dims)
+
+    async def satisfaction(
+        self, period: Period, group_by: Sequence[SatisfactionDimension]
+    ) -> list[SatisfactionFigures]:
+        """Residents' ratings given in the period, one row per group rated; small groups suppressed."""
+        dimensions = [d for d in SatisfactionDimension if d in group_by]  # each once, in a fixed order
+        start, end = period.bounds()
+        return satisfaction(await self._feedback.tallies(start, end, dimensions))
 
     async def access_equity(self, period: Period) -> list[EquityFigures]:
         """All services together first, then each service, vulnerable residents beside everyone."""

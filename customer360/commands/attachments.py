@@ -3,7 +3,9 @@
 An upload is checked and cleaned (`attachment_cleaning.py`) before anything is kept, then kept as a
 file named by its content plus a row naming its uploader. Nobody reads an attachment by its id: a
 resolver that has checked who may see it hands out a link signed for a short while
-(`/attachments/<id>?expires=...&signature=...`), and the route serving it checks only the signature.
+(`/attachments/<id>?expires=...&for=...&signature=...`) signed for whom it is (`LinkAudience`); the
+route serving it checks the signature, then the record again (`may_serve`): hiding a photo takes back
+every link to it but its uploader's and staff's.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from customer360.domain.attachments import (
     AttachmentCode,
     AttachmentPurpose,
     AttachmentRecord,
+    LinkAudience,
     Moderation,
     ModerationDecision,
+    ReceivedFile,
+    link_audience,
     may_use,
     visible_to,
 )
@@ -38,24 +43,31 @@ from customer360.store.audit import AuditLog
 
 # What a link handed to a resident or staff in an answer is good for: long enough to load the page.
 LINK_SECONDS = 15 * 60
-# A link sent on to a back office (Open311's `media_url`, a CRM case) is opened by its staff whenever
+# A link sent on to a back office (a CRM case, a housing application) is opened by its staff whenever
 # they look at the case, so it lasts as long as such a case is typically open.
 BACK_OFFICE_LINK_SECONDS = 30 * 24 * 3600
 MODERATION_REASON_LENGTH = 500
 NOT_SIGNED_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to upload a file")
 NO_SUCH_ATTACHMENT = Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")
 STAFF_ONLY = Problem(None, CommonCode.FORBIDDEN, "Only council staff may moderate attachments")
+PURPOSE_REQUIRED = Problem(
+    None, AttachmentCode.PURPOSE_REQUIRED, "Say why you are looking: send the header X-Access-Purpose"
+)
+NOT_A_PHOTO = Problem(("input", "attachmentId"), AttachmentCode.WRONG_PURPOSE, "Only photos are moderated")
 
 
 @dataclass(frozen=True)
-class ReceivedFile:
-    """A file as it arrived in a multipart request: its bytes only (its name and type are not trusted)."""
+class SignedLink:
+    expires: int
+    audience: LinkAudience
 
-    data: bytes
-
-    def __str__(self) -> str:
-        # What an Idempotency-Key's fingerprint sees of it: the same bytes are the same request.
-        return f"file:sha256:{hashlib.sha256(self.data).hexdigest()}"
+    def revoked(self, record: AttachmentRecord) -> bool:
+        """Signed before staff revoked the file's links. When it was signed follows from its expiry and
+        its audience's lifetime; one signed in the same second as the revocation is refused too."""
+        if record.links_valid_after is None:
+            return False
+        lifetime = BACK_OFFICE_LINK_SECONDS if self.audience is LinkAudience.BACK_OFFICE else LINK_SECONDS
+        return self.expires - lifetime <= record.links_valid_after.timestamp()
 
 
 @dataclass(frozen=True)
@@ -63,18 +75,32 @@ class SignedLinks:
     key: bytes
     base_url: str
 
-    def url(self, attachment_id: str, seconds: int = LINK_SECONDS, *, now: float | None = None) -> str:
+    def url(
+        self, attachment_id: str, audience: LinkAudience, seconds: int = LINK_SECONDS, *, now: float | None = None
+    ) -> str:
         expires = int((now if now is not None else time.time()) + seconds)
-        query = urlencode({"expires": expires, "signature": self._signature(attachment_id, expires)})
+        signature = self._signature(attachment_id, expires, audience)
+        query = urlencode({"expires": expires, "for": audience.value, "signature": signature})
         return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
-    def valid(self, attachment_id: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
-            return False
-        return hmac.compare_digest(signature, self._signature(attachment_id, int(expires)))
+    def valid(
+        self, attachment_id: str, expires: str | None, audience: str | None, signature: str | None
+    ) -> SignedLink | None:
+        """The link's expiry and audience when it is signed and not yet expired, else None.
+        `expires` is parsed once and as ASCII digits only: `'²'.isdigit()` is true but `int('²')` raises."""
+        if not (expires and expires.isascii() and expires.isdigit() and len(expires) <= 12):
+            return None
+        # compare_digest raises on a str that is not ASCII, so the signature is held to it too.
+        if not (signature and signature.isascii()) or audience not in set(LinkAudience):
+            return None
+        until, whom = int(expires), LinkAudience(audience)
+        if until < time.time() or not hmac.compare_digest(signature, self._signature(attachment_id, until, whom)):
+            return None
+        return SignedLink(until, whom)
 
-    def _signature(self, attachment_id: str, expires: int) -> str:
-        return hmac.new(self.key, f"{attachment_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+    def _signature(self, attachment_id: str, expires: int, audience: LinkAudience) -> str:
+        message = f"{attachment_id}:{expires}:{audience.value}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -141,10 +167,20 @@ class Attachments:
         return Attached(tuple(r.id for r in records), tuple(self.back_office_links(records)))
 
     async def moderate(
-        self, principal: Principal, attachment_id: str, decision: ModerationDecision, reason: str | None
+        self,
+        principal: Principal,
+        attachment_id: str,
+        decision: ModerationDecision,
+        reason: str | None,
+        purpose: str | None,
     ) -> AttachmentRecord | list[Problem]:
+        """Staff publish or hide a photo a submission used. Like any read of a person's record it needs a
+        purpose, and every call that answers is audited (it hands back a link to the photo), a repeat
+        too. Nothing is written before a refusal: the UPDATE only matches a used PHOTO."""
         if not (principal.is_staff and principal.roles & PERSON_ROLES):
             return [STAFF_ONLY]
+        if purpose is None:
+            return [PURPOSE_REQUIRED]
         if problems := optional_text(reason, ("input", "reason"), "the reason", MODERATION_REASON_LENGTH):
             return problems
         moderation = Moderation.PUBLISHED if decision is ModerationDecision.PUBLISH else Moderation.HIDDEN
@@ -152,16 +188,45 @@ class Attachments:
         done = await self.store.moderate(attachment_id, moderation, actor, reason, datetime.now(UTC))
         if done is None or done.record.used_by is None:  # an unused upload is nobody's business but its owner's
             return [NO_SUCH_ATTACHMENT]
-        if done.changed:
-            role = acting_role(principal)
-            await self.audit.append(
-                actor=actor,
-                role=role.value if role else None,
-                action="attachment.moderate",
-                customer_id=done.record.customer_id,
-                detail={"attachment": attachment_id, "reference": done.record.used_by, "decision": decision.value},
-            )
+        if done.record.purpose is not AttachmentPurpose.PHOTO:  # evidence is never published
+            return [NOT_A_PHOTO]
+        role = acting_role(principal)
+        await self.audit.append(
+            actor=actor,
+            role=role.value if role else None,
+            action="attachment.moderate",
+            customer_id=done.record.customer_id,
+            detail={
+                "attachment": attachment_id,
+                "reference": done.record.used_by,
+                "decision": decision.value,
+                "changed": done.changed,
+                "purpose": purpose,
+            },
+        )
         return done.record
+
+    async def revoke_links(
+        self, principal: Principal, attachment_id: str, purpose: str | None
+    ) -> AttachmentRecord | list[Problem]:
+        """Staff take back every link to a used attachment handed out so far (a back office's 30-day links
+        too): a link forwarded or logged where it should not be. Audited; links made after it work."""
+        if not (principal.is_staff and principal.roles & PERSON_ROLES):
+            return [STAFF_ONLY]
+        if purpose is None:
+            return [PURPOSE_REQUIRED]
+        record = await self.store.revoke_links(attachment_id, datetime.now(UTC))
+        if record is None or record.used_by is None:
+            return [NO_SUCH_ATTACHMENT]
+        role = acting_role(principal)
+        await self.audit.append(
+            actor=acting_name(principal),
+            role=role.value if role else None,
+            action="attachment.revoke_links",
+            customer_id=record.customer_id,
+            detail={"attachment": attachment_id, "reference": record.used_by, "purpose": purpose},
+        )
+        return record
 
     async def visible(
         self, principal: Principal, references: Sequence[str], *, purpose: bool
@@ -186,8 +251,14 @@ class Attachments:
 
         return DataLoader(load)
 
+    def link(self, record: AttachmentRecord, principal: Principal, *, purpose: bool) -> str:
+        """The link an answer shows `record` by, to a principal a resolver has let see it: signed for
+        whom it is, so that moderation since can still refuse it when it is opened."""
+        staff = bool(principal.is_staff and principal.roles & PERSON_ROLES and purpose)
+        return self.links.url(record.id, link_audience(record, scope_of(principal), staff))
+
     def back_office_links(self, records: Sequence[AttachmentRecord]) -> list[str]:
-        return [self.links.url(record.id, BACK_OFFICE_LINK_SECONDS) for record in records]
+        return [self.links.url(record.id, LinkAudience.BACK_OFFICE, BACK_OFFICE_LINK_SECONDS) for record in records]
 
 
 def _record(principal: Principal, purpose: AttachmentPurpose, cleaned: CleanFile) -> AttachmentRecord:

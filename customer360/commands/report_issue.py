@@ -122,7 +122,7 @@ class IssuePayload:
     contact_email: str | None
     contact: ContactDetails | None
     # The report's attachments (the reporter's own, claimed as the report is kept), and the signed
-    # links a back office opens them by: Open311 gets the first as `media_url`, a CRM case each.
+    # links a back office opens them by: a CRM case gets each (Open311 none: see `media_url` below).
     attachment_ids: tuple[str, ...] = ()
     attachment_links: tuple[str, ...] = ()
     service_version: int | None = None
@@ -378,7 +378,9 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             first_name=None if account_id or contact is None else contact.forenames,
             last_name=None if account_id or contact is None else contact.surname,
             kept_at=item.created_at,
-            media_url=next(iter(issue.attachment_links), None),  # Open311 takes one photo
+            # No media_url: GeoReport v2 publishes it in the contractor's public feed, and a photo is
+            # public only once staff publish it (faces, number plates). The CRM case gets the links.
+            media_url=None,
         )
     )
     reporter = receipt.account_id or account_id

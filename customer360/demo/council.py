@@ -6,7 +6,7 @@ import contextlib
 import json
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,8 +270,8 @@ class DemoAddressBook:
     def at_postcode(self, postcode: str) -> list[FoundAddress]:
         return [_found(address) for address in by_postcode(postcode)]
 
-    def matching(self, search: str, limit: int) -> list[FoundAddress]:
-        return [_found(address) for address in matching(search)[:limit]]
+    def matching(self, search: str) -> Iterator[FoundAddress]:
+        return (_found(address) for address in matching(search))
 
 
 def _found(address: GazetteerAddress) -> FoundAddress:

@@ -20,7 +20,9 @@ one answers JSON or the spec's XML by its extension (`.json`, `.xml`):
   anonymously when there is no email. A refusal names every invalid field at once.
 
 Extensions, only with `extensions=True` (`customer360 demo backoffices --open311-extensions`; the
-demo council that `serve` runs has them on); a plain GeoReport v2 client is unaffected either way:
+demo council that `serve` runs has them on); a plain GeoReport v2 client is unaffected either way.
+On a read the council's key may come in the `X-Api-Key` header (the gateway sends it there, so no access
+log keeps it) or as the `api_key` query parameter:
 
 - `account_id`: asked with the council's `api_key`, each request carries its reporter, and
   `GET /requests.json?account_id=` (comma list) answers every request of those reporters, whatever
@@ -32,7 +34,7 @@ demo council that `serve` runs has them on); a plain GeoReport v2 client is unaf
 - `history`: each request carries `[{at, status, description}]`, oldest first.
 - `search`: `lat`, `long` and `radius` (metres) together on `GET /requests.json`: the requests within
   that distance of the point (not limited to 90 days).
-- `reporters`: `GET /reporters.json?api_key=`, the people feed `[{reporter_id, first_name, last_name,
+- `reporters`: `GET /reporters.json` with the key, the people feed `[{reporter_id, first_name, last_name,
   email, phone}]`. Personal data: never answered without the council's key.
 - `updated_after` on `GET /requests.json` (ISO 8601, inclusive, on `updated_datetime`): the change feed,
   as `updated_after`/`start_date` polling works on several cities' servers; bounded by the caller, so
@@ -68,6 +70,7 @@ from customer360.demo.open311_reports import Checked, check_report, split_form
 from customer360.demo.street_scene_db import reporters, request_updates, requests, service_attributes, services
 from customer360.domain.geography import EARTH_RADIUS_METRES, distance_metres
 from customer360.sources.sql_columns import as_utc
+from customer360.sources.street_scene.open311_http import API_KEY_HEADER
 
 MAX_REQUESTS = 1000
 # GeoReport v2: "the range defaults to most recent 90 days ... may not span more than 90 days".
@@ -171,7 +174,7 @@ class _Open311Api:
     async def list_requests(self, request: Request) -> Response:
         fmt = _format(request)
         params = request.query_params
-        private = self._is_council(params.get("api_key"))
+        private = self._is_council(_read_key(request))
         if ids := _comma_list(params.get("service_request_id")):
             found = await self._requests([requests.c.service_request_id.in_(ids)], limit=None, private=private)
             return render(fmt, "service_requests", found)
@@ -179,7 +182,7 @@ class _Open311Api:
         near = _circle_param(params) if self._extensions else None
         reporter_ids = _comma_list(params.get("account_id")) if self._extensions else []
         if reporter_ids:
-            self._require_key(params.get("api_key"))  # who reported what is not for anyone to search
+            self._require_key(_read_key(request))  # who reported what is not for anyone to search
         if reporter_ids:
             clauses.append(requests.c.reporter_id.in_(reporter_ids))
         if near is not None:
@@ -193,7 +196,7 @@ class _Open311Api:
     async def get_request(self, request: Request) -> Response:
         fmt = _format(request)
         request_id = request.path_params["service_request_id"]
-        private = self._is_council(request.query_params.get("api_key"))
+        private = self._is_council(_read_key(request))
         found = await self._requests([requests.c.service_request_id == request_id], limit=None, private=private)
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
@@ -217,7 +220,7 @@ class _Open311Api:
 
     async def list_reporters(self, request: Request) -> Response:
         fmt = _format(request)
-        self._require_key(request.query_params.get("api_key"))
+        self._require_key(_read_key(request))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(reporters).order_by(reporters.c.reporter_id))).all()
         people = [
@@ -528,3 +531,9 @@ def _attribute_json(row: Any) -> dict[str, Any]:
 def _iso(moment: datetime | None) -> str | None:
     aware = as_utc(moment)
     return aware.isoformat() if aware is not None else None
+
+
+def _read_key(request: Request) -> str | None:
+    """The council's key on a read: the `X-Api-Key` header (the gateway sends it there, out of access
+    logs), or the `api_key` query parameter other clients of GeoReport servers use."""
+    return request.headers.get(API_KEY_HEADER) or request.query_params.get("api_key")

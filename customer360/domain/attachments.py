@@ -8,6 +8,7 @@ why a council hides one); its uploader always sees it, and so do staff.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,15 @@ class ModerationDecision(StrEnum):
     HIDE = "HIDE"
 
 
+class LinkAudience(StrEnum):
+    """Whom a signed link was made for: signed into the link, and checked again when it is served."""
+
+    UPLOADER = "uploader"  # in an answer to the person who uploaded it
+    STAFF = "staff"  # in an answer to staff who gave a purpose
+    PUBLIC = "public"  # in an answer to anyone else (a published photo only)
+    BACK_OFFICE = "office"  # sent on to a back office's case (a CRM case, a housing application)
+
+
 class AttachmentCode(StrEnum):
     UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"  # by its content, whatever its name or header say
     TOO_LARGE = "TOO_LARGE"  # bytes over C360_MAX_UPLOAD_BYTES
@@ -43,6 +53,7 @@ class AttachmentCode(StrEnum):
     ALREADY_USED = "ALREADY_USED"  # another submission has it
     WRONG_PURPOSE = "WRONG_PURPOSE"  # evidence where a photo was asked for, or the other way round
     TOO_MANY = "TOO_MANY"  # more attachments on one submission than it takes
+    PURPOSE_REQUIRED = "PURPOSE_REQUIRED"  # staff moderating without saying why (X-Access-Purpose)
 
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -66,6 +77,18 @@ class AttachmentRecord:
     used_by: str | None  # the reference of the submission that used it
     moderation: Moderation
     moderation_reason: str | None = None
+    links_valid_after: datetime | None = None  # staff revoked the links signed before this
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file as it arrived in a multipart request: its bytes only (its name and type are not trusted)."""
+
+    data: bytes
+
+    def __str__(self) -> str:
+        # What an Idempotency-Key's fingerprint sees of it: the same bytes are the same request.
+        return f"file:sha256:{hashlib.sha256(self.data).hexdigest()}"
 
 
 def may_use(
@@ -101,6 +124,28 @@ def may_use(
 def visible_to(record: AttachmentRecord, viewer: str, staff: bool) -> bool:
     """Its uploader and staff always see an attachment; anyone else a published photo only."""
     return staff or record.owner == viewer or record.moderation is Moderation.PUBLISHED
+
+
+def link_audience(record: AttachmentRecord, viewer: str, staff: bool) -> LinkAudience:
+    """Whom a link in an answer to this viewer is for (the viewer has been let see the record)."""
+    if record.owner == viewer:
+        return LinkAudience.UPLOADER
+    return LinkAudience.STAFF if staff else LinkAudience.PUBLIC
+
+
+def may_serve(record: AttachmentRecord, audience: LinkAudience) -> bool:
+    """Checked each time a link is opened, not only when it was made, so moderation takes a link back:
+    a hidden photo is its uploader's and staff's only, and a public link serves a published photo only."""
+    if audience in (LinkAudience.UPLOADER, LinkAudience.STAFF):
+        return True
+    if record.moderation is Moderation.HIDDEN:
+        return False
+    return audience is LinkAudience.BACK_OFFICE or record.moderation is Moderation.PUBLISHED
+
+
+def never_cached(record: AttachmentRecord, audience: LinkAudience) -> bool:
+    """Personal documents, and anything opened from a back office's case, are kept by no browser or proxy."""
+    return record.purpose is AttachmentPurpose.EVIDENCE or audience is LinkAudience.BACK_OFFICE
 
 
 def unused_since(created_at: datetime, now: datetime) -> bool:

@@ -137,6 +137,11 @@ class FoundAddress:
     in_borough: bool
 
 
+# A gazetteer search: a postcode or part of a street name. One letter matches half the borough; more
+# than this is no address anyone types.
+ADDRESS_SEARCH_LENGTH = range(2, 101)
+
+
 def chosen_address(
     kind: MoveKind,
     uprn: str | None,

@@ -77,7 +77,7 @@ class StreetReportSubmission:
     # When the gateway kept the report: where a back office without `external_reference` may hold an
     # earlier filing of it (a post whose answer was lost), to be found instead of filed twice.
     kept_at: datetime | None = None
-    media_url: str | None = None  # Open311's one photo: a signed link to the cleaned image
+    media_url: str | None = None  # never set: Open311 publishes it, and photos are public only once published
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from customer360.portal import journeys
-from customer360.portal.api import call
+from customer360.portal.api import NotSignedIn, call
 from customer360.portal.dates import date_of, date_problems, parts
 from customer360.portal.forms import FormJourney
 from customer360.portal.rendering import page
@@ -189,6 +189,10 @@ async def answer(request: Request, session: Session, sessions: Sessions, fields:
 async def save_for_later(request: Request, session: Session, sessions: Sessions, answers: dict[str, str]) -> Response:
     """Keep the answers (and the evidence uploaded so far) for the resident, and the session's draft too."""
     owner = await owner_of(request, session)
+    if not owner:
+        # No longer linked to a customer (or a read gap): saved under "" it would share one slot with
+        # every such resident's household details. Refused, as a sign-in that no longer holds.
+        raise NotSignedIn
     await sessions.save_for_later(owner, FORM.journey.key, answers, datetime.now(UTC).isoformat())
     session.drafts[FORM.journey.key] = answers
     await sessions.save(session)
@@ -205,7 +209,8 @@ async def send(request: Request, session: Session, sessions: Sessions, fields: d
     response = await FORM.send(request, session, sessions, fields)
     if response.headers.get("location") == FORM.journey.done:  # sent (now or by the first click)
         owner = await owner_of(request, session)
-        await sessions.forget_saved(owner, FORM.journey.key)
+        if owner:  # without one there is no slot of theirs to clear
+            await sessions.forget_saved(owner, FORM.journey.key)
     return response
 
 

@@ -114,15 +114,17 @@ async def callback(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     """Ends the session here, then at the provider (its `end_session_endpoint`, which comes back to
-    `/signed-out`), so the next "Sign in" asks who the person is again."""
+    `/signed-out`), so the next "Sign in" asks who the person is again. Without a session here there is
+    no form token to check, so nothing goes to the provider: any site could otherwise post here and sign
+    the resident out of their identity provider (a logout CSRF)."""
     sessions = sessions_for(request)
     session = await sessions.load(request)
-    id_token = None
-    if session is not None:
-        if not csrf_valid(session, await form_fields(request)):
-            return csrf_refused(session)
-        id_token = session.provider_tokens.get("id_token")
-        await sessions.end(session)
+    if session is None:
+        return signed_out(sessions, "You have signed out", "You have signed out of your council account.")
+    if not csrf_valid(session, await form_fields(request)):
+        return csrf_refused(session)
+    id_token = session.provider_tokens.get("id_token")
+    await sessions.end(session)
     settings = request.app.state.runtime.settings
     away = await relying_party(request).logout_url(id_token, settings.public_url + SIGNED_OUT)
     if away is None:

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.domain.money import format_pence
 from customer360.portal import journeys
 from customer360.portal.api import call
 from customer360.portal.forms import FormJourney
@@ -37,11 +38,13 @@ async def _accounts(request: Request, session: Session) -> dict[str, Any]:
 
 
 def _pence(amount: str) -> int | None:
+    """The amount typed, in pence; None when it is not pounds and pence (`12.3x`, `1.234`, `NaN`, or so
+    many digits that it cannot be rounded to pence at all: `1e30`)."""
     try:
         pounds = Decimal(amount.replace("£", "").replace(",", "").strip())
+        if not pounds.is_finite() or pounds != pounds.quantize(Decimal("0.01")):
+            return None
     except InvalidOperation:
-        return None
-    if not pounds.is_finite() or pounds != pounds.quantize(Decimal("0.01")):
         return None
     return int(pounds * 100)
 
@@ -50,20 +53,32 @@ def _problems(answers: dict[str, str]) -> list[dict[str, Any]]:
     problems = []
     if not answers["account"]:
         problems.append({"field": ["input", "accountReference"], "message": "Select the account you are paying"})
+    pence = _pence(answers["amount"])
+    most = int(answers["max_pence"])
     if not answers["amount"]:
         problems.append({"field": ["input", "amountPence"], "message": "Enter the amount you want to pay"})
-    elif _pence(answers["amount"]) is None:
+    elif pence is None:
         problems.append(
             {"field": ["input", "amountPence"], "message": "Enter the amount in pounds and pence, like 25.50"}
+        )
+    elif not 0 < pence <= most:
+        # The API's own limits (above £0, at most C360_MAX_PAYMENT_PENCE), told before check your answers.
+        problems.append(
+            {"field": ["input", "amountPence"], "message": f"Enter an amount between £0.01 and {format_pence(most)}"}
         )
     return problems
 
 
 def _prepare(request: Request, answers: dict[str, str]) -> dict[str, str]:
-    """The payment's own key, new for each set of answers (a second payment is a new payment), and
-    where the provider's page sends the resident back to: this portal, as the API requires."""
-    public_url: str = request.app.state.runtime.settings.public_url.rstrip("/")
-    return answers | {"payment_key": secrets.token_urlsafe(24), "return_url": public_url + RETURN}
+    """The payment's own key, new for each set of answers (a second payment is a new payment), where the
+    provider's page sends the resident back to (this portal, as the API requires), and the most the API
+    takes in one payment."""
+    settings = request.app.state.runtime.settings
+    return answers | {
+        "payment_key": secrets.token_urlsafe(24),
+        "return_url": settings.public_url.rstrip("/") + RETURN,
+        "max_pence": str(settings.max_payment_pence),
+    }
 
 
 def _variables(answers: dict[str, str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from customer360.domain.moving import ADDRESS_SEARCH_LENGTH
 from customer360.domain.services import ATTACHMENT
 from customer360.portal import journeys, payment
 from customer360.portal.api import ApiRefused, ApiUnavailable, call, call_allowing_gaps
@@ -252,7 +253,10 @@ async def _nearby_addresses(request: Request, session: Session) -> list[dict[str
 
 
 async def _found_addresses(request: Request, session: Session, search: str) -> list[dict[str, str]]:
-    """Addresses in the borough at a postcode or in a street named like `search` (the API's gazetteer)."""
+    """Addresses in the borough at a postcode or in a street named like `search` (the API's gazetteer);
+    none for a search the API would refuse (one letter, a pasted page)."""
+    if len(" ".join(search.split())) not in ADDRESS_SEARCH_LENGTH:
+        return []
     found = (await call(request, "PortalFindAddresses", {"search": search}, token=session.token))["addresses"]
     return [{"value": a["uprn"], "text": _line(SimpleNamespace(**a))} for a in found if a["uprn"]]
 

@@ -14,6 +14,7 @@ from customer360.domain.analytics import (
     comparable,
     service_label,
 )
+from customer360.domain.feedback import SatisfactionDimension, SatisfactionFigures
 
 SERVICE, WARD, CHANNEL, HOUR, WEEK = (
     DemandDimension.SERVICE,
@@ -39,6 +40,9 @@ class ReportData:
     by_hour: list[DemandFigures]
     by_ward: list[DemandFigures]
     equity: list[EquityFigures]
+    satisfaction: list[SatisfactionFigures] = field(default_factory=list)  # all ratings together: one row
+    satisfaction_by_service: list[SatisfactionFigures] = field(default_factory=list)
+    satisfaction_by_channel: list[SatisfactionFigures] = field(default_factory=list)
     service_names: Mapping[str, str] = field(default_factory=dict)  # as the council defines them, by code
 
     def service_name(self, code: str | None) -> str:
@@ -62,7 +66,10 @@ class ReportData:
 
     def suppressed_groups(self) -> int:
         shown = (self.by_service, self.by_channel, self.by_week_and_channel, self.by_hour, self.by_ward)
-        return sum(1 for rows in shown for row in rows if row.measures.suppressed)
+        rated = (self.satisfaction_by_service, self.satisfaction_by_channel)
+        return sum(1 for rows in shown for row in rows if row.measures.suppressed) + sum(
+            1 for rows in rated for row in rows if row.suppressed
+        )
 
 
 async def gather(analytics: Analytics, period: Period, service_names: Mapping[str, str] | None = None) -> ReportData:
@@ -81,5 +88,8 @@ async def gather(analytics: Analytics, period: Period, service_names: Mapping[st
         by_hour=await analytics.demand(period, [HOUR]),
         by_ward=await analytics.demand(period, [WARD]),
         equity=await analytics.access_equity(period),
+        satisfaction=await analytics.satisfaction(period, []),
+        satisfaction_by_service=await analytics.satisfaction(period, [SatisfactionDimension.SERVICE]),
+        satisfaction_by_channel=await analytics.satisfaction(period, [SatisfactionDimension.CHANNEL]),
         service_names=service_names or {},
     )

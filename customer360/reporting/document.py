@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 
-from customer360.domain.analytics import SMALLEST_GROUP, Measures
+from customer360.domain.analytics import SMALLEST_GROUP, Channel, Measures
+from customer360.domain.feedback import SatisfactionFigures
 from customer360.reporting import charts
 from customer360.reporting.data import ReportData
 from customer360.reporting.findings import findings, percent, previous_name
@@ -91,6 +92,7 @@ def render(data: ReportData, generated_at: datetime) -> str:
             + _equity_table(data),
         ),
         _section("Demand by ward", _ward_table(data)),
+        _section("Satisfaction", _satisfaction(data)),
         _section("How these figures are made", _method(data)),
     ]
     return (
@@ -204,6 +206,33 @@ def _equity_table(data: ReportData) -> str:
     return _table(headers, body)
 
 
+def _satisfaction(data: ReportData) -> str:
+    if not data.satisfaction_by_service and not data.satisfaction_by_channel:
+        return f"<p>No resident rated a finished request in this {escape(data.period.name())}.</p>"
+    by_service = [
+        [data.service_name(row.service), *_satisfaction_cells(row)]
+        for row in sorted(data.satisfaction_by_service, key=lambda row: data.service_name(row.service))
+    ]
+    by_channel = [[_channel_name(row.channel), *_satisfaction_cells(row)] for row in data.satisfaction_by_channel]
+    headers = ["Ratings", "Average (1 to 5)", "Satisfied (4 or 5)"]
+    return (
+        "<p>Residents' ratings of their finished requests, given online or by phone to customer services.</p>"
+        + _table(["Service", *headers], by_service)
+        + _table(["Channel", *headers], by_channel)
+    )
+
+
+def _satisfaction_cells(row: SatisfactionFigures) -> list[str]:
+    if row.suppressed:
+        return [f"fewer than {SMALLEST_GROUP} people", "", ""]
+    return [_number(row.ratings), _number(row.average_rating, 1), _rate(row.satisfied_share)]
+
+
+def _channel_name(code: str | None) -> str:
+    known = {channel.value: charts.CHANNEL_NAMES[channel] for channel in Channel}
+    return known.get(code or "", code or "Unknown")
+
+
 def _ward_table(data: ReportData) -> str:
     rows = [
         [row.key.ward or "Unknown", *(_demand_cells(row.measures)[:4])]
@@ -227,6 +256,9 @@ def _method(data: ReportData) -> str:
         f"<li>Changes are measured against the period of the same length just before: {_comparison(data)}</li>"
         "<li><strong>Vulnerable</strong> residents are those a back office flags: a disability-related benefit, "
         "a housing medical need, or a safeguarding history. They are counted among all residents too.</li>"
+        "<li><strong>Satisfied</strong> residents rated a finished request 4 or 5 out of 5. Satisfaction "
+        f"follows the same rule: a group rated by fewer than {SMALLEST_GROUP} residents is not shown, and nor is the "
+        "next smallest beside it when it alone would be.</li>"
         "<li>Time to resolve counts requests made in the period that have been resolved; requests still open "
         "are not in the median. Promises are in working days (England and Wales bank holidays excluded).</li>"
         "<li>Events hold no names, addresses, emails or free text: a service code, channel, ward, age band, "

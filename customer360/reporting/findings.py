@@ -35,6 +35,7 @@ def findings(data: ReportData) -> list[str]:
         _vulnerable_online_share,
         _vulnerable_assisted,
         _vulnerable_resolution,
+        _satisfaction,
     )
     return [sentence for finder in finders if (sentence := finder(data))]
 
@@ -242,4 +243,14 @@ def _vulnerable_resolution(data: ReportData) -> str | None:
     return (
         f"Requests from vulnerable residents were resolved in a median {vulnerable.median_days_to_resolve:.1f} "
         f"days, against {everyone.median_days_to_resolve:.1f} days for all residents."
+    )
+
+
+def _satisfaction(data: ReportData) -> str | None:
+    overall = data.satisfaction[0] if data.satisfaction else None
+    if overall is None or overall.suppressed or overall.ratings is None or overall.satisfied_share is None:
+        return None
+    return (
+        f"Residents rated {overall.ratings:,} finished requests {overall.average_rating:.1f} out of 5 on average; "
+        f"{percent(overall.satisfied_share)} were satisfied (a 4 or a 5)."
     )

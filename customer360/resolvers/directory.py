@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from customer360.domain.customers import GoldenRecord, RecordLink
@@ -70,6 +70,7 @@ class AddressBook(Protocol):
 
     def at_postcode(self, postcode: str) -> list[FoundAddress]: ...
 
-    def matching(self, search: str, limit: int) -> list[FoundAddress]:
-        """At the postcode `search` is, else in a street whose name contains it (at most `limit`)."""
+    def matching(self, search: str) -> Iterable[FoundAddress]:
+        """At the postcode `search` is, else in a street whose name contains it, best first; taken lazily,
+        so a caller that wants a few reads no more."""
         ...

@@ -10,7 +10,6 @@ from strawberry.types import Info
 
 from customer360.auth.principal import Role
 from customer360.domain.feedback import SatisfactionDimension, SatisfactionFigures
-from customer360.domain.feedback import satisfaction as figures
 from customer360.domain.requests import ServiceRequestRecord
 from customer360.resolvers.analytics import period_of, require_analyst
 from customer360.resolvers.context import Context
@@ -44,9 +43,4 @@ async def satisfaction(
     info: Info[Context, Any], first: date, last: date, group_by: Sequence[SatisfactionDimension]
 ) -> list[SatisfactionFigures]:
     require_analyst(info, "satisfaction")
-    store = info.context.feedback
-    if store is None:
-        return []
-    start, end = period_of(first, last).bounds()
-    dimensions = [d for d in SatisfactionDimension if d in group_by]  # each once, in a fixed order
-    return figures(await store.tallies(start, end, dimensions))
+    return await info.context.analytics.satisfaction(period_of(first, last), group_by)

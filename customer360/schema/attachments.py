@@ -8,9 +8,9 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from customer360.commands.attachments import ReceivedFile
 from customer360.domain.attachments import AttachmentPurpose, AttachmentRecord, Moderation, ModerationDecision
-from customer360.domain.problems import CommonCode, Problem
+from customer360.resolvers import attachments as resolve
+from customer360.resolvers.attachments import ShownAttachment
 from customer360.resolvers.context import Context
 from customer360.schema.values import UserError, user_errors
 
@@ -20,8 +20,6 @@ strawberry.enum(
     description="A photo on a report is shown to people other than its uploader and staff only once PUBLISHED.",
 )
 strawberry.enum(ModerationDecision)
-
-NOT_A_FILE = Problem(("file",), CommonCode.INVALID, "Send the file as a GraphQL multipart request")
 
 
 @strawberry.type(
@@ -36,7 +34,10 @@ class Attachment:
     width: int | None
     height: int | None
     moderation: Moderation
-    url: str = strawberry.field(description="Good for 15 minutes. A PDF is always served as a download.")
+    url: str = strawberry.field(
+        description="Good for 15 minutes, and only while you may still see the file (a photo hidden since is "
+        "refused). A PDF is always served as a download."
+    )
 
     @classmethod
     def from_record(cls, record: AttachmentRecord, url: str) -> Self:
@@ -65,32 +66,47 @@ class ModerateAttachmentInput:
     reason: str | None = strawberry.field(default=None, description="Why (a face, a number plate); audited.")
 
 
+@strawberry.input
+class RevokeAttachmentLinksInput:
+    attachment_id: strawberry.ID
+
+
+@strawberry.type
+class RevokeAttachmentLinksPayload:
+    attachment: Attachment | None = strawberry.field(description="With a new link for you (made after the revocation).")
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class ModerateAttachmentPayload:
     attachment: Attachment | None
     user_errors: list[UserError]
 
 
-def shown(info: Info[Context, Any], record: AttachmentRecord) -> Attachment:
-    return Attachment.from_record(record, info.context.attachments.links.url(record.id))
+def shown(found: ShownAttachment) -> Attachment:
+    return Attachment.from_record(found.record, found.url)
 
 
 async def upload_attachment(
     info: Info[Context, Any], file: Upload, purpose: AttachmentPurpose
 ) -> UploadAttachmentPayload:
-    if not isinstance(file, ReceivedFile):  # a JSON request with a string where the file should be
-        return UploadAttachmentPayload(attachment=None, user_errors=user_errors([NOT_A_FILE]))
-    outcome = await info.context.attachments.upload(info.context.principal, file, purpose)
+    outcome = await resolve.upload(info, file, purpose)
     if isinstance(outcome, list):
         return UploadAttachmentPayload(attachment=None, user_errors=user_errors(outcome))
-    return UploadAttachmentPayload(attachment=shown(info, outcome), user_errors=[])
+    return UploadAttachmentPayload(attachment=shown(outcome), user_errors=[])
 
 
 async def moderate_attachment(info: Info[Context, Any], input: ModerateAttachmentInput) -> ModerateAttachmentPayload:
-    context = info.context
-    outcome = await context.attachments.moderate(
-        context.principal, str(input.attachment_id), input.decision, input.reason
-    )
+    outcome = await resolve.moderate(info, str(input.attachment_id), input.decision, input.reason)
     if isinstance(outcome, list):
         return ModerateAttachmentPayload(attachment=None, user_errors=user_errors(outcome))
-    return ModerateAttachmentPayload(attachment=shown(info, outcome), user_errors=[])
+    return ModerateAttachmentPayload(attachment=shown(outcome), user_errors=[])
+
+
+async def revoke_attachment_links(
+    info: Info[Context, Any], input: RevokeAttachmentLinksInput
+) -> RevokeAttachmentLinksPayload:
+    outcome = await resolve.revoke_links(info, str(input.attachment_id))
+    if isinstance(outcome, list):
+        return RevokeAttachmentLinksPayload(attachment=None, user_errors=user_errors(outcome))
+    return RevokeAttachmentLinksPayload(attachment=shown(outcome), user_errors=[])

@@ -16,8 +16,10 @@ from customer360.schema.access import (
 )
 from customer360.schema.attachments import (
     ModerateAttachmentPayload,
+    RevokeAttachmentLinksPayload,
     UploadAttachmentPayload,
     moderate_attachment,
+    revoke_attachment_links,
     upload_attachment,
 )
 from customer360.schema.delivery_cases import ResolveDeliveryCasePayload, resolve_delivery_case
@@ -175,7 +177,13 @@ class Mutation:
         description="Upload a photo or a document (a GraphQL multipart request, with a header such as "
         "`Apollo-Require-Preflight: true`); attach it by id to a report or an application within a day.",
     )
+    revoke_attachment_links: RevokeAttachmentLinksPayload = strawberry.mutation(
+        resolver=revoke_attachment_links,
+        description="Staff, with X-Access-Purpose: every link to an attachment handed out so far stops working "
+        "(a back office's too). Audited.",
+    )
     moderate_attachment: ModerateAttachmentPayload = strawberry.mutation(
         resolver=moderate_attachment,
-        description="Staff: publish a photo on a public report, or hide it (faces, number plates). Audited.",
+        description="Staff, with X-Access-Purpose: publish a photo on a report, or hide it (faces, number "
+        "plates); hiding takes back the links handed out for it. Not for evidence (WRONG_PURPOSE). Audited.",
     )

@@ -147,7 +147,7 @@ class Query(AnalyticsQuery, SatisfactionQuery):
     addresses: list[Address] = strawberry.field(
         resolver=addresses,
         description="Addresses in the borough at a postcode, or in a street whose name contains the search, "
-        "from the council's gazetteer (at most 50). Public.",
+        "from the council's gazetteer (at most 50). `search` is 2 to 100 characters (else BAD_USER_INPUT). Public.",
     )
 
     @strawberry.field(description="What can be reported or applied for. Public.")

@@ -14,6 +14,7 @@ from customer360.domain.requests import RequestEvent as RequestEventRecord
 from customer360.domain.services import DefinedService, ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.submissions import DeliveryRecord, as_source_system
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers import attachments as resolve_attachments
 from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
 from customer360.resolvers.tracking import Tracked
@@ -133,8 +134,7 @@ class ServiceRequest(Node):
         "anyone else (nearbyRequests) only photos staff have published."
     )
     async def photos(self, info: Info[Context, Any]) -> list[Attachment]:
-        found = await info.context.visible_attachments.load(self.reference)
-        return [shown(info, record) for record in found]
+        return [shown(found) for found in await resolve_attachments.photos(info, self.reference)]
 
     @classmethod
     async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:

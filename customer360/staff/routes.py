@@ -60,7 +60,8 @@ def staff_routes(settings: Settings) -> list[BaseRoute]:
     ]
     if signing_in:
         routes += [
-            Route("/staff/sign-in", sign_in.begin, methods=["GET"]),
+            Route("/staff/sign-in", sign_in.ask_purpose, methods=["GET"]),
+            Route("/staff/sign-in", sign_in.begin, methods=["POST"]),
             Route("/staff/sign-in/callback", signed_in, methods=["GET"]),
         ]
     return routes

@@ -1,12 +1,18 @@
 """Staff sign in to the dashboard through the council's staff identity provider (OpenID Connect).
 
-`GET /staff/sign-in` sends the browser to the provider (authorization code flow with PKCE, as the
-portal's: `auth/relying_party.py`); the flow's state, nonce and verifier wait server-side (the portal's
-session store) under the sha256 of a random id held in a short-lived HttpOnly cookie, encrypted as
-the portal's sessions are (a key derived from `C360_SESSION_SECRET`, else `keys/staff-sign-in.key`),
-and are taken once. `GET /staff/sign-in/callback` verifies the ID token, checks the API itself accepts it as a member
-of staff with a dashboard role, and answers the dashboard with the token handed over in a meta tag:
-the dashboard keeps it in this tab's `sessionStorage`, exactly where a pasted token goes in the demo.
+`POST /staff/sign-in` (the dashboard's form, same origin only) sends the browser to the provider
+(authorization code flow with PKCE, as the portal's: `auth/relying_party.py`); the flow's state, nonce
+and verifier wait server-side (the portal's session store) under the sha256 of a random id held in a
+short-lived HttpOnly cookie, encrypted as the portal's sessions are (a key derived from
+`C360_SESSION_SECRET`, else `keys/staff-sign-in.key`), and are taken once. `GET /staff/sign-in/callback`
+verifies the ID token, checks the API itself accepts it as a member of staff with a dashboard role, and
+answers the dashboard with the token handed over in a meta tag: the dashboard keeps it in this tab's
+`sessionStorage`, exactly where a pasted token goes in the demo.
+
+The access purpose audited on every read is the staff member's own statement: it is taken only from
+the dashboard's own form, never from a link (`GET /staff/sign-in?purpose=...` sent by someone else
+would sign a member of staff already signed in at the provider in silently under that purpose). A
+`GET` goes back to the form; a `POST` from another site is refused.
 """
 
 from __future__ import annotations
@@ -63,8 +69,33 @@ def _key(browser_id: str) -> str:
     return "staff-sign-in:" + hashlib.sha256(browser_id.encode()).hexdigest()
 
 
+async def ask_purpose(_request: Request) -> Response:
+    """A link to the sign-in: the dashboard's form, where the staff member states the purpose."""
+    return RedirectResponse("/staff", status_code=303)
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a browser sent this form from this site. Browsers say where a POST comes from: Sec-Fetch-Site
+    (on https and localhost), else Origin (`null` under this page's `no-referrer` policy, so not ours); a
+    client that is no browser is no one's victim of a forged form."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None:
+        return fetched_from in {"same-origin", "none"}
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    ours = {str(request.base_url).rstrip("/"), request.app.state.runtime.settings.public_url.rstrip("/")}
+    return origin.rstrip("/") in ours
+
+
 async def begin(request: Request) -> Response:
-    purpose = " ".join(request.query_params.get("purpose", "").split())[:MAX_LENGTH] or DEFAULT_PURPOSE
+    if not _same_origin(request):
+        log.info("staff sign-in refused: the form came from another site")
+        return HTMLResponse("<h1>Sign in from the staff dashboard.</h1>", status_code=403)
+    fields = await request.form()
+    stated = fields.get("purpose")
+    purpose = " ".join(stated.split())[:MAX_LENGTH] if isinstance(stated, str) else ""
+    purpose = purpose or DEFAULT_PURPOSE
     runtime = request.app.state.runtime
     try:
         url, pending = await relying_party(request).begin()

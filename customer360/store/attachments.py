@@ -95,15 +95,32 @@ class AttachmentStore:
     async def moderate(
         self, attachment_id: str, moderation: Moderation, by: str, reason: str | None, now: datetime
     ) -> Moderated | None:
-        """Sets the decision; `changed` is false when it already stood (a retry, a double click)."""
+        """Sets the decision on a photo a submission used; `changed` is false when it already stood (a retry,
+        a double click) or when it is not such a photo (then nothing is written: the caller refuses)."""
         async with self._engine.begin() as conn:
             changed = await conn.execute(
                 update(attachments)
-                .where(attachments.c.id == attachment_id, attachments.c.moderation != moderation.value)
+                .where(
+                    attachments.c.id == attachment_id,
+                    attachments.c.used_by.is_not(None),
+                    attachments.c.purpose == AttachmentPurpose.PHOTO.value,
+                    attachments.c.moderation != moderation.value,
+                )
                 .values(moderation=moderation.value, moderated_by=by, moderated_at=now, moderation_reason=reason)
             )
             row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()
         return Moderated(_record(row), bool(changed.rowcount)) if row is not None else None
+
+    async def revoke_links(self, attachment_id: str, now: datetime) -> AttachmentRecord | None:
+        """Every link to a used attachment signed until now stops working; an unused one is left alone."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(attachments)
+                .where(attachments.c.id == attachment_id, attachments.c.used_by.is_not(None))
+                .values(links_valid_after=now)
+            )
+            row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()
+        return _record(row) if row is not None else None
 
     async def delete_unused(self, now: datetime) -> int:
         """Rows no submission used within a day, and then every file no row names any more."""
@@ -186,4 +203,5 @@ def _record(row: Any) -> AttachmentRecord:
         used_by=row.used_by,
         moderation=Moderation(row.moderation),
         moderation_reason=row.moderation_reason,
+        links_valid_after=as_utc(row.links_valid_after) if row.links_valid_after is not None else None,
     )

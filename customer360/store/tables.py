@@ -394,6 +394,7 @@ attachments = Table(
     Column("moderated_by", String(100)),
     Column("moderated_at", DateTime(timezone=True)),
     Column("moderation_reason", String(500)),
+    Column("links_valid_after", DateTime(timezone=True), comment="links signed before this are refused"),
 )
 
 # How each resident wants to be told (domain/notifications.py): a failed flag is Notify's permanent

@@ -44,8 +44,8 @@ class ReportIssueInput:
     )
     attachment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
-        description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A street report's first "
-        "photo goes to the contractor as Open311's `media_url`; a case carries links to each.",
+        description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A case carries links "
+        "to each; Open311 gets none (its `media_url` is public, and a photo is public only once staff publish it).",
     )
 
 

@@ -46,6 +46,9 @@ from customer360.sources.instrumented import GuardedAdapter, guarded
 # Client errors that mean "not now" rather than "never": retried later like an outage.
 _TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
 EXTENSIONS = frozenset({"reporters", "account_id", "external_reference", "history", "search"})
+# The council's key on the extensions' reads: a header, so no access log or proxy keeps it. A report (POST)
+# carries it in the form body, as GeoReport v2 says.
+API_KEY_HEADER = "X-Api-Key"
 # GeoReport v2: a date range "may not span more than 90 days".
 _LONGEST_RANGE = timedelta(days=90)
 # Between the gateway's clock and the back office's, when looking for a report filed before.
@@ -95,14 +98,14 @@ class Open311Http(GuardedAdapter):
         try:
             response = await self._client.get(f"{self._base_url}/discovery.json")
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(self.system, f"GET discovery.json: {exc!r}") from exc
+            raise SourceUnavailable(self.system, f"GET discovery.json: {_without_key(exc)}") from exc
         if response.status_code == 404:
             return frozenset()
         try:
             response.raise_for_status()
             endpoints = response.json().get("endpoints") or []
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            raise SourceUnavailable(self.system, f"GET discovery.json: {exc!r}") from exc
+            raise SourceUnavailable(self.system, f"GET discovery.json: {_without_key(exc)}") from exc
         # The endpoint this adapter calls, else the first: a discovery document may list test and production.
         ours = next((e for e in endpoints if str(e.get("url", "")).rstrip("/") == self._base_url), None)
         chosen = ours or (endpoints[0] if endpoints else {})
@@ -121,7 +124,7 @@ class Open311Http(GuardedAdapter):
                 email=item.get("email"),
                 phone=item.get("phone"),
             )
-            for item in await self._get("reporters.json", {"api_key": self._api_key})
+            for item in await self._get("reporters.json", keyed=True)
         ]
 
     @guarded
@@ -150,8 +153,7 @@ class Open311Http(GuardedAdapter):
         # Without the extension the gateway finds a resident's requests by id, from its own records.
         if not reporter_ids or "account_id" not in await self._known_extensions():
             return by_reporter
-        params = {"account_id": ",".join(reporter_ids), "api_key": self._api_key}
-        for item in await self._get("requests.json", params):
+        for item in await self._get("requests.json", {"account_id": ",".join(reporter_ids)}, keyed=True):
             by_reporter[item["account_id"]].append(self._request_record(item))
         return by_reporter
 
@@ -160,8 +162,8 @@ class Open311Http(GuardedAdapter):
         """The spec's own batch read: `service_request_id` takes a comma list and overrides every other filter."""
         if not request_ids:
             return {}
-        params = {"service_request_id": ",".join(request_ids), **await self._council_key()}
-        found = await self._get("requests.json", params)
+        params = {"service_request_id": ",".join(request_ids)}
+        found = await self._get("requests.json", params, keyed=await self._council_reads())
         return {str(item["service_request_id"]): self._request_record(item) for item in found}
 
     @guarded
@@ -196,13 +198,14 @@ class Open311Http(GuardedAdapter):
             receipt = answer[0]
             return StreetReportReceipt(str(receipt["service_request_id"]), receipt.get("account_id"))
         except (LookupError, TypeError) as exc:
+            # Its shape, not its content: the answer may name the reporter (account_id), and this is logged.
             raise SourceUnavailable(
-                self.system, f"POST requests.json answered no service_request_id: {answer!r}"
+                self.system, f"POST requests.json answered no service_request_id: {_shape(answer)}"
             ) from exc
 
-    async def _council_key(self) -> dict[str, str]:
-        """The council's key on a read, where the server shows it more for it (each request's reporter)."""
-        return {"api_key": self._api_key} if self._api_key and "account_id" in await self._known_extensions() else {}
+    async def _council_reads(self) -> bool:
+        """Whether a read carries the council's key: where the server shows it more (each request's reporter)."""
+        return bool(self._api_key) and "account_id" in await self._known_extensions()
 
     async def _filed_before(self, submission: StreetReportSubmission) -> StreetReportReceipt | None:
         """An earlier filing of this report (its answer lost on the way back), found by our reference."""
@@ -255,10 +258,15 @@ class Open311Http(GuardedAdapter):
             external_reference=external_reference,
         )
 
-    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        """The decoded JSON answer; whatever keeps us from it means the back office is unavailable."""
+    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, keyed: bool = False) -> Any:
+        """The decoded JSON answer; whatever keeps us from it means the back office is unavailable.
+
+        `keyed`: the council's key goes in the `X-Api-Key` header, never the URL (which access logs and
+        proxies keep). Only the extensions' reads take it (reporters, account_id), and they take the header.
+        """
+        headers = {API_KEY_HEADER: self._api_key} if keyed else None
         try:
-            response = await self._client.get(f"{self._base_url}/{path}", params=params)
+            response = await self._client.get(f"{self._base_url}/{path}", params=params, headers=headers)
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -269,14 +277,14 @@ class Open311Http(GuardedAdapter):
         try:
             response = await self._client.post(f"{self._base_url}/{path}", data=form)
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(self.system, f"POST {path}: {exc!r}") from exc
+            raise SourceUnavailable(self.system, f"POST {path}: {_without_key(exc)}") from exc
         if response.is_client_error and response.status_code not in _TRANSIENT_CLIENT_ERRORS:
             raise SourceRejected(self.system, _error_description(response))
         try:
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise SourceUnavailable(self.system, f"POST {path}: {exc!r}") from exc
+            raise SourceUnavailable(self.system, f"POST {path}: {_without_key(exc)}") from exc
 
 
 def reference_line(reference: str) -> str:
@@ -322,10 +330,28 @@ def _w3c(moment: datetime) -> str:
 
 
 def _without_key(exc: Exception) -> str:
-    """An error's words without the URL's query, which may carry the api_key (reporters.json)."""
+    """An error's words without its URL's query (a key a server wants in the query, a reporter id): for
+    every httpx error, whose message may quote the URL, not only an error status."""
     if isinstance(exc, httpx.HTTPStatusError):
         return f"{exc.response.status_code} from {exc.request.url.copy_with(query=None)}"
-    return repr(exc)
+    words = repr(exc)
+    try:
+        url = exc.request.url if isinstance(exc, httpx.RequestError) else None
+    except RuntimeError:  # an error raised with no request attached
+        url = None
+    if url is not None and url.query:
+        words = words.replace(str(url), str(url.copy_with(query=None)))
+        words = words.replace(url.query.decode("ascii", "replace"), "[query left out]")
+    return words
+
+
+def _shape(answer: Any) -> str:
+    """What an answer looked like, without its values."""
+    if isinstance(answer, list):
+        return f"a list of {len(answer)}" + (f", the first {_shape(answer[0])}" if answer else "")
+    if isinstance(answer, dict):
+        return f"an object with keys {sorted(str(key) for key in answer)}"
+    return f"a {type(answer).__name__}"
 
 
 def _submission_form(

@@ -1,4 +1,5 @@
-// The analytics page: demand and access equity, as tables and bar charts (role analyst).
+// The analytics page: demand and access equity, as tables and bar charts, and residents' satisfaction by
+// service and by channel (role analyst).
 // Shares the dashboard's helpers (staff.js, loaded first) through window.customer360Staff.
 "use strict";
 
@@ -18,12 +19,19 @@
       all { suppressed people onlineShare onlineCompletionRate completionRate assistedShare medianDaysToResolve }
       vulnerable { suppressed people onlineShare onlineCompletionRate completionRate assistedShare medianDaysToResolve }
     }
-  }`;
+    satisfactionByService: satisfaction(from: $from, to: $to, groupBy: [SERVICE]) { ...Rated }
+    satisfactionByChannel: satisfaction(from: $from, to: $to, groupBy: [CHANNEL]) { ...Rated }
+  }
+  fragment Rated on SatisfactionRow { service serviceName channel suppressed ratings averageRating satisfiedShare }`;
+
+  // As the six-monthly report names them (reporting/charts.py CHANNEL_NAMES).
+  const CHANNELS = { web: "Online", phone: "Phone", face_to_face: "Face to face", assisted_digital: "Assisted digital" };
+  const channelName = (code) => CHANNELS[code] || words(code);
 
   function groupLabel(row) {
     if (row.serviceName) return row.serviceName;
     if (row.ward) return row.ward;
-    if (row.channel) return words(row.channel);
+    if (row.channel) return channelName(row.channel);
     if (row.hour !== null && row.hour !== undefined) return `${String(row.hour).padStart(2, "0")}:00`;
     if (row.week) return `w/c ${date(row.week)}`;
     return "All";
@@ -112,6 +120,22 @@
     ];
   }
 
+  // Suppressed as the API suppresses them (fewer than 10 residents, and the next smallest beside a lone one).
+  function satisfactionView(byService, byChannel) {
+    const headers = ["Ratings", "Average (1 to 5)", "Satisfied (4 or 5)"];
+    const cells = (r) => (r.suppressed
+      ? ["fewer than 10 people", "", ""]
+      : [number(r.ratings), number(r.averageRating, 1), percent(r.satisfiedShare)]);
+    return [
+      el("h2", {}, "Satisfaction"),
+      el("p", {}, "Residents' ratings of their finished requests, given online or by phone to customer services."),
+      table("Satisfaction by service", ["Service", ...headers],
+        byService.map((r) => [r.serviceName || words(r.service), ...cells(r)]), [1, 2, 3]),
+      table("Satisfaction by channel", ["Channel", ...headers],
+        byChannel.map((r) => [channelName(r.channel), ...cells(r)]), [1, 2, 3]),
+    ];
+  }
+
   async function showAnalytics(event) {
     event.preventDefault();
     const status = $("analytics-status");
@@ -119,7 +143,11 @@
     status.textContent = "Loading figures…";
     try {
       const { data } = await graphql(ANALYTICS, { from: $("from").value, to: $("to").value, groupBy: [dimension] });
-      $("analytics-view").replaceChildren(...demandView(data.demand, dimension), ...equityView(data.accessEquity));
+      $("analytics-view").replaceChildren(
+        ...demandView(data.demand, dimension),
+        ...equityView(data.accessEquity),
+        ...satisfactionView(data.satisfactionByService, data.satisfactionByChannel),
+      );
       status.textContent = `Figures for ${date($("from").value)} to ${date($("to").value)} loaded.`;
     } catch (error) {
       status.textContent = explain(error);

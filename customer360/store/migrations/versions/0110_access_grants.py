@@ -2,7 +2,7 @@
 who made each request for its resident and through which channel
 
 Revision ID: 0110
-Revises: 0100
+Revises: 0101
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0110"
-down_revision = "0100"
+down_revision = "0101"
 branch_labels = None
 depends_on = None
 
