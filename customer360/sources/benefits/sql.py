@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, select
 
 from customer360.domain.benefits import (
     BenefitClaimRecord,
@@ -15,13 +14,12 @@ from customer360.domain.benefits import (
     HouseholdMember,
 )
 from customer360.domain.moving import MoveNotice
-from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
-from customer360.sources.instrumented import GuardedAdapter, guarded
+from customer360.sources.instrumented import guarded
+from customer360.sources.people_sql import PeopleSql
 from customer360.sources.sql_columns import (
     address_change_columns,
     person_columns,
-    person_record_from_row,
     record_address_change,
 )
 
@@ -54,24 +52,12 @@ household_members = Table(
 claimant_address_changes = Table("claimant_address_changes", metadata, *address_change_columns("claimants.claimant_id"))
 
 
-class BenefitsSql(GuardedAdapter):
+class BenefitsSql(PeopleSql):
     """Implements `BenefitsSource` over the benefits database."""
 
     system = SourceSystem.BENEFITS
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @guarded
-    async def ping(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    @guarded
-    async def person_records(self) -> Sequence[PersonRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(claimants))).all()
-        return [person_record_from_row(self.system, row.claimant_id, row) for row in rows]
+    people = claimants
+    person_id = "claimant_id"
 
     @guarded
     async def claims_by_claimant(self, claimant_ids: Sequence[str]) -> Mapping[str, list[BenefitClaimRecord]]:

@@ -21,24 +21,23 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, NewComplaint
 from customer360.domain.moving import MoveNotice
-from customer360.domain.people import NewContact, PersonRecord
+from customer360.domain.people import NewContact
 from customer360.domain.requests import NewCase, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
-from customer360.sources.instrumented import GuardedAdapter, guarded
+from customer360.sources.instrumented import guarded
+from customer360.sources.people_sql import PeopleSql
 from customer360.sources.sql_columns import (
     address_change_columns,
     as_utc,
     person_columns,
-    person_record_from_row,
     record_address_change,
 )
 
@@ -119,24 +118,12 @@ case_answers = Table(
 contact_address_changes = Table("contact_address_changes", metadata, *address_change_columns("contacts.contact_id"))
 
 
-class CrmSql(GuardedAdapter):
+class CrmSql(PeopleSql):
     """Implements `CrmSource` over the CRM database."""
 
     system = SourceSystem.CRM
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @guarded
-    async def ping(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    @guarded
-    async def person_records(self) -> Sequence[PersonRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(contacts))).all()
-        return [person_record_from_row(self.system, row.contact_id, row) for row in rows]
+    people = contacts
+    person_id = "contact_id"
 
     @guarded
     async def services(self) -> Sequence[ServiceDefinitionRecord]:

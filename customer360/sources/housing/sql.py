@@ -20,9 +20,8 @@ from sqlalchemy import (
     Text,
     insert,
     select,
-    text,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customer360.domain.housing import (
     HousingApplicationRecord,
@@ -32,15 +31,15 @@ from customer360.domain.housing import (
     TenancyRecord,
 )
 from customer360.domain.moving import MoveNotice
-from customer360.domain.people import NewContact, PersonRecord
+from customer360.domain.people import NewContact
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
-from customer360.sources.instrumented import GuardedAdapter, guarded
+from customer360.sources.instrumented import guarded
+from customer360.sources.people_sql import PeopleSql
 from customer360.sources.sql_columns import (
     address_change_columns,
     address_columns,
     person_columns,
-    person_record_from_row,
     record_address_change,
 )
 
@@ -102,24 +101,12 @@ applicant_address_changes = Table(
 )
 
 
-class HousingSql(GuardedAdapter):
+class HousingSql(PeopleSql):
     """Implements `HousingSource` over the housing database."""
 
     system = SourceSystem.HOUSING
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @guarded
-    async def ping(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    @guarded
-    async def person_records(self) -> Sequence[PersonRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(applicants))).all()
-        return [person_record_from_row(self.system, row.applicant_id, row) for row in rows]
+    people = applicants
+    person_id = "applicant_id"
 
     @guarded
     async def applications_by_applicant(

@@ -19,19 +19,17 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.payments import PaymentPosting
-from customer360.domain.people import PersonRecord
 from customer360.domain.rent import RentLineKind, RentTransaction, RentYear, WeeklyCharge
 from customer360.domain.repairs import Hazard, NewRepair, RepairCategory, RepairPriority, RepairRecord
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
 from customer360.sources.errors import SourceRejected
-from customer360.sources.instrumented import GuardedAdapter, guarded
-from customer360.sources.sql_columns import as_utc, person_columns, person_record_from_row
+from customer360.sources.instrumented import guarded
+from customer360.sources.people_sql import PeopleSql
+from customer360.sources.sql_columns import as_utc, person_columns
 
 metadata = MetaData()
 
@@ -99,24 +97,12 @@ repairs = Table(
 )
 
 
-class HousingManagementSql(GuardedAdapter):
+class HousingManagementSql(PeopleSql):
     """Implements `HousingManagementSource` over the housing management database."""
 
     system = SourceSystem.HOUSING_MANAGEMENT
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @guarded
-    async def ping(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    @guarded
-    async def person_records(self) -> Sequence[PersonRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(tenants))).all()
-        return [person_record_from_row(self.system, row.tenant_id, row) for row in rows]
+    people = tenants
+    person_id = "tenant_id"
 
     @guarded
     async def tenancies_by_tenant(self, tenant_ids: Sequence[str]) -> Mapping[str, list[CouncilTenancyRecord]]:

@@ -23,10 +23,9 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -50,11 +49,12 @@ from customer360.domain.discounts import (
 )
 from customer360.domain.moving import MoveKind, MoveNotice, move_in_charge, move_in_schedule, move_out, provisional_band
 from customer360.domain.payments import PaymentPosting
-from customer360.domain.people import PersonRecord, PostalAddress
+from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
-from customer360.sources.instrumented import GuardedAdapter, guarded
-from customer360.sources.sql_columns import address_columns, person_columns, person_record_from_row
+from customer360.sources.instrumented import guarded
+from customer360.sources.people_sql import PeopleSql
+from customer360.sources.sql_columns import address_columns, person_columns
 
 metadata = MetaData()
 
@@ -134,24 +134,12 @@ moves = Table(
 )
 
 
-class RevenuesSql(GuardedAdapter):
+class RevenuesSql(PeopleSql):
     """Implements `CouncilTaxSource` over the revenues database."""
 
     system = SourceSystem.REVENUES
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @guarded
-    async def ping(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    @guarded
-    async def person_records(self) -> Sequence[PersonRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(parties))).all()
-        return [person_record_from_row(self.system, row.party_id, row) for row in rows]
+    people = parties
+    person_id = "party_id"
 
     @guarded
     async def accounts_by_party(self, party_ids: Sequence[str]) -> Mapping[str, list[CouncilTaxAccountRecord]]:
