@@ -14,6 +14,7 @@ from strawberry.types import Info
 from customer360.auth.policy import can_view_customer
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import as_of
+from customer360.domain.discounts import ApplicationPayload
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
@@ -62,7 +63,9 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
     if found is not None:
         return as_of(found, info.context.today)
     submission = (await info.context.services.submissions.submissions_by_reference([wanted])).get(wanted)
-    if submission is None or submission.payload.get("account_reference") != account.reference:
+    if submission is None or submission.kind != SubmissionKind.SPD_APPLICATION:
+        return None
+    if ApplicationPayload.of(submission.payload).account_reference != account.reference:
         return None
     return discount_not_yet_in_revenues(submission)
 
