@@ -216,3 +216,24 @@ async def test_staff_get_a_tenancy_entity_as_the_housing_office_allows(api, issu
     [(_, held)] = await tenants(client, issuer, residents, 1)
     answer = (await post(client, "/subgraph", TENANCY_ENTITY, staff_token(role), {"r": tenancy(held["id"])})).json()
     assert answer["data"]["_entities"] == [held if sees else None]
+
+
+DEEP_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) {
+  ... on Customer { councilTaxAccounts { balance { formatted } } requests(first: 50) { edges { node { reference } } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "changes"),
+    [("depth", {"max_query_depth": 3}), ("cost", {"max_query_cost": 100})],
+)
+async def test_depth_and_cost_limits_apply_to_the_subgraph(demo_settings, issuer, residents, limit, changes):
+    """What a gateway sends is measured as a client's document is: a gateway is no way round the limits."""
+    token = issuer.resident_token(residents[0]["email"])
+    r = customer(residents[0]["customer_id"])
+    async with running_app(demo_settings) as (_app, client):
+        answered = (await post(client, "/subgraph", DEEP_ENTITY, token, {"r": r})).json()
+        assert answered["data"]["_entities"][0]["councilTaxAccounts"], "within the default limits it is answered"
+    async with running_app(settings_with(demo_settings, **changes)) as (_app, client):
+        refused = (await post(client, "/subgraph", DEEP_ENTITY, token, {"r": r})).json()
+        assert "data" not in refused or refused["data"] is None
+        assert [e["extensions"]["limit"] for e in refused["errors"]] == [limit]
