@@ -64,3 +64,12 @@ def create_libraries_app(
     """`loans`: customer360's global Customer id -> (title, due on) pairs. Each request's `Authorization`
     header is appended to `seen_authorizations`."""
     return Starlette(routes=[Route("/graphql", _Libraries(loans, seen_authorizations), methods=["GET", "POST"])])
+
+
+if __name__ == "__main__":  # by hand (docs/federation.md): python -m tests.libraries_subgraph PORT CUSTOMER_ID
+    import sys
+
+    import uvicorn
+
+    port, customer_id = int(sys.argv[1]), sys.argv[2]
+    uvicorn.run(create_libraries_app({customer_id: [("Small Island", "2026-12-20")]}, []), port=port)
