@@ -218,8 +218,8 @@ async def test_staff_get_a_tenancy_entity_as_the_housing_office_allows(api, issu
     assert answer["data"]["_entities"] == [held if sees else None]
 
 
-DEEP_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) {
-  ... on Customer { councilTaxAccounts { balance { formatted } } requests(first: 50) { edges { node { reference } } } } } }"""
+DEEP_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer {
+  councilTaxAccounts { balance { formatted } } requests(first: 50) { edges { node { reference } } } } } }"""
 
 
 @pytest.mark.parametrize(
