@@ -26,3 +26,7 @@ const gateway = createGatewayRuntime({
 
 const server = createServer(gateway);
 server.listen(Number(port ?? 0), "127.0.0.1", () => console.log(`listening on ${server.address().port}`));
+// The runtime disposes of itself on SIGTERM but leaves the server listening: stop at once (the tests end it so).
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, () => process.exit(0));
+}
