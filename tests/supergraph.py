@@ -72,9 +72,12 @@ async def running_gateway(tmp_path: Path, supergraph_sdl: str, subgraph_secret: 
         )
         try:
             assert process.stdout is not None
+            line = ""
             async with asyncio.timeout(GATEWAY_START_SECONDS):
-                line = (await process.stdout.readline()).decode()
-            assert line.startswith("listening on "), f"the gateway did not start: {line!r} {log.read_text()}"
+                while not line.startswith("listening on "):  # past anything else it prints first
+                    read = await process.stdout.readline()
+                    assert read, f"the gateway stopped before listening: {log.read_text()}"
+                    line = read.decode()
             yield f"http://127.0.0.1:{int(line.split()[-1])}/graphql"
         finally:
             if process.returncode is None:
