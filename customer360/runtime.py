@@ -499,6 +499,7 @@ def _attachments(settings: Settings, store_engine: AsyncEngine, audit: AuditLog)
         links=SignedLinks(key, settings.public_url),
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_upload_pixels,
+        open311_media_seconds=int(settings.open311_media_days * 24 * 3600),
     )
 
 
