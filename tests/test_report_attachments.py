@@ -15,11 +15,12 @@ from customer360.demo import council
 from customer360.demo.street_scene_db import requests as street_requests
 from customer360.domain.attachments import LinkAudience
 from customer360.domain.systems import SourceSystem
+from customer360.settings import Settings
 from customer360.sources.crm.sql import case_answers
 from customer360.store.database import create_engine
 from customer360.store.tables import attachments, audit_log
 from tests.attachment_support import has_gps, metadata_left, path_of, pdf, photo, upload
-from tests.support import graphql, running_app, serving_app
+from tests.support import graphql, running_app, serving_app, settings_with
 from tests.test_attachments import kept_bytes
 from tests.test_report_issue import HERE, litter_answers
 
@@ -116,6 +117,8 @@ async def test_a_photo_reaches_open311_as_a_media_url_serving_only_the_cleaned_i
         assert row is not None and row.media_url == media_url
         assert media_url.startswith(f"{app.state.runtime.settings.public_url}/attachments/{attachment_id}?")
         assert "for=open311" in media_url and "issued=" in media_url
+        signed = dict(httpx.URL(media_url).params)
+        assert int(signed["expires"]) - int(signed["issued"]) == 14 * 24 * 3600  # C360_OPEN311_MEDIA_DAYS
 
         # Opened by anyone holding it (no credentials): the cleaned image, never the original's bytes.
         served = await outsider.get(media_url)
@@ -161,6 +164,20 @@ async def test_a_photo_reaches_open311_as_a_media_url_serving_only_the_cleaned_i
         nearby = (await graphql(client, NEARBY, neighbour, {"location": HERE})).json()["data"]["nearbyRequests"]
         fresh = next(p["url"] for r in nearby if r["reference"] == request["reference"] for p in r["photos"])
         assert (await outsider.get(fresh)).status_code == 200  # a public link made since works
+
+
+async def test_a_council_that_sets_no_open311_media_days_sends_no_media_url(own_council, issuer, residents):
+    assert Settings.from_env({"C360_OPEN311_MEDIA_DAYS": "2.5"}).open311_media_days == 2.5
+    assert Settings.from_env({}).open311_media_days == 14
+    token = issuer.resident_token(residents[7]["email"])
+    async with running_app(settings_with(own_council, open311_media_days=0)) as (app, client):
+        attachment_id = await uploaded(client, token, photo("JPEG", colour="yellow"))
+        report = await litter_report(client, [attachment_id])
+        payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
+        assert payload["userErrors"] == [] and payload["request"]["delivery"]["state"] == "DELIVERED"
+        row = await street_row(app.state.runtime.settings, payload["request"]["reference"])
+        assert row is not None and row.media_url is None
+        assert [p["id"] for p in payload["request"]["photos"]] == [attachment_id]  # still on the report
 
 
 async def test_an_open311_link_never_serves_evidence(own_council, issuer, residents):
