@@ -17,12 +17,13 @@ from customer360.auth.principal import Principal
 from customer360.clock import LONDON
 from customer360.commands.attachments import Attached, Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.contacts import ContactDetails, crm_contact_for
+from customer360.commands.contacts import crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem

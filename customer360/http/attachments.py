@@ -29,7 +29,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", PDF
 
 async def attachment(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    attachments = runtime.attachments
+    attachments = runtime.services.attachments
     attachment_id = request.path_params["attachment_id"]
     query = request.query_params
     link = attachments.links.valid(
