@@ -69,3 +69,14 @@ def test_the_secret_comes_from_the_environment_and_is_never_printed():
     settings = Settings.from_env({"C360_SUBGRAPH_SECRET": SECRET})
     assert settings.subgraph_secret == SECRET and SECRET not in repr(settings)
     assert Settings.from_env({"C360_SUBGRAPH_SECRET": ""}).subgraph_secret is None
+
+
+async def test_a_secret_beyond_ascii_is_compared_byte_for_byte(demo_settings, issuer, residents):
+    secret = "clé-partagée-avec-la-passerelle-du-conseil"
+    token = issuer.resident_token(residents[0]["email"])
+    async with running_app(settings_with(demo_settings, subgraph_secret=secret)) as (_app, client):
+        for sent, status in ((secret.encode(), 200), (secret.encode("latin-1"), 403)):
+            answer = await client.post(
+                "/subgraph", json={"query": ME}, headers={"Authorization": f"Bearer {token}", "X-Subgraph-Secret": sent}
+            )
+            assert answer.status_code == status

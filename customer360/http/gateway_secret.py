@@ -33,7 +33,7 @@ class GatewaySecret:
                 refused = refusal(
                     401, f"the subgraph answers its gateway: send {SUBGRAPH_SECRET_HEADER}", "UNAUTHENTICATED"
                 )
-            elif not secrets.compare_digest(sent.encode(), self._secret):
+            elif not secrets.compare_digest(sent.encode("latin-1"), self._secret):  # the bytes as sent
                 refused = refusal(403, f"wrong {SUBGRAPH_SECRET_HEADER}", "FORBIDDEN")
             else:
                 refused = None
