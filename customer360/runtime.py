@@ -26,7 +26,16 @@ from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
-from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
+from customer360.auth.tokens import (
+    PORTAL_KEY,
+    STAFF_DASHBOARD_KEY,
+    DemoIssuer,
+    InvalidToken,
+    PortalIssuer,
+    StaffDashboardIssuer,
+    TokenVerifier,
+    TrustedIssuer,
+)
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
@@ -433,6 +442,10 @@ async def _issuers(
         issuers.extend(DemoIssuer(signing_key).trusted())
     if settings.oidc_client_id:  # the portal's tokens for residents its identity provider signed in
         issuers.append(PortalIssuer(load_or_create_signing_key(settings.data_dir, PORTAL_KEY)).trusted())
+    if settings.staff_oidc_client_id:  # the staff dashboard's tokens for staff its identity provider signed in
+        issuers.append(
+            StaffDashboardIssuer(load_or_create_signing_key(settings.data_dir, STAFF_DASHBOARD_KEY)).trusted()
+        )
     if settings.production and not issuers:
         log.warning(
             "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "
@@ -504,6 +517,7 @@ def _attachments(settings: Settings, store_engine: AsyncEngine, audit: AuditLog)
         links=SignedLinks(key, settings.public_url),
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_upload_pixels,
+        open311_media_seconds=int(settings.open311_media_days * 24 * 3600),
     )
 
 

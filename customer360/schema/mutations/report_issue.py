@@ -45,7 +45,7 @@ class ReportIssueInput:
     attachment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A case carries links "
-        "to each; Open311 gets none (its `media_url` is public, and a photo is public only once staff publish it).",
+        "to each; Open311 gets the first photo as `media_url`, a signed link that serves the cleaned image only.",
     )
 
 
