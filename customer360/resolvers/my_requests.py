@@ -93,15 +93,16 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         # the loader, so the lookup below costs no second round trip).
         await loaders.postings.load_many([made.reference for made in await loaders.payments_made.load(customer_id)])
 
-    street, cases, complaints, accounts, applications, payments, ours, _ = await asyncio.gather(
+    back_offices = asyncio.gather(
         from_(SourceSystem.STREET_SCENE, loaders.of(REQUESTS_BY_REPORTER)),
         from_(SourceSystem.CRM, loaders.of(CASES_BY_CONTACT)),
         from_(SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT)),
         from_(SourceSystem.REVENUES, loaders.of(ACCOUNTS_BY_PARTY)),
         from_(SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT)),
         resident_payments(info, customer_id),
-        loaders.submissions.load(customer_id),
-        our_postings(),
+    )
+    (street, cases, complaints, accounts, applications, payments), ours, _ = await asyncio.gather(
+        back_offices, loaders.submissions.load(customer_id), our_postings()
     )
     made_here = [p.external_reference for p in payments if p.external_reference]
     postings = dict(zip(made_here, await loaders.postings.load_many(made_here), strict=True))
