@@ -47,6 +47,7 @@ from customer360.http.cors import cors
 from customer360.http.draining import Drain
 from customer360.http.headers import SecurityHeaders
 from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
+from customer360.http.kept_answers import KeptAnswers, note_kept_answer
 from customer360.http.persisted_queries import (
     BadPersistedQuery,
     PersistedQueries,
@@ -270,10 +271,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)
         if kept is not None:
+            note_kept_answer(request.scope, customer_id, generation, views.sign_in_epoch())
             return ExecutionResult(data=kept, errors=None)
         result = await self._executed(request, request_adapter, sub_response, context, request_data)
         if result.data is not None and not result.errors and not result.extensions:
             await views.keep(customer_id, generation, key, result.data)
+            # Its encoded bytes are kept too, and answered before any of this next time (http/kept_answers.py).
+            note_kept_answer(request.scope, customer_id, generation, views.sign_in_epoch())
         return result
 
     async def _executed(
@@ -484,6 +488,14 @@ def _endpoint(settings: Settings, schema: Any) -> GraphQLEndpoint:
 def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
     return [
+        Middleware(
+            KeptAnswers,
+            ip_limit=settings.rate_limit_per_ip,
+            principal_limit=settings.rate_limit_per_principal,
+            window_seconds=settings.rate_limit_window_seconds,
+            timeout_seconds=settings.request_timeout_seconds,
+            ttl_seconds=settings.cache_ttl_seconds if settings.cache_enabled and settings.cache_views else 0.0,
+        ),
         Middleware(RequestIds),
         Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),

@@ -61,6 +61,9 @@ IDENTITY = "identity-epoch"
 # The generation read with this request's sign-in (customer id, generation), so the kept-answer lookup that
 # follows needs no second store read. Set afresh by every sign-in: never carried from another request.
 _SIGNED_IN: ContextVar[tuple[str, str] | None] = ContextVar("customer360_signed_in_generation", default=None)
+# The identity epoch this request's sign-in was read under (None: not read from the cache, e.g. Redis away), so a
+# kept answer's encoded bytes (http/kept_answers.py) can be checked later against the epoch and generation alone.
+_SIGN_IN_EPOCH: ContextVar[str | None] = ContextVar("customer360_sign_in_epoch", default=None)
 
 
 class StoreGenerations(Protocol):
@@ -165,6 +168,7 @@ class CustomerViews:
     async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
         _SIGNED_IN.set(None)
+        _SIGN_IN_EPOCH.set(None)
         if not self.enabled:
             return await lookup(email)
         key = f"{SIGN_IN}:{hmac.new(self._key_secret, email.encode(), hashlib.sha256).hexdigest()}"
@@ -172,10 +176,27 @@ class CustomerViews:
             return await self._away.sign_in(key, email, lookup)
         epoch, kept = await self._under_token(IDENTITY_EPOCH, key)
         if kept is not None:
+            _SIGN_IN_EPOCH.set(epoch)
             return str(kept) or None
         customer_id = await lookup(email)
         await self._cache.set_many({key: (epoch, customer_id or "")}, self._ttl)
+        _SIGN_IN_EPOCH.set(epoch)  # read before the lookup: a change of who is who since renews it
         return customer_id
+
+    def sign_in_epoch(self) -> str | None:
+        """The identity epoch this request signed in under, when it came from the cache; None while Redis is
+        away (what is kept meanwhile is under the store's generations, which the cache never holds)."""
+        if self._away is not None and self._away.redis_away():
+            return None
+        return _SIGN_IN_EPOCH.get()
+
+    async def current(self, customer_id: str) -> tuple[str | None, str | None]:
+        """(the identity epoch, the customer's generation) as the cache holds them now, in one round trip;
+        None for either when absent, and both None while Redis is away (its answers are not to be trusted)."""
+        if not self.enabled or (self._away is not None and self._away.redis_away()):
+            return None, None
+        found = await self._cache.get_many([IDENTITY_EPOCH, f"{GENERATION}:{customer_id}"])
+        return found.get(IDENTITY_EPOCH), found.get(f"{GENERATION}:{customer_id}")
 
     async def forget_sign_ins(self) -> None:
         if self.enabled:
