@@ -421,8 +421,8 @@ class Results:
     starlette_extra: list[Load] = field(default_factory=list)
     strawberry_extra: list[Load] = field(default_factory=list)
     workers: int = 0
-    workers_warm_me: Load | None = None
-    workers_extra: list[Load] = field(default_factory=list)
+    # warm `me` with Redis configured: (workers, its loads at every shape), 1 worker then --workers N
+    redis_runs: list[tuple[int, list[Load]]] = field(default_factory=list)
     load_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
     wrk_cpus: str = ""
@@ -587,27 +587,17 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
 
 def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, delay_ms: int, redis_url: str) -> None:
     name = f"warm-{workers}workers-redis"
+    label = f"warm me, {workers} worker{'s' if workers > 1 else ''} + Redis"
     with serve_gateway(fx, name, delay_ms=delay_ms, cache=True, workers=workers, redis_url=redis_url) as server:
         token = fx.one_resident_token.read_text().strip()
         for _ in range(workers * 4):  # every worker answers once, so each has its connections and cache warm
             graphql(server.graphql_url, queries.ME, token)
-        results.workers_warm_me = wrk(f"warm me, {workers} workers + Redis", server.graphql_url, fx.bodies["me"],
-                                      tokens_file=fx.one_resident_token, expect=EXPECT_ME,
-                                      connections=opts.connections, threads=opts.threads,
-                                      duration=opts.duration)  # fmt: skip
-        results.workers_extra = [
-            wrk(
-                f"warm me, {workers} workers + Redis",
-                server.graphql_url,
-                fx.bodies["me"],
-                tokens_file=fx.one_resident_token,
-                expect=EXPECT_ME,
-                connections=c,
-                threads=t,
-                duration=opts.duration,
-            )
-            for t, c in opts.extra_shapes
-        ]
+        loads = [
+            wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=fx.one_resident_token, expect=EXPECT_ME,
+                connections=c, threads=t, duration=opts.duration)
+            for t, c in opts.shapes
+        ]  # fmt: skip
+        results.redis_runs.append((workers, loads))
 
 
 def redis_reachable(url: str) -> bool:
@@ -724,9 +714,10 @@ def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool
         *((w, b, "in-process cache") for w, b in zip(d.warm_me_extra, results.starlette_extra, strict=True)),
     ]
     if d is results.delays[0]:
-        warm_pairs += [(results.workers_warm_me, results.starlette, f"{results.workers} workers + Redis"),
-                       *((w, b, f"{results.workers} workers + Redis")
-                         for w, b in zip(results.workers_extra, results.starlette_extra, strict=False))]  # fmt: skip
+        bare_loads = [results.starlette, *results.starlette_extra]
+        for workers, loads in results.redis_runs:
+            how = f"{workers} worker{'s' if workers > 1 else ''} + Redis"
+            warm_pairs += [(w, b, how) for w, b in zip(loads, bare_loads, strict=False)]
     for warm, bare, how in warm_pairs:
         if warm and bare:
             ratio = warm.rps / bare.rps
@@ -853,8 +844,8 @@ def render(results: Results) -> str:
             *(("baseline: plain Strawberry from memory", load) for load in results.strawberry_extra),
         ]
         if d is results.delays[0]:
-            name = f"warm `me`, `--workers {results.workers}` + shared Redis"
-            rows += [(name, load) for load in (results.workers_warm_me, *results.workers_extra)]
+            for workers, loads in results.redis_runs:
+                rows += [(f"warm `me`, `--workers {workers}` + shared Redis", load) for load in loads]
         for name, load in rows:
             if load is None:
                 continue
@@ -1005,7 +996,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_mutation(fx, out, opts)
         if args.workers > 1:
             if redis_reachable(args.redis_url):
-                run_workers(fx, results, opts, args.workers, delays[0], args.redis_url)
+                for workers in (1, args.workers):
+                    run_workers(fx, results, opts, workers, delays[0], args.redis_url)
             else:
                 results.workers_note = f"The `--workers {args.workers}` row was skipped: no Redis at {args.redis_url}."
                 log(results.workers_note)

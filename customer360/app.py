@@ -493,7 +493,6 @@ def _middleware(settings: Settings) -> list[Middleware]:
             ip_limit=settings.rate_limit_per_ip,
             principal_limit=settings.rate_limit_per_principal,
             window_seconds=settings.rate_limit_window_seconds,
-            timeout_seconds=settings.request_timeout_seconds,
             ttl_seconds=settings.cache_ttl_seconds if settings.cache_enabled and settings.cache_views else 0.0,
         ),
         Middleware(RequestIds),
