@@ -66,6 +66,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 EXPECT_ME = '"me":{"'
 EXPECT_PAGE = '"searchCustomers":{"'
 EXPECT_MUTATION = '"userErrors":[]'
+BASELINE_LABELS = {
+    "starlette": "bare Starlette JSON",
+    "strawberry": "plain Strawberry, from memory",
+    "starlette-bytes": "bare Starlette, bytes encoded once",
+}
 
 
 # --- plumbing ------------------------------------------------------------------------------------------
@@ -420,6 +425,7 @@ class Results:
     strawberry_c1: Load | None = None
     starlette_extra: list[Load] = field(default_factory=list)
     strawberry_extra: list[Load] = field(default_factory=list)
+    encoded: list[Load] = field(default_factory=list)  # the stricter baseline, at every shape then 1 connection
     workers: int = 0
     # warm `me` with Redis configured: (workers, its loads at every shape), 1 worker then --workers N
     redis_runs: list[tuple[int, list[Load]]] = field(default_factory=list)
@@ -552,7 +558,7 @@ def run_mutation(fx: Fixture, out: DelayResults, opts: Options) -> None:
 
 
 def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) -> None:
-    for kind in ("starlette", "strawberry"):
+    for kind in ("starlette", "strawberry", "starlette-bytes"):
         port = free_port()
         command = [sys.executable, str(BENCH_DIR / "baselines.py"), kind, "--host", HOST, "--port", str(port),
                    "--document", str(document)]  # fmt: skip
@@ -561,7 +567,7 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
             answer = graphql(server.graphql_url, queries.ME, None)
             if answer != json.loads(document.read_text()):
                 raise SystemExit(f"bench: the {kind} baseline does not answer the captured document")
-            label = "bare Starlette JSON" if kind == "starlette" else "plain Strawberry, from memory"
+            label = BASELINE_LABELS[kind]
             c8 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
                      connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
             extra = [
@@ -581,6 +587,8 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
                      connections=1, threads=1, duration=opts.duration)  # fmt: skip
             if kind == "starlette":
                 results.starlette, results.starlette_c1, results.starlette_extra = c8, c1, extra
+            elif kind == "starlette-bytes":
+                results.encoded = [c8, *extra, c1]
             else:
                 results.strawberry, results.strawberry_c1, results.strawberry_extra = c8, c1, extra
 
@@ -725,6 +733,15 @@ def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool
                 f"warm-cache `me` RPS >= 0.5x bare Starlette ({how}, wrk {warm.shape})",
                 f"{warm.rps:.0f} vs {bare.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 0.5,
             ))  # fmt: skip
+    if results.encoded:  # against the stricter baseline: the same answer's bytes encoded once, at each shape
+        for warm, bare, how in list(warm_pairs):
+            strict = next((b for b in results.encoded if bare and b.shape == bare.shape), None)
+            if warm and strict:
+                ratio = warm.rps / strict.rps
+                rows.append((
+                    f"(diagnostic) warm `me` RPS vs Starlette sending bytes encoded once ({how}, wrk {warm.shape})",
+                    f"{warm.rps:.0f} vs {strict.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 0.5,
+                ))  # fmt: skip
     if d.cold_me and results.strawberry:
         ratio = d.cold_me.rps / results.strawberry.rps
         rows.append((
@@ -842,6 +859,7 @@ def render(results: Results) -> str:
             ("baseline: plain Strawberry from memory", results.strawberry_c1),
             ("baseline: plain Strawberry from memory", results.strawberry),
             *(("baseline: plain Strawberry from memory", load) for load in results.strawberry_extra),
+            *(("baseline: bare Starlette, bytes encoded once", load) for load in results.encoded),
         ]
         if d is results.delays[0]:
             for workers, loads in results.redis_runs:
