@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 PATH = "/graphql"
 NOTE = "kept_answer"  # where the full path notes, on the scope's state, that its answer was a kept one
 MAX_BODY_BYTES = 64 * 1024  # a portal page's question is a few KB; bigger bodies take the full path
-ENTRIES = 10_000
+ENTRIES = 2_000  # a full `me` is ~10-20 KB: at most ~40 MB per worker; a miss falls back to the cache
 # Headers the full path sends that belong to one request, not to the answer.
 PER_REQUEST = frozenset({b"content-length", b"x-request-id", b"date", b"server"})
 
