@@ -99,6 +99,33 @@ async def test_a_repeat_is_the_same_bytes_and_headers_sent_before_graphql(demo_s
         assert kept_answers(app, "served") == fast_before + 1
 
 
+async def test_a_kept_answer_counts_against_the_rate_limits_like_any_read(demo_settings, issuer, residents):
+    settings = views_on(demo_settings, rate_limit_per_principal=3, rate_limit_per_ip=0)
+    async with running_app(settings) as (app, client):
+        token = issuer.resident_token(residents[0]["email"])
+        first = await graphql(client, ME, token)  # counted by the full path
+        for _ in range(2):
+            again, fast = await served(app, client, ME, token)  # counted here
+            assert fast and again.content == first.content
+        refused, fast = await served(app, client, ME, token)
+        assert not fast and refused.status_code == 429
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["cache-control"] == "no-store" and refused.headers["x-content-type-options"] == "nosniff"
+        other = await graphql(client, ME, issuer.resident_token(residents[1]["email"]))
+        assert other.status_code == 200  # per principal
+
+
+async def test_a_get_is_answered_from_its_own_kept_answer(demo_settings, issuer, residents):
+    async with running_app(views_on(demo_settings)) as (app, client):
+        headers = {"Authorization": f"Bearer {issuer.resident_token(residents[0]['email'])}"}
+        first = await client.get("/graphql", params={"query": ME}, headers=headers)
+        assert first.status_code == 200 and "errors" not in first.json()
+        served_before = kept_answers(app, "served")
+        again = await client.get("/graphql", params={"query": ME}, headers=headers)
+        assert again.content == first.content and kept_answers(app, "served") == served_before + 1
+
+
 async def test_another_residents_token_never_gets_someone_elses_kept_answer(demo_settings, issuer, residents):
     async with running_app(views_on(demo_settings)) as (app, client):
         mine = issuer.resident_token(residents[0]["email"])

@@ -204,7 +204,9 @@ class KeptAnswers:
             principal = await runtime.verifier.verify(question.token)
         except InvalidToken:
             return None  # the full path refuses it, and says why
-        principal = await _services(runtime).grants.checked(principal, london_today())
+        if not principal.is_resident or principal.is_acting:  # staff and actors: their checks are the full path's
+            return None
+        principal = await _services(runtime).grants.checked(principal, london_today())  # as `authenticate` does
         email = normalise_email(principal.email)
         if not principal.is_resident or principal.is_acting or not principal.email_verified or not email:
             return None
