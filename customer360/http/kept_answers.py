@@ -121,7 +121,7 @@ class KeptAnswers:
             await self._app(scope, receive, send)
             return
         runtime = scope["app"].state.runtime
-        question = await self._question(scope, receive) if _services(runtime).cache.views.enabled else None
+        question = await self._question(scope, receive) if runtime.services.cache.views.enabled else None
         if question is None:
             await self._app(scope, receive, send)
             return
@@ -206,7 +206,7 @@ class KeptAnswers:
             return None  # the full path refuses it, and says why
         if not principal.is_resident or principal.is_acting:  # staff and actors: their checks are the full path's
             return None
-        principal = await _services(runtime).grants.checked(principal, london_today())  # as `authenticate` does
+        principal = await runtime.services.grants.checked(principal, london_today())  # as `authenticate` does
         email = normalise_email(principal.email)
         if not principal.is_resident or principal.is_acting or not principal.email_verified or not email:
             return None
@@ -214,7 +214,7 @@ class KeptAnswers:
         kept = (await self._kept.get_many([question.key])).get(question.key)
         if not isinstance(kept, _Kept):
             return None
-        epoch, generation = await _services(runtime).cache.views.current(kept.customer_id)
+        epoch, generation = await runtime.services.cache.views.current(kept.customer_id)
         if epoch != kept.epoch or generation != kept.generation:
             return None
         limits = runtime.rate_limits
@@ -293,9 +293,3 @@ class KeptAnswers:
         if found is None:
             found = self._results[result] = runtime.metrics.kept_answers.labels(result)
         return found
-
-
-def _services(runtime: Runtime) -> Any:
-    """Where the runtime keeps the cache and the grant checks: on `Runtime.services` once the Context work
-    (branch ctx) lands, on the runtime itself before. Drop the fallback when both are on main."""
-    return getattr(runtime, "services", runtime)
