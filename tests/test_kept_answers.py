@@ -206,6 +206,13 @@ async def test_a_write_through_one_worker_is_read_at_once_through_another(own_co
         assert made["userErrors"] == []
         latest = (await graphql(second, ME, token)).json()["data"]["me"]
         assert latest["complaints"]["totalCount"] == before["complaints"]["totalCount"] + 2
+        # Reads arriving together share generation reads; none may be answered from before a write.
+        assert (await served(b, second, ME, token))[1]
+        made = (await graphql(first, COMPLAIN, token)).json()["data"]["makeComplaint"]
+        assert made["userErrors"] == []
+        together = await asyncio.gather(*(graphql(second, ME, token) for _ in range(8)))
+        counts = {r.json()["data"]["me"]["complaints"]["totalCount"] for r in together}
+        assert counts == {before["complaints"]["totalCount"] + 3}
 
 
 async def test_a_hung_redis_neither_stalls_a_kept_answer_nor_serves_it_past_a_write(own_council, issuer, residents):
