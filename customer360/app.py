@@ -315,6 +315,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             addresses=runtime.addresses,
             notifications=runtime.messenger.store if runtime.messenger else None,
             feedback=runtime.feedback,
+            tenancies_seen=runtime.tenancies_seen,
             actor_tokens=runtime.actor_tokens,
             grants=runtime.grants,
             attachments=runtime.attachments,

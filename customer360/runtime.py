@@ -80,6 +80,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.tenancies_seen import TenanciesSeenStore
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -134,6 +135,7 @@ class Runtime:
     changes: ChangeIntake | None = None  # the back offices' change feeds
     feedback: FeedbackStore | None = None  # residents' ratings of finished requests
     demo_backoffices: dict[str, str] | None = None  # the demo back offices' URLs, by system (and NOTIFY)
+    tenancies_seen: TenanciesSeenStore | None = None  # tenants' tenancies as last seen (repairs while it is down)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an `Authorization` header; raises `InvalidToken` for a bad one."""
@@ -314,6 +316,7 @@ async def start_runtime(
         payments=payments,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
+        tenancies_seen=TenanciesSeenStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(

@@ -21,6 +21,7 @@ from customer360.resolvers.directory import (
     DefinedServices,
     ListedServices,
     SubmissionLog,
+    TenanciesSeen,
 )
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
@@ -83,6 +84,7 @@ class Context:
     partial_errors: list[GraphQLError] = field(default_factory=list)
     notifications: NotificationStore | None = None  # contact preferences and messages sent
     feedback: FeedbackStore | None = None  # residents' ratings of finished requests
+    tenancies_seen: TenanciesSeen | None = None  # tenants' tenancies as last seen (a repair while the office is down)
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:
         self.partial_errors.append(GraphQLError(message, path=info.path.as_list(), extensions={"code": "FORBIDDEN"}))
