@@ -4,6 +4,7 @@ ways to pay rent and report a repair. Nothing is written here."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,7 +15,7 @@ from customer360.portal.sessions import Session, Sessions
 from customer360.portal.web import resident_page
 
 PATH = "/your-home"
-# Announced by the Direct Debit work; until it lands this address is where its page will be.
+# The Direct Debit journey's page (its own module), for a Council Tax or rent account reference.
 DIRECT_DEBIT = "/direct-debit"
 
 TENURES = {
@@ -60,8 +61,11 @@ WORDS: dict[str, Any] = {
 }
 
 
-def direct_debit_link(account_reference: str) -> str:
-    return f"{DIRECT_DEBIT}?account={account_reference}"
+def direct_debit_link(request: Request, account_reference: str) -> str | None:
+    """Where to set up a Direct Debit for the account; None where this portal has no such page (a council
+    that does not collect rent by Direct Debit online): no link to a page that is not there."""
+    served = any(getattr(route, "path", None) == DIRECT_DEBIT for route in request.app.routes)
+    return f"{DIRECT_DEBIT}?{urlencode({'account': account_reference})}" if served else None
 
 
 @resident_page
@@ -73,7 +77,7 @@ async def your_home(request: Request, session: Session, _sessions: Sessions, _fi
     for tenancy in tenancies:
         repairs = [edge["node"] for edge in tenancy["repairs"]["edges"]]
         tenancy["in_progress"] = [r for r in repairs if r["completedOn"] is None]
-        tenancy["direct_debit"] = direct_debit_link(tenancy["rentAccount"]["reference"])
+        tenancy["direct_debit"] = direct_debit_link(request, tenancy["rentAccount"]["reference"])
     return page(
         "your_home.html",
         session,
