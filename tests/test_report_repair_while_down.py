@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
 
+from customer360.demo import council
 from customer360.domain.requests import DeliveryState
 from customer360.domain.systems import SourceSystem
+from customer360.sources.housing_management import sql as housing_management_sql
+from customer360.store.database import create_engine
 from customer360.store.tables import tenancies_seen
 from tests.support import graphql, running_app
 from tests.test_report_issue_while_open311_down import on_gateway, submission
@@ -124,3 +127,35 @@ async def test_a_tenancy_seen_longer_ago_than_four_weeks_is_not_used(own_council
         answer = (await graphql(client, REPORT, token, _report(tenancy))).json()["data"]["reportRepair"]
         assert [e["code"] for e in answer["userErrors"]] == ["SOURCE_UNAVAILABLE"]
         assert await app.state.runtime.outbox.pending_count() == 0
+
+
+async def test_a_tenancy_ended_since_it_was_last_seen_is_refused_on_delivery_for_the_housing_team(
+    own_council, issuer, residents
+):
+    async with running_app(own_council) as (_, client):
+        ((token, tenancy),) = await _tenants(client, issuer, residents, 1)
+    async with running_app(replace(own_council, demo_sources_down=DOWN)) as (app, client):
+        answer = (await graphql(client, REPORT, token, _report(tenancy))).json()["data"]["reportRepair"]
+        reference = answer["repair"]["reference"]
+        # While the office was down the tenancy ended (a transfer, say): the office refuses the repair.
+        await on_housing_management(
+            own_council,
+            update(housing_management_sql.tenancies)
+            .where(housing_management_sql.tenancies.c.tenancy_ref == tenancy)
+            .values(ends_on=date.today() - timedelta(days=1)),
+        )
+        await _back(app)
+        (delivery,) = (await submission(app, reference)).deliveries
+        assert delivery.state is DeliveryState.FAILED, "refused for good, not retried for ever, never lost"
+        cases = await app.state.runtime.cases.cases(["housing"], open_only=True, first=10)
+        assert [case.reference for case in cases] == [reference]
+    assert await _repairs_recorded(own_council, reference) == 0
+
+
+async def on_housing_management(settings: Any, statement: Any) -> None:
+    engine = create_engine(council.database_urls(settings)[SourceSystem.HOUSING_MANAGEMENT])
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(statement)
+    finally:
+        await engine.dispose()
