@@ -14,9 +14,9 @@ from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
 from tests.portal_support import REFERENCE, csrf_of, sign_in
 from tests.support import graphql, running_app
+from tests.tenancy_support import add_a_repair_about_to_miss, tenant_and_not
 from tests.test_portal import h1
 from tests.test_portal_journeys import send_twice_and_again
-from tests.test_portal_your_home_browser import tenant_and_not
 from tests.test_report_issue_while_open311_down import submission
 from tests.test_report_repair import _repairs_recorded
 
@@ -92,3 +92,17 @@ async def test_with_the_housing_system_down_a_repair_is_kept_and_delivered_later
         await sign_in(client, tenant["email"])
         assert reference in (await client.get("/your-home")).text
     assert await _repairs_recorded(own_council, reference) == 1
+
+
+async def test_a_repair_about_to_miss_a_deadline_is_flagged_in_repairs_in_progress(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    async with running_app(own_council) as (_app, client):
+        tenant, tenancy, _ = await tenant_and_not(client, issuer, residents)
+        reference = await add_a_repair_about_to_miss(own_council, tenancy["reference"])
+        await sign_in(client, tenant["email"])
+        home = (await client.get("/your-home")).text
+    (card,) = [card for card in home.split('class="govuk-summary-card"') if reference in card]
+    assert "A deadline on this repair is due very soon." in card
+    assert card.count("Due very soon") == 2, "make safe and investigate, each within 24 hours"
+    assert "Required by Awaab’s Law" in card  # noqa: RUF001 (the page's own apostrophe)

@@ -18,35 +18,18 @@ from customer360.settings import Settings
 from tests.browser import axe_violations, chromium
 from tests.portal_support import REFERENCE
 from tests.support import graphql, serving_app
+from tests.tenancy_support import add_a_repair_about_to_miss, tenant_and_not
 from tests.test_portal_browser import Audit, sign_in
 from tests.test_portal_browser_journeys import NoAudit, panel_reference
 from tests.test_staff_dashboard_browser import (
     chromium_page,
     dashboard_on_a_port,
     expect_text,
+    rows_of,
     screenshots,
 )
 
-TENANCIES = """{ me { tenancies { reference endDate
-  rentAccount { balance { pence formatted } arrears { pence formatted } } } } }"""
 REQUESTS = "{ me { requests(first: 100) { edges { node { reference serviceCode } } } } }"
-
-
-async def tenant_and_not(
-    client: Any, issuer: DemoIssuer, residents: list[dict[str, str]]
-) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
-    """A resident with one current tenancy, and one with none."""
-    tenant = other = None
-    for resident in residents:
-        held = (await graphql(client, TENANCIES, issuer.resident_token(resident["email"]))).json()["data"]["me"]
-        current = [t for t in held["tenancies"] if t["endDate"] is None]
-        if len(current) == 1 and tenant is None:
-            tenant = (resident, current[0])
-        if not held["tenancies"] and other is None:
-            other = resident
-        if tenant and other:
-            return tenant[0], tenant[1], other
-    raise AssertionError("the demo residents need a tenant and a resident without a tenancy")
 
 
 async def your_home(page: Any, tenancy: dict[str, Any], audit: Any, direct_debit_served: bool) -> None:
@@ -168,6 +151,7 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         mutation = "mutation($input: ReportRepairInput!) { reportRepair(input: $input) { repair { reference } } }"
         made = await graphql(client, mutation, issuer.resident_token(tenant["email"]), {"input": report})
         reference = made.json()["data"]["reportRepair"]["repair"]["reference"]
+    flagged = await add_a_repair_about_to_miss(own_council, tenancy["reference"])
     async with dashboard_on_a_port(own_council) as base_url, chromium_page(bypass_csp=True) as page:
         await page.goto(f"{base_url}/staff")
         await page.get_by_label("Staff token").fill(issuer.staff_token("Hana Housing", [Role.HOUSING]))
@@ -184,5 +168,8 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         assert (arrears["formatted"] if arrears["pence"] > 0 else "None") in row
         repairs = await page.get_by_role("table", name="Open repairs").inner_text()
         assert reference in repairs and "Investigate" in repairs and "Awaab\u2019s Law" in repairs
+        rows = await rows_of(page.get_by_role("table", name="Open repairs"))
+        assert rows[flagged][-1] == "About to miss a deadline"
+        assert rows[reference][-1] == "\N{EN DASH}", "a repair reported now is not flagged"
         await page.screenshot(path=shots / "staff-customer-tenancy.png", full_page=True)
         assert await axe_violations(page) == []

@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlalchemy import delete, update
 
-from customer360.demo import council
 from customer360.domain.requests import DeliveryState
 from customer360.domain.systems import SourceSystem
 from customer360.sources.housing_management import sql as housing_management_sql
-from customer360.store.database import create_engine
 from customer360.store.tables import tenancies_seen
 from tests.support import graphql, running_app
+from tests.tenancy_support import on_housing_management
 from tests.test_report_issue_while_open311_down import on_gateway, submission
 from tests.test_report_repair import REPAIRS, REPORT, _post, _repairs_recorded, _tenants
 
@@ -150,12 +149,3 @@ async def test_a_tenancy_ended_since_it_was_last_seen_is_refused_on_delivery_for
         cases = await app.state.runtime.cases.cases(["housing"], open_only=True, first=10)
         assert [case.reference for case in cases] == [reference]
     assert await _repairs_recorded(own_council, reference) == 0
-
-
-async def on_housing_management(settings: Any, statement: Any) -> None:
-    engine = create_engine(council.database_urls(settings)[SourceSystem.HOUSING_MANAGEMENT])
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(statement)
-    finally:
-        await engine.dispose()
