@@ -96,6 +96,7 @@ async def repair_in_progress(page: Any, base_url: str, reference: str, audit: An
     await card.wait_for()
     text = await card.inner_text()
     assert "Back bedroom" in text and "Investigate the hazard" in text
+    assert await card.get_by_role("link", name=reference).get_attribute("href") == f"/my-requests/{reference}"
     await audit.check("your-home-repairs")
     await page.goto(f"{base_url}/my-requests")
     assert reference in await page.locator("main").inner_text(), "a repair is in My requests too"
