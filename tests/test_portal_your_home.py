@@ -54,8 +54,26 @@ async def test_a_double_click_reports_one_repair(
         reference = REFERENCE.search(confirmation.text)
         assert reference and "Finish the repair" in confirmation.text  # heating: urgent, done in 5 working days
         mine = (await graphql(client, REQUESTS, issuer.resident_token(tenant["email"]))).json()["data"]["me"]
+        one = await client.get(f"/my-requests/{reference.group(0)}")  # linked from Repairs in progress
+        assert one.status_code == 200 and h1(one.text) == reference.group(0)
     made = [e["node"]["reference"] for e in mine["requests"]["edges"] if e["node"]["serviceCode"] == "REPAIR"]
     assert made == [reference.group(0)], "one repair for three sendings"
+
+
+async def test_another_residents_tenancy_sent_in_the_form_is_refused_beside_the_field(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    async with running_app(own_council) as (_app, client):
+        tenant, _tenancy, _ = await tenant_and_not(client, issuer, residents)
+        others = [r for r in residents if r["email"] != tenant["email"]]
+        _other, theirs, _ = await tenant_and_not(client, issuer, others)
+        await sign_in(client, tenant["email"])
+        question = await client.get(START)
+        tampered = {**ANSWERS, "tenancy": theirs["reference"], "csrf_token": csrf_of(question.text)}
+        await client.post(START, data=tampered)
+        assert await send_twice_and_again(client, START + "/check-answers") == [START] * 3
+        refused = await client.get(START)
+        assert 'href="#tenancy">That is not a tenancy of yours' in refused.text
 
 
 async def test_with_the_housing_system_down_a_repair_is_kept_and_delivered_later(
