@@ -12,6 +12,7 @@ process while they are unchanged: reading "Your home" must not cost a database w
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -22,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.tenancies import TenancyHeld
+from customer360.store.database import STORE_ERRORS
 from customer360.store.tables import tenancies_seen
 from customer360.store.times import as_utc
 
+log = logging.getLogger("customer360.store")
 REFRESH_EVERY_SECONDS = 3_600.0
 # How long a tenancy as last seen stands in for the office: tenancies change rarely, and a repair on one
 # that has since ended is refused by the office on delivery and reaches the housing team, never lost.
@@ -75,6 +78,11 @@ class TenanciesSeenStore:
                     await conn.execute(insert(tenancies_seen), rows)
         except IntegrityError:
             return  # another worker wrote the same tenants at the same moment: its rows are as good
+        except STORE_ERRORS as error:
+            # Remembering is a side effect of a read: the tenant still sees their home, and the next live
+            # read tries again. Counted by kind only: tenant ids are personal data.
+            log.warning("tenancies as last seen not kept this time (%s)", type(error).__name__)
+            return
         for tenant_id, held in due.items():
             self._written[tenant_id] = (held, self._monotonic())
             self._written.move_to_end(tenant_id)
