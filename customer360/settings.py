@@ -95,6 +95,8 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     max_uploads_per_request: int = 3
     max_upload_pixels: int = 40_000_000  # a 40-megapixel photo; a decompression bomb claims far more
+    # How long a street report's Open311 `media_url` works (docs/attachments.md: the contractor's copy).
+    open311_media_days: float = 14.0
     request_timeout_seconds: float = 30.0
     # SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer's
     # health checks take the replica out before it stops listening (0: stop at once).
@@ -212,6 +214,7 @@ class Settings:
             max_upload_bytes=int(_number(env, "C360_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             max_uploads_per_request=int(_number(env, "C360_MAX_UPLOADS_PER_REQUEST", 3)),
             max_upload_pixels=int(_number(env, "C360_MAX_UPLOAD_PIXELS", 40_000_000)),
+            open311_media_days=_number(env, "C360_OPEN311_MEDIA_DAYS", 14),
             request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
             drain_seconds=_number(env, "C360_DRAIN_SECONDS", 5.0),
             rate_limit_per_ip=int(_number(env, "C360_RATE_LIMIT_PER_IP", 600)),

@@ -147,8 +147,8 @@ async def test_actor_tokens_never_reach_anyone_their_grant_does_not_cover(own_co
                     await conn.execute(
                         update(access_grants).where(access_grants.c.id == grant_id).values(expires_on=ended)
                     )
-                await app.state.runtime.grants.forget(
-                    await app.state.runtime.grants.store.get(grant_id), london_today()
+                await app.state.runtime.services.grants.forget(
+                    await app.state.runtime.services.grants.store.get(grant_id), london_today()
                 )
 
         leaks = []

@@ -104,7 +104,7 @@ async def test_with_the_housing_system_down_a_repair_is_kept_and_delivered_later
     # Later, the system back (a new process: the first one's circuit to it opened after so many failures).
     async with running_app(own_council) as (app, client):
         later = datetime.now(UTC) + timedelta(hours=1)
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
         assert (await submission(app, reference)).delivery_state is DeliveryState.DELIVERED
         await sign_in(client, tenant["email"])

@@ -40,7 +40,7 @@ async def _back(app: Any) -> None:
     """HOUSING_MANAGEMENT is back: two relay passes at once (a second worker), then a later one."""
     app.state.runtime.faults.down.clear()
     later = datetime.now(UTC) + timedelta(hours=1)
-    deliverer = app.state.runtime.writes.deliverer
+    deliverer = app.state.runtime.services.writes.deliverer
     await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
     await deliverer.run_due(now=later + timedelta(hours=1))
 
@@ -146,6 +146,6 @@ async def test_a_tenancy_ended_since_it_was_last_seen_is_refused_on_delivery_for
         await _back(app)
         (delivery,) = (await submission(app, reference)).deliveries
         assert delivery.state is DeliveryState.FAILED, "refused for good, not retried for ever, never lost"
-        cases = await app.state.runtime.cases.cases(["housing"], open_only=True, first=10)
+        cases = await app.state.runtime.services.cases.cases(["housing"], open_only=True, first=10)
         assert [case.reference for case in cases] == [reference]
     assert await _repairs_recorded(own_council, reference) == 0

@@ -54,11 +54,12 @@ async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilT
 
 async def _remember(info: Info[Context, Any], tenant_ids: list[str], found: list[list[CouncilTenancyRecord]]) -> None:
     """What HOUSING_MANAGEMENT showed, kept as last seen (never an answer from a last known copy)."""
-    seen = info.context.tenancies_seen
-    if seen is None or TENANCIES_BY_TENANT.namespace in info.context.loaders.stale.ages:
+    if TENANCIES_BY_TENANT.namespace in info.context.stale.ages:
         return
     shown = zip(tenant_ids, found, strict=True)
-    await seen.remember({tenant_id: [tenancy.held() for tenancy in held] for tenant_id, held in shown})
+    await info.context.services.tenancies_seen.remember(
+        {tenant_id: [tenancy.held() for tenancy in held] for tenant_id, held in shown}
+    )
 
 
 def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
@@ -96,9 +97,8 @@ async def tenancies_for_a_repair(info: Info[Context, Any], customer_id: str) -> 
     live = await tenancies_or_problem(info, customer_id)
     if not isinstance(live, Problem):
         return [tenancy.held() for tenancy in live]
-    seen = info.context.tenancies_seen
     tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
-    last_seen = await seen.last_seen(tenant_ids) if seen is not None else None
+    last_seen = await info.context.services.tenancies_seen.last_seen(tenant_ids)
     return live if last_seen is None else last_seen
 
 
