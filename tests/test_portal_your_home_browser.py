@@ -174,3 +174,15 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         assert rows[reference][-1] == "\N{EN DASH}", "a repair reported now is not flagged"
         await page.screenshot(path=shots / "staff-customer-tenancy.png", full_page=True)
         assert await axe_violations(page) == []
+
+        # The revenues team may not see rent accounts: the section says so rather than "none".
+        await page.evaluate("sessionStorage.clear()")
+        await page.goto(f"{base_url}/staff")
+        await page.get_by_label("Staff token").fill(issuer.staff_token("Rae Revenues", [Role.REVENUES]))
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Name, email or postcode").fill(tenant["email"])
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_role("button", name=tenant["name"]).first.click()
+        await expect_text(page.locator("#customer-status"), "Record loaded")
+        await expect_text(page.locator("#customer-view"), "Council tenancy: not shown to your role.")
+        assert tenancy["reference"] not in await page.locator("#customer-view").inner_text()

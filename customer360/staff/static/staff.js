@@ -48,7 +48,9 @@
     const unavailable = errors
       .filter((e) => (e.extensions || {}).code === "SOURCE_UNAVAILABLE")
       .map((e) => e.extensions.source);
-    return { data: body.data, unavailable: [...new Set(unavailable)] };
+    // Fields the token's roles may not see (a tenancy for the revenues team): named, not shown as "none".
+    const forbidden = errors.filter((e) => (e.extensions || {}).code === "FORBIDDEN").map((e) => (e.path || []).join("."));
+    return { data: body.data, unavailable: [...new Set(unavailable)], forbidden };
   }
 
   function explain(error) {
@@ -263,8 +265,9 @@
     view.replaceChildren();
     status.textContent = "Loading the customer's record…";
     try {
-      const { data, unavailable } = await graphql(CUSTOMER, { id });
+      const { data, unavailable, forbidden } = await graphql(CUSTOMER, { id });
       const customer = data.customer;
+      if (customer) customer.tenanciesForbidden = forbidden.includes("customer.tenancies");
       if (!customer) {
         status.textContent = "This customer was not found, or is not yours to see.";
         $("customer-heading").focus();
@@ -299,7 +302,7 @@
       table("Discounts", ["Kind", "Account", "Status", "Percent", "From", "To"],
         c.discounts.map((d) => [words(d.kind), d.accountReference, words(d.status), `${d.percent}%`, date(d.startsOn), date(d.endsOn)]),
         [3]),
-      ...tenancyView(c.tenancies),
+      ...tenancyView(c.tenancies, c.tenanciesForbidden),
       el("h2", {}, "Requests"),
       requestsView(edges(c.requests)),
       el("h2", {}, "Complaints"),
@@ -322,7 +325,8 @@
 
   // A council tenant's home: the tenancy, the rent account's arrears, and open repairs with their deadlines,
   // those about to be missed (or missed) flagged first in words, not colour alone.
-  function tenancyView(tenancies) {
+  function tenancyView(tenancies, forbidden) {
+    if (forbidden) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: not shown to your role.")];
     const held = (tenancies || []).filter((t) => !t.endDate);
     if (!held.length) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: none.")];
     const open = held.flatMap((t) => edges(t.repairs).filter((r) => !r.completedOn));
