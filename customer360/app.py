@@ -42,6 +42,7 @@ from customer360.http.body_limit import MULTIPART_OVERHEAD, BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.draining import Drain
+from customer360.http.gateway_secret import GatewaySecret
 from customer360.http.headers import SecurityHeaders
 from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
 from customer360.http.persisted_queries import (
@@ -400,14 +401,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *(
             Route(
                 path,
-                Authenticated(
-                    endpoint,
-                    principal_limit=settings.rate_limit_per_principal,
-                    window_seconds=settings.rate_limit_window_seconds,
+                GatewaySecret(
+                    Authenticated(
+                        endpoint,
+                        principal_limit=settings.rate_limit_per_principal,
+                        window_seconds=settings.rate_limit_window_seconds,
+                    ),
+                    secret=secret,
                 ),
                 methods=["GET", "POST"],
             )
-            for path, endpoint in (("/graphql", graphql), ("/subgraph", subgraph))
+            # The subgraph may answer the council's gateway only (`C360_SUBGRAPH_SECRET`); /graphql answers anyone.
+            for path, endpoint, secret in (
+                ("/graphql", graphql, None),
+                ("/subgraph", subgraph, settings.subgraph_secret),
+            )
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

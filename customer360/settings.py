@@ -40,6 +40,8 @@ class Settings:
     staff_oidc_private_key: Path | None = None
     # Production: /metrics answers only a scraper that sends `Authorization: Bearer <this>`.
     metrics_token: str | None = field(default=None, repr=False)
+    # /subgraph answers only a gateway that sends this as `X-Subgraph-Secret` (http/gateway_secret.py).
+    subgraph_secret: str | None = field(default=None, repr=False)
     cache_enabled: bool = True
     cache_ttl_seconds: float = 30.0
     # Whole answers to residents' own reads (cache/views.py); `serve --workers N` turns them off without Redis.
@@ -177,6 +179,7 @@ class Settings:
                 Path(env["C360_STAFF_OIDC_PRIVATE_KEY"]) if env.get("C360_STAFF_OIDC_PRIVATE_KEY") else None
             ),
             metrics_token=env.get("C360_METRICS_TOKEN") or None,
+            subgraph_secret=env.get("C360_SUBGRAPH_SECRET") or None,
             cache_enabled=cache == "on",
             cache_views=_choice(env, "C360_CACHE_VIEWS", ("on", "off"), "on") == "on",
             cache_ttl_seconds=_number(env, "C360_CACHE_TTL_SECONDS", 30.0),
