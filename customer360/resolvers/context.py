@@ -29,7 +29,7 @@ from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
 
-if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+if TYPE_CHECKING:  # commands are the resolvers' siblings (neither imports the other): only their types are named
     from aiodataloader import DataLoader
 
     from customer360.analytics.figures import Analytics
