@@ -1,0 +1,220 @@
+"""OpenTelemetry traces, received as an OTLP back end receives them.
+
+A small OTLP/HTTP receiver runs in the test (a thread on a loopback port), decoding each export with the
+protocol's own messages (`opentelemetry-proto`). The gateway is started with `OTEL_EXPORTER_OTLP_ENDPOINT`
+pointing at it, as an operator would; the demo Open311 back office it calls is the real demo app, traced
+too, so the span it records for the call it served says which `traceparent` it was sent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
+
+from customer360 import tracing
+from customer360.auth.principal import Role
+from tests.support import free_port, graphql, running_app
+
+ME = """
+query MyAccount { me { name councilTaxAccounts { balance { formatted } } benefitClaims { reference }
+  requests(first: 5) { totalCount edges { node { reference status } } } } }
+"""
+UPSTREAM_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+UPSTREAM_SPAN = "00f067aa0ba902b7"
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    service: str
+    trace_id: str
+    span_id: str
+    parent_id: str
+    name: str
+    kind: int
+    attributes: dict[str, Any]
+
+
+@dataclass
+class OtlpReceiver:
+    """What an OTLP/HTTP collector would be sent: `POST /v1/traces`, protobuf `ExportTraceServiceRequest`."""
+
+    spans: list[ReceivedSpan] = field(default_factory=list)
+    exports: int = 0
+
+    def take(self, body: bytes) -> None:
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        self.exports += 1
+        for resource_spans in request.resource_spans:
+            resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    self.spans.append(
+                        ReceivedSpan(
+                            service=str(resource.get("service.name")),
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_id=span.parent_span_id.hex(),
+                            name=span.name,
+                            kind=span.kind,
+                            attributes={a.key: _value(a.value) for a in span.attributes},
+                        )
+                    )
+
+    def trace(self, trace_id: str) -> list[ReceivedSpan]:
+        return [span for span in self.spans if span.trace_id == trace_id]
+
+
+def _value(value: Any) -> Any:
+    return getattr(value, value.WhichOneof("value")) if value.WhichOneof("value") else None
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
+    received = OtlpReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            if self.path == "/v1/traces":
+                received.take(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    try:
+        yield received
+    finally:
+        tracing.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def _one(spans: list[ReceivedSpan], name: str) -> ReceivedSpan:
+    found = [span for span in spans if span.name == name]
+    assert len(found) == 1, (name, sorted(span.name for span in spans))
+    return found[0]
+
+
+async def test_a_residents_me_is_one_trace_down_to_each_back_office_call_and_the_open311_server(
+    receiver, demo_settings, issuer, residents
+):
+    resident = residents[0]
+    async with running_app(demo_settings) as (_, client):
+        response = await graphql(client, ME, issuer.resident_token(resident["email"]))
+        assert "errors" not in response.json(), response.json()
+    # The app's lifespan has ended: the provider was shut down, so every span has been exported.
+
+    [http] = [span for span in receiver.spans if span.name == "POST /graphql"]
+    spans = receiver.trace(http.trace_id)
+    assert http.parent_id == "" and http.kind == SpanMessage.SPAN_KIND_SERVER
+    assert http.attributes["http.response.status_code"] == 200
+    assert http.service == "customer360"
+
+    operation = _one(spans, "query MyAccount")
+    assert operation.parent_id == http.span_id
+    assert operation.attributes["graphql.operation.name"] == "MyAccount"
+    assert operation.attributes["graphql.operation.type"] == "query"
+    assert len(operation.attributes["graphql.document.hash"]) == 64
+    assert operation.attributes["graphql.errors"] == 0
+
+    # A span per back-office call (the cache is off in these tests: every read is a miss), each under a read
+    # through the cache, under the operation.
+    by_id = {span.span_id: span for span in spans}
+
+    def under_operation(span: ReceivedSpan) -> bool:
+        while span.parent_id in by_id:
+            span = by_id[span.parent_id]
+            if span is operation:
+                return True
+        return False
+
+    calls = [span for span in spans if "c360.source.system" in span.attributes]
+    systems = {call.attributes["c360.source.system"] for call in calls}
+    assert {"REVENUES", "BENEFITS", "STREET_SCENE"} <= systems, systems
+    assert all(call.kind == SpanMessage.SPAN_KIND_CLIENT and under_operation(call) for call in calls)
+    reads = [span for span in spans if span.name.startswith("read ")]
+    assert reads and all(read.attributes["c360.cache.misses"] == read.attributes["c360.keys"] for read in reads)
+    batched = [call for call in calls if "c360.source.keys" in call.attributes]
+    assert batched and all(call.attributes["c360.source.keys"] >= 1 for call in batched)
+    # The store's query groups are there too (the resident's golden record, their links).
+    assert any(span.name.startswith("store customers.") for span in spans)
+
+    # The Open311 back office continued the trace from the `traceparent` it was sent: its server span is in
+    # the same trace, a child of the gateway's call to it.
+    open311_calls = {call.span_id for call in calls if call.attributes["c360.source.system"] == "STREET_SCENE"}
+    served = [span for span in spans if span.kind == SpanMessage.SPAN_KIND_SERVER and span is not http]
+    assert served, sorted(span.name for span in spans)
+    assert any(span.parent_id in open311_calls and span.name.startswith("GET /requests") for span in served), [
+        (span.name, span.parent_id) for span in served
+    ]
+
+
+async def test_a_trace_started_by_an_upstream_gateway_is_continued(receiver, demo_settings, issuer, residents):
+    traceparent = f"00-{UPSTREAM_TRACE}-{UPSTREAM_SPAN}-01"
+    async with running_app(demo_settings) as (_, client):
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ me { name } }"},
+            headers={"Authorization": f"Bearer {issuer.resident_token(residents[1]['email'])}", "traceparent": traceparent},
+        )
+        assert response.status_code == 200 and "errors" not in response.json()
+
+    spans = receiver.trace(UPSTREAM_TRACE)
+    http = _one(spans, "POST /graphql")
+    assert http.parent_id == UPSTREAM_SPAN
+    assert _one(spans, "query").parent_id == http.span_id
+
+
+async def test_no_span_carries_a_variable_a_value_or_the_query_string(
+    receiver, demo_settings, issuer, residents, staff_token
+):
+    resident = residents[2]
+    searched = resident["name"].split()[-1]
+    staff = {"Authorization": f"Bearer {staff_token(Role.CUSTOMER_SERVICES)}", "X-Access-Purpose": "automated test"}
+    search = "query Find($q: String!) { searchCustomers(query: $q, first: 3) { edges { node { name email } } } }"
+    literal = f'{{ searchCustomers(query: "{searched}", first: 3) {{ edges {{ node {{ name }} }} }} }}'
+    async with running_app(demo_settings) as (_, client):
+        assert (await client.post("/graphql", json={"query": search, "variables": {"q": searched}}, headers=staff)).status_code == 200
+        assert (await client.get("/graphql", params={"query": search, "variables": f'{{"q": "{searched}"}}'}, headers=staff)).status_code == 200
+        assert (await client.post("/graphql", json={"query": literal}, headers=staff)).status_code == 200
+        assert "errors" not in (await graphql(client, ME, issuer.resident_token(resident["email"]))).json()
+
+    assert len({span.trace_id for span in receiver.spans if span.name in ("POST /graphql", "GET /graphql")}) == 4
+    recorded = [str(value) for span in receiver.spans for value in (span.name, *span.attributes.values())]
+    for secret in (searched, resident["email"], resident["name"], "variables", "query="):
+        assert not [value for value in recorded if secret.lower() in value.lower()], secret
+
+
+def test_tracing_is_off_without_an_otlp_endpoint():
+    assert not tracing.wanted({})
+    assert not tracing.wanted({"OTEL_SERVICE_NAME": "customer360", "OTEL_TRACES_SAMPLER": "always_on"})
+    assert tracing.wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
+    assert tracing.wanted({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"})
+    assert not tracing.wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "true"})
+    assert not tracing.wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_EXPORTER": "none"})
+    # Off, a span is the one shared empty context, and no traceparent goes out.
+    assert not tracing.active()
+    with tracing.span("anything") as span:
+        assert span is None
+        assert tracing.outgoing_headers() == {}
