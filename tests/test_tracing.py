@@ -9,6 +9,9 @@ too, so the span it records for the call it served says which `traceparent` it w
 from __future__ import annotations
 
 import gzip
+import io
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 
 from customer360 import tracing
 from customer360.auth.principal import Role
+from customer360.logging_config import HANDLER_NAME, configure_logging
 from tests.support import free_port, graphql, running_app
 
 ME = """
@@ -176,7 +180,10 @@ async def test_a_trace_started_by_an_upstream_gateway_is_continued(receiver, dem
         response = await client.post(
             "/graphql",
             json={"query": "{ me { name } }"},
-            headers={"Authorization": f"Bearer {issuer.resident_token(residents[1]['email'])}", "traceparent": traceparent},
+            headers={
+                "Authorization": f"Bearer {issuer.resident_token(residents[1]['email'])}",
+                "traceparent": traceparent,
+            },
         )
         assert response.status_code == 200 and "errors" not in response.json()
 
@@ -195,8 +202,12 @@ async def test_no_span_carries_a_variable_a_value_or_the_query_string(
     search = "query Find($q: String!) { searchCustomers(query: $q, first: 3) { edges { node { name email } } } }"
     literal = f'{{ searchCustomers(query: "{searched}", first: 3) {{ edges {{ node {{ name }} }} }} }}'
     async with running_app(demo_settings) as (_, client):
-        assert (await client.post("/graphql", json={"query": search, "variables": {"q": searched}}, headers=staff)).status_code == 200
-        assert (await client.get("/graphql", params={"query": search, "variables": f'{{"q": "{searched}"}}'}, headers=staff)).status_code == 200
+        assert (
+            await client.post("/graphql", json={"query": search, "variables": {"q": searched}}, headers=staff)
+        ).status_code == 200
+        assert (
+            await client.get("/graphql", params={"query": search, "variables": f'{{"q": "{searched}"}}'}, headers=staff)
+        ).status_code == 200
         assert (await client.post("/graphql", json={"query": literal}, headers=staff)).status_code == 200
         assert "errors" not in (await graphql(client, ME, issuer.resident_token(resident["email"]))).json()
 
@@ -218,3 +229,22 @@ def test_tracing_is_off_without_an_otlp_endpoint():
     with tracing.span("anything") as span:
         assert span is None
         assert tracing.outgoing_headers() == {}
+
+
+def test_every_log_line_carries_the_trace_id_while_tracing_is_on(receiver):
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    log = logging.getLogger("customer360.test_tracing")
+    try:
+        log.info("before tracing starts")
+        assert tracing.start()
+        with tracing.span("a unit of work") as span:
+            assert span is not None
+            log.info("inside a span")
+            expected = format(span.get_span_context().trace_id, "032x")
+        log.info("after it")
+    finally:
+        logging.getLogger().removeHandler(next(h for h in logging.getLogger().handlers if h.get_name() == HANDLER_NAME))
+    before, inside, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert "trace_id" not in before and "trace_id" not in after
+    assert inside["trace_id"] == expected
