@@ -8,6 +8,7 @@ too, so the span it records for the call it served says which `traceparent` it w
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -25,7 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 from customer360 import tracing
 from customer360.auth.principal import Role
 from customer360.logging_config import HANDLER_NAME, configure_logging
-from tests.support import free_port, graphql, running_app
+from tests.support import free_port, graphql, running_app, settings_with
 
 ME = """
 query MyAccount { me { name councilTaxAccounts { balance { formatted } } benefitClaims { reference }
@@ -248,3 +249,32 @@ def test_every_log_line_carries_the_trace_id_while_tracing_is_on(receiver):
     before, inside, after = (json.loads(line) for line in stream.getvalue().splitlines())
     assert "trace_id" not in before and "trace_id" not in after
     assert inside["trace_id"] == expected
+
+
+MAKE = """mutation Complain($input: MakeComplaintInput!) { makeComplaint(input: $input) {
+  complaint { reference delivery { state } } userErrors { code } } }"""
+COMPLAINT = {"subject": "Bin crew Zebedee", "description": "Zebedee left the bins open.", "serviceArea": "waste"}
+
+
+async def test_a_write_shows_its_outbox_delivery_and_the_relay_its_passes(receiver, own_council, issuer, residents):
+    settings = settings_with(own_council, outbox_interval_seconds=0.2)
+    async with running_app(settings) as (_, client):
+        made = (await graphql(client, MAKE, issuer.resident_token(residents[3]["email"]), {"input": COMPLAINT})).json()
+        assert made["data"]["makeComplaint"]["userErrors"] == []
+        assert made["data"]["makeComplaint"]["complaint"]["delivery"]["state"] == "DELIVERED"
+        await asyncio.sleep(0.5)  # a pass or two of the relay
+
+    operation = _one(receiver.spans, "mutation Complain")
+    spans = receiver.trace(operation.trace_id)
+    deliveries = [span for span in spans if span.name.startswith("deliver ")]
+    [delivery] = [span for span in deliveries if span.attributes["c360.outbox.destination"] == "CRM"]
+    assert delivery.attributes["c360.outbox.attempt"] == 1 and delivery.attributes["c360.outbox.delivered"] is True
+    assert any(
+        span.parent_id == delivery.span_id and span.attributes.get("c360.source.system") == "CRM" for span in spans
+    ), sorted(span.name for span in spans)
+
+    passes = [span for span in receiver.spans if span.name == "pass outbox relay"]
+    assert passes and all(span.parent_id == "" and span.attributes["c360.pass"] == "outbox relay" for span in passes)
+    assert any(span.name.startswith("store outbox.") for span in receiver.trace(passes[0].trace_id))
+    recorded = [str(value) for span in receiver.spans for value in (span.name, *span.attributes.values())]
+    assert not [value for value in recorded if "Zebedee" in value]

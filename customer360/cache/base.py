@@ -185,7 +185,11 @@ class ReadThrough:
         (a DataLoader fails those keys alone)."""
         if not tracing.active():
             return await self._get_each(namespace, keys, fetch, missing, stale)
-        attributes: tracing.Attributes = {"c360.cache.namespace": namespace, "c360.cache.layer": self._cache.layer, "c360.keys": len(keys)}
+        attributes: tracing.Attributes = {
+            "c360.cache.namespace": namespace,
+            "c360.cache.layer": self._cache.layer,
+            "c360.keys": len(keys),
+        }
         with tracing.span(f"read {namespace}", attributes) as span:
             answers = await self._get_each(namespace, keys, fetch, missing, stale, span)
             if span is not None:

@@ -10,7 +10,7 @@ the route's template (`/attachments/{attachment_id}`, never the id), the status 
 from __future__ import annotations
 
 from opentelemetry import context, propagate
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from customer360 import tracing
@@ -52,5 +52,7 @@ class TracedRequests:
                             span.set_attribute("http.route", route)
                         if status:
                             span.set_attribute("http.response.status_code", status)
+                        if status >= 500:  # a server's failure; a 4xx is the client's, and the request went well
+                            span.set_status(Status(StatusCode.ERROR))
         finally:
             context.detach(token)
