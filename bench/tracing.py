@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tracing.py                       # about 5 minutes; prints a Markdown table
     .venv/bin/python bench/tracing.py --duration 10 --rounds 3
+    .venv/bin/python bench/tracing.py --before-cli OTHER/.venv/bin/customer360   # and the code before, same run
 
 Same plumbing as bench/run.py: one seeded demo council, `customer360 serve` subprocesses on loopback each on
 a fresh copy of it, wrk driving bench/wrk_scripts/graphql.lua (every answer checked). Two scenarios, with no
@@ -12,7 +13,9 @@ injected back-office delay so that only the gateway's own work is timed:
 
 "off" is the default (no `OTEL_*` variable); "on" sets `OTEL_EXPORTER_OTLP_ENDPOINT` to a sink in this
 process (an OTLP/HTTP endpoint that answers 200 and discards), so the figure includes making, batching and
-sending every span. Off and on alternate, `--rounds` times each, so the machine's noise falls on both.
+sending every span. With `--before-cli`, "before" is another checkout's `customer360` (the code without
+tracing) on the same seeded council. The states alternate, `--rounds` times each, so the machine's noise
+falls on all of them.
 """
 
 from __future__ import annotations
@@ -70,22 +73,22 @@ def otlp_sink() -> Iterator[str]:
         server.server_close()
 
 
-def measure(fx: Fixture, *, cache: bool, traced_to: str | None, duration: int) -> Load:
-    name = f"{'warm' if cache else 'cold'}-{'on' if traced_to else 'off'}"
+def measure(fx: Fixture, *, cache: bool, state: str, traced_to: str | None, duration: int, cli: str) -> Load:
+    name = f"{'warm' if cache else 'cold'}-{state}"
     data_dir = fx.fresh_copy(name)
     port = free_port()
     env = gateway_env(data_dir, delay_ms=0, cache=cache, port=port)
     env = {key: value for key, value in env.items() if not key.startswith("OTEL_")}
     if traced_to:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = traced_to
-    command = [venv_bin("customer360"), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
+    command = [cli, "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
     with serving(name, command, env, port, fx.root) as server:
         tokens = fx.one_resident_token if cache else fx.resident_tokens
         url, body = server.graphql_url, fx.bodies["me"]
         # A short first run fills the cache (warm) and the pools and imports (both); it is not counted.
         wrk(f"{name} (warm-up)", url, body, tokens_file=tokens, expect=EXPECT_ME, connections=2, threads=1,
             duration=2, quiet=True)  # fmt: skip
-        label = f"{'warm' if cache else 'cold'} me, tracing {'on' if traced_to else 'off'}"
+        label = f"{'warm' if cache else 'cold'} me, {state}"
         return wrk(label, url, body, tokens_file=tokens, expect=EXPECT_ME, connections=16 if cache else 1,
                    threads=1, duration=duration)  # fmt: skip
 
@@ -95,15 +98,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")
     parser.add_argument("--rounds", type=int, default=2, help="off/on pairs per scenario (default 2)")
     parser.add_argument("--residents", type=int, default=50, help="residents the cold runs rotate over")
+    parser.add_argument("--before-cli", help="another checkout's customer360 (the code before tracing), measured too")
     args = parser.parse_args(argv)
+    ours = venv_bin("customer360")
+    states = [("off", None, ours), ("on", "sink", ours)]
+    if args.before_cli:
+        states.insert(0, ("before", None, args.before_cli))
     with tempfile.TemporaryDirectory(prefix="c360-bench-tracing-") as root, otlp_sink() as sink:
         fx = prepare(Path(root), args.residents)
         rows: list[tuple[str, str, list[Load]]] = []
         for cache, scenario in ((True, "warm me (-t1 -c16)"), (False, "cold me, full fan-out (-t1 -c1)")):
-            runs: dict[str, list[Load]] = {"off": [], "on": []}
+            runs: dict[str, list[Load]] = {state: [] for state, _, _ in states}
             for _ in range(args.rounds):
-                runs["off"].append(measure(fx, cache=cache, traced_to=None, duration=args.duration))
-                runs["on"].append(measure(fx, cache=cache, traced_to=sink, duration=args.duration))
+                for state, traced, cli in states:
+                    traced_to = sink if traced else None
+                    runs[state].append(
+                        measure(fx, cache=cache, state=state, traced_to=traced_to, duration=args.duration, cli=cli)
+                    )
             rows += [(scenario, state, loads) for state, loads in runs.items()]
     print("| scenario | tracing | requests/s (each round) | median req/s | median p50 ms | median p99 ms | errors |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")

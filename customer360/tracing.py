@@ -21,6 +21,7 @@ import contextlib
 import functools
 import inspect
 import os
+import weakref
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +41,7 @@ C = TypeVar("C", bound=type)
 
 _tracer: Tracer | None = None
 _provider: TracerProvider | None = None
+_TRACED: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
@@ -137,7 +139,13 @@ def _traced(name: str, group: str, method: Callable[..., Any]) -> Callable[..., 
         with _span(_tracer, name, attributes, SpanKind.INTERNAL):
             return await method(*args, **kwargs)
 
+    _TRACED.add(call)
     return call
+
+
+def is_traced(method: object) -> bool:
+    """Made by `traced_methods` (tests/test_tracing.py checks every store class is)."""
+    return method in _TRACED
 
 
 def outgoing_headers() -> dict[str, str]:

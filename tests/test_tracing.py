@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import importlib
+import inspect
 import io
 import json
 import logging
+import pkgutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 
-from customer360 import tracing
+from customer360 import store, tracing
 from customer360.auth.principal import Role
 from customer360.logging_config import HANDLER_NAME, configure_logging
 from tests.support import free_port, graphql, running_app, settings_with
@@ -278,3 +281,22 @@ async def test_a_write_shows_its_outbox_delivery_and_the_relay_its_passes(receiv
     assert any(span.name.startswith("store outbox.") for span in receiver.trace(passes[0].trace_id))
     recorded = [str(value) for span in receiver.spans for value in (span.name, *span.attributes.values())]
     assert not [value for value in recorded if "Zebedee" in value]
+
+
+def test_every_store_class_on_the_database_has_a_span_per_query_group():
+    # Not the locks (held across other work: their own span would hide it) nor Redis's portal sessions.
+    exempt = {"Locks", "AdvisoryLocks", "LeaseLocks", "PortalSessionStore", "RedisPortalSessions"}
+    untraced = []
+    for module in pkgutil.iter_modules(store.__path__):
+        found = importlib.import_module(f"{store.__name__}.{module.name}")
+        for name, cls in vars(found).items():
+            if not inspect.isclass(cls) or cls.__module__ != found.__name__ or name in exempt:
+                continue
+            for method_name, method in vars(cls).items():
+                if (
+                    not method_name.startswith("_")
+                    and inspect.iscoroutinefunction(method)
+                    and not tracing.is_traced(method)
+                ):
+                    untraced.append(f"{module.name}.{name}.{method_name}")
+    assert untraced == [], "mark the class @traced_methods(...) (customer360/tracing.py)"
