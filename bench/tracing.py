@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.before_cli:
         states.insert(0, ("before", None, args.before_cli))
     with tempfile.TemporaryDirectory(prefix="c360-bench-tracing-") as root, otlp_sink() as sink:
+        # Servers start their demo back offices with `python -m customer360`, which takes the package in the
+        # current directory first: from a checkout, `--before-cli`'s would run this one's code.
+        os.chdir(root)
         fx = prepare(Path(root), args.residents)
         rows: list[tuple[str, str, list[Load]]] = []
         for cache, scenario in ((True, "warm me (-t1 -c16)"), (False, "cold me, full fan-out (-t1 -c1)")):
