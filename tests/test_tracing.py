@@ -176,6 +176,9 @@ async def test_a_residents_me_is_one_trace_down_to_each_back_office_call_and_the
     assert any(span.parent_id in open311_calls and span.name.startswith("GET /requests") for span in served), [
         (span.name, span.parent_id) for span in served
     ]
+    # And the payments provider (GOV.UK Pay-shaped) likewise.
+    payments_calls = {call.span_id for call in calls if call.attributes["c360.source.system"] == "PAYMENTS"}
+    assert any(span.parent_id in payments_calls for span in served)
 
 
 async def test_a_trace_started_by_an_upstream_gateway_is_continued(receiver, demo_settings, issuer, residents):
@@ -275,6 +278,13 @@ async def test_a_write_shows_its_outbox_delivery_and_the_relay_its_passes(receiv
     assert any(
         span.parent_id == delivery.span_id and span.attributes.get("c360.source.system") == "CRM" for span in spans
     ), sorted(span.name for span in spans)
+
+    # GOV.UK Notify (its official client, on `requests`) is sent the traceparent too: the demo Notify's span.
+    notify_calls = {span.span_id for span in receiver.spans if span.name == "NOTIFY send"}
+    assert notify_calls, sorted({span.name for span in receiver.spans})
+    assert any(
+        span.kind == SpanMessage.SPAN_KIND_SERVER and span.parent_id in notify_calls for span in receiver.spans
+    ), sorted({span.name for span in receiver.spans})
 
     passes = [span for span in receiver.spans if span.name == "pass outbox relay"]
     assert passes and all(span.parent_id == "" and span.attributes["c360.pass"] == "outbox relay" for span in passes)
