@@ -35,7 +35,11 @@ def test_forwarded_for_counts_per_client_only_from_a_trusted_proxy(own_council, 
     )
     command = [sys.executable, "-m", "customer360", "serve", "--port", str(port)]
     log = tmp_path / "serve.log"
-    with _started(command, env, log) as serve, _from(GATEWAY, base_url) as gateway, _from(STRANGER, base_url) as stranger:
+    with (
+        _started(command, env, log) as serve,
+        _from(GATEWAY, base_url) as gateway,
+        _from(STRANGER, base_url) as stranger,
+    ):
         _answering(f"{base_url}/healthz", serve, log)
 
         def status(client: httpx.Client, path: str, forwarded_for: str | None = None) -> int:
@@ -45,7 +49,8 @@ def test_forwarded_for_counts_per_client_only_from_a_trusted_proxy(own_council, 
         # Through the trusted gateway, each resident is counted on their own address.
         assert [status(gateway, "/subgraph", "203.0.113.7") for _ in range(LIMIT + 1)] == [200] * LIMIT + [429]
         assert status(gateway, "/subgraph", "203.0.113.8") == 200  # another resident behind the same gateway
-        assert status(gateway, "/subgraph", "198.51.100.1, 203.0.113.9") == 200  # a chain: the address the gateway added
+        # A chain: the address the gateway added counts.
+        assert status(gateway, "/subgraph", "198.51.100.1, 203.0.113.9") == 200
         assert status(gateway, "/graphql") == 200  # the gateway's own requests are its own
 
         # A client that is not a trusted proxy names a new address each time: ignored, counted as itself.

@@ -38,8 +38,8 @@ from customer360.schema.safeguarding import (
     safeguarding_cases,
     safeguarding_receipt,
 )
-from customer360.schema.tenancies import Tenancy
 from customer360.schema.stewardship import MatchCandidateConnection, match_review_queue
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import Address, PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).

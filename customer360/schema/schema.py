@@ -16,8 +16,8 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import FederationDirective
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types import ExecutionContext, Info
+from strawberry.types.base import StrawberryObjectDefinition
 
 from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
@@ -63,9 +63,12 @@ class Customer360Schema(strawberry.Schema):
         (a bad variable's whole value: names, NI numbers). Ours logs no message: `schema/errors.py`."""
         log_errors(errors)
 
-    def _collect_schema_directives(self, explicit: Iterable[type], types: Iterable[GraphQLNamedType | None]) -> list[type]:
-        # The directive definitions GraphQL-core builds the schema with: @key left out, and with it the
-        # `_FieldSet` scalar graphql-core would reach only through @key's arguments.
+    def _collect_schema_directives(
+        self, explicit: Iterable[type], types: Iterable[GraphQLNamedType | None]
+    ) -> list[type]:
+        # The directive definitions GraphQL-core builds the schema with (Strawberry's hook, as federation's
+        # own `_prepare_schema_directives`): @key left out, and with it the `_FieldSet` scalar graphql-core
+        # would reach only through @key's arguments.
         found = super()._collect_schema_directives(explicit, types)
         return [directive for directive in found if not issubclass(directive, FederationDirective)]
 
@@ -74,8 +77,9 @@ class Customer360Schema(strawberry.Schema):
 
 
 def without_federation_keys(schema: GraphQLSchema) -> None:
-    """Each object type's Strawberry definition (what the SDL printer reads for a type's directives) as
-    seen by this schema only: a copy without federation directives, the shared definition untouched."""
+    """Strawberry's SDL printer reads a type's directives from the definition its GraphQL-core type points
+    back to: in this schema's types (built for it alone) that becomes a copy without the federation
+    directives. The definition itself, which the subgraph is built from, is untouched."""
     for graphql_type in schema.type_map.values():
         definition = graphql_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
         if isinstance(graphql_type, GraphQLObjectType) and isinstance(definition, StrawberryObjectDefinition):

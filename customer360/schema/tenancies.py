@@ -192,7 +192,8 @@ class Tenancy(Node):
     @classmethod
     async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
         """A gateway's representation, checked as `Customer.tenancies` and `node(id:)` check (`schema/node.py`)."""
-        return await entity(info, "Tenancy", id, cls.load)
+        found: Self | None = await entity(info, "Tenancy", id, cls.load)
+        return found
 
     @classmethod
     async def load(cls, info: Info[Context, Any], reference: str) -> Self | None:
