@@ -244,6 +244,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
             log_config=None,
             access_log=False,  # access logs would carry query strings; requests are counted in /metrics
+            # The client's address (the per-address rate limit) from X-Forwarded-For, but only when the peer
+            # is a proxy listed in FORWARDED_ALLOW_IPS (uvicorn reads it; 127.0.0.1 unless set): a gateway's
+            # or HAProxy's. Anyone else's X-Forwarded-For is ignored.
+            proxy_headers=True,
             # SIGTERM: after draining (customer360/http/draining.py), requests in flight get as long as
             # any request may take before the lifespan stops the background loops.
             timeout_graceful_shutdown=int(settings.request_timeout_seconds) + 1,

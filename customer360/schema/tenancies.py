@@ -25,7 +25,7 @@ from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import paginate
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
-from customer360.schema.node import ENTITY_KEY, entity, to_global_id
+from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Money, PageInfo
 
 strawberry.enum(TenureType, name="TenureType")
@@ -166,8 +166,7 @@ class RepairConnection:
 
 
 @strawberry.type(description="A council tenancy held by the resident.", directives=[ENTITY_KEY])
-class Tenancy:
-    id: strawberry.ID
+class Tenancy(Node):
     reference: str
     address: str
     postcode: str
@@ -193,7 +192,14 @@ class Tenancy:
     @classmethod
     async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
         """A gateway's representation, checked as `Customer.tenancies` and `node(id:)` check (`schema/node.py`)."""
-        record = await entity(info, "Tenancy", id, tenancies.tenancy)
+        found: Self | None = await entity(info, "Tenancy", id, cls.load)
+        return found
+
+    @classmethod
+    async def load(cls, info: Info[Context, Any], reference: str) -> Self | None:
+        """By tenancy reference, for `node(id:)` and `_entities` alike: its tenant, and housing and customer
+        services staff (`resolvers/tenancies.tenancy`); anyone else gets null, as for an unknown one."""
+        record = await tenancies.tenancy(info, reference)
         if record is None:
             return None
         today = info.context.today
