@@ -293,6 +293,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 runtime.cache,
                 postings=functools.partial(runtime.cases.postings, operation=POST_TO_REVENUES),
                 payments_made=runtime.payments.ledger.by_customers,
+                request_changes=runtime.request_changes.history,
             ),
             directory=runtime.customers,
             submissions=runtime.outbox,

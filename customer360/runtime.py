@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -46,7 +47,7 @@ from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
 from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
-from customer360.identity.arrivals import match_arrivals
+from customer360.identity.arrivals import match_records
 from customer360.identity.linking import IdentityHub
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
@@ -126,6 +127,7 @@ class Runtime:
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
     attachments: Attachments  # uploaded photos and documents, and the signed links they are read through
+    request_changes: ChangeStore  # what the change feeds told of each request (My Requests' history)
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
     portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
@@ -271,24 +273,18 @@ async def start_runtime(
         read_through,
         leases,
         settings.changes_interval_seconds,
+        arrivals=functools.partial(
+            match_records,
+            hub=hub,
+            model_path=settings.match_model_path,
+            by="change feeds",
+            priority=settings.survivorship_priority,
+            cache=read_through,
+            locks=locks,
+        ),
     )
     stack.push_async_callback(_quietly(changes.release))  # runs after the loop below has stopped
     _every_in_background(stack, settings.changes_interval_seconds, changes.run_once, "change feeds")
-
-    async def match_new_records() -> None:
-        # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
-        if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
-            return
-        await match_arrivals(
-            sources.by_system(),
-            hub,
-            settings.match_model_path,
-            by="arrivals",
-            priority=settings.survivorship_priority,
-            cache=read_through,
-        )
-
-    _every_in_background(stack, settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
 
     audit = AuditLog(store_engine)
     attachments = _attachments(settings, store_engine, audit)
@@ -348,6 +344,7 @@ async def start_runtime(
         notify_callback_token=settings.notify_callback_token
         or (council.notify_callback_token(settings) if not settings.sources_file else None),
         changes=changes,
+        request_changes=changes.changes,
         feedback=FeedbackStore(store_engine),
         demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )

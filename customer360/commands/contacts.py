@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from customer360.commands.delivery import CREATED_BY_US, DeliveryTools
-from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.people import NewContact, PostalAddress
+from customer360.commands.delivery import DeliveryTools
+from customer360.domain.customers import GoldenRecord
+from customer360.domain.people import NewContact, PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import OutboxItem
 
@@ -87,12 +87,11 @@ def person_key(customer_id: str | None, reference: str, role: str) -> str:
 
 async def crm_contact_for(
     tools: DeliveryTools, item: OutboxItem, details: ContactDetails
-) -> tuple[str, RecordLink | None]:
+) -> tuple[str, PersonRecord | None]:
     """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
     known = await tools.record_in(item.customer_id, SourceSystem.CRM)
     if known:
         return known, None
-    contact_id = await tools.sources.crm.create_contact(
-        details.new_contact(person_key(item.customer_id, item.reference, "contact"), datetime.now(UTC))
-    )
-    return contact_id, RecordLink(SourceSystem.CRM, contact_id, 1.0, CREATED_BY_US)
+    contact = details.new_contact(person_key(item.customer_id, item.reference, "contact"), datetime.now(UTC))
+    contact_id = await tools.sources.crm.create_contact(contact)
+    return contact_id, contact.as_record(SourceSystem.CRM, contact_id)
