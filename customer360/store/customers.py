@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.customers import GoldenRecord, RecordKey, RecordLink
@@ -86,11 +87,14 @@ class CustomerStore:
         golden record, in one transaction. False, and nothing changed, when the record is linked already
         (a delivery of ours linked it meanwhile)."""
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
-            if await _active_owner(conn, link.system, link.record_id) is not None:
-                return False
-            await _save_golden(conn, golden)
-            await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+        try:
+            async with self._engine.begin() as conn:
+                if await _active_owner(conn, link.system, link.record_id) is not None:
+                    return False
+                await _save_golden(conn, golden)
+                await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+        except IntegrityError:  # another worker made the same arrival's customer between our check and write
+            return False
         return True
 
     async def merged_here(self, customer_id: str) -> set[str]:
