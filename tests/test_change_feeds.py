@@ -67,10 +67,15 @@ async def discount_application(client, issuer, residents) -> tuple[str, str]:
     apply = {"accountReference": account["reference"], "startsOn": starts_on.isoformat(), "declaration": True}
     made = (await graphql(client, APPLY_FOR_DISCOUNT, token, {"input": apply})).json()["data"]
     assert made["applySinglePersonDiscount"]["userErrors"] == []
-    # Applied through us, the discount is the one the resident follows by its C360- reference.
-    mine = (await graphql(client, MY_REQUESTS, token)).json()["data"]["me"]["requests"]["edges"]
-    spd = [e["node"]["reference"] for e in mine if e["node"]["reference"].startswith("C360-")]
-    return token, spd[0]
+    # Applied through us, the discount is followed by its C360- reference.
+    query = "{ me { requests(first: 100) { edges { node { reference serviceCode } } } } }"
+    mine = (await graphql(client, query, token)).json()["data"]["me"]["requests"]["edges"]
+    (spd,) = [
+        e["node"]["reference"]
+        for e in mine
+        if e["node"]["serviceCode"] == "SINGLE_PERSON_DISCOUNT" and e["node"]["reference"].startswith("C360-")
+    ]
+    return token, spd
 
 
 async def repair(client, issuer, residents) -> tuple[str, str]:

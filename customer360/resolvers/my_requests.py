@@ -48,8 +48,6 @@ COMPLAINT_STATUS = {
     ComplaintStatus.RESPONDED: RequestStatus.RESOLVED,
     ComplaintStatus.CLOSED: RequestStatus.CLOSED,
 }
-DISCOUNT_STATUS = DISCOUNT_REQUEST_STATUS
-HOUSING_STATUS = APPLICATION_REQUEST_STATUS
 PAYMENT_STATUS = {
     PaymentStatus.CREATED: RequestStatus.SUBMITTED,
     PaymentStatus.STARTED: RequestStatus.IN_PROGRESS,
@@ -189,7 +187,7 @@ def discount_request(account: CouncilTaxAccountRecord, discount: DiscountRecord)
         owner_record_id=account.party_id,
         service_code="SINGLE_PERSON_DISCOUNT",
         service_name="Single Person Discount",
-        status=DISCOUNT_STATUS[discount.status],
+        status=DISCOUNT_REQUEST_STATUS[discount.status],
         submitted_at=started,
         updated_at=max(event.at for event in events),
         description=f"Council Tax account {account.reference}",
@@ -206,7 +204,7 @@ def housing_request(application: HousingApplicationRecord) -> ServiceRequestReco
         owner_record_id=application.applicant_id,
         service_code="HOUSING_APPLICATION",
         service_name="Housing application",
-        status=HOUSING_STATUS[application.status],
+        status=APPLICATION_REQUEST_STATUS[application.status],
         submitted_at=submitted,
         updated_at=submitted,
         description=f"Housing register, {application.bedrooms_needed} bedrooms",
