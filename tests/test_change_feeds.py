@@ -109,7 +109,7 @@ async def test_a_request_progressed_in_its_own_office_is_shown_and_told_once_eve
     async with serving_app(own_council) as (app, client):
         runtime = app.state.runtime
         await runtime.changes.run_once()  # the feeds' cursors start now
-        started_at = await runtime.request_changes.cursor(system)
+        started_at = await runtime.changes.changes.cursor(system)
         token, reference = await make(client, issuer, residents)
         office, _ = await progress(own_council, reference, RequestStatus.IN_PROGRESS, "With an officer")
         assert office == system.value
@@ -118,16 +118,16 @@ async def test_a_request_progressed_in_its_own_office_is_shown_and_told_once_eve
         await runtime.changes.run_once()
         await progress(own_council, reference, RequestStatus.RESOLVED, "All done")
         await runtime.changes.run_once()
-        await runtime.writes.deliverer.run_due()
+        await runtime.services.writes.deliverer.run_due()
         mine = (await graphql(client, MY_REQUESTS, token)).json()["data"]["me"]["requests"]["edges"]
         listed = next(e["node"] for e in mine if e["node"]["reference"] == reference)
         sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
 
         # The feed read again from where it started (a restored cursor, a replica replaying it): nothing new.
         events, messages = await counted(own_council, request_changes), await counted(own_council, notifications)
-        await runtime.request_changes.save_cursor(system, started_at, datetime.now(UTC))
+        await runtime.changes.changes.save_cursor(system, started_at, datetime.now(UTC))
         await runtime.changes.run_once()
-        await runtime.writes.deliverer.run_due()
+        await runtime.services.writes.deliverer.run_due()
         assert (await counted(own_council, request_changes), await counted(own_council, notifications)) == (
             events,
             messages,
@@ -178,7 +178,7 @@ async def test_people_arrive_and_change_through_the_feeds_not_a_listing(own_coun
             runtime = app.state.runtime
             hub = runtime.identity
             listed = 0
-            for source in runtime.sources.by_system().values():  # a listing would be counted here
+            for source in runtime.services.sources.by_system().values():  # a listing would be counted here
                 original = source.person_records
 
                 async def counting(original=original):  # type: ignore[no-untyped-def]

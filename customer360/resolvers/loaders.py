@@ -97,6 +97,7 @@ class Loaders:
         submissions: SubmissionLog,
         sources: Sources,
         cache: ReadThrough,
+        stale: StaleReads,
         *,
         postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
         payments_made: Callable[[list[str]], Awaitable[Mapping[str, list[StoredPayment]]]],
@@ -115,7 +116,7 @@ class Loaders:
             postings=_BatchLoader(postings, _none),
             payments_made=_BatchLoader(payments_made, list),
             request_changes=_BatchLoader(request_changes, list),
-            stale=StaleReads(),
+            stale=stale,
             sources=sources,
             cache=cache,
         )
