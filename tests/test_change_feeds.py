@@ -23,6 +23,7 @@ from customer360.domain.people import PersonRecord
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
 from customer360.sources.benefits.sql import claimants
+from customer360.sources.crm.sql import case_events, cases, contacts
 from customer360.sources.housing_management.sql import tenants
 from customer360.sources.revenues.sql import parties
 from customer360.store.database import create_engine
@@ -280,3 +281,53 @@ async def test_a_contact_customer360_creates_joins_person_records_on_delivery(ow
     assert len(created) == 1
     record = kept[(SourceSystem.CRM, created[0])]
     assert isinstance(record, PersonRecord) and record.surname
+
+
+async def test_a_walk_in_keyed_into_the_crm_becomes_a_customer_and_gets_the_receipt_in_one_pass(own_council):
+    """The contact centre keys a new person and their case into the CRM: the feed's pass matches the
+    person first (a new customer), so the case's receipt reaches them in the same pass, once."""
+    crm = await _office(own_council, SourceSystem.CRM)
+    try:
+        async with serving_app(own_council) as (app, _):
+            runtime = app.state.runtime
+            await runtime.changes.run_once()
+            now = datetime.now(UTC)
+            async with crm.begin() as conn:
+                await conn.execute(
+                    insert(contacts).values(
+                        contact_id="CON-WALK-1",
+                        forenames="Philippa",
+                        surname="Ormerod-Blythe",
+                        email="philippa.ormerod@example.org",
+                        email_verified=False,
+                    )
+                )
+                await conn.execute(
+                    insert(cases).values(
+                        reference="CASE-WALK-1",
+                        contact_id="CON-WALK-1",
+                        service_code="SERVICE_SHORTFALL",
+                        service_name="Report a shortfall in service",
+                        status="SUBMITTED",
+                        opened_at=now,
+                        updated_at=now,
+                    )
+                )
+                await conn.execute(
+                    insert(case_events).values(
+                        case_reference="CASE-WALK-1", at=now, status="SUBMITTED", description="Case opened"
+                    )
+                )
+            await runtime.changes.run_once()
+            await runtime.changes.run_once()  # read again: nothing more
+            await runtime.services.writes.deliverer.run_due()
+            owner = (await runtime.identity.customers.owners_of([(SourceSystem.CRM, "CON-WALK-1")]))[
+                (SourceSystem.CRM, "CON-WALK-1")
+            ]
+            sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, "CASE-WALK-1")
+    finally:
+        await crm.dispose()
+    assert owner
+    assert [(m["subject"], m["email_address"]) for m in sent] == [
+        ("Report a shortfall in service: we have received your request", "philippa.ormerod@example.org")
+    ]

@@ -75,14 +75,15 @@ class ChangeIntake:
             await self.changes.save_cursor(feed.system, now.isoformat(), now)
             return 0
         batch = await feed.changes_since(cursor)
+        if batch.people and self.arrivals is not None:
+            # First: a request made in the back office by a person it has just added is then told to them.
+            await self.arrivals(batch.people)
         new, item_ids = 0, []
         for change in batch.changes:
             appended, item_id = await self.take(change)
             new += appended
             if item_id is not None:
                 item_ids.append(item_id)
-        if batch.people and self.arrivals is not None:
-            await self.arrivals(batch.people)
         await self.changes.save_cursor(feed.system, batch.cursor, datetime.now(UTC))
         if item_ids:
             await self.deliverer.deliver(item_ids)  # told now; the relay retries what this does not finish
