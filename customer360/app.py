@@ -29,6 +29,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360 import tracing
 from customer360.auth.principal import Principal
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
@@ -56,6 +57,7 @@ from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
 from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
+from customer360.http.tracing import TracedRequests
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.portal.report import PHOTO_STEP
@@ -375,6 +377,7 @@ async def jwks(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    traced = tracing.start()  # before the schema and the middleware: with tracing off they carry nothing of it
     limits = Limits.from_settings(settings)
     return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
     graphql = _endpoint(settings, build_schema(production=settings.production, limits=limits, return_urls=return_urls))
@@ -396,6 +399,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
             for endpoint in (graphql, subgraph):
                 await endpoint.idempotency.settle()  # before the store closes: they still write to it
+        if traced:
+            await asyncio.to_thread(tracing.stop)  # the last spans exported (blocking: off the event loop)
 
     routes: list[BaseRoute] = [
         *(
@@ -453,6 +458,7 @@ def _endpoint(settings: Settings, schema: Any) -> GraphQLEndpoint:
 def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
     return [
+        *([Middleware(TracedRequests)] if tracing.active() else []),
         Middleware(RequestIds),
         Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),

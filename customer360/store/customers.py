@@ -19,6 +19,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.store.database import chunked
 from customer360.store.identity import keep_person_records
 from customer360.store.tables import customer_links, customers, person_records
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class CustomerPage:
     end_cursor: str | None
 
 
+@traced_methods("customers")
 class CustomerStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
