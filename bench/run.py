@@ -315,7 +315,6 @@ def gateway_env(
         C360_RATE_LIMIT_PER_PRINCIPAL="0",
         C360_MAX_QUERY_COST="10000000",
         C360_RECONCILE_INTERVAL_SECONDS="0",
-        C360_ARRIVALS_INTERVAL_SECONDS="0",
     )
     if redis_url:
         env["C360_REDIS_URL"] = redis_url

@@ -57,7 +57,7 @@ from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
 from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
-from customer360.identity.arrivals import match_arrivals
+from customer360.identity.arrivals import match_records
 from customer360.identity.linking import IdentityHub
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
@@ -277,24 +277,18 @@ async def start_runtime(
         read_through,
         leases,
         settings.changes_interval_seconds,
+        arrivals=functools.partial(
+            match_records,
+            hub=hub,
+            model_path=settings.match_model_path,
+            by="change feeds",
+            priority=settings.survivorship_priority,
+            cache=read_through,
+            locks=locks,
+        ),
     )
     stack.push_async_callback(_quietly(changes.release))  # runs after the loop below has stopped
     _every_in_background(stack, settings.changes_interval_seconds, changes.run_once, "change feeds")
-
-    async def match_new_records() -> None:
-        # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
-        if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
-            return
-        await match_arrivals(
-            sources.by_system(),
-            hub,
-            settings.match_model_path,
-            by="arrivals",
-            priority=settings.survivorship_priority,
-            cache=read_through,
-        )
-
-    _every_in_background(stack, settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
 
     audit = AuditLog(store_engine)
     attachments = _attachments(settings, store_engine, audit)
@@ -350,6 +344,7 @@ async def start_runtime(
             read_through,
             postings=functools.partial(cases.postings, operation=POST_TO_REVENUES),
             payments_made=payments.ledger.by_customers,
+            request_changes=changes.changes.history,
         ),
     )
     return Runtime(

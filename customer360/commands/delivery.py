@@ -23,6 +23,7 @@ from customer360 import tracing
 from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
+from customer360.domain.people import PersonRecord
 from customer360.domain.submissions import as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
@@ -47,7 +48,8 @@ CREATED_BY_US = "created_by_customer360"
 class Delivered:
     backoffice_reference: str
     invalidate: Sequence[tuple[str, str]] = ()  # cache (namespace, key) pairs the write changed
-    new_link: RecordLink | None = None  # a record the write created for the customer
+    # A person record the write created for the customer: linked to them, and kept in `person_records`, at once.
+    created: PersonRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,12 @@ class Deliverer:
 
     async def _handle_and_link(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
         delivered = await handler(tools, item)
-        if delivered.new_link and item.customer_id:
-            link = delivered.new_link
+        if delivered.created and item.customer_id:
+            record = delivered.created
             await self.customers.add_link(
-                NewLink(item.customer_id, link.system, link.record_id, link.confidence, link.rule), by="customer360"
+                NewLink(item.customer_id, record.system, record.record_id, 1.0, CREATED_BY_US),
+                by="customer360",
+                record=record,
             )
         return delivered
 

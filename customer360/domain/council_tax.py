@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from customer360.domain.money import split_evenly
 from customer360.domain.people import PostalAddress
+from customer360.domain.requests import RequestStatus
 
 # LGFA 1992 s.5(1): each band's charge as ninths of Band D.
 BAND_NINTHS: dict[str, int] = {"A": 6, "B": 7, "C": 8, "D": 9, "E": 11, "F": 13, "G": 15, "H": 18}
@@ -45,6 +46,15 @@ class DiscountStatus(StrEnum):
     ACTIVE = "ACTIVE"
     ENDED = "ENDED"
     REFUSED = "REFUSED"
+
+
+# A discount application's status as My Requests and the resident's messages say it.
+DISCOUNT_REQUEST_STATUS = {
+    DiscountStatus.PENDING: RequestStatus.IN_PROGRESS,
+    DiscountStatus.ACTIVE: RequestStatus.RESOLVED,
+    DiscountStatus.ENDED: RequestStatus.CLOSED,
+    DiscountStatus.REFUSED: RequestStatus.REJECTED,
+}
 
 
 @dataclass(frozen=True, slots=True)

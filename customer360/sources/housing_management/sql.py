@@ -29,7 +29,7 @@ from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import guarded
 from customer360.sources.people_sql import PeopleSql
-from customer360.sources.sql_columns import as_utc, person_columns
+from customer360.sources.sql_columns import as_utc, person_columns, status_event_columns
 
 metadata = MetaData()
 
@@ -95,6 +95,8 @@ repairs = Table(
     Column("completed_on", Date),
     Column("external_reference", String(40), unique=True, comment="the reporting system's reference"),
 )
+# The audit of each repair's steps: the repairs team's status changes, with what they said.
+repair_events = Table("repair_events", metadata, *status_event_columns("repairs.reference"))
 
 
 class HousingManagementSql(PeopleSql):

@@ -54,7 +54,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import guarded
 from customer360.sources.people_sql import PeopleSql
-from customer360.sources.sql_columns import address_columns, person_columns
+from customer360.sources.sql_columns import address_columns, person_columns, status_event_columns
 
 metadata = MetaData()
 
@@ -119,6 +119,8 @@ discounts = Table(
     Column("ended_by_reference", String(40), unique=True, comment="the request that ended it"),
 )
 
+# The audit of each discount's steps: the revenues team's status changes, with what they said.
+discount_events = Table("discount_events", metadata, *status_event_columns("discounts.discount_id"))
 # Moves the resident told us of: one row per notice, so a retried one changes nothing.
 moves = Table(
     "moves",
