@@ -104,6 +104,15 @@ class DirectDebitRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnedAccount:
+    """The account an instruction is for: the resident's own, and the office that owns it."""
+
+    system: SourceSystem
+    reference: str
+    instructions: tuple[DirectDebitRecord, ...]  # as the office held them when the request came in
+
+
+@dataclass(frozen=True, slots=True)
 class NewDirectDebit:
     """An instruction as delivered to its back office (the one place the details travel in full)."""
 

@@ -116,7 +116,9 @@ class RentAccount:
     balance: Money = strawberry.field(description="Positive: arrears; negative: in credit.")
     arrears: Money
     credit: Money
-    next_due: date = strawberry.field(description="The next Monday rent is due (rent-free weeks skipped).")
+    next_due: date = strawberry.field(
+        description="The next Monday rent is due (rent-free weeks skipped); with a Direct Debit, its next collection."
+    )
     statement: list[RentStatementLine] = strawberry.field(
         description="The last 13 weeks after a balance brought forward; the lines add up to the balance."
     )
