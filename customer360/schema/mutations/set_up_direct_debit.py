@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from customer360.commands import direct_debit as command
+from customer360.domain.direct_debit import DirectDebitRecord, OwnedAccount
 from customer360.domain.problems import Problem
+from customer360.domain.requests import DeliveryState
+from customer360.domain.submissions import Submission
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
 from customer360.resolvers.direct_debits import instructions_now, owned_account
 from customer360.schema.direct_debit import DirectDebitInstruction
 from customer360.schema.values import UserError, user_errors
+
+log = logging.getLogger("customer360.writes")
 
 
 @strawberry.input
@@ -56,5 +62,23 @@ async def set_up_direct_debit(info: Info[Context, Any], input: SetUpDirectDebitI
     )
     if isinstance(outcome, list):
         return SetUpDirectDebitPayload(direct_debit=None, user_errors=user_errors(outcome))
-    kept = command.instruction_as_kept(outcome)
-    return SetUpDirectDebitPayload(direct_debit=DirectDebitInstruction.from_record(kept), user_errors=[])
+    return SetUpDirectDebitPayload(
+        direct_debit=DirectDebitInstruction.from_record(await instruction_after(info, account, outcome)),
+        user_errors=[],
+    )
+
+
+async def instruction_after(
+    info: Info[Context, Any], account: OwnedAccount, submission: Submission
+) -> DirectDebitRecord:
+    """The instruction as its office holds it now (ACTIVE or REJECTED); until it has it, as kept (PENDING)."""
+    kept = command.instruction_as_kept(submission)
+    if submission.delivery_state is not DeliveryState.DELIVERED:
+        return kept
+    try:
+        held = await instructions_now(info, account)()
+    except Exception as error:  # the instruction is kept already: a failed re-read must not answer an error
+        log.warning("direct debit %s kept; reading it back failed (%s)", submission.reference, type(error).__name__)
+        return kept
+    found = [] if isinstance(held, Problem) else [i for i in held if i.reference == submission.reference]
+    return found[0] if found else kept
