@@ -64,6 +64,11 @@ async def me(client, token):
     return (await graphql(client, ME, token)).json()["data"]["me"]
 
 
+def ours(record) -> list[dict]:
+    """The instructions given in the test (the demo council's history has some cancelled ones)."""
+    return [d for d in record["directDebits"] if d["reference"].startswith("C360-")]
+
+
 def still_to_collect(account, first: date) -> list[dict]:
     return [i for i in account["instalments"] if i["status"] != "PAID" and date.fromisoformat(i["dueDate"]) >= first]
 
@@ -188,7 +193,7 @@ async def test_a_bank_that_refuses_it_leaves_it_rejected_and_the_plan_as_it_was(
         after = await me(client, token)
         unchanged = next(a for a in after["councilTaxAccounts"] if a["reference"] == account["reference"])
         assert unchanged["instalments"] == account["instalments"]
-        assert [d["status"] for d in after["directDebits"]] == ["REJECTED"]
+        assert [d["status"] for d in ours(after)] == ["REJECTED"]
         # A refused instruction does not stand: the resident can give other details.
         again = (await graphql(client, SET_UP, token, {"input": bank(account["reference"])})).json()
         assert again["data"]["setUpDirectDebit"]["directDebit"]["status"] == "ACTIVE"
@@ -223,7 +228,7 @@ async def test_rent_by_direct_debit_and_cancelled(own_council, issuer, residents
         assert retried["data"]["cancelDirectDebit"]["directDebit"] == done[0]
 
         after = await me(client, token)
-        assert [d["status"] for d in after["directDebits"]] == ["CANCELLED"]
+        assert [d["status"] for d in ours(after)] == ["CANCELLED"]
         weekly = next(t for t in after["tenancies"] if t["reference"] == tenancy)["rentAccount"]["nextDue"]
         assert date.fromisoformat(weekly).weekday() == 0, "rent is due on Mondays again"
 
@@ -253,7 +258,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         answer = (await post(client, SET_UP, token, {"input": bank(tenancy)}, "down-1")).json()
         instruction = answer["data"]["setUpDirectDebit"]["directDebit"]
         assert instruction["status"] == "PENDING", answer
-        assert [d["status"] for d in (await me(client, token))["directDebits"]] == ["PENDING"]
+        assert [d["status"] for d in ours(await me(client, token))] == ["PENDING"]
         # Asked again meanwhile: the kept one stands, so a second is not made.
         again = (await post(client, SET_UP, token, {"input": bank(tenancy)}, "down-2")).json()
         assert [e["code"] for e in again["data"]["setUpDirectDebit"]["userErrors"]] == ["ALREADY_SET_UP"]
@@ -265,7 +270,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         await deliverer.run_due(now=later)
         table = housing_management_sql.direct_debits.instructions
         assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, table, tenancy) == 1
-        shown = (await me(client, token))["directDebits"]
+        shown = ours(await me(client, token))
         assert [(d["reference"], d["status"]) for d in shown] == [(instruction["reference"], "ACTIVE")]
 
 

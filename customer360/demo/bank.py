@@ -7,6 +7,9 @@ instruction on one of these accounts is REJECTED, as it would be by the bank.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 # (sort code, account number, the bank's reason): published in docs/direct-debit.md for trying it out.
@@ -22,3 +25,25 @@ def bank_refusal_rows() -> list[dict[str, Any]]:
         {"sort_code": sort_code, "account_number": number, "reason": reason}
         for sort_code, number, reason in REFUSED_ACCOUNTS
     ]
+
+
+def cancelled_instructions(account_references: Sequence[str], today: date, rng: random.Random) -> list[dict[str, Any]]:
+    """Instructions some payers gave and later cancelled (every 20th account): an office's history, kept."""
+    rows = []
+    for number, reference in enumerate(account_references[::20], start=1):
+        set_up_on = today - timedelta(days=rng.randint(200, 700))
+        rows.append(
+            {
+                "external_reference": f"DEMO-DD-{number:05d}-{reference}",
+                "account_reference": reference,
+                "account_holder_name": "Account holder",
+                "sort_code": f"{rng.randint(100000, 999999)}",
+                "account_number": f"{rng.randint(10000000, 99999999)}",
+                "payment_day": rng.choice((1, 15, 28)),
+                "status": "CANCELLED",
+                "set_up_on": set_up_on,
+                "first_collection_on": set_up_on + timedelta(days=14),
+                "cancelled_on": set_up_on + timedelta(days=rng.randint(60, 180)),
+            }
+        )
+    return rows
