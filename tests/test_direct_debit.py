@@ -73,15 +73,16 @@ def still_to_collect(account, first: date) -> list[dict]:
     return [i for i in account["instalments"] if i["status"] != "PAID" and date.fromisoformat(i["dueDate"]) >= first]
 
 
-async def council_tax_payers(client, issuer, residents, count):
-    """Residents with a Council Tax instalment still to collect after the Guarantee's notice."""
+async def council_tax_payers(client, issuer, residents, count, *, who: bool = False):
+    """Residents with a Council Tax instalment still to collect after the Guarantee's notice: (token,
+    account) each, or (resident, account) with `who`."""
     first = first_collection(london_today())
     found = []
     for resident in residents:
         token = issuer.resident_token(resident["email"])
         for account in (await me(client, token))["councilTaxAccounts"]:
             if still_to_collect(account, first):
-                found.append((token, account))
+                found.append((resident if who else token, account))
                 break
         if len(found) == count:
             return found

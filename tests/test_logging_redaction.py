@@ -202,7 +202,9 @@ async def test_direct_debit_bank_details_are_never_logged(captured, own_council,
             bank(reference, sortCode="30-94-30", accountNumber="31926819"),
         ]
         for details in attempts:
-            answer = await client.post("/graphql", json={"query": SET_UP, "variables": {"input": details}}, headers=auth)
+            answer = await client.post(
+                "/graphql", json={"query": SET_UP, "variables": {"input": details}}, headers=auth
+            )
             assert answer.json()["data"]["setUpDirectDebit"]
         cancelled = await client.post(
             "/graphql", json={"query": CANCEL, "variables": {"input": {"accountReference": reference}}}, headers=auth
