@@ -22,6 +22,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.sources.housing_management import sql as housing_management_sql
 from customer360.sources.revenues import sql as revenues_sql
 from customer360.store.database import create_engine
+from customer360.store.tables import intents, outbox
 from tests.support import graphql, running_app
 
 SET_UP = """
@@ -112,6 +113,22 @@ async def instructions_in(settings, system: SourceSystem, table, account: str) -
         await engine.dispose()
 
 
+async def kept_payloads(settings, reference: str) -> list[dict]:
+    """What the gateway's own store keeps of a request: the request and its outbox rows' payloads."""
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox.c.payload).where(outbox.c.reference == reference))).all()
+            kept = (await conn.execute(select(intents.c.payload).where(intents.c.reference == reference))).all()
+    finally:
+        await engine.dispose()
+    return [row.payload for row in [*rows, *kept]]
+
+
+def bank_details_in(payloads: list[dict]) -> bool:
+    return any(ACCOUNT_NUMBER in str(p) or "309430" in str(p) for p in payloads)
+
+
 async def test_council_tax_instalments_move_to_the_payment_day_once(own_council, issuer, residents):
     async with running_app(own_council) as (_, client):
         ((token, account),) = await council_tax_payers(client, issuer, residents, 1)
@@ -183,6 +200,8 @@ async def test_council_tax_instalments_move_to_the_payment_day_once(own_council,
         assert (instruction["reference"], "DIRECT_DEBIT") in requests
         for body in (first.text, duplicate.text, str(after)):
             assert "31926819" not in body and "309430" not in body
+        # Delivered: the gateway's store keeps the instruction masked, as the request shows it.
+        assert not bank_details_in(await kept_payloads(own_council, instruction["reference"]))
 
 
 async def test_a_bank_that_refuses_it_leaves_it_rejected_and_the_plan_as_it_was(own_council, issuer, residents):
@@ -263,6 +282,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         # Asked again meanwhile: the kept one stands, so a second is not made.
         again = (await post(client, SET_UP, token, {"input": bank(tenancy)}, "down-2")).json()
         assert [e["code"] for e in again["data"]["setUpDirectDebit"]["userErrors"]] == ["ALREADY_SET_UP"]
+        assert bank_details_in(await kept_payloads(own_council, instruction["reference"])), "kept for the relay"
 
         await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, "direct_debits", on=False)
         deliverer = app.state.runtime.writes.deliverer
@@ -273,6 +293,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, table, tenancy) == 1
         shown = ours(await me(client, token))
         assert [(d["reference"], d["status"]) for d in shown] == [(instruction["reference"], "ACTIVE")]
+        assert not bank_details_in(await kept_payloads(own_council, instruction["reference"]))
 
 
 async def test_another_residents_account_is_not_found(own_council, issuer, residents):

@@ -285,7 +285,12 @@ async def _deliver_set_up(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         reference = await tools.sources.of(REVENUES).set_up_direct_debit(instruction)
     else:
         reference = await tools.sources.of(HOUSING_MANAGEMENT).set_up_direct_debit(instruction)
-    return Delivered(reference, invalidate=await _made_stale(tools, item, kept.system, kept.account_reference))
+    # The office has the details now: the row keeps them masked, as the request does.
+    return Delivered(
+        reference,
+        invalidate=await _made_stale(tools, item, kept.system, kept.account_reference),
+        payload_after=kept.as_payload(),
+    )
 
 
 async def _deliver_cancel(tools: DeliveryTools, item: OutboxItem) -> Delivered:
