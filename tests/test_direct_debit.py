@@ -42,6 +42,7 @@ ME = """{ me {
   tenancies { reference rentAccount { nextDue } }
   requests(first: 50) { edges { node { reference serviceCode status } } } } }"""
 SORT_CODE, ACCOUNT_NUMBER = "30-94-30", "31926819"
+RENT_INSTRUCTIONS = housing_management_sql.direct_debits.instructions.name
 
 
 def bank(account: str, **changes: object) -> dict[str, object]:
@@ -274,7 +275,7 @@ async def fail_inserts(settings, system: SourceSystem, table: str, on: bool) -> 
 async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council, issuer, residents):
     async with running_app(own_council) as (app, client):
         ((token, tenancy),) = await tenants(client, issuer, residents, 1)
-        await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, "direct_debits", on=True)
+        await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, on=True)
         answer = (await post(client, SET_UP, token, {"input": bank(tenancy)}, "down-1")).json()
         instruction = answer["data"]["setUpDirectDebit"]["directDebit"]
         assert instruction["status"] == "PENDING", answer
@@ -284,7 +285,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         assert [e["code"] for e in again["data"]["setUpDirectDebit"]["userErrors"]] == ["ALREADY_SET_UP"]
         assert bank_details_in(await kept_payloads(own_council, instruction["reference"])), "kept for the relay"
 
-        await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, "direct_debits", on=False)
+        await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, on=False)
         deliverer = app.state.runtime.writes.deliverer
         later = datetime.now(UTC) + timedelta(hours=1)
         await deliverer.run_due(now=later)

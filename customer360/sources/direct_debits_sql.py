@@ -33,10 +33,11 @@ class DirectDebitTables:
     bank_refusals: Table
 
 
-def direct_debit_tables(metadata: MetaData, account_key: str) -> DirectDebitTables:
-    """The office's instruction tables, each instruction on one of its accounts (`account_key`)."""
+def direct_debit_tables(metadata: MetaData, account_key: str, prefix: str = "") -> DirectDebitTables:
+    """The office's instruction tables, each instruction on one of its accounts (`account_key`). `prefix`
+    keeps the names apart where two offices share one database (as the tests' PostgreSQL one does)."""
     instructions = Table(
-        "direct_debits",
+        f"{prefix}direct_debits",
         metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("external_reference", String(40), unique=True, nullable=False, comment="customer360's reference"),
@@ -53,7 +54,7 @@ def direct_debit_tables(metadata: MetaData, account_key: str) -> DirectDebitTabl
         Column("cancelled_by_reference", String(40)),
     )
     bank_refusals = Table(
-        "bank_refusals",
+        f"{prefix}bank_refusals",
         metadata,
         Column("sort_code", String(6), primary_key=True),
         Column("account_number", String(8), primary_key=True),

@@ -99,7 +99,7 @@ repairs = Table(
 )
 
 # Rent Direct Debit instructions, and the payers' banks' refusals (`sources/direct_debits_sql.py`).
-direct_debits = direct_debits_sql.direct_debit_tables(metadata, "tenancies.tenancy_ref")
+direct_debits = direct_debits_sql.direct_debit_tables(metadata, "tenancies.tenancy_ref", prefix="rent_")
 
 
 class HousingManagementSql(PeopleSql):
