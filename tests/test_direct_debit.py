@@ -38,8 +38,8 @@ mutation($input: CancelDirectDebitInput!) { cancelDirectDebit(input: $input) {
 """
 ME = """{ me {
   directDebits { reference accountReference system sortCode accountNumber paymentDay status reason }
-  councilTaxAccounts { reference instalments { dueDate amount { pence } status } }
-  tenancies { reference rentAccount { nextDue } }
+  councilTaxAccounts { reference instalments { dueDate amount { pence } status } directDebits { reference status } }
+  tenancies { reference rentAccount { nextDue directDebits { reference status paymentDay } } }
   requests(first: 50) { edges { node { reference serviceCode status } } } } }"""
 SORT_CODE, ACCOUNT_NUMBER = "30-94-30", "31926819"
 RENT_INSTRUCTIONS = housing_management_sql.direct_debits.instructions.name
@@ -197,6 +197,7 @@ async def test_council_tax_instalments_move_to_the_payment_day_once(own_council,
                 "reason": None,
             }
         ]
+        assert {"reference": instruction["reference"], "status": "ACTIVE"} in moved["directDebits"]
         requests = {(e["node"]["reference"], e["node"]["serviceCode"]) for e in after["requests"]["edges"]}
         assert (instruction["reference"], "DIRECT_DEBIT") in requests
         for body in (first.text, duplicate.text, str(after)):
@@ -233,6 +234,8 @@ async def test_rent_by_direct_debit_and_cancelled(own_council, issuer, residents
         due = next_collection(today, 3, first_collection(today))
         held = next(t for t in (await me(client, token))["tenancies"] if t["reference"] == tenancy)
         assert held["rentAccount"]["nextDue"] == due.isoformat()
+        on_rent = {"reference": answer["directDebit"]["reference"], "status": "ACTIVE", "paymentDay": 3}
+        assert on_rent in held["rentAccount"]["directDebits"]
 
         first, duplicate = await asyncio.gather(
             post(client, CANCEL, token, {"input": {"accountReference": tenancy}}, "cancel-1"),

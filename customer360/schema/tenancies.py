@@ -22,6 +22,7 @@ from customer360.domain.repairs import (
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
 from customer360.resolvers.pagination import paginate
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
+from customer360.schema.direct_debit import DirectDebitInstruction
 from customer360.schema.node import to_global_id
 from customer360.schema.values import Money, PageInfo
 
@@ -122,6 +123,9 @@ class RentAccount:
     statement: list[RentStatementLine] = strawberry.field(
         description="The last 13 weeks after a balance brought forward; the lines add up to the balance."
     )
+    direct_debits: list[DirectDebitInstruction] = strawberry.field(
+        description="As HOUSING_MANAGEMENT holds them, newest first (one on its way: `Customer.directDebits`)."
+    )
 
     @classmethod
     def from_view(cls, view: RentAccountView, today: date) -> Self:
@@ -138,6 +142,7 @@ class RentAccount:
             arrears=Money.of(arrears(balance)),
             credit=Money.of(credit(balance)),
             next_due=view.next_due_on,
+            direct_debits=[DirectDebitInstruction.from_record(d) for d in view.tenancy.direct_debits],
             statement=[
                 RentStatementLine(
                     posted_on=line.posted_on,
