@@ -30,7 +30,7 @@ STANDING = ("PENDING", "ACTIVE")
 
 def _days(system: SourceSystem) -> str:
     days = PAYMENT_DAYS[system]
-    return f"the {days[0]} to the {days[-1]}" if len(days) > 10 else ", ".join(str(day) for day in days)
+    return f"any day from {days[0]} to {days[-1]}" if len(days) > 10 else ", ".join(str(day) for day in days)
 
 
 async def _accounts(request: Request, session: Session) -> dict[str, Any]:
@@ -49,7 +49,7 @@ async def _accounts(request: Request, session: Session) -> dict[str, Any]:
     ] + [
         {
             "reference": t["reference"],
-            "text": f"Rent: {t['address']}, {t['postcode']}",
+            "text": f"Rent: {t['address']}",  # the tenancy's address carries its postcode
             "kind": "Rent",
             "days": _days(SourceSystem.HOUSING_MANAGEMENT),
         }
