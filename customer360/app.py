@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hmac
 import logging
 import secrets
@@ -31,11 +30,9 @@ from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-d
 from strawberry.types import ExecutionResult
 
 from customer360.auth.principal import Principal
-from customer360.auth.purpose import access_purpose
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
 from customer360.clock import london_today
-from customer360.commands.payments import POST_TO_REVENUES
 from customer360.domain.attachments import ReceivedFile
 from customer360.domain.cases import CASE_TEAMS
 from customer360.graphiql import graphiql_page, graphiql_routes
@@ -45,6 +42,7 @@ from customer360.http.body_limit import MULTIPART_OVERHEAD, BodySizeLimit
 from customer360.http.content_type import CsrfGuard
 from customer360.http.cors import cors
 from customer360.http.draining import Drain
+from customer360.http.gateway_secret import GatewaySecret
 from customer360.http.headers import SecurityHeaders
 from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
 from customer360.http.persisted_queries import (
@@ -64,7 +62,6 @@ from customer360.portal.report import PHOTO_STEP
 from customer360.portal.routes import portal_routes
 from customer360.production import production_refusal
 from customer360.resolvers.context import Context
-from customer360.resolvers.loaders import Loaders
 from customer360.runtime import Runtime, start_runtime
 from customer360.schema.input_boundary import ReturnUrls
 from customer360.schema.limits import Limits, document_too_large
@@ -246,7 +243,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """A resident's repeated own reads answered from `CustomerViews`, and every mutation making the
         resident's kept answers unreachable."""
-        views = context.cache.views
+        views = context.services.cache.views
         principal = context.principal
         customer_id = principal.customer_id if principal.is_resident else None
         if not views.enabled or customer_id is None or request_data.query is None:
@@ -259,7 +256,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             with views_forgotten_at_end() as stale_views:
                 result = await self._executed(request, request_adapter, sub_response, context, request_data)
             try:
-                await context.cache.forget(Stale(customers=sorted({customer_id, *stale_views})))
+                await context.services.cache.forget(Stale(customers=sorted({customer_id, *stale_views})))
             except Exception as error:  # the write is committed: its answer is the resident's regardless
                 log.warning("could not forget a resident's kept answers after a write (%s)", type(error).__name__)
             return result
@@ -282,45 +279,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await super().execute_single(request, request_adapter, sub_response, context, None, data)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
+        # Per request only what is the request's: the services are the runtime's, built once at start-up.
         runtime: Runtime = request.app.state.runtime
         return Context(
-            request=request,
-            principal=request.state.principal,
-            loaders=Loaders.for_request(
-                runtime.customers,
-                runtime.outbox,
-                runtime.sources,
-                runtime.cache,
-                postings=functools.partial(runtime.cases.postings, operation=POST_TO_REVENUES),
-                payments_made=runtime.payments.ledger.by_customers,
-            ),
-            directory=runtime.customers,
-            submissions=runtime.outbox,
-            writes=runtime.writes,
-            payments=runtime.payments,
-            cases=runtime.cases,
-            service_store=runtime.service_definitions,
-            safeguarding=runtime.safeguarding,
-            audit=runtime.audit,
-            stewardship=runtime.stewardship,
-            analytics=runtime.analytics,
-            events=runtime.events,
-            person_keys=runtime.person_keys,
-            defined_services=runtime.service_definitions,
-            listed_services=runtime.listed_services,
-            sources=runtime.sources,
-            cache=runtime.cache,
-            today=london_today(),
-            locate_uprn=runtime.locate_uprn,
-            addresses=runtime.addresses,
-            notifications=runtime.messenger.store if runtime.messenger else None,
-            feedback=runtime.feedback,
-            actor_tokens=runtime.actor_tokens,
-            grants=runtime.grants,
-            attachments=runtime.attachments,
-            visible_attachments=runtime.attachments.loader(
-                request.state.principal, purpose=access_purpose(request) is not None
-            ),
+            request=request, principal=request.state.principal, services=runtime.services, today=london_today()
         )
 
 
@@ -358,7 +320,7 @@ async def metrics(request: Request) -> Response:
     # (a scraper that waits on a hung store times out and loses every other metric too).
     with contextlib.suppress(*STORE_ERRORS):  # TimeoutError is an OSError, so among them
         async with asyncio.timeout(READY_STORE_SECONDS):
-            runtime.metrics.show_open_cases(await runtime.cases.open_counts(), CASE_TEAMS)
+            runtime.metrics.show_open_cases(await runtime.services.cases.open_counts(), CASE_TEAMS)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -381,9 +343,9 @@ async def payments_webhook(request: Request) -> Response:
     """GOV.UK Pay-shaped webhook: signed (`Pay-Signature`, hex HMAC-SHA256 of the raw body) or refused."""
     runtime: Runtime = request.app.state.runtime
     body = await request.body()
-    if not runtime.payments.signature_valid(body, request.headers.get("pay-signature")):
+    if not runtime.services.payments.signature_valid(body, request.headers.get("pay-signature")):
         return JSONResponse({"error": "missing or invalid Pay-Signature"}, status_code=401)
-    known = await runtime.payments.on_webhook(body)
+    known = await runtime.services.payments.on_webhook(body)
     return JSONResponse({"received": True, "known": known})
 
 
@@ -439,14 +401,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *(
             Route(
                 path,
-                Authenticated(
-                    endpoint,
-                    principal_limit=settings.rate_limit_per_principal,
-                    window_seconds=settings.rate_limit_window_seconds,
+                GatewaySecret(
+                    Authenticated(
+                        endpoint,
+                        principal_limit=settings.rate_limit_per_principal,
+                        window_seconds=settings.rate_limit_window_seconds,
+                    ),
+                    secret=secret,
                 ),
                 methods=["GET", "POST"],
             )
-            for path, endpoint in (("/graphql", graphql), ("/subgraph", subgraph))
+            # The subgraph may answer the council's gateway only (`C360_SUBGRAPH_SECRET`); /graphql answers anyone.
+            for path, endpoint, secret in (
+                ("/graphql", graphql, None),
+                ("/subgraph", subgraph, settings.subgraph_secret),
+            )
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

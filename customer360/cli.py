@@ -423,7 +423,7 @@ async def _drain_outbox(settings: Settings) -> int:
     from customer360.commands.relay import drain
 
     async with _one_shot_runtime(settings) as runtime:
-        await drain(runtime.writes.deliverer)
+        await drain(runtime.services.writes.deliverer)
         return await runtime.outbox.pending_count()
 
 
@@ -435,7 +435,7 @@ def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _reconcile(settings: Settings) -> int:
     async with _one_shot_runtime(settings) as runtime:
-        return await runtime.payments.reconcile()
+        return await runtime.services.payments.reconcile()
 
 
 def _link(settings: Settings, args: argparse.Namespace) -> int:
@@ -485,12 +485,12 @@ async def _match_arrivals(settings: Settings) -> ArrivalSummary:
 
     async with _one_shot_runtime(settings) as runtime:
         return await match_arrivals(
-            runtime.sources.by_system(),
+            runtime.services.sources.by_system(),
             runtime.identity,
             settings.match_model_path,
             by="customer360 arrivals",
             priority=settings.survivorship_priority,
-            cache=runtime.cache,
+            cache=runtime.services.cache,
         )
 
 

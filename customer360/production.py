@@ -62,6 +62,7 @@ def production_refusal(settings: Settings) -> str | None:
         ("C360_OIDC_CLIENT_SECRET", settings.oidc_client_secret),
         ("C360_STAFF_OIDC_CLIENT_SECRET", settings.staff_oidc_client_secret),
         ("C360_METRICS_TOKEN", settings.metrics_token),
+        ("C360_SUBGRAPH_SECRET", settings.subgraph_secret),
     ):
         if value is not None and len(value) < SHORTEST_SECRET:
             return f"{name} is shorter than {SHORTEST_SECRET} characters: use a long random value"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -25,7 +26,16 @@ from customer360.auth.jwks import StaticKeys
 from customer360.auth.keys import SigningKey, load_or_create_signing_key
 from customer360.auth.oidc import configured_issuers
 from customer360.auth.principal import ANONYMOUS, Principal, PrincipalKind
-from customer360.auth.tokens import PORTAL_KEY, DemoIssuer, InvalidToken, PortalIssuer, TokenVerifier, TrustedIssuer
+from customer360.auth.tokens import (
+    PORTAL_KEY,
+    STAFF_DASHBOARD_KEY,
+    DemoIssuer,
+    InvalidToken,
+    PortalIssuer,
+    StaffDashboardIssuer,
+    TokenVerifier,
+    TrustedIssuer,
+)
 from customer360.cache.base import Cache, NoCache, ReadThrough
 from customer360.cache.guard import RedisGuard
 from customer360.cache.memory import MemoryCache
@@ -35,7 +45,7 @@ from customer360.clock import london_today
 from customer360.commands import catalogue, safeguarding
 from customer360.commands.attachments import Attachments, SignedLinks
 from customer360.commands.delivery import Deliverer
-from customer360.commands.payments import Payments
+from customer360.commands.payments import POST_TO_REVENUES, Payments
 from customer360.commands.relay import every
 from customer360.commands.stewardship import Stewardship
 from customer360.commands.write_path import WritePath
@@ -52,7 +62,9 @@ from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
 from customer360.notifications.changes import ChangeIntake
 from customer360.notifications.sending import Messenger
+from customer360.resolvers.context import Services
 from customer360.resolvers.directory import AddressBook
+from customer360.resolvers.loaders import Loaders
 from customer360.settings import Settings
 from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.change_feeds import change_feeds
@@ -60,7 +72,7 @@ from customer360.sources.errors import SourceUnavailable
 from customer360.sources.govuk_notify import NOTIFY_API_URL, GovukNotify, NotifyTemplates
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
-from customer360.sources.registry import Sources, build_sources, load_source_configs, needs_engine
+from customer360.sources.registry import build_sources, load_source_configs, needs_engine
 from customer360.store.access_grants import AccessGrantStore
 from customer360.store.attachments import AttachmentStore
 from customer360.store.audit import AuditLog
@@ -98,41 +110,25 @@ log = logging.getLogger("customer360.runtime")
 
 @dataclass
 class Runtime:
+    """The composition root's product: the process's own parts, and the `Services` every request shares."""
+
     settings: Settings
     metrics: Metrics
     customers: CustomerStore
     outbox: OutboxStore
-    cases: DeliveryCaseStore  # deliveries refused for good, for staff
-    writes: WritePath
-    payments: Payments
-    service_definitions: ServiceDefinitionStore
-    listed_services: ListedServiceStore  # each back office's services as last seen, for reports while it is down
-    safeguarding: safeguarding.SafeguardingAccess
-    audit: AuditLog
-    stewardship: Stewardship
+    services: Services  # what resolvers and mutations use (resolvers/context.py), handed to each request as is
     identity: IdentityHub
-    analytics: Analytics
-    events: EventRecorder
-    person_keys: PersonKeys
-    sources: Sources
-    cache: ReadThrough
     verifier: TokenVerifier
     signing_key: SigningKey | None
-    actor_tokens: ActorTokenIssuer  # the gateway's token exchange: act for a resident (auth/actor_tokens.py)
-    grants: GrantChecks  # residents' access grants, checked on every request made under one
-    locate_uprn: Callable[[str], tuple[float, float] | None]
-    addresses: AddressBook
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
-    attachments: Attachments  # uploaded photos and documents, and the signed links they are read through
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
     portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
     messenger: Messenger | None = None  # residents' messages through GOV.UK Notify
     notify_callback_token: str | None = None  # what Notify's delivery receipts must carry
     changes: ChangeIntake | None = None  # the back offices' change feeds
-    feedback: FeedbackStore | None = None  # residents' ratings of finished requests
     demo_backoffices: dict[str, str] | None = None  # the demo back offices' URLs, by system (and NOTIFY)
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -142,11 +138,13 @@ class Runtime:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("use the header `Authorization: Bearer <token>`")
-        principal = await self.grants.checked(await self.verifier.verify(token.strip()), london_today())
+        principal = await self.services.grants.checked(await self.verifier.verify(token.strip()), london_today())
         email = normalise_email(principal.email)
         # A resident is tied to a golden record by a verified email only, never an unverified one.
         if principal.is_resident and principal.email_verified and email:
-            found = await self.cache.views.customer_for_email(email, self.customers.customer_id_for_verified_email)
+            found = await self.services.cache.views.customer_for_email(
+                email, self.customers.customer_id_for_verified_email
+            )
             principal = replace(principal, customer_id=found)
         return principal
 
@@ -160,8 +158,9 @@ class Runtime:
             slow = time.perf_counter() - started > DEGRADED_AFTER_SECONDS
             return system.value, "degraded" if slow else "up"
 
-        states = dict(await asyncio.gather(*(state(system, source) for system, source in self.sources)))
-        return states | {system.value: "not_configured" for system in self.sources.not_configured()}
+        sources = self.services.sources
+        states = dict(await asyncio.gather(*(state(system, source) for system, source in sources)))
+        return states | {system.value: "not_configured" for system in sources.not_configured()}
 
 
 async def start_runtime(
@@ -304,14 +303,12 @@ async def start_runtime(
     stack.push_async_callback(rate_limits.close)
     portal_sessions = _portal_sessions(settings, store_engine)
     stack.push_async_callback(portal_sessions.close)
-    return Runtime(
-        settings=settings,
-        metrics=metrics,
-        customers=customers,
-        outbox=outbox,
-        cases=cases,
+    services = Services(
+        directory=customers,
+        submissions=outbox,
         writes=WritePath(outbox, deliverer, locks),
         payments=payments,
+        cases=cases,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
@@ -325,22 +322,40 @@ async def start_runtime(
             settings.survivorship_priority,
             cache=read_through,
         ),
-        identity=hub,
         analytics=Analytics(store_engine),
         events=EventRecorder(store_engine),
         person_keys=PersonKeys(load_or_create_salt(settings.data_dir)),
         sources=sources,
         cache=read_through,
-        verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
-        signing_key=signing_key,
-        actor_tokens=ActorTokenIssuer(actor_key),
-        grants=GrantChecks(AccessGrantStore(store_engine), read_through, customers.customer_id_for_verified_email),
         locate_uprn=locate_uprn,
         addresses=addresses,
+        actor_tokens=ActorTokenIssuer(actor_key),
+        grants=GrantChecks(AccessGrantStore(store_engine), read_through, customers.customer_id_for_verified_email),
+        attachments=attachments,
+        notifications=messenger.store,
+        feedback=FeedbackStore(store_engine),
+        loaders_for=functools.partial(
+            Loaders.for_request,
+            customers,
+            outbox,
+            sources,
+            read_through,
+            postings=functools.partial(cases.postings, operation=POST_TO_REVENUES),
+            payments_made=payments.ledger.by_customers,
+        ),
+    )
+    return Runtime(
+        settings=settings,
+        metrics=metrics,
+        customers=customers,
+        outbox=outbox,
+        services=services,
+        identity=hub,
+        verifier=TokenVerifier(issuers, clock_skew_seconds=settings.oidc_clock_skew_seconds),
+        signing_key=signing_key,
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         idempotency=IdempotencyStore(store_engine),
-        attachments=attachments,
         rate_limits=rate_limits,
         redis=redis_guard if settings.redis_url else None,
         portal_sessions=portal_sessions,
@@ -348,7 +363,6 @@ async def start_runtime(
         notify_callback_token=settings.notify_callback_token
         or (council.notify_callback_token(settings) if not settings.sources_file else None),
         changes=changes,
-        feedback=FeedbackStore(store_engine),
         demo_backoffices=council.backoffice_urls(base_url) if base_url and not settings.sources_file else None,
     )
 
@@ -428,6 +442,10 @@ async def _issuers(
         issuers.extend(DemoIssuer(signing_key).trusted())
     if settings.oidc_client_id:  # the portal's tokens for residents its identity provider signed in
         issuers.append(PortalIssuer(load_or_create_signing_key(settings.data_dir, PORTAL_KEY)).trusted())
+    if settings.staff_oidc_client_id:  # the staff dashboard's tokens for staff its identity provider signed in
+        issuers.append(
+            StaffDashboardIssuer(load_or_create_signing_key(settings.data_dir, STAFF_DASHBOARD_KEY)).trusted()
+        )
     if settings.production and not issuers:
         log.warning(
             "production mode with no identity provider configured (C360_OIDC_ISSUER, C360_STAFF_OIDC_ISSUER): "
@@ -499,6 +517,7 @@ def _attachments(settings: Settings, store_engine: AsyncEngine, audit: AuditLog)
         links=SignedLinks(key, settings.public_url),
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_upload_pixels,
+        open311_media_seconds=int(settings.open311_media_days * 24 * 3600),
     )
 
 

@@ -40,6 +40,8 @@ class Settings:
     staff_oidc_private_key: Path | None = None
     # Production: /metrics answers only a scraper that sends `Authorization: Bearer <this>`.
     metrics_token: str | None = field(default=None, repr=False)
+    # /subgraph answers only a gateway that sends this as `X-Subgraph-Secret` (http/gateway_secret.py).
+    subgraph_secret: str | None = field(default=None, repr=False)
     cache_enabled: bool = True
     cache_ttl_seconds: float = 30.0
     # Whole answers to residents' own reads (cache/views.py); `serve --workers N` turns them off without Redis.
@@ -95,6 +97,8 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     max_uploads_per_request: int = 3
     max_upload_pixels: int = 40_000_000  # a 40-megapixel photo; a decompression bomb claims far more
+    # How long a street report's Open311 `media_url` works (docs/attachments.md: the contractor's copy).
+    open311_media_days: float = 14.0
     request_timeout_seconds: float = 30.0
     # SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer's
     # health checks take the replica out before it stops listening (0: stop at once).
@@ -175,6 +179,7 @@ class Settings:
                 Path(env["C360_STAFF_OIDC_PRIVATE_KEY"]) if env.get("C360_STAFF_OIDC_PRIVATE_KEY") else None
             ),
             metrics_token=env.get("C360_METRICS_TOKEN") or None,
+            subgraph_secret=env.get("C360_SUBGRAPH_SECRET") or None,
             cache_enabled=cache == "on",
             cache_views=_choice(env, "C360_CACHE_VIEWS", ("on", "off"), "on") == "on",
             cache_ttl_seconds=_number(env, "C360_CACHE_TTL_SECONDS", 30.0),
@@ -212,6 +217,7 @@ class Settings:
             max_upload_bytes=int(_number(env, "C360_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
             max_uploads_per_request=int(_number(env, "C360_MAX_UPLOADS_PER_REQUEST", 3)),
             max_upload_pixels=int(_number(env, "C360_MAX_UPLOAD_PIXELS", 40_000_000)),
+            open311_media_days=_number(env, "C360_OPEN311_MEDIA_DAYS", 14),
             request_timeout_seconds=_number(env, "C360_REQUEST_TIMEOUT_SECONDS", 30.0),
             drain_seconds=_number(env, "C360_DRAIN_SECONDS", 5.0),
             rate_limit_per_ip=int(_number(env, "C360_RATE_LIMIT_PER_IP", 600)),

@@ -43,7 +43,7 @@ async def any_account(settings: Settings) -> str:
 
 async def start_payment(runtime, account_reference: str, amount: int, customer_id: str = "c-test") -> StoredPayment:
     """A payment as makePayment starts it: kept in the ledger, then created at the provider."""
-    ledger = runtime.payments.ledger
+    ledger = runtime.services.payments.ledger
     stored = await ledger.record(
         StoredPayment(
             reference=new_reference(),
@@ -58,7 +58,7 @@ async def start_payment(runtime, account_reference: str, amount: int, customer_i
             created_at=datetime.now(UTC),
         )
     )
-    created = await runtime.sources.payments.create_payment(
+    created = await runtime.services.sources.payments.create_payment(
         NewPayment(
             idempotency_key=stored.reference,
             amount_pence=amount,

@@ -81,7 +81,7 @@ async def test_a_complaint_kept_before_a_blip_is_answered_with_its_reference_and
         await blip_over(engine, "outbox")
         async with engine.begin() as conn:  # as if the claim's lease ran out
             await conn.execute(update(outbox).values(claimed_until=None))
-        await drain(app.state.runtime.writes.deliverer)
+        await drain(app.state.runtime.services.writes.deliverer)
         async with engine.connect() as conn:
             kept = (await conn.execute(select(func.count()).select_from(intents))).scalar_one()
             # The complaint's delivery to the CRM (its receipt to the resident is an outbox row of its own).

@@ -287,8 +287,8 @@ async def test_an_expired_grant_answers_as_if_the_resident_did_not_exist(own_cou
         assert (await graphql(client, ME, token)).json()["data"]["me"]["id"] == customer
         async with app.state.runtime.outbox._engine.begin() as conn:
             await conn.execute(update(access_grants).values(expires_on=london_today() - timedelta(days=1)))
-        await app.state.runtime.grants.forget(
-            await app.state.runtime.grants.store.get(key_of("AccessGrant", made["id"])), london_today()
+        await app.state.runtime.services.grants.forget(
+            await app.state.runtime.services.grants.store.get(key_of("AccessGrant", made["id"])), london_today()
         )
         assert (await graphql(client, ME, token)).json()["data"]["me"] is None
         assert (await act_for(client, carer, customer))["userErrors"][0]["code"] == "NOT_FOUND"

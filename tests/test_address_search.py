@@ -53,7 +53,7 @@ class BoundaryGazetteer:
 
 
 def test_addresses_in_the_borough_are_kept_before_the_limit_is_applied():
-    info = SimpleNamespace(context=SimpleNamespace(addresses=BoundaryGazetteer()))
+    info = SimpleNamespace(context=SimpleNamespace(services=SimpleNamespace(addresses=BoundaryGazetteer())))
     found = gazetteer.addresses(info, "  Boundary   Road ")  # type: ignore[arg-type]
     assert [f.address.line1 for f in found] == [f"{n} Boundary Road" for n in range(61, 71)]
 

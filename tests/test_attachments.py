@@ -223,7 +223,7 @@ async def test_a_link_works_only_as_signed_and_until_it_expires(own_council, iss
         assert (await client.get(good[:-4] + "0000")).status_code == 403  # tampered signature
         assert "for=uploader" in good  # whom it is for is signed: changing it breaks the signature
         assert (await client.get(good.replace("for=uploader", "for=staff"))).status_code == 403
-        links = app.state.runtime.attachments.links
+        links = app.state.runtime.services.attachments.links
         expired = path_of(links.url(attachment["id"], LinkAudience.UPLOADER, 60, now=time.time() - 120))
         assert (await client.get(expired)).status_code == 403
         base = f"/attachments/{attachment['id']}"
@@ -279,7 +279,7 @@ async def test_unused_attachments_are_deleted_after_a_day_and_their_files_with_t
         kept = await kept_bytes(own_council, attachment["id"])
         digest = hashlib.sha256(kept).hexdigest()
         path = own_council.data_dir / "attachments" / digest[:2] / digest
-        store: AttachmentStore = app.state.runtime.attachments.store
+        store: AttachmentStore = app.state.runtime.services.attachments.store
         now = datetime.now(UTC)
         assert await store.delete_unused(now) == 0  # not a day old yet
         two_hours_ago = time.time() - 7200

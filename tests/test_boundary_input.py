@@ -299,7 +299,7 @@ async def test_nul_in_ids_searches_and_text_never_reaches_postgresql(demo_settin
         try:
             await migrate(engine)
             async with running_app(settings) as (app, client):
-                await link_everyone(app.state.runtime.sources.by_system(), IdentityHub.on(engine), by="test")
+                await link_everyone(app.state.runtime.services.sources.by_system(), IdentityHub.on(engine), by="test")
                 staff = staff_token(Role.CUSTOMER_SERVICES)
                 resident = issuer.resident_token(residents[0]["email"])
                 reads = [

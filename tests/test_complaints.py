@@ -129,7 +129,7 @@ async def test_with_the_crm_down_a_complaint_is_kept_and_delivered_exactly_once_
     assert await crm_rows(own_council, complaint["reference"]) == 0
 
     async with running_app(own_council) as (app, client):
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         later = datetime.now(UTC) + timedelta(hours=1)
         # Two relays racing for the same row, then a third pass: the CRM still gets it once.
         await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
@@ -148,7 +148,7 @@ async def test_outbox_drain_delivers_what_waited_for_a_back_office(own_council, 
             "reference"
         ]
     async with running_app(own_council) as (app, _):
-        await drain(app.state.runtime.writes.deliverer)
+        await drain(app.state.runtime.services.writes.deliverer)
     assert await crm_rows(own_council, reference) == 1
 
 

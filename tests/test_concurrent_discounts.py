@@ -116,7 +116,7 @@ async def test_revenues_refuses_a_second_discount_for_the_same_days(own_council,
     """Defence in depth: whatever reaches REVENUES, it grants one discount per account and day."""
     async with running_app(own_council) as (app, client):
         _, before = await find_resident(client, issuer, residents, with_household=False)
-        revenues = app.state.runtime.sources.revenues
+        revenues = app.state.runtime.services.sources.revenues
         starts_on = max(date.fromisoformat(before["liableFrom"]), london_today() - timedelta(days=10))
 
         def application(reference: str) -> DiscountApplication:

@@ -180,7 +180,7 @@ async def test_five_identical_merges_at_once_merge_once(own_council, staff_token
         payloads = await all_at_once(client, MERGE, steward, pair, "mergeCustomers")
         assert len([p for p in payloads if not p["userErrors"]]) == 1
         assert set(refused(payloads)) <= {"ALREADY_MERGED", "CHANGED_MEANWHILE"} and len(refused(payloads)) == N - 1
-        assert len(await app.state.runtime.audit.by_action(["identity.merge"])) == 1
+        assert len(await app.state.runtime.services.audit.by_action(["identity.merge"])) == 1
         retry = (await graphql(client, MERGE, steward, pair)).json()["data"]["mergeCustomers"]
         assert refused([retry]) == ["ALREADY_MERGED"]
 
@@ -196,7 +196,7 @@ async def test_five_identical_unmerges_at_once_split_once(own_council, staff_tok
         payloads = await all_at_once(client, UNMERGE, steward, split_off, "unmergeCustomer")
         assert len([p for p in payloads if not p["userErrors"]]) == 1
         assert len(refused(payloads)) == N - 1
-        assert len(await app.state.runtime.audit.by_action(["identity.unmerge"])) == 2, "one unmerge, on both"
+        assert len(await app.state.runtime.services.audit.by_action(["identity.unmerge"])) == 2, "one unmerge, on both"
         after = (await graphql(client, ME, issuer.resident_token(residents[1]["email"]))).json()["data"]["me"]
         assert after["id"] == absorbed["id"]
         assert {r["id"] for r in after["linkedRecords"]} == {r["id"] for r in absorbed["linkedRecords"]}
@@ -212,8 +212,8 @@ async def test_a_match_confirmed_five_times_at_once_is_decided_once(own_council,
         payloads = await all_at_once(client, CONFIRM, steward, candidate, "confirmMatch")
         assert len([p for p in payloads if not p["userErrors"]]) == 1
         assert refused(payloads) == ["ALREADY_DECIDED"] * (N - 1)
-        assert len(await app.state.runtime.audit.by_action(["identity.match_confirmed"])) == 1
-        assert len(await app.state.runtime.audit.by_action(["identity.merge"])) <= 1
+        assert len(await app.state.runtime.services.audit.by_action(["identity.match_confirmed"])) == 1
+        assert len(await app.state.runtime.services.audit.by_action(["identity.merge"])) <= 1
 
 
 async def test_the_same_street_report_sent_five_times_at_once_is_kept_once(own_council, issuer, residents):
@@ -247,7 +247,7 @@ async def test_a_contact_made_by_a_delivery_that_died_before_linking_it_is_found
         runtime = app.state.runtime
         principal = await runtime.authenticate(f"Bearer {token}")
         # What a delivery that crashed between "contact created" and "contact linked" leaves behind.
-        orphan = await runtime.sources.crm.create_contact(
+        orphan = await runtime.services.sources.crm.create_contact(
             NewContact(
                 external_reference=person_key(principal.customer_id, "C360-CRASHED1", "contact"),
                 forenames="Left",

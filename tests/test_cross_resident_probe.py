@@ -2,8 +2,9 @@
 actor tokens (no grant, revoked, expired, VIEW scope) try to reach past the grant they were issued under.
 
 Zero leaks allowed over at least 1,000 attempts: `me` never shows B's things, `customer` and `node`
-answer null or FORBIDDEN, and every mutation that takes an id or a reference refuses with a
-userError and writes nothing.
+answer null or FORBIDDEN, so does the subgraph's `_entities` for a representation of any entity type
+of B's (what a council's gateway would send with A's token), and every mutation that takes an id or a
+reference refuses with a userError and writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from tests.support import graphql, running_app
 
 B_OWNS = """
 { me { id councilTaxAccounts { id reference discounts { id } } complaints(first: 50) { edges { node { id reference } } }
-  payments(first: 50) { edges { node { id } } } requests(first: 50) { edges { node { id reference } } } } }
+  payments(first: 50) { edges { node { id } } } requests(first: 50) { edges { node { id reference } } }
+  tenancies { id } } }
 """
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
@@ -34,6 +36,8 @@ END_SPD = """mutation($ref: String!) { removeSinglePersonDiscount(input: {accoun
 PAY = """mutation($ref: String!, $key: String!) {
   makePayment(input: {purpose: COUNCIL_TAX, accountReference: $ref, amountPence: 100, idempotencyKey: $key,
     returnUrl: "https://my.tamworth.example/r"}) { payment { id } userErrors { code } } }"""
+ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+ENTITY_TYPES = ("Customer", "CouncilTaxAccount", "ServiceRequest", "Tenancy")  # every @key type of the subgraph
 ATTEMPTS = 1000
 
 
@@ -50,7 +54,23 @@ def owned_ids(me: dict) -> dict[str, list[str]]:
         ],
         "complaint": [e["node"]["id"] for e in me["complaints"]["edges"]],
         "account": [a["reference"] for a in accounts],
+        "entity": [
+            {"__typename": "Customer", "id": me["id"]},
+            *({"__typename": "CouncilTaxAccount", "id": a["id"]} for a in accounts),
+            *({"__typename": "ServiceRequest", "id": e["node"]["id"]} for e in me["requests"]["edges"]),
+            *({"__typename": "Tenancy", "id": t["id"]} for t in me["tenancies"]),
+        ],
     }
+
+
+async def entities(client, token: str, representations: list[dict[str, str]]) -> dict:
+    """The subgraph's `_entities`, asked as a council's gateway asks it: with the resident's own token."""
+    answer = await client.post(
+        "/subgraph",
+        json={"query": ENTITIES, "variables": {"r": representations}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return answer.json()
 
 
 async def test_resident_a_never_reaches_resident_b(own_council, issuer, residents):
@@ -64,8 +84,8 @@ async def test_resident_a_never_reaches_resident_b(own_council, issuer, resident
             people.append((token, me, owned_ids(me)))
         leaks = []
         for attempt in range(ATTEMPTS):
-            (a_token, a_me, _), (_, b_me, b_ids) = rng.sample(people, 2)
-            path = rng.choice(["node", "customer", "escalate", "apply", "end", "pay", "me"])
+            (a_token, a_me, a_ids), (_, b_me, b_ids) = rng.sample(people, 2)
+            path = rng.choice(["node", "customer", "entity", "escalate", "apply", "end", "pay", "me"])
             if path == "node" and b_ids["node"]:
                 body = (await graphql(client, NODE, a_token, {"id": rng.choice(b_ids["node"])})).json()
                 if body.get("data", {}).get("node"):
@@ -73,6 +93,11 @@ async def test_resident_a_never_reaches_resident_b(own_council, issuer, resident
             elif path == "customer":
                 body = (await graphql(client, CUSTOMER, a_token, {"id": b_ids["customer"][0]})).json()
                 if (body.get("data") or {}).get("customer"):
+                    leaks.append((path, body))
+            elif path == "entity":
+                theirs = [e for e in b_ids["entity"] if e not in a_ids["entity"]]  # a shared account is A's too
+                body = await entities(client, a_token, [rng.choice(theirs)])
+                if any(body["data"]["_entities"]):
                     leaks.append((path, body))
             elif path == "escalate" and b_ids["complaint"]:
                 body = (await graphql(client, ESCALATE, a_token, {"id": rng.choice(b_ids["complaint"])})).json()
@@ -98,6 +123,15 @@ async def test_resident_a_never_reaches_resident_b(own_council, issuer, resident
                     owned_ids(a_me)["account"]
                 ):
                     leaks.append((path, body))
+        # And every entity of each resident's neighbour's, all at once: every entity type is tried.
+        tried = set()
+        for (a_token, _, a_ids), (_, _, b_ids) in zip(people, people[1:] + people[:1], strict=True):
+            theirs = [e for e in b_ids["entity"] if e not in a_ids["entity"]]
+            tried |= {e["__typename"] for e in theirs}
+            body = await entities(client, a_token, theirs)
+            if any(body["data"]["_entities"]):
+                leaks.append(("entities", body))
+        assert tried == set(ENTITY_TYPES)
         assert leaks == []
         assert await app.state.runtime.outbox.pending_count() == 0, "no probe wrote anything"
 
@@ -147,8 +181,8 @@ async def test_actor_tokens_never_reach_anyone_their_grant_does_not_cover(own_co
                     await conn.execute(
                         update(access_grants).where(access_grants.c.id == grant_id).values(expires_on=ended)
                     )
-                await app.state.runtime.grants.forget(
-                    await app.state.runtime.grants.store.get(grant_id), london_today()
+                await app.state.runtime.services.grants.forget(
+                    await app.state.runtime.services.grants.store.get(grant_id), london_today()
                 )
 
         leaks = []

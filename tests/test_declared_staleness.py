@@ -125,7 +125,7 @@ async def reads_own_write(
     assert answer["userErrors"] == [], answer
     if later is not None:
         await graphql(client, read, token)  # kept again, while it is still on its way
-        await app.state.runtime.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
+        await app.state.runtime.services.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
     after = (await graphql(client, read, token)).json()
     assert "errors" not in after, after
     assert shown(answer, after["data"]["me"]), "the resident reads their own write"

@@ -98,19 +98,19 @@ async def refused_posting_flow(settings: Settings, staff_token) -> None:
         # Two webhooks at once, racing two reconcilers, and then a retry of everything.
         webhook = f'{{"resource_id": "{stored.provider_payment_id}"}}'.encode()
         await asyncio.gather(
-            runtime.payments.on_webhook(webhook),
-            runtime.payments.on_webhook(webhook),
-            runtime.payments.reconcile(),
-            runtime.payments.reconcile(),
+            runtime.services.payments.on_webhook(webhook),
+            runtime.services.payments.on_webhook(webhook),
+            runtime.services.payments.reconcile(),
+            runtime.services.payments.reconcile(),
         )
 
         async def case_opened() -> bool:
             return await count(settings, delivery_cases, delivery_cases.c.reference == stored.reference) == 1
 
         assert await wait_for(case_opened)
-        await runtime.payments.reconcile()
-        await runtime.payments.on_webhook(webhook)
-        await runtime.payments.deliverer.run_due()
+        await runtime.services.payments.reconcile()
+        await runtime.services.payments.on_webhook(webhook)
+        await runtime.services.payments.deliverer.run_due()
         assert await count(settings, delivery_cases) == 1
         assert await count(settings, outbox, outbox.c.reference == stored.reference, outbox.c.state == "FAILED") == 1
 
@@ -322,7 +322,7 @@ async def test_any_refused_delivery_opens_a_case_without_its_service_doing_anyth
             contact_email=None,
             contact=None,
         ).as_payload()
-        submitted = await runtime.writes.submit(
+        submitted = await runtime.services.writes.submit(
             kind=SubmissionKind.STREET_REPORT,
             customer_id=None,
             payload=payload,
@@ -331,7 +331,9 @@ async def test_any_refused_delivery_opens_a_case_without_its_service_doing_anyth
         )
         assert submitted.deliveries[0].state.value == "FAILED"
         # The relay and a retry find it refused already: still one case.
-        await asyncio.gather(runtime.payments.deliverer.run_due(), runtime.payments.deliverer.run_due())
+        await asyncio.gather(
+            runtime.services.payments.deliverer.run_due(), runtime.services.payments.deliverer.run_due()
+        )
         token = staff_token(Role.CUSTOMER_SERVICES, name="Cas Services")
         [edge] = (await graphql(client, CASES, token)).json()["data"]["deliveryCases"]["edges"]
         assert (edge["node"]["reference"], edge["node"]["destination"]) == (submitted.reference, "STREET_SCENE")
@@ -368,7 +370,9 @@ async def council_with_cases(own_council: Settings, backend: str) -> AsyncIterat
             ("C360-SAFE6789", "AGENCIES"),
         ):
             refused = NewDeliveryCase(reference, "cust-1", destination, "some.op", "REFUSED", "refused", "")
-            opened.append(await app.state.runtime.cases.open(replace(refused, team=team_for(destination)), now))
+            opened.append(
+                await app.state.runtime.services.cases.open(replace(refused, team=team_for(destination)), now)
+            )
         yield app, client, opened
 
 

@@ -289,7 +289,7 @@ async def test_an_office_failing_at_delivery_gets_it_later_and_once(own_council,
         assert bank_details_in(await kept_payloads(own_council, instruction["reference"])), "kept for the relay"
 
         await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, on=False)
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         later = datetime.now(UTC) + timedelta(hours=1)
         await deliverer.run_due(now=later)
         await deliverer.run_due(now=later)

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from customer360.auth.principal import Role
+from customer360.schema.node import to_global_id
 from customer360.schema.schema import build_schema
 from tests.support import running_app, settings_with
 
@@ -33,6 +34,7 @@ def test_the_subgraph_sdl_keys_its_entities_and_the_client_schema_does_not():
     subgraph = build_schema(federation=True).as_str()
     for entity in ("Customer", "CouncilTaxAccount", "ServiceRequest"):
         assert f'type {entity} implements Node @key(fields: "id"' in subgraph
+    assert 'type Tenancy @key(fields: "id"' in subgraph
     assert "specs.apollo.dev/federation/v2" in subgraph
     assert "@key" not in build_schema().as_str()
 
@@ -164,3 +166,74 @@ async def test_service_requests_follow_node_too(api, issuer, residents):
     answer = (await post(client, "/subgraph", entity, own_token, {"r": r})).json()
     by_node = (await post(client, "/graphql", NODE, own_token, {"id": theirs["id"]})).json()["data"]["node"]
     assert answer["data"]["_entities"] == [own, None] and by_node is None
+
+
+TENANCY_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) {
+  ... on Tenancy { id reference rentAccount { balance { pence } } } } }"""
+TENANCIES = "{ me { tenancies { id reference rentAccount { balance { pence } } } } }"
+
+
+async def tenants(client, issuer, residents, count: int) -> list[tuple[str, dict]]:
+    """(token, tenancy) of the first `count` residents who hold a council tenancy."""
+    found = []
+    for resident in residents:
+        token = issuer.resident_token(resident["email"])
+        held = (await post(client, "/graphql", TENANCIES, token, {})).json()["data"]["me"]["tenancies"]
+        if held:
+            found.append((token, held[0]))
+        if len(found) == count:
+            return found
+    raise AssertionError("the demo council has too few tenants")
+
+
+def tenancy(global_id: str) -> list[dict[str, str]]:
+    return [{"__typename": "Tenancy", "id": global_id}]
+
+
+async def test_a_tenancy_is_an_entity_for_its_tenant_only(api, issuer, residents):
+    _, client = api
+    (own_token, own), (_, theirs) = await tenants(client, issuer, residents, 2)
+    r = tenancy(own["id"]) + tenancy(theirs["id"])
+    answer = (await post(client, "/subgraph", TENANCY_ENTITY, own_token, {"r": r})).json()
+    assert answer == {"data": {"_entities": [own, None]}}
+    # Nobody signed in, a tenancy nobody holds, another type's id: nothing either.
+    assert (await post(client, "/subgraph", TENANCY_ENTITY, None, {"r": tenancy(own["id"])})).json()["data"] == {
+        "_entities": [None]
+    }
+    unknown = tenancy(to_global_id("Tenancy", "TY999999")) + tenancy(to_global_id("Customer", own["reference"]))
+    assert (await post(client, "/subgraph", TENANCY_ENTITY, own_token, {"r": unknown})).json()["data"] == {
+        "_entities": [None, None]
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [(Role.HOUSING, True), (Role.CUSTOMER_SERVICES, True), (Role.REVENUES, False), (Role.ANALYST, False)],
+)
+async def test_staff_get_a_tenancy_entity_as_the_housing_office_allows(api, issuer, residents, staff_token, role, sees):
+    """`Customer.tenancies`' own rule (HOUSING_MANAGEMENT is seen by housing and customer services)."""
+    _, client = api
+    [(_, held)] = await tenants(client, issuer, residents, 1)
+    answer = (await post(client, "/subgraph", TENANCY_ENTITY, staff_token(role), {"r": tenancy(held["id"])})).json()
+    assert answer["data"]["_entities"] == [held if sees else None]
+
+
+DEEP_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer {
+  councilTaxAccounts { balance { formatted } } requests(first: 50) { edges { node { reference } } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "changes"),
+    [("depth", {"max_query_depth": 3}), ("cost", {"max_query_cost": 100})],
+)
+async def test_depth_and_cost_limits_apply_to_the_subgraph(demo_settings, issuer, residents, limit, changes):
+    """What a gateway sends is measured as a client's document is: a gateway is no way round the limits."""
+    token = issuer.resident_token(residents[0]["email"])
+    r = customer(residents[0]["customer_id"])
+    async with running_app(demo_settings) as (_app, client):
+        answered = (await post(client, "/subgraph", DEEP_ENTITY, token, {"r": r})).json()
+        assert answered["data"]["_entities"][0]["councilTaxAccounts"], "within the default limits it is answered"
+    async with running_app(settings_with(demo_settings, **changes)) as (_app, client):
+        refused = (await post(client, "/subgraph", DEEP_ENTITY, token, {"r": r})).json()
+        assert "data" not in refused or refused["data"] is None
+        assert [e["extensions"]["limit"] for e in refused["errors"]] == [limit]

@@ -84,8 +84,8 @@ async def test_a_fee_paying_service_is_sent_on_only_once_its_fee_is_paid(own_cou
             return found[request["reference"]].deliveries[0].state is DeliveryState.DELIVERED
 
         assert await wait_for(delivered), "paid: the booking goes to the CRM"
-        await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
-        await runtime.payments.reconcile()
+        await asyncio.gather(runtime.services.payments.reconcile(), runtime.services.payments.reconcile())
+        await runtime.services.payments.reconcile()
         [delivery] = (await runtime.outbox.submissions_by_reference([request["reference"]]))[
             request["reference"]
         ].deliveries
@@ -107,7 +107,7 @@ async def test_an_unpaid_fee_closes_its_request_unsent(own_council, issuer, resi
             return (await request_of(client, token, reference))["status"] == "CLOSED"
 
         assert await wait_for(closed)
-        await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
+        await asyncio.gather(runtime.services.payments.reconcile(), runtime.services.payments.reconcile())
         shown = await request_of(client, token, reference)
         assert shown["deliveries"] == [{"state": "CANCELLED", "system": "CRM"}]
         assert "Closed: the fee was not paid" in [h["description"] for h in shown["history"]]

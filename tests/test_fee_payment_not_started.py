@@ -82,7 +82,7 @@ async def test_a_fee_payment_that_never_reached_the_provider_fails_after_its_exp
         async def held_with_payment(made_at: datetime) -> tuple[str, str]:
             request = Submission(new_reference(), "c-never-paid", "case", "BULKY_WASTE", {}, made_at)
             await runtime.outbox.submit(request, [NewDelivery(SourceSystem.CRM, "crm.create_case", {})], held=True)
-            payment = await runtime.payments.ledger.record(
+            payment = await runtime.services.payments.ledger.record(
                 StoredPayment(
                     reference=new_reference(),
                     customer_id="c-never-paid",
@@ -102,10 +102,10 @@ async def test_a_fee_payment_that_never_reached_the_provider_fails_after_its_exp
         old_request, old_payment = await held_with_payment(now - timedelta(minutes=91))
         new_request, new_payment = await held_with_payment(now)
 
-        await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
-        await runtime.payments.reconcile()
+        await asyncio.gather(runtime.services.payments.reconcile(), runtime.services.payments.reconcile())
+        await runtime.services.payments.reconcile()
 
-        ledger = runtime.payments.ledger
+        ledger = runtime.services.payments.ledger
         assert (await ledger.by_reference(old_payment)).status is PaymentStatus.FAILED
         assert (await ledger.by_reference(new_payment)).status is PaymentStatus.CREATED, "not expired yet"
         found = await runtime.outbox.submissions_by_reference([old_request, new_request])
@@ -137,7 +137,9 @@ async def test_a_delivery_whose_claim_was_lost_neither_counts_nor_marks_it(own_c
 
         delivered = runtime.metrics.outbox_delivered.labels(destination="CRM")
         counted = delivered._value.get()
-        await runtime.writes.deliverer._deliver(held_by_first)  # the first relay wakes up with the CRM's answer
+        await runtime.services.writes.deliverer._deliver(
+            held_by_first
+        )  # the first relay wakes up with the CRM's answer
         assert delivered._value.get() == counted, "not counted: the row is not this relay's to mark"
         [delivery] = (await runtime.outbox.submissions_by_reference([reference]))[reference].deliveries
         assert delivery.state is DeliveryState.PENDING, "left to the relay that holds it now"

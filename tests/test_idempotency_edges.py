@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from customer360.cache.views import fingerprint
 from customer360.http.idempotency import scope_of
 from customer360.store.audit import AuditLog
+from customer360.store.database import create_engine
 from customer360.store.idempotency import Claim, IdempotencyStore
-from customer360.store.tables import events
+from customer360.store.tables import events, idempotency_keys, intents
+from customer360.store.times import as_utc
 from tests.services import POSTGRES_ADMIN_URL
-from tests.support import serving_app
+from tests.support import running_app, serving_app
 from tests.test_complaints import GOOD, MAKE
 from tests.test_idempotency_key import council_on, writes
 from tests.test_payments import MAKE as PAY
@@ -75,6 +77,50 @@ async def test_a_request_cut_short_after_its_write_runs_on_and_retries_with_its_
             assert payload["userErrors"] == [] and payload["complaint"]["reference"].startswith("C360-")
         assert retries[0].json() == retries[1].json()
         assert await writes(engine) == before + 1, "one complaint: the retries got the first one's answer"
+
+
+async def test_a_request_stopped_by_a_graceful_shutdown_can_be_retried_at_once_and_gets_its_write(
+    own_council, issuer, residents
+):
+    """A keyed complaint cut short after it was kept (the CRM takes 30 s) runs on; the worker then shuts
+    down before it ends. Its key's lease is ended as it stops, so the client's retry on the next worker
+    is answered at once (not a 409 for the 60 s lease) with the complaint it kept, not a second one. A
+    worker that crashes ends no lease: that still waits (test_a_key_still_in_progress_is_a_409...)."""
+    settings = replace(own_council, request_timeout_seconds=1.0)
+    token = issuer.resident_token(residents[2]["email"])
+    key = str(uuid.uuid4())
+    complaint = {**GOOD, "description": f"Bins missed ({key})"}
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        before = await writes(engine)
+        async with running_app(settings) as (app, client):
+            app.state.runtime.faults.latency_seconds = 30.0
+            cut_short = await keyed(client, token, key, MAKE, complaint)
+            assert cut_short.status_code == 504
+            assert await writes(engine) == before + 1, "kept before the timeout"
+            shutdown_began = datetime.now(UTC)
+        # Shut down: the mutation still waiting on the CRM was stopped, and its claim's lease ended.
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key))).one()
+        assert row.state == "IN_PROGRESS" and row.answer is None
+        assert as_utc(row.lease_until) - shutdown_began < timedelta(seconds=10), "not the 60-second lease"
+
+        async with running_app(settings) as (_, client):
+            retry = await keyed(client, token, key, MAKE, complaint)
+            assert retry.status_code == 200, retry.text
+            payload = retry.json()["data"]["makeComplaint"]
+            assert payload["userErrors"] == []
+            again = await keyed(client, token, key, MAKE, complaint)
+            assert again.headers["Idempotent-Replayed"] == "true" and again.json() == retry.json()
+        async with engine.connect() as conn:
+            kept = [
+                r.reference
+                for r in (await conn.execute(select(intents.c.reference, intents.c.payload)))
+                if key in str(r.payload)
+            ]
+        assert kept == [payload["complaint"]["reference"]], "the retry answered with the complaint kept, not a second"
+    finally:
+        await engine.dispose()
 
 
 PAY_SHAPES = {

@@ -106,7 +106,7 @@ async def council_on(store: str, settings) -> AsyncIterator[tuple[Starlette, htt
         try:
             await migrate(engine)
             async with running_app(replace(settings, database_url=url)) as (app, client):
-                await link_everyone(app.state.runtime.sources.by_system(), IdentityHub.on(engine), by="test")
+                await link_everyone(app.state.runtime.services.sources.by_system(), IdentityHub.on(engine), by="test")
                 yield app, client, engine
         finally:
             await engine.dispose()

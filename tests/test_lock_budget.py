@@ -85,8 +85,8 @@ async def first_reports_through_a_small_lock_pool(app, client, url, issuer, resi
     # nothing nests: before, every check lock held a session while its delivery waited for another.
     pool = create_async_engine(url, pool_size=1, max_overflow=2, pool_timeout=15, hide_parameters=True)
     locks = AdvisoryLocks(pool, wait_seconds=15.0)
-    runtime.writes.locks = locks
-    runtime.writes.deliverer.locks = locks
+    runtime.services.writes.locks = locks
+    runtime.services.writes.deliverer.locks = locks
     try:
         tokens = []
         for resident in residents:

@@ -83,7 +83,7 @@ async def test_a_back_office_that_is_down_gets_its_step_later_and_only_once(own_
         assert answer["request"]["status"] == "SUBMITTED"
         assert "CRM" not in {s["system"] for s in answer["request"]["history"] if s["system"]}
         app.state.runtime.faults.down.clear()
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         later = datetime.now(UTC) + timedelta(hours=1)
         await deliverer.run_due(now=later)
         await deliverer.run_due(now=later)

@@ -373,7 +373,7 @@ async def run_script(
         refused = NewDeliveryCase(
             "C360-OUTCOMES", None, "REVENUES", "revenues.post_payment", "REFUSED", "test", "revenues"
         )
-        opened = await app.state.runtime.cases.open(refused, datetime.now(UTC))
+        opened = await app.state.runtime.services.cases.open(refused, datetime.now(UTC))
         assert opened is not None
         script.known["case_id"] = opened.id
         me = (await script.read(ME, "resident"))["me"]

@@ -55,7 +55,7 @@ async def test_a_report_progressed_in_its_back_office_is_shown_and_told_once_per
         await runtime.changes.run_once()
         await progress(own_council, reference, RequestStatus.RESOLVED, "Litter cleared")
         await runtime.changes.run_once()
-        await runtime.writes.deliverer.run_due()
+        await runtime.services.writes.deliverer.run_due()
         mine = (await graphql(client, MY_REQUESTS, token)).json()["data"]["me"]["requests"]["edges"]
         listed = next(e["node"] for e in mine if e["node"]["reference"] == reference)
         assert listed["status"] == "RESOLVED"
@@ -104,7 +104,7 @@ async def test_preferences_off_means_no_message(own_council, issuer, residents):
         reference = await report(client, token)
         await progress(own_council, reference, RequestStatus.RESOLVED, "Cleared")
         await runtime.changes.run_once()
-        await runtime.writes.deliverer.run_due()
+        await runtime.services.writes.deliverer.run_due()
         sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
         mine = (await graphql(client, MINE, token)).json()["data"]["me"]
     assert sent == []
@@ -205,7 +205,7 @@ async def test_a_crash_after_notify_took_a_message_never_sends_it_twice(own_coun
                 .where(outbox.c.reference == reference, outbox.c.destination == "NOTIFY")
                 .values(state="PENDING", claimed_until=None, claimed_by=None)
             )
-        await asyncio.gather(runtime.writes.deliverer.run_due(), runtime.writes.deliverer.run_due())
+        await asyncio.gather(runtime.services.writes.deliverer.run_due(), runtime.services.writes.deliverer.run_due())
         sent = await asyncio.to_thread(sent_for, own_council, runtime.messenger.notify.base_url, reference)
         async with engine.connect() as conn:
             kept = (await conn.execute(select(notifications).where(notifications.c.reference == reference))).all()

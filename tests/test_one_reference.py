@@ -70,7 +70,7 @@ async def test_a_housing_application_keeps_its_reference_and_id_before_and_after
         assert before == {"id": given["id"], "reference": given["reference"], "backOfficeReference": None}
 
         app.state.runtime.faults.down.clear()
-        await app.state.runtime.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
+        await app.state.runtime.services.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
         listed = (await graphql(client, APPLICATIONS, token)).json()["data"]["me"]["housingApplications"]
         ours = [a for a in listed if a["id"] == given["id"]]
         assert len(ours) == 1, "one application, under the id the mutation returned"
@@ -123,7 +123,7 @@ async def test_history_is_appended_never_rewritten_and_names_the_office_people_k
 
         pending = await shown()
         app.state.runtime.faults.down.clear()
-        await app.state.runtime.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
+        await app.state.runtime.services.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
         delivered = await shown()
         assert delivered["history"][: len(pending["history"])] == pending["history"], "nothing rewritten"
         descriptions = [event["description"] for event in delivered["history"]]
@@ -215,6 +215,6 @@ async def test_a_complaint_shows_the_crms_reference_beside_the_one_the_resident_
         given = made["complaint"]
         assert given["reference"].startswith("C360-") and given["backOfficeReference"] is None
         app.state.runtime.faults.down.clear()
-        await app.state.runtime.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
+        await app.state.runtime.services.writes.deliverer.run_due(now=datetime.now(UTC) + timedelta(hours=1))
         found = (await graphql(client, node, token, {"id": given["id"]})).json()["data"]["node"]
         assert found["reference"] == given["reference"] and found["backOfficeReference"].startswith("CMP")

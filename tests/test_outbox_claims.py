@@ -59,11 +59,11 @@ def deliverer(url: str, runtime, back_office: SlowBackOffice, lease: timedelta =
     return Deliverer(
         store,
         runtime.customers,
-        runtime.sources,
-        runtime.cache,
-        runtime.cases,
+        runtime.services.sources,
+        runtime.services.cache,
+        runtime.services.cases,
         runtime.metrics,
-        runtime.writes.locks,
+        runtime.services.writes.locks,
         handlers={OPERATION: back_office},
     )
 

@@ -65,14 +65,14 @@ async def test_a_paid_payment_behind_250_abandoned_ones_is_credited_within_two_p
         passes = 0
         while passes < 2 and await postings(settings, paid.reference) == 0:
             # Two replicas reconcile at once: one posting still.
-            await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
+            await asyncio.gather(runtime.services.payments.reconcile(), runtime.services.payments.reconcile())
             passes += 1
         assert await postings(settings, paid.reference) == 1, "credited within two passes"
-        await runtime.payments.reconcile()  # a retry changes nothing
+        await runtime.services.payments.reconcile()  # a retry changes nothing
         assert await postings(settings, paid.reference) == 1
-        assert (await runtime.payments.ledger.by_reference(paid.reference)).status is PaymentStatus.SUCCESS
+        assert (await runtime.services.payments.ledger.by_reference(paid.reference)).status is PaymentStatus.SUCCESS
         # Every abandoned one was asked about, none left behind (nothing unasked since the epoch).
-        ledger, now = runtime.payments.ledger, datetime.now(UTC)
+        ledger, now = runtime.services.payments.ledger, datetime.now(UTC)
         assert await ledger.claim_unchecked(EPOCH, now, 1000) == []
         assert len(await ledger.claim_unchecked(now + timedelta(days=1), now, 1000)) == BACKLOG
 
@@ -91,13 +91,13 @@ async def test_abandoned_payments_expire_after_90_minutes_and_leave_the_backlog(
         await age_at_provider(settings, [p.provider_payment_id for p in opened + untouched], minutes=91)
         await age_at_provider(settings, [recent.provider_payment_id], minutes=89)
 
-        await asyncio.gather(runtime.payments.reconcile(), runtime.payments.reconcile())
-        ledger = runtime.payments.ledger
+        await asyncio.gather(runtime.services.payments.reconcile(), runtime.services.payments.reconcile())
+        ledger = runtime.services.payments.ledger
         for payment in opened + untouched:
             assert (await ledger.by_reference(payment.reference)).status is PaymentStatus.FAILED
         unsettled = await ledger.claim_unchecked(datetime.now(UTC) + timedelta(days=1), datetime.now(UTC), 100)
         assert [p.reference for p in unsettled] == [recent.reference]
-        provider = await runtime.sources.payments.payments_by_id([opened[0].provider_payment_id])
+        provider = await runtime.services.sources.payments.payments_by_id([opened[0].provider_payment_id])
         assert provider[opened[0].provider_payment_id].status is PaymentStatus.FAILED
 
         async with httpx.AsyncClient() as browser:
@@ -113,7 +113,7 @@ async def test_abandoned_payments_expire_after_90_minutes_and_leave_the_backlog(
         assert state == {"status": "failed", "finished": True, "code": "P0020", "message": "Payment expired"}
         assert late.status_code == 409, "an expired payment cannot be paid"
         assert "expired" in page.text
-        await runtime.payments.reconcile()  # a retry: nothing posted, nothing changed
+        await runtime.services.payments.reconcile()  # a retry: nothing posted, nothing changed
         for payment in abandoned:
             assert await postings(settings, payment.reference) == 0
 

@@ -146,7 +146,7 @@ async def test_a_payment_in_progress_is_shown_until_it_settles_or_expires(own_co
         async with httpx.AsyncClient() as browser:  # the payer opens the page, then walks away
             assert (await browser.get(given["nextUrl"])).status_code == 200
         await age_at_provider(settings, [given["backOfficeReference"]], minutes=91)
-        await app.state.runtime.payments.reconcile()
+        await app.state.runtime.services.payments.reconcile()
         shown = [p for p in await payments_of(client, token) if p["id"] == given["id"]]
         assert [p["status"] for p in shown] == ["FAILED"], "expired, and still shown under the same id"
         assert [r["status"] for r in await requests_of(client, token) if r["reference"] == given["reference"]] == [

@@ -134,7 +134,7 @@ async def test_a_lost_webhook_is_settled_by_reconciliation_once(own_council, iss
         await settle_at_page(made["payment"]["nextUrl"], "success")
         await asyncio.sleep(0.3)
         assert await balance(client, token, account["reference"]) == account["balance"]["pence"], "no webhook came"
-        payments = app.state.runtime.payments
+        payments = app.state.runtime.services.payments
         # Two pollers racing (as a poller and a late webhook would) still post it once.
         await asyncio.gather(payments.reconcile(), payments.reconcile())
         await payments.reconcile()
@@ -149,8 +149,8 @@ async def test_declined_and_cancelled_payments_post_nothing(own_council, issuer,
         for outcome, status in (("declined", "FAILED"), ("cancelled", "CANCELLED")):
             made = await pay(client, token, account["reference"], 500, f"no-{outcome}")
             await settle_at_page(made["payment"]["nextUrl"], outcome)
-            await app.state.runtime.payments.reconcile()
-            ledger = app.state.runtime.payments.ledger
+            await app.state.runtime.services.payments.reconcile()
+            ledger = app.state.runtime.services.payments.ledger
             unsettled = await ledger.claim_unchecked(datetime.now(UTC) + timedelta(days=1), datetime.now(UTC), 1000)
             assert all(p.idempotency_key != f"no-{outcome}" for p in unsettled)
             again = await pay(client, token, account["reference"], 500, f"no-{outcome}")

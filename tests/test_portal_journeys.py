@@ -158,7 +158,7 @@ async def test_a_signed_in_resident_reports_at_an_address_near_home_and_sees_it_
         options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', question)
         assert options, "addresses at the resident's postcode, from the gazetteer"
         uprn, label = options[0]
-        assert app.state.runtime.addresses.by_uprn(uprn) is not None
+        assert app.state.runtime.services.addresses.by_uprn(uprn) is not None
         assert 'id="contact-email"' not in question, "a signed-in resident is replied to at their own address"
         answers = {"uprn": uprn, "attribute-0": "No", "attribute-1": "Brick", "description": description}
         await fill_report(client, "GRAFFITI", answers)

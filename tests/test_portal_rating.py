@@ -38,7 +38,7 @@ async def test_rating_a_finished_request_in_the_portal(
         await sign_in(page, base_url, resident["email"])
         reference = await report(client, issuer.resident_token(resident["email"]))  # a request, made by the API
         await progress(own_council, reference, RequestStatus.RESOLVED, "Swept up")
-        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
+        await runtime.services.cache.forget(Stale(customers=[resident["customer_id"]]))
         await page.goto(f"{base_url}/my-requests/{reference}")
         await page.get_by_role("heading", level=2, name="Tell us how we did").wait_for()
         await check("request-finished")
@@ -51,7 +51,7 @@ async def test_rating_a_finished_request_in_the_portal(
         await page.locator(".govuk-notification-banner--success").wait_for()
         await check("rated")
         await context.close()
-        kept = await runtime.feedback.rating_of(reference)
+        kept = await runtime.services.feedback.rating_of(reference)
     assert kept == 4
     if audit:
         audit.assert_clean()

@@ -54,6 +54,7 @@ def production_env(data_dir: Path, **changes: str) -> dict[str, str]:
         ({"C360_SESSION_SECRET": "changeme"}, None, "C360_SESSION_SECRET is shorter than 32 characters"),
         ({"C360_PAYMENTS_WEBHOOK_SECRET": "secret"}, None, "C360_PAYMENTS_WEBHOOK_SECRET is shorter"),
         ({"C360_METRICS_TOKEN": "metrics"}, None, "C360_METRICS_TOKEN is shorter"),
+        ({"C360_SUBGRAPH_SECRET": "gateway"}, None, "C360_SUBGRAPH_SECRET is shorter"),
         ({"C360_PUBLIC_URL": ""}, None, "C360_PUBLIC_URL (http://127.0.0.1:8000) must be"),  # unset: the default
         ({"C360_PUBLIC_URL": "http://my.council.example.gov.uk"}, None, "must be the gateway's public https://"),
         ({"C360_PUBLIC_URL": "https://localhost:8443"}, None, "not plain http or a loopback host"),

@@ -63,7 +63,7 @@ async def test_a_resident_rates_a_finished_request_once(own_council, issuer, res
         rate = {"reference": reference, "rating": 4, "comment": "Quick, thank you"}
         early = (await graphql(client, RATE, token, {"input": rate})).json()["data"]["rateService"]
         await progress(own_council, reference, RequestStatus.RESOLVED, "Cleared")
-        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
+        await runtime.services.cache.forget(Stale(customers=[resident["customer_id"]]))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "rate-1"}
 
         async def rated() -> dict:
@@ -75,7 +75,7 @@ async def test_a_resident_rates_a_finished_request_once(own_council, issuer, res
         other = issuer.resident_token(residents[15]["email"])
         not_theirs = (await graphql(client, RATE, other, {"input": rate})).json()["data"]["rateService"]
         bad = (await graphql(client, RATE, token, {"input": {**rate, "rating": 6}})).json()["data"]["rateService"]
-        kept = await runtime.feedback.rating_of(reference)
+        kept = await runtime.services.feedback.rating_of(reference)
     assert [e["code"] for e in early["userErrors"]] == ["NOT_FINISHED"]
     assert all(a["userErrors"] == [] and a["rating"] == 4 for a in answers), answers
     assert [e["code"] for e in again["userErrors"]] == ["ALREADY_RATED"]
@@ -93,16 +93,16 @@ async def test_customer_services_record_a_rating_from_a_call_and_analysts_see_sa
         runtime = app.state.runtime
         reference = await report(client, token)
         await progress(own_council, reference, RequestStatus.CLOSED, "Closed")
-        await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
+        await runtime.services.cache.forget(Stale(customers=[resident["customer_id"]]))
         call = {"reference": reference, "rating": 2, "customerId": resident["customer_id"]}
         refused = await graphql(client, RATE, staff_token(Role.ANALYST), {"input": call})
         recorded = (await graphql(client, RATE, staff_token(Role.CUSTOMER_SERVICES), {"input": call})).json()
         now = datetime.now(UTC)
         for number in range(10):  # ten more residents rated the same service on the web, ten on the phone
-            await runtime.feedback.record(
+            await runtime.services.feedback.record(
                 NewRating(f"C360-WEB{number:05d}", f"resident-{number}", "LITTER", "web", 5, None, "resident", now)
             )
-            await runtime.feedback.record(
+            await runtime.services.feedback.record(
                 NewRating(f"C360-TEL{number:05d}", f"caller-{number}", "LITTER", "phone", 3, None, "staff", now)
             )
         today = london_today().isoformat()

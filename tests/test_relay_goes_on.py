@@ -54,9 +54,9 @@ async def test_an_unexpected_error_or_a_busy_lock_defers_one_row_and_the_next_is
         relay = Deliverer(
             runtime.outbox,
             runtime.customers,
-            runtime.sources,
-            runtime.cache,
-            runtime.cases,
+            runtime.services.sources,
+            runtime.services.cache,
+            runtime.services.cases,
             runtime.metrics,
             LeaseLocks(engine, wait_seconds=0.3, holder="this-relay"),
             handlers={BROKEN: broken, FINE: fine, NEEDS_RECORD: fine},

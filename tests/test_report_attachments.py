@@ -1,22 +1,26 @@
-"""Photos on reports: never to Open311's public feed, to the CRM as links, shown as
+"""Photos on reports: to Open311 as a `media_url` signed for the contractor, to the CRM as links, shown as
 `ServiceRequest.photos` to the reporter and staff, to others only once staff publish them."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 
 import httpx
+from PIL import Image
 from sqlalchemy import select
 
 from customer360.demo import council
 from customer360.demo.street_scene_db import requests as street_requests
+from customer360.domain.attachments import LinkAudience
 from customer360.domain.systems import SourceSystem
+from customer360.settings import Settings
 from customer360.sources.crm.sql import case_answers
 from customer360.store.database import create_engine
 from customer360.store.tables import attachments, audit_log
-from tests.attachment_support import has_gps, path_of, pdf, photo, upload
-from tests.support import graphql, running_app, serving_app
+from tests.attachment_support import has_gps, metadata_left, path_of, pdf, photo, upload
+from tests.support import graphql, running_app, serving_app, settings_with
 from tests.test_attachments import kept_bytes
 from tests.test_report_issue import HERE, litter_answers
 
@@ -84,30 +88,109 @@ async def street_row(settings, reference: str):
         await engine.dispose()
 
 
-async def test_an_unmoderated_photo_is_not_sent_to_open311s_public_feed(own_council, issuer, residents):
-    """GeoReport v2 publishes `media_url` to anyone who reads the contractor's feed; a photo is public only
-    once staff publish it, so Open311 is sent none: the reporter and staff see it here."""
+async def test_a_photo_reaches_open311_as_a_media_url_serving_only_the_cleaned_image(
+    own_council, issuer, residents, staff_token
+):
+    """The contractor gets the photo as `media_url`: a link signed for it (not for the public), to the image
+    Pillow re-encoded (no GPS), that staff can stop by hiding the photo or revoking its links. Publishing it
+    here (`nearbyRequests`) still waits for staff."""
     token = issuer.resident_token(residents[10]["email"])
-    async with serving_app(own_council) as (app, client):
-        attachment_id = await uploaded(client, token, photo("JPEG", size=(80, 60)))
+    neighbour = issuer.resident_token(residents[9]["email"])
+    staff = staff_token()
+    original = photo("JPEG", size=(80, 60))
+    assert has_gps(original)
+    async with serving_app(own_council) as (app, client), httpx.AsyncClient(timeout=30) as outsider:
+        attachment_id = await uploaded(client, token, original)
         report = await litter_report(client, [attachment_id])
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
         assert payload["userErrors"] == []
         request = payload["request"]
-        assert request["delivery"] == {
-            "state": "DELIVERED",
-            "system": "STREET_SCENE",
-            "backOfficeReference": request["delivery"]["backOfficeReference"],
-        }
-        assert [(p["id"], p["contentType"], p["moderation"]) for p in request["photos"]] == [
-            (attachment_id, "image/jpeg", "PENDING")
-        ]
+        assert request["delivery"]["state"] == "DELIVERED" and request["delivery"]["system"] == "STREET_SCENE"
+        assert [(p["id"], p["moderation"]) for p in request["photos"]] == [(attachment_id, "PENDING")]
+
+        # What the contractor's Open311 server (the demo's real one) took, and publishes to anyone.
+        open311 = app.state.runtime.demo_backoffices["STREET_SCENE"]
+        service_request_id = request["delivery"]["backOfficeReference"]
+        feed = (await outsider.get(f"{open311}/requests/{service_request_id}.json")).json()
+        media_url = feed[0]["media_url"]
         row = await street_row(app.state.runtime.settings, request["reference"])
-        assert row is not None and row.media_url is None
-        served = await client.get(path_of(request["photos"][0]["url"]))  # the reporter's own link
+        assert row is not None and row.media_url == media_url
+        assert media_url.startswith(f"{app.state.runtime.settings.public_url}/attachments/{attachment_id}?")
+        assert "for=open311" in media_url and "issued=" in media_url
+        signed = dict(httpx.URL(media_url).params)
+        assert int(signed["expires"]) - int(signed["issued"]) == 14 * 24 * 3600  # C360_OPEN311_MEDIA_DAYS
+
+        # Opened by anyone holding it (no credentials): the cleaned image, never the original's bytes.
+        served = await outsider.get(media_url)
         assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
-        assert served.content == await kept_bytes(own_council, attachment_id)
-        assert not has_gps(served.content)
+        assert served.headers["cache-control"] == "no-store"  # no cached copy outlives hiding or revoking
+        assert served.content != original and served.content == await kept_bytes(own_council, attachment_id)
+        with Image.open(io.BytesIO(served.content)) as image:
+            assert image.size == (80, 60)
+            assert not image.getexif() and not has_gps(served.content)
+        assert metadata_left(served.content) == {}
+        # Its audience is signed: it is no public link, and no uploader's or staff's either.
+        for other in ("public", "uploader", "staff", "office"):
+            assert (await outsider.get(media_url.replace("for=open311", f"for={other}"))).status_code == 403
+        assert (await outsider.get(media_url.replace("issued=", "issued=1"))).status_code == 403
+
+        async def photos_seen(viewer: str | None) -> list[str]:
+            nearby = (await graphql(client, NEARBY, viewer, {"location": HERE})).json()["data"]["nearbyRequests"]
+            return [p["id"] for r in nearby if r["reference"] == request["reference"] for p in r["photos"]]
+
+        # Sent to the contractor, but not shown by the council to others until staff publish it.
+        assert await photos_seen(neighbour) == [] and await photos_seen(None) == []
+        assert await photos_seen(token) == [attachment_id]
+
+        # Hidden (a face): the contractor's link stops at once, and nothing is shown publicly.
+        hide = {"attachmentId": attachment_id, "decision": "HIDE", "reason": "A face is visible"}
+        hidden = (await graphql(client, MODERATE, staff, {"input": hide})).json()["data"]["moderateAttachment"]
+        assert hidden["attachment"]["moderation"] == "HIDDEN"
+        assert (await outsider.get(media_url)).status_code == 403
+        assert await photos_seen(neighbour) == [] and await photos_seen(None) == []
+        # Published after all: shown to others, and the contractor's link works again.
+        publish = {"attachmentId": attachment_id, "decision": "PUBLISH", "reason": "Cropped view, no faces"}
+        await graphql(client, MODERATE, staff, {"input": publish})
+        assert await photos_seen(neighbour) == [attachment_id]
+        assert (await outsider.get(media_url)).status_code == 200
+
+        # Revoked (say the feed was scraped): the contractor's link is refused for good, published or not.
+        await asyncio.sleep(1.1)  # links are signed to the second; the revocation refuses its own second too
+        revoke = {"input": {"attachmentId": attachment_id}}
+        revoked = (await graphql(client, REVOKE, staff, revoke)).json()["data"]["revokeAttachmentLinks"]
+        assert revoked["userErrors"] == []
+        assert (await outsider.get(media_url)).status_code in (403, 410)
+        await asyncio.sleep(1.1)
+        nearby = (await graphql(client, NEARBY, neighbour, {"location": HERE})).json()["data"]["nearbyRequests"]
+        fresh = next(p["url"] for r in nearby if r["reference"] == request["reference"] for p in r["photos"])
+        assert (await outsider.get(fresh)).status_code == 200  # a public link made since works
+
+
+async def test_a_council_that_sets_no_open311_media_days_sends_no_media_url(own_council, issuer, residents):
+    assert Settings.from_env({"C360_OPEN311_MEDIA_DAYS": "2.5"}).open311_media_days == 2.5
+    assert Settings.from_env({}).open311_media_days == 14
+    token = issuer.resident_token(residents[7]["email"])
+    async with running_app(settings_with(own_council, open311_media_days=0)) as (app, client):
+        attachment_id = await uploaded(client, token, photo("JPEG", colour="yellow"))
+        report = await litter_report(client, [attachment_id])
+        payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
+        assert payload["userErrors"] == [] and payload["request"]["delivery"]["state"] == "DELIVERED"
+        row = await street_row(app.state.runtime.settings, payload["request"]["reference"])
+        assert row is not None and row.media_url is None
+        assert [p["id"] for p in payload["request"]["photos"]] == [attachment_id]  # still on the report
+
+
+async def test_an_open311_link_never_serves_evidence(own_council, issuer, residents):
+    """A PDF is kept as it came: whatever a link is signed for, the contractor's audience never gets one."""
+    token = issuer.resident_token(residents[8]["email"])
+    async with running_app(own_council) as (app, client):
+        evidence = await uploaded(client, token, pdf(), purpose="EVIDENCE")
+        report = {"serviceCode": "SERVICE_SHORTFALL", "description": "Missed again", "attachmentIds": [evidence]}
+        payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
+        assert payload["userErrors"] == []
+        links = app.state.runtime.attachments.links
+        assert (await client.get(path_of(links.url(evidence, LinkAudience.OPEN311, 3600)))).status_code == 403
+        assert (await client.get(path_of(links.url(evidence, LinkAudience.BACK_OFFICE, 3600)))).status_code == 200
 
 
 async def test_evidence_on_a_crm_case_goes_as_a_link(own_council, issuer, residents, staff_token):

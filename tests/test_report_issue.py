@@ -208,7 +208,7 @@ async def test_when_street_scene_goes_down_a_report_waits_and_is_delivered_once(
 
         app.state.runtime.faults.down.clear()
         later = datetime.now(UTC) + timedelta(hours=1)
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
         await deliverer.run_due(now=later)
         mine = (await graphql(client, MY_REQUESTS, token)).json()

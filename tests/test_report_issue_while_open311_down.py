@@ -48,7 +48,7 @@ async def relay_when_back(app: Any) -> None:
     """Open311 is back: two relay passes at once (a second worker), then a later retry pass."""
     app.state.runtime.faults.down.clear()
     later = datetime.now(UTC) + timedelta(hours=1)
-    deliverer = app.state.runtime.writes.deliverer
+    deliverer = app.state.runtime.services.writes.deliverer
     await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
     await deliverer.run_due(now=later + timedelta(hours=1))
 

@@ -41,7 +41,7 @@ async def test_the_report_shows_satisfaction_by_service_and_channel_with_small_g
             token = issuer.resident_token(resident["email"])
             reference = await report(client, token)
             await progress(own_council, reference, RequestStatus.RESOLVED, "Cleared")
-            await runtime.cache.forget(Stale(customers=[resident["customer_id"]]))
+            await runtime.services.cache.forget(Stale(customers=[resident["customer_id"]]))
             if by_phone:  # told to customer services, who record it
                 rate = {"reference": reference, "rating": rating, "customerId": resident["customer_id"]}
                 token = staff_token(Role.CUSTOMER_SERVICES)

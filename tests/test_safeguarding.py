@@ -107,7 +107,7 @@ async def test_with_the_agencies_down_a_concern_is_kept_and_delivered_once(own_c
         receipt = (await graphql(client, RECEIPT, None, {"r": reference})).json()["data"]["safeguardingReceipt"]
         assert receipt["received"] is False
         app.state.runtime.faults.down.clear()
-        deliverer = app.state.runtime.writes.deliverer
+        deliverer = app.state.runtime.services.writes.deliverer
         later = datetime.now(UTC) + timedelta(hours=1)
         await deliverer.run_due(now=later)
         await deliverer.run_due(now=later)

@@ -5,13 +5,19 @@ no /staff at all; in the demo, the pasted token as before."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import jwt
 import pytest
 
+from customer360.auth.keys import load_or_create_signing_key
+from customer360.auth.principal import Principal, PrincipalKind, Role
+from customer360.auth.tokens import STAFF_DASHBOARD_ISSUER, STAFF_DASHBOARD_KEY, StaffDashboardIssuer
 from customer360.settings import Settings
 from tests.browser import chromium
 from tests.oidc_provider import Client, Provider, running_provider
@@ -82,6 +88,58 @@ async def test_the_access_purpose_is_never_taken_from_someone_elses_link_or_form
             "/staff/sign-in", data={"purpose": "Answering a phone call"}, headers={"Sec-Fetch-Site": "same-origin"}
         )
         assert own.status_code == 303 and own.headers["location"].startswith(provider.url)
+
+
+async def signed_in_at_provider(http: httpx.AsyncClient, provider: Provider, email: str) -> httpx.Response:
+    """The dashboard's sign-in, the provider's consent as `email`, and the callback's answer."""
+    base_url = str(http.base_url).rstrip("/")
+    provider.register(Client(CLIENT_ID, [f"{base_url}/staff/sign-in/callback"], client_secret=SECRET))
+    start = await http.post("/staff/sign-in", data={"purpose": "Answering a phone call"}, headers={"Origin": base_url})
+    assert start.status_code == 303
+    fields = dict(parse_qsl(urlsplit(start.headers["location"]).query))
+    async with httpx.AsyncClient() as at_provider:
+        answer = await at_provider.post(f"{provider.url}/authorize", data={**fields, "email": email})
+    return await http.get(answer.headers["location"])
+
+
+async def test_the_dashboard_gets_a_staff_token_of_its_own_with_the_verified_roles_not_the_id_token(
+    demo_settings: Settings, provider: Provider
+):
+    """The ID token is the provider's word to the dashboard (its audience the client id, its lifetime the
+    provider's): the callback hands over a token the gateway minted from the verified principal."""
+    provider.id_token_seconds = 120  # a provider's ID token may live minutes; the dashboard's token does not
+    provider.extra_claims[STAFF_EMAIL] = {"name": "Sam Jones", "roles": ["customer_services", "root", "analyst"]}
+    async with serving_app(staff_settings(demo_settings, provider)) as (_app, http):
+        page = await signed_in_at_provider(http, provider, STAFF_EMAIL)
+        assert page.status_code == 200
+        found = re.search(r'<meta name="c360-staff-token" content="([^"]+)">', page.text)
+        assert found is not None
+        token = html.unescape(found.group(1))
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["iss"] == STAFF_DASHBOARD_ISSUER and claims["aud"] == "customer360"
+        assert claims["roles"] == ["analyst", "customer_services"]  # as verified: a role the API does not know is gone
+        assert claims["name"] == "Sam Jones" and claims["sub"]
+        assert claims["exp"] - claims["iat"] == 8 * 3600
+        # The API takes it as this member of staff, with those roles: a search (customer_services) answers.
+        search = await http.post(
+            "/graphql",
+            json={"query": '{ searchCustomers(query: "a", first: 1) { edges { node { id } } } }'},
+            headers={"Authorization": f"Bearer {token}", "X-Access-Purpose": "Answering a phone call"},
+        )
+        assert search.status_code == 200 and search.json()["data"]["searchCustomers"]["edges"]
+
+
+async def test_a_dashboard_token_is_trusted_only_while_staff_sign_in_is_configured(own_council: Settings):
+    key = load_or_create_signing_key(own_council.data_dir, STAFF_DASHBOARD_KEY)
+    staff = Principal(PrincipalKind.STAFF, subject="someone", name="Someone", roles=frozenset({Role.CUSTOMER_SERVICES}))
+    token = StaffDashboardIssuer(key).staff_token(staff)
+    async with running_app(own_council) as (_app, client):
+        answer = await client.post(
+            "/graphql",
+            json={"query": '{ searchCustomers(query: "a", first: 1) { edges { node { id } } } }'},
+            headers={"Authorization": f"Bearer {token}", "X-Access-Purpose": "checking"},
+        )
+        assert answer.status_code == 401
 
 
 async def test_an_identity_without_a_dashboard_role_is_refused(demo_settings: Settings, provider: Provider):

@@ -79,7 +79,7 @@ async def test_without_a_prior_read_a_down_back_office_is_an_error_as_before(dem
     async with running_app(cache_on(demo_settings)) as (app, client):
         _, unread = await with_accounts(client, issuer, residents, skip=1)
         # Each resident was read once while up; forget the second one's copy, as if never read.
-        await app.state.runtime.cache.forget(
+        await app.state.runtime.services.cache.forget(
             Stale(keys=[("revenues.accounts_by_party", party) for party in await party_ids(app, unread)])
         )
         app.state.runtime.faults.down.add(SourceSystem.REVENUES)
@@ -132,7 +132,7 @@ async def test_with_redis_the_last_known_value_is_served_encrypted_and_expires(d
             (token,) = await with_accounts(client, issuer, residents)
             parties = await party_ids(app, token)
             # Redis outlives the app: drop what other tests (with a 30 s TTL) left for these keys.
-            await app.state.runtime.cache.forget(
+            await app.state.runtime.services.cache.forget(
                 Stale(keys=[("revenues.accounts_by_party", party) for party in parties])
             )
             warm = (await graphql(client, ACCOUNTS, token)).json()

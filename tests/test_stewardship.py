@@ -162,7 +162,7 @@ async def test_confirming_a_pair_makes_one_customer_and_rejecting_one_is_remembe
         right = (SourceSystem(rejected["right"]["system"]), rejected["right"]["recordId"])
         assert await app.state.runtime.identity.review.propose([ProposedPair(right, left, 0.9, 3.0, {})]) == 0
 
-        actions = [e.action for e in await app.state.runtime.audit.by_action(["identity.match_confirmed"])]
+        actions = [e.action for e in await app.state.runtime.services.audit.by_action(["identity.match_confirmed"])]
         assert actions == ["identity.match_confirmed"]
 
 
@@ -198,7 +198,7 @@ async def test_a_merge_is_undone_exactly_and_each_residents_me_follows(own_counc
         assert (absorbed_after["id"], absorbed_after["name"]) == (absorbed_before["id"], absorbed_before["name"])
         assert absorbed_after["fieldSources"] == absorbed_before["fieldSources"]
 
-        audited = await app.state.runtime.audit.by_action(["identity.merge", "identity.unmerge"])
+        audited = await app.state.runtime.services.audit.by_action(["identity.merge", "identity.unmerge"])
         kept_id = from_global_id(kept_before["id"])[1]
         assert [(e.action, e.customer_id) for e in audited][:2] == [
             ("identity.merge", kept_id),
@@ -255,7 +255,7 @@ async def test_records_arriving_later_join_their_person_or_start_a_customer(own_
             [(SourceSystem(r["system"]), r["recordId"]) for r in me["linkedRecords"]]
         )
         person = next(r for r in known.values() if r.date_of_birth and r.address)
-        crm = runtime.sources.by_system()[CRM]
+        crm = runtime.services.sources.by_system()[CRM]
         now = datetime.now(UTC)
         # The same resident walks into the contact centre: a new CRM contact, typed afresh.
         twin_entry = await crm.create_contact(
@@ -281,7 +281,7 @@ async def test_records_arriving_later_join_their_person_or_start_a_customer(own_
         )
 
         summary = await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+            runtime.services.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
         )
         assert (summary.arrived, summary.linked, summary.new_customers) == (2, 1, 1)
         after = _data(await graphql(client, ME, token))["me"]
@@ -294,7 +294,7 @@ async def test_records_arriving_later_join_their_person_or_start_a_customer(own_
         assert stranger_golden[owners[(CRM, stranger)]].surname == "Quillfeather"
         # A second run finds nothing new: arrivals are matched once.
         again = await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="t"
+            runtime.services.sources.by_system(), runtime.identity, own_council.match_model_path, by="t"
         )
         assert again.arrived == 0
 
@@ -318,7 +318,7 @@ async def _person_split_in_two(runtime, token, client):  # type: ignore[no-untyp
 
 async def _walk_in(runtime, person, reference: str) -> str:  # type: ignore[no-untyped-def]
     """The same person walks into the contact centre: a new CRM contact, their details typed afresh."""
-    crm = runtime.sources.by_system()[CRM]
+    crm = runtime.services.sources.by_system()[CRM]
     return await crm.create_contact(
         NewContact(
             external_reference=reference,
@@ -340,7 +340,7 @@ async def test_an_arrival_that_shows_two_customers_to_be_one_person_merges_them(
         walk_in = await _walk_in(runtime, person, "walk-in-bridge")
 
         summary = await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+            runtime.services.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
         )
         assert (summary.arrived, summary.linked, summary.merged) == (1, 1, 1)
         after = _data(await graphql(client, ME, token))["me"]
@@ -364,7 +364,7 @@ async def test_an_arrival_never_undoes_a_stewards_split_it_asks_instead(own_coun
         walk_in = await _walk_in(runtime, person, "walk-in-after-steward")
 
         summary = await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+            runtime.services.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
         )
         assert (summary.arrived, summary.linked, summary.merged) == (1, 1, 0)
         assert summary.queued >= 1  # the pairs with the other customer's records, for the steward to decide
@@ -385,14 +385,14 @@ async def test_a_model_saved_by_another_matcher_version_is_trained_anew(own_coun
     own_council.match_model_path.write_text(json.dumps(saved))
     async with running_app(own_council) as (app, _client):
         runtime = app.state.runtime
-        crm = runtime.sources.by_system()[CRM]
+        crm = runtime.services.sources.by_system()[CRM]
         await crm.create_contact(
             NewContact(
                 external_reference="walk-in-3", forenames="Ada", surname="Lovelace", created_at=datetime.now(UTC)
             )
         )
         summary = await match_arrivals(
-            runtime.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
+            runtime.services.sources.by_system(), runtime.identity, own_council.match_model_path, by="test"
         )
     assert (summary.arrived, summary.new_customers) == (1, 1)
     assert "forename" in json.loads(own_council.match_model_path.read_text())["comparisons"]
@@ -472,7 +472,7 @@ async def test_what_a_merged_customer_asked_for_follows_the_merge_and_comes_back
         assert "Customer services" in {e["node"]["team"] for e in after["accessLog"]["edges"]}  # read before the merge
 
         app.state.runtime.faults.down.clear()  # the CRM is back: the complaint is delivered now
-        await drain(app.state.runtime.writes.deliverer)
+        await drain(app.state.runtime.services.writes.deliverer)
         after = _data(await graphql(client, ME, kept))["me"]
         new_links = (
             _keys(after["linkedRecords"]) - _keys(kept_me["linkedRecords"]) - _keys(absorbed_me["linkedRecords"])

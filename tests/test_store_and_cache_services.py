@@ -24,7 +24,9 @@ async def test_the_gateway_store_migrates_and_serves_me_from_postgresql(demo_set
             await migrate(engine)
             await migrate(engine)  # a second start finds nothing to do
             async with running_app(settings) as (app, client):
-                summary = await link_everyone(app.state.runtime.sources.by_system(), IdentityHub.on(engine), by="test")
+                summary = await link_everyone(
+                    app.state.runtime.services.sources.by_system(), IdentityHub.on(engine), by="test"
+                )
                 assert summary.customers > 0
                 token = issuer.resident_token(residents[0]["email"])
                 body = (await graphql(client, "{ me { id name } }", token)).json()

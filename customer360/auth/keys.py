@@ -30,9 +30,9 @@ class SigningKey:
 
 
 def load_or_create_signing_key(data_dir: Path, name: str = "demo-issuer") -> SigningKey:
-    """One RSA key per data dir and name (`demo-issuer`, `portal-issuer`, `actor-issuer`), created on first
-    use (`keyfiles`: owner-only, once, atomically). Replicas share the data dir, so a token one signs the
-    others accept."""
+    """One RSA key per data dir and name (`demo-issuer`, `portal-issuer`, `staff-dashboard-issuer`,
+    `actor-issuer`), created on first use (`keyfiles`: owner-only, once, atomically). Replicas share the
+    data dir, so a token one signs the others accept."""
     path = data_dir / "keys" / f"{name}.pem"
     pem = kept_secret(path, _new_pem)
     key = serialization.load_pem_private_key(pem, password=None)

@@ -125,6 +125,49 @@ class PortalIssuer:
         return jwt.encode(claims, self._key.private_key, algorithm=DEMO_ALGORITHM, headers={"kid": self._key.kid})
 
 
+# The staff dashboard's own tokens: minted after a staff OpenID Connect sign-in, for its calls to the API.
+STAFF_DASHBOARD_ISSUER = "urn:customer360:staff-dashboard"
+STAFF_DASHBOARD_KEY = "staff-dashboard-issuer"  # keys/staff-dashboard-issuer.pem in the data dir
+STAFF_TOKEN_LIFETIME_SECONDS = 8 * 3600  # a working day; the dashboard keeps it in the tab only
+
+
+class StaffDashboardIssuer:
+    """Signs the staff dashboard's bearer tokens for staff the staff identity provider has signed in.
+
+    An ID token says who signed in, to the dashboard (its audience is the dashboard's client id), and
+    lives as long as the provider chooses (minutes, often): it is no access token for the API. So the
+    dashboard, having verified the ID token as the API verifies any staff token (the roles read from
+    the configured claim, unknown ones dropped), signs a token of its own carrying exactly that
+    principal: subject, name, roles, agency. The API trusts this issuer only while staff sign-in is
+    configured. Its key is the data dir's `keys/staff-dashboard-issuer.pem`.
+    """
+
+    def __init__(self, key: SigningKey) -> None:
+        self._key = key
+
+    def trusted(self) -> TrustedIssuer:
+        return TrustedIssuer(STAFF_DASHBOARD_ISSUER, DEMO_AUDIENCE, PrincipalKind.STAFF, StaticKeys(self._key.jwks()))
+
+    def staff_token(self, verified: Principal) -> str:
+        if not verified.is_staff or verified.subject is None:
+            raise ValueError("only a verified member of staff gets a dashboard token")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": STAFF_DASHBOARD_ISSUER,
+            "aud": DEMO_AUDIENCE,
+            "sub": verified.subject,
+            "roles": sorted(role.value for role in verified.roles),
+            "iat": now,
+            "nbf": now,
+            "exp": now + STAFF_TOKEN_LIFETIME_SECONDS,
+        }
+        if verified.name:
+            claims["name"] = verified.name
+        if verified.agency_id:
+            claims[DEFAULT_AGENCY_CLAIM] = verified.agency_id
+        return jwt.encode(claims, self._key.private_key, algorithm=DEMO_ALGORITHM, headers={"kid": self._key.kid})
+
+
 @dataclass(frozen=True, slots=True)
 class _Verified:
     principal: Principal

@@ -33,6 +33,7 @@ from customer360.domain.attachments import (
     Moderation,
     ModerationDecision,
     ReceivedFile,
+    is_cleaned_photo,
     link_audience,
     may_use,
     visible_to,
@@ -56,18 +57,35 @@ PURPOSE_REQUIRED = Problem(
 NOT_A_PHOTO = Problem(("input", "attachmentId"), AttachmentCode.WRONG_PURPOSE, "Only photos are moderated")
 
 
+# A link whose lifetime is fixed tells when it was signed by its expiry; one whose lifetime is a setting
+# (an Open311 `media_url`, C360_OPEN311_MEDIA_DAYS) has that time signed into it instead, so that
+# revoking still finds every link signed before it after the setting has changed.
+FIXED_LIFETIMES = {LinkAudience.BACK_OFFICE: BACK_OFFICE_LINK_SECONDS}
+SIGNED_WHEN = frozenset({LinkAudience.OPEN311})
+
+
 @dataclass(frozen=True)
 class SignedLink:
     expires: int
     audience: LinkAudience
+    issued: int | None = None  # when it was signed, for an audience in SIGNED_WHEN
 
     def revoked(self, record: AttachmentRecord) -> bool:
-        """Signed before staff revoked the file's links. When it was signed follows from its expiry and
-        its audience's lifetime; one signed in the same second as the revocation is refused too."""
+        """Signed before staff revoked the file's links. One signed in the same second as the revocation
+        is refused too."""
         if record.links_valid_after is None:
             return False
-        lifetime = BACK_OFFICE_LINK_SECONDS if self.audience is LinkAudience.BACK_OFFICE else LINK_SECONDS
-        return self.expires - lifetime <= record.links_valid_after.timestamp()
+        signed = self.issued
+        if signed is None:
+            signed = self.expires - FIXED_LIFETIMES.get(self.audience, LINK_SECONDS)
+        return signed <= record.links_valid_after.timestamp()
+
+
+def _digits(value: str | None) -> int | None:
+    """A time as ASCII digits, else None: `'²'.isdigit()` is true but `int('²')` raises."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,29 +96,45 @@ class SignedLinks:
     def url(
         self, attachment_id: str, audience: LinkAudience, seconds: int = LINK_SECONDS, *, now: float | None = None
     ) -> str:
-        expires = int((now if now is not None else time.time()) + seconds)
-        signature = self._signature(attachment_id, expires, audience)
-        query = urlencode({"expires": expires, "for": audience.value, "signature": signature})
+        at = now if now is not None else time.time()
+        expires = int(at + seconds)
+        issued = int(at) if audience in SIGNED_WHEN else None
+        signature = self._signature(attachment_id, expires, audience, issued)
+        fields: dict[str, object] = {"expires": expires, "for": audience.value}
+        if issued is not None:
+            fields["issued"] = issued
+        query = urlencode({**fields, "signature": signature})
         return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
     def valid(
-        self, attachment_id: str, expires: str | None, audience: str | None, signature: str | None
+        self,
+        attachment_id: str,
+        expires: str | None,
+        audience: str | None,
+        signature: str | None,
+        issued: str | None = None,
     ) -> SignedLink | None:
-        """The link's expiry and audience when it is signed and not yet expired, else None.
-        `expires` is parsed once and as ASCII digits only: `'²'.isdigit()` is true but `int('²')` raises."""
-        if not (expires and expires.isascii() and expires.isdigit() and len(expires) <= 12):
-            return None
+        """The link's expiry and audience when it is signed and not yet expired, else None."""
+        until = _digits(expires)
         # compare_digest raises on a str that is not ASCII, so the signature is held to it too.
-        if not (signature and signature.isascii()) or audience not in set(LinkAudience):
+        if until is None or not (signature and signature.isascii()) or audience not in set(LinkAudience):
             return None
-        until, whom = int(expires), LinkAudience(audience)
-        if until < time.time() or not hmac.compare_digest(signature, self._signature(attachment_id, until, whom)):
+        whom = LinkAudience(audience)
+        when = _digits(issued)
+        # An audience in SIGNED_WHEN carries when it was signed; no other carries it.
+        if (whom in SIGNED_WHEN) != (when is not None) or (issued is not None and when is None):
             return None
-        return SignedLink(until, whom)
+        if until < time.time():
+            return None
+        if not hmac.compare_digest(signature, self._signature(attachment_id, until, whom, when)):
+            return None
+        return SignedLink(until, whom, when)
 
-    def _signature(self, attachment_id: str, expires: int, audience: LinkAudience) -> str:
-        message = f"{attachment_id}:{expires}:{audience.value}".encode()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+    def _signature(self, attachment_id: str, expires: int, audience: LinkAudience, issued: int | None) -> str:
+        message = f"{attachment_id}:{expires}:{audience.value}"
+        if issued is not None:
+            message += f":{issued}"
+        return hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,6 +144,8 @@ class Attached:
 
     ids: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    # The first cleaned photo's link for the street-scene contractor (Open311 takes one `media_url`).
+    media_url: str | None = None
 
 
 @dataclass
@@ -119,6 +155,8 @@ class Attachments:
     links: SignedLinks
     max_bytes: int
     max_pixels: int
+    # How long an Open311 `media_url` works: long enough for the contractor to fetch and keep its copy.
+    open311_media_seconds: int = 14 * 24 * 3600
 
     async def upload(
         self, principal: Principal, file: ReceivedFile, purpose: AttachmentPurpose
@@ -164,7 +202,10 @@ class Attachments:
         records, problems = await self.usable(principal, ids, purposes, field)
         if problems:
             return problems
-        return Attached(tuple(r.id for r in records), tuple(self.back_office_links(records)))
+        photos = [r for r in records if is_cleaned_photo(r)]
+        seconds = self.open311_media_seconds  # 0: the council sends the contractor no photo
+        media_url = self.links.url(photos[0].id, LinkAudience.OPEN311, seconds) if photos and seconds else None
+        return Attached(tuple(r.id for r in records), tuple(self.back_office_links(records)), media_url)
 
     async def moderate(
         self,
@@ -209,8 +250,9 @@ class Attachments:
     async def revoke_links(
         self, principal: Principal, attachment_id: str, purpose: str | None
     ) -> AttachmentRecord | list[Problem]:
-        """Staff take back every link to a used attachment handed out so far (a back office's 30-day links
-        too): a link forwarded or logged where it should not be. Audited; links made after it work."""
+        """Staff take back every link to a used attachment handed out so far (a back office's 30-day links and
+        an Open311 `media_url` too): a link forwarded or logged where it should not be. Audited; links made
+        after it work."""
         if not (principal.is_staff and principal.roles & PERSON_ROLES):
             return [STAFF_ONLY]
         if purpose is None:

@@ -10,12 +10,19 @@ from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.commands.check_then_write import check_then_keep, kept_not_delivered
-from customer360.commands.contacts import ContactDetails, crm_contact_for
+from customer360.commands.contacts import crm_contact_for
 from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.before_delivery import as_request
-from customer360.domain.complaints import ComplaintRecord, NewComplaint, escalation_problems, validate_complaint
+from customer360.domain.complaints import (
+    ComplaintPayload,
+    ComplaintRecord,
+    NewComplaint,
+    escalation_problems,
+    validate_complaint,
+)
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.customers import GoldenRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission, SubmissionKind
@@ -42,30 +49,6 @@ class MakeComplaint:
 class EscalateComplaint:
     reason: str
     today: date
-
-
-@dataclass(frozen=True)
-class ComplaintPayload:
-    """What a complaint's submission and its CRM delivery carry (the keys are the stored rows')."""
-
-    subject: str
-    description: str
-    service_area: str | None
-    desired_outcome: str | None
-    contact: ContactDetails
-
-    def as_payload(self) -> dict[str, Any]:
-        return {**asdict(self), "contact": self.contact.as_payload()}
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> ComplaintPayload:
-        return cls(
-            subject=kept["subject"],
-            description=kept["description"],
-            service_area=kept["service_area"],
-            desired_outcome=kept["desired_outcome"],
-            contact=ContactDetails.of_payload(kept["contact"]),
-        )
 
 
 @dataclass(frozen=True)

@@ -1,76 +1,16 @@
-"""The person a delivery files a request under: the details a submission carries so a back office that
-has never met the resident can create them, and the key that makes that creation happen once."""
+"""The person a delivery files a request under (the details a submission keeps of them are
+`domain/contacts.py` `ContactDetails`): the key that makes creating them happen once, and the CRM contact."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from customer360.commands.delivery import CREATED_BY_US, DeliveryTools
-from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.people import NewContact, PostalAddress
+from customer360.domain.contacts import ContactDetails
+from customer360.domain.customers import RecordLink
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import OutboxItem
-
-
-@dataclass(frozen=True)
-class ContactDetails:
-    """Kept in a submission's payload under "contact" (the keys are the stored rows', so never renamed)."""
-
-    forenames: str
-    surname: str
-    email: str | None = None
-    email_verified: bool = False
-    phone: str | None = None
-    date_of_birth: date | None = None
-    address: PostalAddress | None = None
-
-    @classmethod
-    def of_customer(cls, customer: GoldenRecord) -> ContactDetails:
-        return cls(
-            forenames=customer.forenames,
-            surname=customer.surname,
-            email=customer.email,
-            email_verified=customer.email_verified,
-            phone=customer.phone,
-            date_of_birth=customer.date_of_birth,
-            address=customer.address,
-        )
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
-            "address": asdict(self.address) if self.address else None,
-        }
-
-    @classmethod
-    def of_payload(cls, kept: dict[str, Any]) -> ContactDetails:
-        born, address = kept.get("date_of_birth"), kept.get("address")
-        return cls(
-            forenames=kept["forenames"],
-            surname=kept["surname"],
-            email=kept.get("email"),
-            email_verified=bool(kept.get("email_verified")),
-            phone=kept.get("phone"),
-            date_of_birth=date.fromisoformat(born) if born else None,
-            address=PostalAddress(**address) if address else None,
-        )
-
-    def new_contact(self, external_reference: str, created_at: datetime) -> NewContact:
-        return NewContact(
-            external_reference=external_reference,
-            forenames=self.forenames,
-            surname=self.surname,
-            created_at=created_at,
-            email=self.email,
-            email_verified=self.email_verified,
-            phone=self.phone,
-            date_of_birth=self.date_of_birth,
-            address=self.address,
-        )
 
 
 def person_key(customer_id: str | None, reference: str, role: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
@@ -18,9 +17,12 @@ from customer360.domain.before_delivery import as_request
 from customer360.domain.benefits import BenefitClaimRecord, ClaimStatus
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountStatus
 from customer360.domain.discounts import (
+    SERVICE_NAME,
+    ApplicationPayload,
     DiscountApplication,
     DiscountEnding,
     KnownAdult,
+    RemovalPayload,
     application_problems,
     other_adults,
     removal_problems,
@@ -37,7 +39,6 @@ from customer360.store.outbox import NewDelivery, OutboxItem
 APPLY = "revenues.apply_single_person_discount"
 END = "revenues.end_single_person_discount"
 SERVICE_CODE = "SINGLE_PERSON_DISCOUNT"
-SERVICE_NAME = "Single Person Discount"
 APPLICATION = SubmissionKind.SPD_APPLICATION
 REMOVAL = SubmissionKind.SPD_REMOVAL
 
@@ -54,67 +55,6 @@ class EndDiscount:
     ends_on: date
     reason: str | None
     today: date
-
-
-@dataclass(frozen=True)
-class ApplicationPayload:
-    """What an application's submission and its REVENUES delivery carry (the keys are the stored rows')."""
-
-    account_reference: str
-    party_id: str
-    starts_on: date
-    status: DiscountStatus
-    review_reason: str | None
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "system": SourceSystem.REVENUES.value,
-            "service_name": SERVICE_NAME,
-            "description": f"Single Person Discount on account {self.account_reference} from {self.starts_on}",
-            "account_reference": self.account_reference,
-            "party_id": self.party_id,
-            "starts_on": self.starts_on.isoformat(),
-            "status": self.status.value,
-            "review_reason": self.review_reason,
-        }
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
-        return cls(
-            account_reference=kept["account_reference"],
-            party_id=kept["party_id"],
-            starts_on=date.fromisoformat(kept["starts_on"]),
-            status=DiscountStatus(kept["status"]),
-            review_reason=kept["review_reason"],
-        )
-
-
-@dataclass(frozen=True)
-class RemovalPayload:
-    account_reference: str
-    party_id: str
-    ends_on: date
-    reason: str | None
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "system": SourceSystem.REVENUES.value,
-            "service_name": f"End {SERVICE_NAME}",
-            "description": f"End the Single Person Discount on account {self.account_reference} on {self.ends_on}",
-            "account_reference": self.account_reference,
-            "party_id": self.party_id,
-            "ends_on": self.ends_on.isoformat(),
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> RemovalPayload:
-        return cls(
-            account_reference=kept["account_reference"],
-            party_id=kept["party_id"],
-            ends_on=date.fromisoformat(kept["ends_on"]),
-            reason=kept["reason"],
-        )
 
 
 # The account as REVENUES holds it now (not a cached copy), or why it cannot be read.

@@ -6,22 +6,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
 from customer360.commands.attachments import Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.contacts import ContactDetails, person_key
+from customer360.commands.contacts import person_key
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.housing import (
     OPEN_STATUSES,
     ApplicantMember,
+    ApplicationPayload,
     HousingApplicationRecord,
     IncomeBand,
     NewHousingApplication,
@@ -58,61 +59,6 @@ class ApplyForHousing:
     income_band: IncomeBand
     today: date
     attachment_ids: tuple[str, ...] = ()  # evidence uploaded with uploadAttachment (a tenancy agreement)
-
-
-@dataclass(frozen=True)
-class ApplicationPayload:
-    """What an application's submission and its HOUSING delivery carry (the keys are the stored rows')."""
-
-    household: tuple[ApplicantMember, ...]
-    current_tenure: Tenure
-    reason: str
-    medical_needs: bool
-    mobility_needs: bool
-    local_connection: bool
-    income_band: IncomeBand
-    bedrooms_needed: int
-    contact: ContactDetails
-    # Evidence the applicant uploaded (theirs and unused when kept), and the signed links HOUSING opens it by.
-    attachment_ids: tuple[str, ...] = ()
-    attachment_links: tuple[str, ...] = ()
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "household": [
-                {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in self.household
-            ],
-            "current_tenure": self.current_tenure.value,
-            "reason": self.reason,
-            "medical_needs": self.medical_needs,
-            "mobility_needs": self.mobility_needs,
-            "local_connection": self.local_connection,
-            "income_band": self.income_band.value,
-            "bedrooms_needed": self.bedrooms_needed,
-            "contact": self.contact.as_payload(),
-            "service_name": "Housing application",
-            "description": f"Housing register, {self.bedrooms_needed} bedrooms",
-            "attachment_ids": list(self.attachment_ids),
-            "attachment_links": list(self.attachment_links),
-        }
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
-        return cls(
-            household=tuple(
-                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in kept["household"]
-            ),
-            current_tenure=Tenure(kept["current_tenure"]),
-            reason=kept["reason"],
-            medical_needs=kept["medical_needs"],
-            mobility_needs=kept["mobility_needs"],
-            local_connection=kept["local_connection"],
-            income_band=IncomeBand(kept["income_band"]),
-            bedrooms_needed=kept["bedrooms_needed"],
-            contact=ContactDetails.of_payload(kept["contact"]),
-            attachment_ids=tuple(kept.get("attachment_ids") or ()),
-            attachment_links=tuple(kept.get("attachment_links") or ()),
-        )
 
 
 async def submit_housing_application(

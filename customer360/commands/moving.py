@@ -7,9 +7,8 @@ that is down gets its step later, none is lost and none is made twice.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
@@ -19,7 +18,7 @@ from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.before_delivery import as_request
 from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.moving import MoveKind, MoveNotice, already_told, move_date_problems
+from customer360.domain.moving import MoveKind, MoveNotice, MovePayload, already_told, move_date_problems
 from customer360.domain.people import PostalAddress
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission, SubmissionKind
@@ -52,40 +51,6 @@ class NotifyMove:
     new_address: PostalAddress | None
     whole_household: bool
     today: date
-
-
-@dataclass(frozen=True)
-class MovePayload:
-    """What a move's submission carries, and each back office's delivery with the record it holds (the
-    keys are the stored rows')."""
-
-    kind: MoveKind
-    move_date: date
-    new_address: PostalAddress | None
-    whole_household: bool
-    record_id: str | None = None  # the back office's record of the person: on a delivery only
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "move_date": self.move_date.isoformat(),
-            "new_address": asdict(self.new_address) if self.new_address else None,
-            "whole_household": self.whole_household,
-            "service_name": "Moving home",
-            "description": f"Moving {self.kind.value.lower()} on {self.move_date.isoformat()}",
-            **({"record_id": self.record_id} if self.record_id is not None else {}),
-        }
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> MovePayload:
-        address = kept.get("new_address")
-        return cls(
-            kind=MoveKind(kept["kind"]),
-            move_date=date.fromisoformat(kept["move_date"]),
-            new_address=PostalAddress(**address) if address else None,
-            whole_household=bool(kept.get("whole_household")),
-            record_id=kept.get("record_id"),
-        )
 
 
 async def notify_move(

@@ -17,12 +17,13 @@ from customer360.auth.principal import Principal
 from customer360.clock import LONDON
 from customer360.commands.attachments import Attached, Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
-from customer360.commands.contacts import ContactDetails, crm_contact_for
+from customer360.commands.contacts import crm_contact_for
 from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.people import normalise_email
 from customer360.domain.problems import CommonCode, Problem
@@ -122,9 +123,10 @@ class IssuePayload:
     contact_email: str | None
     contact: ContactDetails | None
     # The report's attachments (the reporter's own, claimed as the report is kept), and the signed
-    # links a back office opens them by: a CRM case gets each (Open311 none: see `media_url` below).
+    # links a back office opens them by: a CRM case gets each; Open311 its first photo as `media_url`.
     attachment_ids: tuple[str, ...] = ()
     attachment_links: tuple[str, ...] = ()
+    media_url: str | None = None
     service_version: int | None = None
     queue: str | None = None
     fee_pence: int | None = None
@@ -143,6 +145,8 @@ class IssuePayload:
             "attachment_ids": list(self.attachment_ids),
             "attachment_links": list(self.attachment_links),
         }
+        if self.media_url is not None:
+            kept["media_url"] = self.media_url
         if self.service_version is not None:
             kept |= {
                 "service_version": self.service_version,
@@ -169,6 +173,7 @@ class IssuePayload:
             contact=ContactDetails.of_payload(contact) if contact else None,
             attachment_ids=tuple(kept.get("attachment_ids") or ()),
             attachment_links=tuple(kept.get("attachment_links") or ()),
+            media_url=kept.get("media_url"),
             service_version=kept.get("service_version"),
             queue=kept.get("queue"),
             fee_pence=kept.get("fee_pence"),
@@ -327,6 +332,9 @@ def _issue(
         contact=ContactDetails.of_customer(customer) if customer else _anonymous_contact(report.contact_email),
         attachment_ids=attached.ids,
         attachment_links=attached.links,
+        # Signed for the contractor, not for the public: it serves the cleaned photo only, stops when
+        # staff hide the photo or revoke its links, and expires (C360_OPEN311_MEDIA_DAYS).
+        media_url=attached.media_url if definition.system is SourceSystem.STREET_SCENE else None,
     )
 
 
@@ -378,9 +386,9 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
             first_name=None if account_id or contact is None else contact.forenames,
             last_name=None if account_id or contact is None else contact.surname,
             kept_at=item.created_at,
-            # No media_url: GeoReport v2 publishes it in the contractor's public feed, and a photo is
-            # public only once staff publish it (faces, number plates). The CRM case gets the links.
-            media_url=None,
+            # GeoReport v2 publishes it in the contractor's feed: see docs/attachments.md for why it is
+            # sent all the same, and what it can and cannot serve.
+            media_url=issue.media_url,
         )
     )
     reporter = receipt.account_id or account_id

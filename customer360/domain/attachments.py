@@ -43,6 +43,9 @@ class LinkAudience(StrEnum):
     STAFF = "staff"  # in an answer to staff who gave a purpose
     PUBLIC = "public"  # in an answer to anyone else (a published photo only)
     BACK_OFFICE = "office"  # sent on to a back office's case (a CRM case, a housing application)
+    # Sent to the street-scene contractor as a report's Open311 `media_url`, which GeoReport v2 servers
+    # publish in their feed: it serves a cleaned photo only, and none once staff hide it.
+    OPEN311 = "open311"
 
 
 class AttachmentCode(StrEnum):
@@ -133,19 +136,29 @@ def link_audience(record: AttachmentRecord, viewer: str, staff: bool) -> LinkAud
     return LinkAudience.STAFF if staff else LinkAudience.PUBLIC
 
 
+def is_cleaned_photo(record: AttachmentRecord) -> bool:
+    """A photo whose stored bytes are the image Pillow re-encoded (no EXIF): never a PDF kept as it came."""
+    return record.purpose is AttachmentPurpose.PHOTO and record.content_type in IMAGE_TYPES
+
+
 def may_serve(record: AttachmentRecord, audience: LinkAudience) -> bool:
     """Checked each time a link is opened, not only when it was made, so moderation takes a link back:
-    a hidden photo is its uploader's and staff's only, and a public link serves a published photo only."""
+    a hidden photo is its uploader's and staff's only, and a public link serves a published photo only.
+    An Open311 `media_url` may be read by anyone who reads the contractor's feed, so it serves a cleaned
+    photo not (yet) hidden, and nothing else, whatever a link was signed for."""
     if audience in (LinkAudience.UPLOADER, LinkAudience.STAFF):
         return True
     if record.moderation is Moderation.HIDDEN:
         return False
+    if audience is LinkAudience.OPEN311:
+        return is_cleaned_photo(record)
     return audience is LinkAudience.BACK_OFFICE or record.moderation is Moderation.PUBLISHED
 
 
 def never_cached(record: AttachmentRecord, audience: LinkAudience) -> bool:
-    """Personal documents, and anything opened from a back office's case, are kept by no browser or proxy."""
-    return record.purpose is AttachmentPurpose.EVIDENCE or audience is LinkAudience.BACK_OFFICE
+    """Personal documents, and anything opened from a back office's case or its feed, are kept by no
+    browser or proxy (a cached copy would outlive hiding the photo or revoking its links)."""
+    return record.purpose is AttachmentPurpose.EVIDENCE or audience in (LinkAudience.BACK_OFFICE, LinkAudience.OPEN311)
 
 
 def unused_since(created_at: datetime, now: datetime) -> bool:

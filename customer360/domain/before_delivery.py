@@ -3,13 +3,34 @@ has it (and, for a request that is only deliveries, for good): each portal servi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission, as_source_system
 from customer360.domain.systems import DISPLAY_NAMES, SourceSystem
 
 ShownBeforeDelivery = Callable[[Submission], ServiceRequestRecord]
+
+
+@dataclass(frozen=True)
+class AsShown:
+    """What every request's payload carries for My Requests, whatever the service (the stored keys its
+    unit's payload writes): the service it was for when the resident chose one, what they said, where."""
+
+    service_name: str | None
+    description: str | None
+    location: Location | None
+
+    @classmethod
+    def of(cls, kept: Mapping[str, Any]) -> AsShown:
+        location = kept.get("location")
+        return cls(
+            service_name=kept.get("service_name"),
+            description=kept.get("description") or kept.get("subject"),  # a complaint's subject, if no more
+            location=Location(**location) if location else None,
+        )
 
 
 def as_request(service_name: str, *, resolved_when_delivered: bool = False) -> ShownBeforeDelivery:
@@ -31,8 +52,7 @@ def request_not_yet_delivered(
     Shown until its back office's own record takes over; a request that is only deliveries is shown
     this way for good, resolved when every office has it.
     """
-    payload = submission.payload
-    location = payload.get("location")
+    shown = AsShown.of(submission.payload)
     history = our_events(submission)
     resolved = resolved_when_delivered and submission.delivery_state is DeliveryState.DELIVERED
     unpaid = bool(submission.deliveries) and all(d.state is DeliveryState.CANCELLED for d in submission.deliveries)
@@ -44,12 +64,12 @@ def request_not_yet_delivered(
         reference=submission.reference,
         owner_record_id=None,
         service_code=submission.service_code or submission.kind.upper(),
-        service_name=payload.get("service_name") or service_name,
+        service_name=shown.service_name or service_name,
         status=RequestStatus.RESOLVED if resolved else RequestStatus.CLOSED if unpaid else RequestStatus.SUBMITTED,
         submitted_at=submission.created_at,
         updated_at=max(event.at for event in history),
-        description=payload.get("description") or payload.get("subject"),
-        location=Location(**location) if location else None,
+        description=shown.description,
+        location=shown.location,
         history=tuple(history),
         external_reference=submission.reference,
     )

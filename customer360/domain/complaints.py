@@ -9,11 +9,13 @@ the acknowledgement deadline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.problems import Problem, optional_text, required_text
 from customer360.domain.working_days import working_days_after
 
@@ -166,3 +168,27 @@ def escalation_problems(
             )
         )
     return problems
+
+
+@dataclass(frozen=True)
+class ComplaintPayload:
+    """What a complaint's submission and its CRM delivery carry (the keys are the stored rows')."""
+
+    subject: str
+    description: str
+    service_area: str | None
+    desired_outcome: str | None
+    contact: ContactDetails
+
+    def as_payload(self) -> dict[str, Any]:
+        return {**asdict(self), "contact": self.contact.as_payload()}
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ComplaintPayload:
+        return cls(
+            subject=kept["subject"],
+            description=kept["description"],
+            service_area=kept.get("service_area"),
+            desired_outcome=kept.get("desired_outcome"),
+            contact=ContactDetails.of_payload(kept["contact"]),
+        )

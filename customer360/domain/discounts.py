@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -26,7 +27,9 @@ from customer360.domain.council_tax import (
 )
 from customer360.domain.money import percent_of, split_evenly
 from customer360.domain.problems import Problem, optional_text
+from customer360.domain.systems import SourceSystem
 
+SERVICE_NAME = "Single Person Discount"
 SINGLE_PERSON_PERCENT = 25
 ADULT_AGE = 18
 # How far ahead a resident may apply: a month covers a planned change of household.
@@ -248,3 +251,64 @@ def recalculated_schedule(
         *billed,
         *(ScheduledInstalment(item.due_date, amount) for item, amount in zip(to_come, amounts, strict=True)),
     )
+
+
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its REVENUES delivery carry (the keys are the stored rows')."""
+
+    account_reference: str
+    party_id: str
+    starts_on: date
+    status: DiscountStatus
+    review_reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": SERVICE_NAME,
+            "description": f"Single Person Discount on account {self.account_reference} from {self.starts_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "starts_on": self.starts_on.isoformat(),
+            "status": self.status.value,
+            "review_reason": self.review_reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            starts_on=date.fromisoformat(kept["starts_on"]),
+            status=DiscountStatus(kept["status"]),
+            review_reason=kept.get("review_reason"),
+        )
+
+
+@dataclass(frozen=True)
+class RemovalPayload:
+    account_reference: str
+    party_id: str
+    ends_on: date
+    reason: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "system": SourceSystem.REVENUES.value,
+            "service_name": f"End {SERVICE_NAME}",
+            "description": f"End the Single Person Discount on account {self.account_reference} on {self.ends_on}",
+            "account_reference": self.account_reference,
+            "party_id": self.party_id,
+            "ends_on": self.ends_on.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> RemovalPayload:
+        return cls(
+            account_reference=kept["account_reference"],
+            party_id=kept["party_id"],
+            ends_on=date.fromisoformat(kept["ends_on"]),
+            reason=kept["reason"],
+        )

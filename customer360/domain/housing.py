@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
+from customer360.domain.contacts import ContactDetails
 from customer360.domain.problems import Problem, required_text
 
 
@@ -159,3 +161,58 @@ def bedrooms_needed(household: Sequence[ApplicantMember]) -> int:
 
 def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class ApplicationPayload:
+    """What an application's submission and its HOUSING delivery carry (the keys are the stored rows')."""
+
+    household: tuple[ApplicantMember, ...]
+    current_tenure: Tenure
+    reason: str
+    medical_needs: bool
+    mobility_needs: bool
+    local_connection: bool
+    income_band: IncomeBand
+    bedrooms_needed: int
+    contact: ContactDetails
+    # Evidence the applicant uploaded (theirs and unused when kept), and the signed links HOUSING opens it by.
+    attachment_ids: tuple[str, ...] = ()
+    attachment_links: tuple[str, ...] = ()
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "household": [
+                {"relationship": m.relationship, "date_of_birth": m.date_of_birth.isoformat()} for m in self.household
+            ],
+            "current_tenure": self.current_tenure.value,
+            "reason": self.reason,
+            "medical_needs": self.medical_needs,
+            "mobility_needs": self.mobility_needs,
+            "local_connection": self.local_connection,
+            "income_band": self.income_band.value,
+            "bedrooms_needed": self.bedrooms_needed,
+            "contact": self.contact.as_payload(),
+            "service_name": "Housing application",
+            "description": f"Housing register, {self.bedrooms_needed} bedrooms",
+            "attachment_ids": list(self.attachment_ids),
+            "attachment_links": list(self.attachment_links),
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ApplicationPayload:
+        return cls(
+            household=tuple(
+                ApplicantMember(m["relationship"], date.fromisoformat(m["date_of_birth"])) for m in kept["household"]
+            ),
+            current_tenure=Tenure(kept["current_tenure"]),
+            reason=kept["reason"],
+            medical_needs=kept["medical_needs"],
+            mobility_needs=kept["mobility_needs"],
+            local_connection=kept["local_connection"],
+            income_band=IncomeBand(kept["income_band"]),
+            bedrooms_needed=kept["bedrooms_needed"],
+            contact=ContactDetails.of_payload(kept["contact"]),
+            attachment_ids=tuple(kept.get("attachment_ids") or ()),
+            attachment_links=tuple(kept.get("attachment_links") or ()),
+        )

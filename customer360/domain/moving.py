@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -84,6 +84,40 @@ def move_date_problems(move_date: date, today: date) -> list[Problem]:
     return []
 
 
+@dataclass(frozen=True)
+class MovePayload:
+    """What a move's submission carries, and each back office's delivery with the record it holds (the
+    keys are the stored rows')."""
+
+    kind: MoveKind
+    move_date: date
+    new_address: PostalAddress | None
+    whole_household: bool
+    record_id: str | None = None  # the back office's record of the person: on a delivery only
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "move_date": self.move_date.isoformat(),
+            "new_address": asdict(self.new_address) if self.new_address else None,
+            "whole_household": self.whole_household,
+            "service_name": "Moving home",
+            "description": f"Moving {self.kind.value.lower()} on {self.move_date.isoformat()}",
+            **({"record_id": self.record_id} if self.record_id is not None else {}),
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> MovePayload:
+        address = kept.get("new_address")
+        return cls(
+            kind=MoveKind(kept["kind"]),
+            move_date=date.fromisoformat(kept["move_date"]),
+            new_address=PostalAddress(**address) if address else None,
+            whole_household=bool(kept.get("whole_household")),
+            record_id=kept.get("record_id"),
+        )
+
+
 def already_told(
     earlier: Sequence[Submission], kind: MoveKind, move_date: date, new_address: PostalAddress | None
 ) -> list[Problem]:
@@ -92,11 +126,11 @@ def already_told(
     wanted = _same_home_key(_address_fields(new_address))
 
     def same_move(submission: Submission) -> bool:
-        payload = submission.payload
+        told = MovePayload.of(submission.payload)
         return (
-            payload.get("kind") == kind.value
-            and payload.get("move_date") == move_date.isoformat()
-            and _same_home_key(payload.get("new_address")) == wanted
+            told.kind is kind
+            and told.move_date == move_date
+            and _same_home_key(_address_fields(told.new_address)) == wanted
         )
 
     for submission in kept_of_kind(earlier, SubmissionKind.MOVE, same_move, states=NOT_REFUSED):

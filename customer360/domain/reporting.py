@@ -77,7 +77,7 @@ class StreetReportSubmission:
     # When the gateway kept the report: where a back office without `external_reference` may hold an
     # earlier filing of it (a post whose answer was lost), to be found instead of filed twice.
     kept_at: datetime | None = None
-    media_url: str | None = None  # never set: Open311 publishes it, and photos are public only once published
+    media_url: str | None = None  # a signed link to the report's cleaned photo, for the contractor (open311 audience)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ Order, outermost first (`customer360.app.create_app` wires it; `stack.py` builds
 6. `rate_limit.ClientRateLimit` - 429 + Retry-After past `C360_RATE_LIMIT_PER_IP` per window
 7. `content_type.CsrfGuard`     - POST /graphql must be JSON, or carry a preflight-forcing header (uploads)
 8. `purpose.AccessPurposes`     - a malformed `X-Access-Purpose` is a 400
-then, on /graphql only, `authentication.Authenticated` (401 for a bad token) and the per-principal
-rate limit (`rate_limit.PrincipalRateLimit`).
+then, on /graphql and /subgraph, `authentication.Authenticated` (401 for a bad token) and the
+per-principal rate limit (`rate_limit.PrincipalRateLimit`); before them, on /subgraph with
+`C360_SUBGRAPH_SECRET` set, `gateway_secret.GatewaySecret` (401 without `X-Subgraph-Secret`, 403 wrong).
 """

@@ -29,10 +29,12 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", PDF
 
 async def attachment(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    attachments = runtime.attachments
+    attachments = runtime.services.attachments
     attachment_id = request.path_params["attachment_id"]
     query = request.query_params
-    link = attachments.links.valid(attachment_id, query.get("expires"), query.get("for"), query.get("signature"))
+    link = attachments.links.valid(
+        attachment_id, query.get("expires"), query.get("for"), query.get("signature"), query.get("issued")
+    )
     if link is None:
         return refusal(403, "This link is not valid or has expired: reload the page it came from", "FORBIDDEN")
     record = (await attachments.store.by_ids([attachment_id])).get(attachment_id)

@@ -17,7 +17,8 @@ An answer is kept only when something was done: a mutation that raised before it
 whose payloads are all "back office unavailable, try again", gives the key back so a retry runs afresh
 (read from the commands' own outcome codes, never from the response the client shaped). One that
 raised after its write began keeps its key, unanswered, until the lease ends: a retry meanwhile
-waits or gets 409, never a second write. A request the timeout cuts
+waits or gets 409, never a second write (one stopped by a graceful shutdown has its lease ended
+then: a retry takes it over at once and finds the write, as after a crash). A request the timeout cuts
 short after its write began runs on to keep its answer: giving the key back then would let a retry
 write a second time. Queries, GET
 requests and documents that name no single operation ignore the header.
@@ -62,6 +63,8 @@ FIRST_POLL_SECONDS = 0.02
 MAX_POLL_SECONDS = 0.5
 KEEP_FIRST_RETRY_SECONDS = 0.25
 KEEP_MAX_RETRY_SECONDS = 5.0
+# At shutdown, how long a task that outlived its request is given to stop once cancelled.
+STOP_SECONDS = 5.0
 STORE_DOWN = "The service cannot check idempotency keys just now"
 # Retry-After on the two refusals a retry with the same key gets past: the first request still running
 # (it answers within the request timeout), and the key store down (a restart or failover takes longer).
@@ -89,8 +92,9 @@ class IdempotencyKeys:
         self._timeout = timeout
         self._lease = timedelta(seconds=max(60.0, 2 * timeout))
         self._wait_seconds = max(1.0, timeout - 2.0)
-        # Tasks that outlive their request: answers still being kept, mutations running on after a timeout.
-        self._keeping: set[asyncio.Task[Any]] = set()
+        # Tasks that outlive their request: answers still being kept, mutations running on after a timeout,
+        # each with the claim it holds (ended at shutdown if the task has to be stopped).
+        self._keeping: dict[asyncio.Task[Any], tuple[str, str, Claim]] = {}
 
     async def answer(
         self,
@@ -152,7 +156,7 @@ class IdempotencyKeys:
         except asyncio.CancelledError:
             if attempt.writing and not running.done():
                 log.warning("a keyed mutation was cut short after its write began; it runs on to keep its answer")
-                self._hold(running)
+                self._hold(running, scope, key, claim)
             else:
                 running.cancel()
             raise
@@ -177,21 +181,40 @@ class IdempotencyKeys:
             await self._keep(scope, key, claim, answer)
         except Exception as error:  # the answer is the client's whatever happens to the copy we keep
             log.warning("could not keep an idempotent answer (%s); trying again meanwhile", type(error).__name__)
-            self._hold(asyncio.create_task(self._keep_later(scope, key, claim, answer)))
+            self._hold(asyncio.create_task(self._keep_later(scope, key, claim, answer)), scope, key, claim)
         return result
 
     async def settle(self) -> None:
         """At shutdown: give the tasks that outlived their requests (a mutation running on after its
         timeout, an answer still being kept) up to a request's time to finish, so a write's answer is
-        not lost to a restart."""
-        if self._keeping:
-            await asyncio.wait(set(self._keeping), timeout=self._timeout)
+        not lost to a restart. One still running then is stopped, and its claim's lease ended: nothing
+        holds the key any more, so a retry (on another worker) takes it over now rather than after the
+        lease, and finds the write it began (`WritePath.keep`: `AlreadyKept`), exactly as after a crash."""
+        if not self._keeping:
+            return
+        _, running = await asyncio.wait(set(self._keeping), timeout=self._timeout)
+        stopped = {task: self._keeping[task] for task in running}
+        for task in stopped:
+            task.cancel()
+        if stopped:
+            await asyncio.wait(stopped, timeout=STOP_SECONDS)
+        for task, (scope, key, claim) in stopped.items():
+            if not task.done():  # it would not stop: the lease, not this, ends its claim
+                continue
+            try:
+                if await self._store.end_lease(scope, key, claim):
+                    log.info("a keyed mutation was stopped at shutdown; its key may be retried at once")
+            except Exception as error:  # the lease ends it later
+                log.warning("could not end an idempotency key's lease (%s)", type(error).__name__)
 
-    def _hold(self, task: asyncio.Task[Any]) -> None:
+    def _hold(self, task: asyncio.Task[Any], scope: str, key: str, claim: Claim) -> None:
         """Keep a task that outlives its request referenced until it ends (the loop holds tasks weakly)."""
-        self._keeping.add(task)
-        task.add_done_callback(self._keeping.discard)
+        self._keeping[task] = (scope, key, claim)
+        task.add_done_callback(self._forget)
         task.add_done_callback(_settle_quietly)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._keeping.pop(task, None)
 
     async def _keep(self, scope: str, key: str, claim: Claim, answer: dict[str, Any]) -> None:
         if not await self._store.finish(scope, key, claim, answer):

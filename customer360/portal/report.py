@@ -276,7 +276,7 @@ async def _reported_near(request: Request, session: Session, answers: dict[str, 
 
 
 def _address_of(request: Request, uprn: str) -> str:
-    found = request.app.state.runtime.addresses.by_uprn(uprn)
+    found = request.app.state.runtime.services.addresses.by_uprn(uprn)
     return _line(found.address) if found else uprn
 
 

@@ -19,7 +19,7 @@ async def given_by(info: Info[Context, Any], customer_id: str) -> list[AccessGra
     if not (own or staff):
         info.context.report_forbidden(info, "only the resident, or staff who may see them, can see their grants")
         return []
-    return await info.context.grants.store.given_by(customer_id)
+    return await info.context.services.grants.store.given_by(customer_id)
 
 
 async def held_by(info: Info[Context, Any], customer_id: str) -> list[AccessGrant]:
@@ -27,4 +27,4 @@ async def held_by(info: Info[Context, Any], customer_id: str) -> list[AccessGran
     principal = info.context.principal
     if principal.is_acting or principal.customer_id != customer_id:
         return []
-    return await info.context.grants.held(principal, info.context.today)
+    return await info.context.services.grants.held(principal, info.context.today)

@@ -43,7 +43,7 @@ async def access_log(
         boundary = (datetime.fromisoformat(at), int(entry_id))
     # Through a grant, the safeguarding team's reads are not shown: they would say a concern was raised.
     hidden = None if can_see_safeguarding_reports(info.context.principal) else Role.SAFEGUARDING.value
-    found = await info.context.audit.for_customer(
+    found = await info.context.services.audit.for_customer(
         customer_id, STAFF_READS, size + 1, boundary, action_prefix=ACTED_FOR_PREFIX, hidden_role=hidden
     )
     shown = found[:size]

@@ -43,7 +43,7 @@ async def _drop_copies(info: Info[Context, Any], lookup: Lookup[Any, Any], keys:
     loader = info.context.loaders.of(lookup)
     for key in keys:
         loader.clear(key)
-    await info.context.cache.forget(Stale(keys=[(lookup.namespace, key) for key in keys]))
+    await info.context.services.cache.forget(Stale(keys=[(lookup.namespace, key) for key in keys]))
 
 
 async def complaint(info: Info[Context, Any], reference: str) -> Tracked[ComplaintRecord] | None:

@@ -26,19 +26,19 @@ async def demand(
     info: Info[Context, Any], first: date, last: date, group_by: Sequence[DemandDimension]
 ) -> list[DemandFigures]:
     require_analyst(info, "demand")
-    return await info.context.analytics.demand(period_of(first, last), group_by)
+    return await info.context.services.analytics.demand(period_of(first, last), group_by)
 
 
 async def access_equity(info: Info[Context, Any], first: date, last: date) -> list[EquityFigures]:
     require_analyst(info, "accessEquity")
-    return await info.context.analytics.access_equity(period_of(first, last))
+    return await info.context.services.analytics.access_equity(period_of(first, last))
 
 
 async def service_names(info: Info[Context, Any]) -> Mapping[str, str]:
     """Each service's name as the council defines it, by code: staff-defined services' (retired ones too),
     then the back offices' catalogues (a back office's own service wins, as in `services`)."""
     context = info.context
-    names = await context.defined_services.names()
+    names = await context.services.service_definitions.names()
     names.update({service.code: service.name for service in (await catalogue(context)).services})
     return names
 

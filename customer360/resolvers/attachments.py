@@ -33,10 +33,10 @@ async def upload(info: Info[Context, Any], file: object, purpose: AttachmentPurp
     if not isinstance(file, ReceivedFile):  # a JSON request with a string where the file should be
         return [NOT_A_FILE]
     context = info.context
-    outcome = await context.attachments.upload(context.principal, file, purpose)
+    outcome = await context.services.attachments.upload(context.principal, file, purpose)
     if isinstance(outcome, list):
         return outcome
-    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=False))
+    return ShownAttachment(outcome, context.services.attachments.link(outcome, context.principal, purpose=False))
 
 
 async def moderate(
@@ -44,19 +44,19 @@ async def moderate(
 ) -> ShownAttachment | list[Problem]:
     context = info.context
     purpose = access_purpose(context.request)
-    outcome = await context.attachments.moderate(context.principal, attachment_id, decision, reason, purpose)
+    outcome = await context.services.attachments.moderate(context.principal, attachment_id, decision, reason, purpose)
     if isinstance(outcome, list):
         return outcome
     # The same check as a request's photos: staff with a purpose may see it, and the call was audited.
     if not visible_to(outcome, scope_of(context.principal), staff=purpose is not None):
         return [Problem(("input", "attachmentId"), CommonCode.NOT_FOUND, "There is no such attachment")]
-    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=True))
+    return ShownAttachment(outcome, context.services.attachments.link(outcome, context.principal, purpose=True))
 
 
 async def photos(info: Info[Context, Any], reference: str) -> list[ShownAttachment]:
     """A request's attachments this principal may see (the request's loader checked each)."""
     context = info.context
-    attachments, purpose = context.attachments, access_purpose(context.request) is not None
+    attachments, purpose = context.services.attachments, access_purpose(context.request) is not None
     return [
         ShownAttachment(record, attachments.link(record, context.principal, purpose=purpose))
         for record in await info.context.visible_attachments.load(reference)
@@ -66,7 +66,7 @@ async def photos(info: Info[Context, Any], reference: str) -> list[ShownAttachme
 async def revoke_links(info: Info[Context, Any], attachment_id: str) -> ShownAttachment | list[Problem]:
     context = info.context
     purpose = access_purpose(context.request)
-    outcome = await context.attachments.revoke_links(context.principal, attachment_id, purpose)
+    outcome = await context.services.attachments.revoke_links(context.principal, attachment_id, purpose)
     if isinstance(outcome, list):
         return outcome
-    return ShownAttachment(outcome, context.attachments.link(outcome, context.principal, purpose=True))
+    return ShownAttachment(outcome, context.services.attachments.link(outcome, context.principal, purpose=True))

@@ -24,7 +24,7 @@ NO_DUE_DATE = 10**6  # working days: cases without a due date come after every d
 
 async def case_now(info: Info[Context, Any], reference: str) -> ServiceRequestRecord | None:
     """Past every cache: casework checks what the CRM holds at this moment."""
-    return (await info.context.sources.of(CRM).cases_by_reference([reference])).get(reference)
+    return (await info.context.services.sources.of(CRM).cases_by_reference([reference])).get(reference)
 
 
 async def owner(info: Info[Context, Any], contact_id: str | None) -> str | None:
@@ -32,7 +32,7 @@ async def owner(info: Info[Context, Any], contact_id: str | None) -> str | None:
     if contact_id is None:
         return None
     key = (SourceSystem.CRM, contact_id)
-    return (await info.context.directory.owners_of([key])).get(key)
+    return (await info.context.services.directory.owners_of([key])).get(key)
 
 
 async def case_queue(
@@ -48,10 +48,10 @@ async def case_queue(
     if allowed is not None and (not allowed or (team is not None and team not in allowed)):
         return paginate([], lambda tracked: [], first, after)
     queues: list[str | None] = [team] if team else [*sorted(allowed)] if allowed is not None else [None]
-    crm = info.context.sources.of(CRM)
+    crm = info.context.services.sources.of(CRM)
     found = [case for queue in queues for case in await crm.case_queue(queue, statuses or OPEN, QUEUE_WINDOW)]
     today = info.context.today
-    submissions = await info.context.submissions.submissions_by_reference(
+    submissions = await info.context.services.submissions.submissions_by_reference(
         [case.external_reference for case in found if case.external_reference]
     )
 

@@ -9,8 +9,8 @@ from strawberry.types import Info
 
 from customer360.clock import LONDON
 from customer360.domain.benefits import BenefitClaimRecord
-from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus
-from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
+from customer360.domain.complaints import ComplaintPayload, ComplaintRecord, ComplaintStage, ComplaintStatus
+from customer360.domain.housing import ApplicationPayload, HousingApplicationRecord, HousingApplicationStatus
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
@@ -47,15 +47,15 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
 
 
 def application_not_yet_in_housing(submission: Submission) -> HousingApplicationRecord:
-    payload = submission.payload
+    application = ApplicationPayload.of(submission.payload)
     return HousingApplicationRecord(
         reference=submission.reference,
         applicant_id="",
         status=HousingApplicationStatus.SUBMITTED,
         submitted_on=submission.created_at.astimezone(LONDON).date(),
         band=None,
-        bedrooms_needed=payload["bedrooms_needed"],
-        household_size=len(payload["household"]),
+        bedrooms_needed=application.bedrooms_needed,
+        household_size=len(application.household),
         external_reference=submission.reference,
     )
 
@@ -88,13 +88,13 @@ def tracked_complaints(
 
 
 def complaint_not_yet_in_crm(submission: Submission) -> ComplaintRecord:
-    payload = submission.payload
+    complaint = ComplaintPayload.of(submission.payload)
     return ComplaintRecord(
         reference=submission.reference,
         contact_id="",
-        subject=payload["subject"],
-        description=payload["description"],
-        service_area=payload.get("service_area"),
+        subject=complaint.subject,
+        description=complaint.description,
+        service_area=complaint.service_area,
         status=ComplaintStatus.RECEIVED,
         stage=ComplaintStage.STAGE_1,
         received_at=submission.created_at,

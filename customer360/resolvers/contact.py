@@ -15,7 +15,7 @@ from customer360.store.notifications import SentMessage
 
 async def contact_preferences(info: Info[Context, Any], customer: GoldenRecord) -> ContactPreferences:
     """Kept preferences; until the resident sets them, e-mail to the address their record has."""
-    store = info.context.notifications
+    store = info.context.services.notifications
     kept = await store.preferences(customer.customer_id) if store else None
     return kept or ContactPreferences(email=True, sms=False, email_address=customer.email)
 
@@ -23,6 +23,6 @@ async def contact_preferences(info: Info[Context, Any], customer: GoldenRecord) 
 async def notifications(
     info: Info[Context, Any], customer_id: str, first: int | None, after: str | None
 ) -> Page[SentMessage]:
-    store = info.context.notifications
+    store = info.context.services.notifications
     sent = await store.by_customer([customer_id]) if store else []
     return paginate(sent, lambda message: (message.created_at.isoformat(), message.id), first, after)

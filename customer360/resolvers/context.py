@@ -1,10 +1,12 @@
-"""The typed per-request context: who is asking, the loaders, and errors to report beside the data."""
+"""The typed per-request context (who is asking, the loaders, errors to report beside the data) and
+the services every request shares."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import GraphQLError
@@ -14,11 +16,11 @@ from strawberry.types import Info
 from customer360.auth.actor_tokens import ActorTokenIssuer
 from customer360.auth.grants import GrantChecks
 from customer360.auth.principal import Principal
-from customer360.cache.base import ReadThrough
+from customer360.auth.purpose import access_purpose
+from customer360.cache.base import ReadThrough, StaleReads
 from customer360.resolvers.directory import (
     AddressBook,
     CustomerDirectory,
-    DefinedServices,
     ListedServices,
     SubmissionLog,
 )
@@ -49,19 +51,18 @@ T = TypeVar("T")
 SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
 
 
-@dataclass
-class Context:
-    request: Request
-    principal: Principal
-    loaders: Loaders
-    directory: CustomerDirectory
-    submissions: SubmissionLog
-    defined_services: DefinedServices
-    listed_services: ListedServices
+@dataclass(frozen=True)
+class Services:
+    """What the API's resolvers and mutations use, built once at start-up by the composition root
+    (`runtime.py`) and shared by every request: a request's context points at it, nothing is copied."""
+
+    directory: CustomerDirectory  # golden records and their links (the gateway's store)
+    submissions: SubmissionLog  # what residents submitted through customer360, and its delivery
     writes: WritePath
     payments: Payments
     cases: DeliveryCaseStore
-    service_store: ServiceDefinitionStore
+    service_definitions: ServiceDefinitionStore  # staff-defined services
+    listed_services: ListedServices  # each back office's services as last seen
     safeguarding: SafeguardingAccess
     audit: AuditLog
     stewardship: Stewardship
@@ -70,19 +71,42 @@ class Context:
     person_keys: PersonKeys
     sources: Sources
     cache: ReadThrough
-    # Errors for fields that still have an answer (an empty list while a back office is down);
-    # the error-shaping extension adds them to the response's `errors`.
-    today: date
     locate_uprn: Callable[[str], tuple[float, float] | None]
     addresses: AddressBook
     actor_tokens: ActorTokenIssuer
     grants: GrantChecks
     attachments: Attachments
-    # Each request's attachments the principal may see, by reference (`ServiceRequest.photos`).
-    visible_attachments: DataLoader[str, list[AttachmentRecord]]
+    notifications: NotificationStore | None  # contact preferences and messages sent
+    feedback: FeedbackStore | None  # residents' ratings of finished requests
+    # How a request's loaders are made (which reads each batches); called once per request, when first needed.
+    loaders_for: Callable[[StaleReads], Loaders]
+
+
+@dataclass
+class Context:
+    """One request's: who asks, the shared services, and what only this request holds (its loaders,
+    the date it runs on, errors to report beside the data). Loaders are made on first use: an answer
+    kept for the resident (cache/views.py) or a request refused before execution needs none."""
+
+    request: Request
+    principal: Principal
+    services: Services
+    today: date
+    # What this request was answered from last known copies (`extensions.stale`), shared by its loaders.
+    stale: StaleReads = field(default_factory=StaleReads)
+    # Errors for fields that still have an answer (an empty list while a back office is down);
+    # the error-shaping extension adds them to the response's `errors`.
     partial_errors: list[GraphQLError] = field(default_factory=list)
-    notifications: NotificationStore | None = None  # contact preferences and messages sent
-    feedback: FeedbackStore | None = None  # residents' ratings of finished requests
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return self.services.loaders_for(self.stale)
+
+    @cached_property
+    def visible_attachments(self) -> DataLoader[str, list[AttachmentRecord]]:
+        """Each request's attachments the principal may see, by reference (`ServiceRequest.photos`)."""
+        purpose = access_purpose(self.request) is not None
+        return self.services.attachments.loader(self.principal, purpose=purpose)
 
     def report_forbidden(self, info: Info[Any, Any], message: str) -> None:
         self.partial_errors.append(GraphQLError(message, path=info.path.as_list(), extensions={"code": "FORBIDDEN"}))

@@ -12,7 +12,6 @@ from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
     DiscountKind,
     DiscountRecord,
-    DiscountStatus,
     Instalment,
     Statement,
     as_of,
@@ -20,7 +19,7 @@ from customer360.domain.council_tax import (
     latest_statement,
     paid_towards_instalments,
 )
-from customer360.domain.discounts import SINGLE_PERSON_PERCENT
+from customer360.domain.discounts import SINGLE_PERSON_PERCENT, ApplicationPayload
 from customer360.domain.housing import TenancyRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
@@ -45,15 +44,15 @@ async def discounts(info: Info[Context, Any], customer_id: str) -> list[Discount
 
 def discount_not_yet_in_revenues(submission: Submission) -> DiscountRecord:
     """A single person discount as the resident applied for it, until REVENUES holds it."""
-    payload = submission.payload
+    application = ApplicationPayload.of(submission.payload)
     return DiscountRecord(
         discount_id=submission.reference,
-        account_reference=payload["account_reference"],
+        account_reference=application.account_reference,
         kind=DiscountKind.SINGLE_PERSON,
-        status=DiscountStatus(payload["status"]),
+        status=application.status,
         percent=SINGLE_PERSON_PERCENT,
-        starts_on=date.fromisoformat(payload["starts_on"]),
-        review_reason=payload.get("review_reason"),
+        starts_on=application.starts_on,
+        review_reason=application.review_reason,
         external_reference=submission.reference,
     )
 

@@ -52,7 +52,7 @@ async def search_customers(info: Info[Context, Any], query: str, first: int, aft
     if not can_search_customers(info.context.principal):
         raise NotAllowed("searchCustomers needs a staff role that works with residents' records")
     require_purpose(info.context.request)
-    page = await info.context.directory.search(query, min(max(first, 1), MAX_PAGE), after)
+    page = await info.context.services.directory.search(query, min(max(first, 1), MAX_PAGE), after)
     await audit_staff_reads(info, [c.customer_id for c in page.customers], "customer.search")
     return page
 
@@ -64,7 +64,7 @@ async def audit_staff_reads(info: Info[Context, Any], customer_ids: list[str], a
         return
     purpose = require_purpose(info.context.request)
     role = acting_role(principal)
-    await info.context.audit.append_reads(
+    await info.context.services.audit.append_reads(
         actor=principal.subject or principal.name or "staff",
         role=role.value if role else None,
         team=TEAMS.get(role) if role else None,
@@ -73,7 +73,7 @@ async def audit_staff_reads(info: Info[Context, Any], customer_ids: list[str], a
         action=action,
     )
     # The read is in each resident's access log now: a kept `me { accessLog }` answer must not hide it.
-    await info.context.cache.forget(Stale(customers=customer_ids))
+    await info.context.services.cache.forget(Stale(customers=customer_ids))
 
 
 async def linked_records(info: Info[Context, Any], customer_id: str) -> list[RecordLink]:

@@ -31,10 +31,10 @@ async def delivery_cases(
     teams = _teams_for(info, team)
     size = checked_first(first)
     before = decode_id_cursor(after) if after else None
-    found = await info.context.cases.cases(teams, open_only=open_only, first=size + 1, before_id=before)
+    found = await info.context.services.cases.cases(teams, open_only=open_only, first=size + 1, before_id=before)
     page = found[:size]
     role = acting_role(info.context.principal)
-    await info.context.audit.append(
+    await info.context.services.audit.append(
         actor=acting_name(info.context.principal),
         role=role.value if role else None,
         team=",".join(sorted(teams)),

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.moving import FoundAddress
-from customer360.domain.services import DefinedService, ServiceDefinitionRecord
+from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 
@@ -41,16 +41,6 @@ class SubmissionLog(Protocol):
     async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]: ...
 
     async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]: ...
-
-
-class DefinedServices(Protocol):
-    """Staff-defined services, read fresh on every call (a definition made anywhere shows at once)."""
-
-    async def live(self) -> list[DefinedService]: ...
-
-    async def names(self) -> dict[str, str]:
-        """Every service ever defined (retired ones too), by code: its newest name."""
-        ...
 
 
 class ListedServices(Protocol):

@@ -43,4 +43,4 @@ async def satisfaction(
     info: Info[Context, Any], first: date, last: date, group_by: Sequence[SatisfactionDimension]
 ) -> list[SatisfactionFigures]:
     require_analyst(info, "satisfaction")
-    return await info.context.analytics.satisfaction(period_of(first, last), group_by)
+    return await info.context.services.analytics.satisfaction(period_of(first, last), group_by)

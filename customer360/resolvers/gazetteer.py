@@ -23,5 +23,5 @@ def addresses(info: Info[Context, Any], search: str) -> list[FoundAddress]:
         raise InvalidSearch(
             f"search must be {ADDRESS_SEARCH_LENGTH.start} to {ADDRESS_SEARCH_LENGTH.stop - 1} characters"
         )
-    in_borough = (found for found in info.context.addresses.matching(search) if found.in_borough)
+    in_borough = (found for found in info.context.services.addresses.matching(search) if found.in_borough)
     return list(islice(in_borough, MAX_ADDRESSES))

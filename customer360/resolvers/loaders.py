@@ -95,6 +95,7 @@ class Loaders:
         submissions: SubmissionLog,
         sources: Sources,
         cache: ReadThrough,
+        stale: StaleReads,
         *,
         postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
         payments_made: Callable[[list[str]], Awaitable[Mapping[str, list[StoredPayment]]]],
@@ -111,7 +112,7 @@ class Loaders:
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
             postings=_BatchLoader(postings, _none),
             payments_made=_BatchLoader(payments_made, list),
-            stale=StaleReads(),
+            stale=stale,
             sources=sources,
             cache=cache,
         )

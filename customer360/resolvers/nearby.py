@@ -27,10 +27,10 @@ async def nearby_requests(
 ) -> list[ServiceRequestRecord]:
     if not 1 <= radius_metres <= MAX_RADIUS_METRES:
         raise InvalidSearch(f"radiusMetres must be between 1 and {MAX_RADIUS_METRES}")
-    position, problems = resolve_location(latitude, longitude, uprn, info.context.locate_uprn)
+    position, problems = resolve_location(latitude, longitude, uprn, info.context.services.locate_uprn)
     if position is None:
         raise InvalidSearch("; ".join(problem.message for problem in problems))
-    street_scene = info.context.sources.street_scene
+    street_scene = info.context.services.sources.street_scene
     found = await or_unavailable(
         info, street_scene.requests_near(position[0], position[1], radius_metres, service_code), []
     )

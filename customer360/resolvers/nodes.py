@@ -14,6 +14,7 @@ from strawberry.types import Info
 from customer360.auth.policy import can_view_customer
 from customer360.domain.complaints import ComplaintRecord
 from customer360.domain.council_tax import as_of
+from customer360.domain.discounts import ApplicationPayload
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord
 from customer360.domain.requests import ServiceRequestRecord
@@ -61,8 +62,10 @@ async def discount(info: Info[Context, Any], key: str) -> Any:
     found = next((d for d in account.discounts if wanted in (d.discount_id, d.external_reference)), None)
     if found is not None:
         return as_of(found, info.context.today)
-    submission = (await info.context.submissions.submissions_by_reference([wanted])).get(wanted)
-    if submission is None or submission.payload.get("account_reference") != account.reference:
+    submission = (await info.context.services.submissions.submissions_by_reference([wanted])).get(wanted)
+    if submission is None or submission.kind != SubmissionKind.SPD_APPLICATION:
+        return None
+    if ApplicationPayload.of(submission.payload).account_reference != account.reference:
         return None
     return discount_not_yet_in_revenues(submission)
 
@@ -75,12 +78,12 @@ async def complaint(info: Info[Context, Any], reference: str) -> Tracked[Complai
         if not await _visible(info, SourceSystem.CRM, found.contact_id):
             return None
         submissions = (
-            await info.context.submissions.submissions_by_reference([found.external_reference])
+            await info.context.services.submissions.submissions_by_reference([found.external_reference])
             if found.external_reference
             else {}
         )
         return tracked_complaints([found], list(submissions.values()))[0]
-    submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    submission = (await info.context.services.submissions.submissions_by_reference([reference])).get(reference)
     if submission is None or submission.kind != SubmissionKind.COMPLAINT or submission.customer_id is None:
         return None
     if not can_view_customer(info.context.principal, submission.customer_id):
@@ -91,7 +94,7 @@ async def complaint(info: Info[Context, Any], reference: str) -> Tracked[Complai
 async def payment(info: Info[Context, Any], key: str) -> PaymentRecord | None:
     """By the customer360 reference it was made under (before and after the provider has it), or, for a
     payment made elsewhere, by the provider's id."""
-    stored = await info.context.payments.ledger.by_reference(key)
+    stored = await info.context.services.payments.ledger.by_reference(key)
     if stored is not None:
         if not can_view_customer(info.context.principal, stored.customer_id):
             return None
@@ -105,8 +108,8 @@ async def payment(info: Info[Context, Any], key: str) -> PaymentRecord | None:
 async def _customer_of(info: Info[Context, Any], reference: str) -> str | None:
     """Whose request this is, if the principal may see them: the customer who asked for it through
     customer360, or (for a back office's own reference) the signed-in resident, whose own list is searched."""
-    submission = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
-    paid = None if submission else await info.context.payments.ledger.by_reference(reference)
+    submission = (await info.context.services.submissions.submissions_by_reference([reference])).get(reference)
+    paid = None if submission else await info.context.services.payments.ledger.by_reference(reference)
     principal = info.context.principal
     customer_id = (
         submission.customer_id

@@ -49,4 +49,4 @@ async def payable(info: Info[Context, Any], code: str) -> PayableService | None:
     defined = (await catalogue(info.context)).defined.get(code)
     if defined is not None and defined.fee_pence:
         return fee_of(defined)
-    return await info.context.payments.ledger.payable_service(code)
+    return await info.context.services.payments.ledger.payable_service(code)

@@ -36,14 +36,14 @@ async def safeguarding_cases(
     actor = require_safeguarding(info)
     size = checked_first(first)
     place = _place(after) if after else None
-    agencies = info.context.safeguarding.agencies
+    agencies = info.context.services.safeguarding.agencies
     if reference is not None:  # the boundary has trimmed and upper-cased it (schema/input_rules.py)
         quoted = sorted(await agencies.received(reference), key=queue_order)
         found = [case for case in quoted if place is None or queue_order(case) > place][: size + 1]
     else:
         found = await agencies.cases(size + 1, place)
     page = found[:size]
-    await info.context.safeguarding.audit.append(
+    await info.context.services.safeguarding.audit.append(
         actor=actor,
         role=Role.SAFEGUARDING.value,
         team="safeguarding",
@@ -74,7 +74,7 @@ def reporter(info: Info[Context, Any]) -> str | None:
 
 async def concern_received(info: Info[Context, Any], reference: str) -> bool | None:
     """Whether every agency has a concern, by its unguessable reference (None: no such concern)."""
-    found = (await info.context.submissions.submissions_by_reference([reference])).get(reference)
+    found = (await info.context.services.submissions.submissions_by_reference([reference])).get(reference)
     if found is None or found.kind != SubmissionKind.SAFEGUARDING:
         return None
     return bool(found.deliveries) and all(d.state is DeliveryState.DELIVERED for d in found.deliveries)

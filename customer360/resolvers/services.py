@@ -42,22 +42,24 @@ async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
             listed = [replace(service, system=system) for service in await fetch()]
             # Every list is remembered (the report names services from these); only those checked again
             # on delivery stand in for a live list while their back office is down (`_last_seen`).
-            await context.listed_services.remember(system, listed)
+            await context.services.listed_services.remember(system, listed)
             return {"all": listed}
 
         try:
-            (found,) = await context.cache.get_many(namespace, ["all"], all_services, list, context.loaders.stale)
+            (found,) = await context.services.cache.get_many(
+                namespace, ["all"], all_services, list, context.loaders.stale
+            )
         except SourceUnavailable as error:
             return error
         return cast(list[ServiceDefinitionRecord], found)
 
     answers = await asyncio.gather(
-        one(street_scene.SERVICES, context.sources.street_scene.services, SourceSystem.STREET_SCENE),
-        one(crm.SERVICES, context.sources.crm.services, SourceSystem.CRM),
+        one(street_scene.SERVICES, context.services.sources.street_scene.services, SourceSystem.STREET_SCENE),
+        one(crm.SERVICES, context.services.sources.crm.services, SourceSystem.CRM),
     )
     unavailable = [answer for answer in answers if isinstance(answer, SourceUnavailable)]
     last_seen = await _last_seen(context, unavailable) if for_report else {}
-    defined = {service.definition.code: service for service in await context.defined_services.live()}
+    defined = {service.definition.code: service for service in await context.services.service_definitions.live()}
     services = [service for answer in answers if isinstance(answer, list) for service in answer]
     services += [service for listed in last_seen.values() for service in listed]
     # A back office's own service wins over a defined one of the same code (defineService refuses those).
@@ -74,7 +76,7 @@ async def _last_seen(
     context: Context, unavailable: Sequence[SourceUnavailable]
 ) -> Mapping[SourceSystem, list[ServiceDefinitionRecord]]:
     systems = [SourceSystem(error.system) for error in unavailable if error.system in CHECKED_ON_DELIVERY]
-    return await context.listed_services.last_seen(systems)
+    return await context.services.listed_services.last_seen(systems)
 
 
 async def services(info: Info[Context, Any]) -> Catalogue:

@@ -45,7 +45,7 @@ async def review_queue(info: Info[Context, Any], first: int | None, after: str |
         raise NotAllowed("matchReviewQueue is for data stewards")
     size = checked_first(first)
     after_id = decode_id_cursor(after) if after else None
-    stewardship = info.context.stewardship
+    stewardship = info.context.services.stewardship
     candidates, has_next = await stewardship.review.open_page(size, after_id)
     items = await describe(info, candidates)
     return ReviewPage(items, has_next, await stewardship.review.open_count())
@@ -53,7 +53,7 @@ async def review_queue(info: Info[Context, Any], first: int | None, after: str |
 
 async def describe(info: Info[Context, Any], candidates: list[MatchCandidate]) -> list[ReviewItem]:
     """Both sides of each pair, fetched for the whole page at once; the reads are audited."""
-    stewardship = info.context.stewardship
+    stewardship = info.context.services.stewardship
     keys = [key for c in candidates for key in (c.left, c.right)]
     records = await stewardship.people.by_key(keys)
     owners = await stewardship.customers.owners_of(keys)

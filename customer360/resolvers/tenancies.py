@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.auth.policy import can_see_records_of
+from customer360.auth.policy import can_see_records_of, can_view_customer
 from customer360.clock import LONDON
 from customer360.domain.direct_debit import in_force, next_collection
 from customer360.domain.problems import CommonCode, Problem
@@ -17,8 +17,9 @@ from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, records_in
+from customer360.resolvers.loaders import owner_key
 from customer360.sources.errors import SourceUnavailable
-from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT
+from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT, TENANT_BY_TENANCY
 
 HOUSING_MANAGEMENT_DOWN = Problem(
     None,
@@ -45,6 +46,22 @@ async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilT
     return await gather_from(
         info, customer_id, SourceSystem.HOUSING_MANAGEMENT, loaders.of(TENANCIES_BY_TENANT).load_many
     )
+
+
+async def tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRecord | None:
+    """One tenancy by its reference (a `Tenancy` id: what a gateway's representation names), checked as
+    `node(id:)` checks an object, against its tenant's golden record, and as `Customer.tenancies` is, by
+    the housing office's own rule. Anyone else's, like an unknown one, is None: ids cannot be probed."""
+    tenant_id = await info.context.loaders.of(TENANT_BY_TENANCY).load(reference)
+    if tenant_id is None:
+        return None
+    owner = await info.context.loaders.owners.load(owner_key(SourceSystem.HOUSING_MANAGEMENT, tenant_id))
+    principal = info.context.principal
+    if owner is None or not (
+        can_view_customer(principal, owner) and can_see_records_of(principal, HOUSING_MANAGEMENT, owner)
+    ):
+        return None
+    return next((held for held in await tenancies(info, owner) if held.tenancy_ref == reference), None)
 
 
 def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:

@@ -137,8 +137,8 @@ async def start_assisted_session(
     found = await context.loaders.customers.load(customer_id) if customer_id else None
     outcome = await command.start_assisted_session(
         context.principal,
-        context.actor_tokens,
-        context.audit,
+        context.services.actor_tokens,
+        context.services.audit,
         customer_id=customer_id,
         exists=found is not None,
         channel=input.channel.value,
@@ -153,7 +153,7 @@ async def grant_access(info: Info[Context, Any], input: GrantAccessInput) -> Gra
     context = info.context
     outcome = await command.grant_access(
         context.principal,
-        context.grants,
+        context.services.grants,
         delegate_email=input.delegate_email,
         agency_id=input.agency_id,
         relationship=input.relationship.value,
@@ -169,7 +169,7 @@ async def grant_access(info: Info[Context, Any], input: GrantAccessInput) -> Gra
 async def revoke_access(info: Info[Context, Any], input: RevokeAccessInput) -> RevokeAccessPayload:
     context = info.context
     grant_id = key_of("AccessGrant", input.grant_id) or ""
-    outcome = await command.revoke_access(context.principal, context.grants, grant_id, context.today)
+    outcome = await command.revoke_access(context.principal, context.services.grants, grant_id, context.today)
     if isinstance(outcome, list):
         return RevokeAccessPayload(grant=None, user_errors=user_errors(outcome))
     return RevokeAccessPayload(grant=AccessGrant.from_record(outcome, context.today), user_errors=[])
@@ -178,7 +178,9 @@ async def revoke_access(info: Info[Context, Any], input: RevokeAccessInput) -> R
 async def act_for(info: Info[Context, Any], input: ActForInput) -> ActForPayload:
     context = info.context
     customer_id = key_of("Customer", input.customer_id) or ""
-    outcome = await command.act_for(context.principal, context.grants, context.actor_tokens, customer_id, context.today)
+    outcome = await command.act_for(
+        context.principal, context.services.grants, context.services.actor_tokens, customer_id, context.today
+    )
     if isinstance(outcome, list):
         return ActForPayload(token=None, expires_at=None, scope=None, user_errors=user_errors(outcome))
     scope = GrantScope(outcome.scope.value.upper())

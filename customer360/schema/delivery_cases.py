@@ -96,7 +96,9 @@ async def resolve_delivery_case(
 ) -> ResolveDeliveryCasePayload:
     context = info.context
     resolution = command.Resolution(numeric_key(TYPE_NAME, input.case_id), input.note)
-    outcome = await command.resolve_case(context.principal, context.cases, context.audit, context.cache, resolution)
+    outcome = await command.resolve_case(
+        context.principal, context.services.cases, context.services.audit, context.services.cache, resolution
+    )
     if isinstance(outcome, list):
         return ResolveDeliveryCasePayload(case=None, user_errors=user_errors(outcome))
     return ResolveDeliveryCasePayload(case=DeliveryCase.from_record(outcome), user_errors=[])

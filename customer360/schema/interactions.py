@@ -104,7 +104,7 @@ async def record_outcome(info: MutationField, outcome: str, started: datetime, p
     context = info.context
     principal = context.principal
     try:
-        await context.audit.append(**_audit_entry(principal, field, outcome))
+        await context.services.audit.append(**_audit_entry(principal, field, outcome))
     except Exception as error:  # recording must never cost the caller their answer
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
     journey = journey_of(field, payload, outcome)
@@ -115,8 +115,10 @@ async def record_outcome(info: MutationField, outcome: str, started: datetime, p
         if principal.actor is not None:
             # An officer on the phone or a helper begins and submits the journey in one go: no portal page
             # records its start, so the start is recorded here and demand counts the journey and the person.
-            await context.events.record(replace(event, kind=EventKind.SERVICE_STARTED, outcome=None, duration_ms=None))
-        await context.events.record(event)
+            await context.services.events.record(
+                replace(event, kind=EventKind.SERVICE_STARTED, outcome=None, duration_ms=None)
+            )
+        await context.services.events.record(event)
     except Exception as error:
         log.error("could not record the outcome of mutation %s: %s", field, type(error).__name__)
 
@@ -155,5 +157,5 @@ def _event(journey: str, outcome: str, started: datetime, context: Any, principa
         service_code=journey,
         outcome=outcome[:20] if outcome != OK else "SUBMITTED",
         duration_ms=int((now - started).total_seconds() * 1000),
-        person_key=context.person_keys.key_for(principal.customer_id) if principal.customer_id else None,
+        person_key=context.services.person_keys.key_for(principal.customer_id) if principal.customer_id else None,
     )

@@ -130,8 +130,8 @@ async def report_safeguarding_concern(
     context = info.context
     outcome = await command.report_concern(
         resolve.reporter(info),
-        context.writes,
-        await context.safeguarding.routes.all(),
+        context.services.writes,
+        await context.services.safeguarding.routes.all(),
         command.Concern(
             about=input.about,
             description=input.description,
@@ -178,7 +178,7 @@ async def acknowledge_safeguarding_case(
     info: Info[Context, Any], input: AcknowledgeSafeguardingCaseInput
 ) -> AcknowledgeSafeguardingCasePayload:
     actor = resolve.require_safeguarding(info)
-    outcome = await command.acknowledge_case(info.context.safeguarding, actor, input.case_reference)
+    outcome = await command.acknowledge_case(info.context.services.safeguarding, actor, input.case_reference)
     if isinstance(outcome, list):
         return AcknowledgeSafeguardingCasePayload(case=None, user_errors=user_errors(outcome))
     return AcknowledgeSafeguardingCasePayload(case=SafeguardingCase.from_record(outcome), user_errors=[])

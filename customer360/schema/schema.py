@@ -29,6 +29,7 @@ from customer360.schema.payments import Payment
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
 from customer360.schema.stale import StaleAnswers
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import UserError
 
 NODE_TYPES = [
@@ -58,7 +59,8 @@ class Customer360Schema(strawberry.Schema):
         return super().as_str().replace(PRINTED_ENTITY_KEY, "")
 
 
-ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in NODE_TYPES if is_entity(t))  # type: ignore[attr-defined]
+# Entities a channel app may extend: the Relay nodes that carry a key, and the tenancies (not nodes).
+ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in [*NODE_TYPES, Tenancy] if is_entity(t))  # type: ignore[attr-defined]
 
 
 class Customer360Subgraph(strawberry.federation.Schema):

@@ -37,5 +37,5 @@ class StaleAnswers(SchemaExtension):
         }
 
     def _stale_reads(self) -> StaleReads | None:
-        loaders = getattr(self.execution_context.context, "loaders", None)
-        return getattr(loaders, "stale", None)
+        # The request's, not its loaders': a request that made no loader has nothing stale to report.
+        return getattr(self.execution_context.context, "stale", None)

@@ -164,7 +164,7 @@ async def confirm_match(info: Info[Context, Any], input: ConfirmMatchInput) -> C
     candidate_id = _candidate_id(input.candidate_id)
     if candidate_id is None:
         return ConfirmMatchPayload(candidate=None, customer=None, user_errors=user_errors([_no_candidate()]))
-    outcome = await info.context.stewardship.confirm_match(info.context.principal, candidate_id)
+    outcome = await info.context.services.stewardship.confirm_match(info.context.principal, candidate_id)
     if isinstance(outcome, list):
         return ConfirmMatchPayload(candidate=None, customer=None, user_errors=user_errors(outcome))
     candidate = await _shown(info, outcome)
@@ -177,7 +177,7 @@ async def reject_match(info: Info[Context, Any], input: RejectMatchInput) -> Rej
     candidate_id = _candidate_id(input.candidate_id)
     if candidate_id is None:
         return RejectMatchPayload(candidate=None, user_errors=user_errors([_no_candidate()]))
-    outcome = await info.context.stewardship.reject_match(info.context.principal, candidate_id)
+    outcome = await info.context.services.stewardship.reject_match(info.context.principal, candidate_id)
     if isinstance(outcome, list):
         return RejectMatchPayload(candidate=None, user_errors=user_errors(outcome))
     return RejectMatchPayload(candidate=await _shown(info, outcome), user_errors=[])
@@ -189,7 +189,7 @@ async def merge_customers(info: Info[Context, Any], input: MergeCustomersInput) 
     problems = [_no_customer(field) for field, value in (("survivorId", survivor), ("mergedId", merged)) if not value]
     if survivor is None or merged is None:
         return MergeCustomersPayload(customer=None, user_errors=user_errors(problems))
-    outcome = await info.context.stewardship.merge_customers(info.context.principal, survivor, merged)
+    outcome = await info.context.services.stewardship.merge_customers(info.context.principal, survivor, merged)
     if isinstance(outcome, list):
         return MergeCustomersPayload(customer=None, user_errors=user_errors(outcome))
     return MergeCustomersPayload(customer=Customer.from_record(outcome), user_errors=[])
@@ -208,7 +208,7 @@ async def unmerge_customer(info: Info[Context, Any], input: UnmergeCustomerInput
     if problems or customer_id is None:
         return UnmergeCustomerPayload(customers=[], restored=False, user_errors=user_errors(problems))
     wanted = [key for key in keys if key is not None]
-    outcome = await info.context.stewardship.unmerge_customer(info.context.principal, customer_id, wanted)
+    outcome = await info.context.services.stewardship.unmerge_customer(info.context.principal, customer_id, wanted)
     if isinstance(outcome, list):
         return UnmergeCustomerPayload(customers=[], restored=False, user_errors=user_errors(outcome))
     return UnmergeCustomerPayload(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from strawberry.types import Info
 
 from customer360.clock import LONDON
 from customer360.domain.rent import RentLineKind, arrears, credit
@@ -20,10 +21,12 @@ from customer360.domain.repairs import (
     missed,
 )
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
+from customer360.resolvers import tenancies
+from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import paginate
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
 from customer360.schema.direct_debit import DirectDebitInstruction
-from customer360.schema.node import to_global_id
+from customer360.schema.node import ENTITY_KEY, entity, to_global_id
 from customer360.schema.values import Money, PageInfo
 
 strawberry.enum(TenureType, name="TenureType")
@@ -169,7 +172,7 @@ class RepairConnection:
     total_count: int
 
 
-@strawberry.type(description="A council tenancy held by the resident.")
+@strawberry.type(description="A council tenancy held by the resident.", directives=[ENTITY_KEY])
 class Tenancy:
     id: strawberry.ID
     reference: str
@@ -193,6 +196,15 @@ class Tenancy:
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             total_count=page.total_count,
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
+        """A gateway's representation, checked as `Customer.tenancies` and `node(id:)` check (`schema/node.py`)."""
+        record = await entity(info, "Tenancy", id, tenancies.tenancy)
+        if record is None:
+            return None
+        today = info.context.today
+        return cls.from_record(record, tenancies.rent_account(record, today), today, tenancies.now())
 
     @classmethod
     def from_record(cls, record: CouncilTenancyRecord, view: RentAccountView, today: date, now: datetime) -> Self:

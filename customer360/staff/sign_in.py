@@ -5,8 +5,10 @@
 and verifier wait server-side (the portal's session store) under the sha256 of a random id held in a
 short-lived HttpOnly cookie, encrypted as the portal's sessions are (a key derived from
 `C360_SESSION_SECRET`, else `keys/staff-sign-in.key`), and are taken once. `GET /staff/sign-in/callback`
-verifies the ID token, checks the API itself accepts it as a member of staff with a dashboard role, and
-answers the dashboard with the token handed over in a meta tag: the dashboard keeps it in this tab's
+verifies the ID token as the API verifies a staff token (a member of staff with a dashboard role), then
+mints the dashboard's own bearer token carrying exactly the verified principal (`StaffDashboardIssuer`:
+the ID token is the provider's word to the dashboard, not an access token for the API, and often lives
+minutes), and answers the dashboard with it in a meta tag: the dashboard keeps it in this tab's
 `sessionStorage`, exactly where a pasted token goes in the demo.
 
 The access purpose audited on every read is the staff member's own statement: it is taken only from
@@ -33,9 +35,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from customer360.auth.keys import load_or_create_signing_key
 from customer360.auth.oidc import staff_sign_in
 from customer360.auth.purpose import MAX_LENGTH
 from customer360.auth.relying_party import Pending, RelyingParty, SignInFailed
+from customer360.auth.tokens import STAFF_DASHBOARD_KEY, StaffDashboardIssuer
 from customer360.auth.tokens import InvalidToken as RefusedToken
 from customer360.keyfiles import kept_secret
 
@@ -54,6 +58,16 @@ def relying_party(request: Request) -> RelyingParty:
         found = staff_sign_in(state.runtime.settings)
         assert found is not None, "the staff sign-in routes exist only when C360_STAFF_OIDC_CLIENT_ID is set"
         state.staff_relying_party = found
+    return found
+
+
+def staff_issuer(request: Request) -> StaffDashboardIssuer:
+    """One per app: the key the API trusts for the dashboard's tokens (runtime.py `_issuers`)."""
+    state: Any = request.app.state
+    found: StaffDashboardIssuer | None = getattr(state, "staff_dashboard_issuer", None)
+    if found is None:
+        key = load_or_create_signing_key(state.runtime.settings.data_dir, STAFF_DASHBOARD_KEY)
+        found = state.staff_dashboard_issuer = StaffDashboardIssuer(key)
     return found
 
 
@@ -134,8 +148,9 @@ async def callback(request: Request, shell: str, headers: dict[str, str]) -> Res
     if not principal.is_staff or not principal.roles:
         log.info("staff sign-in refused: the identity has no dashboard role")
         return _refused(shell, headers, "Your account has no role in the staff dashboard. Ask your manager for one.")
+    token = staff_issuer(request).staff_token(principal)  # the roles as verified, never the ID token itself
     handed = (
-        f'<meta name="c360-staff-token" content="{html.escape(signed.id_token)}">'
+        f'<meta name="c360-staff-token" content="{html.escape(token)}">'
         f'<meta name="c360-staff-purpose" content="{html.escape(purpose)}"></head>'
     )
     response = HTMLResponse(shell.replace("</head>", handed, 1), headers=headers)

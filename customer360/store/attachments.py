@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.attachments import UNUSED_LIFETIME, AttachmentPurpose, AttachmentRecord, Moderation
@@ -112,11 +112,18 @@ class AttachmentStore:
         return Moderated(_record(row), bool(changed.rowcount)) if row is not None else None
 
     async def revoke_links(self, attachment_id: str, now: datetime) -> AttachmentRecord | None:
-        """Every link to a used attachment signed until now stops working; an unused one is left alone."""
+        """Every link to a used attachment signed until now stops working; an unused one is left alone.
+        The time only ever moves on: of two revocations at once, the later `now` stands whichever commits
+        last (else links signed between the two would work again)."""
+        valid_after = attachments.c.links_valid_after
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(attachments)
-                .where(attachments.c.id == attachment_id, attachments.c.used_by.is_not(None))
+                .where(
+                    attachments.c.id == attachment_id,
+                    attachments.c.used_by.is_not(None),
+                    or_(valid_after.is_(None), valid_after < now),
+                )
                 .values(links_valid_after=now)
             )
             row = (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))).first()

@@ -5,7 +5,8 @@ between requests, workers and machines, on SQLite and PostgreSQL alike. The winn
 its answer (DONE) or, when nothing was done, gives the key back (the row is deleted). A row older
 than `KEY_LIFETIME` counts as absent: the next request with that key retakes it, whatever its body.
 An IN_PROGRESS row whose lease ran out belongs to a request that died (a crashed or killed worker):
-a request with the same body retakes it.
+a request with the same body retakes it. A worker shut down gracefully ends the leases of the requests
+it stopped (`end_lease`), so their repeats need not wait; a crash still leaves the lease to run out.
 
 What the running request did, which decides whether its key is kept, is `customer360/attempts.py`'s.
 """
@@ -121,6 +122,16 @@ class IdempotencyStore:
         """Give the key back: nothing was done, so a repeat runs afresh."""
         async with self._engine.begin() as conn:
             await conn.execute(delete(idempotency_keys).where(*self._held(scope, key, claim)))
+
+    async def end_lease(self, scope: str, key: str, claim: Claim) -> bool:
+        """The claim's holder stopped without an answer (shut down): its lease ends now, so a repeat takes
+        the claim over at once, as it would after the lease (the same request: `since` is kept), instead
+        of waiting it out. Not a release: a write it began may stand, and the repeat must find it."""
+        async with self._engine.begin() as conn:
+            ended = await conn.execute(
+                update(idempotency_keys).where(*self._held(scope, key, claim)).values(lease_until=datetime.now(UTC))
+            )
+        return ended.rowcount == 1
 
     @staticmethod
     def _held(scope: str, key: str, claim: Claim) -> tuple[Any, ...]:

@@ -1,12 +1,13 @@
-// Composes the subgraphs named on the command line (name=file.graphql ...) with Apollo's own composition,
-// as a council's gateway would, and prints {"errors": [...]} or {"supergraphSdl": "..."} as JSON.
+// Composes the subgraphs named on the command line (name=file.graphql or name=file.graphql=url ...) with
+// Apollo's own composition, as a council's gateway would, and prints {"errors": [...]} or
+// {"supergraphSdl": "..."} as JSON. The url is where the gateway reaches that subgraph.
 import { readFileSync } from "node:fs";
 import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 
 const services = process.argv.slice(2).map((argument) => {
-  const [name, file] = argument.split("=");
-  return { name, url: `http://${name}.invalid/graphql`, typeDefs: parse(readFileSync(file, "utf8")) };
+  const [name, file, url] = argument.split("=");
+  return { name, url: url ?? `http://${name}.invalid/graphql`, typeDefs: parse(readFileSync(file, "utf8")) };
 });
 const result = composeServices(services);
 if (result.errors) {

@@ -50,7 +50,7 @@ async def apply_single_person_discount(
         account,
         account_now(info, account.reference),
         adults,
-        context.writes,
+        context.services.writes,
         command.ApplyForDiscount(input.starts_on, input.declaration, context.today),
     )
     if isinstance(outcome, list):

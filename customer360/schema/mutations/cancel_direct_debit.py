@@ -35,7 +35,12 @@ async def cancel_direct_debit(info: Info[Context, Any], input: CancelDirectDebit
     if isinstance(account, Problem):
         return CancelDirectDebitPayload(direct_debit=None, user_errors=user_errors([account]))
     outcome = await command.cancel_direct_debit(
-        context.principal, await me(info), account, instructions_now(info, account), context.writes, context.today
+        context.principal,
+        await me(info),
+        account,
+        instructions_now(info, account),
+        context.services.writes,
+        context.today,
     )
     if isinstance(outcome, list):
         return CancelDirectDebitPayload(direct_debit=None, user_errors=user_errors(outcome))

@@ -46,7 +46,7 @@ async def escalate_complaint(info: Info[Context, Any], input: EscalateComplaintI
         principal,
         tracked.record,
         complaint_now,
-        info.context.writes,
+        info.context.services.writes,
         command.EscalateComplaint(input.reason, info.context.today),
     )
     if isinstance(outcome, list):

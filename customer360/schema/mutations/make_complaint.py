@@ -37,7 +37,7 @@ async def make_complaint(info: Info[Context, Any], input: MakeComplaintInput) ->
     outcome = await command.make_complaint(
         info.context.principal,
         await me(info),
-        info.context.writes,
+        info.context.services.writes,
         command.MakeComplaint(input.subject, input.description, input.service_area, input.desired_outcome),
     )
     if isinstance(outcome, list):

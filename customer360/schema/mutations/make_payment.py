@@ -46,7 +46,7 @@ async def make_payment(info: Info[Context, Any], input: MakePaymentInput) -> Mak
     paid_for = await what_is_paid_for(info, input.purpose, input.account_reference, input.service_code)
     if isinstance(paid_for, Problem):
         return MakePaymentPayload(payment=None, user_errors=user_errors([paid_for]))
-    outcome = await info.context.payments.make_payment(
+    outcome = await info.context.services.payments.make_payment(
         info.context.principal,
         await me(info),
         PaymentRequest(

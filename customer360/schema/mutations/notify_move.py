@@ -57,7 +57,7 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
         else None
     )
     uprn = input.new_uprn or (given.uprn if given else None)
-    book = context.addresses
+    book = context.services.addresses
     address, address_problems = chosen_address(
         input.kind,
         uprn,
@@ -69,7 +69,7 @@ async def notify_move(info: Info[Context, Any], input: NotifyMoveInput) -> Notif
         context.principal,
         customer,
         await linked_records(info, customer.customer_id) if customer else [],
-        context.writes,
+        context.services.writes,
         command.NotifyMove(
             kind=input.kind,
             move_date=input.move_date,

@@ -38,7 +38,7 @@ async def rate_service(info: Info[Context, Any], input: RateServiceInput) -> Rat
     if input.customer_id is not None and customer_id is None:
         return RateServicePayload(reference=None, rating=None, user_errors=user_errors([NOT_FOUND]))
     whose, reference, found = await resolve.request_to_rate(info, input.reference, customer_id)
-    store = info.context.feedback
+    store = info.context.services.feedback
     if whose is None or store is None:
         return RateServicePayload(reference=None, rating=None, user_errors=user_errors([NOT_FOUND]))
     outcome = await command(

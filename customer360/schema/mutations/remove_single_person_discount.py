@@ -44,7 +44,7 @@ async def remove_single_person_discount(
         context.principal,
         account,
         account_now(info, account.reference),
-        context.writes,
+        context.services.writes,
         command.EndDiscount(input.ends_on, input.reason, context.today),
     )
     if isinstance(outcome, list):

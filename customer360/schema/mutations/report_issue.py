@@ -45,7 +45,7 @@ class ReportIssueInput:
     attachment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Photos (or evidence) you uploaded with `uploadAttachment` (signed in). A case carries links "
-        "to each; Open311 gets none (its `media_url` is public, and a photo is public only once staff publish it).",
+        "to each; Open311 gets the first photo as `media_url`, a signed link that serves the cleaned image only.",
     )
 
 
@@ -68,7 +68,7 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
 
     async def pay_fee(reference: str, defined: DefinedService) -> list[Problem]:
         assert customer is not None and input.return_url  # the command refuses a fee without either
-        paid = await context.payments.pay_for_request(
+        paid = await context.services.payments.pay_for_request(
             context.principal, customer, reference, fee_of(defined), input.return_url
         )
         if isinstance(paid, list):
@@ -79,7 +79,7 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
     outcome = await command.report_issue(
         context.principal,
         customer,
-        context.writes,
+        context.services.writes,
         command.IssueReport(
             service_code=input.service_code,
             description=input.description,
@@ -95,9 +95,9 @@ async def report_issue(info: Info[Context, Any], input: ReportIssueInput) -> Rep
         catalogue=services.services,
         catalogue_complete=not services.unavailable,
         defined=services.defined,
-        locate_uprn=context.locate_uprn,
+        locate_uprn=context.services.locate_uprn,
         pay_fee=pay_fee,
-        attachments=context.attachments,
+        attachments=context.services.attachments,
     )
     if isinstance(outcome, list):  # a payment that could not be started kept no request: a retry starts afresh
         return ReportIssuePayload(request=None, payment=None, user_errors=user_errors(outcome))

@@ -45,7 +45,7 @@ async def report_repair(info: Info[Context, Any], input: ReportRepairInput) -> R
     outcome = await command.report_repair(
         context.principal,
         customer,
-        context.writes,
+        context.services.writes,
         command.ReportRepair(
             tenancy_reference=input.tenancy_reference,
             category=input.category,

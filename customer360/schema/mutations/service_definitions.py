@@ -102,7 +102,7 @@ async def define_service(info: Info[Context, Any], input: DefineServiceInput) ->
     found = await catalogue(info.context)
     reserved = frozenset(s.code for s in found.services if s.code not in found.defined)
     outcome = await command.define_service(
-        info.context.principal, info.context.service_store, _design(input), reserved=reserved
+        info.context.principal, info.context.services.service_definitions, _design(input), reserved=reserved
     )
     if isinstance(outcome, list):
         return DefineServicePayload(service=None, user_errors=user_errors(outcome))
@@ -110,14 +110,18 @@ async def define_service(info: Info[Context, Any], input: DefineServiceInput) ->
 
 
 async def update_service(info: Info[Context, Any], input: UpdateServiceInput) -> UpdateServicePayload:
-    outcome = await command.update_service(info.context.principal, info.context.service_store, _design(input))
+    outcome = await command.update_service(
+        info.context.principal, info.context.services.service_definitions, _design(input)
+    )
     if isinstance(outcome, list):
         return UpdateServicePayload(service=None, user_errors=user_errors(outcome))
     return UpdateServicePayload(service=_shown(outcome), user_errors=[])
 
 
 async def retire_service(info: Info[Context, Any], input: RetireServiceInput) -> RetireServicePayload:
-    outcome = await command.retire_service(info.context.principal, info.context.service_store, input.code)
+    outcome = await command.retire_service(
+        info.context.principal, info.context.services.service_definitions, input.code
+    )
     if isinstance(outcome, list):
         return RetireServicePayload(service=None, user_errors=user_errors(outcome))
     return RetireServicePayload(service=_shown(outcome), user_errors=[])

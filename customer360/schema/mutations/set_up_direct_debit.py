@@ -50,7 +50,7 @@ async def set_up_direct_debit(info: Info[Context, Any], input: SetUpDirectDebitI
         await me(info),
         account,
         instructions_now(info, account),
-        context.writes,
+        context.services.writes,
         command.SetUpDirectDebit(
             account_holder_name=input.account_holder_name,
             sort_code=input.sort_code,

@@ -63,7 +63,7 @@ async def submit_housing_application(
     outcome = await command.submit_housing_application(
         context.principal,
         customer,
-        context.writes,
+        context.services.writes,
         command.ApplyForHousing(
             household=tuple(ApplicantMember(m.relationship, m.date_of_birth) for m in input.household),
             current_tenure=input.current_tenure,
@@ -76,7 +76,7 @@ async def submit_housing_application(
             attachment_ids=tuple(str(i) for i in input.attachment_ids or ()),
         ),
         applications_now,
-        context.attachments,
+        context.services.attachments,
     )
     if isinstance(outcome, list):
         return SubmitHousingApplicationPayload(application=None, user_errors=user_errors(outcome))

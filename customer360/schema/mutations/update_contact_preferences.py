@@ -31,7 +31,7 @@ class UpdateContactPreferencesPayload:
 async def update_contact_preferences(
     info: Info[Context, Any], input: UpdateContactPreferencesInput
 ) -> UpdateContactPreferencesPayload:
-    store = info.context.notifications
+    store = info.context.services.notifications
     assert store is not None
     outcome = await command(
         store,

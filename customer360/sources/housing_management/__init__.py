@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord
-from customer360.sources.backoffice import Adapter, BackOffice, Lookup
+from customer360.sources.backoffice import Adapter, BackOffice, Lookup, nothing
 from customer360.sources.housing_management.port import HousingManagementSource
 from customer360.sources.housing_management.sql import HousingManagementSql
 
@@ -27,4 +27,7 @@ HOUSING_MANAGEMENT = BackOffice[HousingManagementSource](
 
 TENANCIES_BY_TENANT = Lookup[HousingManagementSource, list[CouncilTenancyRecord]](
     HOUSING_MANAGEMENT, "housing_management.tenancies_by_tenant", lambda source: source.tenancies_by_tenant, list
+)
+TENANT_BY_TENANCY = Lookup[HousingManagementSource, str | None](
+    HOUSING_MANAGEMENT, "housing_management.tenant_by_tenancy", lambda source: source.tenants_of, nothing
 )

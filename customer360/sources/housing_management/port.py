@@ -15,6 +15,10 @@ from customer360.sources.ports import PeopleSource
 class HousingManagementSource(PeopleSource, Protocol):
     async def tenancies_by_tenant(self, tenant_ids: Sequence[str]) -> Mapping[str, list[CouncilTenancyRecord]]: ...
 
+    # Whose each tenancy is (tenancy reference -> tenant id): a tenancy found by its reference is checked
+    # against its tenant's golden record before anything of it is read.
+    async def tenants_of(self, tenancy_refs: Sequence[str]) -> Mapping[str, str]: ...
+
     # Writes: each is idempotent by the external (customer360) reference it carries.
     # Answers the repair's own reference.
     async def record_repair(self, repair: NewRepair) -> str: ...

@@ -194,6 +194,16 @@ class HousingManagementSql(PeopleSql):
         return by_tenant
 
     @guarded
+    async def tenants_of(self, tenancy_refs: Sequence[str]) -> Mapping[str, str]:
+        async with self._engine.connect() as conn:
+            held = await conn.execute(
+                select(tenancies.c.tenancy_ref, tenancies.c.tenant_id).where(
+                    tenancies.c.tenancy_ref.in_(list(tenancy_refs))
+                )
+            )
+            return {row.tenancy_ref: row.tenant_id for row in held}
+
+    @guarded
     async def record_repair(self, repair: NewRepair) -> str:
         """A repair on a tenancy, REPORTED; a retry with the same external reference answers the first's."""
         async with self._engine.begin() as conn:
