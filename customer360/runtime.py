@@ -92,6 +92,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.tenancies_seen import TenanciesSeenStore
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -311,6 +312,7 @@ async def start_runtime(
         cases=cases,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
+        tenancies_seen=TenanciesSeenStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(
