@@ -91,13 +91,13 @@ async def council_tax_payers(client, issuer, residents, count, *, who: bool = Fa
     raise AssertionError("too few sample residents have instalments still to pay")
 
 
-async def tenants(client, issuer, residents, count):
+async def tenants(client, issuer, residents, count, *, who: bool = False):
     found = []
     for resident in residents:
         token = issuer.resident_token(resident["email"])
         held = (await me(client, token))["tenancies"]
         if held:
-            found.append((token, held[0]["reference"]))
+            found.append((resident if who else token, held[0]["reference"]))
         if len(found) == count:
             return found
     raise AssertionError("too few sample residents are council tenants")

@@ -14,7 +14,7 @@ from customer360.settings import Settings
 from tests.browser import chromium
 from tests.portal_support import REFERENCE
 from tests.support import serving_app
-from tests.test_direct_debit import council_tax_payers
+from tests.test_direct_debit import council_tax_payers, tenants
 from tests.test_portal_browser import Audit, sign_in
 from tests.test_portal_browser_journeys import NoAudit
 from tests.test_staff_dashboard_browser import screenshots
@@ -89,3 +89,24 @@ async def test_pay_by_direct_debit_in_chromium(
         await audit.check("council-tax")
         await context.close()
     audit.assert_clean()
+
+
+async def test_rent_by_direct_debit_from_your_home_without_javascript(
+    own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
+):
+    async with serving_app(own_council) as (_app, client), chromium() as browser:
+        ((resident, tenancy),) = await tenants(client, issuer, residents, 1, who=True)
+        base_url = str(client.base_url).rstrip("/")
+        context = await browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await sign_in(page, base_url, resident["email"])
+        await page.goto(f"{base_url}/your-home")
+        await page.get_by_role("link", name="Pay by Direct Debit").first.click()
+        await page.get_by_role("heading", level=1, name="Pay by Direct Debit").wait_for()
+        assert await page.locator(f"input[name=account][value='{tenancy}']").is_checked()
+        await fill(page, sort_code="309430", declaration=True)
+        await page.get_by_label("Day of the month to pay on").fill("3")
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("button", name="Set up Direct Debit").click()
+        assert REFERENCE.search(await page.locator(".govuk-panel").inner_text())
+        await context.close()
