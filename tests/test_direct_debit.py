@@ -141,9 +141,14 @@ async def test_council_tax_instalments_move_to_the_payment_day_once(own_council,
         answers = [first.json()["data"]["setUpDirectDebit"], duplicate.json()["data"]["setUpDirectDebit"]]
         kept = [a["directDebit"] for a in answers if a["directDebit"]]
         refused = [a["userErrors"] for a in answers if not a["directDebit"]]
-        assert len(kept) == 1 and [[e["code"] for e in errors] for errors in refused] == [["ALREADY_SET_UP"]]
+        # The second sees the first (ALREADY_SET_UP, naming it) or, on a machine slow enough that the account's
+        # lock outlasts its wait budget, is told BUSY having kept nothing: either way one instruction.
+        assert len(kept) == 1 and [[e["code"] for e in errors] for errors in refused] in (
+            [["ALREADY_SET_UP"]],
+            [["BUSY"]],
+        )
         instruction = kept[0]
-        assert instruction["reference"] in refused[0][0]["message"]
+        assert refused[0][0]["code"] == "BUSY" or instruction["reference"] in refused[0][0]["message"]
         assert instruction | {"reference": None, "guarantee": None} == {
             "reference": None,
             "accountReference": reference,
