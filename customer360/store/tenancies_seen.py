@@ -26,6 +26,7 @@ from customer360.domain.tenancies import TenancyHeld
 from customer360.store.database import STORE_ERRORS
 from customer360.store.tables import tenancies_seen
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 log = logging.getLogger("customer360.store")
 REFRESH_EVERY_SECONDS = 3_600.0
@@ -35,6 +36,7 @@ KEEP = timedelta(days=28)
 REMEMBERED_IN_MEMORY = 10_000  # tenants whose last write this process remembers (the oldest forgotten first)
 
 
+@traced_methods("tenancies_seen")
 class TenanciesSeenStore:
     def __init__(
         self,
