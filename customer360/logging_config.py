@@ -66,6 +66,11 @@ PERSONAL_KEYS = frozenset(
         "town",
         "nino",
         "national_insurance_number",
+        "sort_code",
+        "account_number",
+        "account_holder_name",
+        "bank_sort_code",
+        "bank_account_number",
         "description",
         "subject",
         "reason",
@@ -93,6 +98,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?![T\d:])"), REDACTED),
     (re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b"), REDACTED),
     (re.compile(rf"\b\d+[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){{1,3}}(?:{_STREET})\b"), REDACTED),
+    # Bank details: a sort code written with separators, and a bare run of 6 to 8 digits (a sort code or
+    # an account number; an 8-digit Council Tax account reference goes too, which is no loss in a log).
+    (re.compile(r"(?<![\w:.-])\d{2}[- ]\d{2}[- ]\d{2}(?![\w:.-])"), REDACTED),
+    (re.compile(r"(?<![\w:.-])\d{6,8}(?![\w:.-])"), REDACTED),
 ]
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.

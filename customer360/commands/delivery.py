@@ -18,6 +18,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from customer360 import tracing
 from customer360.cache.base import ReadThrough, Stale
@@ -50,6 +51,9 @@ class Delivered:
     invalidate: Sequence[tuple[str, str]] = ()  # cache (namespace, key) pairs the write changed
     # A person record the write created for the customer: linked to them, and kept in `person_records`, at once.
     created: PersonRecord | None = None
+    # What the outbox row keeps once delivered, when it carried what must not be kept longer than it takes
+    # to deliver (a Direct Debit's bank details); None: the payload as it was.
+    payload_after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,9 @@ class Deliverer:
                 "delivery %s of outbox row %s failed unexpectedly (%s)", item.operation, item.id, type(error).__name__
             )
             return None
-        if not await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC)):
+        if not await self.outbox.mark_delivered(
+            item, delivered.backoffice_reference, datetime.now(UTC), payload=delivered.payload_after
+        ):
             # Our claim ran past its lease and was taken over: the taker records (and counts) the outcome.
             log.warning(
                 "delivery %s of %s done, but its claim was lost: left to its new holder", item.operation, item.reference

@@ -47,7 +47,8 @@ DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
 DEMO_DATA_VERSION = 12  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
-# 12: people changed_at, complaints.closed_at, the audit tables application_events, discount_events, repair_events
+# 12: people changed_at, complaints.closed_at, the audit tables application_events, discount_events, repair_events;
+#     Direct Debit instructions and the banks' refusals (REVENUES, HOUSING_MANAGEMENT)
 
 
 @dataclass(frozen=True)

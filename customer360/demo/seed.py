@@ -26,6 +26,7 @@ from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.demo import payments_db, street_scene_db
+from customer360.demo.bank import bank_refusal_rows, cancelled_instructions
 from customer360.demo.gazetteer import GazetteerAddress, demo_gazetteer
 from customer360.demo.population import Household, HouseholdKind, Population, SystemPerson, TruePerson
 from customer360.demo.tenancies import housing_management_rows
@@ -101,6 +102,15 @@ async def seed_back_offices(
             housing_management_rows(population, today, lambda records, key: _person_rows(rng, records, key, today)),
         ),
     }
+    dd_rng = random.Random(f"{population.seed}/direct-debits")
+    for system, office, accounts, key in (
+        (SourceSystem.REVENUES, revenues_sql, revenues_sql.accounts, "reference"),
+        (SourceSystem.HOUSING_MANAGEMENT, housing_management_sql, housing_management_sql.tenancies, "tenancy_ref"),
+    ):
+        tables = plans[system][1]
+        references = [row[key] for row in tables[accounts]]
+        tables[office.direct_debits.instructions] = cancelled_instructions(references, today, dd_rng)
+        tables[office.direct_debits.bank_refusals] = bank_refusal_rows()  # the payers' banks' answers
     _recorded_history(plans, population, today)
     _audited_steps(plans)
     if not reset:

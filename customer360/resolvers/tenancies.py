@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from customer360.auth.policy import can_see_records_of, can_view_customer
 from customer360.clock import LONDON
+from customer360.domain.direct_debit import in_force, next_collection
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
 from customer360.domain.systems import SourceSystem
@@ -82,7 +83,14 @@ async def tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRec
 def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
     years = {held.year: held for held in tenancy.rent_years}
     since = today - timedelta(weeks=STATEMENT_WEEKS)
-    return RentAccountView(tenancy, statement(tenancy.transactions, since), next_due_date(today, years))
+    # Paid by Direct Debit, rent is collected monthly on the instruction's payment day instead.
+    paying = in_force(tenancy.direct_debits)
+    due = (
+        next_collection(today, paying.payment_day, paying.first_collection_on)
+        if paying
+        else next_due_date(today, years)
+    )
+    return RentAccountView(tenancy, statement(tenancy.transactions, since), due)
 
 
 def now() -> datetime:

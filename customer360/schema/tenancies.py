@@ -25,6 +25,7 @@ from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import paginate
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
+from customer360.schema.direct_debit import DirectDebitInstruction
 from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Money, PageInfo
 
@@ -119,9 +120,14 @@ class RentAccount:
     balance: Money = strawberry.field(description="Positive: arrears; negative: in credit.")
     arrears: Money
     credit: Money
-    next_due: date = strawberry.field(description="The next Monday rent is due (rent-free weeks skipped).")
+    next_due: date = strawberry.field(
+        description="The next Monday rent is due (rent-free weeks skipped); with a Direct Debit, its next collection."
+    )
     statement: list[RentStatementLine] = strawberry.field(
         description="The last 13 weeks after a balance brought forward; the lines add up to the balance."
+    )
+    direct_debits: list[DirectDebitInstruction] = strawberry.field(
+        description="As HOUSING_MANAGEMENT holds them, newest first (one on its way: `Customer.directDebits`)."
     )
 
     @classmethod
@@ -139,6 +145,7 @@ class RentAccount:
             arrears=Money.of(arrears(balance)),
             credit=Money.of(credit(balance)),
             next_due=view.next_due_on,
+            direct_debits=[DirectDebitInstruction.from_record(d) for d in view.tenancy.direct_debits],
             statement=[
                 RentStatementLine(
                     posted_on=line.posted_on,

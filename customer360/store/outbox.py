@@ -251,15 +251,20 @@ class OutboxStore:
             )
         return bool(result.rowcount)
 
-    async def mark_delivered(self, item: OutboxItem, backoffice_reference: str, now: datetime) -> bool:
-        """False when the claim was lost (another relay holds the row now: it finishes it)."""
-        values = {
+    async def mark_delivered(
+        self, item: OutboxItem, backoffice_reference: str, now: datetime, payload: dict[str, Any] | None = None
+    ) -> bool:
+        """False when the claim was lost (another relay holds the row now: it finishes it). `payload`:
+        what the row keeps from now on, if not what it carried."""
+        values: dict[str, Any] = {
             "state": DeliveryState.DELIVERED.value,
             "attempts": outbox.c.attempts + 1,
             "backoffice_reference": backoffice_reference,
             "delivered_at": now,
             "last_error": None,
         }
+        if payload is not None:
+            values["payload"] = payload
         return await self._mark(item, values)
 
     async def mark_attempt_failed(self, item: OutboxItem, error: str, retry_at: datetime | None) -> bool:

@@ -37,6 +37,13 @@ from customer360.domain.council_tax import (
     Transaction,
     annual_charge,
     financial_year_start,
+    paid_towards_instalments,
+)
+from customer360.domain.direct_debit import (
+    DirectDebitCancellation,
+    DirectDebitStatus,
+    NewDirectDebit,
+    moved_instalments,
 )
 from customer360.domain.discounts import (
     SINGLE_PERSON_PERCENT,
@@ -51,6 +58,7 @@ from customer360.domain.moving import MoveKind, MoveNotice, move_in_charge, move
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
+from customer360.sources import direct_debits_sql
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import guarded
 from customer360.sources.people_sql import PeopleSql
@@ -134,6 +142,9 @@ moves = Table(
     Column("closed_account_reference", String(120), comment="comma-separated when more than one closed"),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Council Tax Direct Debit instructions, and the payers' banks' refusals (`sources/direct_debits_sql.py`).
+direct_debits = direct_debits_sql.direct_debit_tables(metadata, "accounts.reference")
 
 
 class RevenuesSql(PeopleSql):
@@ -329,6 +340,31 @@ class RevenuesSql(PeopleSql):
             )
         return _move_answer(notice.kind, opened, ",".join(closed))
 
+    @guarded
+    async def set_up_direct_debit(self, instruction: NewDirectDebit) -> str:
+        """Lodge the instruction; once ACTIVE, the instalments still to collect move to its payment day
+        (`moved_instalments`: paid ones, and those due before the first collection, stay). A retry with
+        the same external reference answers the first's reference and moves nothing again."""
+        async with self._engine.begin() as conn:
+            account = await _account_taken(conn, instruction.account_reference)
+            if account is None:
+                raise SourceRejected(self.system, "no such account", code="NO_ACCOUNT")
+            reference, status = await direct_debits_sql.lodge(conn, direct_debits, instruction)
+            if status is DirectDebitStatus.ACTIVE:
+                paid = paid_towards_instalments(account.transactions)
+                schedule = moved_instalments(
+                    account.schedule, paid, instruction.payment_day, instruction.first_collection_on
+                )
+                if schedule != account.schedule:
+                    await _write(conn, account.reference, [], schedule)
+        return reference
+
+    @guarded
+    async def cancel_direct_debit(self, cancellation: DirectDebitCancellation) -> str:
+        """The instruction collects no more; the instalment dates stay as they are (paid by other means)."""
+        async with self._engine.begin() as conn:
+            return await direct_debits_sql.cancel(conn, direct_debits, cancellation)
+
     async def _open(self, conn: AsyncConnection, notice: MoveNotice, address: PostalAddress) -> str:
         """A new liability at `address` from the move to 31 March."""
         year = financial_year_start(notice.move_date).year
@@ -480,6 +516,7 @@ async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAcco
         )
     ).all()
     discount_rows = (await conn.execute(select(discounts).where(discounts.c.account_reference.in_(refs)))).all()
+    instructions = await direct_debits_sql.instructions_on(conn, direct_debits, SourceSystem.REVENUES, refs)
     schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
     for row in schedule_rows:
         schedules[row.account_reference].append(ScheduledInstalment(row.due_date, row.amount_pence))
@@ -517,6 +554,7 @@ async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAcco
             schedule=tuple(schedules[row.reference]),
             transactions=tuple(postings[row.reference]),
             discounts=tuple(account_discounts[row.reference]),
+            direct_debits=tuple(instructions.get(row.reference, ())),
         )
         for row in account_rows
     ]
