@@ -87,9 +87,7 @@ class Arrivals:
         return int(np.sum(self.probability >= AUTO_LINK))
 
 
-def link_population(
-    records: Sequence[MatchRecord], model: MatchModel, max_block: int = DEFAULT_MAX_BLOCK
-) -> Linked:
+def link_population(records: Sequence[MatchRecord], model: MatchModel, max_block: int = DEFAULT_MAX_BLOCK) -> Linked:
     """A full run with a saved model: every candidate pair scored, clustered; the store for later days."""
     features = build_features(records)
     candidates = candidate_pairs(features, max_block=max_block)
@@ -179,5 +177,8 @@ def _grown(rule_index: RuleIndex, new: Features, first: int) -> RuleIndex:
     # Inserted after the stored records of one key: a block stays in record order, as a sort would leave it.
     at = np.searchsorted(rule_index.keys, added, side="right")
     return RuleIndex(
-        rule_index.rule, rule_index.cap, np.insert(rule_index.keys, at, added), np.insert(rule_index.records, at, records)
+        rule_index.rule,
+        rule_index.cap,
+        np.insert(rule_index.keys, at, added),
+        np.insert(rule_index.records, at, records),
     )
