@@ -8,13 +8,15 @@ keys sorted (the blocking index: a new record's block is a binary search away), 
 and the pairs the relative guards hold apart. New records are blocked against that index (the same
 rules and the same block-size cap as a full run, so they get exactly the candidate pairs a full run
 would give them), and only those pairs are compared and scored with the saved model. The store also
-keeps the pairs a full run rated `REVIEW` or above; with the new ones they are clustered again, in the
-full run's order and under its guards (strongest first, no weak bridge between two established
-clusters, never two relatives in one cluster). That costs a walk over the links, not a comparison, and
-makes the answer the full run's: a new record that outranks a stored link (a record that agrees with two
-of one person's records that a relative's record had kept apart) moves the clusters as a full run would,
-instead of being bolted onto yesterday's. A new record no link reaches starts a cluster of its own; pairs
-between `REVIEW` and `AUTO_LINK` that end in two clusters are the steward's queue, as after a full run.
+keeps the pairs a full run rated `REVIEW` or above, and which records those pairs connect (a
+component: no cluster, corroboration or guard reaches past one). The components a new pair touches are
+clustered again with the new pairs, in the full run's order and under its guards (strongest first, no
+weak bridge between two established clusters, never two relatives in one cluster); the rest stand. That
+costs a walk over a few links, not a comparison, and makes the answer the full run's: a new record
+that outranks a stored link (one that agrees with two of one person's records that a relative's record
+had kept apart) moves the clusters as a full run would, instead of being bolted onto yesterday's. A new
+record no link reaches starts a cluster of its own; pairs between `REVIEW` and `AUTO_LINK` that end in
+two clusters are the steward's queue, as after a full run.
 """
 
 from __future__ import annotations
@@ -51,10 +53,9 @@ class RuleIndex:
         cap = min(max_block, rule.max_block) if rule.max_block else max_block
         return cls(rule, cap, keys[keyed][order], keyed[order])
 
-    def block(self, key: str) -> IntArray:
-        start = int(np.searchsorted(self.keys, key, side="left"))
-        stop = int(np.searchsorted(self.keys, key, side="right"))
-        return self.records[start:stop]
+    def blocks(self, keys: Keys) -> tuple[IntArray, IntArray]:
+        """(start, stop) in `records` of each key's stored block (start == stop: none stored)."""
+        return np.searchsorted(self.keys, keys, side="left"), np.searchsorted(self.keys, keys, side="right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Linked:
     index: tuple[RuleIndex, ...]
     labels: IntArray  # cluster label per record: records with one label are one person
     pairs: tuple[IntArray, IntArray, Floats]  # (left, right, probability) of the pairs at `REVIEW` or above
+    component: IntArray  # per record, a record of its component: the records `pairs` connect
     apart: tuple[IntArray, IntArray]  # pairs the relative guards hold apart (never one cluster)
 
     def __len__(self) -> int:
@@ -96,15 +98,31 @@ def link_population(records: Sequence[MatchRecord], model: MatchModel, max_block
     apart = relatives_apart(model, candidates, vectors)
     kept = probability >= REVIEW
     pairs = (candidates.left[kept], candidates.right[kept], probability[kept])
-    labels = _clustered(len(records), pairs, apart)
+    labels, _ = connected_clusters(len(records), *pairs, AUTO_LINK, apart=apart, corroboration=REVIEW)
     index = tuple(RuleIndex.of(rule, features, max_block) for rule in DEFAULT_RULES)
-    return Linked(features, index, labels, pairs, apart)
+    component = _components(np.arange(len(records), dtype=np.int64), pairs[0], pairs[1])
+    return Linked(features, index, labels, pairs, component, apart)
 
 
-def _clustered(size: int, pairs: tuple[IntArray, IntArray, Floats], apart: tuple[IntArray, IntArray]) -> IntArray:
-    left, right, probability = pairs
-    labels, _ = connected_clusters(size, left, right, probability, AUTO_LINK, apart=apart, corroboration=REVIEW)
-    return labels
+def _components(component: IntArray, left: IntArray, right: IntArray) -> IntArray:
+    """`component` with the components the pairs connect joined (union-find over component ids)."""
+    parent: dict[int, int] = {}
+
+    def find(item: int) -> int:
+        while parent.get(item, item) != item:
+            item = parent[item]
+        return item
+
+    for a, b in zip(component[left].tolist(), component[right].tolist(), strict=True):
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+    if not parent:
+        return component
+    joined = component.copy()
+    moved = np.flatnonzero(np.isin(component, np.fromiter(parent, dtype=np.int64, count=len(parent))))
+    joined[moved] = [find(c) for c in component[moved].tolist()]
+    return joined
 
 
 def link_arrivals(linked: Linked, model: MatchModel, records: Sequence[MatchRecord]) -> tuple[Linked, Arrivals]:
@@ -123,13 +141,43 @@ def link_arrivals(linked: Linked, model: MatchModel, records: Sequence[MatchReco
     weights = np.concatenate([linked.pairs[2], probability[kept]])
     order = np.lexsort((right, left))  # the full run's order: its candidates are sorted by (left, right)
     pairs = (left[order], right[order], weights[order])
-    labels = _clustered(len(features), pairs, apart)
+    arrived = np.arange(first, len(features), dtype=np.int64)
+    component = _components(np.concatenate([linked.component, arrived]), candidates.left[kept], candidates.right[kept])
+    labels = np.concatenate([linked.labels, arrived])
+    touched = np.isin(component, np.unique(component[arrived]))
+    labels[touched] = _reclustered(np.flatnonzero(touched), touched, pairs, apart)
     review = kept & (probability < AUTO_LINK) & (labels[candidates.left] != labels[candidates.right])
     index = tuple(_grown(rule_index, new, first) for rule_index in linked.index)
     return (
-        Linked(features, index, labels, pairs, apart),
+        Linked(features, index, labels, pairs, component, apart),
         Arrivals(first, candidates, vectors, probability, review),
     )
+
+
+def _reclustered(
+    records: IntArray,
+    touched: npt.NDArray[np.bool_],
+    pairs: tuple[IntArray, IntArray, Floats],
+    apart: tuple[IntArray, IntArray],
+) -> IntArray:
+    """The full run's clustering of some whole components (`records`, the `touched` ones): labels, as
+    record numbers, for `records`."""
+    local = np.full(len(touched), -1, dtype=np.int64)
+    local[records] = np.arange(len(records), dtype=np.int64)
+    left, right, probability = pairs
+    inside = touched[left]
+    held = touched[apart[0]] & touched[apart[1]]
+    labels, _ = connected_clusters(
+        len(records),
+        local[left[inside]],
+        local[right[inside]],
+        probability[inside],
+        AUTO_LINK,
+        apart=(local[apart[0][held]], local[apart[1][held]]),
+        corroboration=REVIEW,
+    )
+    clustered: IntArray = records[labels]
+    return clustered
 
 
 def _joined(store: Features, new: Features) -> Features:
@@ -153,17 +201,19 @@ def _candidates_for(index: tuple[RuleIndex, ...], new: Features, first: int) -> 
         for position, key in enumerate(keys.tolist()):
             if key:
                 by_key.setdefault(key, []).append(first + position)
+        distinct = np.array(list(by_key), dtype=object)
+        starts, stops = rule_index.blocks(distinct)
         too_big = 0
-        for key, arrived in by_key.items():
-            stored = rule_index.block(key)
-            if len(stored) + len(arrived) > rule_index.cap:
+        for arrived, start, stop in zip(by_key.values(), starts.tolist(), stops.tolist(), strict=True):
+            if stop - start + len(arrived) > rule_index.cap:
                 too_big += 1
                 continue
             fresh = np.array(arrived, dtype=np.int64)
-            if len(stored):
-                found.append((stored[:, None] * total + fresh[None, :]).ravel())
-            upper_left, upper_right = np.triu_indices(len(fresh), 1)
-            found.append(fresh[upper_left] * total + fresh[upper_right])
+            if stop > start:
+                found.append((rule_index.records[start:stop, None] * total + fresh[None, :]).ravel())
+            if len(fresh) > 1:
+                upper_left, upper_right = np.triu_indices(len(fresh), 1)
+                found.append(fresh[upper_left] * total + fresh[upper_right])
         skipped[rule_index.rule.name] = too_big
     codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return Candidates(left=codes // total, right=codes % total, skipped_blocks=skipped)
