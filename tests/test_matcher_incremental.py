@@ -94,3 +94,19 @@ def test_a_known_person_joins_their_customer_and_a_stranger_starts_one() -> None
     assert grown.labels[day.first] == grown.labels[first]
     assert np.sum(grown.labels == grown.labels[day.first + 1]) == 1  # alone
     assert partition(grown.labels[: len(records)]) == partition(store.labels)  # nobody else moved
+
+
+def test_a_block_an_arrival_takes_past_the_cap_is_skipped_as_a_full_run_skips_it() -> None:
+    """With blocks capped at 4 records, a stored block of 4 that an arrival makes 5 gives no pairs by
+    that rule (other rules still reach them), exactly as a full run over store and arrivals does."""
+    records, model = council()
+    store = link_population(records[:-80], model, max_block=4)
+    _, day = link_arrivals(store, model, records[-80:])
+    new = np.zeros(len(records), dtype=np.bool_)
+    new[-80:] = True
+    touching = candidate_pairs_touching(build_features(records), new, max_block=4)
+    assert set(zip(day.candidates.left.tolist(), day.candidates.right.tolist(), strict=True)) == set(
+        zip(touching.left.tolist(), touching.right.tolist(), strict=True)
+    )
+    assert day.candidates.skipped_blocks == touching.skipped_blocks
+    assert sum(day.candidates.skipped_blocks.values()) > 0  # the cap was met
