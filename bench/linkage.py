@@ -580,8 +580,8 @@ def report(
             f"{arrivals['review']:,} pairs for review; matching, scoring and clustering them took "
             f"**{arrivals['match_seconds']:.1f} s** (goal: 5 s) at load average {arrivals['load']:.1f}; linking the "
             f"store with the saved model first (`link_population`, paid once by a running service, which keeps "
-            f"it) took {arrivals['store_seconds']:.1f} s; peak memory of that process "
-            f"{arrivals['peak_rss_mb']:,.0f} MB"
+            f"it) took {arrivals['store_seconds']:.1f} s; peak memory of the benchmark process, which also holds "
+            f"every data set and Splink, {arrivals['peak_rss_mb']:,.0f} MB"
             if arrivals
             else "not measured (--skip-100k)"
         ),
