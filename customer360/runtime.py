@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
+from customer360 import tracing
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
@@ -92,6 +93,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.tenancies_seen import TenanciesSeenStore
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -179,7 +181,12 @@ async def start_runtime(
         await migrate(store_engine)
 
     http_client = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
+        httpx.AsyncClient(
+            timeout=settings.source_timeout_seconds,
+            limits=httpx.Limits(max_connections=100),
+            # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
+            event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
+        )
     )
     faults = None
     base_url: str | None = None  # the demo back offices', when they stand in for the council's
@@ -311,6 +318,7 @@ async def start_runtime(
         cases=cases,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
+        tenancies_seen=TenanciesSeenStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(

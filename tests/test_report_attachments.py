@@ -188,7 +188,7 @@ async def test_an_open311_link_never_serves_evidence(own_council, issuer, reside
         report = {"serviceCode": "SERVICE_SHORTFALL", "description": "Missed again", "attachmentIds": [evidence]}
         payload = (await graphql(client, REPORT, token, {"input": report})).json()["data"]["reportIssue"]
         assert payload["userErrors"] == []
-        links = app.state.runtime.attachments.links
+        links = app.state.runtime.services.attachments.links
         assert (await client.get(path_of(links.url(evidence, LinkAudience.OPEN311, 3600)))).status_code == 403
         assert (await client.get(path_of(links.url(evidence, LinkAudience.BACK_OFFICE, 3600)))).status_code == 200
 

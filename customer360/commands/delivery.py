@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from customer360 import tracing
 from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
@@ -137,6 +138,17 @@ class Deliverer:
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
+        attributes: tracing.Attributes = {
+            "c360.outbox.operation": item.operation,
+            "c360.outbox.destination": item.destination,
+            "c360.outbox.attempt": item.attempts + 1,
+        }
+        with tracing.span(f"deliver {item.operation}", attributes) as span:
+            delivered = await self._attempt_once(item)
+            if span is not None:
+                span.set_attribute("c360.outbox.delivered", delivered is not None)
+
+    async def _attempt_once(self, item: OutboxItem) -> Delivered | None:
         delivered = None
         try:
             delivered = await self._deliver(item)
@@ -145,6 +157,7 @@ class Deliverer:
             # in the resident's `delivery { state attempts }`. One forget per attempt.
             made_stale = delivered.invalidate if delivered else ()
             await self.cache.forget(Stale(keys=made_stale, customers=[item.customer_id]))
+        return delivered
 
     async def _deliver(self, item: OutboxItem) -> Delivered | None:
         """The delivery made and marked, or None (deferred, refused, or its claim lost: nothing changed

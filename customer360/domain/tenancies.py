@@ -33,3 +33,15 @@ class CouncilTenancyRecord:
 
     def rent_year(self, year: int) -> RentYear | None:
         return next((held for held in self.rent_years if held.year == year), None)
+
+    def held(self) -> TenancyHeld:
+        return TenancyHeld(self.tenancy_ref, self.ends_on, self.vulnerable_household)
+
+
+@dataclass(frozen=True, slots=True)
+class TenancyHeld:
+    """What a repair's check needs of a tenancy (read live, or as last seen while the office is down)."""
+
+    tenancy_ref: str
+    ends_on: date | None
+    vulnerable_household: bool

@@ -22,9 +22,11 @@ from customer360.portal import (
     oidc_sign_in,
     payment,
     records,
+    repair,
     report,
     report_photo,
     safeguarding,
+    your_home,
 )
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
@@ -70,6 +72,8 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         *moving.ROUTES,
         *payment.ROUTES,
         *safeguarding.ROUTES,
+        (your_home.PATH, your_home.your_home, "GET"),
+        *repair.ROUTES,
     ]
     if settings.oidc_client_id:  # the council's identity provider (OpenID Connect)
         pages += [

@@ -23,12 +23,13 @@ from customer360.resolvers.directory import (
     CustomerDirectory,
     ListedServices,
     SubmissionLog,
+    TenanciesSeen,
 )
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.registry import Sources
 
-if TYPE_CHECKING:  # commands sit above resolvers; the context only carries the write path along
+if TYPE_CHECKING:  # commands are the resolvers' siblings (neither imports the other): only their types are named
     from aiodataloader import DataLoader
 
     from customer360.analytics.figures import Analytics
@@ -63,6 +64,7 @@ class Services:
     cases: DeliveryCaseStore
     service_definitions: ServiceDefinitionStore  # staff-defined services
     listed_services: ListedServices  # each back office's services as last seen
+    tenancies_seen: TenanciesSeen  # tenants' tenancies as last seen (a repair while the office is down)
     safeguarding: SafeguardingAccess
     audit: AuditLog
     stewardship: Stewardship

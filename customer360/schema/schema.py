@@ -15,6 +15,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from customer360 import tracing
 from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
@@ -30,6 +31,7 @@ from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
 from customer360.schema.stale import StaleAnswers
 from customer360.schema.tenancies import Tenancy
+from customer360.schema.traced_operation import TracedOperation
 from customer360.schema.values import UserError
 
 NODE_TYPES = [
@@ -108,6 +110,8 @@ def build_schema(
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    if tracing.active():  # first, so the operation's span holds the parsing and checks too
+        extensions.insert(0, TracedOperation)
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None

@@ -17,6 +17,7 @@ from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.store.database import chunked
 from customer360.store.tables import customer_links, customers, person_records
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class CustomerPage:
     end_cursor: str | None
 
 
+@traced_methods("customers")
 class CustomerStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -18,8 +18,10 @@ from customer360.domain.systems import SourceSystem
 from customer360.sources.sql_columns import address_columns, person_record_from_row
 from customer360.store.database import chunked
 from customer360.store.tables import match_candidates, person_records
+from customer360.tracing import traced_methods
 
 
+@traced_methods("person_records")
 class PersonRecordStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -112,6 +114,7 @@ class ProposedPair:
     evidence: Mapping[str, tuple[str, float]]
 
 
+@traced_methods("match_review")
 class MatchReviewStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

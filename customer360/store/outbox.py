@@ -34,6 +34,7 @@ from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.store.attachments import claim as claim_attachments
 from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 # Short, because a crashed deliverer holds its rows this long; a live one renews it every third of it.
 CLAIM_LEASE = timedelta(seconds=10)
@@ -67,6 +68,7 @@ class OutboxItem:
     claimed_by: str  # the token of the claim that returned it: renew and mark with it
 
 
+@traced_methods("outbox")
 class OutboxStore:
     def __init__(self, engine: AsyncEngine, claim_lease: timedelta = CLAIM_LEASE) -> None:
         self._engine = engine

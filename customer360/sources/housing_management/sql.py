@@ -203,11 +203,14 @@ class HousingManagementSql(PeopleSql):
             )
             if existing:
                 return str(existing)
-            known = await conn.scalar(
-                select(tenancies.c.tenancy_ref).where(tenancies.c.tenancy_ref == repair.tenancy_ref)
-            )
+            known = (
+                await conn.execute(select(tenancies.c.ends_on).where(tenancies.c.tenancy_ref == repair.tenancy_ref))
+            ).first()
             if known is None:
                 raise SourceRejected(self.system, f"no tenancy {repair.tenancy_ref}")
+            # A repair kept while this office was down was checked against the tenancy as last seen.
+            if known.ends_on is not None and known.ends_on < repair.reported_at.date():
+                raise SourceRejected(self.system, f"tenancy {repair.tenancy_ref} had ended when it was reported")
             count = await conn.scalar(select(func.count()).select_from(repairs))
             reference = f"RR-{repair.reported_at.year}{(count or 0) + 1:06d}"
             await conn.execute(
