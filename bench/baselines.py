@@ -2,6 +2,7 @@
 
     python bench/baselines.py starlette  --port P --document me.json
     python bench/baselines.py strawberry --port P --document me.json
+    python bench/baselines.py starlette-bytes --port P --document me.json
 
 `me.json` is a `{"data": {"me": {...}}}` answer captured from the gateway in the same run, so both
 baselines answer with the same shape and the same bytes' worth of data:
@@ -9,6 +10,9 @@ baselines answer with the same shape and the same bytes' worth of data:
 - `starlette`: a bare Starlette route; it reads the request body and returns the captured document
   from memory (encoded per request, as any JSON endpoint does). The ceiling for "a Python ASGI
   endpoint answering this much JSON on this machine".
+- `starlette-bytes`: the same route sending the document encoded once, at start: what the gateway's kept
+  answers do (`http/kept_answers.py`), so the stricter ceiling for them (issue 25's target is against
+  `starlette`).
 - `strawberry`: a plain Strawberry schema (same types, same field names, same nesting as the
   gateway's `Customer`) whose `me` resolves from in-memory objects: no auth, no loaders, no sources,
   no cache. What GraphQL execution of this shape costs by itself.
@@ -348,15 +352,26 @@ def bare_starlette_app(document: dict[str, Any]) -> Starlette:
     return Starlette(routes=[Route("/graphql", endpoint, methods=["GET", "POST"]), Route("/healthz", healthz)])
 
 
+def encoded_starlette_app(document: dict[str, Any]) -> Starlette:
+    encoded = JSONResponse(document).body
+
+    async def endpoint(request: Request) -> Response:
+        await request.body()
+        return Response(encoded, media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", endpoint, methods=["GET", "POST"]), Route("/healthz", healthz)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=["starlette", "strawberry"])
+    parser.add_argument("kind", choices=["starlette", "strawberry", "starlette-bytes"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--document", type=Path, required=True, help="a captured `me` answer (JSON)")
     args = parser.parse_args()
     document = json.loads(args.document.read_text())
-    app = bare_starlette_app(document) if args.kind == "starlette" else plain_strawberry_app(document)
+    apps = {"starlette": bare_starlette_app, "strawberry": plain_strawberry_app}
+    app = apps.get(args.kind, encoded_starlette_app)(document)
     # The gateway's settings (customer360 serve): one worker, no access log, uvicorn[standard]'s uvloop and
     # httptools (which the gateway's `loop=auto, http=auto` picks, both being installed).
     uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False,

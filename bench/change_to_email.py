@@ -69,7 +69,6 @@ def measure(data_dir: Path, interval: float, rounds: int, first_spot: int) -> li
         "C360_DATA_DIR": str(data_dir),
         "C360_PUBLIC_URL": gateway,
         "C360_CHANGES_INTERVAL_SECONDS": str(interval),
-        "C360_ARRIVALS_INTERVAL_SECONDS": "0",
         "C360_LOG_LEVEL": "WARNING",
         "C360_RATE_LIMIT_PER_IP": "0",
         "C360_RATE_LIMIT_PER_PRINCIPAL": "0",

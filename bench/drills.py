@@ -1123,7 +1123,6 @@ def prepare(root: Path, quick: bool) -> Council:
         C360_RATE_LIMIT_PER_PRINCIPAL="0",
         C360_OUTBOX_INTERVAL_SECONDS="1",  # the relay finishes quickly after a fault
         C360_RECONCILE_INTERVAL_SECONDS="0",  # reconciliation passes are counted by the drill itself
-        C360_ARRIVALS_INTERVAL_SECONDS="0",
         C360_DEMO_BACKOFFICES="process",
         C360_LOG_LEVEL="WARNING",
     )

@@ -29,6 +29,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import HTTPException  # type: ignore[attr-defined]  # cross_web's, re-used
 from strawberry.types import ExecutionResult
 
+from customer360 import tracing
 from customer360.auth.principal import Principal
 from customer360.cache.base import Stale, views_forgotten_at_end
 from customer360.cache.views import fingerprint, is_own_read, may_write
@@ -45,6 +46,7 @@ from customer360.http.draining import Drain
 from customer360.http.gateway_secret import GatewaySecret
 from customer360.http.headers import SecurityHeaders
 from customer360.http.idempotency import IdempotencyKeys, TryLater, refuse_batched_key
+from customer360.http.kept_answers import KeptAnswers, note_kept_answer
 from customer360.http.persisted_queries import (
     BadPersistedQuery,
     PersistedQueries,
@@ -56,6 +58,7 @@ from customer360.http.rate_limit import ClientRateLimit
 from customer360.http.request_id import RequestIds
 from customer360.http.responses import refusal
 from customer360.http.timeout import RequestTimeout
+from customer360.http.tracing import TracedRequests
 from customer360.http.trusted_documents import TrustedDocuments, UntrustedDocument
 from customer360.logging_config import configure_logging, is_configured
 from customer360.portal.report import PHOTO_STEP
@@ -267,10 +270,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         key = fingerprint(request_data.query, request_data.variables, request_data.operation_name)
         generation, kept = await views.lookup(customer_id, key)
         if kept is not None:
+            note_kept_answer(request.scope, customer_id, generation, views.sign_in_epoch())
             return ExecutionResult(data=kept, errors=None)
         result = await self._executed(request, request_adapter, sub_response, context, request_data)
         if result.data is not None and not result.errors and not result.extensions:
             await views.keep(customer_id, generation, key, result.data)
+            # Its encoded bytes are kept too, and answered before any of this next time (http/kept_answers.py).
+            note_kept_answer(request.scope, customer_id, generation, views.sign_in_epoch())
         return result
 
     async def _executed(
@@ -375,6 +381,7 @@ async def jwks(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    traced = tracing.start()  # before the schema and the middleware: with tracing off they carry nothing of it
     limits = Limits.from_settings(settings)
     return_urls = ReturnUrls.of([settings.public_url, *settings.return_url_origins], https_only=settings.production)
     graphql = _endpoint(settings, build_schema(production=settings.production, limits=limits, return_urls=return_urls))
@@ -396,6 +403,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
             for endpoint in (graphql, subgraph):
                 await endpoint.idempotency.settle()  # before the store closes: they still write to it
+        if traced:
+            await asyncio.to_thread(tracing.stop)  # the last spans exported (blocking: off the event loop)
 
     routes: list[BaseRoute] = [
         *(
@@ -453,6 +462,14 @@ def _endpoint(settings: Settings, schema: Any) -> GraphQLEndpoint:
 def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first; `customer360/http/__init__.py` says what each one refuses and why."""
     return [
+        *([Middleware(TracedRequests)] if tracing.active() else []),  # a kept answer is a request too
+        Middleware(
+            KeptAnswers,
+            ip_limit=settings.rate_limit_per_ip,
+            principal_limit=settings.rate_limit_per_principal,
+            window_seconds=settings.rate_limit_window_seconds,
+            ttl_seconds=settings.cache_ttl_seconds if settings.cache_enabled and settings.cache_views else 0.0,
+        ),
         Middleware(RequestIds),
         Middleware(SecurityHeaders, production=settings.production, form_origins=_sign_in_origins(settings)),
         Middleware(cors, origins=settings.cors_origins),

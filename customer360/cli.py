@@ -165,7 +165,11 @@ def _parser() -> argparse.ArgumentParser:
     link.set_defaults(handler=_link, kind="offline")
 
     arrivals = _command(
-        commands, "arrivals", "match back-office records that arrived since the last linking run, then exit", GATEWAY
+        commands,
+        "arrivals",
+        "the full reconciliation: list every person in every back office, match the new and changed ones, "
+        "then exit (slow; `serve` takes arrivals from the change feeds)",
+        GATEWAY,
     )
     arrivals.set_defaults(handler=_arrivals)
 
@@ -244,6 +248,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
             log_config=None,
             access_log=False,  # access logs would carry query strings; requests are counted in /metrics
+            # The client's address (the per-address rate limit) from X-Forwarded-For, but only when the peer
+            # is a proxy listed in FORWARDED_ALLOW_IPS (uvicorn reads it; 127.0.0.1 unless set): a gateway's
+            # or HAProxy's. Anyone else's X-Forwarded-For is ignored.
+            proxy_headers=True,
             # SIGTERM: after draining (customer360/http/draining.py), requests in flight get as long as
             # any request may take before the lifespan stops the background loops.
             timeout_graceful_shutdown=int(settings.request_timeout_seconds) + 1,
@@ -474,7 +482,7 @@ def _arrivals(settings: Settings, args: argparse.Namespace) -> int:
     summary = asyncio.run(_match_arrivals(settings))
     print(
         f"customer360: {summary.arrived} records arrived: {summary.linked} joined a customer, "
-        f"{summary.new_customers} new customers, {summary.queued} pairs for review",
+        f"{summary.new_customers} new customers, {summary.queued} pairs for review; {summary.changed} changed",
         file=sys.stderr,
     )
     return 0
@@ -491,16 +499,17 @@ async def _match_arrivals(settings: Settings) -> ArrivalSummary:
             by="customer360 arrivals",
             priority=settings.survivorship_priority,
             cache=runtime.services.cache,
+            locks=runtime.services.writes.locks,
         )
 
 
 @contextlib.asynccontextmanager
 async def _one_shot_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The runtime for a command that does one thing and exits: none of `serve`'s background loops
-    (outbox relay, payments reconciliation, matching arrivals) start behind it."""
+    (outbox relay, payments reconciliation, change feeds and the arrivals they bring) start behind it."""
     from customer360.runtime import start_runtime
 
-    quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, arrivals_interval_seconds=0)
+    quiet = replace(settings, outbox_interval_seconds=0, reconcile_interval_seconds=0, changes_interval_seconds=0)
     async with contextlib.AsyncExitStack() as stack:
         yield await start_runtime(quiet, stack, wait_for_store=False)  # a one-shot command fails, not waits
 

@@ -12,6 +12,9 @@ library's records pass through it (uvicorn's too: `customer360 serve` runs uvico
   however deeply nested: a name has no pattern, so names must only ever be logged under such keys;
 - redacts a traceback's text the same way (exception messages can quote data).
 
+Each line carries the request's id (`request_id`) and, while tracing is on, the trace's (`trace_id`, the
+id an OTLP back end shows), so a line leads to its trace and a trace to its lines.
+
 Loggers that would write SQL parameters or raw HTTP traffic (`sqlalchemy.engine`, `aiosqlite`,
 `httpcore`, `httpx`), or routine notes on every start (`alembic`), are held at WARNING whatever the level
 asked for. Python warnings are captured as log records, so every line on stderr has the one format.
@@ -32,6 +35,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from customer360.http.request_id import request_id_var
+from customer360.tracing import trace_id as current_trace_id
 
 REDACTED = "[REDACTED]"
 HANDLER_NAME = "customer360"
@@ -62,6 +66,11 @@ PERSONAL_KEYS = frozenset(
         "town",
         "nino",
         "national_insurance_number",
+        "sort_code",
+        "account_number",
+        "account_holder_name",
+        "bank_sort_code",
+        "bank_account_number",
         "description",
         "subject",
         "reason",
@@ -89,6 +98,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?![T\d:])"), REDACTED),
     (re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b"), REDACTED),
     (re.compile(rf"\b\d+[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){{1,3}}(?:{_STREET})\b"), REDACTED),
+    # Bank details: a sort code written with separators, and a bare run of 6 to 8 digits (a sort code or
+    # an account number; an 8-digit Council Tax account reference goes too, which is no loss in a log).
+    (re.compile(r"(?<![\w:.-])\d{2}[- ]\d{2}[- ]\d{2}(?![\w:.-])"), REDACTED),
+    (re.compile(r"(?<![\w:.-])\d{6,8}(?![\w:.-])"), REDACTED),
 ]
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -167,6 +180,9 @@ class JsonLines(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             line["request_id"] = request_id
+        trace_id = current_trace_id()  # only while tracing is on (customer360/tracing.py), inside a trace
+        if trace_id:
+            line["trace_id"] = trace_id
         for key in sorted(set(record.__dict__) - _STANDARD):
             if not key.startswith("_"):
                 line[key] = record.__dict__[key]
@@ -181,8 +197,10 @@ class Text(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         request_id = request_id_var.get()
+        trace_id = current_trace_id()
         text = super().format(record)
-        return f"{text} [request {request_id}]" if request_id else text
+        text = f"{text} [request {request_id}]" if request_id else text
+        return f"{text} [trace {trace_id}]" if trace_id else text
 
 
 def configure_logging(level: str | int = "INFO", *, format: str = "json", stream: IO[str] | None = None) -> None:

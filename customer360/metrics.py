@@ -38,6 +38,12 @@ class Metrics:
             ["layer", "result"],
             registry=self.registry,
         )
+        self.kept_answers = Counter(
+            "customer360_kept_answers",
+            "Residents' repeated reads sent as kept bytes before GraphQL (served) or passed on to it (missed)",
+            ["result"],
+            registry=self.registry,
+        )
         self.redis_circuit_open = Gauge(
             "customer360_redis_circuit_open",
             "1 while this process's circuit breaker for Redis is open (cache and rate limits bypassed)",

@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
+from customer360 import tracing
 from customer360.analytics.figures import Analytics
 from customer360.analytics.keys import PersonKeys, load_or_create_salt
 from customer360.analytics.recorder import EventRecorder
@@ -56,7 +57,7 @@ from customer360.domain.people import normalise_email
 from customer360.domain.systems import SourceSystem
 from customer360.http.persisted_queries import PersistedQueries
 from customer360.http.rate_limit import MemoryRateLimits, RateLimitStore, RedisRateLimits
-from customer360.identity.arrivals import match_arrivals
+from customer360.identity.arrivals import match_records
 from customer360.identity.linking import IdentityHub
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
@@ -92,6 +93,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.tenancies_seen import TenanciesSeenStore
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -179,7 +181,12 @@ async def start_runtime(
         await migrate(store_engine)
 
     http_client = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=httpx.Limits(max_connections=100))
+        httpx.AsyncClient(
+            timeout=settings.source_timeout_seconds,
+            limits=httpx.Limits(max_connections=100),
+            # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
+            event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
+        )
     )
     faults = None
     base_url: str | None = None  # the demo back offices', when they stand in for the council's
@@ -270,24 +277,18 @@ async def start_runtime(
         read_through,
         leases,
         settings.changes_interval_seconds,
+        arrivals=functools.partial(
+            match_records,
+            hub=hub,
+            model_path=settings.match_model_path,
+            by="change feeds",
+            priority=settings.survivorship_priority,
+            cache=read_through,
+            locks=locks,
+        ),
     )
     stack.push_async_callback(_quietly(changes.release))  # runs after the loop below has stopped
     _every_in_background(stack, settings.changes_interval_seconds, changes.run_once, "change feeds")
-
-    async def match_new_records() -> None:
-        # Every worker runs this loop; the one holding the lease does the work (renewed each pass).
-        if not await leases.acquire("arrivals", settings.arrivals_interval_seconds * 2):
-            return
-        await match_arrivals(
-            sources.by_system(),
-            hub,
-            settings.match_model_path,
-            by="arrivals",
-            priority=settings.survivorship_priority,
-            cache=read_through,
-        )
-
-    _every_in_background(stack, settings.arrivals_interval_seconds, match_new_records, "matching arrivals")
 
     audit = AuditLog(store_engine)
     attachments = _attachments(settings, store_engine, audit)
@@ -311,6 +312,7 @@ async def start_runtime(
         cases=cases,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
+        tenancies_seen=TenanciesSeenStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(
@@ -342,6 +344,7 @@ async def start_runtime(
             read_through,
             postings=functools.partial(cases.postings, operation=POST_TO_REVENUES),
             payments_made=payments.ledger.by_customers,
+            request_changes=changes.changes.history,
         ),
     )
     return Runtime(

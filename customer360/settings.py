@@ -57,7 +57,6 @@ class Settings:
     session_secret: str | None = field(default=None, repr=False)
     outbox_interval_seconds: float = 5.0
     reconcile_interval_seconds: float = 60.0
-    arrivals_interval_seconds: float = 300.0
     survivorship_priority: tuple[SourceSystem, ...] = SOURCE_PRIORITY
     payments_webhook_secret: str | None = None
     demo_webhook_copies: int = 1
@@ -191,7 +190,6 @@ class Settings:
             session_secret=env.get("C360_SESSION_SECRET") or None,
             outbox_interval_seconds=_number(env, "C360_OUTBOX_INTERVAL_SECONDS", 5.0),
             reconcile_interval_seconds=_number(env, "C360_RECONCILE_INTERVAL_SECONDS", 60.0),
-            arrivals_interval_seconds=_number(env, "C360_ARRIVALS_INTERVAL_SECONDS", 300.0),
             survivorship_priority=_priority(env.get("C360_SURVIVORSHIP_PRIORITY", "")),
             payments_webhook_secret=env.get("C360_PAYMENTS_WEBHOOK_SECRET") or None,
             demo_webhook_copies=int(_number(env, "C360_DEMO_WEBHOOK_COPIES", 1)),

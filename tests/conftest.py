@@ -46,7 +46,7 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=data_dir,
         cache_enabled=False,
         outbox_interval_seconds=0,
-        arrivals_interval_seconds=0,
+        changes_interval_seconds=0,  # tests read the change feeds by hand (`runtime.changes.run_once()`)
         return_url_origins=(PORTAL_ORIGIN,),
     )
     asyncio.run(_seed(settings))

@@ -495,3 +495,72 @@ async def test_revenues_grants_one_single_person_discount_and_ends_it_once_whoev
     assert len([o for o in outcomes if isinstance(o, str)]) == 1
     assert all(isinstance(o, SourceRejected) for o in outcomes if not isinstance(o, str))
     assert (await _rows(engine, lines))[0][0] == 2, "one discount line, one give-back"
+
+
+# --- Direct Debit: REVENUES and HOUSING_MANAGEMENT ------------------------------------------------
+
+
+async def test_a_direct_debit_is_lodged_once_and_moves_what_is_still_to_collect(engines):
+    from customer360.domain.council_tax import paid_towards_instalments
+    from customer360.domain.direct_debit import (
+        BankDetails,
+        DirectDebitStatus,
+        NewDirectDebit,
+        first_collection,
+        moved_instalments,
+    )
+
+    revenues = RevenuesSql(engines[SourceSystem.REVENUES])
+    before = await _current_account(revenues)
+    first = first_collection(TODAY)
+    assert first == date(2026, 12, 7)  # 10 working days after Monday 23 November
+    instruction = NewDirectDebit(
+        "C360-DD000001", before.reference, BankDetails("A Resident", "309430", "31926819"), 22, TODAY, first
+    )
+    # The relay and a retry at once: one instruction, the same reference.
+    answers = await asyncio.gather(*(revenues.set_up_direct_debit(instruction) for _ in range(3)))
+    assert len(set(answers)) == 1
+    after = await _one(revenues, before.reference)
+    given = [d for d in after.direct_debits if d.reference.startswith("C360-")]  # not the demo's history
+    assert [(d.reference, d.status, d.sort_code, d.account_ending) for d in given] == [
+        ("C360-DD000001", DirectDebitStatus.ACTIVE, "••-••-30", "6819")
+    ]
+    paid = paid_towards_instalments(before.transactions)
+    assert after.schedule == moved_instalments(before.schedule, paid, 22, first)
+    to_come = [i for i in after.schedule if i.due_date >= first]
+    assert to_come and all(i.due_date.day == 22 for i in to_come)
+    assert sum(i.amount_pence for i in after.schedule) == sum(i.amount_pence for i in before.schedule)
+
+    # The bank refuses a closed account: kept REJECTED with its reason, the plan as it was.
+    closed = NewDirectDebit(
+        "C360-DD000002", before.reference, BankDetails("A Resident", "200000", "55779911"), 1, TODAY, first
+    )
+    await revenues.set_up_direct_debit(closed)
+    again = await _one(revenues, before.reference)
+    refused = next(d for d in again.direct_debits if d.reference == "C360-DD000002")
+    assert (refused.status, refused.reason) == (DirectDebitStatus.REJECTED, "Account closed")
+    assert again.schedule == after.schedule
+
+
+async def test_a_cancellation_that_arrives_first_leaves_the_instruction_cancelled(engines):
+    from customer360.domain.direct_debit import (
+        BankDetails,
+        DirectDebitCancellation,
+        DirectDebitStatus,
+        NewDirectDebit,
+    )
+    from customer360.sources.housing_management import sql as housing_management_sql
+    from customer360.sources.housing_management.sql import HousingManagementSql
+
+    engine = engines[SourceSystem.HOUSING_MANAGEMENT]
+    office = HousingManagementSql(engine)
+    row = (await _rows(engine, select(housing_management_sql.tenancies).limit(1)))[0]
+    cancel = DirectDebitCancellation("C360-CANCEL01", "C360-DDRENT01", row.tenancy_ref, TODAY)
+    await office.cancel_direct_debit(cancel)
+    await office.set_up_direct_debit(
+        NewDirectDebit("C360-DDRENT01", row.tenancy_ref, BankDetails("A Tenant", "309430", "31926819"), 3, TODAY, TODAY)
+    )
+    await office.cancel_direct_debit(cancel)  # the relay's retry: nothing more
+    held = (await office.tenancies_by_tenant([row.tenant_id]))[row.tenant_id]
+    found = [d for t in held for d in t.direct_debits if d.reference == "C360-DDRENT01"]
+    assert [d.status for d in found] == [DirectDebitStatus.CANCELLED]

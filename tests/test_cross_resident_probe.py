@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from customer360.clock import london_today
-from customer360.schema.node import key_of
+from customer360.schema.node import from_global_id, key_of
 from customer360.store.tables import access_grants
 from tests.support import graphql, running_app
 
@@ -51,6 +51,7 @@ def owned_ids(me: dict) -> dict[str, list[str]]:
             *(d["id"] for a in accounts for d in a["discounts"]),
             *(e["node"]["id"] for e in me["complaints"]["edges"]),
             *(e["node"]["id"] for e in me["payments"]["edges"]),
+            *(t["id"] for t in me["tenancies"]),
         ],
         "complaint": [e["node"]["id"] for e in me["complaints"]["edges"]],
         "account": [a["reference"] for a in accounts],
@@ -61,6 +62,12 @@ def owned_ids(me: dict) -> dict[str, list[str]]:
             *({"__typename": "Tenancy", "id": t["id"]} for t in me["tenancies"]),
         ],
     }
+
+
+def key_type(global_id: str) -> str:
+    decoded = from_global_id(global_id)
+    assert decoded is not None
+    return decoded[0]
 
 
 async def entities(client, token: str, representations: list[dict[str, str]]) -> dict:
@@ -132,6 +139,15 @@ async def test_resident_a_never_reaches_resident_b(own_council, issuer, resident
             if any(body["data"]["_entities"]):
                 leaks.append(("entities", body))
         assert tried == set(ENTITY_TYPES)
+        # And node(id:) with every id of the neighbour's (tenancies among them): nothing either.
+        kinds = set()
+        for (a_token, _, a_ids), (_, _, b_ids) in zip(people, people[1:] + people[:1], strict=True):
+            for global_id in (i for i in b_ids["node"] if i not in a_ids["node"]):  # a shared account is A's too
+                kinds.add(key_type(global_id))
+                body = (await graphql(client, NODE, a_token, {"id": global_id})).json()
+                if body.get("data", {}).get("node") or "errors" in body:
+                    leaks.append(("nodes", body))
+        assert {"Customer", "CouncilTaxAccount", "Tenancy"} <= kinds
         assert leaks == []
         assert await app.state.runtime.outbox.pending_count() == 0, "no probe wrote anything"
 

@@ -238,3 +238,36 @@ async def test_a_complaint_answered_by_staff(layered, issuer, residents, staff_t
         after = (await graphql(client, ANSWERED, token)).json()["data"]["me"]["complaints"]["edges"]
         shown = next(e["node"] for e in after if e["node"]["reference"] == made["reference"])
         assert shown["respondedAt"] is not None and shown["status"] == "RESPONDED"
+
+
+DIRECT_DEBITS = """{ me { directDebits { reference status }
+  councilTaxAccounts { reference instalments { dueDate } } tenancies { reference rentAccount { nextDue } } } }"""
+SET_UP_DIRECT_DEBIT = """mutation($input: SetUpDirectDebitInput!) { setUpDirectDebit(input: $input) {
+  directDebit { reference } userErrors { code } } }"""
+
+
+@pytest.mark.parametrize("rent", [False, True], ids=["council-tax", "rent"])
+async def test_direct_debit(layered, issuer, residents, rent):
+    from tests.test_direct_debit import bank, council_tax_payers, tenants
+
+    async with running_app(layered) as (app, client):
+        if rent:
+            ((token, account),) = await tenants(client, issuer, residents, 1)
+        else:
+            ((token, held),) = await council_tax_payers(client, issuer, residents, 1)
+            account = held["reference"]
+        before = (await graphql(client, DIRECT_DEBITS, token)).json()["data"]["me"]
+
+        def shown(answer: dict[str, Any], me: dict[str, Any]) -> bool:
+            reference = answer["directDebit"]["reference"]
+            active = [d for d in me["directDebits"] if d["reference"] == reference and d["status"] == "ACTIVE"]
+            # What the office changed shows too: the instalments (Council Tax) or the next due date (rent).
+            changed = (
+                me["tenancies"] != before["tenancies"]
+                if rent
+                else me["councilTaxAccounts"] != before["councilTaxAccounts"]
+            )
+            return len(active) == 1 and changed
+
+        variables = {"input": bank(account, paymentDay=22)}
+        await reads_own_write(app, client, token, DIRECT_DEBITS, SET_UP_DIRECT_DEBIT, variables, shown)

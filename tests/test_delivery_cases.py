@@ -240,6 +240,7 @@ async def test_a_case_is_opened_once_and_resolved_once_however_many_race(tmp_pat
         ("CRM", "customer_services"),
         ("STREET_SCENE", "customer_services"),
         ("HOUSING", "housing"),
+        ("HOUSING_MANAGEMENT", "housing"),
         ("BENEFITS", "benefits"),
         ("AGENCIES", "safeguarding"),
         ("SOMETHING_NEW", "customer_services"),

@@ -44,7 +44,6 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         "C360_DATA_DIR": str(settings.data_dir),
         "C360_CACHE": "off",  # every read goes to the back offices
         "C360_OUTBOX_INTERVAL_SECONDS": "0",
-        "C360_ARRIVALS_INTERVAL_SECONDS": "0",
         "C360_RECONCILE_INTERVAL_SECONDS": "0",
         "C360_LOG_LEVEL": "WARNING",
         "C360_RETURN_URL_ORIGINS": "https://my.tamworth.example",

@@ -17,6 +17,7 @@ from customer360.commands.access import AccessCode
 from customer360.domain.cases import CaseCode
 from customer360.domain.casework import CaseworkCode
 from customer360.domain.complaints import ComplaintCode
+from customer360.domain.direct_debit import DirectDebitCode
 from customer360.domain.discounts import DiscountCode
 from customer360.domain.housing import HousingCode
 from customer360.domain.moving import MoveCode
@@ -44,6 +45,7 @@ CODE_ENUMS: list[type[StrEnum]] = [
     InputCode,
     AccessCode,
     CaseworkCode,
+    DirectDebitCode,
 ]
 
 

@@ -31,12 +31,41 @@ def customer(global_id: str) -> list[dict[str, str]]:
 
 
 def test_the_subgraph_sdl_keys_its_entities_and_the_client_schema_does_not():
+    client = build_schema().as_str()  # built first: building it leaves the types' keys to the subgraph
     subgraph = build_schema(federation=True).as_str()
     for entity in ("Customer", "CouncilTaxAccount", "ServiceRequest"):
         assert f'type {entity} implements Node @key(fields: "id"' in subgraph
-    assert 'type Tenancy @key(fields: "id"' in subgraph
+    assert 'type Tenancy implements Node @key(fields: "id"' in subgraph
     assert "specs.apollo.dev/federation/v2" in subgraph
-    assert "@key" not in build_schema().as_str()
+    assert client == build_schema().as_str()  # and building the subgraph leaves the client schema alone
+    for federation_only in ("@key", "@link", "_FieldSet", "_Any", "_Entity", "_entities", "_service", "_Service"):
+        assert federation_only not in client
+
+
+INTROSPECTION = "{ __schema { directives { name } types { name } queryType { fields { name } } } }"
+
+
+async def test_introspection_shows_federation_on_the_subgraph_only(api):
+    """What a client sees of `/graphql` is the client schema: no `@key` definition, no `_FieldSet` (its
+    argument type), no `_entities`/`_service`; the gateway's `/subgraph` has them all."""
+    _, client = api
+    seen = {}
+    for path in ("/graphql", "/subgraph"):
+        schema = (await post(client, path, INTROSPECTION, None, {})).json()["data"]["__schema"]
+        seen[path] = (
+            {d["name"] for d in schema["directives"]},
+            {t["name"] for t in schema["types"]},
+            {f["name"] for f in schema["queryType"]["fields"]},
+        )
+    directives, types, fields = seen["/graphql"]
+    assert directives == {"include", "skip", "deprecated", "specifiedBy", "oneOf"}
+    assert not {"_FieldSet", "_Any", "_Entity", "_Service", "link__Import"} & types
+    assert not {"_entities", "_service"} & fields
+    assert "node" in fields
+    directives, types, fields = seen["/subgraph"]
+    assert {"key", "link"} <= directives
+    assert {"_FieldSet", "_Any", "_Entity", "_Service"} <= types
+    assert {"_entities", "_service", "node"} <= fields
 
 
 async def test_service_sdl_is_served(api):
@@ -171,6 +200,7 @@ async def test_service_requests_follow_node_too(api, issuer, residents):
 TENANCY_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) {
   ... on Tenancy { id reference rentAccount { balance { pence } } } } }"""
 TENANCIES = "{ me { tenancies { id reference rentAccount { balance { pence } } } } }"
+TENANCY_NODE = "query($id: ID!) { node(id: $id) { ... on Tenancy { id reference rentAccount { balance { pence } } } } }"
 
 
 async def tenants(client, issuer, residents, count: int) -> list[tuple[str, dict]]:
@@ -204,6 +234,11 @@ async def test_a_tenancy_is_an_entity_for_its_tenant_only(api, issuer, residents
     assert (await post(client, "/subgraph", TENANCY_ENTITY, own_token, {"r": unknown})).json()["data"] == {
         "_entities": [None, None]
     }
+    # node(id:) answers each id exactly as _entities answered its representation.
+    for global_id, expected in [(own["id"], own), (theirs["id"], None), (unknown[0]["id"], None)]:
+        answer = (await post(client, "/graphql", TENANCY_NODE, own_token, {"id": global_id})).json()
+        assert answer == {"data": {"node": expected}}
+    assert (await post(client, "/graphql", TENANCY_NODE, None, {"id": own["id"]})).json() == {"data": {"node": None}}
 
 
 @pytest.mark.parametrize(
@@ -216,6 +251,8 @@ async def test_staff_get_a_tenancy_entity_as_the_housing_office_allows(api, issu
     [(_, held)] = await tenants(client, issuer, residents, 1)
     answer = (await post(client, "/subgraph", TENANCY_ENTITY, staff_token(role), {"r": tenancy(held["id"])})).json()
     assert answer["data"]["_entities"] == [held if sees else None]
+    node = (await post(client, "/graphql", TENANCY_NODE, staff_token(role), {"id": held["id"]})).json()
+    assert node == {"data": {"node": held if sees else None}}
 
 
 DEEP_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer {

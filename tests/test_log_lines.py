@@ -27,7 +27,6 @@ def test_every_line_serve_writes_is_json_with_the_request_id_and_no_alembic_note
         "C360_DATA_DIR": str(own_council.data_dir),
         "C360_DEMO_BACKOFFICES": "inline",
         "C360_OUTBOX_INTERVAL_SECONDS": "0",
-        "C360_ARRIVALS_INTERVAL_SECONDS": "0",
         "C360_DRAIN_SECONDS": "0",
     }
     server = subprocess.Popen(

@@ -52,6 +52,11 @@ def captured() -> Iterator[io.StringIO]:
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
         ("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", "eyJzdWIiOiJ4In0"),
         ("GET /graphql?query=smith%20B79&x=1 HTTP/1.1", "smith%20B79"),
+        ("sort code 30-94-30", "30-94-30"),
+        ("sort code 30 94 30", "30 94 30"),
+        ("sort code 309430 given", "309430"),
+        ("account 31926819", "31926819"),
+        ("account number 1234567", "1234567"),
     ],
 )
 def test_patterns_are_redacted(text, secret):
@@ -178,3 +183,34 @@ def test_access_lines_are_never_logged_however_uvicorn_was_started():
         for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
             root.removeHandler(handler)
     assert "graphql" not in stream.getvalue()
+
+
+async def test_direct_debit_bank_details_are_never_logged(captured, own_council, issuer, residents):
+    """Set up (accepted, refused by the bank, malformed) and cancel: the bank details appear nowhere."""
+    from tests.test_direct_debit import CANCEL, SET_UP, bank, council_tax_payers
+
+    async with serving_app(own_council) as (_app, client):
+        configure_logging("DEBUG", format="json", stream=captured)
+        for name in LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        ((token, account),) = await council_tax_payers(client, issuer, residents, 1)
+        auth = {"Authorization": f"Bearer {token}"}
+        reference = account["reference"]
+        attempts = [
+            bank(reference, sortCode="20-00-00", accountNumber="55779911"),  # the bank refuses it
+            bank(reference, sortCode="30 94 3", accountNumber="3192681"),  # malformed sort code
+            bank(reference, sortCode="30-94-30", accountNumber="31926819"),
+        ]
+        for details in attempts:
+            answer = await client.post(
+                "/graphql", json={"query": SET_UP, "variables": {"input": details}}, headers=auth
+            )
+            assert answer.json()["data"]["setUpDirectDebit"]
+        cancelled = await client.post(
+            "/graphql", json={"query": CANCEL, "variables": {"input": {"accountReference": reference}}}, headers=auth
+        )
+        assert cancelled.json()["data"]["cancelDirectDebit"]["directDebit"]["status"] == "CANCELLED"
+    text = captured.getvalue()
+    assert text.strip()
+    for secret in ("55779911", "200000", "20-00-00", "30 94 3", "3192681", "31926819", "309430", "30-94-30"):
+        assert secret not in text, secret

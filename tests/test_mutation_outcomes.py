@@ -194,6 +194,22 @@ async def report_repair(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]
     return "resident", good, {**good, "description": ""}
 
 
+async def set_up_direct_debit(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    good = {
+        "accountReference": s.known["account"]["reference"],
+        "accountHolderName": "A Resident",
+        "sortCode": "30-94-30",
+        "accountNumber": "31926819",
+        "paymentDay": 15,
+        "declaration": True,
+    }
+    return "resident", good, {**good, "sortCode": "30-94"}
+
+
+async def cancel_direct_debit(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    return "resident", {"accountReference": s.known["account"]["reference"]}, {"accountReference": "99999999"}
+
+
 async def confirm_match(s: Script) -> tuple[str, dict[str, Any], dict[str, Any]]:
     first = (await s.read(QUEUE, "steward"))["matchReviewQueue"]["edges"][0]["node"]["id"]
     return "steward", {"candidateId": first}, {"candidateId": s.known["me"]["id"]}
@@ -281,6 +297,8 @@ CASES_BY_MUTATION: dict[str, Inputs] = {
     "submitHousingApplication": apply_for_housing,
     "notifyMove": notify_move,
     "reportRepair": report_repair,
+    "setUpDirectDebit": set_up_direct_debit,
+    "cancelDirectDebit": cancel_direct_debit,
     "updateContactPreferences": update_contact_preferences,
     "rateService": rate_service,
     "confirmMatch": confirm_match,

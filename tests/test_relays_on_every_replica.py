@@ -102,7 +102,6 @@ async def test_two_gateways_relaying_one_backlog_deliver_each_write_once_and_sha
             database_url=database_url,
             redis_url=REDIS_URL,
             outbox_interval_seconds=0,
-            arrivals_interval_seconds=0,
             reconcile_interval_seconds=0,
             rate_limit_per_ip=0,
             rate_limit_per_principal=0,

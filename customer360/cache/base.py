@@ -10,6 +10,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from opentelemetry.trace import Span
+
+from customer360 import tracing
 from customer360.cache.namespaces import NEVER_CACHED
 from customer360.cache.views import AwayFallback, CustomerViews
 from customer360.metrics import Metrics
@@ -180,19 +183,47 @@ class ReadThrough:
     ) -> list[Any]:
         """The answer for each key, or for a key the source failed and no copy covers, the exception
         (a DataLoader fails those keys alone)."""
+        if not tracing.active():
+            return await self._get_each(namespace, keys, fetch, missing, stale)
+        attributes: tracing.Attributes = {
+            "c360.cache.namespace": namespace,
+            "c360.cache.layer": self._cache.layer,
+            "c360.keys": len(keys),
+        }
+        with tracing.span(f"read {namespace}", attributes) as span:
+            answers = await self._get_each(namespace, keys, fetch, missing, stale, span)
+            if span is not None:
+                span.set_attribute("c360.cache.failed", sum(isinstance(answer, Exception) for answer in answers))
+            return answers
+
+    async def _get_each(
+        self,
+        namespace: str,
+        keys: Sequence[str],
+        fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
+        missing: Callable[[], Any],
+        stale: StaleReads | None,
+        span: Span | None = None,
+    ) -> list[Any]:
         if not self._enabled or namespace.startswith(NEVER_CACHED):
+            if span is not None:
+                span.set_attributes({"c360.cache.hits": 0, "c360.cache.misses": len(keys)})
             found = await fetch(list(keys))
             return [found.get(key, missing()) for key in keys]
         cached = await self._cache.get_many([f"{namespace}:{key}" for key in keys])
         answers = {key: cached[f"{namespace}:{key}"] for key in keys if f"{namespace}:{key}" in cached}
         self._hits.inc(len(answers))
         wanted = [key for key in keys if key not in answers]
+        if span is not None:  # hits and misses of this read: the misses are what the back office is asked
+            span.set_attributes({"c360.cache.hits": len(answers), "c360.cache.misses": len(wanted)})
         if not wanted:
             return [answers[key] for key in keys]
         try:
             found = await fetch(wanted)
         except self._unavailable as error:
             copies = await self._last_known(namespace, wanted, stale)
+            if span is not None:
+                span.set_attribute("c360.cache.stale", len(copies))
             self._misses.inc(len(wanted) - len(copies))
             answers.update(copies)
             answers.update({key: error for key in wanted if key not in copies})

@@ -26,6 +26,7 @@ away nothing is read from it at all, so the resident reads their own write throu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -61,6 +62,9 @@ IDENTITY = "identity-epoch"
 # The generation read with this request's sign-in (customer id, generation), so the kept-answer lookup that
 # follows needs no second store read. Set afresh by every sign-in: never carried from another request.
 _SIGNED_IN: ContextVar[tuple[str, str] | None] = ContextVar("customer360_signed_in_generation", default=None)
+# The identity epoch this request's sign-in was read under (None: not read from the cache, e.g. Redis away), so a
+# kept answer's encoded bytes (http/kept_answers.py) can be checked later against the epoch and generation alone.
+_SIGN_IN_EPOCH: ContextVar[str | None] = ContextVar("customer360_sign_in_epoch", default=None)
 
 
 class StoreGenerations(Protocol):
@@ -143,6 +147,7 @@ class CustomerViews:
         # secret every worker shares (the cache key), never as a plain hash one could look up by guessing.
         self._key_secret = key_secret or secrets.token_bytes(32)
         self.enabled = cache.layer != "none" and ttl_seconds > 0
+        self._reads = _SharedReads(cache)
 
     async def lookup(self, customer_id: str, fingerprint: str) -> tuple[str, Any | None]:
         """(the customer's current generation, the answer kept under it or None): one cache round trip."""
@@ -165,6 +170,7 @@ class CustomerViews:
     async def customer_for_email(self, email: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The golden customer a verified email signs in to, by `lookup` at most once per TTL and epoch."""
         _SIGNED_IN.set(None)
+        _SIGN_IN_EPOCH.set(None)
         if not self.enabled:
             return await lookup(email)
         key = f"{SIGN_IN}:{hmac.new(self._key_secret, email.encode(), hashlib.sha256).hexdigest()}"
@@ -172,10 +178,31 @@ class CustomerViews:
             return await self._away.sign_in(key, email, lookup)
         epoch, kept = await self._under_token(IDENTITY_EPOCH, key)
         if kept is not None:
+            _SIGN_IN_EPOCH.set(epoch)
             return str(kept) or None
         customer_id = await lookup(email)
         await self._cache.set_many({key: (epoch, customer_id or "")}, self._ttl)
+        _SIGN_IN_EPOCH.set(epoch)  # read before the lookup: a change of who is who since renews it
         return customer_id
+
+    def sign_in_epoch(self) -> str | None:
+        """The identity epoch this request signed in under, when it came from the cache; None while Redis is
+        away (what is kept meanwhile is under the store's generations, which the cache never holds)."""
+        if self._away is not None and self._away.redis_away():
+            return None
+        return _SIGN_IN_EPOCH.get()
+
+    async def current(self, customer_id: str) -> tuple[str | None, str | None]:
+        """(the identity epoch, the customer's generation) as the cache holds them now, in one round trip;
+        None for either when absent, and both None while Redis is away (its answers are not to be trusted)."""
+        if not self.enabled or (self._away is not None and self._away.redis_away()):
+            return None, None
+        key = f"{GENERATION}:{customer_id}"
+        if self._cache.layer == "memory":
+            found = await self._cache.get_many([IDENTITY_EPOCH, key])
+        else:
+            found = await self._reads.get(key)
+        return found.get(IDENTITY_EPOCH), found.get(key)
 
     async def forget_sign_ins(self) -> None:
         if self.enabled:
@@ -198,6 +225,45 @@ class CustomerViews:
         if isinstance(entry, (tuple, list)) and len(entry) == 2 and entry[0] == token:
             return token, entry[1]
         return token, None
+
+
+class _SharedReads:
+    """Generation reads for requests that ask while one is in flight go together in the next `MGET`.
+
+    Each `MGET` is sent after every request in it asked, so it sees every delete (a write's forgetting)
+    that finished before any of them began: a resident still reads their own write at once, whichever
+    worker wrote. Under load, many requests share one round trip (and one decryption of the epoch)."""
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+        self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def get(self, key: str) -> dict[str, Any]:
+        """The identity epoch and `key`, as one `MGET` sent after this call read them."""
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(answer)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_while_asked())
+        return await answer
+
+    async def _read_while_asked(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                found = await self._cache.get_many([IDENTITY_EPOCH, *batch])  # a cache away answers {}, not raises
+            except BaseException as error:  # no caller may be left waiting on a read that will not come
+                for answers in batch.values():
+                    for answer in answers:
+                        if not answer.done():
+                            answer.set_exception(error) if isinstance(error, Exception) else answer.cancel()
+                raise
+            epoch = found.get(IDENTITY_EPOCH)
+            for key, answers in batch.items():
+                value = {IDENTITY_EPOCH: epoch, key: found.get(key)}
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_result(value)
 
 
 def fingerprint(document: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:

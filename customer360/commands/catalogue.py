@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from customer360.commands import (
     casework,
     complaints,
+    direct_debit,
     discounts,
     housing,
     moving,
@@ -39,6 +40,7 @@ UNITS: tuple[PortalService, ...] = (
     safeguarding.UNIT,
     casework.UNIT,
     repairs.UNIT,
+    direct_debit.UNIT,
 )
 
 DELIVERIES: dict[str, Delivery] = {delivery.operation: delivery for unit in UNITS for delivery in unit.deliveries}

@@ -137,7 +137,7 @@ async def escalate_complaint(
 
 async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     complaint = ComplaintPayload.of(item.payload)
-    contact_id, new_link = await crm_contact_for(tools, item, complaint.contact)
+    contact_id, created = await crm_contact_for(tools, item, complaint.contact)
     reference = await tools.sources.crm.create_complaint(
         NewComplaint(
             external_reference=item.reference,
@@ -153,7 +153,7 @@ async def deliver_complaint(tools: DeliveryTools, item: OutboxItem) -> Delivered
     return Delivered(
         reference,
         invalidate=[(COMPLAINTS_BY_CONTACT.namespace, contact_id), (COMPLAINT_BY_REFERENCE.namespace, item.reference)],
-        new_link=new_link,
+        created=created,
     )
 
 

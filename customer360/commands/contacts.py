@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from customer360.commands.delivery import CREATED_BY_US, DeliveryTools
+from customer360.commands.delivery import DeliveryTools
 from customer360.domain.contacts import ContactDetails
-from customer360.domain.customers import RecordLink
+from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.store.outbox import OutboxItem
 
@@ -27,12 +27,11 @@ def person_key(customer_id: str | None, reference: str, role: str) -> str:
 
 async def crm_contact_for(
     tools: DeliveryTools, item: OutboxItem, details: ContactDetails
-) -> tuple[str, RecordLink | None]:
+) -> tuple[str, PersonRecord | None]:
     """The customer's CRM contact, created (once, whatever the retries) if the CRM has none."""
     known = await tools.record_in(item.customer_id, SourceSystem.CRM)
     if known:
         return known, None
-    contact_id = await tools.sources.crm.create_contact(
-        details.new_contact(person_key(item.customer_id, item.reference, "contact"), datetime.now(UTC))
-    )
-    return contact_id, RecordLink(SourceSystem.CRM, contact_id, 1.0, CREATED_BY_US)
+    contact = details.new_contact(person_key(item.customer_id, item.reference, "contact"), datetime.now(UTC))
+    contact_id = await tools.sources.crm.create_contact(contact)
+    return contact_id, contact.as_record(SourceSystem.CRM, contact_id)

@@ -18,10 +18,13 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from customer360 import tracing
 from customer360.cache.base import ReadThrough, Stale
 from customer360.domain.cases import case_reason, team_for
 from customer360.domain.customers import RecordLink
+from customer360.domain.people import PersonRecord
 from customer360.domain.submissions import as_source_system
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
@@ -46,7 +49,11 @@ CREATED_BY_US = "created_by_customer360"
 class Delivered:
     backoffice_reference: str
     invalidate: Sequence[tuple[str, str]] = ()  # cache (namespace, key) pairs the write changed
-    new_link: RecordLink | None = None  # a record the write created for the customer
+    # A person record the write created for the customer: linked to them, and kept in `person_records`, at once.
+    created: PersonRecord | None = None
+    # What the outbox row keeps once delivered, when it carried what must not be kept longer than it takes
+    # to deliver (a Direct Debit's bank details); None: the payload as it was.
+    payload_after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,17 @@ class Deliverer:
         return len(due)
 
     async def _attempt(self, item: OutboxItem) -> None:
+        attributes: tracing.Attributes = {
+            "c360.outbox.operation": item.operation,
+            "c360.outbox.destination": item.destination,
+            "c360.outbox.attempt": item.attempts + 1,
+        }
+        with tracing.span(f"deliver {item.operation}", attributes) as span:
+            delivered = await self._attempt_once(item)
+            if span is not None:
+                span.set_attribute("c360.outbox.delivered", delivered is not None)
+
+    async def _attempt_once(self, item: OutboxItem) -> Delivered | None:
         delivered = None
         try:
             delivered = await self._deliver(item)
@@ -145,6 +163,7 @@ class Deliverer:
             # in the resident's `delivery { state attempts }`. One forget per attempt.
             made_stale = delivered.invalidate if delivered else ()
             await self.cache.forget(Stale(keys=made_stale, customers=[item.customer_id]))
+        return delivered
 
     async def _deliver(self, item: OutboxItem) -> Delivered | None:
         """The delivery made and marked, or None (deferred, refused, or its claim lost: nothing changed
@@ -179,7 +198,9 @@ class Deliverer:
                 "delivery %s of outbox row %s failed unexpectedly (%s)", item.operation, item.id, type(error).__name__
             )
             return None
-        if not await self.outbox.mark_delivered(item, delivered.backoffice_reference, datetime.now(UTC)):
+        if not await self.outbox.mark_delivered(
+            item, delivered.backoffice_reference, datetime.now(UTC), payload=delivered.payload_after
+        ):
             # Our claim ran past its lease and was taken over: the taker records (and counts) the outcome.
             log.warning(
                 "delivery %s of %s done, but its claim was lost: left to its new holder", item.operation, item.reference
@@ -209,10 +230,12 @@ class Deliverer:
 
     async def _handle_and_link(self, handler: Handler, tools: DeliveryTools, item: OutboxItem) -> Delivered:
         delivered = await handler(tools, item)
-        if delivered.new_link and item.customer_id:
-            link = delivered.new_link
+        if delivered.created and item.customer_id:
+            record = delivered.created
             await self.customers.add_link(
-                NewLink(item.customer_id, link.system, link.record_id, link.confidence, link.rule), by="customer360"
+                NewLink(item.customer_id, record.system, record.record_id, 1.0, CREATED_BY_US),
+                by="customer360",
+                record=record,
             )
         return delivered
 

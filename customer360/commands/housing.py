@@ -12,13 +12,13 @@ from customer360.clock import LONDON
 from customer360.commands.attachments import Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import person_key
-from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
 from customer360.domain.contacts import ContactDetails
-from customer360.domain.customers import GoldenRecord, RecordLink
+from customer360.domain.customers import GoldenRecord
 from customer360.domain.housing import (
     OPEN_STATUSES,
     ApplicantMember,
@@ -140,12 +140,13 @@ async def _open_application(
 async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     application = ApplicationPayload.of(item.payload)
     applicant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING)
-    new_link = None
+    created = None
     if applicant_id is None:
-        applicant_id = await tools.sources.housing.create_applicant(
-            application.contact.new_contact(person_key(item.customer_id, item.reference, "applicant"), item.created_at)
+        applicant = application.contact.new_contact(
+            person_key(item.customer_id, item.reference, "applicant"), item.created_at
         )
-        new_link = RecordLink(SourceSystem.HOUSING, applicant_id, 1.0, CREATED_BY_US)
+        applicant_id = await tools.sources.housing.create_applicant(applicant)
+        created = applicant.as_record(SourceSystem.HOUSING, applicant_id)
     reference = await tools.sources.housing.create_application(
         NewHousingApplication(
             external_reference=item.reference,
@@ -162,7 +163,7 @@ async def deliver_application(tools: DeliveryTools, item: OutboxItem) -> Deliver
             evidence_links=application.attachment_links,
         )
     )
-    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], new_link=new_link)
+    return Delivered(reference, invalidate=[(APPLICATIONS_BY_APPLICANT.namespace, applicant_id)], created=created)
 
 
 UNIT = PortalService(

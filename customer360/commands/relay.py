@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from customer360 import tracing
 from customer360.commands.delivery import Deliverer
 from customer360.store.database import STORE_UNREACHABLE
 from customer360.store.locks import LockBusy
@@ -26,7 +27,8 @@ async def every(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await work()
+            with tracing.span(f"pass {name}", {"c360.pass": name}):
+                await work()
         except STORE_UNREACHABLE as error:  # a database restart is expected, not a bug: no traceback each pass
             log.warning("%s pass skipped: the store is not reachable (%s)", name, type(error).__name__)
         except LockBusy:  # another process holds what this pass needs: the next pass finds it free

@@ -4,7 +4,7 @@ outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,7 +33,7 @@ from customer360.domain.repairs import (
 )
 from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
-from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.domain.tenancies import TenancyHeld
 from customer360.sources.housing_management import TENANCIES_BY_TENANT
 from customer360.store.outbox import NewDelivery, OutboxItem
 
@@ -101,11 +101,14 @@ async def report_repair(
     customer: GoldenRecord | None,
     writes: WritePath,
     command: ReportRepair,
-    tenancies_now: Callable[[], Awaitable[list[CouncilTenancyRecord] | Problem]],
+    tenancies_now: Callable[[], Awaitable[Sequence[TenancyHeld] | Problem]],
 ) -> Submission | list[Problem]:
     """Only on the resident's own tenancy (another's reference is NOT_YOUR_TENANCY, as is one that
     does not exist: no probing). Under the resident's lock, the same problem in the same room of the
-    same home reported in the last 24 hours is ALREADY_REPORTED: of N reports sent at once, one is kept."""
+    same home reported in the last 24 hours is ALREADY_REPORTED: of N reports sent at once, one is kept.
+
+    `tenancies_now`: the resident's tenancies as HOUSING_MANAGEMENT shows them, or while it is down as it
+    last showed them (the repair is then kept and delivered when it is back, under the same reference)."""
     if not principal.is_resident or customer is None:
         return [SIGN_IN_TO_REPORT]
     problems = required_text(command.room, ("input", "room"), "the room", ROOM_MAX_LENGTH) + required_text(

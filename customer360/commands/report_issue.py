@@ -18,14 +18,14 @@ from customer360.clock import LONDON
 from customer360.commands.attachments import Attached, Attachments
 from customer360.commands.check_then_write import check_then_keep, customer_lock
 from customer360.commands.contacts import crm_contact_for
-from customer360.commands.delivery import CREATED_BY_US, Delivered, DeliveryTools
+from customer360.commands.delivery import Delivered, DeliveryTools
 from customer360.commands.unit import Delivery, Journey, PortalService
 from customer360.commands.write_path import Kept, WritePath
 from customer360.domain.attachments import AttachmentCode, AttachmentPurpose
 from customer360.domain.before_delivery import as_request
 from customer360.domain.contacts import ContactDetails
-from customer360.domain.customers import GoldenRecord, RecordLink
-from customer360.domain.people import normalise_email
+from customer360.domain.customers import GoldenRecord
+from customer360.domain.people import PersonRecord, normalise_email
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.reporting import (
     AttributeAnswer,
@@ -392,15 +392,19 @@ async def deliver_street_report(tools: DeliveryTools, item: OutboxItem) -> Deliv
         )
     )
     reporter = receipt.account_id or account_id
-    new_link = (
-        RecordLink(SourceSystem.STREET_SCENE, reporter, 1.0, CREATED_BY_US)
-        if reporter and item.customer_id and reporter != account_id
-        else None
-    )
+    created = None
+    if reporter and item.customer_id and reporter != account_id:  # the contractor made a reporter of them
+        created = PersonRecord(
+            system=SourceSystem.STREET_SCENE,
+            record_id=reporter,
+            forenames=contact.forenames if contact else "",
+            surname=contact.surname if contact else "",
+            email=(contact.email if contact else None) or issue.contact_email,
+        )
     return Delivered(
         receipt.service_request_id,
         invalidate=[(REQUESTS_BY_REPORTER.namespace, reporter)] if reporter else [],
-        new_link=new_link,
+        created=created,
     )
 
 
@@ -428,7 +432,7 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
     issue = IssuePayload.of(item.payload)
     # Someone who used a no-sign-in service and left no email has no contact to file it under.
     contact = issue.contact
-    contact_id, new_link = (None, None) if contact is None else await crm_contact_for(tools, item, contact)
+    contact_id, created = (None, None) if contact is None else await crm_contact_for(tools, item, contact)
     opened_on = item.created_at.astimezone(LONDON).date()
     # A service's promise is in working days, as analytics judges it (events.expected_days).
     due_on = working_days_after(opened_on, issue.expected_days or CASE_RESPONSE_WORKING_DAYS)
@@ -448,7 +452,7 @@ async def deliver_case(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         )
     )
     return Delivered(
-        reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], new_link=new_link
+        reference, invalidate=[(CASES_BY_CONTACT.namespace, contact_id)] if contact_id else [], created=created
     )
 
 

@@ -30,6 +30,7 @@ from types import FrameType
 import httpx
 import uvicorn
 
+from customer360 import tracing
 from customer360.demo import council
 from customer360.demo.backoffice_server import (
     GATEWAY_PATH,
@@ -66,6 +67,7 @@ async def serve_backoffices(
     url_host = f"[{host}]" if ":" in host else host
     url = f"http://{url_host}:{listener.getsockname()[1]}"
     engines = council.DemoEngines.open(settings)
+    traced = tracing.start("customer360-demo-backoffices")  # a process of their own: their own spans, if wanted
     try:
         config = uvicorn.Config(
             council.backoffice_app(settings, engines, url),
@@ -83,6 +85,8 @@ async def serve_backoffices(
     finally:
         listener.close()
         await engines.dispose()
+        if traced:
+            await asyncio.to_thread(tracing.stop)
 
 
 class _StoppingServer(uvicorn.Server):

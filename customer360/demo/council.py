@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from customer360 import tracing
 from customer360.clock import london_today
 from customer360.demo.backoffice_server import (
     OPEN311_PATH,
@@ -30,6 +31,7 @@ from customer360.demo.seed import seed_back_offices
 from customer360.domain.moving import FoundAddress
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
+from customer360.http.tracing import TracedRequests
 from customer360.identity.linking import IdentityHub, LinkSummary, link_everyone
 from customer360.keyfiles import kept_secret
 from customer360.metrics import Metrics
@@ -44,7 +46,9 @@ DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
-DEMO_DATA_VERSION = 11  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
+DEMO_DATA_VERSION = 12  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
+# 12: people changed_at, complaints.closed_at, the audit tables application_events, discount_events, repair_events;
+#     Direct Debit instructions and the banks' refusals (REVENUES, HOUSING_MANAGEMENT)
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,11 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
 
     The payment provider puts its own public URL into each payment's `next_url` (the hosted payment
     page a resident's browser opens) and sends its webhooks to the gateway's public URL.
+
+    While tracing is on, each request the back offices serve has its span, continuing the trace whose
+    `traceparent` the gateway sent: a council's own back offices, traced, would show the same.
     """
-    return create_demo_backoffice_app(
+    app = create_demo_backoffice_app(
         engines.engines[SourceSystem.STREET_SCENE],
         engines.engines[SourceSystem.PAYMENTS],
         public_url=public_url,
@@ -187,6 +194,7 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
         if engines.notify is not None
         else None,
     )
+    return TracedRequests(app) if tracing.active() else app
 
 
 @contextlib.asynccontextmanager

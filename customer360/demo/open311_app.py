@@ -35,7 +35,8 @@ log keeps it) or as the `api_key` query parameter:
 - `search`: `lat`, `long` and `radius` (metres) together on `GET /requests.json`: the requests within
   that distance of the point (not limited to 90 days).
 - `reporters`: `GET /reporters.json` with the key, the people feed `[{reporter_id, first_name, last_name,
-  email, phone}]`. Personal data: never answered without the council's key.
+  email, phone, updated_datetime}]`, `updated_after` (inclusive) for those added or changed since.
+  Personal data: never answered without the council's key.
 - `updated_after` on `GET /requests.json` (ISO 8601, inclusive, on `updated_datetime`): the change feed,
   as `updated_after`/`start_date` polling works on several cities' servers; bounded by the caller, so
   it answers all.
@@ -221,8 +222,15 @@ class _Open311Api:
     async def list_reporters(self, request: Request) -> Response:
         fmt = _format(request)
         self._require_key(_read_key(request))
+        problems: list[str] = []
+        updated = _moment_param(request.query_params, "updated_after", problems)
+        if problems:
+            raise Open311Error(400, *problems)
+        query = select(reporters).order_by(reporters.c.reporter_id)
+        if updated is not None:  # the people feed: those added or changed since (inclusive)
+            query = query.where(reporters.c.updated_on >= updated)
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(reporters).order_by(reporters.c.reporter_id))).all()
+            rows = (await conn.execute(query)).all()
         people = [
             {
                 "reporter_id": row.reporter_id,
@@ -230,6 +238,7 @@ class _Open311Api:
                 "last_name": row.last_name,
                 "email": row.email,
                 "phone": row.phone,
+                "updated_datetime": _iso(row.updated_on),
             }
             for row in rows
         ]

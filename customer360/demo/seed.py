@@ -26,6 +26,7 @@ from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.demo import payments_db, street_scene_db
+from customer360.demo.bank import bank_refusal_rows, cancelled_instructions
 from customer360.demo.gazetteer import GazetteerAddress, demo_gazetteer
 from customer360.demo.population import Household, HouseholdKind, Population, SystemPerson, TruePerson
 from customer360.demo.tenancies import housing_management_rows
@@ -101,7 +102,17 @@ async def seed_back_offices(
             housing_management_rows(population, today, lambda records, key: _person_rows(rng, records, key, today)),
         ),
     }
+    dd_rng = random.Random(f"{population.seed}/direct-debits")
+    for system, office, accounts, key in (
+        (SourceSystem.REVENUES, revenues_sql, revenues_sql.accounts, "reference"),
+        (SourceSystem.HOUSING_MANAGEMENT, housing_management_sql, housing_management_sql.tenancies, "tenancy_ref"),
+    ):
+        tables = plans[system][1]
+        references = [row[key] for row in tables[accounts]]
+        tables[office.direct_debits.instructions] = cancelled_instructions(references, today, dd_rng)
+        tables[office.direct_debits.bank_refusals] = bank_refusal_rows()  # the payers' banks' answers
     _recorded_history(plans, population, today)
+    _audited_steps(plans)
     if not reset:
         for system, (metadata, tables) in plans.items():
             await _refuse_if_seeded(engines[system], metadata, next(iter(tables)), system)
@@ -113,6 +124,42 @@ async def seed_back_offices(
             progress(f"seeded {system.value}: {people[system]} people, {rows[system]} rows")
     _write_truth(truth_path, population)
     return SeedSummary(residents=len(population.people), people=dict(people), rows=rows)
+
+
+# Each office's audit of its requests' steps, and where a request's row says when and in what state it is.
+_AUDITS = (
+    (SourceSystem.REVENUES, revenues_sql.discounts, "discount_id", "starts_on", revenues_sql.discount_events),
+    (SourceSystem.HOUSING, housing_sql.applications, "reference", "submitted_on", housing_sql.application_events),
+    (
+        SourceSystem.HOUSING_MANAGEMENT,
+        housing_management_sql.repairs,
+        "reference",
+        "reported_at",
+        housing_management_sql.repair_events,
+    ),
+)
+
+
+def _audited_steps(plans: dict[SourceSystem, tuple[MetaData, Rows]]) -> None:
+    """The audit row an officer's last step left on each seeded request: its status now, dated when the
+    request was made (the demo keeps no earlier steps), never later than yesterday: a change feed read for
+    the first time must not take the seed's past for news. After the requests, so the audit follows them."""
+    latest = datetime.now(UTC) - timedelta(days=1)
+    for system, requests, key, dated, events in _AUDITS:
+        tables = plans[system][1]
+        tables[events] = [
+            {
+                "reference": row[key],
+                "at": min(_moment(row[dated]), latest),
+                "status": row["status"],
+                "description": f"Status recorded: {row['status'].replace('_', ' ').lower()}",
+            }
+            for row in tables.get(requests, [])
+        ]
+
+
+def _moment(when: date | datetime) -> datetime:
+    return when if isinstance(when, datetime) else datetime.combine(when, time(9, 0), UTC)
 
 
 async def _refuse_if_seeded(engine: AsyncEngine, metadata: MetaData, people_table: Table, system: SourceSystem) -> None:

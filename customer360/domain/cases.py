@@ -26,6 +26,7 @@ TEAM_FOR_DESTINATION = {
     "CRM": CUSTOMER_SERVICES_TEAM,
     "STREET_SCENE": CUSTOMER_SERVICES_TEAM,
     "HOUSING": HOUSING_TEAM,
+    "HOUSING_MANAGEMENT": HOUSING_TEAM,  # repairs and rent postings: the housing team's tenancies
     "BENEFITS": BENEFITS_TEAM,
     "AGENCIES": SAFEGUARDING_TEAM,  # the safeguarding agencies' queues
 }

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from customer360.domain.money import split_evenly
 from customer360.domain.people import PostalAddress
+from customer360.domain.requests import RequestStatus
+
+if TYPE_CHECKING:  # direct_debit moves instalments, so imports this module: the record only names its type
+    from customer360.domain.direct_debit import DirectDebitRecord
 
 # LGFA 1992 s.5(1): each band's charge as ninths of Band D.
 BAND_NINTHS: dict[str, int] = {"A": 6, "B": 7, "C": 8, "D": 9, "E": 11, "F": 13, "G": 15, "H": 18}
@@ -45,6 +50,15 @@ class DiscountStatus(StrEnum):
     ACTIVE = "ACTIVE"
     ENDED = "ENDED"
     REFUSED = "REFUSED"
+
+
+# A discount application's status as My Requests and the resident's messages say it.
+DISCOUNT_REQUEST_STATUS = {
+    DiscountStatus.PENDING: RequestStatus.IN_PROGRESS,
+    DiscountStatus.ACTIVE: RequestStatus.RESOLVED,
+    DiscountStatus.ENDED: RequestStatus.CLOSED,
+    DiscountStatus.REFUSED: RequestStatus.REJECTED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +121,7 @@ class CouncilTaxAccountRecord:
     schedule: tuple[ScheduledInstalment, ...] = ()
     transactions: tuple[Transaction, ...] = ()
     discounts: tuple[DiscountRecord, ...] = field(default=())
+    direct_debits: tuple[DirectDebitRecord, ...] = ()  # newest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from customer360.domain.contacts import ContactDetails
 from customer360.domain.problems import Problem, required_text
+from customer360.domain.requests import RequestStatus
 
 
 class HousingApplicationStatus(StrEnum):
@@ -18,6 +19,16 @@ class HousingApplicationStatus(StrEnum):
     ACTIVE = "ACTIVE"
     HOUSED = "HOUSED"
     CLOSED = "CLOSED"
+
+
+# An application's status as My Requests and the resident's messages say it.
+APPLICATION_REQUEST_STATUS = {
+    HousingApplicationStatus.SUBMITTED: RequestStatus.SUBMITTED,
+    HousingApplicationStatus.ASSESSING: RequestStatus.IN_PROGRESS,
+    HousingApplicationStatus.ACTIVE: RequestStatus.IN_PROGRESS,
+    HousingApplicationStatus.HOUSED: RequestStatus.RESOLVED,
+    HousingApplicationStatus.CLOSED: RequestStatus.CLOSED,
+}
 
 
 class HousingBand(StrEnum):

@@ -56,6 +56,21 @@ class NewContact:
     date_of_birth: date | None = None
     address: PostalAddress | None = None
 
+    def as_record(self, system: SourceSystem, record_id: str) -> PersonRecord:
+        """The person as the back office now holds them, under the id it gave."""
+        return PersonRecord(
+            system=system,
+            record_id=record_id,
+            forenames=self.forenames,
+            surname=self.surname,
+            date_of_birth=self.date_of_birth,
+            address=self.address,
+            email=self.email,
+            email_verified=self.email_verified,
+            phone=self.phone,
+            updated_on=self.created_at.date(),
+        )
+
 
 _SPACES = re.compile(r"\s+")
 

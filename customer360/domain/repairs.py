@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from customer360.domain.requests import RequestStatus
 from customer360.domain.working_days import working_days_after
 
 
@@ -123,6 +124,17 @@ class NewRepair:
     description: str
     hazard: Hazard
     priority: RepairPriority
+
+
+# The housing team's own progress words for a repair (`RepairRecord.status`), as My Requests and the
+# resident's messages say them; a word not listed is shown as being worked on.
+REPAIR_REQUEST_STATUS = {
+    "REPORTED": RequestStatus.SUBMITTED,
+    "INSPECTION_BOOKED": RequestStatus.IN_PROGRESS,
+    "WORK_BOOKED": RequestStatus.IN_PROGRESS,
+    "COMPLETED": RequestStatus.RESOLVED,
+    "CANCELLED": RequestStatus.CLOSED,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ class SubmissionKind(StrEnum):
     COMPLAINT_RESPONSE = "complaint_response"  # staff: the council's answer at the complaint's stage
     CASE_PROGRESS = "case_progress"  # staff: a case moved on, with the officer's note
     REPAIR = "repair"
+    DIRECT_DEBIT = "direct_debit"  # a Direct Debit instruction set up on an account
+    DIRECT_DEBIT_CANCELLATION = "direct_debit_cancellation"
 
 
 def as_source_system(destination: str) -> SourceSystem | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from customer360.domain.direct_debit import DirectDebitRecord
 from customer360.domain.rent import RentTransaction, RentYear
 from customer360.domain.repairs import RepairRecord
 
@@ -30,6 +31,19 @@ class CouncilTenancyRecord:
     rent_years: tuple[RentYear, ...]  # the tenancy's weekly charge and rent-free weeks, by rent year
     transactions: tuple[RentTransaction, ...]  # the rent account as held, oldest first
     repairs: tuple[RepairRecord, ...] = ()  # newest first
+    direct_debits: tuple[DirectDebitRecord, ...] = ()  # the rent account's instructions, newest first
 
     def rent_year(self, year: int) -> RentYear | None:
         return next((held for held in self.rent_years if held.year == year), None)
+
+    def held(self) -> TenancyHeld:
+        return TenancyHeld(self.tenancy_ref, self.ends_on, self.vulnerable_household)
+
+
+@dataclass(frozen=True, slots=True)
+class TenancyHeld:
+    """What a repair's check needs of a tenancy (read live, or as last seen while the office is down)."""
+
+    tenancy_ref: str
+    ends_on: date | None
+    vulnerable_household: bool

@@ -2,6 +2,9 @@
 
 Order, outermost first (`customer360.app.create_app` wires it; `stack.py` builds it):
 
+0. `kept_answers.KeptAnswers`   - a resident's repeated own read sent as its kept bytes, before all of the
+                                  below (it checks the token and counts the rate limits itself); only
+                                  `tracing.TracedRequests`, while tracing is on, runs before it
 1. `request_id.RequestIds`      - an `X-Request-ID` on every request and response, and in every log line
 2. `headers.SecurityHeaders`    - nosniff, Referrer-Policy, CSP, frame-ancestors, HSTS in production
 3. CORS (Starlette's)           - only the origins in `C360_CORS_ORIGINS`

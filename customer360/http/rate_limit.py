@@ -118,10 +118,12 @@ def principal_key(principal: Principal) -> str | None:
     return f"principal:{principal.kind.value}:{principal.subject}"
 
 
+TOO_MANY = "too many requests: slow down"
+RATE_LIMITED = "RATE_LIMITED"
+
+
 async def too_many(verdict: Verdict, scope: Scope, receive: Receive, send: Send) -> None:
-    response = refusal(
-        429, "too many requests: slow down", "RATE_LIMITED", headers={"Retry-After": str(verdict.retry_after)}
-    )
+    response = refusal(429, TOO_MANY, RATE_LIMITED, headers={"Retry-After": str(verdict.retry_after)})
     await response(scope, receive, send)
 
 

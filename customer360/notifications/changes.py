@@ -1,6 +1,8 @@
 """Changes flowing in: each back office's change feed read by one worker at a time across replicas,
 every change turned into a request event (kept once, shown in My Requests' history) and, when a
-resident would care, a message (an outbox row, kept once per request and event).
+resident would care, a message (an outbox row, kept once per request and event). The people each feed
+says were added or changed go to the golden record's incremental matching (`identity/arrivals.py`):
+the feeds are how new back-office records arrive, instead of listing every person in every office.
 
 Read at least once: the cursor is saved after the batch is taken, so a crash re-reads it, and each
 change's key (history) and event key (outbox) make the replay a no-op. A feed read for the first
@@ -10,7 +12,7 @@ time starts now: the past is not news.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,12 +21,14 @@ from customer360.commands.delivery import Deliverer
 from customer360.commands.receipts import notify_delivery
 from customer360.domain.changes import RequestChange
 from customer360.domain.notifications import MessageKind, event_key, kind_of_change
+from customer360.domain.people import PersonRecord
 from customer360.notifications.sending import tell
 from customer360.sources.change_feeds import ChangeFeed
 from customer360.sources.errors import SourceUnavailable
 from customer360.store.changes import ChangeStore
 from customer360.store.customers import CustomerStore
 from customer360.store.leases import JobLeases
+from customer360.store.locks import LockBusy
 from customer360.store.outbox import OutboxStore
 
 log = logging.getLogger("customer360.changes")
@@ -40,6 +44,8 @@ class ChangeIntake:
     cache: ReadThrough
     leases: JobLeases
     interval_seconds: float
+    # The golden record's arrivals: each feed's new and changed people, matched before its cursor moves on.
+    arrivals: Callable[[Sequence[PersonRecord]], Awaitable[object]] | None = None
 
     async def run_once(self) -> int:
         """One pass over every feed this worker holds the lease of; how many changes were new."""
@@ -52,6 +58,8 @@ class ChangeIntake:
                 taken += await self.read(feed)
             except SourceUnavailable as error:
                 log.info("change feed of %s not read: %s", feed.system.value, error.reason)
+            except LockBusy:  # another worker is matching arrivals: this feed is read again (its cursor kept)
+                log.info("change feed of %s: arrivals lock busy; read again next pass", feed.system.value)
         return taken
 
     async def release(self) -> None:
@@ -67,6 +75,9 @@ class ChangeIntake:
             await self.changes.save_cursor(feed.system, now.isoformat(), now)
             return 0
         batch = await feed.changes_since(cursor)
+        if batch.people and self.arrivals is not None:
+            # First: a request made in the back office by a person it has just added is then told to them.
+            await self.arrivals(batch.people)
         new, item_ids = 0, []
         for change in batch.changes:
             appended, item_id = await self.take(change)

@@ -28,10 +28,11 @@ async def _start(request: Request, session: Session | None) -> Response:
 async def _home(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     # Council Tax apart: with the revenues system down the account page still shows the rest.
     token = session.token or ""
-    home, council_tax, services = await asyncio.gather(
+    home, council_tax, services, tenant = await asyncio.gather(
         call_allowing_gaps(request, "PortalHome", token=token),
         _council_tax_summary(request, token),
         call_allowing_gaps(request, "PortalServices", token=token),
+        _tenant(request, token),
         return_exceptions=True,
     )
     if isinstance(home, BaseException):
@@ -40,6 +41,8 @@ async def _home(request: Request, session: Session, _sessions: Sessions, _fields
         raise council_tax
     if isinstance(services, BaseException):
         raise services
+    if isinstance(tenant, BaseException):
+        raise tenant
     data, complete = home
     if data["me"] is None:
         raise NotSignedIn()  # the golden record is gone (merged, or the email changed at the IdP)
@@ -51,6 +54,7 @@ async def _home(request: Request, session: Session, _sessions: Sessions, _fields
         me=data["me"],
         requests_complete=complete,
         accounts=council_tax,
+        tenant=tenant,
         # Each service staff defined is a journey of its own to the resident, under the name they gave it.
         defined_services=[s for s in services[0]["services"] if s["version"] is not None and offered_here(s)],
     )
@@ -67,6 +71,17 @@ async def _council_tax_summary(request: Request, token: str) -> list[dict[str, A
         return None
     accounts: list[dict[str, Any]] = (me or {}).get("councilTaxAccounts", [])
     return accounts
+
+
+async def _tenant(request: Request, token: str) -> bool:
+    """Whether "Your home" is for this resident: a current council tenancy, or the housing system not
+    answering (the page says so, and still offers to report a repair)."""
+    try:
+        data, complete = await call_allowing_gaps(request, "PortalHomeTenancies", token=token)
+    except ApiUnavailable:
+        return True
+    tenancies = (data["me"] or {}).get("tenancies") or []
+    return not complete or any(t["endDate"] is None for t in tenancies)
 
 
 async def sign_in_page(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Make a payment: which Council Tax account and how much, check your answers, then the payment
+"""Make a payment: which Council Tax or rent account and how much, check your answers, then the payment
 provider's hosted payment page (its `nextUrl`), which sends the resident back here to a confirmation.
 
 The payment is made once: the draft carries its own key (the API's `idempotencyKey`), and the check
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from customer360.domain.money import format_pence
 from customer360.portal import journeys
-from customer360.portal.api import call
+from customer360.portal.api import call, call_allowing_gaps
 from customer360.portal.forms import FormJourney
 from customer360.portal.rendering import page
 from customer360.portal.sessions import Session, Sessions
@@ -27,14 +27,28 @@ from customer360.portal.web import resident_page, see_other
 START = "/make-a-payment"
 PAY = START + "/pay"
 RETURN = START + "/return"
+RENT = "rent:"  # the account answer for a rent account: the tenancy reference after it
 SETTLED = {"SUCCESS"}
 REFUSED = {"FAILED", "CANCELLED", "ERROR"}
 
 
 async def _accounts(request: Request, session: Session) -> dict[str, Any]:
-    me = (await call(request, "PortalPaymentAccounts", token=session.token))["me"] or {}
-    accounts = me.get("councilTaxAccounts", [])
-    return {"accounts": accounts, "by_reference": {a["reference"]: a for a in accounts}}
+    # The housing system down leaves rent out, never Council Tax (and the other way round).
+    data, _complete = await call_allowing_gaps(request, "PortalPaymentAccounts", token=session.token)
+    me = data["me"] or {}
+    accounts = me.get("councilTaxAccounts") or []
+    rents = [t for t in me.get("tenancies") or [] if t["endDate"] is None]
+    labels = {
+        a["reference"]: f"Council Tax, account {a['reference']} ({a['propertyAddress']['line1']})" for a in accounts
+    }
+    labels |= {RENT + t["reference"]: f"Rent, tenancy {t['reference']} ({t['address']})" for t in rents}
+    return {
+        "accounts": accounts,
+        "rents": rents,
+        "labels": labels,
+        # "Pay rent" on Your home links here with the account chosen.
+        "chosen_account": request.query_params.get("account", ""),
+    }
 
 
 def _pence(amount: str) -> int | None:
@@ -82,13 +96,14 @@ def _prepare(request: Request, answers: dict[str, str]) -> dict[str, str]:
 
 
 def _variables(answers: dict[str, str]) -> dict[str, Any]:
+    rent = answers["account"].startswith(RENT)
     return {
         "input": {
-            "purpose": "COUNCIL_TAX",
+            "purpose": "RENT" if rent else "COUNCIL_TAX",
             "amountPence": _pence(answers["amount"]),
             "idempotencyKey": answers["payment_key"],
             "returnUrl": answers["return_url"],
-            "accountReference": answers["account"],
+            "accountReference": answers["account"].removeprefix(RENT),
         }
     }
 

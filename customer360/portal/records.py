@@ -22,7 +22,12 @@ SEARCH_PAGES = 10  # a request page looks through a resident's 1,000 most recent
 async def council_tax(request: Request, session: Session, _sessions: Sessions, _fields: dict[str, str]) -> Response:
     me = (await call(request, "PortalCouncilTax", token=session.token or ""))["me"] or {}
     return page(
-        "council_tax.html", session, title="Council Tax", back_link="/", accounts=me.get("councilTaxAccounts", [])
+        "council_tax.html",
+        session,
+        title="Council Tax",
+        back_link="/",
+        accounts=me.get("councilTaxAccounts", []),
+        direct_debits=me.get("directDebits", []),
     )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from customer360.domain.direct_debit import GUARANTEE
 from customer360.portal.dates import date_of
 from customer360.portal.sessions import Session
 
@@ -116,6 +117,7 @@ def _environment() -> Environment:
     environment.globals["asset_version"] = ASSET_VERSION
     environment.globals["REQUEST_STATUSES"] = REQUEST_STATUSES
     environment.globals["INSTALMENT_STATUSES"] = INSTALMENT_STATUSES
+    environment.globals["DIRECT_DEBIT_GUARANTEE"] = GUARANTEE
     return environment
 
 

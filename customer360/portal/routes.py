@@ -12,6 +12,7 @@ from customer360.portal import (
     account,
     complaints,
     contact,
+    direct_debit,
     discount,
     end_discount,
     escalation,
@@ -22,9 +23,11 @@ from customer360.portal import (
     oidc_sign_in,
     payment,
     records,
+    repair,
     report,
     report_photo,
     safeguarding,
+    your_home,
 )
 from customer360.portal.rendering import STATIC
 from customer360.portal.web import guarded
@@ -63,6 +66,7 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (report.PAID, report.paid, "GET"),
         (report.START + "/{code}", report.question, "GET"),
         (report.START + "/{code}", report.answer, "POST"),
+        *direct_debit.ROUTES,
         *end_discount.ROUTES,
         *escalation.ROUTES,
         *housing.ROUTES,
@@ -70,6 +74,8 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         *moving.ROUTES,
         *payment.ROUTES,
         *safeguarding.ROUTES,
+        (your_home.PATH, your_home.your_home, "GET"),
+        *repair.ROUTES,
     ]
     if settings.oidc_client_id:  # the council's identity provider (OpenID Connect)
         pages += [

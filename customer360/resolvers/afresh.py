@@ -15,6 +15,7 @@ from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.housing import HousingApplicationRecord
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.systems import SourceSystem
+from customer360.domain.tenancies import CouncilTenancyRecord
 from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import records_in
@@ -23,12 +24,18 @@ from customer360.sources.backoffice import Lookup
 from customer360.sources.crm import COMPLAINT_BY_REFERENCE
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.housing import APPLICATIONS_BY_APPLICANT
+from customer360.sources.housing_management import TENANCIES_BY_TENANT
 from customer360.sources.revenues import ACCOUNT_BY_REFERENCE
 
 HOUSING_DOWN = Problem(
     None,
     CommonCode.SOURCE_UNAVAILABLE,
     "We cannot check your housing applications right now; nothing was sent, please try again shortly",
+)
+HOUSING_MANAGEMENT_DOWN = Problem(
+    None,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot check your tenancy right now; nothing was sent, please try again shortly",
 )
 
 
@@ -62,3 +69,15 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     except SourceUnavailable:
         return HOUSING_DOWN
     return [application for applications in found for application in applications]
+
+
+async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilTenancyRecord] | Problem:
+    """The resident's tenancies as HOUSING_MANAGEMENT holds them now (a rent account's Direct Debit
+    just lodged must show). HOUSING_MANAGEMENT down is a problem, never "none"."""
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    await _drop_copies(info, TENANCIES_BY_TENANT, tenant_ids)
+    try:
+        found = await info.context.loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
+    except SourceUnavailable:
+        return HOUSING_MANAGEMENT_DOWN
+    return [tenancy for held in found for tenancy in held]

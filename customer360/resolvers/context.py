@@ -23,6 +23,7 @@ from customer360.resolvers.directory import (
     CustomerDirectory,
     ListedServices,
     SubmissionLog,
+    TenanciesSeen,
 )
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
@@ -63,6 +64,7 @@ class Services:
     cases: DeliveryCaseStore
     service_definitions: ServiceDefinitionStore  # staff-defined services
     listed_services: ListedServices  # each back office's services as last seen
+    tenancies_seen: TenanciesSeen  # tenants' tenancies as last seen (a repair while the office is down)
     safeguarding: SafeguardingAccess
     audit: AuditLog
     stewardship: Stewardship

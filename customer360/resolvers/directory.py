@@ -10,6 +10,7 @@ from customer360.domain.moving import FoundAddress
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
+from customer360.domain.tenancies import TenancyHeld
 
 
 class CustomerPageLike(Protocol):
@@ -53,6 +54,14 @@ class ListedServices(Protocol):
     async def last_seen(
         self, systems: Sequence[SourceSystem]
     ) -> Mapping[SourceSystem, list[ServiceDefinitionRecord]]: ...
+
+
+class TenanciesSeen(Protocol):
+    """Each council tenant's tenancies as last read live (store/tenancies_seen.py)."""
+
+    async def remember(self, by_tenant: Mapping[str, Sequence[TenancyHeld]]) -> None: ...
+
+    async def last_seen(self, tenant_ids: Sequence[str]) -> Sequence[TenancyHeld] | None: ...
 
 
 class AddressBook(Protocol):

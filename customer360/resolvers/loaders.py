@@ -17,6 +17,7 @@ from aiodataloader import DataLoader
 from customer360.cache.base import ReadThrough, StaleReads
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.payments import PostingState
+from customer360.domain.requests import RequestEvent
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.directory import CustomerDirectory, SubmissionLog
@@ -74,6 +75,7 @@ class Loaders:
     submissions: _BatchLoader[list[Submission]]
     postings: _BatchLoader[PostingState | None]  # by customer360 payment reference
     payments_made: _BatchLoader[list[StoredPayment]]  # what each customer started through us, by customer id
+    request_changes: _BatchLoader[list[RequestEvent]]  # what the change feeds told of each request, by reference
     stale: StaleReads  # what this request was answered from last known copies
     sources: Sources
     cache: ReadThrough
@@ -99,6 +101,7 @@ class Loaders:
         *,
         postings: Callable[[list[str]], Awaitable[Mapping[str, PostingState]]],
         payments_made: Callable[[list[str]], Awaitable[Mapping[str, list[StoredPayment]]]],
+        request_changes: Callable[[list[str]], Awaitable[Mapping[str, list[RequestEvent]]]],
     ) -> Loaders:
         async def owners(keys: list[str]) -> Mapping[str, str]:
             pairs = [_split_owner_key(key) for key in keys]
@@ -122,6 +125,7 @@ class Loaders:
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
             postings=_BatchLoader(postings, _none),
             payments_made=_BatchLoader(payments_made, list),
+            request_changes=_BatchLoader(request_changes, list),
             stale=stale,
             sources=sources,
             cache=cache,

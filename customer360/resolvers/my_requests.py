@@ -18,9 +18,16 @@ from strawberry.types import Info
 
 from customer360.commands.catalogue import IN_MY_REQUESTS
 from customer360.domain.before_delivery import our_events
+from customer360.domain.changes import with_changes
 from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
-from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, DiscountStatus, as_of
-from customer360.domain.housing import HousingApplicationRecord, HousingApplicationStatus
+from customer360.domain.council_tax import (
+    DISCOUNT_REQUEST_STATUS,
+    CouncilTaxAccountRecord,
+    DiscountRecord,
+    DiscountStatus,
+    as_of,
+)
+from customer360.domain.housing import APPLICATION_REQUEST_STATUS, HousingApplicationRecord
 from customer360.domain.payments import PaymentRecord, PaymentStatus, PostingState
 from customer360.domain.requests import RequestEvent, RequestStatus, ServiceRequestRecord
 from customer360.domain.submissions import Submission, SubmissionKind
@@ -40,19 +47,6 @@ COMPLAINT_STATUS = {
     ComplaintStatus.ACKNOWLEDGED: RequestStatus.IN_PROGRESS,
     ComplaintStatus.RESPONDED: RequestStatus.RESOLVED,
     ComplaintStatus.CLOSED: RequestStatus.CLOSED,
-}
-DISCOUNT_STATUS = {
-    DiscountStatus.PENDING: RequestStatus.IN_PROGRESS,
-    DiscountStatus.ACTIVE: RequestStatus.RESOLVED,
-    DiscountStatus.ENDED: RequestStatus.CLOSED,
-    DiscountStatus.REFUSED: RequestStatus.REJECTED,
-}
-HOUSING_STATUS = {
-    HousingApplicationStatus.SUBMITTED: RequestStatus.SUBMITTED,
-    HousingApplicationStatus.ASSESSING: RequestStatus.IN_PROGRESS,
-    HousingApplicationStatus.ACTIVE: RequestStatus.IN_PROGRESS,
-    HousingApplicationStatus.HOUSED: RequestStatus.RESOLVED,
-    HousingApplicationStatus.CLOSED: RequestStatus.CLOSED,
 }
 PAYMENT_STATUS = {
     PaymentStatus.CREATED: RequestStatus.SUBMITTED,
@@ -116,7 +110,7 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
     ]
     submitted = [s for s in ours if s.kind in IN_MY_REQUESTS]
     in_back_offices.extend(await _street_reports_by_id(info, street, submitted))
-    return [
+    shown = [
         with_our_part(tracked)
         for tracked in track(
             in_back_offices,
@@ -125,6 +119,10 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
             external_reference=lambda r: r.external_reference,
             not_yet_delivered=request_not_yet_delivered,
         )
+    ]
+    told = await loaders.request_changes.load_many([tracked.reference for tracked in shown])
+    return [
+        replace(tracked, record=with_changes(tracked.record, seen)) for tracked, seen in zip(shown, told, strict=True)
     ]
 
 
@@ -197,7 +195,7 @@ def discount_request(account: CouncilTaxAccountRecord, discount: DiscountRecord)
         owner_record_id=account.party_id,
         service_code="SINGLE_PERSON_DISCOUNT",
         service_name="Single Person Discount",
-        status=DISCOUNT_STATUS[discount.status],
+        status=DISCOUNT_REQUEST_STATUS[discount.status],
         submitted_at=started,
         updated_at=max(event.at for event in events),
         description=f"Council Tax account {account.reference}",
@@ -214,7 +212,7 @@ def housing_request(application: HousingApplicationRecord) -> ServiceRequestReco
         owner_record_id=application.applicant_id,
         service_code="HOUSING_APPLICATION",
         service_name="Housing application",
-        status=HOUSING_STATUS[application.status],
+        status=APPLICATION_REQUEST_STATUS[application.status],
         submitted_at=submitted,
         updated_at=submitted,
         description=f"Housing register, {application.bedrooms_needed} bedrooms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,10 +11,11 @@ from strawberry.types import Info
 
 from customer360.auth.policy import can_see_records_of, can_view_customer
 from customer360.clock import LONDON
+from customer360.domain.direct_debit import in_force, next_collection
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
 from customer360.domain.systems import SourceSystem
-from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.domain.tenancies import CouncilTenancyRecord, TenancyHeld
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, records_in
 from customer360.resolvers.loaders import owner_key
@@ -42,8 +44,23 @@ async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilT
         info.context.report_forbidden(info, "rent accounts are for the housing and customer services teams")
         return []
     loaders = info.context.loaders
-    return await gather_from(
-        info, customer_id, SourceSystem.HOUSING_MANAGEMENT, loaders.of(TENANCIES_BY_TENANT).load_many
+
+    async def load_and_remember(keys: Iterable[str]) -> list[list[CouncilTenancyRecord]]:
+        tenant_ids = list(keys)
+        found = await loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
+        await _remember(info, tenant_ids, found)
+        return found
+
+    return await gather_from(info, customer_id, SourceSystem.HOUSING_MANAGEMENT, load_and_remember)
+
+
+async def _remember(info: Info[Context, Any], tenant_ids: list[str], found: list[list[CouncilTenancyRecord]]) -> None:
+    """What HOUSING_MANAGEMENT showed, kept as last seen (never an answer from a last known copy)."""
+    if TENANCIES_BY_TENANT.namespace in info.context.stale.ages:
+        return
+    shown = zip(tenant_ids, found, strict=True)
+    await info.context.services.tenancies_seen.remember(
+        {tenant_id: [tenancy.held() for tenancy in held] for tenant_id, held in shown}
     )
 
 
@@ -66,7 +83,14 @@ async def tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRec
 def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:
     years = {held.year: held for held in tenancy.rent_years}
     since = today - timedelta(weeks=STATEMENT_WEEKS)
-    return RentAccountView(tenancy, statement(tenancy.transactions, since), next_due_date(today, years))
+    # Paid by Direct Debit, rent is collected monthly on the instruction's payment day instead.
+    paying = in_force(tenancy.direct_debits)
+    due = (
+        next_collection(today, paying.payment_day, paying.first_collection_on)
+        if paying
+        else next_due_date(today, years)
+    )
+    return RentAccountView(tenancy, statement(tenancy.transactions, since), due)
 
 
 def now() -> datetime:
@@ -87,7 +111,20 @@ async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> li
         found = await info.context.loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
     except SourceUnavailable:
         return HOUSING_MANAGEMENT_DOWN
+    await _remember(info, tenant_ids, found)
     return [tenancy for held in found for tenancy in held]
+
+
+async def tenancies_for_a_repair(info: Info[Context, Any], customer_id: str) -> Sequence[TenancyHeld] | Problem:
+    """The resident's tenancies as HOUSING_MANAGEMENT shows them now or, while it is down, as it last showed
+    them for the resident's linked records (the golden record's links; store/tenancies_seen.py): a repair
+    is kept then, and the office checks the tenancy again on delivery. Never seen: HOUSING_MANAGEMENT_DOWN."""
+    live = await tenancies_or_problem(info, customer_id)
+    if not isinstance(live, Problem):
+        return [tenancy.held() for tenancy in live]
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    last_seen = await info.context.services.tenancies_seen.last_seen(tenant_ids)
+    return live if last_seen is None else last_seen
 
 
 TENANCY_NOT_YOURS = Problem(

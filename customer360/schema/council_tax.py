@@ -21,6 +21,7 @@ from customer360.domain.discount_preview import previewed_schedule
 from customer360.resolvers import council_tax as resolve
 from customer360.resolvers import nodes
 from customer360.resolvers.context import Context
+from customer360.schema.direct_debit import DirectDebitInstruction
 from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Address, Money
 
@@ -180,3 +181,7 @@ class CouncilTaxAccount(Node):
     @strawberry.field
     def discounts(self, info: Info[Context, Any]) -> list[Discount]:
         return [Discount.from_record(rules.as_of(discount, info.context.today)) for discount in self.record.discounts]
+
+    @strawberry.field(description="As REVENUES holds them, newest first (one on its way: `Customer.directDebits`).")
+    def direct_debits(self) -> list[DirectDebitInstruction]:
+        return [DirectDebitInstruction.from_record(instruction) for instruction in self.record.direct_debits]

@@ -29,6 +29,7 @@ from customer360.schema.access import AccessGrant
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.channel import Channel
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
+from customer360.schema.direct_debit import DirectDebitInstruction, direct_debits_of
 from customer360.schema.node import ENTITY_KEY, Node, entity, key_of, to_global_id
 from customer360.schema.notifications import (
     ContactPreferences,
@@ -204,6 +205,12 @@ class Customer(Node):
     async def acting_for(self, info: Info[Context, Any]) -> list[AccessGrant]:
         found = await access_grants.held_by(info, self.record.customer_id)
         return [AccessGrant.from_record(grant, info.context.today) for grant in found]
+
+    @strawberry.field(
+        description="Direct Debits on the Council Tax and rent accounts, newest first (bank details masked)."
+    )
+    async def direct_debits(self, info: Info[Context, Any]) -> list[DirectDebitInstruction]:
+        return await direct_debits_of(info, self.record.customer_id)
 
     @strawberry.field(description="Council tenancies, each with its rent account (HOUSING_MANAGEMENT).")
     async def tenancies(self, info: Info[Context, Any]) -> list[Tenancy]:

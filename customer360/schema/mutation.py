@@ -27,6 +27,7 @@ from customer360.schema.mutations.apply_single_person_discount import (
     ApplySinglePersonDiscountPayload,
     apply_single_person_discount,
 )
+from customer360.schema.mutations.cancel_direct_debit import CancelDirectDebitPayload, cancel_direct_debit
 from customer360.schema.mutations.escalate_complaint import EscalateComplaintPayload, escalate_complaint
 from customer360.schema.mutations.make_complaint import MakeComplaintPayload, make_complaint
 from customer360.schema.mutations.make_payment import MakePaymentPayload, make_payment
@@ -48,6 +49,7 @@ from customer360.schema.mutations.service_definitions import (
     retire_service,
     update_service,
 )
+from customer360.schema.mutations.set_up_direct_debit import SetUpDirectDebitPayload, set_up_direct_debit
 from customer360.schema.mutations.submit_housing_application import (
     SubmitHousingApplicationPayload,
     submit_housing_application,
@@ -120,6 +122,13 @@ class Mutation:
     notify_move: NotifyMovePayload = strawberry.mutation(
         resolver=notify_move,
         description="Moving into, out of or within the borough: told once, every back office that knows you hears.",
+    )
+    set_up_direct_debit: SetUpDirectDebitPayload = strawberry.mutation(
+        resolver=set_up_direct_debit,
+        description="Pay your Council Tax or rent account by Direct Debit; its instalments move to the payment day.",
+    )
+    cancel_direct_debit: CancelDirectDebitPayload = strawberry.mutation(
+        resolver=cancel_direct_debit, description="Stop the Direct Debit on your Council Tax or rent account."
     )
     report_repair: ReportRepairPayload = strawberry.mutation(
         resolver=report_repair,

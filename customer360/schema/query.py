@@ -39,6 +39,7 @@ from customer360.schema.safeguarding import (
     safeguarding_receipt,
 )
 from customer360.schema.stewardship import MatchCandidateConnection, match_review_queue
+from customer360.schema.tenancies import Tenancy
 from customer360.schema.values import Address, PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
@@ -50,6 +51,7 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
     "Payment": (nodes.payment, Payment.from_record),
     "ServiceRequest": (nodes.service_request, ServiceRequest.from_record),
     "HousingApplication": (nodes.housing_application, HousingApplication.from_record),
+    "Tenancy": (Tenancy.load, lambda tenancy: tenancy),  # loaded already presented (it needs today's rent)
 }
 
 

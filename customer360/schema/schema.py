@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import warnings
+import dataclasses
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 import strawberry
 import strawberry.federation
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLNamedType, GraphQLObjectType, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import FederationDirective
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext, Info
+from strawberry.types.base import StrawberryObjectDefinition
 
+from customer360 import tracing
 from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
@@ -30,6 +35,7 @@ from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
 from customer360.schema.stale import StaleAnswers
 from customer360.schema.tenancies import Tenancy
+from customer360.schema.traced_operation import TracedOperation
 from customer360.schema.values import UserError
 
 NODE_TYPES = [
@@ -41,26 +47,52 @@ NODE_TYPES = [
     ServiceRequest,
     BenefitClaim,
     HousingApplication,
+    Tenancy,
 ]
 
 
-# Strawberry prints a federation key wherever a type declares one; the client schema is the same
-# schema without them (clients do not compose graphs), so `schema.graphql` is unchanged by federation.
-PRINTED_ENTITY_KEY = ' @key(fields: "id", resolvable: true)'
-
-
 class Customer360Schema(strawberry.Schema):
+    """The client schema (`/graphql`, `schema.graphql`): the same types without Apollo Federation's keys.
+    Clients do not compose graphs, so neither the `@key` definition nor its `_FieldSet` is served, and no
+    type prints a key; the subgraph (`Customer360Subgraph`) keeps them all."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        without_federation_keys(self._schema)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry's logs each error with its message at ERROR, and a message can quote the input
         (a bad variable's whole value: names, NI numbers). Ours logs no message: `schema/errors.py`."""
         log_errors(errors)
 
-    def as_str(self) -> str:
-        return super().as_str().replace(PRINTED_ENTITY_KEY, "")
+    def _collect_schema_directives(
+        self, explicit: Iterable[type], types: Iterable[GraphQLNamedType | None]
+    ) -> list[type]:
+        # The directive definitions GraphQL-core builds the schema with (Strawberry's hook, as federation's
+        # own `_prepare_schema_directives`): @key left out, and with it the `_FieldSet` scalar graphql-core
+        # would reach only through @key's arguments.
+        found = super()._collect_schema_directives(explicit, types)
+        return [directive for directive in found if not issubclass(directive, FederationDirective)]
+
+    def _warn_for_federation_directives(self) -> None:
+        """Strawberry warns that the keys need a federation schema: here they are deliberately left out."""
 
 
-# Entities a channel app may extend: the Relay nodes that carry a key, and the tenancies (not nodes).
-ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in [*NODE_TYPES, Tenancy] if is_entity(t))  # type: ignore[attr-defined]
+def without_federation_keys(schema: GraphQLSchema) -> None:
+    """Strawberry's SDL printer reads a type's directives from the definition its GraphQL-core type points
+    back to: in this schema's types (built for it alone) that becomes a copy without the federation
+    directives. The definition itself, which the subgraph is built from, is untouched."""
+    for graphql_type in schema.type_map.values():
+        definition = graphql_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if isinstance(graphql_type, GraphQLObjectType) and isinstance(definition, StrawberryObjectDefinition):
+            kept = [d for d in definition.directives or () if not isinstance(d, FederationDirective)]
+            if len(kept) != len(definition.directives or ()):
+                copy = dataclasses.replace(definition, directives=kept)
+                graphql_type.extensions = {**graphql_type.extensions, GraphQLCoreConverter.DEFINITION_BACKREF: copy}
+
+
+# Entities a channel app may extend: the Relay nodes that carry a key.
+ENTITY_TYPES = frozenset(t.__strawberry_definition__.name for t in NODE_TYPES if is_entity(t))  # type: ignore[attr-defined]
 
 
 class Customer360Subgraph(strawberry.federation.Schema):
@@ -108,6 +140,8 @@ def build_schema(
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    if tracing.active():  # first, so the operation's span holds the parsing and checks too
+        extensions.insert(0, TracedOperation)
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
@@ -117,7 +151,4 @@ def build_schema(
         return Customer360Subgraph(
             query=Query, mutation=Mutation, types=types, extensions=extensions, config=config, federation_version="2.5"
         )
-    with warnings.catch_warnings():
-        # "Federation directive found in schema": the entity keys, which the client schema does not print.
-        warnings.filterwarnings("ignore", message="Federation directive found in schema")
-        return Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)
+    return Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)

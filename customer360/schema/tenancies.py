@@ -25,7 +25,8 @@ from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.pagination import paginate
 from customer360.resolvers.tenancies import RentAccountView, weekly_charge_now
-from customer360.schema.node import ENTITY_KEY, entity, to_global_id
+from customer360.schema.direct_debit import DirectDebitInstruction
+from customer360.schema.node import ENTITY_KEY, Node, entity, to_global_id
 from customer360.schema.values import Money, PageInfo
 
 strawberry.enum(TenureType, name="TenureType")
@@ -119,9 +120,14 @@ class RentAccount:
     balance: Money = strawberry.field(description="Positive: arrears; negative: in credit.")
     arrears: Money
     credit: Money
-    next_due: date = strawberry.field(description="The next Monday rent is due (rent-free weeks skipped).")
+    next_due: date = strawberry.field(
+        description="The next Monday rent is due (rent-free weeks skipped); with a Direct Debit, its next collection."
+    )
     statement: list[RentStatementLine] = strawberry.field(
         description="The last 13 weeks after a balance brought forward; the lines add up to the balance."
+    )
+    direct_debits: list[DirectDebitInstruction] = strawberry.field(
+        description="As HOUSING_MANAGEMENT holds them, newest first (one on its way: `Customer.directDebits`)."
     )
 
     @classmethod
@@ -139,6 +145,7 @@ class RentAccount:
             arrears=Money.of(arrears(balance)),
             credit=Money.of(credit(balance)),
             next_due=view.next_due_on,
+            direct_debits=[DirectDebitInstruction.from_record(d) for d in view.tenancy.direct_debits],
             statement=[
                 RentStatementLine(
                     posted_on=line.posted_on,
@@ -166,8 +173,7 @@ class RepairConnection:
 
 
 @strawberry.type(description="A council tenancy held by the resident.", directives=[ENTITY_KEY])
-class Tenancy:
-    id: strawberry.ID
+class Tenancy(Node):
     reference: str
     address: str
     postcode: str
@@ -193,7 +199,14 @@ class Tenancy:
     @classmethod
     async def resolve_reference(cls, info: Info[Context, Any], id: strawberry.ID) -> Self | None:
         """A gateway's representation, checked as `Customer.tenancies` and `node(id:)` check (`schema/node.py`)."""
-        record = await entity(info, "Tenancy", id, tenancies.tenancy)
+        found: Self | None = await entity(info, "Tenancy", id, cls.load)
+        return found
+
+    @classmethod
+    async def load(cls, info: Info[Context, Any], reference: str) -> Self | None:
+        """By tenancy reference, for `node(id:)` and `_entities` alike: its tenant, and housing and customer
+        services staff (`resolvers/tenancies.tenancy`); anyone else gets null, as for an unknown one."""
+        record = await tenancies.tenancy(info, reference)
         if record is None:
             return None
         today = info.context.today

@@ -9,7 +9,7 @@ its `change_key` lets the gateway keep it once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.changes import ChangeBatch, RequestChange
+from customer360.domain.people import PersonRecord
 from customer360.domain.requests import OPEN311_STATUS
 from customer360.domain.systems import SourceSystem
 from customer360.sources.backoffice import SourceConfig
@@ -33,7 +34,8 @@ class ChangeFeed(Protocol):
 
 class Open311ChangeFeed:
     """Open311 GeoReport v2 polled with `updated_after` on `GET requests.json`; each entry of a
-    request's `history` at or after the cursor is one change."""
+    request's `history` at or after the cursor is one change. With the `reporters` extension, the
+    reporters added or changed since come from `GET reporters.json?updated_after=`."""
 
     system = SourceSystem.STREET_SCENE
 
@@ -41,6 +43,7 @@ class Open311ChangeFeed:
         self._client = client
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key  # the council's key: without it the feed names no reporter and no reference
+        self._has_reporters = bool(api_key)  # until the server answers 404: a plain server has no people feed
 
     async def changes_since(self, cursor: str) -> ChangeBatch:
         since = datetime.fromisoformat(cursor)
@@ -75,21 +78,62 @@ class Open311ChangeFeed:
                     )
                 )
         changes.sort(key=lambda change: change.at)
+        # After the requests: a reporter saved with a report is seen by this read, whatever the requests moved
+        # the cursor to.
+        people = await self._reporters_since(cursor)
         # Inclusive: a change made in the same instant as the last one read is not missed (its key dedupes).
-        return ChangeBatch(changes, latest.isoformat())
+        return ChangeBatch(changes, latest.isoformat(), people)
+
+    async def _reporters_since(self, cursor: str) -> list[PersonRecord]:
+        if not self._has_reporters:
+            return []
+        try:
+            response = await self._client.get(
+                f"{self._base_url}/reporters.json", params={"updated_after": cursor, "api_key": self._api_key}
+            )
+            if response.status_code == 404:
+                self._has_reporters = False
+                return []
+            response.raise_for_status()
+            items: list[dict[str, Any]] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SourceUnavailable(self.system, f"GET reporters.json (changes): {type(exc).__name__}") from exc
+        return [
+            PersonRecord(
+                system=self.system,
+                record_id=item["reporter_id"],
+                forenames=item["first_name"],
+                surname=item["last_name"],
+                email=item.get("email"),
+                phone=item.get("phone"),
+            )
+            for item in items
+        ]
 
 
 def change_feeds(
     configs: Mapping[SourceSystem, SourceConfig], client: httpx.AsyncClient, engines: Mapping[SourceSystem, AsyncEngine]
 ) -> list[ChangeFeed]:
-    """A feed for each configured back office that offers one: Open311's `updated_after`, the CRM's audit
-    table and dated columns. Revenues, benefits and housing have neither yet."""
+    """A feed for each configured back office that offers one: Open311's `updated_after`, the SQL offices'
+    audit tables, dated columns and people's `changed_at`. The payment provider has none: its payers
+    arrive by the full reconciliation (`customer360 arrivals`), and payments made here are ours already."""
+    from customer360.sources.benefits.changes import benefits_changes
     from customer360.sources.crm.changes import CrmChangeFeed
+    from customer360.sources.housing.changes import housing_changes
+    from customer360.sources.housing_management.changes import housing_management_changes
+    from customer360.sources.revenues.changes import revenues_changes
 
+    sql_feeds: dict[str, Callable[[AsyncEngine], ChangeFeed]] = {
+        "revenues_sql": revenues_changes,
+        "benefits_sql": benefits_changes,
+        "housing_sql": housing_changes,
+        "crm_sql": CrmChangeFeed,
+        "housing_management_sql": housing_management_changes,
+    }
     feeds: list[ChangeFeed] = []
     for system, config in configs.items():
         if config.kind == "open311_http":
             feeds.append(Open311ChangeFeed(client, config.url, config.api_key or ""))
-        elif config.kind == "crm_sql" and system in engines:
-            feeds.append(CrmChangeFeed(engines[system]))
+        elif config.kind in sql_feeds and system in engines:
+            feeds.append(sql_feeds[config.kind](engines[system]))
     return feeds

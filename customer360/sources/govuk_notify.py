@@ -15,7 +15,9 @@ from typing import Any
 
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
+from opentelemetry.trace import SpanKind
 
+from customer360 import tracing
 from customer360.domain.notifications import NOTIFY, Channel
 from customer360.sources.errors import SourceUnavailable
 
@@ -67,12 +69,14 @@ class GovukNotify:
                 reference=reference,
             )
 
-        answer = await self._call(call, refusable=True)
+        answer = await self._call(call, "send", refusable=True)
         return str(answer["id"])
 
     async def sent_with_reference(self, reference: str) -> list[NotifyMessage]:
         """What Notify holds under a reference (every message of one request), newest first."""
-        answer = await self._call(lambda client: client.get_all_notifications(reference=reference), refusable=False)
+        answer = await self._call(
+            lambda client: client.get_all_notifications(reference=reference), "sent_with_reference", refusable=False
+        )
         return [
             NotifyMessage(
                 id=item["id"],
@@ -85,9 +89,15 @@ class GovukNotify:
             for item in answer.get("notifications", [])
         ]
 
-    async def _call(self, call: Any, *, refusable: bool) -> Any:
+    async def _call(self, call: Any, operation: str, *, refusable: bool) -> Any:
+        attributes = {"c360.source.system": NOTIFY, "c360.source.operation": operation}
+        with tracing.span(f"{NOTIFY} {operation}", attributes, kind=SpanKind.CLIENT):
+            return await self._run(call, refusable=refusable, traced=tracing.outgoing_headers())
+
+    async def _run(self, call: Any, *, refusable: bool, traced: dict[str, str]) -> Any:
         def run() -> Any:
             client = NotificationsAPIClient(self._api_key, base_url=self.base_url, timeout=TIMEOUT_SECONDS)  # type: ignore[no-untyped-call]
+            client.request_session.headers.update(traced)  # the trace's `traceparent`, while tracing is on
             try:
                 return call(client)
             finally:

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from sqlalchemy.exc import SQLAlchemyError
 
+from customer360 import tracing
 from customer360.domain.systems import SourceSystem
 from customer360.metrics import Metrics
 from customer360.sources.errors import SourceRejected, SourceUnavailable
@@ -53,13 +56,13 @@ class DemoFaults:
 
 
 class Guard(Protocol):
-    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R: ...
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]], keys: int | None = None) -> R: ...
 
 
 class Unguarded:
     """An adapter built outside the gateway (a test, a one-off script) calls straight through."""
 
-    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R:
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]], keys: int | None = None) -> R:
         return await call()
 
 
@@ -84,7 +87,17 @@ class SourceGuard:
         self._timeout = timeout_seconds
         self._faults = faults
 
-    async def run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R:
+    async def run(self, operation: str, call: Callable[[], Awaitable[R]], keys: int | None = None) -> R:
+        """`keys`: how many the call asks about (a batched read's), for its span."""
+        if not tracing.active():
+            return await self._run(operation, call)
+        attributes: dict[str, str | int] = {"c360.source.system": self.system.value, "c360.source.operation": operation}
+        if keys is not None:
+            attributes["c360.source.keys"] = keys
+        with tracing.span(f"{self.system.value} {operation}", attributes, kind=SpanKind.CLIENT):
+            return await self._run(operation, call)
+
+    async def _run(self, operation: str, call: Callable[[], Awaitable[R]]) -> R:
         source = self.system.value
         self._metrics.source_calls.labels(source, operation).inc()
         started = time.perf_counter()
@@ -115,6 +128,7 @@ class SourceGuard:
 
     def _count_error(self, operation: str, reason: str) -> None:
         self._metrics.source_errors.labels(self.system.value, operation, reason).inc()
+        trace.get_current_span().set_attribute("c360.source.failure", reason)  # a no-op outside a span
 
 
 class GuardedAdapter:
@@ -134,7 +148,9 @@ def guarded(
     operation = method.__name__
 
     async def call(self: G, /, *args: A.args, **kwargs: A.kwargs) -> R:
-        return await self.guard.run(operation, lambda: method(self, *args, **kwargs))
+        # A batched read's keys come first (`Lookup` fetches): their number goes on the call's span.
+        keys = len(args[0]) if args and isinstance(args[0], list | tuple | set | frozenset) else None
+        return await self.guard.run(operation, lambda: method(self, *args, **kwargs), keys)
 
     functools.update_wrapper(call, method)  # its name and docstring; not `@wraps`, whose type loses the signature
     _GUARDED.add(call)

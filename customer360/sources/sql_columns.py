@@ -42,7 +42,27 @@ def person_columns() -> list[Column[Any]]:
         Column("email_verified", Boolean, nullable=False, default=False),
         Column("phone", String(40)),
         Column("updated_on", Date),
+        # The row's last change, stamped on every insert and update: what the change feed reads people by.
+        Column("changed_at", DateTime(timezone=True), default=_now, onupdate=_now, index=True),
     ]
+
+
+def status_event_columns(request_key: str) -> list[Column[Any]]:
+    """An office's audit table of a request's steps (`application_events` ...): one row per change of
+    status an officer made, with what they said; read by the change feed after the last id it saw.
+
+    `request_key` is the request table's key (`"applications.reference"`)."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("reference", String(16), ForeignKey(request_key), nullable=False, index=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("status", String(20), nullable=False, comment="the office's own status the request took"),
+        Column("description", String(500), nullable=False),
+    ]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def address_columns(address: PostalAddress) -> dict[str, str | None]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import access_grants
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class AccessGrant:
         return self.revoked_at is None and today <= self.expires_on
 
 
+@traced_methods("access_grants")
 class AccessGrantStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

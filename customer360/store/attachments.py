@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from customer360.domain.attachments import UNUSED_LIFETIME, AttachmentPurpose, AttachmentRecord, Moderation
 from customer360.store.tables import attachments
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 # A file written this recently is never deleted by the unused pass, even if no row names it yet: an
 # upload of the same bytes may be between writing its file and committing its row.
@@ -41,6 +42,7 @@ class Moderated:
     changed: bool
 
 
+@traced_methods("attachments")
 class AttachmentStore:
     def __init__(self, engine: AsyncEngine, files_dir: Path) -> None:
         self._engine = engine

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import audit_log, customers
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class AuditEntry:
     detail: dict[str, Any] | None
 
 
+@traced_methods("audit")
 class AuditLog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -21,6 +21,7 @@ from customer360.domain.payments import PostingState, posting_state
 from customer360.domain.requests import DeliveryState
 from customer360.store.tables import delivery_cases, outbox
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class NewDeliveryCase:
     team: str
 
 
+@traced_methods("cases")
 class DeliveryCaseStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -15,8 +15,10 @@ from customer360.domain.requests import RequestEvent, RequestStatus
 from customer360.domain.systems import SourceSystem
 from customer360.store.tables import change_cursors, request_changes
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
+@traced_methods("changes")
 class ChangeStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.customers import GoldenRecord, RecordKey, RecordLink
-from customer360.domain.people import PostalAddress
+from customer360.domain.people import PersonRecord, PostalAddress
 from customer360.domain.systems import SourceSystem
 from customer360.store.database import chunked
+from customer360.store.identity import keep_person_records
 from customer360.store.tables import customer_links, customers, person_records
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class CustomerPage:
     end_cursor: str | None
 
 
+@traced_methods("customers")
 class CustomerStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -51,11 +55,15 @@ class CustomerStore:
             for chunk in chunked(link_rows, 1000):
                 await conn.execute(insert(customer_links), chunk)
 
-    async def add_link(self, link: NewLink, *, by: str) -> None:
+    async def add_link(self, link: NewLink, *, by: str, record: PersonRecord | None = None) -> None:
         """Tie one more back-office record to a customer (a record customer360 itself created). A
-        delivery queued before a steward merged its customer away links to the customer it went to."""
+        delivery queued before a steward merged its customer away links to the customer it went to.
+        `record`, its details, joins the hub's copies in the same transaction: matching, sign-in by a
+        verified email and the golden record see it at once, not at the next run."""
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
+            if record is not None:
+                await keep_person_records(conn, [record])
             if await _active_owner(conn, link.system, link.record_id) is not None:
                 return
             link = replace(link, customer_id=await _live(conn, link.customer_id))
@@ -111,11 +119,14 @@ class CustomerStore:
         golden record, in one transaction. False, and nothing changed, when the record is linked already
         (a delivery of ours linked it meanwhile)."""
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
-            if await _active_owner(conn, link.system, link.record_id) is not None:
-                return False
-            await _save_golden(conn, golden)
-            await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+        try:
+            async with self._engine.begin() as conn:
+                if await _active_owner(conn, link.system, link.record_id) is not None:
+                    return False
+                await _save_golden(conn, golden)
+                await conn.execute(insert(customer_links).values(**_link_row(link, by, now)))
+        except IntegrityError:  # another worker made the same arrival's customer between our check and write
+            return False
         return True
 
     async def merged_here(self, customer_id: str) -> set[str]:

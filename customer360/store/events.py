@@ -27,6 +27,7 @@ from customer360.domain.analytics import (
 )
 from customer360.store.tables import events
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 # What a query may group by: the analytics dimensions, plus the vulnerable flag for equity.
 GROUPABLE = {
@@ -41,6 +42,7 @@ INSERT_BATCH = 5_000
 Key = tuple[str | int | date | None, ...]
 
 
+@traced_methods("events")
 class EventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.feedback import SATISFIED_FROM, RatingTally, SatisfactionDimension
 from customer360.store.tables import service_ratings
+from customer360.tracing import traced_methods
 
 COLUMNS = {
     SatisfactionDimension.SERVICE: service_ratings.c.service_code,
@@ -31,6 +32,7 @@ class NewRating:
     rated_at: datetime
 
 
+@traced_methods("feedback")
 class FeedbackStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import idempotency_keys
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 KEY_LIFETIME = timedelta(hours=24)
 # Expired rows are deleted at most this often per process: one indexed DELETE, off the common path.
@@ -56,6 +57,7 @@ class Taken:
     created_at: datetime
 
 
+@traced_methods("idempotency")
 class IdempotencyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customer360.domain.customers import RecordKey
 from customer360.domain.people import PersonRecord, normalise_email, normalise_phone, normalise_postcode
@@ -18,24 +18,21 @@ from customer360.domain.systems import SourceSystem
 from customer360.sources.sql_columns import address_columns, person_record_from_row
 from customer360.store.database import chunked
 from customer360.store.tables import match_candidates, person_records
+from customer360.tracing import traced_methods
 
 
+@traced_methods("person_records")
 class PersonRecordStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def upsert_many(self, records: Iterable[PersonRecord]) -> None:
         """Keep the latest copy of each record (a back office's corrections replace the old copy)."""
-        rows = [_person_row(record) for record in records]
-        if not rows:
+        records = list(records)
+        if not records:
             return
         async with self._engine.begin() as conn:
-            for chunk in chunked(rows):
-                keys = [(row["system"], row["record_id"]) for row in chunk]
-                await conn.execute(
-                    person_records.delete().where(tuple_(person_records.c.system, person_records.c.record_id).in_(keys))
-                )
-                await conn.execute(insert(person_records), chunk)
+            await keep_person_records(conn, records)
 
     async def by_key(self, keys: Sequence[RecordKey]) -> dict[RecordKey, PersonRecord]:
         found: dict[RecordKey, PersonRecord] = {}
@@ -53,6 +50,18 @@ class PersonRecordStore:
                     record = _person(row)
                     found[(record.system, record.record_id)] = record
         return found
+
+    async def unlike_kept(self, records: Sequence[PersonRecord]) -> tuple[list[PersonRecord], list[PersonRecord]]:
+        """(records the hub has no copy of, records whose copy differs), each as given; the rest are as kept."""
+        kept = await self.by_key([(record.system, record.record_id) for record in records])
+        new, changed = [], []
+        for record in records:
+            copy = kept.get((record.system, record.record_id))
+            if copy is None:
+                new.append(record)
+            elif _kept_form(copy) != _kept_form(record):
+                changed.append(record)
+        return new, changed
 
     async def known_keys(self) -> set[RecordKey]:
         async with self._engine.connect() as conn:
@@ -112,6 +121,7 @@ class ProposedPair:
     evidence: Mapping[str, tuple[str, float]]
 
 
+@traced_methods("match_review")
 class MatchReviewStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -217,6 +227,24 @@ def _person_row(record: PersonRecord) -> dict[str, Any]:
         "updated_on": record.updated_on,
         "seen_at": datetime.now(UTC),
     }
+
+
+async def keep_person_records(conn: AsyncConnection, records: Sequence[PersonRecord]) -> None:
+    """Replace the hub's copies of these records with these, in the caller's transaction."""
+    rows = [_person_row(record) for record in records]
+    for chunk in chunked(rows):
+        keys = [(row["system"], row["record_id"]) for row in chunk]
+        await conn.execute(
+            person_records.delete().where(tuple_(person_records.c.system, person_records.c.record_id).in_(keys))
+        )
+        await conn.execute(insert(person_records), chunk)
+
+
+def _kept_form(record: PersonRecord) -> dict[str, Any]:
+    """What the hub keeps of a record, to tell a real change from the same details read again."""
+    row = _person_row(record)
+    del row["seen_at"]
+    return row
 
 
 def _person(row: Any) -> PersonRecord:

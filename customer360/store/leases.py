@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import job_leases
+from customer360.tracing import traced_methods
 
 
 def holder_name() -> str:
@@ -19,6 +20,7 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:120]
 
 
+@traced_methods("leases")
 class JobLeases:
     def __init__(self, engine: AsyncEngine, holder: str | None = None) -> None:
         self._engine = engine

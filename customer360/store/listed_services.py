@@ -26,10 +26,12 @@ from customer360.domain.systems import SourceSystem
 from customer360.store.service_definitions import attribute_from_json, attribute_json
 from customer360.store.tables import listed_services
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 REFRESH_EVERY_SECONDS = 60.0
 
 
+@traced_methods("listed_services")
 class ListedServiceStore:
     def __init__(
         self,

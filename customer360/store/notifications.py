@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.domain.notifications import Channel, ContactPreferences, DeliveryStatus
 from customer360.store.tables import contact_preferences, notifications
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class SentMessage:
     sent_at: datetime | None
 
 
+@traced_methods("notifications")
 class NotificationStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -34,6 +34,7 @@ from customer360.domain.submissions import DeliveryRecord, Submission
 from customer360.store.attachments import claim as claim_attachments
 from customer360.store.tables import customers, intents, outbox
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 # Short, because a crashed deliverer holds its rows this long; a live one renews it every third of it.
 CLAIM_LEASE = timedelta(seconds=10)
@@ -67,6 +68,7 @@ class OutboxItem:
     claimed_by: str  # the token of the claim that returned it: renew and mark with it
 
 
+@traced_methods("outbox")
 class OutboxStore:
     def __init__(self, engine: AsyncEngine, claim_lease: timedelta = CLAIM_LEASE) -> None:
         self._engine = engine
@@ -249,15 +251,20 @@ class OutboxStore:
             )
         return bool(result.rowcount)
 
-    async def mark_delivered(self, item: OutboxItem, backoffice_reference: str, now: datetime) -> bool:
-        """False when the claim was lost (another relay holds the row now: it finishes it)."""
-        values = {
+    async def mark_delivered(
+        self, item: OutboxItem, backoffice_reference: str, now: datetime, payload: dict[str, Any] | None = None
+    ) -> bool:
+        """False when the claim was lost (another relay holds the row now: it finishes it). `payload`:
+        what the row keeps from now on, if not what it carried."""
+        values: dict[str, Any] = {
             "state": DeliveryState.DELIVERED.value,
             "attempts": outbox.c.attempts + 1,
             "backoffice_reference": backoffice_reference,
             "delivered_at": now,
             "last_error": None,
         }
+        if payload is not None:
+            values["payload"] = payload
         return await self._mark(item, values)
 
     async def mark_attempt_failed(self, item: OutboxItem, error: str, retry_at: datetime | None) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.domain.payments import FINAL_STATUSES, PayableService, PaymentPurpose, PaymentStatus
 from customer360.store.tables import payable_services, payments
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class StoredPayment:
     request_reference: str | None = None  # the request whose fee this pays (a fee-paying service)
 
 
+@traced_methods("payments")
 class PaymentLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

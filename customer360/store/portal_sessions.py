@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.tables import portal_sessions
 from customer360.store.times import as_utc
+from customer360.tracing import traced_methods
 
 REDIS_PREFIX = "c360:portal:"
 
@@ -30,6 +31,7 @@ class PortalSessionStore(Protocol):
     async def close(self) -> None: ...
 
 
+@traced_methods("portal_sessions")
 class SqlPortalSessions:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

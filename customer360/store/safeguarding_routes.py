@@ -7,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.safeguarding import SafeguardingRoute, SafeguardingSubject
 from customer360.store.tables import safeguarding_routes
+from customer360.tracing import traced_methods
 
 
+@traced_methods("safeguarding_routes")
 class SafeguardingRouteStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

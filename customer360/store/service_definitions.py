@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customer360.domain.services import DefinedService, ServiceAttributeRecord, ServiceDefinitionRecord
 from customer360.domain.systems import SourceSystem
 from customer360.store.tables import service_definitions
+from customer360.tracing import traced_methods
 
 
+@traced_methods("service_definitions")
 class ServiceDefinitionStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -472,3 +472,15 @@ service_ratings = Table(
     Column("recorded_by", String(20), nullable=False, comment="resident, or staff (from a call)"),
     Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Each council tenant's tenancies as last read live from HOUSING_MANAGEMENT (store/tenancies_seen.py): a
+# repair reported while that office is down is checked against them, and kept rather than refused.
+tenancies_seen = Table(
+    "tenancies_seen",
+    metadata,
+    Column("tenant_id", String(254), primary_key=True, comment="HOUSING_MANAGEMENT's own person id"),
+    Column("tenancy_ref", String(16), primary_key=True),
+    Column("ends_on", Date),
+    Column("vulnerable_household", Boolean, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False, comment="when the office last showed it"),
+)

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.store.database import chunked
 from customer360.store.tables import view_generations
+from customer360.tracing import traced_methods
 
 
+@traced_methods("view_generations")
 class ViewGenerationStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

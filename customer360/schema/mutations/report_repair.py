@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry.types import Info
 from customer360.commands import repairs as command
 from customer360.domain.problems import Problem
 from customer360.domain.repairs import Hazard, RepairCategory
-from customer360.domain.tenancies import CouncilTenancyRecord
+from customer360.domain.tenancies import TenancyHeld
 from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import me
@@ -39,8 +40,8 @@ async def report_repair(info: Info[Context, Any], input: ReportRepairInput) -> R
     context = info.context
     customer = await me(info)
 
-    async def tenancies_now() -> list[CouncilTenancyRecord] | Problem:
-        return await tenancies.tenancies_or_problem(info, customer.customer_id) if customer else []
+    async def tenancies_now() -> Sequence[TenancyHeld] | Problem:
+        return await tenancies.tenancies_for_a_repair(info, customer.customer_id) if customer else []
 
     outcome = await command.report_repair(
         context.principal,

@@ -1,6 +1,7 @@
 """The CRM's change feed, from its own tables: the case audit table (`case_events`, read after the last
-id seen) and the complaints' dated columns (`acknowledged_at`, `responded_at`, ... at or after the last
-time seen). The cursor is both, as JSON; a first read is given a time (ISO 8601) and starts there."""
+id seen), the complaints' dated columns (`acknowledged_at`, `responded_at`, ... `closed_at`, at or after
+the last time seen) and its contacts' `changed_at`. The cursor is all three, as JSON; a first read is
+given a time (ISO 8601) and starts there."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from customer360.domain.changes import ChangeBatch, RequestChange
 from customer360.domain.complaints import ComplaintStage, deadlines
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
-from customer360.sources.crm.sql import case_events, cases, complaints
+from customer360.sources.crm.sql import CrmSql, case_events, cases, complaints, contacts
 from customer360.sources.errors import SourceUnavailable
+from customer360.sources.sql_changes import people_changed_since
 from customer360.sources.sql_columns import as_utc
 
 # Each dated column of a complaint is one step: what it means to the resident, and whether it is a reply.
@@ -26,6 +28,8 @@ COMPLAINT_STEPS = (
     ("escalated_at", "Escalated to stage 2", RequestStatus.IN_PROGRESS, False),
     ("stage2_acknowledged_at", "Stage 2 acknowledged", RequestStatus.IN_PROGRESS, False),
     ("stage2_responded_at", "Stage 2 response sent", RequestStatus.RESOLVED, True),
+    # Closed without a reply, or after one (withdrawn, not upheld): what the CRM stamps when it closes one.
+    ("closed_at", "Complaint closed", RequestStatus.CLOSED, False),
 )
 
 
@@ -36,9 +40,12 @@ class CrmChangeFeed:
         self._engine = engine
 
     async def changes_since(self, cursor: str) -> ChangeBatch:
-        after_event, since = _cursor(cursor)
+        after_event, since, people_since = _cursor(cursor)
         try:
             async with self._engine.connect() as conn:
+                people, people_seen = await people_changed_since(
+                    conn, self.system, contacts, CrmSql.person_id, people_since
+                )
                 event_query = (
                     select(
                         case_events,
@@ -105,14 +112,18 @@ class CrmChangeFeed:
         if event_rows:
             last_event = max(last_event or 0, max(row.id for row in event_rows))
         changes.sort(key=lambda change: change.at)
-        return ChangeBatch(changes, json.dumps({"case_event": last_event, "complaints": latest.isoformat()}))
+        kept = {"case_event": last_event, "complaints": latest.isoformat(), "people": people_seen.isoformat()}
+        return ChangeBatch(changes, json.dumps(kept), people)
 
 
-def _cursor(cursor: str) -> tuple[int | None, datetime]:
+def _cursor(cursor: str) -> tuple[int | None, datetime, datetime]:
     if cursor.startswith("{"):
         kept = json.loads(cursor)
-        return kept["case_event"], datetime.fromisoformat(kept["complaints"])
-    return None, datetime.fromisoformat(cursor)  # a first read: from this time on
+        complaints_since = datetime.fromisoformat(kept["complaints"])
+        # A cursor kept before contacts were read: their changes from the complaints' time on.
+        return kept["case_event"], complaints_since, datetime.fromisoformat(kept.get("people", kept["complaints"]))
+    first = datetime.fromisoformat(cursor)  # a first read: from this time on
+    return None, first, first
 
 
 def _with_deadline(text: str, row: object, column: str) -> str:

@@ -68,6 +68,7 @@ complaints = Table(
     Column("escalation_reason", Text),
     Column("stage2_acknowledged_at", DateTime(timezone=True)),
     Column("stage2_responded_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True), comment="closed without (or after) a reply: withdrawn, not upheld"),
     Column("external_reference", String(40), unique=True, comment="the submitting system's reference"),
     Column("response_outcome", String(16), comment="UPHELD PARTLY_UPHELD NOT_UPHELD, at the latest stage answered"),
     Column("response", Text, comment="the council's answer at the latest stage answered"),

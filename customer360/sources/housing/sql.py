@@ -41,6 +41,7 @@ from customer360.sources.sql_columns import (
     address_columns,
     person_columns,
     record_address_change,
+    status_event_columns,
 )
 
 metadata = MetaData()
@@ -95,6 +96,8 @@ tenancies = Table(
     Column("joint_tenant_surname", String(100)),
     Column("joint_tenant_date_of_birth", Date),
 )
+# The audit of each application's steps: the housing team's status changes, with what they said.
+application_events = Table("application_events", metadata, *status_event_columns("applications.reference"))
 # Changes of circumstances: moves the applicant told us of.
 applicant_address_changes = Table(
     "applicant_address_changes", metadata, *address_change_columns("applicants.applicant_id")

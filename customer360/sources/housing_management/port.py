@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from customer360.domain.direct_debit import DirectDebitCancellation, NewDirectDebit
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.repairs import NewRepair
 from customer360.domain.tenancies import CouncilTenancyRecord
@@ -24,3 +25,9 @@ class HousingManagementSource(PeopleSource, Protocol):
 
     # A payment credited to the rent account once; answers the transaction's reference.
     async def post_rent_payment(self, posting: PaymentPosting) -> str: ...
+
+    # A Direct Debit instruction on a rent account (collected monthly on its payment day), and cancelled;
+    # each answers the instruction's reference in HOUSING_MANAGEMENT.
+    async def set_up_direct_debit(self, instruction: NewDirectDebit) -> str: ...
+
+    async def cancel_direct_debit(self, cancellation: DirectDebitCancellation) -> str: ...

@@ -21,15 +21,17 @@ from sqlalchemy import (
     select,
 )
 
+from customer360.domain.direct_debit import DirectDebitCancellation, NewDirectDebit
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.rent import RentLineKind, RentTransaction, RentYear, WeeklyCharge
 from customer360.domain.repairs import Hazard, NewRepair, RepairCategory, RepairPriority, RepairRecord
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenureType
+from customer360.sources import direct_debits_sql
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import guarded
 from customer360.sources.people_sql import PeopleSql
-from customer360.sources.sql_columns import as_utc, person_columns
+from customer360.sources.sql_columns import as_utc, person_columns, status_event_columns
 
 metadata = MetaData()
 
@@ -95,6 +97,11 @@ repairs = Table(
     Column("completed_on", Date),
     Column("external_reference", String(40), unique=True, comment="the reporting system's reference"),
 )
+# The audit of each repair's steps: the repairs team's status changes, with what they said.
+repair_events = Table("repair_events", metadata, *status_event_columns("repairs.reference"))
+
+# Rent Direct Debit instructions, and the payers' banks' refusals (`sources/direct_debits_sql.py`).
+direct_debits = direct_debits_sql.direct_debit_tables(metadata, "tenancies.tenancy_ref", prefix="rent_")
 
 
 class HousingManagementSql(PeopleSql):
@@ -129,6 +136,9 @@ class HousingManagementSql(PeopleSql):
                     select(repairs).where(repairs.c.tenancy_ref.in_(refs)).order_by(repairs.c.reported_at.desc())
                 )
             ).all()
+            instructions = await direct_debits_sql.instructions_on(
+                conn, direct_debits, SourceSystem.HOUSING_MANAGEMENT, refs
+            )
         repairs_by_tenancy: dict[str, list[RepairRecord]] = defaultdict(list)
         for row in reported:
             repairs_by_tenancy[row.tenancy_ref].append(
@@ -180,6 +190,7 @@ class HousingManagementSql(PeopleSql):
                     rent_years=tuple(years_by_tenancy[row.tenancy_ref]),
                     transactions=tuple(lines_by_tenancy[row.tenancy_ref]),
                     repairs=tuple(repairs_by_tenancy[row.tenancy_ref]),
+                    direct_debits=tuple(instructions.get(row.tenancy_ref, ())),
                 )
             )
         return by_tenant
@@ -203,11 +214,14 @@ class HousingManagementSql(PeopleSql):
             )
             if existing:
                 return str(existing)
-            known = await conn.scalar(
-                select(tenancies.c.tenancy_ref).where(tenancies.c.tenancy_ref == repair.tenancy_ref)
-            )
+            known = (
+                await conn.execute(select(tenancies.c.ends_on).where(tenancies.c.tenancy_ref == repair.tenancy_ref))
+            ).first()
             if known is None:
                 raise SourceRejected(self.system, f"no tenancy {repair.tenancy_ref}")
+            # A repair kept while this office was down was checked against the tenancy as last seen.
+            if known.ends_on is not None and known.ends_on < repair.reported_at.date():
+                raise SourceRejected(self.system, f"tenancy {repair.tenancy_ref} had ended when it was reported")
             count = await conn.scalar(select(func.count()).select_from(repairs))
             reference = f"RR-{repair.reported_at.year}{(count or 0) + 1:06d}"
             await conn.execute(
@@ -253,3 +267,20 @@ class HousingManagementSql(PeopleSql):
                 )
             )
         return f"RT{result.inserted_primary_key[0]}"  # type: ignore[index]
+
+    @guarded
+    async def set_up_direct_debit(self, instruction: NewDirectDebit) -> str:
+        """Lodge the instruction on the rent account; a retry answers the first's reference."""
+        async with self._engine.begin() as conn:
+            known = await conn.scalar(
+                select(tenancies.c.tenancy_ref).where(tenancies.c.tenancy_ref == instruction.account_reference)
+            )
+            if known is None:
+                raise SourceRejected(self.system, "no such tenancy", code="NO_ACCOUNT")
+            reference, _ = await direct_debits_sql.lodge(conn, direct_debits, instruction)
+        return reference
+
+    @guarded
+    async def cancel_direct_debit(self, cancellation: DirectDebitCancellation) -> str:
+        async with self._engine.begin() as conn:
+            return await direct_debits_sql.cancel(conn, direct_debits, cancellation)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from customer360.domain.council_tax import CouncilTaxAccountRecord
+from customer360.domain.direct_debit import DirectDebitCancellation, NewDirectDebit
 from customer360.domain.discounts import DiscountApplication, DiscountEnding
 from customer360.domain.moving import MoveNotice
 from customer360.domain.payments import PaymentPosting
@@ -27,3 +28,9 @@ class CouncilTaxSource(PeopleSource, Protocol):
     # Closes the party's current account(s) and/or opens one at the new address; answers the new
     # account's reference (IN, WITHIN), the closed one's (OUT), or "" when leaving with none open.
     async def record_move(self, notice: MoveNotice) -> str: ...
+
+    # A Direct Debit instruction lodged on an account (its instalments move to the payment day), and
+    # cancelled; each answers the instruction's reference in REVENUES.
+    async def set_up_direct_debit(self, instruction: NewDirectDebit) -> str: ...
+
+    async def cancel_direct_debit(self, cancellation: DirectDebitCancellation) -> str: ...

@@ -42,6 +42,13 @@ from customer360.domain.council_tax import (
     Transaction,
     annual_charge,
     financial_year_start,
+    paid_towards_instalments,
+)
+from customer360.domain.direct_debit import (
+    DirectDebitCancellation,
+    DirectDebitStatus,
+    NewDirectDebit,
+    moved_instalments,
 )
 from customer360.domain.discounts import (
     SINGLE_PERSON_PERCENT,
@@ -56,10 +63,11 @@ from customer360.domain.moving import MoveKind, MoveNotice, move_in_charge, move
 from customer360.domain.payments import PaymentPosting
 from customer360.domain.people import PostalAddress
 from customer360.domain.systems import SourceSystem
+from customer360.sources import direct_debits_sql
 from customer360.sources.errors import SourceRejected
 from customer360.sources.instrumented import guarded
 from customer360.sources.people_sql import PeopleSql
-from customer360.sources.sql_columns import address_columns, person_columns
+from customer360.sources.sql_columns import address_columns, person_columns, status_event_columns
 
 metadata = MetaData()
 
@@ -124,6 +132,8 @@ discounts = Table(
     Column("ended_by_reference", String(40), unique=True, comment="the request that ended it"),
 )
 
+# The audit of each discount's steps: the revenues team's status changes, with what they said.
+discount_events = Table("discount_events", metadata, *status_event_columns("discounts.discount_id"))
 # Moves the resident told us of: one row per notice, so a retried one changes nothing.
 moves = Table(
     "moves",
@@ -137,6 +147,9 @@ moves = Table(
     Column("closed_account_reference", String(120), comment="comma-separated when more than one closed"),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Council Tax Direct Debit instructions, and the payers' banks' refusals (`sources/direct_debits_sql.py`).
+direct_debits = direct_debits_sql.direct_debit_tables(metadata, "accounts.reference")
 
 
 class RevenuesSql(PeopleSql):
@@ -331,6 +344,31 @@ class RevenuesSql(PeopleSql):
                 )
             )
         return _move_answer(notice.kind, opened, ",".join(closed))
+
+    @guarded
+    async def set_up_direct_debit(self, instruction: NewDirectDebit) -> str:
+        """Lodge the instruction; once ACTIVE, the instalments still to collect move to its payment day
+        (`moved_instalments`: paid ones, and those due before the first collection, stay). A retry with
+        the same external reference answers the first's reference and moves nothing again."""
+        async with self._engine.begin() as conn:
+            account = await _account_taken(conn, instruction.account_reference)
+            if account is None:
+                raise SourceRejected(self.system, "no such account", code="NO_ACCOUNT")
+            reference, status = await direct_debits_sql.lodge(conn, direct_debits, instruction)
+            if status is DirectDebitStatus.ACTIVE:
+                paid = paid_towards_instalments(account.transactions)
+                schedule = moved_instalments(
+                    account.schedule, paid, instruction.payment_day, instruction.first_collection_on
+                )
+                if schedule != account.schedule:
+                    await _write(conn, account.reference, [], schedule)
+        return reference
+
+    @guarded
+    async def cancel_direct_debit(self, cancellation: DirectDebitCancellation) -> str:
+        """The instruction collects no more; the instalment dates stay as they are (paid by other means)."""
+        async with self._engine.begin() as conn:
+            return await direct_debits_sql.cancel(conn, direct_debits, cancellation)
 
     async def _open(self, conn: AsyncConnection, notice: MoveNotice, address: PostalAddress) -> str:
         """A new liability at `address` from the move to 31 March."""
@@ -534,9 +572,15 @@ async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAcco
     )
     rows = (await conn.execute(query)).all()
     account_rows = list({row.reference: row for row in rows}.values())  # in the order they came
+    if not account_rows:
+        return []
     schedule_rows = [row for row in rows if row.line_kind == _INSTALMENT]
     transaction_rows = [row for row in rows if row.line_kind == _TRANSACTION]
     discount_rows = [row for row in rows if row.line_kind == _DISCOUNT]
+    # Direct Debit instructions are read as HOUSING_MANAGEMENT reads its own (a shared helper): a second statement.
+    instructions = await direct_debits_sql.instructions_on(
+        conn, direct_debits, SourceSystem.REVENUES, [row.reference for row in account_rows]
+    )
     schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
     for row in schedule_rows:
         schedules[row.reference].append(ScheduledInstalment(row.line_on, row.line_amount))
@@ -574,6 +618,7 @@ async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAcco
             schedule=tuple(schedules[row.reference]),
             transactions=tuple(postings[row.reference]),
             discounts=tuple(account_discounts[row.reference]),
+            direct_debits=tuple(instructions.get(row.reference, ())),
         )
         for row in account_rows
     ]

@@ -48,7 +48,9 @@
     const unavailable = errors
       .filter((e) => (e.extensions || {}).code === "SOURCE_UNAVAILABLE")
       .map((e) => e.extensions.source);
-    return { data: body.data, unavailable: [...new Set(unavailable)] };
+    // Fields the token's roles may not see (a tenancy for the revenues team): named, not shown as "none".
+    const forbidden = errors.filter((e) => (e.extensions || {}).code === "FORBIDDEN").map((e) => (e.path || []).join("."));
+    return { data: body.data, unavailable: [...new Set(unavailable)], forbidden };
   }
 
   function explain(error) {
@@ -239,6 +241,12 @@
         nextInstalment { dueDate amount { formatted } status }
       }
       discounts { kind status percent startsOn endsOn accountReference }
+      tenancies {
+        reference address startDate endDate tenureType
+        rentAccount { balance { pence formatted } arrears { pence formatted } nextDue weeklyRent { total { formatted } } }
+        repairs(first: 10) { edges { node { reference category room priority status completedOn aboutToMiss
+          deadlines { kind due dueAt awaabsLaw aboutToMiss missed } } } }
+      }
       benefitClaims { reference kind status startsOn weeklyAward { formatted } }
       housingApplications { reference status band submittedOn bedroomsNeeded }
       requests(first: 20) {
@@ -257,8 +265,9 @@
     view.replaceChildren();
     status.textContent = "Loading the customer's record…";
     try {
-      const { data, unavailable } = await graphql(CUSTOMER, { id });
+      const { data, unavailable, forbidden } = await graphql(CUSTOMER, { id });
       const customer = data.customer;
+      if (customer) customer.tenanciesForbidden = forbidden.includes("customer.tenancies");
       if (!customer) {
         status.textContent = "This customer was not found, or is not yours to see.";
         $("customer-heading").focus();
@@ -293,6 +302,7 @@
       table("Discounts", ["Kind", "Account", "Status", "Percent", "From", "To"],
         c.discounts.map((d) => [words(d.kind), d.accountReference, words(d.status), `${d.percent}%`, date(d.startsOn), date(d.endsOn)]),
         [3]),
+      ...tenancyView(c.tenancies, c.tenanciesForbidden),
       el("h2", {}, "Requests"),
       requestsView(edges(c.requests)),
       el("h2", {}, "Complaints"),
@@ -310,6 +320,29 @@
       el("h2", {}, "Linked records"),
       table("Back-office records linked to this customer", ["System", "Record", "Confidence", "Linked by"],
         c.linkedRecords.map((r) => [words(r.system), r.recordId, percent(r.confidence), r.rule]), [2]),
+    ];
+  }
+
+  // A council tenant's home: the tenancy, the rent account's arrears, and open repairs with their deadlines,
+  // those about to be missed (or missed) flagged first in words, not colour alone.
+  function tenancyView(tenancies, forbidden) {
+    if (forbidden) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: not shown to your role.")];
+    const held = (tenancies || []).filter((t) => !t.endDate);
+    if (!held.length) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: none.")];
+    const open = held.flatMap((t) => edges(t.repairs).filter((r) => !r.completedOn));
+    const flag = (r) => r.deadlines.some((d) => d.missed) ? "Deadline missed"
+      : r.aboutToMiss ? "About to miss a deadline" : "–";
+    const due = (d) => `${words(d.kind)} by ${d.dueAt ? dateTime(d.dueAt) : date(d.due)}${d.awaabsLaw ? " (Awaab’s Law)" : ""}`;
+    return [
+      el("h2", {}, "Council home"),
+      table("Tenancies", ["Tenancy", "Address", "Tenure", "Since", "Weekly rent", "Arrears", "Next due"],
+        held.map((t) => [t.reference, t.address, words(t.tenureType), date(t.startDate),
+          t.rentAccount.weeklyRent ? t.rentAccount.weeklyRent.total.formatted : "–",
+          t.rentAccount.arrears.pence > 0 ? t.rentAccount.arrears.formatted : "None", date(t.rentAccount.nextDue)]),
+        [4, 5]),
+      table("Open repairs", ["Reference", "Repair", "Priority", "Progress", "Deadlines", "Flag"],
+        open.map((r) => [r.reference, `${words(r.category)}: ${r.room}`, words(r.priority), words(r.status),
+          r.deadlines.map(due).join("; "), flag(r)])),
     ];
   }
 

@@ -1,0 +1,74 @@
+"""The account a Direct Debit is for (the resident's own Council Tax or rent account), and the
+instructions each office holds: read for setUpDirectDebit, cancelDirectDebit and `Customer.directDebits`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.types import Info
+
+from customer360.domain.direct_debit import DirectDebitRecord, OwnedAccount
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.systems import SourceSystem
+from customer360.resolvers import afresh, council_tax, tenancies
+from customer360.resolvers.context import Context
+from customer360.resolvers.council_tax import liable_account
+from customer360.sources.errors import SourceUnavailable
+
+ACCOUNT = ("input", "accountReference")
+NOT_YOURS = Problem(
+    ACCOUNT, CommonCode.NOT_FOUND, "We could not find a Council Tax or rent account in your name with that reference"
+)
+REVENUES_DOWN = Problem(
+    ACCOUNT,
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot reach Council Tax records right now; nothing was changed, please try again shortly",
+)
+
+
+async def owned_account(info: Info[Context, Any], reference: str) -> OwnedAccount | Problem:
+    """The resident's own account with this reference: a Council Tax account (REVENUES) or a tenancy's
+    rent account (HOUSING_MANAGEMENT), whichever the reference is. Another's is not found (no probing)."""
+    wanted = reference.strip().upper()
+    revenues_down = False
+    try:
+        account = await liable_account(info, wanted)
+    except SourceUnavailable:
+        account, revenues_down = None, True
+    if account is not None:
+        return OwnedAccount(SourceSystem.REVENUES, account.reference, account.direct_debits)
+    tenancy = await tenancies.own_tenancy(info, wanted)
+    if not isinstance(tenancy, Problem):
+        return OwnedAccount(SourceSystem.HOUSING_MANAGEMENT, tenancy.tenancy_ref, tenancy.direct_debits)
+    if tenancy.code is CommonCode.SOURCE_UNAVAILABLE:
+        return tenancy
+    return REVENUES_DOWN if revenues_down else NOT_YOURS
+
+
+def instructions_now(
+    info: Info[Context, Any], account: OwnedAccount
+) -> Callable[[], Awaitable[tuple[DirectDebitRecord, ...] | Problem]]:
+    """Reads the account's instructions afresh from its office (past the cache), for the check under its lock."""
+
+    async def read() -> tuple[DirectDebitRecord, ...] | Problem:
+        if account.system is SourceSystem.REVENUES:
+            try:
+                found = await afresh.council_tax_account(info, account.reference)
+            except SourceUnavailable:
+                return REVENUES_DOWN
+            return found.direct_debits if found is not None else ()
+        customer_id = info.context.principal.customer_id
+        held = await afresh.tenancies(info, customer_id) if customer_id else []
+        if isinstance(held, Problem):
+            return Problem(ACCOUNT, held.code, held.message)
+        return next((t.direct_debits for t in held if t.tenancy_ref == account.reference), ())
+
+    return read
+
+
+async def held(info: Info[Context, Any], customer_id: str) -> list[DirectDebitRecord]:
+    """Every instruction the offices hold on the customer's accounts (an office down: its field error)."""
+    on_council_tax = [i for a in await council_tax.accounts(info, customer_id) for i in a.direct_debits]
+    on_rent = [i for t in await tenancies.tenancies(info, customer_id) for i in t.direct_debits]
+    return [*on_council_tax, *on_rent]
