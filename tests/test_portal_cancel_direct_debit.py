@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from customer360.auth.tokens import DemoIssuer
+from customer360.domain.systems import SourceSystem
 from customer360.settings import Settings
 from tests.portal_support import csrf_of, form_token_of, links_of, sign_in
 from tests.support import graphql, running_app
@@ -61,7 +62,7 @@ async def test_a_double_click_cancels_a_direct_debit_once(
 async def test_your_home_shows_the_rent_direct_debit_and_cancels_it(
     own_council: Settings, issuer: DemoIssuer, residents: list[dict[str, str]]
 ):
-    async with running_app(own_council) as (_app, client):
+    async with running_app(own_council) as (app, client):
         ((resident, tenancy),) = await tenants(client, issuer, residents, 1, who=True)
         token = issuer.resident_token(resident["email"])
         made = (await post(client, SET_UP, token, {"input": bank(tenancy, paymentDay=3)}, "dd-rent")).json()
@@ -70,6 +71,10 @@ async def test_your_home_shows_the_rent_direct_debit_and_cancels_it(
         home = await client.get("/your-home")
         assert "sort code ••-••-30, account ••••6819, collected on day 3 of each month" in home.text
         assert "Pay by Direct Debit" not in links_of(home.text), "one Direct Debit on an account at a time"
+        app.state.runtime.faults.down.add(SourceSystem.REVENUES)  # Council Tax's office: not the tenancy's
+        home = await client.get("/your-home")
+        assert "We cannot show your tenancy" not in home.text and "collected on day 3 of each month" in home.text
+        app.state.runtime.faults.down.discard(SourceSystem.REVENUES)
         confirm = await client.get(links_of(home.text)[f"Cancel this Direct Debit for tenancy {tenancy}"])
         assert "Your rent will be due each Monday again" in confirm.text
         form = {"csrf_token": csrf_of(confirm.text), "form_token": form_token_of(confirm.text), "account": tenancy}
