@@ -2,7 +2,8 @@
 a refusal shown beside its fields, check your answers with the bank details masked, the confirmation
 with its reference, and the Direct Debit Guarantee on each page; the Council Tax page then shows it, and
 it is cancelled from there (a confirm page saying what happens next, a confirmation with its reference).
-With JavaScript on, axe-core runs on every page at 320 px and 1280 px."""
+With JavaScript on, axe-core runs on every page at 320 px and 1280 px. Rent, from Your home without
+JavaScript: set up, shown masked on Your home, and cancelled from there."""
 
 from __future__ import annotations
 
@@ -126,5 +127,17 @@ async def test_rent_by_direct_debit_from_your_home_without_javascript(
         await page.get_by_label("Day of the month to pay on").fill("3")
         await page.get_by_role("button", name="Continue").click()
         await page.get_by_role("button", name="Set up Direct Debit").click()
-        assert REFERENCE.search(await page.locator(".govuk-panel").inner_text())
+        made = REFERENCE.search(await page.locator(".govuk-panel").inner_text())
+        assert made
+
+        # Your home shows it, masked, and cancels it: rent is then due each Monday again.
+        await page.goto(f"{base_url}/your-home")
+        assert "sort code ••-••-30, account ••••6819, collected on day 3 of each month" in await page.inner_text("main")
+        await page.get_by_role("link", name=f"Cancel this Direct Debit for tenancy {tenancy}").click()
+        assert "Your rent will be due each Monday again" in await page.inner_text("main")
+        await page.get_by_role("button", name="Cancel Direct Debit").click()
+        panel = await page.locator(".govuk-panel").inner_text()
+        assert "Direct Debit cancelled" in panel and made.group(0) in panel
+        await page.get_by_role("link", name="Your home").click()
+        assert "Direct Debit cancelled: sort code ••-••-30" in await page.inner_text("main")
         await context.close()
