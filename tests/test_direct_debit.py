@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from customer360.auth.principal import Role
 from customer360.clock import london_today
 from customer360.demo import council
 from customer360.domain.direct_debit import first_collection, next_collection
@@ -351,3 +352,26 @@ async def test_malformed_details_are_user_errors_with_their_field(own_council, i
                 "message": "There is no Direct Debit on this account to cancel",
             }
         ]
+
+
+async def test_a_pending_rent_instruction_is_shown_only_to_teams_that_see_rent(
+    own_council, issuer, residents, staff_token
+):
+    """An instruction still on its way (the office refusing new rows) is held to its office's rule: the
+    housing team sees it on the customer, the revenues team does not (as it does not see the tenancy)."""
+    customer = "query($id: ID!) { customer(id: $id) { directDebits { reference system status } } }"
+    async with running_app(own_council) as (_, client):
+        ((token, tenancy),) = await tenants(client, issuer, residents, 1)
+        customer_id = (await graphql(client, "{ me { id } }", token)).json()["data"]["me"]["id"]
+        await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, on=True)
+        try:
+            answer = (await post(client, SET_UP, token, {"input": bank(tenancy)}, "pending-1")).json()
+        finally:
+            await fail_inserts(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, on=False)
+        reference = answer["data"]["setUpDirectDebit"]["directDebit"]["reference"]
+        seen = {}
+        for role in (Role.HOUSING, Role.REVENUES):
+            found = (await graphql(client, customer, staff_token(role), {"id": customer_id})).json()
+            seen[role] = [(d["reference"], d["status"]) for d in found["data"]["customer"]["directDebits"]]
+        assert (reference, "PENDING") in seen[Role.HOUSING]
+        assert all(ref != reference for ref, _ in seen[Role.REVENUES]), seen[Role.REVENUES]

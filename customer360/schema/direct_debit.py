@@ -60,5 +60,7 @@ class DirectDebitInstruction:
 async def direct_debits_of(info: Info[Context, Any], customer_id: str) -> list[DirectDebitInstruction]:
     """The customer's instructions: each office's, and those kept but not there yet. Newest first."""
     kept = await info.context.loaders.submissions.load(customer_id)
-    shown = instructions_in_view(await direct_debits.held(info, customer_id), kept)
+    shown = direct_debits.may_see(
+        info, customer_id, instructions_in_view(await direct_debits.held(info, customer_id), kept)
+    )
     return [DirectDebitInstruction.from_record(instruction) for instruction in shown]
