@@ -215,7 +215,7 @@ async def cancel_direct_debit(
         standing = await _standing(writes, account, instructions_now)
         if isinstance(standing, Problem):
             return [standing]
-        if not standing and account.as_last_seen:
+        if not standing and account.as_last_seen and not await _cancelling(writes, account):
             return [OFFICE_DOWN_TO_CANCEL]  # an instruction the office holds cannot be named while it is down
         if not standing:
             return [
@@ -247,6 +247,12 @@ async def cancel_direct_debit(
     if isinstance(outcome, list):
         return outcome
     return outcome, cancelled[0]
+
+
+async def _cancelling(writes: WritePath, account: OwnedAccount) -> bool:
+    """A cancellation on the account is kept and on its way (a second is NO_DIRECT_DEBIT, as when live)."""
+    cancels = await writes.outbox.submissions_carrying(CANCEL, account_reference=account.reference)
+    return bool(kept_of_kind(cancels, CANCEL))
 
 
 async def _standing(
