@@ -221,7 +221,7 @@ async def test_rent_paid_by_card_while_down_is_taken_and_credited_once_when_the_
 async def test_rent_for_another_residents_tenancy_is_not_found_while_down(own_council, issuer, residents):
     async with running_app(own_council) as (_, client):
         (mine, theirs) = await tenants(client, issuer, residents, 2)
-    async with serving_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
+    async with serving_app(replace(own_council, demo_sources_down=HM_DOWN)) as (_, client):
         request = {
             "purpose": "RENT",
             "accountReference": theirs[1],
