@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 
 from customer360.domain.requests import DeliveryState
 from customer360.domain.systems import SourceSystem
@@ -235,3 +235,61 @@ async def test_rent_for_another_residents_tenancy_is_not_found_while_down(own_co
         await on_gateway(own_council, delete(tenancies_seen))
         never = (await graphql(client, MAKE, mine[0], {"input": request | {"accountReference": mine[1]}})).json()
         assert [e["code"] for e in never["data"]["makePayment"]["userErrors"]] == ["SOURCE_UNAVAILABLE"]
+
+
+async def test_an_instruction_the_office_holds_from_elsewhere_refuses_one_kept_while_down(
+    own_council, issuer, residents
+):
+    async with running_app(own_council) as (_, client):
+        ((token, tenancy),) = await tenants(client, issuer, residents, 1)
+    async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (_, client):
+        reference = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
+    # Meanwhile the rent office took a paper mandate: an instruction in force customer360 never saw.
+    await on_housing_management(
+        own_council,
+        insert(RENT_INSTRUCTIONS).values(
+            external_reference="PAPER-1",
+            account_reference=tenancy,
+            account_holder_name="A Resident",
+            sort_code="309430",
+            account_number="12345678",
+            payment_day=1,
+            status="ACTIVE",
+            set_up_on=date.today() - timedelta(days=1),
+            first_collection_on=date.today() + timedelta(days=14),
+        ),
+    )
+    async with running_app(own_council) as (app, client):
+        await _back(app)
+        (delivery,) = (await submission(app, reference)).deliveries
+        assert delivery.state is DeliveryState.FAILED, "not lodged twice: it would collect twice"
+        cases = await app.state.runtime.services.cases.cases(["housing"], open_only=True, first=10)
+        assert [case.reference for case in cases] == [reference]
+        shown = [d["status"] for d in (await me(client, token))["directDebits"] if d["reference"] == reference]
+        assert shown == ["REJECTED"]
+    assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, tenancy) == 1
+
+
+async def test_one_lodged_through_us_stands_while_down_and_can_be_cancelled(own_council, issuer, residents):
+    async with running_app(own_council) as (_, client):
+        ((token, tenancy),) = await tenants(client, issuer, residents, 1)
+        lodged = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]
+        assert lodged["status"] == "ACTIVE"
+    async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (_, client):
+        again = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy, paymentDay=3)}))
+        assert [e["code"] for e in again["userErrors"]] == ["ALREADY_SET_UP"]
+        cancel = {"input": {"accountReference": tenancy}}
+        cancelled = _answer(await graphql(client, CANCEL, token, cancel), "cancelDirectDebit")
+        assert cancelled["directDebit"] == {
+            "reference": lodged["reference"],
+            "accountReference": tenancy,
+            "status": "CANCELLED",
+        }
+    async with running_app(own_council) as (app, client):
+        await _back(app)
+        shown = [(d["reference"], d["status"]) for d in ours(await me(client, token))]
+        held = next(t for t in (await me(client, token))["tenancies"] if t["reference"] == tenancy)
+    assert shown == [(lodged["reference"], "CANCELLED")]
+    assert {"reference": lodged["reference"], "status": "CANCELLED", "paymentDay": 28} in held["rentAccount"][
+        "directDebits"
+    ]
