@@ -1,7 +1,9 @@
 """Pay by Direct Debit in real Chromium, with JavaScript off and on: from the Council Tax page's link,
 a refusal shown beside its fields, check your answers with the bank details masked, the confirmation
-with its reference, and the Direct Debit Guarantee on each page; the Council Tax page then shows it.
-With JavaScript on, axe-core runs on every page at 320 px and 1280 px."""
+with its reference, and the Direct Debit Guarantee on each page; the Council Tax page then shows it, and
+it is cancelled from there (a confirm page saying what happens next, a confirmation with its reference).
+With JavaScript on, axe-core runs on every page at 320 px and 1280 px. Rent, from Your home without
+JavaScript: set up, shown masked on Your home, and cancelled from there."""
 
 from __future__ import annotations
 
@@ -78,7 +80,8 @@ async def test_pay_by_direct_debit_in_chromium(
         await page.get_by_role("button", name="Set up Direct Debit").click()
         panel = page.locator(".govuk-panel")
         await panel.wait_for()
-        assert REFERENCE.search(await panel.inner_text()), "the panel shows the reference"
+        made = REFERENCE.search(await panel.inner_text())
+        assert made, "the panel shows the reference"
         assert GUARANTEE in await page.locator("main").inner_text()
         await audit.check("confirmation")
 
@@ -87,6 +90,22 @@ async def test_pay_by_direct_debit_in_chromium(
         assert "Direct Debit active: sort code ••-••-30, account ••••6819, collected on day 15 of each month" in listed
         assert await page.get_by_role("link", name=f"Pay account {account['reference']} by Direct Debit").count() == 0
         await audit.check("council-tax")
+
+        # Cancelled from the Council Tax page: a confirm page with what happens next, then the reference.
+        await page.get_by_role("link", name=f"Cancel this Direct Debit for account {account['reference']}").click()
+        await page.get_by_role("heading", level=1, name="Cancel this Direct Debit").wait_for()
+        shown = await page.locator("main").inner_text()
+        assert "••-••-30" in shown and "••••6819" in shown and "31926819" not in shown
+        assert "Your instalments stay on the dates they are now" in shown and made.group(0) in shown
+        await audit.check("cancel")
+        await page.get_by_role("button", name="Cancel Direct Debit").click()
+        await panel.wait_for()
+        assert "Direct Debit cancelled" in await panel.inner_text() and made.group(0) in await panel.inner_text()
+        await audit.check("cancelled")
+        await page.goto(f"{base_url}/council-tax")
+        listed = await page.locator("main").inner_text()
+        assert "Direct Debit cancelled: sort code ••-••-30" in listed
+        assert await page.get_by_role("link", name=f"Pay account {account['reference']} by Direct Debit").count() == 1
         await context.close()
     audit.assert_clean()
 
@@ -108,5 +127,17 @@ async def test_rent_by_direct_debit_from_your_home_without_javascript(
         await page.get_by_label("Day of the month to pay on").fill("3")
         await page.get_by_role("button", name="Continue").click()
         await page.get_by_role("button", name="Set up Direct Debit").click()
-        assert REFERENCE.search(await page.locator(".govuk-panel").inner_text())
+        made = REFERENCE.search(await page.locator(".govuk-panel").inner_text())
+        assert made
+
+        # Your home shows it, masked, and cancels it: rent is then due each Monday again.
+        await page.goto(f"{base_url}/your-home")
+        assert "sort code ••-••-30, account ••••6819, collected on day 3 of each month" in await page.inner_text("main")
+        await page.get_by_role("link", name=f"Cancel this Direct Debit for tenancy {tenancy}").click()
+        assert "Your rent will be due each Monday again" in await page.inner_text("main")
+        await page.get_by_role("button", name="Cancel Direct Debit").click()
+        panel = await page.locator(".govuk-panel").inner_text()
+        assert "Direct Debit cancelled" in panel and made.group(0) in panel
+        await page.get_by_role("link", name="Your home").click()
+        assert "Direct Debit cancelled: sort code ••-••-30" in await page.inner_text("main")
         await context.close()

@@ -19,6 +19,7 @@ from tests.browser import axe_violations, chromium
 from tests.portal_support import REFERENCE
 from tests.support import graphql, serving_app
 from tests.tenancy_support import add_a_repair_about_to_miss, tenant_and_not
+from tests.test_direct_debit import SET_UP, bank, post
 from tests.test_portal_browser import Audit, sign_in
 from tests.test_portal_browser_journeys import NoAudit, panel_reference
 from tests.test_staff_dashboard_browser import (
@@ -152,6 +153,14 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         mutation = "mutation($input: ReportRepairInput!) { reportRepair(input: $input) { repair { reference } } }"
         made = await graphql(client, mutation, issuer.resident_token(tenant["email"]), {"input": report})
         reference = made.json()["data"]["reportRepair"]["repair"]["reference"]
+        resident = issuer.resident_token(tenant["email"])
+        rent_input = {"input": bank(tenancy["reference"], paymentDay=3)}
+        rent = (await post(client, SET_UP, resident, rent_input, "rent")).json()
+        paying_rent = rent["data"]["setUpDirectDebit"]["directDebit"]["reference"]
+        held = (await graphql(client, "{ me { councilTaxAccounts { reference liableTo } } }", resident)).json()
+        accounts = [a for a in held["data"]["me"]["councilTaxAccounts"] if a["liableTo"] is None]
+        council_tax = (await post(client, SET_UP, resident, {"input": bank(accounts[0]["reference"])}, "ct")).json()
+        paying_council_tax = council_tax["data"]["setUpDirectDebit"]["directDebit"]["reference"]
     flagged = await add_a_repair_about_to_miss(own_council, tenancy["reference"])
     async with dashboard_on_a_port(own_council) as base_url, chromium_page(bypass_csp=True) as page:
         await page.goto(f"{base_url}/staff")
@@ -169,6 +178,13 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         assert (arrears["formatted"] if arrears["pence"] > 0 else "None") in row
         repairs = await page.get_by_role("table", name="Open repairs").inner_text()
         assert reference in repairs and "Investigate" in repairs and "Awaab\u2019s Law" in repairs
+        # The rent Direct Debit in the Council home section, the Council Tax one in its own: each masked.
+        debits = await rows_of(page.get_by_role("table", name="Direct Debits on rent accounts"))
+        assert debits[paying_rent][:4] == [tenancy["reference"], "••-••-30", "••••6819", "3"]
+        assert debits[paying_rent][4] in ("Pending", "Active")
+        on_council_tax = await rows_of(page.get_by_role("table", name="Direct Debits on Council Tax accounts"))
+        assert list(on_council_tax[paying_council_tax][:2]) == [accounts[0]["reference"], "••-••-30"]
+        assert paying_rent not in on_council_tax and paying_council_tax not in debits
         rows = await rows_of(page.get_by_role("table", name="Open repairs"))
         assert rows[flagged][-1] == "About to miss a deadline"
         assert rows[reference][-1] == "\N{EN DASH}", "a repair reported now is not flagged"
@@ -185,4 +201,8 @@ async def test_staff_see_the_tenancy_arrears_and_open_repairs(
         await page.get_by_role("button", name=tenant["name"]).first.click()
         await expect_text(page.locator("#customer-status"), "Record loaded")
         await expect_text(page.locator("#customer-view"), "Council tenancy: not shown to your role.")
-        assert tenancy["reference"] not in await page.locator("#customer-view").inner_text()
+        shown = await page.locator("#customer-view").inner_text()
+        assert tenancy["reference"] not in shown and "Direct Debits on rent accounts" not in shown
+        debits = await rows_of(page.get_by_role("table", name="Direct Debits on Council Tax accounts"))
+        assert debits[paying_council_tax][:4] == [accounts[0]["reference"], "••-••-30", "••••6819", "28"]
+        assert paying_rent not in debits, "a rent account's Direct Debit is not the revenues team's"

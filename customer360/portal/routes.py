@@ -10,6 +10,7 @@ from customer360.http.static_assets import CachedAssets
 from customer360.portal import (
     access,
     account,
+    cancel_direct_debit,
     complaints,
     contact,
     direct_debit,
@@ -67,6 +68,7 @@ def portal_routes(settings: Settings) -> list[BaseRoute]:
         (report.START + "/{code}", report.question, "GET"),
         (report.START + "/{code}", report.answer, "POST"),
         *direct_debit.ROUTES,
+        *cancel_direct_debit.ROUTES,
         *end_discount.ROUTES,
         *escalation.ROUTES,
         *housing.ROUTES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,10 +34,12 @@ async def benefit_claims(info: Info[Context, Any], customer_id: str) -> list[Ben
 async def housing_applications(info: Info[Context, Any], customer_id: str) -> list[Tracked[HousingApplicationRecord]]:
     """HOUSING's applications plus any still on their way to it, each by the reference the resident was given."""
     loaders = info.context.loaders
-    in_housing = await gather_from(
-        info, customer_id, SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT).load_many
+    # Our own record and HOUSING's at once: neither waits for the other.
+    in_housing, ours = await asyncio.gather(
+        gather_from(info, customer_id, SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT).load_many),
+        loaders.submissions.load(customer_id),
     )
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.HOUSING_APPLICATION]
+    submitted = [s for s in ours if s.kind == SubmissionKind.HOUSING_APPLICATION]
     return track(
         in_housing,
         submitted,
@@ -65,8 +68,11 @@ async def complaints(
 ) -> Page[Tracked[ComplaintRecord]]:
     """The CRM's complaints plus any still on their way to it (the CRM may be down)."""
     loaders = info.context.loaders
-    in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT).load_many)
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind == SubmissionKind.COMPLAINT]
+    in_crm, ours = await asyncio.gather(
+        gather_from(info, customer_id, SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT).load_many),
+        loaders.submissions.load(customer_id),
+    )
+    submitted = [s for s in ours if s.kind == SubmissionKind.COMPLAINT]
     return paginate(
         tracked_complaints(in_crm, submitted),
         lambda t: (t.record.received_at.isoformat(), t.reference),

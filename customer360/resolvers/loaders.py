@@ -108,9 +108,19 @@ class Loaders:
             found = await directory.owners_of(pairs)
             return {f"{system.value}:{record_id}": owner for (system, record_id), owner in found.items()}
 
+        links: _BatchLoader[list[RecordLink]] = _BatchLoader(directory.links_by_customer, list)
+
+        async def customers(keys: list[str]) -> Mapping[str, GoldenRecord]:
+            # Each customer's links come in the same round trip and are kept for the fields that ask,
+            # so every back-office call of theirs can start as soon as the golden record is read.
+            found = await directory.customers_with_links(keys)
+            for customer_id, (_, linked) in found.items():
+                links.prime(customer_id, linked)
+            return {customer_id: golden for customer_id, (golden, _) in found.items()}
+
         return cls(
-            customers=_BatchLoader(directory.customers_by_id, _none),
-            links=_BatchLoader(directory.links_by_customer, list),
+            customers=_BatchLoader(customers, _none),
+            links=links,
             owners=_BatchLoader(owners, _none),
             submissions=_BatchLoader(submissions.submissions_by_customer, list),
             postings=_BatchLoader(postings, _none),

@@ -82,13 +82,21 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
     def from_(system: SourceSystem, loader: Any) -> Awaitable[list[Any]]:
         return gather_from(info, customer_id, system, loader.load_many)
 
-    street, cases, complaints, accounts, applications, payments = await asyncio.gather(
+    async def our_postings() -> None:
+        # The postings of what the resident paid through us, read while the back offices answer (kept by
+        # the loader, so the lookup below costs no second round trip).
+        await loaders.postings.load_many([made.reference for made in await loaders.payments_made.load(customer_id)])
+
+    back_offices = asyncio.gather(
         from_(SourceSystem.STREET_SCENE, loaders.of(REQUESTS_BY_REPORTER)),
         from_(SourceSystem.CRM, loaders.of(CASES_BY_CONTACT)),
         from_(SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT)),
         from_(SourceSystem.REVENUES, loaders.of(ACCOUNTS_BY_PARTY)),
         from_(SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT)),
         resident_payments(info, customer_id),
+    )
+    (street, cases, complaints, accounts, applications, payments), ours, _ = await asyncio.gather(
+        back_offices, loaders.submissions.load(customer_id), our_postings()
     )
     made_here = [p.external_reference for p in payments if p.external_reference]
     postings = dict(zip(made_here, await loaders.postings.load_many(made_here), strict=True))
@@ -100,7 +108,7 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
         *map(housing_request, applications),
         *(payment_request(p, postings.get(p.external_reference or "")) for p in payments),
     ]
-    submitted = [s for s in await loaders.submissions.load(customer_id) if s.kind in IN_MY_REQUESTS]
+    submitted = [s for s in ours if s.kind in IN_MY_REQUESTS]
     in_back_offices.extend(await _street_reports_by_id(info, street, submitted))
     shown = [
         with_our_part(tracked)

@@ -18,14 +18,19 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    cast,
     delete,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Subquery
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -491,53 +496,112 @@ async def _account_taken(conn: AsyncConnection, reference: str) -> CouncilTaxAcc
     return found[0] if found else None
 
 
+def _lines_of(where: Any) -> Subquery:
+    """Every instalment, transaction and discount of the accounts `where` picks, as rows of one shape
+    (`line_kind` says which), so an account and all it holds come back in one statement."""
+
+    def none(kind: Any) -> Any:
+        return cast(null(), kind)  # typed, so every database can match the three selects column by column
+
+    picked = select(accounts.c.reference).where(where).correlate(None).scalar_subquery()
+    return union_all(
+        select(
+            literal(_INSTALMENT).label("line_kind"),
+            instalments.c.account_reference.label("line_account"),
+            instalments.c.due_date.label("line_on"),
+            instalments.c.amount_pence.label("line_amount"),
+            none(Integer).label("line_seq"),
+            none(String).label("line_code"),
+            none(String).label("line_text"),
+            none(String).label("line_status"),
+            none(Date).label("line_ends_on"),
+            none(String).label("line_review_reason"),
+            none(String).label("line_external_reference"),
+        ).where(instalments.c.account_reference.in_(picked)),
+        select(
+            literal(_TRANSACTION),
+            transactions.c.account_reference,
+            transactions.c.posted_on,
+            transactions.c.amount_pence,
+            transactions.c.id,
+            transactions.c.kind,
+            transactions.c.description,
+            none(String),
+            none(Date),
+            none(String),
+            none(String),
+        ).where(transactions.c.account_reference.in_(picked)),
+        select(
+            literal(_DISCOUNT),
+            discounts.c.account_reference,
+            discounts.c.starts_on,
+            discounts.c.percent,
+            none(Integer),
+            discounts.c.discount_id,
+            discounts.c.kind,
+            discounts.c.status,
+            discounts.c.ends_on,
+            discounts.c.review_reason,
+            discounts.c.external_reference,
+        ).where(discounts.c.account_reference.in_(picked)),
+    ).subquery("lines")
+
+
+_INSTALMENT, _TRANSACTION, _DISCOUNT = "I", "T", "D"
+
+
 async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAccountRecord]:
+    """The accounts `where` picks, with their schedules, postings and discounts: one round trip."""
+    lines = _lines_of(where)
     query = (
-        select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"))
-        .join(properties, properties.c.property_id == accounts.c.property_id)
-        .join(band_d_charges, band_d_charges.c.financial_year == accounts.c.financial_year)
+        select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"), lines)
+        .select_from(
+            accounts.join(properties, properties.c.property_id == accounts.c.property_id)
+            .join(band_d_charges, band_d_charges.c.financial_year == accounts.c.financial_year)
+            .outerjoin(lines, lines.c.line_account == accounts.c.reference)
+        )
         .where(where)
-        .order_by(accounts.c.liable_from.desc())
+        .order_by(
+            accounts.c.liable_from.desc(),
+            accounts.c.reference,
+            lines.c.line_kind,
+            lines.c.line_on,
+            lines.c.line_seq,
+            lines.c.line_code,
+        )
     )
-    account_rows = (await conn.execute(query)).all()
-    refs = [row.reference for row in account_rows]
-    if not refs:
+    rows = (await conn.execute(query)).all()
+    account_rows = list({row.reference: row for row in rows}.values())  # in the order they came
+    if not account_rows:
         return []
-    schedule_rows = (
-        await conn.execute(
-            select(instalments).where(instalments.c.account_reference.in_(refs)).order_by(instalments.c.due_date)
-        )
-    ).all()
-    transaction_rows = (
-        await conn.execute(
-            select(transactions)
-            .where(transactions.c.account_reference.in_(refs))
-            .order_by(transactions.c.posted_on, transactions.c.id)
-        )
-    ).all()
-    discount_rows = (await conn.execute(select(discounts).where(discounts.c.account_reference.in_(refs)))).all()
-    instructions = await direct_debits_sql.instructions_on(conn, direct_debits, SourceSystem.REVENUES, refs)
+    schedule_rows = [row for row in rows if row.line_kind == _INSTALMENT]
+    transaction_rows = [row for row in rows if row.line_kind == _TRANSACTION]
+    discount_rows = [row for row in rows if row.line_kind == _DISCOUNT]
+    # Direct Debit instructions are read as HOUSING_MANAGEMENT reads its own (a shared helper): a second statement.
+    instructions = await direct_debits_sql.instructions_on(
+        conn, direct_debits, SourceSystem.REVENUES, [row.reference for row in account_rows]
+    )
     schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
     for row in schedule_rows:
-        schedules[row.account_reference].append(ScheduledInstalment(row.due_date, row.amount_pence))
+        schedules[row.reference].append(ScheduledInstalment(row.line_on, row.line_amount))
     postings: dict[str, list[Transaction]] = defaultdict(list)
     for row in transaction_rows:
-        postings[row.account_reference].append(
-            Transaction(row.posted_on, StatementLineKind(row.kind), row.description, row.amount_pence)
+        postings[row.reference].append(
+            Transaction(row.line_on, StatementLineKind(row.line_code), row.line_text, row.line_amount)
         )
     account_discounts: dict[str, list[DiscountRecord]] = defaultdict(list)
     for row in discount_rows:
-        account_discounts[row.account_reference].append(
+        account_discounts[row.reference].append(
             DiscountRecord(
-                discount_id=row.discount_id,
-                account_reference=row.account_reference,
-                kind=DiscountKind(row.kind),
-                status=DiscountStatus(row.status),
-                percent=row.percent,
-                starts_on=row.starts_on,
-                ends_on=row.ends_on,
-                review_reason=row.review_reason,
-                external_reference=row.external_reference,
+                discount_id=row.line_code,
+                account_reference=row.reference,
+                kind=DiscountKind(row.line_text),
+                status=DiscountStatus(row.line_status),
+                percent=row.line_amount,
+                starts_on=row.line_on,
+                ends_on=row.line_ends_on,
+                review_reason=row.line_review_reason,
+                external_reference=row.line_external_reference,
             )
         )
     return [

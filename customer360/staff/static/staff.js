@@ -241,6 +241,7 @@
         nextInstalment { dueDate amount { formatted } status }
       }
       discounts { kind status percent startsOn endsOn accountReference }
+      directDebits { reference accountReference sortCode accountNumber paymentDay status reason }
       tenancies {
         reference address startDate endDate tenureType
         rentAccount { balance { pence formatted } arrears { pence formatted } nextDue weeklyRent { total { formatted } } }
@@ -299,10 +300,11 @@
           a.annualCharge.formatted, a.balance.formatted,
           a.nextInstalment ? `${a.nextInstalment.amount.formatted} on ${date(a.nextInstalment.dueDate)} (${words(a.nextInstalment.status)})` : "–"]),
         [3, 4]),
+      directDebitView("Direct Debits on Council Tax accounts", c.directDebits, c.councilTaxAccounts.map((a) => a.reference)),
       table("Discounts", ["Kind", "Account", "Status", "Percent", "From", "To"],
         c.discounts.map((d) => [words(d.kind), d.accountReference, words(d.status), `${d.percent}%`, date(d.startsOn), date(d.endsOn)]),
         [3]),
-      ...tenancyView(c.tenancies, c.tenanciesForbidden),
+      ...tenancyView(c.tenancies, c.tenanciesForbidden, c.directDebits),
       el("h2", {}, "Requests"),
       requestsView(edges(c.requests)),
       el("h2", {}, "Complaints"),
@@ -325,7 +327,7 @@
 
   // A council tenant's home: the tenancy, the rent account's arrears, and open repairs with their deadlines,
   // those about to be missed (or missed) flagged first in words, not colour alone.
-  function tenancyView(tenancies, forbidden) {
+  function tenancyView(tenancies, forbidden, directDebits) {
     if (forbidden) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: not shown to your role.")];
     const held = (tenancies || []).filter((t) => !t.endDate);
     if (!held.length) return [el("h2", {}, "Council home"), el("p", { class: "empty" }, "Council tenancy: none.")];
@@ -340,10 +342,20 @@
           t.rentAccount.weeklyRent ? t.rentAccount.weeklyRent.total.formatted : "–",
           t.rentAccount.arrears.pence > 0 ? t.rentAccount.arrears.formatted : "None", date(t.rentAccount.nextDue)]),
         [4, 5]),
+      directDebitView("Direct Debits on rent accounts", directDebits, held.map((t) => t.reference)),
       table("Open repairs", ["Reference", "Repair", "Priority", "Progress", "Deadlines", "Flag"],
         open.map((r) => [r.reference, `${words(r.category)}: ${r.room}`, words(r.priority), words(r.status),
           r.deadlines.map(due).join("; "), flag(r)])),
     ];
+  }
+
+  // The instructions on the accounts shown (only those the role may see: a rent account's are not the
+  // revenues team's), bank details masked as the API gives them.
+  function directDebitView(caption, directDebits, accounts) {
+    const shown = (directDebits || []).filter((d) => accounts.includes(d.accountReference));
+    return table(caption, ["Reference", "Account", "Sort code", "Account number", "Day", "Status"],
+      shown.map((d) => [d.reference, d.accountReference, d.sortCode, d.accountNumber, String(d.paymentDay),
+        d.reason ? `${words(d.status)} (${d.reason})` : words(d.status)]), [4]);
   }
 
   function requestsView(requests) {
