@@ -36,8 +36,10 @@ from customer360.domain.direct_debit import (
     setup_problems,
 )
 from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.requests import DeliveryState
 from customer360.domain.submissions import NOT_REFUSED, Submission, SubmissionKind, kept_of_kind
 from customer360.domain.systems import SourceSystem
+from customer360.sources.errors import SourceRejected
 from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT
 from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY, REVENUES
 from customer360.store.outbox import NewDelivery, OutboxItem
@@ -53,6 +55,14 @@ OPERATIONS = {
 }
 ACCOUNT_NAMES = {SourceSystem.REVENUES: "Council Tax account", SourceSystem.HOUSING_MANAGEMENT: "rent account"}
 SIGN_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to pay by Direct Debit")
+OFFICE_DOWN_TO_CANCEL = Problem(
+    ("input", "accountReference"),
+    CommonCode.SOURCE_UNAVAILABLE,
+    "We cannot reach rent records right now to find your Direct Debit; nothing was changed, please try again shortly",
+)
+REFUSED_BY_THE_OFFICE = "Not taken on by the office that owns the account: our team will be in touch"
+# On a set-up kept while its office was down: the office's own instructions are read again on delivery.
+CHECK_ON_DELIVERY = "check_on_delivery"
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,13 @@ async def set_up_direct_debit(
             customer_id=customer_id,
             payload=kept,
             service_code="DIRECT_DEBIT",
-            deliveries=[NewDelivery(account.system, OPERATIONS[(account.system, SET_UP)], kept | _full(bank))],
+            deliveries=[
+                NewDelivery(
+                    account.system,
+                    OPERATIONS[(account.system, SET_UP)],
+                    kept | _full(bank) | ({CHECK_ON_DELIVERY: True} if account.as_last_seen else {}),
+                )
+            ],
         )
 
     return await check_then_keep(writes, account_lock(account.reference), check_and_keep)
@@ -199,6 +215,8 @@ async def cancel_direct_debit(
         standing = await _standing(writes, account, instructions_now)
         if isinstance(standing, Problem):
             return [standing]
+        if not standing and account.as_last_seen and not await _cancelling(writes, account):
+            return [OFFICE_DOWN_TO_CANCEL]  # an instruction the office holds cannot be named while it is down
         if not standing:
             return [
                 Problem(
@@ -231,19 +249,28 @@ async def cancel_direct_debit(
     return outcome, cancelled[0]
 
 
+async def _cancelling(writes: WritePath, account: OwnedAccount) -> bool:
+    """A cancellation on the account is kept and on its way (a second is NO_DIRECT_DEBIT, as when live)."""
+    cancels = await writes.outbox.submissions_carrying(CANCEL, account_reference=account.reference)
+    return bool(kept_of_kind(cancels, CANCEL))
+
+
 async def _standing(
     writes: WritePath, account: OwnedAccount, instructions_now: InstructionsNow
 ) -> list[DirectDebitRecord] | Problem:
     """Instructions that stand on the account or soon will: kept and on their way, or active in the
-    office; less those a kept cancellation ends. Our rows first, the office second (check_then_write)."""
+    office; less those a kept cancellation ends. Our rows first, the office second (check_then_write).
+    Its office down (`as_last_seen`): only ours, and the office checks its own again on delivery."""
     set_ups = await writes.outbox.submissions_carrying(SET_UP, account_reference=account.reference)
     cancels = await writes.outbox.submissions_carrying(CANCEL, account_reference=account.reference)
-    held = await instructions_now()
+    held = () if account.as_last_seen else await instructions_now()
     if isinstance(held, Problem):
         return held
     ended = {c.payload["instruction_reference"] for c in kept_of_kind(cancels, CANCEL, states=NOT_REFUSED)}
     in_office = {i.reference for i in held}
-    on_the_way = [instruction_as_kept(s) for s in kept_of_kind(set_ups, SET_UP) if s.reference not in in_office]
+    # While the office is down, those it was given through us stand too (it cancels only an ACTIVE one).
+    ours = kept_of_kind(set_ups, SET_UP, states=NOT_REFUSED) if account.as_last_seen else kept_of_kind(set_ups, SET_UP)
+    on_the_way = [instruction_as_kept(s) for s in ours if s.reference not in in_office]
     return [i for i in [*on_the_way, *not_ended(held)] if i.reference not in ended]
 
 
@@ -254,12 +281,16 @@ def instruction_as_kept(submission: Submission) -> DirectDebitRecord:
 
 def instructions_in_view(held: Sequence[DirectDebitRecord], kept: Sequence[Submission]) -> list[DirectDebitRecord]:
     """The instructions a resident sees: each office's, and those kept but not there yet (PENDING, or
-    CANCELLED when a cancellation is on its way too). Newest first."""
+    CANCELLED when a cancellation is on its way too, or REJECTED when its office refused it). Newest first."""
     in_office = {i.reference for i in held}
     ended = {s.payload["instruction_reference"] for s in kept if s.kind == CANCEL}
     pending = [
         instruction_as_kept(s)
         for s in kept_of_kind(list(kept), SET_UP, states=NOT_REFUSED)
+        if s.reference not in in_office
+    ] + [
+        replace(instruction_as_kept(s), status=DirectDebitStatus.REJECTED, reason=REFUSED_BY_THE_OFFICE)
+        for s in kept_of_kind(list(kept), SET_UP, states=frozenset({DeliveryState.FAILED}))
         if s.reference not in in_office
     ]
     shown = [
@@ -281,6 +312,8 @@ async def _deliver_set_up(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         set_up_on=kept.set_up_on,
         first_collection_on=kept.first_collection_on,
     )
+    if item.payload.get(CHECK_ON_DELIVERY):
+        await _still_the_tenants_and_free(tools, item, kept.account_reference)
     if kept.system is SourceSystem.REVENUES:
         reference = await tools.sources.of(REVENUES).set_up_direct_debit(instruction)
     else:
@@ -291,6 +324,21 @@ async def _deliver_set_up(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         invalidate=await _made_stale(tools, item, kept.system, kept.account_reference),
         payload_after=kept.as_payload(),
     )
+
+
+async def _still_the_tenants_and_free(tools: DeliveryTools, item: OutboxItem, tenancy_ref: str) -> None:
+    """A set-up kept while HOUSING_MANAGEMENT was down took the tenancy as it last showed it: now it is
+    back, the tenancy must still be the resident's and without an instruction in force, or it is refused
+    (a case for the housing team; the resident sees it REJECTED), never lodged twice nor lost."""
+    tenant_id = await tools.record_in(item.customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    held = (await tools.sources.of(HOUSING_MANAGEMENT).tenancies_by_tenant([tenant_id] if tenant_id else [])).get(
+        tenant_id or "", []
+    )
+    tenancy = next((t for t in held if t.tenancy_ref == tenancy_ref and t.ends_on is None), None)
+    if tenancy is None:
+        raise SourceRejected(SourceSystem.HOUSING_MANAGEMENT, "not the resident's tenancy now", code="NO_ACCOUNT")
+    if any(i.reference != item.reference for i in not_ended(tenancy.direct_debits)):
+        raise SourceRejected(SourceSystem.HOUSING_MANAGEMENT, "an instruction stands already", code="ALREADY_SET_UP")
 
 
 async def _deliver_cancel(tools: DeliveryTools, item: OutboxItem) -> Delivered:

@@ -110,6 +110,8 @@ class OwnedAccount:
     system: SourceSystem
     reference: str
     instructions: tuple[DirectDebitRecord, ...]  # as the office held them when the request came in
+    # The office is down and owns it as it last showed: its instructions are unknown until it is back.
+    as_last_seen: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,12 @@ async def owned_account(info: Info[Context, Any], reference: str) -> OwnedAccoun
     if not isinstance(tenancy, Problem):
         return OwnedAccount(SourceSystem.HOUSING_MANAGEMENT, tenancy.tenancy_ref, tenancy.direct_debits)
     if tenancy.code is CommonCode.SOURCE_UNAVAILABLE:
-        return tenancy
+        # HOUSING_MANAGEMENT down: the tenancy as it last showed it (the instruction is kept, and checked
+        # again on delivery). Council Tax has no such record, so REVENUES down still refuses.
+        seen = await tenancies.own_tenancy_as_last_seen(info, wanted)
+        if isinstance(seen, Problem):
+            return seen if seen.code is CommonCode.SOURCE_UNAVAILABLE else REVENUES_DOWN if revenues_down else NOT_YOURS
+        return OwnedAccount(SourceSystem.HOUSING_MANAGEMENT, seen.tenancy_ref, (), as_last_seen=True)
     return REVENUES_DOWN if revenues_down else NOT_YOURS
 
 

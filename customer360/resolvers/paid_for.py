@@ -8,11 +8,12 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.domain.payments import PayableService, PaymentPurpose, fee_of
-from customer360.domain.problems import Problem
+from customer360.domain.problems import CommonCode, Problem
+from customer360.domain.tenancies import CouncilTenancyRecord, TenancyHeld
 from customer360.resolvers.context import Context
 from customer360.resolvers.own_account import own_account
 from customer360.resolvers.services import catalogue
-from customer360.resolvers.tenancies import own_tenancy
+from customer360.resolvers.tenancies import own_tenancy, own_tenancy_as_last_seen
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,10 @@ async def what_is_paid_for(
             return account
         return PaidFor(f"Council Tax, account {account.reference}", None)
     if purpose is PaymentPurpose.RENT and account_reference:
-        tenancy = await own_tenancy(info, account_reference)
+        tenancy: CouncilTenancyRecord | TenancyHeld | Problem = await own_tenancy(info, account_reference)
+        if isinstance(tenancy, Problem) and tenancy.code is CommonCode.SOURCE_UNAVAILABLE:
+            # HOUSING_MANAGEMENT down: the tenancy as it last showed it; the posting waits in the outbox.
+            tenancy = await own_tenancy_as_last_seen(info, account_reference)
         if isinstance(tenancy, Problem):
             return tenancy
         return PaidFor(f"Rent, tenancy {tenancy.tenancy_ref}", None)

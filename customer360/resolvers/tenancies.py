@@ -144,3 +144,18 @@ async def own_tenancy(info: Info[Context, Any], reference: str) -> CouncilTenanc
         return Problem(("input", "accountReference"), held.code, held.message)
     wanted = reference.strip().upper()
     return next((t for t in held if t.tenancy_ref == wanted and t.ends_on is None), TENANCY_NOT_YOURS)
+
+
+async def own_tenancy_as_last_seen(info: Info[Context, Any], reference: str) -> TenancyHeld | Problem:
+    """The resident's own tenancy while HOUSING_MANAGEMENT is down (the caller has just failed to ask it),
+    as it last showed it for the resident's linked records (as `tenancies_for_a_repair`): a write on it
+    is kept, and checked again on delivery. Never seen (or too long ago): HOUSING_MANAGEMENT_DOWN."""
+    customer_id = info.context.principal.customer_id
+    if customer_id is None:
+        return TENANCY_NOT_YOURS
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    held = await info.context.services.tenancies_seen.last_seen(tenant_ids)
+    if held is None:
+        return Problem(("input", "accountReference"), HOUSING_MANAGEMENT_DOWN.code, HOUSING_MANAGEMENT_DOWN.message)
+    wanted = reference.strip().upper()
+    return next((t for t in held if t.tenancy_ref == wanted and t.ends_on is None), TENANCY_NOT_YOURS)
