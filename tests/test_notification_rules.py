@@ -115,6 +115,25 @@ def test_which_changes_are_worth_a_message(status, is_reply, kind):
     assert kind_of_change(status, is_reply) is kind
 
 
+@pytest.mark.parametrize(
+    ("previous", "status", "is_reply", "kind"),
+    [
+        (None, RequestStatus.RESOLVED, False, MessageKind.CLOSED),  # nothing known before: told
+        (RequestStatus.SUBMITTED, RequestStatus.IN_PROGRESS, False, MessageKind.STATUS_CHANGED),
+        (RequestStatus.IN_PROGRESS, RequestStatus.IN_PROGRESS, False, None),  # a second note: history only
+        (RequestStatus.IN_PROGRESS, RequestStatus.RESOLVED, False, MessageKind.CLOSED),
+        # Open311's `closed` twice (RESOLVED, then CLOSED by the officer) reads RESOLVED twice: told once.
+        (RequestStatus.RESOLVED, RequestStatus.RESOLVED, False, None),
+        (RequestStatus.RESOLVED, RequestStatus.CLOSED, False, MessageKind.CLOSED),  # housed, then closed
+        (RequestStatus.REJECTED, RequestStatus.REJECTED, False, None),
+        (RequestStatus.RESOLVED, RequestStatus.RESOLVED, True, MessageKind.REPLY_SENT),  # a reply is news
+        (RequestStatus.RESOLVED, None, False, None),
+    ],
+)
+def test_a_change_that_leaves_the_status_as_it_was_is_no_news(previous, status, is_reply, kind):
+    assert kind_of_change(status, is_reply, previous) is kind
+
+
 def test_event_keys_fit_the_outbox_and_tell_changes_apart():
     first = event_key(MessageKind.STATUS_CHANGED, "SS-1:2026-12-06T09:00:00+00:00:open")
     again = event_key(MessageKind.STATUS_CHANGED, "SS-1:2026-12-06T09:00:00+00:00:open")

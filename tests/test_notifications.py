@@ -73,6 +73,33 @@ async def test_a_report_progressed_in_its_back_office_is_shown_and_told_once_per
     assert all(reference in message["body"] and f"/my-requests/{reference}" in message["body"] for message in sent)
 
 
+async def test_a_street_report_resolved_then_closed_is_told_resolved_once(own_council, issuer, residents):
+    # Open311 keeps `closed` for both, read as RESOLVED twice: the second is a note in the history, no
+    # second "resolved" e-mail and no second request for a rating, however often the feed is read.
+    token = issuer.resident_token(residents[8]["email"])
+    async with serving_app(own_council) as (app, client):
+        runtime = app.state.runtime
+        await runtime.changes.run_once()
+        notify_url = runtime.messenger.notify.base_url
+        reference = await report(client, token)
+        await progress(own_council, reference, RequestStatus.RESOLVED, "Litter cleared")
+        await runtime.changes.run_once()
+        await progress(own_council, reference, RequestStatus.CLOSED, "Closed")
+        await asyncio.gather(runtime.changes.run_once(), runtime.changes.run_once())
+        await runtime.changes.run_once()
+        await runtime.services.writes.deliverer.run_due()
+        mine = (await graphql(client, MY_REQUESTS, token)).json()["data"]["me"]["requests"]["edges"]
+        listed = next(e["node"] for e in mine if e["node"]["reference"] == reference)
+        sent = await asyncio.to_thread(sent_for, own_council, notify_url, reference)
+    assert [h["description"] for h in listed["history"]][-2:] == ["Litter cleared", "Closed"]
+    assert sorted(message["subject"] for message in sent) == [
+        "Litter: we have received your request",
+        "Litter: your request is resolved",
+    ]
+    (resolved,) = [message for message in sent if "resolved" in message["subject"]]
+    assert "Tell us how we did" in resolved["body"]
+
+
 PREFERENCES = """
 mutation($input: UpdateContactPreferencesInput!) { updateContactPreferences(input: $input) {
   contactPreferences { email sms emailAddress mobile emailFailed mobileFailed }

@@ -125,10 +125,19 @@ WORTH_TELLING = frozenset(
 )
 
 
-def kind_of_change(status: RequestStatus | None, is_reply: bool = False) -> MessageKind | None:
-    """What a back-office change is to the resident, or None when it is not worth a message."""
+def kind_of_change(
+    status: RequestStatus | None, is_reply: bool = False, previous: RequestStatus | None = None
+) -> MessageKind | None:
+    """What a back-office change is to the resident, or None when it is not worth a message.
+
+    `previous` is the request's status before this change. A change that leaves the status as it was
+    is no news, whatever its note says (the note is shown in My Requests' history): a street report
+    resolved and then closed is `closed` twice in Open311, and the resident is told (and asked for a
+    rating) once. A complaint's reply is always news."""
     if is_reply:
         return MessageKind.REPLY_SENT
+    if status is not None and status is previous:
+        return None
     if status in (RequestStatus.RESOLVED, RequestStatus.CLOSED):
         return MessageKind.CLOSED
     if status in WORTH_TELLING:

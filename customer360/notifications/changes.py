@@ -92,8 +92,10 @@ class ChangeIntake:
     async def take(self, change: RequestChange) -> tuple[bool, int | None]:
         """Keep one change; (whether it was new, the id of the message row it made, if any)."""
         reference, customer_id = await self._shown_as(change)
+        # Read before the change is kept: the status the resident was last told of (or shown).
+        previous = None if change.is_new else await self.changes.status_before(reference, change.at)
         appended = await self.changes.append(change, reference)
-        kind = MessageKind.RECEIVED if change.is_new else kind_of_change(change.status, change.is_reply)
+        kind = MessageKind.RECEIVED if change.is_new else kind_of_change(change.status, change.is_reply, previous)
         item_id = None
         if kind is not None and customer_id is not None:
             # Enqueued even for a change kept before: a crash between the two would otherwise lose the message.

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.changes import ChangeBatch, RequestChange
 from customer360.domain.people import PersonRecord
-from customer360.domain.requests import OPEN311_STATUS
+from customer360.domain.requests import OPEN311_STATUS, RequestStatus
 from customer360.domain.systems import SourceSystem
 from customer360.sources.backoffice import SourceConfig
 from customer360.sources.errors import SourceUnavailable
@@ -63,6 +63,7 @@ class Open311ChangeFeed:
                 at = datetime.fromisoformat(event["at"])
                 if at < since:
                     continue
+                is_new = event["at"] == item["requested_datetime"]
                 changes.append(
                     RequestChange(
                         system=self.system,
@@ -71,10 +72,12 @@ class Open311ChangeFeed:
                         external_reference=item.get("external_reference"),
                         owner_record_id=item.get("account_id"),
                         service_name=item.get("service_name") or item["service_code"],
-                        status=OPEN311_STATUS.get(event.get("status", "")),
+                        # Open311 files a report `open` (our IN_PROGRESS); its filing is the receipt, so a
+                        # crew sent later is a change of status, worth its message.
+                        status=RequestStatus.SUBMITTED if is_new else OPEN311_STATUS.get(event.get("status", "")),
                         description=event["description"],
                         at=at,
-                        is_new=event["at"] == item["requested_datetime"],
+                        is_new=is_new,
                     )
                 )
         changes.sort(key=lambda change: change.at)

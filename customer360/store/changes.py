@@ -60,6 +60,24 @@ class ChangeStore:
             found[row.reference].append(RequestEvent(as_utc(row.at), row.description, status, SourceSystem(row.system)))
         return found
 
+    async def status_before(self, reference: str, at: datetime) -> RequestStatus | None:
+        """The status the request's latest kept change before `at` gave it (None: none known), so a
+        replayed change is judged against the same past as the first time."""
+        async with self._engine.connect() as conn:
+            status = (
+                await conn.execute(
+                    select(request_changes.c.status)
+                    .where(
+                        request_changes.c.reference == reference,
+                        request_changes.c.at < at,
+                        request_changes.c.status.is_not(None),
+                    )
+                    .order_by(request_changes.c.at.desc(), request_changes.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        return RequestStatus(status) if status else None
+
     async def cursor(self, system: SourceSystem) -> str | None:
         async with self._engine.connect() as conn:
             return (
