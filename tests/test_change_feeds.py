@@ -137,6 +137,12 @@ async def test_a_request_progressed_in_its_own_office_is_shown_and_told_once_eve
 
     assert listed["status"] == "RESOLVED"
     assert [h["description"] for h in listed["history"]][-2:] == ["With an officer", "All done"]
+    if system is SourceSystem.HOUSING:  # the register keeps the day only: shown when it got the application
+        assert [h["description"] for h in listed["history"]][:3] == [
+            "Received by the council",
+            "Passed to Housing",
+            "Application received",
+        ]
     told = Counter(message["subject"] for message in sent)
     assert told[f"{service}: your request is being worked on"] == 1
     assert told[f"{service}: your request is resolved"] == 1

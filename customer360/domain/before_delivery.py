@@ -4,7 +4,8 @@ has it (and, for a request that is only deliveries, for good): each portal servi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import time
 from typing import Any
 
 from customer360.domain.requests import DeliveryState, Location, RequestEvent, RequestStatus, ServiceRequestRecord
@@ -104,3 +105,23 @@ def our_events(submission: Submission) -> list[RequestEvent]:
             closed_at = delivery.delivered_at or submission.created_at
             history.append(RequestEvent(closed_at, "Closed: the fee was not paid", RequestStatus.CLOSED, None))
     return history
+
+
+def timed_by_delivery(event: RequestEvent, submission: Submission) -> RequestEvent:
+    """A back-office step stamped with its day only (the housing register keeps `submitted_on`, a date,
+    shown at midnight) would sort before the council received the request. On the day we passed the
+    request to that office, it happened when the office got it: the delivery's moment. Any other event,
+    or one of another day, is kept as the office stamped it."""
+    if event.system is None or event.at.time() != time(0, 0):
+        return event
+    for delivery in submission.deliveries:
+        delivered_at = delivery.delivered_at
+        if (
+            as_source_system(delivery.destination) is event.system
+            and delivery.state is DeliveryState.DELIVERED
+            and delivered_at is not None
+            and delivered_at.date() == event.at.date()
+            and delivered_at > event.at
+        ):
+            return replace(event, at=delivered_at)
+    return event

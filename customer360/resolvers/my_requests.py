@@ -17,7 +17,7 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.commands.catalogue import IN_MY_REQUESTS
-from customer360.domain.before_delivery import our_events
+from customer360.domain.before_delivery import our_events, timed_by_delivery
 from customer360.domain.changes import with_changes
 from customer360.domain.complaints import ComplaintRecord, ComplaintStatus, complaint_deadlines
 from customer360.domain.council_tax import (
@@ -266,7 +266,7 @@ def with_our_part(tracked: Tracked[ServiceRequestRecord]) -> Tracked[ServiceRequ
     submission, record = tracked.submission, tracked.record
     if submission is None or record.reference == submission.reference:
         return tracked  # not ours, or still only ours (its history is already our steps)
-    history = (*our_events(submission), *record.history)
+    history = (*our_events(submission), *(timed_by_delivery(event, submission) for event in record.history))
     shown = replace(
         record,
         submitted_at=submission.created_at,
