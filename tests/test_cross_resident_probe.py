@@ -23,7 +23,7 @@ from tests.support import graphql, running_app
 B_OWNS = """
 { me { id councilTaxAccounts { id reference discounts { id } } complaints(first: 50) { edges { node { id reference } } }
   payments(first: 50) { edges { node { id } } } requests(first: 50) { edges { node { id reference } } }
-  tenancies { id } } }
+  tenancies { id repairs(first: 20) { edges { node { id } } } } } }
 """
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
@@ -52,6 +52,7 @@ def owned_ids(me: dict) -> dict[str, list[str]]:
             *(e["node"]["id"] for e in me["complaints"]["edges"]),
             *(e["node"]["id"] for e in me["payments"]["edges"]),
             *(t["id"] for t in me["tenancies"]),
+            *(e["node"]["id"] for t in me["tenancies"] for e in t["repairs"]["edges"]),
         ],
         "complaint": [e["node"]["id"] for e in me["complaints"]["edges"]],
         "account": [a["reference"] for a in accounts],
@@ -147,7 +148,7 @@ async def test_resident_a_never_reaches_resident_b(own_council, issuer, resident
                 body = (await graphql(client, NODE, a_token, {"id": global_id})).json()
                 if body.get("data", {}).get("node") or "errors" in body:
                     leaks.append(("nodes", body))
-        assert {"Customer", "CouncilTaxAccount", "Tenancy"} <= kinds
+        assert {"Customer", "CouncilTaxAccount", "Tenancy", "Repair"} <= kinds
         assert leaks == []
         assert await app.state.runtime.outbox.pending_count() == 0, "no probe wrote anything"
 

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from customer360.auth.principal import Principal
 from customer360.clock import LONDON
@@ -26,8 +25,7 @@ from customer360.domain.repairs import (
     Hazard,
     NewRepair,
     RepairCategory,
-    RepairPriority,
-    RepairRecord,
+    RepairPayload,
     hazard_as_reported,
     priority,
 )
@@ -57,43 +55,6 @@ class ReportRepair:
     room: str
     description: str
     hazard: Hazard
-
-
-@dataclass(frozen=True)
-class RepairPayload:
-    """What a repair's submission and its HOUSING_MANAGEMENT delivery carry (the stored keys)."""
-
-    tenancy_reference: str
-    category: RepairCategory
-    room: str
-    description: str
-    hazard: Hazard
-    priority: RepairPriority
-    reported_at: datetime
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "tenancy_reference": self.tenancy_reference,
-            "category": self.category.value,
-            "room": self.room,
-            "description": self.description,
-            "hazard": self.hazard.value,
-            "priority": self.priority.value,
-            "reported_at": self.reported_at.isoformat(),
-            "service_name": "Repair",
-        }
-
-    @classmethod
-    def of(cls, kept: dict[str, Any]) -> RepairPayload:
-        return cls(
-            tenancy_reference=kept["tenancy_reference"],
-            category=RepairCategory(kept["category"]),
-            room=kept["room"],
-            description=kept["description"],
-            hazard=Hazard(kept["hazard"]),
-            priority=RepairPriority(kept["priority"]),
-            reported_at=datetime.fromisoformat(kept["reported_at"]),
-        )
 
 
 async def report_repair(
@@ -170,25 +131,6 @@ async def report_repair(
         )
 
     return await check_then_keep(writes, customer_lock(customer_id, KIND), check_and_keep)
-
-
-def repair_as_reported(submission: Submission) -> RepairRecord:
-    """A repair as the tenant reported it, until HOUSING_MANAGEMENT shows its own record."""
-    kept = RepairPayload.of(submission.payload)
-    return RepairRecord(
-        reference=submission.reference,
-        tenancy_ref=kept.tenancy_reference,
-        reported_at=kept.reported_at,
-        category=kept.category,
-        room=kept.room,
-        description=kept.description,
-        hazard=kept.hazard,
-        priority=kept.priority,
-        status="REPORTED",
-        investigated_on=None,
-        completed_on=None,
-        external_reference=submission.reference,
-    )
 
 
 async def deliver_repair(tools: DeliveryTools, item: OutboxItem) -> Delivered:

@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from customer360.domain.requests import RequestStatus
+from customer360.domain.submissions import Submission
 from customer360.domain.working_days import working_days_after
 
 
@@ -219,3 +221,59 @@ def _due(reported_at: datetime, step: RepairStep, timescale: Timescale, *, awaab
         due_at = reported_at + timedelta(hours=timescale.hours)
         return RepairDeadline(step, due_at.date(), due_at, awaabs_law)
     return RepairDeadline(step, working_days_after(reported_at.date(), timescale.working_days), None, awaabs_law)
+
+
+@dataclass(frozen=True)
+class RepairPayload:
+    """What a repair's submission and its HOUSING_MANAGEMENT delivery carry (the stored keys)."""
+
+    tenancy_reference: str
+    category: RepairCategory
+    room: str
+    description: str
+    hazard: Hazard
+    priority: RepairPriority
+    reported_at: datetime
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "tenancy_reference": self.tenancy_reference,
+            "category": self.category.value,
+            "room": self.room,
+            "description": self.description,
+            "hazard": self.hazard.value,
+            "priority": self.priority.value,
+            "reported_at": self.reported_at.isoformat(),
+            "service_name": "Repair",
+        }
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> RepairPayload:
+        return cls(
+            tenancy_reference=kept["tenancy_reference"],
+            category=RepairCategory(kept["category"]),
+            room=kept["room"],
+            description=kept["description"],
+            hazard=Hazard(kept["hazard"]),
+            priority=RepairPriority(kept["priority"]),
+            reported_at=datetime.fromisoformat(kept["reported_at"]),
+        )
+
+
+def repair_as_reported(submission: Submission) -> RepairRecord:
+    """A repair as the tenant reported it, until HOUSING_MANAGEMENT shows its own record."""
+    kept = RepairPayload.of(submission.payload)
+    return RepairRecord(
+        reference=submission.reference,
+        tenancy_ref=kept.tenancy_reference,
+        reported_at=kept.reported_at,
+        category=kept.category,
+        room=kept.room,
+        description=kept.description,
+        hazard=kept.hazard,
+        priority=kept.priority,
+        status="REPORTED",
+        investigated_on=None,
+        completed_on=None,
+        external_reference=submission.reference,
+    )

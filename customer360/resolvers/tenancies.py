@@ -14,13 +14,20 @@ from customer360.clock import LONDON
 from customer360.domain.direct_debit import in_force, next_collection
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
+from customer360.domain.repairs import RepairPayload, RepairRecord, repair_as_reported
+from customer360.domain.submissions import SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenancyHeld
 from customer360.resolvers.context import Context
 from customer360.resolvers.customers import gather_from, records_in
 from customer360.resolvers.loaders import owner_key
 from customer360.sources.errors import SourceUnavailable
-from customer360.sources.housing_management import HOUSING_MANAGEMENT, TENANCIES_BY_TENANT, TENANT_BY_TENANCY
+from customer360.sources.housing_management import (
+    HOUSING_MANAGEMENT,
+    TENANCIES_BY_TENANT,
+    TENANCY_BY_REPAIR,
+    TENANT_BY_TENANCY,
+)
 
 HOUSING_MANAGEMENT_DOWN = Problem(
     None,
@@ -78,6 +85,27 @@ async def tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRec
     ):
         return None
     return next((held for held in await tenancies(info, owner) if held.tenancy_ref == reference), None)
+
+
+async def repair(info: Info[Context, Any], reference: str) -> RepairRecord | None:
+    """One repair by the reference its `Repair` id carries (the C360- one the tenant was given, or the
+    housing team's own), checked as its tenancy is (`tenancy`): anyone else's is None, as an unknown one.
+    One still on its way to HOUSING_MANAGEMENT is shown as reported, as `reportRepair` answered it."""
+    submission = (await info.context.services.submissions.submissions_by_reference([reference])).get(reference)
+    if submission is not None and submission.kind != SubmissionKind.REPAIR:
+        return None
+    tenancy_ref = (
+        RepairPayload.of(submission.payload).tenancy_reference
+        if submission is not None
+        else await info.context.loaders.of(TENANCY_BY_REPAIR).load(reference)
+    )
+    held = await tenancy(info, tenancy_ref) if tenancy_ref is not None else None
+    if held is None:
+        return None
+    found = next((r for r in held.repairs if reference in (r.reference, r.external_reference)), None)
+    if found is None and submission is not None:
+        return repair_as_reported(submission)
+    return found
 
 
 def rent_account(tenancy: CouncilTenancyRecord, today: date) -> RentAccountView:

@@ -39,7 +39,7 @@ from customer360.schema.safeguarding import (
     safeguarding_receipt,
 )
 from customer360.schema.stewardship import MatchCandidateConnection, match_review_queue
-from customer360.schema.tenancies import Tenancy
+from customer360.schema.tenancies import Repair, Tenancy
 from customer360.schema.values import Address, PageInfo
 
 # Global id type name -> (how to load and authorize it, how to present it).
@@ -52,6 +52,7 @@ NODE_KINDS: dict[str, tuple[Callable[[Info[Context, Any], str], Awaitable[Any]],
     "ServiceRequest": (nodes.service_request, ServiceRequest.from_record),
     "HousingApplication": (nodes.housing_application, HousingApplication.from_record),
     "Tenancy": (Tenancy.load, lambda tenancy: tenancy),  # loaded already presented (it needs today's rent)
+    "Repair": (Repair.load, lambda repair: repair),  # loaded already presented (it needs the time now)
 }
 
 

@@ -46,9 +46,8 @@ class RepairDeadline:
     missed: bool
 
 
-@strawberry.type
-class Repair:
-    id: strawberry.ID
+@strawberry.type(description="A repair to a council home; `node(id:)` finds it for those who may see its tenancy.")
+class Repair(Node):
     reference: str = strawberry.field(description="The C360- reference when reported here, else the housing team's.")
     back_office_reference: str | None = strawberry.field(description="The housing team's own, once it has one.")
     tenancy_reference: str
@@ -92,6 +91,12 @@ class Repair:
             deadlines=shown,
             about_to_miss=any(d.about_to_miss for d in shown),
         )
+
+    @classmethod
+    async def load(cls, info: Info[Context, Any], reference: str) -> Self | None:
+        """By the reference its id carries, for `node(id:)`: checked as its tenancy is (`Tenancy.load`)."""
+        record = await tenancies.repair(info, reference)
+        return cls.from_record(record, tenancies.now()) if record is not None else None
 
 
 strawberry.enum(RentLineKind, name="RentLineKind")

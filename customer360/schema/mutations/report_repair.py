@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from customer360.commands import repairs as command
 from customer360.domain.problems import Problem
-from customer360.domain.repairs import Hazard, RepairCategory
+from customer360.domain.repairs import Hazard, RepairCategory, repair_as_reported
 from customer360.domain.tenancies import TenancyHeld
 from customer360.resolvers import tenancies
 from customer360.resolvers.context import Context
@@ -58,5 +58,5 @@ async def report_repair(info: Info[Context, Any], input: ReportRepairInput) -> R
     )
     if isinstance(outcome, list):
         return ReportRepairPayload(repair=None, user_errors=user_errors(outcome))
-    kept = command.repair_as_reported(outcome)
+    kept = repair_as_reported(outcome)
     return ReportRepairPayload(repair=Repair.from_record(kept, kept.reported_at), user_errors=[])

@@ -31,3 +31,6 @@ TENANCIES_BY_TENANT = Lookup[HousingManagementSource, list[CouncilTenancyRecord]
 TENANT_BY_TENANCY = Lookup[HousingManagementSource, str | None](
     HOUSING_MANAGEMENT, "housing_management.tenant_by_tenancy", lambda source: source.tenants_of, nothing
 )
+TENANCY_BY_REPAIR = Lookup[HousingManagementSource, str | None](
+    HOUSING_MANAGEMENT, "housing_management.tenancy_by_repair", lambda source: source.tenancies_of_repairs, nothing
+)

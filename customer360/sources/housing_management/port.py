@@ -19,6 +19,10 @@ class HousingManagementSource(PeopleSource, Protocol):
     # against its tenant's golden record before anything of it is read.
     async def tenants_of(self, tenancy_refs: Sequence[str]) -> Mapping[str, str]: ...
 
+    # Which tenancy each repair is on (the housing team's reference or the C360- one it was reported
+    # under -> tenancy reference): a repair found by its reference is checked as its tenancy is.
+    async def tenancies_of_repairs(self, references: Sequence[str]) -> Mapping[str, str]: ...
+
     # Writes: each is idempotent by the external (customer360) reference it carries.
     # Answers the repair's own reference.
     async def record_repair(self, repair: NewRepair) -> str: ...

@@ -206,6 +206,22 @@ class HousingManagementSql(PeopleSql):
             return {row.tenancy_ref: row.tenant_id for row in held}
 
     @guarded
+    async def tenancies_of_repairs(self, references: Sequence[str]) -> Mapping[str, str]:
+        wanted = list(references)
+        async with self._engine.connect() as conn:
+            held = await conn.execute(
+                select(repairs.c.reference, repairs.c.external_reference, repairs.c.tenancy_ref).where(
+                    repairs.c.reference.in_(wanted) | repairs.c.external_reference.in_(wanted)
+                )
+            )
+            found: dict[str, str] = {}
+            for row in held:
+                found[row.reference] = row.tenancy_ref
+                if row.external_reference:
+                    found[row.external_reference] = row.tenancy_ref
+            return found
+
+    @guarded
     async def record_repair(self, repair: NewRepair) -> str:
         """A repair on a tenancy, REPORTED; a retry with the same external reference answers the first's."""
         async with self._engine.begin() as conn:
