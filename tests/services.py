@@ -45,10 +45,16 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         await admin.dispose()
 
 
-async def redis_or_skip() -> redis.Redis:
+async def redis_or_skip(*, empty: bool = True) -> redis.Redis:
+    """The tests' own Redis database, emptied (unless `empty=False`: a test reading back what it wrote):
+    every test's demo council is seeded alike (the same customer ids, copied keys), so what an earlier test
+    kept there (answers, generations) would otherwise be read back as this test's. Give each concurrent test
+    run a database of its own: C360_TEST_REDIS_URL."""
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
+        if empty:
+            await client.flushdb()
     except redis.RedisError as error:
         await client.aclose()
         unavailable(f"Redis is not reachable at {REDIS_URL}: {error!r}")
