@@ -150,9 +150,15 @@ async def tenancies_for_a_repair(info: Info[Context, Any], customer_id: str) -> 
     live = await tenancies_or_problem(info, customer_id)
     if not isinstance(live, Problem):
         return [tenancy.held() for tenancy in live]
-    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
-    last_seen = await info.context.services.tenancies_seen.last_seen(tenant_ids)
+    last_seen = await _as_last_seen(info, customer_id)
     return live if last_seen is None else last_seen
+
+
+async def _as_last_seen(info: Info[Context, Any], customer_id: str) -> Sequence[TenancyHeld] | None:
+    """The tenancies HOUSING_MANAGEMENT last showed for the customer's linked records (None: never, or too
+    long ago), for writes kept while it is down."""
+    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
+    return await info.context.services.tenancies_seen.last_seen(tenant_ids)
 
 
 TENANCY_NOT_YOURS = Problem(
@@ -181,8 +187,7 @@ async def own_tenancy_as_last_seen(info: Info[Context, Any], reference: str) -> 
     customer_id = info.context.principal.customer_id
     if customer_id is None:
         return TENANCY_NOT_YOURS
-    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
-    held = await info.context.services.tenancies_seen.last_seen(tenant_ids)
+    held = await _as_last_seen(info, customer_id)
     if held is None:
         return Problem(("input", "accountReference"), HOUSING_MANAGEMENT_DOWN.code, HOUSING_MANAGEMENT_DOWN.message)
     wanted = reference.strip().upper()
