@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from customer360.app import create_app
-from customer360.demo.backoffice_server import serve_on_loopback
+from customer360.demo.backoffice_server import listening_socket, serve_on_loopback
 from customer360.settings import Settings
 
 
@@ -42,12 +42,14 @@ async def graphql(
 @asynccontextmanager
 async def serving_app(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     """The app on a real loopback port (its lifespan run), for flows that call back into it (webhooks)."""
-    port = free_port()
-    settings = replace(settings, public_url=f"http://127.0.0.1:{port}")
+    # Bound before the app starts: a port only probed as free can be taken meanwhile as the source port
+    # of one of the app's own outgoing connections (both come from the same ephemeral range).
+    listener = listening_socket("127.0.0.1", 0)
+    settings = replace(settings, public_url=f"http://127.0.0.1:{listener.getsockname()[1]}")
     app = create_app(settings)
     async with (
         LifespanManager(app, startup_timeout=60) as manager,
-        serve_on_loopback(manager.app, port=port) as base_url,
+        serve_on_loopback(manager.app, listener=listener) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         yield app, client

@@ -126,10 +126,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loopback(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on this event loop; yields its base URL (port 0 picks a free port)."""
+async def serve_on_loopback(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, listener: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on this event loop; yields its base URL (port 0 picks a free port).
+    A caller that must know the port before the app starts binds `listener` itself and passes it."""
     # Binding here, not in uvicorn, makes a taken port an OSError for the caller: uvicorn would sys.exit().
-    listener = listening_socket(host, port)
+    listener = listener or listening_socket(host, port)
     bound_port = listener.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", log_config=None, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS

@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.domain.safeguarding import (
@@ -64,8 +65,16 @@ class AgencyQueuesSql:
         self._engine = engine
 
     async def create_tables(self) -> None:
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        # Replicas starting together each create the queues; one can see a table missing that another
+        # creates before it does. The second pass then finds it there (create_all checks first).
+        for last_try in (False, True):
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.run_sync(metadata.create_all)
+                return
+            except DBAPIError:
+                if last_try:
+                    raise
 
     async def dispose(self) -> None:
         await self._engine.dispose()
