@@ -75,6 +75,7 @@ from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
 from customer360.sources.registry import build_sources, load_source_configs, needs_engine
 from customer360.store.access_grants import AccessGrantStore
+from customer360.store.accounts_seen import AccountsSeenStore
 from customer360.store.attachments import AttachmentStore
 from customer360.store.audit import AuditLog
 from customer360.store.cases import DeliveryCaseStore
@@ -93,7 +94,6 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
-from customer360.store.tenancies_seen import TenanciesSeenStore
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -312,7 +312,7 @@ async def start_runtime(
         cases=cases,
         service_definitions=ServiceDefinitionStore(store_engine),
         listed_services=ListedServiceStore(store_engine, keep_seconds=settings.cache_stale_seconds),
-        tenancies_seen=TenanciesSeenStore(store_engine),
+        accounts_seen=AccountsSeenStore(store_engine),
         safeguarding=safeguarding.SafeguardingAccess(SafeguardingRouteStore(store_engine), agencies, audit),
         audit=audit,
         stewardship=Stewardship(

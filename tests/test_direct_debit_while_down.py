@@ -1,5 +1,5 @@
 """Rent by Direct Debit, and rent paid by card, while HOUSING_MANAGEMENT is down: the tenancy is checked
-against the tenancies the office last showed for the resident (store/tenancies_seen.py, as reportRepair
+against the tenancies the office last showed for the resident (store/accounts_seen.py, as reportRepair
 is), the write is kept with its C360- reference and delivered once when the office is back, under the
 same reference for ever. The office's own instructions are read again on delivery: a tenancy no longer
 the resident's is refused, opens a case for the housing team, and the resident sees the instruction
@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, update
 from customer360.domain.requests import DeliveryState
 from customer360.domain.systems import SourceSystem
 from customer360.sources.housing_management import sql as housing_management_sql
-from customer360.store.tables import tenancies_seen
+from customer360.store.tables import accounts_seen
 from tests.support import graphql, running_app, serving_app
 from tests.tenancy_support import on_housing_management
 from tests.test_direct_debit import (
@@ -102,7 +102,7 @@ async def test_while_down_another_residents_tenancy_is_refused_and_a_never_seen_
         assert other["directDebit"] is None
         assert [(e["field"], e["code"]) for e in other["userErrors"]] == [(["input", "accountReference"], "NOT_FOUND")]
         assert await app.state.runtime.outbox.pending_count() == 0
-    await on_gateway(own_council, delete(tenancies_seen))
+    await on_gateway(own_council, delete(accounts_seen))
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
         token, tenancy = mine
         never = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))
@@ -232,7 +232,7 @@ async def test_rent_for_another_residents_tenancy_is_not_found_while_down(own_co
         answer = (await graphql(client, MAKE, mine[0], {"input": request})).json()["data"]["makePayment"]
         assert answer["payment"] is None
         assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [(["input", "accountReference"], "NOT_FOUND")]
-        await on_gateway(own_council, delete(tenancies_seen))
+        await on_gateway(own_council, delete(accounts_seen))
         never = (await graphql(client, MAKE, mine[0], {"input": request | {"accountReference": mine[1]}})).json()
         assert [e["code"] for e in never["data"]["makePayment"]["userErrors"]] == ["SOURCE_UNAVAILABLE"]
 

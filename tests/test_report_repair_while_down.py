@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 from customer360.domain.requests import DeliveryState
 from customer360.domain.systems import SourceSystem
 from customer360.sources.housing_management import sql as housing_management_sql
-from customer360.store.tables import tenancies_seen
+from customer360.store.tables import accounts_seen
 from tests.support import graphql, running_app
 from tests.tenancy_support import on_housing_management
 from tests.test_report_issue_while_open311_down import on_gateway, submission
@@ -107,7 +107,7 @@ async def test_a_tenancy_never_seen_while_down_is_a_clear_user_error_and_nothing
 ):
     async with running_app(own_council) as (_, client):
         ((token, tenancy),) = await _tenants(client, issuer, residents, 1)
-    await on_gateway(own_council, delete(tenancies_seen))
+    await on_gateway(own_council, delete(accounts_seen))
     async with running_app(replace(own_council, demo_sources_down=DOWN)) as (app, client):
         answer = (await graphql(client, REPORT, token, _report(tenancy))).json()["data"]["reportRepair"]
         assert answer["repair"] is None
@@ -121,7 +121,7 @@ async def test_a_tenancy_seen_longer_ago_than_four_weeks_is_not_used(own_council
     async with running_app(own_council) as (_, client):
         ((token, tenancy),) = await _tenants(client, issuer, residents, 1)
     five_weeks_ago = datetime.now(UTC) - timedelta(weeks=5)
-    await on_gateway(own_council, update(tenancies_seen).values(seen_at=five_weeks_ago))
+    await on_gateway(own_council, update(accounts_seen).values(seen_at=five_weeks_ago))
     async with running_app(replace(own_council, demo_sources_down=DOWN)) as (app, client):
         answer = (await graphql(client, REPORT, token, _report(tenancy))).json()["data"]["reportRepair"]
         assert [e["code"] for e in answer["userErrors"]] == ["SOURCE_UNAVAILABLE"]

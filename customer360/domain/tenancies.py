@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from customer360.domain.accounts_held import AccountHeld
 from customer360.domain.direct_debit import DirectDebitRecord
 from customer360.domain.rent import RentTransaction, RentYear
 from customer360.domain.repairs import RepairRecord
@@ -47,3 +48,11 @@ class TenancyHeld:
     tenancy_ref: str
     ends_on: date | None
     vulnerable_household: bool
+
+    def as_account(self) -> AccountHeld:
+        """As the accounts as last seen keep it (store/accounts_seen.py)."""
+        return AccountHeld(self.tenancy_ref, self.ends_on, self.vulnerable_household)
+
+    @classmethod
+    def of(cls, account: AccountHeld) -> TenancyHeld:
+        return cls(account.reference, account.ends_on, account.vulnerable_household)

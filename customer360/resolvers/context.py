@@ -19,11 +19,11 @@ from customer360.auth.principal import Principal
 from customer360.auth.purpose import access_purpose
 from customer360.cache.base import ReadThrough, StaleReads
 from customer360.resolvers.directory import (
+    AccountsSeen,
     AddressBook,
     CustomerDirectory,
     ListedServices,
     SubmissionLog,
-    TenanciesSeen,
 )
 from customer360.resolvers.loaders import Loaders
 from customer360.sources.errors import SourceUnavailable
@@ -64,7 +64,7 @@ class Services:
     cases: DeliveryCaseStore
     service_definitions: ServiceDefinitionStore  # staff-defined services
     listed_services: ListedServices  # each back office's services as last seen
-    tenancies_seen: TenanciesSeen  # tenants' tenancies as last seen (a repair while the office is down)
+    accounts_seen: AccountsSeen  # tenancies and Council Tax accounts as last seen (writes while one is down)
     safeguarding: SafeguardingAccess
     audit: AuditLog
     stewardship: Stewardship

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from customer360.domain.accounts_held import AccountHeld
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.moving import FoundAddress
 from customer360.domain.services import ServiceDefinitionRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
-from customer360.domain.tenancies import TenancyHeld
 
 
 class CustomerPageLike(Protocol):
@@ -56,12 +56,13 @@ class ListedServices(Protocol):
     ) -> Mapping[SourceSystem, list[ServiceDefinitionRecord]]: ...
 
 
-class TenanciesSeen(Protocol):
-    """Each council tenant's tenancies as last read live (store/tenancies_seen.py)."""
+class AccountsSeen(Protocol):
+    """Residents' tenancies and Council Tax accounts as their offices last showed them live
+    (store/accounts_seen.py), by each office's own person ids."""
 
-    async def remember(self, by_tenant: Mapping[str, Sequence[TenancyHeld]]) -> None: ...
+    async def remember(self, system: SourceSystem, by_holder: Mapping[str, Sequence[AccountHeld]]) -> None: ...
 
-    async def last_seen(self, tenant_ids: Sequence[str]) -> Sequence[TenancyHeld] | None: ...
+    async def last_seen(self, system: SourceSystem, holder_ids: Sequence[str]) -> Sequence[AccountHeld] | None: ...
 
 
 class AddressBook(Protocol):

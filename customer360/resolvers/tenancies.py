@@ -66,8 +66,9 @@ async def _remember(info: Info[Context, Any], tenant_ids: list[str], found: list
     if TENANCIES_BY_TENANT.namespace in info.context.stale.ages:
         return
     shown = zip(tenant_ids, found, strict=True)
-    await info.context.services.tenancies_seen.remember(
-        {tenant_id: [tenancy.held() for tenancy in held] for tenant_id, held in shown}
+    await info.context.services.accounts_seen.remember(
+        SourceSystem.HOUSING_MANAGEMENT,
+        {tenant_id: [tenancy.held().as_account() for tenancy in held] for tenant_id, held in shown},
     )
 
 
@@ -145,7 +146,7 @@ async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> li
 
 async def tenancies_for_a_repair(info: Info[Context, Any], customer_id: str) -> Sequence[TenancyHeld] | Problem:
     """The resident's tenancies as HOUSING_MANAGEMENT shows them now or, while it is down, as it last showed
-    them for the resident's linked records (the golden record's links; store/tenancies_seen.py): a repair
+    them for the resident's linked records (the golden record's links; store/accounts_seen.py): a repair
     is kept then, and the office checks the tenancy again on delivery. Never seen: HOUSING_MANAGEMENT_DOWN."""
     live = await tenancies_or_problem(info, customer_id)
     if not isinstance(live, Problem):
@@ -158,7 +159,8 @@ async def _as_last_seen(info: Info[Context, Any], customer_id: str) -> Sequence[
     """The tenancies HOUSING_MANAGEMENT last showed for the customer's linked records (None: never, or too
     long ago), for writes kept while it is down."""
     tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
-    return await info.context.services.tenancies_seen.last_seen(tenant_ids)
+    seen = await info.context.services.accounts_seen.last_seen(SourceSystem.HOUSING_MANAGEMENT, tenant_ids)
+    return None if seen is None else [TenancyHeld.of(account) for account in seen]
 
 
 TENANCY_NOT_YOURS = Problem(

@@ -473,14 +473,16 @@ service_ratings = Table(
     Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
-# Each council tenant's tenancies as last read live from HOUSING_MANAGEMENT (store/tenancies_seen.py): a
-# repair reported while that office is down is checked against them, and kept rather than refused.
-tenancies_seen = Table(
-    "tenancies_seen",
+# Residents' accounts as each back office last showed them live (store/accounts_seen.py): each council
+# tenant's tenancies (HOUSING_MANAGEMENT) and each Council Tax payer's accounts (REVENUES). A write on the
+# resident's own account while its office is down is checked against them, and kept rather than refused.
+accounts_seen = Table(
+    "accounts_seen",
     metadata,
-    Column("tenant_id", String(254), primary_key=True, comment="HOUSING_MANAGEMENT's own person id"),
-    Column("tenancy_ref", String(16), primary_key=True),
-    Column("ends_on", Date),
-    Column("vulnerable_household", Boolean, nullable=False),
+    Column("system", String(32), primary_key=True, comment="the office that showed it"),
+    Column("holder_id", String(254), primary_key=True, comment="that office's own person id"),
+    Column("reference", String(40), primary_key=True, comment="the tenancy's or account's reference"),
+    Column("ends_on", Date, comment="the tenancy's end, or the last day of the liability"),
+    Column("vulnerable_household", Boolean, nullable=False, comment="a tenancy's flag (false for Council Tax)"),
     Column("seen_at", DateTime(timezone=True), nullable=False, comment="when the office last showed it"),
 )
