@@ -3,7 +3,7 @@ against the tenancies the office last showed for the resident (store/accounts_se
 is), the write is kept with its C360- reference and delivered once when the office is back, under the
 same reference for ever. The office's own instructions are read again on delivery: a tenancy no longer
 the resident's is refused, opens a case for the housing team, and the resident sees the instruction
-REJECTED. Council Tax has no such record, so REVENUES down still refuses, with a clear userError."""
+REJECTED. Council Tax while REVENUES is down is kept the same way: tests/test_council_tax_while_down.py."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from tests.test_direct_debit import (
     SET_UP,
     bank,
     bank_details_in,
-    council_tax_payers,
     instructions_in,
     kept_payloads,
     me,
@@ -113,18 +112,6 @@ async def test_while_down_another_residents_tenancy_is_refused_and_a_never_seen_
                 "SOURCE_UNAVAILABLE",
                 "We cannot check your tenancy right now; nothing was sent, please try again shortly",
             )
-        ]
-        assert await app.state.runtime.outbox.pending_count() == 0
-
-
-async def test_council_tax_direct_debit_is_still_refused_while_revenues_is_down(own_council, issuer, residents):
-    async with running_app(own_council) as (_, client):
-        ((token, account),) = await council_tax_payers(client, issuer, residents, 1)
-    async with running_app(replace(own_council, demo_sources_down=frozenset({SourceSystem.REVENUES}))) as (app, client):
-        answer = _answer(await graphql(client, SET_UP, token, {"input": bank(account["reference"])}))
-        assert answer["directDebit"] is None
-        assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [
-            (["input", "accountReference"], "SOURCE_UNAVAILABLE")
         ]
         assert await app.state.runtime.outbox.pending_count() == 0
 

@@ -55,11 +55,18 @@ OPERATIONS = {
 }
 ACCOUNT_NAMES = {SourceSystem.REVENUES: "Council Tax account", SourceSystem.HOUSING_MANAGEMENT: "rent account"}
 SIGN_IN = Problem(None, CommonCode.NOT_SIGNED_IN, "Sign in to pay by Direct Debit")
-OFFICE_DOWN_TO_CANCEL = Problem(
-    ("input", "accountReference"),
-    CommonCode.SOURCE_UNAVAILABLE,
-    "We cannot reach rent records right now to find your Direct Debit; nothing was changed, please try again shortly",
-)
+RECORDS_NAMES = {SourceSystem.REVENUES: "Council Tax records", SourceSystem.HOUSING_MANAGEMENT: "rent records"}
+
+
+def office_down_to_cancel(system: SourceSystem) -> Problem:
+    return Problem(
+        ("input", "accountReference"),
+        CommonCode.SOURCE_UNAVAILABLE,
+        f"We cannot reach {RECORDS_NAMES[system]} right now to find your Direct Debit; nothing was changed, "
+        "please try again shortly",
+    )
+
+
 REFUSED_BY_THE_OFFICE = "Not taken on by the office that owns the account: our team will be in touch"
 # On a set-up kept while its office was down: the office's own instructions are read again on delivery.
 CHECK_ON_DELIVERY = "check_on_delivery"
@@ -216,7 +223,9 @@ async def cancel_direct_debit(
         if isinstance(standing, Problem):
             return [standing]
         if not standing and account.as_last_seen and not await _cancelling(writes, account):
-            return [OFFICE_DOWN_TO_CANCEL]  # an instruction the office holds cannot be named while it is down
+            return [
+                office_down_to_cancel(account.system)
+            ]  # an instruction the office holds cannot be named while it is down
         if not standing:
             return [
                 Problem(
@@ -313,7 +322,10 @@ async def _deliver_set_up(tools: DeliveryTools, item: OutboxItem) -> Delivered:
         first_collection_on=kept.first_collection_on,
     )
     if item.payload.get(CHECK_ON_DELIVERY):
-        await _still_the_tenants_and_free(tools, item, kept.account_reference)
+        if kept.system is SourceSystem.REVENUES:
+            await _still_the_payers_and_free(tools, item, kept)
+        else:
+            await _still_the_tenants_and_free(tools, item, kept.account_reference)
     if kept.system is SourceSystem.REVENUES:
         reference = await tools.sources.of(REVENUES).set_up_direct_debit(instruction)
     else:
@@ -339,6 +351,22 @@ async def _still_the_tenants_and_free(tools: DeliveryTools, item: OutboxItem, te
         raise SourceRejected(SourceSystem.HOUSING_MANAGEMENT, "not the resident's tenancy now", code="NO_ACCOUNT")
     if any(i.reference != item.reference for i in not_ended(tenancy.direct_debits)):
         raise SourceRejected(SourceSystem.HOUSING_MANAGEMENT, "an instruction stands already", code="ALREADY_SET_UP")
+
+
+async def _still_the_payers_and_free(tools: DeliveryTools, item: OutboxItem, kept: InstructionPayload) -> None:
+    """A set-up kept while REVENUES was down took the Council Tax account as it last showed it: now it is
+    back, the resident must still be its liable party, still liable, and no instruction in force on it, or
+    it is refused (a case for the revenues team; the resident sees it REJECTED), never lodged twice nor lost."""
+    links = await tools.links_of(item.customer_id) if item.customer_id else []
+    parties = {link.record_id for link in links if link.system is SourceSystem.REVENUES}
+    reference = kept.account_reference
+    account = (await tools.sources.of(REVENUES).accounts_by_reference([reference])).get(reference)
+    if account is None or account.party_id not in parties:
+        raise SourceRejected(SourceSystem.REVENUES, "not the resident's account now", code="NO_ACCOUNT")
+    if account.liable_to is not None and account.liable_to <= kept.set_up_on:
+        raise SourceRejected(SourceSystem.REVENUES, "no longer liable on the account", code="NO_ACCOUNT")
+    if any(i.reference != item.reference for i in not_ended(account.direct_debits)):
+        raise SourceRejected(SourceSystem.REVENUES, "an instruction stands already", code="ALREADY_SET_UP")
 
 
 async def _deliver_cancel(tools: DeliveryTools, item: OutboxItem) -> Delivered:

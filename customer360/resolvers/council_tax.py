@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from strawberry.types import Info
 
+from customer360.domain.accounts_held import AccountHeld
 from customer360.domain.benefits import BenefitClaimRecord
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -32,9 +34,37 @@ from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 
 
 async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTaxAccountRecord]:
-    return await gather_from(
-        info, customer_id, SourceSystem.REVENUES, info.context.loaders.of(ACCOUNTS_BY_PARTY).load_many
+    loaders = info.context.loaders
+
+    async def load_and_remember(keys: Iterable[str]) -> list[list[CouncilTaxAccountRecord]]:
+        party_ids = list(keys)
+        found = await loaders.of(ACCOUNTS_BY_PARTY).load_many(party_ids)
+        await _remember(info, party_ids, found)
+        return found
+
+    return await gather_from(info, customer_id, SourceSystem.REVENUES, load_and_remember)
+
+
+async def _remember(info: Info[Context, Any], party_ids: list[str], found: list[list[CouncilTaxAccountRecord]]) -> None:
+    """What REVENUES showed, kept as last seen (never an answer from a last known copy)."""
+    if ACCOUNTS_BY_PARTY.namespace in info.context.stale.ages:
+        return
+    shown = zip(party_ids, found, strict=True)
+    await info.context.services.accounts_seen.remember(
+        SourceSystem.REVENUES,
+        {party_id: [AccountHeld(account.reference, account.liable_to) for account in held] for party_id, held in shown},
     )
+
+
+async def as_last_seen(info: Info[Context, Any]) -> Sequence[AccountHeld] | None:
+    """The signed-in resident's Council Tax accounts as REVENUES last showed them for their linked
+    records (store/accounts_seen.py), for writes kept while it is down; None: never, or too long ago (or
+    not a resident), which must stay "unknown" and never read as "not yours"."""
+    principal = info.context.principal
+    if not principal.is_resident or principal.customer_id is None:
+        return None
+    party_ids = await records_in(info, principal.customer_id, SourceSystem.REVENUES)
+    return await info.context.services.accounts_seen.last_seen(SourceSystem.REVENUES, party_ids)
 
 
 async def discounts(info: Info[Context, Any], customer_id: str) -> list[DiscountRecord]:

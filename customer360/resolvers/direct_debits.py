@@ -15,6 +15,7 @@ from customer360.domain.systems import SourceSystem
 from customer360.resolvers import afresh, council_tax, tenancies
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import liable_account
+from customer360.resolvers.own_account import own_account_as_last_seen
 from customer360.sources.catalogue import BY_SYSTEM
 from customer360.sources.errors import SourceUnavailable
 
@@ -40,17 +41,27 @@ async def owned_account(info: Info[Context, Any], reference: str) -> OwnedAccoun
         account, revenues_down = None, True
     if account is not None:
         return OwnedAccount(SourceSystem.REVENUES, account.reference, account.direct_debits)
+    # REVENUES down: the Council Tax account as it last showed it (the instruction is kept, and checked
+    # again on delivery), as HOUSING_MANAGEMENT's tenancies below. Unknown only if it never showed the
+    # resident's accounts: once it has, a reference not among them is not theirs (or is a tenancy).
+    revenues_unknown = False
+    if revenues_down:
+        seen_in_revenues = await own_account_as_last_seen(info, wanted)
+        if not isinstance(seen_in_revenues, Problem):
+            return OwnedAccount(SourceSystem.REVENUES, seen_in_revenues.reference, (), as_last_seen=True)
+        revenues_unknown = seen_in_revenues.code is CommonCode.SOURCE_UNAVAILABLE
     tenancy = await tenancies.own_tenancy(info, wanted)
     if not isinstance(tenancy, Problem):
         return OwnedAccount(SourceSystem.HOUSING_MANAGEMENT, tenancy.tenancy_ref, tenancy.direct_debits)
     if tenancy.code is CommonCode.SOURCE_UNAVAILABLE:
-        # HOUSING_MANAGEMENT down: the tenancy as it last showed it (the instruction is kept, and checked
-        # again on delivery). Council Tax has no such record, so REVENUES down still refuses.
+        # HOUSING_MANAGEMENT down: the tenancy as it last showed it (kept, and checked again on delivery).
         seen = await tenancies.own_tenancy_as_last_seen(info, wanted)
         if isinstance(seen, Problem):
-            return seen if seen.code is CommonCode.SOURCE_UNAVAILABLE else REVENUES_DOWN if revenues_down else NOT_YOURS
+            return (
+                seen if seen.code is CommonCode.SOURCE_UNAVAILABLE else REVENUES_DOWN if revenues_unknown else NOT_YOURS
+            )
         return OwnedAccount(SourceSystem.HOUSING_MANAGEMENT, seen.tenancy_ref, (), as_last_seen=True)
-    return REVENUES_DOWN if revenues_down else NOT_YOURS
+    return REVENUES_DOWN if revenues_unknown else NOT_YOURS
 
 
 def instructions_now(

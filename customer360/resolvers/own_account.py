@@ -8,10 +8,11 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.domain.accounts_held import AccountHeld, liable_on
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, as_of
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
-from customer360.resolvers import afresh
+from customer360.resolvers import afresh, council_tax
 from customer360.resolvers.context import Context
 from customer360.resolvers.council_tax import liable_account
 from customer360.sources.errors import SourceUnavailable
@@ -36,6 +37,22 @@ async def own_account(info: Info[Context, Any], reference: str) -> CouncilTaxAcc
     except SourceUnavailable:
         return REVENUES_DOWN
     return account if account is not None else NOT_YOURS
+
+
+async def own_account_as_last_seen(info: Info[Context, Any], reference: str) -> AccountHeld | Problem:
+    """The resident's own Council Tax account while REVENUES is down (the caller has just failed to ask it),
+    as it last showed it for the resident's linked records and still liable: a payment on it is taken and
+    posted when REVENUES is back; a Direct Debit is kept and checked again on delivery
+    (commands/direct_debit.py). Never seen, or too long ago: REVENUES_DOWN,
+    whatever the reference (nothing to probe); seen, and this one not among them: NOT_YOURS.
+
+    Not for a Single Person Discount: its check under the account's lock must see the discounts REVENUES
+    holds now (one in force or on its way), which no copy can stand in for."""
+    seen = await council_tax.as_last_seen(info)
+    if seen is None:
+        return REVENUES_DOWN
+    held = liable_on(seen, reference.strip().upper(), info.context.today)
+    return held if held is not None else NOT_YOURS
 
 
 def account_now(info: Info[Context, Any], reference: str) -> Callable[[], Awaitable[CouncilTaxAccountRecord | Problem]]:

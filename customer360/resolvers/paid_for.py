@@ -7,11 +7,13 @@ from typing import Any
 
 from strawberry.types import Info
 
+from customer360.domain.accounts_held import AccountHeld
+from customer360.domain.council_tax import CouncilTaxAccountRecord
 from customer360.domain.payments import PayableService, PaymentPurpose, fee_of
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenancyHeld
 from customer360.resolvers.context import Context
-from customer360.resolvers.own_account import own_account
+from customer360.resolvers.own_account import own_account, own_account_as_last_seen
 from customer360.resolvers.services import catalogue
 from customer360.resolvers.tenancies import own_tenancy, own_tenancy_as_last_seen
 
@@ -27,7 +29,10 @@ async def what_is_paid_for(
 ) -> PaidFor | Problem:
     """A Council Tax payment names the payer's own account (or why not); a service payment, the service."""
     if purpose is PaymentPurpose.COUNCIL_TAX and account_reference:
-        account = await own_account(info, account_reference)
+        account: CouncilTaxAccountRecord | AccountHeld | Problem = await own_account(info, account_reference)
+        if isinstance(account, Problem) and account.code is CommonCode.SOURCE_UNAVAILABLE:
+            # REVENUES down: the account as it last showed it; the posting waits in the outbox.
+            account = await own_account_as_last_seen(info, account_reference)
         if isinstance(account, Problem):
             return account
         return PaidFor(f"Council Tax, account {account.reference}", None)
