@@ -16,7 +16,7 @@ from alembic.config import Config
 from sqlalchemy import column, func, insert, select, table, update
 from sqlalchemy.engine import Connection
 
-from customer360.domain.accounts_held import AccountHeld
+from customer360.domain.accounts_held import AccountHeld, liable_on, shown
 from customer360.domain.systems import SourceSystem
 from customer360.store.accounts_seen import AccountsSeenStore
 from customer360.store.database import MIGRATIONS, create_engine, migrate
@@ -153,3 +153,11 @@ async def test_tenancies_seen_before_the_migration_are_found_after_it(tmp_path, 
 
 
 TENANCY_COLUMNS = ("tenant_id", "tenancy_ref", "ends_on", "vulnerable_household", "seen_at")
+
+
+def test_an_account_shown_is_found_by_its_reference_and_liable_until_its_last_day():
+    ended = AccountHeld("CT1000002", date(2026, 3, 31))
+    assert shown([COUNCIL_TAX, ended], "CT1000002") == ended
+    assert shown([COUNCIL_TAX], "CT1000002") is None
+    assert liable_on(COUNCIL_TAX, date(2030, 1, 1))
+    assert liable_on(ended, date(2026, 3, 31)) and not liable_on(ended, date(2026, 4, 1))

@@ -26,7 +26,7 @@ from customer360.store.tables import accounts_seen
 from tests.support import graphql, running_app, serving_app
 from tests.test_direct_debit import CANCEL, SET_UP, bank, bank_details_in, council_tax_payers, kept_payloads, me, post
 from tests.test_payment_reference import made_once
-from tests.test_payments import RETURN_URL, postings, settle_at_page, wait_for
+from tests.test_payments import MAKE, RETURN_URL, postings, settle_at_page, wait_for
 from tests.test_report_issue_while_open311_down import on_gateway, submission
 from tests.test_single_person_discount import APPLY
 
@@ -275,3 +275,29 @@ async def test_a_single_person_discount_still_refuses_while_down_though_the_acco
         assert refused["discount"] is None
         assert codes(refused) == [(["input", "accountReference"], "SOURCE_UNAVAILABLE")]
         assert await app.state.runtime.outbox.pending_count() == 0
+
+
+async def test_a_liability_shown_ended_takes_a_payment_but_not_a_direct_debit_while_down(
+    own_council, issuer, residents
+):
+    async with running_app(own_council) as (_, client):
+        ((token, account),) = await council_tax_payers(client, issuer, residents, 1)
+    yesterday = london_today() - timedelta(days=1)
+    await on_gateway(
+        own_council,
+        update(accounts_seen).where(accounts_seen.c.reference == account["reference"]).values(ends_on=yesterday),
+    )
+    async with serving_app(replace(own_council, demo_sources_down=REVENUES_DOWN)) as (app, client):
+        refused = answer(await graphql(client, SET_UP, token, {"input": bank(account["reference"])}))
+        assert refused["directDebit"] is None
+        assert codes(refused) == [(["input", "accountReference"], "SOURCE_UNAVAILABLE")]
+        assert await app.state.runtime.outbox.pending_count() == 0
+        request = {
+            "purpose": "COUNCIL_TAX",
+            "accountReference": account["reference"],
+            "amountPence": 1_000,
+            "idempotencyKey": "ct-arrears-down",
+            "returnUrl": RETURN_URL,
+        }
+        arrears = (await graphql(client, MAKE, token, {"input": request})).json()["data"]["makePayment"]
+        assert arrears["userErrors"] == [] and arrears["payment"]["nextUrl"], "arrears are paid as when live"

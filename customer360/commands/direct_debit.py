@@ -363,7 +363,7 @@ async def _still_the_payers_and_free(tools: DeliveryTools, item: OutboxItem, kep
     account = (await tools.sources.of(REVENUES).accounts_by_reference([reference])).get(reference)
     if account is None or account.party_id not in parties:
         raise SourceRejected(SourceSystem.REVENUES, "not the resident's account now", code="NO_ACCOUNT")
-    if account.liable_to is not None and account.liable_to <= kept.set_up_on:
+    if account.liable_to is not None and account.liable_to < kept.set_up_on:
         raise SourceRejected(SourceSystem.REVENUES, "no longer liable on the account", code="NO_ACCOUNT")
     if any(i.reference != item.reference for i in not_ended(account.direct_debits)):
         raise SourceRejected(SourceSystem.REVENUES, "an instruction stands already", code="ALREADY_SET_UP")

@@ -16,7 +16,11 @@ class AccountHeld:
     vulnerable_household: bool = False  # a tenancy's flag for repairs' priority (never set for Council Tax)
 
 
-def liable_on(held: Sequence[AccountHeld], reference: str, today: date) -> AccountHeld | None:
-    """The Council Tax account with this reference if it was shown still liable today (a liability ending
-    later is still owed until then); None if not shown, or ended."""
-    return next((a for a in held if a.reference == reference and (a.ends_on is None or a.ends_on > today)), None)
+def shown(held: Sequence[AccountHeld], reference: str) -> AccountHeld | None:
+    """The account with this reference among those shown (None: not the holder's, as last seen)."""
+    return next((account for account in held if account.reference == reference), None)
+
+
+def liable_on(account: AccountHeld, day: date) -> bool:
+    """A Council Tax account still owed on `day`: no end to the liability, or `day` is not past its last one."""
+    return account.ends_on is None or account.ends_on >= day

@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.types import Info
 
 from customer360.auth.policy import can_see_records_of
+from customer360.domain.accounts_held import liable_on
 from customer360.domain.direct_debit import DirectDebitRecord, OwnedAccount
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.systems import SourceSystem
@@ -48,6 +49,8 @@ async def owned_account(info: Info[Context, Any], reference: str) -> OwnedAccoun
     if revenues_down:
         seen_in_revenues = await own_account_as_last_seen(info, wanted)
         if not isinstance(seen_in_revenues, Problem):
+            if not liable_on(seen_in_revenues, info.context.today):
+                return REVENUES_DOWN  # a liability shown ended: whether REVENUES would take one is its to say
             return OwnedAccount(SourceSystem.REVENUES, seen_in_revenues.reference, (), as_last_seen=True)
         revenues_unknown = seen_in_revenues.code is CommonCode.SOURCE_UNAVAILABLE
     tenancy = await tenancies.own_tenancy(info, wanted)

@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from customer360.domain.accounts_held import AccountHeld, liable_on
+from customer360.domain.accounts_held import AccountHeld, shown
 from customer360.domain.council_tax import CouncilTaxAccountRecord, DiscountRecord, as_of
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.submissions import Submission
@@ -41,17 +41,17 @@ async def own_account(info: Info[Context, Any], reference: str) -> CouncilTaxAcc
 
 async def own_account_as_last_seen(info: Info[Context, Any], reference: str) -> AccountHeld | Problem:
     """The resident's own Council Tax account while REVENUES is down (the caller has just failed to ask it),
-    as it last showed it for the resident's linked records and still liable: a payment on it is taken and
-    posted when REVENUES is back; a Direct Debit is kept and checked again on delivery
-    (commands/direct_debit.py). Never seen, or too long ago: REVENUES_DOWN,
-    whatever the reference (nothing to probe); seen, and this one not among them: NOT_YOURS.
+    as it last showed it for the resident's linked records (liable still or not, as live: arrears on an
+    ended liability are paid too): a payment on it is taken and posted when REVENUES is back; a Direct
+    Debit is kept and checked again on delivery (commands/direct_debit.py). Never seen, or too long ago:
+    REVENUES_DOWN, whatever the reference (nothing to probe); seen, and this one not among them: NOT_YOURS.
 
     Not for a Single Person Discount: its check under the account's lock must see the discounts REVENUES
     holds now (one in force or on its way), which no copy can stand in for."""
     seen = await council_tax.as_last_seen(info)
     if seen is None:
         return REVENUES_DOWN
-    held = liable_on(seen, reference.strip().upper(), info.context.today)
+    held = shown(seen, reference.strip().upper())
     return held if held is not None else NOT_YOURS
 
 
