@@ -167,7 +167,7 @@ class BoundedArguments:
     """
 
     def __init__(self, resolve: Callable[..., Any], definition: GraphQLField, owner: str, urls: ReturnUrls) -> None:
-        self._resolve = resolve
+        self.resolver = resolve  # the field's own (Strawberry's, with its field extensions)
         self._definition = definition
         self._types = {name: argument.type for name, argument in definition.args.items()}
         self._owner = owner
@@ -175,11 +175,11 @@ class BoundedArguments:
 
     def __call__(self, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
         if not kwargs:
-            return self._resolve(root, info, *args, **kwargs)
+            return self.resolver(root, info, *args, **kwargs)
         owner, definition = self._owner, self._definition
         normalised, problems = normalised_arguments(owner, kwargs, self._types, self._urls)
         if not problems:
-            return self._resolve(root, info, *args, **normalised)
+            return self.resolver(root, info, *args, **normalised)
         for problem in problems:
             log.info("input refused: %s.%s %s", owner, ".".join(problem.field or ()), problem.code.value)
         if info.parent_type is info.schema.mutation_type and is_payload(definition.type):
