@@ -72,7 +72,7 @@ def rewire_to_every_field(app: Starlette) -> int:
             if isinstance(graphql_type, GraphQLObjectType):
                 for definition in graphql_type.fields.values():
                     if isinstance(definition.resolve, BoundedArguments):
-                        EveryField.urls = definition.resolve._urls
+                        EveryField.urls = definition.resolve.urls
                         definition.resolve = definition.resolve.resolver
                         unwrapped += 1
         schema.extensions = [*schema.extensions, EveryField]

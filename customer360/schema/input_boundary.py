@@ -163,7 +163,8 @@ class BoundedArguments:
 
     It wraps only the resolvers of fields that take arguments (`bound_every_argument`): as a Strawberry
     `SchemaExtension.resolve` hook it ran as graphql-core middleware around every resolved field, about
-    22,000 calls for a 100-customer staff page (8% of its CPU) to normalise the arguments of a handful.
+    22,000 calls for a 100-customer staff page (about 2% of its CPU in the middleware's own frames, by a
+    py-spy profile) to normalise the arguments of a handful.
     """
 
     def __init__(self, resolve: Callable[..., Any], definition: GraphQLField, owner: str, urls: ReturnUrls) -> None:
@@ -171,13 +172,13 @@ class BoundedArguments:
         self._definition = definition
         self._types = {name: argument.type for name, argument in definition.args.items()}
         self._owner = owner
-        self._urls = urls
+        self.urls = urls
 
     def __call__(self, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
         if not kwargs:
             return self.resolver(root, info, *args, **kwargs)
         owner, definition = self._owner, self._definition
-        normalised, problems = normalised_arguments(owner, kwargs, self._types, self._urls)
+        normalised, problems = normalised_arguments(owner, kwargs, self._types, self.urls)
         if not problems:
             return self.resolver(root, info, *args, **normalised)
         for problem in problems:
