@@ -69,6 +69,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from customer360.schema.known_documents import KnownDocuments
+
 ASSUMED_LIST_SIZE = 10
 DEFAULT_PAGE_SIZE = 20
 OBJECT_COST = 2
@@ -318,6 +320,7 @@ class DocumentLimits(SchemaExtension):
     """
 
     limits = Limits()
+    known = KnownDocuments()
 
     def on_operation(self) -> Iterator[None]:
         if self.limits.max_tokens > 0:
@@ -328,6 +331,10 @@ class DocumentLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if context.pre_execution_errors is None and document is not None:
+            if self.known.passed(document, context.operation_name):
+                context.pre_execution_errors = []  # checked on an earlier request: `schema/known_documents.py`
+                yield
+                return
             errors = check(
                 context.schema._schema,
                 document,
@@ -338,8 +345,12 @@ class DocumentLimits(SchemaExtension):
             context.pre_execution_errors = errors or _cached_validate(
                 context.schema._schema, document, context.validation_rules
             )
+            if not context.pre_execution_errors:
+                self.known.remember(document, context.operation_name)
         yield
 
 
 def document_limits(limits: Limits) -> type[DocumentLimits]:
-    return type("DocumentLimits", (DocumentLimits,), {"limits": limits})
+    """The extension for one schema: its limits, and its own memo of documents that passed (one schema's
+    validation rules are fixed when it is built, so what passed for it passes again)."""
+    return type("DocumentLimits", (DocumentLimits,), {"limits": limits, "known": KnownDocuments()})

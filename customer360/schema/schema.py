@@ -25,7 +25,7 @@ from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
 from customer360.schema.errors import InvalidRepresentation, error_shaping, log_errors
-from customer360.schema.input_boundary import ReturnUrls, input_boundary
+from customer360.schema.input_boundary import ReturnUrls, bound_every_argument
 from customer360.schema.interactions import record_every_mutation
 from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
@@ -134,7 +134,6 @@ def build_schema(
     extensions: list[Any] = [
         partial(ParserCache, maxsize=512),
         document_limits(limits),
-        input_boundary(return_urls or ReturnUrls()),
         error_shaping(production),
         StaleAnswers,
     ]
@@ -147,8 +146,13 @@ def build_schema(
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
     config = StrawberryConfig(batching_config=batching)  # type: ignore[arg-type]
     types = [*NODE_TYPES, UserError]
+    schema: strawberry.Schema
     if federation:
-        return Customer360Subgraph(
+        schema = Customer360Subgraph(
             query=Query, mutation=Mutation, types=types, extensions=extensions, config=config, federation_version="2.5"
         )
-    return Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)
+    else:
+        schema = Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)
+    # On the fields that take arguments only, not as a per-field middleware (`schema/input_boundary.py`).
+    bound_every_argument(schema._schema, return_urls or ReturnUrls())
+    return schema
