@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import CreateIndex, CreateTable
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from customer360.domain.safeguarding import (
     NewSafeguardingCase,
@@ -65,16 +67,23 @@ class AgencyQueuesSql:
         self._engine = engine
 
     async def create_tables(self) -> None:
-        # Replicas starting together each create the queues; one can see a table missing that another
-        # creates before it does. The second pass then finds it there (create_all checks first).
-        for last_try in (False, True):
-            try:
+        """Create the queues if they are not there. Replicas starting together each do it: `IF NOT EXISTS`
+        makes that one atomic statement per table and index (a check then a create, as `create_all` does,
+        lets two both see the table missing); PostgreSQL can still refuse the loser of two concurrent
+        creates of one name, so a refused attempt is tried again once the winner has committed."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DBAPIError),
+            stop=stop_after_attempt(5),
+            wait=wait_random(0.05, 0.25),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
                 async with self._engine.begin() as conn:
-                    await conn.run_sync(metadata.create_all)
-                return
-            except DBAPIError:
-                if last_try:
-                    raise
+                    for table in metadata.sorted_tables:
+                        await conn.execute(CreateTable(table, if_not_exists=True))
+                        for index in table.indexes:
+                            await conn.execute(CreateIndex(index, if_not_exists=True))
 
     async def dispose(self) -> None:
         await self._engine.dispose()
