@@ -192,7 +192,7 @@ def score_pairs(
     """Every candidate pair at or above `min_probability`, with its evidence."""
     features = build_features(records)
     candidates = candidate_pairs(features)
-    return _scored(model, candidates, compare(features, candidates), min_probability)
+    return with_evidence(model, candidates, compare(features, candidates), min_probability)
 
 
 def train_and_score(
@@ -203,12 +203,13 @@ def train_and_score(
     candidates = candidate_pairs(features)
     vectors = compare(features, candidates)
     model = train_on(features, candidates, vectors)
-    return model, list(_scored(model, candidates, vectors, min_probability))
+    return model, list(with_evidence(model, candidates, vectors, min_probability))
 
 
-def _scored(
-    model: MatchModel, candidates: Candidates, vectors: Vectors, min_probability: float
+def with_evidence(
+    model: MatchModel, candidates: Candidates, vectors: Vectors, min_probability: float = 0.0
 ) -> Iterator[ScoredPair]:
+    """The compared pairs at or above `min_probability` as `ScoredPair`s, each with its evidence."""
     weight, probability = match_probabilities(model, vectors)
     for k in np.flatnonzero(probability >= min_probability).tolist():
         yield ScoredPair(
