@@ -38,6 +38,7 @@ from customer360.identity.blocking import (
     BlockingRule,
     Candidates,
     candidate_pairs,
+    distinct,
 )
 from customer360.identity.clustering import connected_clusters
 from customer360.identity.features import Features, IntArray, MatchRecord, build_features
@@ -253,7 +254,7 @@ def _candidates_for(index: tuple[RuleIndex, ...], new: Features, first: int) -> 
                 upper_left, upper_right = np.triu_indices(len(fresh), 1)
                 found.append(fresh[upper_left] * total + fresh[upper_right])
         skipped[rule_index.rule.name] = too_big
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    codes = distinct(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return Candidates(left=codes // total, right=codes % total, skipped_blocks=skipped)
 
 
