@@ -257,9 +257,16 @@ def clusters_from_arrays(
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels.tolist()):
         groups.setdefault(label, []).append(index)
+    # The anchor, whose key names the cluster, is its first record by (source, record_id): ranked once for
+    # all records, so each cluster's is an integer minimum, not a comparison of tuples of strings.
+    rank = [0] * len(records)
+    for position, index in enumerate(
+        sorted(range(len(records)), key=lambda i: (records[i].source, records[i].record_id))
+    ):
+        rank[index] = position
     clusters = []
     for members in groups.values():
-        anchor = min(members, key=lambda i: (records[i].source, records[i].record_id))
+        anchor = min(members, key=rank.__getitem__)
         confidence = (
             tuple(round(float(strongest[i]), 6) for i in members)
             if len(members) > 1
