@@ -554,3 +554,18 @@ def test_arrivals_get_exactly_the_candidate_pairs_a_full_run_gives_them() -> Non
         (a, b) for a, b in everything if new[a] or new[b]
     }
     assert len(touching) > 0
+
+
+def test_distinct_patterns_are_numpys_unique_rows_with_their_counts() -> None:
+    """EM and the prior count each distinct row of levels once: the packing must give exactly the rows,
+    order and counts of np.unique, unknown levels (NULL) included."""
+    from customer360.identity.model import distinct_patterns
+
+    rng = np.random.default_rng(2)
+    vectors = rng.integers(-1, 7, size=(50_000, 9)).astype(np.int8)
+    vectors[:, 4] = rng.integers(-1, 1, size=50_000)  # a column mostly unknown: many repeated rows
+    patterns, counts = distinct_patterns(vectors)
+    expected, expected_counts = np.unique(vectors, axis=0, return_counts=True)
+    assert patterns.dtype == np.int8
+    assert np.array_equal(patterns, expected) and np.array_equal(counts, expected_counts)
+    assert counts.sum() == len(vectors) and len(patterns) < len(vectors)

@@ -11,7 +11,7 @@ import numpy as np
 from customer360.demo.population import generate_population
 from customer360.identity.blocking import candidate_pairs_touching
 from customer360.identity.features import MatchRecord, build_features
-from customer360.identity.incremental import Linked, link_arrivals, link_population
+from customer360.identity.incremental import Linked, arrival_pairs, link_arrivals, link_population
 from customer360.identity.matcher import AUTO_LINK, REVIEW, train
 from customer360.identity.model import MatchModel
 
@@ -110,3 +110,21 @@ def test_a_block_an_arrival_takes_past_the_cap_is_skipped_as_a_full_run_skips_it
     )
     assert day.candidates.skipped_blocks == touching.skipped_blocks
     assert sum(day.candidates.skipped_blocks.values()) > 0  # the cap was met
+
+
+def test_an_arrival_from_a_change_feed_is_scored_as_a_day_of_arrivals_scores_it() -> None:
+    """The service's one arrival against the stored records its keys reach (`arrival_pairs`) and the
+    batch's day of arrivals (`link_arrivals`) are one implementation: the same pairs, the same scores."""
+    records, model = council()
+    stored, arrival = records[:-1], records[-1]
+    _, day = link_arrivals(link_population(stored, model), model, [arrival])
+    scored = arrival_pairs(model, arrival, stored)
+    assert {(pair.left, round(pair.match_probability, 12)) for pair in scored} == {
+        (left, round(probability, 12))
+        for left, probability in zip(day.candidates.left.tolist(), day.probability.tolist(), strict=True)
+    }
+    assert all(pair.right == len(stored) for pair in scored)
+    assert [pair.match_probability for pair in scored] == sorted((p.match_probability for p in scored), reverse=True)
+    assert scored[0].match_probability >= AUTO_LINK and scored[0].evidence  # the arrival's other records
+    # Only pairs that touch the arrival: none between two stored records, though they block together.
+    assert len(scored) == len(day.candidates) < len(stored)

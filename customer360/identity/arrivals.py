@@ -2,13 +2,14 @@
 contact, a council tax account opened after a move), as each office's change feed brings them
 (`notifications/changes.py`), are matched on arrival against the golden records, without a full re-run.
 
-For each arriving record, the stored records sharing a blocking key with it (date of birth, email,
-phone or postcode) are scored with the saved model. At or above `AUTO_LINK` it joins that record's
-customer, unless that customer holds a relative of the arrival (the relative guards weigh against
-the pair: a twin, a father), as in a full linking run; otherwise it starts a customer of its own, and
-a pair rated at least `REVIEW` goes to the stewards' queue. Arrivals are taken in order, so a second
-new record of a new person finds the first. With many workers, one arrival at a time is matched (a lock
-shared through the store, `store/locks.py`).
+For each arriving record, the stored records sharing a key with it (date of birth, email, phone or
+postcode) are loaded, and those a full run's blocking pairs with it are scored with the saved model
+(`incremental.arrival_pairs`, the code that matches a day's arrivals in the batch and the bench). At or
+above `AUTO_LINK` it joins that record's customer, unless that customer holds a relative of the arrival
+(the relative guards weigh against the pair: a twin, a father), as in a full linking run; otherwise it
+starts a customer of its own, and a pair rated at least `REVIEW` goes to the stewards' queue. Arrivals
+are taken in order, so a second new record of a new person finds the first. With many workers, one
+arrival at a time is matched (a lock shared through the store, `store/locks.py`).
 
 An arrival can also show that two customers are one person: it links to one and agrees as strongly with
 another's records. As in a full run's clustering, the two are merged when that is well supported (a pair
@@ -31,8 +32,9 @@ from customer360.domain.people import PersonRecord
 from customer360.domain.systems import SourceSystem
 from customer360.identity.clustering import BRIDGE_PROBABILITY, LINKS_TO_BRIDGE
 from customer360.identity.features import MatchRecord
+from customer360.identity.incremental import arrival_pairs
 from customer360.identity.linking import MODEL_RULE, IdentityHub
-from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, score_pairs, train
+from customer360.identity.matcher import AUTO_LINK, REVIEW, ScoredPair, train
 from customer360.identity.model import MatchModel
 from customer360.identity.survivorship import golden_record
 from customer360.sources.catalogue import SOURCE_PRIORITY
@@ -242,18 +244,14 @@ async def _merge(hub: IdentityHub, owner: str, other: str, *, by: str, priority:
     return True
 
 
-async def _scored(
-    model: MatchModel, record: PersonRecord, neighbours: Sequence[PersonRecord]
-) -> list[tuple[PersonRecord, ScoredPair]]:
-    """Every neighbour with its pair's score and evidence, the strongest first."""
+async def _scored(model: MatchModel, record: PersonRecord, neighbours: Sequence[PersonRecord]) -> Scored:
+    """Every neighbour a full run's blocking pairs with the arrival, with the pair's score and evidence,
+    the strongest first (`incremental.arrival_pairs`: the batch's arrival matching)."""
     if not neighbours:
         return []
-    records = [MatchRecord.from_person(r) for r in (record, *neighbours)]
-    pairs = await asyncio.to_thread(lambda: list(score_pairs(model, records)))
-    # Index 0 is the arrival; the pairs that do not involve it compare stored records with each other.
-    mine = [(neighbours[(p.right if p.left == 0 else p.left) - 1], p) for p in pairs if 0 in (p.left, p.right)]
-    mine.sort(key=lambda item: -item[1].match_probability)
-    return mine
+    stored = [MatchRecord.from_person(r) for r in neighbours]
+    pairs = await asyncio.to_thread(arrival_pairs, model, MatchRecord.from_person(record), stored)
+    return [(neighbours[pair.left], pair) for pair in pairs]
 
 
 async def _model(model_path: Path, hub: IdentityHub) -> MatchModel:

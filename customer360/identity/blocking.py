@@ -89,7 +89,7 @@ def candidate_pairs(
         left, right, too_big = _pairs_within_blocks(rule.key(features), cap)
         skipped[rule.name] = too_big
         found.append(np.minimum(left, right) * n + np.maximum(left, right))
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    codes = distinct(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return Candidates(left=codes // n, right=codes % n, skipped_blocks=skipped)
 
 
@@ -115,8 +115,16 @@ def candidate_pairs_touching(
         touching = new[left] | new[right]
         left, right = left[touching], right[touching]
         found.append(np.minimum(left, right) * n + np.maximum(left, right))
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    codes = distinct(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return Candidates(left=codes // n, right=codes % n, skipped_blocks=skipped)
+
+
+def distinct(codes: IntArray) -> IntArray:
+    """The distinct values, sorted, as `np.unique` gives them: sorting and dropping repeats, because numpy 2's
+    `np.unique` hashes first, which on a few million pair codes cost seconds where a sort costs a tenth."""
+    ordered = np.sort(codes)
+    kept: IntArray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+    return kept
 
 
 def factorised(keys: Keys) -> IntArray:

@@ -30,6 +30,7 @@ Column = npt.NDArray[np.object_]
 GENERATION_GAP_DAYS = round(15 * 365.25)
 SIMILAR_NAME = 0.88  # Jaro-Winkler at or above which two names are one name mistyped
 FUZZY_NAME = 0.7  # below this, two forenames are different names (the twins guard's test)
+CROSSED_NAME = 0.8  # both names this close crossed over: written the wrong way round
 FORENAME_DIFFERENT = 5  # the level of compare_forename that says "different"
 DOB_DIFFERENT = 3  # the level of compare_date_of_birth that says "different" (no slip explains it)
 DOB_GENERATION_APART = 4  # the level of compare_date_of_birth that says "15+ years apart"
@@ -55,12 +56,24 @@ def _both_known(a: Column, b: Column) -> Bools:
     return known
 
 
-def _similarity(a: Column, b: Column, mask: Bools, scorer: Callable[..., float], fill: float = 1.0) -> Floats:
-    """scorer(a, b) where `mask`, else `fill`: the C++ scorer only runs on the pairs that need it."""
+def _similarity(
+    a: Column, b: Column, mask: Bools, scorer: Callable[..., float], fill: float = 1.0, floor: float | None = None
+) -> Floats:
+    """scorer(a, b) where `mask`, else `fill`: the C++ scorer only runs on the pairs that need it. With
+    `floor`, a similarity well below it is 0 (rapidfuzz's score_cutoff, which lets the scorer give up early
+    on two names that have little in common: most candidate pairs): for callers that only ask whether the
+    similarity reaches the floor or more. The cutoff sits a hair under the floor: given one, rapidfuzz
+    rounds a similarity of exactly the floor (0.8 for HAMISH and HARI) either way."""
     scores = np.full(len(a), fill, dtype=np.float64)
     if mask.any():
-        scores[mask] = process.cpdist(a[mask].tolist(), b[mask].tolist(), scorer=scorer, workers=-1)
+        cutoff = None if floor is None else floor - _CUTOFF_MARGIN
+        scores[mask] = process.cpdist(
+            a[mask].tolist(), b[mask].tolist(), scorer=scorer, score_cutoff=cutoff, workers=-1
+        )
     return scores
+
+
+_CUTOFF_MARGIN = 1e-6
 
 
 NamePairs = tuple[Column, Column, Column, Column]
@@ -84,13 +97,13 @@ def _names_uncached(f: Features, left: IntArray, right: IntArray) -> NamePairs:
     fa, fb, sa, sb = f.forename[left], f.forename[right].copy(), f.surname[left], f.surname[right].copy()
     known = _both_known(fa, fb) & _both_known(sa, sb)
     similar = JaroWinkler.normalized_similarity
-    straight = _similarity(fa, fb, known & (fa != fb), similar, fill=1.0)
+    straight = _similarity(fa, fb, known & (fa != fb), similar, fill=1.0, floor=SIMILAR_NAME)
     suspect = known & (straight < SIMILAR_NAME)
-    surname_straight = _similarity(sa, sb, suspect & (sa != sb), similar, fill=1.0)
-    forename_crossed = _similarity(fa, sb, suspect, similar, fill=0.0)
-    surname_crossed = _similarity(sa, fb, suspect, similar, fill=0.0)
+    surname_straight = _similarity(sa, sb, suspect & (sa != sb), similar, fill=1.0, floor=SIMILAR_NAME)
+    forename_crossed = _similarity(fa, sb, suspect, similar, fill=0.0, floor=CROSSED_NAME)
+    surname_crossed = _similarity(sa, fb, suspect, similar, fill=0.0, floor=CROSSED_NAME)
     crossed = suspect & (
-        ((forename_crossed >= 0.8) & (surname_crossed >= 0.8))
+        ((forename_crossed >= CROSSED_NAME) & (surname_crossed >= CROSSED_NAME))
         | ((surname_straight < SIMILAR_NAME) & (np.maximum(forename_crossed, surname_crossed) >= SIMILAR_NAME))
     )
     fb[crossed], sb[crossed] = sb[crossed], f.forename[right][crossed]
@@ -118,7 +131,8 @@ def _forename_levels(
     known = _both_known(a, b)
     same = a == b
     unequal = known & ~same
-    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
+    # Every test below asks for FUZZY_NAME or more (or less), so lower similarities need not be exact.
+    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity, floor=FUZZY_NAME)
     nickname = np.zeros(len(a), dtype=np.bool_)
     if sounds_alike is None:
         sounds_alike = np.zeros(len(a), dtype=np.bool_)
@@ -165,7 +179,7 @@ def compare_surname(f: Features, left: IntArray, right: IntArray) -> Levels:
     known = _both_known(a, b)
     same = a == b
     unequal = known & ~same
-    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity)
+    jw = _similarity(a, b, unequal, JaroWinkler.normalized_similarity, floor=FUZZY_NAME)  # tests at >= FUZZY_NAME
     # Smith-Jones against Jones, or Jones Smith: a double-barrelled name written in another order or in half.
     parts_a, parts_b = f.surname_parts[left], f.surname_parts[right]
     barrelled = unequal & ((parts_a != "") | (parts_b != ""))

@@ -80,7 +80,6 @@ _STREET_WORDS = {
 _STREET_KINDS = frozenset(_STREET_WORDS.values()) | {"THE", "OF", "UPPER", "LOWER", "NORTH", "SOUTH", "EAST", "WEST"}
 # How a flat is written ("Flat 2", "First Floor Flat", "Apartment 2"): which flat, not which street.
 _FLAT_WORDS = frozenset({"FLAT", "FLT", "APT", "APARTMENT", "FLOOR", "GROUND", "FIRST", "SECOND", "TOP", "BASEMENT"})
-_DIGIT = re.compile(r"\d")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _SOUNDEX_CODES = {
     c: str(d) for d, letters in enumerate(("AEIOUYHW", "BFPV", "CGJKQSXZ", "DT", "L", "MN", "R")) for c in letters
@@ -124,9 +123,10 @@ class Features:
 
 def build_features(records: Sequence[MatchRecord]) -> Features:
     columns: dict[str, list[object]] = {name: [] for name in _COLUMNS}
+    appenders = [columns[name].append for name in _COLUMNS]
     for record in records:
-        for name, value in _row(record).items():
-            columns[name].append(value)
+        for append, value in zip(appenders, _row(record), strict=True):
+            append(value)
     return Features(
         records=records,
         forename=_strings(columns["forename"]),
@@ -171,54 +171,91 @@ def _name_words(text: str) -> list[str]:
     return normalise_name(text).split()
 
 
-def _row(record: MatchRecord) -> dict[str, object]:
-    forename_words = _name_words(record.forenames)
-    surname_words = _name_words(record.surname)
-    generation = next((_GENERATION[w] for w in (*surname_words, *forename_words) if w in _GENERATION), "")
-    title = "".join(_name_words(record.title))
-    typed_titles = [w for w in forename_words if w in _TITLES]
-    given = [w for w in forename_words if w not in _GENERATION and w not in _TITLES]
+# Each field is normalised once per distinct value (councils repeat names, streets, postcodes and dates), by
+# the cached functions below; a record's row is those parts put together, in `_COLUMNS` order.
+
+
+def _row(record: MatchRecord) -> tuple[object, ...]:
+    forename, other_forenames, forename_sound, has_variants, forename_generation, typed_title = _forenames(
+        record.forenames
+    )
+    surname, surname_soundex, surname_sound, surname_parts, surname_generation = _surname(record.surname)
+    phone = _phone(record.phone)
+    postcode = _compact(record.postcode)
+    return (
+        forename,
+        other_forenames,
+        forename_sound,
+        has_variants,
+        surname,
+        surname_soundex,
+        surname_sound,
+        surname_parts,
+        "|".join(sorted((forename, surname))) if forename and surname else "",
+        surname_generation or forename_generation,  # a marker after the surname first, as offices write it
+        _sex(record.title, typed_title),
+        *_born(record.date_of_birth),
+        postcode,
+        postcode[:-2] if len(postcode) >= 4 else "",
+        *_address(record.address_line1, record.address_line2),
+        _compact(record.town),
+        normalise_email(record.email) or "",
+        phone,
+        phone.startswith("+447"),
+    )
+
+
+@lru_cache(maxsize=200_000)
+def _forenames(text: str) -> tuple[str, str, str, bool, str, str]:
+    """(first forename, the later ones, its metaphone, whether the nickname table knows it, a generation
+    marker typed among the forenames, a title typed into them) of a forenames field."""
+    words = _name_words(text)
+    generation = next((_GENERATION[w] for w in words if w in _GENERATION), "")
+    typed_titles = [w for w in words if w in _TITLES]
+    given = [w for w in words if w not in _GENERATION and w not in _TITLES]
     forename = given[0] if given else ""
-    family = [w for w in surname_words if w not in _GENERATION and w not in _SUFFIXES and w not in _TITLES]
+    typed_title = typed_titles[0] if typed_titles else ""
+    return forename, " ".join(given[1:]), _sound(forename), _has_variants(forename), generation, typed_title
+
+
+@lru_cache(maxsize=200_000)
+def _surname(text: str) -> tuple[str, str, str, str, str]:
+    """(surname, its Soundex, its metaphone, a double-barrelled name's parts, a generation marker after it)."""
+    words = _name_words(text)
+    generation = next((_GENERATION[w] for w in words if w in _GENERATION), "")
+    family = [w for w in words if w not in _GENERATION and w not in _SUFFIXES and w not in _TITLES]
     surname = _mac("".join(family))
     parts = sorted(_mac(w) for w in _joined_prefixes(family) if len(w) >= 3)
-    title = title or (typed_titles[0] if typed_titles else "")
-    street_words, house_numbers = _address_words(f"{record.address_line1} {record.address_line2}")
-    line1_words, line1_numbers = _address_words(record.address_line1, ordered=True)
-    phone = _phone(record.phone)
-    born = (
-        record.date_of_birth
-        if record.date_of_birth and record.date_of_birth.year >= _PLACEHOLDER_YEARS_BEFORE
-        else None
+    return surname, soundex(surname), _sound(surname), " ".join(parts) if len(parts) > 1 else "", generation
+
+
+@lru_cache(maxsize=1_000)
+def _sex(title_field: str, typed_title: str) -> str:
+    """ "M", "F" or "" from the title field, else a title typed into the forenames."""
+    title = "".join(_name_words(title_field)) or typed_title
+    return "M" if title in _MALE_TITLES else "F" if title in _FEMALE_TITLES else ""
+
+
+@lru_cache(maxsize=100_000)
+def _born(born: date | None) -> tuple[str, str, int]:
+    """(YYYYMMDD, YYYYDDMM, days since 0001-01-01), or unknown: no date, or an older system's placeholder."""
+    if born is None or born.year < _PLACEHOLDER_YEARS_BEFORE:
+        return "", "", -1
+    return born.strftime("%Y%m%d"), born.strftime("%Y%d%m"), born.toordinal()
+
+
+@lru_cache(maxsize=200_000)
+def _address(line1: str, line2: str) -> tuple[str, str, str, str, str]:
+    """(street words, the same run together, line 1's main street word, house numbers, building number)."""
+    street_words, house_numbers = _address_words(f"{line1} {line2}")
+    line1_words, line1_numbers = _address_words(line1, ordered=True)
+    return (
+        " ".join(street_words),
+        "".join(street_words),
+        max((w for w in line1_words if w not in _STREET_KINDS), key=len, default=""),
+        " ".join(house_numbers),
+        _building(line1_numbers or house_numbers),
     )
-    postcode = _compact(record.postcode)
-    return {
-        "forename": forename,
-        "other_forenames": " ".join(given[1:]),
-        "forename_sound": _sound(forename),
-        "forename_has_variants": _has_variants(forename),
-        "surname": surname,
-        "surname_soundex": soundex(surname),
-        "surname_sound": _sound(surname),
-        "surname_parts": " ".join(parts) if len(parts) > 1 else "",
-        "name_pair": "|".join(sorted((forename, surname))) if forename and surname else "",
-        "generation": generation,
-        "sex": "M" if title in _MALE_TITLES else "F" if title in _FEMALE_TITLES else "",
-        "dob": born.strftime("%Y%m%d") if born else "",
-        "dob_swapped": born.strftime("%Y%d%m") if born else "",
-        "dob_day": born.toordinal() if born else -1,
-        "postcode": postcode,
-        "postcode_sector": postcode[:-2] if len(postcode) >= 4 else "",
-        "street": " ".join(street_words),
-        "street_compact": "".join(street_words),
-        "street_word": max((w for w in line1_words if w not in _STREET_KINDS), key=len, default=""),
-        "house": " ".join(house_numbers),
-        "building": _building(line1_numbers or house_numbers),
-        "town": _compact(record.town),
-        "email": normalise_email(record.email) or "",
-        "phone": phone,
-        "mobile": phone.startswith("+447"),
-    }
 
 
 @lru_cache(maxsize=100_000)
@@ -294,10 +331,10 @@ def _building(numbers: list[str]) -> str:
 @lru_cache(maxsize=200_000)
 def _address_words(text: str, ordered: bool = False) -> tuple[list[str], list[str]]:
     """(street words, numbers) of an address; cached, as a street's lines repeat: callers must not change them."""
-    words = _NOT_ALNUM.sub(" ", _fold(text)).split()
-    numbers = [w for w in words if _DIGIT.search(w)]
+    words = _NOT_ALNUM.sub(" ", _fold(text)).split()  # each of A-Z and 0-9 only: no digit is isalpha()
+    numbers = [w for w in words if not w.isalpha()]
     numbers = numbers if ordered else sorted(numbers)
-    street = [_STREET_WORDS.get(w, w) for w in words if w not in _FLAT_WORDS and not _DIGIT.search(w)]
+    street = [_STREET_WORDS.get(w, w) for w in words if w.isalpha() and w not in _FLAT_WORDS]
     return street, numbers
 
 

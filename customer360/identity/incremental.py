@@ -17,6 +17,11 @@ that outranks a stored link (one that agrees with two of one person's records th
 had kept apart) moves the clusters as a full run would, instead of being bolted onto yesterday's. A new
 record no link reaches starts a cluster of its own; pairs between `REVIEW` and `AUTO_LINK` that end in
 two clusters are the steward's queue, as after a full run.
+
+The live service (`identity/arrivals.py`) keeps its store in PostgreSQL, not in a `Linked`: for each
+record a change feed brings it loads the stored records sharing a key with it and calls
+`arrival_pairs`, which blocks, compares and scores them with the same code as `link_arrivals`
+(`_scored_against`): one implementation of arrival matching for the batch, the bench and the service.
 """
 
 from __future__ import annotations
@@ -27,10 +32,25 @@ from dataclasses import dataclass, fields
 import numpy as np
 import numpy.typing as npt
 
-from customer360.identity.blocking import DEFAULT_MAX_BLOCK, DEFAULT_RULES, BlockingRule, Candidates, candidate_pairs
+from customer360.identity.blocking import (
+    DEFAULT_MAX_BLOCK,
+    DEFAULT_RULES,
+    BlockingRule,
+    Candidates,
+    candidate_pairs,
+    distinct,
+)
 from customer360.identity.clustering import connected_clusters
 from customer360.identity.features import Features, IntArray, MatchRecord, build_features
-from customer360.identity.matcher import AUTO_LINK, REVIEW, compare, match_probabilities, relatives_apart
+from customer360.identity.matcher import (
+    AUTO_LINK,
+    REVIEW,
+    ScoredPair,
+    compare,
+    match_probabilities,
+    relatives_apart,
+    with_evidence,
+)
 from customer360.identity.model import Floats, MatchModel, Vectors
 
 Keys = npt.NDArray[np.object_]
@@ -129,10 +149,7 @@ def link_arrivals(linked: Linked, model: MatchModel, records: Sequence[MatchReco
     """Match new records against the store: the store grows by them, clusters grow or begin."""
     new = build_features(records)
     first = len(linked)
-    features = _joined(linked.features, new)
-    candidates = _candidates_for(linked.index, new, first)
-    vectors = compare(features, candidates)
-    _, probability = match_probabilities(model, vectors)
+    features, candidates, vectors, probability = _scored_against(linked.features, linked.index, model, new)
     new_apart = relatives_apart(model, candidates, vectors)
     apart = (np.concatenate([linked.apart[0], new_apart[0]]), np.concatenate([linked.apart[1], new_apart[1]]))
     kept = probability >= REVIEW
@@ -152,6 +169,28 @@ def link_arrivals(linked: Linked, model: MatchModel, records: Sequence[MatchReco
         Linked(features, index, labels, pairs, component, apart),
         Arrivals(first, candidates, vectors, probability, review),
     )
+
+
+def arrival_pairs(model: MatchModel, arrival: MatchRecord, stored: Sequence[MatchRecord]) -> list[ScoredPair]:
+    """One arrival against stored records (the service's: those sharing a key with it): each pair a full
+    run's blocking gives between them, scored, with its evidence, the strongest first. A pair's `left` is
+    the stored record's index; its `right` is `len(stored)`, the arrival, as in a full run's order."""
+    features = build_features(stored)
+    index = tuple(RuleIndex.of(rule, features, DEFAULT_MAX_BLOCK) for rule in DEFAULT_RULES)
+    _, candidates, vectors, _ = _scored_against(features, index, model, build_features([arrival]))
+    return sorted(with_evidence(model, candidates, vectors), key=lambda pair: -pair.match_probability)
+
+
+def _scored_against(
+    store: Features, index: tuple[RuleIndex, ...], model: MatchModel, new: Features
+) -> tuple[Features, Candidates, Vectors, Floats]:
+    """(the store's features and the new records' after them, the candidate pairs that involve a new
+    record, their comparison levels, their match probabilities): arrival matching, for both paths."""
+    features = _joined(store, new)
+    candidates = _candidates_for(index, new, len(store))
+    vectors = compare(features, candidates)
+    _, probability = match_probabilities(model, vectors)
+    return features, candidates, vectors, probability
 
 
 def _reclustered(
@@ -201,8 +240,8 @@ def _candidates_for(index: tuple[RuleIndex, ...], new: Features, first: int) -> 
         for position, key in enumerate(keys.tolist()):
             if key:
                 by_key.setdefault(key, []).append(first + position)
-        distinct = np.array(list(by_key), dtype=object)
-        starts, stops = rule_index.blocks(distinct)
+        arrived_keys = np.array(list(by_key), dtype=object)
+        starts, stops = rule_index.blocks(arrived_keys)
         too_big = 0
         for arrived, start, stop in zip(by_key.values(), starts.tolist(), stops.tolist(), strict=True):
             if stop - start + len(arrived) > rule_index.cap:
@@ -215,7 +254,7 @@ def _candidates_for(index: tuple[RuleIndex, ...], new: Features, first: int) -> 
                 upper_left, upper_right = np.triu_indices(len(fresh), 1)
                 found.append(fresh[upper_left] * total + fresh[upper_right])
         skipped[rule_index.rule.name] = too_big
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    codes = distinct(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return Candidates(left=codes // total, right=codes % total, skipped_blocks=skipped)
 
 

@@ -192,7 +192,7 @@ def score_pairs(
     """Every candidate pair at or above `min_probability`, with its evidence."""
     features = build_features(records)
     candidates = candidate_pairs(features)
-    return _scored(model, candidates, compare(features, candidates), min_probability)
+    return with_evidence(model, candidates, compare(features, candidates), min_probability)
 
 
 def train_and_score(
@@ -203,12 +203,13 @@ def train_and_score(
     candidates = candidate_pairs(features)
     vectors = compare(features, candidates)
     model = train_on(features, candidates, vectors)
-    return model, list(_scored(model, candidates, vectors, min_probability))
+    return model, list(with_evidence(model, candidates, vectors, min_probability))
 
 
-def _scored(
-    model: MatchModel, candidates: Candidates, vectors: Vectors, min_probability: float
+def with_evidence(
+    model: MatchModel, candidates: Candidates, vectors: Vectors, min_probability: float = 0.0
 ) -> Iterator[ScoredPair]:
+    """The compared pairs at or above `min_probability` as `ScoredPair`s, each with its evidence."""
     weight, probability = match_probabilities(model, vectors)
     for k in np.flatnonzero(probability >= min_probability).tolist():
         yield ScoredPair(
@@ -256,9 +257,16 @@ def clusters_from_arrays(
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels.tolist()):
         groups.setdefault(label, []).append(index)
+    # The anchor, whose key names the cluster, is its first record by (source, record_id): ranked once for
+    # all records, so each cluster's is an integer minimum, not a comparison of tuples of strings.
+    rank = [0] * len(records)
+    for position, index in enumerate(
+        sorted(range(len(records)), key=lambda i: (records[i].source, records[i].record_id))
+    ):
+        rank[index] = position
     clusters = []
     for members in groups.values():
-        anchor = min(members, key=lambda i: (records[i].source, records[i].record_id))
+        anchor = min(members, key=rank.__getitem__)
         confidence = (
             tuple(round(float(strongest[i]), 6) for i in members)
             if len(members) > 1
