@@ -122,3 +122,11 @@ async def test_leaves_that_cannot_be_answered_plainly_are_graphql_cores_errors(d
     else:  # a nullable leaf whose read fails is null with graphql-core's error, the others are answered
         assert [h["leaves"]["nickname"] for h in mine.data["holders"]] == [None, "b", "c", "d", None]
         assert [e.path for e in mine.errors or []] == [["holders", 4, "leaves", "nickname"]]
+
+
+async def test_a_field_given_another_resolver_after_its_first_request_takes_it():
+    schema = strawberry.Schema(query=LeafQuery, execution_context_class=PlainLeafExecution)
+    document = "{ holders { leaves { nickname } } }"
+    assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "b"}}
+    schema._schema.type_map["Leaves"].fields["nickname"].resolve = lambda leaves, info: "rewired"
+    assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "rewired"}}

@@ -30,28 +30,29 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# What a field is, worked out once per schema field: (leaf type, may be null), or None when it must
-# take graphql-core's full path. Kept on the field definition itself (schemas are built once).
+# What a field is, worked out at its first request: (its resolver, leaf type, may be null), or None when
+# it must take graphql-core's full path. Kept on the field definition itself; the resolver is kept
+# beside it so that a field given another resolver afterwards (a test's rewiring) is planned afresh.
 _PLAN = "customer360_plain_leaf"
 _NOT_PLAIN = object()  # a leaf to leave to graphql-core
 
+Plan = tuple[Any, GraphQLLeafType | None, bool]  # (resolver, the leaf type or None if not plain, nullable)
 
-def _plan(field: GraphQLField) -> tuple[GraphQLLeafType, bool] | None:
-    plan = field.extensions.get(_PLAN, Undefined)
-    if plan is Undefined:
+
+def _plan(field: GraphQLField) -> Plan:
+    plan: Plan | None = field.extensions.get(_PLAN)
+    if plan is None or plan[0] is not field.resolve:
         plan = _planned(field)
         field.extensions = {**field.extensions, _PLAN: plan}
-    return plan  # type: ignore[no-any-return]
+    return plan
 
 
-def _planned(field: GraphQLField) -> tuple[GraphQLLeafType, bool] | None:
+def _planned(field: GraphQLField) -> Plan:
     # Strawberry marks the resolver it gives a basic field (`_get_basic_result`, `_is_default`).
-    if field.args or not getattr(field.resolve, "_is_default", False):
-        return None
     leaf_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if not is_leaf_type(leaf_type):
-        return None
-    return leaf_type, not isinstance(field.type, GraphQLNonNull)
+    if field.args or not getattr(field.resolve, "_is_default", False) or not is_leaf_type(leaf_type):
+        return field.resolve, None, False
+    return field.resolve, leaf_type, not isinstance(field.type, GraphQLNonNull)
 
 
 class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
@@ -74,16 +75,15 @@ class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field = self.schema.get_field(parent_type, node.name.value)
         if self._shortcut and field is not None and not node.arguments:
-            plan = _plan(field)
-            if plan is not None:
-                answer = self._plain_answer(field, plan, source)
+            _resolver, leaf_type, nullable = _plan(field)
+            if leaf_type is not None:
+                answer = self._plain_answer(field, leaf_type, nullable, source)
                 if answer is not _NOT_PLAIN:
                     return answer
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
-    def _plain_answer(self, field: GraphQLField, plan: tuple[GraphQLLeafType, bool], source: Any) -> Any:
+    def _plain_answer(self, field: GraphQLField, leaf_type: GraphQLLeafType, nullable: bool, source: Any) -> Any:
         """The leaf's answer as graphql-core would give it, or `_NOT_PLAIN` for graphql-core to give."""
-        leaf_type, nullable = plan
         try:
             value = field.resolve(source, None)  # type: ignore[misc]  # a basic field's resolver ignores info
         except Exception:  # graphql-core calls it again, then locates and reports the error
