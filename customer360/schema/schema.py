@@ -31,6 +31,7 @@ from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
 from customer360.schema.node import is_entity
 from customer360.schema.payments import Payment
+from customer360.schema.plain_fields import PlainLeafExecution
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
 from customer360.schema.stale import StaleAnswers
@@ -149,10 +150,23 @@ def build_schema(
     schema: strawberry.Schema
     if federation:
         schema = Customer360Subgraph(
-            query=Query, mutation=Mutation, types=types, extensions=extensions, config=config, federation_version="2.5"
+            query=Query,
+            mutation=Mutation,
+            types=types,
+            extensions=extensions,
+            config=config,
+            federation_version="2.5",
+            execution_context_class=PlainLeafExecution,
         )
     else:
-        schema = Customer360Schema(query=Query, mutation=Mutation, types=types, extensions=extensions, config=config)
+        schema = Customer360Schema(
+            query=Query,
+            mutation=Mutation,
+            types=types,
+            extensions=extensions,
+            config=config,
+            execution_context_class=PlainLeafExecution,  # plain leaves without per-field machinery
+        )
     # On the fields that take arguments only, not as a per-field middleware (`schema/input_boundary.py`).
     bound_every_argument(schema._schema, return_urls or ReturnUrls())
     return schema

@@ -1,0 +1,132 @@
+"""Plain leaf fields answered without graphql-core's per-field machinery (`schema/plain_fields.py`):
+the same answers, byte for byte, as Strawberry's own execution context gives, for every document the
+portal ships, the full `me` and the 100-customer staff page the benchmark sends, as several residents
+and as staff; and the same errors, paths and null propagation where a leaf cannot be answered plainly.
+
+The reference is a second app whose schemas are given back Strawberry's execution context.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from starlette.applications import Starlette
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from bench import queries
+from customer360.auth.policy import Role
+from customer360.portal.documents import all_documents
+from customer360.schema.plain_fields import PlainLeafExecution
+from tests.support import running_app, settings_with
+from tests.test_argument_boundary_wiring import QUERY_VARIABLES, REFUSED_MUTATIONS, STAFF_DOCUMENTS, answers
+
+
+def with_strawberrys_execution(app: Starlette) -> int:
+    """Give `app`'s schemas Strawberry's own execution context back; the number of schemas changed."""
+    changed = 0
+    for route in app.routes:
+        endpoint = getattr(getattr(getattr(route, "endpoint", None), "_app", None), "_app", None)
+        schema = getattr(endpoint, "schema", None)
+        if schema is not None and schema.execution_context_class is PlainLeafExecution:
+            schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+            changed += 1
+    return changed
+
+
+@pytest.fixture
+async def both(own_council: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    # The benchmark's full staff page is over the production cost ceiling; its shape is what is compared.
+    settings = settings_with(own_council, max_query_cost=10_000_000)
+    async with running_app(settings) as (_app, now), running_app(settings) as (before_app, before):
+        assert with_strawberrys_execution(before_app) >= 1
+        yield now, before
+
+
+async def test_every_portal_document_and_the_staff_page_answer_the_same_bytes(both, issuer, residents):
+    now, before = both
+    documents = all_documents()
+    queries_shipped = {name: text for name, text in documents.items() if text.lstrip().startswith("query")}
+    assert len(queries_shipped) > 15
+    tokens = [issuer.resident_token(resident["email"]) for resident in residents[:4]]
+    tokens.append(issuer.staff_token("Sam Staff", [Role.CUSTOMER_SERVICES]))
+    with_data = 0
+    for token in tokens:
+        for name, text in {**queries_shipped, "bench me": queries.ME}.items():
+            ours = await answers(now, text, token, QUERY_VARIABLES.get(name))
+            assert ours == await answers(before, text, token, QUERY_VARIABLES.get(name)), name
+            with_data += b'"data":{"' in ours
+        for name, variables in REFUSED_MUTATIONS.items():
+            ours = await answers(now, documents[name], token, variables)
+            assert ours == await answers(before, documents[name], token, variables), name
+    assert with_data > 3 * len(queries_shipped)  # answers with data, not just the same refusal twice
+    staff = tokens[-1]
+    for name, text in {**STAFF_DOCUMENTS, "bench page": queries.STAFF_PAGE}.items():
+        ours = await answers(now, text, staff, None)
+        assert ours == await answers(before, text, staff, None), name
+    page = await answers(now, queries.STAFF_PAGE, staff, None)
+    assert page.count(b'"reference":') > 200 and b'"errors"' not in page
+
+
+# What graphql-core itself must answer: a null on a non-null leaf, a value its type cannot serialise,
+# an attribute that is missing, beside plain leaves that are answered directly.
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@strawberry.type
+class Leaves:
+    name: str
+    nickname: str | None
+    count: int
+    colour: Colour
+
+
+@strawberry.type
+class Holder:
+    leaves: Leaves | None
+
+
+@strawberry.type
+class LeafQuery:
+    @strawberry.field
+    def holders(self) -> list[Holder]:
+        good = Leaves(name="a", nickname=None, count=1, colour=Colour.RED)
+        null_name = Leaves(name=None, nickname="b", count=2, colour=Colour.RED)  # type: ignore[arg-type]
+        not_an_int = Leaves(name="c", nickname="c", count="many", colour=Colour.RED)  # type: ignore[arg-type]
+        not_a_colour = Leaves(name="d", nickname="d", count=4, colour="blue")  # type: ignore[arg-type]
+        return [Holder(leaves=leaves) for leaves in (good, null_name, not_an_int, not_a_colour)] + [Holder(leaves=7)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "document", ["{ holders { leaves { name nickname count colour } } }", "{ holders { leaves { nickname } } }"]
+)
+async def test_leaves_that_cannot_be_answered_plainly_are_graphql_cores_errors(document):
+    ours = strawberry.Schema(query=LeafQuery, execution_context_class=PlainLeafExecution)
+    strawberrys = strawberry.Schema(query=LeafQuery)
+    mine, reference = await ours.execute(document), await strawberrys.execute(document)
+    assert mine.data == reference.data
+    assert [(e.message, e.path) for e in mine.errors or []] == [(e.message, e.path) for e in reference.errors or []]
+    if " name " in document:
+        assert mine.data == {
+            "holders": [{"leaves": {"name": "a", "nickname": None, "count": 1, "colour": "RED"}}]
+            + [{"leaves": None}] * 4
+        }
+        assert len(mine.errors or []) == 4
+    else:  # a nullable leaf whose read fails is null with graphql-core's error, the others are answered
+        assert [h["leaves"]["nickname"] for h in mine.data["holders"]] == [None, "b", "c", "d", None]
+        assert [e.path for e in mine.errors or []] == [["holders", 4, "leaves", "nickname"]]
+
+
+async def test_a_field_given_another_resolver_after_its_first_request_takes_it():
+    schema = strawberry.Schema(query=LeafQuery, execution_context_class=PlainLeafExecution)
+    document = "{ holders { leaves { nickname } } }"
+    assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "b"}}
+    schema._schema.type_map["Leaves"].fields["nickname"].resolve = lambda leaves, info: "rewired"
+    assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "rewired"}}
