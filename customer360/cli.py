@@ -183,6 +183,18 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", required=True, type=Path, help="the HTML file to write")
     report.set_defaults(handler=_report)
 
+    store = commands.add_parser("store", help="the gateway store itself").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    renew_id = _command(
+        store,
+        "renew-id",
+        "give the store a new identity, after restoring it from a backup: nothing Redis kept for it is read "
+        "again once the gateways restart (docs/operations.md)",
+        f"{STORE}, {LOGS}",
+    )
+    renew_id.set_defaults(handler=_store_renew_id)
+
     schema = _command(commands, "schema", "print the GraphQL schema (SDL)", "none")
     schema.add_argument("--federation", action="store_true", help="print the Apollo Federation v2 subgraph SDL instead")
     schema.set_defaults(handler=_schema, kind="offline")
@@ -518,6 +530,24 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from customer360.reporting.command import main_report
 
     return main_report(settings, args.from_, args.to, args.output)
+
+
+def _store_renew_id(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_renew_store_id(settings))
+    print("customer360: the store has a new identity; restart every gateway on it", file=sys.stderr)
+    return 0
+
+
+async def _renew_store_id(settings: Settings) -> str:
+    from customer360.store.database import create_engine, migrate
+    from customer360.store.store_identity import StoreIdentity
+
+    engine = create_engine(settings.gateway_database_url)
+    try:
+        await migrate(engine)
+        return await StoreIdentity(engine).renew()
+    finally:
+        await engine.dispose()
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:

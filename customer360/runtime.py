@@ -94,6 +94,7 @@ from customer360.store.payments import PaymentLedger
 from customer360.store.portal_sessions import PortalSessionStore, RedisPortalSessions, SqlPortalSessions
 from customer360.store.safeguarding_routes import SafeguardingRouteStore
 from customer360.store.service_definitions import ServiceDefinitionStore
+from customer360.store.store_identity import StoreIdentity
 from customer360.store.view_generations import ViewGenerationStore
 
 # A source that answers its ping slower than this is reported `degraded` by /readyz.
@@ -125,6 +126,7 @@ class Runtime:
     faults: DemoFaults | None  # the demo council's fault drills; None with real back offices
     persisted_queries: PersistedQueries  # registered GraphQL documents (APQ), shared through Redis when configured
     idempotency: IdempotencyStore  # `Idempotency-Key` headers on mutations and their kept answers
+    store_id: str  # the store's own identity: Redis keys naming its rows carry it (store/store_identity.py)
     rate_limits: RateLimitStore | None = None  # per-IP and per-principal counters (Redis when configured)
     redis: RedisGuard | None = None  # this process's view of Redis (its circuit), when Redis is configured
     portal_sessions: PortalSessionStore | None = None  # the resident portal's sessions (Redis when configured)
@@ -179,6 +181,8 @@ async def start_runtime(
         await migrate_when_reachable(store_engine)
     else:
         await migrate(store_engine)
+    # Read once: Redis keys naming the store's rows carry it (store/store_identity.py).
+    store_id = await StoreIdentity(store_engine).store_id()
 
     http_client = await stack.enter_async_context(
         httpx.AsyncClient(
@@ -222,7 +226,7 @@ async def start_runtime(
     # One view of Redis per process: the cache and the rate limiter share its timeout and breaker.
     redis_guard = RedisGuard(metrics)
     stack.push_async_callback(redis_guard.close)
-    cache = _cache(settings, redis_guard)
+    cache = _cache(settings, redis_guard, store_id)
     stack.push_async_callback(cache.close)
 
     customers = CustomerStore(store_engine)
@@ -302,7 +306,7 @@ async def start_runtime(
     )
     rate_limits = _rate_limits(settings, redis_guard)
     stack.push_async_callback(rate_limits.close)
-    portal_sessions = _portal_sessions(settings, store_engine)
+    portal_sessions = _portal_sessions(settings, store_engine, store_id)
     stack.push_async_callback(portal_sessions.close)
     services = Services(
         directory=customers,
@@ -359,6 +363,7 @@ async def start_runtime(
         faults=faults,
         persisted_queries=PersistedQueries(cache if cache.layer == RedisCache.layer else None),
         idempotency=IdempotencyStore(store_engine),
+        store_id=store_id,
         rate_limits=rate_limits,
         redis=redis_guard if settings.redis_url else None,
         portal_sessions=portal_sessions,
@@ -423,9 +428,9 @@ def _log_store_wait(state: RetryCallState) -> None:
     )
 
 
-def _portal_sessions(settings: Settings, store_engine: AsyncEngine) -> PortalSessionStore:
+def _portal_sessions(settings: Settings, store_engine: AsyncEngine, store_id: str) -> PortalSessionStore:
     if settings.redis_url:
-        return RedisPortalSessions.from_url(settings.redis_url)
+        return RedisPortalSessions.from_url(settings.redis_url, store_id)
     return SqlPortalSessions(store_engine)
 
 
@@ -490,14 +495,14 @@ def _no_gazetteer(_uprn: str) -> None:
     return None
 
 
-def _cache(settings: Settings, guard: RedisGuard) -> Cache:
+def _cache(settings: Settings, guard: RedisGuard, store_id: str) -> Cache:
     if not settings.cache_enabled:
         return NoCache()
     if settings.redis_url:
         # The longest TTL of a key we ever delete: views generations (4 TTLs), last known copies.
         longest = max(settings.cache_ttl_seconds * 4, settings.cache_stale_seconds)
         return RedisCache.from_url(
-            settings.redis_url, _cache_key(settings.data_dir), guard, longest_ttl_seconds=longest
+            settings.redis_url, _cache_key(settings.data_dir), guard, store_id=store_id, longest_ttl_seconds=longest
         )
     return MemoryCache()
 

@@ -131,7 +131,7 @@ async def test_workers_sharing_redis_forget_a_residents_answers_together(own_cou
     # Redis lists key names in clear: a resident's email is there only as an HMAC both workers share.
     client = await redis_or_skip(empty=False)
     try:
-        names = [key.decode() async for key in client.scan_iter(match=f"{KEY_PREFIX}views.sign_in:*")]
+        names = [key.decode() async for key in client.scan_iter(match=f"{KEY_PREFIX}*:views.sign_in:*")]
     finally:
         await client.aclose()
     plain = hashlib.sha256(residents[0]["email"].encode()).hexdigest()

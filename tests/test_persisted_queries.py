@@ -150,17 +150,19 @@ async def test_workers_share_registrations_through_redis(demo_settings):
     redis = await redis_or_skip()
     document = a_new_document()
     settings = settings_with(demo_settings, cache_enabled=True, redis_url=REDIS_URL)
+    key = f"{KEY_PREFIX}*:apq:{sha256(document)}"
     try:
-        async with running_app(settings) as (_app, first_worker):
+        async with running_app(settings) as (app, first_worker):
             registered = await first_worker.post("/graphql", json={"query": document, **persisted_body(document)})
             assert registered.json()["data"]
-        stored = await redis.get(f"{KEY_PREFIX}apq:{sha256(document)}")
+            key = f"{KEY_PREFIX}{app.state.runtime.store_id}:apq:{sha256(document)}"
+        stored = await redis.get(key)
         assert stored is not None and document.encode() not in stored  # encrypted like every cached value
-        assert 0 < await redis.ttl(f"{KEY_PREFIX}apq:{sha256(document)}") <= 24 * 60 * 60
+        assert 0 < await redis.ttl(key) <= 24 * 60 * 60
         async with running_app(settings) as (_app, second_worker):  # a fresh process-local LRU
             assert (await second_worker.post("/graphql", json=persisted_body(document))).json()["data"]
     finally:
-        await redis.delete(f"{KEY_PREFIX}apq:{sha256(document)}")
+        await redis.delete(key)
         await redis.aclose()
 
 

@@ -238,7 +238,7 @@ async def test_sessions_live_in_redis_when_it_is_configured(demo_settings: Setti
     try:
         async with running_app(replace(demo_settings, redis_url=REDIS_URL)) as (_app, client):
             await sign_in(client, residents[0]["email"])
-            keys = [key async for key in redis.scan_iter("c360:portal:session:*")]
+            keys = [key async for key in redis.scan_iter("c360:portal:*:session:*")]
             assert keys and 0 < await redis.ttl(keys[0]) <= 30 * 60
             kept = [await redis.get(key) for key in keys]
             assert all(value.startswith(b"gAAAAA") and b'"token"' not in value for value in kept)  # Fernet

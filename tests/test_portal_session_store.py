@@ -23,7 +23,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "redis":
         probe = await redis_or_skip()
         await probe.aclose()
-        kept = RedisPortalSessions.from_url(REDIS_URL)
+        kept = RedisPortalSessions.from_url(REDIS_URL, store_id="s1")
         try:
             yield kept
         finally:

@@ -206,11 +206,11 @@ async def test_rate_limits_count_in_process_while_redis_is_away(demo_settings, i
 async def test_a_delete_made_while_redis_hangs_reaches_it_when_it_returns_without_another_request():
     """Other workers count on it (cache/guard.py): the owed delete is sent from the background."""
     with own_redis() as server:
-        cache = RedisCache.from_url(server.url, encryption_key=b"0" * 43 + b"=")
+        cache = RedisCache.from_url(server.url, encryption_key=b"0" * 43 + b"=", store_id="s1")
         raw = redis.Redis.from_url(server.url)
         try:
             await cache.set_many({"views.generation:C1": "g1"}, 300)
-            assert raw.exists(f"{KEY_PREFIX}views.generation:C1")
+            assert raw.exists(f"{KEY_PREFIX}s1:views.generation:C1")
             server.hang()
             try:
                 for _ in range(3):  # the reads that open the circuit: the delete below is never sent
@@ -222,7 +222,7 @@ async def test_a_delete_made_while_redis_hangs_reaches_it_when_it_returns_withou
             finally:
                 server.resume()
             deadline = time.monotonic() + RECOVERED_WITHIN
-            while raw.exists(f"{KEY_PREFIX}views.generation:C1") or cache.unsent_deletes:
+            while raw.exists(f"{KEY_PREFIX}s1:views.generation:C1") or cache.unsent_deletes:
                 assert time.monotonic() < deadline, "the owed delete never reached Redis"
                 await asyncio.sleep(0.1)
         finally:

@@ -144,7 +144,7 @@ async def test_with_redis_the_last_known_value_is_served_encrypted_and_expires(d
 
         reference = warm["data"]["me"]["councilTaxAccounts"][0]["reference"]
         for party in parties:
-            key = f"{KEY_PREFIX}{LAST_KNOWN}revenues.accounts_by_party:{party}"
+            key = f"{KEY_PREFIX}{app.state.runtime.store_id}:{LAST_KNOWN}revenues.accounts_by_party:{party}"
             raw = await redis_client.get(key)
             assert raw is not None and reference.encode() not in raw, "personal values are stored encrypted"
             assert 0 < await redis_client.pttl(key) <= 600_000, "the last known copy expires with its window"

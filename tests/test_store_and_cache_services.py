@@ -38,7 +38,7 @@ async def test_the_gateway_store_migrates_and_serves_me_from_postgresql(demo_set
 async def test_redis_read_through_counts_misses_then_hits_and_stores_only_ciphertext():
     client = await redis_or_skip()
     metrics = Metrics()
-    cache = RedisCache.from_url(REDIS_URL, encryption_key=b"0" * 43 + b"=")
+    cache = RedisCache.from_url(REDIS_URL, encryption_key=b"0" * 43 + b"=", store_id="s1")
     read_through = ReadThrough(cache, metrics, ttl_seconds=30)
     calls: list[list[str]] = []
 
@@ -60,9 +60,9 @@ async def test_redis_read_through_counts_misses_then_hits_and_stores_only_cipher
             if s.name.endswith("_total")
         }
         assert samples == {"hit": 2.0, "miss": 3.0}
-        raw = await client.get(f"{KEY_PREFIX}{namespace}:a")
+        raw = await client.get(f"{KEY_PREFIX}s1:{namespace}:a")
         assert raw is not None and b"secret" not in raw
-        assert 0 < await client.pttl(f"{KEY_PREFIX}{namespace}:a") <= 30_000
+        assert 0 < await client.pttl(f"{KEY_PREFIX}s1:{namespace}:a") <= 30_000
         await read_through.forget(Stale(keys=[(namespace, "a")]))
         await read_through.get_many(namespace, ["a"], fetch, list)
         assert calls[-1] == ["a"]

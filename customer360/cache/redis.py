@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from customer360.cache.guard import FLUSH_INTERVAL_SECONDS, RedisAway, RedisGuard
 
-KEY_PREFIX = "c360:cache:"
+KEY_PREFIX = "c360:cache:"  # then the store's id (store/store_identity.py) and ":": keys name its rows
 # Past this many unsent deletes, they are dropped and this process reads nothing from Redis until
 # every key they named has expired there anyway (memory stays bounded, nothing stale is read).
 MAX_TOMBSTONES = 200_000
@@ -46,9 +46,13 @@ class RedisCache:
         encryption_key: bytes,
         guard: RedisGuard | None = None,
         *,
+        store_id: str,
         longest_ttl_seconds: float = 86_400.0,
     ) -> None:
         self._client = client
+        # Keys name the store's rows by names that repeat across stores (derived customer ids, views
+        # generations): scoped to the store, a rebuilt store or another one on this Redis reads none of them.
+        self._prefix = f"{KEY_PREFIX}{store_id}:"
         self._fernet = Fernet(encryption_key)
         self._own_guard = guard is None
         self._guard = guard or RedisGuard()
@@ -61,11 +65,17 @@ class RedisCache:
 
     @classmethod
     def from_url(
-        cls, url: str, encryption_key: bytes, guard: RedisGuard | None = None, *, longest_ttl_seconds: float = 86_400.0
+        cls,
+        url: str,
+        encryption_key: bytes,
+        guard: RedisGuard | None = None,
+        *,
+        store_id: str,
+        longest_ttl_seconds: float = 86_400.0,
     ) -> RedisCache:
         # The guard's timeout bounds each call; these bound the socket underneath it as a second line.
         client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return cls(client, encryption_key, guard, longest_ttl_seconds=longest_ttl_seconds)
+        return cls(client, encryption_key, guard, store_id=store_id, longest_ttl_seconds=longest_ttl_seconds)
 
     @property
     def unsent_deletes(self) -> int:
@@ -76,7 +86,7 @@ class RedisCache:
             return {}
         try:
             await self._send_tombstones()
-            values = await self._guard.call(lambda: self._client.mget([KEY_PREFIX + key for key in keys]))
+            values = await self._guard.call(lambda: self._client.mget([self._prefix + key for key in keys]))
         except RedisAway:
             return {}  # a cache that is away is a cache miss, never a failed request
         if not self._guard.reads_trusted():
@@ -95,7 +105,7 @@ class RedisCache:
         if not items or self._guard.is_open:
             return  # (open: not even encrypted, a request pays nothing for a Redis that is away)
         milliseconds = max(int(ttl_seconds * 1000), 1)
-        encrypted = {KEY_PREFIX + key: self._fernet.encrypt(pickle.dumps(value)) for key, value in items.items()}
+        encrypted = {self._prefix + key: self._fernet.encrypt(pickle.dumps(value)) for key, value in items.items()}
 
         async def write() -> None:
             async with self._client.pipeline(transaction=False) as pipe:
@@ -112,8 +122,8 @@ class RedisCache:
             return
         now = time.monotonic()
         for key in keys:
-            self._tombstones.pop(KEY_PREFIX + key, None)
-            self._tombstones[KEY_PREFIX + key] = now  # re-inserted: the dict stays oldest first
+            self._tombstones.pop(self._prefix + key, None)
+            self._tombstones[self._prefix + key] = now  # re-inserted: the dict stays oldest first
         if len(self._tombstones) > MAX_TOMBSTONES:
             log.warning("too many deletes could not reach Redis: reading nothing from it until they expire there")
             self._tombstones.clear()

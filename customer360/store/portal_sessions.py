@@ -19,7 +19,7 @@ from customer360.store.tables import portal_sessions
 from customer360.store.times import as_utc
 from customer360.tracing import traced_methods
 
-REDIS_PREFIX = "c360:portal:"
+REDIS_PREFIX = "c360:portal:"  # then the store's id and ":" (RedisPortalSessions)
 
 
 class PortalSessionStore(Protocol):
@@ -93,27 +93,32 @@ class SqlPortalSessions:
 
 
 class RedisPortalSessions:
-    def __init__(self, client: redis.Redis) -> None:
+    """Scoped to the store (store/store_identity.py), like the table they stand in for: a store rebuilt or
+    replaced under the same Redis starts with no sessions, as it would without Redis, and two stores on
+    one Redis never share one (a session names a resident of its own store)."""
+
+    def __init__(self, client: redis.Redis, store_id: str) -> None:
         self._client = client
+        self._prefix = f"{REDIS_PREFIX}{store_id}:"
 
     @classmethod
-    def from_url(cls, url: str) -> RedisPortalSessions:
-        return cls(redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0))
+    def from_url(cls, url: str, store_id: str) -> RedisPortalSessions:
+        return cls(redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0), store_id)
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        await self._client.set(REDIS_PREFIX + key, value, ex=ttl_seconds)
+        await self._client.set(self._prefix + key, value, ex=ttl_seconds)
 
     async def get(self, key: str) -> str | None:
-        return _text(await self._client.get(REDIS_PREFIX + key))
+        return _text(await self._client.get(self._prefix + key))
 
     async def touch(self, key: str, ttl_seconds: int) -> None:
-        await self._client.expire(REDIS_PREFIX + key, ttl_seconds)
+        await self._client.expire(self._prefix + key, ttl_seconds)
 
     async def take(self, key: str) -> str | None:
-        return _text(await self._client.getdel(REDIS_PREFIX + key))
+        return _text(await self._client.getdel(self._prefix + key))
 
     async def delete(self, key: str) -> None:
-        await self._client.delete(REDIS_PREFIX + key)
+        await self._client.delete(self._prefix + key)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -346,6 +346,17 @@ view_generations = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The store's own identity: one row, a random id made the first time a gateway starts on it, shared by every
+# worker and replica on it. Redis keys that name this store's rows carry it (store/store_identity.py), so a
+# store rebuilt or replaced under the same Redis never reads what the old one kept there.
+store_identity = Table(
+    "store_identity",
+    metadata,
+    Column("only_row", Integer, primary_key=True, autoincrement=False),
+    Column("store_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # A resident lets someone see (VIEW) or act for them (ACT) until a date: a person, by the email they sign
 # in with, or a partner agency, by its id. Revoked rows stay, so the resident's history of who could see
 # them is kept; every actor token names its grant and is checked against this row on every request.
