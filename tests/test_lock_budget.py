@@ -94,10 +94,10 @@ async def first_reports_through_a_small_lock_pool(app, client, url, issuer, resi
             me = (await graphql(client, LINKS, token)).json()["data"]["me"]
             if me and "STREET_SCENE" not in {link["system"] for link in me["linkedRecords"]}:
                 tokens.append(token)
-        # Eight residents (16 requests at once) are well past 3 lock sessions. With 25, a full CI run now and
-        # then left one first delivery to the relay, not for a lock (it failed well inside the budget): the
-        # cause is not pinned down yet; this test is about locks, not about Open311 under 50 requests at once.
-        tokens = tokens[:8]
+        # Up to 25 residents (50 requests at once) through 3 lock sessions. Their reports share one catalogue
+        # read (tests/test_shared_reads.py): each reading it for itself once swamped the street-scene back
+        # office, its reads timed out, and the open circuit left first deliveries to the relay.
+        tokens = tokens[:25]
         assert len(tokens) > 3, "more residents than lock sessions"
         attributes = await litter_answers(client)
 
