@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import random
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -15,6 +12,7 @@ from starlette.applications import Starlette
 
 from customer360.app import create_app
 from customer360.demo.backoffice_server import listening_socket, serve_on_loopback
+from customer360.demo.council import free_port as free_port  # a port outside the ephemeral range, for a subprocess
 from customer360.settings import Settings
 
 
@@ -55,34 +53,3 @@ async def serving_app(settings: Settings) -> AsyncIterator[tuple[Starlette, http
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         yield app, client
-
-
-# Linux's default when /proc does not say (net.ipv4.ip_local_port_range).
-DEFAULT_EPHEMERAL_PORTS = (32768, 60999)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for a server that binds it later (a subprocess, or one
-    started again on the same port). Taken from outside the kernel's ephemeral range: a port probed free
-    there can become, before the server binds it, the source port of any outgoing connection (ours, or
-    another process's on a busy machine) and the server then fails to start. A server in this process binds
-    port 0 itself instead (`listening_socket`, as `serving_app` does)."""
-    low, high = _ephemeral_ports()
-    below, above = range(max(1024, low - 12000), low), range(high + 1, 65536)
-    candidates = below if len(below) >= len(above) else above
-    for port in random.sample(candidates, min(200, len(candidates))):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:  # a server of another test, or of another process, has it
-                continue
-            return port
-    raise RuntimeError(f"no free loopback port in {candidates}")
-
-
-def _ephemeral_ports() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return DEFAULT_EPHEMERAL_PORTS
