@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from customer360.domain.safeguarding import (
     NewSafeguardingCase,
@@ -65,12 +66,18 @@ class AgencyQueuesSql:
         self._engine = engine
 
     async def create_tables(self) -> None:
-        # Replicas starting together each create the queues; one can see a table missing that another
-        # creates before it does. The second pass then finds it there (create_all checks first).
-        for last_try in (False, True):
+        # Replicas starting together each create the queues. `create_all` checks for a table before it
+        # creates it, and another replica may create it in between; with several replicas a second pass
+        # lost the same way (CI, 'table agency_cases already exists'). IF NOT EXISTS is decided as the
+        # statement runs. PostgreSQL can still refuse two creations of one table at once: a pass refused
+        # is tried again, and finds the table.
+        for last_try in (False, False, True):
             try:
                 async with self._engine.begin() as conn:
-                    await conn.run_sync(metadata.create_all)
+                    for table in metadata.sorted_tables:
+                        await conn.execute(CreateTable(table, if_not_exists=True))
+                        for index in table.indexes:
+                            await conn.execute(CreateIndex(index, if_not_exists=True))
                 return
             except DBAPIError:
                 if last_try:
