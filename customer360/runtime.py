@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -188,6 +189,7 @@ async def start_runtime(
         httpx.AsyncClient(
             timeout=settings.source_timeout_seconds,
             limits=httpx.Limits(max_connections=100),
+            verify=_certificates(),
             # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
             event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
         )
@@ -387,6 +389,13 @@ def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None
     return run
 
 
+@functools.cache
+def _certificates() -> ssl.SSLContext:
+    """httpx's own default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), loaded once per process: loading
+    it takes some 40 ms, and each runtime makes two clients (the tests start one runtime per test)."""
+    return httpx.create_ssl_context()
+
+
 def _notify(settings: Settings, demo_backoffice_url: str | None) -> GovukNotify | None:
     """GOV.UK Notify as configured; in the demo, unset, the demo back offices' Notify-compatible API."""
     templates = NotifyTemplates(settings.notify_email_template_id, settings.notify_sms_template_id)
@@ -442,7 +451,9 @@ async def _issuers(
     `customer360 serve` refuses production without one (customer360/production.py); a runtime built
     otherwise (tests, an app made by hand) starts, serves public queries only, and says so in the log.
     """
-    jwks_http = await stack.enter_async_context(httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False))
+    jwks_http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=JWKS_TIMEOUT_SECONDS, follow_redirects=False, verify=_certificates())
+    )
     issuers = configured_issuers(settings, jwks_http)
     signing_key = None
     if settings.demo_issuer_enabled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -13,6 +12,7 @@ from starlette.applications import Starlette
 
 from customer360.app import create_app
 from customer360.demo.backoffice_server import listening_socket, serve_on_loopback
+from customer360.demo.council import free_port as free_port  # a port outside the ephemeral range, for a subprocess
 from customer360.settings import Settings
 
 
@@ -53,9 +53,3 @@ async def serving_app(settings: Settings) -> AsyncIterator[tuple[Starlette, http
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         yield app, client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

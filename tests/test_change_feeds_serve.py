@@ -24,7 +24,7 @@ from customer360.demo import council
 from customer360.domain.systems import SourceSystem
 from customer360.sources.revenues.sql import parties
 from customer360.store.database import create_engine
-from customer360.store.tables import customer_links, request_changes
+from customer360.store.tables import change_cursors, customer_links, request_changes
 from tests.support import free_port
 from tests.test_demo_backoffice_process import _answering, _env, _gone_within, _started
 
@@ -34,6 +34,7 @@ mutation($input: SubmitHousingApplicationInput!) { submitHousingApplication(inpu
 """
 MY_REQUESTS = "{ me { requests(first: 50) { edges { node { reference status history { description } } } } } }"
 SERVICE = "Housing application"
+FEEDS = 6  # every back office but the payment provider
 EXPECTED_STEPS = {f"{SERVICE}: your request is being worked on": 1, f"{SERVICE}: your request is resolved": 1}
 
 
@@ -69,6 +70,14 @@ def _register(settings, party_id: str, forenames: str) -> None:  # type: ignore[
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _cursors_started(settings) -> None:  # type: ignore[no-untyped-def]
+    """Waits for the changes loop's first pass, which starts each feed's cursor (was a fixed 2 s sleep)."""
+    deadline = time.monotonic() + 60
+    while _one(settings, select(func.count()).select_from(change_cursors))[0][0] < FEEDS:
+        assert time.monotonic() < deadline, "the feeds' cursors were never started"
+        time.sleep(0.1)
 
 
 def _owners(settings, party_id: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -112,7 +121,7 @@ def test_housing_steps_and_a_newcomer_arrive_once_though_serve_is_killed_mid_way
 
     with _started(command, env, tmp_path / "serve-1.log") as serve, httpx.Client(base_url=gateway, timeout=30) as http:
         _answering(f"{gateway}/healthz", serve, tmp_path / "serve-1.log")
-        time.sleep(2)  # the loop's first pass starts the feeds' cursors
+        _cursors_started(own_council)  # a change before the loop's first pass is not news to it
         notify_url = http.get("/readyz").json()["demoBackoffices"]["NOTIFY"]["url"]
         for resident in residents[30:]:
             token = issuer.resident_token(resident["email"])

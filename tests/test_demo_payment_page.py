@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,9 +26,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from customer360.demo import payments_db, street_scene_db
-from customer360.demo.backoffice_server import create_demo_backoffice_app, serve_on_loopback
+from customer360.demo.backoffice_server import create_demo_backoffice_app, listening_socket, serve_on_loopback
 from customer360.demo.payments_app import create_payments_app
 from customer360.demo.payments_webhooks import WebhookSender
+from tests.support import free_port
 
 API_KEY = "test-api-key"
 SECRET = b"webhook-signing-secret"
@@ -121,7 +121,8 @@ def provider(engine: AsyncEngine, receiver: Receiver) -> ProviderFactory:
 
     @asynccontextmanager
     async def serve(copies: int = 1, webhook_url: str | None = None) -> AsyncIterator[Provider]:
-        port = _free_port()
+        listener = listening_socket("127.0.0.1", 0)  # bound first: its port is the app's public URL
+        port = listener.getsockname()[1]
         app = create_payments_app(
             engine,
             public_url=f"http://127.0.0.1:{port}",
@@ -130,17 +131,11 @@ def provider(engine: AsyncEngine, receiver: Receiver) -> ProviderFactory:
             webhook_secret=SECRET,
             webhook_copies=copies,
         )
-        async with serve_on_loopback(app, port=port) as url, httpx.AsyncClient(timeout=10) as client:
+        async with serve_on_loopback(app, listener=listener) as url, httpx.AsyncClient(timeout=10) as client:
             yield Provider(url, app, client)
             await app.state.webhooks.drain()
 
     return serve
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def signature_of(body: bytes) -> str:
@@ -368,7 +363,7 @@ async def test_a_failed_delivery_is_logged_without_personal_data_and_dropped(
     provider: ProviderFactory, receiver: Receiver, caplog: pytest.LogCaptureFixture, broken: str
 ) -> None:
     receiver.answer = 500
-    nowhere = f"http://127.0.0.1:{_free_port()}/webhooks/payments"
+    nowhere = f"http://127.0.0.1:{free_port()}/webhooks/payments"
     async with provider(webhook_url=nowhere if broken == "unreachable" else None) as pay:
         payment_id = (await pay.create())["payment_id"]
         with caplog.at_level(logging.WARNING, logger="customer360.demo.payments.webhooks"):

@@ -94,9 +94,11 @@ async def first_reports_through_a_small_lock_pool(app, client, url, issuer, resi
             me = (await graphql(client, LINKS, token)).json()["data"]["me"]
             if me and "STREET_SCENE" not in {link["system"] for link in me["linkedRecords"]}:
                 tokens.append(token)
-        # Eight residents (16 requests at once) are well past 3 lock sessions. With 25, a full CI run now and
-        # then left one first delivery to the relay, not for a lock (it failed well inside the budget): the
-        # cause is not pinned down yet; this test is about locks, not about Open311 under 50 requests at once.
+        # Eight residents (16 requests at once) are well past 3 lock sessions, which is all this shows. With
+        # 25, one first delivery was now and then left to the relay: their reports each read the street-scene
+        # catalogue, its reads timed out and opened its circuit (now they share one: tests/test_shared_reads.py).
+        # 25 still is not kept: the work through 3 sessions grows with the residents, and on a machine loaded
+        # past 8 it outlasts the 15 s lock budget (BUSY, as it should be), which is time, not locks.
         tokens = tokens[:8]
         assert len(tokens) > 3, "more residents than lock sessions"
         attributes = await litter_answers(client)

@@ -107,12 +107,20 @@ async def complain(client, token) -> None:
     assert made["userErrors"] == []
 
 
-async def ten_reads_without_a_stall(client, token, expected: dict) -> None:
-    started = time.monotonic()
+def redis_timeouts(app) -> float:
+    return (
+        app.state.runtime.metrics.registry.get_sample_value("customer360_redis_errors_total", {"reason": "timeout"})
+        or 0.0
+    )
+
+
+async def ten_reads_without_a_stall(app, client, token, expected: dict) -> None:
+    # Counted, not timed (a busy machine makes ten reads slow): a read stalls on Redis only by waiting
+    # out a call's timeout, and once the circuit is open (or Redis refuses at once) none does.
+    timeouts = redis_timeouts(app)
     answers = [await me(client, token) for _ in range(10)]
-    elapsed = time.monotonic() - started
     assert all(answer == expected for answer in answers), "answered from the back offices, correctly"
-    assert elapsed < 5, f"10 reads took {elapsed:.1f} s: the API stalls on Redis"
+    assert redis_timeouts(app) == timeouts, "a read waited on Redis: the API stalls on it"
 
 
 async def until_kept_answers_are_served_again(app, client, token, complaints: int) -> None:
@@ -143,7 +151,7 @@ async def test_a_hung_redis_neither_stalls_me_nor_serves_a_forgotten_answer_when
                 together = await asyncio.gather(*(me(client, token) for _ in range(10)))
                 assert all(answer == before for answer in together)
                 assert time.monotonic() - started < 5, "concurrent reads stall on the hung Redis"
-                await ten_reads_without_a_stall(client, token, before)
+                await ten_reads_without_a_stall(app, client, token, before)
                 assert circuit_open(app) == 1
                 ready = await client.get("/readyz")
                 assert ready.status_code == 200 and ready.json()["redis"] == "circuit_open"  # served, uncached
@@ -181,7 +189,7 @@ async def test_a_killed_redis_costs_no_stall_and_a_restarted_one_is_used_again(o
         async with running_app(with_redis(own_council, server)) as (app, client):
             before = await me(client, token)
             server.kill()
-            await ten_reads_without_a_stall(client, token, before)
+            await ten_reads_without_a_stall(app, client, token, before)
             await complain(client, token)
             server.start()  # same port, empty (no persistence)
             await until_kept_answers_are_served_again(app, client, token, before["complaints"]["totalCount"] + 1)

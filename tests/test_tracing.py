@@ -29,7 +29,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 from customer360 import store, tracing
 from customer360.auth.principal import Role
 from customer360.logging_config import HANDLER_NAME, configure_logging
-from tests.support import free_port, graphql, running_app, settings_with
+from tests.support import graphql, running_app, settings_with
 
 ME = """
 query MyAccount { me { name councilTaxAccounts { balance { formatted } } benefitClaims { reference }
@@ -104,7 +104,7 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")

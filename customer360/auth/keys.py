@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -34,11 +35,18 @@ def load_or_create_signing_key(data_dir: Path, name: str = "demo-issuer") -> Sig
     `actor-issuer`), created on first use (`keyfiles`: owner-only, once, atomically). Replicas share the
     data dir, so a token one signs the others accept."""
     path = data_dir / "keys" / f"{name}.pem"
-    pem = kept_secret(path, _new_pem)
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
+    key = _signing_key(kept_secret(path, _new_pem))
+    if key is None:
         raise ValueError(f"{path} does not hold an RSA private key")
-    return SigningKey(kid=_thumbprint(key), private_key=key)
+    return key
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(pem: bytes) -> SigningKey | None:
+    """Parsed once per process for each key's bytes (an RSA key's checks take some 50 ms, and each app
+    loads two: the tests start one per test). A file that changes is other bytes, so parsed afresh."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    return SigningKey(kid=_thumbprint(key), private_key=key) if isinstance(key, rsa.RSAPrivateKey) else None
 
 
 def _new_pem() -> bytes:

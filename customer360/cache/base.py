@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -141,12 +142,14 @@ class ReadThrough:
         self._misses = metrics.cache_requests.labels(cache.layer, "miss")
         self._stale = metrics.cache_requests.labels(cache.layer, "stale") if self._stale_seconds else None
         self.views = CustomerViews(cache, ttl_seconds if views else 0.0, key_secret, views_away)
+        self._in_flight: dict[tuple[str, tuple[str, ...]], asyncio.Task[Mapping[str, Any]]] = {}
 
     async def forget(self, stale: Stale) -> None:
         """The one way anything cached is forgotten. Keys at once, with their last known copies (after our
         own write a copy is known to be wrong, not merely old), so a read later in the same request misses
         them. Customers' kept answers at once too, or once at the end of the write request this runs in."""
         if stale.keys:
+            self._not_joined(stale.keys)
             keys = [f"{prefix}{namespace}:{key}" for namespace, key in stale.keys for prefix in ("", LAST_KNOWN)]
             await self._cache.delete_many(keys)
         if stale.sign_ins:
@@ -165,9 +168,11 @@ class ReadThrough:
         fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
         missing: Callable[[], Any],
         stale: StaleReads | None = None,
+        *,
+        shared: bool = False,
     ) -> list[Any]:
         """The answer for each key; raises the source's error if any key has neither answer nor copy."""
-        answers = await self.get_each(namespace, keys, fetch, missing, stale)
+        answers = await self.get_each(namespace, keys, fetch, missing, stale, shared=shared)
         for answer in answers:
             if isinstance(answer, Exception):
                 raise answer
@@ -180,18 +185,20 @@ class ReadThrough:
         fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
         missing: Callable[[], Any],
         stale: StaleReads | None = None,
+        *,
+        shared: bool = False,
     ) -> list[Any]:
         """The answer for each key, or for a key the source failed and no copy covers, the exception
-        (a DataLoader fails those keys alone)."""
+        (a DataLoader fails those keys alone). `shared`: see the class's docstring."""
         if not tracing.active():
-            return await self._get_each(namespace, keys, fetch, missing, stale)
+            return await self._get_each(namespace, keys, fetch, missing, stale, shared=shared)
         attributes: tracing.Attributes = {
             "c360.cache.namespace": namespace,
             "c360.cache.layer": self._cache.layer,
             "c360.keys": len(keys),
         }
         with tracing.span(f"read {namespace}", attributes) as span:
-            answers = await self._get_each(namespace, keys, fetch, missing, stale, span)
+            answers = await self._get_each(namespace, keys, fetch, missing, stale, span, shared=shared)
             if span is not None:
                 span.set_attribute("c360.cache.failed", sum(isinstance(answer, Exception) for answer in answers))
             return answers
@@ -204,11 +211,13 @@ class ReadThrough:
         missing: Callable[[], Any],
         stale: StaleReads | None,
         span: Span | None = None,
+        *,
+        shared: bool = False,
     ) -> list[Any]:
         if not self._enabled or namespace.startswith(NEVER_CACHED):
             if span is not None:
                 span.set_attributes({"c360.cache.hits": 0, "c360.cache.misses": len(keys)})
-            found = await fetch(list(keys))
+            found = await self._fetch(namespace, list(keys), fetch, shared and not namespace.startswith(NEVER_CACHED))
             return [found.get(key, missing()) for key in keys]
         cached = await self._cache.get_many([f"{namespace}:{key}" for key in keys])
         answers = {key: cached[f"{namespace}:{key}"] for key in keys if f"{namespace}:{key}" in cached}
@@ -219,7 +228,7 @@ class ReadThrough:
         if not wanted:
             return [answers[key] for key in keys]
         try:
-            found = await fetch(wanted)
+            found = await self._fetch(namespace, wanted, fetch, shared)
         except self._unavailable as error:
             copies = await self._last_known(namespace, wanted, stale)
             if span is not None:
@@ -233,6 +242,37 @@ class ReadThrough:
         await self._keep(namespace, fresh)
         answers.update(fresh)
         return [answers[key] for key in keys]
+
+    async def _fetch(
+        self,
+        namespace: str,
+        keys: list[str],
+        fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
+        shared: bool,
+    ) -> Mapping[str, Any]:
+        if not shared:
+            return await fetch(keys)
+        flight = (namespace, tuple(keys))
+        running = self._in_flight.get(flight)
+        if running is None:
+            running = asyncio.ensure_future(fetch(keys))
+            self._in_flight[flight] = running
+            running.add_done_callback(functools.partial(self._landed, flight))
+        # Shielded: a caller cut short (its request timed out) does not cancel the others' read.
+        return await asyncio.shield(running)
+
+    def _landed(self, flight: tuple[str, tuple[str, ...]], task: asyncio.Task[Mapping[str, Any]]) -> None:
+        if self._in_flight.get(flight) is task:
+            del self._in_flight[flight]
+        if not task.cancelled():
+            task.exception()  # retrieved here too: every caller may have been cut short before it ended
+
+    def _not_joined(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Reads of these keys under way are joined by no later read: they may have started before the
+        change that made the keys stale."""
+        stale = set(keys)
+        for flight in [f for f in self._in_flight if any((f[0], key) in stale for key in f[1])]:
+            del self._in_flight[flight]
 
     async def _keep(self, namespace: str, fresh: Mapping[str, Any]) -> None:
         keeping = [self._cache.set_many({f"{namespace}:{key}": value for key, value in fresh.items()}, self._ttl)]

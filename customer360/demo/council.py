@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,7 @@ from customer360.demo.backoffice_server import (
     OPEN311_PATH,
     PAYMENTS_PATH,
     create_demo_backoffice_app,
+    listening_socket,
     serve_on_loopback,
 )
 from customer360.demo.gazetteer import GazetteerAddress, by_postcode, by_uprn, matching
@@ -45,6 +47,9 @@ from customer360.store.database import create_engine
 DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 42
 SEEDED_MARKER = "seeded.json"
+# Where Linux says which ports it picks source ports from, and its default when it does not say.
+EPHEMERAL_PORTS_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+DEFAULT_EPHEMERAL_PORTS = (32768, 60999)
 # Bump when the demo back offices' tables change: a data dir seeded by an older version is reseeded.
 DEMO_DATA_VERSION = 12  # 10: Open311 requests.media_url, HOUSING applications.evidence_links; 11: HOUSING_MANAGEMENT
 # 12: people changed_at, complaints.closed_at, the audit tables application_events, discount_events, repair_events;
@@ -201,11 +206,12 @@ def backoffice_app(settings: Settings, engines: DemoEngines, public_url: str) ->
 async def running_backoffices(settings: Settings, engines: DemoEngines, port: int = 0) -> AsyncIterator[str]:
     """The Open311 and payments back offices on a loopback port of this event loop; yields their base URL.
 
-    The port is chosen before the app is built: the app needs its public URL (`backoffice_app`).
+    The port is bound before the app is built: the app needs its public URL (`backoffice_app`), and a
+    port only probed free could be taken meanwhile as an outgoing connection's source port.
     """
-    port = port or free_port()
-    app = backoffice_app(settings, engines, f"http://127.0.0.1:{port}")
-    async with serve_on_loopback(app, port=port) as base_url:
+    listener = listening_socket("127.0.0.1", port)
+    app = backoffice_app(settings, engines, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    async with serve_on_loopback(app, listener=listener) as base_url:
         yield base_url
 
 
@@ -294,10 +300,30 @@ def locate_uprn(uprn: str) -> tuple[float, float] | None:
 
 
 def free_port() -> int:
-    """A loopback port free now (the caller binds it soon after)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port free now, for a process that binds it later (the back offices' child process).
+
+    Taken from outside the kernel's ephemeral range: a port probed free inside it can become the source
+    port of any outgoing connection (of this process or another) before the child binds it. A server in
+    this process binds port 0 itself instead (`listening_socket`)."""
+    low, high = _ephemeral_ports()
+    below, above = range(max(1024, low - 12000), low), range(high + 1, 65536)
+    candidates = below if len(below) >= len(above) else above
+    for port in random.sample(candidates, min(200, len(candidates))):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # another server has it
+                continue
+            return port
+    raise OSError(f"no free loopback port in {candidates}")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = EPHEMERAL_PORTS_FILE.read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return DEFAULT_EPHEMERAL_PORTS
 
 
 def seeded_marker(settings: Settings) -> dict[str, object]:

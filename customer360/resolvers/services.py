@@ -46,8 +46,9 @@ async def catalogue(context: Context, *, for_report: bool = False) -> Catalogue:
             return {"all": listed}
 
         try:
+            # Shared: residents asking at once (a report each) cost the back office one catalogue read.
             (found,) = await context.services.cache.get_many(
-                namespace, ["all"], all_services, list, context.loaders.stale
+                namespace, ["all"], all_services, list, context.loaders.stale, shared=True
             )
         except SourceUnavailable as error:
             return error

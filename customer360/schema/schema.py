@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -127,8 +128,17 @@ def build_schema(
     """The schema with its guards: document limits (`schema/limits.py`), every input normalised and
     bounded (`schema/input_boundary.py`), error shaping (`schema/errors.py`), and in production no
     introspection and no "Did you mean ...?" suggestions. With `federation`, the Apollo Federation v2
-    subgraph of the same schema, under the same guards."""
-    limits = limits or Limits()
+    subgraph of the same schema, under the same guards.
+
+    Built once per process for each set of arguments and shared by every app that asks (a worker makes
+    one app; the tests make one per test, and building both schemas was most of an app's start)."""
+    return _built(production, limits or Limits(), return_urls or ReturnUrls(), federation, tracing.active())
+
+
+@functools.cache
+def _built(
+    production: bool, limits: Limits, return_urls: ReturnUrls, federation: bool, traced: bool
+) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds the extensions afresh for each request (the parse
     # and validation caches live at module level, shared by every request). `DocumentLimits` checks
     # the limits and then runs the cached validation itself.
@@ -140,7 +150,7 @@ def build_schema(
     ]
     if production:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    if tracing.active():  # first, so the operation's span holds the parsing and checks too
+    if traced:  # first, so the operation's span holds the parsing and checks too
         extensions.insert(0, TracedOperation)
     record_every_mutation(Mutation)  # audit + analytics from each mutation's own payload
     guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
