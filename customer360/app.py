@@ -37,6 +37,7 @@ from customer360.clock import london_today
 from customer360.domain.attachments import ReceivedFile
 from customer360.domain.cases import CASE_TEAMS
 from customer360.graphiql import graphiql_page, graphiql_routes
+from customer360.heap import frozen_once_started
 from customer360.http.attachments import attachment
 from customer360.http.authentication import Authenticated
 from customer360.http.body_limit import MULTIPART_OVERHEAD, BodySizeLimit
@@ -508,6 +509,11 @@ def create_app_from_env() -> Starlette:
         print(f"customer360: {refusal}", file=sys.stderr)
         raise SystemExit(2)
     return create_app(settings)
+
+
+def create_served_app() -> Starlette:
+    """For `customer360 serve`'s workers: the app whose heap is frozen once started (customer360/heap.py)."""
+    return frozen_once_started(create_app_from_env())
 
 
 def _origin(url: str) -> str:

@@ -252,7 +252,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"customer360: {error}", file=sys.stderr)
                     return 1
         uvicorn.run(
-            "customer360.app:create_app_from_env",
+            "customer360.app:create_served_app",  # its heap frozen once started (customer360/heap.py)
             factory=True,
             host=args.host,
             port=args.port,
