@@ -1,12 +1,12 @@
 """A served worker's heap, frozen once its start-up is done (`customer360 serve` only).
 
-After start-up a worker holds about 224,000 long-lived objects (two schemas, their Strawberry and
+After start-up a worker holds about 225,000 long-lived objects (two schemas, their Strawberry and
 graphql-core types, the runtime's pools and caches). CPython's full (generation 2) collection walks every
-one of them, about 270 ms on this machine, in the middle of whichever requests are in flight; requests
-make garbage, so one comes round every few thousand requests. `gc.freeze()` moves what start-up left into
-a permanent generation that no collection walks again: a full collection then walks only what requests
-made since, well under a millisecond (docs/performance.md, "A frozen heap"). Collecting first means the
-start-up's own garbage is freed, not frozen.
+one of them, 100-580 ms on this shared machine, in the middle of whichever requests are in flight; cold
+`me` requests leave enough survivors that one came every 165-190 of them. `gc.freeze()` moves what
+start-up left into a permanent generation that no collection walks again: a full collection then walks
+only what requests made since, about 10 ms (docs/performance.md, "A frozen heap in `serve`"). Collecting
+first means the start-up's own garbage is freed, not frozen.
 
 Only `serve` pays for it: a `gc.collect()` at every app start would cost the test suite, which starts
 hundreds of apps (`create_app` does not do this; `create_served_app` in app.py does).
