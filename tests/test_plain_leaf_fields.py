@@ -130,3 +130,40 @@ async def test_a_field_given_another_resolver_after_its_first_request_takes_it()
     assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "b"}}
     schema._schema.type_map["Leaves"].fields["nickname"].resolve = lambda leaves, info: "rewired"
     assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "rewired"}}
+
+
+class CountingPermission(strawberry.BasePermission):
+    """Lets `allowed` through, refuses the rest; counts each check and keeps the info it was given."""
+
+    message = "not yours"
+    checks: list[Any] = []
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        CountingPermission.checks.append(info)
+        return bool(source.allowed)
+
+
+@strawberry.type
+class Guarded:
+    allowed: bool
+    secret: str = strawberry.field(permission_classes=[CountingPermission])  # no resolver, a permission
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(allowed=True, secret="mine"), Guarded(allowed=False, secret="theirs")]
+
+
+async def test_a_leaf_with_a_permission_but_no_resolver_takes_graphql_cores_path_and_is_checked_once_each():
+    # Strawberry marks such a field's resolver as its default one too: only its "basic field" flag says
+    # that a permission (or a field extension) must run, with the request's info.
+    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=PlainLeafExecution)
+    reference = await strawberry.Schema(query=GuardedQuery).execute("{ guarded { secret } }")
+    CountingPermission.checks.clear()
+    result = await schema.execute("{ guarded { secret } }")
+    assert result.data == reference.data
+    assert [(e.message, e.path) for e in result.errors or []] == [("not yours", ["guarded", 1, "secret"])]
+    assert len(CountingPermission.checks) == 2  # once per object, never run twice
+    assert all(info is not None for info in CountingPermission.checks)
