@@ -12,8 +12,8 @@ resolver, then the leaf type's `coerce_output_value`) and hands anything else ba
 a null on a non-null field, a value that does not serialise, an exception, and every field that has a
 resolver, permission class, field extension, arguments or object type. Those take graphql-core's path in
 full, so their errors, paths and null propagation are graphql-core's own. No authorization is done by a
-basic field (there is no resolver to do it), so none is skipped: every check stays in the resolvers that return the payloads.
-Per-field middleware (a schema extension's `resolve` hook) turns the shortcut off.
+basic field (there is no resolver to do it), so none is skipped: every check stays in the resolvers
+that return the payloads. Per-field middleware (a schema extension's `resolve` hook) turns the shortcut off.
 """
 
 from __future__ import annotations
