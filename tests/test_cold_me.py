@@ -89,6 +89,10 @@ async def test_a_cold_me_reads_the_store_once_then_asks_every_back_office_at_onc
     # The golden record and its links: one statement, not one after the other.
     reads_links = [s.sql for s in store if "customer_links" in s.sql]
     assert len(reads_links) == 1 and "FROM customers LEFT OUTER JOIN customer_links" in reads_links[0]
+    # The resident's submissions, with those of customers merged into theirs and their deliveries: one
+    # statement (it was the merges, the intents, then their deliveries, one after another).
+    reads_submissions = [s.sql for s in store if "FROM intents" in s.sql]
+    assert len(reads_submissions) == 1 and "LEFT OUTER JOIN outbox" in reads_submissions[0], reads_submissions
     # REVENUES answers an account with its instalments, postings and discounts in one statement (it was
     # four, one after another); its Direct Debit instructions (a helper HOUSING_MANAGEMENT shares) in one more.
     revenues = [s.sql for s in back_offices if s.database == "REVENUES"]
