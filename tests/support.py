@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 
 import httpx
@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from customer360.app import create_app
 from customer360.demo.backoffice_server import listening_socket, serve_on_loopback
 from customer360.demo.council import free_port as free_port  # a port outside the ephemeral range, for a subprocess
+from customer360.schema import schema as schemas
 from customer360.settings import Settings
 
 
@@ -53,3 +54,15 @@ async def serving_app(settings: Settings) -> AsyncIterator[tuple[Starlette, http
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         yield app, client
+
+
+@contextmanager
+def schemas_of_their_own() -> Iterator[None]:
+    """Apps created inside get schemas built afresh rather than the one the process shares
+    (`schema.build_schema` builds each once per process), so a test may alter them — rewire a field, swap
+    the execution context — without altering every other app's, and what it altered is never handed on."""
+    schemas._built.cache_clear()
+    try:
+        yield
+    finally:
+        schemas._built.cache_clear()

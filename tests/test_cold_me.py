@@ -89,10 +89,20 @@ async def test_a_cold_me_reads_the_store_once_then_asks_every_back_office_at_onc
     # The golden record and its links: one statement, not one after the other.
     reads_links = [s.sql for s in store if "customer_links" in s.sql]
     assert len(reads_links) == 1 and "FROM customers LEFT OUTER JOIN customer_links" in reads_links[0]
+    # The resident's submissions, with those of customers merged into theirs and their deliveries: one
+    # statement (it was the merges, the intents, then their deliveries, one after another).
+    reads_submissions = [s.sql for s in store if "FROM intents" in s.sql]
+    assert len(reads_submissions) == 1 and "LEFT OUTER JOIN outbox" in reads_submissions[0], reads_submissions
     # REVENUES answers an account with its instalments, postings and discounts in one statement (it was
     # four, one after another); its Direct Debit instructions (a helper HOUSING_MANAGEMENT shares) in one more.
     revenues = [s.sql for s in back_offices if s.database == "REVENUES"]
     assert len(revenues) == 2 and all(table in revenues[0] for table in ("instalments", "transactions", "discounts"))
+    # BENEFITS answers claims with their households, CRM cases with their events: one statement each (they
+    # were two, one after the other); CRM's complaints one more.
+    benefits = [s.sql for s in back_offices if s.database == "BENEFITS"]
+    assert len(benefits) == 1 and "household_members" in benefits[0]
+    crm = [s.sql for s in back_offices if s.database == "CRM"]
+    assert len(crm) == 2 and any("case_events" in sql for sql in crm), crm
     # Nothing of ours waits for a back office: every store read ran before the first back office answered,
     # but one: what the change feeds told of each request is keyed by the references the back offices
     # answer with (resolvers/my_requests.py), so it can only follow them.

@@ -569,3 +569,21 @@ def test_distinct_patterns_are_numpys_unique_rows_with_their_counts() -> None:
     assert patterns.dtype == np.int8
     assert np.array_equal(patterns, expected) and np.array_equal(counts, expected_counts)
     assert counts.sum() == len(vectors) and len(patterns) < len(vectors)
+
+
+def test_a_level_past_the_models_weights_is_refused_not_weighed_as_unknown():
+    # A saved model from before a comparison gained a level must not score that level as nothing.
+    import numpy as np
+
+    from customer360.identity.model import LevelParameters, MatchModel
+
+    first = COMPARISONS[0]
+    levels = len(first.levels)
+    model = MatchModel(
+        comparisons=(first,), parameters={first.name: LevelParameters(m=[0.5] * levels, u=[0.5] * levels)}
+    )
+    known = np.array([[0], [levels - 1], [-1]], dtype=np.int64)
+    totals, _ = model.match_weights(known)
+    assert list(totals) == [model.prior_weight] * 3  # m = u: every known level and NULL weigh nothing
+    with pytest.raises(ValueError, match="has no weight"):
+        model.match_weights(np.array([[levels]], dtype=np.int64))

@@ -22,7 +22,7 @@ from bench import queries
 from customer360.auth.policy import Role
 from customer360.portal.documents import all_documents
 from customer360.schema.plain_fields import PlainLeafExecution
-from tests.support import running_app, settings_with
+from tests.support import running_app, schemas_of_their_own, settings_with
 from tests.test_argument_boundary_wiring import QUERY_VARIABLES, REFUSED_MUTATIONS, STAFF_DOCUMENTS, answers
 
 
@@ -42,9 +42,11 @@ def with_strawberrys_execution(app: Starlette) -> int:
 async def both(own_council: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     # The benchmark's full staff page is over the production cost ceiling; its shape is what is compared.
     settings = settings_with(own_council, max_query_cost=10_000_000)
-    async with running_app(settings) as (_app, now), running_app(settings) as (before_app, before):
-        assert with_strawberrys_execution(before_app) >= 1
-        yield now, before
+    async with running_app(settings) as (_app, now):
+        with schemas_of_their_own():  # given Strawberry's execution below: the shared schema must keep ours
+            async with running_app(settings) as (before_app, before):
+                assert with_strawberrys_execution(before_app) >= 1
+                yield now, before
 
 
 async def test_every_portal_document_and_the_staff_page_answer_the_same_bytes(both, issuer, residents):
@@ -130,3 +132,40 @@ async def test_a_field_given_another_resolver_after_its_first_request_takes_it()
     assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "b"}}
     schema._schema.type_map["Leaves"].fields["nickname"].resolve = lambda leaves, info: "rewired"
     assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "rewired"}}
+
+
+class CountingPermission(strawberry.BasePermission):
+    """Lets `allowed` through, refuses the rest; counts each check and keeps the info it was given."""
+
+    message = "not yours"
+    checks: list[Any] = []
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        CountingPermission.checks.append(info)
+        return bool(source.allowed)
+
+
+@strawberry.type
+class Guarded:
+    allowed: bool
+    secret: str = strawberry.field(permission_classes=[CountingPermission])  # no resolver, a permission
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(allowed=True, secret="mine"), Guarded(allowed=False, secret="theirs")]
+
+
+async def test_a_leaf_with_a_permission_but_no_resolver_takes_graphql_cores_path_and_is_checked_once_each():
+    # Strawberry marks such a field's resolver as its default one too: only its "basic field" flag says
+    # that a permission (or a field extension) must run, with the request's info.
+    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=PlainLeafExecution)
+    reference = await strawberry.Schema(query=GuardedQuery).execute("{ guarded { secret } }")
+    CountingPermission.checks.clear()
+    result = await schema.execute("{ guarded { secret } }")
+    assert result.data == reference.data
+    assert [(e.message, e.path) for e in result.errors or []] == [("not yours", ["guarded", 1, "secret"])]
+    assert len(CountingPermission.checks) == 2  # once per object, never run twice
+    assert all(info is not None for info in CountingPermission.checks)

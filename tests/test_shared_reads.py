@@ -53,6 +53,30 @@ async def test_concurrent_shared_reads_of_the_same_keys_make_one_call_and_each_g
     assert source.calls == [["all"]]
 
 
+class CountedWrites(MemoryCache):
+    """The in-process cache, counting the writes it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    async def set_many(self, items, ttl_seconds):  # type: ignore[no-untyped-def]
+        self.writes += 1
+        await super().set_many(items, ttl_seconds)
+
+
+async def test_a_shared_reads_answers_are_kept_once_not_by_every_caller_waiting_on_it():
+    cache = CountedWrites()
+    read_through = ReadThrough(cache, Metrics(), 60.0)
+    source = Source()
+    readers = [catalogue_read(read_through, source) for _ in range(20)]
+    await asyncio.sleep(0.05)
+    source.answer.set()
+    await asyncio.gather(*readers)
+    assert cache.writes == 1
+    assert await read_through.get_many("street_scene.services", ["all"], source.fetch, str) == ["all #1"]
+
+
 async def test_reads_not_shared_each_call_the_source():
     read_through = ReadThrough(NoCache(), Metrics(), 60.0)
     source = Source()

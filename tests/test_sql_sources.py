@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.demo.population import Population, generate_population
 from customer360.demo.seed import seed_back_offices
+from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
 from customer360.sources.benefits.sql import BenefitsSql
 from customer360.sources.crm.sql import CrmSql
@@ -90,6 +91,29 @@ async def test_the_same_seed_gives_the_same_answers_on_sqlite_and_postgresql(pop
     finally:
         for engine in sqlite.values():
             await engine.dispose()
+
+
+async def test_joined_reads_answer_a_batch_as_each_key_asked_alone(engines):
+    """Claims come back with their households and cases with their events in one statement each (a row
+    per member or event): a batch answers each key exactly as that key asked alone, and a case queue's
+    limit counts cases, not their events."""
+    benefits = BenefitsSql(engines[SourceSystem.BENEFITS])
+    crm = CrmSql(engines[SourceSystem.CRM])
+    claimants = [record.record_id for record in await benefits.person_records()][:40]
+    contacts = [record.record_id for record in await crm.person_records()][:40]
+    claims = await benefits.claims_by_claimant(claimants)
+    cases = await crm.cases_by_contact(contacts)
+    assert any(len(claim.household) > 1 for found in claims.values() for claim in found)
+    assert any(len(case.history) > 1 for found in cases.values() for case in found)
+    for claimant in claimants:
+        assert claims.get(claimant, []) == (await benefits.claims_by_claimant([claimant])).get(claimant, [])
+    for contact in contacts:
+        assert cases.get(contact, []) == (await crm.cases_by_contact([contact])).get(contact, [])
+    assert await benefits.claims_by_claimant([]) == {} and await crm.cases_by_contact([]) == {}
+
+    queue = await crm.case_queue(None, list(RequestStatus), 10_000)
+    assert len(queue) > 5 and any(len(case.history) > 1 for case in queue[:5])
+    assert await crm.case_queue(None, list(RequestStatus), 5) == queue[:5]
 
 
 _SQL = (SourceSystem.REVENUES, SourceSystem.BENEFITS, SourceSystem.HOUSING, SourceSystem.CRM)

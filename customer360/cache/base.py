@@ -117,6 +117,13 @@ class ReadThrough:
     keys with a copy are answered from it and reported in the request's `StaleReads`; keys without
     one fail as before. The copy is an ordinary cache entry with its own TTL, so in Redis it is
     encrypted like every value and expires at the end of the stale window.
+
+    Shared reads (`shared=True`): callers asking for the same keys of a namespace while a read of them is
+    under way wait for that read instead of asking the source again, and the one that started it keeps
+    the answers. Only for reads whose answer is the same for every principal (the fetch runs once, in
+    the first caller's context: its request id, its trace); today the service catalogue. A caller cut
+    short does not cancel the read; a read started after a `forget` of its keys never joins one begun
+    before it.
     """
 
     def __init__(
@@ -189,7 +196,7 @@ class ReadThrough:
         shared: bool = False,
     ) -> list[Any]:
         """The answer for each key, or for a key the source failed and no copy covers, the exception
-        (a DataLoader fails those keys alone). `shared`: see the class's docstring."""
+        (a DataLoader fails those keys alone). `shared`: see the class's docstring (shared reads)."""
         if not tracing.active():
             return await self._get_each(namespace, keys, fetch, missing, stale, shared=shared)
         attributes: tracing.Attributes = {
@@ -217,7 +224,9 @@ class ReadThrough:
         if not self._enabled or namespace.startswith(NEVER_CACHED):
             if span is not None:
                 span.set_attributes({"c360.cache.hits": 0, "c360.cache.misses": len(keys)})
-            found = await self._fetch(namespace, list(keys), fetch, shared and not namespace.startswith(NEVER_CACHED))
+            found, _ = await self._fetch(
+                namespace, list(keys), fetch, shared and not namespace.startswith(NEVER_CACHED)
+            )
             return [found.get(key, missing()) for key in keys]
         cached = await self._cache.get_many([f"{namespace}:{key}" for key in keys])
         answers = {key: cached[f"{namespace}:{key}"] for key in keys if f"{namespace}:{key}" in cached}
@@ -228,7 +237,7 @@ class ReadThrough:
         if not wanted:
             return [answers[key] for key in keys]
         try:
-            found = await self._fetch(namespace, wanted, fetch, shared)
+            found, started_it = await self._fetch(namespace, wanted, fetch, shared)
         except self._unavailable as error:
             copies = await self._last_known(namespace, wanted, stale)
             if span is not None:
@@ -239,7 +248,8 @@ class ReadThrough:
             return [answers[key] for key in keys]
         self._misses.inc(len(wanted))
         fresh = {key: found.get(key, missing()) for key in wanted}
-        await self._keep(namespace, fresh)
+        if started_it:  # a shared read's answers are kept once, by the caller that asked the source
+            await self._keep(namespace, fresh)
         answers.update(fresh)
         return [answers[key] for key in keys]
 
@@ -249,17 +259,19 @@ class ReadThrough:
         keys: list[str],
         fetch: Callable[[list[str]], Awaitable[Mapping[str, Any]]],
         shared: bool,
-    ) -> Mapping[str, Any]:
+    ) -> tuple[Mapping[str, Any], bool]:
+        """The source's answers, and whether this caller asked the source (False: it joined a shared read)."""
         if not shared:
-            return await fetch(keys)
+            return await fetch(keys), True
         flight = (namespace, tuple(keys))
         running = self._in_flight.get(flight)
+        started_it = running is None
         if running is None:
             running = asyncio.ensure_future(fetch(keys))
             self._in_flight[flight] = running
             running.add_done_callback(functools.partial(self._landed, flight))
         # Shielded: a caller cut short (its request timed out) does not cancel the others' read.
-        return await asyncio.shield(running)
+        return await asyncio.shield(running), started_it
 
     def _landed(self, flight: tuple[str, tuple[str, ...]], task: asyncio.Task[Mapping[str, Any]]) -> None:
         if self._in_flight.get(flight) is task:

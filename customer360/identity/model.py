@@ -100,7 +100,10 @@ class MatchModel:
         for column, table in enumerate(self.weight_table()):
             # An unknown field weighs nothing: NULL (-1) indexes the 0 appended after the levels' weights
             # (a lookup over every pair; masking the unknown ones out first cost four times as much).
-            per_field[:, column] = np.append(table, 0.0)[vectors[:, column]]
+            levels = vectors[:, column]
+            if levels.size and int(levels.max()) >= len(table):  # a saved model older than the comparisons
+                raise ValueError(f"level {int(levels.max())} has no weight in the model ({len(table)} levels)")
+            per_field[:, column] = np.append(table, 0.0)[levels]
         return self.prior_weight + per_field.sum(axis=1), per_field
 
     def to_json(self) -> str:

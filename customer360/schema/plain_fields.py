@@ -10,10 +10,10 @@ staff page that is about 19,000 of its 20,000 fields.
 `PlainLeafExecution` answers such a field with the same two steps that matter (Strawberry's own basic
 resolver, then the leaf type's `coerce_output_value`) and hands anything else back to graphql-core:
 a null on a non-null field, a value that does not serialise, an exception, and every field that has a
-resolver, arguments or object type. Those take graphql-core's path in full, so their errors, paths
-and null propagation are graphql-core's own. No authorization is done by a basic field (there is no
-resolver to do it), so none is skipped: every check stays in the resolvers that return the payloads.
-Per-field middleware (a schema extension's `resolve` hook) turns the shortcut off.
+resolver, permission class, field extension, arguments or object type. Those take graphql-core's path in
+full, so their errors, paths and null propagation are graphql-core's own. No authorization is done by a
+basic field (there is no resolver to do it), so none is skipped: every check stays in the resolvers
+that return the payloads. Per-field middleware (a schema extension's `resolve` hook) turns the shortcut off.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 # What a field is, worked out at its first request: (its resolver, leaf type, may be null), or None when
 # it must take graphql-core's full path. Kept on the field definition itself; the resolver is kept
@@ -48,9 +50,13 @@ def _plan(field: GraphQLField) -> Plan:
 
 
 def _planned(field: GraphQLField) -> Plan:
-    # Strawberry marks the resolver it gives a basic field (`_get_basic_result`, `_is_default`).
+    # Only Strawberry's basic fields: no resolver, no permission classes, no field extensions. Its
+    # `_is_default` mark is not enough: a field with no resolver but a permission or an extension has it
+    # too, and those must run with the request's info, on graphql-core's path.
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     leaf_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if field.args or not getattr(field.resolve, "_is_default", False) or not is_leaf_type(leaf_type):
+    basic = isinstance(definition, StrawberryField) and definition.is_basic_field
+    if field.args or not basic or not getattr(field.resolve, "_is_default", False) or not is_leaf_type(leaf_type):
         return field.resolve, None, False
     return field.resolve, leaf_type, not isinstance(field.type, GraphQLNonNull)
 

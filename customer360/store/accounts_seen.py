@@ -37,6 +37,9 @@ REFRESH_EVERY_SECONDS = 3_600.0
 # How long an account as last seen stands in for its office: who holds an account changes rarely, and a
 # write on one that has since ended is refused by the office on delivery and reaches its team, never lost.
 KEEP = timedelta(days=28)
+# Each holder shown gets this row beside its accounts ("seen, and this is all it held"): an answer is given
+# only when every one of the resident's records was seen, holding none or some.
+_SEEN_HOLDING_NONE = AccountHeld("", None)
 REMEMBERED_IN_MEMORY = 10_000  # holders whose last write this process remembers (the oldest forgotten first)
 
 
@@ -83,10 +86,9 @@ class AccountsSeenStore:
                         "seen_at": now,
                     }
                     for holder_id, held in due.items()
-                    for account in held
+                    for account in [*held, _SEEN_HOLDING_NONE]
                 ]
-                if rows:
-                    await conn.execute(insert(accounts_seen), rows)
+                await conn.execute(insert(accounts_seen), rows)
         except IntegrityError:
             return  # another worker wrote the same holders at the same moment: its rows are as good
         except STORE_ERRORS as error:
@@ -101,8 +103,10 @@ class AccountsSeenStore:
             self._written.popitem(last=False)
 
     async def last_seen(self, system: SourceSystem, holder_ids: Sequence[str]) -> list[AccountHeld] | None:
-        """The accounts the office last showed for these holders within the keeping window; None if none
-        of them was seen in it (unknown, which is not the same as "holds no account")."""
+        """The accounts the office last showed for these holders within the keeping window; None unless
+        every one of them was seen in it (a record linked to the resident since the last live read may hold
+        the very account asked about, which must not then be answered "not yours"), and None if they were
+        shown holding none (unknown, which is not the same as "holds no account")."""
         if not holder_ids:
             return None
         since = datetime.now(UTC) - self._keep
@@ -115,9 +119,14 @@ class AccountsSeenStore:
                 )
             ).all()
         fresh = [row for row in rows if as_utc(row.seen_at) >= since]
-        if not fresh:
+        if {row.holder_id for row in fresh} != set(holder_ids):
             return None
-        return [AccountHeld(row.reference, row.ends_on, row.vulnerable_household) for row in fresh]
+        held = [
+            AccountHeld(row.reference, row.ends_on, row.vulnerable_household)
+            for row in fresh
+            if row.reference != _SEEN_HOLDING_NONE.reference
+        ]
+        return held or None  # shown holding none: still unknown (one may have been opened since)
 
     def _written_lately(self, key: tuple[SourceSystem, str], held: frozenset[AccountHeld]) -> bool:
         last = self._written.get(key)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Select
 
 from customer360.acting import acted_by
 from customer360.domain.notifications import NOTIFY
@@ -66,6 +67,46 @@ class OutboxItem:
     attempts: int
     created_at: datetime
     claimed_by: str  # the token of the claim that returned it: renew and mark with it
+
+
+def _submissions_query(where: Any) -> Select[Any]:
+    """The intents `where` picks, oldest first, each with its deliveries to back offices (a row per
+    delivery, or one row for an intent with none) and whom its customer was merged into, if anyone: one
+    statement, not the merges, the intents and their deliveries one after another."""
+    return (
+        select(
+            intents,
+            customers.c.merged_into,
+            outbox.c.id.label("delivery_id"),
+            outbox.c.destination,
+            outbox.c.operation,
+            outbox.c.state,
+            outbox.c.attempts,
+            outbox.c.backoffice_reference,
+            outbox.c.last_error,
+            outbox.c.delivered_at,
+        )
+        .select_from(
+            intents.outerjoin(customers, customers.c.id == intents.c.customer_id)
+            # A request's deliveries to back offices; its messages to the resident are not among them.
+            .outerjoin(outbox, and_(outbox.c.reference == intents.c.reference, outbox.c.destination != NOTIFY))
+        )
+        .where(where)
+        .order_by(intents.c.created_at, outbox.c.id)
+    )
+
+
+# The reads every cold `me` and request page make, built once with their keys bound at each call
+# (`expanding`: an IN list of any length), as building them cost more CPU than running them (issue 25).
+_KEYS: BindParameter[list[str]] = bindparam("keys", expanding=True)
+_SUBMISSIONS_OF_CUSTOMERS = _submissions_query(
+    # Made by these customers, or under a customer since merged into one of them.
+    or_(
+        intents.c.customer_id.in_(_KEYS),
+        intents.c.customer_id.in_(select(customers.c.id).where(customers.c.merged_into.in_(_KEYS))),
+    )
+)
+_SUBMISSIONS_BY_REFERENCE = _submissions_query(intents.c.reference.in_(_KEYS))
 
 
 @traced_methods("outbox")
@@ -291,43 +332,36 @@ class OutboxStore:
     async def submissions_by_customer(self, customer_ids: Sequence[str]) -> Mapping[str, list[Submission]]:
         """Each customer's submissions, with those made under a customer merged into it (an unmerge
         gives them back, as the merged customer's id comes back)."""
-        async with self._engine.connect() as conn:
-            merged_here = customers.c.merged_into.in_(list(customer_ids))
-            merged = (await conn.execute(select(customers.c.id, customers.c.merged_into).where(merged_here))).all()
-        shown_as = {customer_id: customer_id for customer_id in customer_ids} | {r.id: r.merged_into for r in merged}
-        found = await self._submissions(intents.c.customer_id.in_(list(shown_as)))
+        wanted = set(customer_ids)
         by_customer: dict[str, list[Submission]] = defaultdict(list)
-        for submission in found:
-            by_customer[shown_as.get(submission.customer_id or "", "")].append(submission)
+        for submission, merged_into in await self._submissions(_SUBMISSIONS_OF_CUSTOMERS, list(customer_ids)):
+            by_customer[merged_into if merged_into in wanted else submission.customer_id or ""].append(submission)
         return by_customer
 
     async def submissions_by_reference(self, references: Sequence[str]) -> Mapping[str, Submission]:
-        return {s.reference: s for s in await self._submissions(intents.c.reference.in_(list(references)))}
+        found = await self._submissions(_SUBMISSIONS_BY_REFERENCE, list(references))
+        return {submission.reference: submission for submission, _ in found}
 
     async def submissions_carrying(self, kind: str, **items: str) -> list[Submission]:
         """Submissions of one kind whose payload carries these items, whoever made them: an account's
         requests, from any of its liable residents."""
         carried = [intents.c.payload[name].as_string() == value for name, value in items.items()]
-        return await self._submissions(and_(intents.c.kind == kind, *carried))
+        return [
+            submission
+            for submission, _ in await self._submissions(_submissions_query(and_(intents.c.kind == kind, *carried)))
+        ]
 
-    async def _submissions(self, where: Any) -> list[Submission]:
+    async def _submissions(
+        self, query: Select[Any], keys: list[str] | None = None
+    ) -> list[tuple[Submission, str | None]]:
+        """The submissions `query` (a `_submissions_query`) answers, each with whom its customer was merged into."""
         async with self._engine.connect() as conn:
-            intent_rows = (await conn.execute(select(intents).where(where).order_by(intents.c.created_at))).all()
-            references = [row.reference for row in intent_rows]
-            delivery_rows = (
-                (
-                    # A request's deliveries to back offices; its messages to the resident are not among them.
-                    await conn.execute(
-                        select(outbox)
-                        .where(outbox.c.reference.in_(references), outbox.c.destination != NOTIFY)
-                        .order_by(outbox.c.id)
-                    )
-                ).all()
-                if references
-                else []
-            )
+            rows = (await conn.execute(query, {"keys": keys} if keys is not None else None)).all()
+        intent_rows = list({row.reference: row for row in rows}.values())  # in the order they came
         deliveries: dict[str, list[DeliveryRecord]] = defaultdict(list)
-        for row in delivery_rows:
+        for row in rows:
+            if row.delivery_id is None:
+                continue
             deliveries[row.reference].append(
                 DeliveryRecord(
                     destination=row.destination,
@@ -340,17 +374,20 @@ class OutboxStore:
                 )
             )
         return [
-            Submission(
-                reference=row.reference,
-                customer_id=row.customer_id,
-                kind=row.kind,
-                service_code=row.service_code,
-                payload=row.payload,
-                created_at=as_utc(row.created_at),
-                deliveries=tuple(deliveries[row.reference]),
-                acted_by=row.acted_by,
-                acted_team=row.acted_team,
-                channel=row.channel,
+            (
+                Submission(
+                    reference=row.reference,
+                    customer_id=row.customer_id,
+                    kind=row.kind,
+                    service_code=row.service_code,
+                    payload=row.payload,
+                    created_at=as_utc(row.created_at),
+                    deliveries=tuple(deliveries[row.reference]),
+                    acted_by=row.acted_by,
+                    acted_team=row.acted_team,
+                    channel=row.channel,
+                ),
+                row.merged_into,
             )
             for row in intent_rows
         ]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     DateTime,
     ForeignKey,
@@ -18,12 +19,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     insert,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from customer360.domain.complaints import ComplaintRecord, ComplaintStage, ComplaintStatus, NewComplaint
 from customer360.domain.moving import MoveNotice
@@ -119,6 +122,43 @@ case_answers = Table(
 contact_address_changes = Table("contact_address_changes", metadata, *address_change_columns("contacts.contact_id"))
 
 
+def _cases_query(where: Any, limit: int | None = None) -> Select[Any]:
+    """The cases `where` picks (the `limit` soonest due), each with its history: a row per event, or one
+    row for a case with none. One statement, not cases then their events."""
+    picked = select(cases).where(where)
+    if limit:  # the first `limit` cases, not rows
+        picked = picked.order_by(cases.c.expected_by.is_(None), cases.c.expected_by, cases.c.reference).limit(limit)
+    case = picked.subquery("picked")
+    return (
+        select(
+            case,
+            case_events.c.id.label("event_id"),
+            case_events.c.at.label("event_at"),
+            case_events.c.status.label("event_status"),
+            case_events.c.description.label("event_description"),
+        )
+        .select_from(case.outerjoin(case_events, case_events.c.case_reference == case.c.reference))
+        .order_by(
+            case.c.expected_by.is_(None), case.c.expected_by, case.c.reference, case_events.c.at, case_events.c.id
+        )
+    )
+
+
+# The reads `me` and the staff pages make, built once with their keys bound at each call (`expanding`: an
+# IN list of any length), as building them cost more gateway CPU than SQLite took to run them (issue 25).
+_WANTED: BindParameter[list[str]] = bindparam("keys", expanding=True)
+_COMPLAINTS_OF_CONTACTS = (
+    select(complaints).where(complaints.c.contact_id.in_(_WANTED)).order_by(complaints.c.received_at.desc())
+)
+_COMPLAINTS_BY_REFERENCE = (
+    select(complaints)
+    .where(or_(complaints.c.reference.in_(_WANTED), complaints.c.external_reference.in_(_WANTED)))
+    .order_by(complaints.c.received_at.desc())
+)
+_CASES_OF_CONTACTS = _cases_query(cases.c.contact_id.in_(_WANTED))
+_CASES_BY_REFERENCE = _cases_query(or_(cases.c.reference.in_(_WANTED), cases.c.external_reference.in_(_WANTED)))
+
+
 class CrmSql(PeopleSql):
     """Implements `CrmSource` over the CRM database."""
 
@@ -135,7 +175,7 @@ class CrmSql(PeopleSql):
     @guarded
     async def complaints_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ComplaintRecord]]:
         by_contact: dict[str, list[ComplaintRecord]] = defaultdict(list)
-        for complaint in await self._complaints(complaints.c.contact_id.in_(list(contact_ids))):
+        for complaint in await self._complaints(_COMPLAINTS_OF_CONTACTS, list(contact_ids)):
             by_contact[complaint.contact_id].append(complaint)
         return by_contact
 
@@ -143,9 +183,7 @@ class CrmSql(PeopleSql):
     async def complaints_by_reference(self, references: Sequence[str]) -> Mapping[str, ComplaintRecord]:
         """By the CRM's reference or by the reference of the system that submitted it."""
         wanted = list(references)
-        found = await self._complaints(
-            or_(complaints.c.reference.in_(wanted), complaints.c.external_reference.in_(wanted))
-        )
+        found = await self._complaints(_COMPLAINTS_BY_REFERENCE, wanted)
         answers = {}
         for complaint in found:
             for key in (complaint.reference, complaint.external_reference):
@@ -153,9 +191,9 @@ class CrmSql(PeopleSql):
                     answers[key] = complaint
         return answers
 
-    async def _complaints(self, where: Any) -> list[ComplaintRecord]:
+    async def _complaints(self, query: Select[Any], keys: list[str]) -> list[ComplaintRecord]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(complaints).where(where).order_by(complaints.c.received_at.desc()))).all()
+            rows = (await conn.execute(query, {"keys": keys})).all()
         return [
             ComplaintRecord(
                 reference=row.reference,
@@ -179,7 +217,7 @@ class CrmSql(PeopleSql):
     @guarded
     async def cases_by_contact(self, contact_ids: Sequence[str]) -> Mapping[str, list[ServiceRequestRecord]]:
         by_contact: dict[str, list[ServiceRequestRecord]] = defaultdict(list)
-        for case in await self._cases(cases.c.contact_id.in_(list(contact_ids))):
+        for case in await self._cases(_CASES_OF_CONTACTS, {"keys": list(contact_ids)}):
             by_contact[case.owner_record_id or ""].append(case)
         return by_contact
 
@@ -187,7 +225,7 @@ class CrmSql(PeopleSql):
     async def cases_by_reference(self, references: Sequence[str]) -> Mapping[str, ServiceRequestRecord]:
         """By the CRM's reference or the submitting system's, each under the reference asked for."""
         wanted = list(references)
-        found = await self._cases(or_(cases.c.reference.in_(wanted), cases.c.external_reference.in_(wanted)))
+        found = await self._cases(_CASES_BY_REFERENCE, {"keys": wanted})
         by_reference: dict[str, ServiceRequestRecord] = {}
         for case in found:
             for key in (case.reference, case.external_reference):
@@ -203,36 +241,26 @@ class CrmSql(PeopleSql):
         conditions: list[Any] = [cases.c.status.in_([status.value for status in statuses])]
         if queue:
             conditions.append(cases.c.queue == queue)
-        return await self._cases(and_(*conditions), limit=limit)
+        return await self._cases(_cases_query(and_(*conditions), limit))
 
-    async def _cases(self, where: Any, limit: int | None = None) -> list[ServiceRequestRecord]:
-        query = (
-            select(cases).where(where).order_by(cases.c.expected_by.is_(None), cases.c.expected_by, cases.c.reference)
-        )
+    async def _cases(
+        self, query: Select[Any], keys: Mapping[str, list[str]] | None = None
+    ) -> list[ServiceRequestRecord]:
+        """The cases `query` (a `_cases_query`) answers, each with its history."""
         async with self._engine.connect() as conn:
-            case_rows = (await conn.execute(query.limit(limit) if limit else query)).all()
-            refs = [row.reference for row in case_rows]
-            event_rows = (
-                (
-                    await conn.execute(
-                        select(case_events)
-                        .where(case_events.c.case_reference.in_(refs))
-                        .order_by(case_events.c.at, case_events.c.id)
-                    )
-                ).all()
-                if refs
-                else []
-            )
+            rows = (await conn.execute(query, keys)).all()
+        case_rows = list({row.reference: row for row in rows}.values())  # in the order they came
         history: dict[str, list[RequestEvent]] = defaultdict(list)
-        for row in event_rows:
-            history[row.case_reference].append(
-                RequestEvent(
-                    at=as_utc(row.at),
-                    description=row.description,
-                    status=RequestStatus(row.status) if row.status else None,
-                    system=self.system,
+        for row in rows:
+            if row.event_id is not None:
+                history[row.reference].append(
+                    RequestEvent(
+                        at=as_utc(row.event_at),
+                        description=row.event_description,
+                        status=RequestStatus(row.event_status) if row.event_status else None,
+                        system=self.system,
+                    )
                 )
-            )
         return [
             ServiceRequestRecord(
                 system=self.system,

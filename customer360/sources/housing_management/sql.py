@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     Column,
     Date,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -103,6 +105,19 @@ repair_events = Table("repair_events", metadata, *status_event_columns("repairs.
 # Rent Direct Debit instructions, and the payers' banks' refusals (`sources/direct_debits_sql.py`).
 direct_debits = direct_debits_sql.direct_debit_tables(metadata, "tenancies.tenancy_ref", prefix="rent_")
 
+# A tenant's tenancies and what each holds, built once with the keys bound at each call (`expanding`: an
+# IN list of any length), as building them cost more gateway CPU than SQLite took to run them (issue 25).
+_KEYS: BindParameter[list[str]] = bindparam("keys", expanding=True)
+_TENANCIES_OF_TENANTS = select(tenancies).where(tenancies.c.tenant_id.in_(_KEYS)).order_by(tenancies.c.starts_on.desc())
+_CHARGES_OF_TENANCIES = select(weekly_charges).where(weekly_charges.c.tenancy_ref.in_(_KEYS))
+_RENT_FREE_WEEKS = select(rent_free_weeks)
+_RENT_LINES_OF_TENANCIES = (
+    select(rent_transactions)
+    .where(rent_transactions.c.tenancy_ref.in_(_KEYS))
+    .order_by(rent_transactions.c.posted_on, rent_transactions.c.id)
+)
+_REPAIRS_OF_TENANCIES = select(repairs).where(repairs.c.tenancy_ref.in_(_KEYS)).order_by(repairs.c.reported_at.desc())
+
 
 class HousingManagementSql(PeopleSql):
     """Implements `HousingManagementSource` over the housing management database."""
@@ -114,30 +129,14 @@ class HousingManagementSql(PeopleSql):
     @guarded
     async def tenancies_by_tenant(self, tenant_ids: Sequence[str]) -> Mapping[str, list[CouncilTenancyRecord]]:
         async with self._engine.connect() as conn:
-            held = (
-                await conn.execute(
-                    select(tenancies)
-                    .where(tenancies.c.tenant_id.in_(list(tenant_ids)))
-                    .order_by(tenancies.c.starts_on.desc())
-                )
-            ).all()
-            refs = [row.tenancy_ref for row in held]
-            charges = (await conn.execute(select(weekly_charges).where(weekly_charges.c.tenancy_ref.in_(refs)))).all()
-            free = (await conn.execute(select(rent_free_weeks))).all()
-            lines = (
-                await conn.execute(
-                    select(rent_transactions)
-                    .where(rent_transactions.c.tenancy_ref.in_(refs))
-                    .order_by(rent_transactions.c.posted_on, rent_transactions.c.id)
-                )
-            ).all()
-            reported = (
-                await conn.execute(
-                    select(repairs).where(repairs.c.tenancy_ref.in_(refs)).order_by(repairs.c.reported_at.desc())
-                )
-            ).all()
+            held = (await conn.execute(_TENANCIES_OF_TENANTS, {"keys": list(tenant_ids)})).all()
+            refs = {"keys": [row.tenancy_ref for row in held]}
+            charges = (await conn.execute(_CHARGES_OF_TENANCIES, refs)).all()
+            free = (await conn.execute(_RENT_FREE_WEEKS)).all()
+            lines = (await conn.execute(_RENT_LINES_OF_TENANCIES, refs)).all()
+            reported = (await conn.execute(_REPAIRS_OF_TENANCIES, refs)).all()
             instructions = await direct_debits_sql.instructions_on(
-                conn, direct_debits, SourceSystem.HOUSING_MANAGEMENT, refs
+                conn, direct_debits, SourceSystem.HOUSING_MANAGEMENT, refs["keys"]
             )
         repairs_by_tenancy: dict[str, list[RepairRecord]] = defaultdict(list)
         for row in reported:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import Select, Subquery
 
 from customer360.domain.council_tax import (
     CouncilTaxAccountRecord,
@@ -161,7 +162,7 @@ class RevenuesSql(PeopleSql):
 
     @guarded
     async def accounts_by_party(self, party_ids: Sequence[str]) -> Mapping[str, list[CouncilTaxAccountRecord]]:
-        found = await self._accounts(accounts.c.party_id.in_(list(party_ids)))
+        found = await self._accounts(_ACCOUNTS_OF_PARTIES, {"keys": list(party_ids)})
         by_party: dict[str, list[CouncilTaxAccountRecord]] = defaultdict(list)
         for account in found:
             by_party[account.party_id].append(account)
@@ -169,12 +170,12 @@ class RevenuesSql(PeopleSql):
 
     @guarded
     async def accounts_by_reference(self, references: Sequence[str]) -> Mapping[str, CouncilTaxAccountRecord]:
-        found = await self._accounts(accounts.c.reference.in_(list(references)))
+        found = await self._accounts(_ACCOUNTS_BY_REFERENCE, {"keys": list(references)})
         return {account.reference: account for account in found}
 
-    async def _accounts(self, where: Any) -> list[CouncilTaxAccountRecord]:
+    async def _accounts(self, query: Select[Any], keys: Mapping[str, list[str]]) -> list[CouncilTaxAccountRecord]:
         async with self._engine.connect() as conn:
-            return await _accounts_in(conn, where)
+            return await _accounts_in(conn, query, keys)
 
     @guarded
     async def apply_single_person_discount(self, application: DiscountApplication) -> str:
@@ -314,10 +315,12 @@ class RevenuesSql(PeopleSql):
             if notice.kind in (MoveKind.OUT, MoveKind.WITHIN):
                 current = await _accounts_in(
                     conn,
-                    and_(
-                        accounts.c.party_id == notice.record_id,
-                        accounts.c.liable_to.is_(None),
-                        accounts.c.liable_from < notice.move_date,
+                    _accounts_query(
+                        and_(
+                            accounts.c.party_id == notice.record_id,
+                            accounts.c.liable_to.is_(None),
+                            accounts.c.liable_from < notice.move_date,
+                        )
                     ),
                 )
                 for account in current:
@@ -492,7 +495,7 @@ async def _account_taken(conn: AsyncConnection, reference: str) -> CouncilTaxAcc
     await conn.execute(
         update(accounts).where(accounts.c.reference == reference).values(liable_from=accounts.c.liable_from)
     )
-    found = await _accounts_in(conn, accounts.c.reference == reference)
+    found = await _accounts_in(conn, _ACCOUNTS_BY_REFERENCE, {"keys": [reference]})
     return found[0] if found else None
 
 
@@ -550,10 +553,10 @@ def _lines_of(where: Any) -> Subquery:
 _INSTALMENT, _TRANSACTION, _DISCOUNT = "I", "T", "D"
 
 
-async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAccountRecord]:
-    """The accounts `where` picks, with their schedules, postings and discounts: one round trip."""
+def _accounts_query(where: Any) -> Select[Any]:
+    """The accounts `where` picks, each with its schedule, postings and discounts: one statement."""
     lines = _lines_of(where)
-    query = (
+    return (
         select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"), lines)
         .select_from(
             accounts.join(properties, properties.c.property_id == accounts.c.property_id)
@@ -570,7 +573,20 @@ async def _accounts_in(conn: AsyncConnection, where: Any) -> list[CouncilTaxAcco
             lines.c.line_code,
         )
     )
-    rows = (await conn.execute(query)).all()
+
+
+# The reads `me` and the staff page make, built once with their keys bound at each call (`expanding`: an
+# IN list of any length): a statement of this size cost more gateway CPU to build, and to key for
+# SQLAlchemy's compiled cache, than SQLite took to run it (issue 25).
+_ACCOUNTS_OF_PARTIES = _accounts_query(accounts.c.party_id.in_(bindparam("keys", expanding=True)))
+_ACCOUNTS_BY_REFERENCE = _accounts_query(accounts.c.reference.in_(bindparam("keys", expanding=True)))
+
+
+async def _accounts_in(
+    conn: AsyncConnection, query: Select[Any], keys: Mapping[str, list[str]] | None = None
+) -> list[CouncilTaxAccountRecord]:
+    """The accounts `query` (an `_accounts_query`) answers, with their Direct Debit instructions: two round trips."""
+    rows = (await conn.execute(query, keys)).all()
     account_rows = list({row.reference: row for row in rows}.values())  # in the order they came
     if not account_rows:
         return []

@@ -52,10 +52,11 @@ def downgrade() -> None:
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, comment="when the office last showed it"),
         sa.PrimaryKeyConstraint("tenant_id", "tenancy_ref", name=op.f("pk_tenancies_seen")),
     )
-    # Council Tax accounts seen are dropped: before this revision nothing reads them.
+    # Council Tax accounts seen are dropped: before this revision nothing reads them. So are the rows
+    # marking a holder seen holding none (reference ''): tenancies_seen had no such rows.
     op.execute(
         "INSERT INTO tenancies_seen (tenant_id, tenancy_ref, ends_on, vulnerable_household, seen_at) "
         "SELECT holder_id, reference, ends_on, vulnerable_household, seen_at "
-        "FROM accounts_seen WHERE system = 'HOUSING_MANAGEMENT'"
+        "FROM accounts_seen WHERE system = 'HOUSING_MANAGEMENT' AND reference <> ''"
     )
     op.drop_table("accounts_seen")
