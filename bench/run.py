@@ -799,8 +799,9 @@ def render(results: Results) -> str:
         f"- Machine load (1, 5, 15-minute load average): {_loadavg(results.load_start)} at the start, "
         f"{_loadavg(results.load_end)} at the end: "
         + (
-            "**quiet** (nothing else running)."
-            if is_quiet(results.load_start) and is_quiet(results.load_end)
+            "**quiet** (nothing else running when it started; during the run the load column is the run's own "
+            "servers and wrk, which keep both cores busy)."
+            if is_quiet(results.load_start)
             else "**loaded**: other processes (other test suites) were running on the same cores, so absolute "
             "figures are low and noisy; compare the ratios, whose two sides were measured minutes apart in "
             "this run under similar load (each row's load average at its start and end is in the *load* column)."
