@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -25,8 +25,9 @@ from customer360.domain.discounts import SINGLE_PERSON_PERCENT, ApplicationPaylo
 from customer360.domain.housing import TenancyRecord
 from customer360.domain.submissions import Submission
 from customer360.domain.systems import SourceSystem
+from customer360.resolvers import accounts_seen
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from, records_in
+from customer360.resolvers.customers import records_in
 from customer360.sources.benefits import CLAIMS_BY_CLAIMANT
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.housing import TENANCIES_BY_APPLICANT
@@ -34,37 +35,18 @@ from customer360.sources.revenues import ACCOUNT_BY_REFERENCE, ACCOUNTS_BY_PARTY
 
 
 async def accounts(info: Info[Context, Any], customer_id: str) -> list[CouncilTaxAccountRecord]:
-    loaders = info.context.loaders
-
-    async def load_and_remember(keys: Iterable[str]) -> list[list[CouncilTaxAccountRecord]]:
-        party_ids = list(keys)
-        found = await loaders.of(ACCOUNTS_BY_PARTY).load_many(party_ids)
-        await _remember(info, party_ids, found)
-        return found
-
-    return await gather_from(info, customer_id, SourceSystem.REVENUES, load_and_remember)
-
-
-async def _remember(info: Info[Context, Any], party_ids: list[str], found: list[list[CouncilTaxAccountRecord]]) -> None:
-    """What REVENUES showed, kept as last seen (never an answer from a last known copy)."""
-    if ACCOUNTS_BY_PARTY.namespace in info.context.stale.ages:
-        return
-    shown = zip(party_ids, found, strict=True)
-    await info.context.services.accounts_seen.remember(
-        SourceSystem.REVENUES,
-        {party_id: [AccountHeld(account.reference, account.liable_to) for account in held] for party_id, held in shown},
+    return await accounts_seen.gather_remembering(
+        info, customer_id, ACCOUNTS_BY_PARTY, lambda account: AccountHeld(account.reference, account.liable_to)
     )
 
 
 async def as_last_seen(info: Info[Context, Any]) -> Sequence[AccountHeld] | None:
-    """The signed-in resident's Council Tax accounts as REVENUES last showed them for their linked
-    records (store/accounts_seen.py), for writes kept while it is down; None: never, or too long ago (or
-    not a resident), which must stay "unknown" and never read as "not yours"."""
+    """The signed-in resident's Council Tax accounts as REVENUES last showed them (resolvers/accounts_seen.py),
+    for writes kept while it is down; None (or not a resident): unknown, never "not yours"."""
     principal = info.context.principal
     if not principal.is_resident or principal.customer_id is None:
         return None
-    party_ids = await records_in(info, principal.customer_id, SourceSystem.REVENUES)
-    return await info.context.services.accounts_seen.last_seen(SourceSystem.REVENUES, party_ids)
+    return await accounts_seen.as_last_seen(info, principal.customer_id, SourceSystem.REVENUES)
 
 
 async def discounts(info: Info[Context, Any], customer_id: str) -> list[DiscountRecord]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from customer360.auth.policy import can_see_records_of, can_view_customer
 from customer360.clock import LONDON
+from customer360.domain.accounts_held import AccountHeld
 from customer360.domain.direct_debit import in_force, next_collection
 from customer360.domain.problems import CommonCode, Problem
 from customer360.domain.rent import RentStatement, next_due_date, rent_year_of, statement
@@ -18,8 +19,9 @@ from customer360.domain.repairs import RepairPayload, RepairRecord, repair_as_re
 from customer360.domain.submissions import SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.domain.tenancies import CouncilTenancyRecord, TenancyHeld
+from customer360.resolvers import accounts_seen
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from, records_in
+from customer360.resolvers.customers import records_in
 from customer360.resolvers.loaders import owner_key
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.housing_management import (
@@ -50,26 +52,11 @@ async def tenancies(info: Info[Context, Any], customer_id: str) -> list[CouncilT
     if not can_see_records_of(info.context.principal, HOUSING_MANAGEMENT, customer_id):
         info.context.report_forbidden(info, "rent accounts are for the housing and customer services teams")
         return []
-    loaders = info.context.loaders
-
-    async def load_and_remember(keys: Iterable[str]) -> list[list[CouncilTenancyRecord]]:
-        tenant_ids = list(keys)
-        found = await loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
-        await _remember(info, tenant_ids, found)
-        return found
-
-    return await gather_from(info, customer_id, SourceSystem.HOUSING_MANAGEMENT, load_and_remember)
+    return await accounts_seen.gather_remembering(info, customer_id, TENANCIES_BY_TENANT, _as_held)
 
 
-async def _remember(info: Info[Context, Any], tenant_ids: list[str], found: list[list[CouncilTenancyRecord]]) -> None:
-    """What HOUSING_MANAGEMENT showed, kept as last seen (never an answer from a last known copy)."""
-    if TENANCIES_BY_TENANT.namespace in info.context.stale.ages:
-        return
-    shown = zip(tenant_ids, found, strict=True)
-    await info.context.services.accounts_seen.remember(
-        SourceSystem.HOUSING_MANAGEMENT,
-        {tenant_id: [tenancy.held().as_account() for tenancy in held] for tenant_id, held in shown},
-    )
+def _as_held(tenancy: CouncilTenancyRecord) -> AccountHeld:
+    return tenancy.held().as_account()
 
 
 async def tenancy(info: Info[Context, Any], reference: str) -> CouncilTenancyRecord | None:
@@ -140,7 +127,7 @@ async def tenancies_or_problem(info: Info[Context, Any], customer_id: str) -> li
         found = await info.context.loaders.of(TENANCIES_BY_TENANT).load_many(tenant_ids)
     except SourceUnavailable:
         return HOUSING_MANAGEMENT_DOWN
-    await _remember(info, tenant_ids, found)
+    await accounts_seen.remember(info, TENANCIES_BY_TENANT, tenant_ids, found, _as_held)
     return [tenancy for held in found for tenancy in held]
 
 
@@ -158,8 +145,7 @@ async def tenancies_for_a_repair(info: Info[Context, Any], customer_id: str) -> 
 async def _as_last_seen(info: Info[Context, Any], customer_id: str) -> Sequence[TenancyHeld] | None:
     """The tenancies HOUSING_MANAGEMENT last showed for the customer's linked records (None: never, or too
     long ago), for writes kept while it is down."""
-    tenant_ids = await records_in(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
-    seen = await info.context.services.accounts_seen.last_seen(SourceSystem.HOUSING_MANAGEMENT, tenant_ids)
+    seen = await accounts_seen.as_last_seen(info, customer_id, SourceSystem.HOUSING_MANAGEMENT)
     return None if seen is None else [TenancyHeld.of(account) for account in seen]
 
 
