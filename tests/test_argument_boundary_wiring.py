@@ -95,8 +95,17 @@ async def answers(client: httpx.AsyncClient, query: str, token: str, variables: 
     return response.content
 
 
-async def test_every_portal_document_answers_the_same_bytes_for_residents_and_staff(both, issuer, residents):
-    now, before = both
+async def same_answers_for_every_document(
+    now: httpx.AsyncClient,
+    before: httpx.AsyncClient,
+    issuer: Any,
+    residents: list[dict[str, str]],
+    also_asked: dict[str, str] | None = None,
+    also_staff: dict[str, str] | None = None,
+) -> str:
+    """Every query the portal ships (and `also_asked`) and each refused portal mutation, as four residents
+    and a member of staff, and every staff document (and `also_staff`) as staff: the same bytes from both
+    apps. Returns the staff token."""
     documents = all_documents()
     queries = {name: text for name, text in documents.items() if text.lstrip().startswith("query")}
     assert len(queries) > 15 and set(QUERY_VARIABLES) <= set(queries)
@@ -104,7 +113,7 @@ async def test_every_portal_document_answers_the_same_bytes_for_residents_and_st
     tokens.append(issuer.staff_token("Sam Staff", [Role.CUSTOMER_SERVICES]))
     with_data = 0
     for token in tokens:
-        for name, text in queries.items():
+        for name, text in {**queries, **(also_asked or {})}.items():
             ours = await answers(now, text, token, QUERY_VARIABLES.get(name))
             assert ours == await answers(before, text, token, QUERY_VARIABLES.get(name)), name
             with_data += b'"data":{"' in ours
@@ -113,9 +122,15 @@ async def test_every_portal_document_answers_the_same_bytes_for_residents_and_st
             assert ours == await answers(before, documents[name], token, variables), name
     assert with_data > 3 * len(queries)  # answers with data, not just the same refusal twice
     staff = tokens[-1]
-    for name, text in STAFF_DOCUMENTS.items():
+    for name, text in {**STAFF_DOCUMENTS, **(also_staff or {})}.items():
         ours = await answers(now, text, staff, None)
         assert ours == await answers(before, text, staff, None), name
+    return staff
+
+
+async def test_every_portal_document_answers_the_same_bytes_for_residents_and_staff(both, issuer, residents):
+    now, before = both
+    staff = await same_answers_for_every_document(now, before, issuer, residents)
     assert b"BAD_USER_INPUT" in await answers(now, STAFF_DOCUMENTS["bad search"], staff, None)
 
 

@@ -19,11 +19,9 @@ from starlette.applications import Starlette
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from bench import queries
-from customer360.auth.policy import Role
-from customer360.portal.documents import all_documents
 from customer360.schema.plain_fields import PlainLeafExecution
 from tests.support import running_app, schemas_of_their_own, settings_with
-from tests.test_argument_boundary_wiring import QUERY_VARIABLES, REFUSED_MUTATIONS, STAFF_DOCUMENTS, answers
+from tests.test_argument_boundary_wiring import answers, same_answers_for_every_document
 
 
 def with_strawberrys_execution(app: Starlette) -> int:
@@ -51,25 +49,9 @@ async def both(own_council: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx
 
 async def test_every_portal_document_and_the_staff_page_answer_the_same_bytes(both, issuer, residents):
     now, before = both
-    documents = all_documents()
-    queries_shipped = {name: text for name, text in documents.items() if text.lstrip().startswith("query")}
-    assert len(queries_shipped) > 15
-    tokens = [issuer.resident_token(resident["email"]) for resident in residents[:4]]
-    tokens.append(issuer.staff_token("Sam Staff", [Role.CUSTOMER_SERVICES]))
-    with_data = 0
-    for token in tokens:
-        for name, text in {**queries_shipped, "bench me": queries.ME}.items():
-            ours = await answers(now, text, token, QUERY_VARIABLES.get(name))
-            assert ours == await answers(before, text, token, QUERY_VARIABLES.get(name)), name
-            with_data += b'"data":{"' in ours
-        for name, variables in REFUSED_MUTATIONS.items():
-            ours = await answers(now, documents[name], token, variables)
-            assert ours == await answers(before, documents[name], token, variables), name
-    assert with_data > 3 * len(queries_shipped)  # answers with data, not just the same refusal twice
-    staff = tokens[-1]
-    for name, text in {**STAFF_DOCUMENTS, "bench page": queries.STAFF_PAGE}.items():
-        ours = await answers(now, text, staff, None)
-        assert ours == await answers(before, text, staff, None), name
+    staff = await same_answers_for_every_document(
+        now, before, issuer, residents, {"bench me": queries.ME}, {"bench page": queries.STAFF_PAGE}
+    )
     page = await answers(now, queries.STAFF_PAGE, staff, None)
     assert page.count(b'"reference":') > 200 and b'"errors"' not in page
 

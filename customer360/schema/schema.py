@@ -156,27 +156,17 @@ def _built(
     guard_every_mutation(Mutation)  # inside the recording: a refused actor is audited too
     batching = {"max_operations": limits.max_batch_operations} if limits.max_batch_operations > 0 else None
     config = StrawberryConfig(batching_config=batching)  # type: ignore[arg-type]
-    types = [*NODE_TYPES, UserError]
-    schema: strawberry.Schema
-    if federation:
-        schema = Customer360Subgraph(
-            query=Query,
-            mutation=Mutation,
-            types=types,
-            extensions=extensions,
-            config=config,
-            federation_version="2.5",
-            execution_context_class=PlainLeafExecution,
-        )
-    else:
-        schema = Customer360Schema(
-            query=Query,
-            mutation=Mutation,
-            types=types,
-            extensions=extensions,
-            config=config,
-            execution_context_class=PlainLeafExecution,  # plain leaves without per-field machinery
-        )
+    settings: dict[str, Any] = {
+        "query": Query,
+        "mutation": Mutation,
+        "types": [*NODE_TYPES, UserError],
+        "extensions": extensions,
+        "config": config,
+        "execution_context_class": PlainLeafExecution,  # plain leaves without per-field machinery
+    }
+    schema: strawberry.Schema = (
+        Customer360Subgraph(**settings, federation_version="2.5") if federation else Customer360Schema(**settings)
+    )
     # On the fields that take arguments only, not as a per-field middleware (`schema/input_boundary.py`).
-    bound_every_argument(schema._schema, return_urls or ReturnUrls())
+    bound_every_argument(schema._schema, return_urls)
     return schema
