@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -25,6 +25,7 @@ from customer360.store.database import create_engine
 from customer360.store.tables import accounts_seen
 from tests.support import graphql, running_app, serving_app
 from tests.test_direct_debit import CANCEL, SET_UP, bank, bank_details_in, council_tax_payers, kept_payloads, me, post
+from tests.test_direct_debit_while_down import answer, back
 from tests.test_payment_reference import made_once
 from tests.test_payments import MAKE, RETURN_URL, postings, settle_at_page, wait_for
 from tests.test_report_issue_while_open311_down import on_gateway, submission
@@ -53,19 +54,6 @@ async def lodged(settings: Any, reference: str) -> int:
             return int(await conn.scalar(query) or 0)
     finally:
         await engine.dispose()
-
-
-async def back(app: Any) -> None:
-    """REVENUES is back: two relay passes at once (a second worker), then a later one."""
-    app.state.runtime.faults.down.clear()
-    later = datetime.now(UTC) + timedelta(hours=1)
-    deliverer = app.state.runtime.services.writes.deliverer
-    await asyncio.gather(deliverer.run_due(now=later), deliverer.run_due(now=later))
-    await deliverer.run_due(now=later + timedelta(hours=1))
-
-
-def answer(response: Any, field: str = "setUpDirectDebit") -> dict[str, Any]:
-    return response.json()["data"][field]
 
 
 def codes(answered: dict[str, Any]) -> list[tuple[list[str], str]]:

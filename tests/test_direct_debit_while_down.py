@@ -41,8 +41,8 @@ HM_DOWN = frozenset({SourceSystem.HOUSING_MANAGEMENT})
 RENT_INSTRUCTIONS = housing_management_sql.direct_debits.instructions
 
 
-async def _back(app: Any) -> None:
-    """HOUSING_MANAGEMENT is back: two relay passes at once (a second worker), then a later one."""
+async def back(app: Any) -> None:
+    """The office taken down is back: two relay passes at once (a second worker), then a later one."""
     app.state.runtime.faults.down.clear()
     later = datetime.now(UTC) + timedelta(hours=1)
     deliverer = app.state.runtime.services.writes.deliverer
@@ -50,7 +50,7 @@ async def _back(app: Any) -> None:
     await deliverer.run_due(now=later + timedelta(hours=1))
 
 
-def _answer(response: Any, field: str = "setUpDirectDebit") -> dict[str, Any]:
+def answer(response: Any, field: str = "setUpDirectDebit") -> dict[str, Any]:
     return response.json()["data"][field]
 
 
@@ -64,7 +64,7 @@ async def test_a_rent_direct_debit_set_up_while_down_is_kept_and_lodged_once_und
             post(client, SET_UP, token, {"input": bank(tenancy)}, "dd-down-1"),
             post(client, SET_UP, token, {"input": bank(tenancy)}, "dd-down-2"),
         )
-        answers = [_answer(first), _answer(duplicate)]
+        answers = [answer(first), answer(duplicate)]
         kept = [a["directDebit"] for a in answers if a["directDebit"]]
         assert len(kept) == 1 and [e["code"] for a in answers for e in a["userErrors"]] == ["ALREADY_SET_UP"]
         instruction = kept[0]
@@ -77,12 +77,12 @@ async def test_a_rent_direct_debit_set_up_while_down_is_kept_and_lodged_once_und
         )
         assert instruction["accountNumber"].endswith("6819") and "31926819" not in str(instruction)
         key = "dd-down-1" if answers[0]["directDebit"] else "dd-down-2"
-        retried = _answer(await post(client, SET_UP, token, {"input": bank(tenancy)}, key))
+        retried = answer(await post(client, SET_UP, token, {"input": bank(tenancy)}, key))
         assert retried["directDebit"] == instruction
         assert (await submission(app, reference)).delivery_state is DeliveryState.PENDING
         assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, tenancy) == 0
 
-        await _back(app)
+        await back(app)
         assert (await submission(app, reference)).delivery_state is DeliveryState.DELIVERED
         assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, tenancy) == 1
         shown = ours(await me(client, token))
@@ -97,14 +97,14 @@ async def test_while_down_another_residents_tenancy_is_refused_and_a_never_seen_
         (mine, theirs) = await tenants(client, issuer, residents, 2)
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
         token, _ = mine
-        other = _answer(await graphql(client, SET_UP, token, {"input": bank(theirs[1])}))
+        other = answer(await graphql(client, SET_UP, token, {"input": bank(theirs[1])}))
         assert other["directDebit"] is None
         assert [(e["field"], e["code"]) for e in other["userErrors"]] == [(["input", "accountReference"], "NOT_FOUND")]
         assert await app.state.runtime.outbox.pending_count() == 0
     await on_gateway(own_council, delete(accounts_seen))
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
         token, tenancy = mine
-        never = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))
+        never = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))
         assert never["directDebit"] is None
         assert [(e["field"], e["code"], e["message"]) for e in never["userErrors"]] == [
             (
@@ -123,21 +123,21 @@ async def test_a_cancellation_while_down_is_kept_for_one_set_up_through_us_and_r
         (mine, other) = await tenants(client, issuer, residents, 2)
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
         token, tenancy = mine
-        reference = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
+        reference = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
         cancel = {"input": {"accountReference": tenancy}}
         first, duplicate = await asyncio.gather(
             post(client, CANCEL, token, cancel, "cancel-1"), post(client, CANCEL, token, cancel, "cancel-2")
         )
-        answers = [_answer(first, "cancelDirectDebit"), _answer(duplicate, "cancelDirectDebit")]
+        answers = [answer(first, "cancelDirectDebit"), answer(duplicate, "cancelDirectDebit")]
         done = [a["directDebit"] for a in answers if a["directDebit"]]
         assert done == [{"reference": reference, "accountReference": tenancy, "status": "CANCELLED"}]
         assert [e["code"] for a in answers for e in a["userErrors"]] == ["NO_DIRECT_DEBIT"]
         key = "cancel-1" if answers[0]["directDebit"] else "cancel-2"
-        assert _answer(await post(client, CANCEL, token, cancel, key), "cancelDirectDebit")["directDebit"] == done[0]
+        assert answer(await post(client, CANCEL, token, cancel, key), "cancelDirectDebit")["directDebit"] == done[0]
 
         # Nothing set up through us: what the office holds cannot be named while it is down.
         other_token, other_tenancy = other
-        unknown = _answer(
+        unknown = answer(
             await graphql(client, CANCEL, other_token, {"input": {"accountReference": other_tenancy}}),
             "cancelDirectDebit",
         )
@@ -147,7 +147,7 @@ async def test_a_cancellation_while_down_is_kept_for_one_set_up_through_us_and_r
 
     # The office back, in a new process (the old one's circuit breaker still counts the outage).
     async with running_app(own_council) as (app, client):
-        await _back(app)
+        await back(app)
         assert [(d["reference"], d["status"]) for d in ours(await me(client, token))] == [(reference, "CANCELLED")]
     assert await instructions_in(own_council, SourceSystem.HOUSING_MANAGEMENT, RENT_INSTRUCTIONS, tenancy) == 1
 
@@ -158,7 +158,7 @@ async def test_a_tenancy_ended_meanwhile_is_refused_on_delivery_for_the_housing_
     async with running_app(own_council) as (_, client):
         ((token, tenancy),) = await tenants(client, issuer, residents, 1)
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (app, client):
-        reference = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
+        reference = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
         await on_housing_management(
             own_council,
             update(housing_management_sql.tenancies)
@@ -166,7 +166,7 @@ async def test_a_tenancy_ended_meanwhile_is_refused_on_delivery_for_the_housing_
             .values(ends_on=date.today() - timedelta(days=1)),
         )
     async with running_app(own_council) as (app, client):
-        await _back(app)
+        await back(app)
         (delivery,) = (await submission(app, reference)).deliveries
         assert delivery.state is DeliveryState.FAILED, "refused for good, not retried for ever, never lost"
         cases = await app.state.runtime.services.cases.cases(["housing"], open_only=True, first=10)
@@ -200,7 +200,7 @@ async def test_rent_paid_by_card_while_down_is_taken_and_credited_once_when_the_
 
         assert await wait_for(posting_waits), "the posting waits in the outbox for the office"
         assert await rent_postings(settings, payment["reference"]) == 0
-        await _back(app)
+        await back(app)
         assert await rent_postings(settings, payment["reference"]) == 1
         assert await outbox.pending_count() == 0
 
@@ -216,9 +216,9 @@ async def test_rent_for_another_residents_tenancy_is_not_found_while_down(own_co
             "idempotencyKey": "rent-theirs-down",
             "returnUrl": RETURN_URL,
         }
-        answer = (await graphql(client, MAKE, mine[0], {"input": request})).json()["data"]["makePayment"]
-        assert answer["payment"] is None
-        assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [(["input", "accountReference"], "NOT_FOUND")]
+        theirs = (await graphql(client, MAKE, mine[0], {"input": request})).json()["data"]["makePayment"]
+        assert theirs["payment"] is None
+        assert [(e["field"], e["code"]) for e in theirs["userErrors"]] == [(["input", "accountReference"], "NOT_FOUND")]
         await on_gateway(own_council, delete(accounts_seen))
         never = (await graphql(client, MAKE, mine[0], {"input": request | {"accountReference": mine[1]}})).json()
         assert [e["code"] for e in never["data"]["makePayment"]["userErrors"]] == ["SOURCE_UNAVAILABLE"]
@@ -230,7 +230,7 @@ async def test_an_instruction_the_office_holds_from_elsewhere_refuses_one_kept_w
     async with running_app(own_council) as (_, client):
         ((token, tenancy),) = await tenants(client, issuer, residents, 1)
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (_, client):
-        reference = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
+        reference = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]["reference"]
     # Meanwhile the rent office took a paper mandate: an instruction in force customer360 never saw.
     await on_housing_management(
         own_council,
@@ -247,7 +247,7 @@ async def test_an_instruction_the_office_holds_from_elsewhere_refuses_one_kept_w
         ),
     )
     async with running_app(own_council) as (app, client):
-        await _back(app)
+        await back(app)
         (delivery,) = (await submission(app, reference)).deliveries
         assert delivery.state is DeliveryState.FAILED, "not lodged twice: it would collect twice"
         cases = await app.state.runtime.services.cases.cases(["housing"], open_only=True, first=10)
@@ -260,20 +260,20 @@ async def test_an_instruction_the_office_holds_from_elsewhere_refuses_one_kept_w
 async def test_one_lodged_through_us_stands_while_down_and_can_be_cancelled(own_council, issuer, residents):
     async with running_app(own_council) as (_, client):
         ((token, tenancy),) = await tenants(client, issuer, residents, 1)
-        lodged = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]
+        lodged = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy)}))["directDebit"]
         assert lodged["status"] == "ACTIVE"
     async with running_app(replace(own_council, demo_sources_down=HM_DOWN)) as (_, client):
-        again = _answer(await graphql(client, SET_UP, token, {"input": bank(tenancy, paymentDay=3)}))
+        again = answer(await graphql(client, SET_UP, token, {"input": bank(tenancy, paymentDay=3)}))
         assert [e["code"] for e in again["userErrors"]] == ["ALREADY_SET_UP"]
         cancel = {"input": {"accountReference": tenancy}}
-        cancelled = _answer(await graphql(client, CANCEL, token, cancel), "cancelDirectDebit")
+        cancelled = answer(await graphql(client, CANCEL, token, cancel), "cancelDirectDebit")
         assert cancelled["directDebit"] == {
             "reference": lodged["reference"],
             "accountReference": tenancy,
             "status": "CANCELLED",
         }
     async with running_app(own_council) as (app, client):
-        await _back(app)
+        await back(app)
         shown = [(d["reference"], d["status"]) for d in ours(await me(client, token))]
         held = next(t for t in (await me(client, token))["tenancies"] if t["reference"] == tenancy)
     assert shown == [(lodged["reference"], "CANCELLED")]
