@@ -22,7 +22,7 @@ from customer360.store.tables import customer_links, customers, person_records
 from customer360.tracing import traced_methods
 
 # The reads every cold `me` makes before its back-office calls (the sign-in, then the golden record and its
-# links), built once with their keys bound at each call (`expanding`: an IN list of any length): building
+# links), built once with their keys bound at each call (an IN list `expanding` to any length): building
 # and keying a statement cost the event loop more than the store took to answer it (issue 25).
 _CUSTOMERS_WITH_LINKS = (
     select(

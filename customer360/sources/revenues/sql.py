@@ -503,11 +503,11 @@ async def _account_taken(conn: AsyncConnection, reference: str) -> CouncilTaxAcc
 def _lines_of(where: Any) -> Subquery:
     """Every instalment, transaction, discount and Direct Debit instruction of the accounts `where` picks,
     as rows of one shape (`line_kind` says which), so an account and all it holds come back in one statement
-    (the instructions were a second statement after the accounts: one more wait, and 0.2 ms more of the
-    event loop's time per call, on every cold `me`; issue 25)."""
+    (the instructions were a second statement after the accounts: one more wait, and 0.2-0.4 ms more of
+    the event loop's time per call, on every cold `me`; issue 25)."""
 
     def none(kind: Any) -> Any:
-        return cast(null(), kind)  # typed, so every database can match the three selects column by column
+        return cast(null(), kind)  # typed, so every database can match the four selects column by column
 
     picked = select(accounts.c.reference).where(where).correlate(None).scalar_subquery()
     held = direct_debits.instructions
