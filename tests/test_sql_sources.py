@@ -11,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customer360.demo.population import Population, generate_population
 from customer360.demo.seed import seed_back_offices
+from customer360.domain.direct_debit import BankDetails, DirectDebitCancellation, NewDirectDebit
 from customer360.domain.requests import RequestStatus
 from customer360.domain.systems import SourceSystem
+from customer360.sources import direct_debits_sql
 from customer360.sources.benefits.sql import BenefitsSql
 from customer360.sources.crm.sql import CrmSql
 from customer360.sources.housing.sql import HousingSql
+from customer360.sources.revenues import sql as revenues_sql
 from customer360.sources.revenues.sql import RevenuesSql
 from customer360.store.database import create_engine
 from tests.services import fresh_postgres_database
@@ -155,3 +158,29 @@ async def _everything(engines: dict[SourceSystem, AsyncEngine]) -> dict[str, obj
         "cases": normalised(await crm.cases_by_contact(contacts)),
         "services": await crm.services(),
     }
+
+
+async def test_an_account_answers_its_direct_debits_in_the_same_statement_as_the_separate_read(engines):
+    """REVENUES reads an account's instructions within the account's own statement: each instruction, newest
+    first, exactly as the helper HOUSING_MANAGEMENT reads its own answers them (a lodged one, one cancelled
+    after it was set up, and one cancelled before it arrived: no set-up date, nothing of the bank's)."""
+    revenues = RevenuesSql(engines[SourceSystem.REVENUES])
+    party = sorted(record.record_id for record in await revenues.person_records())[0]
+    account = (await revenues.accounts_by_party([party]))[party][0].reference
+    bank = BankDetails("A RESIDENT", "401234", "12345678")
+    for n, day in ((1, 5), (2, 20)):
+        await revenues.set_up_direct_debit(
+            NewDirectDebit(f"C360-DD{n}", account, bank, day, date(2026, 11, 1), date(2026, 12, day))
+        )
+    await revenues.cancel_direct_debit(DirectDebitCancellation("C360-X1", "C360-DD1", account, date(2026, 11, 20)))
+    await revenues.cancel_direct_debit(DirectDebitCancellation("C360-X2", "C360-DD3", account, date(2026, 11, 21)))
+
+    answered = (await revenues.accounts_by_party([party]))[party]
+    async with engines[SourceSystem.REVENUES].connect() as conn:
+        tables = revenues_sql.direct_debits
+        separately = await direct_debits_sql.instructions_on(conn, tables, SourceSystem.REVENUES, [account])
+    instructions = next(found for found in answered if found.reference == account).direct_debits
+    assert [i.reference for i in instructions] == ["C360-DD3", "C360-DD2", "C360-DD1"]
+    assert list(instructions) == separately[account]
+    assert (await revenues.accounts_by_reference([account]))[account].direct_debits == instructions
+    assert all(not found.direct_debits for found in answered if found.reference != account)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -148,19 +149,55 @@ async def instructions_on(
     found: dict[str, list[DirectDebitRecord]] = defaultdict(list)
     for row in rows:
         found[row.account_reference].append(
-            DirectDebitRecord(
+            instruction_record(
+                system,
+                instruction_id=row.id,
                 reference=row.external_reference,
-                system=system,
                 account_reference=row.account_reference,
-                account_holder_name=row.account_holder_name or "",
-                sort_code=masked_sort_code(row.sort_code) if row.sort_code else "",
-                account_ending=(row.account_number or "")[-4:],
-                payment_day=row.payment_day or 0,
-                status=DirectDebitStatus(row.status),
-                set_up_on=row.set_up_on or row.cancelled_on,
+                account_holder_name=row.account_holder_name,
+                sort_code=row.sort_code,
+                account_number=row.account_number,
+                payment_day=row.payment_day,
+                status=row.status,
+                set_up_on=row.set_up_on,
+                cancelled_on=row.cancelled_on,
                 first_collection_on=row.first_collection_on,
                 reason=row.reason,
-                backoffice_reference=f"DDI{row.id}",
             )
         )
     return found
+
+
+def instruction_record(
+    system: SourceSystem,
+    *,
+    instruction_id: int,
+    reference: str,
+    account_reference: str,
+    account_holder_name: str | None,
+    sort_code: str | None,
+    account_number: str | None,
+    payment_day: int | None,
+    status: str,
+    set_up_on: date | None,
+    cancelled_on: date | None,
+    first_collection_on: date | None,
+    reason: str | None,
+) -> DirectDebitRecord:
+    """One stored instruction as the gateway shows it, masked (also for an office that reads its
+    instructions within a larger statement: REVENUES, with its accounts)."""
+    return DirectDebitRecord(
+        reference=reference,
+        system=system,
+        account_reference=account_reference,
+        account_holder_name=account_holder_name or "",
+        sort_code=masked_sort_code(sort_code) if sort_code else "",
+        account_ending=(account_number or "")[-4:],
+        payment_day=payment_day or 0,
+        status=DirectDebitStatus(status),
+        # Every stored instruction has one or the other: lodged (set up), or cancelled before it arrived.
+        set_up_on=cast(date, set_up_on or cancelled_on),
+        first_collection_on=first_collection_on,
+        reason=reason,
+        backoffice_reference=f"DDI{instruction_id}",
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,6 +20,55 @@ from customer360.store.database import chunked
 from customer360.store.identity import keep_person_records
 from customer360.store.tables import customer_links, customers, person_records
 from customer360.tracing import traced_methods
+
+# The reads every cold `me` makes before its back-office calls (the sign-in, then the golden record and its
+# links), built once with their keys bound at each call (an IN list `expanding` to any length): building
+# and keying a statement cost the event loop more than the store took to answer it (issue 25).
+_CUSTOMERS_WITH_LINKS = (
+    select(
+        customers,
+        customer_links.c.system.label("link_system"),
+        customer_links.c.record_id.label("link_record_id"),
+        customer_links.c.confidence.label("link_confidence"),
+        customer_links.c.rule.label("link_rule"),
+    )
+    .select_from(
+        customers.outerjoin(
+            customer_links, and_(customer_links.c.customer_id == customers.c.id, customer_links.c.unlinked_at.is_(None))
+        )
+    )
+    .where(customers.c.id.in_(bindparam("ids", expanding=True)), customers.c.merged_into.is_(None))
+    .order_by(customers.c.id, customer_links.c.system, customer_links.c.record_id)
+)
+_CUSTOMER_BY_VERIFIED_EMAIL = (
+    select(customers.c.id)
+    .where(
+        customers.c.email == bindparam("email"),
+        customers.c.email_verified.is_(True),
+        customers.c.merged_into.is_(None),
+    )
+    .order_by(customers.c.created_at)
+    .limit(1)
+)
+_CUSTOMER_BY_LINKED_VERIFIED_EMAIL = (
+    select(customer_links.c.customer_id.label("id"))
+    .join(
+        person_records,
+        and_(
+            person_records.c.system == customer_links.c.system,
+            person_records.c.record_id == customer_links.c.record_id,
+        ),
+    )
+    .join(customers, customers.c.id == customer_links.c.customer_id)
+    .where(
+        person_records.c.email == bindparam("email"),
+        person_records.c.email_verified.is_(True),
+        customer_links.c.unlinked_at.is_(None),
+        customers.c.merged_into.is_(None),
+    )
+    .order_by(customer_links.c.linked_at)
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,24 +131,8 @@ class CustomerStore:
     async def customers_with_links(self, ids: Sequence[str]) -> Mapping[str, tuple[GoldenRecord, list[RecordLink]]]:
         """`customers_by_id` and `links_by_customer` in one round trip (an outer join): a customer's
         back-office calls need both, so the read before the fan-out costs one wait, not two."""
-        link = [
-            customer_links.c.system.label("link_system"),
-            customer_links.c.record_id.label("link_record_id"),
-            customer_links.c.confidence.label("link_confidence"),
-            customer_links.c.rule.label("link_rule"),
-        ]
-        joined = customers.outerjoin(
-            customer_links, and_(customer_links.c.customer_id == customers.c.id, customer_links.c.unlinked_at.is_(None))
-        )
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(customers, *link)
-                    .select_from(joined)
-                    .where(customers.c.id.in_(list(ids)), customers.c.merged_into.is_(None))
-                    .order_by(customers.c.id, customer_links.c.system, customer_links.c.record_id)
-                )
-            ).all()
+            rows = (await conn.execute(_CUSTOMERS_WITH_LINKS, {"ids": list(ids)})).all()
         found: dict[str, tuple[GoldenRecord, list[RecordLink]]] = {}
         for row in rows:
             _, links = found.setdefault(row.id, (_golden(row), []))
@@ -238,40 +271,9 @@ class CustomerStore:
         """The golden record shows one email; after a merge a resident may sign in with another
         verified email of theirs, which a linked record still holds."""
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(customers.c.id)
-                    .where(
-                        customers.c.email == email,
-                        customers.c.email_verified.is_(True),
-                        customers.c.merged_into.is_(None),
-                    )
-                    .order_by(customers.c.created_at)
-                    .limit(1)
-                )
-            ).first()
+            row = (await conn.execute(_CUSTOMER_BY_VERIFIED_EMAIL, {"email": email})).first()
             if row is None:
-                row = (
-                    await conn.execute(
-                        select(customer_links.c.customer_id.label("id"))
-                        .join(
-                            person_records,
-                            and_(
-                                person_records.c.system == customer_links.c.system,
-                                person_records.c.record_id == customer_links.c.record_id,
-                            ),
-                        )
-                        .join(customers, customers.c.id == customer_links.c.customer_id)
-                        .where(
-                            person_records.c.email == email,
-                            person_records.c.email_verified.is_(True),
-                            customer_links.c.unlinked_at.is_(None),
-                            customers.c.merged_into.is_(None),
-                        )
-                        .order_by(customer_links.c.linked_at)
-                        .limit(1)
-                    )
-                ).first()
+                row = (await conn.execute(_CUSTOMER_BY_LINKED_VERIFIED_EMAIL, {"email": email})).first()
         return row.id if row else None
 
     async def search(self, query: str, first: int, after: str | None) -> CustomerPage:

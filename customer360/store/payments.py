@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +35,16 @@ class StoredPayment:
     settled_at: datetime | None = None
     checked_at: datetime | None = None
     request_reference: str | None = None  # the request whose fee this pays (a fee-paying service)
+
+
+# The payments each customer started through customer360, read on every cold `me`: built once with the
+# customers bound at each call (`expanding`: an IN list of any length), as building and keying a statement
+# cost the event loop more than the store took to answer it (issue 25).
+_PAYMENTS_OF_CUSTOMERS = (
+    select(payments)
+    .where(payments.c.customer_id.in_(bindparam("customers", expanding=True)))
+    .order_by(payments.c.created_at.desc(), payments.c.reference)
+)
 
 
 @traced_methods("payments")
@@ -82,13 +92,8 @@ class PaymentLedger:
         found: dict[str, list[StoredPayment]] = defaultdict(list)
         if not customer_ids:
             return found
-        query = (
-            select(payments)
-            .where(payments.c.customer_id.in_(list(customer_ids)))
-            .order_by(payments.c.created_at.desc(), payments.c.reference)
-        )
         async with self._engine.connect() as conn:
-            for row in (await conn.execute(query)).all():
+            for row in (await conn.execute(_PAYMENTS_OF_CUSTOMERS, {"customers": list(customer_ids)})).all():
                 found[row.customer_id].append(_payment(row))
         return found
 

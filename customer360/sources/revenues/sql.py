@@ -47,6 +47,7 @@ from customer360.domain.council_tax import (
 )
 from customer360.domain.direct_debit import (
     DirectDebitCancellation,
+    DirectDebitRecord,
     DirectDebitStatus,
     NewDirectDebit,
     moved_instalments,
@@ -500,13 +501,16 @@ async def _account_taken(conn: AsyncConnection, reference: str) -> CouncilTaxAcc
 
 
 def _lines_of(where: Any) -> Subquery:
-    """Every instalment, transaction and discount of the accounts `where` picks, as rows of one shape
-    (`line_kind` says which), so an account and all it holds come back in one statement."""
+    """Every instalment, transaction, discount and Direct Debit instruction of the accounts `where` picks,
+    as rows of one shape (`line_kind` says which), so an account and all it holds come back in one statement
+    (the instructions were a second statement after the accounts: one more wait, and 0.2-0.4 ms more of
+    the event loop's time per call, on every cold `me`; issue 25)."""
 
     def none(kind: Any) -> Any:
-        return cast(null(), kind)  # typed, so every database can match the three selects column by column
+        return cast(null(), kind)  # typed, so every database can match the four selects column by column
 
     picked = select(accounts.c.reference).where(where).correlate(None).scalar_subquery()
+    held = direct_debits.instructions
     return union_all(
         select(
             literal(_INSTALMENT).label("line_kind"),
@@ -520,6 +524,9 @@ def _lines_of(where: Any) -> Subquery:
             none(Date).label("line_ends_on"),
             none(String).label("line_review_reason"),
             none(String).label("line_external_reference"),
+            none(String).label("line_sort_code"),
+            none(String).label("line_account_number"),
+            none(Date).label("line_cancelled_on"),
         ).where(instalments.c.account_reference.in_(picked)),
         select(
             literal(_TRANSACTION),
@@ -533,6 +540,9 @@ def _lines_of(where: Any) -> Subquery:
             none(Date),
             none(String),
             none(String),
+            none(String),
+            none(String),
+            none(Date),
         ).where(transactions.c.account_reference.in_(picked)),
         select(
             literal(_DISCOUNT),
@@ -546,11 +556,30 @@ def _lines_of(where: Any) -> Subquery:
             discounts.c.ends_on,
             discounts.c.review_reason,
             discounts.c.external_reference,
+            none(String),
+            none(String),
+            none(Date),
         ).where(discounts.c.account_reference.in_(picked)),
+        select(
+            literal(_DIRECT_DEBIT),
+            held.c.account_reference,
+            held.c.set_up_on,
+            held.c.payment_day,
+            held.c.id,
+            none(String),
+            held.c.account_holder_name,
+            held.c.status,
+            held.c.first_collection_on,
+            held.c.reason,
+            held.c.external_reference,
+            held.c.sort_code,
+            held.c.account_number,
+            held.c.cancelled_on,
+        ).where(held.c.account_reference.in_(picked)),
     ).subquery("lines")
 
 
-_INSTALMENT, _TRANSACTION, _DISCOUNT = "I", "T", "D"
+_INSTALMENT, _TRANSACTION, _DISCOUNT, _DIRECT_DEBIT = "I", "T", "D", "B"
 
 
 def _accounts_query(where: Any) -> Select[Any]:
@@ -585,7 +614,7 @@ _ACCOUNTS_BY_REFERENCE = _accounts_query(accounts.c.reference.in_(bindparam("key
 async def _accounts_in(
     conn: AsyncConnection, query: Select[Any], keys: Mapping[str, list[str]] | None = None
 ) -> list[CouncilTaxAccountRecord]:
-    """The accounts `query` (an `_accounts_query`) answers, with their Direct Debit instructions: two round trips."""
+    """The accounts `query` (an `_accounts_query`) answers, with their Direct Debit instructions: one round trip."""
     rows = (await conn.execute(query, keys)).all()
     account_rows = list({row.reference: row for row in rows}.values())  # in the order they came
     if not account_rows:
@@ -593,10 +622,27 @@ async def _accounts_in(
     schedule_rows = [row for row in rows if row.line_kind == _INSTALMENT]
     transaction_rows = [row for row in rows if row.line_kind == _TRANSACTION]
     discount_rows = [row for row in rows if row.line_kind == _DISCOUNT]
-    # Direct Debit instructions are read as HOUSING_MANAGEMENT reads its own (a shared helper): a second statement.
-    instructions = await direct_debits_sql.instructions_on(
-        conn, direct_debits, SourceSystem.REVENUES, [row.reference for row in account_rows]
-    )
+    # Newest first, as HOUSING_MANAGEMENT answers its own (`direct_debits_sql.instructions_on`).
+    instruction_rows = sorted((row for row in rows if row.line_kind == _DIRECT_DEBIT), key=lambda row: -row.line_seq)
+    instructions: dict[str, list[DirectDebitRecord]] = defaultdict(list)
+    for row in instruction_rows:
+        instructions[row.reference].append(
+            direct_debits_sql.instruction_record(
+                SourceSystem.REVENUES,
+                instruction_id=row.line_seq,
+                reference=row.line_external_reference,
+                account_reference=row.reference,
+                account_holder_name=row.line_text,
+                sort_code=row.line_sort_code,
+                account_number=row.line_account_number,
+                payment_day=row.line_amount,
+                status=row.line_status,
+                set_up_on=row.line_on,
+                cancelled_on=row.line_cancelled_on,
+                first_collection_on=row.line_ends_on,
+                reason=row.line_review_reason,
+            )
+        )
     schedules: dict[str, list[ScheduledInstalment]] = defaultdict(list)
     for row in schedule_rows:
         schedules[row.reference].append(ScheduledInstalment(row.line_on, row.line_amount))
