@@ -1,7 +1,8 @@
-"""Plain leaf fields answered without graphql-core's per-field machinery (`schema/plain_fields.py`):
+"""Plain fields answered from a plan without graphql-core's per-field machinery (`schema/plain_fields.py`):
 the same answers, byte for byte, as Strawberry's own execution context gives, for every document the
 portal ships, the full `me` and the 100-customer staff page the benchmark sends, as several residents
-and as staff; and the same errors, paths and null propagation where a leaf cannot be answered plainly.
+and as staff, with unusual documents (aliases, fragments, @include/@skip, `node(id:)`); and the same errors,
+paths and null propagation where a field cannot be answered plainly, at every depth of a planned object.
 
 The reference is a second app whose schemas are given back Strawberry's execution context.
 """
@@ -253,6 +254,14 @@ class Account(Named):  # implements an interface: graphql-core checks it with `i
 Thing = Annotated[Account | Total, strawberry.union("Thing")]
 
 
+@strawberry.type
+class Holder2:
+    """Holds an account as a plain field: its objects are checked by Strawberry's `is_type_of`."""
+
+    account: Account | None
+    accounts: list[Account] | None
+
+
 def _statement(*lines: Row | None, total: int = 100, generated: bool = False) -> Row:
     kept = [line for line in lines if line is not None]
     return Row(
@@ -280,6 +289,16 @@ class StatementQuery:
     @strawberry.field
     def named(self) -> list[Named]:
         return _accounts()  # type: ignore[return-value]
+
+    @strawberry.field
+    def holders(self) -> list[Holder2]:
+        accounts = _accounts()
+        not_an_account = Total(pence=1)
+        return [
+            Holder2(account=accounts[0], accounts=accounts[:2]),
+            Holder2(account=not_an_account, accounts=accounts[2:4]),  # type: ignore[arg-type]
+            Holder2(account=None, accounts=[accounts[4], not_an_account]),  # type: ignore[list-item]
+        ]
 
     @strawberry.field
     def things(self) -> list[Thing]:
@@ -311,6 +330,10 @@ PLANNED_DOCUMENTS = {
         "query($yes: Boolean!) { accounts { reference @include(if: $yes) statement @skip(if: $yes) { total { pence } }"
         " s: statement @include(if: $yes) { lines @skip(if: false) { pence } } } }",
         {"yes": True},
+    ),
+    "objects checked by is_type_of, one of another type": (
+        "{ holders { account { name reference statement { total { pence } } } accounts { reference } } }",
+        None,
     ),
     "a resolver that raises": ("{ accounts { reference checked statement { total { pence } } } }", None),
 }

@@ -18,11 +18,13 @@ before. Every resolver therefore still runs once, with its info, where it always
 is done by a basic field (there is nothing to run), so none is skipped.
 
 Whenever a plain answer meets anything unusual — an exception, a null on a non-null field, a value
-that does not serialise, an awaitable, an object with an `is_type_of` check or an iterable that is not
-a list — the whole response key is handed back to graphql-core's `execute_field`, so its errors, paths
-and null propagation are graphql-core's own. Plain fields only read attributes, so reading them again is
-safe. A schema extension with a per-field `resolve` hook (graphql-core middleware), `@defer`, and any
-directive left on a field node turn the plan off for what they touch.
+that does not serialise, an awaitable, an object that is not of its type (Strawberry's own
+`is_type_of`, asked without info; a type with a check of its own is left to graphql-core) or an
+iterable that is not a list — the whole response key is handed back to graphql-core's `execute_field`,
+so its errors, paths and null propagation are graphql-core's own. Plain fields only read attributes,
+so reading them again is safe. A schema extension with a per-field `resolve` hook (graphql-core
+middleware), `@defer`, and any directive on a field node (`@include`/`@skip` too) turn the plan off
+for what they touch.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from graphql import (
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 Read = Callable[[Any], Any]  # a plain field's value from its source object
@@ -92,6 +95,7 @@ class PlainObject:
     nullable: bool
     is_list: bool
     item_nullable: bool  # for a list: may an item be null
+    is_type_of: Callable[[Any, Any], Any] | None  # Strawberry's own check, which ignores info
     fields: tuple[tuple[str, PlainLeaf | PlainObject], ...]
 
     def answer(self, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
@@ -120,6 +124,8 @@ class PlainObject:
     def _object(self, value: Any, is_awaitable: Callable[[Any], bool]) -> dict[str, Any]:
         if isinstance(value, Exception) or is_awaitable(value):
             raise _NOT_PLAIN
+        if self.is_type_of is not None and self.is_type_of(value, None) is not True:
+            raise _NOT_PLAIN  # graphql-core reports the object that is not of its type
         return {name: field.answer(value, is_awaitable) for name, field in self.fields}
 
 
@@ -149,6 +155,16 @@ def _reader(field: GraphQLField) -> Read:
         return attrgetter(name)
     resolve = field.resolve
     return lambda source: resolve(source, None)  # type: ignore[misc]  # a basic field's resolver ignores info
+
+
+def _checks_without_info(object_type: GraphQLObjectType) -> bool:
+    """Whether graphql-core's `is_type_of` check of the type, if any, is Strawberry's own: the one it
+    gives a type that implements an interface (an `isinstance` that ignores info). A type that defines
+    its own `is_type_of` may read info, so graphql-core completes its objects."""
+    if object_type.is_type_of is None:
+        return True
+    definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return isinstance(definition, StrawberryObjectDefinition) and definition.is_type_of is None
 
 
 def _nullable(graphql_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
@@ -231,8 +247,8 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             return PlainLeaf(_reader(field), inner, nullable)
         is_list = isinstance(inner, GraphQLList)
         item_nullable, item = _nullable(inner.of_type) if isinstance(inner, GraphQLList) else (False, inner)
-        if not isinstance(item, GraphQLObjectType) or item.is_type_of is not None:
-            return None  # abstract types, lists of lists or of leaves, objects checked by `is_type_of`
+        if not isinstance(item, GraphQLObjectType) or not _checks_without_info(item):
+            return None  # abstract types, lists of lists or of leaves, a type's own `is_type_of`
         grouped, new_defer_usages, forbidden = self.collect_subfields(item, field_details_list)
         if new_defer_usages or forbidden:
             return None
@@ -242,7 +258,7 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             if plain is None:
                 return None  # not every field plain: graphql-core completes it, and plans its fields
             fields.append((response_name, plain))
-        return PlainObject(_reader(field), nullable, is_list, item_nullable, tuple(fields))
+        return PlainObject(_reader(field), nullable, is_list, item_nullable, item.is_type_of, tuple(fields))
 
 
 async def _awaited(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
