@@ -19,10 +19,11 @@ import httpx
 import pytest
 import strawberry
 from starlette.applications import Starlette
+from strawberry.extensions import ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from bench import queries
-from customer360.schema.plain_fields import PlainFieldsExecution
+from customer360.schema.plain_fields import KEPT_PLANS, PlainFieldsExecution
 from tests.support import running_app, schemas_of_their_own, settings_with
 from tests.test_argument_boundary_wiring import answers, same_answers_for_every_document
 
@@ -384,3 +385,39 @@ async def test_plain_objects_are_read_once_and_a_response_key_with_a_bad_value_a
     await schema.execute("{ accounts { statement { lines { pence } } } }")
     # A4's lines are a generator, not a list: graphql-core answers that key (the plain read did not consume it).
     assert READS == {"lines": 1 + 3 + 1 + 3, "pence": 2 + (2 + 2 + 3) + 1 + 1}
+
+
+class CountingPlans(PlainFieldsExecution):
+    """Counts the response keys planned afresh."""
+
+    planned = 0
+
+    def _plain(self, parent_type: Any, field_details_list: Any) -> Any:
+        CountingPlans.planned += 1
+        return super()._plain(parent_type, field_details_list)
+
+
+async def test_a_document_asked_again_is_answered_from_its_kept_plans_and_one_with_variables_is_planned_each_time():
+    # As the app: the parser cache hands back the same document for the same text, so plans are shared.
+    ours = strawberry.Schema(query=StatementQuery, execution_context_class=CountingPlans, extensions=[ParserCache])
+    reference = strawberry.Schema(query=StatementQuery)
+    document = "{ accounts { statement { total { pence } lines { kind pence } } } }"
+    CountingPlans.planned = 0
+    first = await ours.execute(document)
+    assert CountingPlans.planned > 0
+    CountingPlans.planned = 0
+    again = await ours.execute(document)
+    assert CountingPlans.planned == 0  # every field group's plan was kept from the first request
+    expected = await reference.execute(document)
+    for result in (first, again):
+        assert result.data == expected.data
+        assert [e.formatted for e in result.errors or []] == [e.formatted for e in expected.errors or []]
+    # With variables, what is selected may differ between requests of the same text: never shared.
+    with_variables = "query($yes: Boolean!) { accounts { statement { total { pence @include(if: $yes) } } } }"
+    kept = len(KEPT_PLANS)
+    for yes in (True, False, True):
+        CountingPlans.planned = 0
+        mine = await ours.execute(with_variables, variable_values={"yes": yes})
+        assert mine.data == (await reference.execute(with_variables, variable_values={"yes": yes})).data
+        assert CountingPlans.planned > 0
+    assert len(KEPT_PLANS) == kept
