@@ -12,11 +12,12 @@ the info and the value is an attribute. On the 100-customer staff page that is a
 `PlainFieldsExecution` plans each object's field group once (graphql-core hands back the same grouped
 field set for every item of a list, so a plan serves all 100 customers; `KeptPlans` keeps it for the
 next request of the same parsed document when the operation has no variables): a response key is
-a *plain leaf* (the basic resolver, then the leaf type's `coerce_output_value`), a *plain object* or
-*list of plain objects* (the basic resolver, then the object's own plan, every field of which is plain
-too), or anything else, which graphql-core's `execute_field` answers with a real `Path` and info, as
-before. Every resolver therefore still runs once, with its info, where it always did: no authorization
-is done by a basic field (there is nothing to run), so none is skipped.
+a *plain leaf* (the attribute the basic resolver would read, then the leaf type's
+`coerce_output_value`), a *plain object* or *list of plain objects* (the attribute, then the object's
+own plan, every field of which is plain too), or anything else, which graphql-core's `execute_field`
+answers with a real `Path` and info, as before. Every resolver therefore still runs once, with its
+info, where it always did: no authorization is done by a basic field (there is nothing to run), so
+none is skipped.
 
 Whenever a plain answer meets anything unusual — an exception, a null on a non-null field, a value
 that does not serialise, an awaitable, an object that is not of its type (Strawberry's own
@@ -55,10 +56,8 @@ Read = Callable[[Any], Any]  # a plain field's value from its source object
 
 
 class _NotPlain(Exception):
-    """Raised inside a plain answer when graphql-core must answer the response key instead."""
-
-
-_NOT_PLAIN = _NotPlain()
+    """Raised inside a plain answer when graphql-core must answer the response key instead (a new one
+    each time: a kept instance would keep the last failure's traceback, and the request's objects)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +72,19 @@ class PlainLeaf:
         try:
             value = self.read(source)
         except Exception:
-            raise _NOT_PLAIN from None
+            raise _NotPlain from None
         if value is None:
             if self.nullable:
                 return None
-            raise _NOT_PLAIN
+            raise _NotPlain
         if isinstance(value, Exception) or is_awaitable(value):
-            raise _NOT_PLAIN
+            raise _NotPlain
         try:
             coerced = self.leaf_type.coerce_output_value(value)
         except Exception:
-            raise _NOT_PLAIN from None
+            raise _NotPlain from None
         if coerced is Undefined or coerced is None:
-            raise _NOT_PLAIN
+            raise _NotPlain
         return coerced
 
 
@@ -104,20 +103,20 @@ class PlainObject:
         try:
             value = self.read(source)
         except Exception:
-            raise _NOT_PLAIN from None
+            raise _NotPlain from None
         if value is None:
             if self.nullable:
                 return None
-            raise _NOT_PLAIN
+            raise _NotPlain
         if not self.is_list:
             return self._object(value, is_awaitable)
         if not isinstance(value, list | tuple):  # any other iterable (a generator, an async one): graphql-core's
-            raise _NOT_PLAIN
+            raise _NotPlain
         items: list[dict[str, Any] | None] = []
         for item in value:
             if item is None:
                 if not self.item_nullable:
-                    raise _NOT_PLAIN
+                    raise _NotPlain
                 items.append(None)
             else:
                 items.append(self._object(item, is_awaitable))
@@ -125,9 +124,9 @@ class PlainObject:
 
     def _object(self, value: Any, is_awaitable: Callable[[Any], bool]) -> dict[str, Any]:
         if isinstance(value, Exception) or is_awaitable(value):
-            raise _NOT_PLAIN
+            raise _NotPlain
         if self.is_type_of is not None and self.is_type_of(value, None) is not True:
-            raise _NOT_PLAIN  # graphql-core reports the object that is not of its type
+            raise _NotPlain  # graphql-core reports the object that is not of its type
         return {name: field.answer(value, is_awaitable) for name, field in self.fields}
 
 
