@@ -1,7 +1,9 @@
-"""Plain leaf fields answered without graphql-core's per-field machinery (`schema/plain_fields.py`):
+"""Plain fields answered from a plan without graphql-core's per-field machinery (`schema/plain_fields.py`):
 the same answers, byte for byte, as Strawberry's own execution context gives, for every document the
 portal ships, the full `me` and the 100-customer staff page the benchmark sends, as several residents
-and as staff; and the same errors, paths and null propagation where a leaf cannot be answered plainly.
+and as staff, with unusual documents (aliases, fragments, @include/@skip, `node(id:)`); and the same errors,
+paths and null propagation where a leaf cannot be answered plainly (plain objects and lists of them:
+tests/test_plain_field_plans.py).
 
 The reference is a second app whose schemas are given back Strawberry's execution context.
 """
@@ -9,6 +11,7 @@ The reference is a second app whose schemas are given back Strawberry's executio
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +22,7 @@ from starlette.applications import Starlette
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from bench import queries
-from customer360.schema.plain_fields import PlainLeafExecution
+from customer360.schema.plain_fields import PlainFieldsExecution
 from tests.support import running_app, schemas_of_their_own, settings_with
 from tests.test_argument_boundary_wiring import answers, same_answers_for_every_document
 
@@ -30,7 +33,7 @@ def with_strawberrys_execution(app: Starlette) -> int:
     for route in app.routes:
         endpoint = getattr(getattr(getattr(route, "endpoint", None), "_app", None), "_app", None)
         schema = getattr(endpoint, "schema", None)
-        if schema is not None and schema.execution_context_class is PlainLeafExecution:
+        if schema is not None and schema.execution_context_class is PlainFieldsExecution:
             schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
             changed += 1
     return changed
@@ -47,13 +50,52 @@ async def both(own_council: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx
                 yield now, before
 
 
+# What a plan does differently, asked of the real schema: aliases, __typename, the same field twice,
+# @include/@skip, fragments, and (as staff, below) fragments on the Node interface through `node(id:)`.
+UNUSUAL_DOCUMENTS = {
+    "aliases, __typename, a field twice": (
+        "query { me { __typename id who: name councilTaxAccounts { __typename reference ref: reference"
+        " balance { pence } balance { formatted } instalments { dueDate }"
+        " due: instalments { status amount { pence } } } } }"
+    ),
+    "@include and @skip": (
+        "query { me { name @skip(if: true) email @include(if: true) councilTaxAccounts {"
+        " reference @include(if: false) band latestStatement @skip(if: false) {"
+        " lines { kind amount { pence } } closingBalance @skip(if: true) { pence } } } } }"
+    ),
+    "fragments": (
+        "query { me { ...Who councilTaxAccounts { ...Account } } }"
+        " fragment Who on Customer { id name address { postcode } }"
+        " fragment Account on CouncilTaxAccount {"
+        " reference annualCharge { pence formatted } nextInstalment { dueDate } }"
+    ),
+}
+
+NODE_DOCUMENT = """query { node(id: "%s") { __typename id
+  ... on Customer { name address { postcode } councilTaxAccounts { reference balance { pence formatted } } }
+  ... on CouncilTaxAccount { reference band instalments { amount { pence } } } } }"""
+
+
 async def test_every_portal_document_and_the_staff_page_answer_the_same_bytes(both, issuer, residents):
     now, before = both
     staff = await same_answers_for_every_document(
-        now, before, issuer, residents, {"bench me": queries.ME}, {"bench page": queries.STAFF_PAGE}
+        now,
+        before,
+        issuer,
+        residents,
+        {"bench me": queries.ME, **UNUSUAL_DOCUMENTS},
+        {"bench page": queries.STAFF_PAGE},
     )
     page = await answers(now, queries.STAFF_PAGE, staff, None)
     assert page.count(b'"reference":') > 200 and b'"errors"' not in page
+    edges = json.loads(page)["data"]["searchCustomers"]["edges"]
+    with_accounts = [edge["node"] for edge in edges if edge["node"]["councilTaxAccounts"]]
+    ids = [c["id"] for c in with_accounts[:3]] + [a["id"] for c in with_accounts for a in c["councilTaxAccounts"]][:3]
+    assert len(ids) == 6
+    for node_id in ids:
+        ours = await answers(now, NODE_DOCUMENT % node_id, staff, None)
+        assert ours == await answers(before, NODE_DOCUMENT % node_id, staff, None)
+        assert b'"errors"' not in ours and b'"reference":' in ours
 
 
 # What graphql-core itself must answer: a null on a non-null leaf, a value its type cannot serialise,
@@ -92,7 +134,7 @@ class LeafQuery:
     "document", ["{ holders { leaves { name nickname count colour } } }", "{ holders { leaves { nickname } } }"]
 )
 async def test_leaves_that_cannot_be_answered_plainly_are_graphql_cores_errors(document):
-    ours = strawberry.Schema(query=LeafQuery, execution_context_class=PlainLeafExecution)
+    ours = strawberry.Schema(query=LeafQuery, execution_context_class=PlainFieldsExecution)
     strawberrys = strawberry.Schema(query=LeafQuery)
     mine, reference = await ours.execute(document), await strawberrys.execute(document)
     assert mine.data == reference.data
@@ -109,7 +151,7 @@ async def test_leaves_that_cannot_be_answered_plainly_are_graphql_cores_errors(d
 
 
 async def test_a_field_given_another_resolver_after_its_first_request_takes_it():
-    schema = strawberry.Schema(query=LeafQuery, execution_context_class=PlainLeafExecution)
+    schema = strawberry.Schema(query=LeafQuery, execution_context_class=PlainFieldsExecution)
     document = "{ holders { leaves { nickname } } }"
     assert (await schema.execute(document)).data["holders"][1] == {"leaves": {"nickname": "b"}}
     schema._schema.type_map["Leaves"].fields["nickname"].resolve = lambda leaves, info: "rewired"
@@ -143,7 +185,7 @@ class GuardedQuery:
 async def test_a_leaf_with_a_permission_but_no_resolver_takes_graphql_cores_path_and_is_checked_once_each():
     # Strawberry marks such a field's resolver as its default one too: only its "basic field" flag says
     # that a permission (or a field extension) must run, with the request's info.
-    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=PlainLeafExecution)
+    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=PlainFieldsExecution)
     reference = await strawberry.Schema(query=GuardedQuery).execute("{ guarded { secret } }")
     CountingPermission.checks.clear()
     result = await schema.execute("{ guarded { secret } }")

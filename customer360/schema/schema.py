@@ -32,7 +32,7 @@ from customer360.schema.limits import Limits, document_limits
 from customer360.schema.mutation import Mutation
 from customer360.schema.node import is_entity
 from customer360.schema.payments import Payment
-from customer360.schema.plain_fields import PlainLeafExecution
+from customer360.schema.plain_fields import PlainFieldsExecution
 from customer360.schema.query import Query
 from customer360.schema.requests import Complaint, ServiceRequest
 from customer360.schema.stale import StaleAnswers
@@ -162,7 +162,7 @@ def _built(
         "types": [*NODE_TYPES, UserError],
         "extensions": extensions,
         "config": config,
-        "execution_context_class": PlainLeafExecution,  # plain leaves without per-field machinery
+        "execution_context_class": PlainFieldsExecution,  # plain fields from a plan, without per-field machinery
     }
     schema: strawberry.Schema = (
         Customer360Subgraph(**settings, federation_version="2.5") if federation else Customer360Schema(**settings)
