@@ -131,9 +131,11 @@ def cli(args: list[str], env: dict[str, str], timeout: float = 600) -> str:
     return done.stdout
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the process (every thread of it, none of its children), from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # fields 3.. (the name may hold spaces)
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU of the process (every thread of it, none of its children), from /proc/PID/stat;
+    with `thread`, that one thread's (/proc/PID/task/TID/stat)."""
+    path = Path(f"/proc/{pid}/task/{thread}/stat") if thread else Path(f"/proc/{pid}/stat")
+    fields = path.read_text().rsplit(")", 1)[1].split()  # fields 3.. (the name may hold spaces)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 

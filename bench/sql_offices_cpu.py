@@ -6,7 +6,8 @@ offices named in a `C360_SOURCES` file (still SQLite: a control, so a difference
 the configured gateway's), and that file pointing at PostgreSQL databases of their own
 (`bench/pg_back_offices.py`). Then, round after round, the same wrk load on each in turn, reading the
 server process's CPU from /proc before and after (every thread of it, none of its children: not the
-back-office process, not PostgreSQL):
+back-office process, not PostgreSQL), and its event-loop thread's own (the main thread: GraphQL, SQLAlchemy,
+asyncpg's protocol; the rest is aiosqlite's threads, where SQLite itself runs):
 
     .venv/bin/python bench/sql_offices_cpu.py --rounds 3 --seconds 10 --delay 20
 
@@ -33,6 +34,7 @@ from bench.run import (  # noqa: E402
     EXPECT_ME,
     Load,
     SqlOfficeUrls,
+    cpu_seconds,
     graphql,
     log,
     postgres_offices,
@@ -84,31 +86,40 @@ def main() -> None:
             wrk("warm-up", server.graphql_url, fx.bodies["me"], tokens_file=fx.resident_tokens, expect=EXPECT_ME,
                 connections=args.connections, threads=1, duration=2, quiet=True)  # fmt: skip
         loads: dict[str, list[Load]] = {label: [] for label in servers}
+        loop_ms: dict[str, list[float]] = {label: [] for label in servers}
         start_load = os.getloadavg()
         for round_number in range(1, args.rounds + 1):
             for label, server in servers.items():
+                loop_before = _main_thread_cpu_seconds(server.pid)
                 load = wrk(f"round {round_number}: {label}", server.graphql_url, fx.bodies["me"],
                            tokens_file=fx.resident_tokens, expect=EXPECT_ME, connections=args.connections,
                            threads=1, duration=args.seconds, pid=server.pid)  # fmt: skip
                 if not load.clean:
                     raise SystemExit(f"bench: errors in {label}: {load}")
                 loads[label].append(load)
+                loop_ms[label].append((_main_thread_cpu_seconds(server.pid) - loop_before) * 1000 / load.requests)
                 print(json.dumps({"round": round_number, "configuration": label, "cpu_ms": load.cpu_ms_per_request,
-                                  "rps": load.rps, "p50_ms": load.p50_ms, "load": load.load_before}))  # fmt: skip
+                                  "loop_ms": loop_ms[label][-1], "rps": load.rps, "p50_ms": load.p50_ms,
+                                  "load": load.load_before}))  # fmt: skip
         end_load = os.getloadavg()
     print(
         f"\ncold `me`, delay {args.delay} ms, wrk -t1 -c{args.connections} {args.seconds} s x {args.rounds} rounds, "
         f"1-minute load {start_load[0]:.2f} -> {end_load[0]:.2f}\n"
     )
-    print("| configuration | gateway CPU ms per request | RPS | p50 ms |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| configuration | gateway CPU ms per request | of which the event-loop thread | RPS | p50 ms |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for label, runs in loads.items():
         cpu = [run.cpu_ms_per_request or 0.0 for run in runs]
         print(
-            f"| {label} | {_spread(cpu)} | {_spread([run.rps for run in runs], 0)} | "
+            f"| {label} | {_spread(cpu)} | {_spread(loop_ms[label])} | {_spread([run.rps for run in runs], 0)} | "
             f"{_spread([run.p50_ms for run in runs])} |"
         )
     log("done")
+
+
+def _main_thread_cpu_seconds(pid: int) -> float:
+    """The main thread's CPU (uvicorn runs the event loop there); the process's thread ids start with it."""
+    return cpu_seconds(pid, thread=pid)
 
 
 def _spread(values: list[float], digits: int = 1) -> str:
