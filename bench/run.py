@@ -1,6 +1,6 @@
 """The customer360 benchmark: one command, real load (wrk), baselines in the same run.
 
-    .venv/bin/python bench/run.py            # the full run (about 10 minutes); writes docs/performance.md
+    .venv/bin/python bench/run.py            # the full run (about 13 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
     .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
@@ -499,8 +499,8 @@ class SqlOfficeUrls:
 def _sources_file_env(
     fx: Fixture, name: str, env: dict[str, str], sql_offices: SqlOfficeUrls
 ) -> Iterator[dict[str, str]]:
-    """The gateway's extra environment: a `C360_SOURCES` file naming the PostgreSQL databases and the demo's
-    HTTP back offices, served meanwhile by `customer360 demo backoffices` (as `serve` starts it for the demo)."""
+    """The gateway's extra environment: a `C360_SOURCES` file naming `sql_offices` and the demo's HTTP back
+    offices, served meanwhile by `customer360 demo backoffices` (as `serve` starts it for the demo council)."""
     from customer360.settings import Settings
 
     port = free_port()
