@@ -33,15 +33,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bench import queries  # noqa: E402
-from bench.run import EXPECT_ME, ROOT, Fixture, graphql, log, prepare, serve_gateway, wrk  # noqa: E402
+from bench.run import EXPECT_ME, ROOT, Fixture, cpu_seconds, graphql, log, prepare, serve_gateway, wrk  # noqa: E402
 
 PROBE = BENCH_DIR / "gc_probe"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def gc_snapshot(probe_dir: Path, pid: int) -> dict[str, Any]:

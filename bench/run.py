@@ -1,9 +1,10 @@
 """The customer360 benchmark: one command, real load (wrk), baselines in the same run.
 
-    .venv/bin/python bench/run.py            # the full run (about 10 minutes); writes docs/performance.md
+    .venv/bin/python bench/run.py            # the full run (about 13 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
     .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
+    .venv/bin/python bench/run.py --sql-back-offices sqlite   # without the PostgreSQL cold rows
 
 wrk runs at `-t1 -c16` (an independent harness's shape) and, for warm `me` and the baselines, also at `-t2 -c8`;
 every row records the machine's 1-minute load average as wrk started and finished, and the report says whether
@@ -22,15 +23,21 @@ loopback port, `C360_OUTBOX_INTERVAL_SECONDS=0`, the demo's HTTP back offices in
     baselines (uvicorn, 1 worker, same host): a bare Starlette JSON endpoint and a plain Strawberry schema
       answering the same `me` shape from memory (bench/baselines.py)
     --workers N: warm `me` against `customer360 serve --workers N` sharing Redis (C360_REDIS_URL) and the store
+    --sql-back-offices postgresql|both (default both): the cold rows again with the SQL back offices on
+      PostgreSQL (bench/pg_back_offices.py: databases of their own, copied from the seeded council, named in
+      a C360_SOURCES file; the HTTP back offices in a `customer360 demo backoffices` process), so their engine
+      work is not charged to the gateway's process
 
 Load comes from wrk (https://github.com/wg/wrk; `apt-get install wrk`) driving bench/wrk_scripts/graphql.lua,
 which checks every answer: a non-200, an `errors` entry or a missing result counts as an error and is
-reported. Only loopback addresses are used.
+reported. Only loopback addresses are used. Each row also gives the server process's CPU per request (user +
+system, from /proc, all its threads but not its children: not the back-office process, not PostgreSQL).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
@@ -55,7 +62,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import queries  # noqa: E402
+from bench import pg_back_offices, queries  # noqa: E402
+from customer360.domain.systems import SourceSystem  # noqa: E402
 
 LUA = BENCH_DIR / "wrk_scripts" / "graphql.lua"
 ANALYSIS = BENCH_DIR / "analysis.md"  # the hand-written diagnosis, appended to the report; starts with ANALYSIS_HEADING
@@ -66,6 +74,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 EXPECT_ME = '"me":{"'
 EXPECT_PAGE = '"searchCustomers":{"'
 EXPECT_MUTATION = '"userErrors":[]'
+ON_POSTGRES = "SQL back offices on PostgreSQL"  # how the report marks the rows of that configuration
 BASELINE_LABELS = {
     "starlette": "bare Starlette JSON",
     "strawberry": "plain Strawberry, from memory",
@@ -120,6 +129,14 @@ def cli(args: list[str], env: dict[str, str], timeout: float = 600) -> str:
     if done.returncode != 0:
         raise SystemExit(f"bench: `customer360 {' '.join(args)}` failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.stdout
+
+
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU of the process (every thread of it, none of its children), from /proc/PID/stat;
+    with `thread`, that one thread's (/proc/PID/task/TID/stat)."""
+    path = Path(f"/proc/{pid}/task/{thread}/stat") if thread else Path(f"/proc/{pid}/stat")
+    fields = path.read_text().rsplit(")", 1)[1].split()  # fields 3.. (the name may hold spaces)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
 def rss_kib(pid: int) -> int:
@@ -205,6 +222,11 @@ class Load:
     socket_errors: int
     load_before: float = 0.0  # the machine's 1-minute load average as wrk started and as it finished
     load_after: float = 0.0
+    cpu_seconds: float | None = None  # the server process's CPU during the run (None: not measured)
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return self.cpu_seconds * 1000 / self.requests if self.cpu_seconds is not None and self.requests else None
 
     @property
     def shape(self) -> str:
@@ -247,7 +269,9 @@ def wrk(
     duration: int,
     quiet: bool = False,
     cpus: str = "",
+    pid: int | None = None,
 ) -> Load:
+    """`pid`: the server's process, whose CPU during the run is recorded (one process: not `--workers N`)."""
     threads = min(threads, connections)
     cpus = cpus or os.environ.get("BENCH_WRK_CPUS", "")
     env = {
@@ -262,7 +286,9 @@ def wrk(
         "-s", str(LUA), url,
     ]  # fmt: skip
     load_before = os.getloadavg()[0]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else None
     load_after = os.getloadavg()[0]
     found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or not found:
@@ -281,6 +307,7 @@ def wrk(
         socket_errors=raw["socket_errors"],
         load_before=load_before,
         load_after=load_after,
+        cpu_seconds=cpu_used,
     )
     if quiet:
         return result
@@ -288,6 +315,7 @@ def wrk(
         f"  {label:<38} {result.shape:<9} {result.requests:>6} req  {result.rps:8.1f} rps  "
         f"p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
         f"errors {result.answer_errors}/{result.socket_errors}  load {load_before:.2f}->{load_after:.2f}"
+        + (f"  cpu {result.cpu_ms_per_request:.1f} ms/req" if result.cpu_ms_per_request is not None else "")
     )
     return result
 
@@ -410,6 +438,7 @@ class DelayResults:
     page_calls: dict[str, float] = field(default_factory=dict)
     page_customers: int = 0
     rss: list[tuple[int, int]] = field(default_factory=list)  # (requests so far, VmRSS KiB)
+    postgres: DelayResults | None = None  # the cold rows again, the SQL back offices on PostgreSQL
 
 
 @dataclass
@@ -432,31 +461,71 @@ class Results:
     load_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
     wrk_cpus: str = ""
     workers_note: str = ""
+    postgres_note: str = ""
     residents: int = 0
     me_bytes: int = 0
     code: str = ""
 
 
+@contextlib.contextmanager
 def serve_gateway(fx: Fixture, name: str, *, delay_ms: int, cache: bool, workers: int = 1,
-                  redis_url: str | None = None) -> contextlib.AbstractContextManager[Server]:  # fmt: skip
+                  redis_url: str | None = None, sql_offices: SqlOfficeUrls | None = None,
+                  ) -> Iterator[Server]:  # fmt: skip
+    """`customer360 serve` on a fresh copy of the council; with `sql_offices`, its SQL back offices are those
+    (a `C360_SOURCES` file), its HTTP back offices a `customer360 demo backoffices` process."""
     data_dir = fx.fresh_copy(name)
     port = free_port()
     env = gateway_env(data_dir, delay_ms=delay_ms, cache=cache, port=port, redis_url=redis_url)
     command = [venv_bin("customer360"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-    log(
-        f"starting {name}: customer360 serve --workers {workers} "
-        f"(delay {delay_ms} ms, cache {'on' if cache else 'off'})"
-    )
-    return serving(name, command, env, port, fx.root)
+    with contextlib.ExitStack() as stack:
+        if sql_offices is not None:
+            env.update(stack.enter_context(_sources_file_env(fx, name, env, sql_offices)))
+        log(
+            f"starting {name}: customer360 serve --workers {workers} "
+            f"(delay {delay_ms} ms, cache {'on' if cache else 'off'}{', C360_SOURCES' if sql_offices else ''})"
+        )
+        yield stack.enter_context(serving(name, command, env, port, fx.root))
 
 
-def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None) -> None:
-    with serve_gateway(fx, f"cold-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=False) as server:
+@dataclass
+class SqlOfficeUrls:
+    """Where a gateway's `C360_SOURCES` file puts the SQL back offices: in this harness, the seeded council's
+    copies in PostgreSQL databases of their own (bench/sql_offices_cpu.py also names the SQLite files)."""
+
+    urls: dict[SourceSystem, str]
+
+
+@contextlib.contextmanager
+def _sources_file_env(
+    fx: Fixture, name: str, env: dict[str, str], sql_offices: SqlOfficeUrls
+) -> Iterator[dict[str, str]]:
+    """The gateway's extra environment: a `C360_SOURCES` file naming `sql_offices` and the demo's HTTP back
+    offices, served meanwhile by `customer360 demo backoffices` (as `serve` starts it for the demo council)."""
+    from customer360.settings import Settings
+
+    port = free_port()
+    command = [venv_bin("customer360"), "demo", "backoffices", "--host", HOST, "--port", str(port)]
+    log(f"starting {name}-backoffices: customer360 demo backoffices (Open311, payments)")
+    with serving(f"{name}-backoffices", command, env, port, fx.root) as backoffices:
+        settings = Settings.from_env(env)
+        sources = settings.data_dir / "sources.toml"
+        keys = pg_back_offices.write_sources_file(sources, settings, sql_offices.urls, backoffices.url)
+        yield {"C360_SOURCES": str(sources), **keys}
+
+
+def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None,
+             sql_offices: SqlOfficeUrls | None = None) -> None:  # fmt: skip
+    """`capture`: where the first resident's `me` is written (with `sql_offices`, once written, what it must equal)."""
+    name = f"cold-{out.delay_ms}ms" + ("-postgresql" if sql_offices else "")
+    with serve_gateway(fx, name, delay_ms=out.delay_ms, cache=False, sql_offices=sql_offices) as server:
         tokens = fx.resident_tokens.read_text().split()
         answer = graphql(server.graphql_url, queries.ME, tokens[0])
         if answer.get("errors") or not (answer.get("data") or {}).get("me"):
             raise SystemExit(f"bench: `me` did not answer cleanly: {json.dumps(answer)[:2000]}")
-        if capture is not None:
+        if capture is not None and sql_offices is not None and capture.exists():  # captured on SQLite just before
+            if answer != json.loads(capture.read_text()):
+                raise SystemExit(f"bench: `me` with the {ON_POSTGRES} differs from its answer on SQLite")
+        elif capture is not None:
             capture.write_text(json.dumps(answer))
         # one page request between two reads of /metrics: calls per back-office operation
         graphql(server.graphql_url, queries.STAFF_PAGE, fx.staff_token)  # warm-up (imports, pools)
@@ -472,7 +541,7 @@ def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None
         after = source_calls(server)
         out.summary_calls = {key: after[key] - before.get(key, 0.0) for key in sorted(after)}
         me_body, page_body = fx.bodies["me"], fx.bodies["page"]
-        load = dict(threads=opts.threads, duration=opts.duration)
+        load = dict(threads=opts.threads, duration=opts.duration, pid=server.pid)
         url = server.graphql_url
         out.cold_me_c1 = wrk("cold me (full fan-out)", url, me_body, tokens_file=fx.resident_tokens,
                              expect=EXPECT_ME, connections=1, **load)  # fmt: skip
@@ -490,6 +559,25 @@ def run_cold(fx: Fixture, out: DelayResults, opts: Options, capture: Path | None
                           expect=EXPECT_PAGE, connections=opts.connections, **load)  # fmt: skip
 
 
+@contextlib.contextmanager
+def postgres_offices(fx: Fixture, admin_url: str) -> Iterator[SqlOfficeUrls | None]:
+    """The seeded council's SQL back offices copied into PostgreSQL (None: no PostgreSQL there), dropped after."""
+    from customer360.settings import Settings
+
+    settings = Settings.from_env({"C360_ENV": "demo", "C360_DATA_DIR": str(fx.seed_dir)})
+    log(f"copying the SQL back offices into PostgreSQL databases of their own ({admin_url.rsplit('@', 1)[-1]})")
+    try:
+        urls = asyncio.run(pg_back_offices.copy_to_postgres(settings, admin_url))
+    except OSError as error:  # refused or unreachable: the run goes on without those rows
+        log(f"no PostgreSQL at {admin_url}: {error}")
+        yield None
+        return
+    try:
+        yield SqlOfficeUrls(urls)
+    finally:
+        asyncio.run(pg_back_offices.drop_databases(admin_url))
+
+
 def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool, capture: Path | None = None) -> None:
     with serve_gateway(fx, f"warm-{out.delay_ms}ms", delay_ms=out.delay_ms, cache=True) as server:
         token = fx.one_resident_token.read_text().strip()
@@ -500,7 +588,8 @@ def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool, captur
         if rss:
             out.rss = rss_run(server, fx, opts)
         out.warm_me = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
-                          connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+                          connections=opts.connections, threads=opts.threads, duration=opts.duration,
+                          pid=server.pid)  # fmt: skip
         out.warm_me_extra = [
             wrk(
                 "warm me",
@@ -511,11 +600,12 @@ def run_warm(fx: Fixture, out: DelayResults, opts: Options, *, rss: bool, captur
                 connections=c,
                 threads=t,
                 duration=opts.duration,
+                pid=server.pid,
             )
             for t, c in opts.extra_shapes
         ]
         out.warm_me_c1 = wrk("warm me", url, body, tokens_file=fx.one_resident_token, expect=EXPECT_ME,
-                             connections=1, threads=1, duration=opts.duration)  # fmt: skip
+                             connections=1, threads=1, duration=opts.duration, pid=server.pid)  # fmt: skip
 
 
 def rss_run(server: Server, fx: Fixture, opts: Options) -> list[tuple[int, int]]:
@@ -553,7 +643,7 @@ def run_mutation(fx: Fixture, out: DelayResults, opts: Options) -> None:
             raise SystemExit(f"bench: makeComplaint did not answer cleanly: {json.dumps(answer)[:2000]}")
         out.mutation = wrk("makeComplaint", server.graphql_url, fx.bodies["mutation"], tokens_file=fx.resident_tokens,
                            expect=EXPECT_MUTATION, connections=opts.connections, threads=opts.threads,
-                           duration=opts.duration)  # fmt: skip
+                           duration=opts.duration, pid=server.pid)  # fmt: skip
 
 
 def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) -> None:
@@ -568,7 +658,8 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
                 raise SystemExit(f"bench: the {kind} baseline does not answer the captured document")
             label = BASELINE_LABELS[kind]
             c8 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
-                     connections=opts.connections, threads=opts.threads, duration=opts.duration)  # fmt: skip
+                     connections=opts.connections, threads=opts.threads, duration=opts.duration,
+                     pid=server.pid)  # fmt: skip
             extra = [
                 wrk(
                     label,
@@ -579,11 +670,12 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
                     connections=c,
                     threads=t,
                     duration=opts.duration,
+                    pid=server.pid,
                 )
                 for t, c in opts.extra_shapes
             ]
             c1 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
-                     connections=1, threads=1, duration=opts.duration)  # fmt: skip
+                     connections=1, threads=1, duration=opts.duration, pid=server.pid)  # fmt: skip
             if kind == "starlette":
                 results.starlette, results.starlette_c1, results.starlette_extra = c8, c1, extra
             elif kind == "starlette-bytes":
@@ -601,7 +693,8 @@ def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, dela
             graphql(server.graphql_url, queries.ME, token)
         loads = [
             wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=fx.one_resident_token, expect=EXPECT_ME,
-                connections=c, threads=t, duration=opts.duration)
+                connections=c, threads=t, duration=opts.duration,
+                pid=server.pid if workers == 1 else None)  # one process only: uvicorn runs one worker in it
             for t, c in opts.shapes
         ]  # fmt: skip
         results.redis_runs.append((workers, loads))
@@ -686,6 +779,26 @@ def fmt_load(load: Load | None) -> tuple[str, str, str]:
     return (f"{load.p50_ms:.1f}", f"{load.p95_ms:.1f}", f"{load.rps:.0f}")
 
 
+def cold_rows(d: DelayResults, marked: str = "") -> list[tuple[str, Load | None]]:
+    """The cold rows of one configuration, named for the report (`marked`: the configuration, if not SQLite's)."""
+    return [
+        (f"cold `me`, full fan-out (cache off{marked})", d.cold_me_c1),
+        (f"cold `me`, full fan-out (cache off{marked})", d.cold_me),
+        (f"staff page, 100 customers (cache off{marked})", d.page_c1),
+        (f"staff page, 100 customers (cache off{marked})", d.page),
+        (f"staff page, 100 customers, summary fields (cache off{marked})", d.summary_c1),
+        (f"staff page, 100 customers, summary fields (cache off{marked})", d.summary),
+    ]
+
+
+def all_targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool | None]]:
+    """The targets of one delay, then those of its cold rows with the SQL back offices on PostgreSQL, marked."""
+    on_postgres = targets(results, d.postgres) if d.postgres else []
+    return targets(results, d) + [
+        (f"{name} ({ON_POSTGRES})", measured, ratio, met) for name, measured, ratio, met in on_postgres
+    ]
+
+
 def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool | None]]:
     """(target, measured, ratio, met) rows for one delay."""
     rows: list[tuple[str, str, str, bool | None]] = []
@@ -724,7 +837,11 @@ def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool
         ))  # fmt: skip
     warm_pairs = [
         (d.warm_me, results.starlette, "in-process cache"),
-        *((w, b, "in-process cache") for w, b in zip(d.warm_me_extra, results.starlette_extra, strict=True)),
+        *(
+            ((w, b, "in-process cache") for w, b in zip(d.warm_me_extra, results.starlette_extra, strict=True))
+            if d.warm_me_extra  # none for the cold rows on PostgreSQL, which run no warm `me`
+            else ()
+        ),
     ]
     if d is results.delays[0]:
         bare_loads = [results.starlette, *results.starlette_extra]
@@ -814,12 +931,13 @@ def render(results: Results) -> str:
     )
     add(
         "- Server: `customer360 serve` (uvicorn, 1 worker unless stated) on 127.0.0.1, a fresh copy of one seeded "
-        f"demo council (2,000 residents) per configuration, `C360_OUTBOX_INTERVAL_SECONDS=0`; `C360_CACHE=off` for "
+        "demo council (2,000 residents) per configuration, `C360_OUTBOX_INTERVAL_SECONDS=0`; `C360_CACHE=off` for "
         "cold rows, `on` for warm rows. The demo's HTTP back offices (Open311 street scene, GOV.UK Pay-shaped "
         "payments) run in a process of their own that `serve` starts (`C360_DEMO_BACKOFFICES=process`, one shared "
         "by every worker), so their CPU and memory are not the gateway's (RSS rows are the gateway's alone), though "
-        "they share the same 2 cores; the SQL back offices are SQLite files the gateway reads in its own process. "
-        f"Cold `me` rotates over {results.residents} residents' tokens; warm `me` "
+        "they share the same 2 cores; the SQL back offices are SQLite files the gateway reads in its own process"
+        + (f" (unless a row says *{ON_POSTGRES}*: below). " if any(d.postgres for d in results.delays) else ". ")
+        + f"Cold `me` rotates over {results.residents} residents' tokens; warm `me` "
         "asks for one resident. The `me` document asks for every `Customer` field (accounts with instalments and "
         f"statement, discounts, benefit claims, housing applications, requests, complaints, payments): "
         f"{results.me_bytes:,} bytes of JSON for the benchmark resident."
@@ -836,9 +954,23 @@ def render(results: Results) -> str:
         f"{results.me_bytes:,} bytes) from memory, and a plain Strawberry schema with "
         "the same types resolving it from in-memory objects (no auth, loaders, sources or cache)."
     )
+    if any(d.postgres for d in results.delays):
+        add(
+            f"- Rows marked *{ON_POSTGRES}* run the same gateway, council and injected delay with its five SQL back "
+            "offices (REVENUES, BENEFITS, HOUSING, CRM, HOUSING_MANAGEMENT) in PostgreSQL databases of their own "
+            "(`c360_bench_<system>` on 127.0.0.1:5432, copied table by table from the seeded council: "
+            "`bench/pg_back_offices.py`), named in a `C360_SOURCES` file with the HTTP back offices, which a "
+            "`customer360 demo backoffices` process the harness starts serves (as `serve` does for the SQLite "
+            "rows); PostgreSQL's server processes share the same 2 cores, but their CPU is not the gateway's. "
+            "Before measuring, the benchmark resident's `me` is checked to be the same answer as on SQLite. "
+            "Unmarked cold rows read the SQL back offices as SQLite files through aiosqlite in the gateway's own "
+            "process, so their engine work is the gateway's CPU."
+        )
     add(
         "- Every answer is checked by the wrk script: a non-200, an `errors` entry or a missing result counts "
-        "as an error (column *err*)."
+        "as an error (column *err*). *CPU ms/req*: the server process's user + system CPU during the wrk run "
+        "(`/proc/PID/stat`: every thread of it, none of its children, so neither the back-office process nor "
+        "PostgreSQL) divided by the requests answered; not measured for `--workers 2` (several processes)."
     )
     add("")
     add("## Results")
@@ -846,15 +978,11 @@ def render(results: Results) -> str:
         add("")
         add(f"### Injected source delay {d.delay_ms} ms")
         add("")
-        add("| scenario | wrk | p50 ms | p95 ms | RPS | requests | err | load |")
-        add("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        add("| scenario | wrk | p50 ms | p95 ms | RPS | requests | err | load | CPU ms/req |")
+        add("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
         rows: list[tuple[str, Load | None]] = [
-            ("cold `me`, full fan-out (cache off)", d.cold_me_c1),
-            ("cold `me`, full fan-out (cache off)", d.cold_me),
-            ("staff page, 100 customers (cache off)", d.page_c1),
-            ("staff page, 100 customers (cache off)", d.page),
-            ("staff page, 100 customers, summary fields (cache off)", d.summary_c1),
-            ("staff page, 100 customers, summary fields (cache off)", d.summary),
+            *cold_rows(d),
+            *(cold_rows(d.postgres, f", {ON_POSTGRES}") if d.postgres else []),
             ("warm-cache `me` (cache on)", d.warm_me_c1),
             ("warm-cache `me` (cache on)", d.warm_me),
             *(("warm-cache `me` (cache on)", load) for load in d.warm_me_extra),
@@ -875,23 +1003,26 @@ def render(results: Results) -> str:
                 continue
             p50, p95, rps = fmt_load(load)
             errs = load.answer_errors + load.socket_errors
+            cpu = f"{load.cpu_ms_per_request:.1f}" if load.cpu_ms_per_request is not None else "-"
             add(
                 f"| {name} | `{load.shape}` | {p50} | {p95} | {rps} | {load.requests:,} | {errs} "
-                f"| {load.load_before:.1f} -> {load.load_after:.1f} |"
+                f"| {load.load_before:.1f} -> {load.load_after:.1f} | {cpu} |"
             )
         add("")
         add("| target | measured | ratio | |")
         add("| --- | --- | ---: | --- |")
-        for target, measured, ratio, met in targets(results, d):
+        for target, measured, ratio, met in all_targets(results, d):
             add(f"| {target} | {measured} | {ratio} | {verdict(met)} |")
-        if d.page_calls:
+        page_calls = {"calls": d.page_calls, f"calls, {ON_POSTGRES}": d.postgres.page_calls if d.postgres else {}}
+        page_calls = {column: calls for column, calls in page_calls.items() if calls}
+        if page_calls:
             add("")
             add("Back-office calls for one 100-customer page (`customer360_source_calls_total`, after minus before):")
             add("")
-            add("| source.operation | calls |")
-            add("| --- | ---: |")
-            for op, n in d.page_calls.items():
-                add(f"| {op} | {n:g} |")
+            add("| source.operation | " + " | ".join(page_calls) + " |")
+            add("| --- |" + " ---: |" * len(page_calls))
+            for op in sorted({op for calls in page_calls.values() for op in calls}):
+                add(f"| {op} | " + " | ".join(f"{calls.get(op, 0):g}" for calls in page_calls.values()) + " |")
         if d.rss:
             add("")
             add("Server RSS (`VmRSS` of the `customer360 serve` process) across warm `me` requests:")
@@ -900,15 +1031,16 @@ def render(results: Results) -> str:
             add("| ---: | ---: |")
             for done, kib in d.rss:
                 add(f"| {done:,} | {kib / 1024:.1f} |")
-    if results.workers_note:
-        add("")
-        add(results.workers_note)
+    for note in (results.workers_note, results.postgres_note):
+        if note:
+            add("")
+            add(note)
     add("")
     add("## Targets at a glance")
     add("")
     add("| target | " + " | ".join(f"{d.delay_ms} ms" for d in results.delays) + " |")
     add("| --- |" + " --- |" * len(results.delays))
-    per_delay = [targets(results, d) for d in results.delays]
+    per_delay = [all_targets(results, d) for d in results.delays]
     names = [row[0] for row in max(per_delay, key=len)] if per_delay else []
     for name in names:
         cells = []
@@ -942,6 +1074,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--wrk-cpus", default="", help="pin wrk with `taskset -c LIST` (default: not pinned)")
     parser.add_argument("--residents", type=int, default=200, help="residents to rotate over in cold runs")
+    parser.add_argument(
+        "--sql-back-offices",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="where the cold rows' SQL back offices are: the demo's SQLite files in the gateway's process, "
+        "PostgreSQL databases of their own (their cold rows are marked), or both (default)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", pg_back_offices.DEFAULT_ADMIN_URL),
+        help="a PostgreSQL database to create and drop the bench's own databases from (c360_bench_<system>)",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs and server logs")
     parser.add_argument(
@@ -992,6 +1136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     root = Path(tempfile.mkdtemp(prefix="c360-bench-"))
     log(f"working in {root}")
+    stack = contextlib.ExitStack()  # the bench's PostgreSQL databases, dropped however the run ends
     try:
         if args.git_rev:
             code = root / "code"
@@ -1003,6 +1148,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"benchmarking {results.code}")
         fx = prepare(root, args.residents)
         results.residents = fx.residents
+        on_sqlite = args.sql_back_offices != "postgresql"
+        postgres = None
+        if args.sql_back_offices != "sqlite" and not args.warm_only:
+            postgres = stack.enter_context(postgres_offices(fx, args.postgres_url))
+            if postgres is None:
+                results.postgres_note = f"The rows with the {ON_POSTGRES} were skipped: none at {args.postgres_url}."
+                log(results.postgres_note)
         document = root / "captured_me.json"
         for index, delay in enumerate(delays):
             out = DelayResults(delay)
@@ -1011,7 +1163,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.warm_only:
                 run_warm(fx, out, opts, rss=False, capture=capture)
             else:
-                run_cold(fx, out, opts, capture=capture)
+                if on_sqlite:
+                    run_cold(fx, out, opts, capture=capture)
+                if postgres is not None:
+                    out.postgres = DelayResults(delay)
+                    run_cold(fx, out.postgres, opts, capture=capture, sql_offices=postgres)
             if index == 0:
                 results.me_bytes = len(json.dumps(json.loads(document.read_text()), separators=(",", ":")))
                 run_baselines(fx, results, opts, document)
@@ -1026,6 +1182,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.workers_note = f"The `--workers {args.workers}` row was skipped: no Redis at {args.redis_url}."
                 log(results.workers_note)
     finally:
+        stack.close()
         if args.keep:
             log(f"kept {root}")
         else:

@@ -203,6 +203,7 @@ async def start_runtime(
         engines = {system: create_engine(c.url) for system, c in configs.items() if needs_engine(c)}
         for engine in engines.values():
             stack.push_async_callback(engine.dispose)
+        faults = _faults_on_configured_sources(settings)
     else:
         demo_engines = council.DemoEngines.open(settings)
         stack.push_async_callback(demo_engines.dispose)
@@ -471,6 +472,15 @@ async def _issuers(
             "every bearer token will be refused; only public queries can be served"
         )
     return issuers, signing_key
+
+
+def _faults_on_configured_sources(settings: Settings) -> DemoFaults | None:
+    """The demo's injected delay and refusals on back offices a `C360_SOURCES` file names, when asked for
+    and never in production: the bench (bench/run.py) points the demo council's SQL back offices at
+    PostgreSQL through such a file, and its rows must wait the same delay as the embedded council's."""
+    if settings.production or not (settings.demo_source_latency_ms or settings.demo_sources_down):
+        return None
+    return DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))
 
 
 def _rate_limits(settings: Settings, guard: RedisGuard) -> RateLimitStore:
