@@ -141,6 +141,18 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
+def settle(pid: int, *, window: float = 0.25, idle_share: float = 0.05, limit: float = 60.0) -> None:
+    """Wait until the server has worked off what wrk left behind: when wrk stops, requests it abandoned
+    (a 16-connection staff page's) are still being answered, and the next row would start on a busy
+    server. Idle is under `idle_share` of one core over a `window`; at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < idle_share * window:
+            return
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -292,6 +304,8 @@ def wrk(
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
     cpu_used = cpu_seconds(pid) - cpu_before if pid else None
     load_after = os.getloadavg()[0]
+    if pid:
+        settle(pid)
     found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or not found:
         raise SystemExit(f"bench: wrk failed for {label}:\n{done.stdout}\n{done.stderr}")
