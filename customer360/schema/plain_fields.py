@@ -23,15 +23,17 @@ Whenever a plain answer meets anything unusual — an exception, a null on a non
 that does not serialise, an awaitable, an object that is not of its type (Strawberry's own
 `is_type_of`, asked without info; a type with a check of its own is left to graphql-core) or an
 iterable that is not a list — the whole response key is handed back to graphql-core's `execute_field`,
-so its errors, paths and null propagation are graphql-core's own. Plain fields only read attributes,
-so reading them again is safe. A schema extension with a per-field `resolve` hook (graphql-core
-middleware), `@defer`, and any directive on a field node (`@include`/`@skip` too) turn the plan off
-for what they touch.
+so its errors, paths and null propagation are graphql-core's own (any exception inside a plain answer
+does that, not only the checks above). Plain fields only read attributes, so reading them again is safe:
+a basic field is assumed free of side effects, and a property that starts work each time it is read
+(returns a fresh awaitable) must be a resolver field instead. A schema extension with a per-field
+`resolve` hook (graphql-core middleware), `@defer`, and any directive on a field node (`@include`/`@skip`
+too) turn the plan off for what they touch.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -44,6 +46,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    OperationDefinitionNode,
     is_leaf_type,
 )
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
@@ -57,7 +60,9 @@ Read = Callable[[Any], Any]  # a plain field's value from its source object
 
 class _NotPlain(Exception):
     """Raised inside a plain answer when graphql-core must answer the response key instead (a new one
-    each time: a kept instance would keep the last failure's traceback, and the request's objects)."""
+    each time: a kept instance would keep the last failure's traceback, and the request's objects). Any
+    other exception raised inside a plain answer (a read, a coercion, a list that fails as it is
+    iterated) hands the key back the same way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +74,14 @@ class PlainLeaf:
     nullable: bool
 
     def answer(self, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
-        try:
-            value = self.read(source)
-        except Exception:
-            raise _NotPlain from None
-        if value is None:
+        value = self.read(source)
+        if value is None or value is Undefined:  # graphql-core's null, both of them
             if self.nullable:
                 return None
             raise _NotPlain
         if isinstance(value, Exception) or is_awaitable(value):
             raise _NotPlain
-        try:
-            coerced = self.leaf_type.coerce_output_value(value)
-        except Exception:
-            raise _NotPlain from None
+        coerced = self.leaf_type.coerce_output_value(value)
         if coerced is Undefined or coerced is None:
             raise _NotPlain
         return coerced
@@ -100,11 +99,8 @@ class PlainObject:
     fields: tuple[tuple[str, PlainLeaf | PlainObject], ...]
 
     def answer(self, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
-        try:
-            value = self.read(source)
-        except Exception:
-            raise _NotPlain from None
-        if value is None:
+        value = self.read(source)
+        if value is None or value is Undefined:
             if self.nullable:
                 return None
             raise _NotPlain
@@ -132,6 +128,8 @@ class PlainObject:
 
 # A field group's plan: per response key, its field details and its plain answer (None: graphql-core's).
 FieldGroupPlan = tuple[tuple[str, Any, PlainLeaf | PlainObject | None], ...]
+Plains = tuple[PlainLeaf | PlainObject | None, ...]  # a field group's plain answers, in its keys' order
+Resolvers = list[tuple[GraphQLField, Any]]  # the basic fields a plan relies on, with their resolvers then
 
 
 def _is_basic(field: GraphQLField) -> bool:
@@ -185,7 +183,7 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         # Keyed by the grouped field set's identity, which graphql-core memoises per (type, field group)
         # for the request; the set is kept beside its plan so that its id cannot be reused meanwhile.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, FieldGroupPlan]] = {}
-        self._resolvers_seen: list[tuple[GraphQLField, Any]] = []  # the basic fields a plan relies on
+        self._resolvers_seen: Resolvers = []
 
     def execute_fields(
         self,
@@ -208,8 +206,8 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
                     try:
                         results[response_name] = plain.answer(source_value, is_awaitable)
                         continue
-                    except _NotPlain:
-                        pass  # graphql-core answers it below, errors and all
+                    except Exception:  # `_NotPlain`, or a list or an object that raised: graphql-core
+                        pass  # answers it below, errors, paths and all
                 field_path = Path(path, response_name, parent_type.name)
                 result = self.execute_field(parent_type, source_value, field_details_list, field_path, position_context)
                 if result is not Undefined:
@@ -230,12 +228,12 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         if kept is not None:
             return kept[1]
         shared_key = self._shared_key(parent_type, grouped_field_set)
-        plains = KEPT_PLANS.get(shared_key) if shared_key is not None else None
+        plains = KEPT_PLANS.get(self.operation, shared_key) if shared_key is not None else None
         if plains is None:
             self._resolvers_seen = []
             plains = tuple(self._plain(parent_type, details) for details in grouped_field_set.values())
             if shared_key is not None:
-                KEPT_PLANS.keep(shared_key, grouped_field_set, plains, self._resolvers_seen)
+                KEPT_PLANS.keep(self.operation, shared_key, plains, self._resolvers_seen)
         plan = tuple(
             (name, details, plain) for (name, details), plain in zip(grouped_field_set.items(), plains, strict=True)
         )
@@ -287,39 +285,38 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
 
 
 class KeptPlans:
-    """Field groups' plain answers kept across requests, for documents parsed once and asked again (the
-    portal's, the staff page): planning a cold `me`'s dozen field groups afresh cost about 1 ms.
+    """Field groups' plain answers kept for as long as the parsed operation they were planned for lives:
+    Strawberry's parser cache hands back the same nodes for the same text (the portal's documents, the
+    staff page), so a repeat plans nothing; planning a cold `me`'s dozen field groups afresh cost about
+    1 ms.
 
-    Keyed by the field group's type and its field nodes' identities; the nodes are kept beside the plan
-    so that no id is reused while it is kept. A plan relies on its fields being basic: one given another
+    Per operation, by identity (a node hashes its whole tree), then per field group: its type and its
+    field nodes' identities, which no other node can take while their operation lives. An operation's
+    plans go with it (`weakref.finalize`), so nothing here keeps a document, or an old schema's types,
+    alive after the parser cache lets it go. A plan relies on its fields being basic: one given another
     resolver since (a test's rewiring) is planned afresh."""
 
-    def __init__(self, max_groups: int = 1024) -> None:  # the portal's documents and the staff page: ~300
-        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, tuple[Any, ...], list[tuple[GraphQLField, Any]]]] = (
-            OrderedDict()
-        )
-        self._max = max_groups
+    def __init__(self) -> None:
+        self._by_operation: dict[int, dict[tuple[Any, ...], tuple[Plains, Resolvers]]] = {}
 
-    def get(self, key: tuple[Any, ...]) -> tuple[PlainLeaf | PlainObject | None, ...] | None:
-        kept = self._kept.get(key)
-        if kept is None or any(field.resolve is not resolve for field, resolve in kept[2]):
+    def get(self, operation: OperationDefinitionNode, key: tuple[Any, ...]) -> Plains | None:
+        kept = self._by_operation.get(id(operation), {}).get(key)
+        if kept is None or any(field.resolve is not resolve for field, resolve in kept[1]):
             return None
-        self._kept.move_to_end(key)
-        return kept[1]
+        return kept[0]
 
     def keep(
-        self,
-        key: tuple[Any, ...],
-        grouped_field_set: Any,
-        plains: tuple[PlainLeaf | PlainObject | None, ...],
-        resolvers: list[tuple[GraphQLField, Any]],
+        self, operation: OperationDefinitionNode, key: tuple[Any, ...], plains: Plains, resolvers: Resolvers
     ) -> None:
-        self._kept[key] = (grouped_field_set, plains, resolvers)  # the set holds the nodes the key names
-        while len(self._kept) > self._max:
-            self._kept.popitem(last=False)
+        groups = self._by_operation.get(id(operation))
+        if groups is None:
+            groups = self._by_operation[id(operation)] = {}
+            weakref.finalize(operation, self._by_operation.pop, id(operation), None)
+        groups[key] = (plains, resolvers)
 
     def __len__(self) -> int:
-        return len(self._kept)
+        """How many operations have plans kept."""
+        return len(self._by_operation)
 
 
 KEPT_PLANS = KeptPlans()

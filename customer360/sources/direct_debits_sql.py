@@ -34,8 +34,10 @@ from customer360.domain.systems import SourceSystem
 class DirectDebitTables:
     instructions: Table
     bank_refusals: Table
-    # Every read of an account's page asks it: built once, the accounts bound at each call (`expanding`:
-    # an IN list of any length), as building it costs more gateway CPU than SQLite takes to run it.
+    # An office that reads instructions apart from its accounts (HOUSING_MANAGEMENT's tenancies; REVENUES
+    # reads them within its accounts' one statement) asks it on every read: built once, the accounts
+    # bound at each call (`expanding`: an IN list of any length), as building it costs more gateway CPU
+    # than SQLite takes to run it.
     on_accounts: Select[Any]
 
 

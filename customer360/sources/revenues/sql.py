@@ -583,7 +583,8 @@ _INSTALMENT, _TRANSACTION, _DISCOUNT, _DIRECT_DEBIT = "I", "T", "D", "B"
 
 
 def _accounts_query(where: Any) -> Select[Any]:
-    """The accounts `where` picks, each with its schedule, postings and discounts: one statement."""
+    """The accounts `where` picks, each with its schedule, postings, discounts and Direct Debit
+    instructions: one statement."""
     lines = _lines_of(where)
     return (
         select(accounts, properties, band_d_charges.c.pence.label("band_d_pence"), lines)
