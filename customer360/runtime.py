@@ -185,15 +185,7 @@ async def start_runtime(
     # Read once: Redis keys naming the store's rows carry it (store/store_identity.py).
     store_id = await StoreIdentity(store_engine).store_id()
 
-    http_client = await stack.enter_async_context(
-        httpx.AsyncClient(
-            timeout=settings.source_timeout_seconds,
-            limits=httpx.Limits(max_connections=100),
-            verify=_certificates(),
-            # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
-            event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
-        )
-    )
+    http_client = await stack.enter_async_context(back_office_client(settings))
     faults = None
     base_url: str | None = None  # the demo back offices', when they stand in for the council's
     locate_uprn: Callable[[str], tuple[float, float] | None] = _no_gazetteer
@@ -387,6 +379,17 @@ def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None
             log.warning("a step of stopping was skipped: the store is not reachable (%s)", type(error).__name__)
 
     return run
+
+
+def back_office_client(settings: Settings) -> httpx.AsyncClient:
+    """The one client every HTTP back office is called with (and the change feeds): its pool is shared."""
+    return httpx.AsyncClient(
+        timeout=settings.source_timeout_seconds,
+        limits=httpx.Limits(max_connections=100),
+        verify=_certificates(),
+        # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
+        event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
+    )
 
 
 @functools.cache
