@@ -5,9 +5,10 @@ Cold `me` makes two HTTP back-office calls, `STREET_SCENE.requests_by_reporter` 
 event loop: the adapters built as the gateway builds them (the runtime's HTTP client, each adapter's
 `SourceGuard`), the demo's HTTP back offices in a process of their own (`customer360 demo backoffices`,
 as `serve` runs them), so `time.thread_time` around N calls is the caller's CPU alone. One resident
-per call, 50 residents taken in turn; every person each back office knows is asked once first, and the
-records answered are digested, so that checkouts are seen to answer the same. For one or more checkouts
-alternated in one run:
+per call, 50 residents taken in turn, one operation after another; then both operations for `--at-once`
+residents together, as that many cold `me`s at once. Every person each back office knows is asked once
+first, and the records answered are digested, so that checkouts are seen to answer the same. For one or
+more checkouts alternated in one run:
 
     C360_ENV=demo C360_DATA_DIR=/tmp/council .venv/bin/customer360 demo seed
     .venv/bin/python bench/http_calls.py /tmp/council --tree /work/wt/base --tree . --rounds 3
@@ -36,10 +37,9 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
-OPERATIONS = ("requests_by_reporter", "payments_by_payer")
 
 
-async def measure(data_dir: Path, backoffice_url: str, calls: int) -> dict[str, Any]:
+async def measure(data_dir: Path, backoffice_url: str, calls: int, at_once: int) -> dict[str, Any]:
     """CPU per call of each operation, here: the code this process imports (its `PYTHONPATH`)."""
     import customer360
     from customer360.demo import council
@@ -56,7 +56,7 @@ async def measure(data_dir: Path, backoffice_url: str, calls: int) -> dict[str, 
 
         from customer360.runtime import _certificates
 
-        def back_office_client(settings: Settings) -> httpx.AsyncClient:
+        def back_office_client(settings: Settings, base_urls: list[str]) -> httpx.AsyncClient:
             limits = httpx.Limits(max_connections=100)
             return httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=limits, verify=_certificates())
 
@@ -66,7 +66,7 @@ async def measure(data_dir: Path, backoffice_url: str, calls: int) -> dict[str, 
         for system, config in council.source_configs(settings, backoffice_url).items()
         if system in (SourceSystem.STREET_SCENE, SourceSystem.PAYMENTS)
     }
-    async with back_office_client(settings) as client:
+    async with back_office_client(settings, [config.url for config in http_configs.values()]) as client:
         sources = build_sources(
             http_configs,
             engines={},
@@ -93,6 +93,16 @@ async def measure(data_dir: Path, backoffice_url: str, calls: int) -> dict[str, 
             for index in range(calls):
                 await call([timed[index % len(timed)]])
             figures[name] = round((time.thread_time() - started) / calls * 1000, 4)
+        # As cold `me`s at once: each resident's two calls together, `at_once` residents together.
+        street_keys, payer_keys = reporters[:50], payers[:50]
+        batches = max(1, calls // at_once)
+        started = time.thread_time()
+        for batch in range(batches):
+            await asyncio.gather(
+                *(street.requests_by_reporter([street_keys[(batch + i) % 50]]) for i in range(at_once)),
+                *(payments.payments_by_payer([payer_keys[(batch + i) % 50]]) for i in range(at_once)),
+            )
+        figures[f"both, {at_once} at once"] = round((time.thread_time() - started) / (batches * 2 * at_once) * 1000, 4)
         figures["answers"] = digest.hexdigest()[:16]
         return figures
 
@@ -132,10 +142,11 @@ def main() -> None:
     parser.add_argument("--tree", action="append", type=Path, help="a checkout (default: this one)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=1000, help="calls of each operation per round")
+    parser.add_argument("--at-once", type=int, default=16, help="residents whose two calls run together")
     parser.add_argument("--one", metavar="URL", help=argparse.SUPPRESS)  # a single measurement, against URL
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(asyncio.run(measure(args.data_dir, args.one, args.calls))), flush=True)
+        print(json.dumps(asyncio.run(measure(args.data_dir, args.one, args.calls, args.at_once))), flush=True)
         return
     trees = [tree.resolve() for tree in args.tree or [BENCH_DIR.parent]]
     results: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
@@ -144,6 +155,7 @@ def main() -> None:
             for tree in trees:
                 env = {**os.environ, "PYTHONPATH": str(tree)}
                 one = [sys.executable, __file__, str(args.data_dir), "--one", url, "--calls", str(args.calls)]
+                one += ["--at-once", str(args.at_once)]
                 line = subprocess.run(one, env=env, check=True, capture_output=True, text=True).stdout
                 figures = json.loads(line.strip().splitlines()[-1])
                 figures["load"] = Path("/proc/loadavg").read_text().split()[0]
@@ -153,7 +165,8 @@ def main() -> None:
         summary = {
             name: f"{statistics.median(r[name] for r in rounds):.3f} ms "
             f"({min(r[name] for r in rounds):.3f}-{max(r[name] for r in rounds):.3f})"
-            for name in OPERATIONS
+            for name in rounds[0]
+            if name not in ("code", "answers", "load") and not name.endswith("keys")
         }
         print(json.dumps({"tree": str(tree), **summary, "answers": sorted({r["answers"] for r in rounds})}))
 
