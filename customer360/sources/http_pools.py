@@ -2,8 +2,8 @@
 
 httpcore's pool re-examines every connection it holds whenever a request joins or leaves it (each idle
 one's keep-alive with a readability check of its socket), so with one pool for every back office a call
-costs more the more connections the others hold: at 16 cold `me`s at once (two HTTP calls each) the
-gateway's CPU per call was about half as much again as with a pool per back office (docs/performance.md).
+costs more the more connections the others hold: at 16 cold `me`s at once (two HTTP calls each) a call
+cost the gateway 2.9 ms of CPU with one pool, 1.8 ms with a pool per back office (docs/performance.md).
 The client stays one `httpx.AsyncClient`, so its event hooks (tracing's `traceparent`), timeouts and
 error types are what they were; only where a request's connection comes from changes.
 """
