@@ -9,7 +9,7 @@ import logging
 import secrets
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -72,6 +72,7 @@ from customer360.sources.agencies.sql import AgencyQueuesSql
 from customer360.sources.change_feeds import change_feeds
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.govuk_notify import NOTIFY_API_URL, GovukNotify, NotifyTemplates
+from customer360.sources.http_pools import PoolPerBackOffice
 from customer360.sources.instrumented import DemoFaults, circuit_breakers
 from customer360.sources.ports import PeopleSource
 from customer360.sources.registry import build_sources, load_source_configs, needs_engine
@@ -185,15 +186,6 @@ async def start_runtime(
     # Read once: Redis keys naming the store's rows carry it (store/store_identity.py).
     store_id = await StoreIdentity(store_engine).store_id()
 
-    http_client = await stack.enter_async_context(
-        httpx.AsyncClient(
-            timeout=settings.source_timeout_seconds,
-            limits=httpx.Limits(max_connections=100),
-            verify=_certificates(),
-            # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
-            event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
-        )
-    )
     faults = None
     base_url: str | None = None  # the demo back offices', when they stand in for the council's
     locate_uprn: Callable[[str], tuple[float, float] | None] = _no_gazetteer
@@ -217,6 +209,8 @@ async def start_runtime(
         locate_uprn = council.locate_uprn
         addresses = council.DemoAddressBook()
 
+    http_urls = [config.url for config in configs.values() if not needs_engine(config)]
+    http_client = await stack.enter_async_context(back_office_client(settings, http_urls))
     sources = build_sources(
         configs,
         engines=engines,
@@ -388,6 +382,18 @@ def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None
             log.warning("a step of stopping was skipped: the store is not reachable (%s)", type(error).__name__)
 
     return run
+
+
+def back_office_client(settings: Settings, base_urls: Iterable[str]) -> httpx.AsyncClient:
+    """The one client every HTTP back office is called with (and the change feeds), a connection pool for
+    each back office's base URL (sources/http_pools.py says why)."""
+    return httpx.AsyncClient(
+        timeout=settings.source_timeout_seconds,
+        transport=PoolPerBackOffice(base_urls, verify=_certificates(), limits=httpx.Limits(max_connections=100)),
+        verify=_certificates(),  # a proxy's transport, where the environment names one
+        # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
+        event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
+    )
 
 
 @functools.cache

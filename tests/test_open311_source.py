@@ -440,6 +440,19 @@ async def test_client_errors_are_refusals_and_the_rest_outages(status: int, erro
             await source.submit_request(report())
 
 
+@pytest.mark.parametrize(
+    "body", [b"<html><body>Bad gateway</body></html>", b'[{"service_request_id": "SR-1", ', b'["\xff\xfe"]']
+)
+async def test_an_answer_that_is_not_json_makes_the_source_unavailable(body: bytes) -> None:
+    """A 200 that is not a JSON answer: a proxy's error page, an answer cut short, bytes that are not UTF-8."""
+    answer = httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
+        source = Open311Http(client, "http://street-scene.test", api_key=KEY, extensions=["account_id"])
+        with pytest.raises(SourceUnavailable) as raised:
+            await source.requests_by_reporter(["R-1"])
+    assert raised.value.reason.startswith("GET requests.json: JSONDecodeError(")
+
+
 async def test_an_outage_message_quotes_neither_the_query_nor_the_answer() -> None:
     """SourceUnavailable's reason is logged: no key or reporter from a URL's query (whatever the httpx
     error), and no reporter id from an answer that lacks its service_request_id."""

@@ -315,6 +315,19 @@ async def test_a_wrong_key_or_a_stopped_server_makes_the_source_unavailable(
     assert raised.value.system is SourceSystem.PAYMENTS
 
 
+# A 200 that is not a JSON answer: a proxy's error page, an answer cut short, bytes that are not UTF-8.
+NOT_JSON = [b"<html><body>Bad gateway</body></html>", b'{"total": 1, "results": [{"payment_id": ', b'["\xff\xfe"]']
+
+
+@pytest.mark.parametrize("body", NOT_JSON)
+async def test_an_answer_that_is_not_json_makes_the_source_unavailable(body: bytes) -> None:
+    answer = httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
+        with pytest.raises(SourceUnavailable) as raised:
+            await GovPayHttp(client, "http://pay.test", API_KEY).payments_by_payer(["ann@example.org"])
+    assert raised.value.reason.startswith("GET v1/payments: JSONDecodeError(")
+
+
 async def test_the_demo_back_office_serves_both_apps(engine: AsyncEngine, tmp_path: Path) -> None:
     street_scene = await sqlite_engine(tmp_path / "street_scene.db", street_scene_db.metadata)
     app = create_demo_backoffice_app(

@@ -1,0 +1,67 @@
+"""One connection pool per HTTP back office (sources/http_pools.py), over real loopback HTTP."""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from customer360.demo.backoffice_server import serve_on_loopback
+from customer360.sources.http_pools import PoolPerBackOffice
+
+LIMITS = httpx.Limits(max_connections=100)
+
+
+async def client_port(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers the port the request came from: one port, one connection."""
+    assert scope["type"] == "http"
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": str(scope["client"][1]).encode()})
+
+
+async def test_back_offices_under_one_origin_never_share_a_connection() -> None:
+    async with serve_on_loopback(client_port) as base:
+        pools = PoolPerBackOffice(
+            [f"{base}/open311/v2", f"{base}/pay/"], verify=ssl.create_default_context(), limits=LIMITS
+        )
+        async with httpx.AsyncClient(transport=pools) as client:
+            ports: dict[str, set[str]] = {"open311": set(), "pay": set(), "elsewhere": set()}
+            for _ in range(3):
+                for office, path in (
+                    ("open311", "/open311/v2/requests.json"),
+                    ("pay", "/pay/v1/payments"),
+                    ("elsewhere", "/feed"),
+                ):
+                    ports[office].add((await client.get(f"{base}{path}")).text)
+
+    assert all(len(used) == 1 for used in ports.values()), ports  # each kept its connection alive
+    assert len(set.union(*ports.values())) == 3, ports  # and none lent it to another
+
+
+@pytest.mark.parametrize(
+    ("url", "pool"),
+    [
+        ("http://council.test/open311/v2/requests.json?account_id=R-1", "open311"),
+        ("http://COUNCIL.test:80/open311/v2/services.json", "open311"),
+        ("http://council.test/pay/v1/payments", "pay"),
+        ("http://council.test/pay/refunds/v1/refunds", "refunds"),  # the longer base URL wins
+        ("http://council.test/open311/v1/requests.json", "elsewhere"),
+        ("https://council.test/pay/v1/payments", "elsewhere"),  # another origin
+        ("http://council.test/payments", "elsewhere"),  # a path that only starts like a base URL's
+    ],
+)
+def test_a_request_goes_to_the_pool_of_the_base_url_it_starts_with(url: str, pool: str) -> None:
+    base_urls = {
+        "open311": "http://council.test/open311/v2",
+        "pay": "http://council.test/pay",
+        "refunds": "http://council.test/pay/refunds/",
+    }
+    pools = PoolPerBackOffice(base_urls.values(), verify=ssl.create_default_context(), limits=LIMITS)
+    by_name = {name: pools.pool_for(httpx.URL(f"{base}/x")) for name, base in base_urls.items()}
+    assert len({id(transport) for transport in by_name.values()}) == 3
+
+    chosen = pools.pool_for(httpx.URL(url))
+
+    assert chosen is by_name.get(pool, pools.pool_for(httpx.URL("http://elsewhere.test/")))
