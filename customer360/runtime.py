@@ -11,6 +11,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpx
@@ -389,6 +390,9 @@ def back_office_client(settings: Settings, base_urls: Iterable[str]) -> httpx.As
     each back office's base URL (sources/http_pools.py says why)."""
     return httpx.AsyncClient(
         timeout=settings.source_timeout_seconds,
+        # One client calls for every resident: a cookie one back office set while answering for one
+        # resident must never be sent with the next call, for another. The jar refuses them all.
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
         transport=PoolPerBackOffice(base_urls, verify=_certificates(), limits=httpx.Limits(max_connections=100)),
         verify=_certificates(),  # a proxy's transport, where the environment names one
         # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).

@@ -9,6 +9,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from customer360.demo.backoffice_server import serve_on_loopback
+from customer360.runtime import back_office_client
+from customer360.settings import Settings
 from customer360.sources.http_pools import PoolPerBackOffice
 
 LIMITS = httpx.Limits(max_connections=100)
@@ -65,3 +67,25 @@ def test_a_request_goes_to_the_pool_of_the_base_url_it_starts_with(url: str, poo
     chosen = pools.pool_for(httpx.URL(url))
 
     assert chosen is by_name.get(pool, pools.pool_for(httpx.URL("http://elsewhere.test/")))
+
+
+async def sets_a_cookie_and_echoes_any(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers the Cookie header it was sent, and sets a session cookie, as a back office's framework might."""
+    assert scope["type"] == "http"
+    sent = dict(scope["headers"]).get(b"cookie", b"")
+    headers = [(b"content-type", b"text/plain"), (b"set-cookie", b"session=resident-1; Path=/")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": sent})
+
+
+async def test_the_back_office_client_sends_no_cookie_a_back_office_set(tmp_path) -> None:
+    # One client calls every back office for every resident: a cookie set while answering for one must
+    # not go with the next call, made for somebody else.
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
+    async with serve_on_loopback(sets_a_cookie_and_echoes_any) as base, httpx.AsyncClient() as plain:
+        async with back_office_client(settings, [base]) as client:
+            answers = [(await client.get(f"{base}/requests.json")).text for _ in range(3)]
+        control = [(await plain.get(f"{base}/requests.json")).text for _ in range(2)]  # httpx's own jar keeps it
+
+    assert answers == ["", "", ""]
+    assert control == ["", "session=resident-1"]
