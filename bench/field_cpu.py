@@ -10,6 +10,10 @@ Run it on a council seeded once (`customer360 demo seed`), e.g. against two chec
 It prints one JSON line: CPU ms per page and per cold `me` (the process's, and the event-loop thread's
 own), and the bodies' sizes (a cheap check that both checkouts answered the same shape). Run it under
 `py-spy record --gil` for a profile of the same loop.
+
+`--served` freezes the heap once the app has started, as `customer360 serve` does (customer360/heap.py):
+without it a full collection walks the whole start-up heap about every second page (some 190 ms each),
+which a served worker does not pay and which lands in the rounds at random.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from bench import queries  # noqa: E402
 from bench.run import gateway_env  # noqa: E402  (the server runs' settings: limits lifted, back offices apart)
 
 
-async def measure(data_dir: Path, pages: int, mes: int, rounds: int) -> dict[str, object]:
+async def measure(data_dir: Path, pages: int, mes: int, rounds: int, *, served: bool) -> dict[str, object]:
     import httpx
     from asgi_lifespan import LifespanManager
 
@@ -38,6 +42,7 @@ async def measure(data_dir: Path, pages: int, mes: int, rounds: int) -> dict[str
     from customer360.auth.principal import Role
     from customer360.auth.tokens import DemoIssuer
     from customer360.cli import _residents
+    from customer360.heap import frozen_once_started
     from customer360.settings import Settings
 
     settings = Settings.from_env({**os.environ, **gateway_env(data_dir, delay_ms=0, cache=False, port=8000)})
@@ -45,7 +50,7 @@ async def measure(data_dir: Path, pages: int, mes: int, rounds: int) -> dict[str
     emails = [json.loads(line)["email"] for line in await _residents(settings, 20)]
     residents = [issuer.resident_token(email) for email in emails]
     staff = issuer.staff_token("Bench Staff", [Role.CUSTOMER_SERVICES])
-    app = create_app(settings)
+    app = frozen_once_started(create_app(settings)) if served else create_app(settings)
     async with (
         LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test") as client,
@@ -68,7 +73,7 @@ async def measure(data_dir: Path, pages: int, mes: int, rounds: int) -> dict[str
                     await ask(query, staff if name == "page" else residents[i % len(residents)])
                 figures[f"{name}_cpu_ms"].append((time.process_time() - process) * 1000 / max(count, 1))
                 figures[f"{name}_loop_ms"].append((time.thread_time() - loop) * 1000 / max(count, 1))
-    return {**figures, "bytes": sizes, "load": os.getloadavg()[0]}
+    return {**figures, "bytes": sizes, "load": os.getloadavg()[0], "served": served}
 
 
 def main() -> None:
@@ -77,8 +82,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4)
     parser.add_argument("--mes", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--served", action="store_true", help="freeze the heap once started, as `serve` does")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.data_dir, args.pages, args.mes, args.rounds))))
+    figures = measure(args.data_dir, args.pages, args.mes, args.rounds, served=args.served)
+    print(json.dumps(asyncio.run(figures)))
 
 
 if __name__ == "__main__":

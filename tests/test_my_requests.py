@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from customer360.domain.systems import SourceSystem
 from tests.support import graphql, running_app
 
@@ -85,3 +87,38 @@ async def test_my_requests_costs_one_call_per_back_office_operation(demo_setting
             (SourceSystem.PAYMENTS, "payments_by_payer"),
         ]:
             assert metrics.source_call_count(system.value, operation) <= 1, (system, operation)
+
+
+# The back offices `requests` reads together (resolvers/my_requests.py `all_requests`), in their order.
+READ_TOGETHER = [
+    SourceSystem.STREET_SCENE,
+    SourceSystem.CRM,
+    SourceSystem.CRM,
+    SourceSystem.REVENUES,
+    SourceSystem.HOUSING,
+]
+
+
+@pytest.mark.parametrize(
+    "down",
+    [
+        {SourceSystem.CRM},
+        {SourceSystem.STREET_SCENE, SourceSystem.HOUSING},
+        {SourceSystem.STREET_SCENE, SourceSystem.CRM, SourceSystem.REVENUES, SourceSystem.HOUSING},
+    ],
+    ids=["crm", "street scene and housing", "four"],
+)
+async def test_back_offices_down_leave_the_others_requests_and_one_error_per_read(own_council, issuer, residents, down):
+    async with running_app(own_council) as (app, client):
+        token, _systems, everything = await busiest_resident(client, issuer, residents)
+        app.state.runtime.faults.down.update(system.value for system in down)
+        try:
+            answer = (await graphql(client, PAGE, token, {"first": 100})).json()
+        finally:
+            app.state.runtime.faults.down.clear()
+    shown = {edge["node"]["reference"] for edge in answer["data"]["me"]["requests"]["edges"]}
+    kept = {edge["node"]["reference"] for edge in everything if edge["node"]["delivery"]["system"] not in down}
+    assert shown >= kept and shown < {edge["node"]["reference"] for edge in everything}
+    errors = [(e["path"], e["extensions"]["code"], e["extensions"]["source"]) for e in answer["errors"]]
+    expected = [(["me", "requests"], "SOURCE_UNAVAILABLE", system.value) for system in READ_TOGETHER if system in down]
+    assert errors == expected

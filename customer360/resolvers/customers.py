@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from strawberry.types import Info
@@ -15,6 +15,7 @@ from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context, or_unavailable
 from customer360.resolvers.directory import CustomerPageLike
+from customer360.sources.errors import SourceUnavailable
 
 T = TypeVar("T")
 
@@ -82,8 +83,7 @@ async def linked_records(info: Info[Context, Any], customer_id: str) -> list[Rec
 
 async def records_in(info: Info[Context, Any], customer_id: str, system: SourceSystem) -> list[str]:
     """The customer's record ids in one back office (most people have one; a merge can leave two)."""
-    links = await info.context.loaders.links.load(customer_id)
-    return [link.record_id for link in links if link.system is system]
+    return _ids_in(await info.context.loaders.links.load(customer_id), system)
 
 
 async def gather_from(
@@ -101,6 +101,39 @@ async def gather_from(
         return [item for items in await load_many(record_ids) for item in items]
 
     return await or_unavailable(info, load(), [])
+
+
+LoadMany = Callable[[Iterable[str]], "asyncio.Future[list[list[Any]]]"]  # a back office's DataLoader's `load_many`
+
+
+async def gather_from_each(
+    info: Info[Context, Any], customer_id: str, reads: Sequence[tuple[SourceSystem, LoadMany]]
+) -> list[list[Any]]:
+    """What each back office in `reads` holds for the customer, each flattened as `gather_from` does; []
+    plus an error (in the order of `reads`) for each that is down.
+
+    A DataLoader's `load_many` is a future, started when called: every read starts here before any is
+    awaited, so each batches with every other customer's as it did from a task of its own, and futures
+    are gathered without a task each (`gather_from` in concurrent tasks cost about 900 tasks on the
+    100-customer staff page). Every failure is retrieved; any but a back office being down is raised."""
+    links = await info.context.loaders.links.load(customer_id)
+    record_ids = [_ids_in(links, system) for system, _ in reads]
+    started = [load_many(ids) for (_, load_many), ids in zip(reads, record_ids, strict=True) if ids]
+    answers = iter(await asyncio.gather(*started, return_exceptions=True))
+    found: list[list[Any]] = []
+    for ids in record_ids:
+        answer = next(answers) if ids else []
+        if isinstance(answer, SourceUnavailable):
+            info.context.report_unavailable(info, answer)
+            answer = []
+        elif isinstance(answer, BaseException):
+            raise answer
+        found.append([item for items in answer for item in items] if ids else [])
+    return found
+
+
+def _ids_in(links: list[RecordLink], system: SourceSystem) -> list[str]:
+    return [link.record_id for link in links if link.system is system]
 
 
 async def gather_concurrently(*work: Awaitable[list[T]]) -> list[T]:

@@ -9,7 +9,6 @@ office operation, all concurrently; newest activity first; keyset cursors.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -33,7 +32,7 @@ from customer360.domain.requests import RequestEvent, RequestStatus, ServiceRequ
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context, or_unavailable
-from customer360.resolvers.customers import gather_from
+from customer360.resolvers.customers import gather_from_each
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
@@ -79,24 +78,25 @@ async def all_requests(info: Info[Context, Any], customer_id: str) -> list[Track
     loaders = info.context.loaders
     today = info.context.today
 
-    def from_(system: SourceSystem, loader: Any) -> Awaitable[list[Any]]:
-        return gather_from(info, customer_id, system, loader.load_many)
-
     async def our_postings() -> None:
         # The postings of what the resident paid through us, read while the back offices answer (kept by
         # the loader, so the lookup below costs no second round trip).
         await loaders.postings.load_many([made.reference for made in await loaders.payments_made.load(customer_id)])
 
-    back_offices = asyncio.gather(
-        from_(SourceSystem.STREET_SCENE, loaders.of(REQUESTS_BY_REPORTER)),
-        from_(SourceSystem.CRM, loaders.of(CASES_BY_CONTACT)),
-        from_(SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT)),
-        from_(SourceSystem.REVENUES, loaders.of(ACCOUNTS_BY_PARTY)),
-        from_(SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT)),
-        resident_payments(info, customer_id),
+    # One task for the five back offices' reads, started together (`gather_from_each`), not one each.
+    back_offices = gather_from_each(
+        info,
+        customer_id,
+        [
+            (SourceSystem.STREET_SCENE, loaders.of(REQUESTS_BY_REPORTER).load_many),
+            (SourceSystem.CRM, loaders.of(CASES_BY_CONTACT).load_many),
+            (SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT).load_many),
+            (SourceSystem.REVENUES, loaders.of(ACCOUNTS_BY_PARTY).load_many),
+            (SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT).load_many),
+        ],
     )
-    (street, cases, complaints, accounts, applications, payments), ours, _ = await asyncio.gather(
-        back_offices, loaders.submissions.load(customer_id), our_postings()
+    (street, cases, complaints, accounts, applications), payments, ours, _ = await asyncio.gather(
+        back_offices, resident_payments(info, customer_id), loaders.submissions.load(customer_id), our_postings()
     )
     made_here = [p.external_reference for p in payments if p.external_reference]
     postings = dict(zip(made_here, await loaders.postings.load_many(made_here), strict=True))

@@ -25,6 +25,7 @@ from customer360.schema.actor_scope import guard_every_mutation
 from customer360.schema.casework import BenefitClaim, HousingApplication
 from customer360.schema.council_tax import CouncilTaxAccount, Discount
 from customer360.schema.customer import Customer
+from customer360.schema.direct_resolvers import call_resolvers_directly
 from customer360.schema.errors import InvalidRepresentation, error_shaping, log_errors
 from customer360.schema.input_boundary import ReturnUrls, bound_every_argument
 from customer360.schema.interactions import record_every_mutation
@@ -169,4 +170,5 @@ def _built(
     )
     # On the fields that take arguments only, not as a per-field middleware (`schema/input_boundary.py`).
     bound_every_argument(schema._schema, return_urls)
+    call_resolvers_directly(schema)  # the others without Strawberry's per-call wrapping (`schema/direct_resolvers.py`)
     return schema
