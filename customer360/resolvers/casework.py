@@ -15,7 +15,7 @@ from customer360.domain.payments import PaymentRecord
 from customer360.domain.submissions import Submission, SubmissionKind
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from
+from customer360.resolvers.customers import gather_from, started
 from customer360.resolvers.pagination import Page, paginate
 from customer360.resolvers.payments import resident_payments
 from customer360.resolvers.tracking import Tracked, track
@@ -35,7 +35,7 @@ async def housing_applications(info: Info[Context, Any], customer_id: str) -> li
     loaders = info.context.loaders
     # Our own record and HOUSING's at once: neither waits for the other (our record's read is a future,
     # started here, so it needs no task of its own).
-    ours_read = loaders.submissions.load(customer_id)
+    ours_read = started(loaders.submissions.load(customer_id))
     in_housing = await gather_from(
         info, customer_id, SourceSystem.HOUSING, loaders.of(APPLICATIONS_BY_APPLICANT).load_many
     )
@@ -69,7 +69,7 @@ async def complaints(
 ) -> Page[Tracked[ComplaintRecord]]:
     """The CRM's complaints plus any still on their way to it (the CRM may be down)."""
     loaders = info.context.loaders
-    ours_read = loaders.submissions.load(customer_id)  # a future, read while the CRM answers
+    ours_read = started(loaders.submissions.load(customer_id))  # a future, read while the CRM answers
     in_crm = await gather_from(info, customer_id, SourceSystem.CRM, loaders.of(COMPLAINTS_BY_CONTACT).load_many)
     ours = await ours_read
     submitted = [s for s in ours if s.kind == SubmissionKind.COMPLAINT]

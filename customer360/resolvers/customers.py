@@ -136,6 +136,14 @@ def _ids_in(links: list[RecordLink], system: SourceSystem) -> list[str]:
     return [link.record_id for link in links if link.system is system]
 
 
-async def gather_concurrently(*work: Awaitable[list[T]]) -> list[T]:
-    results = await asyncio.gather(*work)
-    return [item for items in results for item in items]
+def started(read: asyncio.Future[T]) -> asyncio.Future[T]:
+    """A loader's read, started now and awaited after another: whoever awaits it still gets its failure,
+    and if nobody does (the other read raised first) asyncio does not log it as never retrieved, as it
+    would not have under `asyncio.gather`."""
+    read.add_done_callback(_retrieved)
+    return read
+
+
+def _retrieved(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled():
+        read.exception()

@@ -24,7 +24,7 @@ from customer360.domain.payments import (
 )
 from customer360.domain.systems import SourceSystem
 from customer360.resolvers.context import Context
-from customer360.resolvers.customers import gather_from
+from customer360.resolvers.customers import gather_from, started
 from customer360.sources.errors import SourceUnavailable
 from customer360.sources.payments import PAYMENT_BY_ID, PAYMENTS_BY_PAYER
 from customer360.store.payments import StoredPayment
@@ -35,7 +35,7 @@ log = logging.getLogger("customer360.payments")
 async def resident_payments(info: Info[Context, Any], customer_id: str) -> list[PaymentRecord]:
     loaders = info.context.loaders
     # Our ledger's read is a future, started here and read while the provider answers: no task needed.
-    ours_read = loaders.payments_made.load(customer_id)
+    ours_read = started(loaders.payments_made.load(customer_id))
     at_provider = await gather_from(info, customer_id, SourceSystem.PAYMENTS, loaders.of(PAYMENTS_BY_PAYER).load_many)
     return await joined(info, await ours_read, at_provider)
 
