@@ -10,7 +10,6 @@ The reference is a second app whose fields are given Strawberry's own wrapper ba
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,12 +20,10 @@ from graphql import GraphQLObjectType
 from starlette.applications import Starlette
 from strawberry.types import Info
 
-from bench import queries
 from customer360.schema.direct_resolvers import DirectResolver, call_resolvers_directly
 from customer360.schema.schema import build_schema
 from tests.support import running_app, schemas_of_their_own, settings_with
-from tests.test_argument_boundary_wiring import answers, same_answers_for_every_document
-from tests.test_plain_leaf_fields import NODE_DOCUMENT, UNUSUAL_DOCUMENTS
+from tests.test_plain_leaf_fields import same_answers_for_every_document_the_page_and_its_nodes
 
 
 def with_strawberrys_wrappers(app: Starlette) -> int:
@@ -65,22 +62,7 @@ async def both(own_council: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx
 
 async def test_every_portal_document_and_the_staff_page_answer_the_same_bytes(both, issuer, residents):
     now, before = both
-    staff = await same_answers_for_every_document(
-        now,
-        before,
-        issuer,
-        residents,
-        {"bench me": queries.ME, **UNUSUAL_DOCUMENTS},
-        {"bench page": queries.STAFF_PAGE},
-    )
-    page = await answers(now, queries.STAFF_PAGE, staff, None)
-    assert page.count(b'"linkedRecords":[{') > 50 and b'"errors"' not in page
-    edges = json.loads(page)["data"]["searchCustomers"]["edges"]
-    ids = [edge["node"]["id"] for edge in edges if edge["node"]["councilTaxAccounts"]][:4]
-    for node_id in ids:
-        ours = await answers(now, NODE_DOCUMENT % node_id, staff, None)
-        assert ours == await answers(before, NODE_DOCUMENT % node_id, staff, None)
-        assert b'"councilTaxAccounts":[{' in ours
+    await same_answers_for_every_document_the_page_and_its_nodes(now, before, issuer, residents)
 
 
 def test_the_customers_back_office_fields_are_called_directly_and_those_with_arguments_are_not():
