@@ -9,6 +9,7 @@ import logging
 import secrets
 import ssl
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -388,13 +389,23 @@ def _quietly(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None
 def back_office_client(settings: Settings, base_urls: Iterable[str]) -> httpx.AsyncClient:
     """The one client every HTTP back office is called with (and the change feeds), a connection pool for
     each back office's base URL (sources/http_pools.py says why)."""
+    limits = httpx.Limits(max_connections=100)
+    # Where the environment names a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), httpx's own
+    # transports: it honours those only when given no transport of ours, and every connection then goes
+    # to the proxy anyway, so a pool per back office would save nothing.
+    pools = (
+        None
+        if urllib.request.getproxies_environment()
+        else PoolPerBackOffice(base_urls, verify=_certificates(), limits=limits)
+    )
     return httpx.AsyncClient(
         timeout=settings.source_timeout_seconds,
         # One client calls for every resident: a cookie one back office set while answering for one
         # resident must never be sent with the next call, for another. The jar refuses them all.
         cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
-        transport=PoolPerBackOffice(base_urls, verify=_certificates(), limits=httpx.Limits(max_connections=100)),
-        verify=_certificates(),  # a proxy's transport, where the environment names one
+        transport=pools,
+        verify=_certificates(),
+        limits=limits,
         # W3C `traceparent` on every call to an HTTP back office while tracing is on (docs/tracing.md).
         event_hooks={"request": [tracing.inject_traceparent]} if tracing.active() else None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import httpx
@@ -89,3 +90,33 @@ async def test_the_back_office_client_sends_no_cookie_a_back_office_set(tmp_path
 
     assert answers == ["", "", ""]
     assert control == ["", "session=resident-1"]
+
+
+async def test_a_proxy_the_environment_names_carries_every_back_office_call(tmp_path, monkeypatch) -> None:
+    # httpx reads HTTP_PROXY only when it is given no transport of ours: with one named, the back-office
+    # client must still go through it (a council's egress proxy), not try the back office directly.
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head.split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nproxied")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    office = "http://street-scene.council.internal/open311/v2"
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
+    async with server:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        async with back_office_client(settings, [office]) as client:
+            answer = await client.get(f"{office}/requests.json")
+        monkeypatch.delenv("HTTP_PROXY")
+        for name in ("http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        async with back_office_client(settings, [office]) as direct:
+            assert isinstance(direct._transport, PoolPerBackOffice)  # no proxy: a pool per back office
+
+    assert answer.text == "proxied"
+    assert seen == [f"GET {office}/requests.json HTTP/1.1".encode()]

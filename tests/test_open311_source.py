@@ -450,7 +450,33 @@ async def test_an_answer_that_is_not_json_makes_the_source_unavailable(body: byt
         source = Open311Http(client, "http://street-scene.test", api_key=KEY, extensions=["account_id"])
         with pytest.raises(SourceUnavailable) as raised:
             await source.requests_by_reporter(["R-1"])
-    assert raised.value.reason.startswith("GET requests.json: JSONDecodeError(")
+    assert raised.value.reason.startswith("GET requests.json: ") and "DecodeError(" in raised.value.reason
+
+
+ANSWERED_ITEM = (
+    '[{"service_request_id": "SR-1", "account_id": "R-1", "service_code": "LITTER", "status": "open",'
+    ' "requested_datetime": "2026-12-01T09:00:00+00:00", "updated_datetime": "2026-12-01T09:00:00+00:00",'
+    ' "lat": %s}]'
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xef\xbb\xbf" + (ANSWERED_ITEM % "52.6").encode(),  # a UTF-8 byte order mark (.NET servers send one)
+        (ANSWERED_ITEM % "NaN").encode(),  # Python's json.dumps for a missing latitude
+        (ANSWERED_ITEM % "52.6").encode("utf-16"),
+    ],
+    ids=["utf-8 bom", "nan", "utf-16"],
+)
+async def test_an_answer_json_allows_but_a_strict_decoder_refuses_is_still_answered(body: bytes) -> None:
+    """A faster, stricter decoder (orjson) once refused these, making a working back office look down for
+    every resident; they are decoded as JSON's own rules allow (RFC 8259 lets a parser skip a BOM)."""
+    answer = httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
+        source = Open311Http(client, "http://street-scene.test", api_key=KEY, extensions=["account_id"])
+        found = await source.requests_by_reporter(["R-1"])
+    assert [record.reference for record in found["R-1"]] == ["SR-1"]
 
 
 async def test_an_outage_message_quotes_neither_the_query_nor_the_answer() -> None:

@@ -325,7 +325,7 @@ async def test_an_answer_that_is_not_json_makes_the_source_unavailable(body: byt
     async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: answer)) as client:
         with pytest.raises(SourceUnavailable) as raised:
             await GovPayHttp(client, "http://pay.test", API_KEY).payments_by_payer(["ann@example.org"])
-    assert raised.value.reason.startswith("GET v1/payments: JSONDecodeError(")
+    assert raised.value.reason.startswith("GET v1/payments: ") and "DecodeError(" in raised.value.reason
 
 
 async def test_the_demo_back_office_serves_both_apps(engine: AsyncEngine, tmp_path: Path) -> None:

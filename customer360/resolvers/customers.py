@@ -13,7 +13,7 @@ from customer360.auth.purpose import require_purpose
 from customer360.cache.base import Stale
 from customer360.domain.customers import GoldenRecord, RecordLink
 from customer360.domain.systems import SourceSystem
-from customer360.resolvers.context import Context, or_unavailable
+from customer360.resolvers.context import Context
 from customer360.resolvers.directory import CustomerPageLike
 from customer360.sources.errors import SourceUnavailable
 
@@ -93,24 +93,19 @@ async def gather_from(
     load_many: Callable[[Iterable[str]], Awaitable[list[list[T]]]],
 ) -> list[T]:
     """Everything one back office holds for the customer, flattened; [] plus an error if it is down."""
-    record_ids = await records_in(info, customer_id, system)
-    if not record_ids:
-        return []
-
-    async def load() -> list[T]:
-        return [item for items in await load_many(record_ids) for item in items]
-
-    return await or_unavailable(info, load(), [])
+    (found,) = await gather_from_each(info, customer_id, [(system, load_many)])
+    return found
 
 
-LoadMany = Callable[[Iterable[str]], "asyncio.Future[list[list[Any]]]"]  # a back office's DataLoader's `load_many`
+# A back office's read of many records: a DataLoader's `load_many` (a future), or a coroutine function.
+LoadMany = Callable[[Iterable[str]], Awaitable[list[list[Any]]]]
 
 
 async def gather_from_each(
     info: Info[Context, Any], customer_id: str, reads: Sequence[tuple[SourceSystem, LoadMany]]
 ) -> list[list[Any]]:
-    """What each back office in `reads` holds for the customer, each flattened as `gather_from` does; []
-    plus an error (in the order of `reads`) for each that is down.
+    """What each back office in `reads` holds for the customer, each flattened (one list of records per
+    read); [] plus an error (in the order of `reads`) for each that is down.
 
     A DataLoader's `load_many` is a future, started when called: every read starts here before any is
     awaited, so each batches with every other customer's as it did from a task of its own, and futures

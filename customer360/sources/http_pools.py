@@ -5,7 +5,9 @@ one's keep-alive with a readability check of its socket), so with one pool for e
 costs more the more connections the others hold: at 16 cold `me`s at once (two HTTP calls each) a call
 cost the gateway 2.9 ms of CPU with one pool, 1.8 ms with a pool per back office (docs/performance.md).
 The client stays one `httpx.AsyncClient`, so its event hooks (tracing's `traceparent`), timeouts and
-error types are what they were; only where a request's connection comes from changes.
+error types are what they were; only where a request's connection comes from changes. Where the
+environment names a proxy, the runtime gives the client none of this (`runtime.back_office_client`):
+httpx honours a proxy from the environment only with its own transports.
 """
 
 from __future__ import annotations
