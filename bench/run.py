@@ -692,6 +692,8 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
 def run_peer(fx: Fixture, results: Results, opts: Options, document: Path) -> None:
     """GraphQL Yoga answering the captured document, cache off then with its response cache; the rows are left
     out (and the report says why) where node or its packages are missing."""
+    if not yoga_peer.INSTALLED_MARK.exists():
+        log("installing the GraphQL Yoga peer's packages: npm ci --prefix bench/yoga")
     missing = yoga_peer.unavailable()
     if missing:
         results.peer_note = f"The GraphQL Yoga (Node) peer rows were not measured: {missing}."
