@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py            # the full run (about 13 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
-    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
+    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me`, baselines, peer (~2 min)
     .venv/bin/python bench/run.py --sql-back-offices sqlite   # without the PostgreSQL cold rows
 
 wrk runs at `-t1 -c16` (an independent harness's shape) and, for warm `me` and the baselines, also at `-t2 -c8`;
@@ -1149,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warm-only",
         action="store_true",
-        help="only warm `me` (one worker, and --workers N with Redis) and the two baselines: the ratio rows",
+        help="only warm `me` (one worker, and --workers N with Redis), the baselines and the Yoga peer: the ratio rows",
     )
     parser.add_argument("--wrk-cpus", default="", help="pin wrk with `taskset -c LIST` (default: not pinned)")
     parser.add_argument("--residents", type=int, default=200, help="residents to rotate over in cold runs")
