@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py            # the full run (about 13 minutes); writes docs/performance.md
     .venv/bin/python bench/run.py --quick    # a short run (about 3 minutes), same report shape
     .venv/bin/python bench/run.py --workers 0   # skip the multi-worker row
-    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me` + baselines only (~2 min)
+    .venv/bin/python bench/run.py --warm-only --delays 20 --residents 2   # warm `me`, baselines, peer (~2 min)
     .venv/bin/python bench/run.py --sql-back-offices sqlite   # without the PostgreSQL cold rows
 
 wrk runs at `-t1 -c16` (an independent harness's shape) and, for warm `me` and the baselines, also at `-t2 -c8`;
@@ -22,6 +22,9 @@ loopback port, `C360_OUTBOX_INTERVAL_SECONDS=0`, the demo's HTTP back offices in
       write   C360_CACHE=on:  makeComplaint (valid input, rotating residents) on its own copy
     baselines (uvicorn, 1 worker, same host): a bare Starlette JSON endpoint and a plain Strawberry schema
       answering the same `me` shape from memory (bench/baselines.py)
+    peer (Node, 1 process, same host): GraphQL Yoga answering the same document from memory, cache off and
+      with its response cache (bench/yoga_peer.py; `npm ci --prefix bench/yoga` when its packages are missing,
+      the rows left out, and the report saying why, without node or npm; about a minute of the full run)
     --workers N: warm `me` against `customer360 serve --workers N` sharing Redis (C360_REDIS_URL) and the store
     --sql-back-offices postgresql|both (default both): the cold rows again with the SQL back offices on
       PostgreSQL (bench/pg_back_offices.py: databases of their own, copied from the seeded council, named in
@@ -61,7 +64,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import pg_back_offices, queries  # noqa: E402
+from bench import pg_back_offices, queries, yoga_peer  # noqa: E402
 from customer360.auth.keys import load_or_create_signing_key  # noqa: E402
 from customer360.auth.principal import Role  # noqa: E402
 from customer360.auth.tokens import DemoIssuer  # noqa: E402
@@ -471,6 +474,10 @@ class Results:
     starlette_extra: list[Load] = field(default_factory=list)
     strawberry_extra: list[Load] = field(default_factory=list)
     encoded: list[Load] = field(default_factory=list)  # the stricter baseline, at every shape then 1 connection
+    # the GraphQL Yoga peer (bench/yoga_peer.py) by response cache (False: off), at every shape then 1 connection
+    peer: dict[bool, list[Load]] = field(default_factory=dict)
+    peer_versions: str = ""  # what the peer ran on, for the report
+    peer_note: str = ""  # why the peer rows are missing, if they are
     workers: int = 0
     # warm `me` with Redis configured: (workers, its loads at every shape), 1 worker then --workers N
     redis_runs: list[tuple[int, list[Load]]] = field(default_factory=list)
@@ -673,32 +680,47 @@ def run_baselines(fx: Fixture, results: Results, opts: Options, document: Path) 
             answer = graphql(server.graphql_url, queries.ME, None)
             if answer != json.loads(document.read_text()):
                 raise SystemExit(f"bench: the {kind} baseline does not answer the captured document")
-            label = BASELINE_LABELS[kind]
-            c8 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
-                     connections=opts.connections, threads=opts.threads, duration=opts.duration,
-                     pid=server.pid)  # fmt: skip
-            extra = [
-                wrk(
-                    label,
-                    server.graphql_url,
-                    fx.bodies["me"],
-                    tokens_file=None,
-                    expect=EXPECT_ME,
-                    connections=c,
-                    threads=t,
-                    duration=opts.duration,
-                    pid=server.pid,
-                )
-                for t, c in opts.extra_shapes
-            ]
-            c1 = wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME,
-                     connections=1, threads=1, duration=opts.duration, pid=server.pid)  # fmt: skip
+            primary, *extra, c1 = token_less_me_at_every_shape(BASELINE_LABELS[kind], server, fx, opts)
             if kind == "starlette":
-                results.starlette, results.starlette_c1, results.starlette_extra = c8, c1, extra
+                results.starlette, results.starlette_c1, results.starlette_extra = primary, c1, extra
             elif kind == "starlette-bytes":
-                results.encoded = [c8, *extra, c1]
+                results.encoded = [primary, *extra, c1]
             else:
-                results.strawberry, results.strawberry_c1, results.strawberry_extra = c8, c1, extra
+                results.strawberry, results.strawberry_c1, results.strawberry_extra = primary, c1, extra
+
+
+def run_peer(fx: Fixture, results: Results, opts: Options, document: Path) -> None:
+    """GraphQL Yoga answering the captured document, cache off then with its response cache; the rows are left
+    out (and the report says why) where node or its packages are missing."""
+    if not yoga_peer.INSTALLED_MARK.exists():
+        log("installing the GraphQL Yoga peer's packages: npm ci --prefix bench/yoga")
+    missing = yoga_peer.unavailable()
+    if missing:
+        results.peer_note = f"The GraphQL Yoga (Node) peer rows were not measured: {missing}."
+        log(results.peer_note)
+        return
+    results.peer_versions = yoga_peer.versions()
+    expected = json.loads(document.read_text())
+    for response_cache, label in yoga_peer.CONFIGURATIONS.items():
+        port = free_port()
+        command = yoga_peer.command(host=HOST, port=port, document=document, response_cache=response_cache)
+        log(f"starting peer: {label} (node, 1 process)")
+        name = "peer-yoga" + ("-response-cache" if response_cache else "")
+        with serving(name, command, yoga_peer.environment(), port, fx.root) as server:
+            for _ in range(2):  # the second answer is, with the response cache, the kept one
+                if graphql(server.graphql_url, queries.ME, None) != expected:
+                    raise SystemExit(f"bench: {label} does not answer the captured document")
+            results.peer[response_cache] = token_less_me_at_every_shape(label, server, fx, opts)
+
+
+def token_less_me_at_every_shape(label: str, server: Server, fx: Fixture, opts: Options) -> list[Load]:
+    """A baseline's or the peer's loads for the `me` document without a token: at every shape (the primary
+    first), then at 1 connection, as the gateway's warm `me` is measured."""
+    return [
+        wrk(label, server.graphql_url, fx.bodies["me"], tokens_file=None, expect=EXPECT_ME, connections=c,
+            threads=t, duration=opts.duration, pid=server.pid)
+        for t, c in (*opts.shapes, (1, 1))
+    ]  # fmt: skip
 
 
 def run_workers(fx: Fixture, results: Results, opts: Options, workers: int, delay_ms: int, redis_url: str) -> None:
@@ -808,6 +830,35 @@ def cold_rows(d: DelayResults, marked: str = "") -> list[tuple[str, Load | None]
     ]
 
 
+def peer_rows(results: Results) -> list[tuple[str, Load]]:
+    """The GraphQL Yoga peer's rows, each configuration's 1-connection row first as the baselines' are."""
+    rows: list[tuple[str, Load]] = []
+    for response_cache, label in yoga_peer.CONFIGURATIONS.items():
+        loads = results.peer.get(response_cache, [])
+        rows += [(f"peer: {label}", load) for load in loads[-1:] + loads[:-1]]
+    return rows
+
+
+def peer_targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool | None]]:
+    """Diagnostic ratios against the GraphQL Yoga peer at the same wrk shape (no verdict: not targets)."""
+
+    def same_shape(load: Load, response_cache: bool) -> Load | None:
+        return next((p for p in results.peer.get(response_cache, []) if p.shape == load.shape and p.rps), None)
+
+    rows: list[tuple[str, str, str, bool | None]] = []
+    pairs = [("(peer) cold `me` RPS vs GraphQL Yoga, cache off", d.cold_me, False)]
+    pairs += [
+        (f"(peer) warm `me` RPS vs GraphQL Yoga with its response cache (wrk {warm.shape})", warm, True)
+        for warm in (d.warm_me, *d.warm_me_extra)
+        if warm is not None
+    ]
+    for name, ours, response_cache in pairs:
+        peer = same_shape(ours, response_cache) if ours is not None else None
+        if ours is not None and peer is not None:
+            rows.append((name, f"{ours.rps:.0f} vs {peer.rps:.0f} rps", f"{ours.rps / peer.rps:.2f}x", None))
+    return rows
+
+
 def all_targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool | None]]:
     """The targets of one delay, then those of its cold rows with the SQL back offices on PostgreSQL, marked."""
     on_postgres = targets(results, d.postgres) if d.postgres else []
@@ -887,6 +938,7 @@ def targets(results: Results, d: DelayResults) -> list[tuple[str, str, str, bool
             "cold `me` RPS >= plain Strawberry (same shape)",
             f"{d.cold_me.rps:.0f} vs {results.strawberry.rps:.0f} rps", f"{ratio:.2f}x", ratio >= 1.0,
         ))  # fmt: skip
+    rows += peer_targets(results, d)
     if len(d.rss) >= 3:
         first_mark, last_mark = d.rss[1], d.rss[-1]  # d.rss[0] is before any load
         growth = (last_mark[1] - first_mark[1]) / first_mark[1]
@@ -971,6 +1023,15 @@ def render(results: Results) -> str:
         f"{results.me_bytes:,} bytes) from memory, and a plain Strawberry schema with "
         "the same types resolving it from in-memory objects (no auth, loaders, sources or cache)."
     )
+    add(
+        "- Peer (`bench/yoga/server.mjs`, started by `bench/yoga_peer.py`): GraphQL Yoga in one Node process "
+        "(`NODE_ENV=production`) on the same host, serving the gateway's published schema (`schema.graphql`) "
+        "with `me` resolving to the captured answer and Yoga's default resolvers for every other field, so it "
+        "parses and validates the same document against the same types; measured with the same wrk script, "
+        "document and shapes as the baselines, cache off and with `@graphql-yoga/plugin-response-cache` (one "
+        "cache for every caller: the token-less request is a kept answer from the second on). "
+        + (f"{results.peer_versions}." if results.peer_versions else results.peer_note or "Not run.")
+    )
     if any(d.postgres for d in results.delays):
         add(
             f"- Rows marked *{ON_POSTGRES}* run the same gateway, council and injected delay with its five SQL back "
@@ -1011,6 +1072,7 @@ def render(results: Results) -> str:
             ("baseline: plain Strawberry from memory", results.strawberry),
             *(("baseline: plain Strawberry from memory", load) for load in results.strawberry_extra),
             *(("baseline: bare Starlette, bytes encoded once", load) for load in results.encoded),
+            *peer_rows(results),
         ]
         if d is results.delays[0]:
             for workers, loads in results.redis_runs:
@@ -1048,7 +1110,7 @@ def render(results: Results) -> str:
             add("| ---: | ---: |")
             for done, kib in d.rss:
                 add(f"| {done:,} | {kib / 1024:.1f} |")
-    for note in (results.workers_note, results.postgres_note):
+    for note in (results.workers_note, results.postgres_note, results.peer_note):
         if note:
             add("")
             add(note)
@@ -1087,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warm-only",
         action="store_true",
-        help="only warm `me` (one worker, and --workers N with Redis) and the two baselines: the ratio rows",
+        help="only warm `me` (one worker, and --workers N with Redis), the baselines and the Yoga peer: the ratio rows",
     )
     parser.add_argument("--wrk-cpus", default="", help="pin wrk with `taskset -c LIST` (default: not pinned)")
     parser.add_argument("--residents", type=int, default=200, help="residents to rotate over in cold runs")
@@ -1188,6 +1250,7 @@ def main(argv: list[str] | None = None) -> int:
             if index == 0:
                 results.me_bytes = len(json.dumps(json.loads(document.read_text()), separators=(",", ":")))
                 run_baselines(fx, results, opts, document)
+                run_peer(fx, results, opts, document)
             if not args.warm_only:
                 run_warm(fx, out, opts, rss=index == 0)
                 run_mutation(fx, out, opts)
