@@ -988,8 +988,9 @@ def render(results: Results) -> str:
             "**quiet** (nothing else running when it started; during the run the load column is the run's own "
             "servers and wrk, which keep both cores busy)."
             if is_quiet(results.load_start)
-            else "**loaded**: other processes (other test suites) were running on the same cores, so absolute "
-            "figures are low and noisy; compare the ratios, whose two sides were measured minutes apart in "
+            else "**loaded**: the 1-minute load at the start was past the quiet mark (other processes on the "
+            "same cores, or the tail of work that had just ended: the report cannot tell which), so absolute "
+            "figures may be low and noisy; compare the ratios, whose two sides were measured minutes apart in "
             "this run under similar load (each row's load average at its start and end is in the *load* column)."
         )
     )
