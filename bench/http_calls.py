@@ -45,20 +45,10 @@ async def measure(data_dir: Path, backoffice_url: str, calls: int, at_once: int)
     from customer360.demo import council
     from customer360.domain.systems import SourceSystem
     from customer360.metrics import Metrics
+    from customer360.runtime import back_office_client
     from customer360.settings import Settings
     from customer360.sources.instrumented import circuit_breakers
     from customer360.sources.registry import build_sources
-
-    try:
-        from customer360.runtime import back_office_client
-    except ImportError:  # a checkout from before it had a name: the client `start_runtime` made then
-        import httpx
-
-        from customer360.runtime import _certificates
-
-        def back_office_client(settings: Settings, base_urls: list[str]) -> httpx.AsyncClient:
-            limits = httpx.Limits(max_connections=100)
-            return httpx.AsyncClient(timeout=settings.source_timeout_seconds, limits=limits, verify=_certificates())
 
     settings = Settings.from_env({**os.environ, "C360_ENV": "demo", "C360_DATA_DIR": str(data_dir)})
     http_configs = {

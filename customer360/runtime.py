@@ -207,7 +207,7 @@ async def start_runtime(
             base_url = await stack.enter_async_context(council.running_backoffices(settings, demo_engines))
         configs = council.source_configs(settings, base_url)
         engines = demo_engines.engines
-        faults = DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))
+        faults = _demo_faults(settings)
         locate_uprn = council.locate_uprn
         addresses = council.DemoAddressBook()
 
@@ -501,6 +501,11 @@ def _faults_on_configured_sources(settings: Settings) -> DemoFaults | None:
     PostgreSQL through such a file, and its rows must wait the same delay as the embedded council's."""
     if settings.production or not (settings.demo_source_latency_ms or settings.demo_sources_down):
         return None
+    return _demo_faults(settings)
+
+
+def _demo_faults(settings: Settings) -> DemoFaults:
+    """The delay and refusals `C360_DEMO_SOURCE_LATENCY_MS` and `C360_DEMO_SOURCE_DOWN` ask for."""
     return DemoFaults(settings.demo_source_latency_ms / 1000, set(settings.demo_sources_down))
 
 
